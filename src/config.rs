@@ -1,0 +1,79 @@
+//! Configuration from the environment (and `.env`), with `--help` listing every variable.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+/// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// PostgreSQL connection URL; the database is created if missing.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Most connections the server keeps open to PostgreSQL.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// Seconds a request waits for a free database connection before it is answered 503.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub database_acquire_timeout_secs: u64,
+
+    /// Settings of the server.
+    #[command(flatten)]
+    pub serve: ServeConfig,
+
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a new secret API key for an organization (created if missing). It is shown once.
+    CreateApiKey {
+        /// The organization the key acts for.
+        #[arg(long)]
+        organization: String,
+        /// Make an `sk_live_` key rather than an `sk_sandbox_` one.
+        #[arg(long)]
+        live: bool,
+    },
+}
+
+/// Settings of the server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: SocketAddr,
+
+    /// Public base URL for `Location` headers and `_links` (default: `http://` + BIND_ADDR).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Secret that enables HS256 bearer tokens (claims `organizationId`, `exp`).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Organization ensured at start-up with BOOTSTRAP_API_KEY (development convenience).
+    #[arg(long, env = "BOOTSTRAP_ORGANIZATION_ID", requires = "bootstrap_api_key")]
+    pub bootstrap_organization_id: Option<String>,
+
+    /// Secret API key ensured at start-up for BOOTSTRAP_ORGANIZATION_ID.
+    #[arg(long, env = "BOOTSTRAP_API_KEY", hide_env_values = true, requires = "bootstrap_organization_id")]
+    pub bootstrap_api_key: Option<String>,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+impl ServeConfig {
+    /// PUBLIC_URL, or `http://` + BIND_ADDR.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind_addr))
+    }
+}

@@ -1,0 +1,322 @@
+//! Invoice items: parsed request values and the stored item.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::ids::{InvoiceId, InvoiceItemId, ProductId};
+use super::money::decimal_places;
+
+/// Whether an item charges (`debit`) or refunds (`credit`) the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemType {
+    /// A charge: adds to the subtotal.
+    Debit,
+    /// A credit: its positive price is taken off the subtotal.
+    Credit,
+}
+
+impl ItemType {
+    /// Parses `debit` or `credit`.
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        match value {
+            "debit" => Ok(Self::Debit),
+            "credit" => Ok(Self::Credit),
+            _ => Err("must be one of: debit, credit"),
+        }
+    }
+
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debit => "debit",
+            Self::Credit => "credit",
+        }
+    }
+}
+
+/// A text of at most `MAX` characters (not bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundedText<const MAX: usize>(String);
+
+impl<const MAX: usize> BoundedText<MAX> {
+    /// Accepts a text of at most `MAX` characters.
+    pub fn parse(value: String) -> Result<Self, String> {
+        if value.chars().count() > MAX {
+            Err(format!("must be at most {MAX} characters"))
+        } else {
+            Ok(Self(value))
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An item description, at most 1000 characters.
+pub type Description = BoundedText<1000>;
+/// A manual tax description, at most 255 characters.
+pub type TaxDescription = BoundedText<255>;
+
+/// The largest unit price accepted.
+pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// The most decimal places a unit price may carry (trailing zeros not counted).
+pub const MAX_UNIT_PRICE_PLACES: u32 = 12;
+/// The largest quantity accepted.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+/// The largest `unitPrice * quantity` accepted.
+pub const MAX_EXTENDED_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
+/// A unit price: 0 <= x <= 1,000,000,000, at most 12 decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitPrice(Decimal);
+
+impl UnitPrice {
+    /// Checks the range and the decimal places.
+    pub fn parse(value: Decimal) -> Result<Self, String> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err("must be at least 0".to_owned());
+        }
+        if value > MAX_UNIT_PRICE {
+            return Err("must be at most 1000000000".to_owned());
+        }
+        if decimal_places(value) > MAX_UNIT_PRICE_PLACES {
+            return Err("must have at most 12 decimal places".to_owned());
+        }
+        Ok(Self(value.normalize()))
+    }
+
+    /// The amount.
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+}
+
+/// A quantity: a whole number 0 <= q <= 1,000,000,000 (Rebilly sets no minimum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity(i64);
+
+impl Quantity {
+    /// The quantity when the request leaves it out.
+    pub const DEFAULT: Self = Self(1);
+
+    /// Checks the range.
+    pub fn parse(value: i64) -> Result<Self, String> {
+        if (0..=MAX_QUANTITY).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(format!("must be between 0 and {MAX_QUANTITY}"))
+        }
+    }
+
+    /// The count.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// A billing period number, 0 <= n <= 2,147,483,647.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodNumber(i32);
+
+impl PeriodNumber {
+    /// Checks the range.
+    pub fn parse(value: i64) -> Result<Self, String> {
+        i32::try_from(value)
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Self)
+            .ok_or_else(|| format!("must be between 0 and {}", i32::MAX))
+    }
+
+    /// The number.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// A manual tax amount: not negative; its decimal places are checked against the invoice
+/// currency once the invoice is known ([`ManualTax::fits_currency`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaxAmount(Decimal);
+
+impl TaxAmount {
+    /// Checks that the amount is not negative.
+    pub fn parse(value: Decimal) -> Result<Self, String> {
+        if value.is_sign_negative() && !value.is_zero() {
+            Err("must be at least 0".to_owned())
+        } else {
+            Ok(Self(value.normalize()))
+        }
+    }
+}
+
+/// A tax set by hand on an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualTax {
+    amount: TaxAmount,
+    description: TaxDescription,
+}
+
+impl ManualTax {
+    /// A manual tax.
+    pub fn new(amount: TaxAmount, description: TaxDescription) -> Self {
+        Self { amount, description }
+    }
+
+    /// Whether the amount has no more decimals than the currency's minor unit.
+    pub fn fits_currency(&self, minor_units: u32) -> bool {
+        decimal_places(self.amount.0) <= minor_units
+    }
+
+    /// The tax amount.
+    pub fn amount(&self) -> Decimal {
+        self.amount.0
+    }
+
+    /// The tax description.
+    pub fn description(&self) -> &str {
+        self.description.as_str()
+    }
+}
+
+/// An item as a client asks for it (the body of POST and of PUT, which replaces the whole item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemInput {
+    /// Debit or credit.
+    pub item_type: ItemType,
+    /// Free text, if any.
+    pub description: Option<Description>,
+    /// Price of one unit.
+    pub unit_price: UnitPrice,
+    /// Number of units.
+    pub quantity: Quantity,
+    /// The product billed, if any.
+    pub product_id: Option<ProductId>,
+    /// Start of the billed period.
+    pub period_start_time: Option<DateTime<Utc>>,
+    /// End of the billed period, never before its start.
+    pub period_end_time: Option<DateTime<Utc>>,
+    /// Billing period number.
+    pub period_number: Option<PeriodNumber>,
+    /// Tax set by hand.
+    pub tax: Option<ManualTax>,
+}
+
+/// Whether a period end comes before its start (422 on `periodEndTime`).
+pub fn period_is_reversed(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
+    matches!((start, end), (Some(start), Some(end)) if end < start)
+}
+
+/// Whether `unitPrice * quantity` is above [`MAX_EXTENDED_PRICE`] (422 on `quantity`).
+pub fn extended_price_too_large(unit_price: UnitPrice, quantity: Quantity) -> bool {
+    unit_price
+        .amount()
+        .checked_mul(Decimal::from(quantity.get()))
+        .is_none_or(|total| total > MAX_EXTENDED_PRICE)
+}
+
+/// A stored invoice item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceItem {
+    /// Its id.
+    pub id: InvoiceItemId,
+    /// The invoice it belongs to.
+    pub invoice_id: InvoiceId,
+    /// Debit or credit.
+    pub item_type: ItemType,
+    /// Free text, if any.
+    pub description: Option<String>,
+    /// Price of one unit.
+    pub unit_price: Decimal,
+    /// Number of units.
+    pub quantity: i64,
+    /// `round(unitPrice * quantity)` in the invoice currency.
+    pub price: Decimal,
+    /// The product billed, if any.
+    pub product_id: Option<ProductId>,
+    /// Discount allocated to this item.
+    pub discount_amount: Decimal,
+    /// Start of the billed period.
+    pub period_start_time: Option<DateTime<Utc>>,
+    /// End of the billed period.
+    pub period_end_time: Option<DateTime<Utc>>,
+    /// Billing period number.
+    pub period_number: Option<i32>,
+    /// Tax amount set by hand, if any.
+    pub tax_amount: Option<Decimal>,
+    /// Description of that tax.
+    pub tax_description: Option<String>,
+    /// When it was created.
+    pub created_time: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_time: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn the_extended_price_limit_is_one_trillion() {
+        assert_eq!(MAX_EXTENDED_PRICE, dec!(1000000000000));
+    }
+
+    #[test]
+    fn unit_prices_are_checked_for_range_and_places() {
+        assert!(UnitPrice::parse(dec!(0)).is_ok());
+        assert!(UnitPrice::parse(dec!(1000000000)).is_ok());
+        assert!(UnitPrice::parse(dec!(0.123456789012)).is_ok());
+        assert!(UnitPrice::parse(dec!(1.5000000000000000)).is_ok(), "trailing zeros are not counted");
+        assert_eq!(UnitPrice::parse(dec!(-0.01)), Err("must be at least 0".to_owned()));
+        assert_eq!(UnitPrice::parse(dec!(1000000000.01)), Err("must be at most 1000000000".to_owned()));
+        assert_eq!(
+            UnitPrice::parse(dec!(0.1234567890123)),
+            Err("must have at most 12 decimal places".to_owned())
+        );
+    }
+
+    #[test]
+    fn quantities_and_period_numbers_are_bounded() {
+        assert!(Quantity::parse(0).is_ok());
+        assert!(Quantity::parse(1_000_000_000).is_ok());
+        assert!(Quantity::parse(-1).is_err());
+        assert!(Quantity::parse(1_000_000_001).is_err());
+        assert!(PeriodNumber::parse(0).is_ok());
+        assert!(PeriodNumber::parse(-1).is_err());
+        assert!(PeriodNumber::parse(i64::from(i32::MAX) + 1).is_err());
+    }
+
+    #[test]
+    fn texts_are_counted_in_characters() {
+        assert!(Description::parse("é".repeat(1000)).is_ok());
+        assert!(Description::parse("é".repeat(1001)).is_err());
+    }
+
+    #[test]
+    fn extended_price_is_checked_without_overflow() {
+        let big = UnitPrice::parse(dec!(1000000000)).unwrap();
+        assert!(!extended_price_too_large(big, Quantity::parse(1000).unwrap()));
+        assert!(extended_price_too_large(big, Quantity::parse(1001).unwrap()));
+        let fine = UnitPrice::parse(dec!(999999999.123456789012)).unwrap();
+        assert!(extended_price_too_large(fine, Quantity::parse(1_000_000_000).unwrap()));
+    }
+
+    #[test]
+    fn manual_tax_decimals_follow_the_currency() {
+        let description = TaxDescription::parse("VAT".to_owned()).unwrap();
+        let tax = ManualTax::new(TaxAmount::parse(dec!(1.230)).unwrap(), description);
+        assert!(tax.fits_currency(2));
+        assert!(!tax.fits_currency(0));
+        assert!(TaxAmount::parse(dec!(-1)).is_err());
+        assert!(TaxAmount::parse(dec!(0)).is_ok());
+    }
+}

@@ -1,0 +1,8 @@
+//! Parsed types of the billing domain: ids, money, currencies, invoices and their items.
+//! Nothing here knows HTTP; the id types carry a transparent sqlx codec and nothing more.
+
+pub mod currency;
+pub mod ids;
+pub mod invoice;
+pub mod invoice_item;
+pub mod money;

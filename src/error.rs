@@ -1,0 +1,124 @@
+//! The one public error type, and how each kind answers as RFC 7807 problem JSON.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::http::problem::{InvalidField, Problem};
+
+/// Everything a request can fail with. Each variant names the status it answers.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON, or a query string cannot be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: credentials are missing, unknown, malformed or expired.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the credentials do not allow this operation.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource for this organization (or no such route).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the resource's state forbids the change (e.g. items of an issued invoice).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the server accepts.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not sent as `application/json`.
+    #[error("the request body must be sent as application/json")]
+    UnsupportedMediaType,
+    /// 422: fields break the rules; every bad field is listed.
+    #[error("{detail}")]
+    Validation {
+        /// A summary.
+        detail: String,
+        /// Every bad field with its message.
+        invalid_fields: Vec<InvalidField>,
+    },
+    /// 503: the database does not answer; the cause is logged, never sent.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// 500: anything else; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// A 422 listing bad fields.
+    pub fn validation(invalid_fields: Vec<InvalidField>) -> Self {
+        Self::Validation { detail: "The request has invalid fields.".to_owned(), invalid_fields }
+    }
+
+    /// A 422 naming one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![InvalidField::new(field, message)])
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        // Errors that mean "the database cannot be reached right now" are worth a retry (503);
+        // anything else is a fault of ours (500).
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            sqlx::Error::Database(ref db) if is_unavailable_code(db.code().as_deref()) => {
+                Self::Unavailable(error)
+            }
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
+/// cannot connect now).
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let problem = match self {
+            Self::Validation { detail, invalid_fields } => {
+                Problem::new(status, detail).with_invalid_fields(invalid_fields)
+            }
+            Self::Unavailable(cause) => {
+                tracing::error!(error = %cause, "database unavailable");
+                Problem::new(status, "The service cannot reach its database; retry later.")
+            }
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Problem::new(status, "The server could not complete the request.")
+            }
+            other => {
+                let detail = other.to_string();
+                Problem::new(status, detail)
+            }
+        };
+        problem.into_response()
+    }
+}

@@ -1,0 +1,78 @@
+//! Who is calling: a secret API key in `REB-APIKEY` or an HS256 JWT in `Authorization: Bearer`.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::AppState;
+use crate::domain::ids::OrganizationId;
+use crate::error::ApiError;
+use crate::service::auth::TokenError;
+
+/// The header carrying a secret API key, as Rebilly names it.
+pub const API_KEY_HEADER: &str = "reb-apikey";
+
+/// An authenticated caller, acting for one organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Every row the caller reads or writes belongs to this organization.
+    pub organization_id: OrganizationId,
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let organization_id = authenticate(parts, state).await?;
+        // Under `/organizations/{organizationId}/...` the prefix must name the caller's own.
+        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await
+            && let Some((_, prefix)) = params.iter().find(|(name, _)| *name == "organizationId")
+            && prefix != organization_id.as_str()
+        {
+            return Err(ApiError::Forbidden(
+                "The credentials do not belong to the organization in the path.".to_owned(),
+            ));
+        }
+        Ok(Self { organization_id })
+    }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<OrganizationId, ApiError> {
+    let api_key = parts.headers.get(API_KEY_HEADER).map(|value| value.to_str().unwrap_or(""));
+    let authorization = parts.headers.get(AUTHORIZATION).map(|value| value.to_str().unwrap_or(""));
+    if api_key.is_none() && authorization.is_none() {
+        return Err(unauthorized(
+            "Credentials are required: send a secret API key in REB-APIKEY or a JWT in Authorization: Bearer.",
+        ));
+    }
+    let from_key = match api_key {
+        Some(key) if !key.is_empty() => state.keys.organization_of(key).await?,
+        _ => None,
+    };
+    let from_token = authorization.map(|value| verify_bearer(value, state));
+    match (from_key, from_token) {
+        (Some(by_key), Some(Ok(by_token))) if by_key != by_token => Err(unauthorized(
+            "The API key and the bearer token belong to different organizations.",
+        )),
+        (Some(organization_id), _) | (None, Some(Ok(organization_id))) => Ok(organization_id),
+        (None, Some(Err(reason))) => Err(unauthorized(reason)),
+        (None, None) => Err(unauthorized("The API key is not valid.")),
+    }
+}
+
+fn verify_bearer(value: &str, state: &AppState) -> Result<OrganizationId, &'static str> {
+    let token = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or("The Authorization header must be `Bearer <JWT>`.")?;
+    let verifier = state.jwt.as_ref().ok_or("Bearer tokens are not enabled on this server.")?;
+    verifier.verify(token).map_err(|error| match error {
+        TokenError::Expired => "The bearer token has expired.",
+        TokenError::Invalid => "The bearer token is not valid.",
+    })
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized(detail.to_owned())
+}

@@ -1,0 +1,117 @@
+//! Our own extractors: every rejection is an [`ApiError`], so a bad body, path or query is
+//! problem JSON rather than axum's plain text.
+
+#![allow(clippy::disallowed_types)]
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use super::fields::RawObject;
+use crate::error::ApiError;
+
+/// The largest request body accepted (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON object body, its values kept as text. Checks, in order: content type (415),
+/// size (413), JSON syntax (400), and that the body is an object (422).
+#[derive(Debug)]
+pub struct JsonBody(pub RawObject);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+            } else {
+                ApiError::BadRequest("The request body could not be read.".to_owned())
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|error| {
+            if error.is_data() {
+                ApiError::Validation {
+                    detail: "The request body must be a JSON object.".to_owned(),
+                    invalid_fields: Vec::new(),
+                }
+            } else {
+                ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+            }
+        })
+    }
+}
+
+/// `application/json` or any `+json` type, parameters allowed.
+fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
+    let Some(essence) = content_type
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Path parameters; a path that cannot be read names no resource (404).
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|_| ApiError::NotFound("No such resource.".to_owned()))
+    }
+}
+
+/// The query string as name-value pairs, in order; checked by the handler.
+#[derive(Debug, Default)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(pairs)| Query(pairs))
+            .map_err(|_| ApiError::BadRequest("The query string could not be read.".to_owned()))
+    }
+}
+
+impl Query {
+    /// The last value given for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let check = |value: &str| is_json(Some(&header::HeaderValue::from_str(value).unwrap()));
+        assert!(check("application/json"));
+        assert!(check("application/json; charset=utf-8"));
+        assert!(check("Application/JSON"));
+        assert!(check("application/merge-patch+json"));
+        assert!(!check("text/plain"));
+        assert!(!check("application/x-www-form-urlencoded"));
+        assert!(!is_json(None));
+    }
+}

@@ -1,0 +1,217 @@
+//! Reading a JSON object field by field, collecting every bad field at once.
+//!
+//! Bodies are read as objects of raw JSON texts, so that money reaches `Decimal` from the
+//! number's own digits and so that one wrong type does not hide the other mistakes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+
+use super::problem::InvalidField;
+use crate::domain::money::decimal_from_json_number;
+use crate::error::ApiError;
+
+/// A JSON object whose values are kept as their text.
+pub type RawObject = BTreeMap<String, Box<RawValue>>;
+
+/// Reads the fields of one object (the body, or a nested object such as `tax`).
+#[derive(Debug)]
+pub struct FieldReader {
+    fields: RawObject,
+    prefix: String,
+    errors: Vec<InvalidField>,
+}
+
+impl FieldReader {
+    /// A reader over a request body.
+    pub fn new(fields: RawObject) -> Self {
+        Self { fields, prefix: String::new(), errors: Vec::new() }
+    }
+
+    fn path(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// Records a bad field.
+    pub fn reject(&mut self, name: &str, message: impl Into<String>) {
+        let field = self.path(name);
+        self.errors.push(InvalidField::new(field, message));
+    }
+
+    /// Whether a field is present with a value other than `null`.
+    pub fn has_value(&self, name: &str) -> bool {
+        self.fields.get(name).is_some_and(|raw| raw.get() != "null")
+    }
+
+    /// A field that must be present and not `null`.
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&RawValue) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.fields.remove(name).filter(|raw| raw.get() != "null") {
+            None => {
+                self.reject(name, "is required");
+                None
+            }
+            Some(raw) => self.check(name, parse(&raw)),
+        }
+    }
+
+    /// A field that may be absent or `null` (both give `None`).
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&RawValue) -> Result<T, String>,
+    ) -> Option<T> {
+        let raw = self.fields.remove(name).filter(|raw| raw.get() != "null")?;
+        self.check(name, parse(&raw))
+    }
+
+    /// A nested object that may be absent or `null`, read by its own reader whose errors are
+    /// named `name.field`. Hand it back with [`FieldReader::adopt`].
+    pub fn optional_object(&mut self, name: &str) -> Option<FieldReader> {
+        let fields = self.optional(name, object)?;
+        Some(Self { fields, prefix: format!("{}.", self.path(name)), errors: Vec::new() })
+    }
+
+    /// Takes back a nested reader, refusing its fields that are neither read nor `ignored`.
+    pub fn adopt(&mut self, nested: FieldReader, ignored: &[&str]) {
+        self.errors.extend(nested.into_errors(ignored));
+    }
+
+    /// Drops a field without reading it.
+    pub fn skip(&mut self, name: &str) {
+        self.fields.remove(name);
+    }
+
+    /// Ends the reading: unknown fields (neither read nor `ignored`) are refused, and every
+    /// bad field becomes one 422.
+    pub fn finish(self, ignored: &[&str]) -> Result<(), ApiError> {
+        let errors = self.into_errors(ignored);
+        if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    }
+
+    fn into_errors(mut self, ignored: &[&str]) -> Vec<InvalidField> {
+        let unknown: Vec<String> =
+            self.fields.keys().filter(|name| !ignored.contains(&name.as_str())).cloned().collect();
+        for name in unknown {
+            self.reject(&name, "is not a known field");
+        }
+        self.errors
+    }
+
+    fn check<T>(&mut self, name: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|message| self.reject(name, message)).ok()
+    }
+}
+
+/// A JSON string.
+pub fn string(raw: &RawValue) -> Result<String, String> {
+    if raw.get().starts_with('"') {
+        serde_json::from_str(raw.get()).map_err(|_| "must be a string".to_owned())
+    } else {
+        Err("must be a string".to_owned())
+    }
+}
+
+/// A JSON number, read exactly.
+pub fn number(raw: &RawValue) -> Result<Decimal, String> {
+    let text = raw.get();
+    if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Err("must be a number".to_owned());
+    }
+    decimal_from_json_number(text).ok_or_else(|| "is too large or has too many digits".to_owned())
+}
+
+/// A JSON number with no fractional part (`3`, `3.0` and `3e0` alike).
+pub fn integer(raw: &RawValue) -> Result<i64, String> {
+    let value = number(raw).map_err(|_| "must be an integer".to_owned())?;
+    if !value.fract().is_zero() {
+        return Err("must be an integer".to_owned());
+    }
+    i64::try_from(value.trunc()).map_err(|_| "is too large".to_owned())
+}
+
+/// An RFC 3339 date-time string with any offset, kept in UTC.
+pub fn date_time(raw: &RawValue) -> Result<DateTime<Utc>, String> {
+    let text = string(raw).map_err(|_| DATE_TIME_MESSAGE.to_owned())?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|_| DATE_TIME_MESSAGE.to_owned())
+}
+
+const DATE_TIME_MESSAGE: &str = "must be a date-time such as 2026-11-21T14:15:22Z";
+
+/// A JSON object.
+pub fn object(raw: &RawValue) -> Result<RawObject, String> {
+    if raw.get().starts_with('{') {
+        serde_json::from_str(raw.get()).map_err(|_| "must be an object".to_owned())
+    } else {
+        Err("must be an object".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    fn reader(json: &str) -> FieldReader {
+        FieldReader::new(serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn values_are_read_by_their_json_type() {
+        assert_eq!(string(&raw(r#""a\"b""#)), Ok("a\"b".to_owned()));
+        assert!(string(&raw("1")).is_err());
+        assert_eq!(number(&raw("0.1")), Ok(dec!(0.1)));
+        assert!(number(&raw(r#""0.1""#)).is_err(), "a string is not money");
+        assert_eq!(integer(&raw("3.0")), Ok(3));
+        assert_eq!(integer(&raw("1e2")), Ok(100));
+        assert!(integer(&raw("3.5")).is_err());
+        assert!(integer(&raw("true")).is_err());
+        assert_eq!(
+            date_time(&raw(r#""2026-11-21T16:15:22+02:00""#)).map(|t| t.to_rfc3339()),
+            Ok("2026-11-21T14:15:22+00:00".to_owned())
+        );
+        assert!(date_time(&raw(r#""2026-11-21""#)).is_err());
+    }
+
+    #[test]
+    fn every_bad_field_is_collected_with_its_path() {
+        let mut fields = reader(r#"{"a": 1, "b": null, "tax": {"amount": "x", "extra": 1}, "typo": 2}"#);
+        assert_eq!(fields.required("a", string), None);
+        assert_eq!(fields.required("b", string), None);
+        let mut tax = fields.optional_object("tax").unwrap();
+        assert_eq!(tax.required("amount", number), None);
+        fields.adopt(tax, &[]);
+        let Err(ApiError::Validation { invalid_fields, .. }) = fields.finish(&[]) else {
+            panic!("expected a validation error");
+        };
+        let named: Vec<_> =
+            invalid_fields.iter().map(|f| (f.field.as_str(), f.message.as_str())).collect();
+        assert_eq!(
+            named,
+            [
+                ("a", "must be a string"),
+                ("b", "is required"),
+                ("tax.amount", "must be a number"),
+                ("tax.extra", "is not a known field"),
+                ("typo", "is not a known field"),
+            ]
+        );
+    }
+
+    #[test]
+    fn ignored_fields_are_accepted() {
+        let fields = reader(r#"{"id": "x", "createdTime": "y"}"#);
+        assert!(fields.finish(&["id", "createdTime"]).is_ok());
+    }
+}

@@ -1,0 +1,309 @@
+//! `/invoices/{id}/items`: create, replace, read, list and delete invoice items.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Principal;
+use super::extract::{JsonBody, Path, Query};
+use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
+use super::invoices::{InvoicePath, invoice_path};
+use super::pagination::Page;
+use super::problem::InvalidField;
+use super::wire::{Link, created, json_response, time, time_option};
+use crate::domain::ids::{InvoiceId, InvoiceItemId, ProductId};
+use crate::domain::invoice_item::{
+    Description, InvoiceItem, ItemInput, ItemType, ManualTax, PeriodNumber, Quantity, TaxAmount,
+    TaxDescription, UnitPrice, extended_price_too_large, period_is_reversed,
+};
+use crate::domain::money;
+use crate::error::ApiError;
+use crate::service::invoice_items as service;
+
+/// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
+const READ_ONLY: &[&str] = &[
+    "id", "price", "planId", "subscriptionId", "discountAmount", "createdTime", "updatedTime",
+    "_links", "_embedded",
+];
+
+/// Computed fields of a TaxItem. A `tax` carrying any of them with a value is one the client
+/// read back from a computed tax, and is ignored; with `null`s it is a manual tax read back.
+const COMPUTED_TAX: &[&str] = &[
+    "rate", "stateAmount", "countyAmount", "cityAmount", "specialDistrictAmount", "stateRate",
+    "countyRate", "cityRate", "specialDistrictRate", "jurisdictions",
+];
+
+/// Path of one item.
+#[derive(Debug, Deserialize)]
+pub struct ItemPath {
+    id: String,
+    #[serde(rename = "itemId")]
+    item_id: String,
+}
+
+impl ItemPath {
+    fn ids(&self) -> Result<(InvoiceId, InvoiceItemId), ApiError> {
+        let invoice_id = InvoicePath { id: self.id.clone() }.invoice_id()?;
+        let item_id = InvoiceItemId::parse(&self.item_id)
+            .map_err(|_| service::item_not_found(&self.id, &self.item_id))?;
+        Ok((invoice_id, item_id))
+    }
+}
+
+/// `POST /invoices/{id}/items`.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = parse_item(body)?;
+    let invoice_id = path.invoice_id()?;
+    let item =
+        service::create_item(&state.db, &principal.organization_id, &invoice_id, input).await?;
+    Ok(created(&state.url(&item_path(&item)), &ItemResponse::new(&state, &item)))
+}
+
+/// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item.
+pub async fn replace(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<ItemPath>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = parse_item(body)?;
+    let (invoice_id, item_id) = path.ids()?;
+    let organization_id = &principal.organization_id;
+    let item = service::replace_item(&state.db, organization_id, &invoice_id, &item_id, input).await?;
+    Ok(json_response(StatusCode::OK, &ItemResponse::new(&state, &item)))
+}
+
+/// `GET /invoices/{id}/items/{itemId}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<ItemPath>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    check_expand(&query, &mut errors);
+    fail_on(errors)?;
+    let (invoice_id, item_id) = path.ids()?;
+    let item = service::get_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
+    Ok(json_response(StatusCode::OK, &ItemResponse::new(&state, &item)))
+}
+
+/// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let page = Page::from_query(&query, &mut errors);
+    check_expand(&query, &mut errors);
+    fail_on(errors)?;
+    let invoice_id = path.invoice_id()?;
+    let organization_id = &principal.organization_id;
+    let found =
+        service::list_items(&state.db, organization_id, &invoice_id, page.limit, page.offset).await?;
+    let items: Vec<_> = found.items.iter().map(|item| ItemResponse::new(&state, item)).collect();
+    Ok((page.headers(found.total), json_response(StatusCode::OK, &items)).into_response())
+}
+
+/// `DELETE /invoices/{id}/items/{itemId}`: 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<ItemPath>,
+) -> Result<StatusCode, ApiError> {
+    let (invoice_id, item_id) = path.ids()?;
+    service::delete_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Nothing can be embedded yet: products arrive with their own endpoints.
+fn check_expand(query: &Query, errors: &mut Vec<InvalidField>) {
+    let Some(expand) = query.get("expand") else { return };
+    for name in expand.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        errors.push(InvalidField::new("expand", format!("cannot expand {name}")));
+    }
+}
+
+fn fail_on(errors: Vec<InvalidField>) -> Result<(), ApiError> {
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+/// Turns a request body into an item input, naming every bad field at once.
+fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
+    let mut fields = FieldReader::new(body);
+    let item_type =
+        fields.required("type", |raw| ItemType::parse(&string(raw)?).map_err(str::to_owned));
+    let description = fields.optional("description", |raw| Description::parse(string(raw)?));
+    let unit_price = fields.required("unitPrice", |raw| UnitPrice::parse(number(raw)?));
+    let quantity = fields.optional("quantity", |raw| Quantity::parse(integer(raw)?));
+    let product_id = fields.optional("productId", |raw| {
+        ProductId::parse(&string(raw)?).map_err(|error| error.to_string())
+    });
+    let period_start_time = fields.optional("periodStartTime", date_time);
+    let period_end_time = fields.optional("periodEndTime", date_time);
+    let period_number = fields.optional("periodNumber", |raw| PeriodNumber::parse(integer(raw)?));
+    let tax = parse_tax(&mut fields);
+
+    if period_is_reversed(period_start_time, period_end_time) {
+        fields.reject("periodEndTime", "must not be before periodStartTime");
+    }
+    let quantity = quantity.unwrap_or(Quantity::DEFAULT);
+    if let Some(unit_price) = unit_price
+        && extended_price_too_large(unit_price, quantity)
+    {
+        fields.reject("quantity", "makes unitPrice * quantity larger than 1000000000000");
+    }
+    if item_type == Some(ItemType::Credit) && tax.is_some() {
+        fields.reject("tax", "must be null on a credit item: credits are not taxed");
+    }
+    fields.finish(READ_ONLY)?;
+    match (item_type, unit_price) {
+        (Some(item_type), Some(unit_price)) => Ok(ItemInput {
+            item_type,
+            description,
+            unit_price,
+            quantity,
+            product_id,
+            period_start_time,
+            period_end_time,
+            period_number,
+            tax,
+        }),
+        // `finish` has refused every missing required field.
+        _ => Err(ApiError::validation(Vec::new())),
+    }
+}
+
+fn parse_tax(fields: &mut FieldReader) -> Option<ManualTax> {
+    let mut tax = fields.optional_object("tax")?;
+    if COMPUTED_TAX.iter().any(|name| tax.has_value(name)) {
+        return None;
+    }
+    let amount = tax.required("amount", |raw| TaxAmount::parse(number(raw)?));
+    let description = tax.required("description", |raw| TaxDescription::parse(string(raw)?));
+    fields.adopt(tax, COMPUTED_TAX);
+    Some(ManualTax::new(amount?, description?))
+}
+
+fn item_path(item: &InvoiceItem) -> String {
+    format!("{}/items/{}", invoice_path(&item.invoice_id), item.id)
+}
+
+/// An invoice item on the wire: every field of Rebilly's response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemResponse {
+    id: InvoiceItemId,
+    #[serde(rename = "type")]
+    item_type: ItemType,
+    description: Option<String>,
+    #[serde(serialize_with = "money::serialize")]
+    unit_price: Decimal,
+    quantity: i64,
+    #[serde(serialize_with = "money::serialize")]
+    price: Decimal,
+    product_id: Option<ProductId>,
+    plan_id: Option<String>,
+    subscription_id: Option<String>,
+    #[serde(serialize_with = "money::serialize")]
+    discount_amount: Decimal,
+    #[serde(serialize_with = "time_option")]
+    period_start_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "time_option")]
+    period_end_time: Option<DateTime<Utc>>,
+    period_number: Option<i32>,
+    #[serde(serialize_with = "time")]
+    created_time: DateTime<Utc>,
+    #[serde(serialize_with = "time")]
+    updated_time: DateTime<Utc>,
+    tax: Option<TaxResponse>,
+    #[serde(rename = "_links")]
+    links: Vec<Link>,
+}
+
+/// An item's tax as Rebilly's TaxItem; a manual tax has no rates or components.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaxResponse {
+    #[serde(serialize_with = "money::serialize")]
+    amount: Decimal,
+    description: String,
+    #[serde(serialize_with = "money::serialize_option")]
+    rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    state_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    county_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    city_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    special_district_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    state_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    county_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    city_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    special_district_rate: Option<Decimal>,
+    jurisdictions: Option<()>,
+}
+
+impl TaxResponse {
+    fn manual(amount: Decimal, description: String) -> Self {
+        Self {
+            amount,
+            description,
+            rate: None,
+            state_amount: None,
+            county_amount: None,
+            city_amount: None,
+            special_district_amount: None,
+            state_rate: None,
+            county_rate: None,
+            city_rate: None,
+            special_district_rate: None,
+            jurisdictions: None,
+        }
+    }
+}
+
+impl ItemResponse {
+    /// The wire form of a stored item.
+    pub fn new(state: &AppState, item: &InvoiceItem) -> Self {
+        let tax = match (item.tax_amount, &item.tax_description) {
+            (Some(amount), Some(description)) => Some(TaxResponse::manual(amount, description.clone())),
+            _ => None,
+        };
+        Self {
+            id: item.id.clone(),
+            item_type: item.item_type,
+            description: item.description.clone(),
+            unit_price: item.unit_price,
+            quantity: item.quantity,
+            price: item.price,
+            product_id: item.product_id.clone(),
+            plan_id: None,
+            subscription_id: None,
+            discount_amount: item.discount_amount,
+            period_start_time: item.period_start_time,
+            period_end_time: item.period_end_time,
+            period_number: item.period_number,
+            created_time: item.created_time,
+            updated_time: item.updated_time,
+            tax,
+            links: vec![Link { rel: "self", href: state.url(&item_path(item)) }],
+        }
+    }
+}

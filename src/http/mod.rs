@@ -1,0 +1,72 @@
+//! HTTP: routes, handlers, wire shapes, extractors and problem JSON.
+
+pub mod auth;
+pub mod extract;
+pub mod fields;
+mod health;
+mod invoice_items;
+mod invoices;
+mod pagination;
+pub mod problem;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::repository::Db;
+use crate::service::api_keys::KeyResolver;
+use crate::service::auth::JwtVerifier;
+
+/// What every handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// API key lookups.
+    pub keys: Arc<KeyResolver>,
+    /// Bearer token checks, when `JWT_SECRET` is set.
+    pub jwt: Option<Arc<JwtVerifier>>,
+    /// The server's public base URL, without a trailing slash, for `Location` and `_links`.
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    /// State over a database, with bearer tokens enabled when `jwt_secret` is given.
+    pub fn new(db: Db, jwt_secret: Option<&[u8]>, public_url: &str) -> Self {
+        Self {
+            keys: Arc::new(KeyResolver::new(db.clone())),
+            db,
+            jwt: jwt_secret.map(|secret| Arc::new(JwtVerifier::new(secret))),
+            public_url: Arc::from(public_url.trim_end_matches('/')),
+        }
+    }
+
+    /// An absolute URL for a path of this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+/// The API's routes, answered both at the root and under `/organizations/{organizationId}`.
+pub fn routes() -> Router<AppState> {
+    let api = Router::new()
+        .route("/invoices", post(invoices::create))
+        .route("/invoices/", post(invoices::create))
+        .route("/invoices/{id}", get(invoices::get_one))
+        .route("/invoices/{id}/items", post(invoice_items::create).get(invoice_items::list))
+        .route(
+            "/invoices/{id}/items/{itemId}",
+            get(invoice_items::get_one).put(invoice_items::replace).delete(invoice_items::delete),
+        );
+    Router::new()
+        .route("/health", get(health::health))
+        .merge(api.clone())
+        .nest("/organizations/{organizationId}", api)
+        .fallback(not_found)
+}
+
+async fn not_found() -> crate::error::ApiError {
+    crate::error::ApiError::NotFound("No such route.".to_owned())
+}

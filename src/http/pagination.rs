@@ -1,0 +1,78 @@
+//! `limit` and `offset` of collections, and the `Pagination-*` headers.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::extract::Query;
+use super::problem::InvalidField;
+
+/// Items per page when `limit` is absent.
+pub const DEFAULT_LIMIT: i64 = 100;
+/// The largest `limit`.
+pub const MAX_LIMIT: i64 = 1000;
+/// The largest `offset`.
+pub const MAX_OFFSET: i64 = 1_000_000;
+
+/// A page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// At most this many items.
+    pub limit: i64,
+    /// After skipping this many.
+    pub offset: i64,
+}
+
+impl Page {
+    /// Reads `limit` and `offset`, recording bad values in `errors`.
+    pub fn from_query(query: &Query, errors: &mut Vec<InvalidField>) -> Self {
+        Self {
+            limit: bounded(query, "limit", DEFAULT_LIMIT, MAX_LIMIT, errors),
+            offset: bounded(query, "offset", 0, MAX_OFFSET, errors),
+        }
+    }
+
+    /// `Pagination-Total`, `Pagination-Limit` and `Pagination-Offset`.
+    pub fn headers(self, total: i64) -> HeaderMap {
+        [
+            ("pagination-total", total),
+            ("pagination-limit", self.limit),
+            ("pagination-offset", self.offset),
+        ]
+        .into_iter()
+        .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from(value)))
+        .collect()
+    }
+}
+
+fn bounded(query: &Query, name: &str, default: i64, max: i64, errors: &mut Vec<InvalidField>) -> i64 {
+    let Some(text) = query.get(name) else { return default };
+    match text.parse::<i64>() {
+        Ok(value) if (0..=max).contains(&value) => value,
+        _ => {
+            errors.push(InvalidField::new(name, format!("must be an integer between 0 and {max}")));
+            default
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> Query {
+        Query(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn limits_default_and_are_bounded() {
+        let mut errors = Vec::new();
+        assert_eq!(Page::from_query(&query(&[]), &mut errors), Page { limit: 100, offset: 0 });
+        assert_eq!(
+            Page::from_query(&query(&[("limit", "0"), ("offset", "1000000")]), &mut errors),
+            Page { limit: 0, offset: 1_000_000 }
+        );
+        assert!(errors.is_empty());
+        Page::from_query(&query(&[("limit", "1001"), ("offset", "-1")]), &mut errors);
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "offset"]);
+    }
+}

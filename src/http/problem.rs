@@ -1,0 +1,153 @@
+//! RFC 7807 problem JSON, and the middleware that makes every error response one.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvalidField {
+    /// The field's path.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl InvalidField {
+    /// A bad field and its message.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// A problem document. `instance` and `requestId` are filled in by [`complete_problems`],
+/// which knows the request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(rename = "invalidFields", skip_serializing_if = "Option::is_none")]
+    invalid_fields: Option<Vec<InvalidField>>,
+}
+
+impl Problem {
+    /// A problem of the kind that `status` stands for.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        let (kind, title) = kind_and_title(status);
+        Self {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            instance: None,
+            request_id: None,
+            invalid_fields: (status == StatusCode::UNPROCESSABLE_ENTITY).then(Vec::new),
+        }
+    }
+
+    /// Lists the bad fields of a 422.
+    pub fn with_invalid_fields(mut self, invalid_fields: Vec<InvalidField>) -> Self {
+        self.invalid_fields = Some(invalid_fields);
+        self
+    }
+
+    fn body(&self) -> Vec<u8> {
+        // A struct of strings and numbers always serializes.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// One `type` URI and title per kind of error.
+fn kind_and_title(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => ("/problems/bad-request", "Bad Request"),
+        401 => ("/problems/unauthorized", "Unauthorized"),
+        403 => ("/problems/forbidden", "Forbidden"),
+        404 => ("/problems/not-found", "Not Found"),
+        405 => ("/problems/method-not-allowed", "Method Not Allowed"),
+        409 => ("/problems/conflict", "Conflict"),
+        412 => ("/problems/precondition-failed", "Precondition Failed"),
+        413 => ("/problems/payload-too-large", "Payload Too Large"),
+        415 => ("/problems/unsupported-media-type", "Unsupported Media Type"),
+        422 => ("/problems/validation-error", "Validation error"),
+        429 => ("/problems/rate-limit-exceeded", "Rate Limit Exceeded"),
+        500 => ("/problems/internal-server-error", "Internal Server Error"),
+        503 => ("/problems/service-unavailable", "Service Unavailable"),
+        _ => ("about:blank", status.canonical_reason().unwrap_or("Error")),
+    }
+}
+
+/// What to say when a layer answered an error with no body of its own.
+fn default_detail(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        404 => "No such route.",
+        405 => "The method is not allowed on this resource; the Allow header lists those that are.",
+        408 | 503 => "The server could not answer in time; retry later.",
+        413 => "The request body is too large.",
+        500 => "The server could not complete the request.",
+        _ => "The request could not be completed.",
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Completes every error response: a [`Problem`] gains `instance` (the request path) and
+/// `requestId`; an error without a problem body (axum's 405, a layer's empty answer, a panic)
+/// is replaced by the problem for its status, keeping its headers (such as `Allow`).
+pub async fn complete_problems(request: Request, next: Next) -> Response {
+    let instance = request.uri().path().to_owned();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    let (mut parts, body) = response.into_parts();
+    let mut problem = match parts.extensions.remove::<Problem>() {
+        Some(problem) => problem,
+        None if is_error(parts.status) && !is_problem(&parts.headers) => {
+            Problem::new(parts.status, default_detail(parts.status))
+        }
+        None => return Response::from_parts(parts, body),
+    };
+    problem.instance = Some(instance);
+    problem.request_id = request_id;
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(problem.body()))
+}
+
+fn is_error(status: StatusCode) -> bool {
+    status.is_client_error() || status.is_server_error()
+}
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes())
+}
+
+/// The answer to a panic in a handler: a 500 with no internals (the hook has logged it).
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, default_detail(StatusCode::INTERNAL_SERVER_ERROR))
+        .into_response()
+}

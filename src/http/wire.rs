@@ -1,0 +1,56 @@
+//! Wire details shared by the resources: JSON responses, times, links.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::error::ApiError;
+
+/// A JSON response.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes)
+                .into_response()
+        }
+        Err(error) => ApiError::Internal(Box::new(error)).into_response(),
+    }
+}
+
+/// A 201 with an absolute `Location`.
+pub fn created<T: Serialize>(location: &str, body: &T) -> Response {
+    let mut response = json_response(StatusCode::CREATED, body);
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(error) => ApiError::Internal(Box::new(error)).into_response(),
+    }
+}
+
+/// RFC 3339 in UTC with whole seconds: `2026-11-21T14:15:22Z`.
+pub fn time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// [`time`], or `null`.
+pub fn time_option<S: Serializer>(
+    time: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => self::time(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// One of a resource's `_links`.
+#[derive(Debug, Serialize)]
+pub struct Link {
+    /// How it relates to the resource.
+    pub rel: &'static str,
+    /// Absolute URL.
+    pub href: String,
+}

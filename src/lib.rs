@@ -1,0 +1,12 @@
+//! invoice-api: a Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
+//!
+//! Dependencies run one way: `http` -> `service` -> `domain` <- `repository`.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod repository;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

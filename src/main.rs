@@ -1,0 +1,71 @@
+//! `invoice-api` serves; `invoice-api create-api-key --organization ORG` prints a new key.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use invoice_api::config::{Cli, Command, ServeConfig};
+use invoice_api::domain::ids::OrganizationId;
+use invoice_api::http::AppState;
+use invoice_api::repository::Db;
+use invoice_api::service::api_keys;
+use invoice_api::{startup, telemetry};
+use sqlx::PgPool;
+
+type Failure = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; the environment itself may hold everything.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    telemetry::init(cli.serve.log_format == "json");
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("invoice-api: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
+    let pool = startup::connect(&cli.database_url, cli.database_max_connections, acquire_timeout)
+        .await
+        .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
+    startup::migrate(&pool).await.map_err(|error| format!("migrations failed: {error}"))?;
+    match cli.command {
+        Some(Command::CreateApiKey { organization, live }) => {
+            create_api_key(pool, &organization, live).await
+        }
+        None => serve(pool, cli.serve).await,
+    }
+}
+
+async fn create_api_key(pool: PgPool, organization: &str, live: bool) -> Result<(), Failure> {
+    let organization_id = OrganizationId::parse(organization)
+        .map_err(|error| format!("--organization {error}"))?;
+    let key = api_keys::create_api_key(&Db::new(pool), &organization_id, live).await?;
+    println!("{key}");
+    Ok(())
+}
+
+async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
+    let db = Db::new(pool);
+    if let (Some(organization), Some(key)) =
+        (&config.bootstrap_organization_id, &config.bootstrap_api_key)
+    {
+        let organization_id = OrganizationId::parse(organization)
+            .map_err(|error| format!("BOOTSTRAP_ORGANIZATION_ID {error}"))?;
+        api_keys::ensure_bootstrap_key(&db, &organization_id, key).await?;
+    }
+    let public_url = config.public_url();
+    let state = AppState::new(db, config.jwt_secret.as_deref().map(str::as_bytes), &public_url);
+    let listener = tokio::net::TcpListener::bind(config.bind_addr)
+        .await
+        .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;
+    tracing::info!(address = %config.bind_addr, %public_url, "serving");
+    startup::serve(listener, startup::build_app(state), startup::shutdown_signal()).await?;
+    Ok(())
+}

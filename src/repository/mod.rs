@@ -1,0 +1,55 @@
+//! All SQL. Callers see [`Db`] and [`Tx`] and domain types, never a query.
+
+mod api_keys;
+mod invoice_items;
+mod invoices;
+
+pub use invoice_items::{ItemPage, LockedItem};
+pub use invoices::LockedInvoice;
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// The database: a pool of connections to PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+/// A transaction; dropped without [`Tx::commit`] it rolls back.
+#[derive(Debug)]
+pub struct Tx {
+    inner: Transaction<'static, Postgres>,
+}
+
+impl Db {
+    /// Wraps a pool.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx { inner: self.pool.begin().await? })
+    }
+
+    /// Checks that the database answers within `timeout`.
+    pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), sqlx::Error> {
+        let query = sqlx::query!("select 1 as one").fetch_one(&self.pool);
+        match tokio::time::timeout(timeout, query).await {
+            Ok(answer) => answer.map(drop),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+}
+
+impl Tx {
+    /// Makes the transaction's writes durable.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+}
+
+/// A stored value the domain refuses: the database holds something no write could have put there.
+fn corrupt(what: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unexpected {what} in the database: {value:?}").into())
+}

@@ -1,0 +1,7 @@
+//! Use cases and pricing. Knows the domain and the repository's `Db`, never HTTP.
+
+pub mod api_keys;
+pub mod auth;
+pub mod invoice_items;
+pub mod invoices;
+pub mod pricing;
