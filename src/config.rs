@@ -59,11 +59,20 @@ pub struct ServeConfig {
     pub jwt_secret: Option<String>,
 
     /// Organization ensured at start-up with BOOTSTRAP_API_KEY (development convenience).
-    #[arg(long, env = "BOOTSTRAP_ORGANIZATION_ID", requires = "bootstrap_api_key")]
+    #[arg(
+        long,
+        env = "BOOTSTRAP_ORGANIZATION_ID",
+        requires = "bootstrap_api_key"
+    )]
     pub bootstrap_organization_id: Option<String>,
 
     /// Secret API key ensured at start-up for BOOTSTRAP_ORGANIZATION_ID.
-    #[arg(long, env = "BOOTSTRAP_API_KEY", hide_env_values = true, requires = "bootstrap_organization_id")]
+    #[arg(
+        long,
+        env = "BOOTSTRAP_API_KEY",
+        hide_env_values = true,
+        requires = "bootstrap_organization_id"
+    )]
     pub bootstrap_api_key: Option<String>,
 
     /// Log format: `text` or `json`.
@@ -74,6 +83,8 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// PUBLIC_URL, or `http://` + BIND_ADDR.
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind_addr))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind_addr))
     }
 }

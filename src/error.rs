@@ -51,7 +51,10 @@ pub enum ApiError {
 impl ApiError {
     /// A 422 listing bad fields.
     pub fn validation(invalid_fields: Vec<InvalidField>) -> Self {
-        Self::Validation { detail: "The request has invalid fields.".to_owned(), invalid_fields }
+        Self::Validation {
+            detail: "The request has invalid fields.".to_owned(),
+            invalid_fields,
+        }
     }
 
     /// A 422 naming one field.
@@ -103,12 +106,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let problem = match self {
-            Self::Validation { detail, invalid_fields } => {
-                Problem::new(status, detail).with_invalid_fields(invalid_fields)
-            }
+            Self::Validation {
+                detail,
+                invalid_fields,
+            } => Problem::new(status, detail).with_invalid_fields(invalid_fields),
             Self::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
-                Problem::new(status, "The service cannot reach its database; retry later.")
+                Problem::new(
+                    status,
+                    "The service cannot reach its database; retry later.",
+                )
             }
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");

@@ -31,10 +31,16 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
-    let pool = startup::connect(&cli.database_url, cli.database_max_connections, acquire_timeout)
+    let pool = startup::connect(
+        &cli.database_url,
+        cli.database_max_connections,
+        acquire_timeout,
+    )
+    .await
+    .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
+    startup::migrate(&pool)
         .await
-        .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
-    startup::migrate(&pool).await.map_err(|error| format!("migrations failed: {error}"))?;
+        .map_err(|error| format!("migrations failed: {error}"))?;
     match cli.command {
         Some(Command::CreateApiKey { organization, live }) => {
             create_api_key(pool, &organization, live).await
@@ -44,8 +50,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn create_api_key(pool: PgPool, organization: &str, live: bool) -> Result<(), Failure> {
-    let organization_id = OrganizationId::parse(organization)
-        .map_err(|error| format!("--organization {error}"))?;
+    let organization_id =
+        OrganizationId::parse(organization).map_err(|error| format!("--organization {error}"))?;
     let key = api_keys::create_api_key(&Db::new(pool), &organization_id, live).await?;
     println!("{key}");
     Ok(())
@@ -61,11 +67,20 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
         api_keys::ensure_bootstrap_key(&db, &organization_id, key).await?;
     }
     let public_url = config.public_url();
-    let state = AppState::new(db, config.jwt_secret.as_deref().map(str::as_bytes), &public_url);
+    let state = AppState::new(
+        db,
+        config.jwt_secret.as_deref().map(str::as_bytes),
+        &public_url,
+    );
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;
     tracing::info!(address = %config.bind_addr, %public_url, "serving");
-    startup::serve(listener, startup::build_app(state), startup::shutdown_signal()).await?;
+    startup::serve(
+        listener,
+        startup::build_app(state),
+        startup::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }

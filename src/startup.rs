@@ -50,6 +50,12 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
+    with_layers(routes()).with_state(state)
+}
+
+/// Wraps routes in the layers every answer passes through: request id, tracing, problem JSON
+/// for every error, panic recovery and the body size limit.
+pub fn with_layers(router: Router<AppState>) -> Router<AppState> {
     let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -62,11 +68,14 @@ pub fn build_app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(complete_problems))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    routes().layer(layers).with_state(state)
+    router.layer(layers)
 }
 
 fn request_span(request: &Request) -> tracing::Span {
-    let route = request.extensions().get::<MatchedPath>().map_or("", MatchedPath::as_str);
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -81,7 +90,9 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

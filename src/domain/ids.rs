@@ -129,7 +129,10 @@ mod tests {
 
     #[test]
     fn ids_follow_rebillys_pattern() {
-        assert_eq!(InvoiceId::parse("in_0YVF9605RKC62BP14NE2R7V2XT").map(|_| ()), Ok(()));
+        assert_eq!(
+            InvoiceId::parse("in_0YVF9605RKC62BP14NE2R7V2XT").map(|_| ()),
+            Ok(())
+        );
         assert_eq!(InvoiceId::parse("a@b~c.d-e_f").map(|_| ()), Ok(()));
         assert_eq!(InvoiceId::parse(""), Err(IdError::Empty));
         assert_eq!(InvoiceId::parse("in 1"), Err(IdError::BadCharacter));

@@ -131,7 +131,11 @@ mod tests {
 
     #[test]
     fn statuses_read_back_their_spelling() {
-        for status in [InvoiceStatus::Draft, InvoiceStatus::PartiallyPaid, InvoiceStatus::PastDue] {
+        for status in [
+            InvoiceStatus::Draft,
+            InvoiceStatus::PartiallyPaid,
+            InvoiceStatus::PastDue,
+        ] {
             assert_eq!(InvoiceStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(InvoiceStatus::parse("Draft"), None);

@@ -168,7 +168,10 @@ pub struct ManualTax {
 impl ManualTax {
     /// A manual tax.
     pub fn new(amount: TaxAmount, description: TaxDescription) -> Self {
-        Self { amount, description }
+        Self {
+            amount,
+            description,
+        }
     }
 
     /// Whether the amount has no more decimals than the currency's minor unit.
@@ -275,9 +278,18 @@ mod tests {
         assert!(UnitPrice::parse(dec!(0)).is_ok());
         assert!(UnitPrice::parse(dec!(1000000000)).is_ok());
         assert!(UnitPrice::parse(dec!(0.123456789012)).is_ok());
-        assert!(UnitPrice::parse(dec!(1.5000000000000000)).is_ok(), "trailing zeros are not counted");
-        assert_eq!(UnitPrice::parse(dec!(-0.01)), Err("must be at least 0".to_owned()));
-        assert_eq!(UnitPrice::parse(dec!(1000000000.01)), Err("must be at most 1000000000".to_owned()));
+        assert!(
+            UnitPrice::parse(dec!(1.5000000000000000)).is_ok(),
+            "trailing zeros are not counted"
+        );
+        assert_eq!(
+            UnitPrice::parse(dec!(-0.01)),
+            Err("must be at least 0".to_owned())
+        );
+        assert_eq!(
+            UnitPrice::parse(dec!(1000000000.01)),
+            Err("must be at most 1000000000".to_owned())
+        );
         assert_eq!(
             UnitPrice::parse(dec!(0.1234567890123)),
             Err("must have at most 12 decimal places".to_owned())
@@ -304,10 +316,19 @@ mod tests {
     #[test]
     fn extended_price_is_checked_without_overflow() {
         let big = UnitPrice::parse(dec!(1000000000)).unwrap();
-        assert!(!extended_price_too_large(big, Quantity::parse(1000).unwrap()));
-        assert!(extended_price_too_large(big, Quantity::parse(1001).unwrap()));
+        assert!(!extended_price_too_large(
+            big,
+            Quantity::parse(1000).unwrap()
+        ));
+        assert!(extended_price_too_large(
+            big,
+            Quantity::parse(1001).unwrap()
+        ));
         let fine = UnitPrice::parse(dec!(999999999.123456789012)).unwrap();
-        assert!(extended_price_too_large(fine, Quantity::parse(1_000_000_000).unwrap()));
+        assert!(extended_price_too_large(
+            fine,
+            Quantity::parse(1_000_000_000).unwrap()
+        ));
     }
 
     #[test]

@@ -111,7 +111,10 @@ mod tests {
             #[serde(serialize_with = "serialize")]
             price: Decimal,
         }
-        let json = serde_json::to_string(&Price { price: dec!(59.970) }).unwrap();
+        let json = serde_json::to_string(&Price {
+            price: dec!(59.970),
+        })
+        .unwrap();
         assert_eq!(json, r#"{"price":59.97}"#);
     }
 

@@ -38,8 +38,14 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<OrganizationId, ApiError> {
-    let api_key = parts.headers.get(API_KEY_HEADER).map(|value| value.to_str().unwrap_or(""));
-    let authorization = parts.headers.get(AUTHORIZATION).map(|value| value.to_str().unwrap_or(""));
+    let api_key = parts
+        .headers
+        .get(API_KEY_HEADER)
+        .map(|value| value.to_str().unwrap_or(""));
+    let authorization = parts
+        .headers
+        .get(AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or(""));
     if api_key.is_none() && authorization.is_none() {
         return Err(unauthorized(
             "Credentials are required: send a secret API key in REB-APIKEY or a JWT in Authorization: Bearer.",
@@ -66,7 +72,10 @@ fn verify_bearer(value: &str, state: &AppState) -> Result<OrganizationId, &'stat
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or("The Authorization header must be `Bearer <JWT>`.")?;
-    let verifier = state.jwt.as_ref().ok_or("Bearer tokens are not enabled on this server.")?;
+    let verifier = state
+        .jwt
+        .as_ref()
+        .ok_or("Bearer tokens are not enabled on this server.")?;
     verifier.verify(token).map_err(|error| match error {
         TokenError::Expired => "The bearer token has expired.",
         TokenError::Invalid => "The bearer token is not valid.",

@@ -26,23 +26,29 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
-            } else {
-                ApiError::BadRequest("The request body could not be read.".to_owned())
-            }
-        })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|error| {
-            if error.is_data() {
-                ApiError::Validation {
-                    detail: "The request body must be a JSON object.".to_owned(),
-                    invalid_fields: Vec::new(),
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge {
+                        limit: MAX_BODY_BYTES,
+                    }
+                } else {
+                    ApiError::BadRequest("The request body could not be read.".to_owned())
                 }
-            } else {
-                ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
-            }
-        })
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|error| {
+                if error.is_data() {
+                    ApiError::Validation {
+                        detail: "The request body must be a JSON object.".to_owned(),
+                        invalid_fields: Vec::new(),
+                    }
+                } else {
+                    ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+                }
+            })
     }
 }
 
@@ -55,7 +61,8 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     else {
         return false;
     };
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Path parameters; a path that cannot be read names no resource (404).
@@ -95,7 +102,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
 impl Query {
     /// The last value given for `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 

@@ -27,7 +27,11 @@ pub struct FieldReader {
 impl FieldReader {
     /// A reader over a request body.
     pub fn new(fields: RawObject) -> Self {
-        Self { fields, prefix: String::new(), errors: Vec::new() }
+        Self {
+            fields,
+            prefix: String::new(),
+            errors: Vec::new(),
+        }
     }
 
     fn path(&self, name: &str) -> String {
@@ -74,7 +78,11 @@ impl FieldReader {
     /// named `name.field`. Hand it back with [`FieldReader::adopt`].
     pub fn optional_object(&mut self, name: &str) -> Option<FieldReader> {
         let fields = self.optional(name, object)?;
-        Some(Self { fields, prefix: format!("{}.", self.path(name)), errors: Vec::new() })
+        Some(Self {
+            fields,
+            prefix: format!("{}.", self.path(name)),
+            errors: Vec::new(),
+        })
     }
 
     /// Takes back a nested reader, refusing its fields that are neither read nor `ignored`.
@@ -91,12 +99,20 @@ impl FieldReader {
     /// bad field becomes one 422.
     pub fn finish(self, ignored: &[&str]) -> Result<(), ApiError> {
         let errors = self.into_errors(ignored);
-        if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
     }
 
     fn into_errors(mut self, ignored: &[&str]) -> Vec<InvalidField> {
-        let unknown: Vec<String> =
-            self.fields.keys().filter(|name| !ignored.contains(&name.as_str())).cloned().collect();
+        let unknown: Vec<String> = self
+            .fields
+            .keys()
+            .filter(|name| !ignored.contains(&name.as_str()))
+            .cloned()
+            .collect();
         for name in unknown {
             self.reject(&name, "is not a known field");
         }
@@ -186,7 +202,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_collected_with_its_path() {
-        let mut fields = reader(r#"{"a": 1, "b": null, "tax": {"amount": "x", "extra": 1}, "typo": 2}"#);
+        let mut fields =
+            reader(r#"{"a": 1, "b": null, "tax": {"amount": "x", "extra": 1}, "typo": 2}"#);
         assert_eq!(fields.required("a", string), None);
         assert_eq!(fields.required("b", string), None);
         let mut tax = fields.optional_object("tax").unwrap();
@@ -195,8 +212,10 @@ mod tests {
         let Err(ApiError::Validation { invalid_fields, .. }) = fields.finish(&[]) else {
             panic!("expected a validation error");
         };
-        let named: Vec<_> =
-            invalid_fields.iter().map(|f| (f.field.as_str(), f.message.as_str())).collect();
+        let named: Vec<_> = invalid_fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
         assert_eq!(
             named,
             [

@@ -16,6 +16,10 @@ const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// 200 `{"status":"ok"}` when the database answers, else 503 problem JSON.
 pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state.db.ping(DATABASE_TIMEOUT).await.map_err(ApiError::Unavailable)?;
+    state
+        .db
+        .ping(DATABASE_TIMEOUT)
+        .await
+        .map_err(ApiError::Unavailable)?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }

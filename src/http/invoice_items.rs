@@ -26,15 +26,30 @@ use crate::service::invoice_items as service;
 
 /// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
 const READ_ONLY: &[&str] = &[
-    "id", "price", "planId", "subscriptionId", "discountAmount", "createdTime", "updatedTime",
-    "_links", "_embedded",
+    "id",
+    "price",
+    "planId",
+    "subscriptionId",
+    "discountAmount",
+    "createdTime",
+    "updatedTime",
+    "_links",
+    "_embedded",
 ];
 
 /// Computed fields of a TaxItem. A `tax` carrying any of them with a value is one the client
 /// read back from a computed tax, and is ignored; with `null`s it is a manual tax read back.
 const COMPUTED_TAX: &[&str] = &[
-    "rate", "stateAmount", "countyAmount", "cityAmount", "specialDistrictAmount", "stateRate",
-    "countyRate", "cityRate", "specialDistrictRate", "jurisdictions",
+    "rate",
+    "stateAmount",
+    "countyAmount",
+    "cityAmount",
+    "specialDistrictAmount",
+    "stateRate",
+    "countyRate",
+    "cityRate",
+    "specialDistrictRate",
+    "jurisdictions",
 ];
 
 /// Path of one item.
@@ -47,7 +62,10 @@ pub struct ItemPath {
 
 impl ItemPath {
     fn ids(&self) -> Result<(InvoiceId, InvoiceItemId), ApiError> {
-        let invoice_id = InvoicePath { id: self.id.clone() }.invoice_id()?;
+        let invoice_id = InvoicePath {
+            id: self.id.clone(),
+        }
+        .invoice_id()?;
         let item_id = InvoiceItemId::parse(&self.item_id)
             .map_err(|_| service::item_not_found(&self.id, &self.item_id))?;
         Ok((invoice_id, item_id))
@@ -65,7 +83,10 @@ pub async fn create(
     let invoice_id = path.invoice_id()?;
     let item =
         service::create_item(&state.db, &principal.organization_id, &invoice_id, input).await?;
-    Ok(created(&state.url(&item_path(&item)), &ItemResponse::new(&state, &item)))
+    Ok(created(
+        &state.url(&item_path(&item)),
+        &ItemResponse::new(&state, &item),
+    ))
 }
 
 /// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item.
@@ -78,8 +99,12 @@ pub async fn replace(
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    let item = service::replace_item(&state.db, organization_id, &invoice_id, &item_id, input).await?;
-    Ok(json_response(StatusCode::OK, &ItemResponse::new(&state, &item)))
+    let item =
+        service::replace_item(&state.db, organization_id, &invoice_id, &item_id, input).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ItemResponse::new(&state, &item),
+    ))
 }
 
 /// `GET /invoices/{id}/items/{itemId}`.
@@ -93,8 +118,12 @@ pub async fn get_one(
     check_expand(&query, &mut errors);
     fail_on(errors)?;
     let (invoice_id, item_id) = path.ids()?;
-    let item = service::get_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
-    Ok(json_response(StatusCode::OK, &ItemResponse::new(&state, &item)))
+    let item =
+        service::get_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ItemResponse::new(&state, &item),
+    ))
 }
 
 /// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
@@ -110,10 +139,24 @@ pub async fn list(
     fail_on(errors)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
-    let found =
-        service::list_items(&state.db, organization_id, &invoice_id, page.limit, page.offset).await?;
-    let items: Vec<_> = found.items.iter().map(|item| ItemResponse::new(&state, item)).collect();
-    Ok((page.headers(found.total), json_response(StatusCode::OK, &items)).into_response())
+    let found = service::list_items(
+        &state.db,
+        organization_id,
+        &invoice_id,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let items: Vec<_> = found
+        .items
+        .iter()
+        .map(|item| ItemResponse::new(&state, item))
+        .collect();
+    Ok((
+        page.headers(found.total),
+        json_response(StatusCode::OK, &items),
+    )
+        .into_response())
 }
 
 /// `DELETE /invoices/{id}/items/{itemId}`: 204.
@@ -129,21 +172,32 @@ pub async fn delete(
 
 /// Nothing can be embedded yet: products arrive with their own endpoints.
 fn check_expand(query: &Query, errors: &mut Vec<InvalidField>) {
-    let Some(expand) = query.get("expand") else { return };
-    for name in expand.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+    let Some(expand) = query.get("expand") else {
+        return;
+    };
+    for name in expand
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
         errors.push(InvalidField::new("expand", format!("cannot expand {name}")));
     }
 }
 
 fn fail_on(errors: Vec<InvalidField>) -> Result<(), ApiError> {
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Turns a request body into an item input, naming every bad field at once.
 fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
     let mut fields = FieldReader::new(body);
-    let item_type =
-        fields.required("type", |raw| ItemType::parse(&string(raw)?).map_err(str::to_owned));
+    let item_type = fields.required("type", |raw| {
+        ItemType::parse(&string(raw)?).map_err(str::to_owned)
+    });
     let description = fields.optional("description", |raw| Description::parse(string(raw)?));
     let unit_price = fields.required("unitPrice", |raw| UnitPrice::parse(number(raw)?));
     let quantity = fields.optional("quantity", |raw| Quantity::parse(integer(raw)?));
@@ -162,10 +216,16 @@ fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
     if let Some(unit_price) = unit_price
         && extended_price_too_large(unit_price, quantity)
     {
-        fields.reject("quantity", "makes unitPrice * quantity larger than 1000000000000");
+        fields.reject(
+            "quantity",
+            "makes unitPrice * quantity larger than 1000000000000",
+        );
     }
     if item_type == Some(ItemType::Credit) && tax.is_some() {
-        fields.reject("tax", "must be null on a credit item: credits are not taxed");
+        fields.reject(
+            "tax",
+            "must be null on a credit item: credits are not taxed",
+        );
     }
     fields.finish(READ_ONLY)?;
     match (item_type, unit_price) {
@@ -283,7 +343,9 @@ impl ItemResponse {
     /// The wire form of a stored item.
     pub fn new(state: &AppState, item: &InvoiceItem) -> Self {
         let tax = match (item.tax_amount, &item.tax_description) {
-            (Some(amount), Some(description)) => Some(TaxResponse::manual(amount, description.clone())),
+            (Some(amount), Some(description)) => {
+                Some(TaxResponse::manual(amount, description.clone()))
+            }
             _ => None,
         };
         Self {
@@ -303,7 +365,10 @@ impl ItemResponse {
             created_time: item.created_time,
             updated_time: item.updated_time,
             tax,
-            links: vec![Link { rel: "self", href: state.url(&item_path(item)) }],
+            links: vec![Link {
+                rel: "self",
+                href: state.url(&item_path(item)),
+            }],
         }
     }
 }

@@ -23,12 +23,37 @@ use crate::service::invoices as service;
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
 /// can send back what it read.
 const READ_ONLY: &[&str] = &[
-    "id", "invoiceNumber", "orderId", "subscriptionId", "quoteId", "amount", "amountDue",
-    "subtotalAmount", "discountAmount", "items", "autopayRetryNumber", "status",
-    "delinquentCollectionPeriod", "collectionPeriod", "abandonedTime", "voidedTime", "paidTime",
-    "issuedTime", "createdTime", "updatedTime", "paymentFormUrl", "creditMemoAllocations",
-    "isNewOrder", "transactions", "revision", "type", "dueReminderTime", "dueReminderNumber",
-    "organizationId", "_links", "_embedded",
+    "id",
+    "invoiceNumber",
+    "orderId",
+    "subscriptionId",
+    "quoteId",
+    "amount",
+    "amountDue",
+    "subtotalAmount",
+    "discountAmount",
+    "items",
+    "autopayRetryNumber",
+    "status",
+    "delinquentCollectionPeriod",
+    "collectionPeriod",
+    "abandonedTime",
+    "voidedTime",
+    "paidTime",
+    "issuedTime",
+    "createdTime",
+    "updatedTime",
+    "paymentFormUrl",
+    "creditMemoAllocations",
+    "isNewOrder",
+    "transactions",
+    "revision",
+    "type",
+    "dueReminderTime",
+    "dueReminderNumber",
+    "organizationId",
+    "_links",
+    "_embedded",
 ];
 
 /// Path of one invoice.
@@ -66,7 +91,10 @@ pub async fn get_one(
     let invoice_id = path.invoice_id()?;
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    Ok(json_response(axum::http::StatusCode::OK, &InvoiceResponse::new(&state, &invoice, &items)))
+    Ok(json_response(
+        axum::http::StatusCode::OK,
+        &InvoiceResponse::new(&state, &invoice, &items),
+    ))
 }
 
 /// Turns a request body into an invoice input, naming every bad field at once.
@@ -86,9 +114,14 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
     let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
     fields.finish(READ_ONLY)?;
     match (customer_id, website_id, currency) {
-        (Some(customer_id), Some(website_id), Some(currency)) => {
-            Ok(InvoiceInput { customer_id, website_id, currency, due_time, notes, po_number })
-        }
+        (Some(customer_id), Some(website_id), Some(currency)) => Ok(InvoiceInput {
+            customer_id,
+            website_id,
+            currency,
+            due_time,
+            notes,
+            po_number,
+        }),
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
     }
@@ -152,7 +185,10 @@ impl InvoiceResponse {
             status: invoice.status,
             subtotal_amount: totals.subtotal_amount,
             discount_amount: totals.discount_amount,
-            tax: InvoiceTax { calculator: "manual", amount: totals.tax_amount },
+            tax: InvoiceTax {
+                calculator: "manual",
+                amount: totals.tax_amount,
+            },
             amount: totals.amount,
             amount_due: totals.amount_due,
             due_time: invoice.due_time,
@@ -160,10 +196,16 @@ impl InvoiceResponse {
             notes: invoice.notes.clone(),
             po_number: invoice.po_number.clone(),
             revision: invoice.revision,
-            items: items.iter().map(|item| ItemResponse::new(state, item)).collect(),
+            items: items
+                .iter()
+                .map(|item| ItemResponse::new(state, item))
+                .collect(),
             created_time: invoice.created_time,
             updated_time: invoice.updated_time,
-            links: vec![Link { rel: "self", href: state.url(&invoice_path(&invoice.id)) }],
+            links: vec![Link {
+                rel: "self",
+                href: state.url(&invoice_path(&invoice.id)),
+            }],
         }
     }
 }

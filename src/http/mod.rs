@@ -55,10 +55,15 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices", post(invoices::create))
         .route("/invoices/", post(invoices::create))
         .route("/invoices/{id}", get(invoices::get_one))
-        .route("/invoices/{id}/items", post(invoice_items::create).get(invoice_items::list))
+        .route(
+            "/invoices/{id}/items",
+            post(invoice_items::create).get(invoice_items::list),
+        )
         .route(
             "/invoices/{id}/items/{itemId}",
-            get(invoice_items::get_one).put(invoice_items::replace).delete(invoice_items::delete),
+            get(invoice_items::get_one)
+                .put(invoice_items::replace)
+                .delete(invoice_items::delete),
         );
     Router::new()
         .route("/health", get(health::health))

@@ -43,12 +43,23 @@ impl Page {
     }
 }
 
-fn bounded(query: &Query, name: &str, default: i64, max: i64, errors: &mut Vec<InvalidField>) -> i64 {
-    let Some(text) = query.get(name) else { return default };
+fn bounded(
+    query: &Query,
+    name: &str,
+    default: i64,
+    max: i64,
+    errors: &mut Vec<InvalidField>,
+) -> i64 {
+    let Some(text) = query.get(name) else {
+        return default;
+    };
     match text.parse::<i64>() {
         Ok(value) if (0..=max).contains(&value) => value,
         _ => {
-            errors.push(InvalidField::new(name, format!("must be an integer between 0 and {max}")));
+            errors.push(InvalidField::new(
+                name,
+                format!("must be an integer between 0 and {max}"),
+            ));
             default
         }
     }
@@ -59,16 +70,33 @@ mod tests {
     use super::*;
 
     fn query(pairs: &[(&str, &str)]) -> Query {
-        Query(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        Query(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     #[test]
     fn limits_default_and_are_bounded() {
         let mut errors = Vec::new();
-        assert_eq!(Page::from_query(&query(&[]), &mut errors), Page { limit: 100, offset: 0 });
         assert_eq!(
-            Page::from_query(&query(&[("limit", "0"), ("offset", "1000000")]), &mut errors),
-            Page { limit: 0, offset: 1_000_000 }
+            Page::from_query(&query(&[]), &mut errors),
+            Page {
+                limit: 100,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Page::from_query(
+                &query(&[("limit", "0"), ("offset", "1000000")]),
+                &mut errors
+            ),
+            Page {
+                limit: 0,
+                offset: 1_000_000
+            }
         );
         assert!(errors.is_empty());
         Page::from_query(&query(&[("limit", "1001"), ("offset", "-1")]), &mut errors);

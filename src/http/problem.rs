@@ -22,7 +22,10 @@ pub struct InvalidField {
 impl InvalidField {
     /// A bad field and its message.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -105,7 +108,8 @@ fn default_detail(status: StatusCode) -> &'static str {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
+        let mut response =
+            (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
         response.extensions_mut().insert(self);
         response
     }
@@ -132,7 +136,9 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
     };
     problem.instance = Some(instance);
     problem.request_id = request_id;
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(problem.body()))
 }
@@ -142,12 +148,17 @@ fn is_error(status: StatusCode) -> bool {
 }
 
 fn is_problem(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes())
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes())
 }
 
 /// The answer to a panic in a handler: a 500 with no internals (the hook has logged it).
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, default_detail(StatusCode::INTERNAL_SERVER_ERROR))
-        .into_response()
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        default_detail(StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .into_response()
 }

@@ -146,7 +146,10 @@ impl Db {
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(Some(ItemPage { total, items: into_items(rows)? }))
+        Ok(Some(ItemPage {
+            total,
+            items: into_items(rows)?,
+        }))
     }
 
     /// Every item of an invoice, oldest first, then by id.

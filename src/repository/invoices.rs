@@ -167,7 +167,6 @@ impl Tx {
         })
         .transpose()
     }
-
 }
 
 impl LockedInvoice {

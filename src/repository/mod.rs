@@ -29,7 +29,9 @@ impl Db {
 
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(Tx { inner: self.pool.begin().await? })
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+        })
     }
 
     /// Checks that the database answers within `timeout`.

@@ -52,7 +52,8 @@ pub async fn create_api_key(
     live: bool,
 ) -> Result<String, ApiError> {
     let key = generate_key(live).map_err(|error| ApiError::Internal(Box::new(error)))?;
-    db.ensure_api_key(organization_id, &hash_key(&key), &prefix_of(&key), live).await?;
+    db.ensure_api_key(organization_id, &hash_key(&key), &prefix_of(&key), live)
+        .await?;
     Ok(key)
 }
 
@@ -80,8 +81,14 @@ pub async fn ensure_bootstrap_key(
         return Err(BootstrapError::WeakKey);
     }
     let live = key.starts_with("sk_live_");
-    let owner = db.ensure_api_key(organization_id, &hash_key(key), &prefix_of(key), live).await?;
-    if &owner == organization_id { Ok(()) } else { Err(BootstrapError::OtherOrganization) }
+    let owner = db
+        .ensure_api_key(organization_id, &hash_key(key), &prefix_of(key), live)
+        .await?;
+    if &owner == organization_id {
+        Ok(())
+    } else {
+        Err(BootstrapError::OtherOrganization)
+    }
 }
 
 /// Finds the organization of an API key, remembering answers for a minute so that a busy
@@ -99,7 +106,10 @@ const REMEMBER_AT_MOST: usize = 10_000;
 impl KeyResolver {
     /// A resolver over the database.
     pub fn new(db: Db) -> Self {
-        Self { db, known: Mutex::new(HashMap::new()) }
+        Self {
+            db,
+            known: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The organization owning the key, if any.
@@ -116,7 +126,10 @@ impl KeyResolver {
     }
 
     fn remembered(&self, hash: &[u8; 32]) -> Option<OrganizationId> {
-        let known = self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         known
             .get(hash)
             .filter(|(_, since)| since.elapsed() < REMEMBER_FOR)
@@ -124,7 +137,10 @@ impl KeyResolver {
     }
 
     fn remember(&self, hash: [u8; 32], organization_id: OrganizationId) {
-        let mut known = self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if known.len() >= REMEMBER_AT_MOST {
             known.retain(|_, (_, since)| since.elapsed() < REMEMBER_FOR);
             if known.len() >= REMEMBER_AT_MOST {

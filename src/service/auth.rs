@@ -41,17 +41,21 @@ impl JwtVerifier {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
         validation.leeway = 0;
-        Self { key: DecodingKey::from_secret(secret), validation }
+        Self {
+            key: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     /// The organization a valid token speaks for.
     pub fn verify(&self, token: &str) -> Result<OrganizationId, TokenError> {
-        let data = decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
-            match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            }
-        })?;
+        let data =
+            decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
+                match error.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                }
+            })?;
         OrganizationId::parse(&data.claims.organization_id).map_err(|_| TokenError::Invalid)
     }
 }
@@ -63,7 +67,12 @@ mod tests {
     use serde_json::json;
 
     fn token(claims: serde_json::Value, secret: &[u8], algorithm: Algorithm) -> String {
-        encode(&Header::new(algorithm), &claims, &EncodingKey::from_secret(secret)).unwrap()
+        encode(
+            &Header::new(algorithm),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
     }
 
     fn in_an_hour() -> i64 {
@@ -73,8 +82,15 @@ mod tests {
     #[test]
     fn a_signed_token_names_its_organization() {
         let verifier = JwtVerifier::new(b"secret");
-        let jwt = token(json!({"organizationId": "org_1", "exp": in_an_hour()}), b"secret", Algorithm::HS256);
-        assert_eq!(verifier.verify(&jwt).map(|id| id.to_string()), Ok("org_1".to_owned()));
+        let jwt = token(
+            json!({"organizationId": "org_1", "exp": in_an_hour()}),
+            b"secret",
+            Algorithm::HS256,
+        );
+        assert_eq!(
+            verifier.verify(&jwt).map(|id| id.to_string()),
+            Ok("org_1".to_owned())
+        );
     }
 
     #[test]
@@ -82,12 +98,50 @@ mod tests {
         let verifier = JwtVerifier::new(b"secret");
         let past = chrono::Utc::now().timestamp() - 10;
         let cases = [
-            (token(json!({"organizationId": "org_1", "exp": past}), b"secret", Algorithm::HS256), TokenError::Expired),
-            (token(json!({"organizationId": "org_1", "exp": in_an_hour()}), b"other", Algorithm::HS256), TokenError::Invalid),
-            (token(json!({"organizationId": "org_1", "exp": in_an_hour()}), b"secret", Algorithm::HS384), TokenError::Invalid),
-            (token(json!({"organizationId": "org_1"}), b"secret", Algorithm::HS256), TokenError::Invalid),
-            (token(json!({"exp": in_an_hour()}), b"secret", Algorithm::HS256), TokenError::Invalid),
-            (token(json!({"organizationId": "bad id", "exp": in_an_hour()}), b"secret", Algorithm::HS256), TokenError::Invalid),
+            (
+                token(
+                    json!({"organizationId": "org_1", "exp": past}),
+                    b"secret",
+                    Algorithm::HS256,
+                ),
+                TokenError::Expired,
+            ),
+            (
+                token(
+                    json!({"organizationId": "org_1", "exp": in_an_hour()}),
+                    b"other",
+                    Algorithm::HS256,
+                ),
+                TokenError::Invalid,
+            ),
+            (
+                token(
+                    json!({"organizationId": "org_1", "exp": in_an_hour()}),
+                    b"secret",
+                    Algorithm::HS384,
+                ),
+                TokenError::Invalid,
+            ),
+            (
+                token(
+                    json!({"organizationId": "org_1"}),
+                    b"secret",
+                    Algorithm::HS256,
+                ),
+                TokenError::Invalid,
+            ),
+            (
+                token(json!({"exp": in_an_hour()}), b"secret", Algorithm::HS256),
+                TokenError::Invalid,
+            ),
+            (
+                token(
+                    json!({"organizationId": "bad id", "exp": in_an_hour()}),
+                    b"secret",
+                    Algorithm::HS256,
+                ),
+                TokenError::Invalid,
+            ),
             ("not.a.token".to_owned(), TokenError::Invalid),
         ];
         for (jwt, expected) in cases {

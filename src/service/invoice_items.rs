@@ -27,7 +27,14 @@ pub async fn create_item(
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
     ensure_draft(invoice_id, &invoice)?;
     let now = Utc::now();
-    let item = priced_item(InvoiceItemId::generate(), invoice_id, input, &invoice, now, now)?;
+    let item = priced_item(
+        InvoiceItemId::generate(),
+        invoice_id,
+        input,
+        &invoice,
+        now,
+        now,
+    )?;
     let totals = totals_after_change(invoice.totals, None, Some(figures_of(&item)));
     tx.insert_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
@@ -46,9 +53,19 @@ pub async fn replace_item(
     let mut tx = db.begin().await?;
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
     ensure_draft(invoice_id, &invoice)?;
-    let item = priced_item(item_id.clone(), invoice_id, input, &invoice, old.created_time, Utc::now())?;
-    let totals =
-        totals_after_change(invoice.totals, Some(locked_figures(&old)), Some(figures_of(&item)));
+    let item = priced_item(
+        item_id.clone(),
+        invoice_id,
+        input,
+        &invoice,
+        old.created_time,
+        Utc::now(),
+    )?;
+    let totals = totals_after_change(
+        invoice.totals,
+        Some(locked_figures(&old)),
+        Some(figures_of(&item)),
+    );
     tx.replace_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
     Ok(item)
@@ -66,7 +83,8 @@ pub async fn delete_item(
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
     ensure_draft(invoice_id, &invoice)?;
     let totals = totals_after_change(invoice.totals, Some(locked_figures(&old)), None);
-    tx.delete_item(organization_id, invoice_id, item_id, &totals, Utc::now()).await?;
+    tx.delete_item(organization_id, invoice_id, item_id, &totals, Utc::now())
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -100,7 +118,9 @@ pub async fn list_items(
 
 /// The 404 for an item the invoice does not have.
 pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
-    ApiError::NotFound(format!("Invoice {invoice_id} has no item with id {item_id}."))
+    ApiError::NotFound(format!(
+        "Invoice {invoice_id} has no item with id {item_id}."
+    ))
 }
 
 async fn lock(
@@ -109,7 +129,10 @@ async fn lock(
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
 ) -> Result<(LockedInvoice, LockedItem), ApiError> {
-    match tx.lock_invoice_and_item(organization_id, invoice_id, item_id).await? {
+    match tx
+        .lock_invoice_and_item(organization_id, invoice_id, item_id)
+        .await?
+    {
         None => Err(invoice_not_found(invoice_id.as_str())),
         Some((_, None)) => Err(item_not_found(invoice_id.as_str(), item_id.as_str())),
         Some((invoice, Some(item))) => Ok((invoice, item)),
@@ -143,14 +166,19 @@ fn priced_item(
     {
         return Err(ApiError::invalid_field(
             "tax.amount",
-            format!("must have at most {} decimal places in {currency}", currency.minor_units()),
+            format!(
+                "must have at most {} decimal places in {currency}",
+                currency.minor_units()
+            ),
         ));
     }
     Ok(InvoiceItem {
         id,
         invoice_id: invoice_id.clone(),
         item_type: input.item_type,
-        description: input.description.map(|description| description.into_string()),
+        description: input
+            .description
+            .map(|description| description.into_string()),
         unit_price: input.unit_price.amount(),
         quantity: input.quantity.get(),
         price: item_price(input.unit_price, input.quantity, currency),

@@ -14,7 +14,9 @@ use crate::domain::money::round_half_away_from_zero;
 /// (at most 1e9 * 1e9 with 12 decimals), so the product fits a `Decimal`; callers refuse
 /// products above 1e12 before this is reached.
 pub fn item_price(unit_price: UnitPrice, quantity: Quantity, currency: Currency) -> Decimal {
-    let extended = unit_price.amount().saturating_mul(Decimal::from(quantity.get()));
+    let extended = unit_price
+        .amount()
+        .saturating_mul(Decimal::from(quantity.get()));
     round_half_away_from_zero(extended, currency.minor_units())
 }
 
@@ -90,7 +92,11 @@ mod tests {
     fn prices_are_exact_and_rounded_to_the_currency() {
         assert_eq!(price(dec!(0.1), 3, "USD"), dec!(0.3));
         assert_eq!(price(dec!(19.99), 3, "USD"), dec!(59.97));
-        assert_eq!(price(dec!(0.005), 1, "USD"), dec!(0.01), "half away from zero");
+        assert_eq!(
+            price(dec!(0.005), 1, "USD"),
+            dec!(0.01),
+            "half away from zero"
+        );
         assert_eq!(price(dec!(0.0049), 1, "USD"), dec!(0));
         assert_eq!(price(dec!(100.5), 1, "JPY"), dec!(101));
         assert_eq!(price(dec!(1.0005), 1, "BHD"), dec!(1.001));
@@ -101,8 +107,16 @@ mod tests {
     #[test]
     fn credits_reduce_the_subtotal_and_may_make_it_negative() {
         let totals = totals_of(&[
-            ItemFigures { item_type: ItemType::Debit, price: dec!(10), tax_amount: dec!(1.5) },
-            ItemFigures { item_type: ItemType::Credit, price: dec!(25.25), tax_amount: dec!(0) },
+            ItemFigures {
+                item_type: ItemType::Debit,
+                price: dec!(10),
+                tax_amount: dec!(1.5),
+            },
+            ItemFigures {
+                item_type: ItemType::Credit,
+                price: dec!(25.25),
+                tax_amount: dec!(0),
+            },
         ]);
         assert_eq!(totals.subtotal_amount, dec!(-15.25));
         assert_eq!(totals.tax_amount, dec!(1.5));
@@ -111,13 +125,24 @@ mod tests {
     }
 
     fn figures() -> impl Strategy<Value = ItemFigures> {
-        (any::<bool>(), 0i64..=100_000_000_000_000, 0i64..=1_000_000_000).prop_map(
-            |(debit, cents, tax_cents)| ItemFigures {
-                item_type: if debit { ItemType::Debit } else { ItemType::Credit },
-                price: Decimal::new(cents, 2),
-                tax_amount: if debit { Decimal::new(tax_cents, 2) } else { Decimal::ZERO },
-            },
+        (
+            any::<bool>(),
+            0i64..=100_000_000_000_000,
+            0i64..=1_000_000_000,
         )
+            .prop_map(|(debit, cents, tax_cents)| ItemFigures {
+                item_type: if debit {
+                    ItemType::Debit
+                } else {
+                    ItemType::Credit
+                },
+                price: Decimal::new(cents, 2),
+                tax_amount: if debit {
+                    Decimal::new(tax_cents, 2)
+                } else {
+                    Decimal::ZERO
+                },
+            })
     }
 
     proptest! {

@@ -1,0 +1,222 @@
+//! The test app: the real router over a fresh, migrated database, with request builders and
+//! problem assertions.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use invoice_api::domain::ids::OrganizationId;
+use invoice_api::http::AppState;
+use invoice_api::repository::Db;
+use invoice_api::service::api_keys::create_api_key;
+use invoice_api::startup::build_app;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// Where the test app says it lives, in `Location` and `_links`.
+pub const PUBLIC_URL: &str = "http://invoices.test";
+/// The secret that signs test JWTs.
+pub const JWT_SECRET: &[u8] = b"test-jwt-secret";
+/// The organization of the default key.
+pub const ORGANIZATION: &str = "org_test";
+
+/// The application under test.
+pub struct TestApp {
+    pub router: Router,
+    pub pool: PgPool,
+    pub api_key: String,
+}
+
+/// An answer, with its body both as text (for exact money) and as JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// The app over `pool` (migrated by `#[sqlx::test]`), with a key for [`ORGANIZATION`].
+    pub async fn new(pool: PgPool) -> Self {
+        let api_key = Self::key_for(&pool, ORGANIZATION).await;
+        let state = AppState::new(Db::new(pool.clone()), Some(JWT_SECRET), PUBLIC_URL);
+        Self {
+            router: build_app(state),
+            pool,
+            api_key,
+        }
+    }
+
+    /// A new API key for an organization.
+    pub async fn key_for(pool: &PgPool, organization: &str) -> String {
+        let organization_id = OrganizationId::parse(organization).unwrap();
+        create_api_key(&Db::new(pool.clone()), &organization_id, false)
+            .await
+            .unwrap()
+    }
+
+    /// Sends a request as built.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        TestResponse {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    /// Sends a request with the default key and, if given, a JSON body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
+        let request = request(method, path, body).header("REB-APIKEY", &self.api_key);
+        self.send(request.body_json()).await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> TestResponse {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates a draft invoice in `currency` and returns its id.
+    pub async fn create_invoice(&self, currency: &str) -> String {
+        let response = self.post("/invoices", invoice_body(currency)).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds an item and returns the 201's body.
+    pub async fn create_item(&self, invoice_id: &str, body: Value) -> Value {
+        let response = self
+            .post(&format!("/invoices/{invoice_id}/items"), body)
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.body
+    }
+
+    /// The invoice as `GET /invoices/{id}` shows it.
+    pub async fn invoice(&self, invoice_id: &str) -> Value {
+        let response = self.get(&format!("/invoices/{invoice_id}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        response.body
+    }
+}
+
+/// A request builder that remembers its JSON body.
+pub struct RequestBuilder {
+    inner: axum::http::request::Builder,
+    body: Option<Value>,
+}
+
+impl RequestBuilder {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.header(name, value);
+        self
+    }
+
+    /// The request, its body sent as `application/json` when there is one.
+    pub fn body_json(self) -> Request<Body> {
+        match self.body {
+            Some(body) => self
+                .inner
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => self.inner.body(Body::empty()).unwrap(),
+        }
+    }
+}
+
+/// A request without credentials.
+pub fn request(method: Method, path: &str, body: Option<Value>) -> RequestBuilder {
+    RequestBuilder {
+        inner: Request::builder().method(method).uri(path),
+        body,
+    }
+}
+
+/// A valid invoice body.
+pub fn invoice_body(currency: &str) -> Value {
+    json!({"customerId": "cus_1", "websiteId": "web_1", "currency": currency})
+}
+
+/// Asserts a problem document of `status` and `title` for `instance`.
+pub fn assert_problem(response: &TestResponse, status: StatusCode, title: &str, instance: &str) {
+    assert_eq!(response.status, status, "{}", response.text);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = &response.body;
+    assert_eq!(body["status"], json!(status.as_u16()), "{body}");
+    assert_eq!(body["title"], json!(title), "{body}");
+    assert_eq!(body["instance"], json!(instance), "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["requestId"].as_str().is_some_and(|id| id.len() == 36),
+        "{body}"
+    );
+}
+
+/// Asserts a 422 whose `invalidFields` are exactly `expected`, in order.
+pub fn assert_invalid_fields(response: &TestResponse, instance: &str, expected: &[(&str, &str)]) {
+    assert_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Validation error",
+        instance,
+    );
+    let fields: Vec<(String, String)> = response.body["invalidFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(f, m)| ((*f).to_owned(), (*m).to_owned()))
+        .collect();
+    assert_eq!(fields, expected, "{}", response.text);
+}
