@@ -1,6 +1,6 @@
 //! The one public error type, and how each kind answers as RFC 7807 problem JSON.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::problem::{InvalidField, Problem};
@@ -105,6 +105,9 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        // RFC 9110: a 401 names a scheme the server accepts.
+        let challenge = matches!(self, Self::Unauthorized(_))
+            .then_some([(header::WWW_AUTHENTICATE, "Bearer realm=\"invoice-api\"")]);
         let problem = match self {
             Self::Validation {
                 detail,
@@ -126,6 +129,6 @@ impl IntoResponse for ApiError {
                 Problem::new(status, detail)
             }
         };
-        problem.into_response()
+        (challenge, problem).into_response()
     }
 }

@@ -1,23 +1,57 @@
 //! Exact money: `Decimal` from and to the JSON number's own text, and the one rounding rule.
 
-use std::str::FromStr;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serializer;
 use serde_json::value::RawValue;
 
+/// The most significant digits a `Decimal` holds exactly.
+const MAX_DIGITS: usize = 28;
+
 /// Reads a JSON number's text (`19.99`, `-0.5`, `1e2`, `1.5E-3`) into a `Decimal` without
-/// passing through `f64`. `None` when the text is not a number `Decimal` can hold exactly.
+/// passing through `f64`. `None` when the text is not a number, or when `Decimal` cannot hold
+/// it exactly (more than 28 significant digits or decimal places): such a number is refused,
+/// never rounded.
 pub fn decimal_from_json_number(text: &str) -> Option<Decimal> {
-    let first = text.chars().next()?;
-    if !(first == '-' || first.is_ascii_digit()) {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, exponent.parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    if integer.is_empty() || !all_digits(integer) || !all_digits(fraction) {
         return None;
     }
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(&text.to_ascii_lowercase()).ok()
-    } else {
-        Decimal::from_str(text).ok()
+    // value = digits * 10^power; drop the zeros that do not change it.
+    let digits = format!("{integer}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    let trimmed = significant.trim_end_matches('0');
+    let power = exponent
+        .checked_sub(i64::try_from(fraction.len()).ok()?)?
+        .checked_add(i64::try_from(significant.len() - trimmed.len()).ok()?)?;
+    if trimmed.is_empty() {
+        return Some(Decimal::ZERO);
     }
+    let (digits, scale) = if power >= 0 {
+        let zeros = usize::try_from(power)
+            .ok()
+            .filter(|zeros| trimmed.len() + zeros <= MAX_DIGITS)?;
+        (format!("{trimmed}{}", "0".repeat(zeros)), 0)
+    } else {
+        (
+            trimmed.to_owned(),
+            u32::try_from(-power).ok().filter(|scale| *scale <= 28)?,
+        )
+    };
+    if digits.len() > MAX_DIGITS {
+        return None;
+    }
+    let magnitude = digits.parse::<i128>().ok()?;
+    let value = Decimal::try_from_i128_with_scale(magnitude, scale).ok()?;
+    Some(if negative { -value } else { value })
 }
 
 /// The normalised text of an amount: no trailing zeros, no exponent, never `-0`.
@@ -80,8 +114,40 @@ mod tests {
     }
 
     #[test]
+    fn numbers_a_decimal_cannot_hold_exactly_are_refused_not_rounded() {
+        for text in [
+            "0.1000000000000000000000000000001",
+            "0.10000000000000000000000000000000000001",
+            "123456789012345678901234567890",
+            "79228162514264337593543950336",
+            "1e-40",
+            "1e29",
+            "1e99999999999999999999",
+        ] {
+            assert_eq!(decimal_from_json_number(text), None, "{text}");
+        }
+        let cases = [
+            ("0.10000000000000000000000000000000000000", dec!(0.1)),
+            (
+                "1000000000000000000000000000",
+                dec!(1000000000000000000000000000),
+            ),
+            (
+                "0.0000000000000000000000000001",
+                dec!(0.0000000000000000000000000001),
+            ),
+            ("0e99999", dec!(0)),
+            ("-0", dec!(0)),
+            ("12.5E+1", dec!(125)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(decimal_from_json_number(text), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
     fn non_numbers_are_refused() {
-        for text in ["\"1\"", "true", "null", "[1]", "{}", ""] {
+        for text in ["\"1\"", "true", "null", "[1]", "{}", "", "-", "1.2.3", ".5"] {
             assert_eq!(decimal_from_json_number(text), None, "{text}");
         }
     }
@@ -125,6 +191,12 @@ mod tests {
             let text = normalized_text(amount);
             prop_assert!(!text.contains(['e', 'E']));
             prop_assert_eq!(decimal_from_json_number(&text), Some(amount));
+        }
+
+        #[test]
+        fn scientific_notation_reads_the_same_value(mantissa in any::<i64>(), scale in 0u32..=12) {
+            let text = format!("{mantissa}e-{scale}");
+            prop_assert_eq!(decimal_from_json_number(&text), Some(Decimal::new(mantissa, scale)));
         }
 
         #[test]

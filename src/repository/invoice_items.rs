@@ -78,10 +78,6 @@ impl TryFrom<ItemRow> for InvoiceItem {
     }
 }
 
-fn into_items(rows: Vec<ItemRow>) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-    rows.into_iter().map(InvoiceItem::try_from).collect()
-}
-
 impl Db {
     /// One item of one invoice.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
@@ -129,6 +125,21 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         let Some(total) = total else { return Ok(None) };
+        let items = self
+            .items_of_invoice(organization_id, invoice_id, Some(limit), offset)
+            .await?;
+        Ok(Some(ItemPage { total, items }))
+    }
+
+    /// An invoice's items, oldest first, then by id; all of them when `limit` is `None`.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+    pub async fn items_of_invoice(
+        &self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        limit: Option<i64>,
+        offset: i64,
+    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
         let rows = sqlx::query_as!(
             ItemRow,
             r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
@@ -146,34 +157,7 @@ impl Db {
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(Some(ItemPage {
-            total,
-            items: into_items(rows)?,
-        }))
-    }
-
-    /// Every item of an invoice, oldest first, then by id.
-    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
-    pub async fn items_of_invoice(
-        &self,
-        organization_id: &OrganizationId,
-        invoice_id: &InvoiceId,
-    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-        let rows = sqlx::query_as!(
-            ItemRow,
-            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
-                   description, unit_price, quantity, price, discount_amount,
-                   product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, created_time, updated_time
-               from invoice_items
-               where organization_id = $1 and invoice_id = $2
-               order by created_time, id"#,
-            organization_id as &OrganizationId,
-            invoice_id as &InvoiceId,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        into_items(rows)
+        rows.into_iter().map(InvoiceItem::try_from).collect()
     }
 }
 

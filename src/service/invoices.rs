@@ -46,7 +46,9 @@ pub async fn get_invoice(
         .find_invoice(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
-    let items = db.items_of_invoice(organization_id, invoice_id).await?;
+    let items = db
+        .items_of_invoice(organization_id, invoice_id, None, 0)
+        .await?;
     Ok((invoice, items))
 }
 
