@@ -12,13 +12,17 @@ const BINARY: &str = env!("CARGO_BIN_EXE_invoice-api");
 
 /// The URL of the test's own database.
 fn database_url(pool: &PgPool) -> String {
+    url_of_database(pool, pool.connect_options().get_database().unwrap())
+}
+
+/// The URL of another database on the test's server.
+fn url_of_database(pool: &PgPool, database: &str) -> String {
     let options = pool.connect_options();
     format!(
-        "postgres://{}@{}:{}/{}",
+        "postgres://{}@{}:{}/{database}",
         options.get_username(),
         options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap()
+        options.get_port()
     )
 }
 
@@ -179,4 +183,38 @@ fn a_missing_database_url_fails_fast_naming_the_variable() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
+}
+
+#[sqlx::test]
+async fn the_database_is_created_when_missing(pool: PgPool) {
+    let name = format!("invoice_api_created_{}", uuid::Uuid::new_v4().simple());
+    let url = url_of_database(&pool, &name);
+    let output = Command::new(BINARY)
+        .args(["create-api-key", "--organization", "org_new", "--live"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .starts_with("sk_live_")
+    );
+    let created: bool =
+        sqlx::query_scalar("select exists (select from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(created);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database \"{name}\" with (force)"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
 }
