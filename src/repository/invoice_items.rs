@@ -208,9 +208,11 @@ impl Tx {
         Ok(Some((invoice, item)))
     }
 
-    /// Stores a new item and its invoice's new totals, adding one to the invoice's revision.
+    /// Stores an item, new or replaced (keeping its `created_time`), with its invoice's new
+    /// totals, adding one to the invoice's revision. The caller holds the invoice lock and has
+    /// checked that a replaced item belongs to that invoice.
     #[tracing::instrument(skip_all, fields(item = %item.id))]
-    pub async fn insert_item(
+    pub async fn save_item(
         &mut self,
         organization_id: &OrganizationId,
         item: &InvoiceItem,
@@ -222,10 +224,19 @@ impl Tx {
                      unit_price, quantity, price, discount_amount, product_id, period_start_time,
                      period_end_time, period_number, tax_amount, tax_description, created_time,
                      updated_time)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                 on conflict (organization_id, id) do update set type = excluded.type,
+                     description = excluded.description, unit_price = excluded.unit_price,
+                     quantity = excluded.quantity, price = excluded.price,
+                     discount_amount = excluded.discount_amount, product_id = excluded.product_id,
+                     period_start_time = excluded.period_start_time,
+                     period_end_time = excluded.period_end_time,
+                     period_number = excluded.period_number, tax_amount = excluded.tax_amount,
+                     tax_description = excluded.tax_description,
+                     updated_time = excluded.updated_time
              )
-             update invoices set subtotal_amount = $17, discount_amount = $18, tax_amount = $19,
-                 amount = $20, amount_due = $21, revision = revision + 1, updated_time = $16
+             update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
+                 amount = $21, amount_due = $22, revision = revision + 1, updated_time = $17
              where organization_id = $1 and id = $3",
             organization_id as &OrganizationId,
             &item.id as &InvoiceItemId,
@@ -242,52 +253,7 @@ impl Tx {
             item.period_number,
             item.tax_amount,
             item.tax_description.as_deref(),
-            item.updated_time,
-            totals.subtotal_amount,
-            totals.discount_amount,
-            totals.tax_amount,
-            totals.amount,
-            totals.amount_due,
-        )
-        .execute(&mut *self.inner)
-        .await
-        .map(drop)
-    }
-
-    /// Replaces an item and stores its invoice's new totals, adding one to the revision.
-    #[tracing::instrument(skip_all, fields(item = %item.id))]
-    pub async fn replace_item(
-        &mut self,
-        organization_id: &OrganizationId,
-        item: &InvoiceItem,
-        totals: &InvoiceTotals,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "with item as (
-                 update invoice_items set type = $4, description = $5, unit_price = $6,
-                     quantity = $7, price = $8, discount_amount = $9, product_id = $10,
-                     period_start_time = $11, period_end_time = $12, period_number = $13,
-                     tax_amount = $14, tax_description = $15, updated_time = $16
-                 where organization_id = $1 and invoice_id = $3 and id = $2
-             )
-             update invoices set subtotal_amount = $17, discount_amount = $18, tax_amount = $19,
-                 amount = $20, amount_due = $21, revision = revision + 1, updated_time = $16
-             where organization_id = $1 and id = $3",
-            organization_id as &OrganizationId,
-            &item.id as &InvoiceItemId,
-            &item.invoice_id as &InvoiceId,
-            item.item_type.as_str(),
-            item.description.as_deref(),
-            item.unit_price,
-            item.quantity,
-            item.price,
-            item.discount_amount,
-            item.product_id.as_ref().map(ProductId::as_str),
-            item.period_start_time,
-            item.period_end_time,
-            item.period_number,
-            item.tax_amount,
-            item.tax_description.as_deref(),
+            item.created_time,
             item.updated_time,
             totals.subtotal_amount,
             totals.discount_amount,

@@ -36,7 +36,7 @@ pub async fn create_item(
         now,
     )?;
     let totals = totals_after_change(invoice.totals, None, Some(figures_of(&item)));
-    tx.insert_item(organization_id, &item, &totals).await?;
+    tx.save_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -66,7 +66,7 @@ pub async fn replace_item(
         Some(locked_figures(&old)),
         Some(figures_of(&item)),
     );
-    tx.replace_item(organization_id, &item, &totals).await?;
+    tx.save_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
     Ok(item)
 }
