@@ -148,10 +148,13 @@ impl PeriodNumber {
 pub struct TaxAmount(Decimal);
 
 impl TaxAmount {
-    /// Checks that the amount is not negative.
+    /// Checks that the amount is between 0 and the largest item price, 1,000,000,000,000
+    /// (bounded so that sums of many items stay exact).
     pub fn parse(value: Decimal) -> Result<Self, String> {
         if value.is_sign_negative() && !value.is_zero() {
             Err("must be at least 0".to_owned())
+        } else if value > MAX_EXTENDED_PRICE {
+            Err("must be at most 1000000000000".to_owned())
         } else {
             Ok(Self(value.normalize()))
         }
@@ -339,5 +342,7 @@ mod tests {
         assert!(!tax.fits_currency(0));
         assert!(TaxAmount::parse(dec!(-1)).is_err());
         assert!(TaxAmount::parse(dec!(0)).is_ok());
+        assert!(TaxAmount::parse(dec!(1000000000000)).is_ok());
+        assert!(TaxAmount::parse(dec!(1000000000000.01)).is_err());
     }
 }

@@ -43,7 +43,9 @@ pub fn decimal_from_json_number(text: &str) -> Option<Decimal> {
     } else {
         (
             trimmed.to_owned(),
-            u32::try_from(-power).ok().filter(|scale| *scale <= 28)?,
+            u32::try_from(power.unsigned_abs())
+                .ok()
+                .filter(|scale| *scale <= 28)?,
         )
     };
     if digits.len() > MAX_DIGITS {
@@ -123,6 +125,8 @@ mod tests {
             "1e-40",
             "1e29",
             "1e99999999999999999999",
+            "1e-9223372036854775808",
+            "1e9223372036854775807",
         ] {
             assert_eq!(decimal_from_json_number(text), None, "{text}");
         }

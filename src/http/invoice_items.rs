@@ -256,6 +256,21 @@ fn parse_tax(fields: &mut FieldReader) -> Option<ManualTax> {
     Some(ManualTax::new(amount?, description?))
 }
 
+/// `self`, and `product` when the item names one.
+fn item_links(state: &AppState, item: &InvoiceItem) -> Vec<Link> {
+    let mut links = vec![Link {
+        rel: "self",
+        href: state.url(&item_path(item)),
+    }];
+    if let Some(product_id) = &item.product_id {
+        links.push(Link {
+            rel: "product",
+            href: state.url(&format!("/products/{product_id}")),
+        });
+    }
+    links
+}
+
 fn item_path(item: &InvoiceItem) -> String {
     format!("{}/items/{}", invoice_path(&item.invoice_id), item.id)
 }
@@ -365,10 +380,7 @@ impl ItemResponse {
             created_time: item.created_time,
             updated_time: item.updated_time,
             tax,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&item_path(item)),
-            }],
+            links: item_links(state, item),
         }
     }
 }

@@ -32,6 +32,7 @@ const READ_ONLY: &[&str] = &[
     "amountDue",
     "subtotalAmount",
     "discountAmount",
+    "discounts",
     "items",
     "autopayRetryNumber",
     "status",
@@ -112,6 +113,7 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
     let due_time = fields.optional("dueTime", date_time);
     let notes = fields.optional("notes", |raw| Notes::parse(string(raw)?));
     let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
+    check_derived_tax(&mut fields);
     fields.finish(READ_ONLY)?;
     match (customer_id, website_id, currency) {
         (Some(customer_id), Some(website_id), Some(currency)) => Ok(InvoiceInput {
@@ -125,6 +127,19 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
     }
+}
+
+/// The invoice's `tax` is derived (the sum of its items' manual taxes), so a request may carry
+/// only what the server shows: `calculator` `manual` and the read-only `amount`.
+fn check_derived_tax(fields: &mut FieldReader) {
+    let Some(mut tax) = fields.optional_object("tax") else {
+        return;
+    };
+    tax.optional("calculator", |raw| match string(raw)?.as_str() {
+        "manual" => Ok(()),
+        _ => Err("must be manual: an invoice's tax is the sum of its items' taxes".to_owned()),
+    });
+    fields.adopt(tax, &["amount"]);
 }
 
 /// The path of an invoice, relative to the server root.

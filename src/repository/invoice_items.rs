@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Db, LockedInvoice, Tx, corrupt};
+use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
 use crate::domain::invoice_item::{InvoiceItem, ItemType};
@@ -104,12 +104,14 @@ impl Db {
         .map(InvoiceItem::try_from)
         .transpose()
     }
+}
 
+impl Tx {
     /// A page of an invoice's items, oldest first, then by id; `None` when there is no such
     /// invoice.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn list_items(
-        &self,
+        &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
         limit: i64,
@@ -122,7 +124,7 @@ impl Db {
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.inner)
         .await?;
         let Some(total) = total else { return Ok(None) };
         let items = self
@@ -134,7 +136,7 @@ impl Db {
     /// An invoice's items, oldest first, then by id; all of them when `limit` is `None`.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn items_of_invoice(
-        &self,
+        &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
         limit: Option<i64>,
@@ -155,62 +157,44 @@ impl Db {
             limit,
             offset,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.inner)
         .await?;
         rows.into_iter().map(InvoiceItem::try_from).collect()
     }
-}
 
-impl Tx {
-    /// Locks the invoice row (see [`Tx::lock_invoice`]) and reads the item's figures in the same
-    /// round trip. `None` when there is no such invoice; the item is `None` when the invoice has
-    /// no such item.
+    /// The figures of an item of an invoice. Read after [`Tx::lock_invoice`], in a statement
+    /// of its own, so that it sees every change committed by whoever held the lock before.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
-    pub async fn lock_invoice_and_item(
+    pub async fn locked_item(
         &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
         item_id: &InvoiceItemId,
-    ) -> Result<Option<(LockedInvoice, Option<LockedItem>)>, sqlx::Error> {
+    ) -> Result<Option<LockedItem>, sqlx::Error> {
         let row = sqlx::query!(
-            r#"select i.status, i.currency, i.subtotal_amount, i.discount_amount, i.tax_amount,
-                   i.amount, i.amount_due, it.type as "item_type?", it.price as "item_price?",
-                   it.tax_amount as item_tax_amount, it.created_time as "item_created_time?"
-               from invoices i
-               left join invoice_items it
-                   on it.organization_id = i.organization_id and it.invoice_id = i.id and it.id = $3
-               where i.organization_id = $1 and i.id = $2
-               for update of i"#,
+            "select type, price, tax_amount, created_time from invoice_items
+             where organization_id = $1 and invoice_id = $2 and id = $3",
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             item_id as &InvoiceItemId,
         )
         .fetch_optional(&mut *self.inner)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let totals = InvoiceTotals {
-            subtotal_amount: row.subtotal_amount,
-            discount_amount: row.discount_amount,
-            tax_amount: row.tax_amount,
-            amount: row.amount,
-            amount_due: row.amount_due,
-        };
-        let invoice = LockedInvoice::from_row(&row.status, &row.currency, totals)?;
-        let item = match (row.item_type, row.item_price, row.item_created_time) {
-            (Some(item_type), Some(price), Some(created_time)) => Some(LockedItem {
-                item_type: parse_item_type(&item_type)?,
-                price,
-                tax_amount: row.item_tax_amount,
-                created_time,
-            }),
-            _ => None,
-        };
-        Ok(Some((invoice, item)))
+        row.map(|row| {
+            Ok(LockedItem {
+                item_type: parse_item_type(&row.r#type)?,
+                price: row.price,
+                tax_amount: row.tax_amount,
+                created_time: row.created_time,
+            })
+        })
+        .transpose()
     }
 
     /// Stores an item, new or replaced (keeping its `created_time`), with its invoice's new
-    /// totals, adding one to the invoice's revision. The caller holds the invoice lock and has
-    /// checked that a replaced item belongs to that invoice.
+    /// totals, adding one to the invoice's revision. The caller holds the invoice lock and, for
+    /// a replacement, has read the item under it ([`Tx::locked_item`]): every writer of an
+    /// invoice's items takes that lock first, so the item cannot have been deleted meanwhile.
     #[tracing::instrument(skip_all, fields(item = %item.id))]
     pub async fn save_item(
         &mut self,

@@ -112,11 +112,13 @@ impl Db {
         .await
         .map(drop)
     }
+}
 
+impl Tx {
     /// The invoice, if the organization has one of that id.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn find_invoice(
-        &self,
+        &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<Option<Invoice>, sqlx::Error> {
@@ -130,14 +132,12 @@ impl Db {
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.inner)
         .await?
         .map(Invoice::try_from)
         .transpose()
     }
-}
 
-impl Tx {
     /// Locks the invoice row until the transaction ends, so item changes on one invoice run one
     /// at a time and its totals stay the sum of its items.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
@@ -163,22 +163,12 @@ impl Tx {
                 amount: row.amount,
                 amount_due: row.amount_due,
             };
-            LockedInvoice::from_row(&row.status, &row.currency, totals)
+            Ok(LockedInvoice {
+                status: parse_status(&row.status)?,
+                currency: parse_currency(&row.currency)?,
+                totals,
+            })
         })
         .transpose()
-    }
-}
-
-impl LockedInvoice {
-    pub(super) fn from_row(
-        status: &str,
-        currency: &str,
-        totals: InvoiceTotals,
-    ) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            status: parse_status(status)?,
-            currency: parse_currency(currency)?,
-            totals,
-        })
     }
 }

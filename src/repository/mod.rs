@@ -34,6 +34,15 @@ impl Db {
         })
     }
 
+    /// Starts a read-only transaction whose statements all see one snapshot, so that what is
+    /// read in several statements (an invoice and its items) is consistent.
+    pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
+        let begin = "begin isolation level repeatable read, read only";
+        Ok(Tx {
+            inner: self.pool.begin_with(begin).await?,
+        })
+    }
+
     /// Checks that the database answers within `timeout`.
     pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), sqlx::Error> {
         let query = sqlx::query!("select 1 as one").fetch_one(&self.pool);

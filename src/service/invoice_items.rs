@@ -9,7 +9,7 @@ use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
 use crate::error::ApiError;
-use crate::repository::{Db, ItemPage, LockedInvoice, LockedItem};
+use crate::repository::{Db, ItemPage, LockedInvoice, LockedItem, Tx};
 use rust_decimal::Decimal;
 
 /// Adds an item to a draft invoice.
@@ -111,9 +111,12 @@ pub async fn list_items(
     limit: i64,
     offset: i64,
 ) -> Result<ItemPage, ApiError> {
-    db.list_items(organization_id, invoice_id, limit, offset)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+    let mut snapshot = db.snapshot().await?;
+    let page = snapshot
+        .list_items(organization_id, invoice_id, limit, offset)
+        .await?;
+    snapshot.commit().await?;
+    page.ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }
 
 /// The 404 for an item the invoice does not have.
@@ -123,20 +126,23 @@ pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
     ))
 }
 
+/// Locks the invoice, then reads the item in a statement of its own: in this order, the item
+/// read is the one the last holder of the lock left.
 async fn lock(
-    tx: &mut crate::repository::Tx,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
 ) -> Result<(LockedInvoice, LockedItem), ApiError> {
-    match tx
-        .lock_invoice_and_item(organization_id, invoice_id, item_id)
+    let invoice = tx
+        .lock_invoice(organization_id, invoice_id)
         .await?
-    {
-        None => Err(invoice_not_found(invoice_id.as_str())),
-        Some((_, None)) => Err(item_not_found(invoice_id.as_str(), item_id.as_str())),
-        Some((invoice, Some(item))) => Ok((invoice, item)),
-    }
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let item = tx
+        .locked_item(organization_id, invoice_id, item_id)
+        .await?
+        .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))?;
+    Ok((invoice, item))
 }
 
 fn ensure_draft(invoice_id: &InvoiceId, invoice: &LockedInvoice) -> Result<(), ApiError> {

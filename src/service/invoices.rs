@@ -42,13 +42,16 @@ pub async fn get_invoice(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
 ) -> Result<(Invoice, Vec<InvoiceItem>), ApiError> {
-    let invoice = db
+    // One snapshot, so that the totals shown are those of the items shown.
+    let mut snapshot = db.snapshot().await?;
+    let invoice = snapshot
         .find_invoice(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
-    let items = db
+    let items = snapshot
         .items_of_invoice(organization_id, invoice_id, None, 0)
         .await?;
+    snapshot.commit().await?;
     Ok((invoice, items))
 }
 

@@ -49,3 +49,129 @@ async fn fifty_concurrent_creates_keep_the_subtotal_equal_to_the_sum_of_prices(p
     assert_eq!(amount, sum);
     assert_eq!(revision, 50);
 }
+
+/// The stored totals of an invoice and the sum of its stored items.
+async fn stored_totals(pool: &PgPool, invoice_id: &str) -> (Decimal, Decimal, i64) {
+    let (subtotal, revision): (Decimal, i64) =
+        sqlx::query_as("select subtotal_amount, revision from invoices where id = $1")
+            .bind(invoice_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let sum: Option<Decimal> = sqlx::query_scalar(
+        "select sum(case when type = 'debit' then price else -price end) from invoice_items where invoice_id = $1",
+    )
+    .bind(invoice_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (subtotal, sum.unwrap_or_default(), revision)
+}
+
+#[sqlx::test]
+async fn racing_replacements_and_deletes_of_one_item_keep_the_totals_exact(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::new(pool).await);
+    let invoice_id = app.create_invoice("USD").await;
+    let kept = app
+        .create_item(&invoice_id, json!({"type": "debit", "unitPrice": 5}))
+        .await;
+    let target = app
+        .create_item(&invoice_id, json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    let path = format!(
+        "/invoices/{invoice_id}/items/{}",
+        target["id"].as_str().unwrap()
+    );
+    let tasks: Vec<_> = (0..30)
+        .map(|n| {
+            let (app, path) = (app.clone(), path.clone());
+            tokio::spawn(async move {
+                if n % 3 == 0 {
+                    app.delete(&path).await.status
+                } else {
+                    app.put(
+                        &path,
+                        json!({"type": "debit", "unitPrice": n, "quantity": 7}),
+                    )
+                    .await
+                    .status
+                }
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap().as_u16());
+    }
+    let deleted = answers.iter().filter(|status| **status == 204).count();
+    let replaced = answers.iter().filter(|status| **status == 200).count();
+    assert_eq!(
+        deleted, 1,
+        "one delete wins, the others find nothing: {answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|status| [200, 204, 404].contains(status)),
+        "{answers:?}"
+    );
+    let items: Vec<String> =
+        sqlx::query_scalar("select id from invoice_items where invoice_id = $1")
+            .bind(&invoice_id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        items,
+        [kept["id"].as_str().unwrap()],
+        "a deleted item never comes back"
+    );
+    let (subtotal, sum, revision) = stored_totals(&app.pool, &invoice_id).await;
+    assert_eq!(subtotal, sum);
+    assert_eq!(subtotal, Decimal::from(5));
+    assert_eq!(revision, 2 + 1 + i64::try_from(replaced).unwrap());
+}
+
+#[sqlx::test]
+async fn an_invoice_read_during_writes_shows_totals_of_the_items_it_shows(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::new(pool).await);
+    let invoice_id = app.create_invoice("USD").await;
+    let writers: Vec<_> = (1..=40)
+        .map(|n| {
+            let (app, invoice_id) = (app.clone(), invoice_id.clone());
+            tokio::spawn(async move {
+                app.post(
+                    &format!("/invoices/{invoice_id}/items"),
+                    json!({"type": "debit", "unitPrice": n}),
+                )
+                .await
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..40)
+        .map(|_| {
+            let (app, invoice_id) = (app.clone(), invoice_id.clone());
+            tokio::spawn(async move { app.invoice(&invoice_id).await })
+        })
+        .collect();
+    for reader in readers {
+        let invoice = reader.await.unwrap();
+        let shown: i64 = invoice["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["price"].as_i64().unwrap())
+            .sum();
+        assert_eq!(invoice["subtotalAmount"].as_i64(), Some(shown), "{invoice}");
+        assert_eq!(
+            invoice["revision"].as_u64(),
+            Some(invoice["items"].as_array().unwrap().len() as u64)
+        );
+    }
+    for writer in writers {
+        assert_eq!(
+            writer.await.unwrap().status,
+            axum::http::StatusCode::CREATED
+        );
+    }
+}

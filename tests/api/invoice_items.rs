@@ -42,7 +42,8 @@ async fn create_item_returns_201_with_every_field_of_rebillys_response(pool: PgP
                     "countyAmount": null, "cityAmount": null, "specialDistrictAmount": null,
                     "stateRate": null, "countyRate": null, "cityRate": null,
                     "specialDistrictRate": null, "jurisdictions": null},
-            "_links": [{"rel": "self", "href": href}]
+            "_links": [{"rel": "self", "href": href},
+                       {"rel": "product", "href": format!("{PUBLIC_URL}/products/prod_0YV7DES3WPC5J8JD8QTVNZBZNZ")}]
         })
     );
     assert!(
@@ -214,6 +215,12 @@ fn bad_items() -> Vec<BadItem> {
                 ("tax.description", "must be at most 255 characters"),
                 ("tax.kind", "is not a known field"),
             ],
+        ),
+        (
+            "tax too large",
+            json!({"type": "debit", "unitPrice": 0.01,
+                   "tax": {"amount": 1e27, "description": "VAT"}}),
+            vec![("tax.amount", "must be at most 1000000000000")],
         ),
         (
             "tax not an object",

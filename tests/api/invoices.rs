@@ -193,3 +193,43 @@ async fn get_invoice_lists_its_items_oldest_first_with_totals(pool: PgPool) {
     assert_eq!(invoice["amountDue"], json!(22.5));
     assert_eq!(invoice["revision"], 3);
 }
+
+#[sqlx::test]
+async fn an_invoice_read_back_can_be_sent_back(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    app.create_item(
+        &id,
+        json!({"type": "debit", "unitPrice": 2, "tax": {"amount": 0.2, "description": "VAT"}}),
+    )
+    .await;
+    let mut read = app.invoice(&id).await;
+    read["discounts"] = json!([]);
+    let response = app.post("/invoices", read).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    assert_ne!(response.body["id"], json!(id));
+    assert_eq!(
+        response.body["tax"],
+        json!({"calculator": "manual", "amount": 0})
+    );
+}
+
+#[sqlx::test]
+async fn an_invoice_tax_other_than_the_derived_one_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut body = invoice_body("USD");
+    body["tax"] =
+        json!({"calculator": "rebilly-taxjar", "items": [{"amount": 1, "description": "x"}]});
+    let response = app.post("/invoices", body).await;
+    assert_invalid_fields(
+        &response,
+        "/invoices",
+        &[
+            (
+                "tax.calculator",
+                "must be manual: an invoice's tax is the sum of its items' taxes",
+            ),
+            ("tax.items", "is not a known field"),
+        ],
+    );
+}
