@@ -2,7 +2,9 @@
 //! Nothing here knows HTTP; the id types carry a transparent sqlx codec and nothing more.
 
 pub mod currency;
+pub mod discount;
 pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
 pub mod money;
+pub mod tax;

@@ -1,0 +1,171 @@
+//! An invoice's tax settings: manual (item taxes set by hand) or the `rates` calculator.
+
+use rust_decimal::Decimal;
+
+use super::invoice_item::{BoundedText, ManualTax};
+use super::money::decimal_places;
+
+/// The most decimal places of a tax rate (`0.0625` is 6.25%).
+pub const MAX_RATE_PLACES: u32 = 6;
+/// What an item's computed tax is called.
+pub const SALES_TAX_DESCRIPTION: &str = "Sales tax";
+
+/// A jurisdiction name, at most 100 characters.
+pub type JurisdictionName = BoundedText<100>;
+
+/// A tax rate as a fraction, as TaxJar gives it: `0 <= rate <= 1`, at most six decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaxRate(Decimal);
+
+impl TaxRate {
+    /// Checks the range and the decimal places.
+    pub fn parse(value: Decimal) -> Result<Self, String> {
+        if value.is_sign_negative() && !value.is_zero() {
+            Err("must be at least 0".to_owned())
+        } else if value > Decimal::ONE {
+            Err("must be at most 1 (a fraction: 0.0625 is 6.25%)".to_owned())
+        } else if decimal_places(value) > MAX_RATE_PLACES {
+            Err(format!(
+                "must have at most {MAX_RATE_PLACES} decimal places"
+            ))
+        } else {
+            Ok(Self(value.normalize()))
+        }
+    }
+
+    /// The fraction.
+    pub fn get(self) -> Decimal {
+        self.0
+    }
+}
+
+/// Where the tax is levied, as Rebilly's `TaxItem.jurisdictions`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Jurisdictions {
+    /// Two-letter ISO country code.
+    pub country: Option<JurisdictionName>,
+    /// Postal state abbreviation.
+    pub state: Option<JurisdictionName>,
+    /// County name.
+    pub county: Option<JurisdictionName>,
+    /// City name.
+    pub city: Option<JurisdictionName>,
+}
+
+/// The four sales-tax rates of a location, as TaxJar gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaxRates {
+    /// State rate.
+    pub state: TaxRate,
+    /// County rate.
+    pub county: TaxRate,
+    /// City rate.
+    pub city: TaxRate,
+    /// Special-district rate.
+    pub special_district: TaxRate,
+    /// Names of the jurisdictions, shown on every taxed item.
+    pub jurisdictions: Option<Jurisdictions>,
+}
+
+impl TaxRates {
+    /// The overall rate: the sum of the four.
+    pub fn total(&self) -> Decimal {
+        self.state.get() + self.county.get() + self.city.get() + self.special_district.get()
+    }
+}
+
+/// How an invoice's item taxes come about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TaxSettings {
+    /// Only the taxes set by hand on items (`calculator: "manual"`).
+    #[default]
+    Manual,
+    /// Each debit item without a manual tax is taxed at these rates (`calculator: "rates"`).
+    Rates(TaxRates),
+}
+
+impl TaxSettings {
+    /// The wire and database name of the calculator.
+    pub fn calculator(&self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Rates(_) => "rates",
+        }
+    }
+}
+
+/// One component of a computed tax: its rate and the amount it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaxComponent {
+    /// The rate applied.
+    pub rate: Decimal,
+    /// `round(taxable * rate)` in the invoice currency.
+    pub amount: Decimal,
+}
+
+/// A tax the `rates` calculator computed for one debit item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputedTax {
+    /// The sum of the four component amounts.
+    pub amount: Decimal,
+    /// The overall rate: the sum of the four component rates.
+    pub rate: Decimal,
+    /// State component.
+    pub state: TaxComponent,
+    /// County component.
+    pub county: TaxComponent,
+    /// City component.
+    pub city: TaxComponent,
+    /// Special-district component.
+    pub special_district: TaxComponent,
+    /// Where it is levied.
+    pub jurisdictions: Option<Jurisdictions>,
+}
+
+/// An item's tax, whichever way it came about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemTax {
+    /// Set by hand on the item.
+    Manual(ManualTax),
+    /// Computed from the invoice's rates.
+    Computed(ComputedTax),
+}
+
+impl ItemTax {
+    /// The tax amount.
+    pub fn amount(&self) -> Decimal {
+        match self {
+            Self::Manual(tax) => tax.amount(),
+            Self::Computed(tax) => tax.amount,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rates_are_fractions_with_at_most_six_places() {
+        assert_eq!(TaxRate::parse(dec!(0.0625)).unwrap().get(), dec!(0.0625));
+        assert!(TaxRate::parse(dec!(1)).is_ok());
+        assert!(TaxRate::parse(dec!(0)).is_ok());
+        assert!(TaxRate::parse(dec!(1.000001)).is_err());
+        assert!(TaxRate::parse(dec!(-0.01)).is_err());
+        assert!(TaxRate::parse(dec!(0.0000001)).is_err());
+        assert!(TaxRate::parse(dec!(0.1000000)).is_ok());
+    }
+
+    #[test]
+    fn the_overall_rate_is_the_sum_of_the_four() {
+        let rates = TaxRates {
+            state: TaxRate::parse(dec!(0.0625)).unwrap(),
+            county: TaxRate::parse(dec!(0.01)).unwrap(),
+            city: TaxRate::parse(dec!(0.005)).unwrap(),
+            special_district: TaxRate::parse(dec!(0.0025)).unwrap(),
+            jurisdictions: None,
+        };
+        assert_eq!(rates.total(), dec!(0.08));
+    }
+}
