@@ -97,6 +97,15 @@ impl Discount {
     }
 }
 
+/// A discount with the amount it took off the invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedDiscount {
+    /// The discount as set.
+    pub discount: Discount,
+    /// What it took off: rounded, and capped at the debit total it found.
+    pub amount: Decimal,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::currency::Currency;
+use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
 use super::invoice_item::BoundedText;
+use super::tax::TaxSettings;
 
 /// Notes shown to the customer, at most 65535 characters.
 pub type Notes = BoundedText<65535>;
@@ -62,6 +64,46 @@ impl InvoiceStatus {
     }
 }
 
+/// A change of status a client can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceAction {
+    /// `POST /invoices/{id}/issue`: a draft becomes unpaid.
+    Issue,
+    /// `POST /invoices/{id}/void`: an issued invoice is cancelled.
+    Void,
+    /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is given up.
+    Abandon,
+}
+
+impl InvoiceAction {
+    /// The statuses the action applies to.
+    pub fn applies_to(self) -> &'static [InvoiceStatus] {
+        match self {
+            Self::Issue => &[InvoiceStatus::Draft],
+            Self::Void => &[InvoiceStatus::Unpaid, InvoiceStatus::PastDue],
+            Self::Abandon => &[InvoiceStatus::Draft, InvoiceStatus::Unpaid],
+        }
+    }
+
+    /// The status the action leads to.
+    pub fn target(self) -> InvoiceStatus {
+        match self {
+            Self::Issue => InvoiceStatus::Unpaid,
+            Self::Void => InvoiceStatus::Voided,
+            Self::Abandon => InvoiceStatus::Abandoned,
+        }
+    }
+
+    /// The verb, as in the path.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Issue => "issue",
+            Self::Void => "void",
+            Self::Abandon => "abandon",
+        }
+    }
+}
+
 /// An invoice as a client asks for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceInput {
@@ -77,6 +119,10 @@ pub struct InvoiceInput {
     pub notes: Option<Notes>,
     /// Purchase order number.
     pub po_number: Option<PoNumber>,
+    /// Discounts, applied in order.
+    pub discounts: Vec<Discount>,
+    /// How item taxes come about.
+    pub tax: TaxSettings,
 }
 
 /// The figures an invoice keeps in step with its items.
@@ -113,6 +159,14 @@ pub struct Invoice {
     pub due_time: Option<DateTime<Utc>>,
     /// When it was issued.
     pub issued_time: Option<DateTime<Utc>>,
+    /// When it was abandoned.
+    pub abandoned_time: Option<DateTime<Utc>>,
+    /// When it was voided.
+    pub voided_time: Option<DateTime<Utc>>,
+    /// Discounts with what each took off.
+    pub discounts: Vec<AppliedDiscount>,
+    /// How item taxes come about.
+    pub tax: TaxSettings,
     /// Notes for the customer.
     pub notes: Option<String>,
     /// Purchase order number.
@@ -139,5 +193,16 @@ mod tests {
             assert_eq!(InvoiceStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(InvoiceStatus::parse("Draft"), None);
+    }
+
+    #[test]
+    fn actions_lead_from_their_statuses_only() {
+        use InvoiceStatus::*;
+        assert_eq!(InvoiceAction::Issue.applies_to(), [Draft]);
+        assert_eq!(InvoiceAction::Issue.target(), Unpaid);
+        assert!(!InvoiceAction::Void.applies_to().contains(&Draft));
+        assert!(InvoiceAction::Void.applies_to().contains(&PastDue));
+        assert!(InvoiceAction::Abandon.applies_to().contains(&Unpaid));
+        assert!(!InvoiceAction::Abandon.applies_to().contains(&Voided));
     }
 }

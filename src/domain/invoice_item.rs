@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use super::ids::{InvoiceId, InvoiceItemId, ProductId};
 use super::money::decimal_places;
+use super::tax::ItemTax;
 
 /// Whether an item charges (`debit`) or refunds (`credit`) the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -256,10 +257,8 @@ pub struct InvoiceItem {
     pub period_end_time: Option<DateTime<Utc>>,
     /// Billing period number.
     pub period_number: Option<i32>,
-    /// Tax amount set by hand, if any.
-    pub tax_amount: Option<Decimal>,
-    /// Description of that tax.
-    pub tax_description: Option<String>,
+    /// Its tax: set by hand, computed from the invoice's rates, or none.
+    pub tax: Option<ItemTax>,
     /// When it was created.
     pub created_time: DateTime<Utc>,
     /// When it last changed.

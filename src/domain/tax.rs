@@ -139,6 +139,14 @@ impl ItemTax {
             Self::Computed(tax) => tax.amount,
         }
     }
+
+    /// The tax description: the manual one, or [`SALES_TAX_DESCRIPTION`].
+    pub fn description(&self) -> &str {
+        match self {
+            Self::Manual(tax) => tax.description(),
+            Self::Computed(_) => SALES_TAX_DESCRIPTION,
+        }
+    }
 }
 
 #[cfg(test)]

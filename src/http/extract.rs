@@ -26,30 +26,58 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge {
-                        limit: MAX_BODY_BYTES,
-                    }
-                } else {
-                    ApiError::BadRequest("The request body could not be read.".to_owned())
-                }
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|error| {
-                if error.is_data() {
-                    ApiError::Validation {
-                        detail: "The request body must be a JSON object.".to_owned(),
-                        invalid_fields: Vec::new(),
-                    }
-                } else {
-                    ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
-                }
-            })
+        let bytes = read_body(request, state).await?;
+        parse_object(&bytes).map(JsonBody)
     }
+}
+
+/// A body that may be left out (the lifecycle actions): an empty body is `None`; any other
+/// is read as [`JsonBody`] is.
+#[derive(Debug)]
+pub struct OptionalJsonBody(pub Option<RawObject>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(request.headers().get(header::CONTENT_TYPE));
+        let bytes = read_body(request, state).await?;
+        if bytes.trim_ascii().is_empty() {
+            return Ok(Self(None));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_object(&bytes).map(|object| Self(Some(object)))
+    }
+}
+
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }
+            } else {
+                ApiError::BadRequest("The request body could not be read.".to_owned())
+            }
+        })
+}
+
+/// JSON syntax (400), then an object (422).
+fn parse_object(bytes: &[u8]) -> Result<RawObject, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        if error.is_data() {
+            ApiError::Validation {
+                detail: "The request body must be a JSON object.".to_owned(),
+                invalid_fields: Vec::new(),
+            }
+        } else {
+            ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+        }
+    })
 }
 
 /// `application/json` or any `+json` type, parameters allowed.

@@ -85,6 +85,28 @@ impl FieldReader {
         })
     }
 
+    /// A list of objects that may be absent or `null` (an empty list then), of at most `max`
+    /// elements, each read by its own reader whose errors are named `name.index.field`. Hand
+    /// each back with [`FieldReader::adopt`].
+    pub fn optional_objects(&mut self, name: &str, max: usize) -> Vec<FieldReader> {
+        let Some(elements) = self.optional(name, |raw| list(raw, max)) else {
+            return Vec::new();
+        };
+        let mut readers = Vec::with_capacity(elements.len());
+        for (index, element) in elements.iter().enumerate() {
+            let path = format!("{}.{index}", self.path(name));
+            match object(element) {
+                Ok(fields) => readers.push(Self {
+                    fields,
+                    prefix: format!("{path}."),
+                    errors: Vec::new(),
+                }),
+                Err(message) => self.errors.push(InvalidField::new(path, message)),
+            }
+        }
+        readers
+    }
+
     /// Takes back a nested reader, refusing its fields that are neither read nor `ignored`.
     pub fn adopt(&mut self, nested: FieldReader, ignored: &[&str]) {
         self.errors.extend(nested.into_errors(ignored));
@@ -161,6 +183,19 @@ pub fn date_time(raw: &RawValue) -> Result<DateTime<Utc>, String> {
 
 const DATE_TIME_MESSAGE: &str = "must be a date-time such as 2026-11-21T14:15:22Z";
 
+/// A JSON array of at most `max` elements.
+pub fn list(raw: &RawValue, max: usize) -> Result<Vec<Box<RawValue>>, String> {
+    if !raw.get().starts_with('[') {
+        return Err("must be an array".to_owned());
+    }
+    let elements: Vec<Box<RawValue>> =
+        serde_json::from_str(raw.get()).map_err(|_| "must be an array".to_owned())?;
+    if elements.len() > max {
+        return Err(format!("must have at most {max} elements"));
+    }
+    Ok(elements)
+}
+
 /// A JSON object.
 pub fn object(raw: &RawValue) -> Result<RawObject, String> {
     if raw.get().starts_with('{') {
@@ -226,6 +261,25 @@ mod tests {
                 ("typo", "is not a known field"),
             ]
         );
+    }
+
+    #[test]
+    fn lists_of_objects_name_their_elements_by_index() {
+        let mut fields = reader(r#"{"discounts": [{"value": "x"}, 3, {"extra": 1}]}"#);
+        let elements = fields.optional_objects("discounts", 5);
+        assert_eq!(elements.len(), 2);
+        for mut element in elements {
+            element.optional("value", number);
+            fields.adopt(element, &[]);
+        }
+        let Err(ApiError::Validation { invalid_fields, .. }) = fields.finish(&[]) else {
+            panic!("expected a validation error");
+        };
+        let named: Vec<_> = invalid_fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["discounts.1", "discounts.0.value", "discounts.2.extra"]);
+        let mut too_many = reader(r#"{"discounts": [{}, {}]}"#);
+        assert!(too_many.optional_objects("discounts", 1).is_empty());
+        assert!(too_many.finish(&[]).is_err());
     }
 
     #[test]

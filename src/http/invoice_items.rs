@@ -14,6 +14,7 @@ use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::invoices::{InvoicePath, invoice_path};
 use super::pagination::Page;
 use super::problem::InvalidField;
+use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, ProductId};
 use crate::domain::invoice_item::{
@@ -307,62 +308,10 @@ pub struct ItemResponse {
     links: Vec<Link>,
 }
 
-/// An item's tax as Rebilly's TaxItem; a manual tax has no rates or components.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TaxResponse {
-    #[serde(serialize_with = "money::serialize")]
-    amount: Decimal,
-    description: String,
-    #[serde(serialize_with = "money::serialize_option")]
-    rate: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    state_amount: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    county_amount: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    city_amount: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    special_district_amount: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    state_rate: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    county_rate: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    city_rate: Option<Decimal>,
-    #[serde(serialize_with = "money::serialize_option")]
-    special_district_rate: Option<Decimal>,
-    jurisdictions: Option<()>,
-}
-
-impl TaxResponse {
-    fn manual(amount: Decimal, description: String) -> Self {
-        Self {
-            amount,
-            description,
-            rate: None,
-            state_amount: None,
-            county_amount: None,
-            city_amount: None,
-            special_district_amount: None,
-            state_rate: None,
-            county_rate: None,
-            city_rate: None,
-            special_district_rate: None,
-            jurisdictions: None,
-        }
-    }
-}
-
 impl ItemResponse {
     /// The wire form of a stored item.
     pub fn new(state: &AppState, item: &InvoiceItem) -> Self {
-        let tax = match (item.tax_amount, &item.tax_description) {
-            (Some(amount), Some(description)) => {
-                Some(TaxResponse::manual(amount, description.clone()))
-            }
-            _ => None,
-        };
+        let tax = item.tax.as_ref().map(TaxResponse::new);
         Self {
             id: item.id.clone(),
             item_type: item.item_type,

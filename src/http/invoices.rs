@@ -1,24 +1,34 @@
-//! `/invoices`: create and read invoices.
+//! `/invoices`: create, upsert, read, list and move invoices along their lifecycle.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Principal;
-use super::extract::{JsonBody, Path};
-use super::fields::{FieldReader, RawObject, date_time, string};
+use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
+use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::invoice_items::ItemResponse;
+use super::pagination::Page;
+use super::problem::InvalidField;
+use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
-use crate::domain::invoice::{Invoice, InvoiceInput, InvoiceStatus, Notes, PoNumber};
+use crate::domain::discount::{
+    AppliedDiscount, Discount, DiscountDescription, DiscountKind, MAX_DISCOUNTS,
+};
+use crate::domain::invoice::{
+    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PoNumber,
+};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::error::ApiError;
-use crate::service::invoices as service;
+use crate::repository::{InvoiceFilter, SortField, SortKey};
+use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
 /// can send back what it read.
@@ -32,7 +42,6 @@ const READ_ONLY: &[&str] = &[
     "amountDue",
     "subtotalAmount",
     "discountAmount",
-    "discounts",
     "items",
     "autopayRetryNumber",
     "status",
@@ -83,6 +92,27 @@ pub async fn create(
     Ok(created(&state.url(&invoice_path(&invoice.id)), &response))
 }
 
+/// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
+/// the draft that has it (200).
+pub async fn upsert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = parse_invoice(body)?;
+    let invoice_id = path.invoice_id()?;
+    let organization_id = &principal.organization_id;
+    let ((invoice, items), was_created) =
+        service::upsert_invoice(&state.db, organization_id, &invoice_id, input).await?;
+    let response = InvoiceResponse::new(&state, &invoice, &items);
+    Ok(if was_created {
+        created(&state.url(&invoice_path(&invoice.id)), &response)
+    } else {
+        json_response(StatusCode::OK, &response)
+    })
+}
+
 /// `GET /invoices/{id}`: the invoice with its items.
 pub async fn get_one(
     State(state): State<AppState>,
@@ -93,9 +123,104 @@ pub async fn get_one(
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
     Ok(json_response(
-        axum::http::StatusCode::OK,
+        StatusCode::OK,
         &InvoiceResponse::new(&state, &invoice, &items),
     ))
+}
+
+/// `GET /invoices`: filtered, sorted and paginated, with `Pagination-*` headers.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let page = Page::from_query(&query, &mut errors);
+    let filter = parse_filter(query.get("filter"), &mut errors);
+    let order = parse_sort(query.get("sort"), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (total, invoices) = service::list_invoices(
+        &state.db,
+        &principal.organization_id,
+        &filter,
+        &order,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let body: Vec<_> = invoices
+        .iter()
+        .map(|(invoice, items)| InvoiceResponse::new(&state, invoice, items))
+        .collect();
+    Ok((page.headers(total), json_response(StatusCode::OK, &body)).into_response())
+}
+
+/// `POST /invoices/{id}/issue`: a draft becomes unpaid; the optional body sets `issuedTime`
+/// and `dueTime`.
+pub async fn issue(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    body: OptionalJsonBody,
+) -> Result<Response, ApiError> {
+    let times = parse_issue_times(body.0)?;
+    act(state, principal, path, InvoiceAction::Issue, times).await
+}
+
+/// `POST /invoices/{id}/void`: an unpaid or past-due invoice is voided.
+pub async fn void(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    body: OptionalJsonBody,
+) -> Result<Response, ApiError> {
+    FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
+    act(state, principal, path, InvoiceAction::Void, IssueTimes::default()).await
+}
+
+/// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
+pub async fn abandon(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    body: OptionalJsonBody,
+) -> Result<Response, ApiError> {
+    FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
+    act(state, principal, path, InvoiceAction::Abandon, IssueTimes::default()).await
+}
+
+/// Applies an action and answers as Rebilly does: 201, `Location` and the invoice.
+async fn act(
+    state: AppState,
+    principal: Principal,
+    path: InvoicePath,
+    action: InvoiceAction,
+    times: IssueTimes,
+) -> Result<Response, ApiError> {
+    let invoice_id = path.invoice_id()?;
+    let (invoice, items) =
+        service::apply_action(&state.db, &principal.organization_id, &invoice_id, action, times)
+            .await?;
+    let response = InvoiceResponse::new(&state, &invoice, &items);
+    Ok(created(&state.url(&invoice_path(&invoice.id)), &response))
+}
+
+fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {
+    let mut fields = FieldReader::new(body.unwrap_or_default());
+    let issued_time = fields.optional("issuedTime", date_time);
+    let due_time = fields.optional("dueTime", date_time);
+    if let (Some(issued), Some(due)) = (issued_time, due_time)
+        && due < issued
+    {
+        fields.reject("dueTime", "must not be before issuedTime");
+    }
+    fields.finish(&[])?;
+    Ok(IssueTimes {
+        issued_time,
+        due_time,
+    })
 }
 
 /// Turns a request body into an invoice input, naming every bad field at once.
@@ -113,7 +238,8 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
     let due_time = fields.optional("dueTime", date_time);
     let notes = fields.optional("notes", |raw| Notes::parse(string(raw)?));
     let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
-    check_derived_tax(&mut fields);
+    let discounts = parse_discounts(&mut fields, currency);
+    let tax = parse_tax_settings(&mut fields);
     fields.finish(READ_ONLY)?;
     match (customer_id, website_id, currency) {
         (Some(customer_id), Some(website_id), Some(currency)) => Ok(InvoiceInput {
@@ -123,23 +249,119 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
             due_time,
             notes,
             po_number,
+            discounts,
+            tax,
         }),
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
     }
 }
 
-/// The invoice's `tax` is derived (the sum of its items' manual taxes), so a request may carry
-/// only what the server shows: `calculator` `manual` and the read-only `amount`.
-fn check_derived_tax(fields: &mut FieldReader) {
-    let Some(mut tax) = fields.optional_object("tax") else {
-        return;
-    };
-    tax.optional("calculator", |raw| match string(raw)?.as_str() {
-        "manual" => Ok(()),
-        _ => Err("must be manual: an invoice's tax is the sum of its items' taxes".to_owned()),
-    });
-    fields.adopt(tax, &["amount"]);
+/// `discounts`: `[{description, type, value}]`, at most [`MAX_DISCOUNTS`]; the computed
+/// `amount` of a discount read back is ignored. A fixed value is checked against the
+/// currency's decimals when the currency is valid.
+fn parse_discounts(fields: &mut FieldReader, currency: Option<Currency>) -> Vec<Discount> {
+    // With no valid currency, the currency is the error to report, not the decimals.
+    let minor_units = currency.map_or(28, Currency::minor_units);
+    let mut discounts = Vec::new();
+    for mut element in fields.optional_objects("discounts", MAX_DISCOUNTS) {
+        let description = element.optional("description", |raw| {
+            DiscountDescription::parse(string(raw)?)
+        });
+        let kind = element.required("type", |raw| {
+            DiscountKind::parse(&string(raw)?).map_err(str::to_owned)
+        });
+        let value = element.required("value", number);
+        if let (Some(kind), Some(value)) = (kind, value) {
+            match Discount::new(description, kind, value, minor_units) {
+                Ok(discount) => discounts.push(discount),
+                Err(message) => element.reject("value", message),
+            }
+        }
+        fields.adopt(element, &["amount"]);
+    }
+    discounts
+}
+
+/// `filter` in Rebilly's syntax: `field:value1,value2;field2:value`, on `status`,
+/// `customerId` and `currency`.
+fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> InvoiceFilter {
+    let mut parsed = InvoiceFilter::default();
+    let Some(filter) = filter else { return parsed };
+    for clause in filter.split(';').filter(|clause| !clause.trim().is_empty()) {
+        let Some((field, values)) = clause.split_once(':') else {
+            errors.push(InvalidField::new(
+                "filter",
+                format!("{clause:?} must read field:value1,value2"),
+            ));
+            continue;
+        };
+        let values: Vec<String> = values
+            .split(',')
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .collect();
+        let slot = match field.trim() {
+            "status" => &mut parsed.statuses,
+            "customerId" => &mut parsed.customer_ids,
+            "currency" => &mut parsed.currencies,
+            other => {
+                errors.push(InvalidField::new(
+                    "filter",
+                    format!("cannot filter on {other:?}; use status, customerId or currency"),
+                ));
+                continue;
+            }
+        };
+        if values.is_empty() {
+            errors.push(InvalidField::new(
+                "filter",
+                format!("{clause:?} names no value"),
+            ));
+        } else if slot.is_some() {
+            errors.push(InvalidField::new(
+                "filter",
+                format!("names {} twice", field.trim()),
+            ));
+        } else {
+            *slot = Some(values);
+        }
+    }
+    parsed
+}
+
+/// `sort`: comma-separated `field` or `-field`, on `createdTime` and `amount`; default
+/// `-createdTime`.
+fn parse_sort(sort: Option<&str>, errors: &mut Vec<InvalidField>) -> Vec<SortKey> {
+    let mut keys: Vec<SortKey> = Vec::new();
+    for key in sort
+        .unwrap_or("-createdTime")
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+    {
+        let (descending, name) = match key.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, key),
+        };
+        let field = match name {
+            "createdTime" => SortField::CreatedTime,
+            "amount" => SortField::Amount,
+            _ => {
+                errors.push(InvalidField::new(
+                    "sort",
+                    format!("cannot sort by {name:?}; use createdTime or amount, - for descending"),
+                ));
+                continue;
+            }
+        };
+        if keys.iter().any(|known| known.field == field) {
+            errors.push(InvalidField::new("sort", format!("names {name} twice")));
+            continue;
+        }
+        keys.push(SortKey { field, descending });
+    }
+    keys
 }
 
 /// The path of an invoice, relative to the server root.
@@ -160,7 +382,8 @@ struct InvoiceResponse {
     subtotal_amount: Decimal,
     #[serde(serialize_with = "money::serialize")]
     discount_amount: Decimal,
-    tax: InvoiceTax,
+    discounts: Vec<DiscountResponse>,
+    tax: InvoiceTaxResponse,
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
     #[serde(serialize_with = "money::serialize")]
@@ -169,6 +392,10 @@ struct InvoiceResponse {
     due_time: Option<DateTime<Utc>>,
     #[serde(serialize_with = "time_option")]
     issued_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "time_option")]
+    abandoned_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "time_option")]
+    voided_time: Option<DateTime<Utc>>,
     notes: Option<String>,
     po_number: Option<String>,
     revision: i64,
@@ -181,12 +408,31 @@ struct InvoiceResponse {
     links: Vec<Link>,
 }
 
-/// The invoice's tax: the sum of its items' manual taxes.
+/// A discount as set, with what it took off.
 #[derive(Debug, Serialize)]
-struct InvoiceTax {
-    calculator: &'static str,
+struct DiscountResponse {
+    description: Option<String>,
+    #[serde(rename = "type")]
+    kind: DiscountKind,
+    #[serde(serialize_with = "money::serialize")]
+    value: Decimal,
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
+}
+
+impl DiscountResponse {
+    fn new(applied: &AppliedDiscount) -> Self {
+        let discount = &applied.discount;
+        Self {
+            description: discount
+                .description
+                .as_ref()
+                .map(|text| text.as_str().to_owned()),
+            kind: discount.kind,
+            value: discount.value(),
+            amount: applied.amount,
+        }
+    }
 }
 
 impl InvoiceResponse {
@@ -200,14 +446,14 @@ impl InvoiceResponse {
             status: invoice.status,
             subtotal_amount: totals.subtotal_amount,
             discount_amount: totals.discount_amount,
-            tax: InvoiceTax {
-                calculator: "manual",
-                amount: totals.tax_amount,
-            },
+            discounts: invoice.discounts.iter().map(DiscountResponse::new).collect(),
+            tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount),
             amount: totals.amount,
             amount_due: totals.amount_due,
             due_time: invoice.due_time,
             issued_time: invoice.issued_time,
+            abandoned_time: invoice.abandoned_time,
+            voided_time: invoice.voided_time,
             notes: invoice.notes.clone(),
             po_number: invoice.po_number.clone(),
             revision: invoice.revision,

@@ -8,6 +8,7 @@ mod invoice_items;
 mod invoices;
 mod pagination;
 pub mod problem;
+mod tax;
 mod wire;
 
 use std::sync::Arc;
@@ -52,9 +53,12 @@ impl AppState {
 /// The API's routes, answered both at the root and under `/organizations/{organizationId}`.
 pub fn routes() -> Router<AppState> {
     let api = Router::new()
-        .route("/invoices", post(invoices::create))
-        .route("/invoices/", post(invoices::create))
-        .route("/invoices/{id}", get(invoices::get_one))
+        .route("/invoices", post(invoices::create).get(invoices::list))
+        .route("/invoices/", post(invoices::create).get(invoices::list))
+        .route("/invoices/{id}", get(invoices::get_one).put(invoices::upsert))
+        .route("/invoices/{id}/issue", post(invoices::issue))
+        .route("/invoices/{id}/void", post(invoices::void))
+        .route("/invoices/{id}/abandon", post(invoices::abandon))
         .route(
             "/invoices/{id}/items",
             post(invoice_items::create).get(invoice_items::list),

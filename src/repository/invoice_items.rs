@@ -1,25 +1,14 @@
-//! Invoice items. Every write also stores the invoice's new totals in the same statement.
+//! Invoice items, with their discount shares and taxes as last priced.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::invoices::{jurisdiction_columns, jurisdictions};
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::{InvoiceItem, ItemType};
-
-/// The figures of an item that an invoice's totals depend on, read under the invoice lock.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LockedItem {
-    /// Debit or credit.
-    pub item_type: ItemType,
-    /// Its price.
-    pub price: Decimal,
-    /// Its tax amount.
-    pub tax_amount: Option<Decimal>,
-    /// When it was created (kept by a replacement).
-    pub created_time: DateTime<Utc>,
-}
+use crate::domain::invoice_item::{InvoiceItem, ItemType, ManualTax, TaxAmount, TaxDescription};
+use crate::domain::tax::{ComputedTax, ItemTax, SALES_TAX_DESCRIPTION, TaxComponent};
 
 /// One page of an invoice's items.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +34,19 @@ struct ItemRow {
     period_number: Option<i32>,
     tax_amount: Option<Decimal>,
     tax_description: Option<String>,
+    tax_rate: Option<Decimal>,
+    tax_state_rate: Option<Decimal>,
+    tax_state_amount: Option<Decimal>,
+    tax_county_rate: Option<Decimal>,
+    tax_county_amount: Option<Decimal>,
+    tax_city_rate: Option<Decimal>,
+    tax_city_amount: Option<Decimal>,
+    tax_special_district_rate: Option<Decimal>,
+    tax_special_district_amount: Option<Decimal>,
+    tax_country: Option<String>,
+    tax_state: Option<String>,
+    tax_county: Option<String>,
+    tax_city: Option<String>,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
 }
@@ -53,28 +55,98 @@ fn parse_item_type(value: &str) -> Result<ItemType, sqlx::Error> {
     ItemType::parse(value).map_err(|_| corrupt("item type", value))
 }
 
-impl TryFrom<ItemRow> for InvoiceItem {
-    type Error = sqlx::Error;
+impl ItemRow {
+    fn tax(&mut self) -> Result<Option<ItemTax>, sqlx::Error> {
+        let (Some(amount), Some(description)) = (self.tax_amount, self.tax_description.take())
+        else {
+            return Ok(None);
+        };
+        let Some(rate) = self.tax_rate else {
+            let amount = TaxAmount::parse(amount)
+                .map_err(|_| corrupt("manual tax amount", &amount.to_string()))?;
+            let description = TaxDescription::parse(description.clone())
+                .map_err(|_| corrupt("manual tax description", &description))?;
+            return Ok(Some(ItemTax::Manual(ManualTax::new(amount, description))));
+        };
+        let component = |rate: Option<Decimal>, amount: Option<Decimal>| match (rate, amount) {
+            (Some(rate), Some(amount)) => Ok(TaxComponent { rate, amount }),
+            _ => Err(corrupt("computed tax", "missing component")),
+        };
+        Ok(Some(ItemTax::Computed(ComputedTax {
+            amount,
+            rate,
+            state: component(self.tax_state_rate, self.tax_state_amount)?,
+            county: component(self.tax_county_rate, self.tax_county_amount)?,
+            city: component(self.tax_city_rate, self.tax_city_amount)?,
+            special_district: component(
+                self.tax_special_district_rate,
+                self.tax_special_district_amount,
+            )?,
+            jurisdictions: jurisdictions(
+                self.tax_country.take(),
+                self.tax_state.take(),
+                self.tax_county.take(),
+                self.tax_city.take(),
+            )?,
+        })))
+    }
 
-    fn try_from(row: ItemRow) -> Result<Self, Self::Error> {
-        Ok(Self {
-            item_type: parse_item_type(&row.r#type)?,
-            id: row.id,
-            invoice_id: row.invoice_id,
-            description: row.description,
-            unit_price: row.unit_price,
-            quantity: row.quantity,
-            price: row.price,
-            discount_amount: row.discount_amount,
-            product_id: row.product_id,
-            period_start_time: row.period_start_time,
-            period_end_time: row.period_end_time,
-            period_number: row.period_number,
-            tax_amount: row.tax_amount,
-            tax_description: row.tax_description,
-            created_time: row.created_time,
-            updated_time: row.updated_time,
+    fn into_item(mut self) -> Result<InvoiceItem, sqlx::Error> {
+        Ok(InvoiceItem {
+            item_type: parse_item_type(&self.r#type)?,
+            tax: self.tax()?,
+            id: self.id,
+            invoice_id: self.invoice_id,
+            description: self.description,
+            unit_price: self.unit_price,
+            quantity: self.quantity,
+            price: self.price,
+            discount_amount: self.discount_amount,
+            product_id: self.product_id,
+            period_start_time: self.period_start_time,
+            period_end_time: self.period_end_time,
+            period_number: self.period_number,
+            created_time: self.created_time,
+            updated_time: self.updated_time,
         })
+    }
+}
+
+/// An item's tax as its columns hold it.
+#[derive(Debug, Default)]
+struct TaxColumns {
+    amount: Option<Decimal>,
+    description: Option<String>,
+    rate: Option<Decimal>,
+    components: [(Option<Decimal>, Option<Decimal>); 4],
+    jurisdictions: [Option<String>; 4],
+}
+
+impl TaxColumns {
+    fn of(tax: Option<&ItemTax>) -> Self {
+        match tax {
+            None => Self::default(),
+            Some(ItemTax::Manual(tax)) => Self {
+                amount: Some(tax.amount()),
+                description: Some(tax.description().to_owned()),
+                ..Self::default()
+            },
+            Some(ItemTax::Computed(tax)) => {
+                let pair = |c: TaxComponent| (Some(c.rate), Some(c.amount));
+                Self {
+                    amount: Some(tax.amount),
+                    description: Some(SALES_TAX_DESCRIPTION.to_owned()),
+                    rate: Some(tax.rate),
+                    components: [
+                        pair(tax.state),
+                        pair(tax.county),
+                        pair(tax.city),
+                        pair(tax.special_district),
+                    ],
+                    jurisdictions: jurisdiction_columns(tax.jurisdictions.as_ref()),
+                }
+            }
+        }
     }
 }
 
@@ -92,7 +164,10 @@ impl Db {
             r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
                    description, unit_price, quantity, price, discount_amount,
                    product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, created_time, updated_time
+                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
+                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
+                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
+                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
                from invoice_items
                where organization_id = $1 and invoice_id = $2 and id = $3"#,
             organization_id as &OrganizationId,
@@ -101,7 +176,7 @@ impl Db {
         )
         .fetch_optional(&self.pool)
         .await?
-        .map(InvoiceItem::try_from)
+        .map(ItemRow::into_item)
         .transpose()
     }
 }
@@ -128,17 +203,18 @@ impl Tx {
         .await?;
         let Some(total) = total else { return Ok(None) };
         let items = self
-            .items_of_invoice(organization_id, invoice_id, Some(limit), offset)
+            .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), Some(limit), offset)
             .await?;
         Ok(Some(ItemPage { total, items }))
     }
 
-    /// An invoice's items, oldest first, then by id; all of them when `limit` is `None`.
-    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
-    pub async fn items_of_invoice(
+    /// The items of several invoices, each invoice's oldest first, then by id; all of them
+    /// when `limit` is `None`.
+    #[tracing::instrument(skip_all)]
+    pub async fn items_of_invoices(
         &mut self,
         organization_id: &OrganizationId,
-        invoice_id: &InvoiceId,
+        invoice_ids: &[InvoiceId],
         limit: Option<i64>,
         offset: i64,
     ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
@@ -147,47 +223,51 @@ impl Tx {
             r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
                    description, unit_price, quantity, price, discount_amount,
                    product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, created_time, updated_time
+                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
+                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
+                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
+                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
                from invoice_items
-               where organization_id = $1 and invoice_id = $2
-               order by created_time, id
+               where organization_id = $1 and invoice_id = any($2)
+               order by invoice_id, created_time, id
                limit $3 offset $4"#,
             organization_id as &OrganizationId,
-            invoice_id as &InvoiceId,
+            invoice_ids as &[InvoiceId],
             limit,
             offset,
         )
         .fetch_all(&mut *self.inner)
         .await?;
-        rows.into_iter().map(InvoiceItem::try_from).collect()
+        rows.into_iter().map(ItemRow::into_item).collect()
     }
 
-    /// The figures of an item of an invoice. Read after [`Tx::lock_invoice`], in a statement
-    /// of its own, so that it sees every change committed by whoever held the lock before.
+    /// One item of an invoice. Read after [`Tx::lock_invoice`], in a statement of its own, so
+    /// that it sees every change committed by whoever held the lock before.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
     pub async fn locked_item(
         &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
         item_id: &InvoiceItemId,
-    ) -> Result<Option<LockedItem>, sqlx::Error> {
-        let row = sqlx::query!(
-            "select type, price, tax_amount, created_time from invoice_items
-             where organization_id = $1 and invoice_id = $2 and id = $3",
+    ) -> Result<Option<InvoiceItem>, sqlx::Error> {
+        sqlx::query_as!(
+            ItemRow,
+            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
+                   description, unit_price, quantity, price, discount_amount,
+                   product_id as "product_id: ProductId", period_start_time, period_end_time,
+                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
+                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
+                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
+                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
+               from invoice_items
+               where organization_id = $1 and invoice_id = $2 and id = $3"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             item_id as &InvoiceItemId,
         )
         .fetch_optional(&mut *self.inner)
-        .await?;
-        row.map(|row| {
-            Ok(LockedItem {
-                item_type: parse_item_type(&row.r#type)?,
-                price: row.price,
-                tax_amount: row.tax_amount,
-                created_time: row.created_time,
-            })
-        })
+        .await?
+        .map(ItemRow::into_item)
         .transpose()
     }
 
@@ -202,13 +282,19 @@ impl Tx {
         item: &InvoiceItem,
         totals: &InvoiceTotals,
     ) -> Result<(), sqlx::Error> {
+        let tax = TaxColumns::of(item.tax.as_ref());
+        let [state, county, city, special_district] = tax.components;
+        let [country, state_name, county_name, city_name] = tax.jurisdictions;
         sqlx::query!(
             "with item as (
                  insert into invoice_items (organization_id, id, invoice_id, type, description,
                      unit_price, quantity, price, discount_amount, product_id, period_start_time,
                      period_end_time, period_number, tax_amount, tax_description, created_time,
-                     updated_time)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                     updated_time, tax_rate, tax_state_rate, tax_state_amount, tax_county_rate,
+                     tax_county_amount, tax_city_rate, tax_city_amount, tax_special_district_rate,
+                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
                  on conflict (organization_id, id) do update set type = excluded.type,
                      description = excluded.description, unit_price = excluded.unit_price,
                      quantity = excluded.quantity, price = excluded.price,
@@ -217,7 +303,17 @@ impl Tx {
                      period_end_time = excluded.period_end_time,
                      period_number = excluded.period_number, tax_amount = excluded.tax_amount,
                      tax_description = excluded.tax_description,
-                     updated_time = excluded.updated_time
+                     updated_time = excluded.updated_time, tax_rate = excluded.tax_rate,
+                     tax_state_rate = excluded.tax_state_rate,
+                     tax_state_amount = excluded.tax_state_amount,
+                     tax_county_rate = excluded.tax_county_rate,
+                     tax_county_amount = excluded.tax_county_amount,
+                     tax_city_rate = excluded.tax_city_rate,
+                     tax_city_amount = excluded.tax_city_amount,
+                     tax_special_district_rate = excluded.tax_special_district_rate,
+                     tax_special_district_amount = excluded.tax_special_district_amount,
+                     tax_country = excluded.tax_country, tax_state = excluded.tax_state,
+                     tax_county = excluded.tax_county, tax_city = excluded.tax_city
              )
              update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
                  amount = $21, amount_due = $22, revision = revision + 1, updated_time = $17
@@ -235,8 +331,8 @@ impl Tx {
             item.period_start_time,
             item.period_end_time,
             item.period_number,
-            item.tax_amount,
-            item.tax_description.as_deref(),
+            tax.amount,
+            tax.description,
             item.created_time,
             item.updated_time,
             totals.subtotal_amount,
@@ -244,6 +340,111 @@ impl Tx {
             totals.tax_amount,
             totals.amount,
             totals.amount_due,
+            tax.rate,
+            state.0,
+            state.1,
+            county.0,
+            county.1,
+            city.0,
+            city.1,
+            special_district.0,
+            special_district.1,
+            country,
+            state_name,
+            county_name,
+            city_name,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
+    /// Stores the discount shares and taxes of items whose figures another change moved,
+    /// setting their `updated_time`. Their invoice's totals are stored by the caller.
+    #[tracing::instrument(skip_all, fields(items = items.len()))]
+    pub async fn save_item_figures(
+        &mut self,
+        organization_id: &OrganizationId,
+        items: &[&InvoiceItem],
+    ) -> Result<(), sqlx::Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        let mut discounts = Vec::with_capacity(items.len());
+        let mut updated = Vec::with_capacity(items.len());
+        let mut columns: [Vec<Option<Decimal>>; 10] = Default::default();
+        let mut texts: [Vec<Option<String>>; 5] = Default::default();
+        for item in items {
+            ids.push(item.id.clone());
+            discounts.push(item.discount_amount);
+            updated.push(item.updated_time);
+            let tax = TaxColumns::of(item.tax.as_ref());
+            let [state, county, city, special_district] = tax.components;
+            let numbers = [
+                tax.amount,
+                tax.rate,
+                state.0,
+                state.1,
+                county.0,
+                county.1,
+                city.0,
+                city.1,
+                special_district.0,
+                special_district.1,
+            ];
+            for (column, value) in columns.iter_mut().zip(numbers) {
+                column.push(value);
+            }
+            let [country, state_name, county_name, city_name] = tax.jurisdictions;
+            let words = [tax.description, country, state_name, county_name, city_name];
+            for (column, value) in texts.iter_mut().zip(words) {
+                column.push(value);
+            }
+        }
+        let [amount, rate, state_rate, state_amount, county_rate, county_amount, city_rate,
+            city_amount, special_district_rate, special_district_amount] = &columns;
+        let [description, country, state, county, city] = &texts;
+        sqlx::query!(
+            "update invoice_items i set discount_amount = u.discount_amount,
+                 tax_amount = u.tax_amount, tax_description = u.tax_description,
+                 tax_rate = u.tax_rate, tax_state_rate = u.tax_state_rate,
+                 tax_state_amount = u.tax_state_amount, tax_county_rate = u.tax_county_rate,
+                 tax_county_amount = u.tax_county_amount, tax_city_rate = u.tax_city_rate,
+                 tax_city_amount = u.tax_city_amount,
+                 tax_special_district_rate = u.tax_special_district_rate,
+                 tax_special_district_amount = u.tax_special_district_amount,
+                 tax_country = u.tax_country, tax_state = u.tax_state,
+                 tax_county = u.tax_county, tax_city = u.tax_city,
+                 updated_time = u.updated_time
+             from unnest($2::text[], $3::numeric[], $4::timestamptz[], $5::numeric[],
+                     $6::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[],
+                     $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],
+                     $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[])
+                 as u(id, discount_amount, updated_time, tax_amount, tax_description, tax_rate,
+                     tax_state_rate, tax_state_amount, tax_county_rate, tax_county_amount,
+                     tax_city_rate, tax_city_amount, tax_special_district_rate,
+                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city)
+             where i.organization_id = $1 and i.id = u.id",
+            organization_id as &OrganizationId,
+            &ids as &[InvoiceItemId],
+            &discounts,
+            &updated,
+            amount as &[Option<Decimal>],
+            description as &[Option<String>],
+            rate as &[Option<Decimal>],
+            state_rate as &[Option<Decimal>],
+            state_amount as &[Option<Decimal>],
+            county_rate as &[Option<Decimal>],
+            county_amount as &[Option<Decimal>],
+            city_rate as &[Option<Decimal>],
+            city_amount as &[Option<Decimal>],
+            special_district_rate as &[Option<Decimal>],
+            special_district_amount as &[Option<Decimal>],
+            country as &[Option<String>],
+            state as &[Option<String>],
+            county as &[Option<String>],
+            city as &[Option<String>],
         )
         .execute(&mut *self.inner)
         .await

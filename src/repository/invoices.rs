@@ -1,22 +1,69 @@
-//! Invoices.
+//! Invoices, with their discounts and tax settings.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Db, Tx, corrupt};
+use super::{Tx, corrupt};
 use crate::domain::currency::Currency;
+use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceStatus, InvoiceTotals};
+use crate::domain::tax::{JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings};
 
-/// An invoice whose row this transaction has locked: what an item change needs of it.
+/// Which invoices a list shows, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    /// Only these statuses, when given.
+    pub statuses: Option<Vec<String>>,
+    /// Only these customers, when given.
+    pub customer_ids: Option<Vec<String>>,
+    /// Only these currencies, when given.
+    pub currencies: Option<Vec<String>>,
+}
+
+/// A field a list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    /// `createdTime`.
+    CreatedTime,
+    /// `amount`.
+    Amount,
+}
+
+/// One sort key: a field and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// The field.
+    pub field: SortField,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl SortKey {
+    /// The default order: newest first.
+    pub const NEWEST_FIRST: Self = Self {
+        field: SortField::CreatedTime,
+        descending: true,
+    };
+
+    /// The key as the list query spells it: `amount`, `-createdTime`, ...
+    fn spelling(self) -> &'static str {
+        match (self.field, self.descending) {
+            (SortField::CreatedTime, false) => "createdTime",
+            (SortField::CreatedTime, true) => "-createdTime",
+            (SortField::Amount, false) => "amount",
+            (SortField::Amount, true) => "-amount",
+        }
+    }
+}
+
+/// One page of invoices.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LockedInvoice {
-    /// Where it is in its life.
-    pub status: InvoiceStatus,
-    /// Its currency.
-    pub currency: Currency,
-    /// Its figures before the change.
-    pub totals: InvoiceTotals,
+pub struct InvoicePage {
+    /// How many invoices match in all.
+    pub total: i64,
+    /// The invoices of the page, without discounts (see [`Tx::discounts_of_invoices`]).
+    pub invoices: Vec<Invoice>,
 }
 
 struct InvoiceRow {
@@ -32,38 +79,136 @@ struct InvoiceRow {
     amount_due: Decimal,
     due_time: Option<DateTime<Utc>>,
     issued_time: Option<DateTime<Utc>>,
+    abandoned_time: Option<DateTime<Utc>>,
+    voided_time: Option<DateTime<Utc>>,
     notes: Option<String>,
     po_number: Option<String>,
     revision: i64,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
+    tax_calculator: String,
+    tax_state_rate: Option<Decimal>,
+    tax_county_rate: Option<Decimal>,
+    tax_city_rate: Option<Decimal>,
+    tax_special_district_rate: Option<Decimal>,
+    tax_country: Option<String>,
+    tax_state: Option<String>,
+    tax_county: Option<String>,
+    tax_city: Option<String>,
 }
 
-impl TryFrom<InvoiceRow> for Invoice {
-    type Error = sqlx::Error;
+impl InvoiceRow {
+    fn tax_settings(&self) -> Result<TaxSettings, sqlx::Error> {
+        if self.tax_calculator == "manual" {
+            return Ok(TaxSettings::Manual);
+        }
+        if self.tax_calculator != "rates" {
+            return Err(corrupt("tax calculator", &self.tax_calculator));
+        }
+        let rate = |value: Option<Decimal>| {
+            let value = value.ok_or_else(|| corrupt("tax rate", "null"))?;
+            TaxRate::parse(value).map_err(|_| corrupt("tax rate", &value.to_string()))
+        };
+        Ok(TaxSettings::Rates(TaxRates {
+            state: rate(self.tax_state_rate)?,
+            county: rate(self.tax_county_rate)?,
+            city: rate(self.tax_city_rate)?,
+            special_district: rate(self.tax_special_district_rate)?,
+            jurisdictions: jurisdictions(
+                self.tax_country.clone(),
+                self.tax_state.clone(),
+                self.tax_county.clone(),
+                self.tax_city.clone(),
+            )?,
+        }))
+    }
 
-    fn try_from(row: InvoiceRow) -> Result<Self, Self::Error> {
-        Ok(Self {
-            currency: parse_currency(&row.currency)?,
-            status: parse_status(&row.status)?,
+    fn into_invoice(self) -> Result<Invoice, sqlx::Error> {
+        Ok(Invoice {
+            currency: parse_currency(&self.currency)?,
+            status: parse_status(&self.status)?,
+            tax: self.tax_settings()?,
             totals: InvoiceTotals {
-                subtotal_amount: row.subtotal_amount,
-                discount_amount: row.discount_amount,
-                tax_amount: row.tax_amount,
-                amount: row.amount,
-                amount_due: row.amount_due,
+                subtotal_amount: self.subtotal_amount,
+                discount_amount: self.discount_amount,
+                tax_amount: self.tax_amount,
+                amount: self.amount,
+                amount_due: self.amount_due,
             },
-            id: row.id,
-            customer_id: row.customer_id,
-            website_id: row.website_id,
-            due_time: row.due_time,
-            issued_time: row.issued_time,
-            notes: row.notes,
-            po_number: row.po_number,
-            revision: row.revision,
-            created_time: row.created_time,
-            updated_time: row.updated_time,
+            discounts: Vec::new(),
+            id: self.id,
+            customer_id: self.customer_id,
+            website_id: self.website_id,
+            due_time: self.due_time,
+            issued_time: self.issued_time,
+            abandoned_time: self.abandoned_time,
+            voided_time: self.voided_time,
+            notes: self.notes,
+            po_number: self.po_number,
+            revision: self.revision,
+            created_time: self.created_time,
+            updated_time: self.updated_time,
         })
+    }
+}
+
+/// Jurisdiction names as stored (all null when none were given).
+pub(super) fn jurisdictions(
+    country: Option<String>,
+    state: Option<String>,
+    county: Option<String>,
+    city: Option<String>,
+) -> Result<Option<Jurisdictions>, sqlx::Error> {
+    if country.is_none() && state.is_none() && county.is_none() && city.is_none() {
+        return Ok(None);
+    }
+    let name = |value: Option<String>| {
+        value
+            .map(|text| {
+                JurisdictionName::parse(text.clone()).map_err(|_| corrupt("jurisdiction", &text))
+            })
+            .transpose()
+    };
+    Ok(Some(Jurisdictions {
+        country: name(country)?,
+        state: name(state)?,
+        county: name(county)?,
+        city: name(city)?,
+    }))
+}
+
+/// The four jurisdiction columns of optional jurisdictions.
+pub(super) fn jurisdiction_columns(
+    jurisdictions: Option<&Jurisdictions>,
+) -> [Option<String>; 4] {
+    let text = |name: &Option<JurisdictionName>| name.as_ref().map(|n| n.as_str().to_owned());
+    jurisdictions.map_or([None, None, None, None], |j| {
+        [
+            text(&j.country),
+            text(&j.state),
+            text(&j.county),
+            text(&j.city),
+        ]
+    })
+}
+
+/// The rate columns (state, county, city, special district) of tax settings.
+fn rate_columns(tax: &TaxSettings) -> [Option<Decimal>; 4] {
+    match tax {
+        TaxSettings::Manual => [None; 4],
+        TaxSettings::Rates(rates) => [
+            Some(rates.state.get()),
+            Some(rates.county.get()),
+            Some(rates.city.get()),
+            Some(rates.special_district.get()),
+        ],
+    }
+}
+
+fn tax_jurisdictions(tax: &TaxSettings) -> Option<&Jurisdictions> {
+    match tax {
+        TaxSettings::Manual => None,
+        TaxSettings::Rates(rates) => rates.jurisdictions.as_ref(),
     }
 }
 
@@ -75,20 +220,55 @@ fn parse_status(status: &str) -> Result<InvoiceStatus, sqlx::Error> {
     InvoiceStatus::parse(status).ok_or_else(|| corrupt("invoice status", status))
 }
 
-impl Db {
-    /// Stores a new invoice.
+struct DiscountRow {
+    invoice_id: InvoiceId,
+    description: Option<String>,
+    r#type: String,
+    value: Decimal,
+    amount: Decimal,
+}
+
+impl DiscountRow {
+    fn into_applied(self, currency: Currency) -> Result<AppliedDiscount, sqlx::Error> {
+        let kind = DiscountKind::parse(&self.r#type).map_err(|_| corrupt("discount type", &self.r#type))?;
+        let description = self
+            .description
+            .map(|text| {
+                DiscountDescription::parse(text.clone())
+                    .map_err(|_| corrupt("discount description", &text))
+            })
+            .transpose()?;
+        let discount = Discount::new(description, kind, self.value, currency.minor_units())
+            .map_err(|_| corrupt("discount value", &self.value.to_string()))?;
+        Ok(AppliedDiscount {
+            discount,
+            amount: self.amount,
+        })
+    }
+}
+
+impl Tx {
+    /// Stores a new invoice without its discounts ([`Tx::save_discounts`]); `false` when the
+    /// organization already has an invoice of that id.
     #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
     pub async fn insert_invoice(
-        &self,
+        &mut self,
         organization_id: &OrganizationId,
         invoice: &Invoice,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         let totals = &invoice.totals;
+        let [state_rate, county_rate, city_rate, special_district_rate] = rate_columns(&invoice.tax);
+        let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
         sqlx::query!(
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                 due_time, issued_time, notes, po_number, revision, created_time, updated_time)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
+                 created_time, updated_time, tax_calculator, tax_state_rate, tax_county_rate,
+                 tax_city_rate, tax_special_district_rate, tax_country, tax_state, tax_county,
+                 tax_city)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+             on conflict (organization_id, id) do nothing",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
             &invoice.customer_id as &CustomerId,
@@ -102,73 +282,339 @@ impl Db {
             totals.amount_due,
             invoice.due_time,
             invoice.issued_time,
+            invoice.abandoned_time,
+            invoice.voided_time,
             invoice.notes.as_deref(),
             invoice.po_number.as_deref(),
             invoice.revision,
             invoice.created_time,
             invoice.updated_time,
+            invoice.tax.calculator(),
+            state_rate,
+            county_rate,
+            city_rate,
+            special_district_rate,
+            country,
+            state,
+            county,
+            city,
         )
-        .execute(&self.pool)
+        .execute(&mut *self.inner)
+        .await
+        .map(|done| done.rows_affected() == 1)
+    }
+
+    /// Stores every field of an existing invoice but its discounts and its `created_time`,
+    /// setting its revision to `invoice.revision`.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
+    pub async fn update_invoice(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice: &Invoice,
+    ) -> Result<(), sqlx::Error> {
+        let totals = &invoice.totals;
+        let [state_rate, county_rate, city_rate, special_district_rate] = rate_columns(&invoice.tax);
+        let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
+        sqlx::query!(
+            "update invoices set customer_id = $3, website_id = $4, currency = $5, status = $6,
+                 subtotal_amount = $7, discount_amount = $8, tax_amount = $9, amount = $10,
+                 amount_due = $11, due_time = $12, issued_time = $13, abandoned_time = $14,
+                 voided_time = $15, notes = $16, po_number = $17, revision = $18,
+                 updated_time = $19, tax_calculator = $20, tax_state_rate = $21,
+                 tax_county_rate = $22, tax_city_rate = $23, tax_special_district_rate = $24,
+                 tax_country = $25, tax_state = $26, tax_county = $27, tax_city = $28
+             where organization_id = $1 and id = $2",
+            organization_id as &OrganizationId,
+            &invoice.id as &InvoiceId,
+            &invoice.customer_id as &CustomerId,
+            &invoice.website_id as &WebsiteId,
+            invoice.currency.code(),
+            invoice.status.as_str(),
+            totals.subtotal_amount,
+            totals.discount_amount,
+            totals.tax_amount,
+            totals.amount,
+            totals.amount_due,
+            invoice.due_time,
+            invoice.issued_time,
+            invoice.abandoned_time,
+            invoice.voided_time,
+            invoice.notes.as_deref(),
+            invoice.po_number.as_deref(),
+            invoice.revision,
+            invoice.updated_time,
+            invoice.tax.calculator(),
+            state_rate,
+            county_rate,
+            city_rate,
+            special_district_rate,
+            country,
+            state,
+            county,
+            city,
+        )
+        .execute(&mut *self.inner)
         .await
         .map(drop)
     }
-}
 
-impl Tx {
-    /// The invoice, if the organization has one of that id.
+    /// Replaces an invoice's discounts.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+    pub async fn save_discounts(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        discounts: &[AppliedDiscount],
+    ) -> Result<(), sqlx::Error> {
+        let descriptions: Vec<Option<String>> = discounts
+            .iter()
+            .map(|applied| {
+                let description = applied.discount.description.as_ref();
+                description.map(|text| text.as_str().to_owned())
+            })
+            .collect();
+        let types: Vec<&str> = discounts
+            .iter()
+            .map(|applied| applied.discount.kind.as_str())
+            .collect();
+        let values: Vec<Decimal> = discounts
+            .iter()
+            .map(|applied| applied.discount.value())
+            .collect();
+        let amounts: Vec<Decimal> = discounts.iter().map(|applied| applied.amount).collect();
+        sqlx::query!(
+            "with removed as (
+                 delete from invoice_discounts where organization_id = $1 and invoice_id = $2
+             )
+             insert into invoice_discounts (organization_id, invoice_id, position, description,
+                 type, value, amount)
+             select $1, $2, (d.ordinality - 1)::integer, d.description, d.type, d.value, d.amount
+             from unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[])
+                 with ordinality as d(description, type, value, amount, ordinality)",
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+            &descriptions as &[Option<String>],
+            &types as &[&str],
+            &values,
+            &amounts,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
+    /// The invoice, if the organization has one of that id, with its discounts.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn find_invoice(
         &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<Option<Invoice>, sqlx::Error> {
-        sqlx::query_as!(
+        let row = sqlx::query_as!(
             InvoiceRow,
             r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
                    website_id as "website_id: WebsiteId", currency, status,
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   due_time, issued_time, notes, po_number, revision, created_time, updated_time
+                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
+                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
+                   tax_state, tax_county, tax_city
                from invoices where organization_id = $1 and id = $2"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
         .fetch_optional(&mut *self.inner)
-        .await?
-        .map(Invoice::try_from)
-        .transpose()
+        .await?;
+        self.with_discounts(organization_id, row, true).await
     }
 
-    /// Locks the invoice row until the transaction ends, so item changes on one invoice run one
-    /// at a time and its totals stay the sum of its items.
+    /// Locks the invoice row until the transaction ends, so that changes to one invoice run
+    /// one at a time and its totals stay the sum of its items. Its discounts are read only when
+    /// it has some.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn lock_invoice(
         &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
-    ) -> Result<Option<LockedInvoice>, sqlx::Error> {
+    ) -> Result<Option<Invoice>, sqlx::Error> {
         let row = sqlx::query!(
-            "select status, currency, subtotal_amount, discount_amount, tax_amount, amount, amount_due
-             from invoices where organization_id = $1 and id = $2
-             for update",
+            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
+                   website_id as "website_id: WebsiteId", currency, status,
+                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
+                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
+                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
+                   tax_state, tax_county, tax_city,
+                   exists (select 1 from invoice_discounts d
+                           where d.organization_id = i.organization_id and d.invoice_id = i.id)
+                       as "has_discounts!"
+               from invoices i where organization_id = $1 and id = $2
+               for update"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
         .fetch_optional(&mut *self.inner)
         .await?;
-        row.map(|row| {
-            let totals = InvoiceTotals {
-                subtotal_amount: row.subtotal_amount,
-                discount_amount: row.discount_amount,
-                tax_amount: row.tax_amount,
-                amount: row.amount,
-                amount_due: row.amount_due,
-            };
-            Ok(LockedInvoice {
-                status: parse_status(&row.status)?,
-                currency: parse_currency(&row.currency)?,
-                totals,
+        let Some(row) = row else { return Ok(None) };
+        let has_discounts = row.has_discounts;
+        let row = InvoiceRow {
+            id: row.id,
+            customer_id: row.customer_id,
+            website_id: row.website_id,
+            currency: row.currency,
+            status: row.status,
+            subtotal_amount: row.subtotal_amount,
+            discount_amount: row.discount_amount,
+            tax_amount: row.tax_amount,
+            amount: row.amount,
+            amount_due: row.amount_due,
+            due_time: row.due_time,
+            issued_time: row.issued_time,
+            abandoned_time: row.abandoned_time,
+            voided_time: row.voided_time,
+            notes: row.notes,
+            po_number: row.po_number,
+            revision: row.revision,
+            created_time: row.created_time,
+            updated_time: row.updated_time,
+            tax_calculator: row.tax_calculator,
+            tax_state_rate: row.tax_state_rate,
+            tax_county_rate: row.tax_county_rate,
+            tax_city_rate: row.tax_city_rate,
+            tax_special_district_rate: row.tax_special_district_rate,
+            tax_country: row.tax_country,
+            tax_state: row.tax_state,
+            tax_county: row.tax_county,
+            tax_city: row.tax_city,
+        };
+        self.with_discounts(organization_id, Some(row), has_discounts)
+            .await
+    }
+
+    async fn with_discounts(
+        &mut self,
+        organization_id: &OrganizationId,
+        row: Option<InvoiceRow>,
+        has_discounts: bool,
+    ) -> Result<Option<Invoice>, sqlx::Error> {
+        let Some(row) = row else { return Ok(None) };
+        let mut invoice = row.into_invoice()?;
+        if has_discounts {
+            let ids = [invoice.id.clone()];
+            let currencies = [invoice.currency];
+            invoice.discounts = self
+                .discounts_of_invoices(organization_id, &ids, &currencies)
+                .await?
+                .into_iter()
+                .map(|(_, applied)| applied)
+                .collect();
+        }
+        Ok(Some(invoice))
+    }
+
+    /// The discounts of several invoices, each invoice's in order; `currencies` are the
+    /// invoices' currencies, in the order of `invoice_ids`.
+    #[tracing::instrument(skip_all)]
+    pub async fn discounts_of_invoices(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[InvoiceId],
+        currencies: &[Currency],
+    ) -> Result<Vec<(InvoiceId, AppliedDiscount)>, sqlx::Error> {
+        let rows = sqlx::query_as!(
+            DiscountRow,
+            r#"select invoice_id as "invoice_id: InvoiceId", description, type, value, amount
+               from invoice_discounts
+               where organization_id = $1 and invoice_id = any($2)
+               order by invoice_id, position"#,
+            organization_id as &OrganizationId,
+            invoice_ids as &[InvoiceId],
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let index = invoice_ids.iter().position(|id| *id == row.invoice_id);
+                let currency = index
+                    .and_then(|index| currencies.get(index))
+                    .copied()
+                    .ok_or_else(|| corrupt("discount of invoice", row.invoice_id.as_str()))?;
+                let invoice_id = row.invoice_id.clone();
+                Ok((invoice_id, row.into_applied(currency)?))
             })
-        })
-        .transpose()
+            .collect()
+    }
+
+    /// A page of the organization's invoices that pass `filter`, in `order` then by id,
+    /// without their discounts.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_invoices(
+        &mut self,
+        organization_id: &OrganizationId,
+        filter: &InvoiceFilter,
+        order: &[SortKey],
+        limit: i64,
+        offset: i64,
+    ) -> Result<InvoicePage, sqlx::Error> {
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "total!" from invoices
+               where organization_id = $1
+                 and ($2::text[] is null or status = any($2))
+                 and ($3::text[] is null or customer_id = any($3))
+                 and ($4::text[] is null or currency = any($4))"#,
+            organization_id as &OrganizationId,
+            filter.statuses.as_deref(),
+            filter.customer_ids.as_deref(),
+            filter.currencies.as_deref(),
+        )
+        .fetch_one(&mut *self.inner)
+        .await?;
+        let first = order.first().copied().unwrap_or(SortKey::NEWEST_FIRST);
+        let second = order.get(1).map(|key| key.spelling());
+        // The sort keys come as parameters, one CASE per key and direction, so that the query
+        // stays one checked statement; ties go by id, in the direction of the first key.
+        let rows = sqlx::query_as!(
+            InvoiceRow,
+            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
+                   website_id as "website_id: WebsiteId", currency, status,
+                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
+                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
+                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
+                   tax_state, tax_county, tax_city
+               from invoices
+               where organization_id = $1
+                 and ($2::text[] is null or status = any($2))
+                 and ($3::text[] is null or customer_id = any($3))
+                 and ($4::text[] is null or currency = any($4))
+               order by
+                 case when $5 = 'amount' then amount end,
+                 case when $5 = '-amount' then amount end desc,
+                 case when $5 = 'createdTime' then created_time end,
+                 case when $5 = '-createdTime' then created_time end desc,
+                 case when $6::text = 'amount' then amount end,
+                 case when $6::text = '-amount' then amount end desc,
+                 case when $6::text = 'createdTime' then created_time end,
+                 case when $6::text = '-createdTime' then created_time end desc,
+                 case when $7 then id end desc,
+                 case when not $7 then id end
+               limit $8 offset $9"#,
+            organization_id as &OrganizationId,
+            filter.statuses.as_deref(),
+            filter.customer_ids.as_deref(),
+            filter.currencies.as_deref(),
+            first.spelling(),
+            second,
+            first.descending,
+            limit,
+            offset,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let invoices = rows
+            .into_iter()
+            .map(InvoiceRow::into_invoice)
+            .collect::<Result<_, _>>()?;
+        Ok(InvoicePage { total, invoices })
     }
 }

@@ -4,8 +4,8 @@ mod api_keys;
 mod invoice_items;
 mod invoices;
 
-pub use invoice_items::{ItemPage, LockedItem};
-pub use invoices::LockedInvoice;
+pub use invoice_items::ItemPage;
+pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 
 use sqlx::{PgPool, Postgres, Transaction};
 

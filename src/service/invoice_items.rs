@@ -1,16 +1,18 @@
-//! Invoice item use cases. Every change locks the invoice row, moves its totals by the item's
-//! figures and bumps its revision, all in one transaction.
+//! Invoice item use cases. Every change locks the invoice row, reprices what the change moves
+//! and stores it with the new totals and revision, all in one transaction.
 
 use chrono::{DateTime, Utc};
 
-use super::invoices::invoice_not_found;
-use super::pricing::{ItemFigures, item_price, totals_after_change};
-use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
-use crate::domain::invoice::InvoiceStatus;
-use crate::domain::invoice_item::{InvoiceItem, ItemInput};
-use crate::error::ApiError;
-use crate::repository::{Db, ItemPage, LockedInvoice, LockedItem, Tx};
 use rust_decimal::Decimal;
+
+use super::invoices::invoice_not_found;
+use super::repricing::{ItemChange, store_item_change};
+use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
+use crate::domain::invoice::{Invoice, InvoiceStatus};
+use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::tax::ItemTax;
+use crate::error::ApiError;
+use crate::repository::{Db, ItemPage, Tx};
 
 /// Adds an item to a draft invoice.
 #[tracing::instrument(skip_all)]
@@ -21,22 +23,14 @@ pub async fn create_item(
     input: ItemInput,
 ) -> Result<InvoiceItem, ApiError> {
     let mut tx = db.begin().await?;
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
-    ensure_draft(invoice_id, &invoice)?;
+    let invoice = locked_draft(&mut tx, organization_id, invoice_id).await?;
     let now = Utc::now();
-    let item = priced_item(
-        InvoiceItemId::generate(),
-        invoice_id,
-        input,
-        &invoice,
-        now,
-        now,
-    )?;
-    let totals = totals_after_change(invoice.totals, None, Some(figures_of(&item)));
-    tx.save_item(organization_id, &item, &totals).await?;
+    let mut item = unpriced_item(InvoiceItemId::generate(), &invoice, input, now, now)?;
+    let change = ItemChange::Save {
+        item: &mut item,
+        old: None,
+    };
+    store_item_change(&mut tx, organization_id, &invoice, change, now).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -52,21 +46,13 @@ pub async fn replace_item(
 ) -> Result<InvoiceItem, ApiError> {
     let mut tx = db.begin().await?;
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
-    ensure_draft(invoice_id, &invoice)?;
-    let item = priced_item(
-        item_id.clone(),
-        invoice_id,
-        input,
-        &invoice,
-        old.created_time,
-        Utc::now(),
-    )?;
-    let totals = totals_after_change(
-        invoice.totals,
-        Some(locked_figures(&old)),
-        Some(figures_of(&item)),
-    );
-    tx.save_item(organization_id, &item, &totals).await?;
+    let now = Utc::now();
+    let mut item = unpriced_item(item_id.clone(), &invoice, input, old.created_time, now)?;
+    let change = ItemChange::Save {
+        item: &mut item,
+        old: Some(&old),
+    };
+    store_item_change(&mut tx, organization_id, &invoice, change, now).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -81,10 +67,8 @@ pub async fn delete_item(
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
-    ensure_draft(invoice_id, &invoice)?;
-    let totals = totals_after_change(invoice.totals, Some(locked_figures(&old)), None);
-    tx.delete_item(organization_id, invoice_id, item_id, &totals, Utc::now())
-        .await?;
+    let change = ItemChange::Delete(&old);
+    store_item_change(&mut tx, organization_id, &invoice, change, Utc::now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -126,18 +110,15 @@ pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
     ))
 }
 
-/// Locks the invoice, then reads the item in a statement of its own: in this order, the item
-/// read is the one the last holder of the lock left.
+/// Locks the invoice, which must be a draft, then reads the item in a statement of its own:
+/// in this order, the item read is the one the last holder of the lock left.
 async fn lock(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
-) -> Result<(LockedInvoice, LockedItem), ApiError> {
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+) -> Result<(Invoice, InvoiceItem), ApiError> {
+    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
     let item = tx
         .locked_item(organization_id, invoice_id, item_id)
         .await?
@@ -145,9 +126,18 @@ async fn lock(
     Ok((invoice, item))
 }
 
-fn ensure_draft(invoice_id: &InvoiceId, invoice: &LockedInvoice) -> Result<(), ApiError> {
+/// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.
+async fn locked_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<Invoice, ApiError> {
+    let invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
     if invoice.status == InvoiceStatus::Draft {
-        Ok(())
+        Ok(invoice)
     } else {
         Err(ApiError::Conflict(format!(
             "Invoice {invoice_id} is {}: its items can change only while it is a draft.",
@@ -156,13 +146,13 @@ fn ensure_draft(invoice_id: &InvoiceId, invoice: &LockedInvoice) -> Result<(), A
     }
 }
 
-/// Prices an item in its invoice's currency. A manual tax with more decimals than the currency
-/// has is refused here, the first point where the currency is known.
-fn priced_item(
+/// An item as asked for, before pricing fills its price, discount share and tax. A manual tax
+/// with more decimals than the currency has is refused here, the first point where the
+/// currency is known.
+fn unpriced_item(
     id: InvoiceItemId,
-    invoice_id: &InvoiceId,
+    invoice: &Invoice,
     input: ItemInput,
-    invoice: &LockedInvoice,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
 ) -> Result<InvoiceItem, ApiError> {
@@ -180,38 +170,21 @@ fn priced_item(
     }
     Ok(InvoiceItem {
         id,
-        invoice_id: invoice_id.clone(),
+        invoice_id: invoice.id.clone(),
         item_type: input.item_type,
         description: input
             .description
             .map(|description| description.into_string()),
         unit_price: input.unit_price.amount(),
         quantity: input.quantity.get(),
-        price: item_price(input.unit_price, input.quantity, currency),
+        price: Decimal::ZERO,
         product_id: input.product_id,
         discount_amount: Decimal::ZERO,
         period_start_time: input.period_start_time,
         period_end_time: input.period_end_time,
         period_number: input.period_number.map(|number| number.get()),
-        tax_amount: input.tax.as_ref().map(|tax| tax.amount()),
-        tax_description: input.tax.as_ref().map(|tax| tax.description().to_owned()),
+        tax: input.tax.map(ItemTax::Manual),
         created_time,
         updated_time,
     })
-}
-
-fn figures_of(item: &InvoiceItem) -> ItemFigures {
-    ItemFigures {
-        item_type: item.item_type,
-        price: item.price,
-        tax_amount: item.tax_amount.unwrap_or_default(),
-    }
-}
-
-fn locked_figures(item: &LockedItem) -> ItemFigures {
-    ItemFigures {
-        item_type: item.item_type,
-        price: item.price,
-        tax_amount: item.tax_amount.unwrap_or_default(),
-    }
 }

@@ -1,12 +1,19 @@
-//! Invoice use cases.
+//! Invoice use cases: create, upsert, read, list, and the lifecycle actions.
 
-use chrono::Utc;
+use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
+use super::repricing::reprice;
+use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::{InvoiceId, OrganizationId};
-use crate::domain::invoice::{Invoice, InvoiceInput, InvoiceStatus, InvoiceTotals};
+use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::error::ApiError;
-use crate::repository::Db;
+use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
+
+/// An invoice with its items, oldest first.
+pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
 
 /// Creates a draft invoice with no items.
 #[tracing::instrument(skip_all)]
@@ -15,24 +22,43 @@ pub async fn create_invoice(
     organization_id: &OrganizationId,
     input: InvoiceInput,
 ) -> Result<Invoice, ApiError> {
-    let now = Utc::now();
-    let invoice = Invoice {
-        id: InvoiceId::generate(),
-        customer_id: input.customer_id,
-        website_id: input.website_id,
-        currency: input.currency,
-        status: InvoiceStatus::Draft,
-        totals: InvoiceTotals::default(),
-        due_time: input.due_time,
-        issued_time: None,
-        notes: input.notes.map(|notes| notes.into_string()),
-        po_number: input.po_number.map(|po_number| po_number.into_string()),
-        revision: 0,
-        created_time: now,
-        updated_time: now,
-    };
-    db.insert_invoice(organization_id, &invoice).await?;
+    let mut tx = db.begin().await?;
+    let invoice = insert_new(&mut tx, organization_id, InvoiceId::generate(), input)
+        .await?
+        .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))?;
+    tx.commit().await?;
     Ok(invoice)
+}
+
+/// `PUT /invoices/{id}`: creates the invoice with that id (`true`), or replaces the fields of
+/// the draft that has it (`false`), repricing its items.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn upsert_invoice(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    input: InvoiceInput,
+) -> Result<(InvoiceWithItems, bool), ApiError> {
+    // A concurrent PUT may create the invoice between our lookup and our insert; then the
+    // second attempt finds it and updates it.
+    for _ in 0..2 {
+        let mut tx = db.begin().await?;
+        let Some(current) = tx.lock_invoice(organization_id, invoice_id).await? else {
+            let created =
+                insert_new(&mut tx, organization_id, invoice_id.clone(), input.clone()).await?;
+            if let Some(invoice) = created {
+                tx.commit().await?;
+                return Ok(((invoice, Vec::new()), true));
+            }
+            continue;
+        };
+        let updated = update_draft(&mut tx, organization_id, current, input).await?;
+        tx.commit().await?;
+        return Ok((updated, false));
+    }
+    Err(ApiError::Conflict(format!(
+        "Invoice {invoice_id} was created and changed by concurrent requests; retry."
+    )))
 }
 
 /// An invoice with its items, oldest first.
@@ -41,21 +67,232 @@ pub async fn get_invoice(
     db: &Db,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
-) -> Result<(Invoice, Vec<InvoiceItem>), ApiError> {
+) -> Result<InvoiceWithItems, ApiError> {
     // One snapshot, so that the totals shown are those of the items shown.
     let mut snapshot = db.snapshot().await?;
     let invoice = snapshot
         .find_invoice(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
-    let items = snapshot
-        .items_of_invoice(organization_id, invoice_id, None, 0)
-        .await?;
+    let items = items_of(&mut snapshot, organization_id, &invoice.id).await?;
     snapshot.commit().await?;
     Ok((invoice, items))
+}
+
+/// A page of invoices with their items, and how many invoices pass the filter.
+#[tracing::instrument(skip_all)]
+pub async fn list_invoices(
+    db: &Db,
+    organization_id: &OrganizationId,
+    filter: &InvoiceFilter,
+    order: &[SortKey],
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<InvoiceWithItems>), ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let page = snapshot
+        .list_invoices(organization_id, filter, order, limit, offset)
+        .await?;
+    let ids: Vec<InvoiceId> = page.invoices.iter().map(|invoice| invoice.id.clone()).collect();
+    let currencies: Vec<_> = page.invoices.iter().map(|invoice| invoice.currency).collect();
+    let discounts = snapshot
+        .discounts_of_invoices(organization_id, &ids, &currencies)
+        .await?;
+    let items = snapshot
+        .items_of_invoices(organization_id, &ids, None, 0)
+        .await?;
+    snapshot.commit().await?;
+    let mut discounts = group_by_invoice(discounts, |(id, _)| id.clone());
+    let mut items = group_by_invoice(items, |item| item.invoice_id.clone());
+    let invoices = page
+        .invoices
+        .into_iter()
+        .map(|mut invoice| {
+            let applied = discounts.remove(&invoice.id).unwrap_or_default();
+            invoice.discounts = applied.into_iter().map(|(_, applied)| applied).collect();
+            let items = items.remove(&invoice.id).unwrap_or_default();
+            (invoice, items)
+        })
+        .collect();
+    Ok((page.total, invoices))
+}
+
+/// Moves a locked invoice along its lifecycle: 409 from a status the action does not apply to.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id, action = action.verb()))]
+pub async fn apply_action(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    action: InvoiceAction,
+    times: IssueTimes,
+) -> Result<InvoiceWithItems, ApiError> {
+    let mut tx = db.begin().await?;
+    let mut invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    if !action.applies_to().contains(&invoice.status) {
+        let from: Vec<&str> = action.applies_to().iter().map(|s| s.as_str()).collect();
+        return Err(ApiError::Conflict(format!(
+            "Invoice {invoice_id} is {}: only an invoice that is {} can be {}.",
+            invoice.status.as_str(),
+            from.join(" or "),
+            action.target().as_str(),
+        )));
+    }
+    let now = Utc::now();
+    match action {
+        InvoiceAction::Issue => {
+            let issued_time = times.issued_time.unwrap_or(now);
+            let due_time = times.due_time.or(invoice.due_time).unwrap_or(issued_time);
+            if due_time < issued_time {
+                return Err(ApiError::invalid_field(
+                    "dueTime",
+                    "must not be before issuedTime",
+                ));
+            }
+            invoice.issued_time = Some(issued_time);
+            invoice.due_time = Some(due_time);
+        }
+        InvoiceAction::Void => invoice.voided_time = Some(now),
+        InvoiceAction::Abandon => invoice.abandoned_time = Some(now),
+    }
+    invoice.status = action.target();
+    invoice.revision += 1;
+    invoice.updated_time = now;
+    tx.update_invoice(organization_id, &invoice).await?;
+    let items = items_of(&mut tx, organization_id, &invoice.id).await?;
+    tx.commit().await?;
+    Ok((invoice, items))
+}
+
+/// The optional body of `POST /invoices/{id}/issue`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IssueTimes {
+    /// When it is issued; now when absent.
+    pub issued_time: Option<DateTime<Utc>>,
+    /// When it is due; the invoice's own `dueTime`, else `issuedTime`, when absent.
+    pub due_time: Option<DateTime<Utc>>,
 }
 
 /// The 404 for an invoice the organization does not have.
 pub fn invoice_not_found(invoice_id: &str) -> ApiError {
     ApiError::NotFound(format!("No invoice with id {invoice_id}."))
+}
+
+/// Inserts a new draft; `None` when the id is taken.
+async fn insert_new(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    id: InvoiceId,
+    input: InvoiceInput,
+) -> Result<Option<Invoice>, ApiError> {
+    let now = Utc::now();
+    let mut invoice = Invoice {
+        id,
+        customer_id: input.customer_id,
+        website_id: input.website_id,
+        currency: input.currency,
+        status: InvoiceStatus::Draft,
+        totals: InvoiceTotals::default(),
+        due_time: input.due_time,
+        issued_time: None,
+        abandoned_time: None,
+        voided_time: None,
+        discounts: unapplied(input.discounts),
+        tax: input.tax,
+        notes: input.notes.map(|notes| notes.into_string()),
+        po_number: input.po_number.map(|po_number| po_number.into_string()),
+        revision: 0,
+        created_time: now,
+        updated_time: now,
+    };
+    let repriced = reprice(&invoice, &mut [], now)?;
+    invoice.discounts = repriced.discounts;
+    invoice.totals = repriced.totals;
+    if !tx.insert_invoice(organization_id, &invoice).await? {
+        return Ok(None);
+    }
+    tx.save_discounts(organization_id, &invoice.id, &invoice.discounts)
+        .await?;
+    Ok(Some(invoice))
+}
+
+/// Replaces the fields of a locked draft and reprices its items.
+async fn update_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    current: Invoice,
+    input: InvoiceInput,
+) -> Result<InvoiceWithItems, ApiError> {
+    if current.status != InvoiceStatus::Draft {
+        return Err(ApiError::Conflict(format!(
+            "Invoice {} is {}: only a draft can be changed.",
+            current.id,
+            current.status.as_str()
+        )));
+    }
+    let mut items = items_of(tx, organization_id, &current.id).await?;
+    if input.currency != current.currency && !items.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "Invoice {} has items priced in {}: its currency cannot change to {}.",
+            current.id, current.currency, input.currency
+        )));
+    }
+    let now = Utc::now();
+    let mut invoice = Invoice {
+        customer_id: input.customer_id,
+        website_id: input.website_id,
+        currency: input.currency,
+        due_time: input.due_time,
+        discounts: unapplied(input.discounts),
+        tax: input.tax,
+        notes: input.notes.map(|notes| notes.into_string()),
+        po_number: input.po_number.map(|po_number| po_number.into_string()),
+        revision: current.revision + 1,
+        updated_time: now,
+        ..current
+    };
+    let repriced = reprice(&invoice, &mut items, now)?;
+    let moved: Vec<&InvoiceItem> = repriced.moved.iter().map(|&index| &items[index]).collect();
+    tx.save_item_figures(organization_id, &moved).await?;
+    invoice.discounts = repriced.discounts;
+    invoice.totals = repriced.totals;
+    tx.update_invoice(organization_id, &invoice).await?;
+    tx.save_discounts(organization_id, &invoice.id, &invoice.discounts)
+        .await?;
+    Ok((invoice, items))
+}
+
+async fn items_of(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<Vec<InvoiceItem>, ApiError> {
+    Ok(tx
+        .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), None, 0)
+        .await?)
+}
+
+/// Discounts not yet applied to anything.
+fn unapplied(discounts: Vec<crate::domain::discount::Discount>) -> Vec<AppliedDiscount> {
+    discounts
+        .into_iter()
+        .map(|discount| AppliedDiscount {
+            discount,
+            amount: rust_decimal::Decimal::ZERO,
+        })
+        .collect()
+}
+
+/// Groups rows by their invoice, keeping their order within each invoice.
+fn group_by_invoice<T>(
+    rows: Vec<T>,
+    invoice_of: impl Fn(&T) -> InvoiceId,
+) -> HashMap<InvoiceId, Vec<T>> {
+    let mut groups: HashMap<InvoiceId, Vec<T>> = HashMap::new();
+    for row in rows {
+        groups.entry(invoice_of(&row)).or_default().push(row);
+    }
+    groups
 }

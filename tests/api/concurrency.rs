@@ -175,3 +175,95 @@ async fn an_invoice_read_during_writes_shows_totals_of_the_items_it_shows(pool: 
         );
     }
 }
+
+#[sqlx::test]
+async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::new(pool).await);
+    let invoice = |discount: serde_json::Value| {
+        json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+               "discounts": [discount],
+               "tax": {"calculator": "rates", "stateRate": 0.0725, "cityRate": 0.01}})
+    };
+    let first = app
+        .put("/invoices/mixed", invoice(json!({"type": "percent", "value": 10})))
+        .await;
+    assert_eq!(first.status, axum::http::StatusCode::CREATED, "{}", first.text);
+    let mut kept = Vec::new();
+    for n in 1..=5 {
+        let item = app
+            .create_item("mixed", json!({"type": "debit", "unitPrice": n as f64 * 3.33}))
+            .await;
+        kept.push(item["id"].as_str().unwrap().to_owned());
+    }
+    let tasks: Vec<_> = (0..40)
+        .map(|n: usize| {
+            let app = app.clone();
+            let kept = kept.clone();
+            let discount = if n % 8 == 0 {
+                json!({"type": "fixed", "value": n as f64 + 0.07})
+            } else {
+                json!({"type": "percent", "value": n % 30 + 1})
+            };
+            let body = invoice(discount);
+            tokio::spawn(async move {
+                let items = "/invoices/mixed/items";
+                let item = json!({"type": if n % 7 == 0 { "credit" } else { "debit" },
+                                  "unitPrice": (n * 17 % 101) as f64 + 0.99});
+                let statuses = match n % 4 {
+                    0 => vec![app.put("/invoices/mixed", body).await.status],
+                    1 => vec![app.post(items, item).await.status],
+                    2 => {
+                        let path = format!("{items}/{}", kept[n % kept.len()]);
+                        vec![app.put(&path, item).await.status]
+                    }
+                    _ => {
+                        let created = app.post(items, item).await;
+                        let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+                        let deleted = app.delete(&format!("{items}/{id}")).await;
+                        vec![created.status, deleted.status]
+                    }
+                };
+                statuses
+            })
+        })
+        .collect();
+    let mut writes = 0;
+    for task in tasks {
+        for status in task.await.unwrap() {
+            assert!(status.is_success(), "{status}");
+            writes += 1;
+        }
+    }
+
+    let read = app.invoice("mixed").await;
+    assert_eq!(read["revision"], json!(5 + writes), "one revision per write");
+    let sum = |field: &str| -> Decimal {
+        read["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let value = &item[field];
+                let value = if field == "tax" { &value["amount"] } else { value };
+                let amount: Decimal = value.to_string().parse().unwrap_or_default();
+                if field == "price" && item["type"] == "credit" { -amount } else { amount }
+            })
+            .sum()
+    };
+    let total = |field: &str| -> Decimal { read[field].to_string().parse().unwrap() };
+    let tax: Decimal = read["tax"]["amount"].to_string().parse().unwrap();
+    assert_eq!(sum("price"), total("subtotalAmount"));
+    assert_eq!(sum("discountAmount"), total("discountAmount"));
+    assert_eq!(sum("tax"), tax);
+    assert_eq!(
+        total("amount"),
+        total("subtotalAmount") - total("discountAmount") + tax
+    );
+    // The stored figures are what pricing gives afresh: repricing the invoice as it stands
+    // moves nothing.
+    let again = app.put("/invoices/mixed", read.clone()).await;
+    assert_eq!(again.status, axum::http::StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["items"], read["items"]);
+    assert_eq!(again.body["discounts"], read["discounts"]);
+    assert_eq!(again.body["amount"], read["amount"]);
+}

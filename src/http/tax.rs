@@ -1,0 +1,206 @@
+//! Taxes on the wire: an item's tax as Rebilly's `TaxItem`, an invoice's `tax` with its
+//! calculator, and the parsing of the invoice's tax settings.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::fields::{FieldReader, number, string};
+use crate::domain::money;
+use crate::domain::tax::{
+    ComputedTax, ItemTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings,
+};
+
+/// The calculators a request may name.
+const CALCULATORS: &str = "must be one of: manual, rates";
+
+/// An item's tax as Rebilly's TaxItem; a manual tax has no rates, components or
+/// jurisdictions (all null).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxResponse {
+    #[serde(serialize_with = "money::serialize")]
+    amount: Decimal,
+    description: String,
+    #[serde(serialize_with = "money::serialize_option")]
+    rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    state_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    county_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    city_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    special_district_amount: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    state_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    county_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    city_rate: Option<Decimal>,
+    #[serde(serialize_with = "money::serialize_option")]
+    special_district_rate: Option<Decimal>,
+    jurisdictions: Option<JurisdictionsResponse>,
+}
+
+impl TaxResponse {
+    /// The wire form of an item's tax.
+    pub fn new(tax: &ItemTax) -> Self {
+        let manual = Self {
+            amount: tax.amount(),
+            description: tax.description().to_owned(),
+            rate: None,
+            state_amount: None,
+            county_amount: None,
+            city_amount: None,
+            special_district_amount: None,
+            state_rate: None,
+            county_rate: None,
+            city_rate: None,
+            special_district_rate: None,
+            jurisdictions: None,
+        };
+        match tax {
+            ItemTax::Manual(_) => manual,
+            ItemTax::Computed(computed) => Self::computed(manual, computed),
+        }
+    }
+
+    fn computed(base: Self, tax: &ComputedTax) -> Self {
+        Self {
+            rate: Some(tax.rate),
+            state_amount: Some(tax.state.amount),
+            county_amount: Some(tax.county.amount),
+            city_amount: Some(tax.city.amount),
+            special_district_amount: Some(tax.special_district.amount),
+            state_rate: Some(tax.state.rate),
+            county_rate: Some(tax.county.rate),
+            city_rate: Some(tax.city.rate),
+            special_district_rate: Some(tax.special_district.rate),
+            jurisdictions: tax.jurisdictions.as_ref().map(JurisdictionsResponse::new),
+            ..base
+        }
+    }
+}
+
+/// Jurisdiction names as Rebilly's TaxItem shows them.
+#[derive(Debug, Serialize)]
+pub struct JurisdictionsResponse {
+    country: Option<String>,
+    state: Option<String>,
+    county: Option<String>,
+    city: Option<String>,
+}
+
+impl JurisdictionsResponse {
+    fn new(jurisdictions: &Jurisdictions) -> Self {
+        let text = |name: &Option<JurisdictionName>| name.as_ref().map(|n| n.as_str().to_owned());
+        Self {
+            country: text(&jurisdictions.country),
+            state: text(&jurisdictions.state),
+            county: text(&jurisdictions.county),
+            city: text(&jurisdictions.city),
+        }
+    }
+}
+
+/// An invoice's `tax`: its calculator and the sum of its item taxes, and under `rates` the
+/// rates and jurisdictions it applies.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceTaxResponse {
+    calculator: &'static str,
+    #[serde(serialize_with = "money::serialize")]
+    amount: Decimal,
+    #[serde(flatten)]
+    rates: Option<RatesResponse>,
+}
+
+/// The rates of the `rates` calculator.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RatesResponse {
+    #[serde(serialize_with = "money::serialize")]
+    state_rate: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    county_rate: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    city_rate: Decimal,
+    #[serde(serialize_with = "money::serialize")]
+    special_district_rate: Decimal,
+    jurisdictions: Option<JurisdictionsResponse>,
+}
+
+impl InvoiceTaxResponse {
+    /// The wire form of an invoice's tax settings and tax total.
+    pub fn new(settings: &TaxSettings, amount: Decimal) -> Self {
+        let rates = match settings {
+            TaxSettings::Manual => None,
+            TaxSettings::Rates(rates) => Some(RatesResponse {
+                state_rate: rates.state.get(),
+                county_rate: rates.county.get(),
+                city_rate: rates.city.get(),
+                special_district_rate: rates.special_district.get(),
+                jurisdictions: rates.jurisdictions.as_ref().map(JurisdictionsResponse::new),
+            }),
+        };
+        Self {
+            calculator: settings.calculator(),
+            amount,
+            rates,
+        }
+    }
+}
+
+/// Reads an invoice's `tax` (absent or `null` is `manual`). Its `amount` is read-only: the sum
+/// of the item taxes, accepted and ignored so that a client can send back what it read.
+pub fn parse_tax_settings(fields: &mut FieldReader) -> TaxSettings {
+    let Some(mut tax) = fields.optional_object("tax") else {
+        return TaxSettings::Manual;
+    };
+    let calculator = tax.required("calculator", |raw| match string(raw)?.as_str() {
+        "manual" => Ok(false),
+        "rates" => Ok(true),
+        _ => Err(CALCULATORS.to_owned()),
+    });
+    let settings = if calculator == Some(true) {
+        TaxSettings::Rates(parse_rates(&mut tax))
+    } else {
+        TaxSettings::Manual
+    };
+    fields.adopt(tax, &["amount"]);
+    settings
+}
+
+/// The `rates` calculator's fields; a rate left out is 0.
+fn parse_rates(tax: &mut FieldReader) -> TaxRates {
+    let mut rate = |name: &str| {
+        tax.optional(name, |raw| TaxRate::parse(number(raw)?))
+            .unwrap_or_default()
+    };
+    let state = rate("stateRate");
+    let county = rate("countyRate");
+    let city = rate("cityRate");
+    let special_district = rate("specialDistrictRate");
+    let jurisdictions = tax.optional_object("jurisdictions").map(|mut names| {
+        let mut name = |field: &str| {
+            names.optional(field, |raw| JurisdictionName::parse(string(raw)?))
+        };
+        let jurisdictions = Jurisdictions {
+            country: name("country"),
+            state: name("state"),
+            county: name("county"),
+            city: name("city"),
+        };
+        tax.adopt(names, &[]);
+        jurisdictions
+    });
+    // All four names null say no more than no jurisdictions at all.
+    let jurisdictions = jurisdictions.filter(|names| *names != Jurisdictions::default());
+    TaxRates {
+        state,
+        county,
+        city,
+        special_district,
+        jurisdictions,
+    }
+}

@@ -1,0 +1,198 @@
+//! Applying the pricing engine to a locked invoice after a change, and storing what moved.
+//!
+//! Without discounts, items do not affect each other: a change reprices only the changed item
+//! and moves the totals by its figures. With discounts, every item is repriced and the items
+//! whose discount share or tax moved are stored too. Either way the invoice's revision goes up
+//! by exactly one, in the caller's transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::pricing::{
+    ItemFigures, ItemToPrice, PricedItem, price_invoice, price_undiscounted_item,
+    totals_after_change,
+};
+use crate::domain::discount::AppliedDiscount;
+use crate::domain::ids::OrganizationId;
+use crate::domain::invoice::{Invoice, InvoiceTotals};
+use crate::domain::invoice_item::{InvoiceItem, Quantity, UnitPrice};
+use crate::domain::tax::ItemTax;
+use crate::error::ApiError;
+use crate::repository::Tx;
+
+/// What happens to one item.
+#[derive(Debug)]
+pub(super) enum ItemChange<'a> {
+    /// Stored, new or replacing `old` (read under the invoice lock).
+    Save {
+        item: &'a mut InvoiceItem,
+        old: Option<&'a InvoiceItem>,
+    },
+    /// Deleted.
+    Delete(&'a InvoiceItem),
+}
+
+/// Stores an item change on a locked draft `invoice`, repricing what it moves, and the new
+/// totals (the revision goes up by one). `item` gets its priced figures.
+pub(super) async fn store_item_change(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice: &Invoice,
+    change: ItemChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if invoice.discounts.is_empty() {
+        return store_independent_change(tx, organization_id, invoice, change, now).await;
+    }
+    let mut items = tx
+        .items_of_invoices(organization_id, std::slice::from_ref(&invoice.id), None, 0)
+        .await?;
+    let changed_id = match &change {
+        ItemChange::Save { item, .. } => item.id.clone(),
+        ItemChange::Delete(item) => item.id.clone(),
+    };
+    items.retain(|stored| stored.id != changed_id);
+    if let ItemChange::Save { item, .. } = &change {
+        items.push((**item).clone());
+    }
+    let repriced = reprice(invoice, &mut items, now)?;
+    let moved: Vec<&InvoiceItem> = repriced
+        .moved
+        .iter()
+        .map(|&index| &items[index])
+        .filter(|moved| moved.id != changed_id)
+        .collect();
+    tx.save_item_figures(organization_id, &moved).await?;
+    if repriced.discounts != invoice.discounts {
+        tx.save_discounts(organization_id, &invoice.id, &repriced.discounts)
+            .await?;
+    }
+    match change {
+        ItemChange::Save { item, .. } => {
+            let priced = items
+                .iter()
+                .find(|priced| priced.id == changed_id)
+                .ok_or_else(|| internal("the changed item went missing while repricing"))?;
+            item.price = priced.price;
+            item.discount_amount = priced.discount_amount;
+            item.tax = priced.tax.clone();
+            tx.save_item(organization_id, item, &repriced.totals).await?;
+        }
+        ItemChange::Delete(item) => {
+            tx.delete_item(organization_id, &invoice.id, &item.id, &repriced.totals, now)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn store_independent_change(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice: &Invoice,
+    change: ItemChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match change {
+        ItemChange::Save { item, old } => {
+            let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item)?);
+            set_figures(item, &priced);
+            let totals = totals_after_change(
+                invoice.totals,
+                old.map(figures_of),
+                Some(figures_of(item)),
+            );
+            tx.save_item(organization_id, item, &totals).await?;
+        }
+        ItemChange::Delete(old) => {
+            let totals = totals_after_change(invoice.totals, Some(figures_of(old)), None);
+            tx.delete_item(organization_id, &invoice.id, &old.id, &totals, now)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// An invoice's items priced afresh.
+#[derive(Debug)]
+pub(super) struct Repriced {
+    /// Indices of the items whose figures moved (their `updated_time` is now `now`).
+    pub moved: Vec<usize>,
+    /// The invoice's discounts with their new amounts.
+    pub discounts: Vec<AppliedDiscount>,
+    /// The invoice's new totals.
+    pub totals: InvoiceTotals,
+}
+
+/// Prices every item of `invoice` (its currency, discounts and tax settings) and writes the
+/// figures into `items`.
+pub(super) fn reprice(
+    invoice: &Invoice,
+    items: &mut [InvoiceItem],
+    now: DateTime<Utc>,
+) -> Result<Repriced, ApiError> {
+    let to_price = items.iter().map(to_price).collect::<Result<Vec<_>, _>>()?;
+    let discounts: Vec<_> = invoice
+        .discounts
+        .iter()
+        .map(|applied| applied.discount.clone())
+        .collect();
+    let priced = price_invoice(invoice.currency, &discounts, &invoice.tax, &to_price);
+    let mut moved = Vec::new();
+    for (index, (item, figures)) in items.iter_mut().zip(&priced.items).enumerate() {
+        if item.price != figures.price
+            || item.discount_amount != figures.discount_amount
+            || item.tax != figures.tax
+        {
+            set_figures(item, figures);
+            item.updated_time = now;
+            moved.push(index);
+        }
+    }
+    let discounts = discounts
+        .into_iter()
+        .zip(priced.discount_amounts)
+        .map(|(discount, amount)| AppliedDiscount { discount, amount })
+        .collect();
+    Ok(Repriced {
+        moved,
+        discounts,
+        totals: priced.totals,
+    })
+}
+
+fn set_figures(item: &mut InvoiceItem, figures: &PricedItem) {
+    item.price = figures.price;
+    item.discount_amount = figures.discount_amount;
+    item.tax = figures.tax.clone();
+}
+
+fn figures_of(item: &InvoiceItem) -> ItemFigures {
+    ItemFigures {
+        item_type: item.item_type,
+        price: item.price,
+        tax_amount: item.tax.as_ref().map(ItemTax::amount).unwrap_or_default(),
+    }
+}
+
+/// What pricing needs of a stored item.
+fn to_price(item: &InvoiceItem) -> Result<ItemToPrice, ApiError> {
+    let unit_price = UnitPrice::parse(item.unit_price)
+        .map_err(|_| internal("a stored unit price is out of range"))?;
+    let quantity =
+        Quantity::parse(item.quantity).map_err(|_| internal("a stored quantity is out of range"))?;
+    let manual_tax = match &item.tax {
+        Some(ItemTax::Manual(tax)) => Some(tax.clone()),
+        _ => None,
+    };
+    Ok(ItemToPrice {
+        id: item.id.clone(),
+        item_type: item.item_type,
+        unit_price,
+        quantity,
+        manual_tax,
+    })
+}
+
+fn internal(message: &'static str) -> ApiError {
+    ApiError::Internal(message.into())
+}
