@@ -5,3 +5,4 @@ pub mod auth;
 pub mod invoice_items;
 pub mod invoices;
 pub mod pricing;
+pub mod products;

@@ -7,4 +7,5 @@ mod helpers;
 mod invoice_items;
 mod invoices;
 mod money;
+mod products;
 mod server;
