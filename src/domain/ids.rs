@@ -101,8 +101,9 @@ id_type!(
     prefix = "ii_"
 );
 id_type!(
-    /// A product an item may name.
-    ProductId
+    /// A product an item may name, `prod_` + ULID.
+    ProductId,
+    prefix = "prod_"
 );
 id_type!(
     /// The customer an invoice bills.

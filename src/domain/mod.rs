@@ -1,4 +1,4 @@
-//! Parsed types of the billing domain: ids, money, currencies, invoices and their items.
+//! Parsed types of the billing domain: ids, money, currencies, invoices, their items and products.
 //! Nothing here knows HTTP; the id types carry a transparent sqlx codec and nothing more.
 
 pub mod currency;
@@ -7,4 +7,5 @@ pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
 pub mod money;
+pub mod product;
 pub mod tax;

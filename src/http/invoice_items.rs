@@ -14,6 +14,7 @@ use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::invoices::{InvoicePath, invoice_path};
 use super::pagination::Page;
 use super::problem::InvalidField;
+use super::products::product_path;
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, ProductId};
@@ -266,7 +267,7 @@ fn item_links(state: &AppState, item: &InvoiceItem) -> Vec<Link> {
     if let Some(product_id) = &item.product_id {
         links.push(Link {
             rel: "product",
-            href: state.url(&format!("/products/{product_id}")),
+            href: state.url(&product_path(product_id)),
         });
     }
     links

@@ -8,6 +8,7 @@ mod invoice_items;
 mod invoices;
 mod pagination;
 pub mod problem;
+mod products;
 mod tax;
 mod wire;
 
@@ -68,7 +69,10 @@ pub fn routes() -> Router<AppState> {
             get(invoice_items::get_one)
                 .put(invoice_items::replace)
                 .delete(invoice_items::delete),
-        );
+        )
+        .route("/products", post(products::create).get(products::list))
+        .route("/products/", post(products::create))
+        .route("/products/{id}", get(products::get_one));
     Router::new()
         .route("/health", get(health::health))
         .merge(api.clone())

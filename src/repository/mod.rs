@@ -3,9 +3,11 @@
 mod api_keys;
 mod invoice_items;
 mod invoices;
+mod products;
 
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
+pub use products::ProductPage;
 
 use sqlx::{PgPool, Postgres, Transaction};
 

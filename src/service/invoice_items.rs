@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::invoices::invoice_not_found;
 use super::repricing::{ItemChange, store_item_change};
-use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
+use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
 use crate::domain::tax::ItemTax;
@@ -23,6 +23,7 @@ pub async fn create_item(
     input: ItemInput,
 ) -> Result<InvoiceItem, ApiError> {
     let mut tx = db.begin().await?;
+    ensure_product(&mut tx, organization_id, input.product_id.as_ref()).await?;
     let invoice = locked_draft(&mut tx, organization_id, invoice_id).await?;
     let now = Utc::now();
     let mut item = unpriced_item(InvoiceItemId::generate(), &invoice, input, now, now)?;
@@ -45,6 +46,7 @@ pub async fn replace_item(
     input: ItemInput,
 ) -> Result<InvoiceItem, ApiError> {
     let mut tx = db.begin().await?;
+    ensure_product(&mut tx, organization_id, input.product_id.as_ref()).await?;
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
     let now = Utc::now();
     let mut item = unpriced_item(item_id.clone(), &invoice, input, old.created_time, now)?;
@@ -124,6 +126,23 @@ async fn lock(
         .await?
         .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))?;
     Ok((invoice, item))
+}
+
+/// An item's `productId` must name a product of the organization (422 on it otherwise). It is
+/// checked before the invoice is looked up, as body validation answers before resource lookup.
+/// Products are never deleted, so the answer holds until the item is written; the foreign key
+/// `invoice_items_product_fk` backs it.
+async fn ensure_product(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    product_id: Option<&ProductId>,
+) -> Result<(), ApiError> {
+    match product_id {
+        Some(product_id) if !tx.product_exists(organization_id, product_id).await? => Err(
+            ApiError::invalid_field("productId", "must name a product of the organization"),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.

@@ -5,4 +5,5 @@ pub mod auth;
 pub mod invoice_items;
 pub mod invoices;
 pub mod pricing;
+pub mod products;
 mod repricing;

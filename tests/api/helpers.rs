@@ -122,6 +122,13 @@ impl TestApp {
         response.body
     }
 
+    /// Creates a product named `name` and returns its id.
+    pub async fn create_product(&self, name: &str) -> String {
+        let response = self.post("/products", json!({"name": name})).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// The invoice as `GET /invoices/{id}` shows it.
     pub async fn invoice(&self, invoice_id: &str) -> Value {
         let response = self.get(&format!("/invoices/{invoice_id}")).await;

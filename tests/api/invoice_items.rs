@@ -12,12 +12,13 @@ fn items_path(invoice_id: &str) -> String {
 async fn create_item_returns_201_with_every_field_of_rebillys_response(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let invoice_id = app.create_invoice("USD").await;
+    let product_id = app.create_product("Seats").await;
     let response = app
         .post(
             &items_path(&invoice_id),
             json!({
                 "type": "debit", "description": "Seats", "unitPrice": 19.99, "quantity": 3,
-                "productId": "prod_0YV7DES3WPC5J8JD8QTVNZBZNZ",
+                "productId": product_id,
                 "periodStartTime": "2026-11-01T00:00:00Z", "periodEndTime": "2026-11-30T23:59:59-05:00",
                 "periodNumber": 3, "tax": {"amount": 4.5, "description": "Sales tax"}
             }),
@@ -34,7 +35,7 @@ async fn create_item_returns_201_with_every_field_of_rebillys_response(pool: PgP
         *item,
         json!({
             "id": id, "type": "debit", "description": "Seats", "unitPrice": 19.99, "quantity": 3,
-            "price": 59.97, "productId": "prod_0YV7DES3WPC5J8JD8QTVNZBZNZ", "planId": null,
+            "price": 59.97, "productId": product_id, "planId": null,
             "subscriptionId": null, "discountAmount": 0,
             "periodStartTime": "2026-11-01T00:00:00Z", "periodEndTime": "2026-12-01T04:59:59Z",
             "periodNumber": 3, "createdTime": created, "updatedTime": created,
@@ -43,7 +44,7 @@ async fn create_item_returns_201_with_every_field_of_rebillys_response(pool: PgP
                     "stateRate": null, "countyRate": null, "cityRate": null,
                     "specialDistrictRate": null, "jurisdictions": null},
             "_links": [{"rel": "self", "href": href},
-                       {"rel": "product", "href": format!("{PUBLIC_URL}/products/prod_0YV7DES3WPC5J8JD8QTVNZBZNZ")}]
+                       {"rel": "product", "href": format!("{PUBLIC_URL}/products/{product_id}")}]
         })
     );
     assert!(

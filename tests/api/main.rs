@@ -10,4 +10,5 @@ mod invoices;
 mod lifecycle;
 mod money;
 mod pricing;
+mod products;
 mod server;

@@ -1,0 +1,149 @@
+//! `/products`: create, read and list products.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Principal;
+use super::extract::{JsonBody, Path, Query};
+use super::fields::{FieldReader, RawObject, string};
+use super::pagination::Page;
+use super::wire::{Link, created, json_response, time};
+use crate::domain::ids::ProductId;
+use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
+use crate::error::ApiError;
+use crate::service::products as service;
+
+/// Read-only fields of a product: accepted and ignored.
+const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
+
+/// Path of one product.
+#[derive(Debug, Deserialize)]
+pub struct ProductPath {
+    id: String,
+}
+
+impl ProductPath {
+    /// The product id; one that cannot exist names no product (404).
+    fn product_id(&self) -> Result<ProductId, ApiError> {
+        ProductId::parse(&self.id).map_err(|_| service::product_not_found(&self.id))
+    }
+}
+
+/// `POST /products`.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = parse_product(body)?;
+    let product = service::create_product(&state.db, &principal.organization_id, input).await?;
+    Ok(created(
+        &state.url(&product_path(&product.id)),
+        &ProductResponse::new(&state, &product),
+    ))
+}
+
+/// `GET /products/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<ProductPath>,
+) -> Result<Response, ApiError> {
+    let product_id = path.product_id()?;
+    let product = service::get_product(&state.db, &principal.organization_id, &product_id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ProductResponse::new(&state, &product),
+    ))
+}
+
+/// `GET /products`: newest first, then by id descending, with `Pagination-*` headers.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let page = Page::from_query(&query, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let found = service::list_products(
+        &state.db,
+        &principal.organization_id,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let products: Vec<_> = found
+        .products
+        .iter()
+        .map(|product| ProductResponse::new(&state, product))
+        .collect();
+    Ok((
+        page.headers(found.total),
+        json_response(StatusCode::OK, &products),
+    )
+        .into_response())
+}
+
+/// Turns a request body into a product input, naming every bad field at once.
+fn parse_product(body: RawObject) -> Result<ProductInput, ApiError> {
+    let mut fields = FieldReader::new(body);
+    let name = fields.required("name", |raw| ProductName::parse(string(raw)?));
+    let description = fields.optional("description", |raw| ProductDescription::parse(string(raw)?));
+    let unit_label = fields.optional("unitLabel", |raw| UnitLabel::parse(string(raw)?));
+    fields.finish(READ_ONLY)?;
+    match name {
+        Some(name) => Ok(ProductInput {
+            name,
+            description,
+            unit_label,
+        }),
+        // `finish` has refused a missing name.
+        None => Err(ApiError::validation(Vec::new())),
+    }
+}
+
+/// The path of a product, relative to the server root.
+pub fn product_path(product_id: &ProductId) -> String {
+    format!("/products/{product_id}")
+}
+
+/// A product on the wire.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductResponse {
+    id: ProductId,
+    name: String,
+    description: Option<String>,
+    unit_label: Option<String>,
+    #[serde(serialize_with = "time")]
+    created_time: DateTime<Utc>,
+    #[serde(serialize_with = "time")]
+    updated_time: DateTime<Utc>,
+    #[serde(rename = "_links")]
+    links: Vec<Link>,
+}
+
+impl ProductResponse {
+    /// The wire form of a stored product; also what an item embeds as `_embedded.product`.
+    pub fn new(state: &AppState, product: &Product) -> Self {
+        Self {
+            id: product.id.clone(),
+            name: product.name.clone(),
+            description: product.description.clone(),
+            unit_label: product.unit_label.clone(),
+            created_time: product.created_time,
+            updated_time: product.updated_time,
+            links: vec![Link {
+                rel: "self",
+                href: state.url(&product_path(&product.id)),
+            }],
+        }
+    }
+}

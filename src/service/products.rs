@@ -1,0 +1,64 @@
+//! Product use cases.
+
+use chrono::Utc;
+
+use crate::domain::ids::{OrganizationId, ProductId};
+use crate::domain::product::{Product, ProductInput};
+use crate::error::ApiError;
+use crate::repository::{Db, ProductPage};
+
+/// Creates a product.
+#[tracing::instrument(skip_all)]
+pub async fn create_product(
+    db: &Db,
+    organization_id: &OrganizationId,
+    input: ProductInput,
+) -> Result<Product, ApiError> {
+    let now = Utc::now();
+    let product = Product {
+        id: ProductId::generate(),
+        name: input.name.into_string(),
+        description: input
+            .description
+            .map(|description| description.into_string()),
+        unit_label: input.unit_label.map(|unit_label| unit_label.into_string()),
+        created_time: now,
+        updated_time: now,
+    };
+    db.insert_product(organization_id, &product).await?;
+    Ok(product)
+}
+
+/// One product of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn get_product(
+    db: &Db,
+    organization_id: &OrganizationId,
+    product_id: &ProductId,
+) -> Result<Product, ApiError> {
+    db.find_product(organization_id, product_id)
+        .await?
+        .ok_or_else(|| product_not_found(product_id.as_str()))
+}
+
+/// A page of the organization's products, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list_products(
+    db: &Db,
+    organization_id: &OrganizationId,
+    limit: i64,
+    offset: i64,
+) -> Result<ProductPage, ApiError> {
+    // One snapshot, so that `Pagination-Total` counts the products the page comes from.
+    let mut snapshot = db.snapshot().await?;
+    let page = snapshot
+        .list_products(organization_id, limit, offset)
+        .await?;
+    snapshot.commit().await?;
+    Ok(page)
+}
+
+/// The 404 for a product the organization does not have.
+pub fn product_not_found(product_id: &str) -> ApiError {
+    ApiError::NotFound(format!("No product with id {product_id}."))
+}
