@@ -14,10 +14,11 @@ use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::invoices::{InvoicePath, invoice_path};
 use super::pagination::Page;
 use super::problem::InvalidField;
-use super::products::product_path;
+use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
-use crate::domain::ids::{InvoiceId, InvoiceItemId, ProductId};
+use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
+use crate::domain::product::Product;
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemInput, ItemType, ManualTax, PeriodNumber, Quantity, TaxAmount,
     TaxDescription, UnitPrice, extended_price_too_large, period_is_reversed,
@@ -25,6 +26,7 @@ use crate::domain::invoice_item::{
 use crate::domain::money;
 use crate::error::ApiError;
 use crate::service::invoice_items as service;
+use crate::service::products;
 
 /// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
 const READ_ONLY: &[&str] = &[
@@ -117,15 +119,14 @@ pub async fn get_one(
     query: Query,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    check_expand(&query, &mut errors);
+    let expand = Expand::from_query(&query, &mut errors);
     fail_on(errors)?;
     let (invoice_id, item_id) = path.ids()?;
-    let item =
-        service::get_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &ItemResponse::new(&state, &item),
-    ))
+    let organization_id = &principal.organization_id;
+    let item = service::get_item(&state.db, organization_id, &invoice_id, &item_id).await?;
+    let items = [item];
+    let responses = expand.responses(&state, organization_id, &items).await?;
+    Ok(json_response(StatusCode::OK, &responses[0]))
 }
 
 /// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
@@ -137,7 +138,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
-    check_expand(&query, &mut errors);
+    let expand = Expand::from_query(&query, &mut errors);
     fail_on(errors)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
@@ -149,11 +150,9 @@ pub async fn list(
         page.offset,
     )
     .await?;
-    let items: Vec<_> = found
-        .items
-        .iter()
-        .map(|item| ItemResponse::new(&state, item))
-        .collect();
+    let items = expand
+        .responses(&state, organization_id, &found.items)
+        .await?;
     Ok((
         page.headers(found.total),
         json_response(StatusCode::OK, &items),
@@ -172,17 +171,49 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Nothing can be embedded yet: products arrive with their own endpoints.
-fn check_expand(query: &Query, errors: &mut Vec<InvalidField>) {
-    let Some(expand) = query.get("expand") else {
-        return;
-    };
-    for name in expand
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-    {
-        errors.push(InvalidField::new("expand", format!("cannot expand {name}")));
+/// What `?expand=` asks to embed: `product` is the one thing an item can embed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Expand {
+    product: bool,
+}
+
+impl Expand {
+    fn from_query(query: &Query, errors: &mut Vec<InvalidField>) -> Self {
+        let mut expand = Self::default();
+        let Some(names) = query.get("expand") else {
+            return expand;
+        };
+        for name in names.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            if name == "product" {
+                expand.product = true;
+            } else {
+                errors.push(InvalidField::new(
+                    "expand",
+                    format!("cannot expand {name}; an item can expand product"),
+                ));
+            }
+        }
+        expand
+    }
+
+    /// The items on the wire, with `_embedded` when something was asked for.
+    async fn responses(
+        self,
+        state: &AppState,
+        organization_id: &OrganizationId,
+        items: &[InvoiceItem],
+    ) -> Result<Vec<ItemResponse>, ApiError> {
+        if !self.product {
+            return Ok(items.iter().map(|item| ItemResponse::new(state, item)).collect());
+        }
+        let products = products::products_of_items(&state.db, organization_id, items).await?;
+        Ok(items
+            .iter()
+            .map(|item| {
+                let product = item.product_id.as_ref().and_then(|id| products.get(id));
+                ItemResponse::new(state, item).with_product(state, product)
+            })
+            .collect())
     }
 }
 
@@ -307,6 +338,14 @@ pub struct ItemResponse {
     tax: Option<TaxResponse>,
     #[serde(rename = "_links")]
     links: Vec<Link>,
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<Embedded>,
+}
+
+/// What `?expand=product` adds: the item's product, or null when it names none.
+#[derive(Debug, Serialize)]
+struct Embedded {
+    product: Option<ProductResponse>,
 }
 
 impl ItemResponse {
@@ -331,6 +370,16 @@ impl ItemResponse {
             updated_time: item.updated_time,
             tax,
             links: item_links(state, item),
+            embedded: None,
+        }
+    }
+
+    fn with_product(self, state: &AppState, product: Option<&Product>) -> Self {
+        Self {
+            embedded: Some(Embedded {
+                product: product.map(|product| ProductResponse::new(state, product)),
+            }),
+            ..self
         }
     }
 }

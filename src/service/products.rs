@@ -1,8 +1,11 @@
 //! Product use cases.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 
 use crate::domain::ids::{OrganizationId, ProductId};
+use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::product::{Product, ProductInput};
 use crate::error::ApiError;
 use crate::repository::{Db, ProductPage};
@@ -56,6 +59,26 @@ pub async fn list_products(
         .await?;
     snapshot.commit().await?;
     Ok(page)
+}
+
+/// The products the items name, by id, for `?expand=product`; one query for all of them.
+#[tracing::instrument(skip_all)]
+pub async fn products_of_items(
+    db: &Db,
+    organization_id: &OrganizationId,
+    items: &[InvoiceItem],
+) -> Result<HashMap<ProductId, Product>, ApiError> {
+    let mut ids: Vec<ProductId> = items
+        .iter()
+        .filter_map(|item| item.product_id.clone())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let products = db.find_products(organization_id, &ids).await?;
+    Ok(products
+        .into_iter()
+        .map(|product| (product.id.clone(), product))
+        .collect())
 }
 
 /// The 404 for a product the organization does not have.

@@ -497,7 +497,7 @@ async fn list_items_refuses_bad_paging_and_expansions(pool: PgPool) {
         &[
             ("limit", "must be an integer between 0 and 1000"),
             ("offset", "must be an integer between 0 and 1000000"),
-            ("expand", "cannot expand plan"),
+            ("expand", "cannot expand plan; an item can expand product"),
         ],
     );
     let response = app.get("/invoices/in_missing/items").await;

@@ -482,3 +482,46 @@ async fn the_product_foreign_key_spares_items_written_before_products_existed(po
             .unwrap();
     assert_eq!(kept, "prod_never_made");
 }
+
+#[sqlx::test]
+async fn items_embed_their_product_when_asked(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let product = app
+        .post(
+            "/products",
+            json!({"name": "Seat", "description": "One user", "unitLabel": "seat"}),
+        )
+        .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.text);
+    let product_id = product.body["id"].as_str().unwrap();
+    let invoice_id = app.create_invoice("USD").await;
+    let with_product = app
+        .create_item(
+            &invoice_id,
+            json!({"type": "debit", "unitPrice": 9, "productId": product_id}),
+        )
+        .await;
+    app.create_item(&invoice_id, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    let item_path = format!(
+        "/invoices/{invoice_id}/items/{}",
+        with_product["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        with_product["_links"][1],
+        json!({"rel": "product", "href": format!("{}/products/{product_id}", crate::helpers::PUBLIC_URL)})
+    );
+
+    let plain = app.get(&item_path).await;
+    assert!(plain.body.get("_embedded").is_none(), "{}", plain.text);
+    let expanded = app.get(&format!("{item_path}?expand=product")).await;
+    assert_eq!(expanded.status, StatusCode::OK, "{}", expanded.text);
+    assert_eq!(expanded.body["_embedded"]["product"], product.body);
+
+    let list = app
+        .get(&format!("/invoices/{invoice_id}/items?expand=product"))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(list.body[0]["_embedded"]["product"], product.body);
+    assert_eq!(list.body[1]["_embedded"], json!({"product": null}));
+}
