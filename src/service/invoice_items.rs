@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::invoices::invoice_not_found;
-use super::pricing::{ItemFigures, item_price, totals_after_change};
+use super::pricing::{PricedItem, item_price, totals_after_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::InvoiceStatus;
-use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::invoice_item::{InvoiceItem, ItemInput, ManualTax, TaxAmount, TaxDescription};
+use crate::domain::tax::ItemTax;
 use crate::error::ApiError;
 use crate::repository::{Db, ItemPage, LockedInvoice, LockedItem, Tx};
 use rust_decimal::Decimal;
@@ -35,7 +36,8 @@ pub async fn create_item(
         now,
         now,
     )?;
-    let totals = totals_after_change(invoice.totals, None, Some(figures_of(&item)));
+    let added = stored_figures(item.price, item.tax_amount)?;
+    let totals = totals_after_change(invoice.totals, None, Some((item.item_type, &added)));
     tx.save_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
     Ok(item)
@@ -61,10 +63,12 @@ pub async fn replace_item(
         old.created_time,
         Utc::now(),
     )?;
+    let removed = stored_figures(old.price, old.tax_amount)?;
+    let added = stored_figures(item.price, item.tax_amount)?;
     let totals = totals_after_change(
         invoice.totals,
-        Some(locked_figures(&old)),
-        Some(figures_of(&item)),
+        Some((old.item_type, &removed)),
+        Some((item.item_type, &added)),
     );
     tx.save_item(organization_id, &item, &totals).await?;
     tx.commit().await?;
@@ -82,7 +86,8 @@ pub async fn delete_item(
     let mut tx = db.begin().await?;
     let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
     ensure_draft(invoice_id, &invoice)?;
-    let totals = totals_after_change(invoice.totals, Some(locked_figures(&old)), None);
+    let removed = stored_figures(old.price, old.tax_amount)?;
+    let totals = totals_after_change(invoice.totals, Some((old.item_type, &removed)), None);
     tx.delete_item(organization_id, invoice_id, item_id, &totals, Utc::now())
         .await?;
     tx.commit().await?;
@@ -200,18 +205,22 @@ fn priced_item(
     })
 }
 
-fn figures_of(item: &InvoiceItem) -> ItemFigures {
-    ItemFigures {
-        item_type: item.item_type,
-        price: item.price,
-        tax_amount: item.tax_amount.unwrap_or_default(),
-    }
-}
-
-fn locked_figures(item: &LockedItem) -> ItemFigures {
-    ItemFigures {
-        item_type: item.item_type,
-        price: item.price,
-        tax_amount: item.tax_amount.unwrap_or_default(),
-    }
+/// A stored item's figures as pricing takes them. Only the price and the tax amount count
+/// towards the totals (this invoice has no discounts), so the tax carries no description.
+fn stored_figures(price: Decimal, tax_amount: Option<Decimal>) -> Result<PricedItem, ApiError> {
+    let tax = tax_amount
+        .map(|amount| {
+            let amount = TaxAmount::parse(amount).map_err(|message| {
+                ApiError::Internal(format!("stored tax amount {amount}: {message}").into())
+            })?;
+            let description = TaxDescription::parse(String::new())
+                .map_err(|message| ApiError::Internal(message.into()))?;
+            Ok::<_, ApiError>(ItemTax::Manual(ManualTax::new(amount, description)))
+        })
+        .transpose()?;
+    Ok(PricedItem {
+        price,
+        discount_amount: Decimal::ZERO,
+        tax,
+    })
 }
