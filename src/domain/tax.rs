@@ -124,6 +124,10 @@ pub struct ComputedTax {
 
 /// An item's tax, whichever way it came about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per item, moved rarely: a box would cost more than the bytes it saves"
+)]
 pub enum ItemTax {
     /// Set by hand on the item.
     Manual(ManualTax),
