@@ -276,7 +276,10 @@ mod tests {
             panic!("expected a validation error");
         };
         let named: Vec<_> = invalid_fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(named, ["discounts.1", "discounts.0.value", "discounts.2.extra"]);
+        assert_eq!(
+            named,
+            ["discounts.1", "discounts.0.value", "discounts.2.extra"]
+        );
         let mut too_many = reader(r#"{"discounts": [{}, {}]}"#);
         assert!(too_many.optional_objects("discounts", 1).is_empty());
         assert!(too_many.finish(&[]).is_err());

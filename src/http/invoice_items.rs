@@ -18,12 +18,12 @@ use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
-use crate::domain::product::Product;
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemInput, ItemType, ManualTax, PeriodNumber, Quantity, TaxAmount,
     TaxDescription, UnitPrice, extended_price_too_large, period_is_reversed,
 };
 use crate::domain::money;
+use crate::domain::product::Product;
 use crate::error::ApiError;
 use crate::service::invoice_items as service;
 use crate::service::products;
@@ -183,7 +183,11 @@ impl Expand {
         let Some(names) = query.get("expand") else {
             return expand;
         };
-        for name in names.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        for name in names
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
             if name == "product" {
                 expand.product = true;
             } else {
@@ -204,7 +208,10 @@ impl Expand {
         items: &[InvoiceItem],
     ) -> Result<Vec<ItemResponse>, ApiError> {
         if !self.product {
-            return Ok(items.iter().map(|item| ItemResponse::new(state, item)).collect());
+            return Ok(items
+                .iter()
+                .map(|item| ItemResponse::new(state, item))
+                .collect());
         }
         let products = products::products_of_items(&state.db, organization_id, items).await?;
         Ok(items

@@ -17,10 +17,10 @@ use super::problem::InvalidField;
 use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::currency::Currency;
-use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
 use crate::domain::discount::{
     AppliedDiscount, Discount, DiscountDescription, DiscountKind, MAX_DISCOUNTS,
 };
+use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
 use crate::domain::invoice::{
     Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PoNumber,
 };
@@ -177,7 +177,14 @@ pub async fn void(
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
-    act(state, principal, path, InvoiceAction::Void, IssueTimes::default()).await
+    act(
+        state,
+        principal,
+        path,
+        InvoiceAction::Void,
+        IssueTimes::default(),
+    )
+    .await
 }
 
 /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
@@ -188,7 +195,14 @@ pub async fn abandon(
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
-    act(state, principal, path, InvoiceAction::Abandon, IssueTimes::default()).await
+    act(
+        state,
+        principal,
+        path,
+        InvoiceAction::Abandon,
+        IssueTimes::default(),
+    )
+    .await
 }
 
 /// Applies an action and answers as Rebilly does: 201, `Location` and the invoice.
@@ -200,9 +214,14 @@ async fn act(
     times: IssueTimes,
 ) -> Result<Response, ApiError> {
     let invoice_id = path.invoice_id()?;
-    let (invoice, items) =
-        service::apply_action(&state.db, &principal.organization_id, &invoice_id, action, times)
-            .await?;
+    let (invoice, items) = service::apply_action(
+        &state.db,
+        &principal.organization_id,
+        &invoice_id,
+        action,
+        times,
+    )
+    .await?;
     let response = InvoiceResponse::new(&state, &invoice, &items);
     Ok(created(&state.url(&invoice_path(&invoice.id)), &response))
 }
@@ -446,7 +465,11 @@ impl InvoiceResponse {
             status: invoice.status,
             subtotal_amount: totals.subtotal_amount,
             discount_amount: totals.discount_amount,
-            discounts: invoice.discounts.iter().map(DiscountResponse::new).collect(),
+            discounts: invoice
+                .discounts
+                .iter()
+                .map(DiscountResponse::new)
+                .collect(),
             tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount),
             amount: totals.amount,
             amount_due: totals.amount_due,

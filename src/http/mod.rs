@@ -56,7 +56,10 @@ pub fn routes() -> Router<AppState> {
     let api = Router::new()
         .route("/invoices", post(invoices::create).get(invoices::list))
         .route("/invoices/", post(invoices::create).get(invoices::list))
-        .route("/invoices/{id}", get(invoices::get_one).put(invoices::upsert))
+        .route(
+            "/invoices/{id}",
+            get(invoices::get_one).put(invoices::upsert),
+        )
         .route("/invoices/{id}/issue", post(invoices::issue))
         .route("/invoices/{id}/void", post(invoices::void))
         .route("/invoices/{id}/abandon", post(invoices::abandon))

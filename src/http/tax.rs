@@ -182,9 +182,8 @@ fn parse_rates(tax: &mut FieldReader) -> TaxRates {
     let city = rate("cityRate");
     let special_district = rate("specialDistrictRate");
     let jurisdictions = tax.optional_object("jurisdictions").map(|mut names| {
-        let mut name = |field: &str| {
-            names.optional(field, |raw| JurisdictionName::parse(string(raw)?))
-        };
+        let mut name =
+            |field: &str| names.optional(field, |raw| JurisdictionName::parse(string(raw)?));
         let jurisdictions = Jurisdictions {
             country: name("country"),
             state: name("state"),

@@ -203,7 +203,12 @@ impl Tx {
         .await?;
         let Some(total) = total else { return Ok(None) };
         let items = self
-            .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), Some(limit), offset)
+            .items_of_invoices(
+                organization_id,
+                std::slice::from_ref(invoice_id),
+                Some(limit),
+                offset,
+            )
             .await?;
         Ok(Some(ItemPage { total, items }))
     }
@@ -402,8 +407,18 @@ impl Tx {
                 column.push(value);
             }
         }
-        let [amount, rate, state_rate, state_amount, county_rate, county_amount, city_rate,
-            city_amount, special_district_rate, special_district_amount] = &columns;
+        let [
+            amount,
+            rate,
+            state_rate,
+            state_amount,
+            county_rate,
+            county_amount,
+            city_rate,
+            city_amount,
+            special_district_rate,
+            special_district_amount,
+        ] = &columns;
         let [description, country, state, county, city] = &texts;
         sqlx::query!(
             "update invoice_items i set discount_amount = u.discount_amount,

@@ -178,9 +178,7 @@ pub(super) fn jurisdictions(
 }
 
 /// The four jurisdiction columns of optional jurisdictions.
-pub(super) fn jurisdiction_columns(
-    jurisdictions: Option<&Jurisdictions>,
-) -> [Option<String>; 4] {
+pub(super) fn jurisdiction_columns(jurisdictions: Option<&Jurisdictions>) -> [Option<String>; 4] {
     let text = |name: &Option<JurisdictionName>| name.as_ref().map(|n| n.as_str().to_owned());
     jurisdictions.map_or([None, None, None, None], |j| {
         [
@@ -230,7 +228,8 @@ struct DiscountRow {
 
 impl DiscountRow {
     fn into_applied(self, currency: Currency) -> Result<AppliedDiscount, sqlx::Error> {
-        let kind = DiscountKind::parse(&self.r#type).map_err(|_| corrupt("discount type", &self.r#type))?;
+        let kind = DiscountKind::parse(&self.r#type)
+            .map_err(|_| corrupt("discount type", &self.r#type))?;
         let description = self
             .description
             .map(|text| {
@@ -257,7 +256,8 @@ impl Tx {
         invoice: &Invoice,
     ) -> Result<bool, sqlx::Error> {
         let totals = &invoice.totals;
-        let [state_rate, county_rate, city_rate, special_district_rate] = rate_columns(&invoice.tax);
+        let [state_rate, county_rate, city_rate, special_district_rate] =
+            rate_columns(&invoice.tax);
         let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
         sqlx::query!(
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
@@ -313,7 +313,8 @@ impl Tx {
         invoice: &Invoice,
     ) -> Result<(), sqlx::Error> {
         let totals = &invoice.totals;
-        let [state_rate, county_rate, city_rate, special_district_rate] = rate_columns(&invoice.tax);
+        let [state_rate, county_rate, city_rate, special_district_rate] =
+            rate_columns(&invoice.tax);
         let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
         sqlx::query!(
             "update invoices set customer_id = $3, website_id = $4, currency = $5, status = $6,
@@ -383,14 +384,20 @@ impl Tx {
             .collect();
         let amounts: Vec<Decimal> = discounts.iter().map(|applied| applied.amount).collect();
         sqlx::query!(
+            // The delete and the upsert touch different positions: the statements of one
+            // WITH see one snapshot, so a row deleted and inserted again would collide.
             "with removed as (
-                 delete from invoice_discounts where organization_id = $1 and invoice_id = $2
+                 delete from invoice_discounts
+                 where organization_id = $1 and invoice_id = $2 and position >= cardinality($4::text[])
              )
              insert into invoice_discounts (organization_id, invoice_id, position, description,
                  type, value, amount)
              select $1, $2, (d.ordinality - 1)::integer, d.description, d.type, d.value, d.amount
              from unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[])
-                 with ordinality as d(description, type, value, amount, ordinality)",
+                 with ordinality as d(description, type, value, amount, ordinality)
+             on conflict (organization_id, invoice_id, position) do update
+                 set description = excluded.description, type = excluded.type,
+                     value = excluded.value, amount = excluded.amount",
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             &descriptions as &[Option<String>],

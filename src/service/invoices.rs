@@ -93,8 +93,16 @@ pub async fn list_invoices(
     let page = snapshot
         .list_invoices(organization_id, filter, order, limit, offset)
         .await?;
-    let ids: Vec<InvoiceId> = page.invoices.iter().map(|invoice| invoice.id.clone()).collect();
-    let currencies: Vec<_> = page.invoices.iter().map(|invoice| invoice.currency).collect();
+    let ids: Vec<InvoiceId> = page
+        .invoices
+        .iter()
+        .map(|invoice| invoice.id.clone())
+        .collect();
+    let currencies: Vec<_> = page
+        .invoices
+        .iter()
+        .map(|invoice| invoice.currency)
+        .collect();
     let discounts = snapshot
         .discounts_of_invoices(organization_id, &ids, &currencies)
         .await?;

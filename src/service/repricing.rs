@@ -8,8 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::pricing::{
-    ItemFigures, ItemToPrice, PricedItem, price_invoice, price_undiscounted_item,
-    totals_after_change,
+    ItemToPrice, PricedItem, price_invoice, price_undiscounted_item, totals_after_change,
 };
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::OrganizationId;
@@ -75,11 +74,18 @@ pub(super) async fn store_item_change(
             item.price = priced.price;
             item.discount_amount = priced.discount_amount;
             item.tax = priced.tax.clone();
-            tx.save_item(organization_id, item, &repriced.totals).await?;
+            tx.save_item(organization_id, item, &repriced.totals)
+                .await?;
         }
         ItemChange::Delete(item) => {
-            tx.delete_item(organization_id, &invoice.id, &item.id, &repriced.totals, now)
-                .await?;
+            tx.delete_item(
+                organization_id,
+                &invoice.id,
+                &item.id,
+                &repriced.totals,
+                now,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -96,15 +102,18 @@ async fn store_independent_change(
         ItemChange::Save { item, old } => {
             let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item)?);
             set_figures(item, &priced);
+            let old = old.map(|old| (old.item_type, figures_of(old)));
             let totals = totals_after_change(
                 invoice.totals,
-                old.map(figures_of),
-                Some(figures_of(item)),
+                old.as_ref()
+                    .map(|(item_type, figures)| (*item_type, figures)),
+                Some((item.item_type, &priced)),
             );
             tx.save_item(organization_id, item, &totals).await?;
         }
         ItemChange::Delete(old) => {
-            let totals = totals_after_change(invoice.totals, Some(figures_of(old)), None);
+            let figures = figures_of(old);
+            let totals = totals_after_change(invoice.totals, Some((old.item_type, &figures)), None);
             tx.delete_item(organization_id, &invoice.id, &old.id, &totals, now)
                 .await?;
         }
@@ -166,11 +175,11 @@ fn set_figures(item: &mut InvoiceItem, figures: &PricedItem) {
     item.tax = figures.tax.clone();
 }
 
-fn figures_of(item: &InvoiceItem) -> ItemFigures {
-    ItemFigures {
-        item_type: item.item_type,
+fn figures_of(item: &InvoiceItem) -> PricedItem {
+    PricedItem {
         price: item.price,
-        tax_amount: item.tax.as_ref().map(ItemTax::amount).unwrap_or_default(),
+        discount_amount: item.discount_amount,
+        tax: item.tax.clone(),
     }
 }
 
@@ -178,8 +187,8 @@ fn figures_of(item: &InvoiceItem) -> ItemFigures {
 fn to_price(item: &InvoiceItem) -> Result<ItemToPrice, ApiError> {
     let unit_price = UnitPrice::parse(item.unit_price)
         .map_err(|_| internal("a stored unit price is out of range"))?;
-    let quantity =
-        Quantity::parse(item.quantity).map_err(|_| internal("a stored quantity is out of range"))?;
+    let quantity = Quantity::parse(item.quantity)
+        .map_err(|_| internal("a stored quantity is out of range"))?;
     let manual_tax = match &item.tax {
         Some(ItemTax::Manual(tax)) => Some(tax.clone()),
         _ => None,

@@ -185,13 +185,24 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
                "tax": {"calculator": "rates", "stateRate": 0.0725, "cityRate": 0.01}})
     };
     let first = app
-        .put("/invoices/mixed", invoice(json!({"type": "percent", "value": 10})))
+        .put(
+            "/invoices/mixed",
+            invoice(json!({"type": "percent", "value": 10})),
+        )
         .await;
-    assert_eq!(first.status, axum::http::StatusCode::CREATED, "{}", first.text);
+    assert_eq!(
+        first.status,
+        axum::http::StatusCode::CREATED,
+        "{}",
+        first.text
+    );
     let mut kept = Vec::new();
     for n in 1..=5 {
         let item = app
-            .create_item("mixed", json!({"type": "debit", "unitPrice": n as f64 * 3.33}))
+            .create_item(
+                "mixed",
+                json!({"type": "debit", "unitPrice": n as f64 * 3.33}),
+            )
             .await;
         kept.push(item["id"].as_str().unwrap().to_owned());
     }
@@ -199,7 +210,7 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
         .map(|n: usize| {
             let app = app.clone();
             let kept = kept.clone();
-            let discount = if n % 8 == 0 {
+            let discount = if n.is_multiple_of(8) {
                 json!({"type": "fixed", "value": n as f64 + 0.07})
             } else {
                 json!({"type": "percent", "value": n % 30 + 1})
@@ -207,9 +218,9 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
             let body = invoice(discount);
             tokio::spawn(async move {
                 let items = "/invoices/mixed/items";
-                let item = json!({"type": if n % 7 == 0 { "credit" } else { "debit" },
+                let item = json!({"type": if n.is_multiple_of(7) { "credit" } else { "debit" },
                                   "unitPrice": (n * 17 % 101) as f64 + 0.99});
-                let statuses = match n % 4 {
+                match n % 4 {
                     0 => vec![app.put("/invoices/mixed", body).await.status],
                     1 => vec![app.post(items, item).await.status],
                     2 => {
@@ -222,8 +233,7 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
                         let deleted = app.delete(&format!("{items}/{id}")).await;
                         vec![created.status, deleted.status]
                     }
-                };
-                statuses
+                }
             })
         })
         .collect();
@@ -236,7 +246,11 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
     }
 
     let read = app.invoice("mixed").await;
-    assert_eq!(read["revision"], json!(5 + writes), "one revision per write");
+    assert_eq!(
+        read["revision"],
+        json!(5 + writes),
+        "one revision per write"
+    );
     let sum = |field: &str| -> Decimal {
         read["items"]
             .as_array()
@@ -244,9 +258,17 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
             .iter()
             .map(|item| {
                 let value = &item[field];
-                let value = if field == "tax" { &value["amount"] } else { value };
+                let value = if field == "tax" {
+                    &value["amount"]
+                } else {
+                    value
+                };
                 let amount: Decimal = value.to_string().parse().unwrap_or_default();
-                if field == "price" && item["type"] == "credit" { -amount } else { amount }
+                if field == "price" && item["type"] == "credit" {
+                    -amount
+                } else {
+                    amount
+                }
             })
             .sum()
     };

@@ -9,7 +9,9 @@ use crate::helpers::{PUBLIC_URL, TestApp, assert_invalid_fields, assert_problem,
 #[sqlx::test]
 async fn put_creates_an_invoice_with_the_chosen_id_then_updates_it(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let created = app.put("/invoices/my-invoice.2026@shop", invoice_body("USD")).await;
+    let created = app
+        .put("/invoices/my-invoice.2026@shop", invoice_body("USD"))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["id"], "my-invoice.2026@shop");
     assert_eq!(
@@ -30,8 +32,14 @@ async fn put_creates_an_invoice_with_the_chosen_id_then_updates_it(pool: PgPool)
     assert_eq!(updated.body["createdTime"], created.body["createdTime"]);
     assert_eq!(updated.header("location"), None);
 
-    let cleared = app.put("/invoices/my-invoice.2026@shop", invoice_body("EUR")).await;
-    assert_eq!(cleared.body["notes"], json!(null), "PUT replaces every field");
+    let cleared = app
+        .put("/invoices/my-invoice.2026@shop", invoice_body("EUR"))
+        .await;
+    assert_eq!(
+        cleared.body["notes"],
+        json!(null),
+        "PUT replaces every field"
+    );
 }
 
 #[sqlx::test]
@@ -41,7 +49,12 @@ async fn put_refuses_a_currency_change_once_items_exist(pool: PgPool) {
     app.create_item("inv-1", json!({"type": "debit", "unitPrice": 1.25}))
         .await;
     let response = app.put("/invoices/inv-1", invoice_body("JPY")).await;
-    assert_problem(&response, StatusCode::CONFLICT, "Conflict", "/invoices/inv-1");
+    assert_problem(
+        &response,
+        StatusCode::CONFLICT,
+        "Conflict",
+        "/invoices/inv-1",
+    );
     assert!(response.body["detail"].as_str().unwrap().contains("USD"));
     assert_eq!(app.invoice("inv-1").await["currency"], "USD");
 }
@@ -50,7 +63,9 @@ async fn put_refuses_a_currency_change_once_items_exist(pool: PgPool) {
 async fn put_with_an_impossible_id_is_404_and_a_bad_body_422(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let long = "x".repeat(51);
-    let response = app.put(&format!("/invoices/{long}"), invoice_body("USD")).await;
+    let response = app
+        .put(&format!("/invoices/{long}"), invoice_body("USD"))
+        .await;
     assert_problem(
         &response,
         StatusCode::NOT_FOUND,
@@ -89,7 +104,10 @@ async fn concurrent_puts_of_a_new_id_create_it_once(pool: PgPool) {
     for task in tasks {
         statuses.push(task.await.unwrap().status);
     }
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
     let updated = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     assert_eq!((created, updated), (1, 9), "{statuses:?}");
     assert_eq!(app.invoice("raced").await["revision"], 9);
@@ -151,9 +169,15 @@ async fn the_list_filters_sorts_and_paginates(pool: PgPool) {
     assert_eq!(all.body[0]["items"].as_array().unwrap().len(), 1);
 
     let by_amount = app.get("/invoices?sort=amount").await;
-    assert_eq!(amounts(&by_amount), [json!(10), json!(20), json!(30), json!(40)]);
+    assert_eq!(
+        amounts(&by_amount),
+        [json!(10), json!(20), json!(30), json!(40)]
+    );
     let by_amount_desc = app.get("/invoices?sort=-amount,createdTime").await;
-    assert_eq!(amounts(&by_amount_desc), [json!(40), json!(30), json!(20), json!(10)]);
+    assert_eq!(
+        amounts(&by_amount_desc),
+        [json!(40), json!(30), json!(20), json!(10)]
+    );
     let oldest_first = app.get("/invoices?sort=createdTime").await;
     assert_eq!(ids(&oldest_first), seeded);
 
@@ -164,7 +188,9 @@ async fn the_list_filters_sorts_and_paginates(pool: PgPool) {
         .get("/invoices?filter=customerId:cus_a,cus_c;currency:USD&sort=-amount")
         .await;
     assert_eq!(ids(&customers), [seeded[3].clone(), seeded[0].clone()]);
-    let issued = app.post(&format!("/invoices/{}/issue", seeded[0]), json!({})).await;
+    let issued = app
+        .post(&format!("/invoices/{}/issue", seeded[0]), json!({}))
+        .await;
     assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
     let unpaid = app.get("/invoices?filter=status:unpaid").await;
     assert_eq!(ids(&unpaid), [seeded[0].clone()]);

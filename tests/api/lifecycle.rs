@@ -27,7 +27,10 @@ async fn issuing_a_draft_makes_it_unpaid_and_freezes_its_items(pool: PgPool) {
     let body = &issued.body;
     assert_eq!(body["status"], "unpaid");
     assert!(body["issuedTime"].is_string());
-    assert_eq!(body["dueTime"], body["issuedTime"], "due on issue by default");
+    assert_eq!(
+        body["dueTime"], body["issuedTime"],
+        "due on issue by default"
+    );
     assert_eq!(body["revision"], 2);
     assert_eq!(body["items"][0]["id"], item["id"]);
     assert_eq!(app.invoice(&id).await, *body);
@@ -35,8 +38,10 @@ async fn issuing_a_draft_makes_it_unpaid_and_freezes_its_items(pool: PgPool) {
     let items = format!("/invoices/{id}/items");
     let one = format!("{items}/{}", item["id"].as_str().unwrap());
     let attempts = [
-        app.post(&items, json!({"type": "debit", "unitPrice": 1})).await,
-        app.put(&one, json!({"type": "debit", "unitPrice": 1})).await,
+        app.post(&items, json!({"type": "debit", "unitPrice": 1}))
+            .await,
+        app.put(&one, json!({"type": "debit", "unitPrice": 1}))
+            .await,
         app.delete(&one).await,
     ];
     for (response, instance) in attempts.iter().zip([&items, &one, &one]) {
@@ -51,14 +56,20 @@ async fn issuing_a_draft_makes_it_unpaid_and_freezes_its_items(pool: PgPool) {
         "Conflict",
         &format!("/invoices/{id}/issue"),
     );
-    let update = app.put(&format!("/invoices/{id}"), invoice_body("USD")).await;
+    let update = app
+        .put(&format!("/invoices/{id}"), invoice_body("USD"))
+        .await;
     assert_problem(
         &update,
         StatusCode::CONFLICT,
         "Conflict",
         &format!("/invoices/{id}"),
     );
-    assert_eq!(app.invoice(&id).await["revision"], 2, "refusals change nothing");
+    assert_eq!(
+        app.invoice(&id).await["revision"],
+        2,
+        "refusals change nothing"
+    );
 }
 
 #[sqlx::test]
@@ -72,7 +83,11 @@ async fn issue_takes_its_times_from_the_body(pool: PgPool) {
             json!({"issuedTime": "2026-12-01T00:00:00Z", "dueTime": "2026-11-30T00:00:00Z"}),
         )
         .await;
-    assert_invalid_fields(&reversed, &path, &[("dueTime", "must not be before issuedTime")]);
+    assert_invalid_fields(
+        &reversed,
+        &path,
+        &[("dueTime", "must not be before issuedTime")],
+    );
     let unknown = app.post(&path, json!({"when": "now"})).await;
     assert_invalid_fields(&unknown, &path, &[("when", "is not a known field")]);
     let issued = app
@@ -110,17 +125,27 @@ async fn void_and_abandon_follow_the_lifecycle(pool: PgPool) {
     assert_eq!(abandoned.body["status"], "abandoned");
     assert!(abandoned.body["abandonedTime"].is_string());
     for verb in ["issue", "void", "abandon"] {
-        assert_eq!(act(&app, &draft, verb).await.status, StatusCode::CONFLICT, "{verb}");
+        assert_eq!(
+            act(&app, &draft, verb).await.status,
+            StatusCode::CONFLICT,
+            "{verb}"
+        );
     }
 
     let issued = app.create_invoice("EUR").await;
-    assert_eq!(act(&app, &issued, "issue").await.status, StatusCode::CREATED);
+    assert_eq!(
+        act(&app, &issued, "issue").await.status,
+        StatusCode::CREATED
+    );
     let voided = act(&app, &issued, "void").await;
     assert_eq!(voided.status, StatusCode::CREATED, "{}", voided.text);
     assert_eq!(voided.body["status"], "voided");
     assert!(voided.body["voidedTime"].is_string());
     assert_eq!(voided.body["revision"], 2);
-    assert_eq!(act(&app, &issued, "abandon").await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        act(&app, &issued, "abandon").await.status,
+        StatusCode::CONFLICT
+    );
 
     let unpaid = app.create_invoice("EUR").await;
     act(&app, &unpaid, "issue").await;

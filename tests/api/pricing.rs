@@ -93,10 +93,7 @@ async fn an_item_change_moves_the_other_items_discounts(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut body = invoice_body("USD");
     body["discounts"] = json!([{"type": "fixed", "value": 10}]);
-    let id = app
-        .post("/invoices", body)
-        .await
-        .body["id"]
+    let id = app.post("/invoices", body).await.body["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -107,13 +104,19 @@ async fn an_item_change_moves_the_other_items_discounts(pool: PgPool) {
     // 10.00 over 30 and 10: 7.50 and 2.50.
     assert_eq!(second["discountAmount"], json!(2.5));
     let first_now = app
-        .get(&format!("/invoices/{id}/items/{}", first["id"].as_str().unwrap()))
+        .get(&format!(
+            "/invoices/{id}/items/{}",
+            first["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(first_now.body["discountAmount"], json!(7.5));
     assert!(first_now.body["updatedTime"].as_str() >= first_updated.as_str());
 
     let deleted = app
-        .delete(&format!("/invoices/{id}/items/{}", second["id"].as_str().unwrap()))
+        .delete(&format!(
+            "/invoices/{id}/items/{}",
+            second["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let invoice = app.invoice(&id).await;
@@ -128,7 +131,8 @@ async fn changing_the_discounts_or_rates_reprices_every_item(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let put = app.put("/invoices/inv-reprice", invoice_body("USD")).await;
     assert_eq!(put.status, StatusCode::CREATED, "{}", put.text);
-    app.create_item("inv-reprice", item("debit", 100.0, 1)).await;
+    app.create_item("inv-reprice", item("debit", 100.0, 1))
+        .await;
     app.create_item("inv-reprice", item("debit", 50.0, 1)).await;
     assert_eq!(app.invoice("inv-reprice").await["amount"], json!(150));
 
@@ -153,7 +157,10 @@ async fn changing_the_discounts_or_rates_reprices_every_item(pool: PgPool) {
     let cleared = app.put("/invoices/inv-reprice", invoice_body("USD")).await;
     assert_eq!(cleared.status, StatusCode::OK);
     assert_eq!(cleared.body["discounts"], json!([]));
-    assert_eq!(cleared.body["tax"], json!({"calculator": "manual", "amount": 0}));
+    assert_eq!(
+        cleared.body["tax"],
+        json!({"calculator": "manual", "amount": 0})
+    );
     for item in cleared.body["items"].as_array().unwrap() {
         assert_eq!(item["discountAmount"], json!(0));
         assert_eq!(item["tax"], json!(null));
@@ -226,14 +233,20 @@ async fn bad_discounts_and_tax_settings_are_422_naming_each_field(pool: PgPool) 
         "/invoices",
         &[
             ("discounts.4", "must be an object"),
-            ("discounts.0.value", "must be at most 100 for a percent discount"),
+            (
+                "discounts.0.value",
+                "must be at most 100 for a percent discount",
+            ),
             (
                 "discounts.1.value",
                 "must have at most 0 decimal places in the invoice currency",
             ),
             ("discounts.2.type", "must be one of: percent, fixed"),
             ("discounts.3.type", "is required"),
-            ("tax.stateRate", "must be at most 1 (a fraction: 0.0625 is 6.25%)"),
+            (
+                "tax.stateRate",
+                "must be at most 1 (a fraction: 0.0625 is 6.25%)",
+            ),
             ("tax.countyRate", "must be a number"),
             ("tax.cityRate", "must have at most 6 decimal places"),
             ("tax.jurisdictions.planet", "is not a known field"),
@@ -241,7 +254,7 @@ async fn bad_discounts_and_tax_settings_are_422_naming_each_field(pool: PgPool) 
     );
     let mut body = invoice_body("USD");
     body["tax"] = json!({"calculator": "rebilly-taxjar"});
-    body["discounts"] = json!([{"type": "percent", "value": 1}; 21]);
+    body["discounts"] = json!(vec![json!({"type": "percent", "value": 1}); 21]);
     let response = app.post("/invoices", body).await;
     assert_invalid_fields(
         &response,
@@ -258,7 +271,8 @@ async fn an_invoice_read_back_can_be_sent_again_unchanged(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let created = app.put("/invoices/inv-roundtrip", example_invoice()).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    app.create_item("inv-roundtrip", item("debit", 12.34, 2)).await;
+    app.create_item("inv-roundtrip", item("debit", 12.34, 2))
+        .await;
     let read = app.invoice("inv-roundtrip").await;
     let again = app.put("/invoices/inv-roundtrip", read.clone()).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
