@@ -152,13 +152,16 @@ pub async fn apply_action(
     match action {
         InvoiceAction::Issue => {
             let issued_time = times.issued_time.unwrap_or(now);
-            let due_time = times.due_time.or(invoice.due_time).unwrap_or(issued_time);
-            if due_time < issued_time {
+            if times.due_time.is_some_and(|due| due < issued_time) {
                 return Err(ApiError::invalid_field(
                     "dueTime",
                     "must not be before issuedTime",
                 ));
             }
+            // Without a dueTime in the body, the invoice keeps its own unless that would fall
+            // before the issue; then, as in Rebilly, it is due when issued.
+            let kept = invoice.due_time.filter(|due| *due >= issued_time);
+            let due_time = times.due_time.or(kept).unwrap_or(issued_time);
             invoice.issued_time = Some(issued_time);
             invoice.due_time = Some(due_time);
         }
@@ -179,7 +182,8 @@ pub async fn apply_action(
 pub struct IssueTimes {
     /// When it is issued; now when absent.
     pub issued_time: Option<DateTime<Utc>>,
-    /// When it is due; the invoice's own `dueTime`, else `issuedTime`, when absent.
+    /// When it is due; when absent, the invoice's own `dueTime` if not before `issuedTime`,
+    /// else `issuedTime`.
     pub due_time: Option<DateTime<Utc>>,
 }
 

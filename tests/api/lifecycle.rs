@@ -160,3 +160,30 @@ async fn void_and_abandon_follow_the_lifecycle(pool: PgPool) {
         "/invoices/in_nothing/issue",
     );
 }
+
+#[sqlx::test]
+async fn an_invoice_keeps_its_due_time_on_issue_unless_it_falls_before(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut body = invoice_body("USD");
+    body["dueTime"] = json!("2099-01-31T00:00:00Z");
+    let later = app.post("/invoices", body).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issued = act(&app, &later, "issue").await;
+    assert_eq!(
+        issued.body["dueTime"], "2099-01-31T00:00:00Z",
+        "{}",
+        issued.text
+    );
+
+    let mut body = invoice_body("USD");
+    body["dueTime"] = json!("2001-01-31T00:00:00Z");
+    let earlier = app.post("/invoices", body).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issued = act(&app, &earlier, "issue").await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    assert_eq!(issued.body["dueTime"], issued.body["issuedTime"]);
+}
