@@ -80,6 +80,3 @@ alter table invoice_items
 alter table invoice_items
     add constraint invoice_items_credit_untaxed check (type = 'debit' or tax_amount is null)
     not valid;
-
--- GET /invoices sorted by amount.
-create index invoices_amount_idx on invoices (organization_id, amount, id);

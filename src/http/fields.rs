@@ -146,13 +146,17 @@ impl FieldReader {
     }
 }
 
-/// A JSON string.
+/// A JSON string. The NUL character is refused: PostgreSQL text cannot hold it.
 pub fn string(raw: &RawValue) -> Result<String, String> {
-    if raw.get().starts_with('"') {
-        serde_json::from_str(raw.get()).map_err(|_| "must be a string".to_owned())
-    } else {
-        Err("must be a string".to_owned())
+    if !raw.get().starts_with('"') {
+        return Err("must be a string".to_owned());
     }
+    let text: String =
+        serde_json::from_str(raw.get()).map_err(|_| "must be a string".to_owned())?;
+    if text.contains('\0') {
+        return Err("must not contain the NUL character (\\u0000)".to_owned());
+    }
+    Ok(text)
 }
 
 /// A JSON number, read exactly.
@@ -221,6 +225,7 @@ mod tests {
     #[test]
     fn values_are_read_by_their_json_type() {
         assert_eq!(string(&raw(r#""a\"b""#)), Ok("a\"b".to_owned()));
+        assert!(string(&raw(r#""a\u0000b""#)).is_err());
         assert!(string(&raw("1")).is_err());
         assert_eq!(number(&raw("0.1")), Ok(dec!(0.1)));
         assert!(number(&raw(r#""0.1""#)).is_err(), "a string is not money");

@@ -320,10 +320,11 @@ fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> Invoice
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
             .collect();
-        let slot = match field.trim() {
-            "status" => &mut parsed.statuses,
-            "customerId" => &mut parsed.customer_ids,
-            "currency" => &mut parsed.currencies,
+        let field = field.trim();
+        let (slot, check): (_, fn(&str) -> bool) = match field {
+            "status" => (&mut parsed.statuses, |v| InvoiceStatus::parse(v).is_some()),
+            "customerId" => (&mut parsed.customer_ids, |v| CustomerId::parse(v).is_ok()),
+            "currency" => (&mut parsed.currencies, |v| Currency::parse(v).is_ok()),
             other => {
                 errors.push(InvalidField::new(
                     "filter",
@@ -332,16 +333,18 @@ fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> Invoice
                 continue;
             }
         };
-        if values.is_empty() {
+        if let Some(bad) = values.iter().find(|value| !check(value)) {
+            errors.push(InvalidField::new(
+                "filter",
+                format!("{bad:?} is not a valid {field}"),
+            ));
+        } else if values.is_empty() {
             errors.push(InvalidField::new(
                 "filter",
                 format!("{clause:?} names no value"),
             ));
         } else if slot.is_some() {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("names {} twice", field.trim()),
-            ));
+            errors.push(InvalidField::new("filter", format!("names {field} twice")));
         } else {
             *slot = Some(values);
         }

@@ -74,7 +74,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(invoice_items::delete),
         )
         .route("/products", post(products::create).get(products::list))
-        .route("/products/", post(products::create))
+        .route("/products/", post(products::create).get(products::list))
         .route("/products/{id}", get(products::get_one));
     Router::new()
         .route("/health", get(health::health))

@@ -152,7 +152,8 @@ impl InvoiceTaxResponse {
 }
 
 /// Reads an invoice's `tax` (absent or `null` is `manual`). Its `amount` is read-only: the sum
-/// of the item taxes, accepted and ignored so that a client can send back what it read.
+/// of the item taxes, accepted and ignored so that a client can send back what it read; so is
+/// `items`, which Rebilly's manual tax carries.
 pub fn parse_tax_settings(fields: &mut FieldReader) -> TaxSettings {
     let Some(mut tax) = fields.optional_object("tax") else {
         return TaxSettings::Manual;
@@ -167,7 +168,7 @@ pub fn parse_tax_settings(fields: &mut FieldReader) -> TaxSettings {
     } else {
         TaxSettings::Manual
     };
-    fields.adopt(tax, &["amount"]);
+    fields.adopt(tax, &["amount", "items"]);
     settings
 }
 

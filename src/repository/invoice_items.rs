@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::invoices::{jurisdiction_columns, jurisdictions};
+use sqlx::PgExecutor;
+
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
@@ -150,6 +152,34 @@ impl TaxColumns {
     }
 }
 
+/// One item of one invoice, through the pool or a transaction.
+async fn select_item<'e>(
+    executor: impl PgExecutor<'e>,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    item_id: &InvoiceItemId,
+) -> Result<Option<InvoiceItem>, sqlx::Error> {
+    sqlx::query_as!(
+        ItemRow,
+        r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
+               description, unit_price, quantity, price, discount_amount,
+               product_id as "product_id: ProductId", period_start_time, period_end_time,
+               period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
+               tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
+               tax_city_amount, tax_special_district_rate, tax_special_district_amount,
+               tax_country, tax_state, tax_county, tax_city, created_time, updated_time
+           from invoice_items
+           where organization_id = $1 and invoice_id = $2 and id = $3"#,
+        organization_id as &OrganizationId,
+        invoice_id as &InvoiceId,
+        item_id as &InvoiceItemId,
+    )
+    .fetch_optional(executor)
+    .await?
+    .map(ItemRow::into_item)
+    .transpose()
+}
+
 impl Db {
     /// One item of one invoice.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
@@ -159,25 +189,7 @@ impl Db {
         invoice_id: &InvoiceId,
         item_id: &InvoiceItemId,
     ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        sqlx::query_as!(
-            ItemRow,
-            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
-                   description, unit_price, quantity, price, discount_amount,
-                   product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
-                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
-                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
-               from invoice_items
-               where organization_id = $1 and invoice_id = $2 and id = $3"#,
-            organization_id as &OrganizationId,
-            invoice_id as &InvoiceId,
-            item_id as &InvoiceItemId,
-        )
-        .fetch_optional(&self.pool)
-        .await?
-        .map(ItemRow::into_item)
-        .transpose()
+        select_item(&self.pool, organization_id, invoice_id, item_id).await
     }
 }
 
@@ -255,25 +267,7 @@ impl Tx {
         invoice_id: &InvoiceId,
         item_id: &InvoiceItemId,
     ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        sqlx::query_as!(
-            ItemRow,
-            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
-                   description, unit_price, quantity, price, discount_amount,
-                   product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
-                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
-                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
-               from invoice_items
-               where organization_id = $1 and invoice_id = $2 and id = $3"#,
-            organization_id as &OrganizationId,
-            invoice_id as &InvoiceId,
-            item_id as &InvoiceItemId,
-        )
-        .fetch_optional(&mut *self.inner)
-        .await?
-        .map(ItemRow::into_item)
-        .transpose()
+        select_item(&mut *self.inner, organization_id, invoice_id, item_id).await
     }
 
     /// Stores an item, new or replaced (keeping its `created_time`), with its invoice's new
@@ -364,7 +358,7 @@ impl Tx {
         .map(drop)
     }
 
-    /// Stores the discount shares and taxes of items whose figures another change moved,
+    /// Stores the figures (price, discount share, tax) of items that another change moved,
     /// setting their `updated_time`. Their invoice's totals are stored by the caller.
     #[tracing::instrument(skip_all, fields(items = items.len()))]
     pub async fn save_item_figures(
@@ -376,12 +370,14 @@ impl Tx {
             return Ok(());
         }
         let mut ids = Vec::with_capacity(items.len());
+        let mut prices = Vec::with_capacity(items.len());
         let mut discounts = Vec::with_capacity(items.len());
         let mut updated = Vec::with_capacity(items.len());
         let mut columns: [Vec<Option<Decimal>>; 10] = Default::default();
         let mut texts: [Vec<Option<String>>; 5] = Default::default();
         for item in items {
             ids.push(item.id.clone());
+            prices.push(item.price);
             discounts.push(item.discount_amount);
             updated.push(item.updated_time);
             let tax = TaxColumns::of(item.tax.as_ref());
@@ -421,7 +417,7 @@ impl Tx {
         ] = &columns;
         let [description, country, state, county, city] = &texts;
         sqlx::query!(
-            "update invoice_items i set discount_amount = u.discount_amount,
+            "update invoice_items i set price = u.price, discount_amount = u.discount_amount,
                  tax_amount = u.tax_amount, tax_description = u.tax_description,
                  tax_rate = u.tax_rate, tax_state_rate = u.tax_state_rate,
                  tax_state_amount = u.tax_state_amount, tax_county_rate = u.tax_county_rate,
@@ -435,11 +431,13 @@ impl Tx {
              from unnest($2::text[], $3::numeric[], $4::timestamptz[], $5::numeric[],
                      $6::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[],
                      $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],
-                     $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[])
+                     $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[],
+                     $20::numeric[])
                  as u(id, discount_amount, updated_time, tax_amount, tax_description, tax_rate,
                      tax_state_rate, tax_state_amount, tax_county_rate, tax_county_amount,
                      tax_city_rate, tax_city_amount, tax_special_district_rate,
-                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city)
+                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city,
+                     price)
              where i.organization_id = $1 and i.id = u.id",
             organization_id as &OrganizationId,
             &ids as &[InvoiceItemId],
@@ -460,6 +458,7 @@ impl Tx {
             state as &[Option<String>],
             county as &[Option<String>],
             city as &[Option<String>],
+            &prices,
         )
         .execute(&mut *self.inner)
         .await

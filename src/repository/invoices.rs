@@ -220,6 +220,7 @@ fn parse_status(status: &str) -> Result<InvoiceStatus, sqlx::Error> {
 
 struct DiscountRow {
     invoice_id: InvoiceId,
+    currency: String,
     description: Option<String>,
     r#type: String,
     value: Decimal,
@@ -227,7 +228,8 @@ struct DiscountRow {
 }
 
 impl DiscountRow {
-    fn into_applied(self, currency: Currency) -> Result<AppliedDiscount, sqlx::Error> {
+    fn into_applied(self) -> Result<AppliedDiscount, sqlx::Error> {
+        let currency = parse_currency(&self.currency)?;
         let kind = DiscountKind::parse(&self.r#type)
             .map_err(|_| corrupt("discount type", &self.r#type))?;
         let description = self
@@ -432,123 +434,76 @@ impl Tx {
         )
         .fetch_optional(&mut *self.inner)
         .await?;
-        self.with_discounts(organization_id, row, true).await
+        self.with_discounts(organization_id, row).await
     }
 
     /// Locks the invoice row until the transaction ends, so that changes to one invoice run
-    /// one at a time and its totals stay the sum of its items. Its discounts are read only when
-    /// it has some.
+    /// one at a time and its totals stay the sum of its items. Its discounts are read in a
+    /// statement of their own, after the lock: a subquery of the locking statement would see
+    /// the snapshot from before it waited, and miss discounts the previous holder committed.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn lock_invoice(
         &mut self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<Option<Invoice>, sqlx::Error> {
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            InvoiceRow,
             r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
                    website_id as "website_id: WebsiteId", currency, status,
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax_calculator, tax_state_rate,
                    tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city,
-                   exists (select 1 from invoice_discounts d
-                           where d.organization_id = i.organization_id and d.invoice_id = i.id)
-                       as "has_discounts!"
-               from invoices i where organization_id = $1 and id = $2
+                   tax_state, tax_county, tax_city
+               from invoices where organization_id = $1 and id = $2
                for update"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
         .fetch_optional(&mut *self.inner)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let has_discounts = row.has_discounts;
-        let row = InvoiceRow {
-            id: row.id,
-            customer_id: row.customer_id,
-            website_id: row.website_id,
-            currency: row.currency,
-            status: row.status,
-            subtotal_amount: row.subtotal_amount,
-            discount_amount: row.discount_amount,
-            tax_amount: row.tax_amount,
-            amount: row.amount,
-            amount_due: row.amount_due,
-            due_time: row.due_time,
-            issued_time: row.issued_time,
-            abandoned_time: row.abandoned_time,
-            voided_time: row.voided_time,
-            notes: row.notes,
-            po_number: row.po_number,
-            revision: row.revision,
-            created_time: row.created_time,
-            updated_time: row.updated_time,
-            tax_calculator: row.tax_calculator,
-            tax_state_rate: row.tax_state_rate,
-            tax_county_rate: row.tax_county_rate,
-            tax_city_rate: row.tax_city_rate,
-            tax_special_district_rate: row.tax_special_district_rate,
-            tax_country: row.tax_country,
-            tax_state: row.tax_state,
-            tax_county: row.tax_county,
-            tax_city: row.tax_city,
-        };
-        self.with_discounts(organization_id, Some(row), has_discounts)
-            .await
+        self.with_discounts(organization_id, row).await
     }
 
     async fn with_discounts(
         &mut self,
         organization_id: &OrganizationId,
         row: Option<InvoiceRow>,
-        has_discounts: bool,
     ) -> Result<Option<Invoice>, sqlx::Error> {
         let Some(row) = row else { return Ok(None) };
         let mut invoice = row.into_invoice()?;
-        if has_discounts {
-            let ids = [invoice.id.clone()];
-            let currencies = [invoice.currency];
-            invoice.discounts = self
-                .discounts_of_invoices(organization_id, &ids, &currencies)
-                .await?
-                .into_iter()
-                .map(|(_, applied)| applied)
-                .collect();
-        }
+        invoice.discounts = self
+            .discounts_of_invoices(organization_id, std::slice::from_ref(&invoice.id))
+            .await?
+            .into_iter()
+            .map(|(_, applied)| applied)
+            .collect();
         Ok(Some(invoice))
     }
 
-    /// The discounts of several invoices, each invoice's in order; `currencies` are the
-    /// invoices' currencies, in the order of `invoice_ids`.
+    /// The discounts of several invoices, each invoice's in order.
     #[tracing::instrument(skip_all)]
     pub async fn discounts_of_invoices(
         &mut self,
         organization_id: &OrganizationId,
         invoice_ids: &[InvoiceId],
-        currencies: &[Currency],
     ) -> Result<Vec<(InvoiceId, AppliedDiscount)>, sqlx::Error> {
         let rows = sqlx::query_as!(
             DiscountRow,
-            r#"select invoice_id as "invoice_id: InvoiceId", description, type, value, amount
-               from invoice_discounts
-               where organization_id = $1 and invoice_id = any($2)
-               order by invoice_id, position"#,
+            r#"select d.invoice_id as "invoice_id: InvoiceId", i.currency, d.description,
+                   d.type, d.value, d.amount
+               from invoice_discounts d
+               join invoices i on i.organization_id = d.organization_id and i.id = d.invoice_id
+               where d.organization_id = $1 and d.invoice_id = any($2)
+               order by d.invoice_id, d.position"#,
             organization_id as &OrganizationId,
             invoice_ids as &[InvoiceId],
         )
         .fetch_all(&mut *self.inner)
         .await?;
         rows.into_iter()
-            .map(|row| {
-                let index = invoice_ids.iter().position(|id| *id == row.invoice_id);
-                let currency = index
-                    .and_then(|index| currencies.get(index))
-                    .copied()
-                    .ok_or_else(|| corrupt("discount of invoice", row.invoice_id.as_str()))?;
-                let invoice_id = row.invoice_id.clone();
-                Ok((invoice_id, row.into_applied(currency)?))
-            })
+            .map(|row| Ok((row.invoice_id.clone(), row.into_applied()?)))
             .collect()
     }
 

@@ -112,20 +112,40 @@ pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
     ))
 }
 
-/// Locks the invoice, which must be a draft, then reads the item in a statement of its own:
-/// in this order, the item read is the one the last holder of the lock left.
+/// Locks the invoice, then reads the item in a statement of its own (in this order, the item
+/// read is the one the last holder of the lock left), then checks that the invoice is a
+/// draft: an unknown item is 404 whatever the invoice's status.
 async fn lock(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
 ) -> Result<(Invoice, InvoiceItem), ApiError> {
-    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+    let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let item = tx
         .locked_item(organization_id, invoice_id, item_id)
         .await?
         .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))?;
-    Ok((invoice, item))
+    Ok((ensure_draft(invoice)?, item))
+}
+
+/// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.
+async fn locked_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<Invoice, ApiError> {
+    ensure_draft(locked_invoice(tx, organization_id, invoice_id).await?)
+}
+
+async fn locked_invoice(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<Invoice, ApiError> {
+    tx.lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }
 
 /// An item's `productId` must name a product of the organization (422 on it otherwise). It is
@@ -145,21 +165,14 @@ async fn ensure_product(
     }
 }
 
-/// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.
-async fn locked_draft(
-    tx: &mut Tx,
-    organization_id: &OrganizationId,
-    invoice_id: &InvoiceId,
-) -> Result<Invoice, ApiError> {
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+/// 409 unless the invoice is a draft, naming its status.
+fn ensure_draft(invoice: Invoice) -> Result<Invoice, ApiError> {
     if invoice.status == InvoiceStatus::Draft {
         Ok(invoice)
     } else {
         Err(ApiError::Conflict(format!(
-            "Invoice {invoice_id} is {}: its items can change only while it is a draft.",
+            "Invoice {} is {}: its items can change only while it is a draft.",
+            invoice.id,
             invoice.status.as_str()
         )))
     }

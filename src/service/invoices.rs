@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::repricing::reprice;
-use crate::domain::discount::AppliedDiscount;
+use rust_decimal::Decimal;
+
+use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
@@ -98,13 +100,8 @@ pub async fn list_invoices(
         .iter()
         .map(|invoice| invoice.id.clone())
         .collect();
-    let currencies: Vec<_> = page
-        .invoices
-        .iter()
-        .map(|invoice| invoice.currency)
-        .collect();
     let discounts = snapshot
-        .discounts_of_invoices(organization_id, &ids, &currencies)
+        .discounts_of_invoices(organization_id, &ids)
         .await?;
     let items = snapshot
         .items_of_invoices(organization_id, &ids, None, 0)
@@ -139,6 +136,14 @@ pub async fn apply_action(
         .lock_invoice(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let now = Utc::now();
+    let issued_time = times.issued_time.unwrap_or(now);
+    if action == InvoiceAction::Issue && times.due_time.is_some_and(|due| due < issued_time) {
+        return Err(ApiError::invalid_field(
+            "dueTime",
+            "must not be before issuedTime",
+        ));
+    }
     if !action.applies_to().contains(&invoice.status) {
         let from: Vec<&str> = action.applies_to().iter().map(|s| s.as_str()).collect();
         return Err(ApiError::Conflict(format!(
@@ -148,22 +153,13 @@ pub async fn apply_action(
             action.target().as_str(),
         )));
     }
-    let now = Utc::now();
     match action {
         InvoiceAction::Issue => {
-            let issued_time = times.issued_time.unwrap_or(now);
-            if times.due_time.is_some_and(|due| due < issued_time) {
-                return Err(ApiError::invalid_field(
-                    "dueTime",
-                    "must not be before issuedTime",
-                ));
-            }
             // Without a dueTime in the body, the invoice keeps its own unless that would fall
             // before the issue; then, as in Rebilly, it is due when issued.
             let kept = invoice.due_time.filter(|due| *due >= issued_time);
-            let due_time = times.due_time.or(kept).unwrap_or(issued_time);
             invoice.issued_time = Some(issued_time);
-            invoice.due_time = Some(due_time);
+            invoice.due_time = Some(times.due_time.or(kept).unwrap_or(issued_time));
         }
         InvoiceAction::Void => invoice.voided_time = Some(now),
         InvoiceAction::Abandon => invoice.abandoned_time = Some(now),
@@ -287,12 +283,12 @@ async fn items_of(
 }
 
 /// Discounts not yet applied to anything.
-fn unapplied(discounts: Vec<crate::domain::discount::Discount>) -> Vec<AppliedDiscount> {
+fn unapplied(discounts: Vec<Discount>) -> Vec<AppliedDiscount> {
     discounts
         .into_iter()
         .map(|discount| AppliedDiscount {
             discount,
-            amount: rust_decimal::Decimal::ZERO,
+            amount: Decimal::ZERO,
         })
         .collect()
 }

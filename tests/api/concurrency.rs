@@ -289,3 +289,44 @@ async fn item_and_discount_changes_racing_on_one_invoice_end_consistent(pool: Pg
     assert_eq!(again.body["discounts"], read["discounts"]);
     assert_eq!(again.body["amount"], read["amount"]);
 }
+
+/// Regression: an item write that waited for the lock of a PUT adding the invoice's first
+/// discount must see that discount (it once read the discounts in the locking statement, whose
+/// snapshot predates the wait).
+#[sqlx::test]
+async fn an_item_write_racing_the_first_discount_is_discounted(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::new(pool).await);
+    let invoice = |discounts: serde_json::Value| {
+        json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+               "discounts": discounts})
+    };
+    for round in 0..10 {
+        let id = format!("race-{round}");
+        let path = format!("/invoices/{id}");
+        let created = app.put(&path, invoice(json!([]))).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED);
+        for _ in 0..30 {
+            app.create_item(&id, json!({"type": "debit", "unitPrice": 100}))
+                .await;
+        }
+        let (put_app, post_app) = (app.clone(), app.clone());
+        let (put_path, items) = (path.clone(), format!("{path}/items"));
+        let discounted = invoice(json!([{"type": "percent", "value": 10}]));
+        let put = tokio::spawn(async move { put_app.put(&put_path, discounted).await });
+        let post = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            post_app
+                .post(&items, json!({"type": "debit", "unitPrice": 100}))
+                .await
+        });
+        assert!(put.await.unwrap().status.is_success());
+        assert!(post.await.unwrap().status.is_success());
+        let read = app.invoice(&id).await;
+        assert_eq!(read["subtotalAmount"], json!(3100), "round {round}");
+        assert_eq!(read["discountAmount"], json!(310), "round {round}");
+        assert_eq!(read["discounts"][0]["amount"], json!(310), "round {round}");
+        for item in read["items"].as_array().unwrap() {
+            assert_eq!(item["discountAmount"], json!(10), "round {round}: {item}");
+        }
+    }
+}

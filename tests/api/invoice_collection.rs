@@ -220,6 +220,23 @@ async fn the_list_shows_only_the_callers_invoices(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn filter_values_must_be_valid_for_their_field(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let response = app
+        .get("/invoices?filter=status:bogus;customerId:a%00b;currency:usd")
+        .await;
+    assert_invalid_fields(
+        &response,
+        "/invoices",
+        &[
+            ("filter", "\"bogus\" is not a valid status"),
+            ("filter", "\"a\\0b\" is not a valid customerId"),
+            ("filter", "\"usd\" is not a valid currency"),
+        ],
+    );
+}
+
+#[sqlx::test]
 async fn bad_filters_and_sorts_are_422(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let response = app

@@ -219,14 +219,14 @@ async fn an_invoice_tax_calculator_we_do_not_have_is_refused(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut body = invoice_body("USD");
     body["tax"] =
-        json!({"calculator": "rebilly-taxjar", "items": [{"amount": 1, "description": "x"}]});
+        json!({"calculator": "rebilly-taxjar", "rates": [{"amount": 1, "description": "x"}]});
     let response = app.post("/invoices", body).await;
     assert_invalid_fields(
         &response,
         "/invoices",
         &[
             ("tax.calculator", "must be one of: manual, rates"),
-            ("tax.items", "is not a known field"),
+            ("tax.rates", "is not a known field"),
         ],
     );
 }

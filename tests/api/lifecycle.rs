@@ -187,3 +187,33 @@ async fn an_invoice_keeps_its_due_time_on_issue_unless_it_falls_before(pool: PgP
     assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
     assert_eq!(issued.body["dueTime"], issued.body["issuedTime"]);
 }
+
+#[sqlx::test]
+async fn an_unknown_item_of_an_issued_invoice_is_404_not_409(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    act(&app, &id, "issue").await;
+    let path = format!("/invoices/{id}/items/ii_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    let deleted = app.delete(&path).await;
+    assert_problem(&deleted, StatusCode::NOT_FOUND, "Not Found", &path);
+    let replaced = app
+        .put(&path, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    assert_problem(&replaced, StatusCode::NOT_FOUND, "Not Found", &path);
+}
+
+#[sqlx::test]
+async fn a_due_time_before_the_issue_is_422_even_when_the_invoice_cannot_be_issued(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    act(&app, &id, "abandon").await;
+    let path = format!("/invoices/{id}/issue");
+    let response = app
+        .post(&path, json!({"dueTime": "2001-01-01T00:00:00Z"}))
+        .await;
+    assert_invalid_fields(
+        &response,
+        &path,
+        &[("dueTime", "must not be before issuedTime")],
+    );
+}

@@ -281,3 +281,34 @@ async fn an_invoice_read_back_can_be_sent_again_unchanged(pool: PgPool) {
     }
     assert_eq!(again.body["revision"], json!(2));
 }
+
+#[sqlx::test]
+async fn the_nul_character_is_422_not_a_database_error(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut body = invoice_body("USD");
+    body["discounts"] = json!([{"type": "percent", "value": 10, "description": "a\u{0}b"}]);
+    body["tax"] = json!({"calculator": "rates", "jurisdictions": {"city": "x\u{0}"}});
+    let response = app.post("/invoices", body).await;
+    let message = "must not contain the NUL character (\\u0000)";
+    assert_invalid_fields(
+        &response,
+        "/invoices",
+        &[
+            ("discounts.0.description", message),
+            ("tax.jurisdictions.city", message),
+        ],
+    );
+}
+
+#[sqlx::test]
+async fn rebillys_manual_tax_shape_is_accepted(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut body = invoice_body("USD");
+    body["tax"] = json!({"calculator": "manual", "amount": 0, "items": []});
+    let response = app.post("/invoices", body).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    assert_eq!(
+        response.body["tax"],
+        json!({"calculator": "manual", "amount": 0})
+    );
+}

@@ -62,13 +62,14 @@ pub struct PricedInvoice {
     pub totals: InvoiceTotals,
 }
 
-/// `round(unitPrice * quantity)` in the currency. Inputs are bounded by their types
-/// (at most 1e9 * 1e9 with 12 decimals), so the product fits a `Decimal`; callers refuse
-/// products above 1e12 before this is reached.
+/// `round(unitPrice * quantity)` in the currency. Inputs are bounded by their types (at most
+/// 1e9 * 1e9, with 12 decimals), so the product's integer part fits a `Decimal`; and callers
+/// refuse products above 1e12, so it has at most 25 digits and is exact before the one rounding.
 pub fn item_price(unit_price: UnitPrice, quantity: Quantity, currency: Currency) -> Decimal {
     let extended = unit_price
         .amount()
-        .saturating_mul(Decimal::from(quantity.get()));
+        .checked_mul(Decimal::from(quantity.get()))
+        .expect("unitPrice <= 1e9 times quantity <= 1e9 fits a Decimal");
     round_half_away_from_zero(extended, currency.minor_units())
 }
 
