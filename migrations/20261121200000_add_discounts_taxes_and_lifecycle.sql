@@ -12,7 +12,11 @@ alter table invoices
     add column tax_county text,
     add column tax_city text,
     add column abandoned_time timestamptz,
+    -- How many rows of invoice_discounts the invoice has: read with the locked row, it tells
+    -- an item write whether the invoice's discounts need reading at all.
+    add column discount_count integer not null default 0,
     add column voided_time timestamptz,
+    add constraint invoices_discount_count_range check (discount_count between 0 and 20),
     add constraint invoices_tax_calculator_known check (tax_calculator in ('manual', 'rates')),
     add constraint invoices_tax_rates_set check (
         case tax_calculator

@@ -95,6 +95,7 @@ struct InvoiceRow {
     tax_state: Option<String>,
     tax_county: Option<String>,
     tax_city: Option<String>,
+    discount_count: i32,
 }
 
 impl InvoiceRow {
@@ -203,6 +204,12 @@ fn rate_columns(tax: &TaxSettings) -> [Option<Decimal>; 4] {
     }
 }
 
+/// The invoice's number of discounts, as its row keeps it.
+fn discount_count(invoice: &Invoice) -> i32 {
+    // At most MAX_DISCOUNTS (20), by validation.
+    i32::try_from(invoice.discounts.len()).unwrap_or(i32::MAX)
+}
+
 fn tax_jurisdictions(tax: &TaxSettings) -> Option<&Jurisdictions> {
     match tax {
         TaxSettings::Manual => None,
@@ -267,9 +274,9 @@ impl Tx {
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
                  created_time, updated_time, tax_calculator, tax_state_rate, tax_county_rate,
                  tax_city_rate, tax_special_district_rate, tax_country, tax_state, tax_county,
-                 tax_city)
+                 tax_city, discount_count)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
              on conflict (organization_id, id) do nothing",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -300,6 +307,7 @@ impl Tx {
             state,
             county,
             city,
+            discount_count(invoice),
         )
         .execute(&mut *self.inner)
         .await
@@ -325,7 +333,8 @@ impl Tx {
                  voided_time = $15, notes = $16, po_number = $17, revision = $18,
                  updated_time = $19, tax_calculator = $20, tax_state_rate = $21,
                  tax_county_rate = $22, tax_city_rate = $23, tax_special_district_rate = $24,
-                 tax_country = $25, tax_state = $26, tax_county = $27, tax_city = $28
+                 tax_country = $25, tax_state = $26, tax_county = $27, tax_city = $28,
+                 discount_count = $29
              where organization_id = $1 and id = $2",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -355,6 +364,7 @@ impl Tx {
             state,
             county,
             city,
+            discount_count(invoice),
         )
         .execute(&mut *self.inner)
         .await
@@ -427,7 +437,7 @@ impl Tx {
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax_calculator, tax_state_rate,
                    tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city
+                   tax_state, tax_county, tax_city, discount_count
                from invoices where organization_id = $1 and id = $2"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
@@ -439,8 +449,10 @@ impl Tx {
 
     /// Locks the invoice row until the transaction ends, so that changes to one invoice run
     /// one at a time and its totals stay the sum of its items. Its discounts are read in a
-    /// statement of their own, after the lock: a subquery of the locking statement would see
-    /// the snapshot from before it waited, and miss discounts the previous holder committed.
+    /// statement of their own, after the lock, and only when the locked row counts some: a
+    /// subquery of the locking statement would see the snapshot from before it waited, and
+    /// miss discounts the previous holder committed, while the row's own columns are the ones
+    /// that holder left.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn lock_invoice(
         &mut self,
@@ -455,7 +467,7 @@ impl Tx {
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax_calculator, tax_state_rate,
                    tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city
+                   tax_state, tax_county, tax_city, discount_count
                from invoices where organization_id = $1 and id = $2
                for update"#,
             organization_id as &OrganizationId,
@@ -472,7 +484,11 @@ impl Tx {
         row: Option<InvoiceRow>,
     ) -> Result<Option<Invoice>, sqlx::Error> {
         let Some(row) = row else { return Ok(None) };
+        let has_discounts = row.discount_count > 0;
         let mut invoice = row.into_invoice()?;
+        if !has_discounts {
+            return Ok(Some(invoice));
+        }
         invoice.discounts = self
             .discounts_of_invoices(organization_id, std::slice::from_ref(&invoice.id))
             .await?
@@ -543,7 +559,7 @@ impl Tx {
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax_calculator, tax_state_rate,
                    tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city
+                   tax_state, tax_county, tax_city, discount_count
                from invoices
                where organization_id = $1
                  and ($2::text[] is null or status = any($2))
