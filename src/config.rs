@@ -75,6 +75,11 @@ pub struct ServeConfig {
     )]
     pub bootstrap_api_key: Option<String>,
 
+    /// Seconds a request may take before it is answered 503 and abandoned (its transaction
+    /// rolled back).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -40,6 +40,12 @@ pub enum ApiError {
         /// Every bad field with its message.
         invalid_fields: Vec<InvalidField>,
     },
+    /// 503: the request took longer than the server allows (`REQUEST_TIMEOUT_SECS`); its
+    /// transaction, if any, was rolled back.
+    #[error(
+        "The request took longer than {0} seconds and was abandoned; nothing it began was kept. Retry later."
+    )]
+    TimedOut(u64),
     /// 503: the database does not answer; the cause is logged, never sent.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -72,7 +78,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

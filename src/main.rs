@@ -71,7 +71,8 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
         db,
         config.jwt_secret.as_deref().map(str::as_bytes),
         &public_url,
-    );
+    )
+    .with_request_timeout(Duration::from_secs(config.request_timeout_secs));
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;

@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
-use crate::http::{AppState, routes};
+use crate::http::{AppState, routes, timeout};
 
 /// Connects to PostgreSQL, creating the database first if it does not exist.
 pub async fn connect(
@@ -50,7 +50,8 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
-    with_layers(routes()).with_state(state)
+    let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
+    with_layers(routes().layer(timeout)).with_state(state)
 }
 
 /// Wraps routes in the layers every answer passes through: request id, tracing, problem JSON

@@ -10,9 +10,11 @@ mod pagination;
 pub mod problem;
 mod products;
 mod tax;
+pub mod timeout;
 mod wire;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -20,6 +22,9 @@ use axum::routing::{get, post};
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
+
+/// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every handler may use.
 #[derive(Debug, Clone)]
@@ -32,6 +37,8 @@ pub struct AppState {
     pub jwt: Option<Arc<JwtVerifier>>,
     /// The server's public base URL, without a trailing slash, for `Location` and `_links`.
     pub public_url: Arc<str>,
+    /// How long a request may take before it is answered 503 and abandoned.
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -42,6 +49,15 @@ impl AppState {
             db,
             jwt: jwt_secret.map(|secret| Arc::new(JwtVerifier::new(secret))),
             public_url: Arc::from(public_url.trim_end_matches('/')),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// The same state with another request timeout.
+    pub fn with_request_timeout(self, request_timeout: Duration) -> Self {
+        Self {
+            request_timeout,
+            ..self
         }
     }
 

@@ -47,8 +47,17 @@ impl TestResponse {
 impl TestApp {
     /// The app over `pool` (migrated by `#[sqlx::test]`), with a key for [`ORGANIZATION`].
     pub async fn new(pool: PgPool) -> Self {
+        Self::configured(pool, |state| state).await
+    }
+
+    /// The app with its state changed by `configure` (a shorter timeout, say).
+    pub async fn configured(pool: PgPool, configure: impl FnOnce(AppState) -> AppState) -> Self {
         let api_key = Self::key_for(&pool, ORGANIZATION).await;
-        let state = AppState::new(Db::new(pool.clone()), Some(JWT_SECRET), PUBLIC_URL);
+        let state = configure(AppState::new(
+            Db::new(pool.clone()),
+            Some(JWT_SECRET),
+            PUBLIC_URL,
+        ));
         Self {
             router: build_app(state),
             pool,

@@ -3,6 +3,7 @@
 mod auth;
 mod concurrency;
 mod errors;
+mod faults;
 mod helpers;
 mod invoice_collection;
 mod invoice_items;

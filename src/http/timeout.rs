@@ -1,0 +1,21 @@
+//! The request timeout: a request still running after `REQUEST_TIMEOUT_SECS` is answered 503
+//! problem JSON and dropped, which rolls back any transaction it had open.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::error::ApiError;
+
+/// Runs the request, or answers 503 when it takes longer than the state's timeout.
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");
+            ApiError::TimedOut(limit.as_secs()).into_response()
+        }
+    }
+}
