@@ -1,5 +1,6 @@
 //! The request timeout: a request still running after `REQUEST_TIMEOUT_SECS` is answered 503
-//! problem JSON and dropped, which rolls back any transaction it had open.
+//! problem JSON and dropped, which rolls back a transaction it had open (unless the drop comes
+//! while its `COMMIT` is already on the way).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
