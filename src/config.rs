@@ -40,6 +40,10 @@ pub enum Command {
         /// Make an `sk_live_` key rather than an `sk_sandbox_` one.
         #[arg(long)]
         live: bool,
+        /// Restrict the key to these Rebilly operation ids, comma-separated (for example
+        /// `GetInvoice,GetInvoiceItemCollection`); without it the key may call every operation.
+        #[arg(long, value_delimiter = ',')]
+        permissions: Option<Vec<String>>,
     },
 }
 

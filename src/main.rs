@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use invoice_api::config::{Cli, Command, ServeConfig};
 use invoice_api::domain::ids::OrganizationId;
+use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::api_keys;
@@ -42,17 +43,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .await
         .map_err(|error| format!("migrations failed: {error}"))?;
     match cli.command {
-        Some(Command::CreateApiKey { organization, live }) => {
-            create_api_key(pool, &organization, live).await
-        }
+        Some(Command::CreateApiKey {
+            organization,
+            live,
+            permissions,
+        }) => create_api_key(pool, &organization, live, permissions).await,
         None => serve(pool, cli.serve).await,
     }
 }
 
-async fn create_api_key(pool: PgPool, organization: &str, live: bool) -> Result<(), Failure> {
+async fn create_api_key(
+    pool: PgPool,
+    organization: &str,
+    live: bool,
+    permissions: Option<Vec<String>>,
+) -> Result<(), Failure> {
     let organization_id =
         OrganizationId::parse(organization).map_err(|error| format!("--organization {error}"))?;
-    let key = api_keys::create_api_key(&Db::new(pool), &organization_id, live).await?;
+    let permissions = permissions
+        .map(|names| {
+            Permissions::parse(names.iter().map(String::as_str)).map_err(|error| {
+                format!(
+                    "--permissions: {error}; known: {}",
+                    Permissions::ALL.names().join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let key = api_keys::create_api_key(&Db::new(pool), &organization_id, live, permissions).await?;
     println!("{key}");
     Ok(())
 }

@@ -7,5 +7,6 @@ pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
 pub mod money;
+pub mod permission;
 pub mod product;
 pub mod tax;

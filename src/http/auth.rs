@@ -1,43 +1,73 @@
 //! Who is calling: a secret API key in `REB-APIKEY` or an HS256 JWT in `Authorization: Bearer`.
 
+use axum::Extension;
 use axum::extract::{FromRequestParts, RawPathParams};
+use axum::handler::{Handler, Layered};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::AppState;
 use crate::domain::ids::OrganizationId;
+use crate::domain::permission::Operation;
 use crate::error::ApiError;
-use crate::service::auth::TokenError;
+use crate::service::auth::{Caller, TokenError};
 
 /// The header carrying a secret API key, as Rebilly names it.
 pub const API_KEY_HEADER: &str = "reb-apikey";
 
-/// An authenticated caller, acting for one organization.
+/// An authenticated caller, acting for one organization, allowed the operation of the route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// Every row the caller reads or writes belongs to this organization.
     pub organization_id: OrganizationId,
 }
 
+/// Marks a handler with the operation it performs, which the [`Principal`] extractor checks
+/// against the caller's permissions (403 when missing).
+pub fn operation<H, T>(
+    operation: Operation,
+    handler: H,
+) -> Layered<Extension<Operation>, H, T, AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    handler.layer(Extension(operation))
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let organization_id = authenticate(parts, state).await?;
+        let caller = authenticate(parts, state).await?;
         // Under `/organizations/{organizationId}/...` the prefix must name the caller's own.
         if let Ok(params) = RawPathParams::from_request_parts(parts, state).await
             && let Some((_, prefix)) = params.iter().find(|(name, _)| *name == "organizationId")
-            && prefix != organization_id.as_str()
+            && prefix != caller.organization_id.as_str()
         {
             return Err(ApiError::Forbidden(
                 "The credentials do not belong to the organization in the path.".to_owned(),
             ));
         }
-        Ok(Self { organization_id })
+        let operation = parts
+            .extensions
+            .get::<Operation>()
+            .copied()
+            .ok_or_else(|| {
+                ApiError::Internal("a route that needs credentials names no operation".into())
+            })?;
+        if !caller.permissions.allows(operation) {
+            return Err(ApiError::Forbidden(format!(
+                "The credentials do not have the {operation} permission."
+            )));
+        }
+        Ok(Self {
+            organization_id: caller.organization_id,
+        })
     }
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<OrganizationId, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let api_key = parts
         .headers
         .get(API_KEY_HEADER)
@@ -52,21 +82,30 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<OrganizationId,
         ));
     }
     let from_key = match api_key {
-        Some(key) if !key.is_empty() => state.keys.organization_of(key).await?,
+        Some(key) if !key.is_empty() => state.keys.caller_of(key).await?,
         _ => None,
     };
     let from_token = authorization.map(|value| verify_bearer(value, state));
     match (from_key, from_token) {
-        (Some(by_key), Some(Ok(by_token))) if by_key != by_token => Err(unauthorized(
-            "The API key and the bearer token belong to different organizations.",
-        )),
-        (Some(organization_id), _) | (None, Some(Ok(organization_id))) => Ok(organization_id),
+        (Some(by_key), Some(Ok(by_token))) => {
+            if by_key.organization_id != by_token.organization_id {
+                return Err(unauthorized(
+                    "The API key and the bearer token belong to different organizations.",
+                ));
+            }
+            // Either one alone would admit the caller, so together they allow what either does.
+            Ok(Caller {
+                permissions: by_key.permissions.union(by_token.permissions),
+                ..by_key
+            })
+        }
+        (Some(caller), _) | (None, Some(Ok(caller))) => Ok(caller),
         (None, Some(Err(reason))) => Err(unauthorized(reason)),
         (None, None) => Err(unauthorized("The API key is not valid.")),
     }
 }
 
-fn verify_bearer(value: &str, state: &AppState) -> Result<OrganizationId, &'static str> {
+fn verify_bearer(value: &str, state: &AppState) -> Result<Caller, &'static str> {
     let token = value
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))

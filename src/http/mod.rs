@@ -19,6 +19,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{get, post};
 
+use self::auth::operation;
+use crate::domain::permission::Operation;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
@@ -69,29 +71,60 @@ impl AppState {
 
 /// The API's routes, answered both at the root and under `/organizations/{organizationId}`.
 pub fn routes() -> Router<AppState> {
+    use Operation::*;
     let api = Router::new()
-        .route("/invoices", post(invoices::create).get(invoices::list))
-        .route("/invoices/", post(invoices::create).get(invoices::list))
+        .route(
+            "/invoices",
+            post(operation(PostInvoice, invoices::create))
+                .get(operation(GetInvoiceCollection, invoices::list)),
+        )
+        .route(
+            "/invoices/",
+            post(operation(PostInvoice, invoices::create))
+                .get(operation(GetInvoiceCollection, invoices::list)),
+        )
         .route(
             "/invoices/{id}",
-            get(invoices::get_one).put(invoices::upsert),
+            get(operation(GetInvoice, invoices::get_one))
+                .put(operation(PutInvoice, invoices::upsert)),
         )
-        .route("/invoices/{id}/issue", post(invoices::issue))
-        .route("/invoices/{id}/void", post(invoices::void))
-        .route("/invoices/{id}/abandon", post(invoices::abandon))
+        .route(
+            "/invoices/{id}/issue",
+            post(operation(PostInvoiceIssuance, invoices::issue)),
+        )
+        .route(
+            "/invoices/{id}/void",
+            post(operation(PostInvoiceVoid, invoices::void)),
+        )
+        .route(
+            "/invoices/{id}/abandon",
+            post(operation(PostInvoiceAbandonment, invoices::abandon)),
+        )
         .route(
             "/invoices/{id}/items",
-            post(invoice_items::create).get(invoice_items::list),
+            post(operation(PostInvoiceItem, invoice_items::create))
+                .get(operation(GetInvoiceItemCollection, invoice_items::list)),
         )
         .route(
             "/invoices/{id}/items/{itemId}",
-            get(invoice_items::get_one)
-                .put(invoice_items::replace)
-                .delete(invoice_items::delete),
+            get(operation(GetInvoiceItem, invoice_items::get_one))
+                .put(operation(PutInvoiceItem, invoice_items::replace))
+                .delete(operation(DeleteInvoiceItem, invoice_items::delete)),
         )
-        .route("/products", post(products::create).get(products::list))
-        .route("/products/", post(products::create).get(products::list))
-        .route("/products/{id}", get(products::get_one));
+        .route(
+            "/products",
+            post(operation(PostProduct, products::create))
+                .get(operation(GetProductCollection, products::list)),
+        )
+        .route(
+            "/products/",
+            post(operation(PostProduct, products::create))
+                .get(operation(GetProductCollection, products::list)),
+        )
+        .route(
+            "/products/{id}",
+            get(operation(GetProduct, products::get_one)),
+        );
     Router::new()
         .route("/health", get(health::health))
         .merge(api.clone())

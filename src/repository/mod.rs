@@ -5,6 +5,7 @@ mod invoice_items;
 mod invoices;
 mod products;
 
+pub use api_keys::KeyOwner;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use products::ProductPage;

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::auth::Caller;
 use crate::domain::ids::OrganizationId;
+use crate::domain::permission::Permissions;
 use crate::error::ApiError;
 use crate::repository::Db;
 
@@ -45,15 +47,24 @@ fn prefix_of(key: &str) -> String {
 }
 
 /// Creates a key for an organization (creating the organization if needed) and returns the
-/// secret, which is not kept anywhere.
+/// secret, which is not kept anywhere. `permissions` restricts the key to those operations;
+/// `None` allows every one.
 pub async fn create_api_key(
     db: &Db,
     organization_id: &OrganizationId,
     live: bool,
+    permissions: Option<Permissions>,
 ) -> Result<String, ApiError> {
     let key = generate_key(live).map_err(|error| ApiError::Internal(Box::new(error)))?;
-    db.ensure_api_key(organization_id, &hash_key(&key), &prefix_of(&key), live)
-        .await?;
+    let names = permissions.map(Permissions::names);
+    db.ensure_api_key(
+        organization_id,
+        &hash_key(&key),
+        &prefix_of(&key),
+        live,
+        names.as_deref(),
+    )
+    .await?;
     Ok(key)
 }
 
@@ -82,7 +93,7 @@ pub async fn ensure_bootstrap_key(
     }
     let live = key.starts_with("sk_live_");
     let owner = db
-        .ensure_api_key(organization_id, &hash_key(key), &prefix_of(key), live)
+        .ensure_api_key(organization_id, &hash_key(key), &prefix_of(key), live, None)
         .await?;
     if &owner == organization_id {
         Ok(())
@@ -91,13 +102,13 @@ pub async fn ensure_bootstrap_key(
     }
 }
 
-/// Finds the organization of an API key, remembering answers for a minute so that a busy
-/// client costs one lookup a minute rather than one per request. Unknown keys are not
-/// remembered, so a key works as soon as it is created.
+/// Finds who an API key speaks for, remembering answers for a minute so that a busy client
+/// costs one lookup a minute rather than one per request. Unknown keys are not remembered, so
+/// a key works as soon as it is created.
 #[derive(Debug)]
 pub struct KeyResolver {
     db: Db,
-    known: Mutex<HashMap<[u8; 32], (OrganizationId, Instant)>>,
+    known: Mutex<HashMap<[u8; 32], (Caller, Instant)>>,
 }
 
 const REMEMBER_FOR: Duration = Duration::from_secs(60);
@@ -112,20 +123,29 @@ impl KeyResolver {
         }
     }
 
-    /// The organization owning the key, if any.
-    pub async fn organization_of(&self, key: &str) -> Result<Option<OrganizationId>, ApiError> {
+    /// The organization owning the key and what the key may do, if the key exists.
+    pub async fn caller_of(&self, key: &str) -> Result<Option<Caller>, ApiError> {
         let hash = hash_key(key);
-        if let Some(organization_id) = self.remembered(&hash) {
-            return Ok(Some(organization_id));
+        if let Some(caller) = self.remembered(&hash) {
+            return Ok(Some(caller));
         }
-        let found = self.db.organization_of_key(&hash).await?;
-        if let Some(organization_id) = &found {
-            self.remember(hash, organization_id.clone());
-        }
-        Ok(found)
+        let Some(owner) = self.db.owner_of_key(&hash).await? else {
+            return Ok(None);
+        };
+        let permissions = match owner.permissions {
+            None => Permissions::ALL,
+            // The database's check constraint admits only known names.
+            Some(names) => Permissions::parse_known(names.iter().map(String::as_str)),
+        };
+        let caller = Caller {
+            organization_id: owner.organization_id,
+            permissions,
+        };
+        self.remember(hash, caller.clone());
+        Ok(Some(caller))
     }
 
-    fn remembered(&self, hash: &[u8; 32]) -> Option<OrganizationId> {
+    fn remembered(&self, hash: &[u8; 32]) -> Option<Caller> {
         let known = self
             .known
             .lock()
@@ -133,10 +153,10 @@ impl KeyResolver {
         known
             .get(hash)
             .filter(|(_, since)| since.elapsed() < REMEMBER_FOR)
-            .map(|(organization_id, _)| organization_id.clone())
+            .map(|(caller, _)| caller.clone())
     }
 
-    fn remember(&self, hash: [u8; 32], organization_id: OrganizationId) {
+    fn remember(&self, hash: [u8; 32], caller: Caller) {
         let mut known = self
             .known
             .lock()
@@ -147,7 +167,7 @@ impl KeyResolver {
                 known.clear();
             }
         }
-        known.insert(hash, (organization_id, Instant::now()));
+        known.insert(hash, (caller, Instant::now()));
     }
 }
 

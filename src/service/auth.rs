@@ -4,6 +4,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde::Deserialize;
 
 use crate::domain::ids::OrganizationId;
+use crate::domain::permission::Permissions;
 
 /// Checks HS256 tokens signed with the server's `JWT_SECRET`.
 pub struct JwtVerifier {
@@ -21,6 +22,17 @@ impl std::fmt::Debug for JwtVerifier {
 #[serde(rename_all = "camelCase")]
 struct Claims {
     organization_id: String,
+    /// Rebilly operation ids; absent means every operation.
+    permissions: Option<Vec<String>>,
+}
+
+/// Whom a credential speaks for, and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The organization every row it reads or writes belongs to.
+    pub organization_id: OrganizationId,
+    /// The operations it may call.
+    pub permissions: Permissions,
 }
 
 /// Why a token is refused.
@@ -47,8 +59,9 @@ impl JwtVerifier {
         }
     }
 
-    /// The organization a valid token speaks for.
-    pub fn verify(&self, token: &str) -> Result<OrganizationId, TokenError> {
+    /// Whom a valid token speaks for; its `permissions` claim (operation ids this server does
+    /// not know are left out) restricts it, and without the claim it may do everything.
+    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         let data =
             decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
                 match error.kind() {
@@ -56,7 +69,15 @@ impl JwtVerifier {
                     _ => TokenError::Invalid,
                 }
             })?;
-        OrganizationId::parse(&data.claims.organization_id).map_err(|_| TokenError::Invalid)
+        let organization_id =
+            OrganizationId::parse(&data.claims.organization_id).map_err(|_| TokenError::Invalid)?;
+        let permissions = data.claims.permissions.map_or(Permissions::ALL, |names| {
+            Permissions::parse_known(names.iter().map(String::as_str))
+        });
+        Ok(Caller {
+            organization_id,
+            permissions,
+        })
     }
 }
 
@@ -87,9 +108,18 @@ mod tests {
             b"secret",
             Algorithm::HS256,
         );
+        let caller = verifier.verify(&jwt).unwrap();
+        assert_eq!(caller.organization_id.as_str(), "org_1");
+        assert_eq!(caller.permissions, Permissions::ALL);
+        let restricted = token(
+            json!({"organizationId": "org_1", "exp": in_an_hour(),
+                   "permissions": ["GetInvoice", "SomethingElse"]}),
+            b"secret",
+            Algorithm::HS256,
+        );
         assert_eq!(
-            verifier.verify(&jwt).map(|id| id.to_string()),
-            Ok("org_1".to_owned())
+            verifier.verify(&restricted).unwrap().permissions.names(),
+            ["GetInvoice"]
         );
     }
 

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use invoice_api::domain::ids::OrganizationId;
+use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::api_keys::create_api_key;
@@ -67,8 +68,17 @@ impl TestApp {
 
     /// A new API key for an organization.
     pub async fn key_for(pool: &PgPool, organization: &str) -> String {
+        Self::restricted_key_for(pool, organization, None).await
+    }
+
+    /// A new API key for an organization, restricted to `permissions` when given.
+    pub async fn restricted_key_for(
+        pool: &PgPool,
+        organization: &str,
+        permissions: Option<Permissions>,
+    ) -> String {
         let organization_id = OrganizationId::parse(organization).unwrap();
-        create_api_key(&Db::new(pool.clone()), &organization_id, false)
+        create_api_key(&Db::new(pool.clone()), &organization_id, false, permissions)
             .await
             .unwrap()
     }

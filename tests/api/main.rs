@@ -10,6 +10,7 @@ mod invoice_items;
 mod invoices;
 mod lifecycle;
 mod money;
+mod permissions;
 mod pricing;
 mod products;
 mod server;

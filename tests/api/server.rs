@@ -186,6 +186,40 @@ fn a_missing_database_url_fails_fast_naming_the_variable() {
 }
 
 #[sqlx::test]
+async fn create_api_key_restricts_a_key_to_its_permissions(pool: PgPool) {
+    let url = database_url(&pool);
+    let run = |permissions: &str| {
+        Command::new(BINARY)
+            .args(["create-api-key", "--organization", "org_cli"])
+            .args(["--permissions", permissions])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let refused = run("GetInvoice,EverythingElse");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("unknown permission \"EverythingElse\"")
+            && stderr.contains("PostInvoiceItem"),
+        "{stderr}"
+    );
+    let made = run("GetInvoice,GetInvoiceItemCollection");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select unnest(permissions) from api_keys where organization_id = 'org_cli'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, ["GetInvoice", "GetInvoiceItemCollection"]);
+}
+
+#[sqlx::test]
 async fn the_database_is_created_when_missing(pool: PgPool) {
     let name = format!("invoice_api_created_{}", uuid::Uuid::new_v4().simple());
     let url = url_of_database(&pool, &name);
