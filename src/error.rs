@@ -20,6 +20,9 @@ pub enum ApiError {
     /// 404: no such resource for this organization (or no such route).
     #[error("{0}")]
     NotFound(String),
+    /// 412: `If-Match` names another version than the current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 409: the resource's state forbids the change (e.g. items of an issued invoice).
     #[error("{0}")]
     Conflict(String),
@@ -75,6 +78,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,

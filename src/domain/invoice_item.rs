@@ -259,6 +259,8 @@ pub struct InvoiceItem {
     pub period_number: Option<i32>,
     /// Its tax: set by hand, computed from the invoice's rates, or none.
     pub tax: Option<ItemTax>,
+    /// 0 at creation, plus 1 per change, including moves caused by other changes.
+    pub revision: i64,
     /// When it was created.
     pub created_time: DateTime<Utc>,
     /// When it last changed.

@@ -8,5 +8,6 @@ pub mod invoice;
 pub mod invoice_item;
 pub mod money;
 pub mod permission;
+pub mod precondition;
 pub mod product;
 pub mod tax;

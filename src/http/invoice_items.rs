@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Principal;
+use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::invoices::{InvoicePath, invoice_path};
@@ -87,28 +88,36 @@ pub async fn create(
     let invoice_id = path.invoice_id()?;
     let item =
         service::create_item(&state.db, &principal.organization_id, &invoice_id, input).await?;
-    Ok(created(
+    let response = created(
         &state.url(&item_path(&item)),
         &ItemResponse::new(&state, &item),
-    ))
+    );
+    Ok(with_etag(response, item.revision))
 }
 
-/// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item.
+/// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item (only the version `If-Match`
+/// names, when given).
 pub async fn replace(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<ItemPath>,
+    Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    let item =
-        service::replace_item(&state.db, organization_id, &invoice_id, &item_id, input).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &ItemResponse::new(&state, &item),
-    ))
+    let item = service::replace_item(
+        &state.db,
+        organization_id,
+        &invoice_id,
+        &item_id,
+        input,
+        if_match.as_ref(),
+    )
+    .await?;
+    let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
+    Ok(with_etag(response, item.revision))
 }
 
 /// `GET /invoices/{id}/items/{itemId}`.
@@ -124,9 +133,13 @@ pub async fn get_one(
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
     let item = service::get_item(&state.db, organization_id, &invoice_id, &item_id).await?;
+    let revision = item.revision;
     let items = [item];
     let responses = expand.responses(&state, organization_id, &items).await?;
-    Ok(json_response(StatusCode::OK, &responses[0]))
+    Ok(with_etag(
+        json_response(StatusCode::OK, &responses[0]),
+        revision,
+    ))
 }
 
 /// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
@@ -160,14 +173,24 @@ pub async fn list(
         .into_response())
 }
 
-/// `DELETE /invoices/{id}/items/{itemId}`: 204.
+/// `DELETE /invoices/{id}/items/{itemId}`: 204 (only the version `If-Match` names, when
+/// given).
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<ItemPath>,
+    Precondition(if_match): Precondition,
 ) -> Result<StatusCode, ApiError> {
     let (invoice_id, item_id) = path.ids()?;
-    service::delete_item(&state.db, &principal.organization_id, &invoice_id, &item_id).await?;
+    let organization_id = &principal.organization_id;
+    service::delete_item(
+        &state.db,
+        organization_id,
+        &invoice_id,
+        &item_id,
+        if_match.as_ref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Principal;
+use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::invoice_items::ItemResponse;
@@ -89,28 +90,38 @@ pub async fn create(
     let input = parse_invoice(body)?;
     let invoice = service::create_invoice(&state.db, &principal.organization_id, input).await?;
     let response = InvoiceResponse::new(&state, &invoice, &[]);
-    Ok(created(&state.url(&invoice_path(&invoice.id)), &response))
+    let response = created(&state.url(&invoice_path(&invoice.id)), &response);
+    Ok(with_etag(response, invoice.revision))
 }
 
 /// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
-/// the draft that has it (200).
+/// the draft that has it (200); with `If-Match`, only the version it names is replaced and
+/// nothing is created.
 pub async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = parse_invoice(body)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
-    let ((invoice, items), was_created) =
-        service::upsert_invoice(&state.db, organization_id, &invoice_id, input).await?;
+    let ((invoice, items), was_created) = service::upsert_invoice(
+        &state.db,
+        organization_id,
+        &invoice_id,
+        input,
+        if_match.as_ref(),
+    )
+    .await?;
     let response = InvoiceResponse::new(&state, &invoice, &items);
-    Ok(if was_created {
+    let response = if was_created {
         created(&state.url(&invoice_path(&invoice.id)), &response)
     } else {
         json_response(StatusCode::OK, &response)
-    })
+    };
+    Ok(with_etag(response, invoice.revision))
 }
 
 /// `GET /invoices/{id}`: the invoice with its items.
@@ -122,10 +133,11 @@ pub async fn get_one(
     let invoice_id = path.invoice_id()?;
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    Ok(json_response(
+    let response = json_response(
         StatusCode::OK,
         &InvoiceResponse::new(&state, &invoice, &items),
-    ))
+    );
+    Ok(with_etag(response, invoice.revision))
 }
 
 /// `GET /invoices`: filtered, sorted and paginated, with `Pagination-*` headers.
@@ -223,7 +235,8 @@ async fn act(
     )
     .await?;
     let response = InvoiceResponse::new(&state, &invoice, &items);
-    Ok(created(&state.url(&invoice_path(&invoice.id)), &response))
+    let response = created(&state.url(&invoice_path(&invoice.id)), &response);
+    Ok(with_etag(response, invoice.revision))
 }
 
 fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {

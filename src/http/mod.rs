@@ -1,6 +1,7 @@
 //! HTTP: routes, handlers, wire shapes, extractors and problem JSON.
 
 pub mod auth;
+mod etag;
 pub mod extract;
 pub mod fields;
 mod health;

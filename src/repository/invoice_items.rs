@@ -49,6 +49,7 @@ struct ItemRow {
     tax_state: Option<String>,
     tax_county: Option<String>,
     tax_city: Option<String>,
+    revision: i64,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
 }
@@ -108,6 +109,7 @@ impl ItemRow {
             period_start_time: self.period_start_time,
             period_end_time: self.period_end_time,
             period_number: self.period_number,
+            revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
         })
@@ -167,7 +169,7 @@ async fn select_item<'e>(
                period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
                tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
                tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-               tax_country, tax_state, tax_county, tax_city, created_time, updated_time
+               tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
            from invoice_items
            where organization_id = $1 and invoice_id = $2 and id = $3"#,
         organization_id as &OrganizationId,
@@ -243,7 +245,7 @@ impl Tx {
                    period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
                    tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
                    tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-                   tax_country, tax_state, tax_county, tax_city, created_time, updated_time
+                   tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
                from invoice_items
                where organization_id = $1 and invoice_id = any($2)
                order by invoice_id, created_time, id
@@ -291,9 +293,10 @@ impl Tx {
                      period_end_time, period_number, tax_amount, tax_description, created_time,
                      updated_time, tax_rate, tax_state_rate, tax_state_amount, tax_county_rate,
                      tax_county_amount, tax_city_rate, tax_city_amount, tax_special_district_rate,
-                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city)
+                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city,
+                     revision)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
+                     $17, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)
                  on conflict (organization_id, id) do update set type = excluded.type,
                      description = excluded.description, unit_price = excluded.unit_price,
                      quantity = excluded.quantity, price = excluded.price,
@@ -312,7 +315,8 @@ impl Tx {
                      tax_special_district_rate = excluded.tax_special_district_rate,
                      tax_special_district_amount = excluded.tax_special_district_amount,
                      tax_country = excluded.tax_country, tax_state = excluded.tax_state,
-                     tax_county = excluded.tax_county, tax_city = excluded.tax_city
+                     tax_county = excluded.tax_county, tax_city = excluded.tax_city,
+                     revision = excluded.revision
              )
              update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
                  amount = $21, amount_due = $22, revision = revision + 1, updated_time = $17
@@ -352,6 +356,7 @@ impl Tx {
             state_name,
             county_name,
             city_name,
+            item.revision,
         )
         .execute(&mut *self.inner)
         .await
@@ -359,7 +364,8 @@ impl Tx {
     }
 
     /// Stores the figures (price, discount share, tax) of items that another change moved,
-    /// setting their `updated_time`. Their invoice's totals are stored by the caller.
+    /// setting their `updated_time` and adding 1 to their revision (the caller has done the
+    /// same to `items`). Their invoice's totals are stored by the caller.
     #[tracing::instrument(skip_all, fields(items = items.len()))]
     pub async fn save_item_figures(
         &mut self,
@@ -427,7 +433,7 @@ impl Tx {
                  tax_special_district_amount = u.tax_special_district_amount,
                  tax_country = u.tax_country, tax_state = u.tax_state,
                  tax_county = u.tax_county, tax_city = u.tax_city,
-                 updated_time = u.updated_time
+                 updated_time = u.updated_time, revision = i.revision + 1
              from unnest($2::text[], $3::numeric[], $4::timestamptz[], $5::numeric[],
                      $6::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[],
                      $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],

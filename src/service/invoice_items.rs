@@ -10,6 +10,7 @@ use super::repricing::{ItemChange, store_item_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::precondition::IfMatch;
 use crate::domain::tax::ItemTax;
 use crate::error::ApiError;
 use crate::repository::{Db, ItemPage, Tx};
@@ -36,7 +37,8 @@ pub async fn create_item(
     Ok(item)
 }
 
-/// Replaces every field of an item of a draft invoice.
+/// Replaces every field of an item of a draft invoice; with `if_match`, only the version it
+/// names (412 otherwise).
 #[tracing::instrument(skip_all)]
 pub async fn replace_item(
     db: &Db,
@@ -44,12 +46,14 @@ pub async fn replace_item(
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
     input: ItemInput,
+    if_match: Option<&IfMatch>,
 ) -> Result<InvoiceItem, ApiError> {
     let mut tx = db.begin().await?;
     ensure_product(&mut tx, organization_id, input.product_id.as_ref()).await?;
-    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
+    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id, if_match).await?;
     let now = Utc::now();
     let mut item = unpriced_item(item_id.clone(), &invoice, input, old.created_time, now)?;
+    item.revision = old.revision + 1;
     let change = ItemChange::Save {
         item: &mut item,
         old: Some(&old),
@@ -59,16 +63,18 @@ pub async fn replace_item(
     Ok(item)
 }
 
-/// Deletes an item of a draft invoice.
+/// Deletes an item of a draft invoice; with `if_match`, only the version it names (412
+/// otherwise).
 #[tracing::instrument(skip_all)]
 pub async fn delete_item(
     db: &Db,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
+    if_match: Option<&IfMatch>,
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
-    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id).await?;
+    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id, if_match).await?;
     let change = ItemChange::Delete(&old);
     store_item_change(&mut tx, organization_id, &invoice, change, Utc::now()).await?;
     tx.commit().await?;
@@ -113,20 +119,33 @@ pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
 }
 
 /// Locks the invoice, then reads the item in a statement of its own (in this order, the item
-/// read is the one the last holder of the lock left), then checks that the invoice is a
-/// draft: an unknown item is 404 whatever the invoice's status.
+/// read is the one the last holder of the lock left), then checks `if_match` against it (412)
+/// and that the invoice is a draft (409): lookup, precondition, state, in that order.
 async fn lock(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
+    if_match: Option<&IfMatch>,
 ) -> Result<(Invoice, InvoiceItem), ApiError> {
     let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let item = tx
         .locked_item(organization_id, invoice_id, item_id)
         .await?
         .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))?;
+    if let Some(if_match) = if_match
+        && !if_match.admits(Some(item.revision))
+    {
+        return Err(precondition_failed(&format!("Item {item_id}")));
+    }
     Ok((ensure_draft(invoice)?, item))
+}
+
+/// The 412 for a change whose `If-Match` names another version than the current one.
+pub fn precondition_failed(what: &str) -> ApiError {
+    ApiError::PreconditionFailed(format!(
+        "{what} has changed since the version If-Match names (or does not exist): read it again, then retry."
+    ))
 }
 
 /// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.
@@ -216,6 +235,7 @@ fn unpriced_item(
         period_end_time: input.period_end_time,
         period_number: input.period_number.map(|number| number.get()),
         tax: input.tax.map(ItemTax::Manual),
+        revision: 0,
         created_time,
         updated_time,
     })

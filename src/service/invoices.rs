@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::invoice_items::precondition_failed;
 use super::repricing::reprice;
 use rust_decimal::Decimal;
 
@@ -11,6 +12,7 @@ use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::precondition::IfMatch;
 use crate::error::ApiError;
 use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
 
@@ -33,19 +35,27 @@ pub async fn create_invoice(
 }
 
 /// `PUT /invoices/{id}`: creates the invoice with that id (`true`), or replaces the fields of
-/// the draft that has it (`false`), repricing its items.
+/// the draft that has it (`false`), repricing its items. With `if_match`, only the version it
+/// names may be replaced, and nothing created (412 otherwise).
 #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
 pub async fn upsert_invoice(
     db: &Db,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     input: InvoiceInput,
+    if_match: Option<&IfMatch>,
 ) -> Result<(InvoiceWithItems, bool), ApiError> {
     // A concurrent PUT may create the invoice between our lookup and our insert; then the
     // second attempt finds it and updates it.
     for _ in 0..2 {
         let mut tx = db.begin().await?;
-        let Some(current) = tx.lock_invoice(organization_id, invoice_id).await? else {
+        let current = tx.lock_invoice(organization_id, invoice_id).await?;
+        if let Some(if_match) = if_match
+            && !if_match.admits(current.as_ref().map(|invoice| invoice.revision))
+        {
+            return Err(precondition_failed(&format!("Invoice {invoice_id}")));
+        }
+        let Some(current) = current else {
             let created =
                 insert_new(&mut tx, organization_id, invoice_id.clone(), input.clone()).await?;
             if let Some(invoice) = created {

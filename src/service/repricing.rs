@@ -124,7 +124,8 @@ async fn store_independent_change(
 /// An invoice's items priced afresh.
 #[derive(Debug)]
 pub(super) struct Repriced {
-    /// Indices of the items whose figures moved (their `updated_time` is now `now`).
+    /// Indices of the items whose figures moved (their `updated_time` is now `now`, and their
+    /// revision one more).
     pub moved: Vec<usize>,
     /// The invoice's discounts with their new amounts.
     pub discounts: Vec<AppliedDiscount>,
@@ -154,6 +155,7 @@ pub(super) fn reprice(
         {
             set_figures(item, figures);
             item.updated_time = now;
+            item.revision += 1;
             moved.push(index);
         }
     }

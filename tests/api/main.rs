@@ -11,6 +11,7 @@ mod invoices;
 mod lifecycle;
 mod money;
 mod permissions;
+mod preconditions;
 mod pricing;
 mod products;
 mod server;

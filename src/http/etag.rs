@@ -1,0 +1,77 @@
+//! `ETag` on invoices and items, made from their revision, and `If-Match` on `PUT`/`DELETE`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+
+use crate::domain::precondition::IfMatch;
+use crate::error::ApiError;
+
+/// The strong entity tag of a resource at `revision`: `"r3"`.
+pub fn etag(revision: i64) -> HeaderValue {
+    // Digits, quotes and a letter are always a valid header value.
+    HeaderValue::from_str(&format!("\"r{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+/// The response with an `ETag` for `revision`.
+pub fn with_etag(mut response: Response, revision: i64) -> Response {
+    response.headers_mut().insert(header::ETAG, etag(revision));
+    response
+}
+
+/// The request's `If-Match`, if it has one.
+#[derive(Debug)]
+pub struct Precondition(pub Option<IfMatch>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Precondition {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let values: Vec<&str> = parts
+            .headers
+            .get_all(header::IF_MATCH)
+            .iter()
+            .map(|value| value.to_str().unwrap_or(""))
+            .collect();
+        Ok(Self((!values.is_empty()).then(|| parse_if_match(&values))))
+    }
+}
+
+/// `*`, or a list of entity tags compared strongly: a weak tag (`W/"r3"`) or one we never made
+/// matches nothing.
+fn parse_if_match(values: &[&str]) -> IfMatch {
+    let tags: Vec<&str> = values
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    if tags == ["*"] {
+        return IfMatch::Any;
+    }
+    IfMatch::Revisions(
+        tags.iter()
+            .filter_map(|tag| tag.strip_prefix("\"r")?.strip_suffix('"')?.parse().ok())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_reads_star_and_strong_tags_only() {
+        assert_eq!(parse_if_match(&["*"]), IfMatch::Any);
+        assert_eq!(
+            parse_if_match(&["\"r3\", \"r4\"", "\"r7\""]),
+            IfMatch::Revisions(vec![3, 4, 7])
+        );
+        assert_eq!(
+            parse_if_match(&["W/\"r3\", \"x\", r5, \"r-\""]),
+            IfMatch::Revisions(Vec::new())
+        );
+        assert_eq!(etag(12), HeaderValue::from_static("\"r12\""));
+    }
+}
