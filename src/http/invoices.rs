@@ -188,15 +188,7 @@ pub async fn void(
     Path(path): Path<InvoicePath>,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
-    act(
-        state,
-        principal,
-        path,
-        InvoiceAction::Void,
-        IssueTimes::default(),
-    )
-    .await
+    act_without_body(state, principal, path, InvoiceAction::Void, body).await
 }
 
 /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
@@ -206,15 +198,19 @@ pub async fn abandon(
     Path(path): Path<InvoicePath>,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
+    act_without_body(state, principal, path, InvoiceAction::Abandon, body).await
+}
+
+/// An action that takes no fields: the body may be absent or `{}`, anything in it is 422.
+async fn act_without_body(
+    state: AppState,
+    principal: Principal,
+    path: InvoicePath,
+    action: InvoiceAction,
+    body: OptionalJsonBody,
+) -> Result<Response, ApiError> {
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
-    act(
-        state,
-        principal,
-        path,
-        InvoiceAction::Abandon,
-        IssueTimes::default(),
-    )
-    .await
+    act(state, principal, path, action, IssueTimes::default()).await
 }
 
 /// Applies an action and answers as Rebilly does: 201, `Location` and the invoice.
