@@ -71,6 +71,11 @@ impl ApiError {
         Self::validation(vec![InvalidField::new(field, message)])
     }
 
+    /// Whether the failure is the server's (5xx), so that the same request may succeed later.
+    pub fn is_server_error(&self) -> bool {
+        self.status().is_server_error()
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

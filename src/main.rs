@@ -9,7 +9,7 @@ use invoice_api::domain::ids::OrganizationId;
 use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::repository::Db;
-use invoice_api::service::api_keys;
+use invoice_api::service::{api_keys, idempotency};
 use invoice_api::{startup, telemetry};
 use sqlx::PgPool;
 
@@ -84,6 +84,7 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
             .map_err(|error| format!("BOOTSTRAP_ORGANIZATION_ID {error}"))?;
         api_keys::ensure_bootstrap_key(&db, &organization_id, key).await?;
     }
+    tokio::spawn(purge_expired_idempotency_keys(db.clone()));
     let public_url = config.public_url();
     let state = AppState::new(
         db,
@@ -102,4 +103,18 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
     )
     .await?;
     Ok(())
+}
+
+/// Deletes expired idempotency keys once an hour. Lookups ignore expired keys anyway; this only
+/// keeps the table from growing.
+async fn purge_expired_idempotency_keys(db: Db) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(60 * 60));
+    loop {
+        ticks.tick().await;
+        match idempotency::purge_expired(&db).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete expired idempotency keys"),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod currency;
 pub mod discount;
+pub mod idempotency;
 pub mod ids;
 pub mod invoice;
 pub mod invoice_item;

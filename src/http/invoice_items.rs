@@ -12,6 +12,7 @@ use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
+use super::idempotency::{Begun, Idempotency, PostWork};
 use super::invoices::{InvoicePath, invoice_path};
 use super::pagination::Page;
 use super::problem::InvalidField;
@@ -82,17 +83,27 @@ pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let request = idempotency.request(Some(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
-    let item =
-        service::create_item(&state.db, &principal.organization_id, &invoice_id, input).await?;
-    let response = created(
-        &state.url(&item_path(&item)),
-        &ItemResponse::new(&state, &item),
-    );
-    Ok(with_etag(response, item.revision))
+    let mut work = match PostWork::begin(&state, &principal, request).await? {
+        Begun::Replayed(response) => return Ok(response),
+        Begun::Fresh(work) => work,
+    };
+    let outcome = async {
+        let organization_id = &principal.organization_id;
+        let item = service::create_item(work.tx(), organization_id, &invoice_id, input).await?;
+        let response = created(
+            &state.url(&item_path(&item)),
+            &ItemResponse::new(&state, &item),
+        );
+        Ok(with_etag(response, item.revision))
+    }
+    .await;
+    work.finish(outcome).await
 }
 
 /// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item (only the version `If-Match`

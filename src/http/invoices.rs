@@ -12,6 +12,7 @@ use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
+use super::idempotency::{Begun, Idempotency, PostRequest, PostWork};
 use super::invoice_items::ItemResponse;
 use super::pagination::Page;
 use super::problem::InvalidField;
@@ -85,13 +86,23 @@ impl InvoicePath {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let request = idempotency.request(Some(&body));
     let input = parse_invoice(body)?;
-    let invoice = service::create_invoice(&state.db, &principal.organization_id, input).await?;
-    let response = InvoiceResponse::new(&state, &invoice, &[]);
-    let response = created(&state.url(&invoice_path(&invoice.id)), &response);
-    Ok(with_etag(response, invoice.revision))
+    let mut work = match PostWork::begin(&state, &principal, request).await? {
+        Begun::Replayed(response) => return Ok(response),
+        Begun::Fresh(work) => work,
+    };
+    let outcome = async {
+        let invoice = service::create_invoice(work.tx(), &principal.organization_id, input).await?;
+        let response = InvoiceResponse::new(&state, &invoice, &[]);
+        let response = created(&state.url(&invoice_path(&invoice.id)), &response);
+        Ok(with_etag(response, invoice.revision))
+    }
+    .await;
+    work.finish(outcome).await
 }
 
 /// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
@@ -175,10 +186,12 @@ pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
+    let request = idempotency.request(body.0.as_ref());
     let times = parse_issue_times(body.0)?;
-    act(state, principal, path, InvoiceAction::Issue, times).await
+    act(state, principal, path, request, InvoiceAction::Issue, times).await
 }
 
 /// `POST /invoices/{id}/void`: an unpaid or past-due invoice is voided.
@@ -186,9 +199,18 @@ pub async fn void(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    act_without_body(state, principal, path, InvoiceAction::Void, body).await
+    act_without_body(
+        state,
+        principal,
+        path,
+        idempotency,
+        InvoiceAction::Void,
+        body,
+    )
+    .await
 }
 
 /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
@@ -196,9 +218,18 @@ pub async fn abandon(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    act_without_body(state, principal, path, InvoiceAction::Abandon, body).await
+    act_without_body(
+        state,
+        principal,
+        path,
+        idempotency,
+        InvoiceAction::Abandon,
+        body,
+    )
+    .await
 }
 
 /// An action that takes no fields: the body may be absent or `{}`, anything in it is 422.
@@ -206,11 +237,21 @@ async fn act_without_body(
     state: AppState,
     principal: Principal,
     path: InvoicePath,
+    idempotency: Idempotency,
     action: InvoiceAction,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
+    let request = idempotency.request(body.0.as_ref());
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
-    act(state, principal, path, action, IssueTimes::default()).await
+    act(
+        state,
+        principal,
+        path,
+        request,
+        action,
+        IssueTimes::default(),
+    )
+    .await
 }
 
 /// Applies an action and answers as Rebilly does: 201, `Location` and the invoice.
@@ -218,21 +259,25 @@ async fn act(
     state: AppState,
     principal: Principal,
     path: InvoicePath,
+    request: PostRequest,
     action: InvoiceAction,
     times: IssueTimes,
 ) -> Result<Response, ApiError> {
     let invoice_id = path.invoice_id()?;
-    let (invoice, items) = service::apply_action(
-        &state.db,
-        &principal.organization_id,
-        &invoice_id,
-        action,
-        times,
-    )
-    .await?;
-    let response = InvoiceResponse::new(&state, &invoice, &items);
-    let response = created(&state.url(&invoice_path(&invoice.id)), &response);
-    Ok(with_etag(response, invoice.revision))
+    let mut work = match PostWork::begin(&state, &principal, request).await? {
+        Begun::Replayed(response) => return Ok(response),
+        Begun::Fresh(work) => work,
+    };
+    let outcome = async {
+        let organization_id = &principal.organization_id;
+        let (invoice, items) =
+            service::apply_action(work.tx(), organization_id, &invoice_id, action, times).await?;
+        let response = InvoiceResponse::new(&state, &invoice, &items);
+        let response = created(&state.url(&invoice_path(&invoice.id)), &response);
+        Ok(with_etag(response, invoice.revision))
+    }
+    .await;
+    work.finish(outcome).await
 }
 
 fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {

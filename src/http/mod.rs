@@ -5,6 +5,7 @@ mod etag;
 pub mod extract;
 pub mod fields;
 mod health;
+pub mod idempotency;
 mod invoice_items;
 mod invoices;
 mod pagination;

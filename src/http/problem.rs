@@ -5,13 +5,13 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvalidField {
     /// The field's path.
     pub field: String,
@@ -58,6 +58,25 @@ impl Problem {
             instance: None,
             request_id: None,
             invalid_fields: (status == StatusCode::UNPROCESSABLE_ENTITY).then(Vec::new),
+        }
+    }
+
+    /// A problem kept as its JSON (the answer kept for an idempotency key), to be answered
+    /// again: its kind and title follow from `status`, `instance` and `requestId` from the
+    /// request it answers.
+    pub fn from_kept(status: StatusCode, body: &str) -> Self {
+        #[derive(Deserialize)]
+        struct Kept {
+            detail: String,
+            #[serde(rename = "invalidFields")]
+            invalid_fields: Option<Vec<InvalidField>>,
+        }
+        match serde_json::from_str::<Kept>(body) {
+            Ok(kept) => Self {
+                invalid_fields: kept.invalid_fields,
+                ..Self::new(status, kept.detail)
+            },
+            Err(_) => Self::new(status, default_detail(status)),
         }
     }
 

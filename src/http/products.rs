@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, string};
+use super::idempotency::{Begun, Idempotency, PostWork};
 use super::pagination::Page;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
@@ -37,14 +38,24 @@ impl ProductPath {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let request = idempotency.request(Some(&body));
     let input = parse_product(body)?;
-    let product = service::create_product(&state.db, &principal.organization_id, input).await?;
-    Ok(created(
-        &state.url(&product_path(&product.id)),
-        &ProductResponse::new(&state, &product),
-    ))
+    let mut work = match PostWork::begin(&state, &principal, request).await? {
+        Begun::Replayed(response) => return Ok(response),
+        Begun::Fresh(work) => work,
+    };
+    let outcome = async {
+        let product = service::create_product(work.tx(), &principal.organization_id, input).await?;
+        Ok(created(
+            &state.url(&product_path(&product.id)),
+            &ProductResponse::new(&state, &product),
+        ))
+    }
+    .await;
+    work.finish(outcome).await
 }
 
 /// `GET /products/{id}`.

@@ -1,11 +1,13 @@
 //! All SQL. Callers see [`Db`] and [`Tx`] and domain types, never a query.
 
 mod api_keys;
+mod idempotency_keys;
 mod invoice_items;
 mod invoices;
 mod products;
 
 pub use api_keys::KeyOwner;
+pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use products::ProductPage;

@@ -14,30 +14,6 @@ pub struct ProductPage {
 }
 
 impl Db {
-    /// Stores a new product.
-    #[tracing::instrument(skip_all, fields(product = %product.id))]
-    pub async fn insert_product(
-        &self,
-        organization_id: &OrganizationId,
-        product: &Product,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "insert into products (organization_id, id, name, description, unit_label,
-                 created_time, updated_time)
-             values ($1, $2, $3, $4, $5, $6, $7)",
-            organization_id as &OrganizationId,
-            &product.id as &ProductId,
-            product.name,
-            product.description.as_deref(),
-            product.unit_label.as_deref(),
-            product.created_time,
-            product.updated_time,
-        )
-        .execute(&self.pool)
-        .await
-        .map(drop)
-    }
-
     /// The product, if the organization has one of that id.
     #[tracing::instrument(skip_all, fields(product = %product_id))]
     pub async fn find_product(
@@ -83,6 +59,30 @@ impl Db {
 }
 
 impl Tx {
+    /// Stores a new product.
+    #[tracing::instrument(skip_all, fields(product = %product.id))]
+    pub async fn insert_product(
+        &mut self,
+        organization_id: &OrganizationId,
+        product: &Product,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "insert into products (organization_id, id, name, description, unit_label,
+                 created_time, updated_time)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+            organization_id as &OrganizationId,
+            &product.id as &ProductId,
+            product.name,
+            product.description.as_deref(),
+            product.unit_label.as_deref(),
+            product.created_time,
+            product.updated_time,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
     /// A page of the organization's products, newest first, then by id descending, with how
     /// many there are in all. Run in a snapshot, the total counts the products the page is
     /// taken from.

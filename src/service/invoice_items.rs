@@ -15,25 +15,23 @@ use crate::domain::tax::ItemTax;
 use crate::error::ApiError;
 use crate::repository::{Db, ItemPage, Tx};
 
-/// Adds an item to a draft invoice.
+/// Adds an item to a draft invoice, in the caller's transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_item(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     input: ItemInput,
 ) -> Result<InvoiceItem, ApiError> {
-    let mut tx = db.begin().await?;
-    ensure_product(&mut tx, organization_id, input.product_id.as_ref()).await?;
-    let invoice = locked_draft(&mut tx, organization_id, invoice_id).await?;
+    ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
     let now = Utc::now();
     let mut item = unpriced_item(InvoiceItemId::generate(), &invoice, input, now, now)?;
     let change = ItemChange::Save {
         item: &mut item,
         old: None,
     };
-    store_item_change(&mut tx, organization_id, &invoice, change, now).await?;
-    tx.commit().await?;
+    store_item_change(tx, organization_id, &invoice, change, now).await?;
     Ok(item)
 }
 

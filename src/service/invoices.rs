@@ -19,19 +19,16 @@ use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
 
-/// Creates a draft invoice with no items.
+/// Creates a draft invoice with no items, in the caller's transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_invoice(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     input: InvoiceInput,
 ) -> Result<Invoice, ApiError> {
-    let mut tx = db.begin().await?;
-    let invoice = insert_new(&mut tx, organization_id, InvoiceId::generate(), input)
+    insert_new(tx, organization_id, InvoiceId::generate(), input)
         .await?
-        .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))?;
-    tx.commit().await?;
-    Ok(invoice)
+        .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))
 }
 
 /// `PUT /invoices/{id}`: creates the invoice with that id (`true`), or replaces the fields of
@@ -132,16 +129,16 @@ pub async fn list_invoices(
     Ok((page.total, invoices))
 }
 
-/// Moves a locked invoice along its lifecycle: 409 from a status the action does not apply to.
+/// Moves a locked invoice along its lifecycle, in the caller's transaction: 409 from a status
+/// the action does not apply to.
 #[tracing::instrument(skip_all, fields(invoice = %invoice_id, action = action.verb()))]
 pub async fn apply_action(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     action: InvoiceAction,
     times: IssueTimes,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let mut tx = db.begin().await?;
     let mut invoice = tx
         .lock_invoice(organization_id, invoice_id)
         .await?
@@ -178,8 +175,7 @@ pub async fn apply_action(
     invoice.revision += 1;
     invoice.updated_time = now;
     tx.update_invoice(organization_id, &invoice).await?;
-    let items = items_of(&mut tx, organization_id, &invoice.id).await?;
-    tx.commit().await?;
+    let items = items_of(tx, organization_id, &invoice.id).await?;
     Ok((invoice, items))
 }
 

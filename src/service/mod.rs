@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
 pub mod pricing;

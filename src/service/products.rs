@@ -8,12 +8,12 @@ use crate::domain::ids::{OrganizationId, ProductId};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::product::{Product, ProductInput};
 use crate::error::ApiError;
-use crate::repository::{Db, ProductPage};
+use crate::repository::{Db, ProductPage, Tx};
 
-/// Creates a product.
+/// Creates a product, in the caller's transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_product(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     input: ProductInput,
 ) -> Result<Product, ApiError> {
@@ -28,7 +28,7 @@ pub async fn create_product(
         created_time: now,
         updated_time: now,
     };
-    db.insert_product(organization_id, &product).await?;
+    tx.insert_product(organization_id, &product).await?;
     Ok(product)
 }
 

@@ -5,6 +5,7 @@ mod concurrency;
 mod errors;
 mod faults;
 mod helpers;
+mod idempotency;
 mod invoice_collection;
 mod invoice_items;
 mod invoices;

@@ -1,0 +1,212 @@
+//! `Idempotency-Key` on POST: every POST runs in a [`PostWork`], whose transaction holds the
+//! work and, when the request names a key, the answer kept for the key's retries.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::AppState;
+use super::auth::Principal;
+use super::fields::RawObject;
+use super::problem::Problem;
+use crate::domain::idempotency::{IdempotencyKey, RequestFingerprint, StoredAnswer};
+use crate::domain::ids::OrganizationId;
+use crate::error::ApiError;
+use crate::repository::Tx;
+use crate::service::idempotency::{self as service, Claim};
+
+/// The request header naming a POST's idempotency key.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The response header marking an answer given again for a retry.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// A POST's `Idempotency-Key` header and path, read but not yet checked: the key's checks
+/// come after the body's.
+#[derive(Debug)]
+pub struct Idempotency {
+    key: Option<HeaderValue>,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Ok(Self {
+            key: parts.headers.get(IDEMPOTENCY_KEY).cloned(),
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// A POST about to be worked on: its key, if any, and what the request was.
+#[derive(Debug)]
+pub struct PostRequest {
+    key: Option<(HeaderValue, RequestFingerprint)>,
+}
+
+impl Idempotency {
+    /// The request with its body (`None` for a POST without one). Read before the body is
+    /// parsed into its fields, which consumes it.
+    pub fn request(self, body: Option<&RawObject>) -> PostRequest {
+        let key = self.key.map(|key| {
+            let body = body.and_then(|body| {
+                serde_json::to_string(body)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            });
+            (key, RequestFingerprint::new(&self.path, body.as_ref()))
+        });
+        PostRequest { key }
+    }
+}
+
+/// How a POST begins.
+#[derive(Debug)]
+pub enum Begun {
+    /// A retry: the first answer, given again.
+    Replayed(Response),
+    /// New work, to do in [`PostWork::tx`] and end with [`PostWork::finish`].
+    Fresh(PostWork),
+}
+
+/// A POST's transaction, and the key its answer is to be kept for.
+#[derive(Debug)]
+pub struct PostWork {
+    tx: Tx,
+    claimed: Option<ClaimedKey>,
+}
+
+#[derive(Debug)]
+struct ClaimedKey {
+    organization_id: OrganizationId,
+    key: IdempotencyKey,
+    fingerprint: RequestFingerprint,
+}
+
+impl PostWork {
+    /// Opens the transaction and, when the request names a key, claims it: a retry is answered
+    /// from what was kept; a key in use by a running request is 409; a key first used for
+    /// another request is 422.
+    pub async fn begin(
+        state: &AppState,
+        principal: &Principal,
+        request: PostRequest,
+    ) -> Result<Begun, ApiError> {
+        let claimed = request
+            .key
+            .map(|(value, fingerprint)| {
+                IdempotencyKey::parse(value.as_bytes())
+                    .map(|key| ClaimedKey {
+                        organization_id: principal.organization_id.clone(),
+                        key,
+                        fingerprint,
+                    })
+                    .ok_or_else(|| ApiError::invalid_field("Idempotency-Key", IdempotencyKey::RULE))
+            })
+            .transpose()?;
+        let mut tx = state.db.begin().await?;
+        if let Some(claimed) = &claimed {
+            let claim = service::claim(
+                &mut tx,
+                &claimed.organization_id,
+                &claimed.key,
+                &claimed.fingerprint,
+            )
+            .await?;
+            if let Claim::Replay(answer) = claim {
+                return Ok(Begun::Replayed(replayed(answer)));
+            }
+            // A 4xx of the work is kept as the key's answer, without what the work wrote
+            // before it failed.
+            tx.savepoint().await?;
+        }
+        Ok(Begun::Fresh(Self { tx, claimed }))
+    }
+
+    /// The transaction to do the work in.
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
+    /// is a server error: then nothing is kept and the request may be retried.
+    pub async fn finish(self, outcome: Result<Response, ApiError>) -> Result<Response, ApiError> {
+        let Self { mut tx, claimed } = self;
+        let Some(claimed) = claimed else {
+            let response = outcome?;
+            tx.commit().await?;
+            return Ok(response);
+        };
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) if error.is_server_error() => return Err(error),
+            Err(error) => {
+                tx.roll_back_to_savepoint().await?;
+                error.into_response()
+            }
+        };
+        let (answer, response) = kept_answer(response).await?;
+        service::keep(
+            &mut tx,
+            &claimed.organization_id,
+            &claimed.key,
+            claimed.fingerprint,
+            answer,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+}
+
+/// What to keep of a response, and the response itself, rebuilt from its read body.
+async fn kept_answer(response: Response) -> Result<(StoredAnswer, Response), ApiError> {
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let answer = StoredAnswer {
+        status: parts.status.as_u16(),
+        location: header(header::LOCATION),
+        etag: header(header::ETAG),
+        body: String::from_utf8(bytes.to_vec())
+            .map_err(|error| ApiError::Internal(Box::new(error)))?,
+    };
+    Ok((answer, Response::from_parts(parts, Body::from(bytes))))
+}
+
+/// A kept answer, given again with `Idempotent-Replayed: true`. A kept problem is answered as
+/// a problem of this request (its own `instance` and `requestId`).
+fn replayed(answer: StoredAnswer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = if status.is_client_error() {
+        Problem::from_kept(status, &answer.body).into_response()
+    } else {
+        let content_type = HeaderValue::from_static("application/json");
+        (status, [(header::CONTENT_TYPE, content_type)], answer.body).into_response()
+    };
+    let headers = response.headers_mut();
+    let kept_headers = [
+        (header::LOCATION, answer.location),
+        (header::ETAG, answer.etag),
+    ];
+    for (name, value) in kept_headers {
+        if let Some(value) = value.and_then(|value| HeaderValue::from_str(&value).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,404 @@
+//! `Idempotency-Key` on POST: replay, mismatch, in-flight retries, scope, expiry, and what is
+//! kept of failures.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{
+    TestApp, TestResponse, assert_invalid_fields, assert_problem, invoice_body, request,
+};
+
+impl TestApp {
+    /// A POST with the default key, an `Idempotency-Key` and, if given, a JSON body.
+    async fn post_with_key(&self, path: &str, key: &str, body: Option<Value>) -> TestResponse {
+        let request = request(Method::POST, path, body)
+            .header("REB-APIKEY", &self.api_key)
+            .header("Idempotency-Key", key);
+        self.send(request.body_json()).await
+    }
+
+    /// A POST with an `Idempotency-Key` and a body given as raw text.
+    async fn post_text_with_key(&self, path: &str, key: &str, text: &str) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("REB-APIKEY", &self.api_key)
+            .header("Idempotency-Key", key)
+            .header("content-type", "application/json")
+            .body(Body::from(text.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+async fn item_count(pool: &PgPool, invoice_id: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from invoice_items where invoice_id = $1")
+        .bind(invoice_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_retry_gets_the_first_answer_and_the_work_is_done_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let first = app
+        .post_text_with_key(
+            &path,
+            "key-1",
+            r#"{"type": "debit", "unitPrice": 19.99, "quantity": 3}"#,
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    // The same body as parsed JSON: other key order and spacing.
+    let retry = app
+        .post_text_with_key(
+            &path,
+            "key-1",
+            r#"{"quantity":3,"unitPrice":19.99,"type":"debit"}"#,
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.text, first.text);
+    assert_eq!(retry.header("location"), first.header("location"));
+    assert_eq!(retry.header("etag"), first.header("etag"));
+    assert_eq!(retry.header("content-type"), Some("application/json"));
+    assert_eq!(item_count(&app.pool, &invoice_id).await, 1);
+    let invoice = app.invoice(&invoice_id).await;
+    assert_eq!(
+        (
+            invoice["subtotalAmount"].clone(),
+            invoice["revision"].clone()
+        ),
+        (json!(59.97), json!(1))
+    );
+
+    // Another key is another request.
+    let other = app
+        .post_with_key(
+            &path,
+            "key-2",
+            Some(json!({"type": "debit", "unitPrice": 19.99, "quantity": 3})),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_ne!(other.body["id"], first.body["id"]);
+    assert_eq!(item_count(&app.pool, &invoice_id).await, 2);
+}
+
+#[sqlx::test]
+async fn every_post_can_be_replayed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let posts = [
+        ("/invoices", Some(invoice_body("EUR"))),
+        ("/products", Some(json!({"name": "Widget"}))),
+    ];
+    for (path, body) in posts {
+        let first = app.post_with_key(path, path, body.clone()).await;
+        let retry = app.post_with_key(path, path, body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+        assert_eq!((retry.status, &retry.text), (first.status, &first.text));
+        assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    }
+    // The lifecycle actions, with and without a body: a retried issue is not a 409.
+    let invoice_id = app.create_invoice("USD").await;
+    let issue = format!("/invoices/{invoice_id}/issue");
+    let body = json!({"issuedTime": "2026-11-21T10:00:00Z"});
+    let first = app.post_with_key(&issue, "issue", Some(body.clone())).await;
+    let retry = app.post_with_key(&issue, "issue", Some(body)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!((retry.status, &retry.text), (first.status, &first.text));
+    let void = format!("/invoices/{invoice_id}/void");
+    let first = app.post_with_key(&void, "void", None).await;
+    let retry = app.post_with_key(&void, "void", None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!((retry.status, &retry.text), (first.status, &first.text));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(app.invoice(&invoice_id).await["revision"], 2);
+}
+
+#[sqlx::test]
+async fn a_key_reused_for_another_body_or_path_is_422(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let item = json!({"type": "debit", "unitPrice": 10});
+    assert_eq!(
+        app.post_with_key(&path, "k", Some(item)).await.status,
+        StatusCode::CREATED
+    );
+
+    let other_body = app
+        .post_with_key(&path, "k", Some(json!({"type": "debit", "unitPrice": 11})))
+        .await;
+    assert_invalid_fields(
+        &other_body,
+        &path,
+        &[(
+            "Idempotency-Key",
+            "was already used with another request body",
+        )],
+    );
+    let other_path = app
+        .post_with_key("/invoices", "k", Some(invoice_body("USD")))
+        .await;
+    assert_invalid_fields(
+        &other_path,
+        "/invoices",
+        &[(
+            "Idempotency-Key",
+            &format!("was already used for a request to {path}"),
+        )],
+    );
+    assert_eq!(item_count(&app.pool, &invoice_id).await, 1);
+}
+
+#[sqlx::test]
+async fn a_key_is_1_to_255_printable_ascii_characters(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let long = "k".repeat(256);
+    for key in ["", long.as_str()] {
+        let response = app
+            .post_with_key("/invoices", key, Some(invoice_body("USD")))
+            .await;
+        assert_invalid_fields(
+            &response,
+            "/invoices",
+            &[(
+                "Idempotency-Key",
+                "must be 1 to 255 printable ASCII characters",
+            )],
+        );
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from invoices")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    let widest = "k".repeat(255);
+    let response = app
+        .post_with_key("/invoices", &widest, Some(invoice_body("USD")))
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED);
+}
+
+#[sqlx::test]
+async fn keys_belong_to_their_organization(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let other = TestApp::new(pool).await;
+    let mut other = other;
+    other.api_key = TestApp::key_for(&other.pool, "org_other").await;
+    let first = app
+        .post_with_key("/invoices", "shared", Some(invoice_body("USD")))
+        .await;
+    let theirs = other
+        .post_with_key("/invoices", "shared", Some(invoice_body("USD")))
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED);
+    assert_eq!(theirs.header("idempotent-replayed"), None);
+    assert_ne!(theirs.body["id"], first.body["id"]);
+}
+
+#[sqlx::test]
+async fn a_client_error_of_the_work_is_kept_as_the_answer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let path = "/invoices/inv-later/items";
+    let item = json!({"type": "debit", "unitPrice": 10});
+    let first = app.post_with_key(path, "early", Some(item.clone())).await;
+    assert_problem(&first, StatusCode::NOT_FOUND, "Not Found", path);
+    assert_eq!(
+        app.put("/invoices/inv-later", invoice_body("USD"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // The retry is answered as the first request was, as its own problem document.
+    let retry = app.post_with_key(path, "early", Some(item)).await;
+    assert_problem(&retry, StatusCode::NOT_FOUND, "Not Found", path);
+    assert_eq!(retry.body["detail"], first.body["detail"]);
+    assert_ne!(retry.body["requestId"], first.body["requestId"]);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(item_count(&app.pool, "inv-later").await, 0);
+}
+
+#[sqlx::test]
+async fn a_server_error_is_not_kept_so_the_request_can_be_retried(pool: PgPool) {
+    let app = TestApp::configured(pool.clone(), |state| {
+        state.with_request_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let item = json!({"type": "debit", "unitPrice": 10});
+    // Another transaction holds the invoice's row lock: the first attempt times out (503).
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("select id from invoices where id = $1 for update")
+        .bind(&invoice_id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let first = app.post_with_key(&path, "slow", Some(item.clone())).await;
+    assert_eq!(
+        first.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        first.text
+    );
+    blocker.rollback().await.unwrap();
+    let retry = app.post_with_key(&path, "slow", Some(item)).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed"), None);
+    assert_eq!(item_count(&app.pool, &invoice_id).await, 1);
+}
+
+#[sqlx::test]
+async fn a_retry_while_the_first_is_running_is_409_at_once(pool: PgPool) {
+    let app = Arc::new(TestApp::new(pool.clone()).await);
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let item = json!({"type": "debit", "unitPrice": 10});
+    // The first request waits on the invoice's row lock, holding its key.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("select id from invoices where id = $1 for update")
+        .bind(&invoice_id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let first = tokio::spawn({
+        let (app, path, item) = (app.clone(), path.clone(), item.clone());
+        async move { app.post_with_key(&path, "busy", Some(item)).await }
+    });
+    // Until the first holds the key, a retry would itself be first (and wait on the row).
+    let holds_key = "select exists (select from pg_locks where locktype = 'advisory' and granted
+        and database = (select oid from pg_database where datname = current_database()))";
+    while !sqlx::query_scalar::<_, bool>(holds_key)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let retry = app.post_with_key(&path, "busy", Some(item.clone())).await;
+    assert_problem(&retry, StatusCode::CONFLICT, "Conflict", &path);
+    assert!(
+        retry.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("still being processed")
+    );
+    blocker.rollback().await.unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let later = app.post_with_key(&path, "busy", Some(item)).await;
+    assert_eq!((later.status, &later.text), (first.status, &first.text));
+    assert_eq!(item_count(&app.pool, &invoice_id).await, 1);
+}
+
+#[sqlx::test]
+async fn a_key_expires_after_24_hours(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let first = app
+        .post_with_key("/invoices", "old", Some(invoice_body("USD")))
+        .await;
+    sqlx::query("update idempotency_keys set created_time = now() - interval '24 hours 1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Expired, the key is free again, even for another body.
+    let again = app
+        .post_with_key("/invoices", "old", Some(invoice_body("EUR")))
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), None);
+    assert_ne!(again.body["id"], first.body["id"]);
+    let purged = invoice_api::service::idempotency::purge_expired(
+        &invoice_api::repository::Db::new(app.pool.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(purged, 0, "the reused key was renewed, not left expired");
+}
+
+/// Clients that each retry their create until it is answered 201, two copies of every request
+/// racing: exactly one item per key, and the copies get the same item.
+#[sqlx::test]
+async fn concurrent_retried_creates_make_one_item_per_key(pool: PgPool) {
+    let keys: usize = std::env::var("IDEMPOTENCY_STORM_KEYS")
+        .ok()
+        .and_then(|keys| keys.parse().ok())
+        .unwrap_or(2000);
+    let app = Arc::new(TestApp::new(pool).await);
+    let invoice_id = app.create_invoice("USD").await;
+    let path = Arc::new(format!("/invoices/{invoice_id}/items"));
+    let started = std::time::Instant::now();
+    let clients: Vec<_> = (0..keys * 2)
+        .map(|n| {
+            let (app, path) = (app.clone(), path.clone());
+            tokio::spawn(async move {
+                let key = format!("storm-{}", n / 2);
+                let cents = (n / 2 % 10_000) as f64;
+                let item = json!({"type": "debit", "unitPrice": cents / 100.0});
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    let response = app.post_with_key(&path, &key, Some(item.clone())).await;
+                    match response.status {
+                        StatusCode::CREATED => {
+                            return (
+                                key,
+                                response.body["id"].as_str().unwrap().to_owned(),
+                                attempts,
+                            );
+                        }
+                        StatusCode::CONFLICT | StatusCode::SERVICE_UNAVAILABLE => {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        status => panic!("{status}: {}", response.text),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut answers = std::collections::HashMap::<String, String>::new();
+    let mut attempts = 0;
+    for client in clients {
+        let (key, item_id, tries) = client.await.unwrap();
+        attempts += tries;
+        if let Some(earlier) = answers.insert(key.clone(), item_id.clone()) {
+            assert_eq!(earlier, item_id, "both copies of {key} get the same item");
+        }
+    }
+    let stored: Vec<(String, Decimal)> =
+        sqlx::query_as("select id, price from invoice_items where invoice_id = $1")
+            .bind(&invoice_id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(answers.len(), keys);
+    assert_eq!(stored.len(), keys, "exactly one item per key");
+    let answered: std::collections::HashSet<_> = answers.values().collect();
+    assert!(stored.iter().all(|(id, _)| answered.contains(id)));
+    let invoice = app.invoice(&invoice_id).await;
+    let sum: Decimal = stored.iter().map(|(_, price)| price).sum();
+    assert_eq!(
+        invoice["subtotalAmount"].to_string(),
+        sum.normalize().to_string()
+    );
+    assert_eq!(invoice["revision"], json!(keys));
+    eprintln!(
+        "{keys} keys, {} clients, {attempts} requests in {:.1?}: {} items",
+        keys * 2,
+        started.elapsed(),
+        stored.len()
+    );
+}
