@@ -59,15 +59,20 @@ impl Db {
 }
 
 impl Tx {
-    /// Stores a new product.
+    /// Stores a new product, and its organization if it has no row yet.
     #[tracing::instrument(skip_all, fields(product = %product.id))]
     pub async fn insert_product(
         &mut self,
         organization_id: &OrganizationId,
         product: &Product,
     ) -> Result<(), sqlx::Error> {
+        // A bearer token's organization may have no row yet (only keys create one), and the
+        // product's foreign key needs it.
         sqlx::query!(
-            "insert into products (organization_id, id, name, description, unit_label,
+            "with organization as (
+                 insert into organizations (id) values ($1) on conflict (id) do nothing
+             )
+             insert into products (organization_id, id, name, description, unit_label,
                  created_time, updated_time)
              values ($1, $2, $3, $4, $5, $6, $7)",
             organization_id as &OrganizationId,

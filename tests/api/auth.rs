@@ -245,3 +245,20 @@ async fn health_needs_no_credentials(pool: PgPool) {
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body, json!({"status": "ok"}));
 }
+
+#[sqlx::test]
+async fn a_token_of_an_organization_without_keys_can_create_products(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let bearer = format!("Bearer {}", jwt("org_tokens_only", 3600, JWT_SECRET));
+    let create = request(Method::POST, "/products", Some(json!({"name": "Widget"})))
+        .header("Authorization", &bearer);
+    let created = app.send(create.body_json()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let read = request(
+        Method::GET,
+        &format!("/products/{}", created.body["id"].as_str().unwrap()),
+        None,
+    )
+    .header("Authorization", &bearer);
+    assert_eq!(app.send(read.body_json()).await.status, StatusCode::OK);
+}
