@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::ids::OrganizationId;
@@ -32,7 +34,8 @@ impl IdempotencyKey {
     }
 
     /// A 64-bit name for the key within its organization, for a lock that serialises the
-    /// requests made with it. Two keys sharing one only wait on each other's lock.
+    /// requests made with it. Two keys sharing one (a 1 in 2^64 chance) would only see a 409
+    /// while the other is running.
     pub fn lock_id(&self, organization_id: &OrganizationId) -> i64 {
         let digest = Sha256::new()
             .chain_update(organization_id.as_str())
@@ -55,50 +58,88 @@ pub struct RequestFingerprint {
 }
 
 impl RequestFingerprint {
-    /// The fingerprint of a request to `path` with `body`. Bodies equal as parsed JSON (key
-    /// order and spacing aside) have equal fingerprints.
-    pub fn new(path: &str, body: Option<&Value>) -> Self {
+    /// The fingerprint of a request to `path` with the JSON `body` text. Bodies equal as JSON
+    /// values have equal fingerprints: key order, spacing, string escapes and the spelling of
+    /// numbers (`100`, `1e2`, `100.0`) aside, compared digit by digit, never through a float.
+    pub fn new(path: &str, body: Option<&str>) -> Self {
         Self {
             path: path.to_owned(),
-            body_sha256: body.map(|body| {
+            body_sha256: body.map(|text| {
                 let mut canonical = String::new();
-                write_canonical(body, &mut canonical);
+                // Text that is not JSON has no canonical form; itself is the next best thing.
+                if write_canonical(text, &mut canonical).is_none() {
+                    canonical = text.to_owned();
+                }
                 Sha256::digest(canonical.as_bytes()).into()
             }),
         }
     }
 }
 
-/// JSON text with object keys sorted and no spacing; strings and numbers as serde_json writes
-/// them.
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(object) => {
-            let mut entries: Vec<_> = object.iter().collect();
-            entries.sort_by_key(|(name, _)| *name);
+/// Writes JSON `text` canonically: object keys sorted, no spacing, strings as serde_json
+/// escapes them, numbers as [`canonical_number`]. `None` if the text is not JSON.
+fn write_canonical(text: &str, out: &mut String) -> Option<()> {
+    let text = text.trim();
+    match text.as_bytes().first()? {
+        b'{' => {
+            let object: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).ok()?;
             out.push('{');
-            for (index, (name, value)) in entries.into_iter().enumerate() {
+            for (index, (name, value)) in object.iter().enumerate() {
                 if index > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(name.clone()).to_string());
+                out.push_str(&serde_json::to_string(name).ok()?);
                 out.push(':');
-                write_canonical(value, out);
+                write_canonical(value.get(), out)?;
             }
             out.push('}');
         }
-        Value::Array(values) => {
+        b'[' => {
+            let values: Vec<Box<RawValue>> = serde_json::from_str(text).ok()?;
             out.push('[');
             for (index, value) in values.iter().enumerate() {
                 if index > 0 {
                     out.push(',');
                 }
-                write_canonical(value, out);
+                write_canonical(value.get(), out)?;
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        b'"' => {
+            let string: String = serde_json::from_str(text).ok()?;
+            out.push_str(&serde_json::to_string(&string).ok()?);
+        }
+        b'-' | b'0'..=b'9' => out.push_str(&canonical_number(text)?),
+        _ => out.push_str(text),
     }
+    Some(())
+}
+
+/// A JSON number as `[-]digits e exponent`, without leading or trailing zeros: `100`, `1e2`,
+/// `100.0` and `0.1e3` all become `1e2`; zero is `0`. Exact: only the digits are moved.
+fn canonical_number(text: &str) -> Option<String> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some("0".to_owned());
+    }
+    let kept = significant.trim_end_matches('0');
+    let dropped_zeros = i64::try_from(significant.len() - kept.len()).ok()?;
+    let fraction_digits = i64::try_from(fraction.len()).ok()?;
+    let exponent = exponent - fraction_digits + dropped_zeros;
+    Some(format!(
+        "{}{kept}e{exponent}",
+        if negative { "-" } else { "" }
+    ))
 }
 
 /// The first answer to a POST, kept to answer its retries.
@@ -131,11 +172,17 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_compare_bodies_as_parsed_json() {
-        let body = |text: &str| serde_json::from_str::<Value>(text).unwrap();
-        let of = |path: &str, text: &str| RequestFingerprint::new(path, Some(&body(text)));
+    fn fingerprints_compare_bodies_as_json_values() {
+        let of = |path: &str, body: &str| RequestFingerprint::new(path, Some(body));
         let first = of("/invoices", r#"{"a": 1, "b": {"y": [1, 2], "x": "s"}}"#);
         assert_eq!(first, of("/invoices", r#"{"b":{"x":"s","y":[1,2]},"a":1}"#));
+        assert_eq!(
+            first,
+            of(
+                "/invoices",
+                r#"{"a": 1.0, "b": {"y": [1e0, 0.2E1], "x": "\u0073"}}"#
+            )
+        );
         assert_ne!(
             first,
             of("/invoices", r#"{"a": 2, "b": {"y": [1, 2], "x": "s"}}"#)
@@ -149,7 +196,33 @@ mod tests {
             of("/products", r#"{"a": 1, "b": {"y": [1, 2], "x": "s"}}"#)
         );
         assert_ne!(of("/x", r#"{"a": "1"}"#), of("/x", r#"{"a": 1}"#));
+        // Digits beyond a float's precision still count.
+        assert_ne!(
+            of("/x", r#"{"p": 0.1}"#),
+            of("/x", r#"{"p": 0.10000000000000000001}"#)
+        );
+        assert_ne!(
+            of("/x", r#"{"n": 18446744073709551616}"#),
+            of("/x", r#"{"n": 18446744073709551617}"#)
+        );
         assert_eq!(RequestFingerprint::new("/x", None).body_sha256, None);
+    }
+
+    #[test]
+    fn numbers_are_written_as_digits_and_an_exponent() {
+        for (text, canonical) in [
+            ("100", "1e2"),
+            ("1e2", "1e2"),
+            ("100.0", "1e2"),
+            ("0.1e3", "1e2"),
+            ("19.99", "1999e-2"),
+            ("-0.050", "-5e-2"),
+            ("0", "0"),
+            ("-0.0e5", "0"),
+            ("7", "7e0"),
+        ] {
+            assert_eq!(canonical_number(text).as_deref(), Some(canonical), "{text}");
+        }
     }
 
     #[test]

@@ -6,7 +6,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::AppState;
 use super::auth::Principal;
@@ -24,11 +23,11 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 /// The response header marking an answer given again for a retry.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// A POST's `Idempotency-Key` header and path, read but not yet checked: the key's checks
-/// come after the body's.
+/// A POST's `Idempotency-Key` header (or headers) and path, read but not yet checked: the
+/// key's checks come after the body's.
 #[derive(Debug)]
 pub struct Idempotency {
-    key: Option<HeaderValue>,
+    keys: Vec<HeaderValue>,
     path: String,
 }
 
@@ -37,7 +36,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         Ok(Self {
-            key: parts.headers.get(IDEMPOTENCY_KEY).cloned(),
+            keys: parts
+                .headers
+                .get_all(IDEMPOTENCY_KEY)
+                .iter()
+                .cloned()
+                .collect(),
             path: parts.uri.path().to_owned(),
         })
     }
@@ -46,22 +50,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 /// A POST about to be worked on: its key, if any, and what the request was.
 #[derive(Debug)]
 pub struct PostRequest {
-    key: Option<(HeaderValue, RequestFingerprint)>,
+    keys: Vec<HeaderValue>,
+    fingerprint: Option<RequestFingerprint>,
 }
 
 impl Idempotency {
-    /// The request with its body (`None` for a POST without one). Read before the body is
-    /// parsed into its fields, which consumes it.
+    /// The request with its body (`None` for a POST without one; an empty object counts as
+    /// none). Read before the body is parsed into its fields, which consumes it.
     pub fn request(self, body: Option<&RawObject>) -> PostRequest {
-        let key = self.key.map(|key| {
-            let body = body.and_then(|body| {
-                serde_json::to_string(body)
-                    .ok()
-                    .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-            });
-            (key, RequestFingerprint::new(&self.path, body.as_ref()))
+        let fingerprint = (!self.keys.is_empty()).then(|| {
+            let text = body
+                .filter(|body| !body.is_empty())
+                .and_then(|body| serde_json::to_string(body).ok());
+            RequestFingerprint::new(&self.path, text.as_deref())
         });
-        PostRequest { key }
+        PostRequest {
+            keys: self.keys,
+            fingerprint,
+        }
     }
 }
 
@@ -97,35 +103,54 @@ impl PostWork {
         principal: &Principal,
         request: PostRequest,
     ) -> Result<Begun, ApiError> {
-        let claimed = request
-            .key
-            .map(|(value, fingerprint)| {
-                IdempotencyKey::parse(value.as_bytes())
-                    .map(|key| ClaimedKey {
-                        organization_id: principal.organization_id.clone(),
-                        key,
-                        fingerprint,
-                    })
-                    .ok_or_else(|| ApiError::invalid_field("Idempotency-Key", IdempotencyKey::RULE))
-            })
-            .transpose()?;
-        let mut tx = state.db.begin().await?;
-        if let Some(claimed) = &claimed {
-            let claim = service::claim(
-                &mut tx,
-                &claimed.organization_id,
-                &claimed.key,
-                &claimed.fingerprint,
-            )
-            .await?;
-            if let Claim::Replay(answer) = claim {
-                return Ok(Begun::Replayed(replayed(answer)));
+        let claimed = match (request.keys.as_slice(), request.fingerprint) {
+            ([], _) | (_, None) => None,
+            ([value], Some(fingerprint)) => Some(ClaimedKey {
+                organization_id: principal.organization_id.clone(),
+                key: IdempotencyKey::parse(value.as_bytes()).ok_or_else(|| {
+                    ApiError::invalid_field("Idempotency-Key", IdempotencyKey::RULE)
+                })?,
+                fingerprint,
+            }),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "Idempotency-Key",
+                    "must be given once",
+                ));
             }
-            // A 4xx of the work is kept as the key's answer, without what the work wrote
-            // before it failed.
-            tx.savepoint().await?;
+        };
+        let mut tx = state.db.begin().await?;
+        let Some(claimed) = claimed else {
+            return Ok(Begun::Fresh(Self { tx, claimed }));
+        };
+        let claim = service::claim(
+            &mut tx,
+            &claimed.organization_id,
+            &claimed.key,
+            &claimed.fingerprint,
+        )
+        .await;
+        match claim {
+            Ok(Claim::Fresh) => {
+                // A 4xx of the work is kept as the key's answer, without what the work wrote
+                // before it failed.
+                tx.savepoint().await?;
+                Ok(Begun::Fresh(Self {
+                    tx,
+                    claimed: Some(claimed),
+                }))
+            }
+            // Rolled back at once, so that the key's lock is free when the client hears back.
+            Ok(Claim::Replay(answer)) => {
+                tx.rollback().await?;
+                Ok(Begun::Replayed(replayed(answer)?))
+            }
+            Err(error) => {
+                // The error is the answer; a failed rollback is the pool's to clean up.
+                let _ = tx.rollback().await;
+                Err(error)
+            }
         }
-        Ok(Begun::Fresh(Self { tx, claimed }))
     }
 
     /// The transaction to do the work in.
@@ -134,21 +159,32 @@ impl PostWork {
     }
 
     /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
-    /// is a server error: then nothing is kept and the request may be retried.
+    /// is a server error: then nothing is kept (or done) and the request may be retried.
     pub async fn finish(self, outcome: Result<Response, ApiError>) -> Result<Response, ApiError> {
         let Self { mut tx, claimed } = self;
-        let Some(claimed) = claimed else {
-            let response = outcome?;
-            tx.commit().await?;
-            return Ok(response);
-        };
+        let outcome = outcome.and_then(|response| {
+            // A response that failed to render is a server error too.
+            if response.status().is_server_error() {
+                Err(ApiError::Internal("the response could not be made".into()))
+            } else {
+                Ok(response)
+            }
+        });
         let response = match outcome {
+            Err(error) if claimed.is_none() || error.is_server_error() => {
+                // The error is the answer; a failed rollback is the pool's to clean up.
+                let _ = tx.rollback().await;
+                return Err(error);
+            }
             Ok(response) => response,
-            Err(error) if error.is_server_error() => return Err(error),
             Err(error) => {
                 tx.roll_back_to_savepoint().await?;
                 error.into_response()
             }
+        };
+        let Some(claimed) = claimed else {
+            tx.commit().await?;
+            return Ok(response);
         };
         let (answer, response) = kept_answer(response).await?;
         service::keep(
@@ -189,8 +225,9 @@ async fn kept_answer(response: Response) -> Result<(StoredAnswer, Response), Api
 
 /// A kept answer, given again with `Idempotent-Replayed: true`. A kept problem is answered as
 /// a problem of this request (its own `instance` and `requestId`).
-fn replayed(answer: StoredAnswer) -> Response {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+fn replayed(answer: StoredAnswer) -> Result<Response, ApiError> {
+    let status =
+        StatusCode::from_u16(answer.status).map_err(|error| ApiError::Internal(Box::new(error)))?;
     let mut response = if status.is_client_error() {
         Problem::from_kept(status, &answer.body).into_response()
     } else {
@@ -208,5 +245,5 @@ fn replayed(answer: StoredAnswer) -> Response {
         }
     }
     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
+    Ok(response)
 }

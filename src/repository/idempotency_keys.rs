@@ -70,13 +70,14 @@ impl Tx {
         .transpose()
     }
 
-    /// Keeps the answer to a key's first request, replacing an expired one.
+    /// Keeps the answer to a key's first request, replacing an expired one; `false` (nothing
+    /// kept) if the key has an answer that has not expired.
     pub async fn keep_request(
         &mut self,
         organization_id: &OrganizationId,
         key: &IdempotencyKey,
         kept: &KeptRequest,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         let status = i16::try_from(kept.answer.status).unwrap_or(i16::MAX);
         sqlx::query!(
             "insert into idempotency_keys (organization_id, key, request_path, request_body_sha256,
@@ -89,7 +90,8 @@ impl Tx {
                  response_location = excluded.response_location,
                  response_etag = excluded.response_etag,
                  response_body = excluded.response_body,
-                 created_time = excluded.created_time",
+                 created_time = excluded.created_time
+             where idempotency_keys.created_time <= now() - make_interval(secs => $9)",
             organization_id as &OrganizationId,
             key.as_str(),
             kept.fingerprint.path,
@@ -101,10 +103,11 @@ impl Tx {
             kept.answer.location.as_deref(),
             kept.answer.etag.as_deref(),
             kept.answer.body,
+            KEY_LIFETIME.as_secs_f64(),
         )
         .execute(&mut *self.inner)
         .await
-        .map(drop)
+        .map(|done| done.rows_affected() == 1)
     }
 
     /// Marks the point [`Tx::roll_back_to_savepoint`] returns to.

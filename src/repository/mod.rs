@@ -63,6 +63,12 @@ impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.inner.commit().await
     }
+
+    /// Undoes the transaction now. Dropping it does too, but later, in the background: this
+    /// releases its locks before the caller answers.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
 }
 
 /// A stored value the domain refuses: the database holds something no write could have put there.

@@ -27,10 +27,7 @@ pub async fn claim(
         .try_lock_idempotency_key(key.lock_id(organization_id))
         .await?
     {
-        return Err(ApiError::Conflict(
-            "A request with this Idempotency-Key is still being processed; retry once it has been answered."
-                .to_owned(),
-        ));
+        return Err(in_flight());
     }
     let Some(kept) = tx.find_kept_request(organization_id, key).await? else {
         return Ok(Claim::Fresh);
@@ -65,8 +62,19 @@ pub async fn keep(
         fingerprint,
         answer,
     };
-    tx.keep_request(organization_id, key, &kept).await?;
+    // The key's lock makes this the only request with the key, and it found no answer; one
+    // appearing since could only come from a transaction that did not hold the lock.
+    if !tx.keep_request(organization_id, key, &kept).await? {
+        return Err(in_flight());
+    }
     Ok(())
+}
+
+fn in_flight() -> ApiError {
+    ApiError::Conflict(
+        "A request with this Idempotency-Key is still being processed; retry once it has been answered."
+            .to_owned(),
+    )
 }
 
 /// Deletes expired keys; returns how many.

@@ -83,6 +83,16 @@ async fn a_retry_gets_the_first_answer_and_the_work_is_done_once(pool: PgPool) {
         (json!(59.97), json!(1))
     );
 
+    // Numbers are compared by value, digit by digit: 19.99 spelled otherwise is the same body.
+    let spelled = app
+        .post_text_with_key(
+            &path,
+            "key-1",
+            r#"{"type":"debit","unitPrice":1999e-2,"quantity":3.0}"#,
+        )
+        .await;
+    assert_eq!((spelled.status, &spelled.text), (first.status, &first.text));
+
     // Another key is another request.
     let other = app
         .post_with_key(
@@ -118,13 +128,22 @@ async fn every_post_can_be_replayed(pool: PgPool) {
     let retry = app.post_with_key(&issue, "issue", Some(body)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!((retry.status, &retry.text), (first.status, &first.text));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    // An empty object is the same request as no body.
     let void = format!("/invoices/{invoice_id}/void");
-    let first = app.post_with_key(&void, "void", None).await;
+    let first = app.post_with_key(&void, "void", Some(json!({}))).await;
     let retry = app.post_with_key(&void, "void", None).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!((retry.status, &retry.text), (first.status, &first.text));
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(app.invoice(&invoice_id).await["revision"], 2);
+    let draft = app.create_invoice("USD").await;
+    let abandon = format!("/invoices/{draft}/abandon");
+    let first = app.post_with_key(&abandon, "abandon", None).await;
+    let retry = app.post_with_key(&abandon, "abandon", None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!((retry.status, &retry.text), (first.status, &first.text));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 }
 
 #[sqlx::test]
@@ -185,6 +204,16 @@ async fn a_key_is_1_to_255_printable_ascii_characters(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(count, 0);
+    let twice = request(Method::POST, "/invoices", Some(invoice_body("USD")))
+        .header("REB-APIKEY", &app.api_key)
+        .header("Idempotency-Key", "a")
+        .header("Idempotency-Key", "b");
+    let response = app.send(twice.body_json()).await;
+    assert_invalid_fields(
+        &response,
+        "/invoices",
+        &[("Idempotency-Key", "must be given once")],
+    );
     let widest = "k".repeat(255);
     let response = app
         .post_with_key("/invoices", &widest, Some(invoice_body("USD")))
@@ -255,7 +284,15 @@ async fn a_server_error_is_not_kept_so_the_request_can_be_retried(pool: PgPool) 
         first.text
     );
     blocker.rollback().await.unwrap();
-    let retry = app.post_with_key(&path, "slow", Some(item)).await;
+    // The abandoned attempt still held the key until its statement ended and its rollback ran:
+    // until then a retry is 409, as for any request still running, and the client retries.
+    let retry = loop {
+        let retry = app.post_with_key(&path, "slow", Some(item.clone())).await;
+        if retry.status != StatusCode::CONFLICT {
+            break retry;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
     assert_eq!(retry.header("idempotent-replayed"), None);
     assert_eq!(item_count(&app.pool, &invoice_id).await, 1);
@@ -401,4 +438,37 @@ async fn concurrent_retried_creates_make_one_item_per_key(pool: PgPool) {
         started.elapsed(),
         stored.len()
     );
+}
+
+/// A client error of the work is kept without what the work wrote before it: the savepoint
+/// taken after the key is claimed undoes the work and keeps what came before it.
+#[sqlx::test]
+async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
+    use invoice_api::domain::ids::{OrganizationId, ProductId};
+    use invoice_api::domain::product::Product;
+    let product = |name: &str| Product {
+        id: ProductId::generate(),
+        name: name.to_owned(),
+        description: None,
+        unit_label: None,
+        created_time: chrono::Utc::now(),
+        updated_time: chrono::Utc::now(),
+    };
+    let organization = OrganizationId::parse("org_savepoint").unwrap();
+    let db = invoice_api::repository::Db::new(pool.clone());
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_product(&organization, &product("Kept"))
+        .await
+        .unwrap();
+    tx.savepoint().await.unwrap();
+    tx.insert_product(&organization, &product("Undone"))
+        .await
+        .unwrap();
+    tx.roll_back_to_savepoint().await.unwrap();
+    tx.commit().await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("select name from products")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names, ["Kept"]);
 }
