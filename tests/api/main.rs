@@ -13,5 +13,6 @@ mod money;
 mod permissions;
 mod preconditions;
 mod pricing;
+mod process;
 mod products;
 mod server;
