@@ -1,6 +1,7 @@
 //! Integration tests: the real router against a real PostgreSQL, one fresh database per test.
 
 mod auth;
+mod cluster;
 mod concurrency;
 mod errors;
 mod faults;
@@ -10,6 +11,7 @@ mod invoice_items;
 mod invoices;
 mod lifecycle;
 mod money;
+mod outage;
 mod permissions;
 mod preconditions;
 mod pricing;
