@@ -18,3 +18,4 @@ mod pricing;
 mod process;
 mod products;
 mod server;
+mod shutdown;
