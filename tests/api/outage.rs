@@ -176,7 +176,7 @@ impl HeldLock {
         }
     }
 
-    /// Returns once a statement of the server waits on the lock.
+    /// Returns once a statement of the server waits for the lock.
     fn wait_for_a_waiter(&mut self) {
         let since = Instant::now();
         loop {
@@ -185,7 +185,7 @@ impl HeldLock {
                 .block_on(
                     sqlx::query_scalar(
                         "select count(*) from pg_stat_activity
-                         where datname = current_database() and wait_event_type = 'Lock'",
+                         where pg_backend_pid() = any(pg_blocking_pids(pid))",
                     )
                     .fetch_one(&mut self.connection),
                 )
