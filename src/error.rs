@@ -147,3 +147,58 @@ impl IntoResponse for ApiError {
         (challenge, problem).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+
+    #[test]
+    fn a_database_that_cannot_be_reached_is_503_and_other_database_errors_are_500() {
+        let unreachable = [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            // PostgreSQL stopped or crashed under a connection: it reads the end of the stream.
+            sqlx::Error::Io(io::Error::from(io::ErrorKind::UnexpectedEof)),
+            sqlx::Error::Io(io::Error::from(io::ErrorKind::ConnectionReset)),
+            sqlx::Error::WorkerCrashed,
+        ];
+        for error in unreachable {
+            let shown = error.to_string();
+            assert_eq!(
+                ApiError::from(error).status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{shown}"
+            );
+        }
+        let faults = [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::Protocol("unexpected message".to_owned()),
+            sqlx::Error::ColumnNotFound("price".to_owned()),
+        ];
+        for error in faults {
+            let shown = error.to_string();
+            assert_eq!(
+                ApiError::from(error).status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlstates_of_lost_connections_and_shutdowns_are_unavailable() {
+        // 08006 connection failure, 08001 cannot connect, 57P01 admin shutdown,
+        // 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down).
+        for code in ["08006", "08001", "57P01", "57P02", "57P03"] {
+            assert!(is_unavailable_code(Some(code)), "{code}");
+        }
+        // Unique violation, serialization failure, and a cancelled statement (class 57, but
+        // not 57P): errors of the request, not of the database's reachability.
+        for code in ["23505", "40001", "57014"] {
+            assert!(!is_unavailable_code(Some(code)), "{code}");
+        }
+        assert!(!is_unavailable_code(None));
+    }
+}

@@ -39,6 +39,11 @@ pub async fn connect(
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        // sqlx's default, relied on: a connection idle in the pool may lead to a database that
+        // has died or stopped answering. Checked before use, within the acquire timeout, such a
+        // connection costs a 503 after DATABASE_ACQUIRE_TIMEOUT_SECS (and is replaced once the
+        // database is back), not a request that hangs until REQUEST_TIMEOUT_SECS.
+        .test_before_acquire(true)
         .connect(database_url)
         .await
 }

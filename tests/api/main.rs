@@ -1,6 +1,7 @@
 //! Integration tests: the real router against a real PostgreSQL, one fresh database per test.
 
 mod auth;
+mod cluster;
 mod concurrency;
 mod errors;
 mod faults;
@@ -11,8 +12,11 @@ mod invoice_items;
 mod invoices;
 mod lifecycle;
 mod money;
+mod outage;
 mod permissions;
 mod preconditions;
 mod pricing;
+mod process;
 mod products;
 mod server;
+mod shutdown;
