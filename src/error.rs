@@ -112,9 +112,9 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
-/// cannot connect now).
+/// cannot connect now), and 55P03 (a lock not granted within the lock timeout).
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+    code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "55P03")
 }
 
 impl IntoResponse for ApiError {
@@ -191,7 +191,8 @@ mod tests {
     fn sqlstates_of_lost_connections_and_shutdowns_are_unavailable() {
         // 08006 connection failure, 08001 cannot connect, 57P01 admin shutdown,
         // 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down).
-        for code in ["08006", "08001", "57P01", "57P02", "57P03"] {
+        // 55P03 lock not available (the lock timeout).
+        for code in ["08006", "08001", "57P01", "57P02", "57P03", "55P03"] {
             assert!(is_unavailable_code(Some(code)), "{code}");
         }
         // Unique violation, serialization failure, and a cancelled statement (class 57, but

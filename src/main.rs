@@ -32,10 +32,13 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
+    // Longer than a request may take, so a live request meets its own timeout first.
+    let lock_timeout = Duration::from_secs(cli.serve.request_timeout_secs + 1);
     let pool = startup::connect(
         &cli.database_url,
         cli.database_max_connections,
         acquire_timeout,
+        lock_timeout,
     )
     .await
     .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;

@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::http::header::AUTHORIZATION;
 use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -22,11 +22,13 @@ use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
 use crate::http::{AppState, routes, timeout};
 
-/// Connects to PostgreSQL, creating the database first if it does not exist.
+/// Connects to PostgreSQL, creating the database first if it does not exist. No statement of
+/// the pool's waits longer than `lock_timeout` for a lock.
 pub async fn connect(
     database_url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
+    lock_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
     if !Postgres::database_exists(database_url).await? {
         // Another replica may win the race to create it; that is fine.
@@ -44,8 +46,16 @@ pub async fn connect(
         // connection costs a 503 after DATABASE_ACQUIRE_TIMEOUT_SECS (and is replaced once the
         // database is back), not a request that hangs until REQUEST_TIMEOUT_SECS.
         .test_before_acquire(true)
-        .connect(database_url)
+        .connect_with(with_lock_timeout(database_url.parse()?, lock_timeout))
         .await
+}
+
+/// A request abandoned by the request timeout leaves its statement running in PostgreSQL until
+/// it ends; one waiting for a lock (an invoice row, an idempotency key) would hold the locks its
+/// transaction already has for as long as it waits. The lock timeout ends that wait.
+fn with_lock_timeout(options: PgConnectOptions, lock_timeout: Duration) -> PgConnectOptions {
+    let milliseconds = lock_timeout.as_millis().max(1).to_string();
+    options.options([("lock_timeout", milliseconds)])
 }
 
 /// Applies the migrations embedded in the binary.

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TestApp, TestResponse, assert_invalid_fields, assert_problem, invoice_body, request,
+    TestApp, TestResponse, assert_invalid_fields, assert_problem, database_url, invoice_body,
+    request,
 };
 
 impl TestApp {
@@ -471,4 +472,57 @@ async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(names, ["Kept"]);
+}
+
+/// An attempt abandoned by the request timeout while it waits on a lock gives its key back
+/// once the lock timeout ends that wait, even if the lock is never released.
+#[sqlx::test]
+async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool) {
+    let url = database_url(&pool);
+    let lock_timeout = Duration::from_millis(600);
+    let server_pool = invoice_api::startup::connect(&url, 5, Duration::from_secs(5), lock_timeout)
+        .await
+        .unwrap();
+    let app = TestApp::configured(server_pool, |state| {
+        state.with_request_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let item = json!({"type": "debit", "unitPrice": 10});
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("select id from invoices where id = $1 for update")
+        .bind(&invoice_id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let first = app.post_with_key(&path, "stuck", Some(item.clone())).await;
+    assert_eq!(
+        first.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        first.text
+    );
+    // The row stays locked throughout; a retry is 409 while the abandoned attempt waits, then
+    // claims the key itself (and, the row still locked, times out in its turn).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let retry = loop {
+        let retry = app.post_with_key(&path, "stuck", Some(item.clone())).await;
+        if retry.status != StatusCode::CONFLICT {
+            break retry;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        retry.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        retry.text
+    );
+    blocker.rollback().await.unwrap();
+    assert_eq!(item_count(&pool, &invoice_id).await, 0);
 }
