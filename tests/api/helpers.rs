@@ -156,6 +156,22 @@ impl TestApp {
     }
 }
 
+/// The URL of the test's own database, for a server process of its own.
+pub fn database_url(pool: &PgPool) -> String {
+    url_of_database(pool, pool.connect_options().get_database().unwrap())
+}
+
+/// The URL of another database on the test's PostgreSQL server.
+pub fn url_of_database(pool: &PgPool, database: &str) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{database}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port()
+    )
+}
+
 /// A request builder that remembers its JSON body.
 pub struct RequestBuilder {
     inner: axum::http::request::Builder,

@@ -1,89 +1,13 @@
 //! The real binary: `create-api-key`, serving over TCP with a bootstrap key, and SIGTERM.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_invoice-api");
-
-/// The URL of the test's own database.
-fn database_url(pool: &PgPool) -> String {
-    url_of_database(pool, pool.connect_options().get_database().unwrap())
-}
-
-/// The URL of another database on the test's server.
-fn url_of_database(pool: &PgPool, database: &str) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@{}:{}/{database}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port()
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 exchange over a fresh connection: status and body.
-fn exchange(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    stream
-        .write_all(format!("{head}\r\n{body}").as_bytes())
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer[9..12].parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn wait_until_serving(server: &mut Child, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            server.try_wait().unwrap().is_none(),
-            "the server exited early"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::helpers::{database_url, url_of_database};
+use crate::process::{BINARY, ServerProcess, exchange};
 
 #[sqlx::test]
 async fn create_api_key_prints_a_key_that_the_server_accepts(pool: PgPool) {
@@ -110,67 +34,48 @@ async fn create_api_key_prints_a_key_that_the_server_accepts(pool: PgPool) {
     assert_eq!(stored.len(), 32, "only the SHA-256 is kept");
     assert!(!String::from_utf8_lossy(&stored).contains(&key[11..]));
 
-    let port = free_port();
-    let mut server = Command::new(BINARY)
-        .env("DATABASE_URL", &url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("BOOTSTRAP_ORGANIZATION_ID", "org_boot")
-        .env(
+    let mut server = ServerProcess::start(&[
+        ("DATABASE_URL", &url),
+        ("BOOTSTRAP_ORGANIZATION_ID", "org_boot"),
+        (
             "BOOTSTRAP_API_KEY",
             "sk_sandbox_bootstrapbootstrapbootstrap00",
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until_serving(&mut server, port);
+        ),
+    ]);
+    let port = server.port;
 
-    let (status, body) = exchange(port, "GET", "/health", &[], None);
-    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let health = exchange(port, "GET", "/health", &[], None);
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"status":"ok"}"#)
+    );
     let invoice = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD"});
-    let (status, body) = exchange(
+    let created = exchange(
         port,
         "POST",
         "/invoices",
         &[("REB-APIKEY", &key)],
         Some(&invoice),
     );
-    assert_eq!(status, 201, "{body}");
-    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
     let link = format!("http://127.0.0.1:{port}/invoices/{id}");
     assert!(
-        body.contains(&link),
-        "PUBLIC_URL defaults to http:// + BIND_ADDR: {body}"
+        created.body.contains(&link),
+        "PUBLIC_URL defaults to http:// + BIND_ADDR: {}",
+        created.body
     );
     let boot = [("REB-APIKEY", "sk_sandbox_bootstrapbootstrapbootstrap00")];
-    let (status, _) = exchange(port, "GET", &format!("/invoices/{id}"), &boot, None);
+    let other = exchange(port, "GET", &format!("/invoices/{id}"), &boot, None);
     assert_eq!(
-        status, 404,
+        other.status, 404,
         "the bootstrap key belongs to another organization"
     );
-    let (status, _) = exchange(port, "POST", "/invoices", &boot, Some(&invoice));
-    assert_eq!(status, 201, "the bootstrap key works");
+    let booted = exchange(port, "POST", "/invoices", &boot, Some(&invoice));
+    assert_eq!(booted.status, 201, "the bootstrap key works");
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = server.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    server.terminate();
+    let exit = server.wait_for_exit(Duration::from_secs(10));
     assert!(exit.success(), "graceful exit: {exit:?}");
 }
 
