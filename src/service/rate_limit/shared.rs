@@ -58,6 +58,7 @@ impl SharedLimiter {
     /// A limiter on the Redis at `url`. Nothing is connected here: the first call connects,
     /// and until Redis answers, writes are counted in process. Every call to Redis (connecting
     /// included) gives up after `timeout`, so an outage never stalls a write for longer.
+    /// Must be called inside a Tokio runtime (the connection keeps a task of its own).
     pub fn new(limit: RateLimit, url: &str, timeout: Duration) -> Result<Self, SharedLimiterError> {
         let client = Client::open(url)?;
         let address = client.get_connection_info().addr().to_string();
