@@ -50,7 +50,7 @@ pub enum ApiError {
     #[error(
         "The organization has reached its limit of {limit} writes per {window_secs} seconds; retry in {} seconds (at {}).",
         .refusal.retry_after_secs(),
-        retry_time(.refusal)
+        .refusal.admitted_at_rfc3339()
     )]
     RateLimited {
         /// The most writes per window.
@@ -165,14 +165,4 @@ impl IntoResponse for ApiError {
         response.headers_mut().extend(rate_limit);
         response
     }
-}
-
-/// When a refused write may be retried, in RFC 3339.
-fn retry_time(refusal: &Refusal) -> String {
-    i64::try_from(refusal.admitted_at_unix_secs())
-        .ok()
-        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
-        .map_or_else(String::new, |time| {
-            time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        })
 }

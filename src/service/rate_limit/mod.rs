@@ -156,6 +156,16 @@ impl Refusal {
     pub fn admitted_at_unix_secs(&self) -> u64 {
         ceil_secs(self.admitted_at)
     }
+
+    /// The same moment in RFC 3339 (`2026-11-21T14:15:22Z`), for people.
+    pub fn admitted_at_rfc3339(&self) -> String {
+        i64::try_from(self.admitted_at_unix_secs())
+            .ok()
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+            .map_or_else(String::new, |time| {
+                time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+    }
 }
 
 fn ceil_secs(duration: Duration) -> u64 {
@@ -312,6 +322,7 @@ mod tests {
         let decision = Decision::refused(limit(3, 600), Duration::from_millis(199_500), now);
         let refusal = decision.refusal.unwrap();
         assert_eq!(refusal.admitted_at_unix_secs(), 1_800_000_200);
+        assert_eq!(refusal.admitted_at_rfc3339(), "2027-01-15T08:03:20Z");
         assert_eq!(decision.remaining, 0);
         assert!(!decision.is_admitted());
     }
