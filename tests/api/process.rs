@@ -47,6 +47,12 @@ impl Answer {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
     }
+
+    /// Whether the server closes the connection after this answer.
+    fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+    }
 }
 
 /// One HTTP/1.1 exchange over a fresh connection that the server closes afterwards.
@@ -78,6 +84,7 @@ pub fn try_exchange(
 /// A client connection that may carry several requests one after another (keep-alive).
 pub struct HttpConnection {
     reader: BufReader<TcpStream>,
+    open: bool,
 }
 
 impl HttpConnection {
@@ -87,7 +94,13 @@ impl HttpConnection {
         stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
         Ok(Self {
             reader: BufReader::new(stream),
+            open: true,
         })
+    }
+
+    /// Whether the server has not said it closes the connection.
+    pub fn is_open(&self) -> bool {
+        self.open
     }
 
     /// Sends one request and reads its answer.
@@ -112,7 +125,9 @@ impl HttpConnection {
         request.push_str("\r\n");
         request.push_str(&body);
         self.reader.get_mut().write_all(request.as_bytes())?;
-        self.read_answer()
+        let answer = self.read_answer()?;
+        self.open = !answer.closes();
+        Ok(answer)
     }
 
     fn read_answer(&mut self) -> io::Result<Answer> {

@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::database_url;
-use crate::process::{Answer, BINARY, ServerProcess, exchange, free_port};
+use crate::process::{Answer, BINARY, HttpConnection, ServerProcess, exchange, free_port};
 use crate::redis_server::{RedisServer, url_of_port};
 
 const ORGANIZATION: &str = "org_shared";
@@ -52,7 +52,6 @@ async fn two_servers_on_one_redis_admit_the_limit_once_in_all(pool: PgPool) {
         ],
     );
     let servers = [ServerProcess::start(&env), ServerProcess::start(&env)];
-
     let answers: Vec<(usize, Answer)> = (0..12)
         .map(|write| (write % 2, create_product(&servers[write % 2])))
         .collect();
@@ -118,6 +117,17 @@ async fn with_redis_down_the_server_starts_and_limits_in_process(pool: PgPool) {
     let refused = create_product(&server);
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert_eq!(refused.json()["title"], "Rate Limit Exceeded");
+    // Reads go on, over one kept-alive connection, with no rate-limit headers.
+    let mut connection = HttpConnection::open(server.port).unwrap();
+    for _ in 0..5 {
+        let read = connection
+            .send("GET", "/products", &[("REB-APIKEY", KEY)], None)
+            .unwrap();
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(read.header("x-ratelimit-limit"), None);
+        assert_eq!(read.header("x-ratelimit-remaining"), None);
+        assert!(connection.is_open());
+    }
     let log = server.log();
     assert_eq!(
         log.matches("Redis cannot be reached").count(),
