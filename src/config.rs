@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
+use crate::service::rate_limit::{DEFAULT_REQUESTS, DEFAULT_WINDOW, MAX_REQUESTS, MAX_WINDOW};
+
 /// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -83,6 +85,26 @@ pub struct ServeConfig {
     /// rolled back).
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
+
+    /// Writes (POST, PUT, DELETE) each organization may make per RATE_LIMIT_WINDOW_SECS, at
+    /// most 1000000; 0 turns rate limits off (and with them the `X-RateLimit-*` headers).
+    #[arg(long, env = "RATE_LIMIT_REQUESTS", default_value_t = DEFAULT_REQUESTS, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_REQUESTS)))]
+    pub rate_limit_requests: u32,
+
+    /// The window of RATE_LIMIT_REQUESTS, in seconds (1 to 31536000, a year). The budget
+    /// refills continuously: one write every window / requests.
+    #[arg(long, env = "RATE_LIMIT_WINDOW_SECS", default_value_t = DEFAULT_WINDOW.as_secs(), value_parser = clap::value_parser!(u64).range(1..=MAX_WINDOW.as_secs()))]
+    pub rate_limit_window_secs: u64,
+
+    /// Redis URL (`redis://host:port/db`) where the rate-limit counters live, shared by every
+    /// replica; unset keeps them in process. While Redis cannot be reached, each server
+    /// counts in process and says so in its log.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Milliseconds a Redis call may take before the server counts that write in process.
+    #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub redis_timeout_ms: u64,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]

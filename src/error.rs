@@ -1,9 +1,11 @@
 //! The one public error type, and how each kind answers as RFC 7807 problem JSON.
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::problem::{InvalidField, Problem};
+use crate::http::rate_limit::refused_headers;
+use crate::service::rate_limit::Refusal;
 
 /// Everything a request can fail with. Each variant names the status it answers.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,21 @@ pub enum ApiError {
         detail: String,
         /// Every bad field with its message.
         invalid_fields: Vec<InvalidField>,
+    },
+    /// 429: the organization has used its writes for now (`RATE_LIMIT_REQUESTS` per
+    /// `RATE_LIMIT_WINDOW_SECS`); the answer says when to retry.
+    #[error(
+        "The organization has reached its limit of {limit} writes per {window_secs} seconds; retry in {} seconds (at {}).",
+        .refusal.retry_after_secs(),
+        .refusal.admitted_at_rfc3339()
+    )]
+    RateLimited {
+        /// The most writes per window.
+        limit: u32,
+        /// The window in seconds.
+        window_secs: u64,
+        /// When a write will be admitted again.
+        refusal: Refusal,
     },
     /// 503: the request took longer than the server allows (`REQUEST_TIMEOUT_SECS`); its
     /// transaction, if any, was rolled back.
@@ -87,6 +104,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +141,10 @@ impl IntoResponse for ApiError {
         // RFC 9110: a 401 names a scheme the server accepts.
         let challenge = matches!(self, Self::Unauthorized(_))
             .then_some([(header::WWW_AUTHENTICATE, "Bearer realm=\"invoice-api\"")]);
+        let rate_limit = match &self {
+            Self::RateLimited { limit, refusal, .. } => refused_headers(*limit, refusal),
+            _ => HeaderMap::new(),
+        };
         let problem = match self {
             Self::Validation {
                 detail,
@@ -144,7 +166,9 @@ impl IntoResponse for ApiError {
                 Problem::new(status, detail)
             }
         };
-        (challenge, problem).into_response()
+        let mut response = (challenge, problem).into_response();
+        response.headers_mut().extend(rate_limit);
+        response
     }
 }
 

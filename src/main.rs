@@ -1,6 +1,7 @@
 //! `invoice-api` serves; `invoice-api create-api-key --organization ORG` prints a new key.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -88,13 +89,16 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
         api_keys::ensure_bootstrap_key(&db, &organization_id, key).await?;
     }
     tokio::spawn(purge_expired_idempotency_keys(db.clone()));
+    let rate_limiter = Arc::new(startup::rate_limiter(&config)?);
+    startup::spawn_rate_limit_upkeep(&rate_limiter);
     let public_url = config.public_url();
     let state = AppState::new(
         db,
         config.jwt_secret.as_deref().map(str::as_bytes),
         &public_url,
     )
-    .with_request_timeout(Duration::from_secs(config.request_timeout_secs));
+    .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
+    .with_rate_limiter(rate_limiter);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;

@@ -1,6 +1,7 @@
 //! Building and running the server: database, router with its layers, graceful shutdown.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,10 +18,15 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
 use crate::http::{AppState, routes, timeout};
+use crate::service::rate_limit::{self, RateLimit, RateLimiter};
+
+/// How often the in-process rate-limit state forgets organizations whose budget is full.
+const RATE_LIMIT_UPKEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Connects to PostgreSQL, creating the database first if it does not exist. No statement of
 /// the pool's waits longer than `lock_timeout` for a lock.
@@ -61,6 +67,41 @@ fn with_lock_timeout(options: PgConnectOptions, lock_timeout: Duration) -> PgCon
 /// Applies the migrations embedded in the binary.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!().run(pool).await
+}
+
+/// The rate limiter the settings ask for: off, in process, or shared through REDIS_URL.
+pub fn rate_limiter(config: &ServeConfig) -> Result<RateLimiter, String> {
+    let window = Duration::from_secs(config.rate_limit_window_secs);
+    let limit = RateLimit::new(config.rate_limit_requests, window)
+        .map_err(|error| format!("RATE_LIMIT_REQUESTS / RATE_LIMIT_WINDOW_SECS: {error}"))?;
+    let Some(limit) = limit else {
+        tracing::info!("rate limits are off (RATE_LIMIT_REQUESTS=0)");
+        return Ok(RateLimiter::Off);
+    };
+    tracing::info!(
+        requests = limit.requests(),
+        window_secs = limit.window().as_secs(),
+        shared = config.redis_url.is_some(),
+        "rate limits on writes, per organization"
+    );
+    match &config.redis_url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.redis_timeout_ms);
+            RateLimiter::shared(limit, url, timeout).map_err(|error| format!("REDIS_URL: {error}"))
+        }
+        None => Ok(RateLimiter::in_process(limit)),
+    }
+}
+
+/// Starts the rate limiter's background work: a first check that Redis answers (logged),
+/// and the periodic clean-up of the in-process state. Both end when the limiter is dropped.
+pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
+    let first_check = Arc::clone(limiter);
+    tokio::spawn(async move { first_check.check_backend().await });
+    tokio::spawn(rate_limit::retain_recent_periodically(
+        Arc::downgrade(limiter),
+        RATE_LIMIT_UPKEEP_INTERVAL,
+    ));
 }
 
 /// The whole application: routes and every layer, as served and as tested.

@@ -7,6 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::AppState;
+use super::rate_limit::{DecisionSlot, is_write};
 use crate::domain::ids::OrganizationId;
 use crate::domain::permission::Operation;
 use crate::error::ApiError;
@@ -61,6 +62,9 @@ impl FromRequestParts<AppState> for Principal {
                 "The credentials do not have the {operation} permission."
             )));
         }
+        if is_write(&parts.method) {
+            count_write(parts, state, &caller.organization_id).await?;
+        }
         Ok(Self {
             organization_id: caller.organization_id,
         })
@@ -102,6 +106,30 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
         (Some(caller), _) | (None, Some(Ok(caller))) => Ok(caller),
         (None, Some(Err(reason))) => Err(unauthorized(reason)),
         (None, None) => Err(unauthorized("The API key is not valid.")),
+    }
+}
+
+/// Counts a write against the organization's limit (429 past it), leaving the decision for
+/// the `X-RateLimit-*` headers. Only writes that passed authentication and permission get
+/// here, and a refused one does not count.
+async fn count_write(
+    parts: &Parts,
+    state: &AppState,
+    organization_id: &OrganizationId,
+) -> Result<(), ApiError> {
+    let Some(decision) = state.rate_limiter.check(organization_id).await else {
+        return Ok(());
+    };
+    if let Some(slot) = parts.extensions.get::<DecisionSlot>() {
+        slot.fill(decision);
+    }
+    match decision.refusal {
+        None => Ok(()),
+        Some(refusal) => Err(ApiError::RateLimited {
+            limit: decision.limit,
+            window_secs: decision.window.as_secs(),
+            refusal,
+        }),
     }
 }
 

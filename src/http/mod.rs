@@ -11,6 +11,7 @@ mod invoices;
 mod pagination;
 pub mod problem;
 mod products;
+pub mod rate_limit;
 mod tax;
 pub mod timeout;
 mod wire;
@@ -26,6 +27,7 @@ use crate::domain::permission::Operation;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
+use crate::service::rate_limit::RateLimiter;
 
 /// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +45,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// How long a request may take before it is answered 503 and abandoned.
     pub request_timeout: Duration,
+    /// Counts each organization's writes (429 past its limit).
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             jwt: jwt_secret.map(|secret| Arc::new(JwtVerifier::new(secret))),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            rate_limiter: Arc::new(RateLimiter::default()),
         }
     }
 
@@ -61,6 +66,15 @@ impl AppState {
     pub fn with_request_timeout(self, request_timeout: Duration) -> Self {
         Self {
             request_timeout,
+            ..self
+        }
+    }
+
+    /// The same state with another rate limiter (the default counts in process, 3000 writes
+    /// per 600 seconds).
+    pub fn with_rate_limiter(self, rate_limiter: Arc<RateLimiter>) -> Self {
+        Self {
+            rate_limiter,
             ..self
         }
     }
@@ -126,7 +140,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/products/{id}",
             get(operation(GetProduct, products::get_one)),
-        );
+        )
+        // Only matched routes: a 404 or 405 never counts, and never carries the headers.
+        .route_layer(axum::middleware::from_fn(
+            rate_limit::add_rate_limit_headers,
+        ));
     Router::new()
         .route("/health", get(health::health))
         .merge(api.clone())

@@ -7,4 +7,5 @@ pub mod invoice_items;
 pub mod invoices;
 pub mod pricing;
 pub mod products;
+pub mod rate_limit;
 mod repricing;

@@ -375,7 +375,10 @@ async fn concurrent_retried_creates_make_one_item_per_key(pool: PgPool) {
         .ok()
         .and_then(|keys| keys.parse().ok())
         .unwrap_or(2000);
-    let app = Arc::new(TestApp::new(pool).await);
+    // Limits off: the clients make more writes than the default 3000 per 600 s.
+    let limits_off = Arc::new(invoice_api::service::rate_limit::RateLimiter::Off);
+    let app = TestApp::configured(pool, |state| state.with_rate_limiter(limits_off)).await;
+    let app = Arc::new(app);
     let invoice_id = app.create_invoice("USD").await;
     let path = Arc::new(format!("/invoices/{invoice_id}/items"));
     let started = std::time::Instant::now();

@@ -18,5 +18,8 @@ mod preconditions;
 mod pricing;
 mod process;
 mod products;
+mod rate_limits;
+mod redis_server;
 mod server;
+mod shared_limits;
 mod shutdown;
