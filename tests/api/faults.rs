@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, assert_problem};
+use crate::helpers::{TestApp, assert_problem, hold_invoice_lock};
 
 #[sqlx::test]
 async fn a_request_that_takes_too_long_is_503_and_keeps_nothing(pool: PgPool) {
@@ -17,12 +17,7 @@ async fn a_request_that_takes_too_long_is_503_and_keeps_nothing(pool: PgPool) {
     let invoice_id = app.create_invoice("USD").await;
     // Another transaction holds the invoice's row lock, so the item write waits on it until
     // the timeout abandons it: deterministic, whatever the machine's speed.
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("select id from invoices where id = $1 for update")
-        .bind(&invoice_id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_invoice_lock(&pool, &invoice_id).await;
     let path = format!("/invoices/{invoice_id}/items");
     let response = app
         .post(&path, json!({"type": "debit", "unitPrice": 10}))

@@ -282,3 +282,18 @@ pub fn assert_opaque(body: &str) {
         );
     }
 }
+
+/// Holds an invoice's row lock in a transaction of its own, until that is rolled back or
+/// dropped: a write to the invoice waits on it, deterministically, whatever the machine's speed.
+pub async fn hold_invoice_lock(
+    pool: &PgPool,
+    invoice_id: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("select id from invoices where id = $1 for update")
+        .bind(invoice_id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder
+}

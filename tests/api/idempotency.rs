@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TestApp, TestResponse, assert_invalid_fields, assert_problem, database_url, invoice_body,
-    request,
+    TestApp, TestResponse, assert_invalid_fields, assert_problem, database_url, hold_invoice_lock,
+    invoice_body, request,
 };
 
 impl TestApp {
@@ -271,12 +271,7 @@ async fn a_server_error_is_not_kept_so_the_request_can_be_retried(pool: PgPool) 
     let path = format!("/invoices/{invoice_id}/items");
     let item = json!({"type": "debit", "unitPrice": 10});
     // Another transaction holds the invoice's row lock: the first attempt times out (503).
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("select id from invoices where id = $1 for update")
-        .bind(&invoice_id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_invoice_lock(&pool, &invoice_id).await;
     let first = app.post_with_key(&path, "slow", Some(item.clone())).await;
     assert_eq!(
         first.status,
@@ -306,12 +301,7 @@ async fn a_retry_while_the_first_is_running_is_409_at_once(pool: PgPool) {
     let path = format!("/invoices/{invoice_id}/items");
     let item = json!({"type": "debit", "unitPrice": 10});
     // The first request waits on the invoice's row lock, holding its key.
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("select id from invoices where id = $1 for update")
-        .bind(&invoice_id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_invoice_lock(&pool, &invoice_id).await;
     let first = tokio::spawn({
         let (app, path, item) = (app.clone(), path.clone(), item.clone());
         async move { app.post_with_key(&path, "busy", Some(item)).await }
@@ -493,12 +483,7 @@ async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool)
     let invoice_id = app.create_invoice("USD").await;
     let path = format!("/invoices/{invoice_id}/items");
     let item = json!({"type": "debit", "unitPrice": 10});
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("select id from invoices where id = $1 for update")
-        .bind(&invoice_id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_invoice_lock(&pool, &invoice_id).await;
     let first = app.post_with_key(&path, "stuck", Some(item.clone())).await;
     assert_eq!(
         first.status,

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::database_url;
+use crate::helpers::{database_url, hold_invoice_lock};
 use crate::process::{HttpConnection, ServerProcess, exchange};
 
 const KEY: &str = "sk_sandbox_shutdownshutdownshutdown00000";
@@ -183,12 +183,7 @@ async fn sigterm_under_load_finishes_the_requests_in_flight_and_keeps_every_ackn
 
     // Hold one invoice's row lock, so that creates on it are certainly in flight, waiting,
     // when the signal comes, however fast the machine.
-    let mut lock = pool.begin().await.unwrap();
-    sqlx::query("select id from invoices where id = $1 for update")
-        .bind(&held)
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let mut lock = hold_invoice_lock(&pool, &held).await;
     let locked = Instant::now();
     while waiting_for(&mut lock).await == 0 {
         assert!(locked.elapsed() < PATIENCE, "no create waited on the lock");
