@@ -91,6 +91,7 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
     tokio::spawn(purge_expired_idempotency_keys(db.clone()));
     let rate_limiter = Arc::new(startup::rate_limiter(&config)?);
     startup::spawn_rate_limit_upkeep(&rate_limiter);
+    tokio::spawn(metrics_upkeep());
     let public_url = config.public_url();
     let state = AppState::new(
         db,
@@ -123,5 +124,18 @@ async fn purge_expired_idempotency_keys(db: Db) {
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired idempotency keys"),
         }
+    }
+}
+
+/// Installs the metrics recorder, then drains its histograms now and then, as the exporter
+/// needs when no HTTP listener of its own does it.
+async fn metrics_upkeep() {
+    let Some(handle) = invoice_api::http::metrics::recorder() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
     }
 }

@@ -22,7 +22,7 @@ use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
-use crate::http::{AppState, routes, timeout};
+use crate::http::{AppState, metrics, routes, timeout};
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
@@ -107,7 +107,10 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
-    with_layers(routes().layer(timeout)).with_state(state)
+    // Installed before the first request, so that every request is counted.
+    metrics::recorder();
+    let record = axum::middleware::from_fn(metrics::record_request);
+    with_layers(routes().layer(timeout).layer(record)).with_state(state)
 }
 
 /// Wraps routes in the layers every answer passes through: request id, tracing, problem JSON

@@ -125,11 +125,14 @@ async fn count_write(
     }
     match decision.refusal {
         None => Ok(()),
-        Some(refusal) => Err(ApiError::RateLimited {
-            limit: decision.limit,
-            window_secs: decision.window.as_secs(),
-            refusal,
-        }),
+        Some(refusal) => {
+            metrics::counter!(super::metrics::RATE_LIMIT_REFUSALS).increment(1);
+            Err(ApiError::RateLimited {
+                limit: decision.limit,
+                window_secs: decision.window.as_secs(),
+                refusal,
+            })
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod health;
 pub mod idempotency;
 mod invoice_items;
 mod invoices;
+pub mod metrics;
 mod pagination;
 pub mod problem;
 mod products;
@@ -147,6 +148,7 @@ pub fn routes() -> Router<AppState> {
         ));
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::render))
         .merge(api.clone())
         .nest("/organizations/{organizationId}", api)
         .fallback(not_found)

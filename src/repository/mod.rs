@@ -48,6 +48,11 @@ impl Db {
         })
     }
 
+    /// How many connections the pool holds, and how many of them are idle.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Checks that the database answers within `timeout`.
     pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), sqlx::Error> {
         let query = sqlx::query!("select 1 as one").fetch_one(&self.pool);

@@ -11,6 +11,7 @@ mod invoice_collection;
 mod invoice_items;
 mod invoices;
 mod lifecycle;
+mod metrics;
 mod money;
 mod outage;
 mod permissions;

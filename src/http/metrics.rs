@@ -1,0 +1,76 @@
+//! `GET /metrics`: Prometheus text with request counts and latencies by method, matched route
+//! and status, the database pool's connections, and rate-limit refusals.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::AppState;
+
+/// Requests answered, by `method`, `route` and `status`.
+const REQUESTS: &str = "http_requests_total";
+/// How long requests took, in seconds, by `method`, `route` and `status`.
+const DURATION: &str = "http_request_duration_seconds";
+/// Writes refused with 429.
+pub const RATE_LIMIT_REFUSALS: &str = "rate_limit_refusals_total";
+
+/// Buckets from 1 ms to 30 s (the default request timeout).
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The process's metrics recorder, installed on first use. Metrics are global to the process
+/// (the `metrics` facade has one recorder), so every app built in it shares them.
+pub fn recorder() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => Some(handle),
+                Err(error) => {
+                    tracing::warn!(%error, "metrics are off: no recorder could be installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Middleware: counts every request and records how long it took, by method, matched route
+/// (the route's pattern, such as `/invoices/{id}/items`, so ids do not make new series) and
+/// status. Requests that match no route count under the route `unmatched`.
+pub async fn record_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+    metrics::histogram!(DURATION, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`, in the Prometheus text format.
+pub async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = recorder() else {
+        return crate::error::ApiError::NotFound("Metrics are off on this server.".to_owned())
+            .into_response();
+    };
+    let (connections, idle) = state.db.pool_connections();
+    metrics::gauge!("db_pool_connections").set(f64::from(connections));
+    metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    ([(header::CONTENT_TYPE, content_type)], handle.render()).into_response()
+}

@@ -1,0 +1,64 @@
+//! `GET /metrics`: Prometheus text, without credentials. Metrics are global to the test
+//! process, shared by the tests running beside this one, so only what this test caused is
+//! asserted, never exact counts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use http_body_util::BodyExt;
+use invoice_api::service::rate_limit::{RateLimit, RateLimiter};
+use serde_json::json;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use crate::helpers::{TestApp, request};
+
+#[sqlx::test]
+async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refusals(pool: PgPool) {
+    let limit = RateLimit::new(2, Duration::from_secs(600))
+        .unwrap()
+        .unwrap();
+    let limiter = Arc::new(RateLimiter::in_process(limit));
+    let app = TestApp::configured(pool, |state| state.with_rate_limiter(limiter)).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice_id}/items");
+    let created = app
+        .post(&path, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let refused = app
+        .post(&path, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    app.get("/no/such/route").await;
+
+    let metrics = app
+        .router
+        .clone()
+        .oneshot(request(Method::GET, "/metrics", None).body_json())
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK, "no credentials needed");
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let body = metrics.into_body().collect().await.unwrap().to_bytes();
+    let text = &String::from_utf8(body.to_vec()).unwrap();
+    for expected in [
+        r#"http_requests_total{method="POST",route="/invoices/{id}/items",status="201"}"#,
+        r#"http_requests_total{method="POST",route="/invoices/{id}/items",status="429"}"#,
+        r#"http_requests_total{method="GET",route="unmatched",status="404"}"#,
+        r#"http_request_duration_seconds_bucket{method="POST",route="/invoices/{id}/items",status="201",le="0.001"}"#,
+        "rate_limit_refusals_total ",
+        "db_pool_connections ",
+        "db_pool_idle_connections ",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert!(
+        !text.contains(&invoice_id),
+        "ids never become labels: {text}"
+    );
+}
