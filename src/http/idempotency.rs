@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on POST: every POST runs in a [`PostWork`], whose transaction holds the
+//! `Idempotency-Key` on POST: every POST runs through [`run_post`], in a transaction that holds the
 //! work and, when the request names a key, the answer kept for the key's retries.
 
 use axum::body::{Body, to_bytes};
@@ -73,7 +73,7 @@ impl Idempotency {
 
 /// How a POST begins.
 #[derive(Debug)]
-pub enum Begun {
+enum Begun {
     /// A retry: the first answer, given again.
     Replayed(Response),
     /// New work, to do in [`PostWork::tx`] and end with [`PostWork::finish`].
@@ -82,7 +82,7 @@ pub enum Begun {
 
 /// A POST's transaction, and the key its answer is to be kept for.
 #[derive(Debug)]
-pub struct PostWork {
+struct PostWork {
     tx: Tx,
     claimed: Option<ClaimedKey>,
 }
@@ -98,7 +98,7 @@ impl PostWork {
     /// Opens the transaction and, when the request names a key, claims it: a retry is answered
     /// from what was kept; a key in use by a running request is 409; a key first used for
     /// another request is 422.
-    pub async fn begin(
+    async fn begin(
         state: &AppState,
         principal: &Principal,
         request: PostRequest,
@@ -154,13 +154,13 @@ impl PostWork {
     }
 
     /// The transaction to do the work in.
-    pub fn tx(&mut self) -> &mut Tx {
+    fn tx(&mut self) -> &mut Tx {
         &mut self.tx
     }
 
     /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
     /// is a server error: then nothing is kept (or done) and the request may be retried.
-    pub async fn finish(self, outcome: Result<Response, ApiError>) -> Result<Response, ApiError> {
+    async fn finish(self, outcome: Result<Response, ApiError>) -> Result<Response, ApiError> {
         let Self { mut tx, claimed } = self;
         let outcome = outcome.and_then(|response| {
             // A response that failed to render is a server error too.
@@ -198,6 +198,23 @@ impl PostWork {
         tx.commit().await?;
         Ok(response)
     }
+}
+
+/// Runs a POST: a retry is answered from what was kept; new work is done in the POST's
+/// transaction, committed unless it fails, and with a key its answer is kept unless it is a
+/// server error.
+pub async fn run_post(
+    state: &AppState,
+    principal: &Principal,
+    request: PostRequest,
+    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let mut post = match PostWork::begin(state, principal, request).await? {
+        Begun::Replayed(response) => return Ok(response),
+        Begun::Fresh(post) => post,
+    };
+    let outcome = work(post.tx()).await;
+    post.finish(outcome).await
 }
 
 /// What to keep of a response, and the response itself, rebuilt from its read body.

@@ -12,7 +12,7 @@ use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
-use super::idempotency::{Begun, Idempotency, PostWork};
+use super::idempotency::{Idempotency, run_post};
 use super::invoices::{InvoicePath, invoice_path};
 use super::pagination::Page;
 use super::problem::InvalidField;
@@ -89,21 +89,16 @@ pub async fn create(
     let request = idempotency.request(Some(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
-    let mut work = match PostWork::begin(&state, &principal, request).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(work) => work,
-    };
-    let outcome = async {
+    run_post(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
-        let item = service::create_item(work.tx(), organization_id, &invoice_id, input).await?;
+        let item = service::create_item(tx, organization_id, &invoice_id, input).await?;
         let response = created(
             &state.url(&item_path(&item)),
             &ItemResponse::new(&state, &item),
         );
         Ok(with_etag(response, item.revision))
-    }
-    .await;
-    work.finish(outcome).await
+    })
+    .await
 }
 
 /// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item (only the version `If-Match`

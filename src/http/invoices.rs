@@ -12,7 +12,7 @@ use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
-use super::idempotency::{Begun, Idempotency, PostRequest, PostWork};
+use super::idempotency::{Idempotency, PostRequest, run_post};
 use super::invoice_items::ItemResponse;
 use super::pagination::Page;
 use super::problem::InvalidField;
@@ -91,18 +91,13 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let request = idempotency.request(Some(&body));
     let input = parse_invoice(body)?;
-    let mut work = match PostWork::begin(&state, &principal, request).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(work) => work,
-    };
-    let outcome = async {
-        let invoice = service::create_invoice(work.tx(), &principal.organization_id, input).await?;
+    run_post(&state, &principal, request, async |tx| {
+        let invoice = service::create_invoice(tx, &principal.organization_id, input).await?;
         let response = InvoiceResponse::new(&state, &invoice, &[]);
         let response = created(&state.url(&invoice_path(&invoice.id)), &response);
         Ok(with_etag(response, invoice.revision))
-    }
-    .await;
-    work.finish(outcome).await
+    })
+    .await
 }
 
 /// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
@@ -264,20 +259,15 @@ async fn act(
     times: IssueTimes,
 ) -> Result<Response, ApiError> {
     let invoice_id = path.invoice_id()?;
-    let mut work = match PostWork::begin(&state, &principal, request).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(work) => work,
-    };
-    let outcome = async {
+    run_post(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let (invoice, items) =
-            service::apply_action(work.tx(), organization_id, &invoice_id, action, times).await?;
+            service::apply_action(tx, organization_id, &invoice_id, action, times).await?;
         let response = InvoiceResponse::new(&state, &invoice, &items);
         let response = created(&state.url(&invoice_path(&invoice.id)), &response);
         Ok(with_etag(response, invoice.revision))
-    }
-    .await;
-    work.finish(outcome).await
+    })
+    .await
 }
 
 fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {

@@ -10,7 +10,7 @@ use super::AppState;
 use super::auth::Principal;
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, string};
-use super::idempotency::{Begun, Idempotency, PostWork};
+use super::idempotency::{Idempotency, run_post};
 use super::pagination::Page;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
@@ -43,19 +43,14 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let request = idempotency.request(Some(&body));
     let input = parse_product(body)?;
-    let mut work = match PostWork::begin(&state, &principal, request).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(work) => work,
-    };
-    let outcome = async {
-        let product = service::create_product(work.tx(), &principal.organization_id, input).await?;
+    run_post(&state, &principal, request, async |tx| {
+        let product = service::create_product(tx, &principal.organization_id, input).await?;
         Ok(created(
             &state.url(&product_path(&product.id)),
             &ProductResponse::new(&state, &product),
         ))
-    }
-    .await;
-    work.finish(outcome).await
+    })
+    .await
 }
 
 /// `GET /products/{id}`.
