@@ -27,6 +27,11 @@ impl Currency {
             .ok_or(CurrencyError)
     }
 
+    /// Every code, in alphabetical order.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        CURRENCIES.iter().map(|&(code, _)| code)
+    }
+
     /// The three-letter code.
     pub fn code(self) -> &'static str {
         self.code

@@ -24,13 +24,15 @@ pub enum DiscountKind {
 }
 
 impl DiscountKind {
+    /// Every kind.
+    pub const ALL: [Self; 2] = [Self::Percent, Self::Fixed];
+
     /// Parses `percent` or `fixed`.
     pub fn parse(value: &str) -> Result<Self, &'static str> {
-        match value {
-            "percent" => Ok(Self::Percent),
-            "fixed" => Ok(Self::Fixed),
-            _ => Err("must be one of: percent, fixed"),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or("must be one of: percent, fixed")
     }
 
     /// The wire and database spelling.

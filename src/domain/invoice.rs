@@ -35,6 +35,17 @@ pub enum InvoiceStatus {
 }
 
 impl InvoiceStatus {
+    /// Every status.
+    pub const ALL: [Self; 7] = [
+        Self::Draft,
+        Self::Unpaid,
+        Self::Paid,
+        Self::PartiallyPaid,
+        Self::PastDue,
+        Self::Abandoned,
+        Self::Voided,
+    ];
+
     /// The wire and database spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,17 +61,9 @@ impl InvoiceStatus {
 
     /// Reads the database spelling.
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Unpaid,
-            Self::Paid,
-            Self::PartiallyPaid,
-            Self::PastDue,
-            Self::Abandoned,
-            Self::Voided,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
     }
 }
 

@@ -18,13 +18,15 @@ pub enum ItemType {
 }
 
 impl ItemType {
+    /// Every item type.
+    pub const ALL: [Self; 2] = [Self::Debit, Self::Credit];
+
     /// Parses `debit` or `credit`.
     pub fn parse(value: &str) -> Result<Self, &'static str> {
-        match value {
-            "debit" => Ok(Self::Debit),
-            "credit" => Ok(Self::Credit),
-            _ => Err("must be one of: debit, credit"),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|item_type| item_type.as_str() == value)
+            .ok_or("must be one of: debit, credit")
     }
 
     /// The wire and database spelling.
@@ -41,6 +43,9 @@ impl ItemType {
 pub struct BoundedText<const MAX: usize>(String);
 
 impl<const MAX: usize> BoundedText<MAX> {
+    /// The most characters.
+    pub const MAX_CHARS: usize = MAX;
+
     /// Accepts a text of at most `MAX` characters.
     pub fn parse(value: String) -> Result<Self, String> {
         if value.chars().count() > MAX {

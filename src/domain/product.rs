@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use super::ids::ProductId;
 use super::invoice_item::BoundedText;
 
+/// The most characters of a product's name.
+pub const MAX_NAME_CHARS: usize = 255;
+
 /// A product's name: 1 to 255 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductName(BoundedText<255>);
+pub struct ProductName(BoundedText<MAX_NAME_CHARS>);
 
 impl ProductName {
     /// Accepts a text of 1 to 255 characters.

@@ -1,10 +1,12 @@
 //! Who is calling: a secret API key in `REB-APIKEY` or an HS256 JWT in `Authorization: Bearer`.
 
-use axum::Extension;
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, RawPathParams};
-use axum::handler::{Handler, Layered};
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use utoipa::openapi::path::Paths;
 
 use super::AppState;
 use super::rate_limit::{DecisionSlot, is_write};
@@ -23,17 +25,50 @@ pub struct Principal {
     pub organization_id: OrganizationId,
 }
 
-/// Marks a handler with the operation it performs, which the [`Principal`] extractor checks
-/// against the caller's permissions (403 when missing).
-pub fn operation<H, T>(
-    operation: Operation,
-    handler: H,
-) -> Layered<Extension<Operation>, H, T, AppState>
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    handler.layer(Extension(operation))
+/// The operations of one path by method, as their contract's operation ids name them: the
+/// permission each needs.
+#[derive(Debug, Clone)]
+pub struct RouteOperations(Arc<[(Method, Operation)]>);
+
+impl RouteOperations {
+    /// The operations of documented paths. Every operation id must be a Rebilly operation id
+    /// (a route that needs credentials must name its permission): checked when the routes are
+    /// built, so at start-up and by every test.
+    pub fn of(paths: &Paths) -> Self {
+        let mut operations = Vec::new();
+        for (path, item) in &paths.paths {
+            let methods = [
+                (Method::GET, &item.get),
+                (Method::PUT, &item.put),
+                (Method::POST, &item.post),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, documented) in methods {
+                let Some(documented) = documented else {
+                    continue;
+                };
+                let id = documented.operation_id.as_deref().unwrap_or_default();
+                let operation = Operation::parse(id).unwrap_or_else(|| {
+                    panic!("{method} {path}: operation id {id:?} names no permission")
+                });
+                operations.push((method, operation));
+            }
+        }
+        Self(operations.into())
+    }
+
+    /// The operation a request performs (`HEAD` performs `GET`'s).
+    fn of_method(&self, method: &Method) -> Option<Operation> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.0
+            .iter()
+            .find(|(known, _)| known == method)
+            .map(|(_, operation)| *operation)
+    }
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -52,8 +87,8 @@ impl FromRequestParts<AppState> for Principal {
         }
         let operation = parts
             .extensions
-            .get::<Operation>()
-            .copied()
+            .get::<RouteOperations>()
+            .and_then(|operations| operations.of_method(&parts.method))
             .ok_or_else(|| {
                 ApiError::Internal("a route that needs credentials names no operation".into())
             })?;

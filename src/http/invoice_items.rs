@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Principal;
@@ -14,8 +16,10 @@ use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::idempotency::{Idempotency, run_post};
 use super::invoices::{InvoicePath, invoice_path};
+use super::openapi::ItemRequest;
+use super::openapi::item_type;
 use super::pagination::Page;
-use super::problem::InvalidField;
+use super::problem::{InvalidField, Problem};
 use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
@@ -31,7 +35,7 @@ use crate::service::invoice_items as service;
 use crate::service::products;
 
 /// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
-const READ_ONLY: &[&str] = &[
+pub(super) const READ_ONLY: &[&str] = &[
     "id",
     "price",
     "planId",
@@ -45,7 +49,7 @@ const READ_ONLY: &[&str] = &[
 
 /// Computed fields of a TaxItem. A `tax` carrying any of them with a value is one the client
 /// read back from a computed tax, and is ignored; with `null`s it is a manual tax read back.
-const COMPUTED_TAX: &[&str] = &[
+pub(super) const COMPUTED_TAX: &[&str] = &[
     "rate",
     "stateAmount",
     "countyAmount",
@@ -79,6 +83,19 @@ impl ItemPath {
 }
 
 /// `POST /invoices/{id}/items`.
+#[utoipa::path(
+    post,
+    path = "/invoices/{id}/items",
+    operation_id = "PostInvoiceItem",
+    tag = "Invoice items",
+    params(("id" = String, Path, description = "The invoice id")),
+    request_body(content = ItemRequest),
+    responses(
+        (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -103,6 +120,19 @@ pub async fn create(
 
 /// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item (only the version `If-Match`
 /// names, when given).
+#[utoipa::path(
+    put,
+    path = "/invoices/{id}/items/{itemId}",
+    operation_id = "PutInvoiceItem",
+    tag = "Invoice items",
+    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
+    request_body(content = ItemRequest),
+    responses(
+        (status = 200, description = "The item, replaced", body = ItemResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn replace(
     State(state): State<AppState>,
     principal: Principal,
@@ -127,6 +157,18 @@ pub async fn replace(
 }
 
 /// `GET /invoices/{id}/items/{itemId}`.
+#[utoipa::path(
+    get,
+    path = "/invoices/{id}/items/{itemId}",
+    operation_id = "GetInvoiceItem",
+    tag = "Invoice items",
+    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id"), Expand),
+    responses(
+        (status = 200, description = "The item", body = ItemResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad `expand`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -149,6 +191,18 @@ pub async fn get_one(
 }
 
 /// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
+#[utoipa::path(
+    get,
+    path = "/invoices/{id}/items",
+    operation_id = "GetInvoiceItemCollection",
+    tag = "Invoice items",
+    params(("id" = String, Path, description = "The invoice id"), Page, Expand),
+    responses(
+        (status = 200, description = "A page of the invoice's items", body = Vec<ItemResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad `limit`, `offset` or `expand`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -181,6 +235,18 @@ pub async fn list(
 
 /// `DELETE /invoices/{id}/items/{itemId}`: 204 (only the version `If-Match` names, when
 /// given).
+#[utoipa::path(
+    delete,
+    path = "/invoices/{id}/items/{itemId}",
+    operation_id = "DeleteInvoiceItem",
+    tag = "Invoice items",
+    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
+    responses(
+        (status = 204, description = "Deleted; the invoice's totals no longer include it"),
+        (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -204,6 +270,19 @@ pub async fn delete(
 #[derive(Debug, Clone, Copy, Default)]
 struct Expand {
     product: bool,
+}
+
+impl IntoParams for Expand {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("expand")
+                .parameter_in(ParameterIn::Query)
+                .description(Some("`product` embeds the item's product in `_embedded`."))
+                .schema(Some(super::openapi::schema::one_of(["product"])))
+                .build(),
+        ]
+    }
 }
 
 impl Expand {
@@ -345,21 +424,27 @@ fn item_path(item: &InvoiceItem) -> String {
 }
 
 /// An invoice item on the wire: every field of Rebilly's response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceItem)]
 pub struct ItemResponse {
+    #[schema(value_type = String, example = "ii_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: InvoiceItemId,
     #[serde(rename = "type")]
+    #[schema(schema_with = item_type)]
     item_type: ItemType,
     description: Option<String>,
     #[serde(serialize_with = "money::serialize")]
     unit_price: Decimal,
     quantity: i64,
+    /// `unitPrice` × `quantity`.
     #[serde(serialize_with = "money::serialize")]
     price: Decimal,
+    #[schema(value_type = Option<String>)]
     product_id: Option<ProductId>,
     plan_id: Option<String>,
     subscription_id: Option<String>,
+    /// This item's share of the invoice's discounts.
     #[serde(serialize_with = "money::serialize")]
     discount_amount: Decimal,
     #[serde(serialize_with = "time_option")]
@@ -374,12 +459,15 @@ pub struct ItemResponse {
     tax: Option<TaxResponse>,
     #[serde(rename = "_links")]
     links: Vec<Link>,
+    /// With `?expand=product` only.
     #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = Embedded)]
     embedded: Option<Embedded>,
 }
 
 /// What `?expand=product` adds: the item's product, or null when it names none.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceItemEmbedded)]
 struct Embedded {
     product: Option<ProductResponse>,
 }

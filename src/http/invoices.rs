@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use utoipa::ToSchema;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use super::AppState;
 use super::auth::Principal;
@@ -14,8 +17,11 @@ use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::idempotency::{Idempotency, PostRequest, run_post};
 use super::invoice_items::ItemResponse;
+use super::openapi::schema::text;
+use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest};
+use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
-use super::problem::InvalidField;
+use super::problem::{InvalidField, Problem};
 use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::currency::Currency;
@@ -34,7 +40,7 @@ use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
 /// can send back what it read.
-const READ_ONLY: &[&str] = &[
+pub(super) const READ_ONLY: &[&str] = &[
     "id",
     "invoiceNumber",
     "orderId",
@@ -83,6 +89,16 @@ impl InvoicePath {
 }
 
 /// `POST /invoices`: a draft invoice.
+#[utoipa::path(
+    post,
+    path = "/invoices",
+    operation_id = "PostInvoice",
+    tag = "Invoices",
+    request_body(content = InvoiceRequest),
+    responses(
+        (status = 201, description = "The draft invoice", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -103,6 +119,20 @@ pub async fn create(
 /// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
 /// the draft that has it (200); with `If-Match`, only the version it names is replaced and
 /// nothing is created.
+#[utoipa::path(
+    put,
+    path = "/invoices/{id}",
+    operation_id = "PutInvoice",
+    tag = "Invoices",
+    params(("id" = String, Path, description = "The invoice id")),
+    request_body(content = InvoiceRequest),
+    responses(
+        (status = 200, description = "The draft, replaced", body = InvoiceResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The draft, created with this id", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "With `If-Match`: no such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
@@ -131,6 +161,17 @@ pub async fn upsert(
 }
 
 /// `GET /invoices/{id}`: the invoice with its items.
+#[utoipa::path(
+    get,
+    path = "/invoices/{id}",
+    operation_id = "GetInvoice",
+    tag = "Invoices",
+    params(("id" = String, Path, description = "The invoice id")),
+    responses(
+        (status = 200, description = "The invoice", body = InvoiceResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -147,6 +188,17 @@ pub async fn get_one(
 }
 
 /// `GET /invoices`: filtered, sorted and paginated, with `Pagination-*` headers.
+#[utoipa::path(
+    get,
+    path = "/invoices",
+    operation_id = "GetInvoiceCollection",
+    tag = "Invoices",
+    params(Page, InvoiceListQuery),
+    responses(
+        (status = 200, description = "A page of invoices", body = Vec<InvoiceResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 422, description = "A bad `limit`, `offset`, `filter` or `sort`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -177,6 +229,19 @@ pub async fn list(
 
 /// `POST /invoices/{id}/issue`: a draft becomes unpaid; the optional body sets `issuedTime`
 /// and `dueTime`.
+#[utoipa::path(
+    post,
+    path = "/invoices/{id}/issue",
+    operation_id = "PostInvoiceIssuance",
+    tag = "Invoices",
+    params(("id" = String, Path, description = "The invoice id")),
+    request_body(content = Option<IssueRequest>),
+    responses(
+        (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
@@ -190,6 +255,19 @@ pub async fn issue(
 }
 
 /// `POST /invoices/{id}/void`: an unpaid or past-due invoice is voided.
+#[utoipa::path(
+    post,
+    path = "/invoices/{id}/void",
+    operation_id = "PostInvoiceVoid",
+    tag = "Invoices",
+    params(("id" = String, Path, description = "The invoice id")),
+    request_body(content = Option<EmptyRequest>),
+    responses(
+        (status = 201, description = "The invoice, `voided`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn void(
     State(state): State<AppState>,
     principal: Principal,
@@ -209,6 +287,19 @@ pub async fn void(
 }
 
 /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
+#[utoipa::path(
+    post,
+    path = "/invoices/{id}/abandon",
+    operation_id = "PostInvoiceAbandonment",
+    tag = "Invoices",
+    params(("id" = String, Path, description = "The invoice id")),
+    request_body(content = Option<EmptyRequest>),
+    responses(
+        (status = 201, description = "The invoice, `abandoned`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn abandon(
     State(state): State<AppState>,
     principal: Principal,
@@ -346,6 +437,33 @@ fn parse_discounts(fields: &mut FieldReader, currency: Option<Currency>) -> Vec<
     discounts
 }
 
+/// `filter` and `sort` of `GET /invoices`, for the contract.
+pub struct InvoiceListQuery;
+
+impl IntoParams for InvoiceListQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let query = |name: &str, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .description(Some(description))
+                .schema(Some(text(1000)))
+                .build()
+        };
+        vec![
+            query(
+                "filter",
+                "`field:value1,value2;field2:value` on `status`, `customerId` and `currency`.",
+            ),
+            query(
+                "sort",
+                "Comma-separated `createdTime` and `amount`, `-` for descending; \
+                 `-createdTime` when absent.",
+            ),
+        ]
+    }
+}
+
 /// `filter` in Rebilly's syntax: `field:value1,value2;field2:value`, on `status`,
 /// `customerId` and `currency`.
 fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> InvoiceFilter {
@@ -436,13 +554,19 @@ pub fn invoice_path(invoice_id: &InvoiceId) -> String {
 }
 
 /// An invoice on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Invoice)]
 struct InvoiceResponse {
+    #[schema(value_type = String, example = "in_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: InvoiceId,
+    #[schema(value_type = String)]
     customer_id: CustomerId,
+    #[schema(value_type = String)]
     website_id: WebsiteId,
+    #[schema(schema_with = currency)]
     currency: Currency,
+    #[schema(schema_with = invoice_status)]
     status: InvoiceStatus,
     #[serde(serialize_with = "money::serialize")]
     subtotal_amount: Decimal,
@@ -452,6 +576,7 @@ struct InvoiceResponse {
     tax: InvoiceTaxResponse,
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
+    /// Equal to `amount`: payments are not recorded here.
     #[serde(serialize_with = "money::serialize")]
     amount_due: Decimal,
     #[serde(serialize_with = "time_option")]
@@ -464,6 +589,7 @@ struct InvoiceResponse {
     voided_time: Option<DateTime<Utc>>,
     notes: Option<String>,
     po_number: Option<String>,
+    /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,
     items: Vec<ItemResponse>,
     #[serde(serialize_with = "time")]
@@ -475,13 +601,16 @@ struct InvoiceResponse {
 }
 
 /// A discount as set, with what it took off.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Discount)]
 struct DiscountResponse {
     description: Option<String>,
     #[serde(rename = "type")]
+    #[schema(schema_with = discount_kind)]
     kind: DiscountKind,
     #[serde(serialize_with = "money::serialize")]
     value: Decimal,
+    /// What it took off the invoice.
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
 }

@@ -63,6 +63,16 @@ pub async fn record_request(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`, in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "GetMetrics",
+    tag = "Service",
+    security(()),
+    responses(
+        (status = 200, description = "Request counts and latencies by method, route and status; database pool gauges; rate-limit refusals", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn render(State(state): State<AppState>) -> Response {
     let Some(handle) = recorder() else {
         return crate::error::ApiError::NotFound("Metrics are off on this server.".to_owned())

@@ -9,6 +9,7 @@ pub mod idempotency;
 mod invoice_items;
 mod invoices;
 pub mod metrics;
+mod openapi;
 mod pagination;
 pub mod problem;
 mod products;
@@ -20,11 +21,11 @@ mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::{get, post};
+use axum::{Extension, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
-use self::auth::operation;
-use crate::domain::permission::Operation;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
@@ -86,72 +87,89 @@ impl AppState {
     }
 }
 
-/// The API's routes, answered both at the root and under `/organizations/{organizationId}`.
+/// The API's routes, answered both at the root and under `/organizations/{organizationId}`,
+/// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs`.
 pub fn routes() -> Router<AppState> {
-    use Operation::*;
-    let api = Router::new()
-        .route(
-            "/invoices",
-            post(operation(PostInvoice, invoices::create))
-                .get(operation(GetInvoiceCollection, invoices::list)),
-        )
-        .route(
-            "/invoices/",
-            post(operation(PostInvoice, invoices::create))
-                .get(operation(GetInvoiceCollection, invoices::list)),
-        )
-        .route(
-            "/invoices/{id}",
-            get(operation(GetInvoice, invoices::get_one))
-                .put(operation(PutInvoice, invoices::upsert)),
-        )
-        .route(
-            "/invoices/{id}/issue",
-            post(operation(PostInvoiceIssuance, invoices::issue)),
-        )
-        .route(
-            "/invoices/{id}/void",
-            post(operation(PostInvoiceVoid, invoices::void)),
-        )
-        .route(
-            "/invoices/{id}/abandon",
-            post(operation(PostInvoiceAbandonment, invoices::abandon)),
-        )
-        .route(
-            "/invoices/{id}/items",
-            post(operation(PostInvoiceItem, invoice_items::create))
-                .get(operation(GetInvoiceItemCollection, invoice_items::list)),
-        )
-        .route(
-            "/invoices/{id}/items/{itemId}",
-            get(operation(GetInvoiceItem, invoice_items::get_one))
-                .put(operation(PutInvoiceItem, invoice_items::replace))
-                .delete(operation(DeleteInvoiceItem, invoice_items::delete)),
-        )
-        .route(
-            "/products",
-            post(operation(PostProduct, products::create))
-                .get(operation(GetProductCollection, products::list)),
-        )
-        .route(
-            "/products/",
-            post(operation(PostProduct, products::create))
-                .get(operation(GetProductCollection, products::list)),
-        )
-        .route(
-            "/products/{id}",
-            get(operation(GetProduct, products::get_one)),
-        )
+    documented_routes().0
+}
+
+/// The OpenAPI 3.1 contract of [`routes`], as `/openapi.json` serves it.
+pub fn contract() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// The routes with the contract built from their handlers' annotations, so that neither can
+/// name an operation the other lacks.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (resources, resources_spec) = resources().split_for_parts();
+    let (service, mut spec) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(metrics::render))
+        .routes(routes!(openapi::contract))
+        .split_for_parts();
+    spec.merge(resources_spec);
+    openapi::finish(&mut spec);
+    let router = service
+        .merge(resources.clone())
+        .nest("/organizations/{organizationId}", resources)
+        .merge(openapi::docs())
+        .layer(Extension(openapi::Contract::new(&spec)))
+        .fallback(not_found);
+    (router, spec)
+}
+
+/// The routes that need credentials.
+fn resources() -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new()
+        .routes(permitted(routes!(invoices::get_one, invoices::upsert)))
+        .routes(permitted(routes!(invoices::issue)))
+        .routes(permitted(routes!(invoices::void)))
+        .routes(permitted(routes!(invoices::abandon)))
+        .routes(permitted(routes!(
+            invoice_items::create,
+            invoice_items::list
+        )))
+        .routes(permitted(routes!(
+            invoice_items::get_one,
+            invoice_items::replace,
+            invoice_items::delete
+        )))
+        .routes(permitted(routes!(products::get_one)));
+    let router = with_alias(router, permitted(routes!(invoices::create, invoices::list)));
+    with_alias(router, permitted(routes!(products::create, products::list)))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(
             rate_limit::add_rate_limit_headers,
-        ));
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/metrics", get(metrics::render))
-        .merge(api.clone())
-        .nest("/organizations/{organizationId}", api)
-        .fallback(not_found)
+        ))
+}
+
+/// Marks each operation of a path with the permission its operation id names, which the
+/// [`Principal`](auth::Principal) extractor checks (403 when missing).
+fn permitted(
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let operations = auth::RouteOperations::of(&paths);
+    (schemas, paths, method_router.layer(Extension(operations)))
+}
+
+/// Registers a collection's operations at its path and also, as an alias that the contract
+/// does not list, at the path with a trailing slash (`/invoices/`).
+fn with_alias(
+    router: OpenApiRouter<AppState>,
+    endpoints: UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let alias = endpoints
+        .1
+        .paths
+        .keys()
+        .next()
+        .map(|path| format!("{path}/"));
+    let method_router = endpoints.2.clone();
+    let router = router.routes(endpoints);
+    match alias {
+        Some(alias) => router.route(&alias, method_router),
+        None => router,
+    }
 }
 
 async fn not_found() -> crate::error::ApiError {

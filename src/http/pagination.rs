@@ -2,7 +2,11 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
+use utoipa::IntoParams;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+
 use super::extract::Query;
+use super::openapi::schema::integer;
 use super::problem::InvalidField;
 
 /// Items per page when `limit` is absent.
@@ -19,6 +23,27 @@ pub struct Page {
     pub limit: i64,
     /// After skipping this many.
     pub offset: i64,
+}
+
+impl IntoParams for Page {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let query = |name: &str, max: i64, description: String| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .description(Some(description))
+                .schema(Some(integer(0, max)))
+                .build()
+        };
+        vec![
+            query(
+                "limit",
+                MAX_LIMIT,
+                format!("At most this many; {DEFAULT_LIMIT} when absent."),
+            ),
+            query("offset", MAX_OFFSET, "After skipping this many.".to_owned()),
+        ]
+    }
 }
 
 impl Page {

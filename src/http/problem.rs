@@ -6,12 +6,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct InvalidField {
     /// The field's path.
     pub field: String,
@@ -29,20 +30,33 @@ impl InvalidField {
     }
 }
 
-/// A problem document. `instance` and `requestId` are filled in by [`complete_problems`],
-/// which knows the request.
-#[derive(Debug, Clone, Serialize)]
+/// A problem document (RFC 7807). `instance` and `requestId` are filled in by
+/// [`complete_problems`], which knows the request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
+    /// `/problems/<kind>`, one per kind of error, or `about:blank`.
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "/problems/validation-error")]
     kind: &'static str,
+    /// The status's title: `Validation error`, `Not Found`, ...
+    #[schema(value_type = String, example = "Validation error")]
     title: &'static str,
+    /// The HTTP status.
+    #[schema(example = 422)]
     status: u16,
+    /// What went wrong, for people.
     detail: String,
+    /// The request's path.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = String)]
     instance: Option<String>,
+    /// The request's `X-Request-Id`.
     #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = String)]
     request_id: Option<String>,
+    /// Every bad field (422 only).
     #[serde(rename = "invalidFields", skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = Vec<InvalidField>)]
     invalid_fields: Option<Vec<InvalidField>>,
 }
 

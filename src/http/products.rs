@@ -5,13 +5,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Principal;
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, string};
 use super::idempotency::{Idempotency, run_post};
+use super::openapi::ProductRequest;
 use super::pagination::Page;
+use super::problem::Problem;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
@@ -19,7 +22,7 @@ use crate::error::ApiError;
 use crate::service::products as service;
 
 /// Read-only fields of a product: accepted and ignored.
-const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
+pub(super) const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
 
 /// Path of one product.
 #[derive(Debug, Deserialize)]
@@ -35,6 +38,16 @@ impl ProductPath {
 }
 
 /// `POST /products`.
+#[utoipa::path(
+    post,
+    path = "/products",
+    operation_id = "PostProduct",
+    tag = "Products",
+    request_body(content = ProductRequest),
+    responses(
+        (status = 201, description = "The product", body = ProductResponse, headers(("Location" = String, description = "The URL of the resource"))),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -54,6 +67,17 @@ pub async fn create(
 }
 
 /// `GET /products/{id}`.
+#[utoipa::path(
+    get,
+    path = "/products/{id}",
+    operation_id = "GetProduct",
+    tag = "Products",
+    params(("id" = String, Path, description = "The product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductResponse),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -68,6 +92,17 @@ pub async fn get_one(
 }
 
 /// `GET /products`: newest first, then by id descending, with `Pagination-*` headers.
+#[utoipa::path(
+    get,
+    path = "/products",
+    operation_id = "GetProductCollection",
+    tag = "Products",
+    params(Page),
+    responses(
+        (status = 200, description = "A page of products", body = Vec<ProductResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -121,9 +156,11 @@ pub fn product_path(product_id: &ProductId) -> String {
 }
 
 /// A product on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Product)]
 pub struct ProductResponse {
+    #[schema(value_type = String, example = "prod_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: ProductId,
     name: String,
     description: Option<String>,

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::fields::{FieldReader, number, string};
 use crate::domain::money;
@@ -15,8 +16,9 @@ const CALCULATORS: &str = "must be one of: manual, rates";
 
 /// An item's tax as Rebilly's TaxItem; a manual tax has no rates, components or
 /// jurisdictions (all null).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = TaxItem)]
 pub struct TaxResponse {
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
@@ -83,7 +85,8 @@ impl TaxResponse {
 }
 
 /// Jurisdiction names as Rebilly's TaxItem shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Jurisdictions)]
 pub struct JurisdictionsResponse {
     country: Option<String>,
     state: Option<String>,
@@ -105,18 +108,24 @@ impl JurisdictionsResponse {
 
 /// An invoice's `tax`: its calculator and the sum of its item taxes, and under `rates` the
 /// rates and jurisdictions it applies.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceTax)]
 pub struct InvoiceTaxResponse {
+    /// `manual` or `rates`.
+    #[schema(value_type = String)]
     calculator: &'static str,
+    /// The sum of the items' taxes.
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
+    /// The rates and jurisdictions, under the `rates` calculator only.
     #[serde(flatten)]
+    #[schema(inline)]
     rates: Option<RatesResponse>,
 }
 
 /// The rates of the `rates` calculator.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct RatesResponse {
     #[serde(serialize_with = "money::serialize")]

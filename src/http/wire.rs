@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -52,9 +53,10 @@ pub fn time_option<S: Serializer>(
 }
 
 /// One of a resource's `_links`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Link {
-    /// How it relates to the resource.
+    /// How it relates to the resource: `self`, `product`.
+    #[schema(value_type = String)]
     pub rel: &'static str,
     /// Absolute URL.
     pub href: String,
