@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -89,7 +90,7 @@ impl ItemPath {
     operation_id = "PostInvoiceItem",
     tag = "Invoice items",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = ItemRequest),
+    request_body(content = ItemRequest, example = json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})),
     responses(
         (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -126,7 +127,7 @@ pub async fn create(
     operation_id = "PutInvoiceItem",
     tag = "Invoice items",
     params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
-    request_body(content = ItemRequest),
+    request_body(content = ItemRequest, example = json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})),
     responses(
         (status = 200, description = "The item, replaced", body = ItemResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
         (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
@@ -278,8 +279,15 @@ impl IntoParams for Expand {
             ParameterBuilder::new()
                 .name("expand")
                 .parameter_in(ParameterIn::Query)
-                .description(Some("`product` embeds the item's product in `_embedded`."))
-                .schema(Some(super::openapi::schema::one_of(["product"])))
+                .description(Some(
+                    "`product` embeds the item's product in `_embedded` (a comma-separated \
+                     list of names; `product` is the one an item has).",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r"^\s*(product)?\s*(,\s*(product)?\s*)*$")),
+                ))
                 .build(),
         ]
     }

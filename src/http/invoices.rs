@@ -94,7 +94,7 @@ impl InvoicePath {
     path = "/invoices",
     operation_id = "PostInvoice",
     tag = "Invoices",
-    request_body(content = InvoiceRequest),
+    request_body(content = InvoiceRequest, example = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})),
     responses(
         (status = 201, description = "The draft invoice", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
     ),
@@ -125,7 +125,7 @@ pub async fn create(
     operation_id = "PutInvoice",
     tag = "Invoices",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = InvoiceRequest),
+    request_body(content = InvoiceRequest, example = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})),
     responses(
         (status = 200, description = "The draft, replaced", body = InvoiceResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
         (status = 201, description = "The draft, created with this id", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
@@ -235,7 +235,7 @@ pub async fn list(
     operation_id = "PostInvoiceIssuance",
     tag = "Invoices",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = Option<IssueRequest>),
+    request_body(content = Option<IssueRequest>, example = json!({"dueTime": "2026-12-21T00:00:00Z"})),
     responses(
         (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),

@@ -43,7 +43,7 @@ impl ProductPath {
     path = "/products",
     operation_id = "PostProduct",
     tag = "Products",
-    request_body(content = ProductRequest),
+    request_body(content = ProductRequest, example = json!({"name": "Consulting", "unitLabel": "hour"})),
     responses(
         (status = 201, description = "The product", body = ProductResponse, headers(("Location" = String, description = "The URL of the resource"))),
     ),

@@ -3,7 +3,13 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use utoipa::ToSchema;
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::openapi::schema::one_of;
 
 use super::fields::{FieldReader, number, string};
 use crate::domain::money;
@@ -108,20 +114,47 @@ impl JurisdictionsResponse {
 
 /// An invoice's `tax`: its calculator and the sum of its item taxes, and under `rates` the
 /// rates and jurisdictions it applies.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = InvoiceTax)]
 pub struct InvoiceTaxResponse {
-    /// `manual` or `rates`.
-    #[schema(value_type = String)]
     calculator: &'static str,
-    /// The sum of the items' taxes.
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
-    /// The rates and jurisdictions, under the `rates` calculator only.
     #[serde(flatten)]
-    #[schema(inline)]
     rates: Option<RatesResponse>,
+}
+
+impl ToSchema for InvoiceTaxResponse {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("InvoiceTax")
+    }
+}
+
+impl PartialSchema for InvoiceTaxResponse {
+    /// One shape per calculator: `rates` adds its rates and jurisdictions.
+    fn schema() -> RefOr<Schema> {
+        let amount = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .description(Some("The sum of the items' taxes."))
+        };
+        let manual = ObjectBuilder::new()
+            .title(Some("manual"))
+            .property("calculator", one_of(["manual"]))
+            .property("amount", amount())
+            .required("calculator")
+            .required("amount");
+        let RefOr::T(Schema::Object(rates)) = RatesResponse::schema() else {
+            unreachable!("RatesResponse derives an object schema")
+        };
+        let rates = ObjectBuilder::from(rates)
+            .title(Some("rates"))
+            .property("calculator", one_of(["rates"]))
+            .property("amount", amount())
+            .required("calculator")
+            .required("amount");
+        OneOfBuilder::new().item(manual).item(rates).into()
+    }
 }
 
 /// The rates of the `rates` calculator.

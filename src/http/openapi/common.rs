@@ -8,7 +8,7 @@
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
 use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -29,7 +29,11 @@ pub fn finish(spec: &mut OpenApi) {
         SecurityRequirement::new(API_KEY, Vec::<String>::new()),
         SecurityRequirement::new(BEARER, Vec::<String>::new()),
     ]);
+    super::links::add_links(spec);
     for item in spec.paths.paths.values_mut() {
+        for operation in [&mut item.post, &mut item.put].into_iter().flatten() {
+            body_is_never_null(operation);
+        }
         let methods = [
             (Method::Get, item.get.as_mut()),
             (Method::Put, item.put.as_mut()),
@@ -97,6 +101,26 @@ fn add_common(method: Method, operation: &mut Operation) {
         if status == "429" {
             add_header(response, RETRY_AFTER);
             add_header(response, RETRY_AT);
+        }
+    }
+}
+
+/// A body that may be left out (`Option<...>` in an annotation) is documented as
+/// `oneOf: [body, null]`; but `OptionalJsonBody` reads an empty body as absent and `null` as a
+/// body that is not an object (422), so the `null` alternative goes.
+fn body_is_never_null(operation: &mut Operation) {
+    let Some(RefOr::T(body)) = &mut operation.request_body else {
+        return;
+    };
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema
+            && let [schema, RefOr::T(Schema::Object(null))] = one_of.items.as_slice()
+            && null.schema_type == SchemaType::Type(Type::Null)
+        {
+            content.schema = Some(schema.clone());
         }
     }
 }
@@ -332,7 +356,8 @@ fn add_components(components: &mut Components) {
                 .bearer_format("JWT")
                 .description(Some(
                     "An HS256 JWT signed with `JWT_SECRET`, naming its organization in \
-                     `organizationId`.",
+                     `organizationId`. When a key and a token both come, either valid one \
+                     admits (both valid for different organizations is 401).",
                 ))
                 .build(),
         )),

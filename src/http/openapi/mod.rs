@@ -3,6 +3,7 @@
 //! Swagger UI at `/docs`.
 
 mod common;
+mod links;
 mod requests;
 pub(super) mod schema;
 

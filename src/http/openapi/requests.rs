@@ -66,12 +66,12 @@ fn item(item_type: ItemType) -> ObjectBuilder {
     let tax = match item_type {
         ItemType::Debit => any_of([
             manual_tax().into(),
-            tax_read_back().into(),
+            tax_read_back(),
             ObjectBuilder::new().schema_type(Type::Null).into(),
         ]),
         // Credits are not taxed: only a tax read back (and ignored) may come with one.
         ItemType::Credit => any_of([
-            tax_read_back().into(),
+            tax_read_back(),
             ObjectBuilder::new().schema_type(Type::Null).into(),
         ]),
     };

@@ -77,7 +77,9 @@ pub fn nullable(schema: ObjectBuilder) -> ObjectBuilder {
 
 /// A field of a resource that a client may send back as it read it: any value, ignored.
 pub fn read_only() -> ObjectBuilder {
-    ObjectBuilder::new().description(Some("Read-only: accepted with any value, and ignored."))
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some("Read-only: accepted with any value, and ignored."))
 }
 
 /// Any value but `null`.
