@@ -3,6 +3,7 @@
 mod auth;
 mod cluster;
 mod concurrency;
+mod contract;
 mod errors;
 mod faults;
 mod helpers;

@@ -125,76 +125,50 @@ fn body_is_never_null(operation: &mut Operation) {
     }
 }
 
-/// A problem answer, kept under its status in `components/responses`.
+/// A problem answer that the layers or extractors give.
 struct ProblemAnswer {
-    name: &'static str,
     description: &'static str,
 }
 
 const MALFORMED: ProblemAnswer = ProblemAnswer {
-    name: "BadRequest",
     description: "The body is not JSON, or not a JSON object.",
 };
 const UNAUTHORIZED: ProblemAnswer = ProblemAnswer {
-    name: "Unauthorized",
     description: "No credentials, or credentials that are not valid.",
 };
 const FORBIDDEN: ProblemAnswer = ProblemAnswer {
-    name: "Forbidden",
     description: "The credentials lack this operation's permission, or the \
         `/organizations/{organizationId}` prefix names another organization.",
 };
 const KEY_IN_USE: ProblemAnswer = ProblemAnswer {
-    name: "Conflict",
     description: "A request with the same `Idempotency-Key` is still running; or the resource's \
         state does not allow the change (the detail says which).",
 };
 const PRECONDITION: ProblemAnswer = ProblemAnswer {
-    name: "PreconditionFailed",
     description: "`If-Match` names another version than the current one.",
 };
 const TOO_LARGE: ProblemAnswer = ProblemAnswer {
-    name: "PayloadTooLarge",
     description: "The body is larger than 1 MiB.",
 };
 const MEDIA_TYPE: ProblemAnswer = ProblemAnswer {
-    name: "UnsupportedMediaType",
     description: "A body whose `Content-Type` is not `application/json`.",
 };
 const INVALID: ProblemAnswer = ProblemAnswer {
-    name: "ValidationError",
     description: "Bad fields, each named in `invalidFields` (dot notation: `tax.amount`, \
         `discounts.1.value`); or an `Idempotency-Key` that is malformed, given twice, or \
         reused with another path or body.",
 };
 const RATE_LIMITED: ProblemAnswer = ProblemAnswer {
-    name: "RateLimitExceeded",
     description: "The organization's writes exceed `RATE_LIMIT_REQUESTS` per \
         `RATE_LIMIT_WINDOW_SECS`; retry after `Retry-After` seconds.",
 };
 const INTERNAL: ProblemAnswer = ProblemAnswer {
-    name: "InternalServerError",
     description: "An unexpected failure; nothing was written.",
 };
 const UNAVAILABLE: ProblemAnswer = ProblemAnswer {
-    name: "ServiceUnavailable",
     description: "The database did not answer in time, or the request took longer than \
         `REQUEST_TIMEOUT_SECS`; nothing was written.",
 };
-
-const ALL_PROBLEMS: [ProblemAnswer; 11] = [
-    MALFORMED,
-    UNAUTHORIZED,
-    FORBIDDEN,
-    KEY_IN_USE,
-    PRECONDITION,
-    TOO_LARGE,
-    MEDIA_TYPE,
-    INVALID,
-    RATE_LIMITED,
-    INTERNAL,
-    UNAVAILABLE,
-];
 
 fn problem_response(description: &str) -> Response {
     ResponseBuilder::new()
@@ -208,13 +182,14 @@ fn problem_response(description: &str) -> Response {
         .build()
 }
 
-/// Refers to a shared problem answer, unless the handler documents that status itself.
+/// Adds a problem answer, unless the handler documents that status itself. Each operation
+/// has its own copy, since the headers differ by kind of operation.
 fn add_problem(operation: &mut Operation, status: u16, answer: ProblemAnswer) {
     operation
         .responses
         .responses
         .entry(status.to_string())
-        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(answer.name)));
+        .or_insert_with(|| RefOr::T(problem_response(answer.description)));
 }
 
 /// A header, kept in `components/headers`.
@@ -371,12 +346,6 @@ fn add_components(components: &mut Components) {
         components
             .parameters
             .insert(shared.name.to_owned(), RefOr::T((shared.build)()));
-    }
-    for answer in ALL_PROBLEMS {
-        components.responses.insert(
-            answer.name.to_owned(),
-            RefOr::T(problem_response(answer.description)),
-        );
     }
     for (name, schema) in [
         (Problem::name(), Problem::schema()),

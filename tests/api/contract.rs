@@ -1,0 +1,250 @@
+//! The published contract: `/openapi.json` as the router serves it, checked against the
+//! routes, the permissions and the wire rules it states.
+
+use axum::http::{Method, StatusCode};
+use invoice_api::domain::permission::Operation;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, request};
+
+async fn contract(app: &TestApp) -> Value {
+    let response = app
+        .send(request(Method::GET, "/openapi.json", None).body_json())
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    response.body
+}
+
+/// Every operation of the contract: (method, path, operation).
+fn operations(contract: &Value) -> Vec<(String, String, Value)> {
+    let mut found = Vec::new();
+    for (path, item) in contract["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((method.to_uppercase(), path.clone(), operation.clone()));
+        }
+    }
+    found
+}
+
+fn resolve<'a>(contract: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            contract.pointer(pointer).expect("a $ref names a component")
+        }
+        None => value,
+    }
+}
+
+#[sqlx::test]
+async fn the_contract_names_every_operation_by_its_rebilly_id_without_credentials(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    assert_eq!(contract["openapi"], "3.1.0");
+
+    let mut ids: Vec<String> = operations(&contract)
+        .iter()
+        .map(|(_, _, operation)| operation["operationId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = Operation::ALL
+        .iter()
+        .map(|operation| operation.name().to_owned())
+        .chain(["GetHealth", "GetMetrics", "GetContract"].map(str::to_owned))
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    let schemes = &contract["components"]["securitySchemes"];
+    assert_eq!(schemes["ApiKey"]["name"], "REB-APIKEY");
+    assert_eq!(schemes["ApiKey"]["in"], "header");
+    assert_eq!(schemes["BearerJwt"]["scheme"], "bearer");
+}
+
+#[sqlx::test]
+async fn every_documented_operation_is_routed_and_every_secured_one_wants_credentials(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    for (method, path, operation) in operations(&contract) {
+        let concrete = path.replace("{id}", "in_x").replace("{itemId}", "ii_x");
+        for prefix in ["", "/organizations/org_1"] {
+            if operation["tags"][0] == "Service" && !prefix.is_empty() {
+                continue;
+            }
+            let uri = format!("{prefix}{concrete}");
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let response = app.router.clone();
+            let response = tower::ServiceExt::oneshot(
+                response,
+                request(method.clone(), &uri, None).body_json(),
+            )
+            .await
+            .unwrap();
+            let expected = if operation["security"] == json!([{}]) {
+                StatusCode::OK
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            assert_eq!(response.status(), expected, "{method} {uri}");
+        }
+    }
+}
+
+#[sqlx::test]
+async fn the_contract_states_the_shared_rules_of_each_kind_of_operation(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    for (method, path, operation) in operations(&contract) {
+        let label = format!("{method} {path}");
+        let responses = operation["responses"].as_object().unwrap();
+        let parameters: Vec<&str> = operation["parameters"]
+            .as_array()
+            .map(|parameters| {
+                parameters
+                    .iter()
+                    .map(|parameter| resolve(&contract, parameter)["name"].as_str().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if operation["security"] == json!([{}]) {
+            continue;
+        }
+        for status in ["401", "403", "500", "503"] {
+            assert!(responses.contains_key(status), "{label} documents {status}");
+        }
+        if method != "GET" {
+            assert!(responses.contains_key("429"), "{label} documents 429");
+        }
+        if method == "POST" {
+            assert!(parameters.contains(&"Idempotency-Key"), "{label}");
+        }
+        if method == "PUT" || method == "DELETE" {
+            assert!(parameters.contains(&"If-Match"), "{label}");
+            assert!(responses.contains_key("412"), "{label} documents 412");
+        }
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "415", "422"] {
+                assert!(responses.contains_key(status), "{label} documents {status}");
+            }
+        }
+        for (status, response) in responses {
+            let response = resolve(&contract, response);
+            assert!(
+                response["headers"].get("X-Request-Id").is_some(),
+                "{label} {status} documents X-Request-Id"
+            );
+            if status.starts_with(['4', '5']) {
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{label} {status}"
+                );
+            }
+        }
+    }
+    let problem = &contract["components"]["schemas"]["Problem"];
+    assert_eq!(
+        problem["properties"]["invalidFields"]["items"]["$ref"],
+        "#/components/schemas/InvalidField"
+    );
+}
+
+#[sqlx::test]
+async fn money_is_a_number_and_request_schemas_state_the_servers_limits(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    let schemas = &contract["components"]["schemas"];
+    for (schema, field) in [
+        ("InvoiceItem", "unitPrice"),
+        ("InvoiceItem", "price"),
+        ("InvoiceItem", "discountAmount"),
+        ("Invoice", "amount"),
+        ("Invoice", "subtotalAmount"),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["type"], "number",
+            "{schema}.{field}"
+        );
+    }
+
+    let debit = &schemas["ItemRequest"]["anyOf"][0];
+    assert_eq!(debit["additionalProperties"], false);
+    assert_eq!(debit["required"], json!(["type", "unitPrice"]));
+    let unit_price = &debit["properties"]["unitPrice"];
+    assert_eq!(unit_price["type"], "number");
+    assert_eq!(unit_price["minimum"], 0);
+    assert_eq!(unit_price["maximum"], 1_000_000_000);
+    assert_eq!(debit["properties"]["quantity"]["maximum"], 1_000_000_000);
+    assert_eq!(debit["properties"]["description"]["maxLength"], 1000);
+    assert_eq!(
+        debit["properties"]["productId"]["pattern"],
+        "^[A-Za-z0-9_@~.-]{1,50}$"
+    );
+    assert!(
+        debit["properties"]["price"]["description"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("Read-only")),
+        "read-only fields are accepted and ignored"
+    );
+
+    let invoice = &schemas["InvoiceRequest"];
+    let currencies = invoice["properties"]["currency"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(currencies.contains(&json!("USD")) && currencies.contains(&json!("JPY")));
+    assert!(
+        !currencies.contains(&json!("XAU")),
+        "metals have no minor unit"
+    );
+    assert_eq!(invoice["properties"]["discounts"]["maxItems"], 20);
+    assert_eq!(
+        schemas["ProductRequest"]["properties"]["name"]["minLength"],
+        1
+    );
+}
+
+/// What the contract says an item request may be, the server takes: the example is created.
+#[sqlx::test]
+async fn the_contracts_examples_are_accepted(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    let example = |path: &str, method: &str| {
+        contract["paths"][path][method]["requestBody"]["content"]["application/json"]["example"]
+            .clone()
+    };
+    let invoice = app.post("/invoices", example("/invoices", "post")).await;
+    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.text);
+    let invoice_id = invoice.body["id"].as_str().unwrap();
+    let items_path = format!("/invoices/{invoice_id}/items");
+    let item = app
+        .post(&items_path, example("/invoices/{id}/items", "post"))
+        .await;
+    assert_eq!(item.status, StatusCode::CREATED, "{}", item.text);
+    let product = app.post("/products", example("/products", "post")).await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.text);
+    let issued = app
+        .post(
+            &format!("/invoices/{invoice_id}/issue"),
+            example("/invoices/{id}/issue", "post"),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+}
+
+#[sqlx::test]
+async fn the_docs_page_is_served_without_credentials(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for path in ["/docs/", "/docs/swagger-ui-bundle.js"] {
+        let response = tower::ServiceExt::oneshot(
+            app.router.clone(),
+            request(Method::GET, path, None).body_json(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+}
