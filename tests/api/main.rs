@@ -3,6 +3,7 @@
 mod auth;
 mod cluster;
 mod concurrency;
+mod cors;
 mod docs_page;
 mod errors;
 mod faults;
