@@ -16,7 +16,8 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
@@ -125,7 +126,13 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
             AUTHORIZATION,
             HeaderName::from_static(API_KEY_HEADER),
         ]))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per answer at INFO (status, latency), in the request's span, so
+                // with RUST_LOG=info every request leaves a line with its id.
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(PropagateRequestIdLayer::new(request_id))
         // Inside the request id and the span, so a preflight has both; outside everything that
         // may answer an error, so a page can read a 401, a 429 or a 500.

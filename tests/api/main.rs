@@ -23,6 +23,7 @@ mod process;
 mod products;
 mod rate_limits;
 mod redis_server;
+mod request_logs;
 mod server;
 mod shared_limits;
 mod shutdown;
