@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
+use crate::http::cors::AllowedOrigins;
 use crate::service::rate_limit::{DEFAULT_REQUESTS, DEFAULT_WINDOW, MAX_REQUESTS, MAX_WINDOW};
 
 /// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
@@ -105,6 +106,12 @@ pub struct ServeConfig {
     /// Milliseconds a Redis call may take before the server counts that write in process.
     #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub redis_timeout_ms: u64,
+
+    /// Web origins whose pages may call the API from a browser (CORS), comma-separated, each
+    /// as browsers send it (`https://billing.example.com,http://localhost:5173`), or `*` for
+    /// every origin; unset, none.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_parser = AllowedOrigins::parse)]
+    pub cors_allowed_origins: Option<AllowedOrigins>,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]

@@ -9,6 +9,7 @@ use invoice_api::config::{Cli, Command, ServeConfig};
 use invoice_api::domain::ids::OrganizationId;
 use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
+use invoice_api::http::cors::AllowedOrigins;
 use invoice_api::repository::Db;
 use invoice_api::service::{api_keys, idempotency};
 use invoice_api::{startup, telemetry};
@@ -93,13 +94,18 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
     startup::spawn_rate_limit_upkeep(&rate_limiter);
     tokio::spawn(metrics_upkeep());
     let public_url = config.public_url();
+    let cors_origins = config.cors_allowed_origins.clone().unwrap_or_default();
+    if cors_origins != AllowedOrigins::None {
+        tracing::info!(origins = %cors_origins, "CORS: pages of these origins may call the API");
+    }
     let state = AppState::new(
         db,
         config.jwt_secret.as_deref().map(str::as_bytes),
         &public_url,
     )
     .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
-    .with_rate_limiter(rate_limiter);
+    .with_rate_limiter(rate_limiter)
+    .with_cors_origins(cors_origins);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;

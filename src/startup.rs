@@ -16,10 +16,12 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
+use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
 use crate::http::{AppState, metrics, routes, timeout};
@@ -110,12 +112,13 @@ pub fn build_app(state: AppState) -> Router {
     // Installed before the first request, so that every request is counted.
     metrics::recorder();
     let record = axum::middleware::from_fn(metrics::record_request);
-    with_layers(routes().layer(timeout).layer(record)).with_state(state)
+    let cors = Cors::new(state.cors_origins.clone());
+    with_layers(routes().layer(timeout).layer(record), cors).with_state(state)
 }
 
-/// Wraps routes in the layers every answer passes through: request id, tracing, problem JSON
-/// for every error, panic recovery and the body size limit.
-pub fn with_layers(router: Router<AppState>) -> Router<AppState> {
+/// Wraps routes in the layers every answer passes through: request id, tracing, CORS, problem
+/// JSON for every error, panic recovery and the body size limit.
+pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
     let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -123,8 +126,17 @@ pub fn with_layers(router: Router<AppState>) -> Router<AppState> {
             AUTHORIZATION,
             HeaderName::from_static(API_KEY_HEADER),
         ]))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per answer at INFO (status, latency), in the request's span, so
+                // with RUST_LOG=info every request leaves a line with its id.
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(PropagateRequestIdLayer::new(request_id))
+        // Inside the request id and the span, so a preflight has both; outside everything that
+        // may answer an error, so a page can read a 401, a 429 or a 500.
+        .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
         .layer(axum::middleware::from_fn(complete_problems))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));

@@ -8,7 +8,13 @@ pub fn init(json: bool) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _already_set = if json {
-        builder.json().try_init()
+        // Both are the defaults, stated because the request id is a field of the `request`
+        // span, not of the events: without them no JSON line would carry it.
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init()
     } else {
         builder.try_init()
     };

@@ -1,6 +1,7 @@
 //! HTTP: routes, handlers, wire shapes, extractors and problem JSON.
 
 pub mod auth;
+pub mod cors;
 mod etag;
 pub mod extract;
 pub mod fields;
@@ -26,6 +27,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use self::cors::AllowedOrigins;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Counts each organization's writes (429 past its limit).
     pub rate_limiter: Arc<RateLimiter>,
+    /// The web origins whose pages may call the API (CORS); none by default.
+    pub cors_origins: AllowedOrigins,
 }
 
 impl AppState {
@@ -61,6 +65,7 @@ impl AppState {
             public_url: Arc::from(public_url.trim_end_matches('/')),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limiter: Arc::new(RateLimiter::default()),
+            cors_origins: AllowedOrigins::None,
         }
     }
 
@@ -77,6 +82,14 @@ impl AppState {
     pub fn with_rate_limiter(self, rate_limiter: Arc<RateLimiter>) -> Self {
         Self {
             rate_limiter,
+            ..self
+        }
+    }
+
+    /// The same state admitting pages of other origins (CORS).
+    pub fn with_cors_origins(self, cors_origins: AllowedOrigins) -> Self {
+        Self {
+            cors_origins,
             ..self
         }
     }

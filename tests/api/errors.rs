@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::get;
 use invoice_api::http::AppState;
+use invoice_api::http::cors::{AllowedOrigins, Cors};
 use invoice_api::repository::Db;
 use invoice_api::startup::{build_app, with_layers};
 use serde_json::json;
@@ -154,6 +155,7 @@ async fn a_panic_is_an_opaque_500_problem_and_the_server_goes_on(pool: PgPool) {
         axum::Router::new()
             .route("/explode", get(explode))
             .merge(invoice_api::http::routes()),
+        Cors::new(AllowedOrigins::None),
     )
     .with_state(state);
     let test_app = TestApp {
