@@ -21,7 +21,7 @@ use super::idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use super::rate_limit::{LIMIT_HEADER, REMAINING_HEADER, RETRY_AT_HEADER};
 
 /// The request headers a page may send besides the CORS-safelisted ones.
-const ALLOWED_HEADERS: [HeaderName; 6] = [
+const ALLOWED_HEADERS: [HeaderName; 7] = [
     HeaderName::from_static(API_KEY_HEADER),
     AUTHORIZATION,
     IDEMPOTENCY_KEY,
@@ -30,6 +30,8 @@ const ALLOWED_HEADERS: [HeaderName; 6] = [
     // Rebilly's JS SDK sends it from a browser (`Rebilly-SDK-Typescript/<version>`); without it
     // here, every preflight of that SDK would be refused. The server ignores its value.
     HeaderName::from_static("reb-api-consumer"),
+    // A page may name its own request, as any client may: the server keeps it.
+    HeaderName::from_static("x-request-id"),
 ];
 
 /// The response headers a page's script may read besides the CORS-safelisted ones.

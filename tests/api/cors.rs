@@ -19,13 +19,14 @@ const FRONTEND: &str = "https://billing.example.com";
 const OTHER: &str = "https://elsewhere.example.com";
 
 /// The request headers a frontend sends beyond the safelisted ones.
-const REQUEST_HEADERS: [&str; 6] = [
+const REQUEST_HEADERS: [&str; 7] = [
     "reb-apikey",
     "authorization",
     "idempotency-key",
     "if-match",
     "content-type",
     "reb-api-consumer",
+    "x-request-id",
 ];
 
 /// The response headers a frontend's script must be able to read.
