@@ -83,6 +83,15 @@ impl ApiError {
         }
     }
 
+    /// `Ok` when no field is bad, else one 422 naming them all.
+    pub fn unless_invalid(invalid_fields: Vec<InvalidField>) -> Result<(), Self> {
+        if invalid_fields.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::validation(invalid_fields))
+        }
+    }
+
     /// A 422 naming one field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![InvalidField::new(field, message)])

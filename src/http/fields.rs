@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
@@ -178,11 +178,35 @@ pub fn integer(raw: &RawValue) -> Result<i64, String> {
 }
 
 /// An RFC 3339 date-time string with any offset, kept in UTC.
+///
+/// Stricter than chrono's parser, as JSON Schema's `date-time` is: the date and time are
+/// separated by `T` (chrono also takes a space), and the time in UTC must still be a four-digit
+/// year, so that it is written back as a valid date-time. A leap second (`23:59:60`) becomes
+/// the second after it, as PostgreSQL stores it, so the answer shows what is kept.
 pub fn date_time(raw: &RawValue) -> Result<DateTime<Utc>, String> {
     let text = string(raw).map_err(|_| DATE_TIME_MESSAGE.to_owned())?;
-    DateTime::parse_from_rfc3339(&text)
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(DATE_TIME_MESSAGE.to_owned());
+    }
+    let time = DateTime::parse_from_rfc3339(&text)
         .map(|time| time.with_timezone(&Utc))
-        .map_err(|_| DATE_TIME_MESSAGE.to_owned())
+        .map_err(|_| DATE_TIME_MESSAGE.to_owned())?;
+    let time = without_leap_second(time).ok_or_else(|| DATE_TIME_MESSAGE.to_owned())?;
+    if (0..=9999).contains(&time.year()) {
+        Ok(time)
+    } else {
+        Err("must be between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC".to_owned())
+    }
+}
+
+/// chrono keeps a leap second as second 59 with a nanosecond count of a second or more.
+fn without_leap_second(time: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let nanosecond = time.nanosecond();
+    if nanosecond < 1_000_000_000 {
+        return Some(time);
+    }
+    time.with_nanosecond(nanosecond - 1_000_000_000)?
+        .checked_add_signed(TimeDelta::seconds(1))
 }
 
 const DATE_TIME_MESSAGE: &str = "must be a date-time such as 2026-11-21T14:15:22Z";
@@ -238,6 +262,24 @@ mod tests {
             Ok("2026-11-21T14:15:22+00:00".to_owned())
         );
         assert!(date_time(&raw(r#""2026-11-21""#)).is_err());
+        assert!(
+            date_time(&raw(r#""2026-11-21 14:15:22Z""#)).is_err(),
+            "a space is not RFC 3339's T"
+        );
+        assert_eq!(
+            date_time(&raw(r#""2026-11-21t14:15:22z""#)).map(|t| t.to_rfc3339()),
+            Ok("2026-11-21T14:15:22+00:00".to_owned())
+        );
+        assert!(
+            date_time(&raw(r#""9999-12-31T23:59:59-23:59""#)).is_err(),
+            "year 10000 in UTC"
+        );
+        assert!(date_time(&raw(r#""0000-01-01T00:00:00+00:01""#)).is_err());
+        assert_eq!(
+            date_time(&raw(r#""2016-12-31T23:59:60.5Z""#)).map(|t| t.to_rfc3339()),
+            Ok("2017-01-01T00:00:00.500+00:00".to_owned()),
+            "a leap second is the second after it"
+        );
     }
 
     #[test]

@@ -90,9 +90,9 @@ impl ItemPath {
     operation_id = "PostInvoiceItem",
     tag = "Invoice items",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = ItemRequest, example = json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})),
+    request_body(content = ItemRequest, example = item_example),
     responses(
-        (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
     ),
@@ -127,9 +127,9 @@ pub async fn create(
     operation_id = "PutInvoiceItem",
     tag = "Invoice items",
     params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
-    request_body(content = ItemRequest, example = json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})),
+    request_body(content = ItemRequest, example = item_example),
     responses(
-        (status = 200, description = "The item, replaced", body = ItemResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 200, description = "The item, replaced", body = ItemResponse),
         (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
     ),
@@ -165,7 +165,7 @@ pub async fn replace(
     tag = "Invoice items",
     params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id"), Expand),
     responses(
-        (status = 200, description = "The item", body = ItemResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 200, description = "The item", body = ItemResponse),
         (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad `expand`", body = Problem, content_type = "application/problem+json"),
     ),
@@ -178,7 +178,7 @@ pub async fn get_one(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let expand = Expand::from_query(&query, &mut errors);
-    fail_on(errors)?;
+    ApiError::unless_invalid(errors)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
     let item = service::get_item(&state.db, organization_id, &invoice_id, &item_id).await?;
@@ -213,7 +213,7 @@ pub async fn list(
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     let expand = Expand::from_query(&query, &mut errors);
-    fail_on(errors)?;
+    ApiError::unless_invalid(errors)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
     let found = service::list_items(
@@ -286,7 +286,7 @@ impl IntoParams for Expand {
                 .schema(Some(
                     ObjectBuilder::new()
                         .schema_type(Type::String)
-                        .pattern(Some(r"^\s*(product)?\s*(,\s*(product)?\s*)*$")),
+                        .pattern(Some(r"^[ \t\n\f\r]*(product)?[ \t\n\f\r]*(,[ \t\n\f\r]*(product)?[ \t\n\f\r]*)*$")),
                 ))
                 .build(),
         ]
@@ -301,7 +301,7 @@ impl Expand {
         };
         for name in names
             .split(',')
-            .map(str::trim)
+            .map(str::trim_ascii)
             .filter(|name| !name.is_empty())
         {
             if name == "product" {
@@ -340,14 +340,6 @@ impl Expand {
     }
 }
 
-fn fail_on(errors: Vec<InvalidField>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 /// Turns a request body into an item input, naming every bad field at once.
 fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
     let mut fields = FieldReader::new(body);
@@ -380,7 +372,7 @@ fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
     if item_type == Some(ItemType::Credit) && tax.is_some() {
         fields.reject(
             "tax",
-            "must be null on a credit item: credits are not taxed",
+            "must not be a manual tax on a credit item: credits are not taxed",
         );
     }
     fields.finish(READ_ONLY)?;
@@ -410,6 +402,11 @@ fn parse_tax(fields: &mut FieldReader) -> Option<ManualTax> {
     let description = tax.required("description", |raw| TaxDescription::parse(string(raw)?));
     fields.adopt(tax, COMPUTED_TAX);
     Some(ManualTax::new(amount?, description?))
+}
+
+/// The contract's example of an item body.
+fn item_example() -> serde_json::Value {
+    serde_json::json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})
 }
 
 /// `self`, and `product` when the item names one.

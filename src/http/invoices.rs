@@ -6,9 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
 use utoipa::ToSchema;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use super::AppState;
 use super::auth::Principal;
@@ -17,11 +15,11 @@ use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::idempotency::{Idempotency, PostRequest, run_post};
 use super::invoice_items::ItemResponse;
-use super::openapi::schema::text;
+use super::invoice_query::InvoiceQuery;
 use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest};
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
-use super::problem::{InvalidField, Problem};
+use super::problem::Problem;
 use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::currency::Currency;
@@ -35,7 +33,6 @@ use crate::domain::invoice::{
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::error::ApiError;
-use crate::repository::{InvoiceFilter, SortField, SortKey};
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
@@ -94,9 +91,9 @@ impl InvoicePath {
     path = "/invoices",
     operation_id = "PostInvoice",
     tag = "Invoices",
-    request_body(content = InvoiceRequest, example = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})),
+    request_body(content = InvoiceRequest, example = invoice_example),
     responses(
-        (status = 201, description = "The draft invoice", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The draft invoice", body = InvoiceResponse),
     ),
 )]
 pub async fn create(
@@ -125,11 +122,11 @@ pub async fn create(
     operation_id = "PutInvoice",
     tag = "Invoices",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = InvoiceRequest, example = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})),
+    request_body(content = InvoiceRequest, example = invoice_example),
     responses(
-        (status = 200, description = "The draft, replaced", body = InvoiceResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
-        (status = 201, description = "The draft, created with this id", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
-        (status = 404, description = "With `If-Match`: no such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The draft, replaced", body = InvoiceResponse),
+        (status = 201, description = "The draft, created with this id", body = InvoiceResponse),
+        (status = 404, description = "The id cannot name an invoice (wrong characters, too long)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice is not a draft", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -168,7 +165,7 @@ pub async fn upsert(
     tag = "Invoices",
     params(("id" = String, Path, description = "The invoice id")),
     responses(
-        (status = 200, description = "The invoice", body = InvoiceResponse, headers(("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 200, description = "The invoice", body = InvoiceResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -193,7 +190,7 @@ pub async fn get_one(
     path = "/invoices",
     operation_id = "GetInvoiceCollection",
     tag = "Invoices",
-    params(Page, InvoiceListQuery),
+    params(Page, InvoiceQuery),
     responses(
         (status = 200, description = "A page of invoices", body = Vec<InvoiceResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
         (status = 422, description = "A bad `limit`, `offset`, `filter` or `sort`", body = Problem, content_type = "application/problem+json"),
@@ -206,16 +203,13 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
-    let filter = parse_filter(query.get("filter"), &mut errors);
-    let order = parse_sort(query.get("sort"), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let selection = InvoiceQuery::from_query(&query, &mut errors);
+    ApiError::unless_invalid(errors)?;
     let (total, invoices) = service::list_invoices(
         &state.db,
         &principal.organization_id,
-        &filter,
-        &order,
+        &selection.filter,
+        &selection.order,
         page.limit,
         page.offset,
     )
@@ -235,9 +229,9 @@ pub async fn list(
     operation_id = "PostInvoiceIssuance",
     tag = "Invoices",
     params(("id" = String, Path, description = "The invoice id")),
-    request_body(content = Option<IssueRequest>, example = json!({"dueTime": "2026-12-21T00:00:00Z"})),
+    request_body(content = Option<IssueRequest>, example = json!({"issuedTime": "2026-11-21T00:00:00Z", "dueTime": "2026-12-21T00:00:00Z"})),
     responses(
-        (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
     ),
@@ -263,7 +257,7 @@ pub async fn issue(
     params(("id" = String, Path, description = "The invoice id")),
     request_body(content = Option<EmptyRequest>),
     responses(
-        (status = 201, description = "The invoice, `voided`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The invoice, `voided`", body = InvoiceResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
     ),
@@ -295,7 +289,7 @@ pub async fn void(
     params(("id" = String, Path, description = "The invoice id")),
     request_body(content = Option<EmptyRequest>),
     responses(
-        (status = 201, description = "The invoice, `abandoned`", body = InvoiceResponse, headers(("Location" = String, description = "The URL of the resource"), ("ETag" = String, description = "The revision, for `If-Match`"))),
+        (status = 201, description = "The invoice, `abandoned`", body = InvoiceResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice's status does not allow this", body = Problem, content_type = "application/problem+json"),
     ),
@@ -437,115 +431,9 @@ fn parse_discounts(fields: &mut FieldReader, currency: Option<Currency>) -> Vec<
     discounts
 }
 
-/// `filter` and `sort` of `GET /invoices`, for the contract.
-pub struct InvoiceListQuery;
-
-impl IntoParams for InvoiceListQuery {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let query = |name: &str, description: &str| {
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Query)
-                .description(Some(description))
-                .schema(Some(text(1000)))
-                .build()
-        };
-        vec![
-            query(
-                "filter",
-                "`field:value1,value2;field2:value` on `status`, `customerId` and `currency`.",
-            ),
-            query(
-                "sort",
-                "Comma-separated `createdTime` and `amount`, `-` for descending; \
-                 `-createdTime` when absent.",
-            ),
-        ]
-    }
-}
-
-/// `filter` in Rebilly's syntax: `field:value1,value2;field2:value`, on `status`,
-/// `customerId` and `currency`.
-fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> InvoiceFilter {
-    let mut parsed = InvoiceFilter::default();
-    let Some(filter) = filter else { return parsed };
-    for clause in filter.split(';').filter(|clause| !clause.trim().is_empty()) {
-        let Some((field, values)) = clause.split_once(':') else {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("{clause:?} must read field:value1,value2"),
-            ));
-            continue;
-        };
-        let values: Vec<String> = values
-            .split(',')
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-            .collect();
-        let field = field.trim();
-        let (slot, check): (_, fn(&str) -> bool) = match field {
-            "status" => (&mut parsed.statuses, |v| InvoiceStatus::parse(v).is_some()),
-            "customerId" => (&mut parsed.customer_ids, |v| CustomerId::parse(v).is_ok()),
-            "currency" => (&mut parsed.currencies, |v| Currency::parse(v).is_ok()),
-            other => {
-                errors.push(InvalidField::new(
-                    "filter",
-                    format!("cannot filter on {other:?}; use status, customerId or currency"),
-                ));
-                continue;
-            }
-        };
-        if let Some(bad) = values.iter().find(|value| !check(value)) {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("{bad:?} is not a valid {field}"),
-            ));
-        } else if values.is_empty() {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("{clause:?} names no value"),
-            ));
-        } else if slot.is_some() {
-            errors.push(InvalidField::new("filter", format!("names {field} twice")));
-        } else {
-            *slot = Some(values);
-        }
-    }
-    parsed
-}
-
-/// `sort`: comma-separated `field` or `-field`, on `createdTime` and `amount`; default
-/// `-createdTime`.
-fn parse_sort(sort: Option<&str>, errors: &mut Vec<InvalidField>) -> Vec<SortKey> {
-    let mut keys: Vec<SortKey> = Vec::new();
-    for key in sort
-        .unwrap_or("-createdTime")
-        .split(',')
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
-    {
-        let (descending, name) = match key.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, key),
-        };
-        let field = match name {
-            "createdTime" => SortField::CreatedTime,
-            "amount" => SortField::Amount,
-            _ => {
-                errors.push(InvalidField::new(
-                    "sort",
-                    format!("cannot sort by {name:?}; use createdTime or amount, - for descending"),
-                ));
-                continue;
-            }
-        };
-        if keys.iter().any(|known| known.field == field) {
-            errors.push(InvalidField::new("sort", format!("names {name} twice")));
-            continue;
-        }
-        keys.push(SortKey { field, descending });
-    }
-    keys
+/// The contract's example of an invoice body.
+fn invoice_example() -> serde_json::Value {
+    serde_json::json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})
 }
 
 /// The path of an invoice, relative to the server root.
@@ -557,7 +445,7 @@ pub fn invoice_path(invoice_id: &InvoiceId) -> String {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Invoice)]
-struct InvoiceResponse {
+pub(super) struct InvoiceResponse {
     #[schema(value_type = String, example = "in_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: InvoiceId,
     #[schema(value_type = String)]

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::AppState;
+use super::problem::Problem;
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -71,6 +72,7 @@ pub async fn record_request(request: Request, next: Next) -> Response {
     security(()),
     responses(
         (status = 200, description = "Request counts and latencies by method, route and status; database pool gauges; rate-limit refusals", body = String, content_type = "text/plain"),
+        (status = 404, description = "Metrics are off: another metrics recorder was installed first in this process", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn render(State(state): State<AppState>) -> Response {

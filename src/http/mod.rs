@@ -8,6 +8,7 @@ pub mod fields;
 mod health;
 pub mod idempotency;
 mod invoice_items;
+mod invoice_query;
 mod invoices;
 pub mod metrics;
 mod openapi;

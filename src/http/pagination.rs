@@ -78,8 +78,10 @@ fn bounded(
     let Some(text) = query.get(name) else {
         return default;
     };
+    // Digits only: `parse` would also take `+5`, which is not how an integer is written.
+    let digits = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
     match text.parse::<i64>() {
-        Ok(value) if (0..=max).contains(&value) => value,
+        Ok(value) if digits && (0..=max).contains(&value) => value,
         _ => {
             errors.push(InvalidField::new(
                 name,
@@ -125,7 +127,8 @@ mod tests {
         );
         assert!(errors.is_empty());
         Page::from_query(&query(&[("limit", "1001"), ("offset", "-1")]), &mut errors);
+        Page::from_query(&query(&[("limit", "+5"), ("offset", " 1")]), &mut errors);
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields, ["limit", "offset"]);
+        assert_eq!(fields, ["limit", "offset", "limit", "offset"]);
     }
 }

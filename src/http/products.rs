@@ -45,7 +45,7 @@ impl ProductPath {
     tag = "Products",
     request_body(content = ProductRequest, example = json!({"name": "Consulting", "unitLabel": "hour"})),
     responses(
-        (status = 201, description = "The product", body = ProductResponse, headers(("Location" = String, description = "The URL of the resource"))),
+        (status = 201, description = "The product", body = ProductResponse),
     ),
 )]
 pub async fn create(
@@ -110,9 +110,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    ApiError::unless_invalid(errors)?;
     let found = service::list_products(
         &state.db,
         &principal.organization_id,

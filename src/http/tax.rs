@@ -1,17 +1,16 @@
 //! Taxes on the wire: an item's tax as Rebilly's `TaxItem`, an invoice's `tax` with its
 //! calculator, and the parsing of the invoice's tax settings.
 
-use rust_decimal::Decimal;
-use serde::Serialize;
 use std::borrow::Cow;
 
+use rust_decimal::Decimal;
+use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::openapi::schema::one_of;
-
 use super::fields::{FieldReader, number, string};
+use super::openapi::schema::one_of;
 use crate::domain::money;
 use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings,

@@ -146,6 +146,20 @@ async fn the_contract_states_the_shared_rules_of_each_kind_of_operation(pool: Pg
             }
         }
     }
+    let created = &contract["paths"]["/invoices/{id}/items"]["post"]["responses"];
+    for header in [
+        "Location",
+        "ETag",
+        "X-RateLimit-Remaining",
+        "Idempotent-Replayed",
+    ] {
+        assert!(created["201"]["headers"].get(header).is_some(), "{header}");
+    }
+    let conflict = created["409"]["description"].as_str().unwrap();
+    assert!(
+        conflict.contains("draft") && conflict.contains("Idempotency-Key"),
+        "both reasons for a 409: {conflict}"
+    );
     let problem = &contract["components"]["schemas"]["Problem"];
     assert_eq!(
         problem["properties"]["invalidFields"]["items"]["$ref"],
@@ -170,6 +184,23 @@ async fn money_is_a_number_and_request_schemas_state_the_servers_limits(pool: Pg
             "{schema}.{field}"
         );
     }
+
+    assert_eq!(
+        schemas["InvoiceItem"]["properties"]["unitPrice"].get("format"),
+        None
+    );
+    let written = schemas["Invoice"]["required"].as_array().unwrap();
+    assert!(
+        written.contains(&json!("dueTime")) && written.contains(&json!("notes")),
+        "a resource writes its empty fields as null: {written:?}"
+    );
+    assert!(
+        !schemas["InvoiceItem"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("_embedded")),
+        "_embedded comes with ?expand only"
+    );
 
     let debit = &schemas["ItemRequest"]["anyOf"][0];
     assert_eq!(debit["additionalProperties"], false);

@@ -233,7 +233,7 @@ fn bad_items() -> Vec<BadItem> {
             json!({"type": "credit", "unitPrice": 1, "tax": {"amount": 1, "description": "VAT"}}),
             vec![(
                 "tax",
-                "must be null on a credit item: credits are not taxed",
+                "must not be a manual tax on a credit item: credits are not taxed",
             )],
         ),
         (

@@ -8,14 +8,18 @@
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
 use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    Components, ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
+    Components, Content, ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::http::invoice_items::ItemResponse;
+use crate::http::invoices::InvoiceResponse;
 use crate::http::problem::{InvalidField, Problem};
 
 const API_KEY: &str = "ApiKey";
@@ -25,6 +29,15 @@ const BEARER: &str = "BearerJwt";
 pub fn finish(spec: &mut OpenApi) {
     let components = spec.components.get_or_insert_with(Components::new);
     add_components(components);
+    for (name, schema) in &mut components.schemas {
+        let RefOr::T(schema) = schema else {
+            continue;
+        };
+        money_without_format(schema);
+        if !NOT_RESPONSES.contains(&name.as_str()) {
+            every_property_written(schema);
+        }
+    }
     spec.security = Some(vec![
         SecurityRequirement::new(API_KEY, Vec::<String>::new()),
         SecurityRequirement::new(BEARER, Vec::<String>::new()),
@@ -79,8 +92,8 @@ fn add_common(method: Method, operation: &mut Operation) {
     }
     if method == Method::Post && !public {
         add_parameter(operation, IDEMPOTENCY_KEY);
-        add_problem(operation, 409, KEY_IN_USE);
         add_problem(operation, 422, INVALID);
+        add_problem_or_reason(operation, 409, KEY_IN_USE);
     }
     if matches!(method, Method::Put | Method::Delete) {
         add_parameter(operation, IF_MATCH);
@@ -91,6 +104,14 @@ fn add_common(method: Method, operation: &mut Operation) {
             continue;
         };
         add_header(response, REQUEST_ID);
+        match status.as_str() {
+            "201" => add_header(response, LOCATION),
+            "401" => add_header(response, WWW_AUTHENTICATE),
+            _ => {}
+        }
+        if status.starts_with('2') && has_revision(response) {
+            add_header(response, ETAG);
+        }
         if write && !matches!(status.as_str(), "401" | "403") {
             add_header(response, RATE_LIMIT);
             add_header(response, RATE_LIMIT_REMAINING);
@@ -103,6 +124,93 @@ fn add_common(method: Method, operation: &mut Operation) {
             add_header(response, RETRY_AT);
         }
     }
+}
+
+/// The component schemas that are not resources as the server writes them.
+const NOT_RESPONSES: [&str; 7] = [
+    "ItemRequest",
+    "InvoiceRequest",
+    "IssueRequest",
+    "EmptyRequest",
+    "ProductRequest",
+    "Problem",
+    "InvalidField",
+];
+
+/// A resource is written with every property, `null` when it has no value (`Option` fields
+/// are not left out), so every property is required; only `_embedded` comes on request.
+fn every_property_written(schema: &mut Schema) {
+    match schema {
+        Schema::Object(object) => {
+            object.required = object
+                .properties
+                .keys()
+                .filter(|name| name.as_str() != "_embedded")
+                .cloned()
+                .collect();
+            for property in object.properties.values_mut() {
+                if let RefOr::T(property) = property {
+                    every_property_written(property);
+                }
+            }
+        }
+        Schema::OneOf(one_of) => {
+            for item in &mut one_of.items {
+                if let RefOr::T(item) = item {
+                    every_property_written(item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Money is a JSON number read and written exactly; utoipa's `format: double` for `Decimal`
+/// would say a binary float.
+fn money_without_format(schema: &mut Schema) {
+    match schema {
+        Schema::Object(object) => {
+            if object.format == Some(SchemaFormat::KnownFormat(KnownFormat::Double)) {
+                object.format = None;
+            }
+            for property in object.properties.values_mut() {
+                if let RefOr::T(property) = property {
+                    money_without_format(property);
+                }
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(item) = &mut array.items
+                && let RefOr::T(item) = item.as_mut()
+            {
+                money_without_format(item);
+            }
+        }
+        Schema::OneOf(one_of) => {
+            for item in &mut one_of.items {
+                if let RefOr::T(item) = item {
+                    money_without_format(item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether an answer's body is one invoice or one item: those carry their `revision` as an
+/// `ETag` (`with_etag`).
+fn has_revision(response: &Response) -> bool {
+    response.content.values().any(|content| {
+        matches!(
+            content,
+            RefOr::T(Content {
+                schema: Some(RefOr::Ref(reference)),
+                ..
+            }) if [InvoiceResponse::name(), ItemResponse::name()]
+                .iter()
+                .any(|name| reference.ref_location == format!("#/components/schemas/{name}"))
+        )
+    })
 }
 
 /// A body that may be left out (`Option<...>` in an annotation) is documented as
@@ -141,11 +249,11 @@ const FORBIDDEN: ProblemAnswer = ProblemAnswer {
         `/organizations/{organizationId}` prefix names another organization.",
 };
 const KEY_IN_USE: ProblemAnswer = ProblemAnswer {
-    description: "A request with the same `Idempotency-Key` is still running; or the resource's \
-        state does not allow the change (the detail says which).",
+    description: "A request with the same `Idempotency-Key` is still running.",
 };
 const PRECONDITION: ProblemAnswer = ProblemAnswer {
-    description: "`If-Match` names another version than the current one.",
+    description: "`If-Match` names another version than the current one, or the resource does \
+        not exist.",
 };
 const TOO_LARGE: ProblemAnswer = ProblemAnswer {
     description: "The body is larger than 1 MiB.",
@@ -180,6 +288,18 @@ fn problem_response(description: &str) -> Response {
                 .build(),
         )
         .build()
+}
+
+/// Adds a problem answer; when the handler documents that status itself, adds this reason to
+/// its description.
+fn add_problem_or_reason(operation: &mut Operation, status: u16, answer: ProblemAnswer) {
+    match operation.responses.responses.get_mut(&status.to_string()) {
+        Some(RefOr::T(documented)) => {
+            documented.description =
+                format!("{} Or: {}", documented.description, answer.description);
+        }
+        _ => add_problem(operation, status, answer),
+    }
 }
 
 /// Adds a problem answer, unless the handler documents that status itself. Each operation
@@ -232,13 +352,32 @@ const REPLAYED: SharedHeader = SharedHeader {
     integer: false,
 };
 
-const ALL_HEADERS: [SharedHeader; 6] = [
+const LOCATION: SharedHeader = SharedHeader {
+    name: "Location",
+    description: "The URL of the resource.",
+    integer: false,
+};
+const ETAG: SharedHeader = SharedHeader {
+    name: "ETag",
+    description: "The resource's revision (`\"r7\"`), for `If-Match`.",
+    integer: false,
+};
+const WWW_AUTHENTICATE: SharedHeader = SharedHeader {
+    name: "WWW-Authenticate",
+    description: "`Bearer realm=\"invoice-api\"`.",
+    integer: false,
+};
+
+const ALL_HEADERS: [SharedHeader; 9] = [
     REQUEST_ID,
     RATE_LIMIT,
     RATE_LIMIT_REMAINING,
     RETRY_AFTER,
     RETRY_AT,
     REPLAYED,
+    LOCATION,
+    ETAG,
+    WWW_AUTHENTICATE,
 ];
 
 fn header(shared: &SharedHeader) -> Header {

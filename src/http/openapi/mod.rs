@@ -7,10 +7,9 @@ mod links;
 mod requests;
 pub(super) mod schema;
 
-use std::sync::Arc;
-
 use axum::Extension;
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
@@ -85,7 +84,7 @@ pub struct ApiDoc;
 
 /// The contract as served: rendered once.
 #[derive(Debug, Clone)]
-pub struct Contract(Arc<str>);
+pub struct Contract(Bytes);
 
 impl Contract {
     /// The JSON text of a contract.
@@ -93,7 +92,7 @@ impl Contract {
         let text = spec
             .to_pretty_json()
             .unwrap_or_else(|error| panic!("the contract must render as JSON: {error}"));
-        Self(Arc::from(text))
+        Self(Bytes::from(text))
     }
 }
 
@@ -113,7 +112,7 @@ pub async fn contract(Extension(contract): Extension<Contract>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        contract.0.to_string(),
+        contract.0,
     )
         .into_response()
 }

@@ -10,11 +10,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use rust_decimal::prelude::ToPrimitive;
-
 use super::schema::{
-    any_of, closed_object, date_time, id, integer, nullable, nullable_array, number, one_of,
-    present, read_only, text, with_read_only,
+    any_of, closed_object, date_time, id, integer, null, nullable, nullable_array, number, one_of,
+    positive_number, present, read_only, text, with_read_only,
 };
 use crate::domain::currency::Currency;
 use crate::domain::discount::{
@@ -64,16 +62,9 @@ request_schema!(
 
 fn item(item_type: ItemType) -> ObjectBuilder {
     let tax = match item_type {
-        ItemType::Debit => any_of([
-            manual_tax().into(),
-            tax_read_back(),
-            ObjectBuilder::new().schema_type(Type::Null).into(),
-        ]),
+        ItemType::Debit => any_of([manual_tax().into(), tax_read_back(), null().into()]),
         // Credits are not taxed: only a tax read back (and ignored) may come with one.
-        ItemType::Credit => any_of([
-            tax_read_back(),
-            ObjectBuilder::new().schema_type(Type::Null).into(),
-        ]),
+        ItemType::Credit => any_of([tax_read_back(), null().into()]),
     };
     let object = closed_object(
         &["type", "unitPrice"],
@@ -119,7 +110,7 @@ fn item(item_type: ItemType) -> ObjectBuilder {
 fn manual_tax() -> ObjectBuilder {
     let computed = invoice_items::COMPUTED_TAX
         .iter()
-        .map(|name| (*name, ObjectBuilder::new().schema_type(Type::Null).into()));
+        .map(|name| (*name, null().into()));
     closed_object(
         &["amount", "description"],
         [
@@ -176,11 +167,7 @@ request_schema!(
 
 fn discounts() -> RefOr<Schema> {
     let discount = |kind: DiscountKind, maximum: Decimal, decimals: String| {
-        let value = ObjectBuilder::new()
-            .schema_type(Type::Number)
-            .exclusive_minimum(Some(0))
-            .maximum(maximum.to_f64())
-            .description(Some(decimals));
+        let value = positive_number(maximum).description(Some(decimals));
         closed_object(
             &["type", "value"],
             [
@@ -265,15 +252,11 @@ fn tax_settings() -> RefOr<Schema> {
     .description(Some(
         "Each debit item is taxed at these rates, on its price after discounts.",
     ));
-    any_of([
-        manual.into(),
-        rates.into(),
-        ObjectBuilder::new().schema_type(Type::Null).into(),
-    ])
-    .description(Some(
-        "How the items' taxes are computed; `manual` when absent or null.",
-    ))
-    .into()
+    any_of([manual.into(), rates.into(), null().into()])
+        .description(Some(
+            "How the items' taxes are computed; `manual` when absent or null.",
+        ))
+        .into()
 }
 
 request_schema!(

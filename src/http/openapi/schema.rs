@@ -48,6 +48,19 @@ pub fn number(minimum: Decimal, maximum: Decimal) -> ObjectBuilder {
         .maximum(maximum.to_f64())
 }
 
+/// A JSON number greater than 0, at most `maximum`.
+pub fn positive_number(maximum: Decimal) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .exclusive_minimum(Some(0))
+        .maximum(maximum.to_f64())
+}
+
+/// `null`.
+pub fn null() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Null)
+}
+
 /// A JSON number with no fractional part, between two bounds.
 pub fn integer(minimum: i64, maximum: i64) -> ObjectBuilder {
     ObjectBuilder::new()
