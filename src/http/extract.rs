@@ -116,6 +116,19 @@ where
 #[derive(Debug, Default)]
 pub struct Query(pub Vec<(String, String)>);
 
+#[cfg(test)]
+impl Query {
+    /// A query of these pairs.
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        )
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
 

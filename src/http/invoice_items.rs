@@ -64,9 +64,12 @@ pub(super) const COMPUTED_TAX: &[&str] = &[
 ];
 
 /// Path of one item.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct ItemPath {
+    /// The invoice id.
     id: String,
+    /// The item id.
     #[serde(rename = "itemId")]
     item_id: String,
 }
@@ -89,7 +92,7 @@ impl ItemPath {
     path = "/invoices/{id}/items",
     operation_id = "PostInvoiceItem",
     tag = "Invoice items",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     request_body(content = ItemRequest, example = item_example),
     responses(
         (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse),
@@ -126,7 +129,7 @@ pub async fn create(
     path = "/invoices/{id}/items/{itemId}",
     operation_id = "PutInvoiceItem",
     tag = "Invoice items",
-    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
+    params(ItemPath),
     request_body(content = ItemRequest, example = item_example),
     responses(
         (status = 200, description = "The item, replaced", body = ItemResponse),
@@ -163,7 +166,7 @@ pub async fn replace(
     path = "/invoices/{id}/items/{itemId}",
     operation_id = "GetInvoiceItem",
     tag = "Invoice items",
-    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id"), Expand),
+    params(ItemPath, Expand),
     responses(
         (status = 200, description = "The item", body = ItemResponse),
         (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),
@@ -197,7 +200,7 @@ pub async fn get_one(
     path = "/invoices/{id}/items",
     operation_id = "GetInvoiceItemCollection",
     tag = "Invoice items",
-    params(("id" = String, Path, description = "The invoice id"), Page, Expand),
+    params(InvoicePath, Page, Expand),
     responses(
         (status = 200, description = "A page of the invoice's items", body = Vec<ItemResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -241,7 +244,7 @@ pub async fn list(
     path = "/invoices/{id}/items/{itemId}",
     operation_id = "DeleteInvoiceItem",
     tag = "Invoice items",
-    params(("id" = String, Path, description = "The invoice id"), ("itemId" = String, Path, description = "The item id")),
+    params(ItemPath),
     responses(
         (status = 204, description = "Deleted; the invoice's totals no longer include it"),
         (status = 404, description = "No such invoice or item", body = Problem, content_type = "application/problem+json"),

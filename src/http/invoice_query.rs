@@ -173,18 +173,9 @@ fn parse_sort(sort: Option<&str>, errors: &mut Vec<InvalidField>) -> Vec<SortKey
 mod tests {
     use super::*;
 
-    fn query(pairs: &[(&str, &str)]) -> Query {
-        Query(
-            pairs
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-        )
-    }
-
     fn invalid(pairs: &[(&str, &str)]) -> Vec<String> {
         let mut errors = Vec::new();
-        InvoiceQuery::from_query(&query(pairs), &mut errors);
+        InvoiceQuery::from_query(&Query::of(pairs), &mut errors);
         errors.into_iter().map(|error| error.field).collect()
     }
 

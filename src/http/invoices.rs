@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Principal;
@@ -72,7 +72,8 @@ pub(super) const READ_ONLY: &[&str] = &[
 ];
 
 /// Path of one invoice.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct InvoicePath {
     /// The invoice id.
     pub id: String,
@@ -121,7 +122,7 @@ pub async fn create(
     path = "/invoices/{id}",
     operation_id = "PutInvoice",
     tag = "Invoices",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     request_body(content = InvoiceRequest, example = invoice_example),
     responses(
         (status = 200, description = "The draft, replaced", body = InvoiceResponse),
@@ -163,7 +164,7 @@ pub async fn upsert(
     path = "/invoices/{id}",
     operation_id = "GetInvoice",
     tag = "Invoices",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     responses(
         (status = 200, description = "The invoice", body = InvoiceResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -228,7 +229,7 @@ pub async fn list(
     path = "/invoices/{id}/issue",
     operation_id = "PostInvoiceIssuance",
     tag = "Invoices",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     request_body(content = Option<IssueRequest>, example = json!({"issuedTime": "2026-11-21T00:00:00Z", "dueTime": "2026-12-21T00:00:00Z"})),
     responses(
         (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse),
@@ -254,7 +255,7 @@ pub async fn issue(
     path = "/invoices/{id}/void",
     operation_id = "PostInvoiceVoid",
     tag = "Invoices",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     request_body(content = Option<EmptyRequest>),
     responses(
         (status = 201, description = "The invoice, `voided`", body = InvoiceResponse),
@@ -286,7 +287,7 @@ pub async fn void(
     path = "/invoices/{id}/abandon",
     operation_id = "PostInvoiceAbandonment",
     tag = "Invoices",
-    params(("id" = String, Path, description = "The invoice id")),
+    params(InvoicePath),
     request_body(content = Option<EmptyRequest>),
     responses(
         (status = 201, description = "The invoice, `abandoned`", body = InvoiceResponse),

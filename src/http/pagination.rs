@@ -96,20 +96,11 @@ fn bounded(
 mod tests {
     use super::*;
 
-    fn query(pairs: &[(&str, &str)]) -> Query {
-        Query(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn limits_default_and_are_bounded() {
         let mut errors = Vec::new();
         assert_eq!(
-            Page::from_query(&query(&[]), &mut errors),
+            Page::from_query(&Query::of(&[]), &mut errors),
             Page {
                 limit: 100,
                 offset: 0
@@ -117,7 +108,7 @@ mod tests {
         );
         assert_eq!(
             Page::from_query(
-                &query(&[("limit", "0"), ("offset", "1000000")]),
+                &Query::of(&[("limit", "0"), ("offset", "1000000")]),
                 &mut errors
             ),
             Page {
@@ -126,8 +117,14 @@ mod tests {
             }
         );
         assert!(errors.is_empty());
-        Page::from_query(&query(&[("limit", "1001"), ("offset", "-1")]), &mut errors);
-        Page::from_query(&query(&[("limit", "+5"), ("offset", " 1")]), &mut errors);
+        Page::from_query(
+            &Query::of(&[("limit", "1001"), ("offset", "-1")]),
+            &mut errors,
+        );
+        Page::from_query(
+            &Query::of(&[("limit", "+5"), ("offset", " 1")]),
+            &mut errors,
+        );
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["limit", "offset", "limit", "offset"]);
     }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Principal;
@@ -25,8 +25,10 @@ use crate::service::products as service;
 pub(super) const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
 
 /// Path of one product.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct ProductPath {
+    /// The product id.
     id: String,
 }
 
@@ -72,7 +74,7 @@ pub async fn create(
     path = "/products/{id}",
     operation_id = "GetProduct",
     tag = "Products",
-    params(("id" = String, Path, description = "The product id")),
+    params(ProductPath),
     responses(
         (status = 200, description = "The product", body = ProductResponse),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
