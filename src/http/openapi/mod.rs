@@ -4,7 +4,9 @@
 
 mod common;
 mod links;
+mod parts;
 mod requests;
+mod resources;
 pub(super) mod schema;
 
 use axum::Extension;
