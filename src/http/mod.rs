@@ -102,19 +102,10 @@ impl AppState {
 }
 
 /// The API's routes, answered both at the root and under `/organizations/{organizationId}`,
-/// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs`.
+/// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs`. The
+/// contract is built from the handlers' annotations the routes are registered from, so that
+/// neither can name an operation the other lacks.
 pub fn routes() -> Router<AppState> {
-    documented_routes().0
-}
-
-/// The OpenAPI 3.1 contract of [`routes`], as `/openapi.json` serves it.
-pub fn contract() -> utoipa::openapi::OpenApi {
-    documented_routes().1
-}
-
-/// The routes with the contract built from their handlers' annotations, so that neither can
-/// name an operation the other lacks.
-fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (resources, resources_spec) = resources().split_for_parts();
     let (service, mut spec) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::health))
@@ -123,13 +114,12 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     spec.merge(resources_spec);
     openapi::finish(&mut spec);
-    let router = service
+    service
         .merge(resources.clone())
         .nest("/organizations/{organizationId}", resources)
         .merge(openapi::docs())
         .layer(Extension(openapi::Contract::new(&spec)))
-        .fallback(not_found);
-    (router, spec)
+        .fallback(not_found)
 }
 
 /// The routes that need credentials.

@@ -30,59 +30,45 @@ const NOT_RESPONSES: [&str; 7] = [
 /// A resource is written with every property, `null` when it has no value (`Option` fields
 /// are not left out), so every property is required; only `_embedded` comes on request.
 fn every_property_written(schema: &mut Schema) {
-    match schema {
-        Schema::Object(object) => {
+    visit(schema, &mut |node| {
+        if let Schema::Object(object) = node {
             object.required = object
                 .properties
                 .keys()
                 .filter(|name| name.as_str() != "_embedded")
                 .cloned()
                 .collect();
-            for property in object.properties.values_mut() {
-                if let RefOr::T(property) = property {
-                    every_property_written(property);
-                }
-            }
         }
-        Schema::OneOf(one_of) => {
-            for item in &mut one_of.items {
-                if let RefOr::T(item) = item {
-                    every_property_written(item);
-                }
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// Money is a JSON number read and written exactly; utoipa's `format: double` for `Decimal`
 /// would say a binary float.
 fn money_without_format(schema: &mut Schema) {
-    match schema {
-        Schema::Object(object) => {
-            if object.format == Some(SchemaFormat::KnownFormat(KnownFormat::Double)) {
-                object.format = None;
-            }
-            for property in object.properties.values_mut() {
-                if let RefOr::T(property) = property {
-                    money_without_format(property);
-                }
-            }
+    visit(schema, &mut |node| {
+        if let Schema::Object(object) = node
+            && object.format == Some(SchemaFormat::KnownFormat(KnownFormat::Double))
+        {
+            object.format = None;
         }
-        Schema::Array(array) => {
-            if let ArrayItems::RefOrSchema(item) = &mut array.items
-                && let RefOr::T(item) = item.as_mut()
-            {
-                money_without_format(item);
-            }
+    });
+}
+
+/// Calls `change` on a schema and on every schema written inside it (not behind a `$ref`).
+fn visit(schema: &mut Schema, change: &mut impl FnMut(&mut Schema)) {
+    change(schema);
+    let inner: Vec<&mut RefOr<Schema>> = match schema {
+        Schema::Object(object) => object.properties.values_mut().collect(),
+        Schema::Array(array) => match &mut array.items {
+            ArrayItems::RefOrSchema(item) => vec![item.as_mut()],
+            _ => Vec::new(),
+        },
+        Schema::OneOf(one_of) => one_of.items.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    for item in inner {
+        if let RefOr::T(item) = item {
+            visit(item, change);
         }
-        Schema::OneOf(one_of) => {
-            for item in &mut one_of.items {
-                if let RefOr::T(item) = item {
-                    money_without_format(item);
-                }
-            }
-        }
-        _ => {}
     }
 }
