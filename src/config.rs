@@ -1,10 +1,12 @@
 //! Configuration from the environment (and `.env`), with `--help` listing every variable.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use crate::http::cors::AllowedOrigins;
+use crate::server::{ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 use crate::service::rate_limit::{DEFAULT_REQUESTS, DEFAULT_WINDOW, MAX_REQUESTS, MAX_WINDOW};
 
 /// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
@@ -48,6 +50,19 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         permissions: Option<Vec<String>>,
     },
+    /// List API keys (id, organization, prefix, kind, permissions, created, revoked), never
+    /// their secrets.
+    ListApiKeys {
+        /// Only this organization's keys.
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// Revoke an API key by the id `list-api-keys` shows. Every running server refuses it
+    /// within moments.
+    RevokeApiKey {
+        /// The key's id.
+        id: uuid::Uuid,
+    },
 }
 
 /// Settings of the server.
@@ -61,7 +76,8 @@ pub struct ServeConfig {
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Secret that enables HS256 bearer tokens (claims `organizationId`, `exp`).
+    /// Secret that enables HS256 bearer tokens (claims `organizationId`, `exp`, optional
+    /// `nbf`, `iat` and `permissions`); at least 32 bytes, or the server does not start.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
@@ -113,12 +129,31 @@ pub struct ServeConfig {
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_parser = AllowedOrigins::parse)]
     pub cors_allowed_origins: Option<AllowedOrigins>,
 
+    /// Seconds a client has to send a whole request head (request line and headers), counted
+    /// from the connection's opening or from the end of the previous answer: also how long an
+    /// idle kept-alive connection stays open.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+
+    /// Most client connections open at once; past it, new ones wait to be accepted until one
+    /// closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 }
 
 impl ServeConfig {
+    /// What each client connection may take.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: self.max_connections as usize,
+        }
+    }
+
     /// PUBLIC_URL, or `http://` + BIND_ADDR.
     pub fn public_url(&self) -> String {
         self.public_url

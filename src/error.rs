@@ -1,6 +1,6 @@
 //! The one public error type, and how each kind answers as RFC 7807 problem JSON.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::problem::{InvalidField, Problem};
@@ -34,6 +34,15 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// 414: the request target is longer than the server accepts.
+    #[error("The request target (path and query) is longer than {limit} bytes.")]
+    UriTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 431: too many header fields, or too many bytes of them.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// 415: the body is not sent as `application/json`.
     #[error("the request body must be sent as application/json")]
     UnsupportedMediaType,
@@ -69,6 +78,9 @@ pub enum ApiError {
     /// 503: the database does not answer; the cause is logged, never sent.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// 503 at once: the database was found unreachable and has not answered since.
+    #[error("database unreachable")]
+    DatabaseUnreachable,
     /// 500: anything else; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -111,10 +123,14 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnreachable | Self::TimedOut(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,11 +154,29 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Marks an answer given because the database could not be reached (not merely busy: a lock
+/// timeout is not an outage), so that the next requests are answered at once.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnreachable;
+
+/// Seconds a client should wait before retrying while the database is away.
+const DATABASE_RETRY_AFTER_SECS: &str = "1";
+
+fn is_connection_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db.code().as_deref() != Some("55P03"),
+        _ => true,
+    }
+}
+
 /// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
 /// cannot connect now), and 55P03 (a lock not granted within the lock timeout).
 fn is_unavailable_code(code: Option<&str>) -> bool {
     code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "55P03")
 }
+
+/// What a client is told while the database is away, however it was found so.
+const DATABASE_AWAY: &str = "The service cannot reach its database; retry later.";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -154,6 +188,11 @@ impl IntoResponse for ApiError {
             Self::RateLimited { limit, refusal, .. } => refused_headers(*limit, refusal),
             _ => HeaderMap::new(),
         };
+        let unreachable = match &self {
+            Self::Unavailable(cause) => is_connection_failure(cause),
+            Self::DatabaseUnreachable => true,
+            _ => false,
+        };
         let problem = match self {
             Self::Validation {
                 detail,
@@ -161,11 +200,9 @@ impl IntoResponse for ApiError {
             } => Problem::new(status, detail).with_invalid_fields(invalid_fields),
             Self::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
-                Problem::new(
-                    status,
-                    "The service cannot reach its database; retry later.",
-                )
+                Problem::new(status, DATABASE_AWAY)
             }
+            Self::DatabaseUnreachable => Problem::new(status, DATABASE_AWAY),
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 Problem::new(status, "The server could not complete the request.")
@@ -177,6 +214,15 @@ impl IntoResponse for ApiError {
         };
         let mut response = (challenge, problem).into_response();
         response.headers_mut().extend(rate_limit);
+        if unreachable {
+            response.extensions_mut().insert(DatabaseUnreachable);
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(DATABASE_RETRY_AFTER_SECS),
+            );
+        }
         response
     }
 }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod repository;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -11,8 +11,9 @@ use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::http::cors::AllowedOrigins;
 use invoice_api::repository::Db;
+use invoice_api::service::auth::JwtVerifier;
 use invoice_api::service::{api_keys, idempotency};
-use invoice_api::{startup, telemetry};
+use invoice_api::{server, startup, telemetry};
 use sqlx::PgPool;
 
 type Failure = Box<dyn std::error::Error>;
@@ -33,6 +34,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // Checked before anything else: a server must not start with a secret anyone can guess.
+    let jwt = cli
+        .serve
+        .jwt_secret
+        .as_deref()
+        .map(|secret| JwtVerifier::new(secret.as_bytes()))
+        .transpose()
+        .map_err(|error| format!("JWT_SECRET {error}"))?;
     let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
     // Longer than a request may take, so a live request meets its own timeout first.
     let lock_timeout = Duration::from_secs(cli.serve.request_timeout_secs + 1);
@@ -53,7 +62,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             live,
             permissions,
         }) => create_api_key(pool, &organization, live, permissions).await,
-        None => serve(pool, cli.serve).await,
+        Some(Command::ListApiKeys { organization }) => {
+            list_api_keys(pool, organization.as_deref()).await
+        }
+        Some(Command::RevokeApiKey { id }) => revoke_api_key(pool, id).await,
+        None => serve(pool, cli.serve, jwt).await,
     }
 }
 
@@ -80,7 +93,49 @@ async fn create_api_key(
     Ok(())
 }
 
-async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
+async fn list_api_keys(pool: PgPool, organization: Option<&str>) -> Result<(), Failure> {
+    let organization_id = organization
+        .map(OrganizationId::parse)
+        .transpose()
+        .map_err(|error| format!("--organization {error}"))?;
+    let keys = api_keys::list_api_keys(&Db::new(pool), organization_id.as_ref()).await?;
+    println!("id\torganization\tprefix\tkind\tpermissions\tcreated\trevoked");
+    for key in keys {
+        let permissions = key
+            .permissions
+            .map_or_else(|| "all".to_owned(), |names| names.join(","));
+        let revoked = key
+            .revoked_time
+            .map_or_else(|| "-".to_owned(), |time| time.format(TIME).to_string());
+        println!(
+            "{}\t{}\t{}\t{}\t{permissions}\t{}\t{revoked}",
+            key.id,
+            key.organization_id,
+            key.key_prefix,
+            if key.live { "live" } else { "sandbox" },
+            key.created_time.format(TIME),
+        );
+    }
+    Ok(())
+}
+
+/// Times as the API writes them.
+const TIME: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+async fn revoke_api_key(pool: PgPool, id: uuid::Uuid) -> Result<(), Failure> {
+    match api_keys::revoke_api_key(&Db::new(pool), id).await? {
+        Some(key) => {
+            println!(
+                "revoked {} ({}) of {}",
+                key.id, key.key_prefix, key.organization_id
+            );
+            Ok(())
+        }
+        None => Err(format!("no active API key has the id {id}").into()),
+    }
+}
+
+async fn serve(pool: PgPool, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<(), Failure> {
     let db = Db::new(pool);
     if let (Some(organization), Some(key)) =
         (&config.bootstrap_organization_id, &config.bootstrap_api_key)
@@ -98,21 +153,19 @@ async fn serve(pool: PgPool, config: ServeConfig) -> Result<(), Failure> {
     if cors_origins != AllowedOrigins::None {
         tracing::info!(origins = %cors_origins, "CORS: pages of these origins may call the API");
     }
-    let state = AppState::new(
-        db,
-        config.jwt_secret.as_deref().map(str::as_bytes),
-        &public_url,
-    )
-    .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
-    .with_rate_limiter(rate_limiter)
-    .with_cors_origins(cors_origins);
+    let state = AppState::new(db, jwt, &public_url)
+        .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
+        .with_rate_limiter(rate_limiter)
+        .with_cors_origins(cors_origins);
+    tokio::spawn(api_keys::watch_revocations(Arc::downgrade(&state.keys)));
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;
     tracing::info!(address = %config.bind_addr, %public_url, "serving");
-    startup::serve(
+    server::serve(
         listener,
         startup::build_app(state),
+        config.connection_limits(),
         startup::shutdown_signal(),
     )
     .await?;

@@ -1,6 +1,5 @@
 //! Building and running the server: database, router with its layers, graceful shutdown.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use axum::http::header::AUTHORIZATION;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
-use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -24,7 +22,7 @@ use crate::http::auth::API_KEY_HEADER;
 use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::problem::{complete_problems, panic_response};
-use crate::http::{AppState, metrics, routes, timeout};
+use crate::http::{AppState, availability, metrics, request_head, routes, timeout};
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
@@ -109,15 +107,20 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
+    let availability = axum::middleware::from_fn_with_state(state.clone(), availability::guard);
     // Installed before the first request, so that every request is counted.
     metrics::recorder();
     let record = axum::middleware::from_fn(metrics::record_request);
     let cors = Cors::new(state.cors_origins.clone());
-    with_layers(routes().layer(timeout).layer(record), cors).with_state(state)
+    with_layers(
+        routes().layer(timeout).layer(availability).layer(record),
+        cors,
+    )
+    .with_state(state)
 }
 
 /// Wraps routes in the layers every answer passes through: request id, tracing, CORS, problem
-/// JSON for every error, panic recovery and the body size limit.
+/// JSON for every error, panic recovery, the request head's limits and the body size limit.
 pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
     let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
@@ -139,6 +142,7 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
         .layer(axum::middleware::from_fn(complete_problems))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(request_head::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     router.layer(layers)
 }
@@ -154,17 +158,6 @@ fn request_span(request: &Request) -> tracing::Span {
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
     tracing::info_span!("request", method = %request.method(), route, request_id)
-}
-
-/// Serves until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

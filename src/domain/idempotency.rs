@@ -66,19 +66,31 @@ impl RequestFingerprint {
             path: path.to_owned(),
             body_sha256: body.map(|text| {
                 let mut canonical = String::new();
-                // Text that is not JSON has no canonical form; itself is the next best thing.
-                if write_canonical(text, &mut canonical).is_none() {
-                    canonical = text.to_owned();
-                }
-                Sha256::digest(canonical.as_bytes()).into()
+                // Text that has no canonical form (not JSON, nested too deep, an exponent of
+                // more than 38 digits) stands for itself, marked so that it cannot pass for
+                // the canonical form of another body.
+                let hashed = if write_canonical(text, &mut canonical, 0).is_some() {
+                    Sha256::new().chain_update("json:").chain_update(&canonical)
+                } else {
+                    Sha256::new().chain_update("text:").chain_update(text)
+                };
+                hashed.finalize().into()
             }),
         }
     }
 }
 
+/// The deepest nesting the canonical form is written for. Bodies are refused well before it
+/// (`http::json_shape::MAX_DEPTH`); this bound keeps the walk finite whoever calls it.
+const MAX_CANONICAL_DEPTH: usize = 64;
+
 /// Writes JSON `text` canonically: object keys sorted, no spacing, strings as serde_json
-/// escapes them, numbers as [`canonical_number`]. `None` if the text is not JSON.
-fn write_canonical(text: &str, out: &mut String) -> Option<()> {
+/// escapes them, numbers as [`canonical_number`]. `None` if the text is not JSON or nests
+/// deeper than [`MAX_CANONICAL_DEPTH`]; `depth` is how deep `text` already is.
+fn write_canonical(text: &str, out: &mut String, depth: usize) -> Option<()> {
+    if depth > MAX_CANONICAL_DEPTH {
+        return None;
+    }
     let text = text.trim();
     match text.as_bytes().first()? {
         b'{' => {
@@ -90,7 +102,7 @@ fn write_canonical(text: &str, out: &mut String) -> Option<()> {
                 }
                 out.push_str(&serde_json::to_string(name).ok()?);
                 out.push(':');
-                write_canonical(value.get(), out)?;
+                write_canonical(value.get(), out, depth + 1)?;
             }
             out.push('}');
         }
@@ -101,7 +113,7 @@ fn write_canonical(text: &str, out: &mut String) -> Option<()> {
                 if index > 0 {
                     out.push(',');
                 }
-                write_canonical(value.get(), out)?;
+                write_canonical(value.get(), out, depth + 1)?;
             }
             out.push(']');
         }
@@ -116,14 +128,16 @@ fn write_canonical(text: &str, out: &mut String) -> Option<()> {
 }
 
 /// A JSON number as `[-]digits e exponent`, without leading or trailing zeros: `100`, `1e2`,
-/// `100.0` and `0.1e3` all become `1e2`; zero is `0`. Exact: only the digits are moved.
+/// `100.0` and `0.1e3` all become `1e2`; zero is `0`. Exact: only the digits are moved. The
+/// exponent is worked out in 128 bits, where an exponent of up to 38 digits less a megabyte's
+/// worth of fraction digits cannot overflow; a longer exponent has no canonical form (`None`).
 fn canonical_number(text: &str) -> Option<String> {
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i64>().ok()?),
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i128>().ok()?),
         None => (unsigned, 0),
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -133,9 +147,11 @@ fn canonical_number(text: &str) -> Option<String> {
         return Some("0".to_owned());
     }
     let kept = significant.trim_end_matches('0');
-    let dropped_zeros = i64::try_from(significant.len() - kept.len()).ok()?;
-    let fraction_digits = i64::try_from(fraction.len()).ok()?;
-    let exponent = exponent - fraction_digits + dropped_zeros;
+    let dropped_zeros = i128::try_from(significant.len() - kept.len()).ok()?;
+    let fraction_digits = i128::try_from(fraction.len()).ok()?;
+    let exponent = exponent
+        .checked_sub(fraction_digits)?
+        .checked_add(dropped_zeros)?;
     Some(format!(
         "{}{kept}e{exponent}",
         if negative { "-" } else { "" }
@@ -223,6 +239,33 @@ mod tests {
         ] {
             assert_eq!(canonical_number(text).as_deref(), Some(canonical), "{text}");
         }
+    }
+
+    #[test]
+    fn huge_exponents_neither_wrap_nor_collide() {
+        let of = |body: &str| RequestFingerprint::new("/x", Some(body));
+        assert_ne!(
+            of(r#"{"p": 1e9223372036854775807}"#),
+            of(r#"{"p": 0.1e-9223372036854775808}"#)
+        );
+        assert_eq!(
+            canonical_number("0.1e-9223372036854775808").as_deref(),
+            Some("1e-9223372036854775809")
+        );
+        let beyond = format!("1e{}", "9".repeat(40));
+        assert_eq!(canonical_number(&beyond), None);
+        assert_ne!(
+            of(&format!(r#"{{"p": {beyond}}}"#)),
+            of(&format!(r#"{{"p": 1{beyond}}}"#))
+        );
+    }
+
+    #[test]
+    fn a_body_nested_past_the_bound_still_has_a_fingerprint() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let fingerprint = RequestFingerprint::new("/x", Some(&deep));
+        assert!(fingerprint.body_sha256.is_some());
+        assert_ne!(fingerprint, RequestFingerprint::new("/x", Some("[]")));
     }
 
     #[test]

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, MatchedPath, OriginalUri};
 use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use percent_encoding::percent_decode_str;
 use utoipa::openapi::path::Paths;
 
 use super::AppState;
@@ -14,6 +15,9 @@ use crate::domain::ids::OrganizationId;
 use crate::domain::permission::Operation;
 use crate::error::ApiError;
 use crate::service::auth::{Caller, TokenError};
+
+/// The pattern of the routes answered under an organization's own prefix.
+pub const ORGANIZATION_PREFIX: &str = "/organizations/{organizationId}";
 
 /// The header carrying a secret API key, as Rebilly names it.
 pub const API_KEY_HEADER: &str = "reb-apikey";
@@ -76,11 +80,7 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = authenticate(parts, state).await?;
-        // Under `/organizations/{organizationId}/...` the prefix must name the caller's own.
-        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await
-            && let Some((_, prefix)) = params.iter().find(|(name, _)| *name == "organizationId")
-            && prefix != caller.organization_id.as_str()
-        {
+        if !prefix_admits(parts, &caller.organization_id) {
             return Err(ApiError::Forbidden(
                 "The credentials do not belong to the organization in the path.".to_owned(),
             ));
@@ -104,6 +104,30 @@ impl FromRequestParts<AppState> for Principal {
             organization_id: caller.organization_id,
         })
     }
+}
+
+/// Under `/organizations/{organizationId}/...` the prefix must name the caller's own
+/// organization; a prefix that does not decode (`%FF`) names none, so it is refused too.
+fn prefix_admits(parts: &Parts, own: &OrganizationId) -> bool {
+    let prefixed = parts
+        .extensions
+        .get::<MatchedPath>()
+        .is_some_and(|path| path.as_str().starts_with(ORGANIZATION_PREFIX));
+    if !prefixed {
+        return true;
+    }
+    // The nested routes see the path without their prefix; the original has it.
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |original| original.path());
+    let segment = path
+        .strip_prefix("/organizations/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    percent_decode_str(segment)
+        .decode_utf8()
+        .is_ok_and(|prefix| prefix == own.as_str())
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
@@ -183,6 +207,7 @@ fn verify_bearer(value: &str, state: &AppState) -> Result<Caller, &'static str> 
         .ok_or("Bearer tokens are not enabled on this server.")?;
     verifier.verify(token).map_err(|error| match error {
         TokenError::Expired => "The bearer token has expired.",
+        TokenError::NotYetValid => "The bearer token is not valid yet (its nbf is in the future).",
         TokenError::Invalid => "The bearer token is not valid.",
     })
 }

@@ -38,8 +38,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Precondition {
     }
 }
 
-/// `*`, or a list of entity tags compared strongly: a weak tag (`W/"r3"`) or one we never made
-/// matches nothing.
+/// `*`, or a list of entity tags compared strongly, character for character: a weak tag
+/// (`W/"r3"`) or one we never made (`"r03"`, `"r+3"`) matches nothing.
 fn parse_if_match(values: &[&str]) -> IfMatch {
     let tags: Vec<&str> = values
         .iter()
@@ -50,11 +50,14 @@ fn parse_if_match(values: &[&str]) -> IfMatch {
     if tags == ["*"] {
         return IfMatch::Any;
     }
-    IfMatch::Revisions(
-        tags.iter()
-            .filter_map(|tag| tag.strip_prefix("\"r")?.strip_suffix('"')?.parse().ok())
-            .collect(),
-    )
+    IfMatch::Revisions(tags.iter().filter_map(|tag| revision_of(tag)).collect())
+}
+
+/// The revision an entity tag of ours names: exactly the text [`etag`] writes for it.
+fn revision_of(tag: &str) -> Option<i64> {
+    let digits = tag.strip_prefix("\"r")?.strip_suffix('"')?;
+    let revision: i64 = digits.parse().ok()?;
+    (revision.to_string() == digits).then_some(revision)
 }
 
 #[cfg(test)]
@@ -73,5 +76,11 @@ mod tests {
             IfMatch::Revisions(Vec::new())
         );
         assert_eq!(etag(12), HeaderValue::from_static("\"r12\""));
+        assert_eq!(
+            parse_if_match(&["\"r03\", \"r+3\", \"r-0\", \"r 3\", \"r3\""]),
+            IfMatch::Revisions(vec![3]),
+            "only the tag written for revision 3 names it"
+        );
+        assert_eq!(parse_if_match(&["\"r0\""]), IfMatch::Revisions(vec![0]));
     }
 }

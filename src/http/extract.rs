@@ -9,6 +9,8 @@ use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
 use super::fields::RawObject;
+use super::json_shape::{self, MAX_DEPTH, ShapeError};
+use super::problem::InvalidField;
 use crate::error::ApiError;
 
 /// The largest request body accepted (1 MiB).
@@ -66,9 +68,16 @@ async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes,
         })
 }
 
-/// JSON syntax (400), then an object (422).
+/// Nesting depth (400), JSON syntax (400), an object (422), then keys given twice (422).
 fn parse_object(bytes: &[u8]) -> Result<RawObject, ApiError> {
-    serde_json::from_slice(bytes).map_err(|error| {
+    // Before the parser, whose nested values are parsed again field by field.
+    let shape = json_shape::check(bytes);
+    if shape == Err(ShapeError::TooDeep) {
+        return Err(ApiError::BadRequest(format!(
+            "The body nests objects and arrays deeper than {MAX_DEPTH} levels."
+        )));
+    }
+    let object = serde_json::from_slice(bytes).map_err(|error| {
         if error.is_data() {
             ApiError::Validation {
                 detail: "The request body must be a JSON object.".to_owned(),
@@ -77,7 +86,16 @@ fn parse_object(bytes: &[u8]) -> Result<RawObject, ApiError> {
         } else {
             ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
         }
-    })
+    })?;
+    if let Err(ShapeError::DuplicateKeys(paths)) = shape {
+        return Err(ApiError::validation(
+            paths
+                .into_iter()
+                .map(|path| InvalidField::new(path, "is given more than once"))
+                .collect(),
+        ));
+    }
+    Ok(object)
 }
 
 /// `application/json` or any `+json` type, parameters allowed.

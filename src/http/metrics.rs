@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -47,20 +47,56 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
 
 /// Middleware: counts every request and records how long it took, by method, matched route
 /// (the route's pattern, such as `/invoices/{id}/items`, so ids do not make new series) and
-/// status. Requests that match no route count under the route `unmatched`.
+/// status. Every label has a bounded set of values whatever clients send: methods outside
+/// the standard ones count as `other`, requests that match no route as `unmatched`, and
+/// statuses the API does not answer as their class (`1xx` ... `5xx`).
 pub async fn record_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
+    let status = status_label(response.status());
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!(REQUESTS, &labels).increment(1);
     metrics::histogram!(DURATION, &labels).record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method's own name if it is one of HTTP's standard methods, else `other`.
+fn method_label(method: &Method) -> String {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    if STANDARD.contains(method) {
+        method.as_str().to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// The statuses the API answers, by number; any other by its class.
+fn status_label(status: StatusCode) -> String {
+    const ANSWERED: [u16; 22] = [
+        200, 201, 204, 304, 400, 401, 403, 404, 405, 406, 408, 409, 412, 413, 414, 415, 422, 429,
+        431, 500, 501, 503,
+    ];
+    let code = status.as_u16();
+    if ANSWERED.contains(&code) {
+        code.to_string()
+    } else {
+        format!("{}xx", code / 100)
+    }
 }
 
 /// `GET /metrics`, in the Prometheus text format.
@@ -85,4 +121,22 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
     ([(header::CONTENT_TYPE, content_type)], handle.render()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_take_a_bounded_set_of_values() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        for made_up in ["FOO", "GETX", "get", "BREW"] {
+            let method = Method::from_bytes(made_up.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{made_up}");
+        }
+        assert_eq!(status_label(StatusCode::UNPROCESSABLE_ENTITY), "422");
+        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "4xx");
+        assert_eq!(status_label(StatusCode::from_u16(599).unwrap()), "5xx");
+        assert_eq!(status_label(StatusCode::from_u16(999).unwrap()), "9xx");
+    }
 }

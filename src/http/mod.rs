@@ -1,6 +1,7 @@
 //! HTTP: routes, handlers, wire shapes, extractors and problem JSON.
 
 pub mod auth;
+pub mod availability;
 pub mod cors;
 mod etag;
 pub mod extract;
@@ -10,12 +11,14 @@ pub mod idempotency;
 mod invoice_items;
 mod invoice_query;
 mod invoices;
+pub mod json_shape;
 pub mod metrics;
 mod openapi;
 mod pagination;
 pub mod problem;
 mod products;
 pub mod rate_limit;
+pub mod request_head;
 mod tax;
 pub mod timeout;
 mod wire;
@@ -28,6 +31,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use self::availability::DatabaseStatus;
 use self::cors::AllowedOrigins;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
@@ -54,19 +58,22 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// The web origins whose pages may call the API (CORS); none by default.
     pub cors_origins: AllowedOrigins,
+    /// Whether the database is known to be unreachable (requests then answer 503 at once).
+    pub database: Arc<DatabaseStatus>,
 }
 
 impl AppState {
-    /// State over a database, with bearer tokens enabled when `jwt_secret` is given.
-    pub fn new(db: Db, jwt_secret: Option<&[u8]>, public_url: &str) -> Self {
+    /// State over a database, with bearer tokens enabled when a verifier is given.
+    pub fn new(db: Db, jwt: Option<JwtVerifier>, public_url: &str) -> Self {
         Self {
             keys: Arc::new(KeyResolver::new(db.clone())),
             db,
-            jwt: jwt_secret.map(|secret| Arc::new(JwtVerifier::new(secret))),
+            jwt: jwt.map(Arc::new),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limiter: Arc::new(RateLimiter::default()),
             cors_origins: AllowedOrigins::None,
+            database: Arc::new(DatabaseStatus::default()),
         }
     }
 
@@ -116,7 +123,7 @@ pub fn routes() -> Router<AppState> {
     openapi::finish(&mut spec);
     service
         .merge(resources.clone())
-        .nest("/organizations/{organizationId}", resources)
+        .nest(auth::ORGANIZATION_PREFIX, resources)
         .merge(openapi::docs())
         .layer(Extension(openapi::Contract::new(&spec)))
         .fallback(not_found)

@@ -1,9 +1,55 @@
 //! Organizations and their API keys.
 
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
 use super::Db;
 use crate::domain::ids::OrganizationId;
+
+/// The channel on which the database announces revoked (or deleted) keys, by their SHA-256 in
+/// hex (the migration's trigger).
+const REVOKED_CHANNEL: &str = "api_key_revoked";
+
+/// A key as `list-api-keys` shows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyListing {
+    /// The key's id, which `revoke-api-key` takes.
+    pub id: Uuid,
+    /// The organization it acts for.
+    pub organization_id: OrganizationId,
+    /// Its first characters.
+    pub key_prefix: String,
+    /// An `sk_live_` key rather than a sandbox one.
+    pub live: bool,
+    /// The operation ids it may call; `None`: every one.
+    pub permissions: Option<Vec<String>>,
+    /// When it was made.
+    pub created_time: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_time: Option<DateTime<Utc>>,
+}
+
+/// A connection that hears of revoked keys as their transactions commit.
+#[derive(Debug)]
+pub struct RevokedKeys {
+    listener: PgListener,
+}
+
+impl RevokedKeys {
+    /// The SHA-256 of the next key revoked. `None` when the connection is lost: revocations
+    /// made meanwhile are not heard of, so the caller must forget what it remembers.
+    pub async fn next(&mut self) -> Option<[u8; 32]> {
+        loop {
+            let notification = self.listener.try_recv().await.ok()??;
+            let mut hash = [0u8; 32];
+            // The trigger always sends 64 hex digits; anything else is not ours to act on.
+            if hex::decode_to_slice(notification.payload(), &mut hash).is_ok() {
+                return Some(hash);
+            }
+        }
+    }
+}
 
 /// Whom a key belongs to, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +68,7 @@ impl Db {
         sqlx::query_as!(
             KeyOwner,
             r#"select organization_id as "organization_id: OrganizationId", permissions
-               from api_keys where key_hash = $1"#,
+               from api_keys where key_hash = $1 and revoked_time is null"#,
             key_hash
         )
         .fetch_optional(&self.pool)
@@ -63,5 +109,47 @@ impl Db {
         )
         .fetch_one(&self.pool)
         .await
+    }
+
+    /// Every key, or an organization's, oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_api_keys(
+        &self,
+        organization_id: Option<&OrganizationId>,
+    ) -> Result<Vec<KeyListing>, sqlx::Error> {
+        sqlx::query_as!(
+            KeyListing,
+            r#"select id, organization_id as "organization_id: OrganizationId", key_prefix, live,
+                   permissions, created_time, revoked_time
+               from api_keys
+               where $1::text is null or organization_id = $1
+               order by created_time, id"#,
+            organization_id as Option<&OrganizationId>,
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Revokes the key with this id, if it is not revoked yet; its owner, if it was revoked
+    /// now. The database announces it to every server when the statement commits.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<KeyListing>, sqlx::Error> {
+        sqlx::query_as!(
+            KeyListing,
+            r#"update api_keys set revoked_time = now()
+               where id = $1 and revoked_time is null
+               returning id, organization_id as "organization_id: OrganizationId", key_prefix,
+                   live, permissions, created_time, revoked_time"#,
+            id,
+        )
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Starts hearing of revoked keys, on a connection of its own.
+    pub async fn listen_for_revoked_keys(&self) -> Result<RevokedKeys, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(REVOKED_CHANNEL).await?;
+        Ok(RevokedKeys { listener })
     }
 }

@@ -6,7 +6,7 @@ mod invoice_items;
 mod invoices;
 mod products;
 
-pub use api_keys::KeyOwner;
+pub use api_keys::{KeyListing, KeyOwner, RevokedKeys};
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};

@@ -1,8 +1,11 @@
 //! Secret API keys: made here, shown once, stored only as their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
+
+use uuid::Uuid;
 
 use sha2::{Digest, Sha256};
 
@@ -102,34 +105,95 @@ pub async fn ensure_bootstrap_key(
     }
 }
 
-/// Finds who an API key speaks for, remembering answers for a minute so that a busy client
-/// costs one lookup a minute rather than one per request. Unknown keys are not remembered, so
-/// a key works as soon as it is created.
+/// Finds who an API key speaks for, remembering answers so that a busy client does not cost
+/// a database lookup per request:
+/// - a key that exists is remembered for a minute, but only while the resolver hears of
+///   revocations ([`watch_revocations`]): a revoked key is forgotten as soon as the database
+///   announces it, and everything is forgotten when that connection is lost;
+/// - a key that does not exist is remembered for [`REMEMBER_UNKNOWN_FOR`], so that a client
+///   repeating a wrong key costs one lookup, not one per request. New keys are random, so no
+///   client can have tried one before it was made.
 #[derive(Debug)]
 pub struct KeyResolver {
     db: Db,
-    known: Mutex<HashMap<[u8; 32], (Caller, Instant)>>,
+    known: Mutex<Remembered<Caller>>,
+    unknown: Mutex<Remembered<()>>,
+    hears_revocations: AtomicBool,
 }
 
-const REMEMBER_FOR: Duration = Duration::from_secs(60);
+/// How long a key that exists is remembered (while revocations are heard of).
+pub const REMEMBER_KNOWN_FOR: Duration = Duration::from_secs(60);
+/// How long a key that does not exist is remembered.
+pub const REMEMBER_UNKNOWN_FOR: Duration = Duration::from_secs(10);
+/// The most keys of each kind remembered at once.
 const REMEMBER_AT_MOST: usize = 10_000;
+/// How long to wait before listening again after the connection was lost.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
+
+/// Key hashes remembered with the time they were looked up, at most [`REMEMBER_AT_MOST`].
+#[derive(Debug)]
+struct Remembered<T> {
+    entries: HashMap<[u8; 32], (T, Instant)>,
+    lifetime: Duration,
+}
+
+impl<T: Clone> Remembered<T> {
+    fn new(lifetime: Duration) -> Self {
+        Self {
+            entries: HashMap::new(),
+            lifetime,
+        }
+    }
+
+    fn get(&self, hash: &[u8; 32]) -> Option<T> {
+        self.entries
+            .get(hash)
+            .filter(|(_, since)| since.elapsed() < self.lifetime)
+            .map(|(value, _)| value.clone())
+    }
+
+    fn insert(&mut self, hash: [u8; 32], value: T) {
+        if self.entries.len() >= REMEMBER_AT_MOST {
+            let lifetime = self.lifetime;
+            self.entries
+                .retain(|_, (_, since)| since.elapsed() < lifetime);
+            if self.entries.len() >= REMEMBER_AT_MOST {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(hash, (value, Instant::now()));
+    }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 impl KeyResolver {
-    /// A resolver over the database.
+    /// A resolver over the database. Until [`watch_revocations`] runs for it, it remembers
+    /// only unknown keys.
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            known: Mutex::new(HashMap::new()),
+            known: Mutex::new(Remembered::new(REMEMBER_KNOWN_FOR)),
+            unknown: Mutex::new(Remembered::new(REMEMBER_UNKNOWN_FOR)),
+            hears_revocations: AtomicBool::new(false),
         }
     }
 
     /// The organization owning the key and what the key may do, if the key exists.
     pub async fn caller_of(&self, key: &str) -> Result<Option<Caller>, ApiError> {
         let hash = hash_key(key);
-        if let Some(caller) = self.remembered(&hash) {
+        if let Some(caller) = locked(&self.known).get(&hash) {
             return Ok(Some(caller));
         }
+        if locked(&self.unknown).get(&hash).is_some() {
+            return Ok(None);
+        }
         let Some(owner) = self.db.owner_of_key(&hash).await? else {
+            locked(&self.unknown).insert(hash, ());
             return Ok(None);
         };
         let permissions = match owner.permissions {
@@ -141,34 +205,74 @@ impl KeyResolver {
             organization_id: owner.organization_id,
             permissions,
         };
-        self.remember(hash, caller.clone());
+        if self.hears_revocations.load(Ordering::Acquire) {
+            locked(&self.known).insert(hash, caller.clone());
+        }
         Ok(Some(caller))
     }
 
-    fn remembered(&self, hash: &[u8; 32]) -> Option<Caller> {
-        let known = self
-            .known
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        known
-            .get(hash)
-            .filter(|(_, since)| since.elapsed() < REMEMBER_FOR)
-            .map(|(caller, _)| caller.clone())
+    fn forget(&self, hash: &[u8; 32]) {
+        locked(&self.known).entries.remove(hash);
     }
 
-    fn remember(&self, hash: [u8; 32], caller: Caller) {
-        let mut known = self
-            .known
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if known.len() >= REMEMBER_AT_MOST {
-            known.retain(|_, (_, since)| since.elapsed() < REMEMBER_FOR);
-            if known.len() >= REMEMBER_AT_MOST {
-                known.clear();
+    fn stop_remembering(&self) {
+        self.hears_revocations.store(false, Ordering::Release);
+        locked(&self.known).entries.clear();
+    }
+}
+
+/// Listens for revoked keys for as long as `resolver` lives, so that it may remember known
+/// keys: each revocation is forgotten as the database announces it, within moments of its
+/// commit on every server. While the connection is lost, nothing known is remembered, and it
+/// listens again every [`RELISTEN_AFTER`].
+pub async fn watch_revocations(resolver: Weak<KeyResolver>) {
+    loop {
+        let Some(db) = resolver.upgrade().map(|resolver| resolver.db.clone()) else {
+            return;
+        };
+        match db.listen_for_revoked_keys().await {
+            Ok(mut revoked) => {
+                if let Some(resolver) = resolver.upgrade() {
+                    resolver.hears_revocations.store(true, Ordering::Release);
+                }
+                tracing::debug!("listening for revoked API keys");
+                while let Some(hash) = revoked.next().await {
+                    let Some(resolver) = resolver.upgrade() else {
+                        return;
+                    };
+                    resolver.forget(&hash);
+                }
+                tracing::warn!(
+                    "lost the connection that hears of revoked API keys; listening again"
+                );
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for revoked API keys; retrying");
             }
         }
-        known.insert(hash, (caller, Instant::now()));
+        match resolver.upgrade() {
+            Some(resolver) => resolver.stop_remembering(),
+            None => return,
+        }
+        tokio::time::sleep(RELISTEN_AFTER).await;
     }
+}
+
+/// A key as listed for people: its id, organization, prefix and state, never its secret.
+pub use crate::repository::KeyListing;
+
+/// Every key, or one organization's.
+pub async fn list_api_keys(
+    db: &Db,
+    organization_id: Option<&OrganizationId>,
+) -> Result<Vec<KeyListing>, ApiError> {
+    Ok(db.list_api_keys(organization_id).await?)
+}
+
+/// Revokes a key by its id; `None` if no key with that id is active. Every server refuses it
+/// as soon as the revocation commits.
+pub async fn revoke_api_key(db: &Db, id: Uuid) -> Result<Option<KeyListing>, ApiError> {
+    Ok(db.revoke_api_key(id).await?)
 }
 
 #[cfg(test)]

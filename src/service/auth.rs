@@ -18,10 +18,26 @@ impl std::fmt::Debug for JwtVerifier {
     }
 }
 
+/// The shortest `JWT_SECRET`: an HMAC key shorter than its hash (SHA-256's 32 bytes) can be
+/// guessed, and with it a token forged for any organization.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// How far in the future a token's `iat` may lie: the issuer's clock may run a little ahead.
+const IAT_LEEWAY_SECS: i64 = 60;
+
+/// A `JWT_SECRET` too short to sign with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "must be at least {MIN_SECRET_BYTES} bytes (it has {0}): a shorter HMAC key can be guessed, and with it a token forged for any organization"
+)]
+pub struct WeakSecret(pub usize);
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Claims {
     organization_id: String,
+    /// When the token was issued (Unix seconds).
+    iat: Option<i64>,
     /// Rebilly operation ids; absent means every operation.
     permissions: Option<Vec<String>>,
 }
@@ -41,22 +57,30 @@ pub enum TokenError {
     /// Past its `exp`.
     #[error("the bearer token has expired")]
     Expired,
+    /// Before its `nbf`.
+    #[error("the bearer token is not valid yet")]
+    NotYetValid,
     /// Bad signature, bad shape, wrong algorithm or missing claims.
     #[error("the bearer token is invalid")]
     Invalid,
 }
 
 impl JwtVerifier {
-    /// A verifier for tokens signed with `secret`. Only HS256 is accepted, so a token cannot
-    /// pick its own algorithm; `exp` is required.
-    pub fn new(secret: &[u8]) -> Self {
+    /// A verifier for tokens signed with `secret`, of at least [`MIN_SECRET_BYTES`]. Only
+    /// HS256 is accepted, so a token cannot pick its own algorithm; `exp` is required, `nbf`
+    /// is honoured when present, and an `iat` more than a minute ahead is refused.
+    pub fn new(secret: &[u8]) -> Result<Self, WeakSecret> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(WeakSecret(secret.len()));
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
-        Self {
+        Ok(Self {
             key: DecodingKey::from_secret(secret),
             validation,
-        }
+        })
     }
 
     /// Whom a valid token speaks for; its `permissions` claim (operation ids this server does
@@ -66,9 +90,18 @@ impl JwtVerifier {
             decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
                 match error.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    jsonwebtoken::errors::ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                     _ => TokenError::Invalid,
                 }
             })?;
+        // A token that says it was issued in the future was not made by a sound issuer.
+        if data
+            .claims
+            .iat
+            .is_some_and(|iat| iat > chrono::Utc::now().timestamp() + IAT_LEEWAY_SECS)
+        {
+            return Err(TokenError::Invalid);
+        }
         let organization_id =
             OrganizationId::parse(&data.claims.organization_id).map_err(|_| TokenError::Invalid)?;
         let permissions = data.claims.permissions.map_or(Permissions::ALL, |names| {
@@ -100,21 +133,40 @@ mod tests {
         chrono::Utc::now().timestamp() + 3600
     }
 
+    const SECRET: &[u8] = b"a-secret-of-thirty-two-bytes-or-more";
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert_eq!(JwtVerifier::new(b"").err(), Some(WeakSecret(0)));
+        assert_eq!(JwtVerifier::new(&[b'k'; 31]).err(), Some(WeakSecret(31)));
+        assert!(JwtVerifier::new(&[b'k'; 32]).is_ok());
+    }
+
     #[test]
     fn a_signed_token_names_its_organization() {
-        let verifier = JwtVerifier::new(b"secret");
+        let verifier = JwtVerifier::new(SECRET).unwrap();
         let jwt = token(
             json!({"organizationId": "org_1", "exp": in_an_hour()}),
-            b"secret",
+            SECRET,
             Algorithm::HS256,
         );
         let caller = verifier.verify(&jwt).unwrap();
         assert_eq!(caller.organization_id.as_str(), "org_1");
+        let with_times = token(
+            json!({"organizationId": "org_1", "exp": in_an_hour(),
+                   "iat": chrono::Utc::now().timestamp() + 5, "nbf": chrono::Utc::now().timestamp() - 5}),
+            SECRET,
+            Algorithm::HS256,
+        );
+        assert!(
+            verifier.verify(&with_times).is_ok(),
+            "a few seconds of skew are fine"
+        );
         assert_eq!(caller.permissions, Permissions::ALL);
         let restricted = token(
             json!({"organizationId": "org_1", "exp": in_an_hour(),
                    "permissions": ["GetInvoice", "SomethingElse"]}),
-            b"secret",
+            SECRET,
             Algorithm::HS256,
         );
         assert_eq!(
@@ -125,13 +177,14 @@ mod tests {
 
     #[test]
     fn bad_tokens_are_refused() {
-        let verifier = JwtVerifier::new(b"secret");
-        let past = chrono::Utc::now().timestamp() - 10;
+        let verifier = JwtVerifier::new(SECRET).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let past = now - 10;
         let cases = [
             (
                 token(
                     json!({"organizationId": "org_1", "exp": past}),
-                    b"secret",
+                    SECRET,
                     Algorithm::HS256,
                 ),
                 TokenError::Expired,
@@ -147,27 +200,39 @@ mod tests {
             (
                 token(
                     json!({"organizationId": "org_1", "exp": in_an_hour()}),
-                    b"secret",
+                    SECRET,
                     Algorithm::HS384,
                 ),
                 TokenError::Invalid,
             ),
             (
-                token(
-                    json!({"organizationId": "org_1"}),
-                    b"secret",
-                    Algorithm::HS256,
-                ),
+                token(json!({"organizationId": "org_1"}), SECRET, Algorithm::HS256),
                 TokenError::Invalid,
             ),
             (
-                token(json!({"exp": in_an_hour()}), b"secret", Algorithm::HS256),
+                token(json!({"exp": in_an_hour()}), SECRET, Algorithm::HS256),
                 TokenError::Invalid,
             ),
             (
                 token(
                     json!({"organizationId": "bad id", "exp": in_an_hour()}),
-                    b"secret",
+                    SECRET,
+                    Algorithm::HS256,
+                ),
+                TokenError::Invalid,
+            ),
+            (
+                token(
+                    json!({"organizationId": "org_1", "exp": in_an_hour(), "nbf": now + 600}),
+                    SECRET,
+                    Algorithm::HS256,
+                ),
+                TokenError::NotYetValid,
+            ),
+            (
+                token(
+                    json!({"organizationId": "org_1", "exp": in_an_hour(), "iat": now + 600}),
+                    SECRET,
                     Algorithm::HS256,
                 ),
                 TokenError::Invalid,

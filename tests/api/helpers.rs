@@ -10,6 +10,7 @@ use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::api_keys::create_api_key;
+use invoice_api::service::auth::JwtVerifier;
 use invoice_api::startup::build_app;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -18,7 +19,7 @@ use tower::ServiceExt;
 /// Where the test app says it lives, in `Location` and `_links`.
 pub const PUBLIC_URL: &str = "http://invoices.test";
 /// The secret that signs test JWTs.
-pub const JWT_SECRET: &[u8] = b"test-jwt-secret";
+pub const JWT_SECRET: &[u8] = b"test-jwt-secret-of-at-least-32-bytes";
 /// The organization of the default key.
 pub const ORGANIZATION: &str = "org_test";
 
@@ -56,7 +57,7 @@ impl TestApp {
         let api_key = Self::key_for(&pool, ORGANIZATION).await;
         let state = configure(AppState::new(
             Db::new(pool.clone()),
-            Some(JWT_SECRET),
+            Some(JwtVerifier::new(JWT_SECRET).unwrap()),
             PUBLIC_URL,
         ));
         Self {
