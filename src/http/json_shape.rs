@@ -12,12 +12,16 @@ use std::collections::HashSet;
 /// levels (`discounts.1.value`); 32 leaves room for any client's metadata.
 pub const MAX_DEPTH: usize = 32;
 
+/// The most keys given twice that are named; a body made of nothing else names these.
+pub const MAX_DUPLICATES_NAMED: usize = 20;
+
 /// What the pass found wrong with a body's shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShapeError {
     /// Objects and arrays nested deeper than [`MAX_DEPTH`].
     TooDeep,
-    /// Keys given more than once, by their dot paths (`tax.amount`, `discounts.1.value`).
+    /// Keys given more than once, by their dot paths (`tax.amount`, `discounts.1.value`), at
+    /// most [`MAX_DUPLICATES_NAMED`] of them.
     DuplicateKeys(Vec<String>),
 }
 
@@ -53,7 +57,7 @@ pub fn check(bytes: &[u8]) -> Result<(), ShapeError> {
                     let repeated = !keys.insert(key.clone());
                     *current = Some(key);
                     *expects_key = false;
-                    if repeated {
+                    if repeated && duplicates.len() < MAX_DUPLICATES_NAMED {
                         duplicates.push(path_of(&stack));
                     }
                 }
@@ -164,6 +168,11 @@ mod tests {
                 "discounts.1.value".to_owned()
             ]))
         );
+        let many = format!("{{{}}}", vec![r#""a": 1"#; 10_000].join(","));
+        let Err(ShapeError::DuplicateKeys(named)) = check(many.as_bytes()) else {
+            panic!("expected duplicates");
+        };
+        assert_eq!(named.len(), MAX_DUPLICATES_NAMED);
         // The same key in different objects, or as a value, is no duplicate.
         assert_eq!(
             check(br#"{"a": {"x": 1}, "b": {"x": "a"}, "c": [{"x": 1}, {"x": 2}]}"#),

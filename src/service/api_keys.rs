@@ -1,7 +1,7 @@
 //! Secret API keys: made here, shown once, stored only as their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -119,6 +119,9 @@ pub struct KeyResolver {
     known: Mutex<Remembered<Caller>>,
     unknown: Mutex<Remembered<()>>,
     hears_revocations: AtomicBool,
+    /// Counts revocations heard of (and losses of the listening connection), so that a lookup
+    /// that a revocation overtook is not remembered.
+    revocations: AtomicU64,
 }
 
 /// How long a key that exists is remembered (while revocations are heard of).
@@ -180,6 +183,7 @@ impl KeyResolver {
             known: Mutex::new(Remembered::new(REMEMBER_KNOWN_FOR)),
             unknown: Mutex::new(Remembered::new(REMEMBER_UNKNOWN_FOR)),
             hears_revocations: AtomicBool::new(false),
+            revocations: AtomicU64::new(0),
         }
     }
 
@@ -192,6 +196,7 @@ impl KeyResolver {
         if locked(&self.unknown).get(&hash).is_some() {
             return Ok(None);
         }
+        let revocations_before = self.revocations.load(Ordering::Acquire);
         let Some(owner) = self.db.owner_of_key(&hash).await? else {
             locked(&self.unknown).insert(hash, ());
             return Ok(None);
@@ -205,18 +210,24 @@ impl KeyResolver {
             organization_id: owner.organization_id,
             permissions,
         };
-        if self.hears_revocations.load(Ordering::Acquire) {
+        // A revocation heard of while the lookup ran may be this key's, read before it
+        // committed: such an answer is used once, not remembered.
+        if self.hears_revocations.load(Ordering::Acquire)
+            && self.revocations.load(Ordering::Acquire) == revocations_before
+        {
             locked(&self.known).insert(hash, caller.clone());
         }
         Ok(Some(caller))
     }
 
     fn forget(&self, hash: &[u8; 32]) {
+        self.revocations.fetch_add(1, Ordering::AcqRel);
         locked(&self.known).entries.remove(hash);
     }
 
     fn stop_remembering(&self) {
         self.hears_revocations.store(false, Ordering::Release);
+        self.revocations.fetch_add(1, Ordering::AcqRel);
         locked(&self.known).entries.clear();
     }
 }

@@ -105,9 +105,7 @@ async fn a_key_given_twice_is_a_422_naming_it_wherever_it_is(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn bodies_whose_numbers_differ_only_in_huge_exponents_are_different_requests(
-    pool: PgPool,
-) {
+async fn bodies_whose_numbers_differ_only_in_huge_exponents_are_different_requests(pool: PgPool) {
     let app = TestApp::new(pool).await;
     // `id` is read-only: accepted and ignored, so both bodies are valid, and differ only there.
     let first = r#"{"name": "x", "id": 1e9223372036854775807}"#;
@@ -181,7 +179,12 @@ async fn request_heads_past_the_limits_are_414_and_431_problems(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let long = format!("/invoices?filter={}", "a".repeat(8 * 1024));
     let answer = app.get(&long).await;
-    assert_problem(&answer, StatusCode::URI_TOO_LONG, "URI Too Long", "/invoices");
+    assert_problem(
+        &answer,
+        StatusCode::URI_TOO_LONG,
+        "URI Too Long",
+        "/invoices",
+    );
     let mut many = request(Method::GET, "/invoices", None).header("REB-APIKEY", &app.api_key);
     for index in 0..64 {
         many = many.header(&format!("x-extra-{index}"), "1");
@@ -238,10 +241,16 @@ async fn tokens_not_valid_yet_or_issued_in_the_future_are_401(pool: PgPool) {
     for (claims, detail) in cases {
         let call = request(Method::GET, "/invoices", None).header("Authorization", &token(claims));
         let answer = app.send(call.body_json()).await;
-        assert_problem(&answer, StatusCode::UNAUTHORIZED, "Unauthorized", "/invoices");
+        assert_problem(
+            &answer,
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "/invoices",
+        );
         assert_eq!(answer.body["detail"], detail);
     }
-    let current = json!({"organizationId": ORGANIZATION, "exp": now + 3600, "nbf": now - 5, "iat": now});
+    let current =
+        json!({"organizationId": ORGANIZATION, "exp": now + 3600, "nbf": now - 5, "iat": now});
     let call = request(Method::GET, "/invoices", None).header("Authorization", &token(current));
     assert_eq!(app.send(call.body_json()).await.status, StatusCode::OK);
 }
@@ -259,7 +268,12 @@ async fn a_wrong_key_repeated_costs_one_lookup(pool: PgPool) {
             .body_json()
     };
     let first = app.send(call()).await;
-    assert_problem(&first, StatusCode::UNAUTHORIZED, "Unauthorized", "/invoices");
+    assert_problem(
+        &first,
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "/invoices",
+    );
     // With the keys table locked, a lookup would wait until the request timeout (503): the
     // answer comes from what the first lookup found.
     let mut lock = pool.begin().await.unwrap();
@@ -269,7 +283,12 @@ async fn a_wrong_key_repeated_costs_one_lookup(pool: PgPool) {
         .unwrap();
     for _ in 0..50 {
         let again = app.send(call()).await;
-        assert_problem(&again, StatusCode::UNAUTHORIZED, "Unauthorized", "/invoices");
+        assert_problem(
+            &again,
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "/invoices",
+        );
     }
     lock.rollback().await.unwrap();
 }
@@ -298,14 +317,14 @@ async fn once_the_database_is_found_unreachable_requests_are_503_at_once_with_re
     let first = router.clone().oneshot(call()).await.unwrap();
     assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(first.headers()["retry-after"], "1");
-    assert!(status.is_unreachable(), "the first 503 marks the database unreachable");
+    assert!(
+        status.is_unreachable(),
+        "the first 503 marks the database unreachable"
+    );
     let second = router.clone().oneshot(call()).await.unwrap();
     assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(second.headers()["retry-after"], "1");
-    assert_eq!(
-        second.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(second.headers()["content-type"], "application/problem+json");
     // What needs no database is still served.
     let metrics = Request::builder()
         .uri("/openapi.json")
@@ -489,7 +508,11 @@ async fn generated_hostile_bodies_on_every_write_route_are_4xx_problems_and_chan
     assert_eq!(after, before, "no hostile request changed the invoice");
     assert_totals_are_the_sum_of_their_parts(&after);
     let products = app.get("/products").await;
-    assert_eq!(products.body, json!([]), "no hostile request made a product");
+    assert_eq!(
+        products.body,
+        json!([]),
+        "no hostile request made a product"
+    );
 }
 
 fn assert_totals_are_the_sum_of_their_parts(invoice: &Value) {
