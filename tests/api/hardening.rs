@@ -435,6 +435,9 @@ const PRODUCT_FIELDS: &[Field] = &[
 
 const ISSUE_FIELDS: &[Field] = &[("issuedTime", "\"2026-12-01T00:00:00Z\"", true)];
 
+/// `/void` and `/abandon` take no fields: any is refused, whatever shape its value has.
+const ACTION_FIELDS: &[Field] = &[("reason", "\"duplicate\"", true)];
+
 #[sqlx::test]
 async fn generated_hostile_bodies_on_every_write_route_are_4xx_problems_and_change_nothing(
     pool: PgPool,
@@ -463,13 +466,17 @@ async fn generated_hostile_bodies_on_every_write_route_are_4xx_problems_and_chan
     let items_path = format!("/invoices/{invoice_id}/items");
     let item_path = format!("/invoices/{invoice_id}/items/{item_id}");
     let issue_path = format!("/invoices/{invoice_id}/issue");
-    let routes: [(Method, &str, &[Field]); 6] = [
+    let void_path = format!("/invoices/{invoice_id}/void");
+    let abandon_path = format!("/invoices/{invoice_id}/abandon");
+    let routes: [(Method, &str, &[Field]); 8] = [
         (Method::POST, "/invoices", INVOICE_FIELDS),
         (Method::PUT, &invoice_path, INVOICE_FIELDS),
         (Method::POST, &items_path, ITEM_FIELDS),
         (Method::PUT, &item_path, ITEM_FIELDS),
         (Method::POST, "/products", PRODUCT_FIELDS),
         (Method::POST, &issue_path, ISSUE_FIELDS),
+        (Method::POST, &void_path, ACTION_FIELDS),
+        (Method::POST, &abandon_path, ACTION_FIELDS),
     ];
     let mut runner = TestRunner::new(Config {
         cases: 32,
@@ -502,7 +509,7 @@ async fn generated_hostile_bodies_on_every_write_route_are_4xx_problems_and_chan
         }
         assert_eq!(app.get("/health").await.status, StatusCode::OK);
     }
-    assert_eq!(sent, 6 * 2 * 32);
+    assert_eq!(sent, 8 * 2 * 32);
 
     let after = app.invoice(&invoice_id).await;
     assert_eq!(after, before, "no hostile request changed the invoice");
