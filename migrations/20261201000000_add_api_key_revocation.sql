@@ -1,23 +1,27 @@
--- Revoked keys stay, for the record, but admit no one. Every server caches keys it has seen,
--- so a revocation (or a key deleted by hand) is announced on the channel `api_key_revoked`,
--- with the key's SHA-256 in hex, when its transaction commits.
+-- Revoked keys stay, for the record, but admit no one. Every server remembers keys it has
+-- seen, so a change that may make what it remembers wrong (a revocation, other permissions,
+-- a key deleted by hand) is announced on the channel `api_key_changed` when its transaction
+-- commits: the key's SHA-256 in hex, or `*` when the whole table was emptied.
 alter table api_keys add column revoked_time timestamptz;
 
-create function announce_api_key_revoked() returns trigger
+create function announce_api_key_changed() returns trigger
 language plpgsql as $$
 begin
-    perform pg_notify('api_key_revoked', encode(old.key_hash, 'hex'));
+    if tg_op = 'TRUNCATE' then
+        perform pg_notify('api_key_changed', '*');
+    else
+        perform pg_notify('api_key_changed', encode(old.key_hash, 'hex'));
+    end if;
     return null;
 end
 $$;
 
-create trigger api_keys_revoked
-    after update of revoked_time on api_keys
+create trigger api_keys_changed
+    after update of revoked_time, permissions, organization_id, key_hash or delete on api_keys
     for each row
-    when (new.revoked_time is not null and old.revoked_time is null)
-    execute function announce_api_key_revoked();
+    execute function announce_api_key_changed();
 
-create trigger api_keys_deleted
-    after delete on api_keys
-    for each row
-    execute function announce_api_key_revoked();
+create trigger api_keys_emptied
+    after truncate on api_keys
+    for each statement
+    execute function announce_api_key_changed();

@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::http::cors::AllowedOrigins;
-use crate::server::{ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+use crate::server::{
+    ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_WRITE_STALL_TIMEOUT,
+};
 use crate::service::rate_limit::{DEFAULT_REQUESTS, DEFAULT_WINDOW, MAX_REQUESTS, MAX_WINDOW};
 
 /// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.
@@ -140,6 +143,11 @@ pub struct ServeConfig {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
+    /// Seconds a write to a client may make no progress (a client that stopped reading its
+    /// answer) before its connection is closed.
+    #[arg(long, env = "WRITE_STALL_TIMEOUT_SECS", default_value_t = DEFAULT_WRITE_STALL_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_stall_timeout_secs: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -151,6 +159,11 @@ impl ServeConfig {
         ConnectionLimits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             max_connections: self.max_connections as usize,
+            write_stall_timeout: Duration::from_secs(self.write_stall_timeout_secs),
+            // A request in flight ends within its timeout, then its answer is written.
+            shutdown_grace: Duration::from_secs(
+                self.request_timeout_secs + self.write_stall_timeout_secs,
+            ),
         }
     }
 

@@ -159,8 +159,8 @@ impl From<sqlx::Error> for ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct DatabaseUnreachable;
 
-/// Seconds a client should wait before retrying while the database is away.
-const DATABASE_RETRY_AFTER_SECS: &str = "1";
+/// Seconds a client should wait before retrying a 503 (database away, request timed out).
+const UNAVAILABLE_RETRY_AFTER_SECS: &str = "1";
 
 fn is_connection_failure(error: &sqlx::Error) -> bool {
     match error {
@@ -220,7 +220,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
-                HeaderValue::from_static(DATABASE_RETRY_AFTER_SECS),
+                HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER_SECS),
             );
         }
         response

@@ -35,13 +35,13 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     // Checked before anything else: a server must not start with a secret anyone can guess.
-    let jwt = cli
-        .serve
-        .jwt_secret
-        .as_deref()
-        .map(|secret| JwtVerifier::new(secret.as_bytes()))
-        .transpose()
-        .map_err(|error| format!("JWT_SECRET {error}"))?;
+    // The key commands need no tokens, so a bad secret does not stop a revocation.
+    let jwt = match (&cli.command, &cli.serve.jwt_secret) {
+        (None, Some(secret)) => Some(
+            JwtVerifier::new(secret.as_bytes()).map_err(|error| format!("JWT_SECRET {error}"))?,
+        ),
+        _ => None,
+    };
     let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
     // Longer than a request may take, so a live request meets its own timeout first.
     let lock_timeout = Duration::from_secs(cli.serve.request_timeout_secs + 1);
@@ -157,7 +157,7 @@ async fn serve(pool: PgPool, config: ServeConfig, jwt: Option<JwtVerifier>) -> R
         .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
         .with_rate_limiter(rate_limiter)
         .with_cors_origins(cors_origins);
-    tokio::spawn(api_keys::watch_revocations(Arc::downgrade(&state.keys)));
+    tokio::spawn(api_keys::watch_key_changes(Arc::downgrade(&state.keys)));
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;

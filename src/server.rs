@@ -3,7 +3,9 @@
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -11,13 +13,20 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 
 /// The default of `HEADER_READ_TIMEOUT_SECS`.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `MAX_CONNECTIONS`.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// The default of `WRITE_STALL_TIMEOUT_SECS`.
+pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections open now, as `/metrics` shows them.
+const CONNECTIONS_OPEN: &str = "http_connections_open";
 
 /// The most bytes of a request head hyper buffers before it answers 431 by itself (with an
 /// empty body). Above our own limits (`http::request_head`), which answer problem JSON first.
@@ -37,6 +46,11 @@ pub struct ConnectionLimits {
     /// The most connections open at once; past it, new ones wait in the listen queue until
     /// one closes.
     pub max_connections: usize,
+    /// How long a write to the client may make no progress (a client that stopped reading
+    /// its answer) before the connection is closed.
+    pub write_stall_timeout: Duration,
+    /// How long a shutdown waits for the requests in flight before it closes what is left.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -44,12 +58,15 @@ impl Default for ConnectionLimits {
         Self {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            write_stall_timeout: DEFAULT_WRITE_STALL_TIMEOUT,
+            shutdown_grace: Duration::from_secs(60),
         }
     }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets every
-/// request in flight finish, and closes the idle connections.
+/// request in flight finish (for at most [`ConnectionLimits::shutdown_grace`]), and closes the
+/// idle connections.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -84,16 +101,112 @@ pub async fn serve(
         // Answers are small and written whole: waiting to coalesce them only adds latency.
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));
+        let connection = graceful.watch(http.serve_connection(io, service));
+        metrics::gauge!(CONNECTIONS_OPEN).increment(1);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 // A client that left, sent garbage or was too slow: its own affair.
                 tracing::debug!(%error, "connection ended with an error");
             }
+            metrics::gauge!(CONNECTIONS_OPEN).decrement(1);
             drop(slot);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = limits.shutdown_grace.as_secs(),
+            "shutdown: connections still open after the grace period are closed"
+        );
+    }
     Ok(())
+}
+
+/// A client connection whose writes may not stall: a client that stops reading its answers
+/// (its receive window full) is cut off once a write has made no progress for the timeout,
+/// rather than holding its connection slot, and a shutdown, for ever.
+struct StallGuard {
+    stream: TcpStream,
+    timeout: Duration,
+    /// Running while a write waits for the client.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl StallGuard {
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        Self {
+            stream,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// Passes a write's outcome on; a write still waiting past the timeout fails.
+    fn guard<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        outcome: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if outcome.is_ready() {
+            self.stalled = None;
+            return outcome;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(stalled.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client stopped reading its answer",
+        )))
+    }
+}
+
+impl AsyncRead for StallGuard {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for StallGuard {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let outcome = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.guard(cx, outcome)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let outcome = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.guard(cx, outcome)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let outcome = Pin::new(&mut self.stream).poll_flush(cx);
+        self.guard(cx, outcome)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let outcome = Pin::new(&mut self.stream).poll_shutdown(cx);
+        self.guard(cx, outcome)
+    }
 }

@@ -108,7 +108,8 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 pub fn build_app(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
     let availability = axum::middleware::from_fn_with_state(state.clone(), availability::guard);
-    // Installed before the first request, so that every request is counted.
+    // Installed before the first request, so that every request the router sees is counted
+    // (those refused by the outer layers, such as the request head limits, are not).
     metrics::recorder();
     let record = axum::middleware::from_fn(metrics::record_request);
     let cors = Cors::new(state.cors_origins.clone());

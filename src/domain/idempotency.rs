@@ -66,15 +66,19 @@ impl RequestFingerprint {
             path: path.to_owned(),
             body_sha256: body.map(|text| {
                 let mut canonical = String::new();
-                // Text that has no canonical form (not JSON, nested too deep, an exponent of
-                // more than 38 digits) stands for itself, marked so that it cannot pass for
-                // the canonical form of another body.
-                let hashed = if write_canonical(text, &mut canonical, 0).is_some() {
-                    Sha256::new().chain_update("json:").chain_update(&canonical)
+                // Text that has no canonical form (nested too deep, an exponent beyond 128
+                // bits) stands for itself, marked so that it cannot pass for the canonical
+                // form of another body, which always starts with `{`. Canonical forms are
+                // hashed unmarked, as the keys kept before the mark existed were.
+                if write_canonical(text, &mut canonical, 0).is_some() {
+                    Sha256::digest(canonical.as_bytes()).into()
                 } else {
-                    Sha256::new().chain_update("text:").chain_update(text)
-                };
-                hashed.finalize().into()
+                    Sha256::new()
+                        .chain_update("text:")
+                        .chain_update(text)
+                        .finalize()
+                        .into()
+                }
             }),
         }
     }
@@ -129,8 +133,8 @@ fn write_canonical(text: &str, out: &mut String, depth: usize) -> Option<()> {
 
 /// A JSON number as `[-]digits e exponent`, without leading or trailing zeros: `100`, `1e2`,
 /// `100.0` and `0.1e3` all become `1e2`; zero is `0`. Exact: only the digits are moved. The
-/// exponent is worked out in 128 bits, where an exponent of up to 38 digits less a megabyte's
-/// worth of fraction digits cannot overflow; a longer exponent has no canonical form (`None`).
+/// exponent is worked out in 128 bits with checked arithmetic; one that does not fit, or whose
+/// sum with the digits moved does not, has no canonical form (`None`).
 fn canonical_number(text: &str) -> Option<String> {
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),

@@ -122,7 +122,7 @@ fn prefix_admits(parts: &Parts, own: &OrganizationId) -> bool {
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.path(), |original| original.path());
     let segment = path
-        .strip_prefix("/organizations/")
+        .strip_prefix(ORGANIZATION_PREFIX.trim_end_matches("{organizationId}"))
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_default();
     percent_decode_str(segment)

@@ -1,7 +1,7 @@
 //! While the database is known to be unreachable, requests that need it are answered 503 at
 //! once, rather than each waiting `DATABASE_ACQUIRE_TIMEOUT_SECS` for a connection that will
 //! not come. A probe tries the database every [`PROBE_INTERVAL`] and lifts the state as soon
-//! as it answers.
+//! as it accepts a connection again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +17,7 @@ use crate::repository::Db;
 
 /// How often the probe tries the database while it is unreachable.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
-/// How long one probe waits for an answer.
+/// How long one check or probe waits for a connection.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The routes that answer without the database: they are served during an outage.
@@ -27,6 +27,8 @@ const SERVED_WITHOUT_DATABASE: [&str; 2] = ["/metrics", "/openapi.json"];
 #[derive(Debug, Default)]
 pub struct DatabaseStatus {
     unreachable: AtomicBool,
+    /// A check or a probe is running.
+    checking: AtomicBool,
 }
 
 impl DatabaseStatus {
@@ -35,24 +37,31 @@ impl DatabaseStatus {
         self.unreachable.load(Ordering::Acquire)
     }
 
-    /// Marks the database unreachable and, unless one is running, starts the probe that
-    /// marks it reachable again.
-    fn found_unreachable(self: &Arc<Self>, db: &Db) {
-        if self.unreachable.swap(true, Ordering::AcqRel) {
+    /// An answer found the database unreachable. A pool whose connections are all busy
+    /// answers the same way, so the database is first asked for a connection of its own:
+    /// only when it refuses is it marked unreachable, and probed until it accepts again.
+    fn suspect(self: &Arc<Self>, db: &Db) {
+        if self.checking.swap(true, Ordering::AcqRel) {
             return;
         }
-        tracing::warn!("the database is unreachable: answering 503 at once until it answers");
         let status = Arc::clone(self);
         let db = db.clone();
         tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(PROBE_INTERVAL).await;
-                if db.ping(PROBE_TIMEOUT).await.is_ok() {
-                    status.unreachable.store(false, Ordering::Release);
-                    tracing::info!("the database answers again");
-                    return;
+            if !db.accepts_connections(PROBE_TIMEOUT).await {
+                status.unreachable.store(true, Ordering::Release);
+                tracing::warn!(
+                    "the database is unreachable: answering 503 at once until it answers"
+                );
+                loop {
+                    tokio::time::sleep(PROBE_INTERVAL).await;
+                    if db.accepts_connections(PROBE_TIMEOUT).await {
+                        break;
+                    }
                 }
+                status.unreachable.store(false, Ordering::Release);
+                tracing::info!("the database answers again");
             }
+            status.checking.store(false, Ordering::Release);
         });
     }
 }
@@ -72,7 +81,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     let response = next.run(request).await;
     if response.extensions().get::<DatabaseUnreachable>().is_some() {
-        state.database.found_unreachable(&state.db);
+        state.database.suspect(&state.db);
     }
     response
 }

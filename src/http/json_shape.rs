@@ -3,8 +3,9 @@
 //! [`MAX_DEPTH`] and finds object keys given twice, which serde would otherwise settle by
 //! keeping the last one: a proxy that checked the first value must not be fooled by the second.
 //!
-//! It does not check syntax; the parser after it does. On text that is not JSON its findings
-//! mean nothing, so they are only used once the parser has accepted the body.
+//! It does not check syntax; the parser after it does. Nesting too deep is refused before the
+//! parser runs (the depth is counted on any text); keys given twice are only acted on once the
+//! parser has accepted the body, since on text that is not JSON they mean nothing.
 
 use std::collections::HashSet;
 

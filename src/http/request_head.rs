@@ -15,7 +15,8 @@ pub const MAX_HEADER_COUNT: usize = 64;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Middleware: 414 past [`MAX_URI_BYTES`], 431 past [`MAX_HEADER_COUNT`] or
-/// [`MAX_HEADER_BYTES`], before anything else reads the request.
+/// [`MAX_HEADER_BYTES`], before routing, credentials or the body (inside the request id,
+/// tracing and CORS layers, so that the refusal has a request id and reaches a page).
 pub async fn enforce(request: Request, next: Next) -> Response {
     match check(&request) {
         Ok(()) => next.run(request).await,

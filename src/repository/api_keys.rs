@@ -1,15 +1,49 @@
 //! Organizations and their API keys.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgListener;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
 
 use super::Db;
 use crate::domain::ids::OrganizationId;
 
-/// The channel on which the database announces revoked (or deleted) keys, by their SHA-256 in
-/// hex (the migration's trigger).
-const REVOKED_CHANNEL: &str = "api_key_revoked";
+/// The channel on which the database announces changed keys (revoked, deleted, or with other
+/// permissions) by their SHA-256 in hex, `*` for all of them (the migration's triggers), and
+/// on which every server sends [`HEARTBEAT`] now and then.
+const CHANGES_CHANNEL: &str = "api_key_changed";
+
+/// What a server sends on the channel to tell that the connection still carries news.
+const HEARTBEAT: &str = "heartbeat";
+
+/// What the channel announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChange {
+    /// The key with this SHA-256 changed: what was read of it may be stale.
+    Key([u8; 32]),
+    /// Any key may have changed (the table was truncated).
+    All,
+    /// Nothing changed; the connection still carries news.
+    Heartbeat,
+}
+
+impl KeyChange {
+    fn parse(payload: &str) -> Option<Self> {
+        match payload {
+            "*" => Some(Self::All),
+            HEARTBEAT => Some(Self::Heartbeat),
+            hex_digits => {
+                let mut hash = [0u8; 32];
+                hex::decode_to_slice(hex_digits, &mut hash).ok()?;
+                Some(Self::Key(hash))
+            }
+        }
+    }
+}
+
+/// How long opening the listening connection may take.
+const LISTEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A key as `list-api-keys` shows it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,22 +64,21 @@ pub struct KeyListing {
     pub revoked_time: Option<DateTime<Utc>>,
 }
 
-/// A connection that hears of revoked keys as their transactions commit.
+/// A connection of its own that hears of changed keys as their transactions commit.
 #[derive(Debug)]
-pub struct RevokedKeys {
+pub struct KeyChanges {
     listener: PgListener,
 }
 
-impl RevokedKeys {
-    /// The SHA-256 of the next key revoked. `None` when the connection is lost: revocations
-    /// made meanwhile are not heard of, so the caller must forget what it remembers.
-    pub async fn next(&mut self) -> Option<[u8; 32]> {
+impl KeyChanges {
+    /// The next change announced. `None` when the connection is lost: changes made meanwhile
+    /// are not heard of, so the caller must forget what it remembers.
+    pub async fn next(&mut self) -> Option<KeyChange> {
         loop {
             let notification = self.listener.try_recv().await.ok()??;
-            let mut hash = [0u8; 32];
-            // The trigger always sends 64 hex digits; anything else is not ours to act on.
-            if hex::decode_to_slice(notification.payload(), &mut hash).is_ok() {
-                return Some(hash);
+            // Anything else on the channel is not ours to act on.
+            if let Some(change) = KeyChange::parse(notification.payload()) {
+                return Some(change);
             }
         }
     }
@@ -146,10 +179,47 @@ impl Db {
         .await
     }
 
-    /// Starts hearing of revoked keys, on a connection of its own.
-    pub async fn listen_for_revoked_keys(&self) -> Result<RevokedKeys, sqlx::Error> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(REVOKED_CHANNEL).await?;
-        Ok(RevokedKeys { listener })
+    /// Starts hearing of changed keys, on a connection of its own outside the pool, so that
+    /// it takes none of the requests' connections.
+    pub async fn listen_for_key_changes(&self) -> Result<KeyChanges, sqlx::Error> {
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(LISTEN_CONNECT_TIMEOUT)
+            .connect_with((*self.pool.connect_options()).clone())
+            .await?;
+        let mut listener = PgListener::connect_with(&own).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        Ok(KeyChanges { listener })
+    }
+
+    /// Sends a heartbeat on the key changes' channel, through the pool.
+    pub async fn send_key_changes_heartbeat(&self) -> Result<(), sqlx::Error> {
+        sqlx::query_scalar!(
+            r#"select true as "sent!" from pg_notify($1, $2)"#,
+            CHANGES_CHANNEL,
+            HEARTBEAT
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_are_a_hash_all_keys_or_a_heartbeat() {
+        assert_eq!(
+            KeyChange::parse(&"ab".repeat(32)),
+            Some(KeyChange::Key([0xab; 32]))
+        );
+        assert_eq!(KeyChange::parse("*"), Some(KeyChange::All));
+        assert_eq!(KeyChange::parse("heartbeat"), Some(KeyChange::Heartbeat));
+        assert_eq!(KeyChange::parse("ab"), None);
+        assert_eq!(KeyChange::parse(&"zz".repeat(32)), None);
     }
 }

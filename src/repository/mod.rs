@@ -6,13 +6,13 @@ mod invoice_items;
 mod invoices;
 mod products;
 
-pub use api_keys::{KeyListing, KeyOwner, RevokedKeys};
+pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use products::ProductPage;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 /// The database: a pool of connections to PostgreSQL.
 #[derive(Debug, Clone)]
@@ -51,6 +51,20 @@ impl Db {
     /// How many connections the pool holds, and how many of them are idle.
     pub fn pool_connections(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Whether the database accepts a connection of its own, outside the pool, within
+    /// `timeout`: unlike a pooled query, this tells a database that is down from a pool
+    /// whose connections are all busy.
+    pub async fn accepts_connections(&self, timeout: std::time::Duration) -> bool {
+        let options = self.pool.connect_options();
+        match tokio::time::timeout(timeout, PgConnection::connect_with(&options)).await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Checks that the database answers within `timeout`.

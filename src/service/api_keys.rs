@@ -1,7 +1,6 @@
 //! Secret API keys: made here, shown once, stored only as their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use super::auth::Caller;
 use crate::domain::ids::OrganizationId;
 use crate::domain::permission::Permissions;
 use crate::error::ApiError;
-use crate::repository::Db;
+use crate::repository::{Db, KeyChange};
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const SECRET_LENGTH: usize = 32;
@@ -107,29 +106,41 @@ pub async fn ensure_bootstrap_key(
 
 /// Finds who an API key speaks for, remembering answers so that a busy client does not cost
 /// a database lookup per request:
-/// - a key that exists is remembered for a minute, but only while the resolver hears of
-///   revocations ([`watch_revocations`]): a revoked key is forgotten as soon as the database
-///   announces it, and everything is forgotten when that connection is lost;
+/// - a key that exists is remembered for a minute, but only while the resolver hears of key
+///   changes ([`watch_key_changes`]): a revoked key is forgotten as soon as the database
+///   announces it, and everything is forgotten when that connection is lost or falls silent;
 /// - a key that does not exist is remembered for [`REMEMBER_UNKNOWN_FOR`], so that a client
 ///   repeating a wrong key costs one lookup, not one per request. New keys are random, so no
 ///   client can have tried one before it was made.
 #[derive(Debug)]
 pub struct KeyResolver {
     db: Db,
-    known: Mutex<Remembered<Caller>>,
+    known: Mutex<KnownKeys>,
     unknown: Mutex<Remembered<()>>,
-    hears_revocations: AtomicBool,
-    /// Counts revocations heard of (and losses of the listening connection), so that a lookup
-    /// that a revocation overtook is not remembered.
-    revocations: AtomicU64,
 }
 
-/// How long a key that exists is remembered (while revocations are heard of).
+/// The keys that exist, as remembered, and what may be remembered.
+#[derive(Debug)]
+struct KnownKeys {
+    remembered: Remembered<Caller>,
+    /// Whether key changes are heard of: only then is anything remembered.
+    hearing_changes: bool,
+    /// Counts the changes heard of and the starts and ends of hearing them, so that a lookup
+    /// that one of them overtook is not remembered.
+    changes: u64,
+}
+
+/// How long a key that exists is remembered (while key changes are heard of).
 pub const REMEMBER_KNOWN_FOR: Duration = Duration::from_secs(60);
 /// How long a key that does not exist is remembered.
 pub const REMEMBER_UNKNOWN_FOR: Duration = Duration::from_secs(10);
 /// The most keys of each kind remembered at once.
 const REMEMBER_AT_MOST: usize = 10_000;
+/// How often each server sends a heartbeat on the key changes' channel.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// How long the channel may stay silent before its connection is taken for lost: three
+/// heartbeats missed.
+const SILENCE_LIMIT: Duration = Duration::from_secs(30);
 /// How long to wait before listening again after the connection was lost.
 const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
@@ -175,28 +186,33 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KeyResolver {
-    /// A resolver over the database. Until [`watch_revocations`] runs for it, it remembers
+    /// A resolver over the database. Until [`watch_key_changes`] runs for it, it remembers
     /// only unknown keys.
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            known: Mutex::new(Remembered::new(REMEMBER_KNOWN_FOR)),
+            known: Mutex::new(KnownKeys {
+                remembered: Remembered::new(REMEMBER_KNOWN_FOR),
+                hearing_changes: false,
+                changes: 0,
+            }),
             unknown: Mutex::new(Remembered::new(REMEMBER_UNKNOWN_FOR)),
-            hears_revocations: AtomicBool::new(false),
-            revocations: AtomicU64::new(0),
         }
     }
 
     /// The organization owning the key and what the key may do, if the key exists.
     pub async fn caller_of(&self, key: &str) -> Result<Option<Caller>, ApiError> {
         let hash = hash_key(key);
-        if let Some(caller) = locked(&self.known).get(&hash) {
-            return Ok(Some(caller));
-        }
+        let changes_before = {
+            let known = locked(&self.known);
+            if let Some(caller) = known.remembered.get(&hash) {
+                return Ok(Some(caller));
+            }
+            known.changes
+        };
         if locked(&self.unknown).get(&hash).is_some() {
             return Ok(None);
         }
-        let revocations_before = self.revocations.load(Ordering::Acquire);
         let Some(owner) = self.db.owner_of_key(&hash).await? else {
             locked(&self.unknown).insert(hash, ());
             return Ok(None);
@@ -210,62 +226,90 @@ impl KeyResolver {
             organization_id: owner.organization_id,
             permissions,
         };
-        // A revocation heard of while the lookup ran may be this key's, read before it
-        // committed: such an answer is used once, not remembered.
-        if self.hears_revocations.load(Ordering::Acquire)
-            && self.revocations.load(Ordering::Acquire) == revocations_before
-        {
-            locked(&self.known).insert(hash, caller.clone());
+        // A change heard of while the lookup ran may be this key's, read before it committed:
+        // such an answer is used once, not remembered. Checked under the lock every change
+        // takes, so none can slip between the check and the insert.
+        let mut known = locked(&self.known);
+        if known.hearing_changes && known.changes == changes_before {
+            known.remembered.insert(hash, caller.clone());
         }
         Ok(Some(caller))
     }
 
-    fn forget(&self, hash: &[u8; 32]) {
-        self.revocations.fetch_add(1, Ordering::AcqRel);
-        locked(&self.known).entries.remove(hash);
+    fn heard(&self, change: KeyChange) {
+        let mut known = locked(&self.known);
+        match change {
+            KeyChange::Key(hash) => {
+                known.changes += 1;
+                known.remembered.entries.remove(&hash);
+            }
+            KeyChange::All => {
+                known.changes += 1;
+                known.remembered.entries.clear();
+            }
+            KeyChange::Heartbeat => {}
+        }
     }
 
-    fn stop_remembering(&self) {
-        self.hears_revocations.store(false, Ordering::Release);
-        self.revocations.fetch_add(1, Ordering::AcqRel);
-        locked(&self.known).entries.clear();
+    fn set_hearing_changes(&self, hearing: bool) {
+        let mut known = locked(&self.known);
+        known.hearing_changes = hearing;
+        known.changes += 1;
+        if !hearing {
+            known.remembered.entries.clear();
+        }
     }
 }
 
-/// Listens for revoked keys for as long as `resolver` lives, so that it may remember known
-/// keys: each revocation is forgotten as the database announces it, within moments of its
-/// commit on every server. While the connection is lost, nothing known is remembered, and it
-/// listens again every [`RELISTEN_AFTER`].
-pub async fn watch_revocations(resolver: Weak<KeyResolver>) {
+/// Listens for key changes for as long as `resolver` lives, so that it may remember known
+/// keys: each changed key is forgotten as the database announces it, within moments of its
+/// commit on every server. Every server also sends a heartbeat on the channel; when nothing
+/// at all is heard for [`SILENCE_LIMIT`] (a connection that died without a word), or the
+/// connection is lost, nothing known is remembered until it listens again, every
+/// [`RELISTEN_AFTER`].
+pub async fn watch_key_changes(resolver: Weak<KeyResolver>) {
+    let Some(db) = resolver.upgrade().map(|resolver| resolver.db.clone()) else {
+        return;
+    };
+    tokio::spawn(send_heartbeats(db.clone(), resolver.clone()));
     loop {
-        let Some(db) = resolver.upgrade().map(|resolver| resolver.db.clone()) else {
-            return;
-        };
-        match db.listen_for_revoked_keys().await {
-            Ok(mut revoked) => {
-                if let Some(resolver) = resolver.upgrade() {
-                    resolver.hears_revocations.store(true, Ordering::Release);
+        match db.listen_for_key_changes().await {
+            Ok(mut changes) => {
+                match resolver.upgrade() {
+                    Some(resolver) => resolver.set_hearing_changes(true),
+                    None => return,
                 }
-                tracing::debug!("listening for revoked API keys");
-                while let Some(hash) = revoked.next().await {
+                tracing::debug!("listening for API key changes");
+                while let Ok(Some(change)) =
+                    tokio::time::timeout(SILENCE_LIMIT, changes.next()).await
+                {
                     let Some(resolver) = resolver.upgrade() else {
                         return;
                     };
-                    resolver.forget(&hash);
+                    resolver.heard(change);
                 }
                 tracing::warn!(
-                    "lost the connection that hears of revoked API keys; listening again"
+                    "lost the connection that hears of API key changes; listening again"
                 );
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for revoked API keys; retrying");
+                tracing::warn!(%error, "cannot listen for API key changes; retrying");
             }
         }
         match resolver.upgrade() {
-            Some(resolver) => resolver.stop_remembering(),
+            Some(resolver) => resolver.set_hearing_changes(false),
             None => return,
         }
         tokio::time::sleep(RELISTEN_AFTER).await;
+    }
+}
+
+async fn send_heartbeats(db: Db, resolver: Weak<KeyResolver>) {
+    let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
+    while resolver.strong_count() > 0 {
+        ticks.tick().await;
+        // A failure is the listener's to notice: it hears nothing, and stops remembering.
+        let _ = db.send_key_changes_heartbeat().await;
     }
 }
 

@@ -22,8 +22,9 @@ impl std::fmt::Debug for JwtVerifier {
 /// guessed, and with it a token forged for any organization.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// How far in the future a token's `iat` may lie: the issuer's clock may run a little ahead.
-const IAT_LEEWAY_SECS: i64 = 60;
+/// How far ahead of ours an issuer's clock may run: a token's `iat` and `nbf` may lie this far
+/// in the future. (`exp` has no leeway: a token past it is refused at once.)
+const CLOCK_SKEW_SECS: f64 = 60.0;
 
 /// A `JWT_SECRET` too short to sign with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -36,8 +37,10 @@ pub struct WeakSecret(pub usize);
 #[serde(rename_all = "camelCase")]
 struct Claims {
     organization_id: String,
-    /// When the token was issued (Unix seconds).
-    iat: Option<i64>,
+    /// When the token was issued (Unix seconds; NumericDate may have a fraction).
+    iat: Option<f64>,
+    /// When the token becomes valid (Unix seconds).
+    nbf: Option<f64>,
     /// Rebilly operation ids; absent means every operation.
     permissions: Option<Vec<String>>,
 }
@@ -67,15 +70,16 @@ pub enum TokenError {
 
 impl JwtVerifier {
     /// A verifier for tokens signed with `secret`, of at least [`MIN_SECRET_BYTES`]. Only
-    /// HS256 is accepted, so a token cannot pick its own algorithm; `exp` is required, `nbf`
-    /// is honoured when present, and an `iat` more than a minute ahead is refused.
+    /// HS256 is accepted, so a token cannot pick its own algorithm; `exp` is required, and a
+    /// token whose `nbf` or `iat` is more than a minute ahead is refused.
     pub fn new(secret: &[u8]) -> Result<Self, WeakSecret> {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(WeakSecret(secret.len()));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
-        validation.validate_nbf = true;
+        // `nbf` is checked below, with the same skew as `iat`.
+        validation.validate_nbf = false;
         validation.leeway = 0;
         Ok(Self {
             key: DecodingKey::from_secret(secret),
@@ -90,16 +94,15 @@ impl JwtVerifier {
             decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
                 match error.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                    jsonwebtoken::errors::ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                     _ => TokenError::Invalid,
                 }
             })?;
+        let latest = chrono::Utc::now().timestamp() as f64 + CLOCK_SKEW_SECS;
+        if data.claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(TokenError::NotYetValid);
+        }
         // A token that says it was issued in the future was not made by a sound issuer.
-        if data
-            .claims
-            .iat
-            .is_some_and(|iat| iat > chrono::Utc::now().timestamp() + IAT_LEEWAY_SECS)
-        {
+        if data.claims.iat.is_some_and(|iat| iat > latest) {
             return Err(TokenError::Invalid);
         }
         let organization_id =
@@ -161,6 +164,17 @@ mod tests {
         assert!(
             verifier.verify(&with_times).is_ok(),
             "a few seconds of skew are fine"
+        );
+        let fractional = token(
+            json!({"organizationId": "org_1", "exp": in_an_hour(),
+                   "iat": chrono::Utc::now().timestamp() as f64 + 0.25,
+                   "nbf": chrono::Utc::now().timestamp() as f64 + 2.5}),
+            SECRET,
+            Algorithm::HS256,
+        );
+        assert!(
+            verifier.verify(&fractional).is_ok(),
+            "NumericDate may have a fraction, and nbf a little skew"
         );
         assert_eq!(caller.permissions, Permissions::ALL);
         let restricted = token(

@@ -228,6 +228,61 @@ async fn an_idle_kept_alive_connection_is_closed_by_the_server(pool: PgPool) {
     assert!(server.is_running());
 }
 
+/// The value of the `http_connections_open` gauge, as `/metrics` shows it (its own connection
+/// included).
+fn connections_open(port: u16) -> u64 {
+    let metrics = exchange(port, "GET", "/metrics", &[], None);
+    metrics
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix("http_connections_open "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no http_connections_open in {}", metrics.body))
+}
+
+#[sqlx::test]
+async fn a_client_that_stops_reading_its_answers_is_cut_off(pool: PgPool) {
+    let mut server = ServerProcess::start(&[
+        ("DATABASE_URL", &database_url(&pool)),
+        ("WRITE_STALL_TIMEOUT_SECS", "1"),
+    ]);
+    let port = server.port;
+    const ASSET: &str = "/docs/swagger-ui-bundle.js";
+    let asset = exchange(port, "GET", ASSET, &[], None);
+    assert_eq!(asset.status, 200, "{ASSET} is served");
+    let one_answer = asset.body.len();
+
+    // Fifty pipelined requests for a large asset whose answers are never read: far more than
+    // the two sockets' buffers hold, so the server's writes stall.
+    const REQUESTS: usize = 50;
+    let mut stalled = connect(port);
+    let request = format!("GET {ASSET} HTTP/1.1\r\nHost: x\r\n\r\n").repeat(REQUESTS);
+    stalled.write_all(request.as_bytes()).unwrap();
+    let stalled_since = Instant::now();
+    // Only the connection asking remains once the server has let go of the stalled one.
+    while connections_open(port) > 1 {
+        assert!(
+            stalled_since.elapsed() < PATIENCE,
+            "the stalled connection was never closed by the server"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "the client that stopped reading was cut off {:?} after its requests",
+        stalled_since.elapsed()
+    );
+    let mut received = Vec::new();
+    // What the buffers held, then the end (or a reset): not all fifty answers.
+    let _ = stalled.read_to_end(&mut received);
+    assert!(
+        received.len() < REQUESTS * one_answer,
+        "received {} bytes, as much as {REQUESTS} answers of {one_answer} bytes",
+        received.len()
+    );
+    assert!(server.is_running());
+    assert_eq!(exchange(port, "GET", ASSET, &[], None).status, 200);
+}
+
 #[sqlx::test]
 async fn made_up_methods_and_paths_do_not_add_metric_series(pool: PgPool) {
     // Metrics are per process: this server's are this test's alone.
@@ -419,7 +474,7 @@ async fn a_revoked_key_is_refused_by_every_replica_as_soon_as_the_revocation_com
     loop {
         let listening: i64 = sqlx::query_scalar(
             "select count(*) from pg_stat_activity
-             where datname = current_database() and query ilike 'listen %api_key_revoked%'",
+             where datname = current_database() and query ilike 'listen %api_key_changed%'",
         )
         .fetch_one(&pool)
         .await
