@@ -354,6 +354,8 @@ enum Mutation {
     HugeNumber(usize),
     /// The field as a string no field accepts.
     OddString(usize),
+    /// The field as a wide array (`false`) or object (`true`) of this many members.
+    Wide(usize, bool),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -363,6 +365,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (0usize..4).prop_map(Mutation::WrongType),
         (0usize..5).prop_map(Mutation::HugeNumber),
         (0usize..4).prop_map(Mutation::OddString),
+        (1_000usize..60_000, any::<bool>()).prop_map(|(n, object)| Mutation::Wide(n, object)),
     ]
 }
 
@@ -398,6 +401,11 @@ fn hostile_text(fields: &[Field], index: usize, mutation: &Mutation) -> String {
             "1e99999999999999999999999999999999999999999",
         ][*kind]
             .to_owned(),
+        Mutation::Wide(members, false) => format!("[{}]", vec!["0"; *members].join(",")),
+        Mutation::Wide(members, true) => {
+            let fields: Vec<String> = (0..*members).map(|n| format!("\"k{n}\":0")).collect();
+            format!("{{{}}}", fields.join(","))
+        }
         Mutation::OddString(kind) => {
             // A lone surrogate, a NUL, an over-long string of wide characters, and one more
             // char than any of our strings takes.
