@@ -1,11 +1,28 @@
-//! The one public error type, and how each kind answers as RFC 7807 problem JSON.
+//! The one public error type. It knows no wire: each edge renders it its own way (the
+//! Rebilly edge as RFC 7807 problem JSON, `http::error_response`).
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 
-use crate::http::problem::{InvalidField, Problem};
-use crate::http::rate_limit::refused_headers;
 use crate::service::rate_limit::Refusal;
+
+/// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidField {
+    /// The field's path.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl InvalidField {
+    /// A bad field and its message.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Everything a request can fail with. Each variant names the status it answers.
 #[derive(Debug, thiserror::Error)]
@@ -109,30 +126,16 @@ impl ApiError {
         Self::validation(vec![InvalidField::new(field, message)])
     }
 
-    /// Whether the failure is the server's (5xx), so that the same request may succeed later.
+    /// Whether the failure is the server's (the database away, a timeout, a fault), so that
+    /// the same request may succeed later.
     pub fn is_server_error(&self) -> bool {
-        self.status().is_server_error()
-    }
-
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::DatabaseUnreachable | Self::TimedOut(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        matches!(
+            self,
+            Self::Unavailable(_)
+                | Self::DatabaseUnreachable
+                | Self::TimedOut(_)
+                | Self::Internal(_)
+        )
     }
 }
 
@@ -154,77 +157,10 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// Marks an answer given because the database could not be reached (not merely busy: a lock
-/// timeout is not an outage), so that the next requests are answered at once.
-#[derive(Debug, Clone, Copy)]
-pub struct DatabaseUnreachable;
-
-/// Seconds a client should wait before retrying a 503 (database away, request timed out).
-const UNAVAILABLE_RETRY_AFTER_SECS: &str = "1";
-
-fn is_connection_failure(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(db) => db.code().as_deref() != Some("55P03"),
-        _ => true,
-    }
-}
-
 /// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
 /// cannot connect now), and 55P03 (a lock not granted within the lock timeout).
 fn is_unavailable_code(code: Option<&str>) -> bool {
     code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "55P03")
-}
-
-/// What a client is told while the database is away, however it was found so.
-const DATABASE_AWAY: &str = "The service cannot reach its database; retry later.";
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        // RFC 9110: a 401 names a scheme the server accepts.
-        let challenge = matches!(self, Self::Unauthorized(_))
-            .then_some([(header::WWW_AUTHENTICATE, "Bearer realm=\"invoice-api\"")]);
-        let rate_limit = match &self {
-            Self::RateLimited { limit, refusal, .. } => refused_headers(*limit, refusal),
-            _ => HeaderMap::new(),
-        };
-        let unreachable = match &self {
-            Self::Unavailable(cause) => is_connection_failure(cause),
-            Self::DatabaseUnreachable => true,
-            _ => false,
-        };
-        let problem = match self {
-            Self::Validation {
-                detail,
-                invalid_fields,
-            } => Problem::new(status, detail).with_invalid_fields(invalid_fields),
-            Self::Unavailable(cause) => {
-                tracing::error!(error = %cause, "database unavailable");
-                Problem::new(status, DATABASE_AWAY)
-            }
-            Self::DatabaseUnreachable => Problem::new(status, DATABASE_AWAY),
-            Self::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error");
-                Problem::new(status, "The server could not complete the request.")
-            }
-            other => {
-                let detail = other.to_string();
-                Problem::new(status, detail)
-            }
-        };
-        let mut response = (challenge, problem).into_response();
-        response.headers_mut().extend(rate_limit);
-        if unreachable {
-            response.extensions_mut().insert(DatabaseUnreachable);
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER_SECS),
-            );
-        }
-        response
-    }
 }
 
 #[cfg(test)]
@@ -245,9 +181,8 @@ mod tests {
         ];
         for error in unreachable {
             let shown = error.to_string();
-            assert_eq!(
-                ApiError::from(error).status(),
-                StatusCode::SERVICE_UNAVAILABLE,
+            assert!(
+                matches!(ApiError::from(error), ApiError::Unavailable(_)),
                 "{shown}"
             );
         }
@@ -258,9 +193,8 @@ mod tests {
         ];
         for error in faults {
             let shown = error.to_string();
-            assert_eq!(
-                ApiError::from(error).status(),
-                StatusCode::INTERNAL_SERVER_ERROR,
+            assert!(
+                matches!(ApiError::from(error), ApiError::Internal(_)),
                 "{shown}"
             );
         }

@@ -2,8 +2,9 @@
 
 use rust_decimal::Decimal;
 
-use super::invoice_item::{BoundedText, MAX_EXTENDED_PRICE};
+use super::money::MAX_EXTENDED_PRICE;
 use super::money::decimal_places;
+use super::text::BoundedText;
 
 /// The most discounts one invoice may carry.
 pub const MAX_DISCOUNTS: usize = 20;

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
-use super::invoice_item::BoundedText;
 use super::tax::TaxSettings;
+use super::text::BoundedText;
 
 /// Notes shown to the customer, at most 65535 characters.
 pub type Notes = BoundedText<65535>;

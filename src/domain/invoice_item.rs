@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::ids::{InvoiceId, InvoiceItemId, ProductId};
-use super::money::decimal_places;
-use super::tax::ItemTax;
+use super::money::{MAX_EXTENDED_PRICE, decimal_places};
+use super::tax::{ItemTax, ManualTax};
+use super::text::BoundedText;
 
 /// Whether an item charges (`debit`) or refunds (`credit`) the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -38,38 +39,8 @@ impl ItemType {
     }
 }
 
-/// A text of at most `MAX` characters (not bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoundedText<const MAX: usize>(String);
-
-impl<const MAX: usize> BoundedText<MAX> {
-    /// The most characters.
-    pub const MAX_CHARS: usize = MAX;
-
-    /// Accepts a text of at most `MAX` characters.
-    pub fn parse(value: String) -> Result<Self, String> {
-        if value.chars().count() > MAX {
-            Err(format!("must be at most {MAX} characters"))
-        } else {
-            Ok(Self(value))
-        }
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The text, owned.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
 /// An item description, at most 1000 characters.
 pub type Description = BoundedText<1000>;
-/// A manual tax description, at most 255 characters.
-pub type TaxDescription = BoundedText<255>;
 
 /// The largest unit price accepted.
 pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
@@ -77,8 +48,6 @@ pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, fal
 pub const MAX_UNIT_PRICE_PLACES: u32 = 12;
 /// The largest quantity accepted.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
-/// The largest `unitPrice * quantity` accepted.
-pub const MAX_EXTENDED_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 /// A unit price: 0 <= x <= 1,000,000,000, at most 12 decimal places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,57 +114,6 @@ impl PeriodNumber {
     /// The number.
     pub fn get(self) -> i32 {
         self.0
-    }
-}
-
-/// A manual tax amount: not negative; its decimal places are checked against the invoice
-/// currency once the invoice is known ([`ManualTax::fits_currency`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaxAmount(Decimal);
-
-impl TaxAmount {
-    /// Checks that the amount is between 0 and the largest item price, 1,000,000,000,000
-    /// (bounded so that sums of many items stay exact).
-    pub fn parse(value: Decimal) -> Result<Self, String> {
-        if value.is_sign_negative() && !value.is_zero() {
-            Err("must be at least 0".to_owned())
-        } else if value > MAX_EXTENDED_PRICE {
-            Err("must be at most 1000000000000".to_owned())
-        } else {
-            Ok(Self(value.normalize()))
-        }
-    }
-}
-
-/// A tax set by hand on an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManualTax {
-    amount: TaxAmount,
-    description: TaxDescription,
-}
-
-impl ManualTax {
-    /// A manual tax.
-    pub fn new(amount: TaxAmount, description: TaxDescription) -> Self {
-        Self {
-            amount,
-            description,
-        }
-    }
-
-    /// Whether the amount has no more decimals than the currency's minor unit.
-    pub fn fits_currency(&self, minor_units: u32) -> bool {
-        decimal_places(self.amount.0) <= minor_units
-    }
-
-    /// The tax amount.
-    pub fn amount(&self) -> Decimal {
-        self.amount.0
-    }
-
-    /// The tax description.
-    pub fn description(&self) -> &str {
-        self.description.as_str()
     }
 }
 
@@ -338,17 +256,5 @@ mod tests {
             fine,
             Quantity::parse(1_000_000_000).unwrap()
         ));
-    }
-
-    #[test]
-    fn manual_tax_decimals_follow_the_currency() {
-        let description = TaxDescription::parse("VAT".to_owned()).unwrap();
-        let tax = ManualTax::new(TaxAmount::parse(dec!(1.230)).unwrap(), description);
-        assert!(tax.fits_currency(2));
-        assert!(!tax.fits_currency(0));
-        assert!(TaxAmount::parse(dec!(-1)).is_err());
-        assert!(TaxAmount::parse(dec!(0)).is_ok());
-        assert!(TaxAmount::parse(dec!(1000000000000)).is_ok());
-        assert!(TaxAmount::parse(dec!(1000000000000.01)).is_err());
     }
 }

@@ -12,3 +12,4 @@ pub mod permission;
 pub mod precondition;
 pub mod product;
 pub mod tax;
+pub mod text;

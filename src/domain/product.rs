@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::ids::ProductId;
-use super::invoice_item::BoundedText;
+use super::text::BoundedText;
 
 /// The most characters of a product's name.
 pub const MAX_NAME_CHARS: usize = 255;

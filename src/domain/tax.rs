@@ -2,8 +2,8 @@
 
 use rust_decimal::Decimal;
 
-use super::invoice_item::{BoundedText, ManualTax};
-use super::money::decimal_places;
+use super::money::{MAX_EXTENDED_PRICE, decimal_places};
+use super::text::BoundedText;
 
 /// The most decimal places of a tax rate (`0.0625` is 6.25%).
 pub const MAX_RATE_PLACES: u32 = 6;
@@ -153,6 +153,60 @@ impl ItemTax {
     }
 }
 
+/// A manual tax description, at most 255 characters.
+pub type TaxDescription = BoundedText<255>;
+
+/// A manual tax amount: not negative; its decimal places are checked against the invoice
+/// currency once the invoice is known ([`ManualTax::fits_currency`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaxAmount(Decimal);
+
+impl TaxAmount {
+    /// Checks that the amount is between 0 and the largest item price, 1,000,000,000,000
+    /// (bounded so that sums of many items stay exact).
+    pub fn parse(value: Decimal) -> Result<Self, String> {
+        if value.is_sign_negative() && !value.is_zero() {
+            Err("must be at least 0".to_owned())
+        } else if value > MAX_EXTENDED_PRICE {
+            Err("must be at most 1000000000000".to_owned())
+        } else {
+            Ok(Self(value.normalize()))
+        }
+    }
+}
+
+/// A tax set by hand on an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualTax {
+    amount: TaxAmount,
+    description: TaxDescription,
+}
+
+impl ManualTax {
+    /// A manual tax.
+    pub fn new(amount: TaxAmount, description: TaxDescription) -> Self {
+        Self {
+            amount,
+            description,
+        }
+    }
+
+    /// Whether the amount has no more decimals than the currency's minor unit.
+    pub fn fits_currency(&self, minor_units: u32) -> bool {
+        decimal_places(self.amount.0) <= minor_units
+    }
+
+    /// The tax amount.
+    pub fn amount(&self) -> Decimal {
+        self.amount.0
+    }
+
+    /// The tax description.
+    pub fn description(&self) -> &str {
+        self.description.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +233,17 @@ mod tests {
             jurisdictions: None,
         };
         assert_eq!(rates.total(), dec!(0.08));
+    }
+
+    #[test]
+    fn manual_tax_decimals_follow_the_currency() {
+        let description = TaxDescription::parse("VAT".to_owned()).unwrap();
+        let tax = ManualTax::new(TaxAmount::parse(dec!(1.230)).unwrap(), description);
+        assert!(tax.fits_currency(2));
+        assert!(!tax.fits_currency(0));
+        assert!(TaxAmount::parse(dec!(-1)).is_err());
+        assert!(TaxAmount::parse(dec!(0)).is_ok());
+        assert!(TaxAmount::parse(dec!(1000000000000)).is_ok());
+        assert!(TaxAmount::parse(dec!(1000000000000.01)).is_err());
     }
 }

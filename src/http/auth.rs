@@ -7,7 +7,6 @@ use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
-use utoipa::openapi::path::Paths;
 
 use super::AppState;
 use super::rate_limit::{DecisionSlot, is_write};
@@ -29,35 +28,14 @@ pub struct Principal {
     pub organization_id: OrganizationId,
 }
 
-/// The operations of one path by method, as their contract's operation ids name them: the
-/// permission each needs.
+/// The operations of one path by method, as the route declares them: the permission each
+/// needs.
 #[derive(Debug, Clone)]
 pub struct RouteOperations(Arc<[(Method, Operation)]>);
 
 impl RouteOperations {
-    /// The operations of documented paths. Every operation id must be a Rebilly operation id
-    /// (a route that needs credentials must name its permission): checked when the routes are
-    /// built, so at start-up and by every test.
-    pub fn of(paths: &Paths) -> Self {
-        let mut operations = Vec::new();
-        for (path, item) in &paths.paths {
-            let methods = [
-                (Method::GET, &item.get),
-                (Method::PUT, &item.put),
-                (Method::POST, &item.post),
-                (Method::DELETE, &item.delete),
-            ];
-            for (method, documented) in methods {
-                let Some(documented) = documented else {
-                    continue;
-                };
-                let id = documented.operation_id.as_deref().unwrap_or_default();
-                let operation = Operation::parse(id).unwrap_or_else(|| {
-                    panic!("{method} {path}: operation id {id:?} names no permission")
-                });
-                operations.push((method, operation));
-            }
-        }
+    /// The operations a route declares, one per method.
+    pub fn new(operations: &[(Method, Operation)]) -> Self {
         Self(operations.into())
     }
 
@@ -72,6 +50,11 @@ impl RouteOperations {
             .iter()
             .find(|(known, _)| known == method)
             .map(|(_, operation)| *operation)
+    }
+
+    /// The declared operations.
+    pub fn iter(&self) -> impl Iterator<Item = &(Method, Operation)> {
+        self.0.iter()
     }
 }
 

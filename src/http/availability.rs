@@ -12,7 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::error::{ApiError, DatabaseUnreachable};
+use super::error_response::DatabaseUnreachable;
+use crate::error::ApiError;
 use crate::repository::Db;
 
 /// How often the probe tries the database while it is unreachable.

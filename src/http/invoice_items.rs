@@ -16,7 +16,7 @@ use super::etag::{Precondition, with_etag};
 use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
 use super::idempotency::{Idempotency, run_post};
-use super::invoices::{InvoicePath, invoice_path};
+use super::invoice_paths::{InvoicePath, invoice_path};
 use super::openapi::ItemRequest;
 use super::openapi::item_type;
 use super::pagination::Page;
@@ -26,11 +26,12 @@ use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice_item::{
-    Description, InvoiceItem, ItemInput, ItemType, ManualTax, PeriodNumber, Quantity, TaxAmount,
-    TaxDescription, UnitPrice, extended_price_too_large, period_is_reversed,
+    Description, InvoiceItem, ItemInput, ItemType, PeriodNumber, Quantity, UnitPrice,
+    extended_price_too_large, period_is_reversed,
 };
 use crate::domain::money;
 use crate::domain::product::Product;
+use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 use crate::error::ApiError;
 use crate::service::invoice_items as service;
 use crate::service::products;

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Principal;
@@ -15,6 +15,7 @@ use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::idempotency::{Idempotency, PostRequest, run_post};
 use super::invoice_items::ItemResponse;
+use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
 use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest};
 use super::openapi::{currency, discount_kind, invoice_status};
@@ -70,21 +71,6 @@ pub(super) const READ_ONLY: &[&str] = &[
     "_links",
     "_embedded",
 ];
-
-/// Path of one invoice.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct InvoicePath {
-    /// The invoice id.
-    pub id: String,
-}
-
-impl InvoicePath {
-    /// The invoice id; one that cannot exist names no invoice (404).
-    pub fn invoice_id(&self) -> Result<InvoiceId, ApiError> {
-        InvoiceId::parse(&self.id).map_err(|_| service::invoice_not_found(&self.id))
-    }
-}
 
 /// `POST /invoices`: a draft invoice.
 #[utoipa::path(
@@ -435,11 +421,6 @@ fn parse_discounts(fields: &mut FieldReader, currency: Option<Currency>) -> Vec<
 /// The contract's example of an invoice body.
 fn invoice_example() -> serde_json::Value {
     serde_json::json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})
-}
-
-/// The path of an invoice, relative to the server root.
-pub fn invoice_path(invoice_id: &InvoiceId) -> String {
-    format!("/invoices/{invoice_id}")
 }
 
 /// An invoice on the wire.

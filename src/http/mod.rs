@@ -3,12 +3,14 @@
 pub mod auth;
 pub mod availability;
 pub mod cors;
+pub mod error_response;
 mod etag;
 pub mod extract;
 pub mod fields;
 mod health;
 pub mod idempotency;
 mod invoice_items;
+mod invoice_paths;
 mod invoice_query;
 mod invoices;
 pub mod json_shape;
@@ -26,6 +28,7 @@ mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::Method;
 use axum::{Extension, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
@@ -33,6 +36,7 @@ use utoipa_axum::routes;
 
 use self::availability::DatabaseStatus;
 use self::cors::AllowedOrigins;
+use crate::domain::permission::Operation;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
@@ -131,35 +135,83 @@ pub fn routes() -> Router<AppState> {
 
 /// The routes that need credentials.
 fn resources() -> OpenApiRouter<AppState> {
+    use Operation::*;
     let router = OpenApiRouter::new()
-        .routes(permitted(routes!(invoices::get_one, invoices::upsert)))
-        .routes(permitted(routes!(invoices::issue)))
-        .routes(permitted(routes!(invoices::void)))
-        .routes(permitted(routes!(invoices::abandon)))
-        .routes(permitted(routes!(
-            invoice_items::create,
-            invoice_items::list
-        )))
-        .routes(permitted(routes!(
-            invoice_items::get_one,
-            invoice_items::replace,
-            invoice_items::delete
-        )))
-        .routes(permitted(routes!(products::get_one)));
-    let router = with_alias(router, permitted(routes!(invoices::create, invoices::list)));
-    with_alias(router, permitted(routes!(products::create, products::list)))
-        // Only matched routes: a 404 or 405 never counts, and never carries the headers.
-        .route_layer(axum::middleware::from_fn(
-            rate_limit::add_rate_limit_headers,
+        .routes(permitted(
+            routes!(invoices::get_one, invoices::upsert),
+            &[(Method::GET, GetInvoice), (Method::PUT, PutInvoice)],
         ))
+        .routes(permitted(
+            routes!(invoices::issue),
+            &[(Method::POST, PostInvoiceIssuance)],
+        ))
+        .routes(permitted(
+            routes!(invoices::void),
+            &[(Method::POST, PostInvoiceVoid)],
+        ))
+        .routes(permitted(
+            routes!(invoices::abandon),
+            &[(Method::POST, PostInvoiceAbandonment)],
+        ))
+        .routes(permitted(
+            routes!(invoice_items::create, invoice_items::list),
+            &[
+                (Method::POST, PostInvoiceItem),
+                (Method::GET, GetInvoiceItemCollection),
+            ],
+        ))
+        .routes(permitted(
+            routes!(
+                invoice_items::get_one,
+                invoice_items::replace,
+                invoice_items::delete
+            ),
+            &[
+                (Method::GET, GetInvoiceItem),
+                (Method::PUT, PutInvoiceItem),
+                (Method::DELETE, DeleteInvoiceItem),
+            ],
+        ))
+        .routes(permitted(
+            routes!(products::get_one),
+            &[(Method::GET, GetProduct)],
+        ));
+    let router = with_alias(
+        router,
+        permitted(
+            routes!(invoices::create, invoices::list),
+            &[
+                (Method::POST, PostInvoice),
+                (Method::GET, GetInvoiceCollection),
+            ],
+        ),
+    );
+    with_alias(
+        router,
+        permitted(
+            routes!(products::create, products::list),
+            &[
+                (Method::POST, PostProduct),
+                (Method::GET, GetProductCollection),
+            ],
+        ),
+    )
+    // Only matched routes: a 404 or 405 never counts, and never carries the headers.
+    .route_layer(axum::middleware::from_fn(
+        rate_limit::add_rate_limit_headers,
+    ))
 }
 
-/// Marks each operation of a path with the permission its operation id names, which the
-/// [`Principal`](auth::Principal) extractor checks (403 when missing).
+/// Marks each method of a path with the operation it performs, whose permission the
+/// [`Principal`](auth::Principal) extractor checks (403 when missing). The declaration is the
+/// authority; the contract's operation ids document it (a test holds the two together).
 fn permitted(
     (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+    operations: &[(Method, Operation)],
 ) -> UtoipaMethodRouter<AppState> {
-    let operations = auth::RouteOperations::of(&paths);
+    #[cfg(test)]
+    tests::record_declared(&paths, operations);
+    let operations = auth::RouteOperations::new(operations);
     (schemas, paths, method_router.layer(Extension(operations)))
 }
 
@@ -185,4 +237,55 @@ fn with_alias(
 
 async fn not_found() -> crate::error::ApiError {
     crate::error::ApiError::NotFound("No such route.".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use utoipa::openapi::path::Paths;
+
+    use super::*;
+
+    /// A path, a method, the operation id its contract documents and the operation declared.
+    type Declared = (String, Method, Option<String>, Operation);
+
+    thread_local! {
+        /// Every route's declarations, as [`permitted`] saw them.
+        static DECLARED: RefCell<Vec<Declared>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record_declared(paths: &Paths, operations: &[(Method, Operation)]) {
+        for (path, item) in &paths.paths {
+            for (method, operation) in operations {
+                let documented = match *method {
+                    Method::GET => &item.get,
+                    Method::PUT => &item.put,
+                    Method::POST => &item.post,
+                    Method::DELETE => &item.delete,
+                    _ => &None,
+                };
+                let id = documented.as_ref().and_then(|op| op.operation_id.clone());
+                DECLARED.with(|declared| {
+                    declared
+                        .borrow_mut()
+                        .push((path.clone(), method.clone(), id, *operation));
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_declares_the_operation_its_contract_documents() {
+        let _ = resources();
+        let declared = DECLARED.with(|declared| declared.borrow().clone());
+        assert_eq!(declared.len(), Operation::ALL.len(), "{declared:?}");
+        for (path, method, documented, operation) in declared {
+            assert_eq!(
+                documented.as_deref(),
+                Some(operation.name()),
+                "{method} {path}"
+            );
+        }
+    }
 }

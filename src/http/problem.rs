@@ -11,23 +11,19 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct InvalidField {
-    /// The field's path.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
+pub use crate::error::InvalidField;
 
-impl InvalidField {
-    /// A bad field and its message.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
+// The schema of `InvalidField` in the contract: the type itself lives with the error, which
+// knows no wire.
+/// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
+#[derive(ToSchema)]
+#[schema(as = InvalidField)]
+#[allow(dead_code)]
+pub struct InvalidFieldSchema {
+    /// The field's path.
+    field: String,
+    /// What is wrong with it.
+    message: String,
 }
 
 /// A problem document (RFC 7807). `instance` and `requestId` are filled in by
@@ -56,7 +52,7 @@ pub struct Problem {
     request_id: Option<String>,
     /// Every bad field (422 only).
     #[serde(rename = "invalidFields", skip_serializing_if = "Option::is_none")]
-    #[schema(required = false, value_type = Vec<InvalidField>)]
+    #[schema(required = false, value_type = Vec<InvalidFieldSchema>)]
     invalid_fields: Option<Vec<InvalidField>>,
 }
 

@@ -9,8 +9,9 @@ use sqlx::PgExecutor;
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::{InvoiceItem, ItemType, ManualTax, TaxAmount, TaxDescription};
+use crate::domain::invoice_item::{InvoiceItem, ItemType};
 use crate::domain::tax::{ComputedTax, ItemTax, SALES_TAX_DESCRIPTION, TaxComponent};
+use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 
 /// One page of an invoice's items.
 #[derive(Debug, Clone, PartialEq)]

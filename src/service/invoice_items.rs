@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use rust_decimal::Decimal;
 
-use super::invoices::invoice_not_found;
+use super::invoices::{invoice_not_found, precondition_failed};
 use super::repricing::{ItemChange, store_item_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
@@ -137,13 +137,6 @@ async fn lock(
         return Err(precondition_failed(&format!("Item {item_id}")));
     }
     Ok((ensure_draft(invoice)?, item))
-}
-
-/// The 412 for a change whose `If-Match` names another version than the current one.
-pub fn precondition_failed(what: &str) -> ApiError {
-    ApiError::PreconditionFailed(format!(
-        "{what} has changed since the version If-Match names (or does not exist): read it again, then retry."
-    ))
 }
 
 /// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.

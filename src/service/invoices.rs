@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::invoice_items::precondition_failed;
 use super::repricing::reprice;
 use rust_decimal::Decimal;
 
@@ -187,6 +186,13 @@ pub struct IssueTimes {
     /// When it is due; when absent, the invoice's own `dueTime` if not before `issuedTime`,
     /// else `issuedTime`.
     pub due_time: Option<DateTime<Utc>>,
+}
+
+/// The 412 for a change whose `If-Match` names another version than the current one.
+pub fn precondition_failed(what: &str) -> ApiError {
+    ApiError::PreconditionFailed(format!(
+        "{what} has changed since the version If-Match names (or does not exist): read it again, then retry."
+    ))
 }
 
 /// The 404 for an invoice the organization does not have.

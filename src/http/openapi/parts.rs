@@ -11,7 +11,7 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::problem::{InvalidField, Problem};
+use crate::http::problem::{InvalidFieldSchema, Problem};
 
 /// The API-key scheme (`REB-APIKEY`).
 pub const API_KEY: &str = "ApiKey";
@@ -251,7 +251,7 @@ pub fn add_components(components: &mut Components) {
     }
     for (name, schema) in [
         (Problem::name(), Problem::schema()),
-        (InvalidField::name(), InvalidField::schema()),
+        (InvalidFieldSchema::name(), InvalidFieldSchema::schema()),
     ] {
         components.schemas.insert(name.into_owned(), schema);
     }

@@ -20,11 +20,11 @@ use crate::domain::discount::{
 };
 use crate::domain::invoice::{Notes, PoNumber};
 use crate::domain::invoice_item::{
-    Description, ItemType, MAX_EXTENDED_PRICE, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_UNIT_PRICE_PLACES,
-    TaxDescription,
+    Description, ItemType, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_UNIT_PRICE_PLACES,
 };
+use crate::domain::money::MAX_EXTENDED_PRICE;
 use crate::domain::product::{MAX_NAME_CHARS, ProductDescription, UnitLabel};
-use crate::domain::tax::{JurisdictionName, MAX_RATE_PLACES};
+use crate::domain::tax::{JurisdictionName, MAX_RATE_PLACES, TaxDescription};
 use crate::http::{invoice_items, invoices, products};
 
 macro_rules! request_schema {

@@ -18,8 +18,9 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::Discount;
 use crate::domain::ids::InvoiceItemId;
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::{ItemType, ManualTax, Quantity, UnitPrice};
+use crate::domain::invoice_item::{ItemType, Quantity, UnitPrice};
 use crate::domain::money::round_half_away_from_zero;
+use crate::domain::tax::ManualTax;
 use crate::domain::tax::{ItemTax, TaxSettings};
 
 use discounts::{Weighted, allocate, applied_amounts};

@@ -1,6 +1,6 @@
 //! Item taxes: a manual tax is kept; otherwise the invoice's `rates` calculator computes one.
 
-use crate::domain::invoice_item::ManualTax;
+use crate::domain::tax::ManualTax;
 use crate::domain::tax::{ComputedTax, ItemTax, TaxComponent, TaxRate, TaxRates, TaxSettings};
 
 use super::units::{from_minor, mul_round, sum};

@@ -10,9 +10,9 @@ use rust_decimal_macros::dec;
 
 use super::*;
 use crate::domain::discount::DiscountKind;
-use crate::domain::invoice_item::{TaxAmount, TaxDescription};
 use crate::domain::money::decimal_places;
 use crate::domain::tax::{ComputedTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates};
+use crate::domain::tax::{TaxAmount, TaxDescription};
 
 fn currency(code: &str) -> Currency {
     Currency::parse(code).unwrap()

@@ -8,7 +8,7 @@
 //! fit while `P` stays below 10^22 minor units: more than a million items at the largest price.
 //! Past that the arithmetic panics (a 500) instead of rounding wrong.
 //!
-//! [`MAX_EXTENDED_PRICE`]: crate::domain::invoice_item::MAX_EXTENDED_PRICE
+//! [`MAX_EXTENDED_PRICE`]: crate::domain::money::MAX_EXTENDED_PRICE
 
 use rust_decimal::Decimal;
 
