@@ -24,6 +24,21 @@ impl InvalidField {
     }
 }
 
+/// A field the core checks itself, against what is stored or against other fields, named
+/// here by what it is in the domain; each edge names it in its own words (the Rebilly edge:
+/// `productId`, `tax.amount`, `dueTime`, the `Idempotency-Key` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainField {
+    /// The product an item bills.
+    ItemProduct,
+    /// The amount of an item's manual tax.
+    ItemManualTaxAmount,
+    /// When an issued invoice is due.
+    InvoiceDueTime,
+    /// The client's name for one request, kept to answer its retries.
+    IdempotencyKey,
+}
+
 /// Everything a request can fail with. Each variant names the status it answers.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -39,12 +54,16 @@ pub enum ApiError {
     /// 404: no such resource for this organization (or no such route).
     #[error("{0}")]
     NotFound(String),
-    /// 412: `If-Match` names another version than the current one.
-    #[error("{0}")]
-    PreconditionFailed(String),
+    /// 412: the client's precondition names another version of the resource (this one, such
+    /// as `Item ii_...`) than the current one, or the resource does not exist.
+    #[error("{0} has changed since the version the precondition names (or does not exist)")]
+    VersionMismatch(String),
     /// 409: the resource's state forbids the change (e.g. items of an issued invoice).
     #[error("{0}")]
     Conflict(String),
+    /// 409: another request with the same idempotency key is still being worked on.
+    #[error("a request with the same idempotency key is still being processed")]
+    RequestInFlight,
     /// 413: the body is larger than the server accepts.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -63,6 +82,14 @@ pub enum ApiError {
     /// 415: the body is not sent as `application/json`.
     #[error("the request body must be sent as application/json")]
     UnsupportedMediaType,
+    /// 422: a field the core checks breaks its rule.
+    #[error("{message}")]
+    InvalidInput {
+        /// The field, in the domain's terms.
+        field: DomainField,
+        /// What is wrong with it.
+        message: String,
+    },
     /// 422: fields break the rules; every bad field is listed.
     #[error("{detail}")]
     Validation {
@@ -118,6 +145,14 @@ impl ApiError {
             Ok(())
         } else {
             Err(Self::validation(invalid_fields))
+        }
+    }
+
+    /// A 422 naming one field the core checks.
+    pub fn invalid_input(field: DomainField, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            message: message.into(),
         }
     }
 

@@ -4,9 +4,22 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::problem::Problem;
+use super::problem::{InvalidField, Problem};
 use super::rate_limit::refused_headers;
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainField};
+
+/// The summary of every 422.
+const INVALID_FIELDS: &str = "The request has invalid fields.";
+
+/// A field the core checks, as Rebilly's wire names it.
+fn field_name(field: DomainField) -> &'static str {
+    match field {
+        DomainField::ItemProduct => "productId",
+        DomainField::ItemManualTaxAmount => "tax.amount",
+        DomainField::InvoiceDueTime => "dueTime",
+        DomainField::IdempotencyKey => "Idempotency-Key",
+    }
+}
 
 /// The status each kind of error answers with.
 fn status_of(error: &ApiError) -> StatusCode {
@@ -15,13 +28,15 @@ fn status_of(error: &ApiError) -> StatusCode {
         ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-        ApiError::Conflict(_) => StatusCode::CONFLICT,
-        ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+        ApiError::Conflict(_) | ApiError::RequestInFlight => StatusCode::CONFLICT,
+        ApiError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
         ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
         ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::Validation { .. } | ApiError::InvalidInput { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::Unavailable(_) | ApiError::DatabaseUnreachable | ApiError::TimedOut(_) => {
             StatusCode::SERVICE_UNAVAILABLE
@@ -73,6 +88,18 @@ impl IntoResponse for ApiError {
                 Problem::new(status, DATABASE_AWAY)
             }
             ApiError::DatabaseUnreachable => Problem::new(status, DATABASE_AWAY),
+            ApiError::InvalidInput { field, message } => Problem::new(status, INVALID_FIELDS)
+                .with_invalid_fields(vec![InvalidField::new(field_name(field), message)]),
+            ApiError::RequestInFlight => Problem::new(
+                status,
+                "A request with this Idempotency-Key is still being processed; retry once it has been answered.",
+            ),
+            ApiError::VersionMismatch(what) => Problem::new(
+                status,
+                format!(
+                    "{what} has changed since the version If-Match names (or does not exist): read it again, then retry."
+                ),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 Problem::new(status, "The server could not complete the request.")

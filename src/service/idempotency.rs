@@ -3,7 +3,7 @@
 
 use crate::domain::idempotency::{IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainField};
 use crate::repository::{Db, KeptRequest, Tx};
 
 /// What a request made with a key is to do.
@@ -33,8 +33,8 @@ pub async fn claim(
         return Ok(Claim::Fresh);
     };
     if kept.fingerprint.path != fingerprint.path {
-        return Err(ApiError::invalid_field(
-            "Idempotency-Key",
+        return Err(ApiError::invalid_input(
+            DomainField::IdempotencyKey,
             format!(
                 "was already used for a request to {}",
                 kept.fingerprint.path
@@ -42,8 +42,8 @@ pub async fn claim(
         ));
     }
     if kept.fingerprint.body_sha256 != fingerprint.body_sha256 {
-        return Err(ApiError::invalid_field(
-            "Idempotency-Key",
+        return Err(ApiError::invalid_input(
+            DomainField::IdempotencyKey,
             "was already used with another request body",
         ));
     }
@@ -71,10 +71,7 @@ pub async fn keep(
 }
 
 fn in_flight() -> ApiError {
-    ApiError::Conflict(
-        "A request with this Idempotency-Key is still being processed; retry once it has been answered."
-            .to_owned(),
-    )
+    ApiError::RequestInFlight
 }
 
 /// Deletes expired keys; returns how many.

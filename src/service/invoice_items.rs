@@ -12,7 +12,7 @@ use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
 use crate::domain::precondition::IfMatch;
 use crate::domain::tax::ItemTax;
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainField};
 use crate::repository::{Db, ItemPage, Tx};
 
 /// Adds an item to a draft invoice, in the caller's transaction.
@@ -168,9 +168,12 @@ async fn ensure_product(
     product_id: Option<&ProductId>,
 ) -> Result<(), ApiError> {
     match product_id {
-        Some(product_id) if !tx.product_exists(organization_id, product_id).await? => Err(
-            ApiError::invalid_field("productId", "must name a product of the organization"),
-        ),
+        Some(product_id) if !tx.product_exists(organization_id, product_id).await? => {
+            Err(ApiError::invalid_input(
+                DomainField::ItemProduct,
+                "must name a product of the organization",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -202,8 +205,8 @@ fn unpriced_item(
     if let Some(tax) = &input.tax
         && !tax.fits_currency(currency.minor_units())
     {
-        return Err(ApiError::invalid_field(
-            "tax.amount",
+        return Err(ApiError::invalid_input(
+            DomainField::ItemManualTaxAmount,
             format!(
                 "must have at most {} decimal places in {currency}",
                 currency.minor_units()

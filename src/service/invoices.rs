@@ -12,7 +12,7 @@ use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::precondition::IfMatch;
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainField};
 use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
 
 /// An invoice with its items, oldest first.
@@ -145,8 +145,8 @@ pub async fn apply_action(
     let now = Utc::now();
     let issued_time = times.issued_time.unwrap_or(now);
     if action == InvoiceAction::Issue && times.due_time.is_some_and(|due| due < issued_time) {
-        return Err(ApiError::invalid_field(
-            "dueTime",
+        return Err(ApiError::invalid_input(
+            DomainField::InvoiceDueTime,
             "must not be before issuedTime",
         ));
     }
@@ -188,11 +188,9 @@ pub struct IssueTimes {
     pub due_time: Option<DateTime<Utc>>,
 }
 
-/// The 412 for a change whose `If-Match` names another version than the current one.
+/// The 412 for a change whose precondition names another version than the current one.
 pub fn precondition_failed(what: &str) -> ApiError {
-    ApiError::PreconditionFailed(format!(
-        "{what} has changed since the version If-Match names (or does not exist): read it again, then retry."
-    ))
+    ApiError::VersionMismatch(what.to_owned())
 }
 
 /// The 404 for an invoice the organization does not have.
