@@ -155,6 +155,25 @@ impl TaxColumns {
     }
 }
 
+/// `query_as!` over every column of an item, followed by `tail` (the `where` and after) and
+/// the tail's arguments: the one place that lists the columns.
+macro_rules! select_items {
+    ($tail:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            ItemRow,
+            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
+                   description, unit_price, quantity, price, discount_amount,
+                   product_id as "product_id: ProductId", period_start_time, period_end_time,
+                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
+                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
+                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
+                   tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
+               from invoice_items "# + $tail,
+            $($arguments)*
+        )
+    };
+}
+
 /// One item of one invoice, through the pool or a transaction.
 async fn select_item<'e>(
     executor: impl PgExecutor<'e>,
@@ -162,17 +181,8 @@ async fn select_item<'e>(
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
 ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-    sqlx::query_as!(
-        ItemRow,
-        r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
-               description, unit_price, quantity, price, discount_amount,
-               product_id as "product_id: ProductId", period_start_time, period_end_time,
-               period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
-               tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
-               tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-               tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
-           from invoice_items
-           where organization_id = $1 and invoice_id = $2 and id = $3"#,
+    select_items!(
+        "where organization_id = $1 and invoice_id = $2 and id = $3",
         organization_id as &OrganizationId,
         invoice_id as &InvoiceId,
         item_id as &InvoiceItemId,
@@ -184,6 +194,75 @@ async fn select_item<'e>(
 }
 
 impl Db {
+    /// One item of the organization, whatever its invoice: items are keyed by organization
+    /// and id alone.
+    #[tracing::instrument(skip_all, fields(item = %item_id))]
+    pub async fn find_item_by_id(
+        &self,
+        organization_id: &OrganizationId,
+        item_id: &InvoiceItemId,
+    ) -> Result<Option<InvoiceItem>, sqlx::Error> {
+        select_items!(
+            "where organization_id = $1 and id = $2",
+            organization_id as &OrganizationId,
+            item_id as &InvoiceItemId,
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(ItemRow::into_item)
+        .transpose()
+    }
+
+    /// A page of the organization's items (of one invoice, when given), oldest first, then by
+    /// id, starting after the item `after` (a cursor: the page does not shift when items are
+    /// added or deleted before it); `None` when `after` names no item of the organization.
+    #[tracing::instrument(skip_all)]
+    pub async fn items_after(
+        &self,
+        organization_id: &OrganizationId,
+        invoice_id: Option<&InvoiceId>,
+        after: Option<&InvoiceItemId>,
+        limit: i64,
+    ) -> Result<Option<Vec<InvoiceItem>>, sqlx::Error> {
+        let mut tx = self.snapshot().await?;
+        let cursor = match after {
+            None => None,
+            Some(after) => {
+                let Some(cursor) = sqlx::query!(
+                    r#"select created_time, id as "id: InvoiceItemId" from invoice_items
+                       where organization_id = $1 and id = $2"#,
+                    organization_id as &OrganizationId,
+                    after as &InvoiceItemId,
+                )
+                .fetch_optional(&mut *tx.inner)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                Some((cursor.created_time, cursor.id))
+            }
+        };
+        let (after_time, after_id) = cursor.unzip();
+        let rows = select_items!(
+            "where organization_id = $1 and ($2::text is null or invoice_id = $2)
+               and ($3::timestamptz is null or (created_time, id) > ($3, $4))
+             order by created_time, id
+             limit $5",
+            organization_id as &OrganizationId,
+            invoice_id as Option<&InvoiceId>,
+            after_time,
+            after_id as Option<InvoiceItemId>,
+            limit,
+        )
+        .fetch_all(&mut *tx.inner)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter()
+            .map(ItemRow::into_item)
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     /// One item of one invoice.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
     pub async fn find_item(
@@ -238,19 +317,10 @@ impl Tx {
         limit: Option<i64>,
         offset: i64,
     ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-        let rows = sqlx::query_as!(
-            ItemRow,
-            r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
-                   description, unit_price, quantity, price, discount_amount,
-                   product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
-                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
-                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-                   tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
-               from invoice_items
-               where organization_id = $1 and invoice_id = any($2)
-               order by invoice_id, created_time, id
-               limit $3 offset $4"#,
+        let rows = select_items!(
+            "where organization_id = $1 and invoice_id = any($2)
+             order by invoice_id, created_time, id
+             limit $3 offset $4",
             organization_id as &OrganizationId,
             invoice_ids as &[InvoiceId],
             limit,

@@ -92,6 +92,37 @@ pub async fn get_item(
         .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))
 }
 
+/// One item of the organization by its id alone, whatever its invoice.
+#[tracing::instrument(skip_all)]
+pub async fn get_item_by_id(
+    db: &Db,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+) -> Result<InvoiceItem, ApiError> {
+    db.find_item_by_id(organization_id, item_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No item with id {item_id}.")))
+}
+
+/// A page of the organization's items (of one invoice, when given), oldest first, after the
+/// item `after` when given: a cursor page, which does not shift as items come and go before
+/// it. An `after` that names no item of the organization is 404.
+#[tracing::instrument(skip_all)]
+pub async fn list_items_after(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: Option<&InvoiceId>,
+    after: Option<&InvoiceItemId>,
+    limit: i64,
+) -> Result<Vec<InvoiceItem>, ApiError> {
+    db.items_after(organization_id, invoice_id, after, limit)
+        .await?
+        .ok_or_else(|| {
+            let after = after.map_or("", InvoiceItemId::as_str);
+            ApiError::NotFound(format!("No item with id {after}."))
+        })
+}
+
 /// A page of an invoice's items.
 #[tracing::instrument(skip_all)]
 pub async fn list_items(

@@ -15,6 +15,7 @@ mod idempotency;
 mod invoice_collection;
 mod invoice_items;
 mod invoices;
+mod items_by_id;
 mod lifecycle;
 mod metrics;
 mod money;

@@ -1,0 +1,108 @@
+//! The core addresses an item by its id alone within an organization, and pages items by
+//! cursor as well as by offset: what a dialect whose items are not addressed through their
+//! invoice (Stripe's `/v1/invoiceitems`) is built on.
+
+use axum::http::StatusCode;
+use invoice_api::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
+use invoice_api::error::ApiError;
+use invoice_api::repository::Db;
+use invoice_api::service::invoice_items::{get_item_by_id, list_items_after};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{ORGANIZATION, TestApp};
+
+fn item_id(body: &serde_json::Value) -> InvoiceItemId {
+    InvoiceItemId::parse(body["id"].as_str().unwrap()).unwrap()
+}
+
+#[sqlx::test]
+async fn an_item_is_found_by_its_id_alone_and_only_in_its_organization(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let created = app
+        .create_item(
+            &invoice_id,
+            json!({"type": "debit", "unitPrice": 2.5, "quantity": 4}),
+        )
+        .await;
+    let db = Db::new(pool);
+    let organization = OrganizationId::parse(ORGANIZATION).unwrap();
+    let item = get_item_by_id(&db, &organization, &item_id(&created))
+        .await
+        .unwrap();
+    assert_eq!(item.id.as_str(), created["id"].as_str().unwrap());
+    assert_eq!(item.invoice_id.as_str(), invoice_id);
+    // The same item, read as the Rebilly edge shows it.
+    let read = app
+        .get(&format!("/invoices/{invoice_id}/items/{}", item.id))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["price"], 10);
+
+    let other = OrganizationId::parse("org_other").unwrap();
+    let missing = get_item_by_id(&db, &other, &item_id(&created)).await;
+    assert!(matches!(missing, Err(ApiError::NotFound(_))), "{missing:?}");
+}
+
+#[sqlx::test]
+async fn cursor_pages_follow_creation_order_across_invoices_and_within_one(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let first_invoice = app.create_invoice("USD").await;
+    let second_invoice = app.create_invoice("USD").await;
+    let mut ids = Vec::new();
+    for (index, invoice) in [
+        &first_invoice,
+        &second_invoice,
+        &first_invoice,
+        &second_invoice,
+        &first_invoice,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"type": "debit", "unitPrice": index + 1});
+        ids.push(item_id(&app.create_item(invoice, body).await));
+    }
+    let db = Db::new(pool);
+    let organization = OrganizationId::parse(ORGANIZATION).unwrap();
+    let page = |after: Option<InvoiceItemId>, invoice: Option<InvoiceId>, limit: i64| {
+        let db = db.clone();
+        let organization = organization.clone();
+        async move {
+            list_items_after(&db, &organization, invoice.as_ref(), after.as_ref(), limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|item| item.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Every item in creation order, in pages of two, each starting after the last one seen.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let items = page(after.clone(), None, 2).await;
+        if items.is_empty() {
+            break;
+        }
+        assert!(items.len() <= 2);
+        after = items.last().cloned();
+        seen.extend(items);
+        assert!(seen.len() <= ids.len(), "the pages never end");
+    }
+    assert_eq!(seen, ids);
+    // Within one invoice.
+    let first = InvoiceId::parse(&first_invoice).unwrap();
+    let within = page(Some(ids[0].clone()), Some(first), 10).await;
+    assert_eq!(within, [ids[2].clone(), ids[4].clone()]);
+    // A page does not shift when an item before it is deleted.
+    let deleted = app
+        .delete(&format!("/invoices/{first_invoice}/items/{}", ids[0]))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(page(Some(ids[1].clone()), None, 2).await, ids[2..4]);
+    // A cursor that names no item of the organization is 404.
+    let unknown = list_items_after(&db, &organization, None, Some(&ids[0]), 2).await;
+    assert!(matches!(unknown, Err(ApiError::NotFound(_))), "{unknown:?}");
+}
