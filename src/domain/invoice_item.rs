@@ -163,11 +163,11 @@ pub struct InvoiceItem {
     /// Debit or credit.
     pub item_type: ItemType,
     /// Free text, if any.
-    pub description: Option<String>,
+    pub description: Option<Description>,
     /// Price of one unit.
-    pub unit_price: Decimal,
+    pub unit_price: UnitPrice,
     /// Number of units.
-    pub quantity: i64,
+    pub quantity: Quantity,
     /// `round(unitPrice * quantity)` in the invoice currency.
     pub price: Decimal,
     /// The product billed, if any.
@@ -179,7 +179,7 @@ pub struct InvoiceItem {
     /// End of the billed period.
     pub period_end_time: Option<DateTime<Utc>>,
     /// Billing period number.
-    pub period_number: Option<i32>,
+    pub period_number: Option<PeriodNumber>,
     /// Its tax: set by hand, computed from the invoice's rates, or none.
     pub tax: Option<ItemTax>,
     /// 0 at creation, plus 1 per change, including moves caused by other changes.

@@ -488,9 +488,12 @@ impl ItemResponse {
         Self {
             id: item.id.clone(),
             item_type: item.item_type,
-            description: item.description.clone(),
-            unit_price: item.unit_price,
-            quantity: item.quantity,
+            description: item
+                .description
+                .as_ref()
+                .map(|text| text.as_str().to_owned()),
+            unit_price: item.unit_price.amount(),
+            quantity: item.quantity.get(),
             price: item.price,
             product_id: item.product_id.clone(),
             plan_id: None,
@@ -498,7 +501,7 @@ impl ItemResponse {
             discount_amount: item.discount_amount,
             period_start_time: item.period_start_time,
             period_end_time: item.period_end_time,
-            period_number: item.period_number,
+            period_number: item.period_number.map(PeriodNumber::get),
             created_time: item.created_time,
             updated_time: item.updated_time,
             tax,

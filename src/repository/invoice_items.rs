@@ -9,7 +9,9 @@ use sqlx::PgExecutor;
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::{InvoiceItem, ItemType};
+use crate::domain::invoice_item::{
+    Description, InvoiceItem, ItemType, PeriodNumber, Quantity, UnitPrice,
+};
 use crate::domain::tax::{ComputedTax, ItemTax, SALES_TAX_DESCRIPTION, TaxComponent};
 use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 
@@ -101,15 +103,29 @@ impl ItemRow {
             tax: self.tax()?,
             id: self.id,
             invoice_id: self.invoice_id,
-            description: self.description,
-            unit_price: self.unit_price,
-            quantity: self.quantity,
+            description: self
+                .description
+                .map(|text| {
+                    let shown = text.clone();
+                    Description::parse(text).map_err(|_| corrupt("item description", &shown))
+                })
+                .transpose()?,
+            unit_price: UnitPrice::parse(self.unit_price)
+                .map_err(|_| corrupt("unit price", &self.unit_price.to_string()))?,
+            quantity: Quantity::parse(self.quantity)
+                .map_err(|_| corrupt("quantity", &self.quantity.to_string()))?,
             price: self.price,
             discount_amount: self.discount_amount,
             product_id: self.product_id,
             period_start_time: self.period_start_time,
             period_end_time: self.period_end_time,
-            period_number: self.period_number,
+            period_number: self
+                .period_number
+                .map(|number| {
+                    PeriodNumber::parse(i64::from(number))
+                        .map_err(|_| corrupt("period number", &number.to_string()))
+                })
+                .transpose()?,
             revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
@@ -396,15 +412,15 @@ impl Tx {
             &item.id as &InvoiceItemId,
             &item.invoice_id as &InvoiceId,
             item.item_type.as_str(),
-            item.description.as_deref(),
-            item.unit_price,
-            item.quantity,
+            item.description.as_ref().map(Description::as_str),
+            item.unit_price.amount(),
+            item.quantity.get(),
             item.price,
             item.discount_amount,
             item.product_id.as_ref().map(ProductId::as_str),
             item.period_start_time,
             item.period_end_time,
-            item.period_number,
+            item.period_number.map(PeriodNumber::get),
             tax.amount,
             tax.description,
             item.created_time,

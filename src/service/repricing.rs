@@ -13,7 +13,7 @@ use super::pricing::{
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::OrganizationId;
 use crate::domain::invoice::{Invoice, InvoiceTotals};
-use crate::domain::invoice_item::{InvoiceItem, Quantity, UnitPrice};
+use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::ItemTax;
 use crate::error::ApiError;
 use crate::repository::Tx;
@@ -100,7 +100,7 @@ async fn store_independent_change(
 ) -> Result<(), ApiError> {
     match change {
         ItemChange::Save { item, old } => {
-            let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item)?);
+            let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item));
             set_figures(item, &priced);
             let old = old.map(|old| (old.item_type, figures_of(old)));
             let totals = totals_after_change(
@@ -140,7 +140,7 @@ pub(super) fn reprice(
     items: &mut [InvoiceItem],
     now: DateTime<Utc>,
 ) -> Result<Repriced, ApiError> {
-    let to_price = items.iter().map(to_price).collect::<Result<Vec<_>, _>>()?;
+    let to_price: Vec<_> = items.iter().map(to_price).collect();
     let discounts: Vec<_> = invoice
         .discounts
         .iter()
@@ -186,22 +186,18 @@ fn figures_of(item: &InvoiceItem) -> PricedItem {
 }
 
 /// What pricing needs of a stored item.
-fn to_price(item: &InvoiceItem) -> Result<ItemToPrice, ApiError> {
-    let unit_price = UnitPrice::parse(item.unit_price)
-        .map_err(|_| internal("a stored unit price is out of range"))?;
-    let quantity = Quantity::parse(item.quantity)
-        .map_err(|_| internal("a stored quantity is out of range"))?;
+fn to_price(item: &InvoiceItem) -> ItemToPrice {
     let manual_tax = match &item.tax {
         Some(ItemTax::Manual(tax)) => Some(tax.clone()),
         _ => None,
     };
-    Ok(ItemToPrice {
+    ItemToPrice {
         id: item.id.clone(),
         item_type: item.item_type,
-        unit_price,
-        quantity,
+        unit_price: item.unit_price,
+        quantity: item.quantity,
         manual_tax,
-    })
+    }
 }
 
 fn internal(message: &'static str) -> ApiError {
