@@ -21,7 +21,7 @@ use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
-use crate::http::problem::{complete_problems, panic_response};
+use crate::http::rebilly::problem::{complete_problems, panic_response};
 use crate::http::{AppState, availability, metrics, request_head, routes, timeout};
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error_response::DatabaseUnreachable;
+use super::rebilly::error_response::DatabaseUnreachable;
 use crate::error::ApiError;
 use crate::repository::Db;
 

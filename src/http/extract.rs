@@ -8,9 +8,9 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
-use super::fields::RawObject;
 use super::json_shape::{self, MAX_DEPTH, ShapeError};
-use super::problem::InvalidField;
+use super::rebilly::fields::RawObject;
+use super::rebilly::problem::InvalidField;
 use crate::error::ApiError;
 
 /// The largest request body accepted (1 MiB).

@@ -9,8 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::problem::Problem;
-use super::wire::json_response;
+use super::rebilly::problem::Problem;
+use super::rebilly::wire::json_response;
 use crate::error::ApiError;
 
 /// How long the health check waits for the database.

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::Principal;
-use super::fields::RawObject;
-use super::problem::Problem;
+use super::rebilly::fields::RawObject;
+use super::rebilly::problem::Problem;
 use crate::domain::idempotency::{IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
 use crate::error::ApiError;

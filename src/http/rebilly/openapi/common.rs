@@ -18,8 +18,8 @@ use super::parts::{
     RATE_LIMITED, REPLAYED, REQUEST_ID, RETRY_AFTER, RETRY_AT, SharedHeader, SharedParameter,
     TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, WWW_AUTHENTICATE, add_components, problem_response,
 };
-use crate::http::invoice_items::ItemResponse;
-use crate::http::invoices::InvoiceResponse;
+use crate::http::rebilly::invoice_items::ItemResponse;
+use crate::http::rebilly::invoices::InvoiceResponse;
 
 /// Adds the common parts to a contract built from the handlers.
 pub fn finish(spec: &mut OpenApi) {

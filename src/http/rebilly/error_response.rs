@@ -5,8 +5,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::problem::{InvalidField, Problem};
-use super::rate_limit::refused_headers;
 use crate::error::{ApiError, DomainField};
+use crate::http::rate_limit::refused_headers;
 
 /// The summary of every 422.
 const INVALID_FIELDS: &str = "The request has invalid fields.";

@@ -25,7 +25,7 @@ use crate::domain::invoice_item::{
 use crate::domain::money::MAX_EXTENDED_PRICE;
 use crate::domain::product::{MAX_NAME_CHARS, ProductDescription, UnitLabel};
 use crate::domain::tax::{JurisdictionName, MAX_RATE_PLACES, TaxDescription};
-use crate::http::{invoice_items, invoices, products};
+use crate::http::rebilly::{invoice_items, invoices, products};
 
 macro_rules! request_schema {
     ($(#[$meta:meta])* $name:ident => $build:expr) => {

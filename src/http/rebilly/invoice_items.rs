@@ -10,12 +10,8 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
-use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
-use super::idempotency::{Idempotency, run_post};
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::openapi::ItemRequest;
 use super::openapi::item_type;
@@ -33,6 +29,10 @@ use crate::domain::money;
 use crate::domain::product::Product;
 use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::idempotency::{Idempotency, run_post};
 use crate::service::invoice_items as service;
 use crate::service::products;
 

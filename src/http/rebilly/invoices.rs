@@ -8,12 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
-use super::auth::Principal;
 use super::etag::{Precondition, with_etag};
-use super::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
-use super::idempotency::{Idempotency, PostRequest, run_post};
 use super::invoice_items::ItemResponse;
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
@@ -34,6 +30,10 @@ use crate::domain::invoice::{
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
+use crate::http::idempotency::{Idempotency, PostRequest, run_post};
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client

@@ -5,9 +5,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
-use super::extract::Query;
 use super::openapi::schema::integer;
 use super::problem::InvalidField;
+use crate::http::extract::Query;
 
 /// Items per page when `limit` is absent.
 pub const DEFAULT_LIMIT: i64 = 100;

@@ -7,11 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::auth::Principal;
-use super::extract::{JsonBody, Path, Query};
 use super::fields::{FieldReader, RawObject, string};
-use super::idempotency::{Idempotency, run_post};
 use super::openapi::ProductRequest;
 use super::pagination::Page;
 use super::problem::Problem;
@@ -19,6 +15,10 @@ use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
 use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::idempotency::{Idempotency, run_post};
 use crate::service::products as service;
 
 /// Read-only fields of a product: accepted and ignored.

@@ -1,0 +1,180 @@
+//! Rebilly's wire: `/invoices`, `/products`, JSON bodies read field by field, problem JSON,
+//! offset pages, `filter`/`sort`, `ETag`/`If-Match` and the OpenAPI contract. It parses its
+//! wire into domain input, calls the core (`service`), and renders the core's answer or error
+//! its own way. Another dialect is an edge beside it (`http/stripe/`, say), over the same core
+//! and the same shared plumbing (`http/`).
+
+pub mod error_response;
+mod etag;
+pub mod fields;
+mod invoice_items;
+mod invoice_paths;
+mod invoice_query;
+mod invoices;
+pub(crate) mod openapi;
+mod pagination;
+pub mod problem;
+mod products;
+mod tax;
+pub(crate) mod wire;
+
+use axum::Extension;
+use axum::http::Method;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+
+use super::{AppState, auth, rate_limit};
+use crate::domain::permission::Operation;
+
+/// Rebilly's routes, which all need credentials.
+pub(super) fn resources() -> OpenApiRouter<AppState> {
+    use Operation::*;
+    let router = OpenApiRouter::new()
+        .routes(permitted(
+            routes!(invoices::get_one, invoices::upsert),
+            &[(Method::GET, GetInvoice), (Method::PUT, PutInvoice)],
+        ))
+        .routes(permitted(
+            routes!(invoices::issue),
+            &[(Method::POST, PostInvoiceIssuance)],
+        ))
+        .routes(permitted(
+            routes!(invoices::void),
+            &[(Method::POST, PostInvoiceVoid)],
+        ))
+        .routes(permitted(
+            routes!(invoices::abandon),
+            &[(Method::POST, PostInvoiceAbandonment)],
+        ))
+        .routes(permitted(
+            routes!(invoice_items::create, invoice_items::list),
+            &[
+                (Method::POST, PostInvoiceItem),
+                (Method::GET, GetInvoiceItemCollection),
+            ],
+        ))
+        .routes(permitted(
+            routes!(
+                invoice_items::get_one,
+                invoice_items::replace,
+                invoice_items::delete
+            ),
+            &[
+                (Method::GET, GetInvoiceItem),
+                (Method::PUT, PutInvoiceItem),
+                (Method::DELETE, DeleteInvoiceItem),
+            ],
+        ))
+        .routes(permitted(
+            routes!(products::get_one),
+            &[(Method::GET, GetProduct)],
+        ));
+    let router = with_alias(
+        router,
+        permitted(
+            routes!(invoices::create, invoices::list),
+            &[
+                (Method::POST, PostInvoice),
+                (Method::GET, GetInvoiceCollection),
+            ],
+        ),
+    );
+    with_alias(
+        router,
+        permitted(
+            routes!(products::create, products::list),
+            &[
+                (Method::POST, PostProduct),
+                (Method::GET, GetProductCollection),
+            ],
+        ),
+    )
+    // Only matched routes: a 404 or 405 never counts, and never carries the headers.
+    .route_layer(axum::middleware::from_fn(
+        rate_limit::add_rate_limit_headers,
+    ))
+}
+
+/// Marks each method of a path with the operation it performs, whose permission the
+/// [`Principal`](auth::Principal) extractor checks (403 when missing). The declaration is the
+/// authority; the contract's operation ids document it (a test holds the two together).
+fn permitted(
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+    operations: &[(Method, Operation)],
+) -> UtoipaMethodRouter<AppState> {
+    #[cfg(test)]
+    tests::record_declared(&paths, operations);
+    let operations = auth::RouteOperations::new(operations);
+    (schemas, paths, method_router.layer(Extension(operations)))
+}
+
+/// Registers a collection's operations at its path and also, as an alias that the contract
+/// does not list, at the path with a trailing slash (`/invoices/`).
+fn with_alias(
+    router: OpenApiRouter<AppState>,
+    endpoints: UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let alias = endpoints
+        .1
+        .paths
+        .keys()
+        .next()
+        .map(|path| format!("{path}/"));
+    let method_router = endpoints.2.clone();
+    let router = router.routes(endpoints);
+    match alias {
+        Some(alias) => router.route(&alias, method_router),
+        None => router,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use utoipa::openapi::path::Paths;
+
+    use super::*;
+
+    /// A path, a method, the operation id its contract documents and the operation declared.
+    type Declared = (String, Method, Option<String>, Operation);
+
+    thread_local! {
+        /// Every route's declarations, as [`permitted`] saw them.
+        static DECLARED: RefCell<Vec<Declared>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record_declared(paths: &Paths, operations: &[(Method, Operation)]) {
+        for (path, item) in &paths.paths {
+            for (method, operation) in operations {
+                let documented = match *method {
+                    Method::GET => &item.get,
+                    Method::PUT => &item.put,
+                    Method::POST => &item.post,
+                    Method::DELETE => &item.delete,
+                    _ => &None,
+                };
+                let id = documented.as_ref().and_then(|op| op.operation_id.clone());
+                DECLARED.with(|declared| {
+                    declared
+                        .borrow_mut()
+                        .push((path.clone(), method.clone(), id, *operation));
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_declares_the_operation_its_contract_documents() {
+        let _ = resources();
+        let declared = DECLARED.with(|declared| declared.borrow().clone());
+        assert_eq!(declared.len(), Operation::ALL.len(), "{declared:?}");
+        for (path, method, documented, operation) in declared {
+            assert_eq!(
+                documented.as_deref(),
+                Some(operation.name()),
+                "{method} {path}"
+            );
+        }
+    }
+}
