@@ -1,5 +1,7 @@
-//! `Idempotency-Key` on POST: every POST runs through [`run_post`], in a transaction that holds the
-//! work and, when the request names a key, the answer kept for the key's retries.
+//! Every write (POST, PUT, DELETE) runs through [`run_write`], in one transaction that it owns:
+//! the use case works in it and never commits, and the write commits or rolls back in one
+//! place. A POST may also name an `Idempotency-Key`: the same transaction then holds the answer
+//! kept for the key's retries.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::FromRequestParts;
@@ -49,22 +51,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 
 /// A POST about to be worked on: its key, if any, and what the request was.
 #[derive(Debug)]
-pub struct PostRequest {
+pub struct WriteRequest {
     keys: Vec<HeaderValue>,
     fingerprint: Option<RequestFingerprint>,
+}
+
+impl WriteRequest {
+    /// A write that names no idempotency key (`PUT`, `DELETE`).
+    pub fn without_key() -> Self {
+        Self {
+            keys: Vec::new(),
+            fingerprint: None,
+        }
+    }
 }
 
 impl Idempotency {
     /// The request with its body (`None` for a POST without one; an empty object counts as
     /// none). Read before the body is parsed into its fields, which consumes it.
-    pub fn request(self, body: Option<&RawObject>) -> PostRequest {
+    pub fn request(self, body: Option<&RawObject>) -> WriteRequest {
         let fingerprint = (!self.keys.is_empty()).then(|| {
             let text = body
                 .filter(|body| !body.is_empty())
                 .and_then(|body| serde_json::to_string(body).ok());
             RequestFingerprint::new(&self.path, text.as_deref())
         });
-        PostRequest {
+        WriteRequest {
             keys: self.keys,
             fingerprint,
         }
@@ -76,13 +88,13 @@ impl Idempotency {
 enum Begun {
     /// A retry: the first answer, given again.
     Replayed(Response),
-    /// New work, to do in [`PostWork::tx`] and end with [`PostWork::finish`].
-    Fresh(PostWork),
+    /// New work, to do in [`WriteWork::tx`] and end with [`WriteWork::finish`].
+    Fresh(WriteWork),
 }
 
 /// A POST's transaction, and the key its answer is to be kept for.
 #[derive(Debug)]
-struct PostWork {
+struct WriteWork {
     tx: Tx,
     claimed: Option<ClaimedKey>,
 }
@@ -94,14 +106,14 @@ struct ClaimedKey {
     fingerprint: RequestFingerprint,
 }
 
-impl PostWork {
+impl WriteWork {
     /// Opens the transaction and, when the request names a key, claims it: a retry is answered
     /// from what was kept; a key in use by a running request is 409; a key first used for
     /// another request is 422.
     async fn begin(
         state: &AppState,
         principal: &Principal,
-        request: PostRequest,
+        request: WriteRequest,
     ) -> Result<Begun, ApiError> {
         let claimed = match (request.keys.as_slice(), request.fingerprint) {
             ([], _) | (_, None) => None,
@@ -200,16 +212,16 @@ impl PostWork {
     }
 }
 
-/// Runs a POST: a retry is answered from what was kept; new work is done in the POST's
+/// Runs a write: a retry is answered from what was kept; new work is done in the write's
 /// transaction, committed unless it fails, and with a key its answer is kept unless it is a
 /// server error.
-pub async fn run_post(
+pub async fn run_write(
     state: &AppState,
     principal: &Principal,
-    request: PostRequest,
+    request: WriteRequest,
     work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
 ) -> Result<Response, ApiError> {
-    let mut post = match PostWork::begin(state, principal, request).await? {
+    let mut post = match WriteWork::begin(state, principal, request).await? {
         Begun::Replayed(response) => return Ok(response),
         Begun::Fresh(post) => post,
     };

@@ -35,20 +35,19 @@ pub async fn create_item(
     Ok(item)
 }
 
-/// Replaces every field of an item of a draft invoice; with `if_match`, only the version it
-/// names (412 otherwise).
+/// Replaces every field of an item of a draft invoice, in the caller's transaction; with
+/// `if_match`, only the version it names (412 otherwise).
 #[tracing::instrument(skip_all)]
 pub async fn replace_item(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
     input: ItemInput,
     if_match: Option<&IfMatch>,
 ) -> Result<InvoiceItem, ApiError> {
-    let mut tx = db.begin().await?;
-    ensure_product(&mut tx, organization_id, input.product_id.as_ref()).await?;
-    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id, if_match).await?;
+    ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+    let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
     let now = Utc::now();
     let mut item = unpriced_item(item_id.clone(), &invoice, input, old.created_time, now)?;
     item.revision = old.revision + 1;
@@ -56,26 +55,23 @@ pub async fn replace_item(
         item: &mut item,
         old: Some(&old),
     };
-    store_item_change(&mut tx, organization_id, &invoice, change, now).await?;
-    tx.commit().await?;
+    store_item_change(tx, organization_id, &invoice, change, now).await?;
     Ok(item)
 }
 
-/// Deletes an item of a draft invoice; with `if_match`, only the version it names (412
-/// otherwise).
+/// Deletes an item of a draft invoice, in the caller's transaction; with `if_match`, only the
+/// version it names (412 otherwise).
 #[tracing::instrument(skip_all)]
 pub async fn delete_item(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
     if_match: Option<&IfMatch>,
 ) -> Result<(), ApiError> {
-    let mut tx = db.begin().await?;
-    let (invoice, old) = lock(&mut tx, organization_id, invoice_id, item_id, if_match).await?;
+    let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
     let change = ItemChange::Delete(&old);
-    store_item_change(&mut tx, organization_id, &invoice, change, Utc::now()).await?;
-    tx.commit().await?;
+    store_item_change(tx, organization_id, &invoice, change, Utc::now()).await?;
     Ok(())
 }
 

@@ -30,21 +30,21 @@ pub async fn create_invoice(
         .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))
 }
 
-/// `PUT /invoices/{id}`: creates the invoice with that id (`true`), or replaces the fields of
-/// the draft that has it (`false`), repricing its items. With `if_match`, only the version it
-/// names may be replaced, and nothing created (412 otherwise).
+/// Creates the invoice with that id (`true`), or replaces the fields of the draft that has it
+/// (`false`), repricing its items, in the caller's transaction. With `if_match`, only the
+/// version it names may be replaced, and nothing created (412 otherwise).
 #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
 pub async fn upsert_invoice(
-    db: &Db,
+    tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     input: InvoiceInput,
     if_match: Option<&IfMatch>,
 ) -> Result<(InvoiceWithItems, bool), ApiError> {
     // A concurrent PUT may create the invoice between our lookup and our insert; then the
-    // second attempt finds it and updates it.
+    // insert (`on conflict do nothing`) waits for it to commit, and the second attempt, a new
+    // statement of the same transaction, finds the row and updates it.
     for _ in 0..2 {
-        let mut tx = db.begin().await?;
         let current = tx.lock_invoice(organization_id, invoice_id).await?;
         if let Some(if_match) = if_match
             && !if_match.admits(current.as_ref().map(|invoice| invoice.revision))
@@ -53,15 +53,13 @@ pub async fn upsert_invoice(
         }
         let Some(current) = current else {
             let created =
-                insert_new(&mut tx, organization_id, invoice_id.clone(), input.clone()).await?;
+                insert_new(tx, organization_id, invoice_id.clone(), input.clone()).await?;
             if let Some(invoice) = created {
-                tx.commit().await?;
                 return Ok(((invoice, Vec::new()), true));
             }
             continue;
         };
-        let updated = update_draft(&mut tx, organization_id, current, input).await?;
-        tx.commit().await?;
+        let updated = update_draft(tx, organization_id, current, input).await?;
         return Ok((updated, false));
     }
     Err(ApiError::Conflict(format!(

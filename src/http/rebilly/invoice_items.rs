@@ -32,7 +32,7 @@ use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
-use crate::http::idempotency::{Idempotency, run_post};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::service::invoice_items as service;
 use crate::service::products;
 
@@ -111,7 +111,7 @@ pub async fn create(
     let request = idempotency.request(Some(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
-    run_post(&state, &principal, request, async |tx| {
+    run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let item = service::create_item(tx, organization_id, &invoice_id, input).await?;
         let response = created(
@@ -148,17 +148,25 @@ pub async fn replace(
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    let item = service::replace_item(
-        &state.db,
-        organization_id,
-        &invoice_id,
-        &item_id,
-        input,
-        if_match.as_ref(),
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            let item = service::replace_item(
+                tx,
+                organization_id,
+                &invoice_id,
+                &item_id,
+                input,
+                if_match.as_ref(),
+            )
+            .await?;
+            let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
+            Ok(with_etag(response, item.revision))
+        },
     )
-    .await?;
-    let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
-    Ok(with_etag(response, item.revision))
+    .await
 }
 
 /// `GET /invoices/{id}/items/{itemId}`.
@@ -257,18 +265,26 @@ pub async fn delete(
     principal: Principal,
     Path(path): Path<ItemPath>,
     Precondition(if_match): Precondition,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    service::delete_item(
-        &state.db,
-        organization_id,
-        &invoice_id,
-        &item_id,
-        if_match.as_ref(),
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            service::delete_item(
+                tx,
+                organization_id,
+                &invoice_id,
+                &item_id,
+                if_match.as_ref(),
+            )
+            .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// What `?expand=` asks to embed: `product` is the one thing an item can embed.

@@ -33,7 +33,7 @@ use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
-use crate::http::idempotency::{Idempotency, PostRequest, run_post};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
@@ -91,7 +91,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let request = idempotency.request(Some(&body));
     let input = parse_invoice(body)?;
-    run_post(&state, &principal, request, async |tx| {
+    run_write(&state, &principal, request, async |tx| {
         let invoice = service::create_invoice(tx, &principal.organization_id, input).await?;
         let response = InvoiceResponse::new(&state, &invoice, &[]);
         let response = created(&state.url(&invoice_path(&invoice.id)), &response);
@@ -127,21 +127,24 @@ pub async fn upsert(
     let input = parse_invoice(body)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
-    let ((invoice, items), was_created) = service::upsert_invoice(
-        &state.db,
-        organization_id,
-        &invoice_id,
-        input,
-        if_match.as_ref(),
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            let ((invoice, items), was_created) =
+                service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match.as_ref())
+                    .await?;
+            let response = InvoiceResponse::new(&state, &invoice, &items);
+            let response = if was_created {
+                created(&state.url(&invoice_path(&invoice.id)), &response)
+            } else {
+                json_response(StatusCode::OK, &response)
+            };
+            Ok(with_etag(response, invoice.revision))
+        },
     )
-    .await?;
-    let response = InvoiceResponse::new(&state, &invoice, &items);
-    let response = if was_created {
-        created(&state.url(&invoice_path(&invoice.id)), &response)
-    } else {
-        json_response(StatusCode::OK, &response)
-    };
-    Ok(with_etag(response, invoice.revision))
+    .await
 }
 
 /// `GET /invoices/{id}`: the invoice with its items.
@@ -326,12 +329,12 @@ async fn act(
     state: AppState,
     principal: Principal,
     path: InvoicePath,
-    request: PostRequest,
+    request: WriteRequest,
     action: InvoiceAction,
     times: IssueTimes,
 ) -> Result<Response, ApiError> {
     let invoice_id = path.invoice_id()?;
-    run_post(&state, &principal, request, async |tx| {
+    run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let (invoice, items) =
             service::apply_action(tx, organization_id, &invoice_id, action, times).await?;

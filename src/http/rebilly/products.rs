@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
-use crate::http::idempotency::{Idempotency, run_post};
+use crate::http::idempotency::{Idempotency, run_write};
 use crate::service::products as service;
 
 /// Read-only fields of a product: accepted and ignored.
@@ -58,7 +58,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let request = idempotency.request(Some(&body));
     let input = parse_product(body)?;
-    run_post(&state, &principal, request, async |tx| {
+    run_write(&state, &principal, request, async |tx| {
         let product = service::create_product(tx, &principal.organization_id, input).await?;
         Ok(created(
             &state.url(&product_path(&product.id)),
