@@ -264,6 +264,31 @@ impl Tx {
         organization_id: &OrganizationId,
         invoice: &Invoice,
     ) -> Result<bool, sqlx::Error> {
+        self.write_invoice(organization_id, invoice, false).await
+    }
+
+    /// Stores every field of an existing invoice but its discounts and its `created_time`,
+    /// setting its revision to `invoice.revision`. The caller holds the invoice's lock.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
+    pub async fn update_invoice(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice: &Invoice,
+    ) -> Result<(), sqlx::Error> {
+        self.write_invoice(organization_id, invoice, true)
+            .await
+            .map(drop)
+    }
+
+    /// The one statement that writes an invoice's row: inserted, or, when `replace` and the
+    /// row exists, overwritten but for its `created_time`. `false` when nothing was written
+    /// (the id was taken, and `replace` was not asked).
+    async fn write_invoice(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice: &Invoice,
+        replace: bool,
+    ) -> Result<bool, sqlx::Error> {
         let totals = &invoice.totals;
         let [state_rate, county_rate, city_rate, special_district_rate] =
             rate_columns(&invoice.tax);
@@ -277,7 +302,25 @@ impl Tx {
                  tax_city, discount_count)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                  $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
-             on conflict (organization_id, id) do nothing",
+             on conflict (organization_id, id) do update set
+                 customer_id = excluded.customer_id, website_id = excluded.website_id,
+                 currency = excluded.currency, status = excluded.status,
+                 subtotal_amount = excluded.subtotal_amount,
+                 discount_amount = excluded.discount_amount, tax_amount = excluded.tax_amount,
+                 amount = excluded.amount, amount_due = excluded.amount_due,
+                 due_time = excluded.due_time, issued_time = excluded.issued_time,
+                 abandoned_time = excluded.abandoned_time, voided_time = excluded.voided_time,
+                 notes = excluded.notes, po_number = excluded.po_number,
+                 revision = excluded.revision, updated_time = excluded.updated_time,
+                 tax_calculator = excluded.tax_calculator,
+                 tax_state_rate = excluded.tax_state_rate,
+                 tax_county_rate = excluded.tax_county_rate,
+                 tax_city_rate = excluded.tax_city_rate,
+                 tax_special_district_rate = excluded.tax_special_district_rate,
+                 tax_country = excluded.tax_country, tax_state = excluded.tax_state,
+                 tax_county = excluded.tax_county, tax_city = excluded.tax_city,
+                 discount_count = excluded.discount_count
+             where $31",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
             &invoice.customer_id as &CustomerId,
@@ -308,67 +351,11 @@ impl Tx {
             county,
             city,
             discount_count(invoice),
+            replace,
         )
         .execute(&mut *self.inner)
         .await
         .map(|done| done.rows_affected() == 1)
-    }
-
-    /// Stores every field of an existing invoice but its discounts and its `created_time`,
-    /// setting its revision to `invoice.revision`.
-    #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
-    pub async fn update_invoice(
-        &mut self,
-        organization_id: &OrganizationId,
-        invoice: &Invoice,
-    ) -> Result<(), sqlx::Error> {
-        let totals = &invoice.totals;
-        let [state_rate, county_rate, city_rate, special_district_rate] =
-            rate_columns(&invoice.tax);
-        let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
-        sqlx::query!(
-            "update invoices set customer_id = $3, website_id = $4, currency = $5, status = $6,
-                 subtotal_amount = $7, discount_amount = $8, tax_amount = $9, amount = $10,
-                 amount_due = $11, due_time = $12, issued_time = $13, abandoned_time = $14,
-                 voided_time = $15, notes = $16, po_number = $17, revision = $18,
-                 updated_time = $19, tax_calculator = $20, tax_state_rate = $21,
-                 tax_county_rate = $22, tax_city_rate = $23, tax_special_district_rate = $24,
-                 tax_country = $25, tax_state = $26, tax_county = $27, tax_city = $28,
-                 discount_count = $29
-             where organization_id = $1 and id = $2",
-            organization_id as &OrganizationId,
-            &invoice.id as &InvoiceId,
-            &invoice.customer_id as &CustomerId,
-            &invoice.website_id as &WebsiteId,
-            invoice.currency.code(),
-            invoice.status.as_str(),
-            totals.subtotal_amount,
-            totals.discount_amount,
-            totals.tax_amount,
-            totals.amount,
-            totals.amount_due,
-            invoice.due_time,
-            invoice.issued_time,
-            invoice.abandoned_time,
-            invoice.voided_time,
-            invoice.notes.as_deref(),
-            invoice.po_number.as_deref(),
-            invoice.revision,
-            invoice.updated_time,
-            invoice.tax.calculator(),
-            state_rate,
-            county_rate,
-            city_rate,
-            special_district_rate,
-            country,
-            state,
-            county,
-            city,
-            discount_count(invoice),
-        )
-        .execute(&mut *self.inner)
-        .await
-        .map(drop)
     }
 
     /// Replaces an invoice's discounts.
