@@ -179,6 +179,52 @@ async fn a_panic_is_an_opaque_500_problem_and_the_server_goes_on(pool: PgPool) {
     assert_eq!(health.status, StatusCode::OK);
 }
 
+#[sqlx::test]
+async fn an_error_another_edge_shaped_as_json_passes_unchanged_and_a_bare_one_becomes_a_problem(
+    pool: PgPool,
+) {
+    async fn shaped() -> impl axum::response::IntoResponse {
+        (
+            StatusCode::PAYMENT_REQUIRED,
+            [("content-type", "application/json")],
+            r#"{"error":{"type":"card_error","code":"card_declined"}}"#,
+        )
+    }
+    async fn bare() -> StatusCode {
+        StatusCode::IM_A_TEAPOT
+    }
+    let state = AppState::new(Db::new(pool.clone()), None, PUBLIC_URL);
+    let app = TestApp {
+        router: with_layers(
+            axum::Router::new()
+                .route("/shaped", get(shaped))
+                .route("/bare", get(bare)),
+            Cors::new(AllowedOrigins::None),
+        )
+        .with_state(state),
+        pool,
+        api_key: String::new(),
+    };
+    let response = app
+        .send(request(Method::GET, "/shaped", None).body_json())
+        .await;
+    assert_eq!(response.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(
+        response.text,
+        r#"{"error":{"type":"card_error","code":"card_declined"}}"#
+    );
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let response = app
+        .send(request(Method::GET, "/bare", None).body_json())
+        .await;
+    assert_eq!(response.status, StatusCode::IM_A_TEAPOT);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(response.body["instance"], "/bare");
+}
+
 #[tokio::test]
 async fn an_unreachable_database_is_an_opaque_503() {
     let pool = PgPoolOptions::new()

@@ -150,8 +150,10 @@ impl IntoResponse for Problem {
 }
 
 /// Completes every error response: a [`Problem`] gains `instance` (the request path) and
-/// `requestId`; an error without a problem body (axum's 405, a layer's empty answer, a panic)
-/// is replaced by the problem for its status, keeping its headers (such as `Allow`).
+/// `requestId`; an error without a JSON body (axum's 405, a layer's empty or plain-text answer,
+/// a panic) is replaced by the problem for its status, keeping its headers (such as `Allow`).
+/// An error with a JSON body of another shape is some edge's own answer (a Stripe-style
+/// `{"error": ...}`), and is left as it is.
 pub async fn complete_problems(request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
     let request_id = request
@@ -163,7 +165,7 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
-        None if is_error(parts.status) && !is_problem(&parts.headers) => {
+        None if is_error(parts.status) && !is_json(&parts.headers) => {
             Problem::new(parts.status, default_detail(parts.status))
         }
         None => return Response::from_parts(parts, body),
@@ -181,10 +183,15 @@ fn is_error(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
 }
 
-fn is_problem(headers: &HeaderMap) -> bool {
+/// A JSON body (`application/json`, `application/problem+json`, any `+json`): an answer some
+/// edge made on purpose, in its own shape, which is left as it is.
+fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes())
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
 }
 
 /// The answer to a panic in a handler: a 500 with no internals (the hook has logged it).
