@@ -49,7 +49,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
     }
 }
 
-/// A POST about to be worked on: its key, if any, and what the request was.
+/// A write about to be worked on: its key, if any (only a POST names one), and what the
+/// request was.
 #[derive(Debug)]
 pub struct WriteRequest {
     keys: Vec<HeaderValue>,
@@ -92,7 +93,7 @@ enum Begun {
     Fresh(WriteWork),
 }
 
-/// A POST's transaction, and the key its answer is to be kept for.
+/// A write's transaction, and the key its answer is to be kept for.
 #[derive(Debug)]
 struct WriteWork {
     tx: Tx,

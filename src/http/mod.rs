@@ -1,6 +1,8 @@
 //! HTTP: what every dialect shares (application state, credentials to a principal, rate
-//! limits, CORS, request ids, metrics, timeouts, health, the limits of bodies and heads), and
-//! the dialects' edges beside it: `rebilly/` speaks Rebilly's wire.
+//! limits, CORS, request ids, metrics, timeouts, health, the limits of bodies and heads, the
+//! transaction and idempotency of every write), and the dialects' edges beside it: `rebilly/`
+//! speaks Rebilly's wire. The shared layers' own refusals (401, 429, 503, ...) are rendered by
+//! the Rebilly edge, the one edge so far.
 
 pub mod auth;
 pub mod availability;
@@ -30,6 +32,11 @@ use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
 use crate::service::rate_limit::RateLimiter;
+
+/// Marks an error answer that an edge shaped its own way (another dialect's JSON error), which
+/// the problem completion leaves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorShape;
 
 /// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -231,7 +231,8 @@ impl Db {
 
     /// A page of the organization's items (of one invoice, when given), oldest first, then by
     /// id, starting after the item `after` (a cursor: the page does not shift when items are
-    /// added or deleted before it); `None` when `after` names no item of the organization.
+    /// added or deleted before it); `None` when `after` names no item of the organization (a
+    /// deleted one included, as Stripe answers a cursor it no longer has).
     #[tracing::instrument(skip_all)]
     pub async fn items_after(
         &self,
@@ -258,20 +259,44 @@ impl Db {
                 Some((cursor.created_time, cursor.id))
             }
         };
-        let (after_time, after_id) = cursor.unzip();
-        let rows = select_items!(
-            "where organization_id = $1 and ($2::text is null or invoice_id = $2)
-               and ($3::timestamptz is null or (created_time, id) > ($3, $4))
-             order by created_time, id
-             limit $5",
-            organization_id as &OrganizationId,
-            invoice_id as Option<&InvoiceId>,
-            after_time,
-            after_id as Option<InvoiceItemId>,
-            limit,
-        )
-        .fetch_all(&mut *tx.inner)
-        .await?;
+        // Without a cursor, from before any item: every item was made after 1970, and every id
+        // sorts after the empty text. One plan each, with and without an invoice, so that each
+        // keeps to its index.
+        let (after_time, after_id) = cursor
+            .map_or((DateTime::UNIX_EPOCH, String::new()), |(time, id)| {
+                (time, id.as_str().to_owned())
+            });
+        let limit = limit.max(0);
+        let rows = match invoice_id {
+            Some(invoice_id) => {
+                select_items!(
+                    "where organization_id = $1 and invoice_id = $2
+                       and (created_time, id) > ($3, $4)
+                     order by created_time, id
+                     limit $5",
+                    organization_id as &OrganizationId,
+                    invoice_id as &InvoiceId,
+                    after_time,
+                    after_id,
+                    limit,
+                )
+                .fetch_all(&mut *tx.inner)
+                .await?
+            }
+            None => {
+                select_items!(
+                    "where organization_id = $1 and (created_time, id) > ($2, $3)
+                     order by created_time, id
+                     limit $4",
+                    organization_id as &OrganizationId,
+                    after_time,
+                    after_id,
+                    limit,
+                )
+                .fetch_all(&mut *tx.inner)
+                .await?
+            }
+        };
         tx.commit().await?;
         rows.into_iter()
             .map(ItemRow::into_item)

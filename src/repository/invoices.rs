@@ -257,7 +257,8 @@ impl DiscountRow {
 
 impl Tx {
     /// Stores a new invoice without its discounts ([`Tx::save_discounts`]); `false` when the
-    /// organization already has an invoice of that id.
+    /// organization already has an invoice of that id (whose row is then locked, as the
+    /// statement's `on conflict` locks the row it meets).
     #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
     pub async fn insert_invoice(
         &mut self,
@@ -268,7 +269,8 @@ impl Tx {
     }
 
     /// Stores every field of an existing invoice but its discounts and its `created_time`,
-    /// setting its revision to `invoice.revision`. The caller holds the invoice's lock.
+    /// setting its revision to `invoice.revision`. The caller holds the invoice's lock, so the
+    /// row exists (the statement would insert it otherwise).
     #[tracing::instrument(skip_all, fields(invoice = %invoice.id))]
     pub async fn update_invoice(
         &mut self,

@@ -42,8 +42,9 @@ pub async fn upsert_invoice(
     if_match: Option<&IfMatch>,
 ) -> Result<(InvoiceWithItems, bool), ApiError> {
     // A concurrent PUT may create the invoice between our lookup and our insert; then the
-    // insert (`on conflict do nothing`) waits for it to commit, and the second attempt, a new
-    // statement of the same transaction, finds the row and updates it.
+    // insert, finding the id taken, waits for the other to commit and writes nothing, and the
+    // second attempt, a new statement of the same transaction (read committed), finds the row
+    // and updates it. The 409 below is a guard that read committed never reaches.
     for _ in 0..2 {
         let current = tx.lock_invoice(organization_id, invoice_id).await?;
         if let Some(if_match) = if_match

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use invoice_api::http::AppState;
 use invoice_api::http::cors::{AllowedOrigins, Cors};
@@ -180,15 +181,28 @@ async fn a_panic_is_an_opaque_500_problem_and_the_server_goes_on(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn an_error_another_edge_shaped_as_json_passes_unchanged_and_a_bare_one_becomes_a_problem(
+async fn an_error_an_edge_shaped_its_own_way_passes_unchanged_and_any_other_becomes_a_problem(
     pool: PgPool,
 ) {
-    async fn shaped() -> impl axum::response::IntoResponse {
-        (
+    async fn shaped() -> axum::response::Response {
+        let mut response = (
             StatusCode::PAYMENT_REQUIRED,
             [("content-type", "application/json")],
             r#"{"error":{"type":"card_error","code":"card_declined"}}"#,
         )
+            .into_response();
+        response
+            .extensions_mut()
+            .insert(invoice_api::http::OwnErrorShape);
+        response
+    }
+    async fn unmarked() -> axum::response::Response {
+        (
+            StatusCode::PAYMENT_REQUIRED,
+            [("content-type", "application/json")],
+            r#"{"leak":"internals"}"#,
+        )
+            .into_response()
     }
     async fn bare() -> StatusCode {
         StatusCode::IM_A_TEAPOT
@@ -198,6 +212,7 @@ async fn an_error_another_edge_shaped_as_json_passes_unchanged_and_a_bare_one_be
         router: with_layers(
             axum::Router::new()
                 .route("/shaped", get(shaped))
+                .route("/unmarked", get(unmarked))
                 .route("/bare", get(bare)),
             Cors::new(AllowedOrigins::None),
         )
@@ -214,6 +229,15 @@ async fn an_error_another_edge_shaped_as_json_passes_unchanged_and_a_bare_one_be
         r#"{"error":{"type":"card_error","code":"card_declined"}}"#
     );
     assert_eq!(response.header("content-type"), Some("application/json"));
+    // An error body no edge vouches for is replaced, whatever its type.
+    let response = app
+        .send(request(Method::GET, "/unmarked", None).body_json())
+        .await;
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(!response.text.contains("internals"), "{}", response.text);
     let response = app
         .send(request(Method::GET, "/bare", None).body_json())
         .await;

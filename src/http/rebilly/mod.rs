@@ -142,10 +142,25 @@ mod tests {
     thread_local! {
         /// Every route's declarations, as [`permitted`] saw them.
         static DECLARED: RefCell<Vec<Declared>> = const { RefCell::new(Vec::new()) };
+        /// Every documented method that no operation was declared for.
+        static UNDECLARED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     }
 
     pub(super) fn record_declared(paths: &Paths, operations: &[(Method, Operation)]) {
         for (path, item) in &paths.paths {
+            let documented = [
+                (Method::GET, &item.get),
+                (Method::PUT, &item.put),
+                (Method::POST, &item.post),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, _) in documented.iter().filter(|(_, op)| op.is_some()) {
+                if !operations.iter().any(|(declared, _)| declared == method) {
+                    UNDECLARED.with(|undeclared| {
+                        undeclared.borrow_mut().push(format!("{method} {path}"))
+                    });
+                }
+            }
             for (method, operation) in operations {
                 let documented = match *method {
                     Method::GET => &item.get,
@@ -168,6 +183,12 @@ mod tests {
     fn every_route_declares_the_operation_its_contract_documents() {
         let _ = resources();
         let declared = DECLARED.with(|declared| declared.borrow().clone());
+        let undeclared = UNDECLARED.with(|undeclared| undeclared.borrow().clone());
+        assert_eq!(
+            undeclared,
+            Vec::<String>::new(),
+            "methods without a permission"
+        );
         assert_eq!(declared.len(), Operation::ALL.len(), "{declared:?}");
         for (path, method, documented, operation) in declared {
             assert_eq!(

@@ -2,11 +2,13 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::http::OwnErrorShape;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -152,8 +154,8 @@ impl IntoResponse for Problem {
 /// Completes every error response: a [`Problem`] gains `instance` (the request path) and
 /// `requestId`; an error without a JSON body (axum's 405, a layer's empty or plain-text answer,
 /// a panic) is replaced by the problem for its status, keeping its headers (such as `Allow`).
-/// An error with a JSON body of another shape is some edge's own answer (a Stripe-style
-/// `{"error": ...}`), and is left as it is.
+/// An error that an edge marks as shaped its own way ([`OwnErrorShape`]: a Stripe-style
+/// `{"error": ...}`) is left as it is.
 pub async fn complete_problems(request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
     let request_id = request
@@ -165,7 +167,7 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
-        None if is_error(parts.status) && !is_json(&parts.headers) => {
+        None if is_error(parts.status) && parts.extensions.get::<OwnErrorShape>().is_none() => {
             Problem::new(parts.status, default_detail(parts.status))
         }
         None => return Response::from_parts(parts, body),
@@ -181,17 +183,6 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
 
 fn is_error(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
-}
-
-/// A JSON body (`application/json`, `application/problem+json`, any `+json`): an answer some
-/// edge made on purpose, in its own shape, which is left as it is.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(|essence| essence.trim().to_ascii_lowercase())
-        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
 }
 
 /// The answer to a panic in a handler: a 500 with no internals (the hook has logged it).
