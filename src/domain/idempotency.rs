@@ -58,28 +58,35 @@ pub struct RequestFingerprint {
 }
 
 impl RequestFingerprint {
-    /// The fingerprint of a request to `path` with the JSON `body` text. Bodies equal as JSON
-    /// values have equal fingerprints: key order, spacing, string escapes and the spelling of
-    /// numbers (`100`, `1e2`, `100.0`) aside, compared digit by digit, never through a float.
-    pub fn new(path: &str, body: Option<&str>) -> Self {
+    /// The fingerprint of a request to `path` with `body` (`None` when it had none).
+    pub fn new(path: &str, body: Option<&CanonicalBody>) -> Self {
         Self {
             path: path.to_owned(),
-            body_sha256: body.map(|text| {
-                let mut canonical = String::new();
-                // Text that has no canonical form (nested too deep, an exponent beyond 128
-                // bits) stands for itself, marked so that it cannot pass for the canonical
-                // form of another body, which always starts with `{`. Canonical forms are
-                // hashed unmarked, as the keys kept before the mark existed were.
-                if write_canonical(text, &mut canonical, 0).is_some() {
-                    Sha256::digest(canonical.as_bytes()).into()
-                } else {
-                    Sha256::new()
-                        .chain_update("text:")
-                        .chain_update(text)
-                        .finalize()
-                        .into()
-                }
-            }),
+            body_sha256: body.map(|body| Sha256::digest(&body.0).into()),
+        }
+    }
+}
+
+/// A request body written so that two bodies that mean the same are the same bytes, however
+/// their dialect lets them be spelled. Each dialect writes its own body format's form; the
+/// fingerprint hashes the bytes alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalBody(Vec<u8>);
+
+impl CanonicalBody {
+    /// JSON text's canonical form. Bodies equal as JSON values have equal forms: key order,
+    /// spacing, string escapes and the spelling of numbers (`100`, `1e2`, `100.0`) aside,
+    /// compared digit by digit, never through a float.
+    pub fn of_json(text: &str) -> Self {
+        let mut canonical = String::new();
+        // Text that has no canonical form (nested too deep, an exponent beyond 128 bits)
+        // stands for itself, marked so that it cannot pass for the canonical form of another
+        // body, which always starts with `{`. Canonical forms are unmarked, as the keys kept
+        // before the mark existed were hashed.
+        if write_canonical(text, &mut canonical, 0).is_some() {
+            Self(canonical.into_bytes())
+        } else {
+            Self(format!("text:{text}").into_bytes())
         }
     }
 }
@@ -162,18 +169,18 @@ fn canonical_number(text: &str) -> Option<String> {
     ))
 }
 
-/// The first answer to a POST, kept to answer its retries.
+/// The first answer to a POST, kept to answer its retries with the same status, headers and
+/// bytes, whichever dialect gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAnswer {
     /// HTTP status, below 500.
     pub status: u16,
-    /// The `Location` header, if any.
-    pub location: Option<String>,
-    /// The `ETag` header, if any.
-    pub etag: Option<String>,
-    /// The body: the resource's JSON, or the problem JSON without `instance` and `requestId`,
-    /// which belong to each request.
-    pub body: String,
+    /// The headers that describe the answer (`Content-Type`, `Location`, `ETag`), as
+    /// (lower-case name, value) in the order they were sent.
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes, as the handler made them: per-request fields that an edge adds to
+    /// every answer after the handler (a problem's `instance` and `requestId`) are not in it.
+    pub body: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -193,7 +200,9 @@ mod tests {
 
     #[test]
     fn fingerprints_compare_bodies_as_json_values() {
-        let of = |path: &str, body: &str| RequestFingerprint::new(path, Some(body));
+        let of = |path: &str, body: &str| {
+            RequestFingerprint::new(path, Some(&CanonicalBody::of_json(body)))
+        };
         let first = of("/invoices", r#"{"a": 1, "b": {"y": [1, 2], "x": "s"}}"#);
         assert_eq!(first, of("/invoices", r#"{"b":{"x":"s","y":[1,2]},"a":1}"#));
         assert_eq!(
@@ -229,6 +238,14 @@ mod tests {
     }
 
     #[test]
+    fn a_json_body_hashes_as_its_canonical_text_as_keys_kept_earlier_did() {
+        let fingerprint =
+            RequestFingerprint::new("/x", Some(&CanonicalBody::of_json(r#"{"b": 1, "a": 2.0}"#)));
+        let kept: [u8; 32] = Sha256::digest(br#"{"a":2e0,"b":1e0}"#).into();
+        assert_eq!(fingerprint.body_sha256, Some(kept));
+    }
+
+    #[test]
     fn numbers_are_written_as_digits_and_an_exponent() {
         for (text, canonical) in [
             ("100", "1e2"),
@@ -247,7 +264,7 @@ mod tests {
 
     #[test]
     fn huge_exponents_neither_wrap_nor_collide() {
-        let of = |body: &str| RequestFingerprint::new("/x", Some(body));
+        let of = |body: &str| RequestFingerprint::new("/x", Some(&CanonicalBody::of_json(body)));
         assert_ne!(
             of(r#"{"p": 1e9223372036854775807}"#),
             of(r#"{"p": 0.1e-9223372036854775808}"#)
@@ -267,9 +284,12 @@ mod tests {
     #[test]
     fn a_body_nested_past_the_bound_still_has_a_fingerprint() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let fingerprint = RequestFingerprint::new("/x", Some(&deep));
+        let fingerprint = RequestFingerprint::new("/x", Some(&CanonicalBody::of_json(&deep)));
         assert!(fingerprint.body_sha256.is_some());
-        assert_ne!(fingerprint, RequestFingerprint::new("/x", Some("[]")));
+        assert_ne!(
+            fingerprint,
+            RequestFingerprint::new("/x", Some(&CanonicalBody::of_json("[]")))
+        );
     }
 
     #[test]

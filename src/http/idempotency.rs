@@ -9,13 +9,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::auth::Principal;
-use super::rebilly::fields::RawObject;
-use super::rebilly::problem::Problem;
-use crate::domain::idempotency::{IdempotencyKey, RequestFingerprint, StoredAnswer};
+use super::{AppState, Replayed};
+use crate::domain::idempotency::{CanonicalBody, IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainField};
 use crate::repository::Tx;
 use crate::service::idempotency::{self as service, Claim};
 
@@ -24,6 +22,10 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 
 /// The response header marking an answer given again for a retry.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// The headers kept with an answer: those that describe it. Per-request headers (the request
+/// id, rate limits) belong to each answer and are set again for the retry.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
 /// A POST's `Idempotency-Key` header (or headers) and path, read but not yet checked: the
 /// key's checks come after the body's.
@@ -68,15 +70,11 @@ impl WriteRequest {
 }
 
 impl Idempotency {
-    /// The request with its body (`None` for a POST without one; an empty object counts as
-    /// none). Read before the body is parsed into its fields, which consumes it.
-    pub fn request(self, body: Option<&RawObject>) -> WriteRequest {
-        let fingerprint = (!self.keys.is_empty()).then(|| {
-            let text = body
-                .filter(|body| !body.is_empty())
-                .and_then(|body| serde_json::to_string(body).ok());
-            RequestFingerprint::new(&self.path, text.as_deref())
-        });
+    /// The request with its body in its dialect's canonical form (`None` for a POST without
+    /// one). Made before the body is parsed into its fields, which consumes it.
+    pub fn request(self, body: Option<CanonicalBody>) -> WriteRequest {
+        let fingerprint =
+            (!self.keys.is_empty()).then(|| RequestFingerprint::new(&self.path, body.as_ref()));
         WriteRequest {
             keys: self.keys,
             fingerprint,
@@ -121,13 +119,13 @@ impl WriteWork {
             ([value], Some(fingerprint)) => Some(ClaimedKey {
                 organization_id: principal.organization_id.clone(),
                 key: IdempotencyKey::parse(value.as_bytes()).ok_or_else(|| {
-                    ApiError::invalid_field("Idempotency-Key", IdempotencyKey::RULE)
+                    ApiError::invalid_input(DomainField::IdempotencyKey, IdempotencyKey::RULE)
                 })?,
                 fingerprint,
             }),
             _ => {
-                return Err(ApiError::invalid_field(
-                    "Idempotency-Key",
+                return Err(ApiError::invalid_input(
+                    DomainField::IdempotencyKey,
                     "must be given once",
                 ));
             }
@@ -236,44 +234,36 @@ async fn kept_answer(response: Response) -> Result<(StoredAnswer, Response), Api
     let bytes = to_bytes(body, usize::MAX)
         .await
         .map_err(|error| ApiError::Internal(Box::new(error)))?;
-    let header = |name: header::HeaderName| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
+    let mut headers = Vec::new();
+    for name in KEPT_HEADERS {
+        for value in parts.headers.get_all(&name) {
+            let value = value
+                .to_str()
+                .map_err(|error| ApiError::Internal(Box::new(error)))?;
+            headers.push((name.as_str().to_owned(), value.to_owned()));
+        }
+    }
     let answer = StoredAnswer {
         status: parts.status.as_u16(),
-        location: header(header::LOCATION),
-        etag: header(header::ETAG),
-        body: String::from_utf8(bytes.to_vec())
-            .map_err(|error| ApiError::Internal(Box::new(error)))?,
+        headers,
+        body: bytes.to_vec(),
     };
     Ok((answer, Response::from_parts(parts, Body::from(bytes))))
 }
 
-/// A kept answer, given again with `Idempotent-Replayed: true`. A kept problem is answered as
-/// a problem of this request (its own `instance` and `requestId`).
+/// A kept answer given again: its status, headers and bytes, with `Idempotent-Replayed: true`.
 fn replayed(answer: StoredAnswer) -> Result<Response, ApiError> {
-    let status =
-        StatusCode::from_u16(answer.status).map_err(|error| ApiError::Internal(Box::new(error)))?;
-    let mut response = if status.is_client_error() {
-        Problem::from_kept(status, &answer.body).into_response()
-    } else {
-        let content_type = HeaderValue::from_static("application/json");
-        (status, [(header::CONTENT_TYPE, content_type)], answer.body).into_response()
-    };
+    let internal = |error: Box<dyn std::error::Error + Send + Sync>| ApiError::Internal(error);
+    let status = StatusCode::from_u16(answer.status).map_err(|error| internal(error.into()))?;
+    let mut response = (status, answer.body).into_response();
     let headers = response.headers_mut();
-    let kept_headers = [
-        (header::LOCATION, answer.location),
-        (header::ETAG, answer.etag),
-    ];
-    for (name, value) in kept_headers {
-        if let Some(value) = value.and_then(|value| HeaderValue::from_str(&value).ok()) {
-            headers.insert(name, value);
-        }
+    headers.remove(header::CONTENT_TYPE);
+    for (name, value) in answer.headers {
+        let name = HeaderName::try_from(name).map_err(|error| internal(error.into()))?;
+        let value = HeaderValue::try_from(value).map_err(|error| internal(error.into()))?;
+        headers.append(name, value);
     }
     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response.extensions_mut().insert(Replayed);
     Ok(response)
 }

@@ -38,6 +38,12 @@ use crate::service::rate_limit::RateLimiter;
 #[derive(Debug, Clone, Copy)]
 pub struct OwnErrorShape;
 
+/// Marks a response as a kept answer given again (`idempotency::run_write`): its body is the
+/// first answer's bytes, so an edge that completes its error bodies after the handler does so
+/// from those bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Replayed;
+
 /// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -1,5 +1,7 @@
 //! Idempotency keys and the answers kept for them.
 
+use sqlx::types::Json;
+
 use super::{Db, Tx};
 use crate::domain::idempotency::{IdempotencyKey, KEY_LIFETIME, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
@@ -32,11 +34,12 @@ impl Tx {
         key: &IdempotencyKey,
     ) -> Result<Option<KeptRequest>, sqlx::Error> {
         let row = sqlx::query!(
-            "select request_path, request_body_sha256, response_status, response_location,
-                 response_etag, response_body
+            r#"select request_path, request_body_sha256, response_status,
+                 response_headers as "response_headers: Json<Vec<(String, String)>>",
+                 response_body
              from idempotency_keys
              where organization_id = $1 and key = $2
-                 and created_time > now() - make_interval(secs => $3)",
+                 and created_time > now() - make_interval(secs => $3)"#,
             organization_id as &OrganizationId,
             key.as_str(),
             KEY_LIFETIME.as_secs_f64(),
@@ -61,8 +64,7 @@ impl Tx {
                 },
                 answer: StoredAnswer {
                     status,
-                    location: row.response_location,
-                    etag: row.response_etag,
+                    headers: row.response_headers.0,
                     body: row.response_body,
                 },
             })
@@ -81,17 +83,16 @@ impl Tx {
         let status = i16::try_from(kept.answer.status).unwrap_or(i16::MAX);
         sqlx::query!(
             "insert into idempotency_keys (organization_id, key, request_path, request_body_sha256,
-                 response_status, response_location, response_etag, response_body)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)
+                 response_status, response_headers, response_body)
+             values ($1, $2, $3, $4, $5, $6, $7)
              on conflict (organization_id, key) do update set
                  request_path = excluded.request_path,
                  request_body_sha256 = excluded.request_body_sha256,
                  response_status = excluded.response_status,
-                 response_location = excluded.response_location,
-                 response_etag = excluded.response_etag,
+                 response_headers = excluded.response_headers,
                  response_body = excluded.response_body,
                  created_time = excluded.created_time
-             where idempotency_keys.created_time <= now() - make_interval(secs => $9)",
+             where idempotency_keys.created_time <= now() - make_interval(secs => $8)",
             organization_id as &OrganizationId,
             key.as_str(),
             kept.fingerprint.path,
@@ -100,8 +101,7 @@ impl Tx {
                 .as_ref()
                 .map(|digest| &digest[..]),
             status,
-            kept.answer.location.as_deref(),
-            kept.answer.etag.as_deref(),
+            Json(&kept.answer.headers) as Json<&Vec<(String, String)>>,
             kept.answer.body,
             KEY_LIFETIME.as_secs_f64(),
         )

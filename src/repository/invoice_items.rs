@@ -3,17 +3,17 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::invoices::{jurisdiction_columns, jurisdictions};
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 
+use super::tax_record::ItemTaxRecord;
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::InvoiceTotals;
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemType, PeriodNumber, Quantity, UnitPrice,
 };
-use crate::domain::tax::{ComputedTax, ItemTax, SALES_TAX_DESCRIPTION, TaxComponent};
-use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
+use crate::domain::tax::ItemTax;
 
 /// One page of an invoice's items.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,21 +37,7 @@ struct ItemRow {
     period_start_time: Option<DateTime<Utc>>,
     period_end_time: Option<DateTime<Utc>>,
     period_number: Option<i32>,
-    tax_amount: Option<Decimal>,
-    tax_description: Option<String>,
-    tax_rate: Option<Decimal>,
-    tax_state_rate: Option<Decimal>,
-    tax_state_amount: Option<Decimal>,
-    tax_county_rate: Option<Decimal>,
-    tax_county_amount: Option<Decimal>,
-    tax_city_rate: Option<Decimal>,
-    tax_city_amount: Option<Decimal>,
-    tax_special_district_rate: Option<Decimal>,
-    tax_special_district_amount: Option<Decimal>,
-    tax_country: Option<String>,
-    tax_state: Option<String>,
-    tax_county: Option<String>,
-    tax_city: Option<String>,
+    tax: Option<Json<ItemTaxRecord>>,
     revision: i64,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
@@ -62,45 +48,13 @@ fn parse_item_type(value: &str) -> Result<ItemType, sqlx::Error> {
 }
 
 impl ItemRow {
-    fn tax(&mut self) -> Result<Option<ItemTax>, sqlx::Error> {
-        let (Some(amount), Some(description)) = (self.tax_amount, self.tax_description.take())
-        else {
-            return Ok(None);
-        };
-        let Some(rate) = self.tax_rate else {
-            let amount = TaxAmount::parse(amount)
-                .map_err(|_| corrupt("manual tax amount", &amount.to_string()))?;
-            let description = TaxDescription::parse(description.clone())
-                .map_err(|_| corrupt("manual tax description", &description))?;
-            return Ok(Some(ItemTax::Manual(ManualTax::new(amount, description))));
-        };
-        let component = |rate: Option<Decimal>, amount: Option<Decimal>| match (rate, amount) {
-            (Some(rate), Some(amount)) => Ok(TaxComponent { rate, amount }),
-            _ => Err(corrupt("computed tax", "missing component")),
-        };
-        Ok(Some(ItemTax::Computed(ComputedTax {
-            amount,
-            rate,
-            state: component(self.tax_state_rate, self.tax_state_amount)?,
-            county: component(self.tax_county_rate, self.tax_county_amount)?,
-            city: component(self.tax_city_rate, self.tax_city_amount)?,
-            special_district: component(
-                self.tax_special_district_rate,
-                self.tax_special_district_amount,
-            )?,
-            jurisdictions: jurisdictions(
-                self.tax_country.take(),
-                self.tax_state.take(),
-                self.tax_county.take(),
-                self.tax_city.take(),
-            )?,
-        })))
-    }
-
-    fn into_item(mut self) -> Result<InvoiceItem, sqlx::Error> {
+    fn into_item(self) -> Result<InvoiceItem, sqlx::Error> {
         Ok(InvoiceItem {
             item_type: parse_item_type(&self.r#type)?,
-            tax: self.tax()?,
+            tax: self
+                .tax
+                .map(|Json(record)| ItemTax::try_from(record))
+                .transpose()?,
             id: self.id,
             invoice_id: self.invoice_id,
             description: self
@@ -133,44 +87,6 @@ impl ItemRow {
     }
 }
 
-/// An item's tax as its columns hold it.
-#[derive(Debug, Default)]
-struct TaxColumns {
-    amount: Option<Decimal>,
-    description: Option<String>,
-    rate: Option<Decimal>,
-    components: [(Option<Decimal>, Option<Decimal>); 4],
-    jurisdictions: [Option<String>; 4],
-}
-
-impl TaxColumns {
-    fn of(tax: Option<&ItemTax>) -> Self {
-        match tax {
-            None => Self::default(),
-            Some(ItemTax::Manual(tax)) => Self {
-                amount: Some(tax.amount()),
-                description: Some(tax.description().to_owned()),
-                ..Self::default()
-            },
-            Some(ItemTax::Computed(tax)) => {
-                let pair = |c: TaxComponent| (Some(c.rate), Some(c.amount));
-                Self {
-                    amount: Some(tax.amount),
-                    description: Some(SALES_TAX_DESCRIPTION.to_owned()),
-                    rate: Some(tax.rate),
-                    components: [
-                        pair(tax.state),
-                        pair(tax.county),
-                        pair(tax.city),
-                        pair(tax.special_district),
-                    ],
-                    jurisdictions: jurisdiction_columns(tax.jurisdictions.as_ref()),
-                }
-            }
-        }
-    }
-}
-
 /// `query_as!` over every column of an item, followed by `tail` (the `where` and after) and
 /// the tail's arguments: the one place that lists the columns.
 macro_rules! select_items {
@@ -180,10 +96,8 @@ macro_rules! select_items {
             r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
                    description, unit_price, quantity, price, discount_amount,
                    product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax_amount, tax_description, tax_rate, tax_state_rate,
-                   tax_state_amount, tax_county_rate, tax_county_amount, tax_city_rate,
-                   tax_city_amount, tax_special_district_rate, tax_special_district_amount,
-                   tax_country, tax_state, tax_county, tax_city, revision, created_time, updated_time
+                   period_number, tax as "tax: Json<ItemTaxRecord>", revision, created_time,
+                   updated_time
                from invoice_items "# + $tail,
             $($arguments)*
         )
@@ -395,43 +309,24 @@ impl Tx {
         item: &InvoiceItem,
         totals: &InvoiceTotals,
     ) -> Result<(), sqlx::Error> {
-        let tax = TaxColumns::of(item.tax.as_ref());
-        let [state, county, city, special_district] = tax.components;
-        let [country, state_name, county_name, city_name] = tax.jurisdictions;
         sqlx::query!(
             "with item as (
                  insert into invoice_items (organization_id, id, invoice_id, type, description,
                      unit_price, quantity, price, discount_amount, product_id, period_start_time,
-                     period_end_time, period_number, tax_amount, tax_description, created_time,
-                     updated_time, tax_rate, tax_state_rate, tax_state_amount, tax_county_rate,
-                     tax_county_amount, tax_city_rate, tax_city_amount, tax_special_district_rate,
-                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city,
-                     revision)
+                     period_end_time, period_number, tax, created_time, updated_time, revision)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)
+                     $17)
                  on conflict (organization_id, id) do update set type = excluded.type,
                      description = excluded.description, unit_price = excluded.unit_price,
                      quantity = excluded.quantity, price = excluded.price,
                      discount_amount = excluded.discount_amount, product_id = excluded.product_id,
                      period_start_time = excluded.period_start_time,
                      period_end_time = excluded.period_end_time,
-                     period_number = excluded.period_number, tax_amount = excluded.tax_amount,
-                     tax_description = excluded.tax_description,
-                     updated_time = excluded.updated_time, tax_rate = excluded.tax_rate,
-                     tax_state_rate = excluded.tax_state_rate,
-                     tax_state_amount = excluded.tax_state_amount,
-                     tax_county_rate = excluded.tax_county_rate,
-                     tax_county_amount = excluded.tax_county_amount,
-                     tax_city_rate = excluded.tax_city_rate,
-                     tax_city_amount = excluded.tax_city_amount,
-                     tax_special_district_rate = excluded.tax_special_district_rate,
-                     tax_special_district_amount = excluded.tax_special_district_amount,
-                     tax_country = excluded.tax_country, tax_state = excluded.tax_state,
-                     tax_county = excluded.tax_county, tax_city = excluded.tax_city,
-                     revision = excluded.revision
+                     period_number = excluded.period_number, tax = excluded.tax,
+                     updated_time = excluded.updated_time, revision = excluded.revision
              )
              update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
-                 amount = $21, amount_due = $22, revision = revision + 1, updated_time = $17
+                 amount = $21, amount_due = $22, revision = revision + 1, updated_time = $16
              where organization_id = $1 and id = $3",
             organization_id as &OrganizationId,
             &item.id as &InvoiceItemId,
@@ -446,29 +341,15 @@ impl Tx {
             item.period_start_time,
             item.period_end_time,
             item.period_number.map(PeriodNumber::get),
-            tax.amount,
-            tax.description,
+            stored_tax(item) as Option<Json<ItemTaxRecord>>,
             item.created_time,
             item.updated_time,
+            item.revision,
             totals.subtotal_amount,
             totals.discount_amount,
             totals.tax_amount,
             totals.amount,
             totals.amount_due,
-            tax.rate,
-            state.0,
-            state.1,
-            county.0,
-            county.1,
-            city.0,
-            city.1,
-            special_district.0,
-            special_district.1,
-            country,
-            state_name,
-            county_name,
-            city_name,
-            item.revision,
         )
         .execute(&mut *self.inner)
         .await
@@ -490,93 +371,28 @@ impl Tx {
         let mut ids = Vec::with_capacity(items.len());
         let mut prices = Vec::with_capacity(items.len());
         let mut discounts = Vec::with_capacity(items.len());
+        let mut taxes = Vec::with_capacity(items.len());
         let mut updated = Vec::with_capacity(items.len());
-        let mut columns: [Vec<Option<Decimal>>; 10] = Default::default();
-        let mut texts: [Vec<Option<String>>; 5] = Default::default();
         for item in items {
             ids.push(item.id.clone());
             prices.push(item.price);
             discounts.push(item.discount_amount);
+            taxes.push(stored_tax(item));
             updated.push(item.updated_time);
-            let tax = TaxColumns::of(item.tax.as_ref());
-            let [state, county, city, special_district] = tax.components;
-            let numbers = [
-                tax.amount,
-                tax.rate,
-                state.0,
-                state.1,
-                county.0,
-                county.1,
-                city.0,
-                city.1,
-                special_district.0,
-                special_district.1,
-            ];
-            for (column, value) in columns.iter_mut().zip(numbers) {
-                column.push(value);
-            }
-            let [country, state_name, county_name, city_name] = tax.jurisdictions;
-            let words = [tax.description, country, state_name, county_name, city_name];
-            for (column, value) in texts.iter_mut().zip(words) {
-                column.push(value);
-            }
         }
-        let [
-            amount,
-            rate,
-            state_rate,
-            state_amount,
-            county_rate,
-            county_amount,
-            city_rate,
-            city_amount,
-            special_district_rate,
-            special_district_amount,
-        ] = &columns;
-        let [description, country, state, county, city] = &texts;
         sqlx::query!(
             "update invoice_items i set price = u.price, discount_amount = u.discount_amount,
-                 tax_amount = u.tax_amount, tax_description = u.tax_description,
-                 tax_rate = u.tax_rate, tax_state_rate = u.tax_state_rate,
-                 tax_state_amount = u.tax_state_amount, tax_county_rate = u.tax_county_rate,
-                 tax_county_amount = u.tax_county_amount, tax_city_rate = u.tax_city_rate,
-                 tax_city_amount = u.tax_city_amount,
-                 tax_special_district_rate = u.tax_special_district_rate,
-                 tax_special_district_amount = u.tax_special_district_amount,
-                 tax_country = u.tax_country, tax_state = u.tax_state,
-                 tax_county = u.tax_county, tax_city = u.tax_city,
-                 updated_time = u.updated_time, revision = i.revision + 1
-             from unnest($2::text[], $3::numeric[], $4::timestamptz[], $5::numeric[],
-                     $6::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[],
-                     $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],
-                     $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[],
-                     $20::numeric[])
-                 as u(id, discount_amount, updated_time, tax_amount, tax_description, tax_rate,
-                     tax_state_rate, tax_state_amount, tax_county_rate, tax_county_amount,
-                     tax_city_rate, tax_city_amount, tax_special_district_rate,
-                     tax_special_district_amount, tax_country, tax_state, tax_county, tax_city,
-                     price)
+                 tax = u.tax, updated_time = u.updated_time, revision = i.revision + 1
+             from unnest($2::text[], $3::numeric[], $4::numeric[], $5::jsonb[],
+                     $6::timestamptz[])
+                 as u(id, price, discount_amount, tax, updated_time)
              where i.organization_id = $1 and i.id = u.id",
             organization_id as &OrganizationId,
             &ids as &[InvoiceItemId],
-            &discounts,
-            &updated,
-            amount as &[Option<Decimal>],
-            description as &[Option<String>],
-            rate as &[Option<Decimal>],
-            state_rate as &[Option<Decimal>],
-            state_amount as &[Option<Decimal>],
-            county_rate as &[Option<Decimal>],
-            county_amount as &[Option<Decimal>],
-            city_rate as &[Option<Decimal>],
-            city_amount as &[Option<Decimal>],
-            special_district_rate as &[Option<Decimal>],
-            special_district_amount as &[Option<Decimal>],
-            country as &[Option<String>],
-            state as &[Option<String>],
-            county as &[Option<String>],
-            city as &[Option<String>],
             &prices,
+            &discounts,
+            &taxes as &[Option<Json<ItemTaxRecord>>],
+            &updated,
         )
         .execute(&mut *self.inner)
         .await
@@ -615,4 +431,9 @@ impl Tx {
         .await
         .map(drop)
     }
+}
+
+/// An item's tax in its stored form.
+fn stored_tax(item: &InvoiceItem) -> Option<Json<ItemTaxRecord>> {
+    item.tax.as_ref().map(|tax| Json(ItemTaxRecord::from(tax)))
 }

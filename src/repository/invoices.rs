@@ -3,12 +3,15 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use sqlx::types::Json;
+
+use super::tax_record::TaxSettingsRecord;
 use super::{Tx, corrupt};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceStatus, InvoiceTotals};
-use crate::domain::tax::{JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings};
+use crate::domain::tax::TaxSettings;
 
 /// Which invoices a list shows, and in which order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,49 +89,16 @@ struct InvoiceRow {
     revision: i64,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
-    tax_calculator: String,
-    tax_state_rate: Option<Decimal>,
-    tax_county_rate: Option<Decimal>,
-    tax_city_rate: Option<Decimal>,
-    tax_special_district_rate: Option<Decimal>,
-    tax_country: Option<String>,
-    tax_state: Option<String>,
-    tax_county: Option<String>,
-    tax_city: Option<String>,
+    tax: Json<TaxSettingsRecord>,
     discount_count: i32,
 }
 
 impl InvoiceRow {
-    fn tax_settings(&self) -> Result<TaxSettings, sqlx::Error> {
-        if self.tax_calculator == "manual" {
-            return Ok(TaxSettings::Manual);
-        }
-        if self.tax_calculator != "rates" {
-            return Err(corrupt("tax calculator", &self.tax_calculator));
-        }
-        let rate = |value: Option<Decimal>| {
-            let value = value.ok_or_else(|| corrupt("tax rate", "null"))?;
-            TaxRate::parse(value).map_err(|_| corrupt("tax rate", &value.to_string()))
-        };
-        Ok(TaxSettings::Rates(TaxRates {
-            state: rate(self.tax_state_rate)?,
-            county: rate(self.tax_county_rate)?,
-            city: rate(self.tax_city_rate)?,
-            special_district: rate(self.tax_special_district_rate)?,
-            jurisdictions: jurisdictions(
-                self.tax_country.clone(),
-                self.tax_state.clone(),
-                self.tax_county.clone(),
-                self.tax_city.clone(),
-            )?,
-        }))
-    }
-
     fn into_invoice(self) -> Result<Invoice, sqlx::Error> {
         Ok(Invoice {
             currency: parse_currency(&self.currency)?,
             status: parse_status(&self.status)?,
-            tax: self.tax_settings()?,
+            tax: TaxSettings::try_from(self.tax.0)?,
             totals: InvoiceTotals {
                 subtotal_amount: self.subtotal_amount,
                 discount_amount: self.discount_amount,
@@ -153,68 +123,10 @@ impl InvoiceRow {
     }
 }
 
-/// Jurisdiction names as stored (all null when none were given).
-pub(super) fn jurisdictions(
-    country: Option<String>,
-    state: Option<String>,
-    county: Option<String>,
-    city: Option<String>,
-) -> Result<Option<Jurisdictions>, sqlx::Error> {
-    if country.is_none() && state.is_none() && county.is_none() && city.is_none() {
-        return Ok(None);
-    }
-    let name = |value: Option<String>| {
-        value
-            .map(|text| {
-                JurisdictionName::parse(text.clone()).map_err(|_| corrupt("jurisdiction", &text))
-            })
-            .transpose()
-    };
-    Ok(Some(Jurisdictions {
-        country: name(country)?,
-        state: name(state)?,
-        county: name(county)?,
-        city: name(city)?,
-    }))
-}
-
-/// The four jurisdiction columns of optional jurisdictions.
-pub(super) fn jurisdiction_columns(jurisdictions: Option<&Jurisdictions>) -> [Option<String>; 4] {
-    let text = |name: &Option<JurisdictionName>| name.as_ref().map(|n| n.as_str().to_owned());
-    jurisdictions.map_or([None, None, None, None], |j| {
-        [
-            text(&j.country),
-            text(&j.state),
-            text(&j.county),
-            text(&j.city),
-        ]
-    })
-}
-
-/// The rate columns (state, county, city, special district) of tax settings.
-fn rate_columns(tax: &TaxSettings) -> [Option<Decimal>; 4] {
-    match tax {
-        TaxSettings::Manual => [None; 4],
-        TaxSettings::Rates(rates) => [
-            Some(rates.state.get()),
-            Some(rates.county.get()),
-            Some(rates.city.get()),
-            Some(rates.special_district.get()),
-        ],
-    }
-}
-
 /// The invoice's number of discounts, as its row keeps it.
 fn discount_count(invoice: &Invoice) -> i32 {
     // At most MAX_DISCOUNTS (20), by validation.
     i32::try_from(invoice.discounts.len()).unwrap_or(i32::MAX)
-}
-
-fn tax_jurisdictions(tax: &TaxSettings) -> Option<&Jurisdictions> {
-    match tax {
-        TaxSettings::Manual => None,
-        TaxSettings::Rates(rates) => rates.jurisdictions.as_ref(),
-    }
 }
 
 fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
@@ -255,6 +167,24 @@ impl DiscountRow {
     }
 }
 
+/// `query_as!` over every column of an invoice, followed by `tail` (the `where` and after)
+/// and the tail's arguments: the one place that lists the columns.
+macro_rules! select_invoices {
+    ($tail:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            InvoiceRow,
+            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
+                   website_id as "website_id: WebsiteId", currency, status,
+                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
+                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
+                   discount_count
+               from invoices "# + $tail,
+            $($arguments)*
+        )
+    };
+}
+
 impl Tx {
     /// Stores a new invoice without its discounts ([`Tx::save_discounts`]); `false` when the
     /// organization already has an invoice of that id (whose row is then locked, as the
@@ -292,18 +222,13 @@ impl Tx {
         replace: bool,
     ) -> Result<bool, sqlx::Error> {
         let totals = &invoice.totals;
-        let [state_rate, county_rate, city_rate, special_district_rate] =
-            rate_columns(&invoice.tax);
-        let [country, state, county, city] = jurisdiction_columns(tax_jurisdictions(&invoice.tax));
         sqlx::query!(
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
-                 created_time, updated_time, tax_calculator, tax_state_rate, tax_county_rate,
-                 tax_city_rate, tax_special_district_rate, tax_country, tax_state, tax_county,
-                 tax_city, discount_count)
+                 created_time, updated_time, tax, discount_count)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+                 $18, $19, $20, $21, $22)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -314,15 +239,8 @@ impl Tx {
                  abandoned_time = excluded.abandoned_time, voided_time = excluded.voided_time,
                  notes = excluded.notes, po_number = excluded.po_number,
                  revision = excluded.revision, updated_time = excluded.updated_time,
-                 tax_calculator = excluded.tax_calculator,
-                 tax_state_rate = excluded.tax_state_rate,
-                 tax_county_rate = excluded.tax_county_rate,
-                 tax_city_rate = excluded.tax_city_rate,
-                 tax_special_district_rate = excluded.tax_special_district_rate,
-                 tax_country = excluded.tax_country, tax_state = excluded.tax_state,
-                 tax_county = excluded.tax_county, tax_city = excluded.tax_city,
-                 discount_count = excluded.discount_count
-             where $31",
+                 tax = excluded.tax, discount_count = excluded.discount_count
+             where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
             &invoice.customer_id as &CustomerId,
@@ -343,15 +261,7 @@ impl Tx {
             invoice.revision,
             invoice.created_time,
             invoice.updated_time,
-            invoice.tax.calculator(),
-            state_rate,
-            county_rate,
-            city_rate,
-            special_district_rate,
-            country,
-            state,
-            county,
-            city,
+            Json(TaxSettingsRecord::from(&invoice.tax)) as Json<TaxSettingsRecord>,
             discount_count(invoice),
             replace,
         )
@@ -418,16 +328,8 @@ impl Tx {
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<Option<Invoice>, sqlx::Error> {
-        let row = sqlx::query_as!(
-            InvoiceRow,
-            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
-                   website_id as "website_id: WebsiteId", currency, status,
-                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
-                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
-                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city, discount_count
-               from invoices where organization_id = $1 and id = $2"#,
+        let row = select_invoices!(
+            "where organization_id = $1 and id = $2",
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
@@ -448,17 +350,8 @@ impl Tx {
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<Option<Invoice>, sqlx::Error> {
-        let row = sqlx::query_as!(
-            InvoiceRow,
-            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
-                   website_id as "website_id: WebsiteId", currency, status,
-                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
-                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
-                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city, discount_count
-               from invoices where organization_id = $1 and id = $2
-               for update"#,
+        let row = select_invoices!(
+            "where organization_id = $1 and id = $2 for update",
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
@@ -540,17 +433,8 @@ impl Tx {
         let second = order.get(1).map(|key| key.spelling());
         // The sort keys come as parameters, one CASE per key and direction, so that the query
         // stays one checked statement; ties go by id, in the direction of the first key.
-        let rows = sqlx::query_as!(
-            InvoiceRow,
-            r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
-                   website_id as "website_id: WebsiteId", currency, status,
-                   subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
-                   revision, created_time, updated_time, tax_calculator, tax_state_rate,
-                   tax_county_rate, tax_city_rate, tax_special_district_rate, tax_country,
-                   tax_state, tax_county, tax_city, discount_count
-               from invoices
-               where organization_id = $1
+        let rows = select_invoices!(
+            "where organization_id = $1
                  and ($2::text[] is null or status = any($2))
                  and ($3::text[] is null or customer_id = any($3))
                  and ($4::text[] is null or currency = any($4))
@@ -565,7 +449,7 @@ impl Tx {
                  case when $6::text = '-createdTime' then created_time end desc,
                  case when $7 then id end desc,
                  case when not $7 then id end
-               limit $8 offset $9"#,
+               limit $8 offset $9",
             organization_id as &OrganizationId,
             filter.statuses.as_deref(),
             filter.customer_ids.as_deref(),

@@ -5,6 +5,7 @@ mod idempotency_keys;
 mod invoice_items;
 mod invoices;
 mod products;
+mod tax_record;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
 pub use idempotency_keys::KeptRequest;

@@ -514,3 +514,96 @@ async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool)
     blocker.rollback().await.unwrap();
     assert_eq!(item_count(&pool, &invoice_id).await, 0);
 }
+
+/// A write route outside Rebilly's edge, as another dialect's would be: its answers, an error
+/// in its own shape or a success, are kept and given again byte for byte.
+fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
+    use axum::Extension;
+    use axum::extract::State;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::post;
+    use invoice_api::domain::idempotency::CanonicalBody;
+    use invoice_api::domain::permission::Operation;
+    use invoice_api::error::ApiError;
+    use invoice_api::http::auth::{Principal, RouteOperations};
+    use invoice_api::http::cors::{AllowedOrigins, Cors};
+    use invoice_api::http::idempotency::{Idempotency, run_write};
+    use invoice_api::http::{AppState, OwnErrorShape};
+    use invoice_api::repository::Db;
+    use invoice_api::startup::with_layers;
+
+    async fn write(
+        State(state): State<AppState>,
+        principal: Principal,
+        idempotency: Idempotency,
+        body: String,
+    ) -> Result<Response, ApiError> {
+        let request = idempotency.request(Some(CanonicalBody::of_json(&body)));
+        run_write(&state, &principal, request, async |_tx| {
+            // Made anew by every run of the work, so a replay shows whether it ran again.
+            let run = uuid::Uuid::new_v4();
+            if body.contains("decline") {
+                let error = format!(r#"{{"error":{{"type":"card_error","run":"{run}"}}}}"#);
+                let mut response = (
+                    StatusCode::PAYMENT_REQUIRED,
+                    [("content-type", "application/json")],
+                    error,
+                )
+                    .into_response();
+                response.extensions_mut().insert(OwnErrorShape);
+                Ok(response)
+            } else {
+                let made = format!(r#"{{"object":"thing", "run":"{run}"}}"#);
+                Ok((
+                    StatusCode::OK,
+                    [("content-type", "application/json; charset=utf-8")],
+                    made,
+                )
+                    .into_response())
+            }
+        })
+        .await
+    }
+    let state = AppState::new(Db::new(pool.clone()), None, crate::helpers::PUBLIC_URL);
+    let operations = RouteOperations::new(&[(Method::POST, Operation::PostInvoice)]);
+    let routes = axum::Router::new()
+        .route("/v1/things", post(write))
+        .layer(Extension(operations));
+    TestApp {
+        router: with_layers(routes, Cors::new(AllowedOrigins::None)).with_state(state),
+        pool: pool.clone(),
+        api_key,
+    }
+}
+
+#[sqlx::test]
+async fn a_replay_gives_the_first_answers_bytes_whatever_shape_its_edge_gave_them(pool: PgPool) {
+    let api_key = TestApp::key_for(&pool, crate::helpers::ORGANIZATION).await;
+    let app = another_edge(&pool, api_key);
+    for (key, body, status) in [
+        (
+            "declined",
+            r#"{"card": "decline"}"#,
+            StatusCode::PAYMENT_REQUIRED,
+        ),
+        ("made", r#"{"card": "good"}"#, StatusCode::OK),
+    ] {
+        let first = app.post_text_with_key("/v1/things", key, body).await;
+        assert_eq!(first.status, status, "{}", first.text);
+        let retry = app.post_text_with_key("/v1/things", key, body).await;
+        assert_eq!(retry.status, status);
+        assert_eq!(retry.text, first.text, "the body's bytes");
+        assert_eq!(
+            retry.header("content-type"),
+            first.header("content-type"),
+            "{key}"
+        );
+        assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+        assert_eq!(first.header("idempotent-replayed"), None);
+        // A new key does the work again.
+        let other = app
+            .post_text_with_key("/v1/things", &format!("{key}-2"), body)
+            .await;
+        assert_ne!(other.text, first.text);
+    }
+}

@@ -31,3 +31,4 @@ mod request_logs;
 mod server;
 mod shared_limits;
 mod shutdown;
+mod upgrades;

@@ -10,11 +10,23 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::problem::InvalidField;
+use crate::domain::idempotency::CanonicalBody;
 use crate::domain::money::decimal_from_json_number;
 use crate::error::ApiError;
 
 /// A JSON object whose values are kept as their text.
 pub type RawObject = BTreeMap<String, Box<RawValue>>;
+
+/// A body's canonical form, for the idempotency fingerprint: `None` for an empty object, which
+/// counts as no body.
+pub fn canonical_body(body: &RawObject) -> Option<CanonicalBody> {
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::to_string(body)
+        .ok()
+        .map(|text| CanonicalBody::of_json(&text))
+}
 
 /// Reads the fields of one object (the body, or a nested object such as `tax`).
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::etag::{Precondition, with_etag};
-use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
+use super::fields::{FieldReader, RawObject, canonical_body, date_time, integer, number, string};
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::openapi::ItemRequest;
 use super::openapi::item_type;
@@ -108,7 +108,7 @@ pub async fn create(
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = idempotency.request(Some(&body));
+    let request = idempotency.request(canonical_body(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
     run_write(&state, &principal, request, async |tx| {

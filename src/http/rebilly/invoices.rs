@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::etag::{Precondition, with_etag};
-use super::fields::{FieldReader, RawObject, date_time, number, string};
+use super::fields::{FieldReader, RawObject, canonical_body, date_time, number, string};
 use super::invoice_items::ItemResponse;
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
@@ -89,7 +89,7 @@ pub async fn create(
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = idempotency.request(Some(&body));
+    let request = idempotency.request(canonical_body(&body));
     let input = parse_invoice(body)?;
     run_write(&state, &principal, request, async |tx| {
         let invoice = service::create_invoice(tx, &principal.organization_id, input).await?;
@@ -233,7 +233,7 @@ pub async fn issue(
     idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    let request = idempotency.request(body.0.as_ref());
+    let request = idempotency.request(body.0.as_ref().and_then(canonical_body));
     let times = parse_issue_times(body.0)?;
     act(state, principal, path, request, InvoiceAction::Issue, times).await
 }
@@ -311,7 +311,7 @@ async fn act_without_body(
     action: InvoiceAction,
     body: OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    let request = idempotency.request(body.0.as_ref());
+    let request = idempotency.request(body.0.as_ref().and_then(canonical_body));
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
     act(
         state,

@@ -1,14 +1,14 @@
 //! RFC 7807 problem JSON, and the middleware that makes every error response one.
 
-use axum::body::Body;
+use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::OwnErrorShape;
+use crate::http::{OwnErrorShape, Replayed};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -73,9 +73,9 @@ impl Problem {
         }
     }
 
-    /// A problem kept as its JSON (the answer kept for an idempotency key), to be answered
-    /// again: its kind and title follow from `status`, `instance` and `requestId` from the
-    /// request it answers.
+    /// A problem read back from its JSON (an answer kept for an idempotency key, given again):
+    /// its kind and title follow from `status`, `instance` and `requestId` from the request it
+    /// answers.
     pub fn from_kept(status: StatusCode, body: &str) -> Self {
         #[derive(Deserialize)]
         struct Kept {
@@ -152,10 +152,12 @@ impl IntoResponse for Problem {
 }
 
 /// Completes every error response: a [`Problem`] gains `instance` (the request path) and
-/// `requestId`; an error without a JSON body (axum's 405, a layer's empty or plain-text answer,
-/// a panic) is replaced by the problem for its status, keeping its headers (such as `Allow`).
-/// An error that an edge marks as shaped its own way ([`OwnErrorShape`]: a Stripe-style
-/// `{"error": ...}`) is left as it is.
+/// `requestId`, whether it was just made or is a kept answer given again ([`Replayed`], whose
+/// problem is read back from its bytes); an error without a JSON body (axum's 405, a layer's
+/// empty or plain-text answer, a panic) is replaced by the problem for its status, keeping its
+/// headers (such as `Allow`). An error that an edge marks as shaped its own way
+/// ([`OwnErrorShape`]: a Stripe-style `{"error": ...}`), or a kept answer of such an error, is
+/// left as it is.
 pub async fn complete_problems(request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
     let request_id = request
@@ -165,12 +167,21 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
         .map(str::to_owned);
     let response = next.run(request).await;
     let (mut parts, body) = response.into_parts();
+    let replayed = parts.extensions.get::<Replayed>().is_some();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
-        None if is_error(parts.status) && parts.extensions.get::<OwnErrorShape>().is_none() => {
-            Problem::new(parts.status, default_detail(parts.status))
+        None if !is_error(parts.status) || parts.extensions.get::<OwnErrorShape>().is_some() => {
+            return Response::from_parts(parts, body);
         }
-        None => return Response::from_parts(parts, body),
+        None if replayed && is_problem(&parts.headers) => {
+            // A body this server made and kept; the bound only stops reading a wrong one.
+            let text = to_bytes(body, MAX_KEPT_PROBLEM_BYTES)
+                .await
+                .unwrap_or_default();
+            Problem::from_kept(parts.status, &String::from_utf8_lossy(&text))
+        }
+        None if replayed => return Response::from_parts(parts, body),
+        None => Problem::new(parts.status, default_detail(parts.status)),
     };
     problem.instance = Some(instance);
     problem.request_id = request_id;
@@ -179,6 +190,14 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(problem.body()))
+}
+
+/// The most of a kept problem's body that is read back: far more than any problem this server
+/// writes.
+const MAX_KEPT_PROBLEM_BYTES: usize = 1 << 20;
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes) == Some(PROBLEM_JSON.as_bytes())
 }
 
 fn is_error(status: StatusCode) -> bool {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{FieldReader, RawObject, string};
+use super::fields::{FieldReader, RawObject, canonical_body, string};
 use super::openapi::ProductRequest;
 use super::pagination::Page;
 use super::problem::Problem;
@@ -56,7 +56,7 @@ pub async fn create(
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = idempotency.request(Some(&body));
+    let request = idempotency.request(canonical_body(&body));
     let input = parse_product(body)?;
     run_write(&state, &principal, request, async |tx| {
         let product = service::create_product(tx, &principal.organization_id, input).await?;

@@ -1,0 +1,367 @@
+//! Taxes as the database keeps them: an invoice's tax settings in `invoices.tax` and an item's
+//! tax in `invoice_items.tax`, one JSON value each. This file is the one mapping between the
+//! domain's taxes and their stored form, so a new component or rate is one field here, and no
+//! new column.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::corrupt;
+use crate::domain::tax::{
+    ComputedTax, ItemTax, JurisdictionName, Jurisdictions, ManualTax, TaxAmount, TaxComponent,
+    TaxDescription, TaxRate, TaxRates, TaxSettings,
+};
+
+/// The stored form of an invoice's [`TaxSettings`], tagged by its calculator.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(
+    tag = "calculator",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub(super) enum TaxSettingsRecord {
+    /// Taxes are set by hand on each item.
+    Manual,
+    /// Items are taxed at these rates.
+    Rates {
+        rates: RatesRecord,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jurisdictions: Option<JurisdictionsRecord>,
+    },
+}
+
+/// The rates of the `rates` calculator, by component.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RatesRecord {
+    state: StoredDecimal,
+    county: StoredDecimal,
+    city: StoredDecimal,
+    special_district: StoredDecimal,
+}
+
+/// The stored form of an [`ItemTax`], tagged by the calculator that made it.
+#[derive(Debug, Serialize, Deserialize)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made and dropped once per item written or read, as the domain's tax is"
+)]
+#[serde(
+    tag = "calculator",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub(super) enum ItemTaxRecord {
+    /// Set by hand.
+    Manual {
+        amount: StoredDecimal,
+        description: String,
+    },
+    /// Computed from the invoice's rates.
+    Rates {
+        amount: StoredDecimal,
+        rate: StoredDecimal,
+        components: ComponentsRecord,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jurisdictions: Option<JurisdictionsRecord>,
+    },
+}
+
+/// The components of a computed tax, by name; the database checks that their amounts add up
+/// to the tax's, whichever they are.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ComponentsRecord {
+    state: ComponentRecord,
+    county: ComponentRecord,
+    city: ComponentRecord,
+    special_district: ComponentRecord,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct ComponentRecord {
+    rate: StoredDecimal,
+    amount: StoredDecimal,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct JurisdictionsRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    county: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+}
+
+/// A decimal kept as its exact text (a JSON string): a JSON number could pass through a float
+/// on its way.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StoredDecimal(Decimal);
+
+impl Serialize for StoredDecimal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for StoredDecimal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Decimal::from_str(&text)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<&TaxSettings> for TaxSettingsRecord {
+    fn from(settings: &TaxSettings) -> Self {
+        match settings {
+            TaxSettings::Manual => Self::Manual,
+            TaxSettings::Rates(rates) => Self::Rates {
+                rates: RatesRecord {
+                    state: StoredDecimal(rates.state.get()),
+                    county: StoredDecimal(rates.county.get()),
+                    city: StoredDecimal(rates.city.get()),
+                    special_district: StoredDecimal(rates.special_district.get()),
+                },
+                jurisdictions: rates.jurisdictions.as_ref().map(JurisdictionsRecord::from),
+            },
+        }
+    }
+}
+
+impl TryFrom<TaxSettingsRecord> for TaxSettings {
+    type Error = sqlx::Error;
+
+    fn try_from(record: TaxSettingsRecord) -> Result<Self, sqlx::Error> {
+        let TaxSettingsRecord::Rates {
+            rates,
+            jurisdictions,
+        } = record
+        else {
+            return Ok(Self::Manual);
+        };
+        let rate = |value: StoredDecimal| {
+            TaxRate::parse(value.0).map_err(|_| corrupt("tax rate", &value.0.to_string()))
+        };
+        Ok(Self::Rates(TaxRates {
+            state: rate(rates.state)?,
+            county: rate(rates.county)?,
+            city: rate(rates.city)?,
+            special_district: rate(rates.special_district)?,
+            jurisdictions: jurisdictions.map(Jurisdictions::try_from).transpose()?,
+        }))
+    }
+}
+
+impl From<&ItemTax> for ItemTaxRecord {
+    fn from(tax: &ItemTax) -> Self {
+        match tax {
+            ItemTax::Manual(tax) => Self::Manual {
+                amount: StoredDecimal(tax.amount()),
+                description: tax.description().to_owned(),
+            },
+            ItemTax::Computed(tax) => Self::Rates {
+                amount: StoredDecimal(tax.amount),
+                rate: StoredDecimal(tax.rate),
+                components: ComponentsRecord {
+                    state: tax.state.into(),
+                    county: tax.county.into(),
+                    city: tax.city.into(),
+                    special_district: tax.special_district.into(),
+                },
+                jurisdictions: tax.jurisdictions.as_ref().map(JurisdictionsRecord::from),
+            },
+        }
+    }
+}
+
+impl TryFrom<ItemTaxRecord> for ItemTax {
+    type Error = sqlx::Error;
+
+    fn try_from(record: ItemTaxRecord) -> Result<Self, sqlx::Error> {
+        Ok(match record {
+            ItemTaxRecord::Manual {
+                amount,
+                description,
+            } => {
+                let amount = TaxAmount::parse(amount.0)
+                    .map_err(|_| corrupt("manual tax amount", &amount.0.to_string()))?;
+                let shown = description.clone();
+                let description = TaxDescription::parse(description)
+                    .map_err(|_| corrupt("manual tax description", &shown))?;
+                Self::Manual(ManualTax::new(amount, description))
+            }
+            ItemTaxRecord::Rates {
+                amount,
+                rate,
+                components,
+                jurisdictions,
+            } => Self::Computed(ComputedTax {
+                amount: amount.0,
+                rate: rate.0,
+                state: components.state.into(),
+                county: components.county.into(),
+                city: components.city.into(),
+                special_district: components.special_district.into(),
+                jurisdictions: jurisdictions.map(Jurisdictions::try_from).transpose()?,
+            }),
+        })
+    }
+}
+
+impl From<TaxComponent> for ComponentRecord {
+    fn from(component: TaxComponent) -> Self {
+        Self {
+            rate: StoredDecimal(component.rate),
+            amount: StoredDecimal(component.amount),
+        }
+    }
+}
+
+impl From<ComponentRecord> for TaxComponent {
+    fn from(record: ComponentRecord) -> Self {
+        Self {
+            rate: record.rate.0,
+            amount: record.amount.0,
+        }
+    }
+}
+
+impl From<&Jurisdictions> for JurisdictionsRecord {
+    fn from(jurisdictions: &Jurisdictions) -> Self {
+        let text = |name: &Option<JurisdictionName>| name.as_ref().map(|n| n.as_str().to_owned());
+        Self {
+            country: text(&jurisdictions.country),
+            state: text(&jurisdictions.state),
+            county: text(&jurisdictions.county),
+            city: text(&jurisdictions.city),
+        }
+    }
+}
+
+impl TryFrom<JurisdictionsRecord> for Jurisdictions {
+    type Error = sqlx::Error;
+
+    fn try_from(record: JurisdictionsRecord) -> Result<Self, sqlx::Error> {
+        let name = |value: Option<String>| {
+            value
+                .map(|text| {
+                    let shown = text.clone();
+                    JurisdictionName::parse(text).map_err(|_| corrupt("jurisdiction", &shown))
+                })
+                .transpose()
+        };
+        Ok(Self {
+            country: name(record.country)?,
+            state: name(record.state)?,
+            county: name(record.county)?,
+            city: name(record.city)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn computed() -> ItemTax {
+        let component = |rate, amount| TaxComponent { rate, amount };
+        ItemTax::Computed(ComputedTax {
+            amount: dec!(0.83),
+            rate: dec!(0.0825),
+            state: component(dec!(0.0625), dec!(0.63)),
+            county: component(dec!(0.01), dec!(0.10)),
+            city: component(dec!(0.01), dec!(0.10)),
+            special_district: component(dec!(0.0000), dec!(0.00)),
+            jurisdictions: Some(Jurisdictions {
+                country: Some(JurisdictionName::parse("US".into()).unwrap()),
+                state: Some(JurisdictionName::parse("TX".into()).unwrap()),
+                ..Jurisdictions::default()
+            }),
+        })
+    }
+
+    #[test]
+    fn a_computed_tax_is_stored_with_exact_decimal_text_and_read_back_unchanged() {
+        let tax = computed();
+        let stored = serde_json::to_value(ItemTaxRecord::from(&tax)).unwrap();
+        assert_eq!(
+            stored,
+            json!({
+                "calculator": "rates", "amount": "0.83", "rate": "0.0825",
+                "components": {
+                    "state": {"rate": "0.0625", "amount": "0.63"},
+                    "county": {"rate": "0.01", "amount": "0.10"},
+                    "city": {"rate": "0.01", "amount": "0.10"},
+                    "specialDistrict": {"rate": "0.0000", "amount": "0.00"},
+                },
+                "jurisdictions": {"country": "US", "state": "TX"},
+            })
+        );
+        let record: ItemTaxRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(ItemTax::try_from(record).unwrap(), tax);
+    }
+
+    #[test]
+    fn a_manual_tax_is_read_back_unchanged() {
+        let tax = ItemTax::Manual(ManualTax::new(
+            TaxAmount::parse(dec!(1.5)).unwrap(),
+            TaxDescription::parse("VAT".into()).unwrap(),
+        ));
+        let stored = serde_json::to_value(ItemTaxRecord::from(&tax)).unwrap();
+        assert_eq!(
+            stored,
+            json!({"calculator": "manual", "amount": "1.5", "description": "VAT"})
+        );
+        let record: ItemTaxRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(ItemTax::try_from(record).unwrap(), tax);
+    }
+
+    #[test]
+    fn tax_settings_are_read_back_unchanged() {
+        let rate = |value| TaxRate::parse(value).unwrap();
+        let rates = TaxSettings::Rates(TaxRates {
+            state: rate(dec!(0.0625)),
+            county: rate(dec!(0.01)),
+            city: rate(dec!(0)),
+            special_district: rate(dec!(0.005)),
+            jurisdictions: None,
+        });
+        for (settings, stored) in [
+            (TaxSettings::Manual, json!({"calculator": "manual"})),
+            (
+                rates,
+                json!({"calculator": "rates", "rates": {"state": "0.0625", "county": "0.01",
+                       "city": "0", "specialDistrict": "0.005"}}),
+            ),
+        ] {
+            assert_eq!(
+                serde_json::to_value(TaxSettingsRecord::from(&settings)).unwrap(),
+                stored
+            );
+            let record: TaxSettingsRecord = serde_json::from_value(stored).unwrap();
+            assert_eq!(TaxSettings::try_from(record).unwrap(), settings);
+        }
+    }
+
+    #[test]
+    fn a_stored_tax_breaking_the_domain_rules_is_reported_as_corrupt() {
+        let negative = json!({"calculator": "manual", "amount": "-1", "description": "VAT"});
+        let record: ItemTaxRecord = serde_json::from_value(negative).unwrap();
+        assert!(ItemTax::try_from(record).is_err());
+        let float = json!({"calculator": "manual", "amount": 1.5, "description": "VAT"});
+        assert!(serde_json::from_value::<ItemTaxRecord>(float).is_err());
+        let rate_above_one = json!({"calculator": "rates", "rates": {"state": "2", "county": "0",
+                                    "city": "0", "specialDistrict": "0"}});
+        let record: TaxSettingsRecord = serde_json::from_value(rate_above_one).unwrap();
+        assert!(TaxSettings::try_from(record).is_err());
+    }
+}
