@@ -102,7 +102,7 @@ pub enum ApiError {
     #[error("a request with the same idempotency key is still being processed")]
     RequestInFlight,
     /// 413: the body is larger than the server accepts.
-    #[error("the request body is larger than {limit} bytes")]
+    #[error("The request body is larger than {limit} bytes.")]
     PayloadTooLarge {
         /// The limit in bytes.
         limit: usize,
@@ -117,7 +117,7 @@ pub enum ApiError {
     #[error("{0}")]
     HeadersTooLarge(String),
     /// 415: the body is not sent as `application/json`.
-    #[error("the request body must be sent as application/json")]
+    #[error("The request body must be sent as application/json.")]
     UnsupportedMediaType,
     /// 422: a field the core checks breaks its rule.
     #[error("{message}")]

@@ -108,23 +108,20 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 pub fn build_app(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
     let availability = axum::middleware::from_fn_with_state(state.clone(), availability::guard);
-    // Installed before the first request, so that every request the router sees is counted
-    // (those refused by the outer layers, such as the request head limits, are not).
-    metrics::recorder();
-    let record = axum::middleware::from_fn(metrics::record_request);
     let cors = Cors::new(state.cors_origins.clone());
-    with_layers(
-        routes().layer(timeout).layer(availability).layer(record),
-        cors,
-    )
-    .with_state(state)
+    with_layers(routes().layer(timeout).layer(availability), cors).with_state(state)
 }
 
-/// Wraps routes in the layers every answer passes through: request id, tracing, CORS, problem
-/// JSON for every error, panic recovery, the request head's limits and the body size limit.
+/// Wraps routes in the layers every answer passes through: metrics, request id, tracing, CORS,
+/// problem JSON for every error, panic recovery, the request head's limits and the body size
+/// limit.
 pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
+    // Installed before the first request, and outermost, so that every answer is counted: a
+    // CORS preflight, a refused request head and a panic too.
+    metrics::recorder();
     let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(metrics::record_request))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,

@@ -13,7 +13,7 @@ use super::ids::OrganizationId;
 /// How long a key is kept: a retry within this time of the first request is answered from it.
 pub const KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// An `Idempotency-Key`: 1 to 255 printable ASCII characters (space included).
+/// An idempotency key: 1 to 255 printable ASCII characters (space included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 

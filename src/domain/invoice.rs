@@ -105,6 +105,15 @@ impl InvoiceAction {
             Self::Abandon => "abandon",
         }
     }
+
+    /// The verb's past participle, as in "can be issued".
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Issue => "issued",
+            Self::Void => "voided",
+            Self::Abandon => "abandoned",
+        }
+    }
 }
 
 /// An invoice as a client asks for it.

@@ -145,7 +145,8 @@ pub fn period_is_reversed(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc
     matches!((start, end), (Some(start), Some(end)) if end < start)
 }
 
-/// Whether `unitPrice * quantity` is above [`MAX_EXTENDED_PRICE`] (422 on `quantity`).
+/// Whether the unit price times the quantity is above [`MAX_EXTENDED_PRICE`] (refused on
+/// the quantity).
 pub fn extended_price_too_large(unit_price: UnitPrice, quantity: Quantity) -> bool {
     unit_price
         .amount()
@@ -168,7 +169,7 @@ pub struct InvoiceItem {
     pub unit_price: UnitPrice,
     /// Number of units.
     pub quantity: Quantity,
-    /// `round(unitPrice * quantity)` in the invoice currency.
+    /// `round(unit price * quantity)` in the invoice currency.
     pub price: Decimal,
     /// The product billed, if any.
     pub product_id: Option<ProductId>,

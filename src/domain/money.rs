@@ -93,8 +93,8 @@ pub fn round_half_away_from_zero(value: Decimal, places: u32) -> Decimal {
     value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// The largest amount one item may come to, `unitPrice * quantity`: 1,000,000,000,000, bounded
-/// so that sums of many items stay exact.
+/// The largest amount one item may come to, the unit price times the quantity:
+/// 1,000,000,000,000, bounded so that sums of many items stay exact.
 pub const MAX_EXTENDED_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! Optimistic concurrency: what an `If-Match` asks of the version a change would overwrite.
+//! Optimistic concurrency: what a client expects of the version a change would overwrite.
 
-/// The versions a change may overwrite, as `If-Match` names them.
+/// The versions a change may overwrite, as the client names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfMatch {
+pub enum ExpectedVersion {
     /// `*`: any existing version.
     Any,
     /// These revisions only (tags that name no revision of ours are left out, so an empty
@@ -10,7 +10,7 @@ pub enum IfMatch {
     Revisions(Vec<i64>),
 }
 
-impl IfMatch {
+impl ExpectedVersion {
     /// Whether the resource, at `current` revision (`None`: it does not exist), may be changed.
     pub fn admits(&self, current: Option<i64>) -> bool {
         match (self, current) {
@@ -27,12 +27,12 @@ mod tests {
 
     #[test]
     fn a_precondition_admits_only_the_versions_it_names() {
-        assert!(IfMatch::Any.admits(Some(7)));
-        assert!(!IfMatch::Any.admits(None));
-        let listed = IfMatch::Revisions(vec![2, 3]);
+        assert!(ExpectedVersion::Any.admits(Some(7)));
+        assert!(!ExpectedVersion::Any.admits(None));
+        let listed = ExpectedVersion::Revisions(vec![2, 3]);
         assert!(listed.admits(Some(3)));
         assert!(!listed.admits(Some(4)));
         assert!(!listed.admits(None));
-        assert!(!IfMatch::Revisions(Vec::new()).admits(Some(0)));
+        assert!(!ExpectedVersion::Revisions(Vec::new()).admits(Some(0)));
     }
 }

@@ -35,7 +35,11 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
                 .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    // Every documented series exists from the start, at zero.
+                    metrics::counter!(RATE_LIMIT_REFUSALS).increment(0);
+                    Some(handle)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "metrics are off: no recorder could be installed");
                     None

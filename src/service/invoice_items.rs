@@ -10,7 +10,7 @@ use super::repricing::{ItemChange, store_item_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
-use crate::domain::precondition::IfMatch;
+use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
 use crate::error::{ApiError, DomainField};
 use crate::repository::{Db, ItemPage, Tx};
@@ -44,7 +44,7 @@ pub async fn replace_item(
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
     input: ItemInput,
-    if_match: Option<&IfMatch>,
+    if_match: Option<&ExpectedVersion>,
 ) -> Result<InvoiceItem, ApiError> {
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
     let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
@@ -67,7 +67,7 @@ pub async fn delete_item(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
-    if_match: Option<&IfMatch>,
+    if_match: Option<&ExpectedVersion>,
 ) -> Result<(), ApiError> {
     let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
     let change = ItemChange::Delete(&old);
@@ -151,7 +151,7 @@ async fn lock(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
-    if_match: Option<&IfMatch>,
+    if_match: Option<&ExpectedVersion>,
 ) -> Result<(Invoice, InvoiceItem), ApiError> {
     let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let item = tx

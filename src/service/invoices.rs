@@ -11,7 +11,7 @@ use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
-use crate::domain::precondition::IfMatch;
+use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, DomainField};
 use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
 
@@ -39,7 +39,7 @@ pub async fn upsert_invoice(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     input: InvoiceInput,
-    if_match: Option<&IfMatch>,
+    if_match: Option<&ExpectedVersion>,
 ) -> Result<(InvoiceWithItems, bool), ApiError> {
     // A concurrent PUT may create the invoice between our lookup and our insert; then the
     // insert, finding the id taken, waits for the other to commit and writes nothing, and the
@@ -155,7 +155,7 @@ pub async fn apply_action(
             "Invoice {invoice_id} is {}: only an invoice that is {} can be {}.",
             invoice.status.as_str(),
             from.join(" or "),
-            action.target().as_str(),
+            action.done(),
         )));
     }
     match action {

@@ -56,6 +56,10 @@ async fn issuing_a_draft_makes_it_unpaid_and_freezes_its_items(pool: PgPool) {
         "Conflict",
         &format!("/invoices/{id}/issue"),
     );
+    assert_eq!(
+        again.body["detail"],
+        format!("Invoice {id} is unpaid: only an invoice that is draft can be issued.")
+    );
     let update = app
         .put(&format!("/invoices/{id}"), invoice_body("USD"))
         .await;

@@ -62,3 +62,41 @@ async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refu
         "ids never become labels: {text}"
     );
 }
+
+#[sqlx::test]
+async fn every_series_exists_from_the_start_and_every_answer_is_counted(pool: PgPool) {
+    use crate::helpers::database_url;
+    use crate::process::{ServerProcess, exchange};
+    // Metrics are per process: this server's are this test's alone.
+    let server = ServerProcess::start(&[
+        ("DATABASE_URL", &database_url(&pool)),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example"),
+    ]);
+    let first = exchange(server.port, "GET", "/metrics", &[], None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.contains("\nrate_limit_refusals_total 0\n"),
+        "{}",
+        first.body
+    );
+    let preflight = exchange(
+        server.port,
+        "OPTIONS",
+        "/invoices",
+        &[
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        None,
+    );
+    assert!(preflight.status < 300, "{}", preflight.status);
+    let metrics = exchange(server.port, "GET", "/metrics", &[], None).body;
+    let counted = format!(
+        r#"http_requests_total{{method="OPTIONS",route="/invoices",status="{}"}} 1"#,
+        preflight.status
+    );
+    assert!(
+        metrics.contains(&counted),
+        "{counted} missing from:\n{metrics}"
+    );
+}

@@ -141,3 +141,24 @@ fn wait_for_lines<T>(server: &ServerProcess, done: impl Fn(&[Value]) -> Option<T
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[sqlx::test]
+async fn text_logs_written_to_a_file_carry_no_colour_codes(pool: PgPool) {
+    let server =
+        ServerProcess::start(&[("DATABASE_URL", &database_url(&pool)), ("RUST_LOG", "info")]);
+    let answer = exchange(server.port, "GET", "/no/such/route", &[], None);
+    assert_eq!(answer.status, 404);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The answer's own line ends the request.
+    while !server.log().contains("finished processing request") {
+        assert!(
+            Instant::now() < deadline,
+            "no request line:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log();
+    assert!(log.contains("status=404"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a file:\n{log}");
+}

@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-use crate::domain::precondition::IfMatch;
+use crate::domain::precondition::ExpectedVersion;
 use crate::error::ApiError;
 
 /// The strong entity tag of a resource at `revision`: `"r3"`.
@@ -22,7 +22,7 @@ pub fn with_etag(mut response: Response, revision: i64) -> Response {
 
 /// The request's `If-Match`, if it has one.
 #[derive(Debug)]
-pub struct Precondition(pub Option<IfMatch>);
+pub struct Precondition(pub Option<ExpectedVersion>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Precondition {
     type Rejection = ApiError;
@@ -40,7 +40,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Precondition {
 
 /// `*`, or a list of entity tags compared strongly, character for character: a weak tag
 /// (`W/"r3"`) or one we never made (`"r03"`, `"r+3"`) matches nothing.
-fn parse_if_match(values: &[&str]) -> IfMatch {
+fn parse_if_match(values: &[&str]) -> ExpectedVersion {
     let tags: Vec<&str> = values
         .iter()
         .flat_map(|value| value.split(','))
@@ -48,9 +48,9 @@ fn parse_if_match(values: &[&str]) -> IfMatch {
         .filter(|tag| !tag.is_empty())
         .collect();
     if tags == ["*"] {
-        return IfMatch::Any;
+        return ExpectedVersion::Any;
     }
-    IfMatch::Revisions(tags.iter().filter_map(|tag| revision_of(tag)).collect())
+    ExpectedVersion::Revisions(tags.iter().filter_map(|tag| revision_of(tag)).collect())
 }
 
 /// The revision an entity tag of ours names: exactly the text [`etag`] writes for it.
@@ -66,21 +66,24 @@ mod tests {
 
     #[test]
     fn if_match_reads_star_and_strong_tags_only() {
-        assert_eq!(parse_if_match(&["*"]), IfMatch::Any);
+        assert_eq!(parse_if_match(&["*"]), ExpectedVersion::Any);
         assert_eq!(
             parse_if_match(&["\"r3\", \"r4\"", "\"r7\""]),
-            IfMatch::Revisions(vec![3, 4, 7])
+            ExpectedVersion::Revisions(vec![3, 4, 7])
         );
         assert_eq!(
             parse_if_match(&["W/\"r3\", \"x\", r5, \"r-\""]),
-            IfMatch::Revisions(Vec::new())
+            ExpectedVersion::Revisions(Vec::new())
         );
         assert_eq!(etag(12), HeaderValue::from_static("\"r12\""));
         assert_eq!(
             parse_if_match(&["\"r03\", \"r+3\", \"r-0\", \"r 3\", \"r3\""]),
-            IfMatch::Revisions(vec![3]),
+            ExpectedVersion::Revisions(vec![3]),
             "only the tag written for revision 3 names it"
         );
-        assert_eq!(parse_if_match(&["\"r0\""]), IfMatch::Revisions(vec![0]));
+        assert_eq!(
+            parse_if_match(&["\"r0\""]),
+            ExpectedVersion::Revisions(vec![0])
+        );
     }
 }

@@ -44,7 +44,7 @@ pub struct ItemToPrice {
 /// What pricing gives one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedItem {
-    /// `round(unitPrice * quantity)`, positive for credits too.
+    /// `round(unit price * quantity)`, positive for credits too.
     pub price: Decimal,
     /// Its share of the invoice's discount; 0 for credits.
     pub discount_amount: Decimal,
@@ -63,14 +63,14 @@ pub struct PricedInvoice {
     pub totals: InvoiceTotals,
 }
 
-/// `round(unitPrice * quantity)` in the currency. Inputs are bounded by their types (at most
+/// `round(unit price * quantity)` in the currency. Inputs are bounded by their types (at most
 /// 1e9 * 1e9, with 12 decimals), so the product's integer part fits a `Decimal`; and callers
 /// refuse products above 1e12, so it has at most 25 digits and is exact before the one rounding.
 pub fn item_price(unit_price: UnitPrice, quantity: Quantity, currency: Currency) -> Decimal {
     let extended = unit_price
         .amount()
         .checked_mul(Decimal::from(quantity.get()))
-        .expect("unitPrice <= 1e9 times quantity <= 1e9 fits a Decimal");
+        .expect("a unit price <= 1e9 times a quantity <= 1e9 fits a Decimal");
     round_half_away_from_zero(extended, currency.minor_units())
 }
 
