@@ -29,6 +29,7 @@ mod rate_limits;
 mod redis_server;
 mod request_logs;
 mod server;
+mod sharding;
 mod shared_limits;
 mod shutdown;
 mod upgrades;
