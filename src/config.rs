@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
+    /// PostgreSQL itself, when DATABASE_URL goes through a transaction-mode pooler: for the
+    /// migrations (which hold a session lock) and LISTEN. Unset, DATABASE_URL is used.
+    #[arg(long, env = "DATABASE_DIRECT_URL", hide_env_values = true)]
+    pub database_direct_url: Option<String>,
+
     /// Most connections the server keeps open to PostgreSQL.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,

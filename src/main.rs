@@ -14,7 +14,7 @@ use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
 use invoice_api::service::{api_keys, idempotency};
 use invoice_api::{server, startup, telemetry};
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -45,33 +45,50 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let acquire_timeout = Duration::from_secs(cli.database_acquire_timeout_secs);
     // Longer than a request may take, so a live request meets its own timeout first.
     let lock_timeout = Duration::from_secs(cli.serve.request_timeout_secs + 1);
+    let direct = match &cli.database_direct_url {
+        Some(url) => Some(
+            url.parse::<PgConnectOptions>()
+                .map_err(|error| format!("DATABASE_DIRECT_URL {error}"))?,
+        ),
+        None => None,
+    };
     let pool = startup::connect(
         &cli.database_url,
         cli.database_max_connections,
         acquire_timeout,
-        lock_timeout,
     )
     .await
     .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
-    startup::migrate(&pool)
+    // The migrations hold a session-level lock, which a pooler would not keep: they run on a
+    // connection of their own, to PostgreSQL itself when DATABASE_DIRECT_URL names it.
+    let migration_options = match &direct {
+        Some(options) => options.clone(),
+        None => (*pool.connect_options()).clone(),
+    };
+    startup::migrate(&migration_options, acquire_timeout, lock_timeout)
         .await
         .map_err(|error| format!("migrations failed: {error}"))?;
+    let db = match direct {
+        Some(options) => Db::new(pool).with_direct_connection(options),
+        None => Db::new(pool),
+    }
+    .with_lock_timeout(lock_timeout);
     match cli.command {
         Some(Command::CreateApiKey {
             organization,
             live,
             permissions,
-        }) => create_api_key(pool, &organization, live, permissions).await,
+        }) => create_api_key(db, &organization, live, permissions).await,
         Some(Command::ListApiKeys { organization }) => {
-            list_api_keys(pool, organization.as_deref()).await
+            list_api_keys(db, organization.as_deref()).await
         }
-        Some(Command::RevokeApiKey { id }) => revoke_api_key(pool, id).await,
-        None => serve(pool, cli.serve, jwt).await,
+        Some(Command::RevokeApiKey { id }) => revoke_api_key(db, id).await,
+        None => serve(db, cli.serve, jwt).await,
     }
 }
 
 async fn create_api_key(
-    pool: PgPool,
+    db: Db,
     organization: &str,
     live: bool,
     permissions: Option<Vec<String>>,
@@ -88,17 +105,17 @@ async fn create_api_key(
             })
         })
         .transpose()?;
-    let key = api_keys::create_api_key(&Db::new(pool), &organization_id, live, permissions).await?;
+    let key = api_keys::create_api_key(&db, &organization_id, live, permissions).await?;
     println!("{key}");
     Ok(())
 }
 
-async fn list_api_keys(pool: PgPool, organization: Option<&str>) -> Result<(), Failure> {
+async fn list_api_keys(db: Db, organization: Option<&str>) -> Result<(), Failure> {
     let organization_id = organization
         .map(OrganizationId::parse)
         .transpose()
         .map_err(|error| format!("--organization {error}"))?;
-    let keys = api_keys::list_api_keys(&Db::new(pool), organization_id.as_ref()).await?;
+    let keys = api_keys::list_api_keys(&db, organization_id.as_ref()).await?;
     println!("id\torganization\tprefix\tkind\tpermissions\tcreated\trevoked");
     for key in keys {
         let permissions = key
@@ -122,8 +139,8 @@ async fn list_api_keys(pool: PgPool, organization: Option<&str>) -> Result<(), F
 /// Times as the API writes them.
 const TIME: &str = "%Y-%m-%dT%H:%M:%SZ";
 
-async fn revoke_api_key(pool: PgPool, id: uuid::Uuid) -> Result<(), Failure> {
-    match api_keys::revoke_api_key(&Db::new(pool), id).await? {
+async fn revoke_api_key(db: Db, id: uuid::Uuid) -> Result<(), Failure> {
+    match api_keys::revoke_api_key(&db, id).await? {
         Some(key) => {
             println!(
                 "revoked {} ({}) of {}",
@@ -135,8 +152,7 @@ async fn revoke_api_key(pool: PgPool, id: uuid::Uuid) -> Result<(), Failure> {
     }
 }
 
-async fn serve(pool: PgPool, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<(), Failure> {
-    let db = Db::new(pool);
+async fn serve(db: Db, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<(), Failure> {
     if let (Some(organization), Some(key)) =
         (&config.bootstrap_organization_id, &config.bootstrap_api_key)
     {

@@ -28,13 +28,11 @@ use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
 const RATE_LIMIT_UPKEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Connects to PostgreSQL, creating the database first if it does not exist. No statement of
-/// the pool's waits longer than `lock_timeout` for a lock.
+/// Connects to PostgreSQL, creating the database first if it does not exist.
 pub async fn connect(
     database_url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
-    lock_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
     if !Postgres::database_exists(database_url).await? {
         // Another replica may win the race to create it; that is fine.
@@ -52,21 +50,37 @@ pub async fn connect(
         // connection costs a 503 after DATABASE_ACQUIRE_TIMEOUT_SECS (and is replaced once the
         // database is back), not a request that hangs until REQUEST_TIMEOUT_SECS.
         .test_before_acquire(true)
-        .connect_with(with_lock_timeout(database_url.parse()?, lock_timeout))
+        .connect_with(database_url.parse::<PgConnectOptions>()?)
         .await
 }
 
-/// A request abandoned by the request timeout leaves its statement running in PostgreSQL until
-/// it ends; one waiting for a lock (an invoice row, an idempotency key) would hold the locks its
-/// transaction already has for as long as it waits. The lock timeout ends that wait.
-fn with_lock_timeout(options: PgConnectOptions, lock_timeout: Duration) -> PgConnectOptions {
-    let milliseconds = lock_timeout.as_millis().max(1).to_string();
-    options.options([("lock_timeout", milliseconds)])
-}
-
-/// Applies the migrations embedded in the binary.
-pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!().run(pool).await
+/// Applies the migrations embedded in the binary on a connection of its own to `options`,
+/// closed afterwards. A replica that waits longer than `lock_timeout` for another replica's
+/// migrations stops with an error, to be restarted.
+pub async fn migrate(
+    options: &PgConnectOptions,
+    acquire_timeout: Duration,
+    lock_timeout: Duration,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    let milliseconds = lock_timeout.as_millis().max(1);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(acquire_timeout)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                // This connection's session is the migrations' own, closed when they end.
+                let set = format!("set lock_timeout = '{milliseconds}ms'");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                    .execute(connection)
+                    .await
+                    .map(drop)
+            })
+        })
+        .connect_with(options.clone())
+        .await?;
+    let migrated = sqlx::migrate!().run(&pool).await;
+    pool.close().await;
+    migrated
 }
 
 /// The rate limiter the settings ask for: off, in process, or shared through REDIS_URL.

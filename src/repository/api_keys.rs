@@ -187,7 +187,7 @@ impl Db {
             .max_lifetime(None)
             .idle_timeout(None)
             .acquire_timeout(LISTEN_CONNECT_TIMEOUT)
-            .connect_with((*self.pool.connect_options()).clone())
+            .connect_with(self.direct_options())
             .await?;
         let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(CHANGES_CHANNEL).await?;

@@ -13,12 +13,24 @@ pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use products::ProductPage;
 
-use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
+use std::time::Duration;
 
-/// The database: a pool of connections to PostgreSQL.
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
+
+/// The lock timeout when none is set: one second longer than the default request timeout.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
+
+/// The database: a pool of connections to PostgreSQL, and where to reach PostgreSQL itself
+/// when the pool goes through a pooler.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: PgPool,
+    /// The statement that opens a write's transaction, setting its lock timeout.
+    begin: std::sync::Arc<str>,
+    /// A direct connection's options (`DATABASE_DIRECT_URL`), for what a transaction-mode
+    /// pooler cannot carry: `LISTEN`, and asking whether PostgreSQL itself is up.
+    direct: Option<PgConnectOptions>,
 }
 
 /// A transaction; dropped without [`Tx::commit`] it rolls back.
@@ -28,15 +40,48 @@ pub struct Tx {
 }
 
 impl Db {
-    /// Wraps a pool.
+    /// Wraps a pool; its transactions wait at most [`DEFAULT_LOCK_TIMEOUT`] for a lock.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            begin: begin_statement(DEFAULT_LOCK_TIMEOUT),
+            direct: None,
+        }
     }
 
-    /// Starts a transaction.
+    /// The same database, whose transactions wait at most `lock_timeout` for a lock.
+    pub fn with_lock_timeout(self, lock_timeout: Duration) -> Self {
+        Self {
+            begin: begin_statement(lock_timeout),
+            ..self
+        }
+    }
+
+    /// The same database, reached directly (not through the pooler) at `options` for
+    /// `LISTEN` and for asking whether PostgreSQL is up.
+    pub fn with_direct_connection(self, options: PgConnectOptions) -> Self {
+        Self {
+            direct: Some(options),
+            ..self
+        }
+    }
+
+    /// A direct connection's options: `DATABASE_DIRECT_URL`'s, else the pool's own.
+    fn direct_options(&self) -> PgConnectOptions {
+        self.direct
+            .clone()
+            .unwrap_or_else(|| (*self.pool.connect_options()).clone())
+    }
+
+    /// Starts a transaction. Its lock timeout is set inside it (`SET LOCAL`), in the same
+    /// round trip as `BEGIN`: a transaction-mode pooler gives each transaction whichever
+    /// server connection is free, so no setting may live on a session.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(Tx {
-            inner: self.pool.begin().await?,
+            inner: self
+                .pool
+                .begin_with(AssertSqlSafe(self.begin.to_string()))
+                .await?,
         })
     }
 
@@ -58,7 +103,7 @@ impl Db {
     /// `timeout`: unlike a pooled query, this tells a database that is down from a pool
     /// whose connections are all busy.
     pub async fn accepts_connections(&self, timeout: std::time::Duration) -> bool {
-        let options = self.pool.connect_options();
+        let options = self.direct_options();
         match tokio::time::timeout(timeout, PgConnection::connect_with(&options)).await {
             Ok(Ok(connection)) => {
                 let _ = connection.close().await;
@@ -89,6 +134,15 @@ impl Tx {
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         self.inner.rollback().await
     }
+}
+
+/// `BEGIN` with the transaction's lock timeout. A request abandoned by the request timeout
+/// leaves its statement running in PostgreSQL until it ends; one waiting for a lock (an invoice
+/// row, an idempotency key) would hold the locks its transaction already has for as long as it
+/// waits. The lock timeout ends that wait.
+fn begin_statement(lock_timeout: Duration) -> std::sync::Arc<str> {
+    let milliseconds = lock_timeout.as_millis().max(1);
+    format!("begin; set local lock_timeout = '{milliseconds}ms'").into()
 }
 
 /// A stored value the domain refuses: the database holds something no write could have put there.

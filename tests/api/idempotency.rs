@@ -473,13 +473,24 @@ async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
 async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool) {
     let url = database_url(&pool);
     let lock_timeout = Duration::from_millis(600);
-    let server_pool = invoice_api::startup::connect(&url, 5, Duration::from_secs(5), lock_timeout)
+    let server_pool = invoice_api::startup::connect(&url, 5, Duration::from_secs(5))
         .await
         .unwrap();
     let app = TestApp::configured(server_pool, |state| {
-        state.with_request_timeout(Duration::from_millis(300))
+        let state = state.with_request_timeout(Duration::from_millis(300));
+        invoice_api::http::AppState {
+            db: state.db.clone().with_lock_timeout(lock_timeout),
+            ..state
+        }
     })
     .await;
+    // The lock timeout lives in each transaction, never on a session of the pool, which a
+    // transaction-mode pooler would hand to another client.
+    let session: String = sqlx::query_scalar("show lock_timeout")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(session, "0");
     let invoice_id = app.create_invoice("USD").await;
     let path = format!("/invoices/{invoice_id}/items");
     let item = json!({"type": "debit", "unitPrice": 10});
