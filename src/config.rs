@@ -20,10 +20,20 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
-    /// PostgreSQL itself, when DATABASE_URL goes through a transaction-mode pooler: for the
-    /// migrations (which hold a session lock) and LISTEN. Unset, DATABASE_URL is used.
+    /// PostgreSQL itself, when DATABASE_URL goes through a pooler: for creating the database,
+    /// the migrations (which hold a session lock) and LISTEN. Unset, DATABASE_URL is used.
     #[arg(long, env = "DATABASE_DIRECT_URL", hide_env_values = true)]
     pub database_direct_url: Option<String>,
+
+    /// DATABASE_URL goes through a transaction-mode pooler (PgBouncer's `pool_mode =
+    /// transaction`, Supavisor, RDS Proxy): no statement outlives its transaction.
+    #[arg(
+        long,
+        env = "DATABASE_TRANSACTION_POOLER",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub database_transaction_pooler: bool,
 
     /// Most connections the server keeps open to PostgreSQL.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]

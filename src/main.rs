@@ -52,13 +52,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         ),
         None => None,
     };
-    let pool = startup::connect(
-        &cli.database_url,
-        cli.database_max_connections,
-        acquire_timeout,
-    )
-    .await
-    .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
+    let direct_url = cli.database_direct_url.as_deref();
+    startup::create_database_if_missing(direct_url.unwrap_or(&cli.database_url))
+        .await
+        .map_err(|error| format!("cannot create the database: {error}"))?;
+    let mut options = cli
+        .database_url
+        .parse::<PgConnectOptions>()
+        .map_err(|error| format!("DATABASE_URL {error}"))?;
+    if cli.database_transaction_pooler {
+        options = startup::through_transaction_pooler(options);
+    }
+    let pool = startup::connect(options, cli.database_max_connections, acquire_timeout)
+        .await
+        .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
     // The migrations hold a session-level lock, which a pooler would not keep: they run on a
     // connection of their own, to PostgreSQL itself when DATABASE_DIRECT_URL names it.
     let migration_options = match &direct {
@@ -68,11 +75,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     startup::migrate(&migration_options, acquire_timeout, lock_timeout)
         .await
         .map_err(|error| format!("migrations failed: {error}"))?;
-    let db = match direct {
-        Some(options) => Db::new(pool).with_direct_connection(options),
-        None => Db::new(pool),
+    let mut db = Db::new(pool).with_lock_timeout(lock_timeout);
+    if let Some(options) = direct {
+        db = db.with_direct_connection(options);
     }
-    .with_lock_timeout(lock_timeout);
+    if cli.database_transaction_pooler {
+        db = db.behind_transaction_pooler();
+    }
     match cli.command {
         Some(Command::CreateApiKey {
             organization,

@@ -28,12 +28,9 @@ use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
 const RATE_LIMIT_UPKEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Connects to PostgreSQL, creating the database first if it does not exist.
-pub async fn connect(
-    database_url: &str,
-    max_connections: u32,
-    acquire_timeout: Duration,
-) -> Result<PgPool, sqlx::Error> {
+/// Creates the database `database_url` names if it does not exist. Behind a pooler,
+/// `database_url` must name PostgreSQL itself: a pooler does not create databases.
+pub async fn create_database_if_missing(database_url: &str) -> Result<(), sqlx::Error> {
     if !Postgres::database_exists(database_url).await? {
         // Another replica may win the race to create it; that is fine.
         if let Err(error) = Postgres::create_database(database_url).await
@@ -42,6 +39,15 @@ pub async fn connect(
             return Err(error);
         }
     }
+    Ok(())
+}
+
+/// The pool of connections to `options`.
+pub async fn connect(
+    options: PgConnectOptions,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
@@ -50,8 +56,16 @@ pub async fn connect(
         // connection costs a 503 after DATABASE_ACQUIRE_TIMEOUT_SECS (and is replaced once the
         // database is back), not a request that hangs until REQUEST_TIMEOUT_SECS.
         .test_before_acquire(true)
-        .connect_with(database_url.parse::<PgConnectOptions>()?)
+        .connect_with(options)
         .await
+}
+
+/// The options of a pool through a transaction-mode pooler: without sqlx's statement cache,
+/// whose statements would outlive the transaction that prepared them and be looked for on
+/// whichever server connection the pooler gives the next one (see
+/// [`crate::repository::Db::behind_transaction_pooler`]).
+pub fn through_transaction_pooler(options: PgConnectOptions) -> PgConnectOptions {
+    options.statement_cache_capacity(0)
 }
 
 /// Applies the migrations embedded in the binary on a connection of its own to `options`,

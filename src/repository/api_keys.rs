@@ -98,13 +98,16 @@ impl Db {
     /// (`None`: every operation).
     #[tracing::instrument(skip_all)]
     pub async fn owner_of_key(&self, key_hash: &[u8]) -> Result<Option<KeyOwner>, sqlx::Error> {
-        sqlx::query_as!(
-            KeyOwner,
-            r#"select organization_id as "organization_id: OrganizationId", permissions
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                KeyOwner,
+                r#"select organization_id as "organization_id: OrganizationId", permissions
                from api_keys where key_hash = $1 and revoked_time is null"#,
-            key_hash
-        )
-        .fetch_optional(&self.pool)
+                key_hash
+            )
+            .fetch_optional(connection)
+            .await
+        })
         .await
     }
 
@@ -120,8 +123,9 @@ impl Db {
         live: bool,
         permissions: Option<&[&str]>,
     ) -> Result<OrganizationId, sqlx::Error> {
-        sqlx::query_scalar!(
-            r#"with organization as (
+        self.on_connection(async |connection| {
+            sqlx::query_scalar!(
+                r#"with organization as (
                    insert into organizations (id) values ($1) on conflict (id) do nothing
                ), key as (
                    insert into api_keys (organization_id, id, key_hash, key_prefix, live,
@@ -133,14 +137,16 @@ impl Db {
                select organization_id as "organization_id!: OrganizationId" from key
                union all
                select organization_id from api_keys where key_hash = $3"#,
-            organization_id as &OrganizationId,
-            Uuid::new_v4(),
-            key_hash,
-            key_prefix,
-            live,
-            permissions as Option<&[&str]>,
-        )
-        .fetch_one(&self.pool)
+                organization_id as &OrganizationId,
+                Uuid::new_v4(),
+                key_hash,
+                key_prefix,
+                live,
+                permissions as Option<&[&str]>,
+            )
+            .fetch_one(connection)
+            .await
+        })
         .await
     }
 
@@ -150,16 +156,19 @@ impl Db {
         &self,
         organization_id: Option<&OrganizationId>,
     ) -> Result<Vec<KeyListing>, sqlx::Error> {
-        sqlx::query_as!(
-            KeyListing,
-            r#"select id, organization_id as "organization_id: OrganizationId", key_prefix, live,
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                KeyListing,
+                r#"select id, organization_id as "organization_id: OrganizationId", key_prefix, live,
                    permissions, created_time, revoked_time
                from api_keys
                where $1::text is null or organization_id = $1
                order by created_time, id"#,
-            organization_id as Option<&OrganizationId>,
-        )
-        .fetch_all(&self.pool)
+                organization_id as Option<&OrganizationId>,
+            )
+            .fetch_all(connection)
+            .await
+        })
         .await
     }
 
@@ -167,15 +176,18 @@ impl Db {
     /// now. The database announces it to every server when the statement commits.
     #[tracing::instrument(skip_all)]
     pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<KeyListing>, sqlx::Error> {
-        sqlx::query_as!(
-            KeyListing,
-            r#"update api_keys set revoked_time = now()
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                KeyListing,
+                r#"update api_keys set revoked_time = now()
                where id = $1 and revoked_time is null
                returning id, organization_id as "organization_id: OrganizationId", key_prefix,
                    live, permissions, created_time, revoked_time"#,
-            id,
-        )
-        .fetch_optional(&self.pool)
+                id,
+            )
+            .fetch_optional(connection)
+            .await
+        })
         .await
     }
 
@@ -196,14 +208,17 @@ impl Db {
 
     /// Sends a heartbeat on the key changes' channel, through the pool.
     pub async fn send_key_changes_heartbeat(&self) -> Result<(), sqlx::Error> {
-        sqlx::query_scalar!(
-            r#"select true as "sent!" from pg_notify($1, $2)"#,
-            CHANGES_CHANNEL,
-            HEARTBEAT
-        )
-        .fetch_one(&self.pool)
+        self.on_connection(async |connection| {
+            sqlx::query_scalar!(
+                r#"select true as "sent!" from pg_notify($1, $2)"#,
+                CHANGES_CHANNEL,
+                HEARTBEAT
+            )
+            .fetch_one(connection)
+            .await
+            .map(drop)
+        })
         .await
-        .map(drop)
     }
 }
 

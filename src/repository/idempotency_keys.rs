@@ -130,12 +130,15 @@ impl Tx {
 impl Db {
     /// Deletes the keys that have expired; returns how many.
     pub async fn delete_expired_idempotency_keys(&self) -> Result<u64, sqlx::Error> {
-        sqlx::query!(
-            "delete from idempotency_keys where created_time <= now() - make_interval(secs => $1)",
-            KEY_LIFETIME.as_secs_f64(),
-        )
-        .execute(&self.pool)
+        self.on_connection(async |connection| {
+            sqlx::query!(
+                "delete from idempotency_keys where created_time <= now() - make_interval(secs => $1)",
+                KEY_LIFETIME.as_secs_f64(),
+            )
+            .execute(connection)
+            .await
+            .map(|done| done.rows_affected())
+        })
         .await
-        .map(|done| done.rows_affected())
     }
 }

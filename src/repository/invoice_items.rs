@@ -132,12 +132,15 @@ impl Db {
         organization_id: &OrganizationId,
         item_id: &InvoiceItemId,
     ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        select_items!(
-            "where organization_id = $1 and id = $2",
-            organization_id as &OrganizationId,
-            item_id as &InvoiceItemId,
-        )
-        .fetch_optional(&self.pool)
+        self.on_connection(async |connection| {
+            select_items!(
+                "where organization_id = $1 and id = $2",
+                organization_id as &OrganizationId,
+                item_id as &InvoiceItemId,
+            )
+            .fetch_optional(connection)
+            .await
+        })
         .await?
         .map(ItemRow::into_item)
         .transpose()
@@ -226,7 +229,10 @@ impl Db {
         invoice_id: &InvoiceId,
         item_id: &InvoiceItemId,
     ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        select_item(&self.pool, organization_id, invoice_id, item_id).await
+        self.on_connection(async |connection| {
+            select_item(connection, organization_id, invoice_id, item_id).await
+        })
+        .await
     }
 }
 

@@ -15,6 +15,8 @@ pub use products::ProductPage;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
 
@@ -27,7 +29,11 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
 pub struct Db {
     pool: PgPool,
     /// The statement that opens a write's transaction, setting its lock timeout.
-    begin: std::sync::Arc<str>,
+    begin: Arc<str>,
+    /// Whether `pool` goes through a transaction-mode pooler (`DATABASE_TRANSACTION_POOLER`).
+    transaction_pooler: bool,
+    /// The lock timeout `begin` sets.
+    lock_timeout: Duration,
     /// A direct connection's options (`DATABASE_DIRECT_URL`), for what a transaction-mode
     /// pooler cannot carry: `LISTEN`, and asking whether PostgreSQL itself is up.
     direct: Option<PgConnectOptions>,
@@ -44,7 +50,9 @@ impl Db {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            begin: begin_statement(DEFAULT_LOCK_TIMEOUT),
+            begin: begin_statement(DEFAULT_LOCK_TIMEOUT, false),
+            transaction_pooler: false,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
             direct: None,
         }
     }
@@ -52,7 +60,28 @@ impl Db {
     /// The same database, whose transactions wait at most `lock_timeout` for a lock.
     pub fn with_lock_timeout(self, lock_timeout: Duration) -> Self {
         Self {
-            begin: begin_statement(lock_timeout),
+            begin: begin_statement(lock_timeout, self.transaction_pooler),
+            lock_timeout,
+            ..self
+        }
+    }
+
+    /// The same database, reached through a transaction-mode pooler (PgBouncer's
+    /// `pool_mode = transaction`, and the poolers of managed PostgreSQL): the pooler gives each
+    /// transaction whichever server connection is free, so nothing may rely on a session.
+    ///
+    /// sqlx names every statement that has parameters (`sqlx_s_1`, `sqlx_s_2`, ... counted per
+    /// client connection) and, with its statement cache off, never closes one; two clients
+    /// whose transactions meet on one server connection would name two statements alike. So
+    /// each transaction begins by clearing the statements earlier transactions left on its
+    /// server connection (`DEALLOCATE ALL`), and a read outside a transaction runs in one of its
+    /// own, since sqlx parses and executes a statement in two exchanges between which the
+    /// pooler may switch server connections. The pool's statement cache must be off (see
+    /// [`crate::startup::through_transaction_pooler`]).
+    pub fn behind_transaction_pooler(self) -> Self {
+        Self {
+            begin: begin_statement(self.lock_timeout, true),
+            transaction_pooler: true,
             ..self
         }
     }
@@ -88,10 +117,31 @@ impl Db {
     /// Starts a read-only transaction whose statements all see one snapshot, so that what is
     /// read in several statements (an invoice and its items) is consistent.
     pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
-        let begin = "begin isolation level repeatable read, read only";
+        let begin = if self.transaction_pooler {
+            "begin isolation level repeatable read, read only; deallocate all"
+        } else {
+            "begin isolation level repeatable read, read only"
+        };
         Ok(Tx {
             inner: self.pool.begin_with(begin).await?,
         })
+    }
+
+    /// Runs `statements` that need no transaction of the caller's on a connection from the
+    /// pool; behind a transaction-mode pooler, in a transaction of their own (see
+    /// [`Db::behind_transaction_pooler`]).
+    async fn on_connection<T>(
+        &self,
+        statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        if self.transaction_pooler {
+            let mut transaction = self.pool.begin_with("begin; deallocate all").await?;
+            let answer = statements(&mut transaction).await?;
+            transaction.commit().await?;
+            Ok(answer)
+        } else {
+            statements(&mut *self.pool.acquire().await?).await
+        }
     }
 
     /// How many connections the pool holds, and how many of them are idle.
@@ -115,9 +165,14 @@ impl Db {
 
     /// Checks that the database answers within `timeout`.
     pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), sqlx::Error> {
-        let query = sqlx::query!("select 1 as one").fetch_one(&self.pool);
+        let query = self.on_connection(async |connection| {
+            sqlx::query!("select 1 as one")
+                .fetch_one(connection)
+                .await
+                .map(drop)
+        });
         match tokio::time::timeout(timeout, query).await {
-            Ok(answer) => answer.map(drop),
+            Ok(answer) => answer,
             Err(_) => Err(sqlx::Error::PoolTimedOut),
         }
     }
@@ -139,10 +194,17 @@ impl Tx {
 /// `BEGIN` with the transaction's lock timeout. A request abandoned by the request timeout
 /// leaves its statement running in PostgreSQL until it ends; one waiting for a lock (an invoice
 /// row, an idempotency key) would hold the locks its transaction already has for as long as it
-/// waits. The lock timeout ends that wait.
-fn begin_statement(lock_timeout: Duration) -> std::sync::Arc<str> {
+/// waits. The lock timeout ends that wait. Behind a transaction-mode pooler it also clears the
+/// statements other transactions left on the server connection (see
+/// [`Db::behind_transaction_pooler`]).
+fn begin_statement(lock_timeout: Duration, transaction_pooler: bool) -> Arc<str> {
     let milliseconds = lock_timeout.as_millis().max(1);
-    format!("begin; set local lock_timeout = '{milliseconds}ms'").into()
+    let deallocate = if transaction_pooler {
+        "; deallocate all"
+    } else {
+        ""
+    };
+    format!("begin{deallocate}; set local lock_timeout = '{milliseconds}ms'").into()
 }
 
 /// A stored value the domain refuses: the database holds something no write could have put there.

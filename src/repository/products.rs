@@ -21,15 +21,18 @@ impl Db {
         organization_id: &OrganizationId,
         product_id: &ProductId,
     ) -> Result<Option<Product>, sqlx::Error> {
-        sqlx::query_as!(
-            Product,
-            r#"select id as "id: ProductId", name, description, unit_label,
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                Product,
+                r#"select id as "id: ProductId", name, description, unit_label,
                    created_time, updated_time
                from products where organization_id = $1 and id = $2"#,
-            organization_id as &OrganizationId,
-            product_id as &ProductId,
-        )
-        .fetch_optional(&self.pool)
+                organization_id as &OrganizationId,
+                product_id as &ProductId,
+            )
+            .fetch_optional(connection)
+            .await
+        })
         .await
     }
 
@@ -45,15 +48,18 @@ impl Db {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = product_ids.iter().map(ProductId::as_str).collect();
-        sqlx::query_as!(
-            Product,
-            r#"select id as "id: ProductId", name, description, unit_label,
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                Product,
+                r#"select id as "id: ProductId", name, description, unit_label,
                    created_time, updated_time
                from products where organization_id = $1 and id = any($2)"#,
-            organization_id as &OrganizationId,
-            &ids as &[&str],
-        )
-        .fetch_all(&self.pool)
+                organization_id as &OrganizationId,
+                &ids as &[&str],
+            )
+            .fetch_all(connection)
+            .await
+        })
         .await
     }
 }

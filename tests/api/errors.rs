@@ -8,7 +8,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use invoice_api::http::AppState;
 use invoice_api::http::cors::{AllowedOrigins, Cors};
-use invoice_api::repository::Db;
 use invoice_api::startup::{build_app, with_layers};
 use serde_json::json;
 use sqlx::PgPool;
@@ -151,7 +150,7 @@ async fn a_panic_is_an_opaque_500_problem_and_the_server_goes_on(pool: PgPool) {
     async fn explode() -> &'static str {
         panic!("secret internals")
     }
-    let state = AppState::new(Db::new(pool.clone()), None, PUBLIC_URL);
+    let state = AppState::new(crate::helpers::app_db(&pool), None, PUBLIC_URL);
     let app = with_layers(
         axum::Router::new()
             .route("/explode", get(explode))
@@ -207,7 +206,7 @@ async fn an_error_an_edge_shaped_its_own_way_passes_unchanged_and_any_other_beco
     async fn bare() -> StatusCode {
         StatusCode::IM_A_TEAPOT
     }
-    let state = AppState::new(Db::new(pool.clone()), None, PUBLIC_URL);
+    let state = AppState::new(crate::helpers::app_db(&pool), None, PUBLIC_URL);
     let app = TestApp {
         router: with_layers(
             axum::Router::new()
@@ -256,7 +255,11 @@ async fn an_unreachable_database_is_an_opaque_503() {
         .connect_lazy("postgres://postgres@127.0.0.1:1/unreachable")
         .unwrap();
     let app = TestApp {
-        router: build_app(AppState::new(Db::new(pool.clone()), None, PUBLIC_URL)),
+        router: build_app(AppState::new(
+            crate::helpers::app_db(&pool),
+            None,
+            PUBLIC_URL,
+        )),
         pool,
         api_key: "sk_sandbox_00000000000000000000000000000000".to_owned(),
     };

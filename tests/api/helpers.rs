@@ -11,9 +11,10 @@ use invoice_api::http::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::api_keys::create_api_key;
 use invoice_api::service::auth::JwtVerifier;
-use invoice_api::startup::build_app;
+use invoice_api::startup::{build_app, through_transaction_pooler};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use tower::ServiceExt;
 
 /// Where the test app says it lives, in `Location` and `_links`.
@@ -56,7 +57,7 @@ impl TestApp {
     pub async fn configured(pool: PgPool, configure: impl FnOnce(AppState) -> AppState) -> Self {
         let api_key = Self::key_for(&pool, ORGANIZATION).await;
         let state = configure(AppState::new(
-            Db::new(pool.clone()),
+            app_db(&pool),
             Some(JwtVerifier::new(JWT_SECRET).unwrap()),
             PUBLIC_URL,
         ));
@@ -154,6 +155,37 @@ impl TestApp {
         let response = self.get(&format!("/invoices/{invoice_id}")).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
         response.body
+    }
+}
+
+/// The environment variable that names the port of a transaction-mode PgBouncer in front of the
+/// test PostgreSQL (`scripts/pooled-tests` sets it): the app under test then reaches its
+/// database through it, as a replica behind a pooler does.
+pub const POOLER_PORT_VARIABLE: &str = "INVOICE_API_TEST_POOLER_PORT";
+
+/// The port of the test run's PgBouncer, when the run goes through one.
+pub fn pooler_port() -> Option<u16> {
+    let port = std::env::var(POOLER_PORT_VARIABLE).ok()?;
+    Some(port.parse().unwrap_or_else(|_| {
+        panic!("{POOLER_PORT_VARIABLE} is not a port: {port:?}");
+    }))
+}
+
+/// The test's database as the app under test reaches it: directly, or through the run's
+/// PgBouncer (see [`POOLER_PORT_VARIABLE`]).
+pub fn app_db(pool: &PgPool) -> Db {
+    let direct = (*pool.connect_options()).clone();
+    match pooler_port() {
+        None => Db::new(pool.clone()),
+        Some(port) => {
+            let pooled = through_transaction_pooler(direct.clone().host("127.0.0.1").port(port));
+            let pool = PgPoolOptions::new()
+                .max_connections(5)
+                .connect_lazy_with(pooled);
+            Db::new(pool)
+                .with_direct_connection(direct)
+                .behind_transaction_pooler()
+        }
     }
 }
 

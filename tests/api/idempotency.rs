@@ -349,11 +349,10 @@ async fn a_key_expires_after_24_hours(pool: PgPool) {
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_eq!(again.header("idempotent-replayed"), None);
     assert_ne!(again.body["id"], first.body["id"]);
-    let purged = invoice_api::service::idempotency::purge_expired(
-        &invoice_api::repository::Db::new(app.pool.clone()),
-    )
-    .await
-    .unwrap();
+    let purged =
+        invoice_api::service::idempotency::purge_expired(&crate::helpers::app_db(&app.pool))
+            .await
+            .unwrap();
     assert_eq!(purged, 0, "the reused key was renewed, not left expired");
 }
 
@@ -449,7 +448,7 @@ async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
         updated_time: chrono::Utc::now(),
     };
     let organization = OrganizationId::parse("org_savepoint").unwrap();
-    let db = invoice_api::repository::Db::new(pool.clone());
+    let db = crate::helpers::app_db(&pool);
     let mut tx = db.begin().await.unwrap();
     tx.insert_product(&organization, &product("Kept"))
         .await
@@ -473,9 +472,10 @@ async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
 async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool) {
     let url = database_url(&pool);
     let lock_timeout = Duration::from_millis(600);
-    let server_pool = invoice_api::startup::connect(&url, 5, Duration::from_secs(5))
-        .await
-        .unwrap();
+    let server_pool =
+        invoice_api::startup::connect(url.parse().unwrap(), 5, Duration::from_secs(5))
+            .await
+            .unwrap();
     let app = TestApp::configured(server_pool, |state| {
         let state = state.with_request_timeout(Duration::from_millis(300));
         invoice_api::http::AppState {
@@ -540,7 +540,6 @@ fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
     use invoice_api::http::cors::{AllowedOrigins, Cors};
     use invoice_api::http::idempotency::{Idempotency, run_write};
     use invoice_api::http::{AppState, OwnErrorShape};
-    use invoice_api::repository::Db;
     use invoice_api::startup::with_layers;
 
     async fn write(
@@ -575,7 +574,11 @@ fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
         })
         .await
     }
-    let state = AppState::new(Db::new(pool.clone()), None, crate::helpers::PUBLIC_URL);
+    let state = AppState::new(
+        crate::helpers::app_db(pool),
+        None,
+        crate::helpers::PUBLIC_URL,
+    );
     let operations = RouteOperations::new(&[(Method::POST, Operation::PostInvoice)]);
     let routes = axum::Router::new()
         .route("/v1/things", post(write))

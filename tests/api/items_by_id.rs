@@ -5,7 +5,6 @@
 use axum::http::StatusCode;
 use invoice_api::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
 use invoice_api::error::ApiError;
-use invoice_api::repository::Db;
 use invoice_api::service::invoice_items::{get_item_by_id, list_items_after};
 use serde_json::json;
 use sqlx::PgPool;
@@ -26,7 +25,7 @@ async fn an_item_is_found_by_its_id_alone_and_only_in_its_organization(pool: PgP
             json!({"type": "debit", "unitPrice": 2.5, "quantity": 4}),
         )
         .await;
-    let db = Db::new(pool);
+    let db = crate::helpers::app_db(&pool);
     let organization = OrganizationId::parse(ORGANIZATION).unwrap();
     let item = get_item_by_id(&db, &organization, &item_id(&created))
         .await
@@ -64,7 +63,7 @@ async fn cursor_pages_follow_creation_order_across_invoices_and_within_one(pool:
         let body = json!({"type": "debit", "unitPrice": index + 1});
         ids.push(item_id(&app.create_item(invoice, body).await));
     }
-    let db = Db::new(pool);
+    let db = crate::helpers::app_db(&pool);
     let organization = OrganizationId::parse(ORGANIZATION).unwrap();
     let page = |after: Option<InvoiceItemId>, invoice: Option<InvoiceId>, limit: i64| {
         let db = db.clone();

@@ -9,6 +9,7 @@ use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sqlx::postgres::PgConnectOptions;
 
 /// The server binary cargo built for these tests.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_invoice-api");
@@ -232,7 +233,7 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env("LOG_FORMAT", "text")
             .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
+            .envs(through_the_runs_pooler(env))
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
@@ -288,6 +289,41 @@ impl ServerProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// `env`, with the database reached as the test run reaches it: when the run goes through a
+/// PgBouncer ([`crate::helpers::pooler_port`]) and `DATABASE_URL` names the test PostgreSQL, the
+/// server is given it through the pooler, with the settings of a replica behind one.
+fn through_the_runs_pooler(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let Some(pooler_port) = crate::helpers::pooler_port() else {
+        return env;
+    };
+    let chooses_itself = env
+        .iter()
+        .any(|(name, _)| name == "DATABASE_TRANSACTION_POOLER");
+    let test_postgres: PgConnectOptions = std::env::var("DATABASE_URL").unwrap().parse().unwrap();
+    let Some(position) = env.iter().position(|(name, _)| name == "DATABASE_URL") else {
+        return env;
+    };
+    let url = env[position].1.clone();
+    let options: PgConnectOptions = url.parse().unwrap();
+    let on_test_postgres = options.get_host() == test_postgres.get_host()
+        && options.get_port() == test_postgres.get_port();
+    if chooses_itself || !on_test_postgres {
+        return env;
+    }
+    let database = options.get_database().unwrap_or("postgres");
+    env[position].1 = format!(
+        "postgres://{}@127.0.0.1:{pooler_port}/{database}",
+        options.get_username()
+    );
+    env.push(("DATABASE_DIRECT_URL".to_owned(), url));
+    env.push(("DATABASE_TRANSACTION_POOLER".to_owned(), "true".to_owned()));
+    env
 }
 
 impl Drop for ServerProcess {
