@@ -116,6 +116,9 @@ pub enum ApiError {
     /// 431: too many header fields, or too many bytes of them.
     #[error("{0}")]
     HeadersTooLarge(String),
+    /// 406: `Accept` accepts none of the representations the resource has.
+    #[error("This resource is available as {}; the Accept header accepts none of them.", .0.join(" and "))]
+    NotAcceptable(Vec<&'static str>),
     /// 415: the body is not sent as `application/json`.
     #[error("The request body must be sent as application/json.")]
     UnsupportedMediaType,

@@ -165,6 +165,8 @@ pub struct Invoice {
     pub currency: Currency,
     /// Where it is in its life.
     pub status: InvoiceStatus,
+    /// Its number in the organization's sequence, given when it is issued.
+    pub invoice_number: Option<i64>,
     /// Its figures.
     pub totals: InvoiceTotals,
     /// When payment is due.

@@ -12,6 +12,7 @@ mod health;
 pub mod idempotency;
 pub mod json_shape;
 pub mod metrics;
+pub mod negotiation;
 pub mod rate_limit;
 pub mod rebilly;
 pub mod request_head;

@@ -91,6 +91,7 @@ struct InvoiceRow {
     updated_time: DateTime<Utc>,
     tax: Json<TaxSettingsRecord>,
     discount_count: i32,
+    invoice_number: Option<i64>,
 }
 
 impl InvoiceRow {
@@ -98,6 +99,7 @@ impl InvoiceRow {
         Ok(Invoice {
             currency: parse_currency(&self.currency)?,
             status: parse_status(&self.status)?,
+            invoice_number: self.invoice_number,
             tax: TaxSettings::try_from(self.tax.0)?,
             totals: InvoiceTotals {
                 subtotal_amount: self.subtotal_amount,
@@ -178,7 +180,7 @@ macro_rules! select_invoices {
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
-                   discount_count
+                   discount_count, invoice_number
                from invoices "# + $tail,
             $($arguments)*
         )
@@ -226,9 +228,9 @@ impl Tx {
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
-                 created_time, updated_time, tax, discount_count)
+                 created_time, updated_time, tax, discount_count, invoice_number)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22)
+                 $18, $19, $20, $21, $22, $24)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -239,7 +241,8 @@ impl Tx {
                  abandoned_time = excluded.abandoned_time, voided_time = excluded.voided_time,
                  notes = excluded.notes, po_number = excluded.po_number,
                  revision = excluded.revision, updated_time = excluded.updated_time,
-                 tax = excluded.tax, discount_count = excluded.discount_count
+                 tax = excluded.tax, discount_count = excluded.discount_count,
+                 invoice_number = excluded.invoice_number
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -264,10 +267,30 @@ impl Tx {
             Json(TaxSettingsRecord::from(&invoice.tax)) as Json<TaxSettingsRecord>,
             discount_count(invoice),
             replace,
+            invoice.invoice_number,
         )
         .execute(&mut *self.inner)
         .await
         .map(|done| done.rows_affected() == 1)
+    }
+
+    /// The organization's next invoice number. The counter's row stays locked until the
+    /// transaction ends, so concurrent issues take their numbers one after another, and a
+    /// transaction that rolls back takes none.
+    #[tracing::instrument(skip_all)]
+    pub async fn next_invoice_number(
+        &mut self,
+        organization_id: &OrganizationId,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar!(
+            "insert into invoice_number_sequences (organization_id, last_number) values ($1, 1)
+             on conflict (organization_id) do update
+                 set last_number = invoice_number_sequences.last_number + 1
+             returning last_number",
+            organization_id as &OrganizationId,
+        )
+        .fetch_one(&mut *self.inner)
+        .await
     }
 
     /// Replaces an invoice's discounts.

@@ -165,6 +165,7 @@ pub async fn apply_action(
             let kept = invoice.due_time.filter(|due| *due >= issued_time);
             invoice.issued_time = Some(issued_time);
             invoice.due_time = Some(times.due_time.or(kept).unwrap_or(issued_time));
+            invoice.invoice_number = Some(tx.next_invoice_number(organization_id).await?);
         }
         InvoiceAction::Void => invoice.voided_time = Some(now),
         InvoiceAction::Abandon => invoice.abandoned_time = Some(now),
@@ -211,6 +212,7 @@ async fn insert_new(
         website_id: input.website_id,
         currency: input.currency,
         status: InvoiceStatus::Draft,
+        invoice_number: None,
         totals: InvoiceTotals::default(),
         due_time: input.due_time,
         issued_time: None,

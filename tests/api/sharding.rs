@@ -9,12 +9,13 @@ use regex::Regex;
 use sqlx::PgPool;
 
 /// The tables to distribute by `organization_id`.
-const TENANT_TABLES: [&str; 5] = [
+const TENANT_TABLES: [&str; 6] = [
     "invoices",
     "invoice_items",
     "invoice_discounts",
     "products",
     "idempotency_keys",
+    "invoice_number_sequences",
 ];
 
 /// The tables every shard holds a copy of: small, and read before the organization is known

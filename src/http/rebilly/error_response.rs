@@ -33,6 +33,7 @@ fn status_of(error: &ApiError) -> StatusCode {
         ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
         ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
         ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ApiError::Validation { .. } | ApiError::InvalidInput { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -2,11 +2,12 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::ApiError;
+use crate::http::negotiation::MediaType;
 
 /// The strong entity tag of a resource at `revision`: `"r3"`.
 pub fn etag(revision: i64) -> HeaderValue {
@@ -18,6 +19,31 @@ pub fn etag(revision: i64) -> HeaderValue {
 pub fn with_etag(mut response: Response, revision: i64) -> Response {
     response.headers_mut().insert(header::ETAG, etag(revision));
     response
+}
+
+/// The strong entity tag of one representation of a resource at `revision`: the JSON's is
+/// [`etag`]'s, the PDF's `"r3-pdf"` (two representations never share a strong tag).
+pub fn representation_etag(revision: i64, media_type: MediaType) -> HeaderValue {
+    match media_type {
+        MediaType::Json => etag(revision),
+        MediaType::Pdf => HeaderValue::from_str(&format!("\"r{revision}-pdf\""))
+            .unwrap_or(HeaderValue::from_static("\"\"")),
+    }
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`), compared weakly as RFC 9110 asks: the
+/// client's copy is current, and a 304 answers.
+pub fn is_not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
+    let Ok(tag) = tag.to_str() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
 }
 
 /// The request's `If-Match`, if it has one.
@@ -63,6 +89,30 @@ fn revision_of(tag: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly_and_per_representation() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"r1\", W/\"r3-pdf\""),
+        );
+        assert!(is_not_modified(
+            &headers,
+            &representation_etag(3, MediaType::Pdf)
+        ));
+        assert!(!is_not_modified(
+            &headers,
+            &representation_etag(3, MediaType::Json)
+        ));
+        assert!(is_not_modified(
+            &headers,
+            &representation_etag(1, MediaType::Json)
+        ));
+        assert!(!is_not_modified(&HeaderMap::new(), &etag(1)));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(is_not_modified(&headers, &etag(9)));
+    }
 
     #[test]
     fn if_match_reads_star_and_strong_tags_only() {

@@ -1,24 +1,25 @@
 //! `/invoices`: create, upsert, read, list and move invoices along their lifecycle.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::etag::{Precondition, with_etag};
+use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
 use super::fields::{FieldReader, RawObject, canonical_body, date_time, number, string};
 use super::invoice_items::ItemResponse;
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
-use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest};
+use super::openapi::{DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest};
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::problem::Problem;
 use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
+use crate::document::{self, InvoiceDocument};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{
     AppliedDiscount, Discount, DiscountDescription, DiscountKind, MAX_DISCOUNTS,
@@ -34,6 +35,7 @@ use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::negotiation::{MediaType, negotiate};
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
@@ -147,31 +149,91 @@ pub async fn upsert(
     .await
 }
 
-/// `GET /invoices/{id}`: the invoice with its items.
+/// `GET /invoices/{id}`: the invoice with its items, as JSON or, when `Accept` prefers it, as a
+/// PDF document.
 #[utoipa::path(
     get,
     path = "/invoices/{id}",
     operation_id = "GetInvoice",
     tag = "Invoices",
-    params(InvoicePath),
+    params(InvoicePath, DocumentAccept),
     responses(
-        (status = 200, description = "The invoice", body = InvoiceResponse),
+        (status = 200, description = "The invoice, as JSON or as a PDF document (`Accept: application/pdf`)", content(
+            (InvoiceResponse = "application/json"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "`Accept` accepts neither JSON nor PDF", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<InvoicePath>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let invoice_id = path.invoice_id()?;
+    let offered = [MediaType::Json, MediaType::Pdf];
+    let media_type = negotiate(&headers, &offered)
+        .ok_or_else(|| ApiError::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    let response = json_response(
-        StatusCode::OK,
-        &InvoiceResponse::new(&state, &invoice, &items),
-    );
-    Ok(with_etag(response, invoice.revision))
+    let tag = representation_etag(invoice.revision, media_type);
+    let mut response = if is_not_modified(&headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match media_type {
+            MediaType::Json => json_response(
+                StatusCode::OK,
+                &InvoiceResponse::new(&state, &invoice, &items),
+            ),
+            MediaType::Pdf => pdf_response(&principal, invoice, items).await?,
+        }
+    };
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::ETAG, tag);
+    // The same URL answers JSON or PDF: caches must key on Accept.
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
+}
+
+/// The invoice rendered as a PDF, off the async threads (a long invoice takes a while).
+async fn pdf_response(
+    principal: &Principal,
+    invoice: Invoice,
+    items: Vec<InvoiceItem>,
+) -> Result<Response, ApiError> {
+    let seller = vec![principal.organization_id.to_string()];
+    let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
+    let pdf = tokio::task::spawn_blocking(move || {
+        let buyer = vec![
+            format!("Customer {}", invoice.customer_id),
+            format!("Website {}", invoice.website_id),
+        ];
+        document::render(&InvoiceDocument {
+            invoice: &invoice,
+            items: &items,
+            seller,
+            buyer,
+        })
+    })
+    .await
+    .map_err(|error| ApiError::Internal(Box::new(error)))?
+    .map_err(|error| ApiError::Internal(error.into()))?;
+    let disposition =
+        HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static("inline"));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 /// `GET /invoices`: filtered, sorted and paginated, with `Pagination-*` headers.
@@ -441,6 +503,9 @@ pub(super) struct InvoiceResponse {
     currency: Currency,
     #[schema(schema_with = invoice_status)]
     status: InvoiceStatus,
+    /// The invoice's number in its organization, 1, 2, 3, ... with no gap, given when it is
+    /// issued; `null` for a draft.
+    invoice_number: Option<i64>,
     #[serde(serialize_with = "money::serialize")]
     subtotal_amount: Decimal,
     #[serde(serialize_with = "money::serialize")]
@@ -512,6 +577,7 @@ impl InvoiceResponse {
             website_id: invoice.website_id.clone(),
             currency: invoice.currency,
             status: invoice.status,
+            invoice_number: invoice.invoice_number,
             subtotal_amount: totals.subtotal_amount,
             discount_amount: totals.discount_amount,
             discounts: invoice

@@ -112,6 +112,7 @@ fn kind_and_title(status: StatusCode) -> (&'static str, &'static str) {
         403 => ("/problems/forbidden", "Forbidden"),
         404 => ("/problems/not-found", "Not Found"),
         405 => ("/problems/method-not-allowed", "Method Not Allowed"),
+        406 => ("/problems/not-acceptable", "Not Acceptable"),
         409 => ("/problems/conflict", "Conflict"),
         412 => ("/problems/precondition-failed", "Precondition Failed"),
         413 => ("/problems/payload-too-large", "Payload Too Large"),

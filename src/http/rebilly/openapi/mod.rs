@@ -20,7 +20,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use super::AppState;
 
 pub use self::common::finish;
-pub use self::requests::{EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, ProductRequest};
+pub use self::requests::{
+    DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, ProductRequest,
+};
 
 use crate::domain::currency::Currency;
 use crate::domain::discount::DiscountKind;

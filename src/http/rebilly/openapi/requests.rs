@@ -299,3 +299,33 @@ request_schema!(
         with_read_only(object, products::READ_ONLY).into()
     }
 );
+
+/// The `Accept` header of `GET /invoices/{id}`: its JSON, or its PDF document (Rebilly's
+/// `mediaTypeJsonPdf`, there an enum of the two). Any RFC 9110 `Accept` is read (ranges,
+/// q-values, several types), so the schema is any string; one that accepts neither is 406.
+pub struct DocumentAccept;
+
+impl utoipa::IntoParams for DocumentAccept {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        vec![
+            ParameterBuilder::new()
+                .name("Accept")
+                .parameter_in(ParameterIn::Header)
+                .description(Some(
+                    "`application/pdf` answers the invoice as a PDF document; \
+                     `application/json` (the default) as JSON. Read as RFC 9110 has it \
+                     (`application/*`, `*/*`, q-values); accepting neither is 406.",
+                ))
+                .schema(Some(
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .examples(["application/json", "application/pdf"])
+                        .default(Some("application/json".into())),
+                ))
+                .build(),
+        ]
+    }
+}

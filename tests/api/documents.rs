@@ -1,0 +1,372 @@
+//! `GET /invoices/{id}` with `Accept: application/pdf`: the document, read back by a real PDF
+//! reader (poppler's `pdftotext` and `pdfinfo`), shows the parties, every item and every total
+//! exactly as the JSON does; long invoices flow over pages; `Accept` and `If-None-Match` work as
+//! RFC 9110 has them.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use crate::helpers::{ORGANIZATION, TestApp, request};
+
+/// An answer's status, headers and bytes.
+struct Raw {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
+    let mut builder = request(Method::GET, path, None).header("REB-APIKEY", &app.api_key);
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    let request: axum::http::Request<Body> = builder.body_json();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Raw {
+        status,
+        headers,
+        bytes: bytes.to_vec(),
+    }
+}
+
+async fn pdf(app: &TestApp, invoice_id: &str) -> Vec<u8> {
+    let answer = get(
+        app,
+        &format!("/invoices/{invoice_id}"),
+        &[("Accept", "application/pdf")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.header("content-type"), Some("application/pdf"));
+    assert!(answer.bytes.starts_with(b"%PDF-"), "not a PDF");
+    answer.bytes
+}
+
+/// Runs a poppler tool on the PDF; `pdftotext` and `pdfinfo` come with Debian's poppler-utils.
+fn poppler(tool: &str, arguments: &[&str], pdf: &[u8]) -> String {
+    let file = std::env::temp_dir().join(format!(
+        "invoice-api-test-{}.pdf",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&file, pdf).unwrap();
+    let output = Command::new(tool)
+        .args(arguments)
+        .arg(&file)
+        .args(if tool == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("cannot run {tool} ({error}): apt-get install poppler-utils (.ci/run does)")
+        });
+    let _ = std::fs::remove_file(&file);
+    assert!(output.status.success(), "{tool} failed: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn text_of(pdf: &[u8]) -> String {
+    poppler("pdftotext", &["-layout"], pdf)
+}
+
+/// A JSON amount as the document prints it: the currency's decimals, thousands grouped.
+fn printed(value: &Value, places: usize) -> String {
+    let text = value.to_string();
+    let negative = text.starts_with('-');
+    let digits = text.trim_start_matches('-');
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if places > 0 {
+        grouped.push('.');
+        grouped.push_str(&format!("{fraction:0<places$}"));
+    }
+    if negative {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// A draft with a discount, two tax rates and three items (one a credit) in `currency`.
+async fn invoice_in(app: &TestApp, id: &str, currency: &str, unit_price: f64) -> Value {
+    let created = app
+        .put(
+            &format!("/invoices/{id}"),
+            json!({"customerId": "cus_doc", "websiteId": "web_doc", "currency": currency,
+                   "poNumber": "PO-4471", "notes": "Payable within 30 days.",
+                   "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}],
+                   "tax": {"calculator": "rates", "stateRate": 0.0625, "cityRate": 0.01}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let items = [
+        json!({"type": "debit", "description": "Annual plan — Ελληνικά, Кириллица", "unitPrice": unit_price, "quantity": 12,
+               "periodStartTime": "2026-01-01T00:00:00Z", "periodEndTime": "2026-12-31T00:00:00Z"}),
+        json!({"type": "debit", "description": "Onboarding", "unitPrice": unit_price * 3.0, "quantity": 1}),
+        json!({"type": "credit", "description": "Goodwill", "unitPrice": unit_price, "quantity": 1}),
+    ];
+    for item in items {
+        app.create_item(id, item).await;
+    }
+    app.invoice(id).await
+}
+
+#[sqlx::test]
+async fn the_document_shows_the_parties_every_item_and_every_total_as_the_json_does(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for (currency, places, unit_price) in [("USD", 2, 1234.5), ("JPY", 0, 1000.0), ("BHD", 3, 1.25)]
+    {
+        let id = format!("inv-doc-{}", currency.to_lowercase());
+        let invoice = invoice_in(&app, &id, currency, unit_price).await;
+        let text = text_of(&pdf(&app, &id).await);
+        for expected in [&id, ORGANIZATION, "cus_doc", "web_doc", "PO-4471", currency] {
+            assert!(
+                text.contains(expected),
+                "{currency}: no {expected:?} in\n{text}"
+            );
+        }
+        assert!(text.contains("Payable within 30 days."), "{text}");
+        assert!(text.contains("Page 1 of 1"), "{text}");
+        for item in invoice["items"].as_array().unwrap() {
+            let description = item["description"].as_str().unwrap();
+            assert!(
+                text.contains(description),
+                "{currency}: no {description:?} in\n{text}"
+            );
+            let mut price = printed(&item["price"], places);
+            if item["type"] == "credit" {
+                price = format!("-{price}");
+            }
+            let row = text
+                .lines()
+                .find(|line| line.contains(description))
+                .unwrap();
+            assert!(row.contains(&price), "{currency}: {price} not in {row:?}");
+            let discount = printed(&item["discountAmount"], places);
+            assert!(
+                row.contains(&discount),
+                "{currency}: {discount} not in {row:?}"
+            );
+        }
+        let totals = [
+            ("Subtotal", printed(&invoice["subtotalAmount"], places)),
+            ("Tax", printed(&invoice["tax"]["amount"], places)),
+            ("Total", printed(&invoice["amount"], places)),
+            ("Amount due", printed(&invoice["amountDue"], places)),
+            (
+                "Discount: Loyalty (10%)",
+                format!("-{}", printed(&invoice["discountAmount"], places)),
+            ),
+        ];
+        for (label, amount) in totals {
+            let line = text
+                .lines()
+                .find(|line| line.trim_start().starts_with(label))
+                .unwrap_or_else(|| panic!("{currency}: no {label} line in\n{text}"));
+            assert!(
+                line.trim_end().ends_with(&amount),
+                "{currency}: {label} should read {amount}: {line:?}"
+            );
+        }
+        assert!(
+            text.contains("State tax 6.25%") && text.contains("City tax 1%"),
+            "{text}"
+        );
+    }
+}
+
+#[sqlx::test]
+async fn a_draft_says_so_and_an_issued_invoice_shows_its_status_and_dates(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    invoice_in(&app, "inv-life", "USD", 10.0).await;
+    let draft = text_of(&pdf(&app, "inv-life").await);
+    assert!(draft.contains("Draft"), "{draft}");
+    assert!(!draft.contains("No. "), "{draft}");
+    let issued = app
+        .post(
+            "/invoices/inv-life/issue",
+            json!({"issuedTime": "2026-11-30T10:00:00Z", "dueTime": "2026-12-30T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let text = text_of(&pdf(&app, "inv-life").await);
+    assert!(!text.contains("Draft"), "{text}");
+    assert!(text.contains("No. 1"), "its number: {text}");
+    assert!(text.contains("unpaid"), "{text}");
+    assert!(
+        text.contains("2026-11-30") && text.contains("2026-12-30"),
+        "{text}"
+    );
+}
+
+#[sqlx::test]
+async fn a_long_invoice_flows_over_pages_with_the_table_header_on_each(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    for n in 1..=150 {
+        app.create_item(
+            &id,
+            json!({"type": "debit", "description": format!("Line item number {n:03}"), "unitPrice": n}),
+        )
+        .await;
+    }
+    let document = pdf(&app, &id).await;
+    let info = poppler("pdfinfo", &[], &document);
+    let pages: usize = info
+        .lines()
+        .find_map(|line| line.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 3, "{info}");
+    for page in 1..=pages {
+        let number = page.to_string();
+        let text = poppler(
+            "pdftotext",
+            &["-layout", "-f", &number, "-l", &number],
+            &document,
+        );
+        assert!(
+            text.contains("Description"),
+            "page {page}: no header\n{text}"
+        );
+        assert!(
+            text.contains(&format!("Page {page} of {pages}")),
+            "page {page}: no page number\n{text}"
+        );
+    }
+    let text = text_of(&document);
+    for n in 1..=150 {
+        assert!(
+            text.contains(&format!("Line item number {n:03}")),
+            "item {n}"
+        );
+    }
+    assert!(text.contains("11,325.00"), "the subtotal of 1..=150");
+}
+
+#[sqlx::test]
+async fn accept_chooses_json_or_pdf_and_anything_else_is_406(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("EUR").await;
+    let path = format!("/invoices/{id}");
+    for (accept, expected) in [
+        (None, "application/json"),
+        (Some("*/*"), "application/json"),
+        (Some("application/json"), "application/json"),
+        (Some("application/pdf"), "application/pdf"),
+        (
+            Some("application/json;q=0.4, application/pdf;q=0.8"),
+            "application/pdf",
+        ),
+        (
+            Some("application/*, application/json;q=0"),
+            "application/pdf",
+        ),
+        (Some("text/html, */*;q=0.1"), "application/json"),
+    ] {
+        let headers: Vec<(&str, &str)> = accept.iter().map(|value| ("Accept", *value)).collect();
+        let answer = get(&app, &path, &headers).await;
+        assert_eq!(answer.status, StatusCode::OK, "{accept:?}");
+        assert_eq!(answer.header("content-type"), Some(expected), "{accept:?}");
+        assert_eq!(answer.header("vary"), Some("accept"));
+    }
+    for accept in [
+        "text/html",
+        "application/xml, image/*",
+        "application/pdf;q=0, application/json;q=0",
+    ] {
+        let answer = get(&app, &path, &[("Accept", accept)]).await;
+        assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE, "{accept}");
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/problem+json")
+        );
+        let problem: Value = serde_json::from_slice(&answer.bytes).unwrap();
+        assert_eq!(problem["status"], 406);
+        assert_eq!(problem["type"], "/problems/not-acceptable");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("application/json and application/pdf"),
+            "{problem}"
+        );
+    }
+    let prefixed = get(
+        &app,
+        &format!("/organizations/{ORGANIZATION}/invoices/{id}"),
+        &[("Accept", "application/pdf")],
+    )
+    .await;
+    assert_eq!(prefixed.status, StatusCode::OK);
+    assert!(prefixed.bytes.starts_with(b"%PDF-"));
+}
+
+#[sqlx::test]
+async fn each_representation_has_its_own_etag_and_if_none_match_answers_304(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    let path = format!("/invoices/{id}");
+    let first = get(&app, &path, &[("Accept", "application/pdf")]).await;
+    assert_eq!(first.header("etag"), Some("\"r0-pdf\""));
+    let json = get(&app, &path, &[]).await;
+    assert_eq!(json.header("etag"), Some("\"r0\""));
+
+    let unchanged = get(
+        &app,
+        &path,
+        &[
+            ("Accept", "application/pdf"),
+            ("If-None-Match", "\"r0-pdf\""),
+        ],
+    )
+    .await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    assert!(unchanged.bytes.is_empty());
+    assert_eq!(unchanged.header("etag"), Some("\"r0-pdf\""));
+    let other_representation = get(
+        &app,
+        &path,
+        &[("Accept", "application/pdf"), ("If-None-Match", "\"r0\"")],
+    )
+    .await;
+    assert_eq!(other_representation.status, StatusCode::OK);
+
+    app.create_item(&id, json!({"type": "debit", "unitPrice": 5}))
+        .await;
+    let changed = get(
+        &app,
+        &path,
+        &[
+            ("Accept", "application/pdf"),
+            ("If-None-Match", "\"r0-pdf\""),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.header("etag"), Some("\"r1-pdf\""));
+}
