@@ -1,8 +1,10 @@
 //! How figures read on a document: amounts by the currency's minor unit, with thousands
-//! separators; rates as percentages; dates as ISO days.
+//! separators; rates as percentages; periods as ISO days in the seller's time zone.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+
+use crate::domain::organization::InvoiceTimeZone;
 
 /// `amount` with exactly `minor_units` decimals and a comma between thousands: USD 1,234.50,
 /// JPY 1,000, BHD 1.250.
@@ -20,19 +22,18 @@ pub fn rate(rate: Decimal) -> String {
     format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
 }
 
-/// The day of `time`, `2026-12-01`.
-pub fn day(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%d").to_string()
-}
-
-/// A billed period, either end open: `2026-01-01 – 2026-01-31`.
-pub fn period(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> String {
+/// A billed period in `zone`, either end open: `2026-01-01 – 2026-01-31`.
+pub fn period(
+    zone: InvoiceTimeZone,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> String {
     match (start, end) {
         (None, None) => String::new(),
         (start, end) => format!(
             "{} – {}",
-            start.map(day).unwrap_or_default(),
-            end.map(day).unwrap_or_default()
+            start.map(|time| zone.day(time)).unwrap_or_default(),
+            end.map(|time| zone.day(time)).unwrap_or_default()
         ),
     }
 }

@@ -11,6 +11,7 @@ use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, wrap}
 use crate::domain::discount::DiscountKind;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemType};
+use crate::domain::organization::InvoiceTimeZone;
 use crate::domain::tax::ItemTax;
 
 /// What an invoice document shows.
@@ -24,6 +25,8 @@ pub struct InvoiceDocument<'a> {
     pub seller: Vec<String>,
     /// The buyer's block, likewise.
     pub buyer: Vec<String>,
+    /// The seller's time zone, in which dates are printed.
+    pub time_zone: InvoiceTimeZone,
 }
 
 const BODY: f32 = 9.0;
@@ -82,6 +85,7 @@ pub fn render(document: &InvoiceDocument<'_>) -> Result<Vec<u8>, String> {
         pages: Pages::default(),
         y: MARGIN,
         minor_units: document.invoice.currency.minor_units(),
+        time_zone: document.time_zone,
     };
     layout.pages.new_page();
     layout.heading(document);
@@ -126,6 +130,7 @@ struct Layout {
     /// The baseline of the next line, from the top of the page.
     y: f32,
     minor_units: u32,
+    time_zone: InvoiceTimeZone,
 }
 
 impl Layout {
@@ -145,16 +150,20 @@ impl Layout {
             ("Invoice", invoice.id.to_string()),
             ("Status", invoice.status.as_str().to_owned()),
         ];
+        let zone = document.time_zone;
         if let Some(issued) = invoice.issued_time {
-            facts.push(("Issued (UTC)", format::day(issued)));
+            facts.push(("Issued", zone.day(issued)));
         }
         if let Some(due) = invoice.due_time {
-            facts.push(("Due (UTC)", format::day(due)));
+            facts.push(("Due", zone.day(due)));
         }
         if let Some(po_number) = &invoice.po_number {
             facts.push(("PO number", po_number.clone()));
         }
         facts.push(("Currency", invoice.currency.code().to_owned()));
+        if invoice.issued_time.is_some() || invoice.due_time.is_some() {
+            facts.push(("Dates in", zone.name().to_owned()));
+        }
         for (label, value) in facts {
             self.y += 12.0;
             self.pages.text(
@@ -241,7 +250,7 @@ impl Layout {
             description = format!("{description} (credit)").trim_start().to_owned();
         }
         let lines = wrap(&description, TABLE, Weight::Regular, DESCRIPTION.width);
-        let period = format::period(item.period_start_time, item.period_end_time);
+        let period = format::period(self.time_zone, item.period_start_time, item.period_end_time);
         let period_lines = wrap(&period, SMALL, Weight::Regular, PERIOD.width);
         let height = ROW * lines.len().max(period_lines.len()) as f32 + 2.0;
         self.make_room(height, true);

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
 pub mod money;
+pub mod organization;
 pub mod permission;
 pub mod precondition;
 pub mod product;

@@ -35,11 +35,15 @@ pub enum Operation {
     PostProduct,
     /// `GET /products/{id}`.
     GetProduct,
+    /// `GET /organizations/{organizationId}`.
+    GetOrganization,
+    /// `PATCH /organizations/{organizationId}`.
+    PatchOrganization,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::GetInvoiceCollection,
         Self::PostInvoice,
         Self::GetInvoice,
@@ -55,6 +59,8 @@ impl Operation {
         Self::GetProductCollection,
         Self::PostProduct,
         Self::GetProduct,
+        Self::GetOrganization,
+        Self::PatchOrganization,
     ];
 
     /// Rebilly's operation id.
@@ -75,6 +81,8 @@ impl Operation {
             Self::GetProductCollection => "GetProductCollection",
             Self::PostProduct => "PostProduct",
             Self::GetProduct => "GetProduct",
+            Self::GetOrganization => "GetOrganization",
+            Self::PatchOrganization => "PatchOrganization",
         }
     }
 
@@ -185,7 +193,7 @@ mod tests {
             assert!(Permissions::ALL.allows(operation));
             assert!(!Permissions::NONE.allows(operation));
         }
-        assert_eq!(Permissions::ALL.names().len(), 15);
+        assert_eq!(Permissions::ALL.names().len(), Operation::ALL.len());
         assert_eq!(
             Permissions::of([Operation::GetProduct])
                 .union(Permissions::of([Operation::PostProduct])),

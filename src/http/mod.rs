@@ -121,15 +121,22 @@ impl AppState {
 /// neither can name an operation the other lacks.
 pub fn routes() -> Router<AppState> {
     let (resources, resources_spec) = rebilly::resources().split_for_parts();
+    let (organization, mut organization_spec) = rebilly::organization_resources().split_for_parts();
+    // Served at the root only, not under the prefix the other server entry names.
+    for item in organization_spec.paths.paths.values_mut() {
+        item.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
+    }
     let (service, mut spec) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(metrics::render))
         .routes(routes!(openapi::contract))
         .split_for_parts();
     spec.merge(resources_spec);
+    spec.merge(organization_spec);
     openapi::finish(&mut spec);
     service
         .merge(resources.clone())
+        .merge(organization)
         .nest(auth::ORGANIZATION_PREFIX, resources)
         .merge(openapi::docs())
         .layer(Extension(openapi::Contract::new(&spec)))

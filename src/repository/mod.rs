@@ -4,6 +4,7 @@ mod api_keys;
 mod idempotency_keys;
 mod invoice_items;
 mod invoices;
+mod organizations;
 mod products;
 mod tax_record;
 

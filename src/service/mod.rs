@@ -5,6 +5,7 @@ pub mod auth;
 pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
+pub mod organizations;
 pub mod pricing;
 pub mod products;
 pub mod rate_limit;

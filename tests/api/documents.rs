@@ -198,6 +198,49 @@ async fn the_document_shows_the_parties_every_item_and_every_total_as_the_json_d
 }
 
 #[sqlx::test]
+async fn the_seller_is_the_organization_and_dates_are_in_its_time_zone(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let details = app
+        .call(
+            Method::PATCH,
+            &format!("/organizations/{ORGANIZATION}"),
+            Some(
+                json!({"name": "Acme Ltd", "address": "36 Craven St", "city": "London",
+                        "postalCode": "WC2N 5NF", "country": "GB",
+                        "emails": [{"value": "billing@acme.example", "primary": true}],
+                        "invoiceTimeZone": "America/New_York"}),
+            ),
+        )
+        .await;
+    assert_eq!(details.status, StatusCode::OK, "{}", details.text);
+    invoice_in(&app, "inv-zone", "USD", 10.0).await;
+    // 03:00 UTC on 1 December is still 30 November in New York.
+    let issued = app
+        .post(
+            "/invoices/inv-zone/issue",
+            json!({"issuedTime": "2026-12-01T03:00:00Z", "dueTime": "2026-12-31T12:00:00Z"}),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let text = text_of(&pdf(&app, "inv-zone").await);
+    for expected in [
+        "Acme Ltd",
+        "36 Craven St",
+        "WC2N 5NF London GB",
+        "billing@acme.example",
+        "America/New_York",
+        "2026-11-30",
+        "2026-12-31",
+        // The item's period, 2026-01-01 to 2026-12-31 at midnight UTC, on two lines.
+        "2025-12-31 –",
+        "2026-12-30",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("2026-12-01"), "{text}");
+}
+
+#[sqlx::test]
 async fn a_draft_says_so_and_an_issued_invoice_shows_its_status_and_dates(pool: PgPool) {
     let app = TestApp::new(pool).await;
     invoice_in(&app, "inv-life", "USD", 10.0).await;

@@ -21,6 +21,7 @@ mod lifecycle;
 mod metrics;
 mod money;
 mod numbering;
+mod organizations;
 mod outage;
 mod permissions;
 mod pgbouncer;

@@ -56,6 +56,12 @@ fn call(operation: Operation, ids: &Fixture) -> (Method, String, Option<Value>) 
         Operation::GetProductCollection => (Method::GET, "/products".into(), None),
         Operation::PostProduct => (Method::POST, "/products".into(), Some(json!({"name": "P"}))),
         Operation::GetProduct => (Method::GET, format!("/products/{}", ids.product), None),
+        Operation::GetOrganization => (Method::GET, format!("/organizations/{ORGANIZATION}"), None),
+        Operation::PatchOrganization => (
+            Method::PATCH,
+            format!("/organizations/{ORGANIZATION}"),
+            Some(json!({"name": "Acme"})),
+        ),
     }
 }
 

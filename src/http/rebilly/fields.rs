@@ -86,6 +86,20 @@ impl FieldReader {
         self.check(name, parse(&raw))
     }
 
+    /// A field of a partial update (`PATCH`): absent is `None` (kept), `null` is `Some(None)`
+    /// (cleared), a value is `Some(Some(value))`.
+    pub fn change<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&RawValue) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        let raw = self.fields.remove(name)?;
+        if raw.get() == "null" {
+            return Some(None);
+        }
+        self.check(name, parse(&raw)).map(Some)
+    }
+
     /// A nested object that may be absent or `null`, read by its own reader whose errors are
     /// named `name.field`. Hand it back with [`FieldReader::adopt`].
     pub fn optional_object(&mut self, name: &str) -> Option<FieldReader> {

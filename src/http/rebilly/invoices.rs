@@ -30,6 +30,7 @@ use crate::domain::invoice::{
 };
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
+use crate::domain::organization::Organization;
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::Principal;
@@ -188,7 +189,13 @@ pub async fn get_one(
                 StatusCode::OK,
                 &InvoiceResponse::new(&state, &invoice, &items),
             ),
-            MediaType::Pdf => pdf_response(&principal, invoice, items).await?,
+            MediaType::Pdf => {
+                let seller = state
+                    .db
+                    .find_organization(&principal.organization_id)
+                    .await?;
+                pdf_response(seller, invoice, items).await?
+            }
         }
     };
     let response_headers = response.headers_mut();
@@ -200,11 +207,10 @@ pub async fn get_one(
 
 /// The invoice rendered as a PDF, off the async threads (a long invoice takes a while).
 async fn pdf_response(
-    principal: &Principal,
+    seller: Organization,
     invoice: Invoice,
     items: Vec<InvoiceItem>,
 ) -> Result<Response, ApiError> {
-    let seller = vec![principal.organization_id.to_string()];
     let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
     let pdf = tokio::task::spawn_blocking(move || {
         let buyer = vec![
@@ -214,8 +220,9 @@ async fn pdf_response(
         document::render(&InvoiceDocument {
             invoice: &invoice,
             items: &items,
-            seller,
+            seller: seller.details.document_lines(&seller.id),
             buyer,
+            time_zone: seller.details.invoice_time_zone,
         })
     })
     .await

@@ -12,6 +12,7 @@ mod invoice_paths;
 mod invoice_query;
 mod invoices;
 pub(crate) mod openapi;
+mod organizations;
 mod pagination;
 pub mod problem;
 mod products;
@@ -98,6 +99,23 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
 /// Marks each method of a path with the operation it performs, whose permission the
 /// [`Principal`](auth::Principal) extractor checks (403 when missing). The declaration is the
 /// authority; the contract's operation ids document it (a test holds the two together).
+/// The caller's own organization, at the root only: under the `/organizations/{organizationId}`
+/// prefix it would name the organization twice.
+pub(super) fn organization_resources() -> OpenApiRouter<AppState> {
+    use Operation::*;
+    OpenApiRouter::new()
+        .routes(permitted(
+            routes!(organizations::get_one, organizations::patch),
+            &[
+                (Method::GET, GetOrganization),
+                (Method::PATCH, PatchOrganization),
+            ],
+        ))
+        .route_layer(axum::middleware::from_fn(
+            rate_limit::add_rate_limit_headers,
+        ))
+}
+
 fn permitted(
     (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
     operations: &[(Method, Operation)],
@@ -152,6 +170,7 @@ mod tests {
                 (Method::GET, &item.get),
                 (Method::PUT, &item.put),
                 (Method::POST, &item.post),
+                (Method::PATCH, &item.patch),
                 (Method::DELETE, &item.delete),
             ];
             for (method, _) in documented.iter().filter(|(_, op)| op.is_some()) {
@@ -166,6 +185,7 @@ mod tests {
                     Method::GET => &item.get,
                     Method::PUT => &item.put,
                     Method::POST => &item.post,
+                    Method::PATCH => &item.patch,
                     Method::DELETE => &item.delete,
                     _ => &None,
                 };
@@ -182,6 +202,7 @@ mod tests {
     #[test]
     fn every_route_declares_the_operation_its_contract_documents() {
         let _ = resources();
+        let _ = organization_resources();
         let declared = DECLARED.with(|declared| declared.borrow().clone());
         let undeclared = UNDECLARED.with(|undeclared| undeclared.borrow().clone());
         assert_eq!(

@@ -32,13 +32,17 @@ pub fn finish(spec: &mut OpenApi) {
     ]);
     super::links::add_links(spec);
     for item in spec.paths.paths.values_mut() {
-        for operation in [&mut item.post, &mut item.put].into_iter().flatten() {
+        for operation in [&mut item.post, &mut item.put, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
             body_is_never_null(operation);
         }
         let methods = [
             (Method::Get, item.get.as_mut()),
             (Method::Put, item.put.as_mut()),
             (Method::Post, item.post.as_mut()),
+            (Method::Patch, item.patch.as_mut()),
             (Method::Delete, item.delete.as_mut()),
         ];
         for (method, operation) in methods {
@@ -54,6 +58,7 @@ enum Method {
     Get,
     Put,
     Post,
+    Patch,
     Delete,
 }
 

@@ -21,7 +21,8 @@ use super::AppState;
 
 pub use self::common::finish;
 pub use self::requests::{
-    DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, ProductRequest,
+    DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest,
+    ProductRequest,
 };
 
 use crate::domain::currency::Currency;

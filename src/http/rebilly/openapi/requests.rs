@@ -23,9 +23,10 @@ use crate::domain::invoice_item::{
     Description, ItemType, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_UNIT_PRICE_PLACES,
 };
 use crate::domain::money::MAX_EXTENDED_PRICE;
+use crate::domain::organization::MAX_CONTACT_POINTS;
 use crate::domain::product::{MAX_NAME_CHARS, ProductDescription, UnitLabel};
 use crate::domain::tax::{JurisdictionName, MAX_RATE_PLACES, TaxDescription};
-use crate::http::rebilly::{invoice_items, invoices, products};
+use crate::http::rebilly::{invoice_items, invoices, organizations, products};
 
 macro_rules! request_schema {
     ($(#[$meta:meta])* $name:ident => $build:expr) => {
@@ -329,3 +330,54 @@ impl utoipa::IntoParams for DocumentAccept {
         ]
     }
 }
+
+/// An email or phone number of an organization.
+fn contact_point() -> ObjectBuilder {
+    let value = text(100).min_length(Some(1));
+    closed_object(
+        &["value"],
+        [
+            ("label", nullable(text(45)).into()),
+            ("value", value.into()),
+            (
+                "primary",
+                nullable(ObjectBuilder::new().schema_type(Type::Boolean)).into(),
+            ),
+        ],
+    )
+    .description(Some(
+        "At most one of a list may be `primary`; absent or `null` is `false`.",
+    ))
+}
+
+request_schema!(
+    /// The body of `PATCH /organizations/{organizationId}`: the fields to change; `null`
+    /// clears one (`invoiceTimeZone` back to UTC).
+    OrganizationRequest => {
+        let country = nullable(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Z]{2}$")),
+        );
+        let time_zone = nullable(text(50)).description(Some(
+            "An IANA time zone (`America/New_York`, `Europe/London`, `UTC`), in which invoice \
+             documents print their dates.",
+        ));
+        let object = closed_object(
+            &[],
+            [
+                ("name", nullable(text(60)).into()),
+                ("address", nullable(text(60)).into()),
+                ("address2", nullable(text(60)).into()),
+                ("city", nullable(text(45)).into()),
+                ("region", nullable(text(45)).into()),
+                ("country", country.into()),
+                ("postalCode", nullable(text(10)).into()),
+                ("emails", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
+                ("phoneNumbers", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
+                ("invoiceTimeZone", time_zone.into()),
+            ],
+        );
+        with_read_only(object, organizations::READ_ONLY).into()
+    }
+);

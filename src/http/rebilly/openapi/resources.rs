@@ -17,12 +17,13 @@ pub fn shape_resources(components: &mut Components) {
 }
 
 /// The component schemas that are not resources as the server writes them.
-const NOT_RESPONSES: [&str; 7] = [
+const NOT_RESPONSES: [&str; 8] = [
     "ItemRequest",
     "InvoiceRequest",
     "IssueRequest",
     "EmptyRequest",
     "ProductRequest",
+    "OrganizationRequest",
     "Problem",
     "InvalidField",
 ];

@@ -1,0 +1,214 @@
+//! An organization's details as its invoices show them: who sells, where, how to reach them,
+//! and the time zone its invoice dates are printed in.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::ids::OrganizationId;
+use super::text::BoundedText;
+
+/// At most this many emails, and as many phone numbers.
+pub const MAX_CONTACT_POINTS: usize = 10;
+
+/// An email or a phone number, with its label; one of each kind may be the primary one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactPoint {
+    /// What it is for (`billing`, `main`).
+    pub label: Option<BoundedText<45>>,
+    /// The address or number itself.
+    pub value: BoundedText<100>,
+    /// Whether it is the one to use first.
+    pub primary: bool,
+}
+
+/// A country as ISO 3166-1 alpha-2 writes it (`GB`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Two capital letters.
+    pub fn parse(value: String) -> Result<Self, String> {
+        if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(value))
+        } else {
+            Err("must be an ISO 3166-1 alpha-2 country code, such as GB".to_owned())
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IANA time zone (`America/New_York`), in which invoice dates are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvoiceTimeZone(Tz);
+
+impl InvoiceTimeZone {
+    /// UTC, the default.
+    pub const UTC: Self = Self(Tz::UTC);
+
+    /// A name of the IANA time zone database.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        value
+            .parse::<Tz>()
+            .map(Self)
+            .map_err(|_| "must be an IANA time zone, such as America/New_York or UTC".to_owned())
+    }
+
+    /// The zone's name.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The day `time` falls on in this zone, `2026-12-01`.
+    pub fn day(self, time: DateTime<Utc>) -> String {
+        time.with_timezone(&self.0).format("%Y-%m-%d").to_string()
+    }
+}
+
+/// What an organization says of itself; every field may be unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationDetails {
+    pub name: Option<BoundedText<60>>,
+    pub address: Option<BoundedText<60>>,
+    pub address2: Option<BoundedText<60>>,
+    pub city: Option<BoundedText<45>>,
+    pub region: Option<BoundedText<45>>,
+    pub country: Option<CountryCode>,
+    pub postal_code: Option<BoundedText<10>>,
+    pub emails: Vec<ContactPoint>,
+    pub phone_numbers: Vec<ContactPoint>,
+    pub invoice_time_zone: InvoiceTimeZone,
+}
+
+impl Default for OrganizationDetails {
+    fn default() -> Self {
+        Self {
+            name: None,
+            address: None,
+            address2: None,
+            city: None,
+            region: None,
+            country: None,
+            postal_code: None,
+            emails: Vec::new(),
+            phone_numbers: Vec::new(),
+            invoice_time_zone: InvoiceTimeZone::UTC,
+        }
+    }
+}
+
+impl OrganizationDetails {
+    /// The seller's block of a document: the name (else the id), then the address and
+    /// contact lines that are set.
+    pub fn document_lines(&self, id: &OrganizationId) -> Vec<String> {
+        let mut lines = vec![
+            self.name
+                .as_ref()
+                .map_or_else(|| id.to_string(), |name| name.as_str().to_owned()),
+        ];
+        let text = |value: &Option<BoundedText<60>>| value.as_ref().map(|v| v.as_str().to_owned());
+        lines.extend(text(&self.address));
+        lines.extend(text(&self.address2));
+        let place: Vec<&str> = [
+            self.postal_code.as_ref().map(BoundedText::as_str),
+            self.city.as_ref().map(BoundedText::as_str),
+            self.region.as_ref().map(BoundedText::as_str),
+            self.country.as_ref().map(CountryCode::as_str),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !place.is_empty() {
+            lines.push(place.join(" "));
+        }
+        for point in self.emails.iter().chain(&self.phone_numbers) {
+            lines.push(point.value.as_str().to_owned());
+        }
+        lines
+    }
+}
+
+/// A change to some of an organization's details: each field absent (kept), `None` (cleared,
+/// back to its default) or a new value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationChange {
+    pub name: Option<Option<BoundedText<60>>>,
+    pub address: Option<Option<BoundedText<60>>>,
+    pub address2: Option<Option<BoundedText<60>>>,
+    pub city: Option<Option<BoundedText<45>>>,
+    pub region: Option<Option<BoundedText<45>>>,
+    pub country: Option<Option<CountryCode>>,
+    pub postal_code: Option<Option<BoundedText<10>>>,
+    pub emails: Option<Vec<ContactPoint>>,
+    pub phone_numbers: Option<Vec<ContactPoint>>,
+    pub invoice_time_zone: Option<InvoiceTimeZone>,
+}
+
+impl OrganizationChange {
+    /// `details` with the change made.
+    pub fn apply(self, details: OrganizationDetails) -> OrganizationDetails {
+        OrganizationDetails {
+            name: self.name.unwrap_or(details.name),
+            address: self.address.unwrap_or(details.address),
+            address2: self.address2.unwrap_or(details.address2),
+            city: self.city.unwrap_or(details.city),
+            region: self.region.unwrap_or(details.region),
+            country: self.country.unwrap_or(details.country),
+            postal_code: self.postal_code.unwrap_or(details.postal_code),
+            emails: self.emails.unwrap_or(details.emails),
+            phone_numbers: self.phone_numbers.unwrap_or(details.phone_numbers),
+            invoice_time_zone: self.invoice_time_zone.unwrap_or(details.invoice_time_zone),
+        }
+    }
+}
+
+/// An organization as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub details: OrganizationDetails,
+    /// When its details last changed; `None` while they never have.
+    pub updated_time: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_and_countries_are_checked() {
+        assert!(InvoiceTimeZone::parse("America/New_York").is_ok());
+        assert!(InvoiceTimeZone::parse("Mars/Olympus").is_err());
+        let late = "2026-12-01T03:00:00Z".parse().unwrap();
+        assert_eq!(InvoiceTimeZone::UTC.day(late), "2026-12-01");
+        assert_eq!(
+            InvoiceTimeZone::parse("America/New_York")
+                .unwrap()
+                .day(late),
+            "2026-11-30"
+        );
+        assert!(CountryCode::parse("GB".into()).is_ok());
+        assert!(CountryCode::parse("gb".into()).is_err());
+        assert!(CountryCode::parse("GBR".into()).is_err());
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_does_not_name() {
+        let details = OrganizationDetails {
+            city: Some(BoundedText::parse("Austin".into()).unwrap()),
+            ..OrganizationDetails::default()
+        };
+        let change = OrganizationChange {
+            name: Some(Some(BoundedText::parse("Acme".into()).unwrap())),
+            region: Some(None),
+            ..OrganizationChange::default()
+        };
+        let changed = change.apply(details);
+        assert_eq!(changed.name.unwrap().as_str(), "Acme");
+        assert_eq!(changed.city.unwrap().as_str(), "Austin");
+        assert_eq!(changed.region, None);
+    }
+}

@@ -1,0 +1,243 @@
+//! `/organizations/{organizationId}`: the caller's organization, whose details its invoice
+//! documents show as the seller (Rebilly's Organization, in part).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::fields::{FieldReader, RawObject, string};
+use super::openapi::OrganizationRequest;
+use super::problem::Problem;
+use super::wire::{Link, json_response, time_option};
+use crate::domain::organization::{
+    ContactPoint, CountryCode, InvoiceTimeZone, MAX_CONTACT_POINTS, Organization,
+    OrganizationChange,
+};
+use crate::domain::text::BoundedText;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, Path};
+use crate::http::idempotency::{WriteRequest, run_write};
+use crate::service::organizations as service;
+
+/// Read-only fields of Rebilly's Organization: accepted in a request and ignored.
+pub(super) const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
+
+/// Path of one organization.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrganizationPath {
+    /// The organization id: the caller's own.
+    #[serde(rename = "organizationId")]
+    #[param(rename = "organizationId")]
+    organization_id: String,
+}
+
+/// `GET /organizations/{organizationId}`: the caller's organization.
+#[utoipa::path(
+    get,
+    path = "/organizations/{organizationId}",
+    operation_id = "GetOrganization",
+    tag = "Organizations",
+    params(OrganizationPath),
+    responses(
+        (status = 200, description = "The organization", body = OrganizationResponse),
+        (status = 403, description = "Another organization than the caller's", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<OrganizationPath>,
+) -> Result<Response, ApiError> {
+    let organization =
+        service::get_organization(&state.db, &principal.organization_id, &path.organization_id)
+            .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &OrganizationResponse::new(&state, &organization),
+    ))
+}
+
+/// `PATCH /organizations/{organizationId}`: changes the fields given (`null` clears one).
+#[utoipa::path(
+    patch,
+    path = "/organizations/{organizationId}",
+    operation_id = "PatchOrganization",
+    tag = "Organizations",
+    params(OrganizationPath),
+    request_body(content = OrganizationRequest, example = json!({"name": "Acme Ltd", "address": "36 Craven St", "city": "London", "postalCode": "WC2N 5NF", "country": "GB", "emails": [{"label": "billing", "value": "billing@acme.example", "primary": true}], "invoiceTimeZone": "Europe/London"})),
+    responses(
+        (status = 200, description = "The organization, changed", body = OrganizationResponse),
+        (status = 403, description = "Another organization than the caller's", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn patch(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<OrganizationPath>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let change = parse_change(body)?;
+    let caller = &principal.organization_id;
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            let organization =
+                service::change_organization(tx, caller, &path.organization_id, change).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &OrganizationResponse::new(&state, &organization),
+            ))
+        },
+    )
+    .await
+}
+
+fn bounded<const MAX: usize>(
+    raw: &serde_json::value::RawValue,
+) -> Result<BoundedText<MAX>, String> {
+    BoundedText::parse(string(raw)?)
+}
+
+/// A partial update, naming every bad field at once.
+fn parse_change(body: RawObject) -> Result<OrganizationChange, ApiError> {
+    let mut fields = FieldReader::new(body);
+    let change = OrganizationChange {
+        name: fields.change("name", bounded),
+        address: fields.change("address", bounded),
+        address2: fields.change("address2", bounded),
+        city: fields.change("city", bounded),
+        region: fields.change("region", bounded),
+        country: fields.change("country", |raw| CountryCode::parse(string(raw)?)),
+        postal_code: fields.change("postalCode", bounded),
+        emails: contact_points(&mut fields, "emails"),
+        phone_numbers: contact_points(&mut fields, "phoneNumbers"),
+        invoice_time_zone: fields
+            .change("invoiceTimeZone", |raw| {
+                InvoiceTimeZone::parse(&string(raw)?)
+            })
+            // `null` sets it back to UTC.
+            .map(|zone| zone.unwrap_or(InvoiceTimeZone::UTC)),
+    };
+    fields.finish(READ_ONLY)?;
+    Ok(change)
+}
+
+/// `emails` or `phoneNumbers`: absent keeps them, `null` or `[]` clears them.
+fn contact_points(fields: &mut FieldReader, name: &str) -> Option<Vec<ContactPoint>> {
+    if !fields.has_value(name) {
+        return fields.change(name, |_| Ok(())).map(|_| Vec::new());
+    }
+    let mut points = Vec::new();
+    let mut primaries = 0;
+    for mut element in fields.optional_objects(name, MAX_CONTACT_POINTS) {
+        let label = element.optional("label", bounded);
+        let value = element.required("value", |raw| {
+            let value = bounded::<100>(raw)?;
+            if value.as_str().trim().is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(value)
+            }
+        });
+        let primary = element
+            .optional("primary", |raw| match raw.get() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("must be true or false".to_owned()),
+            })
+            .unwrap_or(false);
+        primaries += usize::from(primary);
+        if let Some(value) = value {
+            points.push(ContactPoint {
+                label,
+                value,
+                primary,
+            });
+        }
+        fields.adopt(element, &[]);
+    }
+    if primaries > 1 {
+        fields.reject(name, "at most one may be primary");
+    }
+    Some(points)
+}
+
+/// An email or phone number on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ContactPoint)]
+struct ContactResponse {
+    label: Option<String>,
+    value: String,
+    primary: bool,
+}
+
+impl ContactResponse {
+    fn new(point: &ContactPoint) -> Self {
+        Self {
+            label: point.label.as_ref().map(|label| label.as_str().to_owned()),
+            value: point.value.as_str().to_owned(),
+            primary: point.primary,
+        }
+    }
+}
+
+/// An organization on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Organization)]
+pub struct OrganizationResponse {
+    id: String,
+    name: Option<String>,
+    address: Option<String>,
+    address2: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    country: Option<String>,
+    postal_code: Option<String>,
+    emails: Vec<ContactResponse>,
+    phone_numbers: Vec<ContactResponse>,
+    /// The IANA time zone invoice documents print their dates in.
+    invoice_time_zone: String,
+    /// When its details last changed; `null` while they never have.
+    #[serde(serialize_with = "time_option")]
+    updated_time: Option<DateTime<Utc>>,
+    #[serde(rename = "_links")]
+    links: Vec<Link>,
+}
+
+impl OrganizationResponse {
+    fn new(state: &AppState, organization: &Organization) -> Self {
+        let details = &organization.details;
+        let text = |value: Option<&str>| value.map(str::to_owned);
+        Self {
+            id: organization.id.to_string(),
+            name: text(details.name.as_ref().map(BoundedText::as_str)),
+            address: text(details.address.as_ref().map(BoundedText::as_str)),
+            address2: text(details.address2.as_ref().map(BoundedText::as_str)),
+            city: text(details.city.as_ref().map(BoundedText::as_str)),
+            region: text(details.region.as_ref().map(BoundedText::as_str)),
+            country: text(details.country.as_ref().map(CountryCode::as_str)),
+            postal_code: text(details.postal_code.as_ref().map(BoundedText::as_str)),
+            emails: details.emails.iter().map(ContactResponse::new).collect(),
+            phone_numbers: details
+                .phone_numbers
+                .iter()
+                .map(ContactResponse::new)
+                .collect(),
+            invoice_time_zone: details.invoice_time_zone.name().to_owned(),
+            updated_time: organization.updated_time,
+            links: vec![Link {
+                rel: "self",
+                href: state.url(&format!("/organizations/{}", organization.id)),
+            }],
+        }
+    }
+}
