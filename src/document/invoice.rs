@@ -8,10 +8,11 @@ use rust_decimal::Decimal;
 
 use super::format;
 use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, wrap};
+use crate::domain::contact::{ContactAddress, TaxIdNumber};
 use crate::domain::discount::DiscountKind;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemType};
-use crate::domain::organization::InvoiceTimeZone;
+use crate::domain::organization::{InvoiceTimeZone, Organization};
 use crate::domain::tax::ItemTax;
 
 /// What an invoice document shows.
@@ -21,12 +22,42 @@ pub struct InvoiceDocument<'a> {
     pub invoice: &'a Invoice,
     /// Its items, in the order they are shown.
     pub items: &'a [InvoiceItem],
-    /// The seller's block: name first, then address and contact lines.
-    pub seller: Vec<String>,
-    /// The buyer's block, likewise.
-    pub buyer: Vec<String>,
-    /// The seller's time zone, in which dates are printed.
-    pub time_zone: InvoiceTimeZone,
+    /// The organization that issues it.
+    pub seller: &'a Organization,
+}
+
+impl InvoiceDocument<'_> {
+    /// The blocks of the parties: the seller (its details, the invoice's organization tax
+    /// number), the buyer (the billing address, the customer and website ids, the customer's
+    /// tax number) and, when there is one, the delivery address.
+    fn parties(&self) -> Vec<(&'static str, Vec<String>)> {
+        let parties = &self.invoice.parties;
+        let mut seller = self.seller.details.document_lines(&self.seller.id);
+        seller.extend(
+            parties
+                .organization_tax_id
+                .as_ref()
+                .map(TaxIdNumber::document_line),
+        );
+        let mut buyer = parties
+            .billing_address
+            .as_ref()
+            .map(ContactAddress::document_lines)
+            .unwrap_or_default();
+        buyer.push(format!("Customer {}", self.invoice.customer_id));
+        buyer.push(format!("Website {}", self.invoice.website_id));
+        buyer.extend(
+            parties
+                .customer_tax_id
+                .as_ref()
+                .map(TaxIdNumber::document_line),
+        );
+        let mut blocks = vec![("From", seller), ("Bill to", buyer)];
+        if let Some(delivery) = &parties.delivery_address {
+            blocks.push(("Ship to", delivery.document_lines()));
+        }
+        blocks
+    }
 }
 
 const BODY: f32 = 9.0;
@@ -85,7 +116,7 @@ pub fn render(document: &InvoiceDocument<'_>) -> Result<Vec<u8>, String> {
         pages: Pages::default(),
         y: MARGIN,
         minor_units: document.invoice.currency.minor_units(),
-        time_zone: document.time_zone,
+        time_zone: document.seller.details.invoice_time_zone,
     };
     layout.pages.new_page();
     layout.heading(document);
@@ -150,7 +181,7 @@ impl Layout {
             ("Invoice", invoice.id.to_string()),
             ("Status", invoice.status.as_str().to_owned()),
         ];
-        let zone = document.time_zone;
+        let zone = self.time_zone;
         if let Some(issued) = invoice.issued_time {
             facts.push(("Issued", zone.day(issued)));
         }
@@ -181,13 +212,12 @@ impl Layout {
     }
 
     fn parties(&mut self, document: &InvoiceDocument<'_>) {
+        let blocks = document.parties();
+        let column = (RIGHT - MARGIN) / blocks.len() as f32;
         let top = self.y;
         let mut bottom = top;
-        for (x, label, lines) in [
-            (MARGIN, "From", &document.seller),
-            (PAGE_WIDTH / 2.0, "Bill to", &document.buyer),
-        ] {
-            let width = PAGE_WIDTH / 2.0 - MARGIN - 8.0;
+        for (index, (label, lines)) in blocks.iter().enumerate() {
+            let x = MARGIN + column * index as f32;
             let mut y = top;
             self.pages
                 .text(x, y, BODY, Weight::Bold, Align::Left, label);
@@ -197,7 +227,7 @@ impl Layout {
                 } else {
                     Weight::Regular
                 };
-                for part in wrap(line, BODY, weight, width) {
+                for part in wrap(line, BODY, weight, column - 10.0) {
                     y += 12.0;
                     self.pages.text(x, y, BODY, weight, Align::Left, &part);
                 }

@@ -23,6 +23,63 @@ pub const MARGIN: f32 = 48.0;
 /// Hebrew and more in one face.
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+/// Droid Sans Fallback (Apache 2.0, `assets/fonts/`): Chinese and Japanese (Han, kana) and
+/// more, for the characters DejaVu Sans has no glyph for.
+static HAN: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf");
+/// Nanum Gothic (SIL Open Font License, `assets/fonts/`): Korean Hangul, which neither face
+/// above has.
+static HANGUL: &[u8] = include_bytes!("../../assets/fonts/NanumGothic.ttf");
+
+/// The face a run of text is drawn in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Face {
+    Regular,
+    Bold,
+    Han,
+    Hangul,
+}
+
+/// The faces tried, in order, for a character the weight's own face lacks.
+const FALLBACKS: [Face; 2] = [Face::Han, Face::Hangul];
+
+impl From<Weight> for Face {
+    fn from(weight: Weight) -> Self {
+        match weight {
+            Weight::Regular => Self::Regular,
+            Weight::Bold => Self::Bold,
+        }
+    }
+}
+
+/// `text` cut where it changes face: each character in `weight`'s face when that has a
+/// glyph for it, else in the first of [`FALLBACKS`] that has one. Spaces and controls stay
+/// with the run they are in.
+fn runs(text: &str, weight: Weight) -> Vec<(Face, &str)> {
+    let primary = Face::from(weight);
+    let mut runs: Vec<(Face, &str)> = Vec::new();
+    let mut start = 0;
+    let mut current: Option<Face> = None;
+    for (index, character) in text.char_indices() {
+        let neutral = character.is_whitespace() || character.is_control();
+        let face = if neutral || face(primary).glyph_index(character).is_some() {
+            current.filter(|_| neutral).unwrap_or(primary)
+        } else {
+            FALLBACKS
+                .into_iter()
+                .find(|fallback| face(*fallback).glyph_index(character).is_some())
+                .unwrap_or(primary)
+        };
+        if current.is_some_and(|current| current != face) {
+            runs.push((current.unwrap_or(primary), &text[start..index]));
+            start = index;
+        }
+        current = Some(face);
+    }
+    if start < text.len() {
+        runs.push((current.unwrap_or(primary), &text[start..]));
+    }
+    runs
+}
 
 /// A face of the embedded font.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +113,16 @@ enum Mark {
     },
 }
 
-/// The width of `text` at `size` points, as drawn (shaped, kerned).
+/// The width of `text` at `size` points, as drawn (shaped, kerned, each run in its face).
 pub fn width(text: &str, size: f32, weight: Weight) -> f32 {
-    let face = face(weight);
+    runs(text, weight)
+        .into_iter()
+        .map(|(face, run)| run_width(run, size, face))
+        .sum()
+}
+
+fn run_width(text: &str, size: f32, face: Face) -> f32 {
+    let face = self::face(face);
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     let shaped = rustybuzz::shape(face, &[], buffer);
@@ -177,7 +241,7 @@ impl Pages {
 
     /// The PDF, titled `title`.
     pub fn into_pdf(self, title: &str) -> Result<Vec<u8>, String> {
-        let (regular, bold) = fonts();
+        let fonts = fonts();
         let mut document = Document::new();
         document.set_metadata(
             Metadata::new()
@@ -202,18 +266,19 @@ impl Pages {
                         weight,
                         text,
                     } => {
-                        let font = match weight {
-                            Weight::Regular => regular.clone(),
-                            Weight::Bold => bold.clone(),
-                        };
-                        surface.draw_text(
-                            Point::from_xy(x, y),
-                            font,
-                            size,
-                            &text,
-                            false,
-                            TextDirection::Auto,
-                        );
+                        let mut x = x;
+                        for (face, run) in runs(&text, weight) {
+                            let font = fonts[face as usize].clone();
+                            surface.draw_text(
+                                Point::from_xy(x, y),
+                                font,
+                                size,
+                                run,
+                                false,
+                                TextDirection::Auto,
+                            );
+                            x += run_width(run, size, face);
+                        }
                     }
                     Mark::Rule {
                         x,
@@ -238,33 +303,50 @@ impl Pages {
     }
 }
 
-fn face(weight: Weight) -> &'static rustybuzz::Face<'static> {
-    static FACES: OnceLock<(rustybuzz::Face<'static>, rustybuzz::Face<'static>)> = OnceLock::new();
-    let (regular, bold) = FACES.get_or_init(|| {
-        (
-            rustybuzz::Face::from_slice(REGULAR, 0).expect("the embedded regular font parses"),
-            rustybuzz::Face::from_slice(BOLD, 0).expect("the embedded bold font parses"),
-        )
+/// The embedded fonts' data, indexed by [`Face`].
+const DATA: [&[u8]; 4] = [REGULAR, BOLD, HAN, HANGUL];
+
+fn face(face: Face) -> &'static rustybuzz::Face<'static> {
+    static FACES: OnceLock<Vec<rustybuzz::Face<'static>>> = OnceLock::new();
+    let faces = FACES.get_or_init(|| {
+        DATA.iter()
+            .map(|data| rustybuzz::Face::from_slice(data, 0).expect("an embedded font parses"))
+            .collect()
     });
-    match weight {
-        Weight::Regular => regular,
-        Weight::Bold => bold,
-    }
+    &faces[face as usize]
 }
 
-fn fonts() -> &'static (Font, Font) {
-    static FONTS: OnceLock<(Font, Font)> = OnceLock::new();
+/// The embedded fonts for krilla, indexed by [`Face`].
+fn fonts() -> &'static [Font] {
+    static FONTS: OnceLock<Vec<Font>> = OnceLock::new();
     FONTS.get_or_init(|| {
-        (
-            Font::new(REGULAR.into(), 0).expect("the embedded regular font parses"),
-            Font::new(BOLD.into(), 0).expect("the embedded bold font parses"),
-        )
+        DATA.iter()
+            .map(|data| Font::new((*data).into(), 0).expect("an embedded font parses"))
+            .collect()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_without_a_glyph_take_the_fallback_face() {
+        assert_eq!(
+            runs("Invoice 42", Weight::Bold),
+            [(Face::Bold, "Invoice 42")]
+        );
+        assert_eq!(
+            runs("Seats 座席 한국어 x", Weight::Regular),
+            [
+                (Face::Regular, "Seats "),
+                (Face::Han, "座席 "),
+                (Face::Hangul, "한국어 "),
+                (Face::Regular, "x")
+            ]
+        );
+        assert!(width("座席", 10.0, Weight::Regular) > 10.0);
+    }
 
     #[test]
     fn wider_text_measures_wider_and_wraps_within_the_width() {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::contact::InvoiceParties;
 use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
@@ -135,6 +136,8 @@ pub struct InvoiceInput {
     pub discounts: Vec<Discount>,
     /// How item taxes come about.
     pub tax: TaxSettings,
+    /// The parties' addresses and tax numbers.
+    pub parties: InvoiceParties,
 }
 
 /// The figures an invoice keeps in step with its items.
@@ -185,6 +188,8 @@ pub struct Invoice {
     pub notes: Option<String>,
     /// Purchase order number.
     pub po_number: Option<String>,
+    /// The parties' addresses and tax numbers.
+    pub parties: InvoiceParties,
     /// Number of changes since creation.
     pub revision: i64,
     /// When it was created.

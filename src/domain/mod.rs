@@ -1,6 +1,7 @@
 //! Parsed types of the billing domain: ids, money, currencies, invoices, their items and products.
 //! Nothing here knows HTTP; the id types carry a transparent sqlx codec and nothing more.
 
+pub mod contact;
 pub mod currency;
 pub mod discount;
 pub mod idempotency;

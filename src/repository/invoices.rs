@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use sqlx::types::Json;
 
+use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
 use super::{Tx, corrupt};
 use crate::domain::currency::Currency;
@@ -92,6 +93,7 @@ struct InvoiceRow {
     tax: Json<TaxSettingsRecord>,
     discount_count: i32,
     invoice_number: Option<i64>,
+    parties: Json<PartiesRecord>,
 }
 
 impl InvoiceRow {
@@ -100,6 +102,7 @@ impl InvoiceRow {
             currency: parse_currency(&self.currency)?,
             status: parse_status(&self.status)?,
             invoice_number: self.invoice_number,
+            parties: self.parties.0.try_into()?,
             tax: TaxSettings::try_from(self.tax.0)?,
             totals: InvoiceTotals {
                 subtotal_amount: self.subtotal_amount,
@@ -180,7 +183,7 @@ macro_rules! select_invoices {
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
-                   discount_count, invoice_number
+                   discount_count, invoice_number, parties as "parties: Json<PartiesRecord>"
                from invoices "# + $tail,
             $($arguments)*
         )
@@ -228,9 +231,9 @@ impl Tx {
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
-                 created_time, updated_time, tax, discount_count, invoice_number)
+                 created_time, updated_time, tax, discount_count, invoice_number, parties)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24)
+                 $18, $19, $20, $21, $22, $24, $25)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -242,7 +245,7 @@ impl Tx {
                  notes = excluded.notes, po_number = excluded.po_number,
                  revision = excluded.revision, updated_time = excluded.updated_time,
                  tax = excluded.tax, discount_count = excluded.discount_count,
-                 invoice_number = excluded.invoice_number
+                 invoice_number = excluded.invoice_number, parties = excluded.parties
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -268,6 +271,7 @@ impl Tx {
             discount_count(invoice),
             replace,
             invoice.invoice_number,
+            Json(PartiesRecord::from(&invoice.parties)) as Json<PartiesRecord>,
         )
         .execute(&mut *self.inner)
         .await

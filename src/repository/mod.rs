@@ -5,6 +5,7 @@ mod idempotency_keys;
 mod invoice_items;
 mod invoices;
 mod organizations;
+mod parties_record;
 mod products;
 mod tax_record;
 

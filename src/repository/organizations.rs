@@ -37,16 +37,20 @@ struct DetailsRecord {
     invoice_time_zone: Option<String>,
 }
 
+/// The stored form of a [`ContactPoint`]; invoices' addresses keep them the same way.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ContactRecord {
+pub(super) struct ContactRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
     value: String,
     primary: bool,
 }
 
-fn text<const MAX: usize>(value: Option<String>) -> Result<Option<BoundedText<MAX>>, sqlx::Error> {
+/// A stored text back in its bounds.
+pub(super) fn text<const MAX: usize>(
+    value: Option<String>,
+) -> Result<Option<BoundedText<MAX>>, sqlx::Error> {
     value
         .map(|value| {
             BoundedText::parse(value.clone()).map_err(|_| corrupt("organization detail", &value))
@@ -58,32 +62,16 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
     type Error = sqlx::Error;
 
     fn try_from(record: DetailsRecord) -> Result<Self, sqlx::Error> {
-        let contacts = |records: Vec<ContactRecord>| -> Result<Vec<ContactPoint>, sqlx::Error> {
-            records
-                .into_iter()
-                .map(|record| {
-                    Ok(ContactPoint {
-                        label: text(record.label)?,
-                        value: text(Some(record.value))?
-                            .ok_or_else(|| corrupt("contact", "without a value"))?,
-                        primary: record.primary,
-                    })
-                })
-                .collect()
-        };
         Ok(Self {
             name: text(record.name)?,
             address: text(record.address)?,
             address2: text(record.address2)?,
             city: text(record.city)?,
             region: text(record.region)?,
-            country: record
-                .country
-                .map(|code| CountryCode::parse(code.clone()).map_err(|_| corrupt("country", &code)))
-                .transpose()?,
+            country: country(record.country)?,
             postal_code: text(record.postal_code)?,
-            emails: contacts(record.emails)?,
-            phone_numbers: contacts(record.phone_numbers)?,
+            emails: contact_points(record.emails)?,
+            phone_numbers: contact_points(record.phone_numbers)?,
             invoice_time_zone: match record.invoice_time_zone {
                 Some(zone) => {
                     InvoiceTimeZone::parse(&zone).map_err(|_| corrupt("time zone", &zone))?
@@ -97,16 +85,6 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
 impl From<&OrganizationDetails> for DetailsRecord {
     fn from(details: &OrganizationDetails) -> Self {
         let text = |value: Option<&str>| value.map(str::to_owned);
-        let contacts = |points: &[ContactPoint]| {
-            points
-                .iter()
-                .map(|point| ContactRecord {
-                    label: point.label.as_ref().map(|label| label.as_str().to_owned()),
-                    value: point.value.as_str().to_owned(),
-                    primary: point.primary,
-                })
-                .collect()
-        };
         Self {
             name: text(details.name.as_ref().map(BoundedText::as_str)),
             address: text(details.address.as_ref().map(BoundedText::as_str)),
@@ -115,12 +93,48 @@ impl From<&OrganizationDetails> for DetailsRecord {
             region: text(details.region.as_ref().map(BoundedText::as_str)),
             country: text(details.country.as_ref().map(CountryCode::as_str)),
             postal_code: text(details.postal_code.as_ref().map(BoundedText::as_str)),
-            emails: contacts(&details.emails),
-            phone_numbers: contacts(&details.phone_numbers),
+            emails: contact_records(&details.emails),
+            phone_numbers: contact_records(&details.phone_numbers),
             invoice_time_zone: (details.invoice_time_zone != InvoiceTimeZone::UTC)
                 .then(|| details.invoice_time_zone.name().to_owned()),
         }
     }
+}
+
+/// Stored contact points back as the domain's.
+pub(super) fn contact_points(
+    records: Vec<ContactRecord>,
+) -> Result<Vec<ContactPoint>, sqlx::Error> {
+    records
+        .into_iter()
+        .map(|record| {
+            Ok(ContactPoint {
+                label: text(record.label)?,
+                value: text(Some(record.value))?
+                    .ok_or_else(|| corrupt("contact", "without a value"))?,
+                primary: record.primary,
+            })
+        })
+        .collect()
+}
+
+/// Contact points as stored.
+pub(super) fn contact_records(points: &[ContactPoint]) -> Vec<ContactRecord> {
+    points
+        .iter()
+        .map(|point| ContactRecord {
+            label: point.label.as_ref().map(|label| label.as_str().to_owned()),
+            value: point.value.as_str().to_owned(),
+            primary: point.primary,
+        })
+        .collect()
+}
+
+/// A stored country code back as the domain's.
+pub(super) fn country(value: Option<String>) -> Result<Option<CountryCode>, sqlx::Error> {
+    value
+        .map(|code| CountryCode::parse(code.clone()).map_err(|_| corrupt("country", &code)))
+        .transpose()
 }
 
 fn organization(

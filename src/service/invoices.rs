@@ -222,6 +222,7 @@ async fn insert_new(
         tax: input.tax,
         notes: input.notes.map(|notes| notes.into_string()),
         po_number: input.po_number.map(|po_number| po_number.into_string()),
+        parties: input.parties,
         revision: 0,
         created_time: now,
         updated_time: now,
@@ -268,6 +269,7 @@ async fn update_draft(
         tax: input.tax,
         notes: input.notes.map(|notes| notes.into_string()),
         po_number: input.po_number.map(|po_number| po_number.into_string()),
+        parties: input.parties,
         revision: current.revision + 1,
         updated_time: now,
         ..current

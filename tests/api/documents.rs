@@ -125,6 +125,8 @@ async fn invoice_in(app: &TestApp, id: &str, currency: &str, unit_price: f64) ->
         json!({"type": "debit", "description": "Annual plan — Ελληνικά, Кириллица", "unitPrice": unit_price, "quantity": 12,
                "periodStartTime": "2026-01-01T00:00:00Z", "periodEndTime": "2026-12-31T00:00:00Z"}),
         json!({"type": "debit", "description": "Onboarding", "unitPrice": unit_price * 3.0, "quantity": 1}),
+        // Characters DejaVu Sans has no glyph for: drawn from the fallback face.
+        json!({"type": "debit", "description": "座席 年間 한국어", "unitPrice": unit_price, "quantity": 2}),
         json!({"type": "credit", "description": "Goodwill", "unitPrice": unit_price, "quantity": 1}),
     ];
     for item in items {
@@ -412,4 +414,105 @@ async fn each_representation_has_its_own_etag_and_if_none_match_answers_304(pool
     .await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_eq!(changed.header("etag"), Some("\"r1-pdf\""));
+}
+
+#[sqlx::test]
+async fn addresses_and_tax_numbers_are_kept_and_printed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let parties = json!({
+        "billingAddress": {"firstName": "Benjamin", "lastName": "Franklin", "organization": "Ψ Labs",
+                           "address": "36 Craven St", "city": "London", "postalCode": "WC2N 5NF",
+                           "country": "GB", "emails": [{"value": "ben@psi.example", "primary": true}]},
+        "deliveryAddress": {"organization": "Warehouse 7", "address": "1 Dock Rd", "city": "Dover",
+                            "country": "GB"},
+        "organizationTaxIdNumber": {"type": "eu-vat", "value": "IE6388047V"},
+        "customerTaxIdNumber": {"type": "other", "value": "GB980780684"}
+    });
+    let mut body = json!({"customerId": "cus_doc", "websiteId": "web_doc", "currency": "EUR"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(parties.as_object().unwrap().clone());
+    let created = app.put("/invoices/inv-parties", body.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    for (field, value) in parties.as_object().unwrap() {
+        let shown = &created.body[field];
+        for (member, expected) in value.as_object().unwrap() {
+            if member == "emails" {
+                assert_eq!(shown[member][0]["value"], expected[0]["value"]);
+            } else {
+                assert_eq!(&shown[member], expected, "{field}.{member}");
+            }
+        }
+    }
+    assert_eq!(created.body["deliveryAddress"]["firstName"], Value::Null);
+    assert_eq!(
+        app.invoice("inv-parties").await["billingAddress"],
+        created.body["billingAddress"]
+    );
+
+    let text = text_of(&pdf(&app, "inv-parties").await);
+    for expected in [
+        "Bill to",
+        "Benjamin Franklin",
+        "Ψ Labs",
+        "WC2N 5NF London GB",
+        "ben@psi.example",
+        "Ship to",
+        "Warehouse 7",
+        "1 Dock Rd",
+        "VAT number IE6388047V",
+        "Tax number GB980780684",
+        "Customer cus_doc",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+
+    // Sent back without them, a PUT clears them, as it does every other field.
+    let cleared = app
+        .put(
+            "/invoices/inv-parties",
+            json!({"customerId": "cus_doc", "websiteId": "web_doc", "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert_eq!(cleared.body["billingAddress"], Value::Null);
+    assert_eq!(cleared.body["customerTaxIdNumber"], Value::Null);
+}
+
+#[sqlx::test]
+async fn a_bad_address_or_tax_number_is_422_naming_the_field(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let answer = app
+        .post(
+            "/invoices",
+            json!({"customerId": "c", "websiteId": "w", "currency": "USD",
+                   "billingAddress": {"country": "Britain", "city": "x".repeat(46), "zip": "1"},
+                   "deliveryAddress": "nowhere",
+                   "customerTaxIdNumber": {"type": "ssn", "value": ""},
+                   "organizationTaxIdNumber": {"value": "IE1"}}),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    let fields: Vec<&str> = answer.body["invalidFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "billingAddress.country",
+        "billingAddress.city",
+        "billingAddress.zip",
+        "deliveryAddress",
+        "customerTaxIdNumber.type",
+        "customerTaxIdNumber.value",
+        "organizationTaxIdNumber.type",
+    ] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
 }

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::contact::{ContactObjectResponse, TaxIdResponse, parse_parties};
 use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
 use super::fields::{FieldReader, RawObject, canonical_body, date_time, number, string};
 use super::invoice_items::ItemResponse;
@@ -213,16 +214,10 @@ async fn pdf_response(
 ) -> Result<Response, ApiError> {
     let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
     let pdf = tokio::task::spawn_blocking(move || {
-        let buyer = vec![
-            format!("Customer {}", invoice.customer_id),
-            format!("Website {}", invoice.website_id),
-        ];
         document::render(&InvoiceDocument {
             invoice: &invoice,
             items: &items,
-            seller: seller.details.document_lines(&seller.id),
-            buyer,
-            time_zone: seller.details.invoice_time_zone,
+            seller: &seller,
         })
     })
     .await
@@ -447,6 +442,7 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
     let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
     let discounts = parse_discounts(&mut fields, currency);
     let tax = parse_tax_settings(&mut fields);
+    let parties = parse_parties(&mut fields);
     fields.finish(READ_ONLY)?;
     match (customer_id, website_id, currency) {
         (Some(customer_id), Some(website_id), Some(currency)) => Ok(InvoiceInput {
@@ -458,6 +454,7 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
             po_number,
             discounts,
             tax,
+            parties,
         }),
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
@@ -534,6 +531,10 @@ pub(super) struct InvoiceResponse {
     voided_time: Option<DateTime<Utc>>,
     notes: Option<String>,
     po_number: Option<String>,
+    billing_address: Option<ContactObjectResponse>,
+    delivery_address: Option<ContactObjectResponse>,
+    organization_tax_id_number: Option<TaxIdResponse>,
+    customer_tax_id_number: Option<TaxIdResponse>,
     /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,
     items: Vec<ItemResponse>,
@@ -578,6 +579,7 @@ impl DiscountResponse {
 impl InvoiceResponse {
     fn new(state: &AppState, invoice: &Invoice, items: &[InvoiceItem]) -> Self {
         let totals = &invoice.totals;
+        let parties = &invoice.parties;
         Self {
             id: invoice.id.clone(),
             customer_id: invoice.customer_id.clone(),
@@ -601,6 +603,19 @@ impl InvoiceResponse {
             voided_time: invoice.voided_time,
             notes: invoice.notes.clone(),
             po_number: invoice.po_number.clone(),
+            billing_address: parties
+                .billing_address
+                .as_ref()
+                .map(ContactObjectResponse::new),
+            delivery_address: parties
+                .delivery_address
+                .as_ref()
+                .map(ContactObjectResponse::new),
+            organization_tax_id_number: parties
+                .organization_tax_id
+                .as_ref()
+                .map(TaxIdResponse::new),
+            customer_tax_id_number: parties.customer_tax_id.as_ref().map(TaxIdResponse::new),
             revision: invoice.revision,
             items: items
                 .iter()

@@ -8,14 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::contact::{ContactResponse, bounded, contact_points};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::OrganizationRequest;
 use super::problem::Problem;
 use super::wire::{Link, json_response, time_option};
-use crate::domain::organization::{
-    ContactPoint, CountryCode, InvoiceTimeZone, MAX_CONTACT_POINTS, Organization,
-    OrganizationChange,
-};
+use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -100,12 +98,6 @@ pub async fn patch(
     .await
 }
 
-fn bounded<const MAX: usize>(
-    raw: &serde_json::value::RawValue,
-) -> Result<BoundedText<MAX>, String> {
-    BoundedText::parse(string(raw)?)
-}
-
 /// A partial update, naming every bad field at once.
 fn parse_change(body: RawObject) -> Result<OrganizationChange, ApiError> {
     let mut fields = FieldReader::new(body);
@@ -128,65 +120,6 @@ fn parse_change(body: RawObject) -> Result<OrganizationChange, ApiError> {
     };
     fields.finish(READ_ONLY)?;
     Ok(change)
-}
-
-/// `emails` or `phoneNumbers`: absent keeps them, `null` or `[]` clears them.
-fn contact_points(fields: &mut FieldReader, name: &str) -> Option<Vec<ContactPoint>> {
-    if !fields.has_value(name) {
-        return fields.change(name, |_| Ok(())).map(|_| Vec::new());
-    }
-    let mut points = Vec::new();
-    let mut primaries = 0;
-    for mut element in fields.optional_objects(name, MAX_CONTACT_POINTS) {
-        let label = element.optional("label", bounded);
-        let value = element.required("value", |raw| {
-            let value = bounded::<100>(raw)?;
-            if value.as_str().trim().is_empty() {
-                Err("must not be empty".to_owned())
-            } else {
-                Ok(value)
-            }
-        });
-        let primary = element
-            .optional("primary", |raw| match raw.get() {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err("must be true or false".to_owned()),
-            })
-            .unwrap_or(false);
-        primaries += usize::from(primary);
-        if let Some(value) = value {
-            points.push(ContactPoint {
-                label,
-                value,
-                primary,
-            });
-        }
-        fields.adopt(element, &[]);
-    }
-    if primaries > 1 {
-        fields.reject(name, "at most one may be primary");
-    }
-    Some(points)
-}
-
-/// An email or phone number on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ContactPoint)]
-struct ContactResponse {
-    label: Option<String>,
-    value: String,
-    primary: bool,
-}
-
-impl ContactResponse {
-    fn new(point: &ContactPoint) -> Self {
-        Self {
-            label: point.label.as_ref().map(|label| label.as_str().to_owned()),
-            value: point.value.as_str().to_owned(),
-            primary: point.primary,
-        }
-    }
 }
 
 /// An organization on the wire.

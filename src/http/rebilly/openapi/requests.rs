@@ -14,6 +14,7 @@ use super::schema::{
     any_of, closed_object, date_time, id, integer, null, nullable, nullable_array, number, one_of,
     positive_number, present, read_only, text, with_read_only,
 };
+use crate::domain::contact::TaxIdKind;
 use crate::domain::currency::Currency;
 use crate::domain::discount::{
     DiscountDescription, DiscountKind, MAX_DISCOUNTS, MAX_PERCENT_PLACES,
@@ -159,6 +160,10 @@ request_schema!(
                 ("poNumber", nullable(text(PoNumber::MAX_CHARS)).into()),
                 ("discounts", discounts()),
                 ("tax", tax_settings()),
+                ("billingAddress", contact_object().into()),
+                ("deliveryAddress", contact_object().into()),
+                ("organizationTaxIdNumber", tax_id_number().into()),
+                ("customerTaxIdNumber", tax_id_number().into()),
             ],
         )
         .description(Some("An invoice; its items are added through its items."));
@@ -331,6 +336,54 @@ impl utoipa::IntoParams for DocumentAccept {
     }
 }
 
+/// A country as ISO 3166-1 alpha-2 writes it, or `null`.
+fn country() -> ObjectBuilder {
+    nullable(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Z]{2}$")),
+    )
+}
+
+/// Rebilly's ContactObject: a billing or delivery address, or `null`.
+fn contact_object() -> ObjectBuilder {
+    let object = closed_object(
+        &[],
+        [
+            ("firstName", nullable(text(45)).into()),
+            ("lastName", nullable(text(45)).into()),
+            ("organization", nullable(text(255)).into()),
+            ("address", nullable(text(60)).into()),
+            ("address2", nullable(text(60)).into()),
+            ("city", nullable(text(45)).into()),
+            ("region", nullable(text(45)).into()),
+            ("country", country().into()),
+            ("postalCode", nullable(text(10)).into()),
+            (
+                "emails",
+                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
+            ),
+            (
+                "phoneNumbers",
+                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
+            ),
+        ],
+    );
+    nullable(object)
+}
+
+/// A tax id number shown on the invoice, or `null`.
+fn tax_id_number() -> ObjectBuilder {
+    let value = text(50).min_length(Some(1));
+    nullable(closed_object(
+        &["type", "value"],
+        [
+            ("type", one_of(TaxIdKind::ALL.map(TaxIdKind::as_str)).into()),
+            ("value", value.into()),
+        ],
+    ))
+}
+
 /// An email or phone number of an organization.
 fn contact_point() -> ObjectBuilder {
     let value = text(100).min_length(Some(1));
@@ -354,11 +407,6 @@ request_schema!(
     /// The body of `PATCH /organizations/{organizationId}`: the fields to change; `null`
     /// clears one (`invoiceTimeZone` back to UTC).
     OrganizationRequest => {
-        let country = nullable(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some("^[A-Z]{2}$")),
-        );
         let time_zone = nullable(text(50)).description(Some(
             "An IANA time zone (`America/New_York`, `Europe/London`, `UTC`), in which invoice \
              documents print their dates.",
@@ -371,7 +419,7 @@ request_schema!(
                 ("address2", nullable(text(60)).into()),
                 ("city", nullable(text(45)).into()),
                 ("region", nullable(text(45)).into()),
-                ("country", country.into()),
+                ("country", country().into()),
                 ("postalCode", nullable(text(10)).into()),
                 ("emails", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
                 ("phoneNumbers", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),

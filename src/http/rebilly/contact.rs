@@ -1,0 +1,192 @@
+//! Rebilly's ContactObject (an invoice's billing and delivery addresses), contact points
+//! (emails, phone numbers) and tax id numbers, as the wire has them.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+use super::fields::{FieldReader, string};
+use crate::domain::contact::{ContactAddress, InvoiceParties, TaxIdKind, TaxIdNumber};
+use crate::domain::organization::{ContactPoint, CountryCode, MAX_CONTACT_POINTS};
+use crate::domain::text::BoundedText;
+
+pub(super) fn bounded<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
+    BoundedText::parse(string(raw)?)
+}
+
+/// `emails` or `phoneNumbers`: absent keeps them, `null` or `[]` clears them.
+pub(super) fn contact_points(fields: &mut FieldReader, name: &str) -> Option<Vec<ContactPoint>> {
+    if !fields.has_value(name) {
+        return fields.change(name, |_| Ok(())).map(|_| Vec::new());
+    }
+    let mut points = Vec::new();
+    let mut primaries = 0;
+    for mut element in fields.optional_objects(name, MAX_CONTACT_POINTS) {
+        let label = element.optional("label", bounded);
+        let value = element.required("value", |raw| {
+            let value = bounded::<100>(raw)?;
+            if value.as_str().trim().is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(value)
+            }
+        });
+        let primary = element
+            .optional("primary", |raw| match raw.get() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("must be true or false".to_owned()),
+            })
+            .unwrap_or(false);
+        primaries += usize::from(primary);
+        if let Some(value) = value {
+            points.push(ContactPoint {
+                label,
+                value,
+                primary,
+            });
+        }
+        fields.adopt(element, &[]);
+    }
+    if primaries > 1 {
+        fields.reject(name, "at most one may be primary");
+    }
+    Some(points)
+}
+
+/// An email or phone number on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ContactPoint)]
+pub(super) struct ContactResponse {
+    label: Option<String>,
+    value: String,
+    primary: bool,
+}
+
+impl ContactResponse {
+    pub(super) fn new(point: &ContactPoint) -> Self {
+        Self {
+            label: point.label.as_ref().map(|label| label.as_str().to_owned()),
+            value: point.value.as_str().to_owned(),
+            primary: point.primary,
+        }
+    }
+}
+
+/// An address read from a request: absent or `null` is none; every bad field is named
+/// `name.field`.
+fn address(fields: &mut FieldReader, name: &str) -> Option<ContactAddress> {
+    let mut object = fields.optional_object(name)?;
+    let address = ContactAddress {
+        first_name: object.optional("firstName", bounded),
+        last_name: object.optional("lastName", bounded),
+        organization: object.optional("organization", bounded),
+        address: object.optional("address", bounded),
+        address2: object.optional("address2", bounded),
+        city: object.optional("city", bounded),
+        region: object.optional("region", bounded),
+        country: object.optional("country", |raw| CountryCode::parse(string(raw)?)),
+        postal_code: object.optional("postalCode", bounded),
+        emails: contact_points(&mut object, "emails").unwrap_or_default(),
+        phone_numbers: contact_points(&mut object, "phoneNumbers").unwrap_or_default(),
+    };
+    fields.adopt(object, &[]);
+    Some(address)
+}
+
+fn tax_id(fields: &mut FieldReader, name: &str) -> Option<TaxIdNumber> {
+    let mut object = fields.optional_object(name)?;
+    let kind = object.required("type", |raw| TaxIdKind::parse(&string(raw)?));
+    let value = object.required("value", |raw| {
+        let value = bounded::<50>(raw)?;
+        if value.as_str().trim().is_empty() {
+            Err("must not be empty".to_owned())
+        } else {
+            Ok(value)
+        }
+    });
+    fields.adopt(object, &[]);
+    Some(TaxIdNumber {
+        kind: kind?,
+        value: value?,
+    })
+}
+
+/// `billingAddress`, `deliveryAddress`, `organizationTaxIdNumber`, `customerTaxIdNumber`.
+pub(super) fn parse_parties(fields: &mut FieldReader) -> InvoiceParties {
+    InvoiceParties {
+        billing_address: address(fields, "billingAddress"),
+        delivery_address: address(fields, "deliveryAddress"),
+        organization_tax_id: tax_id(fields, "organizationTaxIdNumber"),
+        customer_tax_id: tax_id(fields, "customerTaxIdNumber"),
+    }
+}
+
+/// A ContactObject on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ContactObject)]
+pub(super) struct ContactObjectResponse {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    organization: Option<String>,
+    address: Option<String>,
+    address2: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    country: Option<String>,
+    postal_code: Option<String>,
+    emails: Vec<ContactResponse>,
+    phone_numbers: Vec<ContactResponse>,
+}
+
+impl ContactObjectResponse {
+    pub(super) fn new(address: &ContactAddress) -> Self {
+        fn owned<const MAX: usize>(value: &Option<BoundedText<MAX>>) -> Option<String> {
+            value.as_ref().map(|value| value.as_str().to_owned())
+        }
+        Self {
+            first_name: owned(&address.first_name),
+            last_name: owned(&address.last_name),
+            organization: owned(&address.organization),
+            address: owned(&address.address),
+            address2: owned(&address.address2),
+            city: owned(&address.city),
+            region: owned(&address.region),
+            country: address
+                .country
+                .as_ref()
+                .map(|code| code.as_str().to_owned()),
+            postal_code: owned(&address.postal_code),
+            emails: address.emails.iter().map(ContactResponse::new).collect(),
+            phone_numbers: address
+                .phone_numbers
+                .iter()
+                .map(ContactResponse::new)
+                .collect(),
+        }
+    }
+}
+
+/// A tax id number on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TaxIdNumber)]
+pub(super) struct TaxIdResponse {
+    #[serde(rename = "type")]
+    #[schema(schema_with = tax_id_kind)]
+    kind: &'static str,
+    value: String,
+}
+
+fn tax_id_kind() -> utoipa::openapi::Object {
+    super::openapi::schema::one_of(TaxIdKind::ALL.map(TaxIdKind::as_str)).build()
+}
+
+impl TaxIdResponse {
+    pub(super) fn new(number: &TaxIdNumber) -> Self {
+        Self {
+            kind: number.kind.as_str(),
+            value: number.value.as_str().to_owned(),
+        }
+    }
+}
