@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::format;
-use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, wrap};
+use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, at_most, wrap};
 use crate::domain::contact::{ContactAddress, TaxIdNumber};
 use crate::domain::discount::DiscountKind;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
@@ -67,6 +67,9 @@ const RIGHT: f32 = PAGE_WIDTH - MARGIN;
 /// Where the content of a page must end, above the footer.
 const BOTTOM: f32 = PAGE_HEIGHT - MARGIN - 14.0;
 const ROW: f32 = 10.5;
+/// The most lines a party's block, or an item's description, takes on the document.
+const MAX_BLOCK_LINES: usize = 16;
+const MAX_ITEM_LINES: usize = 12;
 
 /// A column of the item table: its left edge and width; numbers end at its right edge.
 #[derive(Clone, Copy)]
@@ -221,16 +224,23 @@ impl Layout {
             let mut y = top;
             self.pages
                 .text(x, y, BODY, Weight::Bold, Align::Left, label);
+            let mut parts = Vec::new();
             for (index, line) in lines.iter().enumerate() {
                 let weight = if index == 0 {
                     Weight::Bold
                 } else {
                     Weight::Regular
                 };
-                for part in wrap(line, BODY, weight, column - 10.0) {
-                    y += 12.0;
-                    self.pages.text(x, y, BODY, weight, Align::Left, &part);
-                }
+                let wrapped = wrap(line, BODY, weight, column - 10.0);
+                parts.extend(wrapped.into_iter().map(|part| (weight, part)));
+            }
+            // A block keeps to the top of the first page, whatever a client puts in it.
+            let (total, shown) = (parts.len(), parts.len().min(MAX_BLOCK_LINES));
+            for (index, (weight, part)) in parts.into_iter().take(shown).enumerate() {
+                let cut = index + 1 == shown && total > shown;
+                let part = if cut { format!("{part} …") } else { part };
+                y += 12.0;
+                self.pages.text(x, y, BODY, weight, Align::Left, &part);
             }
             bottom = bottom.max(y);
         }
@@ -279,9 +289,12 @@ impl Layout {
         if item.item_type == ItemType::Credit {
             description = format!("{description} (credit)").trim_start().to_owned();
         }
-        let lines = wrap(&description, TABLE, Weight::Regular, DESCRIPTION.width);
+        let lines = at_most(
+            wrap(&description, TABLE, Weight::Regular, DESCRIPTION.width),
+            MAX_ITEM_LINES,
+        );
         let period = format::period(self.time_zone, item.period_start_time, item.period_end_time);
-        let period_lines = wrap(&period, SMALL, Weight::Regular, PERIOD.width);
+        let period_lines = at_most(wrap(&period, SMALL, Weight::Regular, PERIOD.width), 3);
         let height = ROW * lines.len().max(period_lines.len()) as f32 + 2.0;
         self.make_room(height, true);
         let top = self.y;
@@ -364,11 +377,18 @@ impl Layout {
             Weight::Bold,
         ));
         self.y += 6.0;
-        self.make_room(14.0 * lines.len() as f32 + 8.0, false);
+        // Together when they fit on a page; a longer list (many manual taxes) flows over.
+        self.make_room(
+            (14.0 * lines.len() as f32 + 8.0).min(BOTTOM - MARGIN - 40.0),
+            false,
+        );
         self.pages
             .rule(MARGIN, self.y - ROW + 2.0, RIGHT - MARGIN, 0.5);
         self.y += 6.0;
+        let label_width = AMOUNT.x - 12.0 - PAGE_WIDTH / 2.0;
         for (label, amount, weight) in lines {
+            let label = at_most(wrap(&label, BODY, weight, label_width), 1).remove(0);
+            self.make_room(14.0, false);
             self.pages
                 .text(AMOUNT.x - 12.0, self.y, BODY, weight, Align::Right, &label);
             self.pages

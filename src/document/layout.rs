@@ -19,40 +19,57 @@ pub const PAGE_HEIGHT: f32 = 842.0;
 /// The margin on every side.
 pub const MARGIN: f32 = 48.0;
 
-/// DejaVu Sans (Bitstream Vera licence, `assets/fonts/`): Latin, Greek, Cyrillic, Arabic,
-/// Hebrew and more in one face.
-static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-/// Droid Sans Fallback (Apache 2.0, `assets/fonts/`): Chinese and Japanese (Han, kana) and
-/// more, for the characters DejaVu Sans has no glyph for.
-static HAN: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf");
-/// Nanum Gothic (SIL Open Font License, `assets/fonts/`): Korean Hangul, which neither face
-/// above has.
-static HANGUL: &[u8] = include_bytes!("../../assets/fonts/NanumGothic.ttf");
+/// The embedded fonts, each with its licence in `assets/fonts/`: DejaVu Sans (Bitstream Vera
+/// licence; Latin, Greek, Cyrillic, Arabic, Hebrew and more) regular and bold, then the
+/// fallbacks tried in order for a character it lacks: Droid Sans Fallback (Apache 2.0; Chinese,
+/// Japanese), Nanum Gothic (SIL OFL; Korean) and the Noto Sans faces (SIL OFL) of the scripts
+/// of South and South-East Asia and of Ethiopia.
+const DATA: [&[u8]; 18] = [
+    include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
+    include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf"),
+    include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf"),
+    include_bytes!("../../assets/fonts/NanumGothic.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansThai-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansDevanagari-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansBengali-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansTamil-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansTelugu-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansGujarati-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansGurmukhi-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansKannada-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansMalayalam-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansSinhala-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansKhmer-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansLao-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansMyanmar-Regular.ttf"),
+    include_bytes!("../../assets/fonts/NotoSansEthiopic-Regular.ttf"),
+];
 
-/// The face a run of text is drawn in.
+/// The face a run of text is drawn in: an index into [`DATA`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Face {
-    Regular,
-    Bold,
-    Han,
-    Hangul,
-}
+struct Face(usize);
 
-/// The faces tried, in order, for a character the weight's own face lacks.
-const FALLBACKS: [Face; 2] = [Face::Han, Face::Hangul];
+impl Face {
+    const REGULAR: Self = Self(0);
+    const BOLD: Self = Self(1);
+
+    /// The faces tried, in order, for a character the weight's own face lacks.
+    fn fallbacks() -> impl Iterator<Item = Self> {
+        (2..DATA.len()).map(Self)
+    }
+}
 
 impl From<Weight> for Face {
     fn from(weight: Weight) -> Self {
         match weight {
-            Weight::Regular => Self::Regular,
-            Weight::Bold => Self::Bold,
+            Weight::Regular => Self::REGULAR,
+            Weight::Bold => Self::BOLD,
         }
     }
 }
 
 /// `text` cut where it changes face: each character in `weight`'s face when that has a
-/// glyph for it, else in the first of [`FALLBACKS`] that has one. Spaces and controls stay
+/// glyph for it, else in the first of [`Face::fallbacks`] that has one. Spaces and controls stay
 /// with the run they are in.
 fn runs(text: &str, weight: Weight) -> Vec<(Face, &str)> {
     let primary = Face::from(weight);
@@ -64,8 +81,7 @@ fn runs(text: &str, weight: Weight) -> Vec<(Face, &str)> {
         let face = if neutral || face(primary).glyph_index(character).is_some() {
             current.filter(|_| neutral).unwrap_or(primary)
         } else {
-            FALLBACKS
-                .into_iter()
+            Face::fallbacks()
                 .find(|fallback| face(*fallback).glyph_index(character).is_some())
                 .unwrap_or(primary)
         };
@@ -137,34 +153,59 @@ fn run_width(text: &str, size: f32, face: Face) -> f32 {
 /// `text` cut into lines no wider than `max_width`: at spaces where it can, inside a word
 /// that is wider than a line by itself.
 pub fn wrap(text: &str, size: f32, weight: Weight, max_width: f32) -> Vec<String> {
+    // Each word and each character of a word cut up is measured once, and a line's width is
+    // their sum: the cost is linear in the text, however it is made (a client may send a note
+    // of 65,535 zero-width characters).
+    let space = width(" ", size, weight);
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
+        let mut line_width = 0.0;
         for word in paragraph.split(' ') {
-            let candidate = if line.is_empty() {
-                word.to_owned()
+            let word_width = width(word, size, weight);
+            let joined = if line.is_empty() {
+                word_width
             } else {
-                format!("{line} {word}")
+                line_width + space + word_width
             };
-            if width(&candidate, size, weight) <= max_width {
-                line = candidate;
+            if joined <= max_width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_width = joined;
                 continue;
             }
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
+            line_width = 0.0;
             for character in word.chars() {
-                line.push(character);
-                if width(&line, size, weight) > max_width && line.chars().count() > 1 {
-                    line.pop();
-                    lines.push(std::mem::replace(&mut line, character.to_string()));
+                let mut buffer = [0; 4];
+                let character_width = width(character.encode_utf8(&mut buffer), size, weight);
+                if line_width + character_width > max_width && !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_width = 0.0;
                 }
+                line.push(character);
+                line_width += character_width;
             }
         }
         lines.push(line);
     }
     if lines.is_empty() {
         lines.push(String::new());
+    }
+    lines
+}
+
+/// At most `max` of `lines`, the last of them ending in "…" when some were left out.
+pub fn at_most(mut lines: Vec<String>, max: usize) -> Vec<String> {
+    if lines.len() > max {
+        lines.truncate(max);
+        if let Some(last) = lines.last_mut() {
+            last.push_str(" …");
+        }
     }
     lines
 }
@@ -268,7 +309,7 @@ impl Pages {
                     } => {
                         let mut x = x;
                         for (face, run) in runs(&text, weight) {
-                            let font = fonts[face as usize].clone();
+                            let font = fonts[face.0].clone();
                             surface.draw_text(
                                 Point::from_xy(x, y),
                                 font,
@@ -303,9 +344,6 @@ impl Pages {
     }
 }
 
-/// The embedded fonts' data, indexed by [`Face`].
-const DATA: [&[u8]; 4] = [REGULAR, BOLD, HAN, HANGUL];
-
 fn face(face: Face) -> &'static rustybuzz::Face<'static> {
     static FACES: OnceLock<Vec<rustybuzz::Face<'static>>> = OnceLock::new();
     let faces = FACES.get_or_init(|| {
@@ -313,7 +351,7 @@ fn face(face: Face) -> &'static rustybuzz::Face<'static> {
             .map(|data| rustybuzz::Face::from_slice(data, 0).expect("an embedded font parses"))
             .collect()
     });
-    &faces[face as usize]
+    &faces[face.0]
 }
 
 /// The embedded fonts for krilla, indexed by [`Face`].
@@ -334,17 +372,38 @@ mod tests {
     fn characters_without_a_glyph_take_the_fallback_face() {
         assert_eq!(
             runs("Invoice 42", Weight::Bold),
-            [(Face::Bold, "Invoice 42")]
+            [(Face::BOLD, "Invoice 42")]
         );
-        assert_eq!(
-            runs("Seats 座席 한국어 x", Weight::Regular),
-            [
-                (Face::Regular, "Seats "),
-                (Face::Han, "座席 "),
-                (Face::Hangul, "한국어 "),
-                (Face::Regular, "x")
-            ]
-        );
+        let mixed = runs("Seats 座席 한국어 ไทย हिन्दी x", Weight::Regular);
+        let texts: Vec<&str> = mixed.iter().map(|(_, text)| *text).collect();
+        assert_eq!(texts, ["Seats ", "座席 ", "한국어 ", "ไทย ", "हिन्दी ", "x"]);
+        let faces: Vec<Face> = mixed.iter().map(|(face, _)| *face).collect();
+        assert_eq!(faces[0], Face::REGULAR);
+        assert_eq!(faces[5], Face::REGULAR);
+        for index in 1..5 {
+            assert!(faces[index].0 >= 2, "run {index} is in a fallback face");
+            assert!(
+                !faces[index + 1..5].contains(&faces[index]),
+                "each script its own face"
+            );
+        }
+        for text in [
+            "座席",
+            "한국어",
+            "ไทย",
+            "हिन्दी",
+            "தமிழ்",
+            "አማርኛ",
+            "ខ្មែរ",
+            "ঝ",
+            "ಕ",
+        ] {
+            let covered = runs(text, Weight::Regular).iter().all(|(face, run)| {
+                run.chars()
+                    .all(|c| self::face(*face).glyph_index(c).is_some())
+            });
+            assert!(covered, "{text} has a glyph for every character");
+        }
         assert!(width("座席", 10.0, Weight::Regular) > 10.0);
     }
 
@@ -365,5 +424,18 @@ mod tests {
         let cut = wrap(&word, 9.0, Weight::Regular, 100.0);
         assert!(cut.len() > 1);
         assert_eq!(cut.concat(), word);
+        // Zero-width characters neither loop nor cost more than their number.
+        let hostile = format!("{}{}", "\u{200B}".repeat(4_000), "W".repeat(2_500));
+        let started = std::time::Instant::now();
+        let lines = wrap(&hostile, 9.0, Weight::Regular, 400.0);
+        assert_eq!(lines.concat(), hostile);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "a hang guard only"
+        );
+        assert_eq!(
+            at_most(vec!["a".into(), "b".into(), "c".into()], 2),
+            ["a", "b …"]
+        );
     }
 }

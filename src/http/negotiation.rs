@@ -44,7 +44,8 @@ pub fn negotiate(headers: &HeaderMap, offered: &[MediaType]) -> Option<MediaType
         let weight = ranges
             .iter()
             .filter_map(|range| range.specificity(media_type).map(|s| (s, range.weight)))
-            .max_by_key(|(specificity, _)| *specificity)
+            // The most specific range decides; of equally specific ones, the highest weight.
+            .max_by_key(|(specificity, weight)| (*specificity, *weight))
             .map(|(_, weight)| weight);
         if let Some(weight) = weight.filter(|weight| *weight > 0)
             && best.is_none_or(|(_, top)| weight > top)

@@ -377,7 +377,7 @@ async fn each_representation_has_its_own_etag_and_if_none_match_answers_304(pool
     let id = app.create_invoice("USD").await;
     let path = format!("/invoices/{id}");
     let first = get(&app, &path, &[("Accept", "application/pdf")]).await;
-    assert_eq!(first.header("etag"), Some("\"r0-pdf\""));
+    assert_eq!(first.header("etag"), Some("\"r0-pdf-0\""));
     let json = get(&app, &path, &[]).await;
     assert_eq!(json.header("etag"), Some("\"r0\""));
 
@@ -386,13 +386,13 @@ async fn each_representation_has_its_own_etag_and_if_none_match_answers_304(pool
         &path,
         &[
             ("Accept", "application/pdf"),
-            ("If-None-Match", "\"r0-pdf\""),
+            ("If-None-Match", "\"r0-pdf-0\""),
         ],
     )
     .await;
     assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
     assert!(unchanged.bytes.is_empty());
-    assert_eq!(unchanged.header("etag"), Some("\"r0-pdf\""));
+    assert_eq!(unchanged.header("etag"), Some("\"r0-pdf-0\""));
     let other_representation = get(
         &app,
         &path,
@@ -403,17 +403,41 @@ async fn each_representation_has_its_own_etag_and_if_none_match_answers_304(pool
 
     app.create_item(&id, json!({"type": "debit", "unitPrice": 5}))
         .await;
-    let changed = get(
-        &app,
-        &path,
-        &[
-            ("Accept", "application/pdf"),
-            ("If-None-Match", "\"r0-pdf\""),
-        ],
-    )
-    .await;
+    let pdf_since = |tag: &str| {
+        let tag = tag.to_owned();
+        let (app, path) = (&app, &path);
+        async move {
+            get(
+                app,
+                path,
+                &[("Accept", "application/pdf"), ("If-None-Match", &tag)],
+            )
+            .await
+        }
+    };
+    let changed = pdf_since("\"r0-pdf-0\"").await;
     assert_eq!(changed.status, StatusCode::OK);
-    assert_eq!(changed.header("etag"), Some("\"r1-pdf\""));
+    let tag = changed.header("etag").unwrap().to_owned();
+    assert_eq!(tag, "\"r1-pdf-0\"");
+
+    // The document prints the seller: a change to it is a new document, and a new tag.
+    let seller = app
+        .call(
+            Method::PATCH,
+            &format!("/organizations/{ORGANIZATION}"),
+            Some(json!({"invoiceTimeZone": "Asia/Tokyo"})),
+        )
+        .await;
+    assert_eq!(seller.status, StatusCode::OK, "{}", seller.text);
+    let after = pdf_since(&tag).await;
+    assert_eq!(after.status, StatusCode::OK);
+    let new_tag = after.header("etag").unwrap();
+    assert!(
+        new_tag.starts_with("\"r1-pdf-") && new_tag != tag,
+        "{new_tag}"
+    );
+    // The JSON shows no seller: its tag stays.
+    assert_eq!(get(&app, &path, &[]).await.header("etag"), Some("\"r1\""));
 }
 
 #[sqlx::test]

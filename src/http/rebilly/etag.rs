@@ -22,11 +22,16 @@ pub fn with_etag(mut response: Response, revision: i64) -> Response {
 }
 
 /// The strong entity tag of one representation of a resource at `revision`: the JSON's is
-/// [`etag`]'s, the PDF's `"r3-pdf"` (two representations never share a strong tag).
-pub fn representation_etag(revision: i64, media_type: MediaType) -> HeaderValue {
+/// [`etag`]'s; the PDF's, `"r3-pdf-<seller version>"`, also names the version of the seller it
+/// prints (0 while its details never changed). Two representations never share a strong tag.
+pub fn representation_etag(
+    revision: i64,
+    media_type: MediaType,
+    seller_version: i64,
+) -> HeaderValue {
     match media_type {
         MediaType::Json => etag(revision),
-        MediaType::Pdf => HeaderValue::from_str(&format!("\"r{revision}-pdf\""))
+        MediaType::Pdf => HeaderValue::from_str(&format!("\"r{revision}-pdf-{seller_version}\""))
             .unwrap_or(HeaderValue::from_static("\"\"")),
     }
 }
@@ -95,20 +100,14 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::IF_NONE_MATCH,
-            HeaderValue::from_static("\"r1\", W/\"r3-pdf\""),
+            HeaderValue::from_static("\"r1\", W/\"r3-pdf-0\""),
         );
-        assert!(is_not_modified(
-            &headers,
-            &representation_etag(3, MediaType::Pdf)
-        ));
-        assert!(!is_not_modified(
-            &headers,
-            &representation_etag(3, MediaType::Json)
-        ));
-        assert!(is_not_modified(
-            &headers,
-            &representation_etag(1, MediaType::Json)
-        ));
+        let pdf = |revision, seller| representation_etag(revision, MediaType::Pdf, seller);
+        let json = |revision| representation_etag(revision, MediaType::Json, 0);
+        assert!(is_not_modified(&headers, &pdf(3, 0)));
+        assert!(!is_not_modified(&headers, &pdf(3, 7)));
+        assert!(!is_not_modified(&headers, &json(3)));
+        assert!(is_not_modified(&headers, &json(1)));
         assert!(!is_not_modified(&HeaderMap::new(), &etag(1)));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(is_not_modified(&headers, &etag(9)));

@@ -14,7 +14,7 @@ use super::fields::{FieldReader, RawObject, canonical_body, date_time, number, s
 use super::invoice_items::ItemResponse;
 use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
-use super::openapi::{DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest};
+use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest, PdfDocument};
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::problem::Problem;
@@ -158,11 +158,11 @@ pub async fn upsert(
     path = "/invoices/{id}",
     operation_id = "GetInvoice",
     tag = "Invoices",
-    params(InvoicePath, DocumentAccept),
+    params(InvoicePath),
     responses(
         (status = 200, description = "The invoice, as JSON or as a PDF document (`Accept: application/pdf`)", content(
             (InvoiceResponse = "application/json"),
-            (Vec<u8> = "application/pdf"),
+            (PdfDocument = "application/pdf"),
         )),
         (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -181,22 +181,30 @@ pub async fn get_one(
         .ok_or_else(|| ApiError::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    let tag = representation_etag(invoice.revision, media_type);
+    // The document shows the seller too: its tag changes when either changes.
+    let seller = match media_type {
+        MediaType::Json => None,
+        MediaType::Pdf => Some(
+            state
+                .db
+                .find_organization(&principal.organization_id)
+                .await?,
+        ),
+    };
+    let seller_version = seller
+        .as_ref()
+        .and_then(|seller| seller.updated_time)
+        .map_or(0, |time| time.timestamp_millis());
+    let tag = representation_etag(invoice.revision, media_type, seller_version);
     let mut response = if is_not_modified(&headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match media_type {
-            MediaType::Json => json_response(
+        match seller {
+            None => json_response(
                 StatusCode::OK,
                 &InvoiceResponse::new(&state, &invoice, &items),
             ),
-            MediaType::Pdf => {
-                let seller = state
-                    .db
-                    .find_organization(&principal.organization_id)
-                    .await?;
-                pdf_response(seller, invoice, items).await?
-            }
+            Some(seller) => pdf_response(seller, invoice, items).await?,
         }
     };
     let response_headers = response.headers_mut();
@@ -206,6 +214,9 @@ pub async fn get_one(
     Ok(response)
 }
 
+/// How many documents render at once.
+static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The invoice rendered as a PDF, off the async threads (a long invoice takes a while).
 async fn pdf_response(
     seller: Organization,
@@ -213,6 +224,12 @@ async fn pdf_response(
     items: Vec<InvoiceItem>,
 ) -> Result<Response, ApiError> {
     let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
+    // Rendering takes a core for up to a second; more at once than there are cores would only
+    // slow each one and stack blocking threads. A request waiting here can still time out.
+    let _permit = RENDERS
+        .acquire()
+        .await
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
     let pdf = tokio::task::spawn_blocking(move || {
         document::render(&InvoiceDocument {
             invoice: &invoice,

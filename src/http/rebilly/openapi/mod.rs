@@ -21,7 +21,7 @@ use super::AppState;
 
 pub use self::common::finish;
 pub use self::requests::{
-    DocumentAccept, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest,
+    EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest, PdfDocument,
     ProductRequest,
 };
 

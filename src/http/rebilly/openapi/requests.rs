@@ -306,33 +306,29 @@ request_schema!(
     }
 );
 
-/// The `Accept` header of `GET /invoices/{id}`: its JSON, or its PDF document (Rebilly's
-/// `mediaTypeJsonPdf`, there an enum of the two). Any RFC 9110 `Accept` is read (ranges,
-/// q-values, several types), so the schema is any string; one that accepts neither is 406.
-pub struct DocumentAccept;
+/// Text with a character other than white space (and no NUL).
+const NOT_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
 
-impl utoipa::IntoParams for DocumentAccept {
-    fn into_params(
-        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
-    ) -> Vec<utoipa::openapi::path::Parameter> {
-        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        vec![
-            ParameterBuilder::new()
-                .name("Accept")
-                .parameter_in(ParameterIn::Header)
-                .description(Some(
-                    "`application/pdf` answers the invoice as a PDF document; \
-                     `application/json` (the default) as JSON. Read as RFC 9110 has it \
-                     (`application/*`, `*/*`, q-values); accepting neither is 406.",
-                ))
-                .schema(Some(
-                    utoipa::openapi::schema::ObjectBuilder::new()
-                        .schema_type(utoipa::openapi::schema::Type::String)
-                        .examples(["application/json", "application/pdf"])
-                        .default(Some("application/json".into())),
-                ))
-                .build(),
-        ]
+/// The body of an invoice's PDF document: binary, not JSON.
+pub struct PdfDocument;
+
+impl PartialSchema for PdfDocument {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Binary,
+                )))
+                .description(Some("The invoice as a PDF document."))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for PdfDocument {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PdfDocument")
     }
 }
 
@@ -374,7 +370,7 @@ fn contact_object() -> ObjectBuilder {
 
 /// A tax id number shown on the invoice, or `null`.
 fn tax_id_number() -> ObjectBuilder {
-    let value = text(50).min_length(Some(1));
+    let value = text(50).pattern(Some(NOT_BLANK));
     nullable(closed_object(
         &["type", "value"],
         [
@@ -386,7 +382,7 @@ fn tax_id_number() -> ObjectBuilder {
 
 /// An email or phone number of an organization.
 fn contact_point() -> ObjectBuilder {
-    let value = text(100).min_length(Some(1));
+    let value = text(100).pattern(Some(NOT_BLANK));
     closed_object(
         &["value"],
         [
