@@ -1,7 +1,7 @@
 //! Who an invoice is for and where it goes (Rebilly's ContactObject), and the tax numbers it
 //! shows for either party.
 
-use super::organization::{ContactPoint, CountryCode};
+use super::organization::{ContactPoint, CountryCode, push_place_and_contacts};
 use super::text::BoundedText;
 
 /// A person or company and their address, as Rebilly's ContactObject has them.
@@ -36,21 +36,13 @@ impl ContactAddress {
         lines.extend(self.organization.as_ref().map(|v| v.as_str().to_owned()));
         lines.extend(self.address.as_ref().map(|v| v.as_str().to_owned()));
         lines.extend(self.address2.as_ref().map(|v| v.as_str().to_owned()));
-        let place: Vec<&str> = [
+        let place = [
             self.postal_code.as_ref().map(BoundedText::as_str),
             self.city.as_ref().map(BoundedText::as_str),
             self.region.as_ref().map(BoundedText::as_str),
             self.country.as_ref().map(CountryCode::as_str),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !place.is_empty() {
-            lines.push(place.join(" "));
-        }
-        for point in self.emails.iter().chain(&self.phone_numbers) {
-            lines.push(point.value.as_str().to_owned());
-        }
+        ];
+        push_place_and_contacts(&mut lines, place, [&self.emails, &self.phone_numbers]);
         lines
     }
 }

@@ -112,22 +112,30 @@ impl OrganizationDetails {
         let text = |value: &Option<BoundedText<60>>| value.as_ref().map(|v| v.as_str().to_owned());
         lines.extend(text(&self.address));
         lines.extend(text(&self.address2));
-        let place: Vec<&str> = [
+        let place = [
             self.postal_code.as_ref().map(BoundedText::as_str),
             self.city.as_ref().map(BoundedText::as_str),
             self.region.as_ref().map(BoundedText::as_str),
             self.country.as_ref().map(CountryCode::as_str),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !place.is_empty() {
-            lines.push(place.join(" "));
-        }
-        for point in self.emails.iter().chain(&self.phone_numbers) {
-            lines.push(point.value.as_str().to_owned());
-        }
+        ];
+        push_place_and_contacts(&mut lines, place, [&self.emails, &self.phone_numbers]);
         lines
+    }
+}
+
+/// Adds to a document's block the place line (postal code, city, region, country: those set)
+/// and one line per email and phone number.
+pub(super) fn push_place_and_contacts(
+    lines: &mut Vec<String>,
+    place: [Option<&str>; 4],
+    contacts: [&[ContactPoint]; 2],
+) {
+    let place: Vec<&str> = place.into_iter().flatten().collect();
+    if !place.is_empty() {
+        lines.push(place.join(" "));
+    }
+    for point in contacts.into_iter().flatten() {
+        lines.push(point.value.as_str().to_owned());
     }
 }
 
