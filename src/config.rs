@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::delivery::DeliverySettings;
+use crate::delivery::destination::Destinations;
+use crate::delivery::schedule::RetrySchedule;
 use crate::http::cors::AllowedOrigins;
 use crate::server::{
     ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
@@ -166,9 +169,58 @@ pub struct ServeConfig {
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+
+    /// Lets webhooks reach loopback, private and link-local addresses (local development and
+    /// tests); off, such a URL is refused when saved and when delivered to.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private_networks: bool,
+
+    /// Milliseconds one delivery attempt may take, connecting included.
+    #[arg(long, env = "WEBHOOK_ATTEMPT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub webhook_attempt_timeout_ms: u64,
+
+    /// Milliseconds before the first retry of a failed delivery; each later wait is 4 times
+    /// longer, at most 6 hours.
+    #[arg(long, env = "WEBHOOK_RETRY_INITIAL_DELAY_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_initial_delay_ms: u64,
+
+    /// Seconds after its event a delivery is still retried; then it is given up.
+    #[arg(long, env = "WEBHOOK_RETRY_MAX_AGE_SECS", default_value_t = 3 * 24 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 60 * 60))]
+    pub webhook_retry_max_age_secs: u64,
+
+    /// Delivery attempts this process makes at once (each replica has its own).
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub webhook_concurrency: u32,
 }
 
 impl ServeConfig {
+    /// How webhooks are delivered.
+    pub fn delivery_settings(&self) -> DeliverySettings {
+        let defaults = DeliverySettings::default();
+        let concurrency = self.webhook_concurrency as usize;
+        DeliverySettings {
+            destinations: self.webhook_destinations(),
+            schedule: RetrySchedule {
+                initial_delay: Duration::from_millis(self.webhook_retry_initial_delay_ms),
+                max_age: Duration::from_secs(self.webhook_retry_max_age_secs),
+                ..RetrySchedule::default()
+            },
+            attempt_timeout: Duration::from_millis(self.webhook_attempt_timeout_ms),
+            concurrency,
+            per_webhook: defaults.per_webhook.min(concurrency),
+            ..defaults
+        }
+    }
+
+    /// Which addresses webhooks may reach.
+    pub fn webhook_destinations(&self) -> Destinations {
+        if self.webhook_allow_private_networks {
+            Destinations::Any
+        } else {
+            Destinations::PublicOnly
+        }
+    }
+
     /// What each client connection may take.
     pub fn connection_limits(&self) -> ConnectionLimits {
         ConnectionLimits {

@@ -74,6 +74,8 @@ pub enum DomainField {
     InvoiceDueTime,
     /// The client's name for one request, kept to answer its retries.
     IdempotencyKey,
+    /// Where a webhook sends its deliveries.
+    WebhookUrl,
 }
 
 /// Everything a request can fail with. Each variant names the status it answers.

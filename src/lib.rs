@@ -3,6 +3,7 @@
 //! Dependencies run one way: `http` -> `service` -> `domain` <- `repository`.
 
 pub mod config;
+pub mod delivery;
 pub mod document;
 pub mod domain;
 pub mod error;

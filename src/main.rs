@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use clap::Parser;
 use invoice_api::config::{Cli, Command, ServeConfig};
+use invoice_api::delivery::{DeliveryWorker, deliver_until_shutdown};
 use invoice_api::domain::ids::OrganizationId;
 use invoice_api::domain::permission::Permissions;
 use invoice_api::http::AppState;
 use invoice_api::http::cors::AllowedOrigins;
+use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
 use invoice_api::service::{api_keys, idempotency};
@@ -178,11 +180,16 @@ async fn serve(db: Db, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<
     if cors_origins != AllowedOrigins::None {
         tracing::info!(origins = %cors_origins, "CORS: pages of these origins may call the API");
     }
-    let state = AppState::new(db, jwt, &public_url)
+    let state = AppState::new(db.clone(), jwt, &public_url)
         .with_request_timeout(Duration::from_secs(config.request_timeout_secs))
         .with_rate_limiter(rate_limiter)
-        .with_cors_origins(cors_origins);
+        .with_cors_origins(cors_origins)
+        .with_webhook_destinations(config.webhook_destinations());
     tokio::spawn(api_keys::watch_key_changes(Arc::downgrade(&state.keys)));
+    let payload = Arc::new(RebillyPayload::new(state.clone()));
+    let worker = DeliveryWorker::new(db, config.delivery_settings(), payload)
+        .map_err(|error| format!("cannot make the webhook delivery client: {error}"))?;
+    tokio::spawn(deliver_until_shutdown(worker));
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| format!("cannot listen on BIND_ADDR {}: {error}", config.bind_addr))?;

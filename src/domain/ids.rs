@@ -66,6 +66,13 @@ macro_rules! id_type {
             }
         }
 
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Self::parse(&value).map_err(serde::de::Error::custom)
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = IdError;
 
@@ -104,6 +111,21 @@ id_type!(
     /// A product an item may name, `prod_` + ULID.
     ProductId,
     prefix = "prod_"
+);
+id_type!(
+    /// A timeline message and the event it records, `tmln_` + ULID.
+    EventId,
+    prefix = "tmln_"
+);
+id_type!(
+    /// Where events are sent, `hook_` + ULID when the server makes it.
+    WebhookId,
+    prefix = "hook_"
+);
+id_type!(
+    /// One attempt to deliver an event, in the delivery log, `hook_log_` + ULID.
+    AttemptId,
+    prefix = "hook_log_"
 );
 id_type!(
     /// The customer an invoice bills.

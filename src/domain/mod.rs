@@ -4,6 +4,7 @@
 pub mod contact;
 pub mod currency;
 pub mod discount;
+pub mod event;
 pub mod idempotency;
 pub mod ids;
 pub mod invoice;
@@ -15,3 +16,4 @@ pub mod precondition;
 pub mod product;
 pub mod tax;
 pub mod text;
+pub mod webhook;

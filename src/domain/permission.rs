@@ -39,11 +39,35 @@ pub enum Operation {
     GetOrganization,
     /// `PATCH /organizations/{organizationId}`.
     PatchOrganization,
+    /// `GET /webhooks`.
+    GetWebhookCollection,
+    /// `POST /webhooks`.
+    PostWebhook,
+    /// `GET /webhooks/{id}`.
+    GetWebhook,
+    /// `PUT /webhooks/{id}`.
+    PutWebhook,
+    /// `DELETE /webhooks/{id}`.
+    DeleteWebhook,
+    /// `GET /tracking/webhooks`.
+    GetTrackingWebhookCollection,
+    /// `GET /tracking/webhooks/{id}`.
+    GetTrackingWebhook,
+    /// `POST /tracking/webhooks/{id}/resend`.
+    PostTrackingWebhookResendRequest,
+    /// `GET /invoices/{id}/timeline`.
+    GetInvoiceTimelineCollection,
+    /// `POST /invoices/{id}/timeline`.
+    PostInvoiceTimeline,
+    /// `GET /invoices/{id}/timeline/{messageId}`.
+    GetInvoiceTimeline,
+    /// `DELETE /invoices/{id}/timeline/{messageId}`.
+    DeleteInvoiceTimeline,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 29] = [
         Self::GetInvoiceCollection,
         Self::PostInvoice,
         Self::GetInvoice,
@@ -61,6 +85,18 @@ impl Operation {
         Self::GetProduct,
         Self::GetOrganization,
         Self::PatchOrganization,
+        Self::GetWebhookCollection,
+        Self::PostWebhook,
+        Self::GetWebhook,
+        Self::PutWebhook,
+        Self::DeleteWebhook,
+        Self::GetTrackingWebhookCollection,
+        Self::GetTrackingWebhook,
+        Self::PostTrackingWebhookResendRequest,
+        Self::GetInvoiceTimelineCollection,
+        Self::PostInvoiceTimeline,
+        Self::GetInvoiceTimeline,
+        Self::DeleteInvoiceTimeline,
     ];
 
     /// Rebilly's operation id.
@@ -83,6 +119,18 @@ impl Operation {
             Self::GetProduct => "GetProduct",
             Self::GetOrganization => "GetOrganization",
             Self::PatchOrganization => "PatchOrganization",
+            Self::GetWebhookCollection => "GetWebhookCollection",
+            Self::PostWebhook => "PostWebhook",
+            Self::GetWebhook => "GetWebhook",
+            Self::PutWebhook => "PutWebhook",
+            Self::DeleteWebhook => "DeleteWebhook",
+            Self::GetTrackingWebhookCollection => "GetTrackingWebhookCollection",
+            Self::GetTrackingWebhook => "GetTrackingWebhook",
+            Self::PostTrackingWebhookResendRequest => "PostTrackingWebhookResendRequest",
+            Self::GetInvoiceTimelineCollection => "GetInvoiceTimelineCollection",
+            Self::PostInvoiceTimeline => "PostInvoiceTimeline",
+            Self::GetInvoiceTimeline => "GetInvoiceTimeline",
+            Self::DeleteInvoiceTimeline => "DeleteInvoiceTimeline",
         }
     }
 

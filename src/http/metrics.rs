@@ -111,7 +111,7 @@ fn status_label(status: StatusCode) -> String {
     tag = "Service",
     security(()),
     responses(
-        (status = 200, description = "Request counts and latencies by method, route and status; database pool gauges; rate-limit refusals", body = String, content_type = "text/plain"),
+        (status = 200, description = "Request counts and latencies by method, route and status; database pool gauges; rate-limit refusals; webhook deliveries by outcome, pending, and the age of the oldest pending", body = String, content_type = "text/plain"),
         (status = 404, description = "Metrics are off: another metrics recorder was installed first in this process", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -123,6 +123,11 @@ pub async fn render(State(state): State<AppState>) -> Response {
     let (connections, idle) = state.db.pool_connections();
     metrics::gauge!("db_pool_connections").set(f64::from(connections));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    // Over every organization and replica: the deliveries are shared work.
+    if let Ok(backlog) = state.db.delivery_backlog().await {
+        metrics::gauge!("webhook_deliveries_pending").set(backlog.pending as f64);
+        metrics::gauge!("webhook_oldest_pending_age_seconds").set(backlog.oldest_age_seconds);
+    }
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
     ([(header::CONTENT_TYPE, content_type)], handle.render()).into_response()
 }

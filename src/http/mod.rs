@@ -19,6 +19,8 @@ pub mod request_head;
 pub mod timeout;
 
 use std::sync::Arc;
+
+use crate::delivery::destination::Destinations;
 use std::time::Duration;
 
 use axum::{Extension, Router};
@@ -67,6 +69,8 @@ pub struct AppState {
     pub cors_origins: AllowedOrigins,
     /// Whether the database is known to be unreachable (requests then answer 503 at once).
     pub database: Arc<DatabaseStatus>,
+    /// Which addresses a webhook's URL may reach (public ones only by default).
+    pub webhook_destinations: Destinations,
 }
 
 impl AppState {
@@ -81,6 +85,15 @@ impl AppState {
             rate_limiter: Arc::new(RateLimiter::default()),
             cors_origins: AllowedOrigins::None,
             database: Arc::new(DatabaseStatus::default()),
+            webhook_destinations: Destinations::PublicOnly,
+        }
+    }
+
+    /// The same state letting webhooks reach these addresses.
+    pub fn with_webhook_destinations(self, webhook_destinations: Destinations) -> Self {
+        Self {
+            webhook_destinations,
+            ..self
         }
     }
 

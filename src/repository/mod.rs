@@ -1,6 +1,8 @@
 //! All SQL. Callers see [`Db`] and [`Tx`] and domain types, never a query.
 
 mod api_keys;
+mod deliveries;
+mod events;
 mod idempotency_keys;
 mod invoice_items;
 mod invoices;
@@ -8,12 +10,18 @@ mod organizations;
 mod parties_record;
 mod products;
 mod tax_record;
+mod webhooks;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
+pub use deliveries::{
+    Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryNotices, DeliveryState,
+};
+pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use products::ProductPage;
+pub use webhooks::WebhookPage;
 
 use std::time::Duration;
 

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::events::{changed_fields, record};
 use super::repricing::reprice;
 use rust_decimal::Decimal;
 
 use crate::domain::discount::{AppliedDiscount, Discount};
+use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
@@ -158,6 +160,7 @@ pub async fn apply_action(
             action.done(),
         )));
     }
+    let before = invoice.clone();
     match action {
         InvoiceAction::Issue => {
             // Without a dueTime in the body, the invoice keeps its own unless that would fall
@@ -174,6 +177,18 @@ pub async fn apply_action(
     invoice.revision += 1;
     invoice.updated_time = now;
     tx.update_invoice(organization_id, &invoice).await?;
+    let changes = EventChanges {
+        fields: changed_fields(&before, &invoice),
+        ..EventChanges::default()
+    };
+    record(
+        tx,
+        organization_id,
+        &invoice,
+        EventType::of_action(action),
+        changes,
+    )
+    .await?;
     let items = items_of(tx, organization_id, &invoice.id).await?;
     Ok((invoice, items))
 }
@@ -235,6 +250,15 @@ async fn insert_new(
     }
     tx.save_discounts(organization_id, &invoice.id, &invoice.discounts)
         .await?;
+    let changes = EventChanges::default();
+    record(
+        tx,
+        organization_id,
+        &invoice,
+        EventType::InvoiceCreated,
+        changes,
+    )
+    .await?;
     Ok(Some(invoice))
 }
 
@@ -260,6 +284,7 @@ async fn update_draft(
         )));
     }
     let now = Utc::now();
+    let before = current.clone();
     let mut invoice = Invoice {
         customer_id: input.customer_id,
         website_id: input.website_id,
@@ -282,6 +307,19 @@ async fn update_draft(
     tx.update_invoice(organization_id, &invoice).await?;
     tx.save_discounts(organization_id, &invoice.id, &invoice.discounts)
         .await?;
+    let changes = EventChanges {
+        fields: changed_fields(&before, &invoice),
+        items_repriced: moved.iter().map(|item| item.id.clone()).collect(),
+        ..EventChanges::default()
+    };
+    record(
+        tx,
+        organization_id,
+        &invoice,
+        EventType::InvoiceModified,
+        changes,
+    )
+    .await?;
     Ok((invoice, items))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod events;
 pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
@@ -10,3 +11,4 @@ pub mod pricing;
 pub mod products;
 pub mod rate_limit;
 mod repricing;
+pub mod webhooks;

@@ -7,11 +7,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::events::record_at;
 use super::pricing::{
     ItemToPrice, PricedItem, price_invoice, price_undiscounted_item, totals_after_change,
 };
 use crate::domain::discount::AppliedDiscount;
-use crate::domain::ids::OrganizationId;
+use crate::domain::event::{EventChanges, EventType, InvoiceField};
+use crate::domain::ids::{InvoiceItemId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::ItemTax;
@@ -31,7 +33,8 @@ pub(super) enum ItemChange<'a> {
 }
 
 /// Stores an item change on a locked draft `invoice`, repricing what it moves, and the new
-/// totals (the revision goes up by one). `item` gets its priced figures.
+/// totals (the revision goes up by one), with its `invoice-modified` event. `item` gets its
+/// priced figures.
 pub(super) async fn store_item_change(
     tx: &mut Tx,
     organization_id: &OrganizationId,
@@ -39,9 +42,52 @@ pub(super) async fn store_item_change(
     change: ItemChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if invoice.discounts.is_empty() {
-        return store_independent_change(tx, organization_id, invoice, change, now).await;
+    let mut changes = match &change {
+        ItemChange::Save { item, old: None } => EventChanges {
+            items_created: vec![item.id.clone()],
+            ..EventChanges::default()
+        },
+        ItemChange::Save { item, old: Some(_) } => EventChanges {
+            items_updated: vec![item.id.clone()],
+            ..EventChanges::default()
+        },
+        ItemChange::Delete(item) => EventChanges {
+            items_deleted: vec![item.id.clone()],
+            ..EventChanges::default()
+        },
+    };
+    let (totals, repriced) = if invoice.discounts.is_empty() {
+        let totals = store_independent_change(tx, organization_id, invoice, change, now).await?;
+        (totals, Vec::new())
+    } else {
+        store_repriced_change(tx, organization_id, invoice, change, now).await?
+    };
+    if totals != invoice.totals {
+        changes.fields.push(InvoiceField::Totals);
     }
+    changes.items_repriced = repriced;
+    let revision = (invoice.revision + 1, now);
+    let modified = EventType::InvoiceModified;
+    record_at(
+        tx,
+        organization_id,
+        &invoice.id,
+        revision,
+        modified,
+        changes,
+    )
+    .await
+}
+
+/// Stores an item change on a discounted invoice, whose every item may move with it; the new
+/// totals and the other items whose figures moved.
+async fn store_repriced_change(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice: &Invoice,
+    change: ItemChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<(InvoiceTotals, Vec<InvoiceItemId>), ApiError> {
     let mut items = tx
         .items_of_invoices(organization_id, std::slice::from_ref(&invoice.id), None, 0)
         .await?;
@@ -88,16 +134,19 @@ pub(super) async fn store_item_change(
             .await?;
         }
     }
-    Ok(())
+    let moved = moved.into_iter().map(|item| item.id.clone()).collect();
+    Ok((repriced.totals, moved))
 }
 
+/// Stores an item change on an invoice without discounts, where no other item moves; the new
+/// totals.
 async fn store_independent_change(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice: &Invoice,
     change: ItemChange<'_>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<InvoiceTotals, ApiError> {
     match change {
         ItemChange::Save { item, old } => {
             let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item));
@@ -110,15 +159,16 @@ async fn store_independent_change(
                 Some((item.item_type, &priced)),
             );
             tx.save_item(organization_id, item, &totals).await?;
+            Ok(totals)
         }
         ItemChange::Delete(old) => {
             let figures = figures_of(old);
             let totals = totals_after_change(invoice.totals, Some((old.item_type, &figures)), None);
             tx.delete_item(organization_id, &invoice.id, &old.id, &totals, now)
                 .await?;
+            Ok(totals)
         }
     }
-    Ok(())
 }
 
 /// An invoice's items priced afresh.

@@ -330,3 +330,13 @@ pub async fn hold_invoice_lock(
         .unwrap();
     holder
 }
+
+/// An event's `changes` as the server writes them: every list, empty when not given.
+pub fn changes(given: Value) -> Value {
+    let mut full = serde_json::json!({"fields": [], "itemsCreated": [], "itemsUpdated": [],
+                                      "itemsDeleted": [], "itemsRepriced": []});
+    for (name, value) in given.as_object().unwrap() {
+        full[name] = value.clone();
+    }
+    full
+}

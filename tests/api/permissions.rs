@@ -40,6 +40,7 @@ fn call(operation: Operation, ids: &Fixture) -> (Method, String, Option<Value>) 
     let item = format!("{invoice}/items/{}", ids.item);
     let item_body = json!({"type": "debit", "unitPrice": 2});
     let invoice_body = json!({"customerId": "c", "websiteId": "w", "currency": "USD"});
+    let webhook_body = json!({"url": "http://127.0.0.1:9/hook", "method": "POST"});
     match operation {
         Operation::GetInvoiceCollection => (Method::GET, "/invoices".into(), None),
         Operation::PostInvoice => (Method::POST, "/invoices".into(), Some(invoice_body)),
@@ -61,6 +62,37 @@ fn call(operation: Operation, ids: &Fixture) -> (Method, String, Option<Value>) 
             Method::PATCH,
             format!("/organizations/{ORGANIZATION}"),
             Some(json!({"name": "Acme"})),
+        ),
+        // Ids that name nothing: past authorization, a 404 (or a 422) is the answer.
+        Operation::GetWebhookCollection => (Method::GET, "/webhooks".into(), None),
+        Operation::PostWebhook => (Method::POST, "/webhooks".into(), Some(webhook_body)),
+        Operation::GetWebhook => (Method::GET, "/webhooks/hook_none".into(), None),
+        Operation::PutWebhook => (Method::PUT, "/webhooks/hook_1".into(), Some(webhook_body)),
+        Operation::DeleteWebhook => (Method::DELETE, "/webhooks/hook_none".into(), None),
+        Operation::GetTrackingWebhookCollection => (Method::GET, "/tracking/webhooks".into(), None),
+        Operation::GetTrackingWebhook => {
+            (Method::GET, "/tracking/webhooks/hook_log_none".into(), None)
+        }
+        Operation::PostTrackingWebhookResendRequest => (
+            Method::POST,
+            "/tracking/webhooks/hook_log_none/resend".into(),
+            None,
+        ),
+        Operation::GetInvoiceTimelineCollection => {
+            (Method::GET, format!("{invoice}/timeline"), None)
+        }
+        Operation::PostInvoiceTimeline => (
+            Method::POST,
+            format!("{invoice}/timeline"),
+            Some(json!({"message": "Checked"})),
+        ),
+        Operation::GetInvoiceTimeline => {
+            (Method::GET, format!("{invoice}/timeline/tmln_none"), None)
+        }
+        Operation::DeleteInvoiceTimeline => (
+            Method::DELETE,
+            format!("{invoice}/timeline/tmln_none"),
+            None,
         ),
     }
 }

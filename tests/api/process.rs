@@ -266,6 +266,12 @@ impl ServerProcess {
         self.child.try_wait().unwrap().is_none()
     }
 
+    /// Kills the process with SIGKILL, as a crash would, and waits for it to end.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let sent = Command::new("kill")

@@ -9,13 +9,17 @@ use regex::Regex;
 use sqlx::PgPool;
 
 /// The tables to distribute by `organization_id`.
-const TENANT_TABLES: [&str; 6] = [
+const TENANT_TABLES: [&str; 10] = [
     "invoices",
     "invoice_items",
     "invoice_discounts",
     "products",
     "idempotency_keys",
     "invoice_number_sequences",
+    "invoice_events",
+    "webhooks",
+    "webhook_deliveries",
+    "webhook_attempts",
 ];
 
 /// The tables every shard holds a copy of: small, and read before the organization is known
@@ -23,10 +27,24 @@ const TENANT_TABLES: [&str; 6] = [
 const REFERENCE_TABLES: [&str; 2] = ["organizations", "api_keys"];
 
 /// Statements that may touch every shard, and why.
-const ALL_SHARD_STATEMENTS: [(&str, &str); 1] = [(
-    "delete from idempotency_keys where created_time <=",
-    "the hourly purge of expired keys: one statement that every shard runs in parallel",
-)];
+const ALL_SHARD_STATEMENTS: [(&str, &str); 4] = [
+    (
+        "delete from idempotency_keys where created_time <=",
+        "the hourly purge of expired keys: one statement that every shard runs in parallel",
+    ),
+    (
+        "with candidates as (",
+        "a delivery worker claims what is due on its shard; a worker per shard, or each shard in turn",
+    ),
+    (
+        "select d.id, d.organization_id",
+        "the claimed deliveries, read where they were claimed",
+    ),
+    (
+        r#"select count(*) as "pending!""#,
+        "the backlog metric: a count per shard, summed",
+    ),
+];
 
 /// A key of a table: table, name, kind (`p`, `u`, `f`), its columns, and for a foreign key the
 /// columns it references.

@@ -18,6 +18,7 @@ fn field_name(field: DomainField) -> &'static str {
         DomainField::ItemManualTaxAmount => "tax.amount",
         DomainField::InvoiceDueTime => "dueTime",
         DomainField::IdempotencyKey => "Idempotency-Key",
+        DomainField::WebhookUrl => "url",
     }
 }
 

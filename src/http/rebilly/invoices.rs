@@ -594,7 +594,7 @@ impl DiscountResponse {
 }
 
 impl InvoiceResponse {
-    fn new(state: &AppState, invoice: &Invoice, items: &[InvoiceItem]) -> Self {
+    pub(super) fn new(state: &AppState, invoice: &Invoice, items: &[InvoiceItem]) -> Self {
         let totals = &invoice.totals;
         let parties = &invoice.parties;
         Self {

@@ -1,4 +1,4 @@
-//! Rebilly's wire: `/invoices`, `/products`, JSON bodies read field by field, problem JSON,
+//! Rebilly's wire: `/invoices`, `/products`, `/webhooks`, timelines, JSON bodies read field by field, problem JSON,
 //! offset pages, `filter`/`sort`, `ETag`/`If-Match` and the OpenAPI contract. It parses its
 //! wire into domain input, calls the core (`service`), and renders the core's answer or error
 //! its own way. Another dialect is an edge beside it (`http/stripe/`, say), over the same core
@@ -7,6 +7,7 @@
 mod contact;
 pub mod error_response;
 mod etag;
+mod events;
 pub mod fields;
 mod invoice_items;
 mod invoice_paths;
@@ -18,7 +19,12 @@ mod pagination;
 pub mod problem;
 mod products;
 mod tax;
+mod timeline;
+mod tracking;
+mod webhooks;
 pub(crate) mod wire;
+
+pub use events::RebillyPayload;
 
 use axum::Extension;
 use axum::http::Method;
@@ -70,6 +76,40 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(products::get_one),
             &[(Method::GET, GetProduct)],
+        ))
+        .routes(permitted(
+            routes!(timeline::list, timeline::create),
+            &[
+                (Method::GET, GetInvoiceTimelineCollection),
+                (Method::POST, PostInvoiceTimeline),
+            ],
+        ))
+        .routes(permitted(
+            routes!(timeline::get_one, timeline::delete),
+            &[
+                (Method::GET, GetInvoiceTimeline),
+                (Method::DELETE, DeleteInvoiceTimeline),
+            ],
+        ))
+        .routes(permitted(
+            routes!(webhooks::get_one, webhooks::upsert, webhooks::delete),
+            &[
+                (Method::GET, GetWebhook),
+                (Method::PUT, PutWebhook),
+                (Method::DELETE, DeleteWebhook),
+            ],
+        ))
+        .routes(permitted(
+            routes!(tracking::list),
+            &[(Method::GET, GetTrackingWebhookCollection)],
+        ))
+        .routes(permitted(
+            routes!(tracking::get_one),
+            &[(Method::GET, GetTrackingWebhook)],
+        ))
+        .routes(permitted(
+            routes!(tracking::resend),
+            &[(Method::POST, PostTrackingWebhookResendRequest)],
         ));
     let router = with_alias(
         router,
@@ -81,13 +121,23 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
             ],
         ),
     );
-    with_alias(
+    let router = with_alias(
         router,
         permitted(
             routes!(products::create, products::list),
             &[
                 (Method::POST, PostProduct),
                 (Method::GET, GetProductCollection),
+            ],
+        ),
+    );
+    with_alias(
+        router,
+        permitted(
+            routes!(webhooks::create, webhooks::list_all),
+            &[
+                (Method::POST, PostWebhook),
+                (Method::GET, GetWebhookCollection),
             ],
         ),
     )

@@ -21,8 +21,8 @@ use super::AppState;
 
 pub use self::common::finish;
 pub use self::requests::{
-    EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest, PdfDocument,
-    ProductRequest,
+    CommentRequest, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest,
+    PdfDocument, ProductRequest, WebhookRequest,
 };
 
 use crate::domain::currency::Currency;

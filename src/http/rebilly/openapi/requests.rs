@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use rust_decimal::Decimal;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -19,6 +19,7 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::{
     DiscountDescription, DiscountKind, MAX_DISCOUNTS, MAX_PERCENT_PLACES,
 };
+use crate::domain::event::{CommentText, EventType};
 use crate::domain::invoice::{Notes, PoNumber};
 use crate::domain::invoice_item::{
     Description, ItemType, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_UNIT_PRICE_PLACES,
@@ -27,7 +28,8 @@ use crate::domain::money::MAX_EXTENDED_PRICE;
 use crate::domain::organization::MAX_CONTACT_POINTS;
 use crate::domain::product::{MAX_NAME_CHARS, ProductDescription, UnitLabel};
 use crate::domain::tax::{JurisdictionName, MAX_RATE_PLACES, TaxDescription};
-use crate::http::rebilly::{invoice_items, invoices, organizations, products};
+use crate::domain::webhook::{MAX_HEADER_LENGTH, MAX_HEADERS, MAX_URL_LENGTH};
+use crate::http::rebilly::{invoice_items, invoices, organizations, products, timeline, webhooks};
 
 macro_rules! request_schema {
     ($(#[$meta:meta])* $name:ident => $build:expr) => {
@@ -303,6 +305,50 @@ request_schema!(
             ],
         );
         with_read_only(object, products::READ_ONLY).into()
+    }
+);
+
+request_schema!(
+    /// The body of `POST /webhooks` and `PUT /webhooks/{id}`.
+    WebhookRequest => {
+        let active = || nullable(one_of(["active", "inactive"]).default(Some("active".into())));
+        let header = closed_object(
+            &["name", "value"],
+            [
+                ("name", text(MAX_HEADER_LENGTH).min_length(Some(1)).into()),
+                ("value", text(MAX_HEADER_LENGTH).into()),
+                ("status", active().into()),
+            ],
+        );
+        let events = one_of(EventType::SENT.map(EventType::as_str));
+        let object = closed_object(
+            &["url", "method"],
+            [
+                ("url", text(MAX_URL_LENGTH).format(Some(SchemaFormat::Custom("uri".into()))).into()),
+                ("method", one_of(["GET", "POST", "PUT", "PATCH", "DELETE"]).into()),
+                ("status", active().into()),
+                ("eventsFilter", nullable_array(events, EventType::SENT.len()).into()),
+                ("headers", nullable_array(header, MAX_HEADERS).into()),
+                ("body", null().into()),
+                ("filter", null().into()),
+            ],
+        );
+        with_read_only(object, webhooks::READ_ONLY)
+            .description(Some(
+                "A webhook. The URL's host must not resolve to a loopback, private or \
+                 link-local address unless the server runs with \
+                 WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. `body` and `filter` (Rebilly's templates \
+                 and filters) are not supported: only `null`.",
+            ))
+            .into()
+    }
+);
+
+request_schema!(
+    /// The body of `POST /invoices/{id}/timeline`.
+    CommentRequest => {
+        let message = text(CommentText::MAX_CHARS).min_length(Some(1)).pattern(Some(NOT_BLANK));
+        with_read_only(closed_object(&["message"], [("message", message.into())]), timeline::READ_ONLY).into()
     }
 );
 

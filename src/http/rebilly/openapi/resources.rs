@@ -17,13 +17,15 @@ pub fn shape_resources(components: &mut Components) {
 }
 
 /// The component schemas that are not resources as the server writes them.
-const NOT_RESPONSES: [&str; 8] = [
+const NOT_RESPONSES: [&str; 10] = [
     "ItemRequest",
     "InvoiceRequest",
     "IssueRequest",
     "EmptyRequest",
     "ProductRequest",
     "OrganizationRequest",
+    "WebhookRequest",
+    "CommentRequest",
     "Problem",
     "InvalidField",
 ];

@@ -1,0 +1,175 @@
+//! Where a delivery may go. A webhook's host must not resolve to a loopback, private,
+//! link-local or otherwise internal address (so that no client can make the server call its
+//! own network, or a cloud's metadata service at 169.254.169.254), unless
+//! `WEBHOOK_ALLOW_PRIVATE_NETWORKS` says so. The check runs when a webhook is saved and again
+//! inside the delivery client's resolver, on the addresses it then connects to, so a name that
+//! changes its answer after being saved (DNS rebinding) is caught too.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use url::{Host, Url};
+
+/// Which addresses deliveries may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Destinations {
+    /// Public addresses only.
+    #[default]
+    PublicOnly,
+    /// Any address (`WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`, for local development and tests).
+    Any,
+}
+
+impl Destinations {
+    /// Whether a delivery may connect to `address`.
+    pub fn admits(self, address: IpAddr) -> bool {
+        self == Self::Any || is_public(address)
+    }
+
+    /// The addresses of `url`'s host that deliveries may connect to; an error naming why when
+    /// there are none.
+    pub async fn check(self, url: &Url) -> Result<Vec<SocketAddr>, String> {
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<SocketAddr> = match url.host() {
+            Some(Host::Ipv4(address)) => vec![SocketAddr::new(address.into(), port)],
+            Some(Host::Ipv6(address)) => vec![SocketAddr::new(address.into(), port)],
+            Some(Host::Domain(name)) => tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|error| format!("its host {name} does not resolve ({error})"))?
+                .collect(),
+            None => return Err("must name a host".into()),
+        };
+        self.admitted(addresses)
+    }
+
+    fn admitted(self, addresses: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
+        let (admitted, refused): (Vec<_>, Vec<_>) = addresses
+            .into_iter()
+            .partition(|address| self.admits(address.ip()));
+        match (admitted.is_empty(), refused.first()) {
+            (false, _) => Ok(admitted),
+            (true, Some(refused)) => Err(format!(
+                "its host resolves to {}, a loopback, private or link-local address, which webhooks may not reach (WEBHOOK_ALLOW_PRIVATE_NETWORKS)",
+                refused.ip()
+            )),
+            (true, None) => Err("its host resolves to no address".into()),
+        }
+    }
+}
+
+/// The delivery client's resolver: it answers only with addresses deliveries may reach.
+#[derive(Debug, Clone)]
+pub(super) struct CheckingResolver(pub Destinations);
+
+impl reqwest::dns::Resolve for CheckingResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let destinations = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let admitted = destinations
+                .admitted(found)
+                .map_err(Box::<dyn std::error::Error + Send + Sync>::from)?;
+            let addresses: reqwest::dns::Addrs = Box::new(admitted.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+impl From<Destinations> for Arc<CheckingResolver> {
+    fn from(destinations: Destinations) -> Self {
+        Arc::new(CheckingResolver(destinations))
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, unique
+/// local), link-local, shared (100.64/10), unspecified, broadcast, documentation, benchmarking
+/// or multicast, and no IPv4 address hidden in an IPv6 one that is any of these.
+fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(address: Ipv4Addr) -> bool {
+    let [a, b, ..] = address.octets();
+    !(address.is_loopback()
+        || address.is_private()
+        || address.is_link_local()
+        || address.is_unspecified()
+        || address.is_broadcast()
+        || address.is_documentation()
+        || address.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && address.octets()[2] == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_public_v6(address: Ipv6Addr) -> bool {
+    let first = address.segments()[0];
+    !(address.is_loopback()
+        || address.is_unspecified()
+        || address.is_multicast()
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || first == 0x2001 && address.segments()[1] == 0x0db8
+        || first == 0x0064 && address.segments()[1] == 0xff9b
+        || address.segments()[..6] == [0, 0, 0, 0, 0, 0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admitted(address: &str) -> bool {
+        Destinations::PublicOnly.admits(address.parse().unwrap())
+    }
+
+    #[test]
+    fn internal_addresses_are_refused() {
+        for address in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+        ] {
+            assert!(!admitted(address), "{address}");
+        }
+    }
+
+    #[test]
+    fn public_addresses_are_admitted() {
+        for address in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(admitted(address), "{address}");
+        }
+        assert!(Destinations::Any.admits("127.0.0.1".parse().unwrap()));
+    }
+
+    #[tokio::test]
+    async fn a_url_naming_a_private_address_or_a_name_for_one_is_refused() {
+        let literal = Url::parse("http://127.0.0.1:9/hook").unwrap();
+        let error = Destinations::PublicOnly.check(&literal).await.unwrap_err();
+        assert!(error.contains("127.0.0.1"), "{error}");
+        let name = Url::parse("http://localhost:9/hook").unwrap();
+        assert!(Destinations::PublicOnly.check(&name).await.is_err());
+        assert!(Destinations::Any.check(&literal).await.is_ok());
+    }
+}

@@ -1,0 +1,57 @@
+//! Webhook deliveries: a worker in every replica claims due deliveries from PostgreSQL, sends
+//! each signed, logs the attempt, and schedules a retry when it fails. What a delivery's body
+//! holds is the dialect's: the worker is handed a [`Payload`] that renders it.
+
+pub mod destination;
+pub mod schedule;
+pub mod signature;
+mod worker;
+
+use std::time::Duration;
+
+pub use worker::{DeliveryWorker, deliver_until_shutdown};
+
+use crate::repository::ClaimedDelivery;
+use crate::service::invoices::InvoiceWithItems;
+use destination::Destinations;
+use schedule::RetrySchedule;
+
+/// How deliveries are made.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// Which addresses they may reach.
+    pub destinations: Destinations,
+    /// How failed ones are retried.
+    pub schedule: RetrySchedule,
+    /// How long one attempt may take, connecting included (`WEBHOOK_ATTEMPT_TIMEOUT_MS`).
+    pub attempt_timeout: Duration,
+    /// How many attempts run at once in this process (`WEBHOOK_CONCURRENCY`).
+    pub concurrency: usize,
+    /// How many of those may go to one webhook, so that a slow or dead one holds up no other.
+    pub per_webhook: usize,
+    /// How often the worker looks for due deliveries without being told of new ones.
+    pub poll_interval: Duration,
+    /// How much of a response's body the log keeps.
+    pub kept_response_bytes: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            destinations: Destinations::PublicOnly,
+            schedule: RetrySchedule::default(),
+            attempt_timeout: Duration::from_secs(10),
+            concurrency: 64,
+            per_webhook: 8,
+            poll_interval: Duration::from_secs(1),
+            kept_response_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// What a delivery's body is: the dialect renders the event with the invoice as it is now
+/// (`None` when it cannot be read).
+pub trait Payload: Send + Sync + 'static {
+    /// The body, as JSON.
+    fn render(&self, delivery: &ClaimedDelivery, invoice: Option<&InvoiceWithItems>) -> Vec<u8>;
+}

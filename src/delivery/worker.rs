@@ -1,0 +1,335 @@
+//! The delivery worker: claim, send, log, retry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+
+use super::destination::CheckingResolver;
+use super::signature::sign;
+use super::{DeliverySettings, Payload};
+use crate::domain::ids::AttemptId;
+use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState};
+use crate::service::invoices;
+
+/// Deliveries sent, by outcome: `delivered`, `retried` (failed, to be tried again) and
+/// `failed` (given up).
+pub const DELIVERIES: &str = "webhook_deliveries_total";
+
+/// A worker: sends this process's share of the due deliveries.
+pub struct DeliveryWorker {
+    db: Db,
+    settings: DeliverySettings,
+    payload: Arc<dyn Payload>,
+    client: reqwest::Client,
+    /// Attempts under way, by `organization/webhook`.
+    in_flight: Mutex<HashMap<String, usize>>,
+    /// Told when a delivery is written or an attempt ends.
+    wake: Notify,
+}
+
+impl DeliveryWorker {
+    /// A worker over `db`, rendering bodies with `payload`.
+    pub fn new(
+        db: Db,
+        settings: DeliverySettings,
+        payload: Arc<dyn Payload>,
+    ) -> Result<Self, reqwest::Error> {
+        // Several callers may get here; the first provider installed stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let resolver: Arc<CheckingResolver> = settings.destinations.into();
+        let client = reqwest::Client::builder()
+            .dns_resolver(resolver)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(settings.attempt_timeout)
+            .connect_timeout(settings.attempt_timeout)
+            .user_agent(concat!("invoice-api-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            db,
+            settings,
+            payload,
+            client,
+            in_flight: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        })
+    }
+
+    /// Claims and sends due deliveries until the process ends: when told of new ones, when an
+    /// attempt ends, and every poll interval for retries that have come due.
+    pub async fn run(self: Arc<Self>) {
+        tokio::spawn(Arc::clone(&self).listen());
+        loop {
+            let claimed = self.claim_some().await;
+            if claimed == 0 {
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(self.settings.poll_interval) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims as many due deliveries as there are free places and starts sending each; how
+    /// many it claimed.
+    async fn claim_some(self: &Arc<Self>) -> usize {
+        let (free, busy) = {
+            let in_flight = self.in_flight.lock().expect("in-flight counts");
+            let running: usize = in_flight.values().sum();
+            let busy: Vec<String> = in_flight
+                .iter()
+                .filter(|(_, count)| **count >= self.settings.per_webhook)
+                .map(|(webhook, _)| webhook.clone())
+                .collect();
+            (self.settings.concurrency.saturating_sub(running), busy)
+        };
+        if free == 0 {
+            return 0;
+        }
+        let lease = self.settings.attempt_timeout * 2 + std::time::Duration::from_secs(1);
+        let claimed = match self
+            .db
+            .claim_deliveries(
+                i64::try_from(free).unwrap_or(i64::MAX),
+                i64::try_from(self.settings.per_webhook).unwrap_or(i64::MAX),
+                &busy,
+                lease,
+            )
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "cannot claim webhook deliveries");
+                return 0;
+            }
+        };
+        let count = claimed.len();
+        for delivery in claimed {
+            let key = webhook_key(&delivery);
+            *self
+                .in_flight
+                .lock()
+                .expect("in-flight counts")
+                .entry(key.clone())
+                .or_default() += 1;
+            let worker = Arc::clone(self);
+            tokio::spawn(async move {
+                worker.deliver(delivery).await;
+                let mut in_flight = worker.in_flight.lock().expect("in-flight counts");
+                if let Some(count) = in_flight.get_mut(&key) {
+                    *count -= 1;
+                    if *count == 0 {
+                        in_flight.remove(&key);
+                    }
+                }
+                drop(in_flight);
+                worker.wake.notify_one();
+            });
+        }
+        count
+    }
+
+    /// Hears of deliveries as they commit, and wakes the worker; listens again when the
+    /// connection is lost (polling meanwhile).
+    async fn listen(self: Arc<Self>) {
+        loop {
+            match self.db.listen_for_deliveries().await {
+                Ok(mut notices) => {
+                    while notices.next().await {
+                        self.wake.notify_one();
+                    }
+                    tracing::warn!("lost the connection that hears of webhook deliveries");
+                }
+                Err(error) => tracing::warn!(%error, "cannot listen for webhook deliveries"),
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+        }
+    }
+
+    /// One attempt at one delivery, logged, and what becomes of the delivery after it.
+    async fn deliver(&self, delivery: ClaimedDelivery) {
+        if !delivery.webhook.active {
+            if let Err(error) = self.db.cancel_delivery(&delivery).await {
+                tracing::warn!(%error, "cannot cancel a delivery of an inactive webhook");
+            }
+            return;
+        }
+        let invoice =
+            invoices::get_invoice(&self.db, &delivery.organization_id, &delivery.invoice_id)
+                .await
+                .ok();
+        let body = self.payload.render(&delivery, invoice.as_ref());
+        let attempt = self.send(&delivery, body).await;
+        let delivered = attempt
+            .status
+            .is_some_and(|status| (200..300).contains(&status));
+        let state = if delivered {
+            DeliveryState::Delivered
+        } else {
+            let jitter = (getrandom::u64().unwrap_or(0) % 1_000_000) as f64 / 1_000_000.0;
+            let next = self.settings.schedule.next_attempt(
+                delivery.attempt,
+                delivery.created_time,
+                Utc::now(),
+                jitter,
+            );
+            next.map_or(DeliveryState::Failed, DeliveryState::RetryAt)
+        };
+        let outcome = match state {
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::RetryAt(_) => "retried",
+            DeliveryState::Failed => "failed",
+        };
+        metrics::counter!(DELIVERIES, "outcome" => outcome).increment(1);
+        tracing::info!(
+            webhook = %delivery.webhook.id,
+            event = %delivery.event_id,
+            attempt = delivery.attempt,
+            status = attempt.status,
+            error = attempt.error.as_deref(),
+            outcome,
+            "webhook delivery attempted"
+        );
+        if let Err(error) = self.db.finish_attempt(&delivery, &attempt, state).await {
+            // The lease runs out and another attempt is made: at least once.
+            tracing::warn!(%error, "cannot record a webhook delivery attempt");
+        }
+    }
+
+    /// Sends the signed request; the attempt as the log keeps it.
+    async fn send(&self, delivery: &ClaimedDelivery, body: Vec<u8>) -> Attempt {
+        let webhook = &delivery.webhook;
+        let message_id = delivery.event_id.as_str();
+        let initiated_time = Utc::now();
+        let timestamp = initiated_time.timestamp();
+        let mut headers = vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("webhook-id".to_owned(), message_id.to_owned()),
+            ("webhook-timestamp".to_owned(), timestamp.to_string()),
+            (
+                "webhook-signature".to_owned(),
+                sign(&webhook.secret, message_id, timestamp, &body),
+            ),
+        ];
+        headers.extend(
+            webhook
+                .headers
+                .iter()
+                .filter(|header| header.active)
+                .map(|header| (header.name.clone(), header.value.clone())),
+        );
+        let mut attempt = Attempt {
+            id: AttemptId::generate(),
+            delivery_id: delivery.id,
+            webhook_id: webhook.id.clone(),
+            event_id: delivery.event_id.clone(),
+            event_type: delivery.event_type,
+            invoice_id: delivery.invoice_id.clone(),
+            attempt: delivery.attempt,
+            url: webhook.url.as_str().to_owned(),
+            method: webhook.method.as_str().to_owned(),
+            status: None,
+            error: None,
+            duration_ms: 0,
+            request: String::from_utf8_lossy(&body).into_owned(),
+            request_headers: headers.clone(),
+            response: None,
+            response_headers: None,
+            initiated_time,
+            sent_time: initiated_time,
+        };
+        let started = Instant::now();
+        let outcome = self.exchange(delivery, headers, body).await;
+        attempt.duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        attempt.sent_time = Utc::now();
+        match outcome {
+            Ok((status, response_headers, response)) => {
+                attempt.status = Some(i32::from(status));
+                attempt.response_headers = Some(response_headers);
+                attempt.response = Some(response);
+            }
+            Err(error) => attempt.error = Some(error),
+        }
+        attempt
+    }
+
+    /// The exchange itself: the status, headers and (truncated) body of the response, or why
+    /// none came.
+    async fn exchange(
+        &self,
+        delivery: &ClaimedDelivery,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<(String, String)>, String), String> {
+        let webhook = &delivery.webhook;
+        let url = webhook.url.as_url();
+        // A name is checked by the client's resolver as it connects; an address in the URL
+        // never reaches a resolver, so it is checked here.
+        if matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+            self.settings.destinations.check(url).await?;
+        }
+        let method = reqwest::Method::from_bytes(webhook.method.as_str().as_bytes())
+            .map_err(|error| error.to_string())?;
+        let mut request = self.client.request(method, url.clone()).body(body);
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(describe)?;
+        let status = response.status().as_u16();
+        let response_headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        let mut kept = Vec::new();
+        let limit = self.settings.kept_response_bytes;
+        // Only what the log keeps is read; the rest of a long answer is left unread.
+        while kept.len() < limit {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = limit - kept.len();
+                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok((
+            status,
+            response_headers,
+            String::from_utf8_lossy(&kept).into_owned(),
+        ))
+    }
+}
+
+/// Runs a worker until the process ends.
+pub async fn deliver_until_shutdown(worker: DeliveryWorker) {
+    Arc::new(worker).run().await;
+}
+
+fn webhook_key(delivery: &ClaimedDelivery) -> String {
+    format!("{}/{}", delivery.organization_id, delivery.webhook.id)
+}
+
+/// Why a request failed, with its causes (the resolver's refusal among them).
+fn describe(error: reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,184 @@
+//! Events: what happened to an invoice, in the order it happened, and the comments written on
+//! its timeline.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{EventId, InvoiceId, InvoiceItemId};
+use super::invoice::InvoiceAction;
+use super::text::BoundedText;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// A draft was made.
+    InvoiceCreated,
+    /// The invoice or its items changed.
+    InvoiceModified,
+    /// The draft was issued.
+    InvoiceIssued,
+    /// The issued invoice was voided.
+    InvoiceVoided,
+    /// The invoice was abandoned.
+    InvoiceAbandoned,
+    /// Someone wrote a comment on the invoice's timeline.
+    TimelineCommentCreated,
+}
+
+impl EventType {
+    /// The types a webhook may be sent: every one but comments.
+    pub const SENT: [Self; 5] = [
+        Self::InvoiceCreated,
+        Self::InvoiceModified,
+        Self::InvoiceIssued,
+        Self::InvoiceVoided,
+        Self::InvoiceAbandoned,
+    ];
+
+    /// The type's name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvoiceCreated => "invoice-created",
+            Self::InvoiceModified => "invoice-modified",
+            Self::InvoiceIssued => "invoice-issued",
+            Self::InvoiceVoided => "invoice-voided",
+            Self::InvoiceAbandoned => "invoice-abandoned",
+            Self::TimelineCommentCreated => "timeline-comment-created",
+        }
+    }
+
+    /// The type of a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::SENT
+            .into_iter()
+            .chain([Self::TimelineCommentCreated])
+            .find(|event_type| event_type.as_str() == name)
+    }
+
+    /// The event a lifecycle action makes.
+    pub fn of_action(action: InvoiceAction) -> Self {
+        match action {
+            InvoiceAction::Issue => Self::InvoiceIssued,
+            InvoiceAction::Void => Self::InvoiceVoided,
+            InvoiceAction::Abandon => Self::InvoiceAbandoned,
+        }
+    }
+}
+
+/// A field of an invoice that a change may touch, in the domain's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceField {
+    /// The customer billed.
+    Customer,
+    /// The website.
+    Website,
+    /// The currency.
+    Currency,
+    /// When it is due.
+    DueTime,
+    /// Its discounts.
+    Discounts,
+    /// Its tax settings.
+    Tax,
+    /// Its notes.
+    Notes,
+    /// Its purchase order number.
+    PoNumber,
+    /// Its billing address.
+    BillingAddress,
+    /// Its delivery address.
+    DeliveryAddress,
+    /// The seller's tax number on it.
+    OrganizationTaxId,
+    /// The customer's tax number on it.
+    CustomerTaxId,
+    /// Its status (a lifecycle action).
+    Status,
+    /// Its totals.
+    Totals,
+}
+
+/// What one change touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventChanges {
+    /// The invoice's own fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<InvoiceField>,
+    /// Items added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items_created: Vec<InvoiceItemId>,
+    /// Items replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items_updated: Vec<InvoiceItemId>,
+    /// Items deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items_deleted: Vec<InvoiceItemId>,
+    /// Other items whose discount share or tax moved with the change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items_repriced: Vec<InvoiceItemId>,
+}
+
+impl EventChanges {
+    /// Whether the change touched nothing (a replace with the same values).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+            && self.items_created.is_empty()
+            && self.items_updated.is_empty()
+            && self.items_deleted.is_empty()
+            && self.items_repriced.is_empty()
+    }
+}
+
+/// The text of a comment: 1 to 10,000 characters.
+pub type CommentText = BoundedText<10_000>;
+
+/// One message of an invoice's timeline: an event, or a comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceEvent {
+    /// `tmln_` + ULID.
+    pub id: EventId,
+    /// The invoice.
+    pub invoice_id: InvoiceId,
+    /// What happened.
+    pub event_type: EventType,
+    /// The invoice's revision after the change.
+    pub revision: i64,
+    /// What the change touched.
+    pub changes: EventChanges,
+    /// A comment's text.
+    pub message: Option<String>,
+    /// When it happened.
+    pub occurred_time: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_reads_back_from_its_name() {
+        for event_type in EventType::SENT
+            .into_iter()
+            .chain([EventType::TimelineCommentCreated])
+        {
+            assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));
+        }
+        assert_eq!(EventType::parse("invoice-paid"), None);
+    }
+
+    #[test]
+    fn changes_keep_only_what_was_touched() {
+        let changes = EventChanges {
+            fields: vec![InvoiceField::DueTime],
+            ..EventChanges::default()
+        };
+        let stored = serde_json::to_value(&changes).unwrap();
+        assert_eq!(stored, serde_json::json!({"fields": ["due_time"]}));
+        assert_eq!(
+            serde_json::from_value::<EventChanges>(stored).unwrap(),
+            changes
+        );
+        assert!(EventChanges::default().is_empty());
+    }
+}

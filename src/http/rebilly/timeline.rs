@@ -1,0 +1,214 @@
+//! `/invoices/{id}/timeline`: the invoice's events, newest first, and comments on it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::events::{TimelineResponse, timeline_message_path};
+use super::fields::{FieldReader, RawObject, canonical_body, string};
+use super::invoice_paths::InvoicePath;
+use super::openapi::CommentRequest;
+use super::pagination::Page;
+use super::problem::Problem;
+use super::wire::{created, json_response};
+use crate::domain::event::CommentText;
+use crate::domain::ids::{EventId, InvoiceId};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::service::events as service;
+
+/// Read-only fields of a timeline message: accepted and ignored.
+pub(super) const READ_ONLY: &[&str] = &[
+    "id",
+    "type",
+    "triggeredBy",
+    "extraData",
+    "occurredTime",
+    "revision",
+    "changes",
+    "_links",
+];
+
+/// Path of one timeline message.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MessagePath {
+    /// The invoice id.
+    id: String,
+    /// The timeline message id.
+    #[serde(rename = "messageId")]
+    message_id: String,
+}
+
+impl MessagePath {
+    fn ids(&self) -> Result<(InvoiceId, EventId), ApiError> {
+        let invoice_id = InvoicePath {
+            id: self.id.clone(),
+        }
+        .invoice_id()?;
+        let message_id = EventId::parse(&self.message_id)
+            .map_err(|_| service::message_not_found(&self.id, &self.message_id))?;
+        Ok((invoice_id, message_id))
+    }
+}
+
+/// `GET /invoices/{id}/timeline`: newest first, with `Pagination-*` headers.
+#[utoipa::path(
+    get,
+    path = "/invoices/{id}/timeline",
+    operation_id = "GetInvoiceTimelineCollection",
+    tag = "Invoices timeline",
+    params(InvoicePath, Page),
+    responses(
+        (status = 200, description = "A page of the invoice's timeline", body = Vec<TimelineResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let page = Page::from_query(&query, &mut errors);
+    ApiError::unless_invalid(errors)?;
+    let invoice_id = path.invoice_id()?;
+    let found = service::timeline(
+        &state.db,
+        &principal.organization_id,
+        &invoice_id,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let messages: Vec<_> = found
+        .messages
+        .iter()
+        .map(|message| TimelineResponse::new(&state, message))
+        .collect();
+    Ok((
+        page.headers(found.total),
+        json_response(StatusCode::OK, &messages),
+    )
+        .into_response())
+}
+
+/// `POST /invoices/{id}/timeline`: a comment (`timeline-comment-created`).
+#[utoipa::path(
+    post,
+    path = "/invoices/{id}/timeline",
+    operation_id = "PostInvoiceTimeline",
+    tag = "Invoices timeline",
+    params(InvoicePath),
+    request_body(content = CommentRequest, example = json!({"message": "Customer asked for a PO number."})),
+    responses(
+        (status = 201, description = "The comment", body = TimelineResponse),
+        (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<InvoicePath>,
+    idempotency: Idempotency,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = idempotency.request(canonical_body(&body));
+    let text = parse_comment(body)?;
+    let invoice_id = path.invoice_id()?;
+    run_write(&state, &principal, request, async |tx| {
+        let organization_id = &principal.organization_id;
+        let message = service::comment(tx, organization_id, &invoice_id, text, Utc::now()).await?;
+        Ok(created(
+            &state.url(&timeline_message_path(&invoice_id, &message.id)),
+            &TimelineResponse::new(&state, &message),
+        ))
+    })
+    .await
+}
+
+/// `GET /invoices/{id}/timeline/{messageId}`.
+#[utoipa::path(
+    get,
+    path = "/invoices/{id}/timeline/{messageId}",
+    operation_id = "GetInvoiceTimeline",
+    tag = "Invoices timeline",
+    params(MessagePath),
+    responses(
+        (status = 200, description = "The message", body = TimelineResponse),
+        (status = 404, description = "No such invoice or message", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<MessagePath>,
+) -> Result<Response, ApiError> {
+    let (invoice_id, message_id) = path.ids()?;
+    let message = service::message(
+        &state.db,
+        &principal.organization_id,
+        &invoice_id,
+        &message_id,
+    )
+    .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &TimelineResponse::new(&state, &message),
+    ))
+}
+
+/// `DELETE /invoices/{id}/timeline/{messageId}`: a comment only; the events of changes stay.
+#[utoipa::path(
+    delete,
+    path = "/invoices/{id}/timeline/{messageId}",
+    operation_id = "DeleteInvoiceTimeline",
+    tag = "Invoices timeline",
+    params(MessagePath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such invoice or message", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message records a change, not a comment", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<MessagePath>,
+) -> Result<Response, ApiError> {
+    let (invoice_id, message_id) = path.ids()?;
+    let organization_id = &principal.organization_id;
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            service::delete_comment(tx, organization_id, &invoice_id, &message_id).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
+    .await
+}
+
+/// A comment's text from a request body.
+fn parse_comment(body: RawObject) -> Result<CommentText, ApiError> {
+    let mut fields = FieldReader::new(body);
+    let text = fields.required("message", |raw| {
+        let text = string(raw)?;
+        if text.trim().is_empty() {
+            return Err("must not be blank".into());
+        }
+        CommentText::parse(text)
+    });
+    fields.finish(READ_ONLY)?;
+    // `finish` has refused a missing message.
+    text.ok_or_else(|| ApiError::validation(Vec::new()))
+}

@@ -1,0 +1,393 @@
+//! `/webhooks`: where the organization's invoice events are sent, in Rebilly's GlobalWebhook
+//! shape, with the Standard Webhooks signing secret shown once, when the webhook is made.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::fields::{FieldReader, RawObject, canonical_body, list, string};
+use super::openapi::WebhookRequest;
+use super::pagination::Page;
+use super::problem::Problem;
+use super::wire::{Link, created, json_response, time};
+use crate::domain::event::EventType;
+use crate::domain::ids::WebhookId;
+use crate::domain::webhook::{
+    DeliveryMethod, MAX_HEADERS, Webhook, WebhookHeader, WebhookInput, WebhookUrl,
+};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::auth::Principal;
+use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::service::webhooks as service;
+
+/// Read-only fields of a webhook: accepted and ignored. `credentialHash` names a Rebilly
+/// credential; deliveries here are signed instead, so it is accepted and not used.
+pub(super) const READ_ONLY: &[&str] = &[
+    "id",
+    "secret",
+    "credentialHash",
+    "createdTime",
+    "updatedTime",
+    "_links",
+];
+
+/// Fields of Rebilly's webhook that change what is sent, which this server does not do: a
+/// value other than `null` is refused.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "body",
+        "is not supported: deliveries carry the event's own payload",
+    ),
+    (
+        "filter",
+        "is not supported: use eventsFilter to choose what is sent",
+    ),
+];
+
+/// Path of one webhook.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct WebhookPath {
+    /// The webhook id.
+    id: String,
+}
+
+impl WebhookPath {
+    fn webhook_id(&self) -> Result<WebhookId, ApiError> {
+        WebhookId::parse(&self.id).map_err(|_| service::webhook_not_found(&self.id))
+    }
+}
+
+/// `POST /webhooks`.
+#[utoipa::path(
+    post,
+    path = "/webhooks",
+    operation_id = "PostWebhook",
+    tag = "Webhooks",
+    request_body(content = WebhookRequest, example = webhook_example),
+    responses(
+        (status = 201, description = "The webhook, with its signing `secret` (shown only now)", body = WebhookResponse),
+        (status = 422, description = "A bad field, or a URL that reaches a private address", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    idempotency: Idempotency,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = idempotency.request(canonical_body(&body));
+    let input = parse_webhook(body)?;
+    let destinations = state.webhook_destinations;
+    run_write(&state, &principal, request, async |tx| {
+        let organization_id = &principal.organization_id;
+        let webhook = service::create_webhook(tx, organization_id, input, destinations).await?;
+        Ok(created(
+            &state.url(&webhook_path(&webhook.id)),
+            &WebhookResponse::new(&state, &webhook, true),
+        ))
+    })
+    .await
+}
+
+/// `PUT /webhooks/{id}`: creates the webhook with that id (201, with its secret) or replaces
+/// the one that has it (200, keeping its secret).
+#[utoipa::path(
+    put,
+    path = "/webhooks/{id}",
+    operation_id = "PutWebhook",
+    tag = "Webhooks",
+    params(WebhookPath),
+    request_body(content = WebhookRequest, example = webhook_example),
+    responses(
+        (status = 200, description = "The webhook, replaced", body = WebhookResponse),
+        (status = 201, description = "The webhook, created, with its signing `secret`", body = WebhookResponse),
+        (status = 404, description = "The id breaks Rebilly's id rule, so no webhook can have it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad field, or a URL that reaches a private address", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn upsert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<WebhookPath>,
+    idempotency: Idempotency,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = idempotency.request(canonical_body(&body));
+    let input = parse_webhook(body)?;
+    let webhook_id = path.webhook_id()?;
+    let destinations = state.webhook_destinations;
+    run_write(&state, &principal, request, async |tx| {
+        let organization_id = &principal.organization_id;
+        let (webhook, was_created) =
+            service::upsert_webhook(tx, organization_id, &webhook_id, input, destinations).await?;
+        let body = WebhookResponse::new(&state, &webhook, was_created);
+        Ok(if was_created {
+            created(&state.url(&webhook_path(&webhook.id)), &body)
+        } else {
+            json_response(StatusCode::OK, &body)
+        })
+    })
+    .await
+}
+
+/// `GET /webhooks/{id}`.
+#[utoipa::path(
+    get,
+    path = "/webhooks/{id}",
+    operation_id = "GetWebhook",
+    tag = "Webhooks",
+    params(WebhookPath),
+    responses(
+        (status = 200, description = "The webhook (without its secret)", body = WebhookResponse),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<WebhookPath>,
+) -> Result<Response, ApiError> {
+    let webhook_id = path.webhook_id()?;
+    let webhook = service::get_webhook(&state.db, &principal.organization_id, &webhook_id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &WebhookResponse::new(&state, &webhook, false),
+    ))
+}
+
+/// `DELETE /webhooks/{id}`: what it had still to send is dropped; its log stays.
+#[utoipa::path(
+    delete,
+    path = "/webhooks/{id}",
+    operation_id = "DeleteWebhook",
+    tag = "Webhooks",
+    params(WebhookPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<WebhookPath>,
+) -> Result<Response, ApiError> {
+    let webhook_id = path.webhook_id()?;
+    let organization_id = &principal.organization_id;
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            service::delete_webhook(tx, organization_id, &webhook_id).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
+    .await
+}
+
+/// `GET /webhooks`: newest first, with `Pagination-*` headers.
+#[utoipa::path(
+    get,
+    path = "/webhooks",
+    operation_id = "GetWebhookCollection",
+    tag = "Webhooks",
+    params(Page),
+    responses(
+        (status = 200, description = "A page of webhooks", body = Vec<WebhookResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list_all(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let page = Page::from_query(&query, &mut errors);
+    ApiError::unless_invalid(errors)?;
+    let found = service::list_webhooks(
+        &state.db,
+        &principal.organization_id,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let webhooks: Vec<_> = found
+        .webhooks
+        .iter()
+        .map(|webhook| WebhookResponse::new(&state, webhook, false))
+        .collect();
+    Ok((
+        page.headers(found.total),
+        json_response(StatusCode::OK, &webhooks),
+    )
+        .into_response())
+}
+
+/// Turns a request body into a webhook input, naming every bad field at once.
+fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
+    let mut fields = FieldReader::new(body);
+    let url = fields.required("url", |raw| WebhookUrl::parse(&string(raw)?));
+    let method = fields.required("method", |raw| {
+        let name = string(raw)?;
+        DeliveryMethod::parse(&name)
+            .ok_or_else(|| "must be one of GET, POST, PUT, PATCH, DELETE".into())
+    });
+    let active = fields
+        .optional("status", |raw| match string(raw)?.as_str() {
+            "active" => Ok(true),
+            "inactive" => Ok(false),
+            _ => Err("must be active or inactive".into()),
+        })
+        .unwrap_or(true);
+    let events_filter = fields
+        .optional("eventsFilter", |raw| {
+            let mut types = Vec::new();
+            for element in list(raw, EventType::SENT.len())? {
+                let name = string(&element)?;
+                let event_type = EventType::parse(&name)
+                    .filter(|event_type| EventType::SENT.contains(event_type))
+                    .ok_or_else(|| {
+                        format!(
+                            "{name} is not an event type sent here; known: {}",
+                            sent_names()
+                        )
+                    })?;
+                if !types.contains(&event_type) {
+                    types.push(event_type);
+                }
+            }
+            Ok(types)
+        })
+        .unwrap_or_default();
+    let mut headers = Vec::new();
+    for mut header in fields.optional_objects("headers", MAX_HEADERS) {
+        let name = header.required("name", string);
+        let value = header.required("value", string);
+        let active = header
+            .optional("status", |raw| match string(raw)?.as_str() {
+                "active" => Ok(true),
+                "inactive" => Ok(false),
+                _ => Err("must be active or inactive".into()),
+            })
+            .unwrap_or(true);
+        if let (Some(name), Some(value)) = (name, value) {
+            match WebhookHeader::parse(name, value, active) {
+                Ok(parsed) => headers.push(parsed),
+                Err(message) => header.reject("name", message),
+            }
+        }
+        fields.adopt(header, &[]);
+    }
+    for (name, message) in UNSUPPORTED {
+        if fields.has_value(name) {
+            fields.reject(name, *message);
+        }
+        fields.skip(name);
+    }
+    fields.finish(READ_ONLY)?;
+    match (url, method) {
+        (Some(url), Some(method)) => Ok(WebhookInput {
+            url,
+            method,
+            headers,
+            events_filter,
+            active,
+        }),
+        // `finish` has refused what is missing.
+        _ => Err(ApiError::validation(Vec::new())),
+    }
+}
+
+fn sent_names() -> String {
+    EventType::SENT.map(EventType::as_str).join(", ")
+}
+
+/// The path of a webhook, relative to the server root.
+pub fn webhook_path(webhook_id: &WebhookId) -> String {
+    format!("/webhooks/{webhook_id}")
+}
+
+/// The contract's example of a webhook body.
+fn webhook_example() -> serde_json::Value {
+    serde_json::json!({"url": "https://example.com/hooks/invoices", "method": "POST", "eventsFilter": ["invoice-issued", "invoice-voided"], "headers": [{"name": "X-Source", "value": "invoice-api"}]})
+}
+
+/// A header of a webhook on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookHeaderResponse {
+    name: String,
+    value: String,
+    /// `active` or `inactive`.
+    status: &'static str,
+}
+
+/// A webhook on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = GlobalWebhook)]
+pub struct WebhookResponse {
+    #[schema(value_type = String, example = "hook_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
+    id: WebhookId,
+    /// The event types sent; empty: every one.
+    events_filter: Vec<&'static str>,
+    /// `active` or `inactive`.
+    status: &'static str,
+    method: &'static str,
+    url: String,
+    headers: Vec<WebhookHeaderResponse>,
+    /// Always `null`: deliveries are signed with `secret` instead.
+    credential_hash: Option<String>,
+    /// Always `null`: deliveries carry the event's own payload.
+    body: Option<String>,
+    /// Always `null`: `eventsFilter` chooses what is sent.
+    filter: Option<String>,
+    /// The Standard Webhooks signing secret (`whsec_...`) in the answer that creates the
+    /// webhook; `null` in every other.
+    secret: Option<String>,
+    #[serde(serialize_with = "time")]
+    created_time: DateTime<Utc>,
+    #[serde(serialize_with = "time")]
+    updated_time: DateTime<Utc>,
+    #[serde(rename = "_links")]
+    links: Vec<Link>,
+}
+
+impl WebhookResponse {
+    fn new(state: &AppState, webhook: &Webhook, with_secret: bool) -> Self {
+        let status = |active: bool| if active { "active" } else { "inactive" };
+        Self {
+            id: webhook.id.clone(),
+            events_filter: webhook.events_filter.iter().map(|t| t.as_str()).collect(),
+            status: status(webhook.active),
+            method: webhook.method.as_str(),
+            url: webhook.url.as_str().to_owned(),
+            headers: webhook
+                .headers
+                .iter()
+                .map(|header| WebhookHeaderResponse {
+                    name: header.name.clone(),
+                    value: header.value.clone(),
+                    status: status(header.active),
+                })
+                .collect(),
+            credential_hash: None,
+            body: None,
+            filter: None,
+            secret: with_secret.then(|| webhook.secret.expose().to_owned()),
+            created_time: webhook.created_time,
+            updated_time: webhook.updated_time,
+            links: vec![Link {
+                rel: "self",
+                href: state.url(&webhook_path(&webhook.id)),
+            }],
+        }
+    }
+}

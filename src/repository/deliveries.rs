@@ -1,0 +1,508 @@
+//! Webhook deliveries: claiming what is due, recording each attempt, the delivery log.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::types::Json;
+
+use super::webhooks::WebhookRow;
+use super::{Db, Tx, corrupt};
+use crate::domain::event::{EventChanges, EventType};
+use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
+use crate::domain::webhook::{Webhook, WebhookHeader};
+
+/// The channel a committed delivery is announced on (by a trigger on `webhook_deliveries`).
+const DELIVERIES_CHANNEL: &str = "webhook_deliveries";
+
+/// How long opening the listening connection may take.
+const LISTEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A delivery a worker has claimed: it alone sends it until its lease runs out.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    /// The delivery's number.
+    pub id: i64,
+    /// Whose it is.
+    pub organization_id: OrganizationId,
+    /// Where it goes (as the webhook is now).
+    pub webhook: Webhook,
+    /// The event sent.
+    pub event_id: EventId,
+    /// Its type.
+    pub event_type: EventType,
+    /// The invoice's revision after the event.
+    pub revision: i64,
+    /// What the event touched.
+    pub changes: EventChanges,
+    /// When it happened.
+    pub occurred_time: DateTime<Utc>,
+    /// The invoice.
+    pub invoice_id: InvoiceId,
+    /// This attempt's number, from 1.
+    pub attempt: i32,
+    /// When the delivery was made (its event committed).
+    pub created_time: DateTime<Utc>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// A 2xx came: done.
+    Delivered,
+    /// To try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Given up.
+    Failed,
+}
+
+/// One attempt, as the delivery log keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// `hook_log_` + ULID.
+    pub id: AttemptId,
+    /// The delivery.
+    pub delivery_id: i64,
+    /// The webhook.
+    pub webhook_id: WebhookId,
+    /// The event.
+    pub event_id: EventId,
+    /// Its type.
+    pub event_type: EventType,
+    /// The invoice.
+    pub invoice_id: InvoiceId,
+    /// Which attempt, from 1.
+    pub attempt: i32,
+    /// Where it went.
+    pub url: String,
+    /// How.
+    pub method: String,
+    /// The response's status; `None` when no response came.
+    pub status: Option<i32>,
+    /// Why no response came.
+    pub error: Option<String>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i32,
+    /// The body sent.
+    pub request: String,
+    /// The headers sent, the signature among them (never the secret).
+    pub request_headers: Vec<(String, String)>,
+    /// The response's body, truncated.
+    pub response: Option<String>,
+    /// The response's headers.
+    pub response_headers: Option<Vec<(String, String)>>,
+    /// When the attempt began.
+    pub initiated_time: DateTime<Utc>,
+    /// When the request went out.
+    pub sent_time: DateTime<Utc>,
+}
+
+/// One page of the delivery log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptPage {
+    /// How many attempts the organization's log holds.
+    pub total: i64,
+    /// The attempts of the page, newest first.
+    pub attempts: Vec<Attempt>,
+}
+
+/// How much is waiting to be sent, over every organization.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    /// Deliveries not yet delivered nor given up.
+    pub pending: i64,
+    /// Seconds since the oldest of them was made; 0 when there are none.
+    pub oldest_age_seconds: f64,
+}
+
+struct AttemptRow {
+    id: AttemptId,
+    delivery_id: i64,
+    webhook_id: WebhookId,
+    event_id: EventId,
+    event_type: String,
+    invoice_id: InvoiceId,
+    attempt: i32,
+    url: String,
+    method: String,
+    status: Option<i32>,
+    error: Option<String>,
+    duration_ms: i32,
+    request: String,
+    request_headers: Json<Vec<(String, String)>>,
+    response: Option<String>,
+    response_headers: Option<Json<Vec<(String, String)>>>,
+    initiated_time: DateTime<Utc>,
+    sent_time: DateTime<Utc>,
+}
+
+impl TryFrom<AttemptRow> for Attempt {
+    type Error = sqlx::Error;
+
+    fn try_from(row: AttemptRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            event_type: EventType::parse(&row.event_type)
+                .ok_or_else(|| corrupt("event type", &row.event_type))?,
+            id: row.id,
+            delivery_id: row.delivery_id,
+            webhook_id: row.webhook_id,
+            event_id: row.event_id,
+            invoice_id: row.invoice_id,
+            attempt: row.attempt,
+            url: row.url,
+            method: row.method,
+            status: row.status,
+            error: row.error,
+            duration_ms: row.duration_ms,
+            request: row.request,
+            request_headers: row.request_headers.0,
+            response: row.response,
+            response_headers: row.response_headers.map(|headers| headers.0),
+            initiated_time: row.initiated_time,
+            sent_time: row.sent_time,
+        })
+    }
+}
+
+/// A connection of its own that hears of deliveries as their transactions commit.
+#[derive(Debug)]
+pub struct DeliveryNotices {
+    listener: PgListener,
+}
+
+impl DeliveryNotices {
+    /// Waits for the next notice; `false` when the connection is lost.
+    pub async fn next(&mut self) -> bool {
+        matches!(self.listener.try_recv().await, Ok(Some(_)))
+    }
+}
+
+impl Tx {
+    /// Sends a logged attempt's event to its webhook again, as a new delivery due now (after
+    /// any earlier one of its invoice still pending): `Some(None)` when it is scheduled,
+    /// `Some(Some(webhook))` when that webhook is gone, `None` when there is no such attempt.
+    pub async fn resend(
+        &mut self,
+        organization_id: &OrganizationId,
+        attempt_id: &AttemptId,
+    ) -> Result<Option<Option<WebhookId>>, sqlx::Error> {
+        let row = sqlx::query!(
+            r#"with attempt as (
+                   select webhook_id, event_id, invoice_id from webhook_attempts
+                   where organization_id = $1 and id = $2),
+               resent as (
+                   insert into webhook_deliveries (organization_id, webhook_id, event_id,
+                       invoice_id, next_attempt_time, created_time)
+                   select w.organization_id, w.id, a.event_id, a.invoice_id, now(), now()
+                   from attempt a
+                   join webhooks w on w.organization_id = $1 and w.id = a.webhook_id
+                   returning id)
+               select a.webhook_id as "webhook_id: WebhookId",
+                   exists (select 1 from resent) as "resent!"
+               from attempt a"#,
+            organization_id as &OrganizationId,
+            attempt_id as &AttemptId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row.map(|row| (!row.resent).then_some(row.webhook_id)))
+    }
+}
+
+impl Db {
+    /// Starts hearing of new deliveries, on a connection of its own outside the pool (and,
+    /// behind a transaction-mode pooler, straight to PostgreSQL, which alone can `LISTEN`).
+    pub async fn listen_for_deliveries(&self) -> Result<DeliveryNotices, sqlx::Error> {
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(LISTEN_CONNECT_TIMEOUT)
+            .connect_with(self.direct_options())
+            .await?;
+        let mut listener = PgListener::connect_with(&own).await?;
+        listener.listen(DELIVERIES_CHANNEL).await?;
+        Ok(DeliveryNotices { listener })
+    }
+
+    /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
+    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. A delivery is due
+    /// when its time has come, no worker holds its lease, and no earlier delivery of its
+    /// webhook and invoice is still pending: an invoice's events go out one at a time, in
+    /// order. `SKIP LOCKED` lets every replica's worker claim at once without taking the same.
+    pub async fn claim_deliveries(
+        &self,
+        limit: i64,
+        per_webhook: i64,
+        busy: &[String],
+        lease: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let claimed = self
+            .on_connection(async |connection| {
+                sqlx::query!(
+                    r#"with candidates as (
+                           select d.id, row_number() over (
+                               partition by d.organization_id, d.webhook_id
+                               order by d.next_attempt_time, d.id) as place
+                           from webhook_deliveries d
+                           where d.state = 'pending' and d.next_attempt_time <= now()
+                             and (d.lease_until is null or d.lease_until < now())
+                             and d.organization_id || '/' || d.webhook_id <> all($3)
+                             and not exists (
+                                 select 1 from webhook_deliveries e
+                                 where e.organization_id = d.organization_id
+                                   and e.webhook_id = d.webhook_id
+                                   and e.invoice_id = d.invoice_id
+                                   and e.state = 'pending' and e.id < d.id)
+                           order by d.next_attempt_time, d.id
+                           limit 1000),
+                       due as (
+                           select d.id from webhook_deliveries d
+                           where d.id in (select id from candidates where place <= $2)
+                             and d.state = 'pending'
+                             and (d.lease_until is null or d.lease_until < now())
+                           order by d.next_attempt_time, d.id
+                           limit $1
+                           for update skip locked)
+                       update webhook_deliveries d
+                       set lease_until = now() + make_interval(secs => $4::bigint / 1000.0),
+                           attempts = d.attempts + 1
+                       from due
+                       where d.id = due.id
+                       returning d.id, d.attempts, d.created_time"#,
+                    limit,
+                    per_webhook,
+                    busy as &[String],
+                    lease_ms,
+                )
+                .fetch_all(connection)
+                .await
+            })
+            .await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = claimed.iter().map(|row| row.id).collect();
+        let details = self
+            .on_connection(async |connection| {
+                sqlx::query!(
+                    r#"select d.id, d.organization_id as "organization_id: OrganizationId",
+                           d.event_id as "event_id: EventId", e.event_type, e.revision,
+                           e.changes as "changes: Json<EventChanges>", e.occurred_time,
+                           d.invoice_id as "invoice_id: InvoiceId",
+                           w.id as "webhook_id: WebhookId", w.url, w.method,
+                           w.headers as "headers: Json<Vec<WebhookHeader>>", w.events_filter,
+                           w.status, w.secret, w.revision as webhook_revision,
+                           w.created_time, w.updated_time
+                       from webhook_deliveries d
+                       join invoice_events e on e.organization_id = d.organization_id
+                           and e.id = d.event_id
+                       join webhooks w on w.organization_id = d.organization_id
+                           and w.id = d.webhook_id
+                       where d.id = any($1)
+                       order by d.id"#,
+                    &ids,
+                )
+                .fetch_all(connection)
+                .await
+            })
+            .await?;
+        details
+            .into_iter()
+            .filter_map(|row| {
+                let claim = claimed.iter().find(|claim| claim.id == row.id)?;
+                Some((row, claim.attempts, claim.created_time))
+            })
+            .map(|(row, attempt, created_time)| {
+                let webhook = Webhook::try_from(WebhookRow {
+                    id: row.webhook_id,
+                    url: row.url,
+                    method: row.method,
+                    headers: row.headers,
+                    events_filter: row.events_filter,
+                    status: row.status,
+                    secret: row.secret,
+                    revision: row.webhook_revision,
+                    created_time: row.created_time,
+                    updated_time: row.updated_time,
+                })?;
+                Ok(ClaimedDelivery {
+                    id: row.id,
+                    organization_id: row.organization_id,
+                    webhook,
+                    event_id: row.event_id,
+                    event_type: EventType::parse(&row.event_type)
+                        .ok_or_else(|| corrupt("event type", &row.event_type))?,
+                    revision: row.revision,
+                    changes: row.changes.0,
+                    occurred_time: row.occurred_time,
+                    invoice_id: row.invoice_id,
+                    attempt,
+                    created_time,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an attempt in the log and what became of its delivery, in one statement. A
+    /// delivery whose lease has passed to another worker meanwhile is left to that worker; the
+    /// attempt is logged all the same.
+    pub async fn finish_attempt(
+        &self,
+        delivery: &ClaimedDelivery,
+        attempt: &Attempt,
+        state: DeliveryState,
+    ) -> Result<(), sqlx::Error> {
+        let (state_name, next_attempt_time) = match state {
+            DeliveryState::Delivered => ("delivered", None),
+            DeliveryState::RetryAt(time) => ("pending", Some(time)),
+            DeliveryState::Failed => ("failed", None),
+        };
+        self.on_connection(async |connection| {
+            sqlx::query!(
+                r#"with finished as (
+                       update webhook_deliveries
+                       set state = $2, lease_until = null,
+                           next_attempt_time = coalesce($3, next_attempt_time),
+                           finished_time = case when $2 = 'pending' then null else now() end
+                       where organization_id = $5 and id = $1 and attempts = $4
+                         and state = 'pending')
+                   insert into webhook_attempts (organization_id, id, delivery_id, webhook_id,
+                       event_id, event_type, invoice_id, attempt, url, method, status, error,
+                       duration_ms, request, request_headers, response, response_headers,
+                       initiated_time, sent_time, created_time)
+                   values ($5, $6, $1, $7, $8, $9, $10, $4, $11, $12, $13, $14, $15, $16, $17,
+                       $18, $19, $20, $21, now())"#,
+                delivery.id,
+                state_name,
+                next_attempt_time,
+                delivery.attempt,
+                &delivery.organization_id as &OrganizationId,
+                &attempt.id as &AttemptId,
+                &delivery.webhook.id as &WebhookId,
+                &delivery.event_id as &EventId,
+                delivery.event_type.as_str(),
+                &delivery.invoice_id as &InvoiceId,
+                attempt.url,
+                attempt.method,
+                attempt.status,
+                attempt.error,
+                attempt.duration_ms,
+                attempt.request,
+                Json(&attempt.request_headers) as Json<&Vec<(String, String)>>,
+                attempt.response,
+                attempt.response_headers.as_ref().map(Json) as Option<Json<&Vec<(String, String)>>>,
+                attempt.initiated_time,
+                attempt.sent_time,
+            )
+            .execute(connection)
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Ends a delivery without an attempt: its webhook was deactivated after the event.
+    pub async fn cancel_delivery(&self, delivery: &ClaimedDelivery) -> Result<(), sqlx::Error> {
+        self.on_connection(async |connection| {
+            sqlx::query!(
+                r#"update webhook_deliveries set state = 'failed', lease_until = null,
+                       finished_time = now()
+                   where organization_id = $1 and id = $2 and attempts = $3
+                     and state = 'pending'"#,
+                &delivery.organization_id as &OrganizationId,
+                delivery.id,
+                delivery.attempt,
+            )
+            .execute(connection)
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    /// How much is waiting to be sent.
+    pub async fn delivery_backlog(&self) -> Result<Backlog, sqlx::Error> {
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                Backlog,
+                r#"select count(*) as "pending!",
+                       coalesce(extract(epoch from now() - min(created_time)), 0)::float8
+                           as "oldest_age_seconds!"
+                   from webhook_deliveries where state = 'pending'"#,
+            )
+            .fetch_one(connection)
+            .await
+        })
+        .await
+    }
+
+    /// A page of the organization's delivery log, newest first.
+    pub async fn list_attempts(
+        &self,
+        organization_id: &OrganizationId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<AttemptPage, sqlx::Error> {
+        let mut snapshot = self.snapshot().await?;
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "total!" from webhook_attempts where organization_id = $1"#,
+            organization_id as &OrganizationId,
+        )
+        .fetch_one(&mut *snapshot.inner)
+        .await?;
+        let rows = sqlx::query_as!(
+            AttemptRow,
+            r#"select id as "id: AttemptId", delivery_id, webhook_id as "webhook_id: WebhookId",
+                   event_id as "event_id: EventId", event_type,
+                   invoice_id as "invoice_id: InvoiceId", attempt, url, method, status, error,
+                   duration_ms, request,
+                   request_headers as "request_headers: Json<Vec<(String, String)>>", response,
+                   response_headers as "response_headers: Json<Vec<(String, String)>>",
+                   initiated_time, sent_time
+               from webhook_attempts where organization_id = $1
+               order by created_time desc, id desc limit $2 offset $3"#,
+            organization_id as &OrganizationId,
+            limit,
+            offset,
+        )
+        .fetch_all(&mut *snapshot.inner)
+        .await?;
+        snapshot.commit().await?;
+        let attempts = rows
+            .into_iter()
+            .map(Attempt::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(AttemptPage { total, attempts })
+    }
+
+    /// One attempt of the organization's delivery log.
+    pub async fn find_attempt(
+        &self,
+        organization_id: &OrganizationId,
+        attempt_id: &AttemptId,
+    ) -> Result<Option<Attempt>, sqlx::Error> {
+        self.on_connection(async |connection| {
+            sqlx::query_as!(
+                AttemptRow,
+                r#"select id as "id: AttemptId", delivery_id,
+                       webhook_id as "webhook_id: WebhookId", event_id as "event_id: EventId",
+                       event_type, invoice_id as "invoice_id: InvoiceId", attempt, url, method,
+                       status, error, duration_ms, request,
+                       request_headers as "request_headers: Json<Vec<(String, String)>>",
+                       response,
+                       response_headers as "response_headers: Json<Vec<(String, String)>>",
+                       initiated_time, sent_time
+                   from webhook_attempts where organization_id = $1 and id = $2"#,
+                organization_id as &OrganizationId,
+                attempt_id as &AttemptId,
+            )
+            .fetch_optional(connection)
+            .await
+        })
+        .await?
+        .map(Attempt::try_from)
+        .transpose()
+    }
+}

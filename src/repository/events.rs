@@ -1,0 +1,204 @@
+//! Events (the outbox) and the timeline read from them.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+use super::{Db, Tx, corrupt};
+use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
+use crate::domain::ids::{EventId, InvoiceId, OrganizationId};
+
+/// One page of an invoice's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelinePage {
+    /// How many messages the invoice has in all.
+    pub total: i64,
+    /// The messages of the page, newest first.
+    pub messages: Vec<InvoiceEvent>,
+}
+
+struct EventRow {
+    id: EventId,
+    invoice_id: InvoiceId,
+    event_type: String,
+    revision: i64,
+    changes: Json<EventChanges>,
+    message: Option<String>,
+    occurred_time: DateTime<Utc>,
+}
+
+impl TryFrom<EventRow> for InvoiceEvent {
+    type Error = sqlx::Error;
+
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            event_type: EventType::parse(&row.event_type)
+                .ok_or_else(|| corrupt("event type", &row.event_type))?,
+            id: row.id,
+            invoice_id: row.invoice_id,
+            revision: row.revision,
+            changes: row.changes.0,
+            message: row.message,
+            occurred_time: row.occurred_time,
+        })
+    }
+}
+
+impl Tx {
+    /// Writes an event and, in the same statement, its delivery to every active webhook of the
+    /// organization whose filter takes its type (comments go to none). The caller holds the
+    /// invoice's lock, so an invoice's events and deliveries are numbered in commit order.
+    #[tracing::instrument(skip_all, fields(event = event.event_type.as_str()))]
+    pub async fn record_event(
+        &mut self,
+        organization_id: &OrganizationId,
+        event: &InvoiceEvent,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            r#"with event as (
+                   insert into invoice_events (organization_id, id, invoice_id, event_type,
+                       revision, changes, message, occurred_time)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8)
+                   returning organization_id, id, invoice_id, event_type, occurred_time)
+               insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
+                   next_attempt_time, created_time)
+               select w.organization_id, w.id, e.id, e.invoice_id, e.occurred_time, e.occurred_time
+               from event e
+               join webhooks w on w.organization_id = e.organization_id
+               where w.status = 'active' and e.event_type <> 'timeline-comment-created'
+                 and (cardinality(w.events_filter) = 0 or e.event_type = any(w.events_filter))"#,
+            organization_id as &OrganizationId,
+            &event.id as &EventId,
+            &event.invoice_id as &InvoiceId,
+            event.event_type.as_str(),
+            event.revision,
+            Json(&event.changes) as Json<&EventChanges>,
+            event.message.as_deref(),
+            event.occurred_time,
+        )
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// The invoice's revision, if the organization has it (without locking it).
+    pub async fn invoice_revision(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar!(
+            "select revision from invoices where organization_id = $1 and id = $2",
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await
+    }
+
+    /// A page of the invoice's timeline, newest first; `None` when there is no such invoice.
+    pub async fn timeline(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Option<TimelinePage>, sqlx::Error> {
+        if self
+            .invoice_revision(organization_id, invoice_id)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "total!" from invoice_events
+               where organization_id = $1 and invoice_id = $2"#,
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+        )
+        .fetch_one(&mut *self.inner)
+        .await?;
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"select id as "id: EventId", invoice_id as "invoice_id: InvoiceId", event_type,
+                   revision, changes as "changes: Json<EventChanges>", message, occurred_time
+               from invoice_events where organization_id = $1 and invoice_id = $2
+               order by sequence desc limit $3 offset $4"#,
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+            limit,
+            offset,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let messages = rows
+            .into_iter()
+            .map(InvoiceEvent::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(TimelinePage { total, messages }))
+    }
+
+    /// Deletes a comment of the invoice; the message if there was one of that id (deleted only
+    /// when it is a comment).
+    pub async fn delete_comment(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        message_id: &EventId,
+    ) -> Result<Option<InvoiceEvent>, sqlx::Error> {
+        let found = self
+            .find_message(organization_id, invoice_id, message_id)
+            .await?;
+        if let Some(message) = &found
+            && message.event_type == EventType::TimelineCommentCreated
+        {
+            sqlx::query!(
+                "delete from invoice_events where organization_id = $1 and id = $2",
+                organization_id as &OrganizationId,
+                message_id as &EventId,
+            )
+            .execute(&mut *self.inner)
+            .await?;
+        }
+        Ok(found)
+    }
+
+    async fn find_message(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        message_id: &EventId,
+    ) -> Result<Option<InvoiceEvent>, sqlx::Error> {
+        sqlx::query_as!(
+            EventRow,
+            r#"select id as "id: EventId", invoice_id as "invoice_id: InvoiceId", event_type,
+                   revision, changes as "changes: Json<EventChanges>", message, occurred_time
+               from invoice_events
+               where organization_id = $1 and invoice_id = $2 and id = $3"#,
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+            message_id as &EventId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .map(InvoiceEvent::try_from)
+        .transpose()
+    }
+}
+
+impl Db {
+    /// One message of the invoice's timeline.
+    pub async fn find_timeline_message(
+        &self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        message_id: &EventId,
+    ) -> Result<Option<InvoiceEvent>, sqlx::Error> {
+        let mut snapshot = self.snapshot().await?;
+        let found = snapshot
+            .find_message(organization_id, invoice_id, message_id)
+            .await?;
+        snapshot.commit().await?;
+        Ok(found)
+    }
+}

@@ -1,0 +1,168 @@
+//! Webhook use cases, and the delivery log's.
+
+use chrono::Utc;
+
+use crate::delivery::destination::Destinations;
+use crate::domain::ids::{AttemptId, OrganizationId, WebhookId};
+use crate::domain::webhook::{Webhook, WebhookInput, WebhookSecret};
+use crate::error::{ApiError, DomainField};
+use crate::repository::{Attempt, AttemptPage, Db, Tx, WebhookPage};
+
+/// Creates a webhook with a new id and signing secret, in the caller's transaction. Its URL
+/// must reach an address `destinations` admits (422 on `url` otherwise).
+#[tracing::instrument(skip_all)]
+pub async fn create_webhook(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    input: WebhookInput,
+    destinations: Destinations,
+) -> Result<Webhook, ApiError> {
+    check_destination(&input, destinations).await?;
+    let (webhook, _) = save(tx, organization_id, WebhookId::generate(), None, input).await?;
+    Ok(webhook)
+}
+
+/// Creates the webhook with that id (`true`) or replaces the one that has it (`false`),
+/// keeping its secret, in the caller's transaction.
+#[tracing::instrument(skip_all, fields(webhook = %webhook_id))]
+pub async fn upsert_webhook(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    webhook_id: &WebhookId,
+    input: WebhookInput,
+    destinations: Destinations,
+) -> Result<(Webhook, bool), ApiError> {
+    check_destination(&input, destinations).await?;
+    let current = tx.lock_webhook(organization_id, webhook_id).await?;
+    save(tx, organization_id, webhook_id.clone(), current, input).await
+}
+
+async fn save(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    id: WebhookId,
+    current: Option<Webhook>,
+    input: WebhookInput,
+) -> Result<(Webhook, bool), ApiError> {
+    let now = Utc::now();
+    let (secret, revision, created_time) = match current {
+        Some(current) => (current.secret, current.revision + 1, current.created_time),
+        None => (WebhookSecret::generate(), 0, now),
+    };
+    let webhook = Webhook {
+        id,
+        url: input.url,
+        method: input.method,
+        headers: input.headers,
+        events_filter: input.events_filter,
+        active: input.active,
+        secret,
+        revision,
+        created_time,
+        updated_time: now,
+    };
+    let created = tx.save_webhook(organization_id, &webhook).await?;
+    Ok((webhook, created))
+}
+
+async fn check_destination(
+    input: &WebhookInput,
+    destinations: Destinations,
+) -> Result<(), ApiError> {
+    destinations
+        .check(input.url.as_url())
+        .await
+        .map(drop)
+        .map_err(|reason| ApiError::invalid_input(DomainField::WebhookUrl, reason))
+}
+
+/// One webhook of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn get_webhook(
+    db: &Db,
+    organization_id: &OrganizationId,
+    webhook_id: &WebhookId,
+) -> Result<Webhook, ApiError> {
+    db.find_webhook(organization_id, webhook_id)
+        .await?
+        .ok_or_else(|| webhook_not_found(webhook_id.as_str()))
+}
+
+/// A page of the organization's webhooks, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list_webhooks(
+    db: &Db,
+    organization_id: &OrganizationId,
+    limit: i64,
+    offset: i64,
+) -> Result<WebhookPage, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let page = snapshot
+        .list_webhooks(organization_id, limit, offset)
+        .await?;
+    snapshot.commit().await?;
+    Ok(page)
+}
+
+/// Deletes a webhook and the deliveries it has still to make; its log stays.
+#[tracing::instrument(skip_all)]
+pub async fn delete_webhook(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    webhook_id: &WebhookId,
+) -> Result<(), ApiError> {
+    if tx.delete_webhook(organization_id, webhook_id).await? {
+        Ok(())
+    } else {
+        Err(webhook_not_found(webhook_id.as_str()))
+    }
+}
+
+/// A page of the organization's delivery log, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list_attempts(
+    db: &Db,
+    organization_id: &OrganizationId,
+    limit: i64,
+    offset: i64,
+) -> Result<AttemptPage, ApiError> {
+    Ok(db.list_attempts(organization_id, limit, offset).await?)
+}
+
+/// One attempt of the organization's delivery log.
+#[tracing::instrument(skip_all)]
+pub async fn get_attempt(
+    db: &Db,
+    organization_id: &OrganizationId,
+    attempt_id: &AttemptId,
+) -> Result<Attempt, ApiError> {
+    db.find_attempt(organization_id, attempt_id)
+        .await?
+        .ok_or_else(|| attempt_not_found(attempt_id.as_str()))
+}
+
+/// Sends a logged attempt's event to its webhook again, now; 409 when the webhook is gone.
+#[tracing::instrument(skip_all)]
+pub async fn resend(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    attempt_id: &AttemptId,
+) -> Result<(), ApiError> {
+    match tx.resend(organization_id, attempt_id).await? {
+        Some(None) => Ok(()),
+        Some(Some(webhook_id)) => Err(ApiError::Conflict(format!(
+            "Webhook {webhook_id} of log {attempt_id} has been deleted: there is nowhere to resend it."
+        ))),
+        None => Err(attempt_not_found(attempt_id.as_str())),
+    }
+}
+
+/// The 404 for a webhook the organization does not have.
+pub fn webhook_not_found(webhook_id: &str) -> ApiError {
+    ApiError::NotFound(format!("No webhook with id {webhook_id}."))
+}
+
+/// The 404 for a log entry the organization does not have.
+pub fn attempt_not_found(attempt_id: &str) -> ApiError {
+    ApiError::NotFound(format!("No webhook tracking log with id {attempt_id}."))
+}
