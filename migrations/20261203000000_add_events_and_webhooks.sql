@@ -88,7 +88,7 @@ create table webhook_deliveries (
 );
 
 -- What is due, oldest first.
-create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_time)
+create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_time, id)
     where state = 'pending';
 -- What must go before a delivery: the pending ones of its webhook and invoice made earlier.
 create index webhook_deliveries_order_idx on webhook_deliveries (organization_id, webhook_id, invoice_id, id)
@@ -125,20 +125,6 @@ create table webhook_attempts (
 );
 
 create index webhook_attempts_created_idx on webhook_attempts (organization_id, created_time desc, id desc);
-
--- Workers sleep until a delivery is written; the notice goes out when its transaction commits.
-create function notify_webhook_deliveries() returns trigger language plpgsql as $$
-begin
-    if exists (select 1 from inserted) then
-        perform pg_notify('webhook_deliveries', '');
-    end if;
-    return null;
-end
-$$;
-
-create trigger webhook_deliveries_inserted after insert on webhook_deliveries
-    referencing new table as inserted
-    for each statement execute function notify_webhook_deliveries();
 
 -- A restricted key may name the operations on webhooks, their log and timelines too.
 alter table api_keys drop constraint api_keys_permissions_known;

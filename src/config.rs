@@ -207,7 +207,7 @@ impl ServeConfig {
             },
             attempt_timeout: Duration::from_millis(self.webhook_attempt_timeout_ms),
             concurrency,
-            per_webhook: defaults.per_webhook.min(concurrency),
+            per_webhook: (concurrency / 2).max(1),
             ..defaults
         }
     }

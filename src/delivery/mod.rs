@@ -42,8 +42,8 @@ impl Default for DeliverySettings {
             schedule: RetrySchedule::default(),
             attempt_timeout: Duration::from_secs(10),
             concurrency: 64,
-            per_webhook: 8,
-            poll_interval: Duration::from_secs(1),
+            per_webhook: 32,
+            poll_interval: Duration::from_millis(250),
             kept_response_bytes: 16 * 1024,
         }
     }

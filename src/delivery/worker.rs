@@ -18,6 +18,16 @@ use crate::service::invoices;
 /// `failed` (given up).
 pub const DELIVERIES: &str = "webhook_deliveries_total";
 
+/// How many deliveries of one webhook and invoice one task sends in a row before the next
+/// round of claims shares the places out again.
+const MAX_IN_TURN: usize = 100;
+
+/// How long the worker waits, once woken, before it claims: under load, commits and
+/// finished attempts wake it hundreds of times a second, and each claim looks through what
+/// is due, so one claim serves all of those of this interval (each invoice's later events
+/// follow its first without a claim, see [`DeliveryWorker::deliver_in_turn`]).
+const CLAIM_BATCHING: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// A worker: sends this process's share of the due deliveries.
 pub struct DeliveryWorker {
     db: Db,
@@ -58,17 +68,20 @@ impl DeliveryWorker {
         })
     }
 
-    /// Claims and sends due deliveries until the process ends: when told of new ones, when an
-    /// attempt ends, and every poll interval for retries that have come due.
+    /// Claims and sends due deliveries until the process ends: when this process commits new
+    /// ones, when an attempt ends, and every poll interval for those other replicas wrote and
+    /// for retries that have come due.
     pub async fn run(self: Arc<Self>) {
-        tokio::spawn(Arc::clone(&self).listen());
+        let written = self.db.deliveries_written();
         loop {
             let claimed = self.claim_some().await;
             if claimed == 0 {
                 tokio::select! {
                     () = self.wake.notified() => {}
+                    () = written.notified() => {}
                     () = tokio::time::sleep(self.settings.poll_interval) => {}
                 }
+                tokio::time::sleep(CLAIM_BATCHING).await;
             }
         }
     }
@@ -117,7 +130,7 @@ impl DeliveryWorker {
                 .or_default() += 1;
             let worker = Arc::clone(self);
             tokio::spawn(async move {
-                worker.deliver(delivery).await;
+                worker.deliver_in_turn(delivery, lease).await;
                 let mut in_flight = worker.in_flight.lock().expect("in-flight counts");
                 if let Some(count) = in_flight.get_mut(&key) {
                     *count -= 1;
@@ -132,37 +145,37 @@ impl DeliveryWorker {
         count
     }
 
-    /// Hears of deliveries as they commit, and wakes the worker; listens again when the
-    /// connection is lost (polling meanwhile).
-    async fn listen(self: Arc<Self>) {
-        loop {
-            match self.db.listen_for_deliveries().await {
-                Ok(mut notices) => {
-                    while notices.next().await {
-                        self.wake.notify_one();
-                    }
-                    tracing::warn!("lost the connection that hears of webhook deliveries");
-                }
-                Err(error) => tracing::warn!(%error, "cannot listen for webhook deliveries"),
-            }
-            tokio::time::sleep(self.settings.poll_interval).await;
+    /// Sends a delivery and, while they are delivered, the next ones of its webhook and
+    /// invoice, in order, up to [`MAX_IN_TURN`] in all.
+    async fn deliver_in_turn(&self, first: ClaimedDelivery, lease: std::time::Duration) {
+        let mut next = Some(first);
+        let mut sent = 0;
+        while let Some(delivery) = next.take() {
+            sent += 1;
+            let chain = (sent < MAX_IN_TURN).then_some(lease);
+            next = self.deliver(&delivery, chain).await;
         }
     }
 
-    /// One attempt at one delivery, logged, and what becomes of the delivery after it.
-    async fn deliver(&self, delivery: ClaimedDelivery) {
+    /// One attempt at one delivery, logged, and what becomes of the delivery after it; with
+    /// `chain`, the next delivery of its webhook and invoice when this one was delivered.
+    async fn deliver(
+        &self,
+        delivery: &ClaimedDelivery,
+        chain: Option<std::time::Duration>,
+    ) -> Option<ClaimedDelivery> {
         if !delivery.webhook.active {
-            if let Err(error) = self.db.cancel_delivery(&delivery).await {
+            if let Err(error) = self.db.cancel_delivery(delivery).await {
                 tracing::warn!(%error, "cannot cancel a delivery of an inactive webhook");
             }
-            return;
+            return None;
         }
         let invoice =
             invoices::get_invoice(&self.db, &delivery.organization_id, &delivery.invoice_id)
                 .await
                 .ok();
-        let body = self.payload.render(&delivery, invoice.as_ref());
-        let attempt = self.send(&delivery, body).await;
+        let body = self.payload.render(delivery, invoice.as_ref());
+        let attempt = self.send(delivery, body).await;
         let delivered = attempt
             .status
             .is_some_and(|status| (200..300).contains(&status));
@@ -193,9 +206,17 @@ impl DeliveryWorker {
             outcome,
             "webhook delivery attempted"
         );
-        if let Err(error) = self.db.finish_attempt(&delivery, &attempt, state).await {
-            // The lease runs out and another attempt is made: at least once.
-            tracing::warn!(%error, "cannot record a webhook delivery attempt");
+        match self
+            .db
+            .finish_attempt(delivery, &attempt, state, chain)
+            .await
+        {
+            Ok(next) => next,
+            Err(error) => {
+                // The lease runs out and another attempt is made: at least once.
+                tracing::warn!(%error, "cannot record a webhook delivery attempt");
+                None
+            }
         }
     }
 

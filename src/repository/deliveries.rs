@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::types::Json;
 
 use super::webhooks::WebhookRow;
@@ -11,12 +10,6 @@ use super::{Db, Tx, corrupt};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookHeader};
-
-/// The channel a committed delivery is announced on (by a trigger on `webhook_deliveries`).
-const DELIVERIES_CHANNEL: &str = "webhook_deliveries";
-
-/// How long opening the listening connection may take.
-const LISTEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A delivery a worker has claimed: it alone sends it until its lease runs out.
 #[derive(Debug, Clone)]
@@ -164,19 +157,6 @@ impl TryFrom<AttemptRow> for Attempt {
     }
 }
 
-/// A connection of its own that hears of deliveries as their transactions commit.
-#[derive(Debug)]
-pub struct DeliveryNotices {
-    listener: PgListener,
-}
-
-impl DeliveryNotices {
-    /// Waits for the next notice; `false` when the connection is lost.
-    pub async fn next(&mut self) -> bool {
-        matches!(self.listener.try_recv().await, Ok(Some(_)))
-    }
-}
-
 impl Tx {
     /// Sends a logged attempt's event to its webhook again, as a new delivery due now (after
     /// any earlier one of its invoice still pending): `Some(None)` when it is scheduled,
@@ -205,28 +185,15 @@ impl Tx {
         )
         .fetch_optional(&mut *self.inner)
         .await?;
+        self.wrote_deliveries |= row.as_ref().is_some_and(|row| row.resent);
         Ok(row.map(|row| (!row.resent).then_some(row.webhook_id)))
     }
 }
 
 impl Db {
-    /// Starts hearing of new deliveries, on a connection of its own outside the pool (and,
-    /// behind a transaction-mode pooler, straight to PostgreSQL, which alone can `LISTEN`).
-    pub async fn listen_for_deliveries(&self) -> Result<DeliveryNotices, sqlx::Error> {
-        let own = PgPoolOptions::new()
-            .max_connections(1)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .acquire_timeout(LISTEN_CONNECT_TIMEOUT)
-            .connect_with(self.direct_options())
-            .await?;
-        let mut listener = PgListener::connect_with(&own).await?;
-        listener.listen(DELIVERIES_CHANNEL).await?;
-        Ok(DeliveryNotices { listener })
-    }
-
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
-    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. A delivery is due
+    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. It looks at no
+    /// more than `4 × limit` due deliveries, oldest first, whatever the backlog. A delivery is due
     /// when its time has come, no worker holds its lease, and no earlier delivery of its
     /// webhook and invoice is still pending: an invoice's events go out one at a time, in
     /// order. `SKIP LOCKED` lets every replica's worker claim at once without taking the same.
@@ -242,9 +209,7 @@ impl Db {
             .on_connection(async |connection| {
                 sqlx::query!(
                     r#"with candidates as (
-                           select d.id, row_number() over (
-                               partition by d.organization_id, d.webhook_id
-                               order by d.next_attempt_time, d.id) as place
+                           select d.organization_id, d.id, d.webhook_id, d.next_attempt_time
                            from webhook_deliveries d
                            where d.state = 'pending' and d.next_attempt_time <= now()
                              and (d.lease_until is null or d.lease_until < now())
@@ -256,20 +221,25 @@ impl Db {
                                    and e.invoice_id = d.invoice_id
                                    and e.state = 'pending' and e.id < d.id)
                            order by d.next_attempt_time, d.id
-                           limit 1000),
+                           limit $1::bigint * 4),
+                       ranked as (
+                           select organization_id, id, row_number() over (
+                               partition by organization_id, webhook_id
+                               order by next_attempt_time, id) as place
+                           from candidates),
                        due as (
-                           select d.id from webhook_deliveries d
-                           where d.id in (select id from candidates where place <= $2)
-                             and d.state = 'pending'
+                           select d.organization_id, d.id from webhook_deliveries d
+                           join ranked r on r.organization_id = d.organization_id and r.id = d.id
+                           where r.place <= $2 and d.state = 'pending'
                              and (d.lease_until is null or d.lease_until < now())
                            order by d.next_attempt_time, d.id
                            limit $1
-                           for update skip locked)
+                           for update of d skip locked)
                        update webhook_deliveries d
                        set lease_until = now() + make_interval(secs => $4::bigint / 1000.0),
                            attempts = d.attempts + 1
                        from due
-                       where d.id = due.id
+                       where d.organization_id = due.organization_id and d.id = due.id
                        returning d.id, d.attempts, d.created_time"#,
                     limit,
                     per_webhook,
@@ -280,10 +250,22 @@ impl Db {
                 .await
             })
             .await?;
+        let claimed = claimed
+            .into_iter()
+            .map(|row| (row.id, row.attempts, row.created_time))
+            .collect();
+        self.claimed_details(claimed).await
+    }
+
+    /// What the worker needs of deliveries it has claimed (number, attempt, creation).
+    async fn claimed_details(
+        &self,
+        claimed: Vec<(i64, i32, DateTime<Utc>)>,
+    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = claimed.iter().map(|row| row.id).collect();
+        let ids: Vec<i64> = claimed.iter().map(|(id, ..)| *id).collect();
         let details = self
             .on_connection(async |connection| {
                 sqlx::query!(
@@ -311,8 +293,8 @@ impl Db {
         details
             .into_iter()
             .filter_map(|row| {
-                let claim = claimed.iter().find(|claim| claim.id == row.id)?;
-                Some((row, claim.attempts, claim.created_time))
+                let (_, attempts, created_time) = claimed.iter().find(|(id, ..)| *id == row.id)?;
+                Some((row, *attempts, *created_time))
             })
             .map(|(row, attempt, created_time)| {
                 let webhook = Webhook::try_from(WebhookRow {
@@ -345,62 +327,94 @@ impl Db {
             .collect()
     }
 
-    /// Records an attempt in the log and what became of its delivery, in one statement. A
-    /// delivery whose lease has passed to another worker meanwhile is left to that worker; the
-    /// attempt is logged all the same.
+    /// Records an attempt in the log and what became of its delivery and, when `chain` gives
+    /// a lease and the delivery was delivered, claims the next delivery of its webhook and
+    /// invoice if that is due and free, all in one statement (one commit): the worker sends an
+    /// invoice's events one after another without waiting for its next round of claims. A
+    /// delivery whose lease has passed to another worker meanwhile is left to that worker
+    /// (and nothing is chained); the attempt is logged all the same.
     pub async fn finish_attempt(
         &self,
         delivery: &ClaimedDelivery,
         attempt: &Attempt,
         state: DeliveryState,
-    ) -> Result<(), sqlx::Error> {
+        chain: Option<Duration>,
+    ) -> Result<Option<ClaimedDelivery>, sqlx::Error> {
         let (state_name, next_attempt_time) = match state {
             DeliveryState::Delivered => ("delivered", None),
             DeliveryState::RetryAt(time) => ("pending", Some(time)),
             DeliveryState::Failed => ("failed", None),
         };
-        self.on_connection(async |connection| {
-            sqlx::query!(
-                r#"with finished as (
-                       update webhook_deliveries
-                       set state = $2, lease_until = null,
-                           next_attempt_time = coalesce($3, next_attempt_time),
-                           finished_time = case when $2 = 'pending' then null else now() end
-                       where organization_id = $5 and id = $1 and attempts = $4
-                         and state = 'pending')
-                   insert into webhook_attempts (organization_id, id, delivery_id, webhook_id,
-                       event_id, event_type, invoice_id, attempt, url, method, status, error,
-                       duration_ms, request, request_headers, response, response_headers,
-                       initiated_time, sent_time, created_time)
-                   values ($5, $6, $1, $7, $8, $9, $10, $4, $11, $12, $13, $14, $15, $16, $17,
-                       $18, $19, $20, $21, now())"#,
-                delivery.id,
-                state_name,
-                next_attempt_time,
-                delivery.attempt,
-                &delivery.organization_id as &OrganizationId,
-                &attempt.id as &AttemptId,
-                &delivery.webhook.id as &WebhookId,
-                &delivery.event_id as &EventId,
-                delivery.event_type.as_str(),
-                &delivery.invoice_id as &InvoiceId,
-                attempt.url,
-                attempt.method,
-                attempt.status,
-                attempt.error,
-                attempt.duration_ms,
-                attempt.request,
-                Json(&attempt.request_headers) as Json<&Vec<(String, String)>>,
-                attempt.response,
-                attempt.response_headers.as_ref().map(Json) as Option<Json<&Vec<(String, String)>>>,
-                attempt.initiated_time,
-                attempt.sent_time,
-            )
-            .execute(connection)
-            .await
-            .map(drop)
-        })
-        .await
+        let chain_ms = chain
+            .filter(|_| state == DeliveryState::Delivered)
+            .map(|lease| i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        let next = self
+            .on_connection(async |connection| {
+                sqlx::query!(
+                    r#"with finished as (
+                           update webhook_deliveries
+                           set state = $2, lease_until = null,
+                               next_attempt_time = coalesce($3, next_attempt_time),
+                               finished_time = case when $2 = 'pending' then null else now() end
+                           where organization_id = $5 and id = $1 and attempts = $4
+                             and state = 'pending'
+                           returning id),
+                       logged as (
+                           insert into webhook_attempts (organization_id, id, delivery_id,
+                               webhook_id, event_id, event_type, invoice_id, attempt, url, method,
+                               status, error, duration_ms, request, request_headers, response,
+                               response_headers, initiated_time, sent_time, created_time)
+                           values ($5, $6, $1, $7, $8, $9, $10, $4, $11, $12, $13, $14, $15, $16,
+                               $17, $18, $19, $20, $21, now())),
+                       next as (
+                           select id from webhook_deliveries
+                           where organization_id = $5 and webhook_id = $7 and invoice_id = $10
+                             and state = 'pending' and id <> $1
+                             and $22::bigint is not null and exists (select 1 from finished)
+                           order by id
+                           limit 1
+                           for update skip locked)
+                   update webhook_deliveries d
+                   set lease_until = now() + make_interval(secs => $22::bigint / 1000.0),
+                       attempts = d.attempts + 1
+                   from next
+                   where d.organization_id = $5 and d.id = next.id
+                     and d.next_attempt_time <= now()
+                     and (d.lease_until is null or d.lease_until < now())
+                   returning d.id, d.attempts, d.created_time"#,
+                    delivery.id,
+                    state_name,
+                    next_attempt_time,
+                    delivery.attempt,
+                    &delivery.organization_id as &OrganizationId,
+                    &attempt.id as &AttemptId,
+                    &delivery.webhook.id as &WebhookId,
+                    &delivery.event_id as &EventId,
+                    delivery.event_type.as_str(),
+                    &delivery.invoice_id as &InvoiceId,
+                    attempt.url,
+                    attempt.method,
+                    attempt.status,
+                    attempt.error,
+                    attempt.duration_ms,
+                    attempt.request,
+                    Json(&attempt.request_headers) as Json<&Vec<(String, String)>>,
+                    attempt.response,
+                    attempt.response_headers.as_ref().map(Json)
+                        as Option<Json<&Vec<(String, String)>>>,
+                    attempt.initiated_time,
+                    attempt.sent_time,
+                    chain_ms,
+                )
+                .fetch_optional(connection)
+                .await
+            })
+            .await?;
+        let claimed = next
+            .into_iter()
+            .map(|row| (row.id, row.attempts, row.created_time))
+            .collect();
+        Ok(self.claimed_details(claimed).await?.pop())
     }
 
     /// Ends a delivery without an attempt: its webhook was deactivated after the event.

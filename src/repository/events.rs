@@ -53,7 +53,7 @@ impl Tx {
         organization_id: &OrganizationId,
         event: &InvoiceEvent,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
+        let written = sqlx::query!(
             r#"with event as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
                        revision, changes, message, occurred_time)
@@ -77,6 +77,7 @@ impl Tx {
         )
         .execute(&mut *self.inner)
         .await?;
+        self.wrote_deliveries |= written.rows_affected() > 0;
         Ok(())
     }
 

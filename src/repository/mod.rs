@@ -13,9 +13,7 @@ mod tax_record;
 mod webhooks;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
-pub use deliveries::{
-    Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryNotices, DeliveryState,
-};
+pub use deliveries::{Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryState};
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
@@ -29,6 +27,7 @@ use std::sync::Arc;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::Notify;
 
 /// The lock timeout when none is set: one second longer than the default request timeout.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
@@ -47,12 +46,17 @@ pub struct Db {
     /// A direct connection's options (`DATABASE_DIRECT_URL`), for what a transaction-mode
     /// pooler cannot carry: `LISTEN`, and asking whether PostgreSQL itself is up.
     direct: Option<PgConnectOptions>,
+    /// Told when a transaction of this process that wrote webhook deliveries commits.
+    deliveries_written: Arc<Notify>,
 }
 
 /// A transaction; dropped without [`Tx::commit`] it rolls back.
 #[derive(Debug)]
 pub struct Tx {
     inner: Transaction<'static, Postgres>,
+    /// Whether it wrote webhook deliveries, which its commit announces in this process.
+    wrote_deliveries: bool,
+    deliveries_written: Arc<Notify>,
 }
 
 impl Db {
@@ -64,7 +68,16 @@ impl Db {
             transaction_pooler: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             direct: None,
+            deliveries_written: Arc::new(Notify::new()),
         }
+    }
+
+    /// Told each time a transaction of this process that wrote webhook deliveries commits
+    /// (the delivery worker waits on it). Other processes' deliveries are found by polling:
+    /// a `NOTIFY` in every write would serialize the commits of every writer on PostgreSQL's
+    /// one notification queue lock.
+    pub fn deliveries_written(&self) -> Arc<Notify> {
+        Arc::clone(&self.deliveries_written)
     }
 
     /// The same database, whose transactions wait at most `lock_timeout` for a lock.
@@ -121,6 +134,8 @@ impl Db {
                 .pool
                 .begin_with(AssertSqlSafe(self.begin.to_string()))
                 .await?,
+            wrote_deliveries: false,
+            deliveries_written: Arc::clone(&self.deliveries_written),
         })
     }
 
@@ -134,6 +149,8 @@ impl Db {
         };
         Ok(Tx {
             inner: self.pool.begin_with(begin).await?,
+            wrote_deliveries: false,
+            deliveries_written: Arc::clone(&self.deliveries_written),
         })
     }
 
@@ -189,9 +206,14 @@ impl Db {
 }
 
 impl Tx {
-    /// Makes the transaction's writes durable.
+    /// Makes the transaction's writes durable, and tells this process's delivery worker of
+    /// the deliveries it wrote.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        self.inner.commit().await?;
+        if self.wrote_deliveries {
+            self.deliveries_written.notify_one();
+        }
+        Ok(())
     }
 
     /// Undoes the transaction now. Dropping it does too, but later, in the background: this
