@@ -2,7 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
-pub mod events;
+mod events;
 pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
@@ -11,4 +11,5 @@ pub mod pricing;
 pub mod products;
 pub mod rate_limit;
 mod repricing;
+pub mod timeline;
 pub mod webhooks;

@@ -21,7 +21,7 @@ use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
-use crate::service::events as service;
+use crate::service::timeline as service;
 
 /// Read-only fields of a timeline message: accepted and ignored.
 pub(super) const READ_ONLY: &[&str] = &[
