@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use url::{Host, Url};
 
+/// How long saving a webhook waits for its host name to resolve.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Which addresses deliveries may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Destinations {
@@ -33,10 +36,14 @@ impl Destinations {
         let addresses: Vec<SocketAddr> = match url.host() {
             Some(Host::Ipv4(address)) => vec![SocketAddr::new(address.into(), port)],
             Some(Host::Ipv6(address)) => vec![SocketAddr::new(address.into(), port)],
-            Some(Host::Domain(name)) => tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|error| format!("its host {name} does not resolve ({error})"))?
-                .collect(),
+            Some(Host::Domain(name)) => {
+                let lookup = tokio::net::lookup_host((name, port));
+                tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
+                    .await
+                    .map_err(|_| format!("its host {name} did not resolve within 5 seconds"))?
+                    .map_err(|error| format!("its host {name} does not resolve ({error})"))?
+                    .collect()
+            }
             None => return Err("must name a host".into()),
         };
         self.admitted(addresses)
@@ -48,10 +55,9 @@ impl Destinations {
             .partition(|address| self.admits(address.ip()));
         match (admitted.is_empty(), refused.first()) {
             (false, _) => Ok(admitted),
-            (true, Some(refused)) => Err(format!(
-                "its host resolves to {}, a loopback, private or link-local address, which webhooks may not reach (WEBHOOK_ALLOW_PRIVATE_NETWORKS)",
-                refused.ip()
-            )),
+            // Which address, is not said: the answer would let a client map the names of
+            // the server's own network.
+            (true, Some(_)) => Err("its host resolves to a loopback, private or link-local address, which webhooks may not reach (WEBHOOK_ALLOW_PRIVATE_NETWORKS)".into()),
             (true, None) => Err("its host resolves to no address".into()),
         }
     }
@@ -167,7 +173,11 @@ mod tests {
     async fn a_url_naming_a_private_address_or_a_name_for_one_is_refused() {
         let literal = Url::parse("http://127.0.0.1:9/hook").unwrap();
         let error = Destinations::PublicOnly.check(&literal).await.unwrap_err();
-        assert!(error.contains("127.0.0.1"), "{error}");
+        assert!(error.contains("loopback, private or link-local"), "{error}");
+        assert!(
+            !error.contains("127.0.0.1"),
+            "the address is not told: {error}"
+        );
         let name = Url::parse("http://localhost:9/hook").unwrap();
         assert!(Destinations::PublicOnly.check(&name).await.is_err());
         assert!(Destinations::Any.check(&literal).await.is_ok());

@@ -11,6 +11,7 @@ use super::destination::CheckingResolver;
 use super::signature::sign;
 use super::{DeliverySettings, Payload};
 use crate::domain::ids::AttemptId;
+use crate::error::ApiError;
 use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState};
 use crate::service::invoices;
 
@@ -103,6 +104,7 @@ impl DeliveryWorker {
             return 0;
         }
         let lease = self.settings.attempt_timeout * 2 + std::time::Duration::from_secs(1);
+        let claimed_at = Instant::now();
         let claimed = match self
             .db
             .claim_deliveries(
@@ -130,7 +132,7 @@ impl DeliveryWorker {
                 .or_default() += 1;
             let worker = Arc::clone(self);
             tokio::spawn(async move {
-                worker.deliver_in_turn(delivery, lease).await;
+                worker.deliver_in_turn(delivery, claimed_at, lease).await;
                 let mut in_flight = worker.in_flight.lock().expect("in-flight counts");
                 if let Some(count) = in_flight.get_mut(&key) {
                     *count -= 1;
@@ -147,23 +149,33 @@ impl DeliveryWorker {
 
     /// Sends a delivery and, while they are delivered, the next ones of its webhook and
     /// invoice, in order, up to [`MAX_IN_TURN`] in all.
-    async fn deliver_in_turn(&self, first: ClaimedDelivery, lease: std::time::Duration) {
-        let mut next = Some(first);
+    async fn deliver_in_turn(
+        &self,
+        first: ClaimedDelivery,
+        claimed_at: Instant,
+        lease: std::time::Duration,
+    ) {
+        let mut next = Some((first, claimed_at));
         let mut sent = 0;
-        while let Some(delivery) = next.take() {
+        while let Some((delivery, claimed_at)) = next.take() {
             sent += 1;
-            let chain = (sent < MAX_IN_TURN).then_some(lease);
-            next = self.deliver(&delivery, chain).await;
+            let lease = Lease {
+                claimed_at,
+                length: lease,
+                chain: sent < MAX_IN_TURN,
+            };
+            next = self.deliver(&delivery, lease).await;
         }
     }
 
-    /// One attempt at one delivery, logged, and what becomes of the delivery after it; with
-    /// `chain`, the next delivery of its webhook and invoice when this one was delivered.
+    /// One attempt at one delivery, logged, and what becomes of the delivery after it; the
+    /// next delivery of its webhook and invoice (with when it was claimed) when this one was
+    /// delivered and the lease says to chain.
     async fn deliver(
         &self,
         delivery: &ClaimedDelivery,
-        chain: Option<std::time::Duration>,
-    ) -> Option<ClaimedDelivery> {
+        lease: Lease,
+    ) -> Option<(ClaimedDelivery, Instant)> {
         if !delivery.webhook.active {
             if let Err(error) = self.db.cancel_delivery(delivery).await {
                 tracing::warn!(%error, "cannot cancel a delivery of an inactive webhook");
@@ -171,9 +183,25 @@ impl DeliveryWorker {
             return None;
         }
         let invoice =
-            invoices::get_invoice(&self.db, &delivery.organization_id, &delivery.invoice_id)
+            match invoices::get_invoice(&self.db, &delivery.organization_id, &delivery.invoice_id)
                 .await
-                .ok();
+            {
+                Ok(invoice) => Some(invoice),
+                Err(ApiError::NotFound(_)) => None,
+                Err(error) => {
+                    // Sent without its invoice it would count as delivered: the lease runs
+                    // out instead, and it is sent later, whole.
+                    tracing::warn!(%error, "cannot read the invoice of a webhook delivery");
+                    return None;
+                }
+            };
+        // A send must end before the lease does, or another worker may send the delivery
+        // too, and after it the next one: a delivery whose claim waited too long (for a
+        // database connection, say) is left for its lease to lapse.
+        if lease.claimed_at.elapsed() + self.settings.attempt_timeout >= lease.length {
+            tracing::warn!(event = %delivery.event_id, "a webhook delivery's lease ran short; left for later");
+            return None;
+        }
         let body = self.payload.render(delivery, invoice.as_ref());
         let attempt = self.send(delivery, body).await;
         let delivered = attempt
@@ -206,12 +234,14 @@ impl DeliveryWorker {
             outcome,
             "webhook delivery attempted"
         );
+        let chain = lease.chain.then_some(lease.length);
+        let claimed_at = Instant::now();
         match self
             .db
             .finish_attempt(delivery, &attempt, state, chain)
             .await
         {
-            Ok(next) => next,
+            Ok(next) => next.map(|next| (next, claimed_at)),
             Err(error) => {
                 // The lease runs out and another attempt is made: at least once.
                 tracing::warn!(%error, "cannot record a webhook delivery attempt");
@@ -331,6 +361,15 @@ impl DeliveryWorker {
 /// Runs a worker until the process ends.
 pub async fn deliver_until_shutdown(worker: DeliveryWorker) {
     Arc::new(worker).run().await;
+}
+
+/// A claimed delivery's lease: when it began and how long it lasts, and whether its task may
+/// claim the next delivery of the invoice when this one is delivered.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    claimed_at: Instant,
+    length: std::time::Duration,
+    chain: bool,
 }
 
 fn webhook_key(delivery: &ClaimedDelivery) -> String {
