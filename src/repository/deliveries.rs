@@ -192,8 +192,9 @@ impl Tx {
 
 impl Db {
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
-    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. It looks at no
-    /// more than `4 × limit` due deliveries, oldest first, whatever the backlog. A delivery is due
+    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. It stops at the
+    /// `4 × limit` oldest due deliveries that may go now; to find them it still reads past
+    /// those that wait behind an earlier delivery of their invoice. A delivery is due
     /// when its time has come, no worker holds its lease, and no earlier delivery of its
     /// webhook and invoice is still pending: an invoice's events go out one at a time, in
     /// order. `SKIP LOCKED` lets every replica's worker claim at once without taking the same.
