@@ -25,7 +25,12 @@ async fn main() -> ExitCode {
     // A missing .env is normal; the environment itself may hold everything.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    telemetry::init(cli.serve.log_format == "json");
+    let stream = if cli.command.is_some() {
+        telemetry::LogStream::Stderr
+    } else {
+        telemetry::LogStream::Stdout
+    };
+    telemetry::init(cli.serve.log_format == "json", stream);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

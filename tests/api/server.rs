@@ -15,6 +15,9 @@ async fn create_api_key_prints_a_key_that_the_server_accepts(pool: PgPool) {
     let output = Command::new(BINARY)
         .args(["create-api-key", "--organization", "org_cli"])
         .env("DATABASE_URL", &url)
+        // Every log line goes to standard error: the key alone is the answer on standard
+        // output, however much is logged.
+        .env("RUST_LOG", "debug")
         .env_remove("BOOTSTRAP_ORGANIZATION_ID")
         .env_remove("BOOTSTRAP_API_KEY")
         .output()
