@@ -22,7 +22,7 @@ use crate::http::auth::API_KEY_HEADER;
 use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::rebilly::problem::{complete_problems, panic_response};
-use crate::http::{AppState, availability, metrics, request_head, routes, timeout};
+use crate::http::{AppState, availability, metrics, request_head, routes, stripe, timeout};
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
@@ -166,6 +166,8 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
         // Inside the request id and the span, so a preflight has both; outside everything that
         // may answer an error, so a page can read a 401, a 429 or a 500.
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
+        // Outside the problem completion, so that every error under `/v1` is completed first.
+        .layer(axum::middleware::from_fn(stripe::restyle_errors))
         .layer(axum::middleware::from_fn(complete_problems))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_head::enforce))

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 /// An upper-case ISO 4217 code that has a minor unit (so `XAU` or `XXX` are refused).
@@ -40,6 +42,23 @@ impl Currency {
     /// Decimal places of the currency's minor unit (USD 2, JPY 0, BHD 3).
     pub fn minor_units(self) -> u32 {
         self.minor_units
+    }
+
+    /// A count of minor units as an amount: USD 1250 is 12.5, JPY 1000 is 1000, BHD 1250 is
+    /// 1.25. Exact: the count's digits with the decimal point moved.
+    pub fn amount_of_minor_units(self, count: i64) -> Decimal {
+        Decimal::new(count, self.minor_units).normalize()
+    }
+
+    /// An amount as a whole count of minor units, or `None` when it is finer than the minor
+    /// unit (USD 0.333) or beyond an `i64` of them.
+    pub fn minor_units_of(self, amount: Decimal) -> Option<i64> {
+        let count = amount.checked_mul(Decimal::from(10_i64.pow(self.minor_units)))?;
+        if count.fract().is_zero() {
+            count.to_i64()
+        } else {
+            None
+        }
     }
 }
 
@@ -88,6 +107,35 @@ const CURRENCIES: &[(&str, u32)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn minor_units_convert_exactly_by_the_currencys_exponent() {
+        let [usd, jpy, bhd] = ["USD", "JPY", "BHD"].map(|code| Currency::parse(code).unwrap());
+        assert_eq!(usd.amount_of_minor_units(1250), dec!(12.5));
+        assert_eq!(jpy.amount_of_minor_units(1000), dec!(1000));
+        assert_eq!(bhd.amount_of_minor_units(1250), dec!(1.25));
+        assert_eq!(usd.amount_of_minor_units(-5), dec!(-0.05));
+        assert_eq!(usd.minor_units_of(dec!(12.5)), Some(1250));
+        assert_eq!(jpy.minor_units_of(dec!(1000)), Some(1000));
+        assert_eq!(bhd.minor_units_of(dec!(1.25)), Some(1250));
+        assert_eq!(usd.minor_units_of(dec!(0.333)), None, "finer than a cent");
+        assert_eq!(
+            jpy.minor_units_of(dec!(0.5)),
+            None,
+            "the yen has no minor unit"
+        );
+        for count in [0, 1, 99, 1_000_000_000_000, i64::MAX / 1000] {
+            for currency in [usd, jpy, bhd] {
+                let amount = currency.amount_of_minor_units(count);
+                assert_eq!(
+                    currency.minor_units_of(amount),
+                    Some(count),
+                    "{currency} {count}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn minor_units_follow_iso_4217() {

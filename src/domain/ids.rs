@@ -135,6 +135,11 @@ id_type!(
     /// The website where the organization obtained the customer.
     WebsiteId
 );
+id_type!(
+    /// The subscription an item was accrued for (the client's own id: subscriptions live
+    /// elsewhere).
+    SubscriptionId
+);
 
 #[cfg(test)]
 mod tests {

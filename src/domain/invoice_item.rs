@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::ids::{InvoiceId, InvoiceItemId, ProductId};
+use super::currency::Currency;
+use super::ids::{CustomerId, InvoiceId, InvoiceItemId, ProductId, SubscriptionId};
+use super::metadata::Metadata;
 use super::money::{MAX_EXTENDED_PRICE, decimal_places};
 use super::tax::{ItemTax, ManualTax};
 use super::text::BoundedText;
@@ -117,6 +119,18 @@ impl PeriodNumber {
     }
 }
 
+/// What an item carries beyond Rebilly's fields (the Stripe-style dialect's `metadata`,
+/// `subscription` and `date`). Every item has them, whichever dialect wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemExtras {
+    /// The client's key-value pairs.
+    pub metadata: Metadata,
+    /// The subscription it was accrued for, if any.
+    pub subscription_id: Option<SubscriptionId>,
+    /// The date it is billed as, when not its creation time.
+    pub date: Option<DateTime<Utc>>,
+}
+
 /// An item as a client asks for it (the body of POST and of PUT, which replaces the whole item).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemInput {
@@ -138,6 +152,9 @@ pub struct ItemInput {
     pub period_number: Option<PeriodNumber>,
     /// Tax set by hand.
     pub tax: Option<ManualTax>,
+    /// The extras; `None` keeps those stored (none, for a new item): a dialect that does not
+    /// speak of them leaves them as they are.
+    pub extras: Option<ItemExtras>,
 }
 
 /// Whether a period end comes before its start (422 on `periodEndTime`).
@@ -183,12 +200,120 @@ pub struct InvoiceItem {
     pub period_number: Option<PeriodNumber>,
     /// Its tax: set by hand, computed from the invoice's rates, or none.
     pub tax: Option<ItemTax>,
+    /// Its extras.
+    pub extras: ItemExtras,
     /// 0 at creation, plus 1 per change, including moves caused by other changes.
     pub revision: i64,
     /// When it was created.
     pub created_time: DateTime<Utc>,
     /// When it last changed.
     pub updated_time: DateTime<Utc>,
+}
+
+/// An item on no invoice yet, billed to a customer in a currency: the next invoice made for
+/// them with pending items included takes it in. It has no discount share and no tax, which
+/// only an invoice gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingItem {
+    /// Its id, kept when an invoice takes it in.
+    pub id: InvoiceItemId,
+    /// The customer billed.
+    pub customer_id: CustomerId,
+    /// The currency of its price.
+    pub currency: Currency,
+    /// Debit or credit.
+    pub item_type: ItemType,
+    /// Free text, if any.
+    pub description: Option<Description>,
+    /// Price of one unit.
+    pub unit_price: UnitPrice,
+    /// Number of units.
+    pub quantity: Quantity,
+    /// `round(unit price * quantity)` in its currency.
+    pub price: Decimal,
+    /// The product billed, if any.
+    pub product_id: Option<ProductId>,
+    /// Start of the billed period.
+    pub period_start_time: Option<DateTime<Utc>>,
+    /// End of the billed period.
+    pub period_end_time: Option<DateTime<Utc>>,
+    /// Its extras.
+    pub extras: ItemExtras,
+    /// 0 at creation, plus 1 per change.
+    pub revision: i64,
+    /// When it was created.
+    pub created_time: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_time: DateTime<Utc>,
+}
+
+/// An item wherever it is: on an invoice (with the customer and currency it has from there),
+/// or pending.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlacedItem {
+    /// On an invoice.
+    OnInvoice {
+        /// The item.
+        item: Box<InvoiceItem>,
+        /// The invoice's customer.
+        customer_id: CustomerId,
+        /// The invoice's currency.
+        currency: Currency,
+    },
+    /// On no invoice yet.
+    Pending(Box<PendingItem>),
+}
+
+impl PlacedItem {
+    /// Its id.
+    pub fn id(&self) -> &InvoiceItemId {
+        match self {
+            Self::OnInvoice { item, .. } => &item.id,
+            Self::Pending(item) => &item.id,
+        }
+    }
+
+    /// The currency of its price.
+    pub fn currency(&self) -> Currency {
+        match self {
+            Self::OnInvoice { currency, .. } => *currency,
+            Self::Pending(item) => item.currency,
+        }
+    }
+
+    /// The input that would make it as it is, for a change to start from: a manual tax is
+    /// kept, a computed one is left for pricing to compute again.
+    pub fn as_input(&self) -> ItemInput {
+        match self {
+            Self::OnInvoice { item, .. } => ItemInput {
+                item_type: item.item_type,
+                description: item.description.clone(),
+                unit_price: item.unit_price,
+                quantity: item.quantity,
+                product_id: item.product_id.clone(),
+                period_start_time: item.period_start_time,
+                period_end_time: item.period_end_time,
+                period_number: item.period_number,
+                tax: match &item.tax {
+                    Some(super::tax::ItemTax::Manual(tax)) => Some(tax.clone()),
+                    _ => None,
+                },
+                extras: Some(item.extras.clone()),
+            },
+            Self::Pending(item) => ItemInput {
+                item_type: item.item_type,
+                description: item.description.clone(),
+                unit_price: item.unit_price,
+                quantity: item.quantity,
+                product_id: item.product_id.clone(),
+                period_start_time: item.period_start_time,
+                period_end_time: item.period_end_time,
+                period_number: None,
+                tax: None,
+                extras: Some(item.extras.clone()),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

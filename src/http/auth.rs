@@ -68,25 +68,32 @@ impl FromRequestParts<AppState> for Principal {
                 "The credentials do not belong to the organization in the path.".to_owned(),
             ));
         }
-        let operation = parts
-            .extensions
-            .get::<RouteOperations>()
-            .and_then(|operations| operations.of_method(&parts.method))
-            .ok_or_else(|| {
-                ApiError::Internal("a route that needs credentials names no operation".into())
-            })?;
-        if !caller.permissions.allows(operation) {
-            return Err(ApiError::Forbidden(format!(
-                "The credentials do not have the {operation} permission."
-            )));
-        }
-        if is_write(&parts.method) {
-            count_write(parts, state, &caller.organization_id).await?;
-        }
-        Ok(Self {
-            organization_id: caller.organization_id,
-        })
+        admit(parts, state, caller).await
     }
+}
+
+/// Admits an authenticated caller to the route's operation, whatever dialect named its
+/// credentials: 403 without the operation's permission; a write counts against the
+/// organization's limit (429 past it).
+pub async fn admit(parts: &Parts, state: &AppState, caller: Caller) -> Result<Principal, ApiError> {
+    let operation = parts
+        .extensions
+        .get::<RouteOperations>()
+        .and_then(|operations| operations.of_method(&parts.method))
+        .ok_or_else(|| {
+            ApiError::Internal("a route that needs credentials names no operation".into())
+        })?;
+    if !caller.permissions.allows(operation) {
+        return Err(ApiError::Forbidden(format!(
+            "The credentials do not have the {operation} permission."
+        )));
+    }
+    if is_write(&parts.method) {
+        count_write(parts, state, &caller.organization_id).await?;
+    }
+    Ok(Principal {
+        organization_id: caller.organization_id,
+    })
 }
 
 /// Under `/organizations/{organizationId}/...` the prefix must name the caller's own
@@ -178,7 +185,8 @@ async fn count_write(
     }
 }
 
-fn verify_bearer(value: &str, state: &AppState) -> Result<Caller, &'static str> {
+/// The caller an `Authorization: Bearer <JWT>` header names, or why it names none.
+pub fn verify_bearer(value: &str, state: &AppState) -> Result<Caller, &'static str> {
     let token = value
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))

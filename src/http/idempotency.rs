@@ -171,7 +171,11 @@ impl WriteWork {
 
     /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
     /// is a server error: then nothing is kept (or done) and the request may be retried.
-    async fn finish(self, outcome: Result<Response, ApiError>) -> Result<Response, ApiError> {
+    async fn finish(
+        self,
+        outcome: Result<Response, ApiError>,
+        render: fn(ApiError) -> Response,
+    ) -> Result<Response, ApiError> {
         let Self { mut tx, claimed } = self;
         let outcome = outcome.and_then(|response| {
             // A response that failed to render is a server error too.
@@ -190,7 +194,7 @@ impl WriteWork {
             Ok(response) => response,
             Err(error) => {
                 tx.roll_back_to_savepoint().await?;
-                error.into_response()
+                render(error)
             }
         };
         let Some(claimed) = claimed else {
@@ -220,12 +224,24 @@ pub async fn run_write(
     request: WriteRequest,
     work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
 ) -> Result<Response, ApiError> {
+    run_write_rendered(state, principal, request, IntoResponse::into_response, work).await
+}
+
+/// [`run_write`] for an edge that answers errors its own way: `render` makes the answer kept
+/// for a key when the work fails with a client error.
+pub async fn run_write_rendered(
+    state: &AppState,
+    principal: &Principal,
+    request: WriteRequest,
+    render: fn(ApiError) -> Response,
+    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
     let mut post = match WriteWork::begin(state, principal, request).await? {
         Begun::Replayed(response) => return Ok(response),
         Begun::Fresh(post) => post,
     };
     let outcome = work(post.tx()).await;
-    post.finish(outcome).await
+    post.finish(outcome, render).await
 }
 
 /// What to keep of a response, and the response itself, rebuilt from its read body.

@@ -1,8 +1,9 @@
 //! HTTP: what every dialect shares (application state, credentials to a principal, rate
 //! limits, CORS, request ids, metrics, timeouts, health, the limits of bodies and heads, the
 //! transaction and idempotency of every write), and the dialects' edges beside it: `rebilly/`
-//! speaks Rebilly's wire. The shared layers' own refusals (401, 429, 503, ...) are rendered by
-//! the Rebilly edge, the one edge so far.
+//! speaks Rebilly's wire, `stripe/` the Stripe-style one under `/v1`. The shared layers' own
+//! refusals (401, 429, 503, ...) are rendered as problem JSON, which the Stripe edge's layer
+//! completes with Stripe's `error` member under `/v1`.
 
 pub mod auth;
 pub mod availability;
@@ -16,6 +17,7 @@ pub mod negotiation;
 pub mod rate_limit;
 pub mod rebilly;
 pub mod request_head;
+pub mod stripe;
 pub mod timeout;
 
 use std::sync::Arc;
@@ -151,6 +153,7 @@ pub fn routes() -> Router<AppState> {
         .merge(resources.clone())
         .merge(organization)
         .nest(auth::ORGANIZATION_PREFIX, resources)
+        .merge(stripe::routes())
         .merge(openapi::docs())
         .layer(Extension(openapi::Contract::new(&spec)))
         .fallback(not_found)

@@ -8,11 +8,12 @@ use sqlx::types::Json;
 
 use super::tax_record::ItemTaxRecord;
 use super::{Db, Tx, corrupt};
-use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
+use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice::InvoiceTotals;
 use crate::domain::invoice_item::{
-    Description, InvoiceItem, ItemType, PeriodNumber, Quantity, UnitPrice,
+    Description, InvoiceItem, ItemExtras, ItemType, PeriodNumber, Quantity, UnitPrice,
 };
+use crate::domain::metadata::Metadata;
 use crate::domain::tax::ItemTax;
 
 /// One page of an invoice's items.
@@ -24,31 +25,47 @@ pub struct ItemPage {
     pub items: Vec<InvoiceItem>,
 }
 
-struct ItemRow {
-    id: InvoiceItemId,
-    invoice_id: InvoiceId,
-    r#type: String,
-    description: Option<String>,
-    unit_price: Decimal,
-    quantity: i64,
-    price: Decimal,
-    discount_amount: Decimal,
-    product_id: Option<ProductId>,
-    period_start_time: Option<DateTime<Utc>>,
-    period_end_time: Option<DateTime<Utc>>,
-    period_number: Option<i32>,
-    tax: Option<Json<ItemTaxRecord>>,
-    revision: i64,
-    created_time: DateTime<Utc>,
-    updated_time: DateTime<Utc>,
+pub(super) struct ItemRow {
+    pub(super) id: InvoiceItemId,
+    pub(super) invoice_id: InvoiceId,
+    pub(super) r#type: String,
+    pub(super) description: Option<String>,
+    pub(super) unit_price: Decimal,
+    pub(super) quantity: i64,
+    pub(super) price: Decimal,
+    pub(super) discount_amount: Decimal,
+    pub(super) product_id: Option<ProductId>,
+    pub(super) period_start_time: Option<DateTime<Utc>>,
+    pub(super) period_end_time: Option<DateTime<Utc>>,
+    pub(super) period_number: Option<i32>,
+    pub(super) tax: Option<Json<ItemTaxRecord>>,
+    pub(super) metadata: Json<Metadata>,
+    pub(super) subscription_id: Option<SubscriptionId>,
+    pub(super) item_date: Option<DateTime<Utc>>,
+    pub(super) revision: i64,
+    pub(super) created_time: DateTime<Utc>,
+    pub(super) updated_time: DateTime<Utc>,
 }
 
-fn parse_item_type(value: &str) -> Result<ItemType, sqlx::Error> {
+pub(super) fn parse_item_type(value: &str) -> Result<ItemType, sqlx::Error> {
     ItemType::parse(value).map_err(|_| corrupt("item type", value))
 }
 
+pub(super) fn stored_description(text: String) -> Result<Description, sqlx::Error> {
+    let shown = text.clone();
+    Description::parse(text).map_err(|_| corrupt("item description", &shown))
+}
+
+pub(super) fn stored_unit_price(amount: Decimal) -> Result<UnitPrice, sqlx::Error> {
+    UnitPrice::parse(amount).map_err(|_| corrupt("unit price", &amount.to_string()))
+}
+
+pub(super) fn stored_quantity(count: i64) -> Result<Quantity, sqlx::Error> {
+    Quantity::parse(count).map_err(|_| corrupt("quantity", &count.to_string()))
+}
+
 impl ItemRow {
-    fn into_item(self) -> Result<InvoiceItem, sqlx::Error> {
+    pub(super) fn into_item(self) -> Result<InvoiceItem, sqlx::Error> {
         Ok(InvoiceItem {
             item_type: parse_item_type(&self.r#type)?,
             tax: self
@@ -57,17 +74,9 @@ impl ItemRow {
                 .transpose()?,
             id: self.id,
             invoice_id: self.invoice_id,
-            description: self
-                .description
-                .map(|text| {
-                    let shown = text.clone();
-                    Description::parse(text).map_err(|_| corrupt("item description", &shown))
-                })
-                .transpose()?,
-            unit_price: UnitPrice::parse(self.unit_price)
-                .map_err(|_| corrupt("unit price", &self.unit_price.to_string()))?,
-            quantity: Quantity::parse(self.quantity)
-                .map_err(|_| corrupt("quantity", &self.quantity.to_string()))?,
+            description: self.description.map(stored_description).transpose()?,
+            unit_price: stored_unit_price(self.unit_price)?,
+            quantity: stored_quantity(self.quantity)?,
             price: self.price,
             discount_amount: self.discount_amount,
             product_id: self.product_id,
@@ -80,6 +89,11 @@ impl ItemRow {
                         .map_err(|_| corrupt("period number", &number.to_string()))
                 })
                 .transpose()?,
+            extras: ItemExtras {
+                metadata: self.metadata.0,
+                subscription_id: self.subscription_id,
+                date: self.item_date,
+            },
             revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
@@ -96,8 +110,10 @@ macro_rules! select_items {
             r#"select id as "id: InvoiceItemId", invoice_id as "invoice_id: InvoiceId", type,
                    description, unit_price, quantity, price, discount_amount,
                    product_id as "product_id: ProductId", period_start_time, period_end_time,
-                   period_number, tax as "tax: Json<ItemTaxRecord>", revision, created_time,
-                   updated_time
+                   period_number, tax as "tax: Json<ItemTaxRecord>",
+                   metadata as "metadata: Json<Metadata>",
+                   subscription_id as "subscription_id: SubscriptionId", item_date, revision,
+                   created_time, updated_time
                from invoice_items "# + $tail,
             $($arguments)*
         )
@@ -237,6 +253,24 @@ impl Db {
 }
 
 impl Tx {
+    /// One item of the organization, whatever its invoice, as this transaction sees it.
+    #[tracing::instrument(skip_all, fields(item = %item_id))]
+    pub async fn item_by_id(
+        &mut self,
+        organization_id: &OrganizationId,
+        item_id: &InvoiceItemId,
+    ) -> Result<Option<InvoiceItem>, sqlx::Error> {
+        select_items!(
+            "where organization_id = $1 and id = $2",
+            organization_id as &OrganizationId,
+            item_id as &InvoiceItemId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .map(ItemRow::into_item)
+        .transpose()
+    }
+
     /// A page of an invoice's items, oldest first, then by id; `None` when there is no such
     /// invoice.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
@@ -319,9 +353,10 @@ impl Tx {
             "with item as (
                  insert into invoice_items (organization_id, id, invoice_id, type, description,
                      unit_price, quantity, price, discount_amount, product_id, period_start_time,
-                     period_end_time, period_number, tax, created_time, updated_time, revision)
+                     period_end_time, period_number, tax, created_time, updated_time, revision,
+                     metadata, subscription_id, item_date)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17)
+                     $17, $23, $24, $25)
                  on conflict (organization_id, id) do update set type = excluded.type,
                      description = excluded.description, unit_price = excluded.unit_price,
                      quantity = excluded.quantity, price = excluded.price,
@@ -329,7 +364,9 @@ impl Tx {
                      period_start_time = excluded.period_start_time,
                      period_end_time = excluded.period_end_time,
                      period_number = excluded.period_number, tax = excluded.tax,
-                     updated_time = excluded.updated_time, revision = excluded.revision
+                     updated_time = excluded.updated_time, revision = excluded.revision,
+                     metadata = excluded.metadata, subscription_id = excluded.subscription_id,
+                     item_date = excluded.item_date
              )
              update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
                  amount = $21, amount_due = $22, revision = revision + 1, updated_time = $16
@@ -356,6 +393,12 @@ impl Tx {
             totals.tax_amount,
             totals.amount,
             totals.amount_due,
+            Json(&item.extras.metadata) as Json<&Metadata>,
+            item.extras
+                .subscription_id
+                .as_ref()
+                .map(SubscriptionId::as_str),
+            item.extras.date,
         )
         .execute(&mut *self.inner)
         .await

@@ -134,7 +134,7 @@ fn discount_count(invoice: &Invoice) -> i32 {
     i32::try_from(invoice.discounts.len()).unwrap_or(i32::MAX)
 }
 
-fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
+pub(super) fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
     Currency::parse(code).map_err(|_| corrupt("currency", code))
 }
 

@@ -6,8 +6,10 @@ mod events;
 mod idempotency_keys;
 mod invoice_items;
 mod invoices;
+mod item_listing;
 mod organizations;
 mod parties_record;
+mod pending_items;
 mod products;
 mod tax_record;
 mod webhooks;
@@ -18,6 +20,7 @@ pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
+pub use item_listing::{ItemCursor, ItemListing};
 pub use products::ProductPage;
 pub use webhooks::WebhookPage;
 

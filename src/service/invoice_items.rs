@@ -9,7 +9,7 @@ use super::invoices::{invoice_not_found, precondition_failed};
 use super::repricing::{ItemChange, store_item_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
-use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
 use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
 use crate::error::{ApiError, DomainField};
@@ -25,13 +25,40 @@ pub async fn create_item(
 ) -> Result<InvoiceItem, ApiError> {
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
     let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+    store_new_item(tx, organization_id, &invoice, input).await
+}
+
+/// Adds an item to a draft invoice, in the caller's transaction, made by `build` from the
+/// invoice as it stands under its lock (an edge whose amounts depend on the invoice's currency,
+/// or that checks the invoice's customer). Returns the invoice too.
+#[tracing::instrument(skip_all)]
+pub async fn create_item_with(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    build: impl FnOnce(&Invoice) -> Result<ItemInput, ApiError>,
+) -> Result<(Invoice, InvoiceItem), ApiError> {
+    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+    let input = build(&invoice)?;
+    ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+    let item = store_new_item(tx, organization_id, &invoice, input).await?;
+    Ok((invoice, item))
+}
+
+async fn store_new_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice: &Invoice,
+    input: ItemInput,
+) -> Result<InvoiceItem, ApiError> {
     let now = Utc::now();
-    let mut item = unpriced_item(InvoiceItemId::generate(), &invoice, input, now, now)?;
+    let id = InvoiceItemId::generate();
+    let mut item = unpriced_item(id, invoice, input, ItemExtras::default(), now, now)?;
     let change = ItemChange::Save {
         item: &mut item,
         old: None,
     };
-    store_item_change(tx, organization_id, &invoice, change, now).await?;
+    store_item_change(tx, organization_id, invoice, change, now).await?;
     Ok(item)
 }
 
@@ -49,7 +76,15 @@ pub async fn replace_item(
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
     let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
     let now = Utc::now();
-    let mut item = unpriced_item(item_id.clone(), &invoice, input, old.created_time, now)?;
+    let kept = old.extras.clone();
+    let mut item = unpriced_item(
+        item_id.clone(),
+        &invoice,
+        input,
+        kept,
+        old.created_time,
+        now,
+    )?;
     item.revision = old.revision + 1;
     let change = ItemChange::Save {
         item: &mut item,
@@ -189,7 +224,7 @@ async fn locked_invoice(
 /// checked before the invoice is looked up, as body validation answers before resource lookup.
 /// Products are never deleted, so the answer holds until the item is written; the foreign key
 /// `invoice_items_product_fk` backs it.
-async fn ensure_product(
+pub(super) async fn ensure_product(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     product_id: Option<&ProductId>,
@@ -218,13 +253,14 @@ fn ensure_draft(invoice: Invoice) -> Result<Invoice, ApiError> {
     }
 }
 
-/// An item as asked for, before pricing fills its price, discount share and tax. A manual tax
-/// with more decimals than the currency has is refused here, the first point where the
-/// currency is known.
+/// An item as asked for, before pricing fills its price, discount share and tax, with the
+/// extras the input gives or else `kept_extras`. A manual tax with more decimals than the
+/// currency has is refused here, the first point where the currency is known.
 fn unpriced_item(
     id: InvoiceItemId,
     invoice: &Invoice,
     input: ItemInput,
+    kept_extras: ItemExtras,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
 ) -> Result<InvoiceItem, ApiError> {
@@ -254,6 +290,7 @@ fn unpriced_item(
         period_end_time: input.period_end_time,
         period_number: input.period_number,
         tax: input.tax.map(ItemTax::Manual),
+        extras: input.extras.unwrap_or(kept_extras),
         revision: 0,
         created_time,
         updated_time,

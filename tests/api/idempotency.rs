@@ -587,7 +587,7 @@ fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
     );
     let operations = RouteOperations::new(&[(Method::POST, Operation::PostInvoice)]);
     let routes = axum::Router::new()
-        .route("/v1/things", post(write))
+        .route("/another/things", post(write))
         .layer(Extension(operations));
     TestApp {
         router: with_layers(routes, Cors::new(AllowedOrigins::None)).with_state(state),
@@ -608,9 +608,9 @@ async fn a_replay_gives_the_first_answers_bytes_whatever_shape_its_edge_gave_the
         ),
         ("made", r#"{"card": "good"}"#, StatusCode::OK),
     ] {
-        let first = app.post_text_with_key("/v1/things", key, body).await;
+        let first = app.post_text_with_key("/another/things", key, body).await;
         assert_eq!(first.status, status, "{}", first.text);
-        let retry = app.post_text_with_key("/v1/things", key, body).await;
+        let retry = app.post_text_with_key("/another/things", key, body).await;
         assert_eq!(retry.status, status);
         assert_eq!(retry.text, first.text, "the body's bytes");
         assert_eq!(
@@ -622,7 +622,7 @@ async fn a_replay_gives_the_first_answers_bytes_whatever_shape_its_edge_gave_the
         assert_eq!(first.header("idempotent-replayed"), None);
         // A new key does the work again.
         let other = app
-            .post_text_with_key("/v1/things", &format!("{key}-2"), body)
+            .post_text_with_key("/another/things", &format!("{key}-2"), body)
             .await;
         assert_ne!(other.text, first.text);
     }

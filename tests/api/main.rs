@@ -38,6 +38,7 @@ mod server;
 mod sharding;
 mod shared_limits;
 mod shutdown;
+mod stripe_items;
 mod timeline;
 mod upgrades;
 mod webhook_processes;

@@ -9,9 +9,10 @@ use regex::Regex;
 use sqlx::PgPool;
 
 /// The tables to distribute by `organization_id`.
-const TENANT_TABLES: [&str; 10] = [
+const TENANT_TABLES: [&str; 11] = [
     "invoices",
     "invoice_items",
+    "pending_items",
     "invoice_discounts",
     "products",
     "idempotency_keys",

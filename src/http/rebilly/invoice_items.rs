@@ -407,6 +407,7 @@ fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
             period_end_time,
             period_number,
             tax,
+            extras: None,
         }),
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
@@ -513,7 +514,11 @@ impl ItemResponse {
             price: item.price,
             product_id: item.product_id.clone(),
             plan_id: None,
-            subscription_id: None,
+            subscription_id: item
+                .extras
+                .subscription_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
             discount_amount: item.discount_amount,
             period_start_time: item.period_start_time,
             period_end_time: item.period_end_time,

@@ -1,0 +1,380 @@
+//! `/v1/invoiceitems`: Stripe's invoice items over the same items as `/invoices/{id}/items`,
+//! and pending items (on no invoice yet) beside them.
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::auth::StripeCaller;
+use super::error::{Bad, StripeError};
+use super::item_params::{Call, ItemParams, timestamp};
+use super::params::{Reader, StripeParams, StripeQuery};
+use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
+use crate::domain::invoice_item::PlacedItem;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::extract::Path;
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write_rendered};
+use crate::repository::{ItemCursor, ItemListing};
+use crate::service::invoice_items as on_invoices;
+use crate::service::placed_items as service;
+
+/// The list's own path, as Stripe's `url` member names it.
+const LIST_URL: &str = "/v1/invoiceitems";
+
+/// The most items a page holds, and how many without `limit`.
+const MAX_LIMIT: i64 = 100;
+const DEFAULT_LIMIT: i64 = 10;
+
+fn render(error: ApiError) -> Response {
+    axum::response::IntoResponse::into_response(StripeError::from(error))
+}
+
+/// An item id from a path, or the 404 for it.
+fn item_id(id: &str) -> Result<InvoiceItemId, StripeError> {
+    InvoiceItemId::parse(id).map_err(|_| no_such_item(id))
+}
+
+fn no_such_item(id: &str) -> StripeError {
+    StripeError::no_such("invoiceitem", id, "id")
+}
+
+/// A core error, with a missing item named as Stripe names it.
+fn item_error(id: &InvoiceItemId) -> impl Fn(ApiError) -> ApiError + '_ {
+    move |error| match error {
+        ApiError::NotFound(_) => ApiError::NotFound(format!("No such invoiceitem: '{id}'")),
+        other => other,
+    }
+}
+
+/// `POST /v1/invoiceitems`: a pending item, or an item on the draft invoice `invoice` names
+/// (which must bill the same customer, in the same currency).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    idempotency: Idempotency,
+    params: StripeParams,
+) -> Result<Response, StripeError> {
+    let request = idempotency.request(params.canonical());
+    let mut reader = Reader::new(params);
+    let mut item = ItemParams::read(&mut reader, Call::Create);
+    reader.finish()?;
+    let organization_id = &caller.principal.organization_id;
+    take_price(&state, organization_id, &mut item).await?;
+    let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
+    let livemode = caller.livemode;
+    run_write_rendered(&state, &caller.principal, request, render, async |tx| {
+        let placed = match item.invoice.clone() {
+            Some(invoice_id) => {
+                let (invoice, created) =
+                    on_invoices::create_item_with(tx, organization_id, &invoice_id, |invoice| {
+                        if invoice.customer_id != customer {
+                            return Err(ApiError::invalid_field(
+                                "invoice",
+                                "must be an invoice of the customer",
+                            ));
+                        }
+                        if item
+                            .currency
+                            .is_some_and(|currency| currency != invoice.currency)
+                        {
+                            return Err(ApiError::invalid_field(
+                                "currency",
+                                "must be the invoice's currency",
+                            ));
+                        }
+                        item.input(invoice.currency, None).map_err(bad_to_api)
+                    })
+                    .await
+                    .map_err(|error| match error {
+                        ApiError::NotFound(_) => {
+                            ApiError::NotFound(format!("No such invoice: '{invoice_id}'"))
+                        }
+                        other => other,
+                    })?;
+                PlacedItem::OnInvoice {
+                    item: Box::new(created),
+                    customer_id: invoice.customer_id,
+                    currency: invoice.currency,
+                }
+            }
+            None => {
+                let Some(currency) = item.currency else {
+                    return Err(ApiError::invalid_field(
+                        "currency",
+                        "is required without an invoice",
+                    ));
+                };
+                let input = item.input(currency, None).map_err(bad_to_api)?;
+                PlacedItem::Pending(Box::new(
+                    service::create_pending_item(tx, organization_id, customer, currency, input)
+                        .await?,
+                ))
+            }
+        };
+        ok(&ItemObject::new(&placed, livemode)).map_err(stripe_to_api)
+    })
+    .await
+    .map_err(StripeError::from)
+}
+
+/// `GET /v1/invoiceitems/{id}`.
+pub async fn retrieve(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(id): Path<String>,
+    StripeQuery(query): StripeQuery,
+) -> Result<Response, StripeError> {
+    let mut reader = Reader::new(query);
+    refuse_expansions(&mut reader);
+    reader.finish()?;
+    let item_id = item_id(&id)?;
+    let placed = service::get_placed_item(&state.db, &caller.principal.organization_id, &item_id)
+        .await
+        .map_err(item_error(&item_id))?;
+    ok(&ItemObject::new(&placed, caller.livemode))
+}
+
+/// `POST /v1/invoiceitems/{id}`: changes the parameters given, keeping the others.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(id): Path<String>,
+    idempotency: Idempotency,
+    params: StripeParams,
+) -> Result<Response, StripeError> {
+    let request = idempotency.request(params.canonical());
+    let mut reader = Reader::new(params);
+    let mut item = ItemParams::read(&mut reader, Call::Update);
+    reader.finish()?;
+    let item_id = item_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    take_price(&state, organization_id, &mut item).await?;
+    let livemode = caller.livemode;
+    run_write_rendered(&state, &caller.principal, request, render, async |tx| {
+        let changed = service::change_placed_item(tx, organization_id, &item_id, |current| {
+            if item
+                .currency
+                .is_some_and(|currency| currency != current.currency())
+            {
+                return Err(ApiError::invalid_field(
+                    "currency",
+                    "must be the item's currency",
+                ));
+            }
+            item.input(current.currency(), Some(current.as_input()))
+                .map_err(bad_to_api)
+        })
+        .await
+        .map_err(item_error(&item_id))?;
+        ok(&ItemObject::new(&changed, livemode)).map_err(stripe_to_api)
+    })
+    .await
+    .map_err(StripeError::from)
+}
+
+/// `DELETE /v1/invoiceitems/{id}`: a pending item, or an item of a draft invoice.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(id): Path<String>,
+) -> Result<Response, StripeError> {
+    let item_id = item_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    run_write_rendered(
+        &state,
+        &caller.principal,
+        WriteRequest::without_key(),
+        render,
+        async |tx| {
+            service::delete_placed_item(tx, organization_id, &item_id)
+                .await
+                .map_err(item_error(&item_id))?;
+            ok(&Deleted::new(item_id.as_str(), "invoiceitem")).map_err(stripe_to_api)
+        },
+    )
+    .await
+    .map_err(StripeError::from)
+}
+
+/// `GET /v1/invoiceitems`: newest first, by cursor (`starting_after` or `ending_before`),
+/// filtered by `customer`, `invoice`, `pending` and `created`.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    StripeQuery(query): StripeQuery,
+) -> Result<Response, StripeError> {
+    let mut reader = Reader::new(query);
+    let limit = match reader.integer("limit") {
+        Some(limit) if !(1..=MAX_LIMIT).contains(&limit) => {
+            reader.reject_key("limit", format!("must be between 1 and {MAX_LIMIT}"));
+            DEFAULT_LIMIT
+        }
+        Some(limit) => limit,
+        None => DEFAULT_LIMIT,
+    };
+    let mut listing = ItemListing::default();
+    if let Some(text) = reader.text("customer") {
+        listing.customer_id = CustomerId::parse(&text)
+            .map_err(|error| reader.reject_key("customer", error.to_string()))
+            .ok();
+    }
+    if let Some(text) = reader.text("invoice") {
+        listing.invoice_id = InvoiceId::parse(&text)
+            .map_err(|error| reader.reject_key("invoice", error.to_string()))
+            .ok();
+    }
+    listing.pending = reader.boolean("pending");
+    read_created(&mut reader, &mut listing);
+    let after = reader.text("starting_after");
+    let before = reader.text("ending_before");
+    if after.is_some() && before.is_some() {
+        reader.reject(Bad::coded(
+            "ending_before",
+            "parameters_exclusive",
+            "cannot be given with starting_after",
+        ));
+    }
+    refuse_expansions(&mut reader);
+    reader.finish()?;
+    let cursor_id = match (&after, &before) {
+        (Some(id), _) | (None, Some(id)) => {
+            Some(InvoiceItemId::parse(id).map_err(|_| no_such_cursor(id, after.is_some()))?)
+        }
+        (None, None) => None,
+    };
+    let cursor = match (&cursor_id, after.is_some()) {
+        (None, _) => ItemCursor::Newest,
+        (Some(id), true) => ItemCursor::OlderThan(id),
+        (Some(id), false) => ItemCursor::NewerThan(id),
+    };
+    let organization_id = &caller.principal.organization_id;
+    // One more than the page, to tell whether there are more.
+    let mut items =
+        service::list_placed_items(&state.db, organization_id, &listing, cursor, limit + 1)
+            .await?
+            .ok_or_else(|| {
+                no_such_cursor(
+                    cursor_id.as_ref().map_or("", InvoiceItemId::as_str),
+                    after.is_some(),
+                )
+            })?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = items.len() > limit;
+    if has_more {
+        // Past the page's far end: the oldest when going back in time, the newest going on.
+        if matches!(cursor, ItemCursor::NewerThan(_)) {
+            items.remove(0);
+        } else {
+            items.truncate(limit);
+        }
+    }
+    let data = items
+        .iter()
+        .map(|item| ItemObject::new(item, caller.livemode))
+        .collect();
+    ok(&ListObject::new(data, has_more, LIST_URL))
+}
+
+fn no_such_cursor(id: &str, after: bool) -> StripeError {
+    let param = if after {
+        "starting_after"
+    } else {
+        "ending_before"
+    };
+    StripeError::Own {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        kind: "invalid_request_error",
+        code: Some("resource_missing"),
+        param: Some(param.to_owned()),
+        message: format!("No such invoiceitem: '{id}'"),
+    }
+}
+
+/// `created=<seconds>` or `created[gt|gte|lt|lte]=<seconds>`, as a range of creation times.
+fn read_created(reader: &mut Reader, listing: &mut ItemListing) {
+    let one_second = chrono::TimeDelta::seconds(1);
+    if !reader.has("created") {
+        return;
+    }
+    if let Some(seconds) = peek_integer(reader, "created") {
+        if let Some(time) = timestamp(reader, "created", seconds) {
+            listing.created_from = Some(time);
+            listing.created_before = Some(time + one_second);
+        }
+        return;
+    }
+    let Some(Some(mut range)) = reader.object("created") else {
+        return;
+    };
+    let bound = |range: &mut Reader, key: &str| {
+        let seconds = range.integer(key)?;
+        timestamp(range, key, seconds)
+    };
+    let gt = bound(&mut range, "gt").map(|time| time + one_second);
+    let gte = bound(&mut range, "gte");
+    let lt = bound(&mut range, "lt");
+    let lte = bound(&mut range, "lte").map(|time| time + one_second);
+    listing.created_from = gt.into_iter().chain(gte).max();
+    listing.created_before = lt.into_iter().chain(lte).min();
+    reader.adopt(range);
+}
+
+/// An integer given as the whole value of `key` (not as a nested range), read if so.
+fn peek_integer(reader: &mut Reader, key: &str) -> Option<i64> {
+    if reader.is_object(key) {
+        return None;
+    }
+    reader.integer(key)
+}
+
+/// Nothing on an item can be expanded here: each `expand` is refused, naming it.
+fn refuse_expansions(reader: &mut Reader) {
+    for expansion in reader.texts("expand") {
+        reader.reject(Bad::invalid(
+            "expand",
+            format!("this property cannot be expanded ({expansion})"),
+        ));
+    }
+}
+
+/// `price`: another item's own price, whose unit amount, currency and product this item takes.
+async fn take_price(
+    state: &AppState,
+    organization_id: &crate::domain::ids::OrganizationId,
+    item: &mut ItemParams,
+) -> Result<(), StripeError> {
+    let Some(price) = item.price.clone() else {
+        return Ok(());
+    };
+    let missing = || StripeError::no_such("price", &price, "price");
+    let source = item_of_price(&price)
+        .and_then(|id| InvoiceItemId::parse(&id).ok())
+        .ok_or_else(missing)?;
+    let placed = match service::get_placed_item(&state.db, organization_id, &source).await {
+        Err(ApiError::NotFound(_)) => return Err(missing()),
+        other => other?,
+    };
+    let input = placed.as_input();
+    item.take_price(
+        signed_unit_price(input.item_type, input.unit_price),
+        placed.currency(),
+        input.product_id,
+    )?;
+    Ok(())
+}
+
+fn bad_to_api(bad: Vec<Bad>) -> ApiError {
+    ApiError::validation(
+        bad.into_iter()
+            .map(|bad| crate::error::InvalidField::new(bad.param.unwrap_or_default(), bad.message))
+            .collect(),
+    )
+}
+
+fn stripe_to_api(error: StripeError) -> ApiError {
+    match error {
+        StripeError::Shared(error) => error,
+        other => ApiError::Internal(format!("{other:?}").into()),
+    }
+}

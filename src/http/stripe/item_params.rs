@@ -1,0 +1,450 @@
+//! An item's parameters on `/v1/invoiceitems`, read from either encoding into one shape, and
+//! the amount rules that turn them into the core's input once the currency is known.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::error::Bad;
+use super::params::Reader;
+use crate::domain::currency::Currency;
+use crate::domain::ids::{CustomerId, IdError, InvoiceId, ProductId, SubscriptionId};
+use crate::domain::invoice_item::{
+    Description, ItemExtras, ItemInput, ItemType, Quantity, UnitPrice, extended_price_too_large,
+};
+use crate::domain::metadata::{MetadataChange, MetadataError};
+
+/// Fields of Stripe's item that this server does not implement: refused by name, never
+/// dropped.
+const UNSUPPORTED: [&str; 5] = [
+    "discountable",
+    "discounts",
+    "tax_rates",
+    "tax_behavior",
+    "unit_amount_decimal",
+];
+
+/// What `price_data` may not hold here.
+const UNSUPPORTED_PRICE_DATA: [&str; 6] = [
+    "unit_amount_decimal",
+    "tax_behavior",
+    "tiers",
+    "tiers_mode",
+    "transform_quantity",
+    "custom_unit_amount",
+];
+
+/// The latest time a timestamp may name (the end of the year 9999).
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
+/// A unit amount, and where it was given.
+#[derive(Debug, Clone, Copy)]
+enum GivenUnit {
+    /// In minor units, by `param`.
+    Minor {
+        minor_units: i64,
+        param: &'static str,
+    },
+    /// Exactly, signed, from another item's own price.
+    OfPrice(Decimal),
+}
+
+/// The parameters of a create or an update, read but not yet combined.
+#[derive(Debug, Default)]
+pub struct ItemParams {
+    /// `customer` (create).
+    pub customer: Option<CustomerId>,
+    /// `currency`, or `price_data[currency]`.
+    pub currency: Option<Currency>,
+    /// `invoice` (create).
+    pub invoice: Option<InvoiceId>,
+    /// `price`: the id of another item's own price, whose figures this item takes.
+    pub price: Option<String>,
+    amount: Option<i64>,
+    unit: Option<GivenUnit>,
+    quantity: Option<i64>,
+    /// `price_data[product]`: `Some(None)` clears it.
+    product: Option<Option<ProductId>>,
+    description: Option<Option<Description>>,
+    metadata: Option<MetadataChange>,
+    period: Option<Option<(DateTime<Utc>, DateTime<Utc>)>>,
+    subscription: Option<SubscriptionId>,
+    date: Option<DateTime<Utc>>,
+}
+
+/// Which call the parameters are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `POST /v1/invoiceitems`.
+    Create,
+    /// `POST /v1/invoiceitems/{id}`.
+    Update,
+}
+
+impl ItemParams {
+    /// Reads every parameter of `call`, naming each bad one in `reader`.
+    pub fn read(reader: &mut Reader, call: Call) -> Self {
+        let mut params = Self::default();
+        reader.refuse_unsupported(&UNSUPPORTED);
+        let amount_given = ["amount", "unit_amount", "price", "price_data"]
+            .iter()
+            .any(|key| reader.has(key));
+        if call == Call::Create {
+            params.customer = match reader.text("customer") {
+                Some(text) => id(reader, "customer", CustomerId::parse(&text)),
+                None => {
+                    reader.reject(Bad::missing("customer"));
+                    None
+                }
+            };
+            params.invoice = reader
+                .text("invoice")
+                .filter(|text| !text.is_empty())
+                .and_then(|text| id(reader, "invoice", InvoiceId::parse(&text)));
+            params.currency = reader
+                .text("currency")
+                .and_then(|text| currency(reader, "currency", &text));
+            params.subscription = reader
+                .text("subscription")
+                .filter(|text| !text.is_empty())
+                .and_then(|text| id(reader, "subscription", SubscriptionId::parse(&text)));
+            params.date = reader
+                .integer("date")
+                .and_then(|seconds| timestamp(reader, "date", seconds));
+            if let Some(clock) = reader.text("test_clock") {
+                reader.reject(Bad::coded(
+                    "test_clock",
+                    "resource_missing",
+                    format!("names no test clock ({clock:?}): this server has none"),
+                ));
+            }
+        }
+        params.amount = reader.integer("amount");
+        params.unit = reader
+            .integer("unit_amount")
+            .map(|minor_units| GivenUnit::Minor {
+                minor_units,
+                param: "unit_amount",
+            });
+        params.quantity = reader.integer("quantity");
+        if let Some(quantity) = params.quantity
+            && Quantity::parse(quantity).is_err()
+        {
+            reader.reject_key("quantity", "must be between 0 and 1000000000");
+        }
+        params.price = reader.text("price").filter(|text| !text.is_empty());
+        params.read_price_data(reader);
+        params.description = reader.text("description").map(|text| {
+            if text.is_empty() {
+                return None;
+            }
+            Description::parse(text)
+                .map_err(|message| reader.reject_key("description", message))
+                .ok()
+        });
+        params.metadata = read_metadata(reader);
+        params.period = reader.object("period").map(|period| {
+            let mut period = period?;
+            let start = period.integer("start");
+            let end = period.integer("end");
+            let [start, end] =
+                [("start", start), ("end", end)].map(|(key, seconds)| match seconds {
+                    Some(seconds) => timestamp(&mut period, key, seconds),
+                    None => {
+                        let name = period.name(key);
+                        period.reject(Bad::missing(&name));
+                        None
+                    }
+                });
+            let both = start.zip(end);
+            if let Some((start, end)) = both
+                && end < start
+            {
+                period.reject_key("end", "must not be before period[start]");
+            }
+            reader.adopt(period);
+            both
+        });
+        if params.price.is_some() && (params.unit.is_some() || params.product.is_some()) {
+            reader.reject(Bad::coded(
+                "price",
+                "parameters_exclusive",
+                "cannot be given with unit_amount or price_data",
+            ));
+        }
+        if call == Call::Create && !amount_given {
+            reader.reject(Bad::missing("amount"));
+        }
+        for expansion in reader.texts("expand") {
+            reader.reject(Bad::invalid(
+                "expand",
+                format!("this property cannot be expanded ({expansion})"),
+            ));
+        }
+        params
+    }
+
+    fn read_price_data(&mut self, reader: &mut Reader) {
+        let Some(Some(mut data)) = reader.object("price_data") else {
+            return;
+        };
+        data.refuse_unsupported(&UNSUPPORTED_PRICE_DATA);
+        if let Some(text) = data.text("currency") {
+            let name = data.name("currency");
+            if let Some(given) = currency(&mut data, "currency", &text) {
+                match self.currency {
+                    Some(currency) if currency != given => {
+                        data.reject(Bad::invalid(&name, "must be the item's currency"))
+                    }
+                    _ => self.currency = Some(given),
+                }
+            }
+        }
+        self.product = data.text("product").map(|text| {
+            if text.is_empty() {
+                return None;
+            }
+            id(&mut data, "product", ProductId::parse(&text))
+        });
+        if let Some(minor_units) = data.integer("unit_amount") {
+            if self.unit.is_some() {
+                data.reject(Bad::coded(
+                    "price_data[unit_amount]",
+                    "parameters_exclusive",
+                    "cannot be given with unit_amount",
+                ));
+            }
+            self.unit = Some(GivenUnit::Minor {
+                minor_units,
+                param: "price_data[unit_amount]",
+            });
+        }
+        reader.adopt(data);
+    }
+
+    /// Takes the figures of another item's own price (`price`): its signed unit amount,
+    /// currency and product.
+    pub fn take_price(
+        &mut self,
+        unit: Decimal,
+        currency: Currency,
+        product: Option<ProductId>,
+    ) -> Result<(), Bad> {
+        if self.currency.is_some_and(|given| given != currency) {
+            return Err(Bad::invalid(
+                "currency",
+                "must be the currency of the price",
+            ));
+        }
+        self.currency = Some(currency);
+        self.product = Some(product);
+        self.unit = Some(GivenUnit::OfPrice(unit));
+        Ok(())
+    }
+
+    /// The core's input in `currency`, from these parameters over `current` (an update's
+    /// item as it stands; `None` on a create). The amount rules:
+    /// - the unit amount is `unit_amount` (or `price_data[unit_amount]`, or the `price`'s);
+    ///   without one, `amount / quantity`, which must then be whole; on an update without
+    ///   either, the item's own;
+    /// - `amount`, when given with a unit amount, must equal `unit_amount * quantity`;
+    /// - a negative unit amount (or amount) makes a credit of its size;
+    /// - `quantity` defaults to the item's own, else 1.
+    pub fn input(
+        self,
+        currency: Currency,
+        current: Option<ItemInput>,
+    ) -> Result<ItemInput, Vec<Bad>> {
+        let mut bad = Vec::new();
+        let current_unit = current
+            .as_ref()
+            .map(|input| super::wire::signed_unit_price(input.item_type, input.unit_price));
+        let quantity = self
+            .quantity
+            .or(current.as_ref().map(|input| input.quantity.get()))
+            .unwrap_or(1);
+        let given_unit = self.unit.map(|unit| match unit {
+            GivenUnit::Minor { minor_units, param } => {
+                (currency.amount_of_minor_units(minor_units), param)
+            }
+            GivenUnit::OfPrice(amount) => (amount, "price"),
+        });
+        let amount = self
+            .amount
+            .map(|amount| currency.amount_of_minor_units(amount));
+        let unit = match (given_unit, amount) {
+            (Some((unit, _)), Some(amount)) => {
+                let expected = unit * Decimal::from(quantity);
+                if amount != expected {
+                    bad.push(Bad::invalid(
+                        "amount",
+                        format!(
+                            "must equal unit_amount * quantity ({})",
+                            super::wire::minor_text(currency, expected)
+                        ),
+                    ));
+                }
+                Some((unit, "unit_amount"))
+            }
+            (Some(unit), None) => Some(unit),
+            (None, Some(amount)) if quantity == 0 => {
+                if !amount.is_zero() {
+                    bad.push(Bad::invalid("amount", "must be 0 when quantity is 0"));
+                }
+                Some((current_unit.unwrap_or(Decimal::ZERO), "amount"))
+            }
+            (None, Some(amount)) => {
+                let unit = amount / Decimal::from(quantity);
+                if currency.minor_units_of(unit).is_none() {
+                    bad.push(Bad::invalid(
+                        "amount",
+                        format!(
+                            "must be a whole multiple of quantity ({quantity}) without unit_amount"
+                        ),
+                    ));
+                }
+                Some((unit, "amount"))
+            }
+            (None, None) => match current_unit {
+                Some(unit) => Some((unit, "unit_amount")),
+                None => {
+                    bad.push(Bad::missing("amount"));
+                    None
+                }
+            },
+        };
+        let item_type = match unit {
+            Some((unit, _)) if unit.is_sign_negative() && !unit.is_zero() => ItemType::Credit,
+            _ if amount.is_some_and(|amount| amount.is_sign_negative() && !amount.is_zero()) => {
+                ItemType::Credit
+            }
+            _ => ItemType::Debit,
+        };
+        let unit_price = unit.and_then(|(unit, param)| {
+            UnitPrice::parse(unit.abs())
+                .map_err(|message| {
+                    bad.push(Bad::invalid(param, format!("{message} in major units")));
+                })
+                .ok()
+        });
+        let quantity = Quantity::parse(quantity).ok();
+        if let (Some(unit_price), Some(quantity)) = (unit_price, quantity)
+            && extended_price_too_large(unit_price, quantity)
+        {
+            bad.push(Bad::invalid(
+                "quantity",
+                "makes the amount larger than 1000000000000 in major units",
+            ));
+        }
+        let extras = current
+            .as_ref()
+            .and_then(|input| input.extras.clone())
+            .unwrap_or_default();
+        let metadata = match self.metadata {
+            None => Ok(extras.metadata.clone()),
+            Some(change) => extras.metadata.changed(change),
+        };
+        let metadata = metadata
+            .map_err(|error| bad.push(metadata_bad(&error)))
+            .unwrap_or_default();
+        let (Some(unit_price), Some(quantity)) = (unit_price, quantity) else {
+            return Err(bad);
+        };
+        if !bad.is_empty() {
+            return Err(bad);
+        }
+        let (period_start_time, period_end_time) = match self.period {
+            Some(Some((start, end))) => (Some(start), Some(end)),
+            Some(None) => (None, None),
+            None => current.as_ref().map_or((None, None), |input| {
+                (input.period_start_time, input.period_end_time)
+            }),
+        };
+        Ok(ItemInput {
+            item_type,
+            description: match self.description {
+                Some(description) => description,
+                None => current.as_ref().and_then(|input| input.description.clone()),
+            },
+            unit_price,
+            quantity,
+            product_id: match self.product {
+                Some(product) => product,
+                None => current.as_ref().and_then(|input| input.product_id.clone()),
+            },
+            period_start_time,
+            period_end_time,
+            period_number: current.as_ref().and_then(|input| input.period_number),
+            tax: current.and_then(|input| input.tax),
+            extras: Some(ItemExtras {
+                metadata,
+                subscription_id: self.subscription.or(extras.subscription_id),
+                date: self.date.or(extras.date),
+            }),
+        })
+    }
+}
+
+fn metadata_bad(error: &MetadataError) -> Bad {
+    let param = match error {
+        MetadataError::ValueTooLong(key) => format!("metadata[{key}]"),
+        MetadataError::KeyTooLong(_)
+        | MetadataError::KeyWithBracket(_)
+        | MetadataError::EmptyKey
+        | MetadataError::TooManyKeys => "metadata".to_owned(),
+    };
+    Bad::invalid(&param, error.to_string())
+}
+
+/// `metadata[key]=value` pairs (an empty value removes the key), or `metadata=` (every key).
+fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
+    let mut metadata = match reader.object("metadata")? {
+        None => return Some(MetadataChange::Clear),
+        Some(metadata) => metadata,
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in metadata.drain() {
+        let value = match value {
+            serde_json::Value::String(text) => text,
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::Number(number) => number.to_string(),
+            serde_json::Value::Bool(flag) => flag.to_string(),
+            _ => {
+                metadata.reject_key(&key, "must be a string");
+                continue;
+            }
+        };
+        pairs.push((key, (!value.is_empty()).then_some(value)));
+    }
+    reader.adopt(metadata);
+    Some(MetadataChange::Merge(pairs))
+}
+
+fn id<T>(reader: &mut Reader, key: &str, parsed: Result<T, IdError>) -> Option<T> {
+    parsed
+        .map_err(|error| reader.reject_key(key, error.to_string()))
+        .ok()
+}
+
+/// A three-letter ISO 4217 code, in either case (Stripe shows it lower-case).
+fn currency(reader: &mut Reader, key: &str, text: &str) -> Option<Currency> {
+    Currency::parse(&text.to_ascii_uppercase())
+        .map_err(|_| {
+            reader.reject_key(
+                key,
+                "must be a three-letter ISO 4217 currency code with a minor unit, such as usd",
+            );
+        })
+        .ok()
+}
+
+/// Unix seconds, from 1970 to the end of the year 9999.
+pub fn timestamp(reader: &mut Reader, key: &str, seconds: i64) -> Option<DateTime<Utc>> {
+    (0..=MAX_UNIX_SECONDS)
+        .contains(&seconds)
+        .then(|| DateTime::from_timestamp(seconds, 0))
+        .flatten()
+        .or_else(|| {
+            reader.reject_key(key, "must be Unix seconds from 0 to 253402300799");
+            None
+        })
+}

@@ -1,0 +1,88 @@
+//! The Stripe-style wire (seed 003): `/v1/invoiceitems`, form bodies with bracket nesting or
+//! JSON, integer minor units, cursor pages, HTTP Basic with the secret key, and Stripe's
+//! `error` member beside the problem members. It reads its wire into the core's input, calls
+//! the same core as the Rebilly edge (`service`), and renders the core's answer or error its
+//! own way. Items are the same rows on both: an item made here reads and changes on
+//! `/invoices/{id}/items`, and the reverse.
+
+mod auth;
+pub mod error;
+mod invoice_items;
+mod item_params;
+pub mod params;
+mod wire;
+
+use axum::Extension;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+
+use super::{AppState, rate_limit};
+use crate::domain::permission::Operation;
+use crate::http::auth::RouteOperations;
+
+pub use error::restyle_errors;
+
+/// The API version this dialect's objects follow, answered when a request names none.
+pub const API_VERSION: &str = "2024-06-20";
+
+const STRIPE_VERSION: HeaderName = HeaderName::from_static("stripe-version");
+
+/// The dialect's routes, which all need credentials.
+pub fn routes() -> Router<AppState> {
+    use Operation::*;
+    Router::new()
+        .route(
+            "/v1/invoiceitems",
+            permitted(
+                get(invoice_items::list).post(invoice_items::create),
+                &[
+                    (Method::GET, GetInvoiceItemCollection),
+                    (Method::POST, PostInvoiceItem),
+                ],
+            ),
+        )
+        .route(
+            "/v1/invoiceitems/{id}",
+            permitted(
+                get(invoice_items::retrieve)
+                    .post(invoice_items::update)
+                    .delete(invoice_items::delete),
+                &[
+                    (Method::GET, GetInvoiceItem),
+                    (Method::POST, PutInvoiceItem),
+                    (Method::DELETE, DeleteInvoiceItem),
+                ],
+            ),
+        )
+        // Only matched routes: a 404 or 405 never counts, and never carries the headers.
+        .route_layer(axum::middleware::from_fn(
+            rate_limit::add_rate_limit_headers,
+        ))
+        .layer(axum::middleware::from_fn(echo_version))
+}
+
+/// Marks each method of a path with the operation whose permission it needs, as the Rebilly
+/// routes do: the same keys allow the same operations on both dialects.
+fn permitted(
+    router: MethodRouter<AppState>,
+    operations: &[(Method, Operation)],
+) -> MethodRouter<AppState> {
+    router.layer(Extension(RouteOperations::new(operations)))
+}
+
+/// Answers with the `Stripe-Version` the request named, as Stripe does, or the one this
+/// dialect follows.
+async fn echo_version(request: Request, next: Next) -> Response {
+    let version = request
+        .headers()
+        .get(&STRIPE_VERSION)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static(API_VERSION));
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(STRIPE_VERSION, version);
+    response
+}

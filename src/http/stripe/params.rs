@@ -1,0 +1,516 @@
+//! Stripe's parameters: a form body with bracket nesting (`metadata[order]=42`,
+//! `period[start]=...`, `expand[0]=x` or `expand[]=x`), a JSON body, or a query string, read
+//! into one tree of JSON values, so that every rule is checked once whatever the encoding; and
+//! a reader that names each bad parameter in bracket notation.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use percent_encoding::percent_decode;
+use serde_json::{Map, Value};
+
+use super::error::{Bad, StripeError};
+use crate::domain::idempotency::CanonicalBody;
+use crate::error::ApiError;
+use crate::http::extract::{JsonBody, MAX_BODY_BYTES};
+
+/// The most name-value pairs a form or query is read for.
+pub const MAX_PAIRS: usize = 1000;
+/// The most brackets one name nests (`a[b][c][d][e]`).
+pub const MAX_NESTING: usize = 5;
+/// The most elements of a list (`expand[]`).
+pub const MAX_LIST: usize = 100;
+
+/// The parameters of a request, as a JSON object.
+#[derive(Debug, Default)]
+pub struct StripeParams(pub Map<String, Value>);
+
+impl StripeParams {
+    /// Their canonical form, for the idempotency fingerprint: `None` when there are none.
+    pub fn canonical(&self) -> Option<CanonicalBody> {
+        if self.0.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&self.0)
+            .ok()
+            .map(|text| CanonicalBody::of_json(&text))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for StripeParams {
+    type Rejection = StripeError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, StripeError> {
+        let essence = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|essence| essence.trim().to_ascii_lowercase());
+        match essence.as_deref() {
+            Some("application/json") => {
+                let JsonBody(object) = JsonBody::from_request(request, state).await?;
+                let mut params = Map::new();
+                for (name, raw) in object {
+                    let value = serde_json::from_str(raw.get()).map_err(|error| {
+                        ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+                    })?;
+                    params.insert(name, value);
+                }
+                Ok(Self(params))
+            }
+            Some("application/x-www-form-urlencoded") | None => {
+                let bytes = Bytes::from_request(request, state)
+                    .await
+                    .map_err(|rejection| {
+                        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                            ApiError::PayloadTooLarge {
+                                limit: MAX_BODY_BYTES,
+                            }
+                        } else {
+                            ApiError::BadRequest("The request body could not be read.".to_owned())
+                        }
+                    })?;
+                if essence.is_none() && !bytes.trim_ascii().is_empty() {
+                    return Err(unsupported());
+                }
+                parse_pairs(&bytes).map(Self).map_err(StripeError::from)
+            }
+            Some(_) => Err(unsupported()),
+        }
+    }
+}
+
+/// The query string's parameters, read as a form body is.
+#[derive(Debug, Default)]
+pub struct StripeQuery(pub StripeParams);
+
+impl<S: Send + Sync> FromRequestParts<S> for StripeQuery {
+    type Rejection = StripeError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, StripeError> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(Self(StripeParams(parse_pairs(query.as_bytes())?)))
+    }
+}
+
+fn unsupported() -> StripeError {
+    StripeError::unsupported_media_type(
+        "The request body must be sent as application/x-www-form-urlencoded or application/json.",
+    )
+}
+
+/// Reads `name=value&...` pairs (a form body or a query string) into a tree.
+pub fn parse_pairs(bytes: &[u8]) -> Result<Map<String, Value>, Bad> {
+    let mut params = Map::new();
+    let pairs = bytes
+        .split(|byte| *byte == b'&')
+        .filter(|pair| !pair.is_empty());
+    for (index, pair) in pairs.enumerate() {
+        if index == MAX_PAIRS {
+            return Err(Bad::request(format!(
+                "The request has more than {MAX_PAIRS} parameters."
+            )));
+        }
+        let (name, value) = match pair.iter().position(|byte| *byte == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        };
+        let name = decode(name)?;
+        let value = decode(value).map_err(|_| Bad::invalid(&name, "is not UTF-8 text"))?;
+        let (head, path) = split_name(&name)?;
+        insert(&mut params, &head, &path, value, &name)?;
+    }
+    Ok(params)
+}
+
+/// `+` is a space, then percent-decoding, then UTF-8.
+fn decode(bytes: &[u8]) -> Result<String, Bad> {
+    let spaced: Vec<u8> = bytes
+        .iter()
+        .map(|byte| if *byte == b'+' { b' ' } else { *byte })
+        .collect();
+    percent_decode(&spaced)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| Bad::request("A parameter name is not UTF-8 text."))
+}
+
+/// `a[b][]` into `a` and `["b", ""]`.
+fn split_name(name: &str) -> Result<(String, Vec<String>), Bad> {
+    let malformed = || Bad::invalid(name, "is not a parameter name (name[key][...])");
+    let (head, mut rest) = match name.find('[') {
+        Some(at) => (&name[..at], &name[at..]),
+        None => (name, ""),
+    };
+    if head.is_empty() || head.contains(']') {
+        return Err(malformed());
+    }
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[').ok_or_else(malformed)?;
+        let close = inner.find(']').ok_or_else(malformed)?;
+        let segment = &inner[..close];
+        if segment.contains('[') {
+            return Err(malformed());
+        }
+        path.push(segment.to_owned());
+        if path.len() > MAX_NESTING {
+            return Err(Bad::invalid(
+                name,
+                format!("nests more than {MAX_NESTING} levels"),
+            ));
+        }
+        rest = &inner[close + 1..];
+    }
+    Ok((head.to_owned(), path))
+}
+
+fn insert(
+    params: &mut Map<String, Value>,
+    head: &str,
+    path: &[String],
+    value: String,
+    name: &str,
+) -> Result<(), Bad> {
+    let given_twice = || Bad::invalid(name, "is given more than once");
+    let Some((next, rest)) = path.split_first() else {
+        if params.contains_key(head) {
+            return Err(given_twice());
+        }
+        params.insert(head.to_owned(), Value::String(value));
+        return Ok(());
+    };
+    let container = params
+        .entry(head.to_owned())
+        .or_insert_with(|| empty_container(next));
+    insert_into(container, next, rest, value, name)
+}
+
+fn empty_container(segment: &str) -> Value {
+    if segment.is_empty() || segment.bytes().all(|byte| byte.is_ascii_digit()) {
+        Value::Array(Vec::new())
+    } else {
+        Value::Object(Map::new())
+    }
+}
+
+fn insert_into(
+    container: &mut Value,
+    segment: &str,
+    rest: &[String],
+    value: String,
+    name: &str,
+) -> Result<(), Bad> {
+    let mixed = || Bad::invalid(name, "mixes a value, a list and nested parameters");
+    match container {
+        Value::Object(map) => {
+            if segment.is_empty() {
+                return Err(mixed());
+            }
+            insert(map, segment, rest, value, name)
+        }
+        Value::Array(list) => {
+            let index = if segment.is_empty() {
+                list.len()
+            } else {
+                segment.parse::<usize>().map_err(|_| mixed())?
+            };
+            if index >= MAX_LIST {
+                return Err(Bad::invalid(
+                    name,
+                    format!("lists may have at most {MAX_LIST} elements"),
+                ));
+            }
+            if index > list.len() {
+                return Err(Bad::invalid(name, "skips a list index"));
+            }
+            match (rest.split_first(), index == list.len()) {
+                (None, true) => {
+                    list.push(Value::String(value));
+                    Ok(())
+                }
+                (None, false) => Err(Bad::invalid(name, "is given more than once")),
+                (Some((next, rest)), appended) => {
+                    if appended {
+                        list.push(empty_container(next));
+                    }
+                    insert_into(&mut list[index], next, rest, value, name)
+                }
+            }
+        }
+        _ => Err(mixed()),
+    }
+}
+
+/// Reads parameters one by one, collecting every bad one; what is left unread at the end is
+/// unknown to the operation.
+#[derive(Debug)]
+pub struct Reader {
+    params: Map<String, Value>,
+    prefix: Option<String>,
+    bad: Vec<Bad>,
+}
+
+impl Reader {
+    /// A reader over a request's parameters.
+    pub fn new(StripeParams(params): StripeParams) -> Self {
+        Self {
+            params,
+            prefix: None,
+            bad: Vec::new(),
+        }
+    }
+
+    /// A parameter's full name: `key`, or `prefix[key]` inside a nested one.
+    pub fn name(&self, key: &str) -> String {
+        match &self.prefix {
+            Some(prefix) => format!("{prefix}[{key}]"),
+            None => key.to_owned(),
+        }
+    }
+
+    /// Records a bad parameter.
+    pub fn reject(&mut self, bad: Bad) {
+        self.bad.push(bad);
+    }
+
+    /// Records that `key` is bad, by its full name.
+    pub fn reject_key(&mut self, key: &str, message: impl Into<String>) {
+        let name = self.name(key);
+        self.bad.push(Bad::invalid(&name, message));
+    }
+
+    /// Whether `key` was given (and not yet read).
+    pub fn has(&self, key: &str) -> bool {
+        self.params.contains_key(key)
+    }
+
+    /// Whether `key` was given as nested parameters (`key[sub]=...`).
+    pub fn is_object(&self, key: &str) -> bool {
+        self.params.get(key).is_some_and(Value::is_object)
+    }
+
+    /// A text parameter; a JSON number or boolean is read as its text, a JSON `null` as
+    /// the empty text (which, as in Stripe's forms, unsets a field on an update).
+    pub fn text(&mut self, key: &str) -> Option<String> {
+        match self.params.remove(key)? {
+            Value::String(text) => Some(text),
+            Value::Null => Some(String::new()),
+            Value::Number(number) => Some(number.to_string()),
+            Value::Bool(flag) => Some(flag.to_string()),
+            Value::Array(_) | Value::Object(_) => {
+                self.reject_key(key, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// An integer parameter (digits, with an optional `-`).
+    pub fn integer(&mut self, key: &str) -> Option<i64> {
+        let name = self.name(key);
+        let value = self.params.remove(key)?;
+        let parsed = match &value {
+            Value::Number(number) => number.as_i64(),
+            Value::String(text) => text.parse::<i64>().ok().filter(|_| !text.starts_with('+')),
+            _ => None,
+        };
+        if parsed.is_none() {
+            let shown = match &value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let shown: String = shown.chars().take(40).collect();
+            self.bad.push(Bad::coded(
+                &name,
+                "parameter_invalid_integer",
+                format!("must be an integer (got {shown:?})"),
+            ));
+        }
+        parsed
+    }
+
+    /// A boolean parameter: `true` or `false`.
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.text(key)?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.reject_key(key, "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A nested parameter (`period[start]`), read by its own reader; an empty value is
+    /// `Some(None)` (Stripe's way of clearing it). Hand the reader back with [`Reader::adopt`].
+    pub fn object(&mut self, key: &str) -> Option<Option<Reader>> {
+        let name = self.name(key);
+        match self.params.remove(key)? {
+            Value::Object(params) => Some(Some(Self {
+                params,
+                prefix: Some(name),
+                bad: Vec::new(),
+            })),
+            Value::Null => Some(None),
+            Value::String(text) if text.is_empty() => Some(None),
+            _ => {
+                self.bad
+                    .push(Bad::invalid(&name, "must be an object (name[key]=value)"));
+                None
+            }
+        }
+    }
+
+    /// A list of texts (`expand[]=a&expand[]=b`).
+    pub fn texts(&mut self, key: &str) -> Vec<String> {
+        let name = self.name(key);
+        match self.params.remove(key) {
+            None => Vec::new(),
+            Some(Value::Array(values)) => {
+                let mut texts = Vec::new();
+                for (index, value) in values.into_iter().enumerate() {
+                    match value {
+                        Value::String(text) => texts.push(text),
+                        _ => self.bad.push(Bad::invalid(
+                            &format!("{name}[{index}]"),
+                            "must be a string",
+                        )),
+                    }
+                }
+                texts
+            }
+            Some(_) => {
+                self.bad
+                    .push(Bad::invalid(&name, "must be a list (name[]=value)"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The keys and values left, for a map the caller reads itself (`metadata`).
+    pub fn drain(&mut self) -> Vec<(String, Value)> {
+        std::mem::take(&mut self.params).into_iter().collect()
+    }
+
+    /// Takes back a nested reader: its bad parameters, and what it left unread, which is
+    /// unknown.
+    pub fn adopt(&mut self, mut nested: Reader) {
+        nested.refuse_unread();
+        self.bad.append(&mut nested.bad);
+    }
+
+    /// Refuses each of `keys` that was given, naming it: fields this server does not
+    /// implement, which are never silently dropped.
+    pub fn refuse_unsupported(&mut self, keys: &[&str]) {
+        for key in keys {
+            if self.params.remove(*key).is_some() {
+                let name = self.name(key);
+                self.bad.push(Bad::coded(
+                    &name,
+                    "parameter_unknown",
+                    "is not supported by this server",
+                ));
+            }
+        }
+    }
+
+    fn refuse_unread(&mut self) {
+        for (key, _) in std::mem::take(&mut self.params) {
+            let name = self.name(&key);
+            self.bad.push(Bad::unknown(&name));
+        }
+    }
+
+    /// Whether any parameter so far is bad.
+    pub fn has_bad(&self) -> bool {
+        !self.bad.is_empty()
+    }
+
+    /// Ends the reading: 400 naming every bad parameter and every unknown one.
+    pub fn finish(mut self) -> Result<(), StripeError> {
+        self.refuse_unread();
+        StripeError::unless_bad(self.bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parsed(body: &str) -> Value {
+        Value::Object(parse_pairs(body.as_bytes()).unwrap())
+    }
+
+    fn refused(body: &str) -> (String, String) {
+        let bad = parse_pairs(body.as_bytes()).unwrap_err();
+        (bad.param.unwrap_or_default(), bad.message)
+    }
+
+    #[test]
+    fn brackets_nest_objects_and_lists() {
+        assert_eq!(
+            parsed(
+                "customer=cus_1&metadata[order]=42&metadata[note]=a+b%26c&period[start]=1&\
+                 expand[]=invoice&expand[]=customer&lines[0][amount]=5&lines[0][quantity]=2&\
+                 lines[1][amount]=7&empty="
+            ),
+            json!({
+                "customer": "cus_1",
+                "metadata": {"order": "42", "note": "a b&c"},
+                "period": {"start": "1"},
+                "expand": ["invoice", "customer"],
+                "lines": [{"amount": "5", "quantity": "2"}, {"amount": "7"}],
+                "empty": "",
+            })
+        );
+        assert_eq!(
+            parsed("expand[0]=a&expand[1]=b"),
+            json!({"expand": ["a", "b"]})
+        );
+        assert_eq!(
+            parsed("metadata%5Border%5D=1"),
+            json!({"metadata": {"order": "1"}}),
+            "brackets may be percent-encoded, as clients send them"
+        );
+        assert_eq!(parsed(""), json!({}));
+    }
+
+    #[test]
+    fn a_name_given_twice_or_in_two_shapes_is_refused_naming_it() {
+        assert_eq!(refused("amount=1&amount=2").0, "amount");
+        assert_eq!(refused("metadata=x&metadata[a]=1").0, "metadata[a]");
+        assert_eq!(refused("metadata[a]=1&metadata=x").0, "metadata");
+        assert_eq!(refused("metadata[a]=1&metadata[a]=2").0, "metadata[a]");
+        assert_eq!(refused("expand[0]=a&expand[0]=b").0, "expand[0]");
+        assert_eq!(refused("expand[]=a&expand[x]=b").0, "expand[x]");
+        assert_eq!(refused("expand[1]=a").0, "expand[1]");
+    }
+
+    #[test]
+    fn hostile_names_are_bounded() {
+        assert_eq!(refused("a[b]c=1").0, "a[b]c");
+        assert_eq!(refused("[a]=1").0, "[a]");
+        assert_eq!(refused("a[b=1").0, "a[b");
+        assert_eq!(refused("a[[b]]=1").0, "a[[b]]");
+        assert_eq!(refused("a[1][2][3][4][5][6]=1").0, "a[1][2][3][4][5][6]");
+        assert!(parse_pairs(b"a[b][c][d][e][f]=1").is_ok());
+        assert_eq!(refused("expand[100]=a").0, "expand[100]");
+        assert_eq!(
+            refused("expand[99999999999999999999999]=a").0,
+            "expand[99999999999999999999999]"
+        );
+        let many: Vec<String> = (0..=MAX_PAIRS).map(|n| format!("k{n}=v")).collect();
+        assert!(
+            parse_pairs(many.join("&").as_bytes())
+                .unwrap_err()
+                .param
+                .is_none()
+        );
+        assert_eq!(refused("note=%FF").0, "note");
+        assert!(parse_pairs(b"%FF=1").unwrap_err().param.is_none());
+    }
+}

@@ -1,0 +1,292 @@
+//! The dialect's objects as Stripe's clients read them: integer minor units, lower-case
+//! currency codes, Unix seconds.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::error::StripeError;
+use crate::domain::currency::Currency;
+use crate::domain::invoice_item::{ItemExtras, ItemType, PlacedItem, UnitPrice};
+use crate::domain::metadata::Metadata;
+use crate::domain::money::normalized_text;
+use crate::error::ApiError;
+
+/// A 200 with a JSON body, as Stripe answers every call.
+pub fn ok<T: Serialize>(body: &T) -> Result<Response, StripeError> {
+    let bytes = serde_json::to_vec(body).map_err(|error| ApiError::Internal(Box::new(error)))?;
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A unit price with its sign: negative for a credit.
+pub fn signed_unit_price(item_type: ItemType, unit_price: UnitPrice) -> Decimal {
+    match item_type {
+        ItemType::Debit => unit_price.amount(),
+        ItemType::Credit => -unit_price.amount(),
+    }
+}
+
+/// An amount in minor units when it is whole in them.
+fn minor(currency: Currency, amount: Decimal) -> Option<i64> {
+    currency.minor_units_of(amount)
+}
+
+/// An amount in minor units, exactly, as Stripe's `*_decimal` texts show it (`"33.3"`).
+pub fn minor_text(currency: Currency, amount: Decimal) -> String {
+    let scale = Decimal::from(10_i64.pow(currency.minor_units()));
+    normalized_text(amount * scale)
+}
+
+/// Unix seconds.
+pub fn unix(time: DateTime<Utc>) -> i64 {
+    time.timestamp()
+}
+
+/// An invoice item (`object: "invoiceitem"`).
+#[derive(Debug, Serialize)]
+pub struct ItemObject {
+    id: String,
+    object: &'static str,
+    amount: i64,
+    currency: String,
+    customer: String,
+    date: i64,
+    description: Option<String>,
+    discountable: bool,
+    discounts: [String; 0],
+    invoice: Option<String>,
+    livemode: bool,
+    metadata: Metadata,
+    period: Period,
+    price: PriceObject,
+    proration: bool,
+    quantity: i64,
+    subscription: Option<String>,
+    tax_rates: [String; 0],
+    test_clock: Option<String>,
+    unit_amount: Option<i64>,
+    unit_amount_decimal: String,
+}
+
+/// The span an item bills, in Unix seconds.
+#[derive(Debug, Serialize)]
+struct Period {
+    start: i64,
+    end: i64,
+}
+
+/// The price an item was made with: its own, one-time, per unit.
+#[derive(Debug, Serialize)]
+struct PriceObject {
+    id: String,
+    object: &'static str,
+    active: bool,
+    billing_scheme: &'static str,
+    created: i64,
+    currency: String,
+    livemode: bool,
+    lookup_key: Option<String>,
+    metadata: Metadata,
+    nickname: Option<String>,
+    product: Option<String>,
+    recurring: Option<()>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    unit_amount: Option<i64>,
+    unit_amount_decimal: String,
+}
+
+/// The prefix of an item's own price id; the rest is the item id's.
+pub const PRICE_PREFIX: &str = "price_";
+/// The prefix of an item id.
+pub const ITEM_PREFIX: &str = "ii_";
+
+/// The id of an item's own price: `price_` and the item id after its `ii_`.
+pub fn price_id(item_id: &str) -> String {
+    format!(
+        "{PRICE_PREFIX}{}",
+        item_id.strip_prefix(ITEM_PREFIX).unwrap_or(item_id)
+    )
+}
+
+/// The item whose own price an id names.
+pub fn item_of_price(price_id: &str) -> Option<String> {
+    price_id
+        .strip_prefix(PRICE_PREFIX)
+        .map(|rest| format!("{ITEM_PREFIX}{rest}"))
+}
+
+struct Fields<'a> {
+    id: &'a str,
+    invoice: Option<String>,
+    customer: &'a str,
+    currency: Currency,
+    item_type: ItemType,
+    description: Option<String>,
+    unit_price: UnitPrice,
+    quantity: i64,
+    price: Decimal,
+    product: Option<String>,
+    period: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    extras: &'a ItemExtras,
+    created: DateTime<Utc>,
+}
+
+impl ItemObject {
+    /// The item as Stripe shows it.
+    pub fn new(placed: &PlacedItem, livemode: bool) -> Self {
+        let fields = match placed {
+            PlacedItem::OnInvoice {
+                item,
+                customer_id,
+                currency,
+            } => Fields {
+                id: item.id.as_str(),
+                invoice: Some(item.invoice_id.to_string()),
+                customer: customer_id.as_str(),
+                currency: *currency,
+                item_type: item.item_type,
+                description: item
+                    .description
+                    .as_ref()
+                    .map(|text| text.as_str().to_owned()),
+                unit_price: item.unit_price,
+                quantity: item.quantity.get(),
+                price: item.price,
+                product: item.product_id.as_ref().map(ToString::to_string),
+                period: (item.period_start_time, item.period_end_time),
+                extras: &item.extras,
+                created: item.created_time,
+            },
+            PlacedItem::Pending(item) => Fields {
+                id: item.id.as_str(),
+                invoice: None,
+                customer: item.customer_id.as_str(),
+                currency: item.currency,
+                item_type: item.item_type,
+                description: item
+                    .description
+                    .as_ref()
+                    .map(|text| text.as_str().to_owned()),
+                unit_price: item.unit_price,
+                quantity: item.quantity.get(),
+                price: item.price,
+                product: item.product_id.as_ref().map(ToString::to_string),
+                period: (item.period_start_time, item.period_end_time),
+                extras: &item.extras,
+                created: item.created_time,
+            },
+        };
+        Self::of(fields, livemode)
+    }
+
+    fn of(fields: Fields<'_>, livemode: bool) -> Self {
+        let currency = fields.currency;
+        let unit = signed_unit_price(fields.item_type, fields.unit_price);
+        let price = match fields.item_type {
+            ItemType::Debit => fields.price,
+            ItemType::Credit => -fields.price,
+        };
+        let date = fields.extras.date.unwrap_or(fields.created);
+        let (start, end) = fields.period;
+        let code = currency.code().to_ascii_lowercase();
+        Self {
+            id: fields.id.to_owned(),
+            object: "invoiceitem",
+            // Whole by the pricing rule: a price is rounded to the currency's minor unit.
+            amount: minor(currency, price).unwrap_or_default(),
+            currency: code.clone(),
+            customer: fields.customer.to_owned(),
+            date: unix(date),
+            description: fields.description,
+            // Discounts are shared among an invoice's debit items only.
+            discountable: fields.item_type == ItemType::Debit,
+            discounts: [],
+            invoice: fields.invoice,
+            livemode,
+            metadata: fields.extras.metadata.clone(),
+            period: Period {
+                start: unix(start.or(end).unwrap_or(date)),
+                end: unix(end.or(start).unwrap_or(date)),
+            },
+            price: PriceObject {
+                id: price_id(fields.id),
+                object: "price",
+                active: false,
+                billing_scheme: "per_unit",
+                created: unix(fields.created),
+                currency: code,
+                livemode,
+                lookup_key: None,
+                metadata: Metadata::default(),
+                nickname: None,
+                product: fields.product,
+                recurring: None,
+                kind: "one_time",
+                unit_amount: minor(currency, unit),
+                unit_amount_decimal: minor_text(currency, unit),
+            },
+            proration: false,
+            quantity: fields.quantity,
+            subscription: fields
+                .extras
+                .subscription_id
+                .as_ref()
+                .map(ToString::to_string),
+            tax_rates: [],
+            test_clock: None,
+            unit_amount: minor(currency, unit),
+            unit_amount_decimal: minor_text(currency, unit),
+        }
+    }
+}
+
+/// A page of a list (`object: "list"`).
+#[derive(Debug, Serialize)]
+pub struct ListObject<T> {
+    object: &'static str,
+    data: Vec<T>,
+    has_more: bool,
+    url: &'static str,
+}
+
+impl<T> ListObject<T> {
+    /// A page of `data` from the list at `url`.
+    pub fn new(data: Vec<T>, has_more: bool, url: &'static str) -> Self {
+        Self {
+            object: "list",
+            data,
+            has_more,
+            url,
+        }
+    }
+}
+
+/// What a delete answers.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    id: String,
+    object: &'static str,
+    deleted: bool,
+}
+
+impl Deleted {
+    /// `{id, object, deleted: true}`.
+    pub fn new(id: &str, object: &'static str) -> Self {
+        Self {
+            id: id.to_owned(),
+            object,
+            deleted: true,
+        }
+    }
+}

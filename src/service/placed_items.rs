@@ -1,0 +1,229 @@
+//! Items wherever they are, on an invoice or pending: the use cases of a dialect that names an
+//! item by its id alone and lets it wait for an invoice (the Stripe-style one). A change of an
+//! item on an invoice goes through the invoice's own use cases, locks and events.
+
+use chrono::Utc;
+
+use super::invoice_items::{self, ensure_product};
+use super::pricing::item_price;
+use crate::domain::currency::Currency;
+use crate::domain::ids::{CustomerId, InvoiceItemId, OrganizationId};
+use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
+use crate::error::ApiError;
+use crate::repository::{Db, ItemCursor, ItemListing, Tx};
+
+/// The 404 for an item the organization does not have.
+pub fn item_not_found(item_id: &InvoiceItemId) -> ApiError {
+    ApiError::NotFound(format!("No item with id {item_id}."))
+}
+
+/// Adds a pending item for `customer_id` in `currency`, in the caller's transaction. It has
+/// no invoice to be taxed on or to number its period: an input with a manual tax or a period
+/// number is refused (409), as only an item on an invoice can have them.
+#[tracing::instrument(skip_all)]
+pub async fn create_pending_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    customer_id: CustomerId,
+    currency: Currency,
+    input: ItemInput,
+) -> Result<PendingItem, ApiError> {
+    ensure_pendable(&input)?;
+    ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+    let now = Utc::now();
+    let item = pending_item(
+        InvoiceItemId::generate(),
+        customer_id,
+        currency,
+        input,
+        ItemExtras::default(),
+        now,
+    );
+    tx.save_pending_item(organization_id, &item).await?;
+    Ok(item)
+}
+
+/// One item of the organization, wherever it is.
+#[tracing::instrument(skip_all)]
+pub async fn get_placed_item(
+    db: &Db,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+) -> Result<PlacedItem, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let found = find(&mut snapshot, organization_id, item_id).await?;
+    snapshot.commit().await?;
+    found.ok_or_else(|| item_not_found(item_id))
+}
+
+/// Changes an item wherever it is, in the caller's transaction: `change` gets the item as it
+/// stands, under its lock (the pending row's, or its invoice's), and says what it becomes.
+/// An item on an invoice changes only while the invoice is a draft (409).
+#[tracing::instrument(skip_all)]
+pub async fn change_placed_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+    change: impl FnOnce(&PlacedItem) -> Result<ItemInput, ApiError>,
+) -> Result<PlacedItem, ApiError> {
+    if let Some(old) = tx.locked_pending_item(organization_id, item_id).await? {
+        let placed = PlacedItem::Pending(Box::new(old));
+        let input = change(&placed)?;
+        let PlacedItem::Pending(old) = placed else {
+            unreachable!("made pending above")
+        };
+        ensure_pendable(&input)?;
+        ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+        let mut item = pending_item(
+            old.id.clone(),
+            old.customer_id.clone(),
+            old.currency,
+            input,
+            old.extras.clone(),
+            old.created_time,
+        );
+        item.updated_time = Utc::now();
+        item.revision = old.revision + 1;
+        tx.save_pending_item(organization_id, &item).await?;
+        return Ok(PlacedItem::Pending(Box::new(item)));
+    }
+    let (invoice, old) = locked_invoice_item(tx, organization_id, item_id).await?;
+    let placed = PlacedItem::OnInvoice {
+        item: Box::new(old),
+        customer_id: invoice.customer_id.clone(),
+        currency: invoice.currency,
+    };
+    let input = change(&placed)?;
+    let item =
+        invoice_items::replace_item(tx, organization_id, &invoice.id, item_id, input, None).await?;
+    Ok(PlacedItem::OnInvoice {
+        item: Box::new(item),
+        customer_id: invoice.customer_id,
+        currency: invoice.currency,
+    })
+}
+
+/// Deletes an item wherever it is, in the caller's transaction (an item on an invoice only
+/// while the invoice is a draft: 409).
+#[tracing::instrument(skip_all)]
+pub async fn delete_placed_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+) -> Result<(), ApiError> {
+    if tx
+        .locked_pending_item(organization_id, item_id)
+        .await?
+        .is_some()
+    {
+        tx.delete_pending_item(organization_id, item_id).await?;
+        return Ok(());
+    }
+    let (invoice, _) = locked_invoice_item(tx, organization_id, item_id).await?;
+    invoice_items::delete_item(tx, organization_id, &invoice.id, item_id, None).await
+}
+
+/// A page of the organization's items that `listing` admits, newest first, from `cursor`.
+/// `None` when the cursor names no item of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn list_placed_items(
+    db: &Db,
+    organization_id: &OrganizationId,
+    listing: &ItemListing,
+    cursor: ItemCursor<'_>,
+    limit: i64,
+) -> Result<Option<Vec<PlacedItem>>, ApiError> {
+    Ok(db
+        .placed_items(organization_id, listing, cursor, limit)
+        .await?)
+}
+
+/// The item on an invoice, and its invoice, found by the item's id. Items never move from one
+/// invoice to another, so the invoice read before the lock is the one to lock.
+async fn locked_invoice_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+) -> Result<
+    (
+        crate::domain::invoice::Invoice,
+        crate::domain::invoice_item::InvoiceItem,
+    ),
+    ApiError,
+> {
+    let placed = tx
+        .item_by_id(organization_id, item_id)
+        .await?
+        .ok_or_else(|| item_not_found(item_id))?;
+    let invoice = tx
+        .lock_invoice(organization_id, &placed.invoice_id)
+        .await?
+        .ok_or_else(|| item_not_found(item_id))?;
+    // Read again under the lock: the last holder may have changed or deleted it.
+    let item = tx
+        .locked_item(organization_id, &invoice.id, item_id)
+        .await?
+        .ok_or_else(|| item_not_found(item_id))?;
+    Ok((invoice, item))
+}
+
+async fn find(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+) -> Result<Option<PlacedItem>, ApiError> {
+    if let Some(item) = tx.pending_item(organization_id, item_id).await? {
+        return Ok(Some(PlacedItem::Pending(Box::new(item))));
+    }
+    let Some(item) = tx.item_by_id(organization_id, item_id).await? else {
+        return Ok(None);
+    };
+    let invoice = tx
+        .find_invoice(organization_id, &item.invoice_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("an item's invoice is missing".into()))?;
+    Ok(Some(PlacedItem::OnInvoice {
+        item: Box::new(item),
+        customer_id: invoice.customer_id,
+        currency: invoice.currency,
+    }))
+}
+
+fn ensure_pendable(input: &ItemInput) -> Result<(), ApiError> {
+    if input.tax.is_some() || input.period_number.is_some() {
+        return Err(ApiError::Conflict(
+            "A pending item has no invoice to tax it or to number its period: give it an invoice first."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A pending item made of `input`, priced in its currency, with the extras the input gives or
+/// else `kept_extras`.
+fn pending_item(
+    id: InvoiceItemId,
+    customer_id: CustomerId,
+    currency: Currency,
+    input: ItemInput,
+    kept_extras: ItemExtras,
+    created_time: chrono::DateTime<Utc>,
+) -> PendingItem {
+    PendingItem {
+        id,
+        customer_id,
+        currency,
+        item_type: input.item_type,
+        description: input.description,
+        unit_price: input.unit_price,
+        quantity: input.quantity,
+        price: item_price(input.unit_price, input.quantity, currency),
+        product_id: input.product_id,
+        period_start_time: input.period_start_time,
+        period_end_time: input.period_end_time,
+        extras: input.extras.unwrap_or(kept_extras),
+        revision: 0,
+        created_time,
+        updated_time: created_time,
+    }
+}
