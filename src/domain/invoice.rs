@@ -68,6 +68,28 @@ impl InvoiceStatus {
     }
 }
 
+/// What creating (or replacing) a draft does with its customer's pending items of its
+/// currency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PendingItems {
+    /// Leaves them pending.
+    #[default]
+    Exclude,
+    /// Moves them onto the draft, in the same transaction.
+    Include,
+}
+
+impl PendingItems {
+    /// Parses `include` or `exclude`.
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        match value {
+            "include" => Ok(Self::Include),
+            "exclude" => Ok(Self::Exclude),
+            _ => Err("must be one of: include, exclude"),
+        }
+    }
+}
+
 /// A change of status a client can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvoiceAction {

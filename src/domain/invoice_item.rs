@@ -300,18 +300,25 @@ impl PlacedItem {
                 },
                 extras: Some(item.extras.clone()),
             },
-            Self::Pending(item) => ItemInput {
-                item_type: item.item_type,
-                description: item.description.clone(),
-                unit_price: item.unit_price,
-                quantity: item.quantity,
-                product_id: item.product_id.clone(),
-                period_start_time: item.period_start_time,
-                period_end_time: item.period_end_time,
-                period_number: None,
-                tax: None,
-                extras: Some(item.extras.clone()),
-            },
+            Self::Pending(item) => item.as_input(),
+        }
+    }
+}
+
+impl PendingItem {
+    /// The input that would make it as it is.
+    pub fn as_input(&self) -> ItemInput {
+        ItemInput {
+            item_type: self.item_type,
+            description: self.description.clone(),
+            unit_price: self.unit_price,
+            quantity: self.quantity,
+            product_id: self.product_id.clone(),
+            period_start_time: self.period_start_time,
+            period_end_time: self.period_end_time,
+            period_number: None,
+            tax: None,
+            extras: Some(self.extras.clone()),
         }
     }
 }

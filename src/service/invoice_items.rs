@@ -45,15 +45,69 @@ pub async fn create_item_with(
     Ok((invoice, item))
 }
 
+/// Moves the invoice's customer's pending items of its currency onto the draft, oldest first,
+/// keeping their ids and creation times, in the caller's transaction: each is priced on the
+/// invoice and written with its `invoice-modified` event, as if created there. Returns the
+/// invoice and all its items after the move.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn take_in_pending_items(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<(Invoice, Vec<InvoiceItem>), ApiError> {
+    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+    let pending = tx
+        .take_pending_items(organization_id, &invoice.customer_id, invoice.currency)
+        .await?;
+    for item in pending {
+        // Each change moves the totals and the revision: priced on the invoice as it now is.
+        let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+        let input = item.as_input();
+        store_item(
+            tx,
+            organization_id,
+            &invoice,
+            item.id,
+            input,
+            item.created_time,
+        )
+        .await?;
+    }
+    let invoice = locked_draft(tx, organization_id, invoice_id).await?;
+    let items = tx
+        .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), None, 0)
+        .await?;
+    Ok((invoice, items))
+}
+
 async fn store_new_item(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice: &Invoice,
     input: ItemInput,
 ) -> Result<InvoiceItem, ApiError> {
+    store_item(
+        tx,
+        organization_id,
+        invoice,
+        InvoiceItemId::generate(),
+        input,
+        Utc::now(),
+    )
+    .await
+}
+
+/// Stores a new item of the invoice, created at `created_time`.
+async fn store_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice: &Invoice,
+    id: InvoiceItemId,
+    input: ItemInput,
+    created_time: DateTime<Utc>,
+) -> Result<InvoiceItem, ApiError> {
     let now = Utc::now();
-    let id = InvoiceItemId::generate();
-    let mut item = unpriced_item(id, invoice, input, ItemExtras::default(), now, now)?;
+    let mut item = unpriced_item(id, invoice, input, ItemExtras::default(), created_time, now)?;
     let change = ItemChange::Save {
         item: &mut item,
         old: None,

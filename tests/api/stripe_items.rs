@@ -1138,3 +1138,123 @@ async fn every_error_has_stripes_error_member_beside_the_problem(pool: PgPool) {
     let rebilly = app.get("/invoices/in_nothing").await;
     assert!(rebilly.body.get("error").is_none(), "{}", rebilly.text);
 }
+
+#[sqlx::test]
+async fn a_new_invoice_takes_in_its_customers_pending_items_of_its_currency_when_asked(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let first = stripe
+        .create(&[
+            ("customer", "cus_1"),
+            ("currency", "usd"),
+            ("amount", "1000"),
+        ])
+        .await;
+    let second = stripe
+        .create(&[
+            ("customer", "cus_1"),
+            ("currency", "usd"),
+            ("amount", "-250"),
+        ])
+        .await;
+    let other_currency = stripe
+        .create(&[
+            ("customer", "cus_1"),
+            ("currency", "eur"),
+            ("amount", "500"),
+        ])
+        .await;
+    let other_customer = stripe
+        .create(&[
+            ("customer", "cus_2"),
+            ("currency", "usd"),
+            ("amount", "700"),
+        ])
+        .await;
+    // `exclude`, as without the field, leaves them pending.
+    let excluding = app
+        .post("/invoices", json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "pendingInvoiceItemsBehavior": "exclude"}))
+        .await;
+    assert_eq!(excluding.status, StatusCode::CREATED, "{}", excluding.text);
+    assert_eq!(excluding.body["items"], json!([]));
+    let including = app
+        .post("/invoices", json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "pendingInvoiceItemsBehavior": "include"}))
+        .await;
+    assert_eq!(including.status, StatusCode::CREATED, "{}", including.text);
+    let invoice = including.body["id"].as_str().unwrap();
+    let ids: Vec<&str> = including.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            first["id"].as_str().unwrap(),
+            second["id"].as_str().unwrap()
+        ],
+        "oldest first, ids kept"
+    );
+    assert_eq!(including.body["amount"], 7.5, "{}", including.text);
+    assert_eq!(
+        including.body["revision"], 2,
+        "one change per item taken in"
+    );
+    let moved = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}",
+            first["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(moved.body["invoice"], invoice);
+    assert_eq!(
+        moved.body["date"], first["date"],
+        "its creation time is kept"
+    );
+    let left = stripe.get("/v1/invoiceitems?pending=true").await;
+    let left: Vec<&str> = left.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        left,
+        [
+            other_customer["id"].as_str().unwrap(),
+            other_currency["id"].as_str().unwrap()
+        ]
+    );
+    let timeline = app.get(&format!("/invoices/{invoice}/timeline")).await;
+    let types: Vec<&str> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["invoice-modified", "invoice-modified", "invoice-created"]
+    );
+    // A PUT that makes a draft takes them in the same way.
+    let put = app
+        .put("/invoices/inv-eur", json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "EUR", "pendingInvoiceItemsBehavior": "include"}))
+        .await;
+    assert_eq!(put.status, StatusCode::CREATED, "{}", put.text);
+    assert_eq!(put.body["items"][0]["id"], other_currency["id"]);
+    let bad = app
+        .post("/invoices", json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "pendingInvoiceItemsBehavior": "all"}))
+        .await;
+    crate::helpers::assert_invalid_fields(
+        &bad,
+        "/invoices",
+        &[(
+            "pendingInvoiceItemsBehavior",
+            "must be one of: include, exclude",
+        )],
+    );
+}

@@ -27,7 +27,7 @@ use crate::domain::discount::{
 };
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
 use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PoNumber,
+    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PendingItems, PoNumber,
 };
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
@@ -38,6 +38,7 @@ use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
+use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
@@ -94,10 +95,17 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request = idempotency.request(canonical_body(&body));
-    let input = parse_invoice(body)?;
+    let (input, pending) = parse_invoice(body)?;
     run_write(&state, &principal, request, async |tx| {
-        let invoice = service::create_invoice(tx, &principal.organization_id, input).await?;
-        let response = InvoiceResponse::new(&state, &invoice, &[]);
+        let organization_id = &principal.organization_id;
+        let invoice = service::create_invoice(tx, organization_id, input).await?;
+        let (invoice, items) = match pending {
+            PendingItems::Exclude => (invoice, Vec::new()),
+            PendingItems::Include => {
+                take_in_pending_items(tx, organization_id, &invoice.id).await?
+            }
+        };
+        let response = InvoiceResponse::new(&state, &invoice, &items);
         let response = created(&state.url(&invoice_path(&invoice.id)), &response);
         Ok(with_etag(response, invoice.revision))
     })
@@ -128,7 +136,7 @@ pub async fn upsert(
     Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let input = parse_invoice(body)?;
+    let (input, pending) = parse_invoice(body)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
     run_write(
@@ -139,6 +147,12 @@ pub async fn upsert(
             let ((invoice, items), was_created) =
                 service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match.as_ref())
                     .await?;
+            let (invoice, items) = match pending {
+                PendingItems::Exclude => (invoice, items),
+                PendingItems::Include => {
+                    take_in_pending_items(tx, organization_id, &invoice.id).await?
+                }
+            };
             let response = InvoiceResponse::new(&state, &invoice, &items);
             let response = if was_created {
                 created(&state.url(&invoice_path(&invoice.id)), &response)
@@ -443,8 +457,15 @@ fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {
 }
 
 /// Turns a request body into an invoice input, naming every bad field at once.
-fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
+/// An invoice's fields, and what to do with its customer's pending items
+/// (`pendingInvoiceItemsBehavior`).
+fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingItems), ApiError> {
     let mut fields = FieldReader::new(body);
+    let pending = fields
+        .optional("pendingInvoiceItemsBehavior", |raw| {
+            PendingItems::parse(&string(raw)?).map_err(str::to_owned)
+        })
+        .unwrap_or_default();
     let customer_id = fields.required("customerId", |raw| {
         CustomerId::parse(&string(raw)?).map_err(|error| error.to_string())
     });
@@ -462,17 +483,20 @@ fn parse_invoice(body: RawObject) -> Result<InvoiceInput, ApiError> {
     let parties = parse_parties(&mut fields);
     fields.finish(READ_ONLY)?;
     match (customer_id, website_id, currency) {
-        (Some(customer_id), Some(website_id), Some(currency)) => Ok(InvoiceInput {
-            customer_id,
-            website_id,
-            currency,
-            due_time,
-            notes,
-            po_number,
-            discounts,
-            tax,
-            parties,
-        }),
+        (Some(customer_id), Some(website_id), Some(currency)) => Ok((
+            InvoiceInput {
+                customer_id,
+                website_id,
+                currency,
+                due_time,
+                notes,
+                po_number,
+                discounts,
+                tax,
+                parties,
+            },
+            pending,
+        )),
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
     }

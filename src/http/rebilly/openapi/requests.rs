@@ -166,6 +166,14 @@ request_schema!(
                 ("deliveryAddress", contact_object().into()),
                 ("organizationTaxIdNumber", tax_id_number().into()),
                 ("customerTaxIdNumber", tax_id_number().into()),
+                (
+                    "pendingInvoiceItemsBehavior",
+                    nullable(one_of(["include", "exclude"]))
+                        .description(Some(
+                            "`include` moves the customer's pending items of the invoice's currency onto the draft; `exclude`, the default, leaves them pending.",
+                        ))
+                        .into(),
+                ),
             ],
         )
         .description(Some("An invoice; its items are added through its items."));
