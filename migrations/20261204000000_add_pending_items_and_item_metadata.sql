@@ -2,13 +2,16 @@
 -- keys of at most 40 characters, values of at most 500), the subscription it was accrued for,
 -- and the date it is billed as (its creation time when not set). Every item has them, whichever
 -- dialect wrote it, so that an item reads the same on both.
+-- The checks are `not valid`: the rows already there hold the new columns' defaults, which
+-- pass them, and checking them would hold the table's lock for a scan of every item.
 alter table invoice_items
     add column metadata jsonb not null default '{}',
     add column subscription_id text,
     add column item_date timestamptz,
-    add constraint invoice_items_metadata_object check (jsonb_typeof(metadata) = 'object'),
+    add constraint invoice_items_metadata_object check (jsonb_typeof(metadata) = 'object')
+        not valid,
     add constraint invoice_items_subscription_id_format
-        check (subscription_id ~ '^[A-Za-z0-9_@~.-]{1,50}$');
+        check (subscription_id ~ '^[A-Za-z0-9_@~.-]{1,50}$') not valid;
 
 -- Pending items: billed to a customer in a currency, on no invoice yet. Creating an invoice with
 -- `pending_invoice_items_behavior=include` moves the customer's pending items of its currency
@@ -56,3 +59,6 @@ create index pending_items_customer_idx
     on pending_items (organization_id, customer_id, currency, created_time, id);
 -- Pages of an organization's pending items by cursor, as for items on invoices.
 create index pending_items_created_idx on pending_items (organization_id, created_time, id);
+-- The pages of one customer's pending items.
+create index pending_items_customer_created_idx
+    on pending_items (organization_id, customer_id, created_time, id);

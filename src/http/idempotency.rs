@@ -171,16 +171,14 @@ impl WriteWork {
 
     /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
     /// is a server error: then nothing is kept (or done) and the request may be retried.
-    async fn finish(
-        self,
-        outcome: Result<Response, ApiError>,
-        render: fn(ApiError) -> Response,
-    ) -> Result<Response, ApiError> {
+    async fn finish<E: WriteError>(self, outcome: Result<Response, E>) -> Result<Response, E> {
         let Self { mut tx, claimed } = self;
         let outcome = outcome.and_then(|response| {
             // A response that failed to render is a server error too.
             if response.status().is_server_error() {
-                Err(ApiError::Internal("the response could not be made".into()))
+                Err(E::from(ApiError::Internal(
+                    "the response could not be made".into(),
+                )))
             } else {
                 Ok(response)
             }
@@ -193,12 +191,12 @@ impl WriteWork {
             }
             Ok(response) => response,
             Err(error) => {
-                tx.roll_back_to_savepoint().await?;
-                render(error)
+                tx.roll_back_to_savepoint().await.map_err(ApiError::from)?;
+                error.into_response()
             }
         };
         let Some(claimed) = claimed else {
-            tx.commit().await?;
+            tx.commit().await.map_err(ApiError::from)?;
             return Ok(response);
         };
         let (answer, response) = kept_answer(response).await?;
@@ -210,38 +208,40 @@ impl WriteWork {
             answer,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(response)
     }
 }
 
-/// Runs a write: a retry is answered from what was kept; new work is done in the write's
-/// transaction, committed unless it fails, and with a key its answer is kept unless it is a
-/// server error.
-pub async fn run_write(
-    state: &AppState,
-    principal: &Principal,
-    request: WriteRequest,
-    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
-) -> Result<Response, ApiError> {
-    run_write_rendered(state, principal, request, IntoResponse::into_response, work).await
+/// An edge's error, as a write's work fails with it: rendered its own way, and kept in that
+/// shape for the key's retries.
+pub trait WriteError: From<ApiError> + IntoResponse {
+    /// Whether the failure is the server's: then nothing is kept, and the request may be
+    /// retried.
+    fn is_server_error(&self) -> bool;
 }
 
-/// [`run_write`] for an edge that answers errors its own way: `render` makes the answer kept
-/// for a key when the work fails with a client error.
-pub async fn run_write_rendered(
+impl WriteError for ApiError {
+    fn is_server_error(&self) -> bool {
+        ApiError::is_server_error(self)
+    }
+}
+
+/// Runs a write: a retry is answered from what was kept; new work is done in the write's
+/// transaction, committed unless it fails, and with a key its answer (an error in the edge's
+/// own shape too) is kept unless it is a server error.
+pub async fn run_write<E: WriteError>(
     state: &AppState,
     principal: &Principal,
     request: WriteRequest,
-    render: fn(ApiError) -> Response,
-    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, ApiError>,
-) -> Result<Response, ApiError> {
+    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, E>,
+) -> Result<Response, E> {
     let mut post = match WriteWork::begin(state, principal, request).await? {
         Begun::Replayed(response) => return Ok(response),
         Begun::Fresh(post) => post,
     };
     let outcome = work(post.tx()).await;
-    post.finish(outcome, render).await
+    post.finish(outcome).await
 }
 
 /// What to keep of a response, and the response itself, rebuilt from its read body.

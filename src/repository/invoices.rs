@@ -190,7 +190,86 @@ macro_rules! select_invoices {
     };
 }
 
+/// Where a page of invoices starts.
+#[derive(Debug, Clone, Copy)]
+pub enum InvoiceCursor<'a> {
+    /// The newest invoices.
+    Newest,
+    /// The invoices older than this one.
+    OlderThan(&'a InvoiceId),
+    /// The invoices newer than this one.
+    NewerThan(&'a InvoiceId),
+}
+
 impl Tx {
+    /// A page of the organization's invoices (of one customer, when given), without their
+    /// discounts, newest first (then by id, descending), from `cursor`; `None` when the cursor
+    /// names no invoice of the organization.
+    #[tracing::instrument(skip_all)]
+    pub async fn invoices_by_cursor(
+        &mut self,
+        organization_id: &OrganizationId,
+        customer_id: Option<&CustomerId>,
+        cursor: InvoiceCursor<'_>,
+        limit: i64,
+    ) -> Result<Option<Vec<Invoice>>, sqlx::Error> {
+        let at = match cursor {
+            InvoiceCursor::Newest => None,
+            InvoiceCursor::OlderThan(id) | InvoiceCursor::NewerThan(id) => {
+                let Some(time) = sqlx::query_scalar!(
+                    "select created_time from invoices where organization_id = $1 and id = $2",
+                    organization_id as &OrganizationId,
+                    id as &InvoiceId,
+                )
+                .fetch_optional(&mut *self.inner)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                Some((time, id.as_str().to_owned()))
+            }
+        };
+        // Without a cursor, from past every invoice: none is made after the year 9999.
+        let far_future =
+            DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::UNIX_EPOCH);
+        let (time, id) = at.unwrap_or((far_future, String::new()));
+        let customer = customer_id.map(CustomerId::as_str);
+        let limit = limit.max(0);
+        let rows = if matches!(cursor, InvoiceCursor::NewerThan(_)) {
+            let mut rows = select_invoices!(
+                "where organization_id = $1 and ($2::text is null or customer_id = $2)
+                   and (created_time, id) > ($3, $4)
+                 order by created_time, id limit $5",
+                organization_id as &OrganizationId,
+                customer,
+                time,
+                id,
+                limit,
+            )
+            .fetch_all(&mut *self.inner)
+            .await?;
+            rows.reverse();
+            rows
+        } else {
+            select_invoices!(
+                "where organization_id = $1 and ($2::text is null or customer_id = $2)
+                   and (created_time, id) < ($3, $4)
+                 order by created_time desc, id desc limit $5",
+                organization_id as &OrganizationId,
+                customer,
+                time,
+                id,
+                limit,
+            )
+            .fetch_all(&mut *self.inner)
+            .await?
+        };
+        rows.into_iter()
+            .map(InvoiceRow::into_invoice)
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     /// Stores a new invoice without its discounts ([`Tx::save_discounts`]); `false` when the
     /// organization already has an invoice of that id (whose row is then locked, as the
     /// statement's `on conflict` locks the row it meets).

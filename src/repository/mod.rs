@@ -19,7 +19,7 @@ pub use deliveries::{Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliverySta
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
-pub use invoices::{InvoiceFilter, InvoicePage, SortField, SortKey};
+pub use invoices::{InvoiceCursor, InvoiceFilter, InvoicePage, SortField, SortKey};
 pub use item_listing::{ItemCursor, ItemListing};
 pub use products::ProductPage;
 pub use webhooks::WebhookPage;

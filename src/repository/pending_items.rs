@@ -208,10 +208,17 @@ impl Tx {
         currency: Currency,
     ) -> Result<Vec<PendingItem>, sqlx::Error> {
         let rows = select_pending!(
-            with "with taken as (
-                delete from pending_items
+            // Locked oldest first before they are deleted, so that two invoices taking in the
+            // same customer's items wait for each other rather than deadlock.
+            with "with locked as (
+                select id from pending_items
                 where organization_id = $1 and customer_id = $2 and currency = $3
-                returning *
+                order by created_time, id
+                for update
+            ), taken as (
+                delete from pending_items p using locked
+                where p.organization_id = $1 and p.id = locked.id
+                returning p.*
             ) ",
             organization_id as &OrganizationId,
             customer_id as &CustomerId,

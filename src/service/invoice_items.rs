@@ -32,12 +32,12 @@ pub async fn create_item(
 /// invoice as it stands under its lock (an edge whose amounts depend on the invoice's currency,
 /// or that checks the invoice's customer). Returns the invoice too.
 #[tracing::instrument(skip_all)]
-pub async fn create_item_with(
+pub async fn create_item_with<E: From<ApiError>>(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
-    build: impl FnOnce(&Invoice) -> Result<ItemInput, ApiError>,
-) -> Result<(Invoice, InvoiceItem), ApiError> {
+    build: impl FnOnce(&Invoice) -> Result<ItemInput, E>,
+) -> Result<(Invoice, InvoiceItem), E> {
     let invoice = locked_draft(tx, organization_id, invoice_id).await?;
     let input = build(&invoice)?;
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;

@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 
 use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
-use crate::domain::ids::{InvoiceId, OrganizationId};
+use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, DomainField};
-use crate::repository::{Db, InvoiceFilter, SortKey, Tx};
+use crate::repository::{Db, InvoiceCursor, InvoiceFilter, SortKey, Tx};
 
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
@@ -102,22 +102,50 @@ pub async fn list_invoices(
     let page = snapshot
         .list_invoices(organization_id, filter, order, limit, offset)
         .await?;
-    let ids: Vec<InvoiceId> = page
-        .invoices
-        .iter()
-        .map(|invoice| invoice.id.clone())
-        .collect();
+    let invoices = with_items(&mut snapshot, organization_id, page.invoices).await?;
+    snapshot.commit().await?;
+    Ok((page.total, invoices))
+}
+
+/// A page of the organization's invoices (of one customer, when given), newest first, from
+/// `cursor`: a cursor page, which does not shift as invoices are made. `None` when the cursor
+/// names no invoice of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn page_invoices(
+    db: &Db,
+    organization_id: &OrganizationId,
+    customer_id: Option<&CustomerId>,
+    cursor: InvoiceCursor<'_>,
+    limit: i64,
+) -> Result<Option<Vec<InvoiceWithItems>>, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let Some(invoices) = snapshot
+        .invoices_by_cursor(organization_id, customer_id, cursor, limit)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let invoices = with_items(&mut snapshot, organization_id, invoices).await?;
+    snapshot.commit().await?;
+    Ok(Some(invoices))
+}
+
+/// Invoices read without their discounts, with their discounts and items.
+async fn with_items(
+    snapshot: &mut Tx,
+    organization_id: &OrganizationId,
+    invoices: Vec<Invoice>,
+) -> Result<Vec<InvoiceWithItems>, ApiError> {
+    let ids: Vec<InvoiceId> = invoices.iter().map(|invoice| invoice.id.clone()).collect();
     let discounts = snapshot
         .discounts_of_invoices(organization_id, &ids)
         .await?;
     let items = snapshot
         .items_of_invoices(organization_id, &ids, None, 0)
         .await?;
-    snapshot.commit().await?;
     let mut discounts = group_by_invoice(discounts, |(id, _)| id.clone());
     let mut items = group_by_invoice(items, |item| item.invoice_id.clone());
-    let invoices = page
-        .invoices
+    Ok(invoices
         .into_iter()
         .map(|mut invoice| {
             let applied = discounts.remove(&invoice.id).unwrap_or_default();
@@ -125,8 +153,7 @@ pub async fn list_invoices(
             let items = items.remove(&invoice.id).unwrap_or_default();
             (invoice, items)
         })
-        .collect();
-    Ok((page.total, invoices))
+        .collect())
 }
 
 /// Moves a locked invoice along its lifecycle, in the caller's transaction: 409 from a status

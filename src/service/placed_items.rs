@@ -51,7 +51,7 @@ pub async fn get_placed_item(
     item_id: &InvoiceItemId,
 ) -> Result<PlacedItem, ApiError> {
     let mut snapshot = db.snapshot().await?;
-    let found = find(&mut snapshot, organization_id, item_id).await?;
+    let found = placed_item_in(&mut snapshot, organization_id, item_id).await?;
     snapshot.commit().await?;
     found.ok_or_else(|| item_not_found(item_id))
 }
@@ -60,13 +60,17 @@ pub async fn get_placed_item(
 /// stands, under its lock (the pending row's, or its invoice's), and says what it becomes.
 /// An item on an invoice changes only while the invoice is a draft (409).
 #[tracing::instrument(skip_all)]
-pub async fn change_placed_item(
+pub async fn change_placed_item<E: From<ApiError>>(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     item_id: &InvoiceItemId,
-    change: impl FnOnce(&PlacedItem) -> Result<ItemInput, ApiError>,
-) -> Result<PlacedItem, ApiError> {
-    if let Some(old) = tx.locked_pending_item(organization_id, item_id).await? {
+    change: impl FnOnce(&PlacedItem) -> Result<ItemInput, E>,
+) -> Result<PlacedItem, E> {
+    if let Some(old) = tx
+        .locked_pending_item(organization_id, item_id)
+        .await
+        .map_err(ApiError::from)?
+    {
         let placed = PlacedItem::Pending(Box::new(old));
         let input = change(&placed)?;
         let PlacedItem::Pending(old) = placed else {
@@ -84,7 +88,9 @@ pub async fn change_placed_item(
         );
         item.updated_time = Utc::now();
         item.revision = old.revision + 1;
-        tx.save_pending_item(organization_id, &item).await?;
+        tx.save_pending_item(organization_id, &item)
+            .await
+            .map_err(ApiError::from)?;
         return Ok(PlacedItem::Pending(Box::new(item)));
     }
     let (invoice, old) = locked_invoice_item(tx, organization_id, item_id).await?;
@@ -167,7 +173,8 @@ async fn locked_invoice_item(
     Ok((invoice, item))
 }
 
-async fn find(
+/// One item of the organization, wherever it is, as the caller's transaction sees it.
+pub async fn placed_item_in(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     item_id: &InvoiceItemId,

@@ -38,6 +38,8 @@ mod server;
 mod sharding;
 mod shared_limits;
 mod shutdown;
+mod stripe_client;
+mod stripe_invoices;
 mod stripe_items;
 mod timeline;
 mod upgrades;

@@ -2,127 +2,11 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use base64::Engine;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{ORGANIZATION, TestApp, TestResponse};
-
-/// A client of the dialect, over a test app's key.
-struct Stripe<'a> {
-    app: &'a TestApp,
-}
-
-fn basic(key: &str) -> String {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
-    format!("Basic {token}")
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut body = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        body.append_pair(name, value);
-    }
-    body.finish()
-}
-
-impl Stripe<'_> {
-    fn of(app: &TestApp) -> Stripe<'_> {
-        Stripe { app }
-    }
-
-    async fn send(&self, request: axum::http::request::Builder, body: Body) -> TestResponse {
-        self.app.send(request.body(body).unwrap()).await
-    }
-
-    fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
-        Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", basic(&self.app.api_key))
-    }
-
-    /// A form-encoded POST, with the key as HTTP Basic user name, as Stripe's clients send.
-    async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
-        let request = self
-            .request(Method::POST, path)
-            .header("content-type", "application/x-www-form-urlencoded");
-        self.send(request, Body::from(form(pairs))).await
-    }
-
-    /// A JSON POST, with the key as a bearer token.
-    async fn post_json(&self, path: &str, body: Value) -> TestResponse {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header("authorization", format!("Bearer {}", self.app.api_key))
-            .header("content-type", "application/json");
-        self.send(request, Body::from(body.to_string())).await
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        self.send(self.request(Method::GET, path), Body::empty())
-            .await
-    }
-
-    async fn delete(&self, path: &str) -> TestResponse {
-        self.send(self.request(Method::DELETE, path), Body::empty())
-            .await
-    }
-
-    /// Creates an item from form pairs, expecting 200, and returns it.
-    async fn create(&self, pairs: &[(&str, &str)]) -> Value {
-        let response = self.post("/v1/invoiceitems", pairs).await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
-        response.body
-    }
-}
-
-/// Asserts a `/v1` error: Stripe's status and `error` member, and the problem members.
-fn assert_stripe_error(
-    response: &TestResponse,
-    status: StatusCode,
-    code: Option<&str>,
-    param: Option<&str>,
-) {
-    assert_eq!(response.status, status, "{}", response.text);
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
-    let error = &response.body["error"];
-    let kind = if status.is_server_error() {
-        "api_error"
-    } else if error["type"] == "idempotency_error" {
-        "idempotency_error"
-    } else {
-        "invalid_request_error"
-    };
-    assert_eq!(error["type"], kind, "{}", response.text);
-    assert_eq!(error["code"].as_str(), code, "{}", response.text);
-    assert_eq!(error["param"].as_str(), param, "{}", response.text);
-    assert!(
-        error["message"]
-            .as_str()
-            .is_some_and(|message| !message.is_empty())
-    );
-    assert_eq!(response.body["status"], status.as_u16());
-    assert!(
-        response.body["type"]
-            .as_str()
-            .is_some_and(|kind| kind.starts_with("/problems/"))
-    );
-    assert!(response.body["title"].is_string());
-    assert_eq!(response.body["detail"], error["message"]);
-    assert!(
-        response.body["instance"]
-            .as_str()
-            .is_some_and(|path| path.starts_with("/v1"))
-    );
-    if let (Some(param), Some(fields)) = (param, response.body["invalidFields"].as_array()) {
-        assert_eq!(fields[0]["field"], param, "{}", response.text);
-    }
-}
+use crate::stripe_client::{Stripe, assert_stripe_error, basic, form};
 
 #[sqlx::test]
 async fn a_pending_item_is_made_in_either_encoding_and_read_back_the_same(pool: PgPool) {
@@ -305,7 +189,7 @@ async fn amounts_follow_the_rules_and_a_negative_unit_amount_is_a_credit(pool: P
     assert_stripe_error(
         &no_currency,
         StatusCode::BAD_REQUEST,
-        None,
+        Some("parameter_missing"),
         Some("currency"),
     );
     let no_customer = stripe
@@ -529,9 +413,9 @@ async fn an_item_made_on_either_dialect_reads_and_changes_on_the_other(pool: PgP
         .await;
     assert_stripe_error(
         &no_invoice,
-        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
         Some("resource_missing"),
-        Some("id"),
+        Some("invoice"),
     );
 }
 
@@ -582,7 +466,7 @@ async fn pending_items_change_and_delete_and_stay_out_of_every_invoice(pool: PgP
         .await;
     assert_stripe_error(
         &no_price,
-        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
         Some("resource_missing"),
         Some("price"),
     );

@@ -121,6 +121,18 @@ impl StripeError {
         }
     }
 
+    /// A 400 for a parameter naming an object of `kind` that the organization does not have
+    /// (`price`, `invoice`), as Stripe answers it.
+    pub fn no_such_param(kind: &str, id: &str, param: &str) -> Self {
+        Self::Own {
+            status: StatusCode::BAD_REQUEST,
+            kind: INVALID_REQUEST,
+            code: Some("resource_missing"),
+            param: Some(param.to_owned()),
+            message: format!("No such {kind}: '{id}'"),
+        }
+    }
+
     /// A 415.
     pub fn unsupported_media_type(message: &str) -> Self {
         Self::Own {
@@ -172,10 +184,14 @@ fn param_name(field: DomainField) -> &'static str {
 impl From<ApiError> for StripeError {
     fn from(error: ApiError) -> Self {
         match error {
+            ApiError::Validation {
+                detail,
+                invalid_fields,
+            } if invalid_fields.is_empty() => Self::invalid_request(None, detail),
             ApiError::Validation { invalid_fields, .. } => Self::Params(
                 invalid_fields
                     .into_iter()
-                    .map(|field| Bad::invalid(&field.field, field.message))
+                    .map(|field| Bad::invalid(&brackets(&field.field), field.message))
                     .collect(),
             ),
             ApiError::InvalidInput {
@@ -214,6 +230,25 @@ impl From<ApiError> for StripeError {
             other => Self::Shared(other),
         }
     }
+}
+
+impl crate::http::idempotency::WriteError for StripeError {
+    fn is_server_error(&self) -> bool {
+        matches!(self, Self::Shared(error) if error.is_server_error())
+    }
+}
+
+/// A field path the shared plumbing names in dot notation (`metadata.a`), as this dialect
+/// names it (`metadata[a]`).
+fn brackets(path: &str) -> String {
+    let mut parts = path.split('.');
+    let mut name = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        name.push('[');
+        name.push_str(part);
+        name.push(']');
+    }
+    name
 }
 
 impl From<Bad> for StripeError {

@@ -9,13 +9,13 @@ use super::error::{Bad, StripeError};
 use super::item_params::{Call, ItemParams, timestamp};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
-use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write_rendered};
-use crate::repository::{ItemCursor, ItemListing};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::repository::{ItemCursor, ItemListing, Tx};
 use crate::service::invoice_items as on_invoices;
 use crate::service::placed_items as service;
 
@@ -26,10 +26,6 @@ const LIST_URL: &str = "/v1/invoiceitems";
 const MAX_LIMIT: i64 = 100;
 const DEFAULT_LIMIT: i64 = 10;
 
-fn render(error: ApiError) -> Response {
-    axum::response::IntoResponse::into_response(StripeError::from(error))
-}
-
 /// An item id from a path, or the 404 for it.
 fn item_id(id: &str) -> Result<InvoiceItemId, StripeError> {
     InvoiceItemId::parse(id).map_err(|_| no_such_item(id))
@@ -39,10 +35,13 @@ fn no_such_item(id: &str) -> StripeError {
     StripeError::no_such("invoiceitem", id, "id")
 }
 
-/// A core error, with a missing item named as Stripe names it.
-fn item_error(id: &InvoiceItemId) -> impl Fn(ApiError) -> ApiError + '_ {
+/// An error, with a missing item named as Stripe names it.
+fn item_error(id: &InvoiceItemId) -> impl Fn(StripeError) -> StripeError + '_ {
     move |error| match error {
-        ApiError::NotFound(_) => ApiError::NotFound(format!("No such invoiceitem: '{id}'")),
+        StripeError::Own {
+            code: Some("resource_missing"),
+            ..
+        } => no_such_item(id.as_str()),
         other => other,
     }
 }
@@ -59,37 +58,46 @@ pub async fn create(
     let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Create);
     reader.finish()?;
-    let organization_id = &caller.principal.organization_id;
-    take_price(&state, organization_id, &mut item).await?;
     let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
+    let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
-    run_write_rendered(&state, &caller.principal, request, render, async |tx| {
+    run_write(&state, &caller.principal, request, async |tx| {
+        take_price(tx, organization_id, &mut item).await?;
         let placed = match item.invoice.clone() {
             Some(invoice_id) => {
                 let (invoice, created) =
                     on_invoices::create_item_with(tx, organization_id, &invoice_id, |invoice| {
                         if invoice.customer_id != customer {
-                            return Err(ApiError::invalid_field(
+                            return Err(Bad::invalid(
                                 "invoice",
                                 "must be an invoice of the customer",
-                            ));
+                            )
+                            .into());
                         }
-                        if item
-                            .currency
-                            .is_some_and(|currency| currency != invoice.currency)
-                        {
-                            return Err(ApiError::invalid_field(
-                                "currency",
-                                "must be the invoice's currency",
-                            ));
-                        }
-                        item.input(invoice.currency, None).map_err(bad_to_api)
+                        item.check_currency(invoice.currency)?;
+                        item.input(invoice.currency, None)
+                            .map_err(StripeError::Params)
                     })
                     .await
                     .map_err(|error| match error {
-                        ApiError::NotFound(_) => {
-                            ApiError::NotFound(format!("No such invoice: '{invoice_id}'"))
-                        }
+                        StripeError::Shared(ApiError::NotFound(_))
+                        | StripeError::Own {
+                            code: Some("resource_missing"),
+                            ..
+                        } => StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice"),
+                        StripeError::Own {
+                            status,
+                            kind,
+                            code,
+                            param: None,
+                            message,
+                        } if status == axum::http::StatusCode::BAD_REQUEST => StripeError::Own {
+                            status,
+                            kind,
+                            code,
+                            param: Some("invoice".to_owned()),
+                            message,
+                        },
                         other => other,
                     })?;
                 PlacedItem::OnInvoice {
@@ -100,22 +108,23 @@ pub async fn create(
             }
             None => {
                 let Some(currency) = item.currency else {
-                    return Err(ApiError::invalid_field(
+                    return Err(Bad::coded(
                         "currency",
+                        "parameter_missing",
                         "is required without an invoice",
-                    ));
+                    )
+                    .into());
                 };
-                let input = item.input(currency, None).map_err(bad_to_api)?;
+                let input = item.input(currency, None).map_err(StripeError::Params)?;
                 PlacedItem::Pending(Box::new(
                     service::create_pending_item(tx, organization_id, customer, currency, input)
                         .await?,
                 ))
             }
         };
-        ok(&ItemObject::new(&placed, livemode)).map_err(stripe_to_api)
+        ok(&ItemObject::new(&placed, livemode))
     })
     .await
-    .map_err(StripeError::from)
 }
 
 /// `GET /v1/invoiceitems/{id}`.
@@ -131,7 +140,7 @@ pub async fn retrieve(
     let item_id = item_id(&id)?;
     let placed = service::get_placed_item(&state.db, &caller.principal.organization_id, &item_id)
         .await
-        .map_err(item_error(&item_id))?;
+        .map_err(|error| item_error(&item_id)(error.into()))?;
     ok(&ItemObject::new(&placed, caller.livemode))
 }
 
@@ -149,28 +158,19 @@ pub async fn update(
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    take_price(&state, organization_id, &mut item).await?;
     let livemode = caller.livemode;
-    run_write_rendered(&state, &caller.principal, request, render, async |tx| {
+    run_write(&state, &caller.principal, request, async |tx| {
+        take_price(tx, organization_id, &mut item).await?;
         let changed = service::change_placed_item(tx, organization_id, &item_id, |current| {
-            if item
-                .currency
-                .is_some_and(|currency| currency != current.currency())
-            {
-                return Err(ApiError::invalid_field(
-                    "currency",
-                    "must be the item's currency",
-                ));
-            }
+            item.check_currency(current.currency())?;
             item.input(current.currency(), Some(current.as_input()))
-                .map_err(bad_to_api)
+                .map_err(StripeError::Params)
         })
         .await
         .map_err(item_error(&item_id))?;
-        ok(&ItemObject::new(&changed, livemode)).map_err(stripe_to_api)
+        ok(&ItemObject::new(&changed, livemode))
     })
     .await
-    .map_err(StripeError::from)
 }
 
 /// `DELETE /v1/invoiceitems/{id}`: a pending item, or an item of a draft invoice.
@@ -178,23 +178,23 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(id): Path<String>,
+    StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
+    Reader::new(query).finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    run_write_rendered(
+    run_write(
         &state,
         &caller.principal,
         WriteRequest::without_key(),
-        render,
         async |tx| {
             service::delete_placed_item(tx, organization_id, &item_id)
                 .await
-                .map_err(item_error(&item_id))?;
-            ok(&Deleted::new(item_id.as_str(), "invoiceitem")).map_err(stripe_to_api)
+                .map_err(|error| item_error(&item_id)(error.into()))?;
+            ok(&Deleted::new(item_id.as_str(), "invoiceitem"))
         },
     )
     .await
-    .map_err(StripeError::from)
 }
 
 /// `GET /v1/invoiceitems`: newest first, by cursor (`starting_after` or `ending_before`),
@@ -338,23 +338,23 @@ fn refuse_expansions(reader: &mut Reader) {
     }
 }
 
-/// `price`: another item's own price, whose unit amount, currency and product this item takes.
+/// `price`: another item's own price, whose unit amount, currency and product this item
+/// takes, read in the write's transaction.
 async fn take_price(
-    state: &AppState,
-    organization_id: &crate::domain::ids::OrganizationId,
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
     item: &mut ItemParams,
 ) -> Result<(), StripeError> {
     let Some(price) = item.price.clone() else {
         return Ok(());
     };
-    let missing = || StripeError::no_such("price", &price, "price");
+    let missing = || StripeError::no_such_param("price", &price, "price");
     let source = item_of_price(&price)
         .and_then(|id| InvoiceItemId::parse(&id).ok())
         .ok_or_else(missing)?;
-    let placed = match service::get_placed_item(&state.db, organization_id, &source).await {
-        Err(ApiError::NotFound(_)) => return Err(missing()),
-        other => other?,
-    };
+    let placed = service::placed_item_in(tx, organization_id, &source)
+        .await?
+        .ok_or_else(missing)?;
     let input = placed.as_input();
     item.take_price(
         signed_unit_price(input.item_type, input.unit_price),
@@ -362,19 +362,4 @@ async fn take_price(
         input.product_id,
     )?;
     Ok(())
-}
-
-fn bad_to_api(bad: Vec<Bad>) -> ApiError {
-    ApiError::validation(
-        bad.into_iter()
-            .map(|bad| crate::error::InvalidField::new(bad.param.unwrap_or_default(), bad.message))
-            .collect(),
-    )
-}
-
-fn stripe_to_api(error: StripeError) -> ApiError {
-    match error {
-        StripeError::Shared(error) => error,
-        other => ApiError::Internal(format!("{other:?}").into()),
-    }
 }

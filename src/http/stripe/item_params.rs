@@ -53,8 +53,10 @@ enum GivenUnit {
 pub struct ItemParams {
     /// `customer` (create).
     pub customer: Option<CustomerId>,
-    /// `currency`, or `price_data[currency]`.
+    /// `currency`, or `price_data[currency]`, or the `price`'s.
     pub currency: Option<Currency>,
+    /// The parameter that gave the currency.
+    currency_param: &'static str,
     /// `invoice` (create).
     pub invoice: Option<InvoiceId>,
     /// `price`: the id of another item's own price, whose figures this item takes.
@@ -103,6 +105,7 @@ impl ItemParams {
             params.currency = reader
                 .text("currency")
                 .and_then(|text| currency(reader, "currency", &text));
+            params.currency_param = "currency";
             params.subscription = reader
                 .text("subscription")
                 .filter(|text| !text.is_empty())
@@ -184,8 +187,13 @@ impl ItemParams {
     }
 
     fn read_price_data(&mut self, reader: &mut Reader) {
-        let Some(Some(mut data)) = reader.object("price_data") else {
-            return;
+        let mut data = match reader.object("price_data") {
+            Some(Some(data)) => data,
+            Some(None) => {
+                reader.reject_key("price_data", "must be an object (price_data[key]=value)");
+                return;
+            }
+            None => return,
         };
         data.refuse_unsupported(&UNSUPPORTED_PRICE_DATA);
         if let Some(text) = data.text("currency") {
@@ -195,7 +203,10 @@ impl ItemParams {
                     Some(currency) if currency != given => {
                         data.reject(Bad::invalid(&name, "must be the item's currency"))
                     }
-                    _ => self.currency = Some(given),
+                    _ => {
+                        self.currency = Some(given);
+                        self.currency_param = "price_data[currency]";
+                    }
                 }
             }
         }
@@ -231,14 +242,31 @@ impl ItemParams {
     ) -> Result<(), Bad> {
         if self.currency.is_some_and(|given| given != currency) {
             return Err(Bad::invalid(
-                "currency",
+                self.currency_param,
                 "must be the currency of the price",
             ));
         }
         self.currency = Some(currency);
+        self.currency_param = "price";
         self.product = Some(product);
         self.unit = Some(GivenUnit::OfPrice(unit));
         Ok(())
+    }
+
+    /// `Ok` unless the parameters name another currency than `currency` (the invoice's, or
+    /// the item's own on an update), naming the parameter that did.
+    pub fn check_currency(&self, currency: Currency) -> Result<(), super::error::StripeError> {
+        match self.currency {
+            Some(given) if given != currency => Err(Bad::invalid(
+                self.currency_param,
+                format!(
+                    "must be {}, the currency of the invoice or item",
+                    currency.code().to_ascii_lowercase()
+                ),
+            )
+            .into()),
+            _ => Ok(()),
+        }
     }
 
     /// The core's input in `currency`, from these parameters over `current` (an update's
@@ -272,7 +300,7 @@ impl ItemParams {
             .amount
             .map(|amount| currency.amount_of_minor_units(amount));
         let unit = match (given_unit, amount) {
-            (Some((unit, _)), Some(amount)) => {
+            (Some((unit, param)), Some(amount)) => {
                 let expected = unit * Decimal::from(quantity);
                 if amount != expected {
                     bad.push(Bad::invalid(
@@ -283,7 +311,7 @@ impl ItemParams {
                         ),
                     ));
                 }
-                Some((unit, "unit_amount"))
+                Some((unit, param))
             }
             (Some(unit), None) => Some(unit),
             (None, Some(amount)) if quantity == 0 => {
@@ -373,7 +401,11 @@ impl ItemParams {
             },
             period_start_time,
             period_end_time,
-            period_number: current.as_ref().and_then(|input| input.period_number),
+            // A period number names the period it had: a new period leaves it unset.
+            period_number: match self.period {
+                Some(_) => None,
+                None => current.as_ref().and_then(|input| input.period_number),
+            },
             tax: current.and_then(|input| input.tax),
             extras: Some(ItemExtras {
                 metadata,

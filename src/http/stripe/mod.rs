@@ -1,4 +1,4 @@
-//! The Stripe-style wire (seed 003): `/v1/invoiceitems`, form bodies with bracket nesting or
+//! The Stripe-style wire (seed 003): `/v1/invoiceitems` and `/v1/invoices`, form bodies with bracket nesting or
 //! JSON, integer minor units, cursor pages, HTTP Basic with the secret key, and Stripe's
 //! `error` member beside the problem members. It reads its wire into the core's input, calls
 //! the same core as the Rebilly edge (`service`), and renders the core's answer or error its
@@ -8,6 +8,7 @@
 mod auth;
 pub mod error;
 mod invoice_items;
+mod invoices;
 mod item_params;
 pub mod params;
 mod wire;
@@ -18,7 +19,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use super::{AppState, rate_limit};
 use crate::domain::permission::Operation;
@@ -56,6 +57,38 @@ pub fn routes() -> Router<AppState> {
                     (Method::POST, PutInvoiceItem),
                     (Method::DELETE, DeleteInvoiceItem),
                 ],
+            ),
+        )
+        .route(
+            "/v1/invoices",
+            permitted(
+                get(invoices::list).post(invoices::create),
+                &[
+                    (Method::GET, GetInvoiceCollection),
+                    (Method::POST, PostInvoice),
+                ],
+            ),
+        )
+        .route(
+            "/v1/invoices/{id}",
+            permitted(get(invoices::retrieve), &[(Method::GET, GetInvoice)]),
+        )
+        .route(
+            "/v1/invoices/{id}/finalize",
+            permitted(
+                post(invoices::finalize),
+                &[(Method::POST, PostInvoiceIssuance)],
+            ),
+        )
+        .route(
+            "/v1/invoices/{id}/void",
+            permitted(post(invoices::void), &[(Method::POST, PostInvoiceVoid)]),
+        )
+        .route(
+            "/v1/invoices/{id}/mark_uncollectible",
+            permitted(
+                post(invoices::mark_uncollectible),
+                &[(Method::POST, PostInvoiceAbandonment)],
             ),
         )
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.

@@ -21,6 +21,8 @@ pub const MAX_PAIRS: usize = 1000;
 pub const MAX_NESTING: usize = 5;
 /// The most elements of a list (`expand[]`).
 pub const MAX_LIST: usize = 100;
+/// The most bad parameters an answer names.
+pub const MAX_REPORTED: usize = 50;
 
 /// The parameters of a request, as a JSON object.
 #[derive(Debug, Default)]
@@ -50,17 +52,26 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
             .map(|essence| essence.trim().to_ascii_lowercase());
         match essence.as_deref() {
             Some("application/json") => {
+                refuse_query(request.uri().query())?;
                 let JsonBody(object) = JsonBody::from_request(request, state).await?;
+                if object.len() > MAX_PAIRS {
+                    return Err(Bad::request(format!(
+                        "The request has more than {MAX_PAIRS} parameters."
+                    ))
+                    .into());
+                }
                 let mut params = Map::new();
                 for (name, raw) in object {
                     let value = serde_json::from_str(raw.get()).map_err(|error| {
                         ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
                     })?;
+                    check_json(&name, &value)?;
                     params.insert(name, value);
                 }
                 Ok(Self(params))
             }
             Some("application/x-www-form-urlencoded") | None => {
+                refuse_query(request.uri().query())?;
                 let bytes = Bytes::from_request(request, state)
                     .await
                     .map_err(|rejection| {
@@ -95,6 +106,47 @@ impl<S: Send + Sync> FromRequestParts<S> for StripeQuery {
     }
 }
 
+/// A body's parameters are its own: one in the query string beside it would be neither read
+/// nor refused by the body's rules, so it is refused here, naming it.
+fn refuse_query(query: Option<&str>) -> Result<(), StripeError> {
+    let Some(query) = query.filter(|query| !query.is_empty()) else {
+        return Ok(());
+    };
+    let name = query.split(['=', '&']).next().unwrap_or_default();
+    let name = decode(name.as_bytes()).unwrap_or_default();
+    Err(Bad::invalid(&name, "must be sent in the body, not in the query string").into())
+}
+
+/// A JSON parameter within the limits a form's are held to, and without the NUL character,
+/// which no text stored here may hold.
+fn check_json(name: &str, value: &Value) -> Result<(), Bad> {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            Err(Bad::invalid(name, "must not contain the NUL character"))
+        }
+        Value::Array(values) if values.len() > MAX_LIST => Err(Bad::invalid(
+            name,
+            format!("lists may have at most {MAX_LIST} elements"),
+        )),
+        Value::Array(values) => values
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, value)| check_json(&format!("{name}[{index}]"), value)),
+        Value::Object(map) if map.len() > MAX_PAIRS => Err(Bad::invalid(
+            name,
+            format!("may have at most {MAX_PAIRS} keys"),
+        )),
+        Value::Object(map) => map.iter().try_for_each(|(key, value)| {
+            let nested = format!("{name}[{key}]");
+            if key.contains('\0') {
+                return Err(Bad::invalid(&nested, "must not contain the NUL character"));
+            }
+            check_json(&nested, value)
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn unsupported() -> StripeError {
     StripeError::unsupported_media_type(
         "The request body must be sent as application/x-www-form-urlencoded or application/json.",
@@ -119,6 +171,9 @@ pub fn parse_pairs(bytes: &[u8]) -> Result<Map<String, Value>, Bad> {
         };
         let name = decode(name)?;
         let value = decode(value).map_err(|_| Bad::invalid(&name, "is not UTF-8 text"))?;
+        if name.contains('\0') || value.contains('\0') {
+            return Err(Bad::invalid(&name, "must not contain the NUL character"));
+        }
         let (head, path) = split_name(&name)?;
         insert(&mut params, &head, &path, value, &name)?;
     }
@@ -188,8 +243,10 @@ fn insert(
     insert_into(container, next, rest, value, name)
 }
 
+/// `name[]` appends to a list; any other segment, digits too (`metadata[2024]`,
+/// `expand[0]`), names a key: a list given by index is read as one by [`Reader::texts`].
 fn empty_container(segment: &str) -> Value {
-    if segment.is_empty() || segment.bytes().all(|byte| byte.is_ascii_digit()) {
+    if segment.is_empty() {
         Value::Array(Vec::new())
     } else {
         Value::Object(Map::new())
@@ -212,33 +269,24 @@ fn insert_into(
             insert(map, segment, rest, value, name)
         }
         Value::Array(list) => {
-            let index = if segment.is_empty() {
-                list.len()
-            } else {
-                segment.parse::<usize>().map_err(|_| mixed())?
-            };
-            if index >= MAX_LIST {
+            if !segment.is_empty() {
+                return Err(mixed());
+            }
+            if list.len() >= MAX_LIST {
                 return Err(Bad::invalid(
                     name,
                     format!("lists may have at most {MAX_LIST} elements"),
                 ));
             }
-            if index > list.len() {
-                return Err(Bad::invalid(name, "skips a list index"));
-            }
-            match (rest.split_first(), index == list.len()) {
-                (None, true) => {
-                    list.push(Value::String(value));
-                    Ok(())
-                }
-                (None, false) => Err(Bad::invalid(name, "is given more than once")),
-                (Some((next, rest)), appended) => {
-                    if appended {
-                        list.push(empty_container(next));
-                    }
-                    insert_into(&mut list[index], next, rest, value, name)
+            match rest.split_first() {
+                None => list.push(Value::String(value)),
+                Some((next, rest)) => {
+                    let mut element = empty_container(next);
+                    insert_into(&mut element, next, rest, value, name)?;
+                    list.push(element);
                 }
             }
+            Ok(())
         }
         _ => Err(mixed()),
     }
@@ -369,17 +417,27 @@ impl Reader {
         match self.params.remove(key) {
             None => Vec::new(),
             Some(Value::Array(values)) => {
-                let mut texts = Vec::new();
-                for (index, value) in values.into_iter().enumerate() {
-                    match value {
-                        Value::String(text) => texts.push(text),
+                self.list_texts(&name, values.into_iter().enumerate().collect())
+            }
+            Some(Value::Object(indexed)) => {
+                // `name[0]=a&name[1]=b`: a list by index, in the indexes' order.
+                let mut elements = Vec::new();
+                for (key, value) in indexed {
+                    match key.parse::<usize>() {
+                        Ok(index)
+                            if key.bytes().all(|byte| byte.is_ascii_digit())
+                                && index < MAX_LIST =>
+                        {
+                            elements.push((index, value));
+                        }
                         _ => self.bad.push(Bad::invalid(
-                            &format!("{name}[{index}]"),
-                            "must be a string",
+                            &format!("{name}[{key}]"),
+                            format!("must be a list index below {MAX_LIST}"),
                         )),
                     }
                 }
-                texts
+                elements.sort_by_key(|(index, _)| *index);
+                self.list_texts(&name, elements)
             }
             Some(_) => {
                 self.bad
@@ -387,6 +445,20 @@ impl Reader {
                 Vec::new()
             }
         }
+    }
+
+    fn list_texts(&mut self, name: &str, elements: Vec<(usize, Value)>) -> Vec<String> {
+        let mut texts = Vec::new();
+        for (index, value) in elements {
+            match value {
+                Value::String(text) => texts.push(text),
+                _ => self.bad.push(Bad::invalid(
+                    &format!("{name}[{index}]"),
+                    "must be a string",
+                )),
+            }
+        }
+        texts
     }
 
     /// The keys and values left, for a map the caller reads itself (`metadata`).
@@ -428,9 +500,11 @@ impl Reader {
         !self.bad.is_empty()
     }
 
-    /// Ends the reading: 400 naming every bad parameter and every unknown one.
+    /// Ends the reading: 400 naming every bad parameter and every unknown one (the first
+    /// [`MAX_REPORTED`] of them, so that an answer stays small whatever was sent).
     pub fn finish(mut self) -> Result<(), StripeError> {
         self.refuse_unread();
+        self.bad.truncate(MAX_REPORTED);
         StripeError::unless_bad(self.bad)
     }
 }
@@ -463,13 +537,14 @@ mod tests {
                 "metadata": {"order": "42", "note": "a b&c"},
                 "period": {"start": "1"},
                 "expand": ["invoice", "customer"],
-                "lines": [{"amount": "5", "quantity": "2"}, {"amount": "7"}],
+                "lines": {"0": {"amount": "5", "quantity": "2"}, "1": {"amount": "7"}},
                 "empty": "",
             })
         );
         assert_eq!(
-            parsed("expand[0]=a&expand[1]=b"),
-            json!({"expand": ["a", "b"]})
+            parsed("expand[1]=b&expand[0]=a&metadata[2024]=x"),
+            json!({"expand": {"1": "b", "0": "a"}, "metadata": {"2024": "x"}}),
+            "digits name keys: a reader that wants a list takes them in the indexes' order"
         );
         assert_eq!(
             parsed("metadata%5Border%5D=1"),
@@ -487,7 +562,26 @@ mod tests {
         assert_eq!(refused("metadata[a]=1&metadata[a]=2").0, "metadata[a]");
         assert_eq!(refused("expand[0]=a&expand[0]=b").0, "expand[0]");
         assert_eq!(refused("expand[]=a&expand[x]=b").0, "expand[x]");
-        assert_eq!(refused("expand[1]=a").0, "expand[1]");
+        assert_eq!(refused("metadata[0]=1&metadata[]=2").0, "metadata[]");
+        assert_eq!(refused("note=a%00b").0, "note");
+        assert_eq!(refused("metadata[a%00]=1").0, "metadata[a\0]");
+    }
+
+    #[test]
+    fn a_list_reads_from_brackets_or_indexes_in_order_and_within_bounds() {
+        let reader = |body: &str| Reader::new(StripeParams(parse_pairs(body.as_bytes()).unwrap()));
+        let mut by_index = reader("expand[1]=b&expand[0]=a");
+        assert_eq!(by_index.texts("expand"), ["a", "b"]);
+        assert!(by_index.finish().is_ok());
+        let mut appended = reader("expand[]=a&expand[]=b");
+        assert_eq!(appended.texts("expand"), ["a", "b"]);
+        let mut too_far = reader("expand[100]=a&expand[%2B1]=b");
+        assert!(too_far.texts("expand").is_empty());
+        let Err(StripeError::Params(bad)) = too_far.finish() else {
+            panic!("refused")
+        };
+        let params: Vec<_> = bad.iter().filter_map(|bad| bad.param.clone()).collect();
+        assert_eq!(params, ["expand[+1]", "expand[100]"]);
     }
 
     #[test]
@@ -498,11 +592,8 @@ mod tests {
         assert_eq!(refused("a[[b]]=1").0, "a[[b]]");
         assert_eq!(refused("a[1][2][3][4][5][6]=1").0, "a[1][2][3][4][5][6]");
         assert!(parse_pairs(b"a[b][c][d][e][f]=1").is_ok());
-        assert_eq!(refused("expand[100]=a").0, "expand[100]");
-        assert_eq!(
-            refused("expand[99999999999999999999999]=a").0,
-            "expand[99999999999999999999999]"
-        );
+        let full: Vec<&str> = (0..=MAX_LIST).map(|_| "expand[]=a").collect();
+        assert_eq!(refused(&full.join("&")).0, "expand[]");
         let many: Vec<String> = (0..=MAX_PAIRS).map(|n| format!("k{n}=v")).collect();
         assert!(
             parse_pairs(many.join("&").as_bytes())

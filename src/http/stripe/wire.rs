@@ -203,8 +203,7 @@ impl ItemObject {
         Self {
             id: fields.id.to_owned(),
             object: "invoiceitem",
-            // Whole by the pricing rule: a price is rounded to the currency's minor unit.
-            amount: minor(currency, price).unwrap_or_default(),
+            amount: whole_minor_units(currency, price),
             currency: code.clone(),
             customer: fields.customer.to_owned(),
             date: unix(date),
@@ -257,19 +256,70 @@ pub struct ListObject<T> {
     object: &'static str,
     data: Vec<T>,
     has_more: bool,
-    url: &'static str,
+    url: String,
 }
 
 impl<T> ListObject<T> {
     /// A page of `data` from the list at `url`.
-    pub fn new(data: Vec<T>, has_more: bool, url: &'static str) -> Self {
+    pub fn new(data: Vec<T>, has_more: bool, url: impl Into<String>) -> Self {
         Self {
             object: "list",
             data,
             has_more,
-            url,
+            url: url.into(),
         }
     }
+}
+
+/// An invoice's line for one of its items (`object: "line_item"`, `type: "invoiceitem"`).
+#[derive(Debug, Serialize)]
+pub struct LineObject {
+    id: String,
+    object: &'static str,
+    amount: i64,
+    currency: String,
+    description: Option<String>,
+    discountable: bool,
+    invoice: Option<String>,
+    invoice_item: String,
+    livemode: bool,
+    metadata: Metadata,
+    period: Period,
+    price: PriceObject,
+    proration: bool,
+    quantity: i64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl LineObject {
+    /// The line of an item on an invoice: the item's figures; its id is the item's.
+    pub fn new(placed: &PlacedItem, livemode: bool) -> Self {
+        let item = ItemObject::new(placed, livemode);
+        Self {
+            invoice_item: item.id.clone(),
+            id: item.id,
+            object: "line_item",
+            amount: item.amount,
+            currency: item.currency,
+            description: item.description,
+            discountable: item.discountable,
+            invoice: item.invoice,
+            livemode,
+            metadata: item.metadata,
+            period: item.period,
+            price: item.price,
+            proration: false,
+            quantity: item.quantity,
+            kind: "invoiceitem",
+        }
+    }
+}
+
+/// An amount in minor units; whole by the pricing rule (every figure is rounded to the
+/// currency's minor unit).
+pub fn whole_minor_units(currency: Currency, amount: Decimal) -> i64 {
+    minor(currency, amount).unwrap_or_default()
 }
 
 /// What a delete answers.

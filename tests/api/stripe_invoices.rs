@@ -1,0 +1,336 @@
+//! `/v1/invoices`: Stripe's invoice flow over the same invoices as the Rebilly routes, and the
+//! hostile inputs of the dialect's readers.
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, TestResponse};
+use crate::stripe_client::{Stripe, assert_stripe_error};
+
+fn ids(page: &TestResponse) -> Vec<String> {
+    page.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|object| object["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[sqlx::test]
+async fn an_invoice_takes_in_pending_items_is_finalized_and_voided(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let seats = stripe
+        .create(&[
+            ("customer", "cus_9"),
+            ("currency", "usd"),
+            ("unit_amount", "1250"),
+            ("quantity", "2"),
+        ])
+        .await;
+    let credit = stripe
+        .create(&[
+            ("customer", "cus_9"),
+            ("currency", "usd"),
+            ("amount", "-500"),
+        ])
+        .await;
+    let other = stripe
+        .create(&[
+            ("customer", "cus_9"),
+            ("currency", "eur"),
+            ("amount", "100"),
+        ])
+        .await;
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_9"),
+                ("currency", "usd"),
+                ("description", "December"),
+                ("pending_invoice_items_behavior", "include"),
+                ("due_date", "1798761600"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let invoice = &created.body;
+    let id = invoice["id"].as_str().unwrap();
+    assert_eq!(invoice["object"], "invoice");
+    assert_eq!(invoice["status"], "draft");
+    assert_eq!(
+        (
+            invoice["subtotal"].clone(),
+            invoice["total"].clone(),
+            invoice["amount_due"].clone()
+        ),
+        (json!(2000), json!(2000), json!(2000))
+    );
+    assert_eq!(
+        (
+            invoice["currency"].clone(),
+            invoice["customer"].clone(),
+            invoice["description"].clone()
+        ),
+        (json!("usd"), json!("cus_9"), json!("December"))
+    );
+    assert_eq!(invoice["due_date"], 1798761600);
+    assert_eq!(invoice["number"], Value::Null);
+    let lines = invoice["lines"]["data"].as_array().unwrap();
+    let line_items: Vec<&Value> = lines.iter().map(|line| &line["invoice_item"]).collect();
+    assert_eq!(line_items, [&seats["id"], &credit["id"]]);
+    assert_eq!(lines[0]["object"], "line_item");
+    assert_eq!(lines[1]["amount"], -500);
+    assert_eq!(invoice["lines"]["url"], format!("/v1/invoices/{id}/lines"));
+    // The items now read on their invoice on both dialects; the other currency's stays pending.
+    let moved = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}",
+            seats["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(moved.body["invoice"], id);
+    let rebilly = app.invoice(id).await;
+    assert_eq!(
+        (
+            rebilly["amount"].clone(),
+            rebilly["websiteId"].clone(),
+            rebilly["notes"].clone()
+        ),
+        (json!(20), json!("v1"), json!("December"))
+    );
+    let still = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}",
+            other["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(still.body["invoice"], Value::Null);
+    // `exclude`, the default, makes an empty draft.
+    let empty = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_9"), ("currency", "eur")],
+        )
+        .await;
+    assert_eq!(empty.body["lines"]["data"], json!([]), "{}", empty.text);
+    // Finalize: open and numbered; the Rebilly side sees it issued.
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    assert_eq!(finalized.body["status"], "open");
+    assert!(finalized.body["number"].is_string());
+    assert!(finalized.body["status_transitions"]["finalized_at"].is_i64());
+    assert_eq!(app.invoice(id).await["status"], "unpaid");
+    // Its items no longer change, and it cannot be finalized twice.
+    let frozen = stripe
+        .post(
+            &format!("/v1/invoiceitems/{}", seats["id"].as_str().unwrap()),
+            &[("quantity", "1")],
+        )
+        .await;
+    assert_stripe_error(&frozen, StatusCode::BAD_REQUEST, None, None);
+    let again = stripe
+        .post(&format!("/v1/invoices/{id}/finalize"), &[])
+        .await;
+    assert_stripe_error(&again, StatusCode::BAD_REQUEST, None, None);
+    let voided = stripe.post(&format!("/v1/invoices/{id}/void"), &[]).await;
+    assert_eq!(voided.body["status"], "void", "{}", voided.text);
+    assert!(voided.body["status_transitions"]["voided_at"].is_i64());
+    let read = stripe.get(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(read.body, voided.body);
+    // An uncollectible one is Rebilly's abandoned.
+    let open = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_8"), ("currency", "usd")],
+        )
+        .await;
+    let open_id = open.body["id"].as_str().unwrap();
+    stripe
+        .post(&format!("/v1/invoices/{open_id}/finalize"), &[])
+        .await;
+    let given_up = stripe
+        .post(&format!("/v1/invoices/{open_id}/mark_uncollectible"), &[])
+        .await;
+    assert_eq!(
+        given_up.body["status"], "uncollectible",
+        "{}",
+        given_up.text
+    );
+    assert_eq!(app.invoice(open_id).await["status"], "abandoned");
+}
+
+#[sqlx::test]
+async fn invoices_list_newest_first_by_cursor_and_customer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let mut made = Vec::new();
+    for customer in ["cus_a", "cus_b", "cus_a", "cus_a"] {
+        let invoice = stripe
+            .post(
+                "/v1/invoices",
+                &[("customer", customer), ("currency", "usd")],
+            )
+            .await;
+        made.push(invoice.body["id"].as_str().unwrap().to_owned());
+    }
+    let newest: Vec<String> = made.iter().rev().cloned().collect();
+    let all = stripe.get("/v1/invoices").await;
+    assert_eq!(
+        (ids(&all), all.body["url"].clone()),
+        (newest.clone(), json!("/v1/invoices"))
+    );
+    let first = stripe.get("/v1/invoices?limit=2").await;
+    assert_eq!(
+        (ids(&first), first.body["has_more"].clone()),
+        (newest[..2].to_vec(), json!(true))
+    );
+    let next = stripe
+        .get(&format!(
+            "/v1/invoices?limit=2&starting_after={}",
+            newest[1]
+        ))
+        .await;
+    assert_eq!(
+        (ids(&next), next.body["has_more"].clone()),
+        (newest[2..].to_vec(), json!(false))
+    );
+    let back = stripe
+        .get(&format!("/v1/invoices?limit=1&ending_before={}", newest[2]))
+        .await;
+    assert_eq!(
+        (ids(&back), back.body["has_more"].clone()),
+        (vec![newest[1].clone()], json!(true))
+    );
+    let customer = stripe.get("/v1/invoices?customer=cus_b").await;
+    assert_eq!(ids(&customer), [made[1].clone()]);
+    let missing = stripe.get("/v1/invoices?starting_after=in_gone").await;
+    assert_stripe_error(
+        &missing,
+        StatusCode::BAD_REQUEST,
+        Some("resource_missing"),
+        Some("starting_after"),
+    );
+    let unknown = stripe.get("/v1/invoices/in_gone").await;
+    assert_stripe_error(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+    let no_currency = stripe.post("/v1/invoices", &[("customer", "cus_a")]).await;
+    assert_stripe_error(
+        &no_currency,
+        StatusCode::BAD_REQUEST,
+        Some("parameter_missing"),
+        Some("currency"),
+    );
+    let unsupported = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_a"),
+                ("currency", "usd"),
+                ("metadata[k]", "v"),
+            ],
+        )
+        .await;
+    assert_stripe_error(
+        &unsupported,
+        StatusCode::BAD_REQUEST,
+        Some("parameter_unknown"),
+        Some("metadata"),
+    );
+}
+
+#[sqlx::test]
+async fn hostile_parameters_are_400_naming_them_and_change_nothing(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let stripe = Stripe::of(&app);
+    let base = [("customer", "cus_1"), ("currency", "usd"), ("amount", "5")];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut pairs = base.to_vec();
+        pairs.push(extra);
+        pairs
+    };
+    // The NUL character, which no stored text may hold, in a value, a key and JSON.
+    let nul = stripe
+        .post("/v1/invoiceitems", &with(("description", "a\0b")))
+        .await;
+    assert_stripe_error(&nul, StatusCode::BAD_REQUEST, None, Some("description"));
+    let nul_key = stripe
+        .post("/v1/invoiceitems", &with(("metadata[a\0]", "1")))
+        .await;
+    assert_eq!(nul_key.status, StatusCode::BAD_REQUEST, "{}", nul_key.text);
+    let nul_json = stripe
+        .post_json("/v1/invoiceitems", json!({"customer": "cus_1", "currency": "usd", "amount": 5, "metadata": {"k": "\u{0}"}}))
+        .await;
+    assert_stripe_error(
+        &nul_json,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("metadata[k]"),
+    );
+    // Numeric metadata keys are keys, in any order.
+    let numeric = stripe.create(&with(("metadata[2024]", "year"))).await;
+    assert_eq!(numeric["metadata"], json!({"2024": "year"}));
+    // A parameter in the query string of a POST is refused, not dropped.
+    let query = stripe
+        .send(
+            stripe
+                .request(Method::POST, "/v1/invoiceitems?amount=7")
+                .header("content-type", "application/x-www-form-urlencoded"),
+            Body::from(crate::stripe_client::form(&base)),
+        )
+        .await;
+    assert_stripe_error(&query, StatusCode::BAD_REQUEST, None, Some("amount"));
+    // A JSON list longer than a form's may be, and an answer that names at most 50.
+    let long: Vec<String> = (0..1000).map(|n| format!("x{n}")).collect();
+    let listed = stripe
+        .post_json(
+            "/v1/invoiceitems",
+            json!({"customer": "cus_1", "expand": long}),
+        )
+        .await;
+    assert_stripe_error(&listed, StatusCode::BAD_REQUEST, None, Some("expand"));
+    let unknown: serde_json::Map<String, Value> =
+        (0..500).map(|n| (format!("p{n}"), json!(1))).collect();
+    let many = stripe
+        .post_json("/v1/invoiceitems", Value::Object(unknown))
+        .await;
+    assert_eq!(many.status, StatusCode::BAD_REQUEST, "{}", many.text);
+    assert_eq!(many.body["invalidFields"].as_array().unwrap().len(), 50);
+    let empty_price_data = stripe
+        .post("/v1/invoiceitems", &with(("price_data", "")))
+        .await;
+    assert_stripe_error(
+        &empty_price_data,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("price_data"),
+    );
+    let duplicate = stripe
+        .send(
+            stripe
+                .request(Method::POST, "/v1/invoiceitems")
+                .header("content-type", "application/json"),
+            Body::from(r#"{"customer":"cus_1","metadata":{"a":"1","a":"2"}}"#),
+        )
+        .await;
+    assert_stripe_error(
+        &duplicate,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("metadata[a]"),
+    );
+    let count: i64 = sqlx::query_scalar("select count(*) from pending_items")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "only the one good create wrote");
+}
