@@ -7,6 +7,7 @@ use axum::response::Response;
 use super::auth::StripeCaller;
 use super::error::{Bad, StripeError};
 use super::item_params::{Call, ItemParams, timestamp};
+use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
@@ -21,10 +22,6 @@ use crate::service::placed_items as service;
 
 /// The list's own path, as Stripe's `url` member names it.
 const LIST_URL: &str = "/v1/invoiceitems";
-
-/// The most items a page holds, and how many without `limit`.
-const MAX_LIMIT: i64 = 100;
-const DEFAULT_LIMIT: i64 = 10;
 
 /// An item id from a path, or the 404 for it.
 fn item_id(id: &str) -> Result<InvoiceItemId, StripeError> {
@@ -205,14 +202,7 @@ pub async fn list(
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
-    let limit = match reader.integer("limit") {
-        Some(limit) if !(1..=MAX_LIMIT).contains(&limit) => {
-            reader.reject_key("limit", format!("must be between 1 and {MAX_LIMIT}"));
-            DEFAULT_LIMIT
-        }
-        Some(limit) => limit,
-        None => DEFAULT_LIMIT,
-    };
+    let page = PageParams::read(&mut reader);
     let mut listing = ItemListing::default();
     if let Some(text) = reader.text("customer") {
         listing.customer_id = CustomerId::parse(&text)
@@ -226,69 +216,25 @@ pub async fn list(
     }
     listing.pending = reader.boolean("pending");
     read_created(&mut reader, &mut listing);
-    let after = reader.text("starting_after");
-    let before = reader.text("ending_before");
-    if after.is_some() && before.is_some() {
-        reader.reject(Bad::coded(
-            "ending_before",
-            "parameters_exclusive",
-            "cannot be given with starting_after",
-        ));
-    }
     refuse_expansions(&mut reader);
     reader.finish()?;
-    let cursor_id = match (&after, &before) {
-        (Some(id), _) | (None, Some(id)) => {
-            Some(InvoiceItemId::parse(id).map_err(|_| no_such_cursor(id, after.is_some()))?)
-        }
-        (None, None) => None,
-    };
-    let cursor = match (&cursor_id, after.is_some()) {
-        (None, _) => ItemCursor::Newest,
-        (Some(id), true) => ItemCursor::OlderThan(id),
-        (Some(id), false) => ItemCursor::NewerThan(id),
+    let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
+    let cursor = match page.from(cursor_id.as_ref()) {
+        PageStart::Newest => ItemCursor::Newest,
+        PageStart::OlderThan(id) => ItemCursor::OlderThan(id),
+        PageStart::NewerThan(id) => ItemCursor::NewerThan(id),
     };
     let organization_id = &caller.principal.organization_id;
-    // One more than the page, to tell whether there are more.
     let mut items =
-        service::list_placed_items(&state.db, organization_id, &listing, cursor, limit + 1)
+        service::list_placed_items(&state.db, organization_id, &listing, cursor, page.to_read())
             .await?
-            .ok_or_else(|| {
-                no_such_cursor(
-                    cursor_id.as_ref().map_or("", InvoiceItemId::as_str),
-                    after.is_some(),
-                )
-            })?;
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_more = items.len() > limit;
-    if has_more {
-        // Past the page's far end: the oldest when going back in time, the newest going on.
-        if matches!(cursor, ItemCursor::NewerThan(_)) {
-            items.remove(0);
-        } else {
-            items.truncate(limit);
-        }
-    }
+            .ok_or_else(|| page.no_such("invoiceitem"))?;
+    let has_more = page.cut(&mut items);
     let data = items
         .iter()
         .map(|item| ItemObject::new(item, caller.livemode))
         .collect();
     ok(&ListObject::new(data, has_more, LIST_URL))
-}
-
-fn no_such_cursor(id: &str, after: bool) -> StripeError {
-    let param = if after {
-        "starting_after"
-    } else {
-        "ending_before"
-    };
-    StripeError::Own {
-        status: axum::http::StatusCode::BAD_REQUEST,
-        kind: "invalid_request_error",
-        code: Some("resource_missing"),
-        param: Some(param.to_owned()),
-        message: format!("No such invoiceitem: '{id}'"),
-    }
 }
 
 /// `created=<seconds>` or `created[gt|gte|lt|lte]=<seconds>`, as a range of creation times.

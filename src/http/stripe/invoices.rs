@@ -4,13 +4,13 @@
 //! voided `void`, abandoned `uncollectible`, paid `paid`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 
 use super::auth::StripeCaller;
 use super::error::{Bad, StripeError};
 use super::item_params::timestamp;
+use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ListObject, ok, unix, whole_minor_units};
 use crate::domain::currency::Currency;
@@ -30,9 +30,6 @@ use crate::service::invoices::{self as service, IssueTimes};
 
 /// The website an invoice made here names: Stripe's invoices have none, Rebilly's need one.
 pub const WEBSITE_ID: &str = "v1";
-
-const MAX_LIMIT: i64 = 100;
-const DEFAULT_LIMIT: i64 = 10;
 
 /// An invoice (`object: "invoice"`), with all its lines.
 #[derive(Debug, Serialize)]
@@ -363,51 +360,18 @@ pub async fn list(
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
-    let limit = match reader.integer("limit") {
-        Some(limit) if !(1..=MAX_LIMIT).contains(&limit) => {
-            reader.reject_key("limit", format!("must be between 1 and {MAX_LIMIT}"));
-            DEFAULT_LIMIT
-        }
-        Some(limit) => limit,
-        None => DEFAULT_LIMIT,
-    };
+    let page = PageParams::read(&mut reader);
     let customer = reader.text("customer").and_then(|text| {
         CustomerId::parse(&text)
             .map_err(|error| reader.reject_key("customer", error.to_string()))
             .ok()
     });
-    let after = reader.text("starting_after");
-    let before = reader.text("ending_before");
-    if after.is_some() && before.is_some() {
-        reader.reject(Bad::coded(
-            "ending_before",
-            "parameters_exclusive",
-            "cannot be given with starting_after",
-        ));
-    }
     reader.finish()?;
-    let missing_cursor = |id: &str| StripeError::Own {
-        status: StatusCode::BAD_REQUEST,
-        kind: "invalid_request_error",
-        code: Some("resource_missing"),
-        param: Some(
-            if after.is_some() {
-                "starting_after"
-            } else {
-                "ending_before"
-            }
-            .to_owned(),
-        ),
-        message: format!("No such invoice: '{id}'"),
-    };
-    let cursor_id = match after.as_deref().or(before.as_deref()) {
-        Some(id) => Some(InvoiceId::parse(id).map_err(|_| missing_cursor(id))?),
-        None => None,
-    };
-    let cursor = match (&cursor_id, after.is_some()) {
-        (None, _) => InvoiceCursor::Newest,
-        (Some(id), true) => InvoiceCursor::OlderThan(id),
-        (Some(id), false) => InvoiceCursor::NewerThan(id),
+    let cursor_id = page.cursor_id("invoice", |id| InvoiceId::parse(id).ok())?;
+    let cursor = match page.from(cursor_id.as_ref()) {
+        PageStart::Newest => InvoiceCursor::Newest,
+        PageStart::OlderThan(id) => InvoiceCursor::OlderThan(id),
+        PageStart::NewerThan(id) => InvoiceCursor::NewerThan(id),
     };
     let organization_id = &caller.principal.organization_id;
     let mut invoices = service::page_invoices(
@@ -415,19 +379,11 @@ pub async fn list(
         organization_id,
         customer.as_ref(),
         cursor,
-        limit + 1,
+        page.to_read(),
     )
     .await?
-    .ok_or_else(|| missing_cursor(cursor_id.as_ref().map_or("", InvoiceId::as_str)))?;
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_more = invoices.len() > limit;
-    if has_more {
-        if matches!(cursor, InvoiceCursor::NewerThan(_)) {
-            invoices.remove(0);
-        } else {
-            invoices.truncate(limit);
-        }
-    }
+    .ok_or_else(|| page.no_such("invoice"))?;
+    let has_more = page.cut(&mut invoices);
     let data = invoices
         .iter()
         .map(|(invoice, items)| InvoiceObject::new(invoice, items, caller.livemode))

@@ -10,6 +10,7 @@ pub mod error;
 mod invoice_items;
 mod invoices;
 mod item_params;
+mod pages;
 pub mod params;
 mod wire;
 
