@@ -10,6 +10,9 @@ cases) is sent as generated. Replays of one key are tested in tests/api/idempote
 403, tested in tests/api/organizations.rs), so a generated id there becomes the organization of
 the key that scripts/contract-test starts the server with.
 
+`Stripe-Account` on `/v1` must name the caller's own organization (another is 403, tested in
+tests/api/stripe_items.rs), so a generated one becomes that organization too.
+
 A webhook's `url` that could be an http(s) URL becomes one on loopback (port 9, where nothing
 listens), so that the run resolves no generated host name and delivers nowhere but to this
 machine; scripts/contract-test lets webhooks reach loopback. URLs that cannot be http(s) are sent
@@ -46,6 +49,8 @@ def before_call(context, case, kwargs):
     if not headers:
         return
     for name in list(headers):
+        if name.lower() == "stripe-account":
+            headers[name] = OWN_ORGANIZATION
         if name.lower() != "idempotency-key":
             continue
         key = headers[name]

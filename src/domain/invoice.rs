@@ -7,6 +7,7 @@ use super::contact::InvoiceParties;
 use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
+use super::metadata::Metadata;
 use super::tax::TaxSettings;
 use super::text::BoundedText;
 
@@ -160,6 +161,8 @@ pub struct InvoiceInput {
     pub tax: TaxSettings,
     /// The parties' addresses and tax numbers.
     pub parties: InvoiceParties,
+    /// The caller's own keys and values; `None` keeps what is stored (none, on a new invoice).
+    pub metadata: Option<Metadata>,
 }
 
 /// The figures an invoice keeps in step with its items.
@@ -212,6 +215,8 @@ pub struct Invoice {
     pub po_number: Option<String>,
     /// The parties' addresses and tax numbers.
     pub parties: InvoiceParties,
+    /// The caller's own keys and values.
+    pub metadata: Metadata,
     /// Number of changes since creation.
     pub revision: i64,
     /// When it was created.

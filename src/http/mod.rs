@@ -149,11 +149,14 @@ pub fn routes() -> Router<AppState> {
     spec.merge(resources_spec);
     spec.merge(organization_spec);
     openapi::finish(&mut spec);
+    let (stripe_routes, stripe_spec) = stripe::routes().split_for_parts();
+    spec.merge(stripe_spec);
+    stripe::contract::finish(&mut spec);
     service
         .merge(resources.clone())
         .merge(organization)
         .nest(auth::ORGANIZATION_PREFIX, resources)
-        .merge(stripe::routes())
+        .merge(stripe_routes)
         .merge(openapi::docs())
         .layer(Extension(openapi::Contract::new(&spec)))
         .fallback(not_found)

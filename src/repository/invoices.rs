@@ -12,6 +12,7 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceStatus, InvoiceTotals};
+use crate::domain::metadata::Metadata;
 use crate::domain::tax::TaxSettings;
 
 /// Which invoices a list shows, and in which order.
@@ -94,6 +95,7 @@ struct InvoiceRow {
     discount_count: i32,
     invoice_number: Option<i64>,
     parties: Json<PartiesRecord>,
+    metadata: Json<Metadata>,
 }
 
 impl InvoiceRow {
@@ -121,6 +123,7 @@ impl InvoiceRow {
             voided_time: self.voided_time,
             notes: self.notes,
             po_number: self.po_number,
+            metadata: self.metadata.0,
             revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
@@ -183,7 +186,8 @@ macro_rules! select_invoices {
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                    due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
-                   discount_count, invoice_number, parties as "parties: Json<PartiesRecord>"
+                   discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
+                   metadata as "metadata: Json<Metadata>"
                from invoices "# + $tail,
             $($arguments)*
         )
@@ -310,9 +314,9 @@ impl Tx {
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
-                 created_time, updated_time, tax, discount_count, invoice_number, parties)
+                 created_time, updated_time, tax, discount_count, invoice_number, parties, metadata)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24, $25)
+                 $18, $19, $20, $21, $22, $24, $25, $26)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -324,7 +328,8 @@ impl Tx {
                  notes = excluded.notes, po_number = excluded.po_number,
                  revision = excluded.revision, updated_time = excluded.updated_time,
                  tax = excluded.tax, discount_count = excluded.discount_count,
-                 invoice_number = excluded.invoice_number, parties = excluded.parties
+                 invoice_number = excluded.invoice_number, parties = excluded.parties,
+                 metadata = excluded.metadata
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -351,6 +356,7 @@ impl Tx {
             replace,
             invoice.invoice_number,
             Json(PartiesRecord::from(&invoice.parties)) as Json<PartiesRecord>,
+            Json(&invoice.metadata) as Json<&Metadata>,
         )
         .execute(&mut *self.inner)
         .await

@@ -79,12 +79,22 @@ pub async fn get_invoice(
 ) -> Result<InvoiceWithItems, ApiError> {
     // One snapshot, so that the totals shown are those of the items shown.
     let mut snapshot = db.snapshot().await?;
-    let invoice = snapshot
+    let found = invoice_in(&mut snapshot, organization_id, invoice_id).await?;
+    snapshot.commit().await?;
+    Ok(found)
+}
+
+/// One invoice with its items, as the caller's transaction sees them.
+pub async fn invoice_in(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<InvoiceWithItems, ApiError> {
+    let invoice = tx
         .find_invoice(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
-    let items = items_of(&mut snapshot, organization_id, &invoice.id).await?;
-    snapshot.commit().await?;
+    let items = items_of(tx, organization_id, &invoice.id).await?;
     Ok((invoice, items))
 }
 
@@ -265,6 +275,7 @@ async fn insert_new(
         notes: input.notes.map(|notes| notes.into_string()),
         po_number: input.po_number.map(|po_number| po_number.into_string()),
         parties: input.parties,
+        metadata: input.metadata.unwrap_or_default(),
         revision: 0,
         created_time: now,
         updated_time: now,
@@ -322,6 +333,7 @@ async fn update_draft(
         notes: input.notes.map(|notes| notes.into_string()),
         po_number: input.po_number.map(|po_number| po_number.into_string()),
         parties: input.parties,
+        metadata: input.metadata.unwrap_or(current.metadata),
         revision: current.revision + 1,
         updated_time: now,
         ..current

@@ -5,9 +5,10 @@
 use chrono::Utc;
 
 use super::invoice_items::{self, ensure_product};
+use super::invoices::{InvoiceWithItems, invoice_in};
 use super::pricing::item_price;
 use crate::domain::currency::Currency;
-use crate::domain::ids::{CustomerId, InvoiceItemId, OrganizationId};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
 use crate::error::ApiError;
 use crate::repository::{Db, ItemCursor, ItemListing, Tx};
@@ -54,6 +55,45 @@ pub async fn get_placed_item(
     let found = placed_item_in(&mut snapshot, organization_id, item_id).await?;
     snapshot.commit().await?;
     found.ok_or_else(|| item_not_found(item_id))
+}
+
+/// The invoices that `items` are on, each once and with every item of it, as the caller's
+/// transaction sees them: for a dialect that can show an item's invoice in place of its id.
+pub async fn invoices_of(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    items: &[PlacedItem],
+) -> Result<Vec<InvoiceWithItems>, ApiError> {
+    let mut invoice_ids: Vec<&InvoiceId> = Vec::new();
+    for item in items {
+        if let PlacedItem::OnInvoice { item, .. } = item
+            && !invoice_ids.contains(&&item.invoice_id)
+        {
+            invoice_ids.push(&item.invoice_id);
+        }
+    }
+    let mut invoices = Vec::with_capacity(invoice_ids.len());
+    for invoice_id in invoice_ids {
+        invoices.push(invoice_in(tx, organization_id, invoice_id).await?);
+    }
+    Ok(invoices)
+}
+
+/// Items and, when `with_invoices`, the invoices they are on ([`invoices_of`]), read in one
+/// snapshot, so that each invoice's totals are those of the items it shows.
+pub async fn with_invoices(
+    db: &Db,
+    organization_id: &OrganizationId,
+    items: Vec<PlacedItem>,
+    with_invoices: bool,
+) -> Result<(Vec<PlacedItem>, Vec<InvoiceWithItems>), ApiError> {
+    if !with_invoices {
+        return Ok((items, Vec::new()));
+    }
+    let mut snapshot = db.snapshot().await?;
+    let invoices = invoices_of(&mut snapshot, organization_id, &items).await?;
+    snapshot.commit().await?;
+    Ok((items, invoices))
 }
 
 /// Changes an item wherever it is, in the caller's transaction: `change` gets the item as it

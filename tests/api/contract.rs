@@ -31,6 +31,11 @@ fn operations(contract: &Value) -> Vec<(String, String, Value)> {
     found
 }
 
+/// The Stripe-style dialect's paths, which follow its own rules.
+fn is_stripe(path: &str) -> bool {
+    path.starts_with("/v1/")
+}
+
 fn resolve<'a>(contract: &'a Value, value: &'a Value) -> &'a Value {
     match value["$ref"].as_str() {
         Some(reference) => {
@@ -56,6 +61,22 @@ async fn the_contract_names_every_operation_by_its_rebilly_id_without_credential
         .iter()
         .map(|operation| operation.name().to_owned())
         .chain(["GetHealth", "GetMetrics", "GetContract"].map(str::to_owned))
+        .chain(
+            [
+                "GetInvoiceitems",
+                "PostInvoiceitems",
+                "GetInvoiceitemsInvoiceitem",
+                "PostInvoiceitemsInvoiceitem",
+                "DeleteInvoiceitemsInvoiceitem",
+                "GetInvoices",
+                "PostInvoices",
+                "GetInvoicesInvoice",
+                "PostInvoicesInvoiceFinalize",
+                "PostInvoicesInvoiceVoid",
+                "PostInvoicesInvoiceMarkUncollectible",
+            ]
+            .map(str::to_owned),
+        )
         .collect();
     expected.sort();
     assert_eq!(ids, expected);
@@ -79,8 +100,9 @@ async fn every_documented_operation_is_routed_and_every_secured_one_wants_creden
             .replace("{organizationId}", "org_1");
         for prefix in ["", "/organizations/org_1"] {
             // The service's routes, and the organization's own, are at the root only.
-            let root_only =
-                ["Service", "Organizations"].contains(&operation["tags"][0].as_str().unwrap_or(""));
+            let root_only = is_stripe(&path)
+                || ["Service", "Organizations"]
+                    .contains(&operation["tags"][0].as_str().unwrap_or(""));
             if root_only && !prefix.is_empty() {
                 continue;
             }
@@ -119,7 +141,7 @@ async fn the_contract_states_the_shared_rules_of_each_kind_of_operation(pool: Pg
                     .collect()
             })
             .unwrap_or_default();
-        if operation["security"] == json!([{}]) {
+        if operation["security"] == json!([{}]) || is_stripe(&path) {
             continue;
         }
         for status in ["401", "403", "500", "503"] {
@@ -244,6 +266,95 @@ async fn money_is_a_number_and_request_schemas_state_the_servers_limits(pool: Pg
     assert_eq!(
         schemas["ProductRequest"]["properties"]["name"]["minLength"],
         1
+    );
+}
+
+#[sqlx::test]
+async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    let stripe: Vec<_> = operations(&contract)
+        .into_iter()
+        .filter(|(_, path, _)| is_stripe(path))
+        .collect();
+    assert_eq!(stripe.len(), 11);
+    for (method, path, operation) in &stripe {
+        let label = format!("{method} {path}");
+        assert_eq!(
+            operation["security"],
+            json!([{"StripeBasic": []}, {"StripeBearer": []}]),
+            "{label}"
+        );
+        assert_eq!(
+            contract["paths"][path]["servers"],
+            json!([{"url": "/"}]),
+            "{label}"
+        );
+        let responses = operation["responses"].as_object().unwrap();
+        let mut wanted = vec!["200", "400", "401", "403", "500", "503"];
+        if path.contains("{id}") {
+            wanted.push("404");
+        }
+        if method != "GET" {
+            wanted.push("429");
+        }
+        if operation.get("requestBody").is_some() {
+            wanted.extend(["409", "413", "415"]);
+            let parameters = operation["parameters"].as_array().unwrap();
+            assert!(
+                parameters
+                    .iter()
+                    .any(|parameter| parameter["name"] == "Idempotency-Key"),
+                "{label}"
+            );
+            let content = &operation["requestBody"]["content"];
+            assert!(content.get("application/json").is_some(), "{label}");
+            assert!(
+                content.get("application/x-www-form-urlencoded").is_some(),
+                "{label}"
+            );
+        }
+        for status in wanted {
+            assert!(responses.contains_key(status), "{label} documents {status}");
+        }
+        for (status, response) in responses {
+            for header in ["X-Request-Id", "Stripe-Version"] {
+                assert!(
+                    response["headers"].get(header).is_some(),
+                    "{label} {status} documents {header}"
+                );
+            }
+            if status.starts_with(['4', '5']) {
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/StripeProblem",
+                    "{label} {status}"
+                );
+            }
+        }
+    }
+    let create = &contract["paths"]["/v1/invoiceitems"]["post"]["requestBody"]["content"];
+    assert_eq!(
+        create["application/x-www-form-urlencoded"]["encoding"]["metadata"],
+        json!({"style": "deepObject", "explode": true})
+    );
+    let schemas = &contract["components"]["schemas"];
+    let params = &schemas["StripeInvoiceItemCreate"];
+    assert_eq!(params["required"], json!(["customer"]));
+    let currencies = params["properties"]["currency"]["enum"].as_array().unwrap();
+    assert!(currencies.contains(&json!("usd")) && !currencies.contains(&json!("USD")));
+    assert_eq!(params["properties"]["amount"]["type"], "integer");
+    let item = &schemas["StripeInvoiceItem"]["properties"];
+    assert_eq!(item["amount"]["type"], "integer", "minor units");
+    assert_eq!(item["unit_amount"]["type"], json!(["integer", "null"]));
+    let error = &schemas["StripeProblem"];
+    assert_eq!(
+        error["properties"]["error"]["$ref"],
+        "#/components/schemas/StripeErrorMember"
+    );
+    assert_eq!(
+        contract["components"]["securitySchemes"]["StripeBasic"]["scheme"],
+        "basic"
     );
 }
 

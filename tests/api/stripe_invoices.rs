@@ -236,7 +236,7 @@ async fn invoices_list_newest_first_by_cursor_and_customer(pool: PgPool) {
             &[
                 ("customer", "cus_a"),
                 ("currency", "usd"),
-                ("metadata[k]", "v"),
+                ("collection_method", "send_invoice"),
             ],
         )
         .await;
@@ -244,7 +244,7 @@ async fn invoices_list_newest_first_by_cursor_and_customer(pool: PgPool) {
         &unsupported,
         StatusCode::BAD_REQUEST,
         Some("parameter_unknown"),
-        Some("metadata"),
+        Some("collection_method"),
     );
 }
 
@@ -333,4 +333,101 @@ async fn hostile_parameters_are_400_naming_them_and_change_nothing(pool: PgPool)
         .await
         .unwrap();
     assert_eq!(count, 1, "only the one good create wrote");
+}
+
+#[sqlx::test]
+async fn an_invoice_keeps_its_metadata_through_a_rebilly_update(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("metadata[order]", "42"),
+                ("metadata[team]", "billing"),
+                ("metadata[dropped]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(
+        created.body["metadata"],
+        json!({"order": "42", "team": "billing"})
+    );
+    let id = created.body["id"].as_str().unwrap();
+    let changed = app
+        .put(
+            &format!("/invoices/{id}"),
+            json!({"customerId": "cus_1", "websiteId": "v1", "currency": "USD", "notes": "Later"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let read = stripe.get(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(
+        (
+            read.body["metadata"].clone(),
+            read.body["description"].clone()
+        ),
+        (json!({"order": "42", "team": "billing"}), json!("Later"))
+    );
+    let in_json = stripe
+        .post_json(
+            "/v1/invoices",
+            json!({"customer": "cus_1", "currency": "usd", "metadata": {"n": 7}}),
+        )
+        .await;
+    // JSON values have the parameter's type: a metadata value is a string.
+    assert_stripe_error(&in_json, StatusCode::BAD_REQUEST, None, Some("metadata[n]"));
+    for (body, code, param) in [
+        (
+            json!({"customer": "cus_1", "currency": "usd", "description": false}),
+            None,
+            "description",
+        ),
+        (json!({"customer": 7, "currency": "usd"}), None, "customer"),
+        (
+            json!({"customer": "cus_1", "currency": "usd", "due_date": "1798761600"}),
+            Some("parameter_invalid_integer"),
+            "due_date",
+        ),
+    ] {
+        let mistyped = stripe.post_json("/v1/invoices", body).await;
+        assert_stripe_error(&mistyped, StatusCode::BAD_REQUEST, code, Some(param));
+    }
+    let long_value = "v".repeat(501);
+    let too_long = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("metadata[team]", &long_value),
+            ],
+        )
+        .await;
+    assert_stripe_error(
+        &too_long,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("metadata[team]"),
+    );
+    let keys: Vec<(String, String)> = (0..51)
+        .map(|n| (format!("metadata[k{n}]"), "x".to_owned()))
+        .collect();
+    let mut pairs: Vec<(&str, &str)> = vec![("customer", "cus_1"), ("currency", "usd")];
+    pairs.extend(
+        keys.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    );
+    let too_many = stripe.post("/v1/invoices", &pairs).await;
+    assert_stripe_error(&too_many, StatusCode::BAD_REQUEST, None, Some("metadata"));
+    let listed = stripe.get("/v1/invoices?customer=cus_1").await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        listed.text
+    );
 }

@@ -1142,3 +1142,102 @@ async fn a_new_invoice_takes_in_its_customers_pending_items_of_its_currency_when
         )],
     );
 }
+
+#[sqlx::test]
+async fn an_items_invoice_expands_in_place_of_its_id(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_1"), ("currency", "usd")],
+        )
+        .await;
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let created = stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_1"),
+                ("invoice", &invoice_id),
+                ("amount", "1500"),
+                ("expand[]", "invoice"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let expanded = &created.body["invoice"];
+    assert_eq!(
+        (
+            expanded["id"].clone(),
+            expanded["object"].clone(),
+            expanded["total"].clone()
+        ),
+        (json!(invoice_id), json!("invoice"), json!(1500)),
+        "the invoice as the write left it"
+    );
+    let item_id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(expanded["lines"]["data"][0]["invoice_item"], json!(item_id));
+    let pending = stripe
+        .create(&[("customer", "cus_1"), ("currency", "usd"), ("amount", "5")])
+        .await;
+    let read = stripe
+        .get(&format!("/v1/invoiceitems/{item_id}?expand[]=invoice"))
+        .await;
+    assert_eq!(
+        read.body["invoice"]["id"],
+        json!(invoice_id),
+        "{}",
+        read.text
+    );
+    let plain = stripe.get(&format!("/v1/invoiceitems/{item_id}")).await;
+    assert_eq!(plain.body["invoice"], json!(invoice_id));
+    let pending_read = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}?expand[0]=invoice&expand[1]=discounts",
+            pending["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        (
+            pending_read.body["invoice"].clone(),
+            pending_read.body["discounts"].clone()
+        ),
+        (Value::Null, json!([]))
+    );
+    let updated = stripe
+        .post_json(
+            &format!("/v1/invoiceitems/{item_id}"),
+            json!({"quantity": 3, "amount": 4500, "expand": ["invoice"]}),
+        )
+        .await;
+    assert_eq!(updated.body["invoice"]["total"], 4500, "{}", updated.text);
+    let listed = stripe
+        .get("/v1/invoiceitems?customer=cus_1&expand[]=data.invoice")
+        .await;
+    let invoices: Vec<Value> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["invoice"]["id"].clone())
+        .collect();
+    assert_eq!(
+        invoices,
+        [Value::Null, json!(invoice_id)],
+        "{}",
+        listed.text
+    );
+    // Customers are ids here; a list's paths start at `data.`; nothing else expands; and at
+    // most 10 paths.
+    let eleven = ["expand[]=invoice"; 11].join("&");
+    for path in [
+        format!("/v1/invoiceitems/{item_id}?{eleven}"),
+        format!("/v1/invoiceitems/{item_id}?expand[]=customer"),
+        "/v1/invoiceitems?expand[]=invoice".to_owned(),
+        format!("/v1/invoiceitems/{item_id}?expand[]=price.product"),
+        format!("/v1/invoices/{invoice_id}?expand[]=customer"),
+    ] {
+        let refused = stripe.get(&path).await;
+        assert_stripe_error(&refused, StatusCode::BAD_REQUEST, None, Some("expand"));
+    }
+}

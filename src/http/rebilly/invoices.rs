@@ -494,6 +494,7 @@ fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingItems), ApiErr
                 discounts,
                 tax,
                 parties,
+                metadata: None,
             },
             pending,
         )),

@@ -5,7 +5,12 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::auth::StripeCaller;
+use super::contract::{
+    ITEMS_TAG, IdPath, ItemCreateParams, ItemExpandQuery, ItemList, ItemListQuery,
+    ItemUpdateParams, PageQuery,
+};
 use super::error::{Bad, StripeError};
+use super::expand::{ItemExpansions, Subject};
 use super::item_params::{Call, ItemParams, timestamp};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
@@ -45,6 +50,17 @@ fn item_error(id: &InvoiceItemId) -> impl Fn(StripeError) -> StripeError + '_ {
 
 /// `POST /v1/invoiceitems`: a pending item, or an item on the draft invoice `invoice` names
 /// (which must bill the same customer, in the same currency).
+#[utoipa::path(
+    post,
+    path = "/v1/invoiceitems",
+    operation_id = "PostInvoiceitems",
+    tag = ITEMS_TAG,
+    request_body(content(
+        (ItemCreateParams = "application/x-www-form-urlencoded"),
+        (ItemCreateParams = "application/json"),
+    )),
+    responses((status = 200, description = "The item, pending or on its invoice", body = ItemObject)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -54,6 +70,7 @@ pub async fn create(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Create);
+    let expand = ItemExpansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
     let organization_id = &caller.principal.organization_id;
@@ -119,12 +136,20 @@ pub async fn create(
                 ))
             }
         };
-        ok(&ItemObject::new(&placed, livemode))
+        answer(tx, organization_id, placed, expand, livemode).await
     })
     .await
 }
 
 /// `GET /v1/invoiceitems/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/invoiceitems/{id}",
+    operation_id = "GetInvoiceitemsInvoiceitem",
+    tag = ITEMS_TAG,
+    params(IdPath, ItemExpandQuery),
+    responses((status = 200, description = "The item", body = ItemObject)),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -132,16 +157,35 @@ pub async fn retrieve(
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
-    refuse_expansions(&mut reader);
+    let expand = ItemExpansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let item_id = item_id(&id)?;
-    let placed = service::get_placed_item(&state.db, &caller.principal.organization_id, &item_id)
+    let organization_id = &caller.principal.organization_id;
+    let placed = service::get_placed_item(&state.db, organization_id, &item_id)
         .await
         .map_err(|error| item_error(&item_id)(error.into()))?;
-    ok(&ItemObject::new(&placed, caller.livemode))
+    let (placed, invoices) =
+        service::with_invoices(&state.db, organization_id, vec![placed], expand.invoice).await?;
+    ok(&ItemObject::expanded(
+        &placed[0],
+        caller.livemode,
+        &invoices,
+    ))
 }
 
 /// `POST /v1/invoiceitems/{id}`: changes the parameters given, keeping the others.
+#[utoipa::path(
+    post,
+    path = "/v1/invoiceitems/{id}",
+    operation_id = "PostInvoiceitemsInvoiceitem",
+    tag = ITEMS_TAG,
+    params(IdPath),
+    request_body(content(
+        (Option<ItemUpdateParams> = "application/x-www-form-urlencoded"),
+        (Option<ItemUpdateParams> = "application/json"),
+    )),
+    responses((status = 200, description = "The item, changed", body = ItemObject)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -152,6 +196,7 @@ pub async fn update(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Update);
+    let expand = ItemExpansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -165,12 +210,20 @@ pub async fn update(
         })
         .await
         .map_err(item_error(&item_id))?;
-        ok(&ItemObject::new(&changed, livemode))
+        answer(tx, organization_id, changed, expand, livemode).await
     })
     .await
 }
 
 /// `DELETE /v1/invoiceitems/{id}`: a pending item, or an item of a draft invoice.
+#[utoipa::path(
+    delete,
+    path = "/v1/invoiceitems/{id}",
+    operation_id = "DeleteInvoiceitemsInvoiceitem",
+    tag = ITEMS_TAG,
+    params(IdPath),
+    responses((status = 200, description = "The item is gone", body = Deleted)),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -196,6 +249,14 @@ pub async fn delete(
 
 /// `GET /v1/invoiceitems`: newest first, by cursor (`starting_after` or `ending_before`),
 /// filtered by `customer`, `invoice`, `pending` and `created`.
+#[utoipa::path(
+    get,
+    path = "/v1/invoiceitems",
+    operation_id = "GetInvoiceitems",
+    tag = ITEMS_TAG,
+    params(PageQuery, ItemListQuery, ItemExpandQuery),
+    responses((status = 200, description = "A page of items, newest first", body = ItemList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -216,7 +277,7 @@ pub async fn list(
     }
     listing.pending = reader.boolean("pending");
     read_created(&mut reader, &mut listing);
-    refuse_expansions(&mut reader);
+    let expand = ItemExpansions::read(&mut reader, Subject::ItemList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
     let cursor = match page.from(cursor_id.as_ref()) {
@@ -230,9 +291,11 @@ pub async fn list(
             .await?
             .ok_or_else(|| page.no_such("invoiceitem"))?;
     let has_more = page.cut(&mut items);
+    let (items, invoices) =
+        service::with_invoices(&state.db, organization_id, items, expand.invoice).await?;
     let data = items
         .iter()
-        .map(|item| ItemObject::new(item, caller.livemode))
+        .map(|item| ItemObject::expanded(item, caller.livemode, &invoices))
         .collect();
     ok(&ListObject::new(data, has_more, LIST_URL))
 }
@@ -274,14 +337,21 @@ fn peek_integer(reader: &mut Reader, key: &str) -> Option<i64> {
     reader.integer(key)
 }
 
-/// Nothing on an item can be expanded here: each `expand` is refused, naming it.
-fn refuse_expansions(reader: &mut Reader) {
-    for expansion in reader.texts("expand") {
-        reader.reject(Bad::invalid(
-            "expand",
-            format!("this property cannot be expanded ({expansion})"),
-        ));
-    }
+/// A write's answer: the item, with its invoice as the transaction sees it when `expand`
+/// asks.
+async fn answer(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    placed: PlacedItem,
+    expand: ItemExpansions,
+    livemode: bool,
+) -> Result<Response, StripeError> {
+    let invoices = if expand.invoice {
+        service::invoices_of(tx, organization_id, std::slice::from_ref(&placed)).await?
+    } else {
+        Vec::new()
+    };
+    ok(&ItemObject::expanded(&placed, livemode, &invoices))
 }
 
 /// `price`: another item's own price, whose unit amount, currency and product this item

@@ -5,21 +5,22 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use serde::Serialize;
 
 use super::auth::StripeCaller;
+use super::contract::{
+    INVOICES_TAG, IdPath, InvoiceActionParams, InvoiceCreateParams, InvoiceList, InvoiceListQuery,
+    PageQuery,
+};
 use super::error::{Bad, StripeError};
-use super::item_params::timestamp;
+use super::expand::refuse_all;
+use super::invoice_object::InvoiceObject;
+use super::item_params::{new_metadata, timestamp};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{LineObject, ListObject, ok, unix, whole_minor_units};
+use super::wire::{ListObject, ok};
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
-use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PendingItems,
-};
-use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
-use crate::domain::metadata::Metadata;
+use crate::domain::invoice::{InvoiceAction, InvoiceInput, Notes, PendingItems};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::extract::Path;
@@ -30,112 +31,6 @@ use crate::service::invoices::{self as service, IssueTimes};
 
 /// The website an invoice made here names: Stripe's invoices have none, Rebilly's need one.
 pub const WEBSITE_ID: &str = "v1";
-
-/// An invoice (`object: "invoice"`), with all its lines.
-#[derive(Debug, Serialize)]
-struct InvoiceObject {
-    id: String,
-    object: &'static str,
-    amount_due: i64,
-    amount_paid: i64,
-    amount_remaining: i64,
-    created: i64,
-    currency: String,
-    customer: String,
-    description: Option<String>,
-    due_date: Option<i64>,
-    lines: ListObject<LineObject>,
-    livemode: bool,
-    metadata: Metadata,
-    number: Option<String>,
-    status: &'static str,
-    status_transitions: StatusTransitions,
-    subtotal: i64,
-    tax: Option<i64>,
-    total: i64,
-    total_discount_amounts: Vec<DiscountAmount>,
-}
-
-#[derive(Debug, Serialize)]
-struct StatusTransitions {
-    finalized_at: Option<i64>,
-    marked_uncollectible_at: Option<i64>,
-    paid_at: Option<i64>,
-    voided_at: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-struct DiscountAmount {
-    amount: i64,
-    discount: Option<String>,
-}
-
-fn status(status: InvoiceStatus) -> &'static str {
-    match status {
-        InvoiceStatus::Draft => "draft",
-        InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::PastDue => "open",
-        InvoiceStatus::Paid => "paid",
-        InvoiceStatus::Voided => "void",
-        InvoiceStatus::Abandoned => "uncollectible",
-    }
-}
-
-impl InvoiceObject {
-    fn new(invoice: &Invoice, items: &[InvoiceItem], livemode: bool) -> Self {
-        let currency = invoice.currency;
-        let minor = |amount| whole_minor_units(currency, amount);
-        let totals = &invoice.totals;
-        let lines = items
-            .iter()
-            .map(|item| {
-                let placed = PlacedItem::OnInvoice {
-                    item: Box::new(item.clone()),
-                    customer_id: invoice.customer_id.clone(),
-                    currency,
-                };
-                LineObject::new(&placed, livemode)
-            })
-            .collect();
-        Self {
-            id: invoice.id.to_string(),
-            object: "invoice",
-            amount_due: minor(totals.amount_due),
-            amount_paid: 0,
-            amount_remaining: minor(totals.amount_due),
-            created: unix(invoice.created_time),
-            currency: currency.code().to_ascii_lowercase(),
-            customer: invoice.customer_id.to_string(),
-            description: invoice
-                .notes
-                .as_ref()
-                .map(|notes| notes.as_str().to_owned()),
-            due_date: invoice.due_time.map(unix),
-            lines: ListObject::new(lines, false, format!("/v1/invoices/{}/lines", invoice.id)),
-            livemode,
-            metadata: Metadata::default(),
-            number: invoice.invoice_number.map(|number| number.to_string()),
-            status: status(invoice.status),
-            status_transitions: StatusTransitions {
-                finalized_at: invoice.issued_time.map(unix),
-                marked_uncollectible_at: invoice.abandoned_time.map(unix),
-                paid_at: None,
-                voided_at: invoice.voided_time.map(unix),
-            },
-            subtotal: minor(totals.subtotal_amount),
-            tax: (invoice.tax != Default::default() || !totals.tax_amount.is_zero())
-                .then(|| minor(totals.tax_amount)),
-            total: minor(totals.amount),
-            total_discount_amounts: invoice
-                .discounts
-                .iter()
-                .map(|discount| DiscountAmount {
-                    amount: minor(discount.amount),
-                    discount: None,
-                })
-                .collect(),
-        }
-    }
-}
 
 fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
     InvoiceId::parse(id).map_err(|_| StripeError::no_such("invoice", id, "id"))
@@ -152,6 +47,17 @@ fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> ApiError + '_ {
 /// `POST /v1/invoices`: a draft for `customer` in `currency`; with
 /// `pending_invoice_items_behavior=include`, the customer's pending items of that currency
 /// move onto it in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices",
+    operation_id = "PostInvoices",
+    tag = INVOICES_TAG,
+    request_body(content(
+        (InvoiceCreateParams = "application/x-www-form-urlencoded"),
+        (InvoiceCreateParams = "application/json"),
+    )),
+    responses((status = 200, description = "The draft, with the pending items it took in", body = InvoiceObject)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
@@ -161,7 +67,6 @@ pub async fn create(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     reader.refuse_unsupported(&[
-        "metadata",
         "auto_advance",
         "collection_method",
         "days_until_due",
@@ -211,6 +116,7 @@ pub async fn create(
                 .ok()
         })
         .unwrap_or_default();
+    let metadata = new_metadata(&mut reader);
     reader.finish()?;
     let (Some(customer_id), Some(currency)) = (customer, currency) else {
         return Err(StripeError::Params(Vec::new()));
@@ -227,6 +133,7 @@ pub async fn create(
         discounts: Vec::new(),
         tax: Default::default(),
         parties: Default::default(),
+        metadata: Some(metadata),
     };
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
@@ -244,13 +151,23 @@ pub async fn create(
 }
 
 /// `GET /v1/invoices/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/invoices/{id}",
+    operation_id = "GetInvoicesInvoice",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    responses((status = 200, description = "The invoice, with all its lines", body = InvoiceObject)),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(id): Path<String>,
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    let mut reader = Reader::new(query);
+    refuse_all(&mut reader);
+    reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let (invoice, items) =
         service::get_invoice(&state.db, &caller.principal.organization_id, &invoice_id)
@@ -260,6 +177,18 @@ pub async fn retrieve(
 }
 
 /// `POST /v1/invoices/{id}/finalize`: a draft becomes `open` (Rebilly's issue), numbered.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}/finalize",
+    operation_id = "PostInvoicesInvoiceFinalize",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
+        (Option<InvoiceActionParams> = "application/json"),
+    )),
+    responses((status = 200, description = "The invoice, open and numbered", body = InvoiceObject)),
+)]
 pub async fn finalize(
     state: State<AppState>,
     caller: StripeCaller,
@@ -279,6 +208,18 @@ pub async fn finalize(
 }
 
 /// `POST /v1/invoices/{id}/void`: an open invoice becomes `void`.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}/void",
+    operation_id = "PostInvoicesInvoiceVoid",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
+        (Option<InvoiceActionParams> = "application/json"),
+    )),
+    responses((status = 200, description = "The invoice, void", body = InvoiceObject)),
+)]
 pub async fn void(
     state: State<AppState>,
     caller: StripeCaller,
@@ -299,6 +240,18 @@ pub async fn void(
 
 /// `POST /v1/invoices/{id}/mark_uncollectible`: an open invoice becomes `uncollectible`
 /// (Rebilly's abandon).
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}/mark_uncollectible",
+    operation_id = "PostInvoicesInvoiceMarkUncollectible",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
+        (Option<InvoiceActionParams> = "application/json"),
+    )),
+    responses((status = 200, description = "The invoice, uncollectible", body = InvoiceObject)),
+)]
 pub async fn mark_uncollectible(
     state: State<AppState>,
     caller: StripeCaller,
@@ -354,6 +307,14 @@ async fn act(
 }
 
 /// `GET /v1/invoices`: newest first, by cursor, of one `customer` when given.
+#[utoipa::path(
+    get,
+    path = "/v1/invoices",
+    operation_id = "GetInvoices",
+    tag = INVOICES_TAG,
+    params(PageQuery, InvoiceListQuery),
+    responses((status = 200, description = "A page of invoices, newest first", body = InvoiceList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,

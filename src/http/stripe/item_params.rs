@@ -11,7 +11,7 @@ use crate::domain::ids::{CustomerId, IdError, InvoiceId, ProductId, Subscription
 use crate::domain::invoice_item::{
     Description, ItemExtras, ItemInput, ItemType, Quantity, UnitPrice, extended_price_too_large,
 };
-use crate::domain::metadata::{MetadataChange, MetadataError};
+use crate::domain::metadata::{Metadata, MetadataChange, MetadataError};
 
 /// Fields of Stripe's item that this server does not implement: refused by name, never
 /// dropped.
@@ -176,12 +176,6 @@ impl ItemParams {
         }
         if call == Call::Create && !amount_given {
             reader.reject(Bad::missing("amount"));
-        }
-        for expansion in reader.texts("expand") {
-            reader.reject(Bad::invalid(
-                "expand",
-                format!("this property cannot be expanded ({expansion})"),
-            ));
         }
         params
     }
@@ -427,6 +421,17 @@ fn metadata_bad(error: &MetadataError) -> Bad {
     Bad::invalid(&param, error.to_string())
 }
 
+/// The metadata of an object being made: its `metadata[key]=value` pairs, within the limits.
+pub(super) fn new_metadata(reader: &mut Reader) -> Metadata {
+    let Some(change) = read_metadata(reader) else {
+        return Metadata::default();
+    };
+    Metadata::default()
+        .changed(change)
+        .map_err(|error| reader.reject(metadata_bad(&error)))
+        .unwrap_or_default()
+}
+
 /// `metadata[key]=value` pairs (an empty value removes the key), or `metadata=` (every key).
 fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
     let mut metadata = match reader.object("metadata")? {
@@ -438,8 +443,6 @@ fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
         let value = match value {
             serde_json::Value::String(text) => text,
             serde_json::Value::Null => String::new(),
-            serde_json::Value::Number(number) => number.to_string(),
-            serde_json::Value::Bool(flag) => flag.to_string(),
             _ => {
                 metadata.reject_key(&key, "must be a string");
                 continue;

@@ -6,8 +6,11 @@
 //! `/invoices/{id}/items`, and the reverse.
 
 mod auth;
+pub mod contract;
 pub mod error;
+mod expand;
 mod invoice_items;
+mod invoice_object;
 mod invoices;
 mod item_params;
 mod pages;
@@ -15,12 +18,12 @@ pub mod params;
 mod wire;
 
 use axum::Extension;
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use super::{AppState, rate_limit};
 use crate::domain::permission::Operation;
@@ -33,65 +36,53 @@ pub const API_VERSION: &str = "2024-06-20";
 
 const STRIPE_VERSION: HeaderName = HeaderName::from_static("stripe-version");
 
-/// The dialect's routes, which all need credentials.
-pub fn routes() -> Router<AppState> {
+/// The dialect's routes, which all need credentials, with their part of the contract
+/// ([`contract::finish`] completes it once merged).
+pub fn routes() -> OpenApiRouter<AppState> {
     use Operation::*;
-    Router::new()
-        .route(
-            "/v1/invoiceitems",
-            permitted(
-                get(invoice_items::list).post(invoice_items::create),
-                &[
-                    (Method::GET, GetInvoiceItemCollection),
-                    (Method::POST, PostInvoiceItem),
-                ],
+    OpenApiRouter::new()
+        .routes(permitted(
+            routes!(invoice_items::list, invoice_items::create),
+            &[
+                (Method::GET, GetInvoiceItemCollection),
+                (Method::POST, PostInvoiceItem),
+            ],
+        ))
+        .routes(permitted(
+            routes!(
+                invoice_items::retrieve,
+                invoice_items::update,
+                invoice_items::delete
             ),
-        )
-        .route(
-            "/v1/invoiceitems/{id}",
-            permitted(
-                get(invoice_items::retrieve)
-                    .post(invoice_items::update)
-                    .delete(invoice_items::delete),
-                &[
-                    (Method::GET, GetInvoiceItem),
-                    (Method::POST, PutInvoiceItem),
-                    (Method::DELETE, DeleteInvoiceItem),
-                ],
-            ),
-        )
-        .route(
-            "/v1/invoices",
-            permitted(
-                get(invoices::list).post(invoices::create),
-                &[
-                    (Method::GET, GetInvoiceCollection),
-                    (Method::POST, PostInvoice),
-                ],
-            ),
-        )
-        .route(
-            "/v1/invoices/{id}",
-            permitted(get(invoices::retrieve), &[(Method::GET, GetInvoice)]),
-        )
-        .route(
-            "/v1/invoices/{id}/finalize",
-            permitted(
-                post(invoices::finalize),
-                &[(Method::POST, PostInvoiceIssuance)],
-            ),
-        )
-        .route(
-            "/v1/invoices/{id}/void",
-            permitted(post(invoices::void), &[(Method::POST, PostInvoiceVoid)]),
-        )
-        .route(
-            "/v1/invoices/{id}/mark_uncollectible",
-            permitted(
-                post(invoices::mark_uncollectible),
-                &[(Method::POST, PostInvoiceAbandonment)],
-            ),
-        )
+            &[
+                (Method::GET, GetInvoiceItem),
+                (Method::POST, PutInvoiceItem),
+                (Method::DELETE, DeleteInvoiceItem),
+            ],
+        ))
+        .routes(permitted(
+            routes!(invoices::list, invoices::create),
+            &[
+                (Method::GET, GetInvoiceCollection),
+                (Method::POST, PostInvoice),
+            ],
+        ))
+        .routes(permitted(
+            routes!(invoices::retrieve),
+            &[(Method::GET, GetInvoice)],
+        ))
+        .routes(permitted(
+            routes!(invoices::finalize),
+            &[(Method::POST, PostInvoiceIssuance)],
+        ))
+        .routes(permitted(
+            routes!(invoices::void),
+            &[(Method::POST, PostInvoiceVoid)],
+        ))
+        .routes(permitted(
+            routes!(invoices::mark_uncollectible),
+            &[(Method::POST, PostInvoiceAbandonment)],
+        ))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(
             rate_limit::add_rate_limit_headers,
@@ -102,10 +93,11 @@ pub fn routes() -> Router<AppState> {
 /// Marks each method of a path with the operation whose permission it needs, as the Rebilly
 /// routes do: the same keys allow the same operations on both dialects.
 fn permitted(
-    router: MethodRouter<AppState>,
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
     operations: &[(Method, Operation)],
-) -> MethodRouter<AppState> {
-    router.layer(Extension(RouteOperations::new(operations)))
+) -> UtoipaMethodRouter<AppState> {
+    let operations = RouteOperations::new(operations);
+    (schemas, paths, method_router.layer(Extension(operations)))
 }
 
 /// Answers with the `Stripe-Version` the request named, as Stripe does, or the one this

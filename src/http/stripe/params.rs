@@ -26,15 +26,28 @@ pub const MAX_REPORTED: usize = 50;
 
 /// The parameters of a request, as a JSON object.
 #[derive(Debug, Default)]
-pub struct StripeParams(pub Map<String, Value>);
+pub struct StripeParams {
+    params: Map<String, Value>,
+    /// Whether the values carry JSON's types (a JSON body), or are all texts (a form body or
+    /// a query string), to be read as the parameter's type.
+    typed: bool,
+}
 
 impl StripeParams {
+    /// Parameters whose values are texts, read from a form or a query string.
+    pub fn from_texts(params: Map<String, Value>) -> Self {
+        Self {
+            params,
+            typed: false,
+        }
+    }
+
     /// Their canonical form, for the idempotency fingerprint: `None` when there are none.
     pub fn canonical(&self) -> Option<CanonicalBody> {
-        if self.0.is_empty() {
+        if self.params.is_empty() {
             return None;
         }
-        serde_json::to_string(&self.0)
+        serde_json::to_string(&self.params)
             .ok()
             .map(|text| CanonicalBody::of_json(&text))
     }
@@ -68,7 +81,10 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
                     check_json(&name, &value)?;
                     params.insert(name, value);
                 }
-                Ok(Self(params))
+                Ok(Self {
+                    params,
+                    typed: true,
+                })
             }
             Some("application/x-www-form-urlencoded") | None => {
                 refuse_query(request.uri().query())?;
@@ -86,7 +102,9 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
                 if essence.is_none() && !bytes.trim_ascii().is_empty() {
                     return Err(unsupported());
                 }
-                parse_pairs(&bytes).map(Self).map_err(StripeError::from)
+                parse_pairs(&bytes)
+                    .map(Self::from_texts)
+                    .map_err(StripeError::from)
             }
             Some(_) => Err(unsupported()),
         }
@@ -102,7 +120,9 @@ impl<S: Send + Sync> FromRequestParts<S> for StripeQuery {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, StripeError> {
         let query = parts.uri.query().unwrap_or_default();
-        Ok(Self(StripeParams(parse_pairs(query.as_bytes())?)))
+        Ok(Self(StripeParams::from_texts(parse_pairs(
+            query.as_bytes(),
+        )?)))
     }
 }
 
@@ -297,15 +317,17 @@ fn insert_into(
 #[derive(Debug)]
 pub struct Reader {
     params: Map<String, Value>,
+    typed: bool,
     prefix: Option<String>,
     bad: Vec<Bad>,
 }
 
 impl Reader {
     /// A reader over a request's parameters.
-    pub fn new(StripeParams(params): StripeParams) -> Self {
+    pub fn new(StripeParams { params, typed }: StripeParams) -> Self {
         Self {
             params,
+            typed,
             prefix: None,
             bad: Vec::new(),
         }
@@ -340,15 +362,19 @@ impl Reader {
         self.params.get(key).is_some_and(Value::is_object)
     }
 
-    /// A text parameter; a JSON number or boolean is read as its text, a JSON `null` as
-    /// the empty text (which, as in Stripe's forms, unsets a field on an update).
+    /// Whether the values carry JSON's types: a JSON body's must be of the parameter's type,
+    /// where a form's texts are read as it.
+    pub fn is_typed(&self) -> bool {
+        self.typed
+    }
+
+    /// A text parameter; a JSON `null` is the empty text (which, as in Stripe's forms, unsets
+    /// a field on an update).
     pub fn text(&mut self, key: &str) -> Option<String> {
         match self.params.remove(key)? {
             Value::String(text) => Some(text),
             Value::Null => Some(String::new()),
-            Value::Number(number) => Some(number.to_string()),
-            Value::Bool(flag) => Some(flag.to_string()),
-            Value::Array(_) | Value::Object(_) => {
+            _ => {
                 self.reject_key(key, "must be a string");
                 None
             }
@@ -361,7 +387,9 @@ impl Reader {
         let value = self.params.remove(key)?;
         let parsed = match &value {
             Value::Number(number) => number.as_i64(),
-            Value::String(text) => text.parse::<i64>().ok().filter(|_| !text.starts_with('+')),
+            Value::String(text) if !self.typed => {
+                text.parse::<i64>().ok().filter(|_| !text.starts_with('+'))
+            }
             _ => None,
         };
         if parsed.is_none() {
@@ -381,9 +409,11 @@ impl Reader {
 
     /// A boolean parameter: `true` or `false`.
     pub fn boolean(&mut self, key: &str) -> Option<bool> {
-        match self.text(key)?.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
+        let value = self.params.remove(key)?;
+        match (&value, self.typed) {
+            (Value::Bool(flag), true) => Some(*flag),
+            (Value::String(text), false) if text == "true" => Some(true),
+            (Value::String(text), false) if text == "false" => Some(false),
             _ => {
                 self.reject_key(key, "must be true or false");
                 None
@@ -398,6 +428,7 @@ impl Reader {
         match self.params.remove(key)? {
             Value::Object(params) => Some(Some(Self {
                 params,
+                typed: self.typed,
                 prefix: Some(name),
                 bad: Vec::new(),
             })),
@@ -569,7 +600,11 @@ mod tests {
 
     #[test]
     fn a_list_reads_from_brackets_or_indexes_in_order_and_within_bounds() {
-        let reader = |body: &str| Reader::new(StripeParams(parse_pairs(body.as_bytes()).unwrap()));
+        let reader = |body: &str| {
+            Reader::new(StripeParams::from_texts(
+                parse_pairs(body.as_bytes()).unwrap(),
+            ))
+        };
         let mut by_index = reader("expand[1]=b&expand[0]=a");
         assert_eq!(by_index.texts("expand"), ["a", "b"]);
         assert!(by_index.finish().is_ok());

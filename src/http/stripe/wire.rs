@@ -6,13 +6,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::StripeError;
+use super::invoice_object::InvoiceObject;
 use crate::domain::currency::Currency;
 use crate::domain::invoice_item::{ItemExtras, ItemType, PlacedItem, UnitPrice};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::normalized_text;
 use crate::error::ApiError;
+use crate::service::invoices::InvoiceWithItems;
 
 /// A 200 with a JSON body, as Stripe answers every call.
 pub fn ok<T: Serialize>(body: &T) -> Result<Response, StripeError> {
@@ -53,7 +56,8 @@ pub fn unix(time: DateTime<Utc>) -> i64 {
 }
 
 /// An invoice item (`object: "invoiceitem"`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeInvoiceItem)]
 pub struct ItemObject {
     id: String,
     object: &'static str,
@@ -63,30 +67,69 @@ pub struct ItemObject {
     date: i64,
     description: Option<String>,
     discountable: bool,
+    #[schema(value_type = Vec<String>)]
     discounts: [String; 0],
-    invoice: Option<String>,
+    #[schema(schema_with = invoice_ref)]
+    invoice: Option<InvoiceRef>,
     livemode: bool,
+    #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
     period: Period,
     price: PriceObject,
     proration: bool,
     quantity: i64,
     subscription: Option<String>,
+    #[schema(value_type = Vec<String>)]
     tax_rates: [String; 0],
     test_clock: Option<String>,
     unit_amount: Option<i64>,
     unit_amount_decimal: String,
 }
 
-/// The span an item bills, in Unix seconds.
+/// An item's invoice: its id, or, when `expand` asks, the invoice itself.
 #[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum InvoiceRef {
+    /// The invoice's id.
+    Id(String),
+    /// The invoice, with all its lines.
+    Expanded(Box<InvoiceObject>),
+}
+
+impl InvoiceRef {
+    fn into_id(self) -> String {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(invoice) => invoice.id().to_owned(),
+        }
+    }
+}
+
+/// `invoice`'s schema: null, an id, or the expanded invoice.
+fn invoice_ref() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(utoipa::openapi::Ref::from_schema_name("StripeInvoice"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "The invoice's id, or the invoice with `expand[]=invoice`; null while pending.",
+        ))
+        .build()
+        .into()
+}
+
+/// The span an item bills, in Unix seconds.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripePeriod)]
 struct Period {
     start: i64,
     end: i64,
 }
 
 /// The price an item was made with: its own, one-time, per unit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripePrice)]
 struct PriceObject {
     id: String,
     object: &'static str,
@@ -96,9 +139,11 @@ struct PriceObject {
     currency: String,
     livemode: bool,
     lookup_key: Option<String>,
+    #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
     nickname: Option<String>,
     product: Option<String>,
+    #[schema(value_type = Option<Object>)]
     recurring: Option<()>,
     #[serde(rename = "type")]
     kind: &'static str,
@@ -128,7 +173,7 @@ pub fn item_of_price(price_id: &str) -> Option<String> {
 
 struct Fields<'a> {
     id: &'a str,
-    invoice: Option<String>,
+    invoice: Option<InvoiceRef>,
     customer: &'a str,
     currency: Currency,
     item_type: ItemType,
@@ -152,7 +197,7 @@ impl ItemObject {
                 currency,
             } => Fields {
                 id: item.id.as_str(),
-                invoice: Some(item.invoice_id.to_string()),
+                invoice: Some(InvoiceRef::Id(item.invoice_id.to_string())),
                 customer: customer_id.as_str(),
                 currency: *currency,
                 item_type: item.item_type,
@@ -188,6 +233,20 @@ impl ItemObject {
             },
         };
         Self::of(fields, livemode)
+    }
+
+    /// The item with its invoice expanded, found among `invoices`.
+    pub fn expanded(placed: &PlacedItem, livemode: bool, invoices: &[InvoiceWithItems]) -> Self {
+        let mut object = Self::new(placed, livemode);
+        if let PlacedItem::OnInvoice { item, .. } = placed
+            && let Some((invoice, items)) = invoices
+                .iter()
+                .find(|(invoice, _)| invoice.id == item.invoice_id)
+        {
+            let invoice = InvoiceObject::new(invoice, items, livemode);
+            object.invoice = Some(InvoiceRef::Expanded(Box::new(invoice)));
+        }
+        object
     }
 
     fn of(fields: Fields<'_>, livemode: bool) -> Self {
@@ -272,7 +331,8 @@ impl<T> ListObject<T> {
 }
 
 /// An invoice's line for one of its items (`object: "line_item"`, `type: "invoiceitem"`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeLineItem)]
 pub struct LineObject {
     id: String,
     object: &'static str,
@@ -283,6 +343,7 @@ pub struct LineObject {
     invoice: Option<String>,
     invoice_item: String,
     livemode: bool,
+    #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
     period: Period,
     price: PriceObject,
@@ -304,7 +365,7 @@ impl LineObject {
             currency: item.currency,
             description: item.description,
             discountable: item.discountable,
-            invoice: item.invoice,
+            invoice: item.invoice.map(InvoiceRef::into_id),
             livemode,
             metadata: item.metadata,
             period: item.period,
@@ -323,7 +384,8 @@ pub fn whole_minor_units(currency: Currency, amount: Decimal) -> i64 {
 }
 
 /// What a delete answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeDeleted)]
 pub struct Deleted {
     id: String,
     object: &'static str,

@@ -1,0 +1,128 @@
+//! Stripe's invoice object over the core's invoice: amounts in minor units, its items as
+//! `lines`, statuses in Stripe's words.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::contract::LineList;
+use super::wire::{LineObject, ListObject, unix, whole_minor_units};
+use crate::domain::invoice::{Invoice, InvoiceStatus};
+use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
+use crate::domain::metadata::Metadata;
+
+/// An invoice (`object: "invoice"`), with all its lines.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeInvoice)]
+pub struct InvoiceObject {
+    id: String,
+    object: &'static str,
+    amount_due: i64,
+    amount_paid: i64,
+    amount_remaining: i64,
+    created: i64,
+    currency: String,
+    customer: String,
+    description: Option<String>,
+    due_date: Option<i64>,
+    #[schema(value_type = LineList)]
+    lines: ListObject<LineObject>,
+    livemode: bool,
+    #[schema(value_type = HashMap<String, String>)]
+    metadata: Metadata,
+    number: Option<String>,
+    status: &'static str,
+    status_transitions: StatusTransitions,
+    subtotal: i64,
+    tax: Option<i64>,
+    total: i64,
+    total_discount_amounts: Vec<DiscountAmount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeStatusTransitions)]
+struct StatusTransitions {
+    finalized_at: Option<i64>,
+    marked_uncollectible_at: Option<i64>,
+    paid_at: Option<i64>,
+    voided_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeDiscountAmount)]
+struct DiscountAmount {
+    amount: i64,
+    discount: Option<String>,
+}
+
+fn status(status: InvoiceStatus) -> &'static str {
+    match status {
+        InvoiceStatus::Draft => "draft",
+        InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::PastDue => "open",
+        InvoiceStatus::Paid => "paid",
+        InvoiceStatus::Voided => "void",
+        InvoiceStatus::Abandoned => "uncollectible",
+    }
+}
+
+impl InvoiceObject {
+    /// The invoice as Stripe shows it, with `items` as its lines.
+    pub fn new(invoice: &Invoice, items: &[InvoiceItem], livemode: bool) -> Self {
+        let currency = invoice.currency;
+        let minor = |amount| whole_minor_units(currency, amount);
+        let totals = &invoice.totals;
+        let lines = items
+            .iter()
+            .map(|item| {
+                let placed = PlacedItem::OnInvoice {
+                    item: Box::new(item.clone()),
+                    customer_id: invoice.customer_id.clone(),
+                    currency,
+                };
+                LineObject::new(&placed, livemode)
+            })
+            .collect();
+        Self {
+            id: invoice.id.to_string(),
+            object: "invoice",
+            amount_due: minor(totals.amount_due),
+            amount_paid: 0,
+            amount_remaining: minor(totals.amount_due),
+            created: unix(invoice.created_time),
+            currency: currency.code().to_ascii_lowercase(),
+            customer: invoice.customer_id.to_string(),
+            description: invoice
+                .notes
+                .as_ref()
+                .map(|notes| notes.as_str().to_owned()),
+            due_date: invoice.due_time.map(unix),
+            lines: ListObject::new(lines, false, format!("/v1/invoices/{}/lines", invoice.id)),
+            livemode,
+            metadata: invoice.metadata.clone(),
+            number: invoice.invoice_number.map(|number| number.to_string()),
+            status: status(invoice.status),
+            status_transitions: StatusTransitions {
+                finalized_at: invoice.issued_time.map(unix),
+                marked_uncollectible_at: invoice.abandoned_time.map(unix),
+                paid_at: None,
+                voided_at: invoice.voided_time.map(unix),
+            },
+            subtotal: minor(totals.subtotal_amount),
+            tax: (invoice.tax != Default::default() || !totals.tax_amount.is_zero())
+                .then(|| minor(totals.tax_amount)),
+            total: minor(totals.amount),
+            total_discount_amounts: invoice
+                .discounts
+                .iter()
+                .map(|discount| DiscountAmount {
+                    amount: minor(discount.amount),
+                    discount: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The invoice's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
