@@ -326,6 +326,35 @@ impl Tx {
         rows.into_iter().map(ItemRow::into_item).collect()
     }
 
+    /// The newest `per_invoice` items of each of several invoices, each invoice's newest first,
+    /// then by id descending: one index range per invoice, however many items it has.
+    #[tracing::instrument(skip_all)]
+    pub async fn newest_items_of_invoices(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[InvoiceId],
+        per_invoice: i64,
+    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
+        let rows = select_items!(
+            "where (organization_id, id) in (
+                 select newest.organization_id, newest.id
+                 from unnest($2::text[]) as shown(invoice_id)
+                 cross join lateral (
+                     select organization_id, id from invoice_items
+                     where organization_id = $1 and invoice_id = shown.invoice_id
+                     order by created_time desc, id desc limit $3
+                 ) newest
+             )
+             order by invoice_id, created_time desc, id desc",
+            organization_id as &OrganizationId,
+            invoice_ids as &[InvoiceId],
+            per_invoice.max(0),
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.into_iter().map(ItemRow::into_item).collect()
+    }
+
     /// One item of an invoice. Read after [`Tx::lock_invoice`], in a statement of its own, so
     /// that it sees every change committed by whoever held the lock before.
     #[tracing::instrument(skip_all, fields(item = %item_id))]

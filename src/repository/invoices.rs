@@ -450,6 +450,23 @@ impl Tx {
         self.with_discounts(organization_id, row).await
     }
 
+    /// The organization's invoices of these ids, without their discounts, in no set order.
+    #[tracing::instrument(skip_all)]
+    pub async fn invoices_by_ids(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[InvoiceId],
+    ) -> Result<Vec<Invoice>, sqlx::Error> {
+        let rows = select_invoices!(
+            "where organization_id = $1 and id = any($2)",
+            organization_id as &OrganizationId,
+            invoice_ids as &[InvoiceId],
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.into_iter().map(InvoiceRow::into_invoice).collect()
+    }
+
     /// Locks the invoice row until the transaction ends, so that changes to one invoice run
     /// one at a time and its totals stay the sum of its items. Its discounts are read in a
     /// statement of their own, after the lock, and only when the locked row counts some: a

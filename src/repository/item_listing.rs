@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
 
-use super::Db;
+use super::Tx;
 use super::invoice_items::ItemRow;
 use super::invoices::parse_currency;
 use super::pending_items::PendingRow;
@@ -169,19 +169,18 @@ macro_rules! placed_items {
     };
 }
 
-impl Db {
+impl Tx {
     /// A page of the organization's items that `listing` admits, newest first (then by id,
-    /// descending), from `cursor`: at most `limit` of them. `None` when the cursor names no
+    /// descending), from `cursor`: at most `limit` of them, as the transaction sees them. `None` when the cursor names no
     /// item of the organization (a deleted one included).
     #[tracing::instrument(skip_all)]
     pub async fn placed_items(
-        &self,
+        &mut self,
         organization_id: &OrganizationId,
         listing: &ItemListing,
         cursor: ItemCursor<'_>,
         limit: i64,
     ) -> Result<Option<Vec<PlacedItem>>, sqlx::Error> {
-        let mut tx = self.snapshot().await?;
         let cursor_item = match cursor {
             ItemCursor::Newest => None,
             ItemCursor::OlderThan(id) | ItemCursor::NewerThan(id) => {
@@ -194,7 +193,7 @@ impl Db {
                     organization_id as &OrganizationId,
                     id as &InvoiceItemId,
                 )
-                .fetch_optional(&mut *tx.inner)
+                .fetch_optional(&mut *self.inner)
                 .await?;
                 let Some(found) = found else {
                     return Ok(None);
@@ -227,7 +226,7 @@ impl Db {
                     cursor_id,
                     limit,
                 )
-                .fetch_all(&mut *tx.inner)
+                .fetch_all(&mut *self.inner)
                 .await?
             }
             ItemCursor::NewerThan(_) => {
@@ -244,13 +243,12 @@ impl Db {
                     cursor_id,
                     limit,
                 )
-                .fetch_all(&mut *tx.inner)
+                .fetch_all(&mut *self.inner)
                 .await?;
                 rows.reverse();
                 rows
             }
         };
-        tx.commit().await?;
         rows.into_iter()
             .map(PlacedRow::into_item)
             .collect::<Result<_, _>>()

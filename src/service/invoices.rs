@@ -84,8 +84,44 @@ pub async fn get_invoice(
     Ok(found)
 }
 
+/// An invoice with its newest `shown` items, newest first, read in one snapshot: for a dialect
+/// that shows an invoice with only its first lines.
+#[tracing::instrument(skip_all)]
+pub async fn get_invoice_with_newest_items(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    shown: i64,
+) -> Result<InvoiceWithItems, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let found = invoices_with_newest_items(
+        &mut snapshot,
+        organization_id,
+        std::slice::from_ref(invoice_id),
+        shown,
+    )
+    .await?;
+    snapshot.commit().await?;
+    found
+        .into_iter()
+        .next()
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+}
+
+/// The organization's invoices of these ids, in no set order, each with its discounts and its
+/// newest `shown` items, newest first, as the caller's transaction sees them.
+pub async fn invoices_with_newest_items(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_ids: &[InvoiceId],
+    shown: i64,
+) -> Result<Vec<InvoiceWithItems>, ApiError> {
+    let invoices = tx.invoices_by_ids(organization_id, invoice_ids).await?;
+    with_items(tx, organization_id, invoices, Some(shown)).await
+}
+
 /// One invoice with its items, as the caller's transaction sees them.
-pub async fn invoice_in(
+async fn invoice_in(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
@@ -112,14 +148,14 @@ pub async fn list_invoices(
     let page = snapshot
         .list_invoices(organization_id, filter, order, limit, offset)
         .await?;
-    let invoices = with_items(&mut snapshot, organization_id, page.invoices).await?;
+    let invoices = with_items(&mut snapshot, organization_id, page.invoices, None).await?;
     snapshot.commit().await?;
     Ok((page.total, invoices))
 }
 
 /// A page of the organization's invoices (of one customer, when given), newest first, from
-/// `cursor`: a cursor page, which does not shift as invoices are made. `None` when the cursor
-/// names no invoice of the organization.
+/// `cursor`, each with its newest `shown` items, newest first: a cursor page, which does not
+/// shift as invoices are made. `None` when the cursor names no invoice of the organization.
 #[tracing::instrument(skip_all)]
 pub async fn page_invoices(
     db: &Db,
@@ -127,6 +163,7 @@ pub async fn page_invoices(
     customer_id: Option<&CustomerId>,
     cursor: InvoiceCursor<'_>,
     limit: i64,
+    shown: i64,
 ) -> Result<Option<Vec<InvoiceWithItems>>, ApiError> {
     let mut snapshot = db.snapshot().await?;
     let Some(invoices) = snapshot
@@ -135,24 +172,35 @@ pub async fn page_invoices(
     else {
         return Ok(None);
     };
-    let invoices = with_items(&mut snapshot, organization_id, invoices).await?;
+    let invoices = with_items(&mut snapshot, organization_id, invoices, Some(shown)).await?;
     snapshot.commit().await?;
     Ok(Some(invoices))
 }
 
-/// Invoices read without their discounts, with their discounts and items.
+/// Invoices read without their discounts, with their discounts and items: all of them, oldest
+/// first, or with `Some(shown)` the newest `shown`, newest first.
 async fn with_items(
     snapshot: &mut Tx,
     organization_id: &OrganizationId,
     invoices: Vec<Invoice>,
+    shown: Option<i64>,
 ) -> Result<Vec<InvoiceWithItems>, ApiError> {
     let ids: Vec<InvoiceId> = invoices.iter().map(|invoice| invoice.id.clone()).collect();
     let discounts = snapshot
         .discounts_of_invoices(organization_id, &ids)
         .await?;
-    let items = snapshot
-        .items_of_invoices(organization_id, &ids, None, 0)
-        .await?;
+    let items = match shown {
+        None => {
+            snapshot
+                .items_of_invoices(organization_id, &ids, None, 0)
+                .await?
+        }
+        Some(shown) => {
+            snapshot
+                .newest_items_of_invoices(organization_id, &ids, shown)
+                .await?
+        }
+    };
     let mut discounts = group_by_invoice(discounts, |(id, _)| id.clone());
     let mut items = group_by_invoice(items, |item| item.invoice_id.clone());
     Ok(invoices

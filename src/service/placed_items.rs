@@ -5,13 +5,16 @@
 use chrono::Utc;
 
 use super::invoice_items::{self, ensure_product};
-use super::invoices::{InvoiceWithItems, invoice_in};
+use super::invoices::{InvoiceWithItems, invoice_not_found, invoices_with_newest_items};
 use super::pricing::item_price;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
 use crate::error::ApiError;
 use crate::repository::{Db, ItemCursor, ItemListing, Tx};
+
+/// Items, and the invoices they are on when the caller asks for them.
+pub type ItemsWithInvoices = (Vec<PlacedItem>, Vec<InvoiceWithItems>);
 
 /// The 404 for an item the organization does not have.
 pub fn item_not_found(item_id: &InvoiceItemId) -> ApiError {
@@ -44,56 +47,57 @@ pub async fn create_pending_item(
     Ok(item)
 }
 
-/// One item of the organization, wherever it is.
+/// One item of the organization, wherever it is, and with `Some(shown)` the invoice it is on
+/// with its newest `shown` items ([`invoices_of`]), read in one snapshot.
 #[tracing::instrument(skip_all)]
 pub async fn get_placed_item(
     db: &Db,
     organization_id: &OrganizationId,
     item_id: &InvoiceItemId,
-) -> Result<PlacedItem, ApiError> {
+    with_invoice: Option<i64>,
+) -> Result<(PlacedItem, Vec<InvoiceWithItems>), ApiError> {
     let mut snapshot = db.snapshot().await?;
-    let found = placed_item_in(&mut snapshot, organization_id, item_id).await?;
+    let found = placed_item_in(&mut snapshot, organization_id, item_id)
+        .await?
+        .ok_or_else(|| item_not_found(item_id))?;
+    let invoices = match with_invoice {
+        Some(shown) => {
+            invoices_of(
+                &mut snapshot,
+                organization_id,
+                std::slice::from_ref(&found),
+                shown,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
     snapshot.commit().await?;
-    found.ok_or_else(|| item_not_found(item_id))
+    Ok((found, invoices))
 }
 
-/// The invoices that `items` are on, each once and with every item of it, as the caller's
-/// transaction sees them: for a dialect that can show an item's invoice in place of its id.
+/// The invoices that `items` are on, each once, with its newest `shown` items (newest first),
+/// as the caller's transaction sees them: for a dialect that can show an item's invoice in
+/// place of its id. One read of the invoices and one of their items, however many there are.
 pub async fn invoices_of(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     items: &[PlacedItem],
+    shown: i64,
 ) -> Result<Vec<InvoiceWithItems>, ApiError> {
-    let mut invoice_ids: Vec<&InvoiceId> = Vec::new();
-    for item in items {
-        if let PlacedItem::OnInvoice { item, .. } = item
-            && !invoice_ids.contains(&&item.invoice_id)
-        {
-            invoice_ids.push(&item.invoice_id);
-        }
+    let mut invoice_ids: Vec<InvoiceId> = items
+        .iter()
+        .filter_map(|item| match item {
+            PlacedItem::OnInvoice { item, .. } => Some(item.invoice_id.clone()),
+            PlacedItem::Pending(_) => None,
+        })
+        .collect();
+    invoice_ids.sort_unstable();
+    invoice_ids.dedup();
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut invoices = Vec::with_capacity(invoice_ids.len());
-    for invoice_id in invoice_ids {
-        invoices.push(invoice_in(tx, organization_id, invoice_id).await?);
-    }
-    Ok(invoices)
-}
-
-/// Items and, when `with_invoices`, the invoices they are on ([`invoices_of`]), read in one
-/// snapshot, so that each invoice's totals are those of the items it shows.
-pub async fn with_invoices(
-    db: &Db,
-    organization_id: &OrganizationId,
-    items: Vec<PlacedItem>,
-    with_invoices: bool,
-) -> Result<(Vec<PlacedItem>, Vec<InvoiceWithItems>), ApiError> {
-    if !with_invoices {
-        return Ok((items, Vec::new()));
-    }
-    let mut snapshot = db.snapshot().await?;
-    let invoices = invoices_of(&mut snapshot, organization_id, &items).await?;
-    snapshot.commit().await?;
-    Ok((items, invoices))
+    invoices_with_newest_items(tx, organization_id, &invoice_ids, shown).await
 }
 
 /// Changes an item wherever it is, in the caller's transaction: `change` gets the item as it
@@ -169,8 +173,10 @@ pub async fn delete_placed_item(
     invoice_items::delete_item(tx, organization_id, &invoice.id, item_id, None).await
 }
 
-/// A page of the organization's items that `listing` admits, newest first, from `cursor`.
-/// `None` when the cursor names no item of the organization.
+/// A page of the organization's items that `listing` admits, newest first, from `cursor`, and
+/// with `Some(shown)` the invoices they are on, each with its newest `shown` items
+/// ([`invoices_of`]), read in one snapshot. `None` when the cursor names no item of the
+/// organization.
 #[tracing::instrument(skip_all)]
 pub async fn list_placed_items(
     db: &Db,
@@ -178,10 +184,51 @@ pub async fn list_placed_items(
     listing: &ItemListing,
     cursor: ItemCursor<'_>,
     limit: i64,
-) -> Result<Option<Vec<PlacedItem>>, ApiError> {
-    Ok(db
+    with_invoices: Option<i64>,
+) -> Result<Option<ItemsWithInvoices>, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let Some(items) = snapshot
         .placed_items(organization_id, listing, cursor, limit)
-        .await?)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let invoices = match with_invoices {
+        Some(shown) => invoices_of(&mut snapshot, organization_id, &items, shown).await?,
+        None => Vec::new(),
+    };
+    snapshot.commit().await?;
+    Ok(Some((items, invoices)))
+}
+
+/// A page of one invoice's items, newest first, from `cursor`, read with the invoice in one
+/// snapshot: 404 when the organization has no such invoice, `None` when the cursor names no
+/// item of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn invoice_lines(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    cursor: ItemCursor<'_>,
+    limit: i64,
+) -> Result<Option<Vec<PlacedItem>>, ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    if snapshot
+        .find_invoice(organization_id, invoice_id)
+        .await?
+        .is_none()
+    {
+        return Err(invoice_not_found(invoice_id.as_str()));
+    }
+    let listing = ItemListing {
+        invoice_id: Some(invoice_id.clone()),
+        ..ItemListing::default()
+    };
+    let items = snapshot
+        .placed_items(organization_id, &listing, cursor, limit)
+        .await?;
+    snapshot.commit().await?;
+    Ok(items)
 }
 
 /// The item on an invoice, and its invoice, found by the item's id. Items never move from one

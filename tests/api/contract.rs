@@ -71,6 +71,7 @@ async fn the_contract_names_every_operation_by_its_rebilly_id_without_credential
                 "GetInvoices",
                 "PostInvoices",
                 "GetInvoicesInvoice",
+                "GetInvoicesInvoiceLines",
                 "PostInvoicesInvoiceFinalize",
                 "PostInvoicesInvoiceVoid",
                 "PostInvoicesInvoiceMarkUncollectible",
@@ -277,7 +278,7 @@ async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
         .into_iter()
         .filter(|(_, path, _)| is_stripe(path))
         .collect();
-    assert_eq!(stripe.len(), 11);
+    assert_eq!(stripe.len(), 12);
     for (method, path, operation) in &stripe {
         let label = format!("{method} {path}");
         assert_eq!(
@@ -341,8 +342,29 @@ async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
     let schemas = &contract["components"]["schemas"];
     let params = &schemas["StripeInvoiceItemCreate"];
     assert_eq!(params["required"], json!(["customer"]));
-    let currencies = params["properties"]["currency"]["enum"].as_array().unwrap();
-    assert!(currencies.contains(&json!("usd")) && !currencies.contains(&json!("USD")));
+    assert_eq!(params["properties"]["currency"]["pattern"], "^[A-Za-z]{3}$");
+    let metadata = &params["properties"]["metadata"];
+    assert_eq!(
+        (
+            metadata["maxProperties"].clone(),
+            metadata["propertyNames"]["maxLength"].clone(),
+            metadata["additionalProperties"]["maxLength"].clone(),
+        ),
+        (json!(50), json!(40), json!(500)),
+        "Stripe's metadata limits"
+    );
+    assert_eq!(params["properties"]["date"]["maximum"], 253_402_300_799_i64);
+    assert_eq!(
+        schemas["StripePeriodParams"]["properties"]["end"]["minimum"],
+        0
+    );
+    let action = &schemas["StripeInvoiceAction"]["properties"]["auto_advance"];
+    assert_eq!(action["enum"], json!([false]));
+    // A form body's bracket encodings name only the parameters it has.
+    let invoice_form = &contract["paths"]["/v1/invoices"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+        ["encoding"];
+    let nested: Vec<&String> = invoice_form.as_object().unwrap().keys().collect();
+    assert_eq!(nested, ["metadata"]);
     assert_eq!(params["properties"]["amount"]["type"], "integer");
     let item = &schemas["StripeInvoiceItem"]["properties"];
     assert_eq!(item["amount"]["type"], "integer", "minor units");

@@ -10,7 +10,11 @@ use crate::helpers::{TestApp, TestResponse};
 use crate::stripe_client::{Stripe, assert_stripe_error};
 
 fn ids(page: &TestResponse) -> Vec<String> {
-    page.body["data"]
+    data_ids(&page.body)
+}
+
+fn data_ids(list: &Value) -> Vec<String> {
+    list["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -81,9 +85,9 @@ async fn an_invoice_takes_in_pending_items_is_finalized_and_voided(pool: PgPool)
     assert_eq!(invoice["number"], Value::Null);
     let lines = invoice["lines"]["data"].as_array().unwrap();
     let line_items: Vec<&Value> = lines.iter().map(|line| &line["invoice_item"]).collect();
-    assert_eq!(line_items, [&seats["id"], &credit["id"]]);
+    assert_eq!(line_items, [&credit["id"], &seats["id"]], "newest first");
     assert_eq!(lines[0]["object"], "line_item");
-    assert_eq!(lines[1]["amount"], -500);
+    assert_eq!(lines[0]["amount"], -500);
     assert_eq!(invoice["lines"]["url"], format!("/v1/invoices/{id}/lines"));
     // The items now read on their invoice on both dialects; the other currency's stays pending.
     let moved = stripe
@@ -429,5 +433,94 @@ async fn an_invoice_keeps_its_metadata_through_a_rebilly_update(pool: PgPool) {
         1,
         "{}",
         listed.text
+    );
+}
+
+#[sqlx::test]
+async fn an_invoice_shows_its_ten_newest_lines_and_pages_the_rest(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_3"), ("currency", "usd")],
+        )
+        .await;
+    let id = invoice.body["id"].as_str().unwrap().to_owned();
+    let mut made = Vec::new();
+    for amount in 1..=12 {
+        let item = stripe
+            .create(&[
+                ("customer", "cus_3"),
+                ("invoice", &id),
+                ("amount", &amount.to_string()),
+            ])
+            .await;
+        made.push(item["id"].as_str().unwrap().to_owned());
+    }
+    let newest_first: Vec<String> = made.iter().rev().cloned().collect();
+    let read = stripe.get(&format!("/v1/invoices/{id}")).await;
+    let lines = &read.body["lines"];
+    assert_eq!(data_ids(lines), newest_first[..10]);
+    assert_eq!(lines["has_more"], true, "{}", read.text);
+    assert_eq!(
+        read.body["total"], 78,
+        "the totals count every item, shown or not"
+    );
+    // The same ten on an item's expanded invoice, on a list of invoices, and on a write.
+    let expanded = stripe
+        .get(&format!("/v1/invoiceitems/{}?expand=invoice", made[0]))
+        .await;
+    assert_eq!(
+        expanded.body["invoice"]["lines"], *lines,
+        "{}",
+        expanded.text
+    );
+    let listed = stripe.get("/v1/invoices?customer=cus_3").await;
+    assert_eq!(listed.body["data"][0]["lines"], *lines);
+    // The lines' URL pages through all of them, both ways, as an items list does.
+    let url = lines["url"].as_str().unwrap();
+    assert_eq!(url, format!("/v1/invoices/{id}/lines"));
+    let first = stripe.get(&format!("{url}?limit=5")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body["object"], "list");
+    assert_eq!(first.body["url"], url);
+    assert_eq!(ids(&first), newest_first[..5]);
+    assert_eq!(first.body["has_more"], true);
+    let last = stripe
+        .get(&format!(
+            "{url}?limit=10&starting_after={}",
+            newest_first[4]
+        ))
+        .await;
+    assert_eq!(ids(&last), newest_first[5..]);
+    assert_eq!(last.body["has_more"], false);
+    assert_eq!(last.body["data"][6]["amount"], 1);
+    let back = stripe
+        .get(&format!("{url}?limit=3&ending_before={}", newest_first[4]))
+        .await;
+    assert_eq!(ids(&back), newest_first[1..4]);
+    assert_eq!(back.body["has_more"], true);
+    // A missing invoice is 404 on its id, a missing cursor 400 on its parameter.
+    let missing = stripe.get("/v1/invoices/in_nope/lines").await;
+    assert_stripe_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+    let lost = stripe.get(&format!("{url}?starting_after=ii_nope")).await;
+    assert_stripe_error(
+        &lost,
+        StatusCode::BAD_REQUEST,
+        Some("resource_missing"),
+        Some("starting_after"),
+    );
+    let unknown = stripe.get(&format!("{url}?customer=cus_3")).await;
+    assert_stripe_error(
+        &unknown,
+        StatusCode::BAD_REQUEST,
+        Some("parameter_unknown"),
+        Some("customer"),
     );
 }

@@ -1241,3 +1241,158 @@ async fn an_items_invoice_expands_in_place_of_its_id(pool: PgPool) {
         assert_stripe_error(&refused, StatusCode::BAD_REQUEST, None, Some("expand"));
     }
 }
+
+/// An empty value and JSON's `null` mean "none" (or, on an update, "remove") where the
+/// contract says a parameter may be cleared; elsewhere they are refused, naming it.
+#[sqlx::test]
+async fn empty_and_null_values_clear_only_what_may_be_cleared(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let base = json!({"customer": "cus_1", "currency": "usd", "amount": 100});
+    let with = |key: &str, value: Value| {
+        let mut body = base.clone();
+        body[key] = value;
+        body
+    };
+    for (key, value, code) in [
+        ("invoice", Value::Null, None),
+        ("invoice", json!(""), None),
+        ("subscription", Value::Null, None),
+        ("price", Value::Null, Some("resource_missing")),
+        ("period", json!(""), None),
+        ("metadata", json!(""), None),
+    ] {
+        let refused = stripe
+            .post_json("/v1/invoiceitems", with(key, value.clone()))
+            .await;
+        assert_stripe_error(&refused, StatusCode::BAD_REQUEST, code, Some(key));
+        assert!(
+            !refused.text.contains("\"id\":\"ii_"),
+            "{key}={value}: nothing made"
+        );
+    }
+    let form = stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("amount", "1"),
+                ("invoice", ""),
+            ],
+        )
+        .await;
+    assert_stripe_error(&form, StatusCode::BAD_REQUEST, None, Some("invoice"));
+    let listed = stripe.get("/v1/invoiceitems?customer=cus_1").await;
+    assert_eq!(
+        listed.body["data"],
+        json!([]),
+        "no refused create left an item"
+    );
+    // Where the contract allows null, it is none; on an update it removes.
+    let mut cleared = base.clone();
+    cleared["description"] = Value::Null;
+    cleared["period"] = Value::Null;
+    cleared["metadata"] = json!({"order": "42", "gone": null, "note": "x"});
+    cleared["price_data"] = json!({"product": null});
+    let created = stripe.post_json("/v1/invoiceitems", cleared).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(
+        created.body["metadata"],
+        json!({"order": "42", "note": "x"})
+    );
+    assert_eq!(created.body["description"], Value::Null);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let updated = stripe
+        .post_json(
+            &format!("/v1/invoiceitems/{id}"),
+            json!({"metadata": {"note": null}, "period": {"start": 10, "end": 20}}),
+        )
+        .await;
+    assert_eq!(
+        updated.body["metadata"],
+        json!({"order": "42"}),
+        "{}",
+        updated.text
+    );
+    assert_eq!(updated.body["period"], json!({"start": 10, "end": 20}));
+    let removed = stripe
+        .post_json(
+            &format!("/v1/invoiceitems/{id}"),
+            json!({"metadata": null, "period": null}),
+        )
+        .await;
+    assert_eq!(removed.body["metadata"], json!({}), "{}", removed.text);
+    let date = &removed.body["date"];
+    assert_eq!(
+        removed.body["period"],
+        json!({"start": date, "end": date}),
+        "none: its date"
+    );
+    // A currency reads in either case and answers lower-case.
+    let upper = stripe
+        .post_json("/v1/invoiceitems", with("currency", json!("USD")))
+        .await;
+    assert_eq!(upper.body["currency"], "usd", "{}", upper.text);
+}
+
+/// An expanded answer has the shape the contract gives it: the item's members, and in place
+/// of the invoice's id the invoice with every member its schema names.
+#[sqlx::test]
+async fn an_expanded_answer_has_the_contracts_members(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_1"), ("currency", "usd")],
+        )
+        .await;
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let item = stripe
+        .create(&[
+            ("customer", "cus_1"),
+            ("invoice", &invoice_id),
+            ("amount", "7"),
+        ])
+        .await;
+    let contract = app.get("/openapi.json").await.body;
+    let schemas = &contract["components"]["schemas"];
+    let members = |schema: &str| -> Vec<String> {
+        let mut names: Vec<String> = schemas[schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} has properties"))
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    };
+    let keys = |object: &Value| -> Vec<String> {
+        let mut names: Vec<String> = object.as_object().unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    };
+    let expanded = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}?expand[]=invoice",
+            item["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(keys(&expanded.body), members("StripeInvoiceItem"));
+    assert_eq!(keys(&expanded.body["invoice"]), members("StripeInvoice"));
+    assert_eq!(
+        keys(&expanded.body["invoice"]["lines"]),
+        members("StripeLineItemList")
+    );
+    assert_eq!(
+        keys(&expanded.body["invoice"]["lines"]["data"][0]),
+        members("StripeLineItem")
+    );
+    let invoice_schema = &schemas["StripeInvoiceItem"]["properties"]["invoice"];
+    let text = invoice_schema.to_string();
+    assert!(
+        text.contains("#/components/schemas/StripeInvoice\""),
+        "the item's invoice may be the invoice object: {text}"
+    );
+}

@@ -119,6 +119,20 @@ expect(with_invoice.invoice.total, 3750, "the expanded invoice's total")
 step("invoice", f"{invoice.id} took in {len(invoice.lines.data)} pending item, total={invoice.total}")
 step("expand", f"the item's invoice expanded: {type(with_invoice.invoice).__name__} {with_invoice.invoice.id}")
 
+# An invoice shows its ten newest lines; the library pages through the rest at the lines' URL.
+big = invoices.create(params={"customer": other, "currency": "eur"})
+made = [
+    items.create(params={"customer": other, "invoice": big.id, "amount": amount}).id
+    for amount in range(1, 13)
+]
+shown = invoices.retrieve(big.id)
+expect([line.invoice_item for line in shown.lines.data], made[::-1][:10], "the lines shown")
+expect(shown.lines.has_more, True, "lines past the ten shown")
+expect(shown.total, 78, "the total of every line")
+paged = [line.id for line in invoices.line_items.list(big.id, params={"limit": 5}).auto_paging_iter()]
+expect(paged, made[::-1], "every line, paged by the library")
+step("lines", f"{big.id} shows {len(shown.lines.data)} of {len(paged)} lines; pages of 5 walked by the library")
+
 finalized = invoices.finalize_invoice(invoice.id)
 expect(finalized.status, "open", "a finalized invoice's status")
 expect(finalized.amount_due, 3750, "amount_due after finalizing")

@@ -1,9 +1,10 @@
 //! `expand[]`: ids in an answer shown as their objects. An item's `invoice` expands to the
-//! invoice with all its lines. Its `discounts` and `test_clock`, always empty here, expand to
+//! invoice with its first lines. Its `discounts` and `test_clock`, always empty here, expand to
 //! themselves. Nothing else expands: customers are not objects here, and an invoice has no id
 //! in it to expand; each such path is refused, naming it.
 
 use super::error::Bad;
+use super::invoice_object::ITEMS_TO_READ;
 use super::params::Reader;
 
 /// The most `expand` paths a request may give.
@@ -17,6 +18,11 @@ pub struct ItemExpansions {
 }
 
 impl ItemExpansions {
+    /// With `invoice` expanded, how many of each invoice's newest items to read with it.
+    pub fn invoices(self) -> Option<i64> {
+        self.invoice.then_some(ITEMS_TO_READ)
+    }
+
     /// Reads `expand` for one item (`invoice`) or for a list of them (`data.invoice`).
     pub fn read(reader: &mut Reader, on: Subject) -> Self {
         let mut expansions = Self::default();

@@ -6,8 +6,8 @@ use axum::response::Response;
 
 use super::auth::StripeCaller;
 use super::contract::{
-    ITEMS_TAG, IdPath, ItemCreateParams, ItemExpandQuery, ItemList, ItemListQuery,
-    ItemUpdateParams, PageQuery,
+    ITEMS_TAG, IdPath, ItemCreateParams, ItemExpandQuery, ItemList, ItemListExpandQuery,
+    ItemListQuery, ItemUpdateParams, PageQuery,
 };
 use super::error::{Bad, StripeError};
 use super::expand::{ItemExpansions, Subject};
@@ -161,16 +161,11 @@ pub async fn retrieve(
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    let placed = service::get_placed_item(&state.db, organization_id, &item_id)
-        .await
-        .map_err(|error| item_error(&item_id)(error.into()))?;
     let (placed, invoices) =
-        service::with_invoices(&state.db, organization_id, vec![placed], expand.invoice).await?;
-    ok(&ItemObject::expanded(
-        &placed[0],
-        caller.livemode,
-        &invoices,
-    ))
+        service::get_placed_item(&state.db, organization_id, &item_id, expand.invoices())
+            .await
+            .map_err(|error| item_error(&item_id)(error.into()))?;
+    ok(&ItemObject::expanded(&placed, caller.livemode, &invoices))
 }
 
 /// `POST /v1/invoiceitems/{id}`: changes the parameters given, keeping the others.
@@ -254,7 +249,7 @@ pub async fn delete(
     path = "/v1/invoiceitems",
     operation_id = "GetInvoiceitems",
     tag = ITEMS_TAG,
-    params(PageQuery, ItemListQuery, ItemExpandQuery),
+    params(PageQuery, ItemListQuery, ItemListExpandQuery),
     responses((status = 200, description = "A page of items, newest first", body = ItemList)),
 )]
 pub async fn list(
@@ -286,13 +281,17 @@ pub async fn list(
         PageStart::NewerThan(id) => ItemCursor::NewerThan(id),
     };
     let organization_id = &caller.principal.organization_id;
-    let mut items =
-        service::list_placed_items(&state.db, organization_id, &listing, cursor, page.to_read())
-            .await?
-            .ok_or_else(|| page.no_such("invoiceitem"))?;
+    let (mut items, invoices) = service::list_placed_items(
+        &state.db,
+        organization_id,
+        &listing,
+        cursor,
+        page.to_read(),
+        expand.invoices(),
+    )
+    .await?
+    .ok_or_else(|| page.no_such("invoiceitem"))?;
     let has_more = page.cut(&mut items);
-    let (items, invoices) =
-        service::with_invoices(&state.db, organization_id, items, expand.invoice).await?;
     let data = items
         .iter()
         .map(|item| ItemObject::expanded(item, caller.livemode, &invoices))
@@ -346,10 +345,11 @@ async fn answer(
     expand: ItemExpansions,
     livemode: bool,
 ) -> Result<Response, StripeError> {
-    let invoices = if expand.invoice {
-        service::invoices_of(tx, organization_id, std::slice::from_ref(&placed)).await?
-    } else {
-        Vec::new()
+    let invoices = match expand.invoices() {
+        Some(shown) => {
+            service::invoices_of(tx, organization_id, std::slice::from_ref(&placed), shown).await?
+        }
+        None => Vec::new(),
     };
     ok(&ItemObject::expanded(&placed, livemode, &invoices))
 }

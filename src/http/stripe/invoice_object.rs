@@ -1,16 +1,25 @@
-//! Stripe's invoice object over the core's invoice: amounts in minor units, its items as
-//! `lines`, statuses in Stripe's words.
+//! Stripe's invoice object over the core's invoice: amounts in minor units, its newest items as
+//! its first `lines` (the rest are on the lines' URL, as on Stripe), statuses in Stripe's words.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::contract::LineList;
 use super::wire::{LineObject, ListObject, unix, whole_minor_units};
+use crate::domain::ids::InvoiceId;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::domain::metadata::Metadata;
 
-/// An invoice (`object: "invoice"`), with all its lines.
+/// How many lines an invoice object holds, as on Stripe: `has_more` and the lines' URL give the
+/// rest, so an answer stays small however many items the invoice has.
+pub const LINES_SHOWN: usize = 10;
+
+/// How many of an invoice's newest items to read to show it: one past the lines it shows, to
+/// tell whether it has more.
+pub const ITEMS_TO_READ: i64 = LINES_SHOWN as i64 + 1;
+
+/// An invoice (`object: "invoice"`), with its first lines.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = StripeInvoice)]
 pub struct InvoiceObject {
@@ -65,13 +74,20 @@ fn status(status: InvoiceStatus) -> &'static str {
 }
 
 impl InvoiceObject {
-    /// The invoice as Stripe shows it, with `items` as its lines.
-    pub fn new(invoice: &Invoice, items: &[InvoiceItem], livemode: bool) -> Self {
+    /// The invoice as Stripe shows it, with its items given `newest` first: the first
+    /// [`LINES_SHOWN`] of them are its lines, and one more makes `has_more`.
+    pub fn new<'a>(
+        invoice: &Invoice,
+        newest: impl IntoIterator<Item = &'a InvoiceItem>,
+        livemode: bool,
+    ) -> Self {
         let currency = invoice.currency;
         let minor = |amount| whole_minor_units(currency, amount);
         let totals = &invoice.totals;
-        let lines = items
-            .iter()
+        let mut newest = newest.into_iter().take(LINES_SHOWN + 1).peekable();
+        let lines: Vec<LineObject> = newest
+            .by_ref()
+            .take(LINES_SHOWN)
             .map(|item| {
                 let placed = PlacedItem::OnInvoice {
                     item: Box::new(item.clone()),
@@ -81,6 +97,7 @@ impl InvoiceObject {
                 LineObject::new(&placed, livemode)
             })
             .collect();
+        let has_more = newest.peek().is_some();
         Self {
             id: invoice.id.to_string(),
             object: "invoice",
@@ -95,7 +112,7 @@ impl InvoiceObject {
                 .as_ref()
                 .map(|notes| notes.as_str().to_owned()),
             due_date: invoice.due_time.map(unix),
-            lines: ListObject::new(lines, false, format!("/v1/invoices/{}/lines", invoice.id)),
+            lines: ListObject::new(lines, has_more, lines_url(&invoice.id)),
             livemode,
             metadata: invoice.metadata.clone(),
             number: invoice.invoice_number.map(|number| number.to_string()),
@@ -125,4 +142,9 @@ impl InvoiceObject {
     pub fn id(&self) -> &str {
         &self.id
     }
+}
+
+/// Where an invoice's lines are listed, page by page.
+pub fn lines_url(invoice_id: &InvoiceId) -> String {
+    format!("/v1/invoices/{invoice_id}/lines")
 }

@@ -9,25 +9,26 @@ use axum::response::Response;
 use super::auth::StripeCaller;
 use super::contract::{
     INVOICES_TAG, IdPath, InvoiceActionParams, InvoiceCreateParams, InvoiceList, InvoiceListQuery,
-    PageQuery,
+    LineList, PageQuery,
 };
 use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
-use super::invoice_object::InvoiceObject;
+use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
 use super::item_params::{new_metadata, timestamp};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{ListObject, ok};
+use super::wire::{LineObject, ListObject, ok};
 use crate::domain::currency::Currency;
-use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, WebsiteId};
 use crate::domain::invoice::{InvoiceAction, InvoiceInput, Notes, PendingItems};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
-use crate::repository::InvoiceCursor;
+use crate::repository::{InvoiceCursor, ItemCursor};
 use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
+use crate::service::placed_items::invoice_lines;
 
 /// The website an invoice made here names: Stripe's invoices have none, Rebilly's need one.
 pub const WEBSITE_ID: &str = "v1";
@@ -145,7 +146,7 @@ pub async fn create(
                 take_in_pending_items(tx, organization_id, &invoice.id).await?
             }
         };
-        ok(&InvoiceObject::new(&invoice, &items, livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
     .await
 }
@@ -157,7 +158,7 @@ pub async fn create(
     operation_id = "GetInvoicesInvoice",
     tag = INVOICES_TAG,
     params(IdPath),
-    responses((status = 200, description = "The invoice, with all its lines", body = InvoiceObject)),
+    responses((status = 200, description = "The invoice, with its first lines", body = InvoiceObject)),
 )]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -169,11 +170,15 @@ pub async fn retrieve(
     refuse_all(&mut reader);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
-    let (invoice, items) =
-        service::get_invoice(&state.db, &caller.principal.organization_id, &invoice_id)
-            .await
-            .map_err(invoice_error(&invoice_id))?;
-    ok(&InvoiceObject::new(&invoice, &items, caller.livemode))
+    let (invoice, newest) = service::get_invoice_with_newest_items(
+        &state.db,
+        &caller.principal.organization_id,
+        &invoice_id,
+        ITEMS_TO_READ,
+    )
+    .await
+    .map_err(invoice_error(&invoice_id))?;
+    ok(&InvoiceObject::new(&invoice, &newest, caller.livemode))
 }
 
 /// `POST /v1/invoices/{id}/finalize`: a draft becomes `open` (Rebilly's issue), numbered.
@@ -301,7 +306,7 @@ async fn act(
         )
         .await
         .map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, &items, livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
     .await
 }
@@ -341,13 +346,58 @@ pub async fn list(
         customer.as_ref(),
         cursor,
         page.to_read(),
+        ITEMS_TO_READ,
     )
     .await?
     .ok_or_else(|| page.no_such("invoice"))?;
     let has_more = page.cut(&mut invoices);
     let data = invoices
         .iter()
-        .map(|(invoice, items)| InvoiceObject::new(invoice, items, caller.livemode))
+        .map(|(invoice, newest)| InvoiceObject::new(invoice, newest, caller.livemode))
         .collect();
     ok(&ListObject::new(data, has_more, "/v1/invoices"))
+}
+
+/// `GET /v1/invoices/{id}/lines`: the invoice's lines, newest first as in its `lines`, by
+/// cursor; a line's id is its item's.
+#[utoipa::path(
+    get,
+    path = "/v1/invoices/{id}/lines",
+    operation_id = "GetInvoicesInvoiceLines",
+    tag = INVOICES_TAG,
+    params(IdPath, PageQuery),
+    responses((status = 200, description = "A page of the invoice's lines, newest first", body = LineList)),
+)]
+pub async fn lines(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(id): Path<String>,
+    StripeQuery(query): StripeQuery,
+) -> Result<Response, StripeError> {
+    let mut reader = Reader::new(query);
+    let page = PageParams::read(&mut reader);
+    reader.finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let cursor_id = page.cursor_id("line_item", |id| InvoiceItemId::parse(id).ok())?;
+    let cursor = match page.from(cursor_id.as_ref()) {
+        PageStart::Newest => ItemCursor::Newest,
+        PageStart::OlderThan(id) => ItemCursor::OlderThan(id),
+        PageStart::NewerThan(id) => ItemCursor::NewerThan(id),
+    };
+    let mut items = invoice_lines(
+        &state.db,
+        &caller.principal.organization_id,
+        &invoice_id,
+        cursor,
+        page.to_read(),
+    )
+    .await
+    .map_err(invoice_error(&invoice_id))?
+    .ok_or_else(|| page.no_such("line_item"))?;
+    let has_more = page.cut(&mut items);
+    let data = items
+        .iter()
+        .map(|item| LineObject::new(item, caller.livemode))
+        .collect();
+    ok(&ListObject::new(data, has_more, lines_url(&invoice_id)))
 }

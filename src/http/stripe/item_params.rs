@@ -34,7 +34,7 @@ const UNSUPPORTED_PRICE_DATA: [&str; 6] = [
 ];
 
 /// The latest time a timestamp may name (the end of the year 9999).
-const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
 /// A unit amount, and where it was given.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +100,6 @@ impl ItemParams {
             };
             params.invoice = reader
                 .text("invoice")
-                .filter(|text| !text.is_empty())
                 .and_then(|text| id(reader, "invoice", InvoiceId::parse(&text)));
             params.currency = reader
                 .text("currency")
@@ -108,7 +107,6 @@ impl ItemParams {
             params.currency_param = "currency";
             params.subscription = reader
                 .text("subscription")
-                .filter(|text| !text.is_empty())
                 .and_then(|text| id(reader, "subscription", SubscriptionId::parse(&text)));
             params.date = reader
                 .integer("date")
@@ -134,7 +132,7 @@ impl ItemParams {
         {
             reader.reject_key("quantity", "must be between 0 and 1000000000");
         }
-        params.price = reader.text("price").filter(|text| !text.is_empty());
+        params.price = reader.text("price");
         params.read_price_data(reader);
         params.description = reader.text("description").map(|text| {
             if text.is_empty() {

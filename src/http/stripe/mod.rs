@@ -72,6 +72,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             &[(Method::GET, GetInvoice)],
         ))
         .routes(permitted(
+            routes!(invoices::lines),
+            &[(Method::GET, GetInvoice)],
+        ))
+        .routes(permitted(
             routes!(invoices::finalize),
             &[(Method::POST, PostInvoiceIssuance)],
         ))

@@ -362,12 +362,6 @@ impl Reader {
         self.params.get(key).is_some_and(Value::is_object)
     }
 
-    /// Whether the values carry JSON's types: a JSON body's must be of the parameter's type,
-    /// where a form's texts are read as it.
-    pub fn is_typed(&self) -> bool {
-        self.typed
-    }
-
     /// A text parameter; a JSON `null` is the empty text (which, as in Stripe's forms, unsets
     /// a field on an update).
     pub fn text(&mut self, key: &str) -> Option<String> {
@@ -421,8 +415,9 @@ impl Reader {
         }
     }
 
-    /// A nested parameter (`period[start]`), read by its own reader; an empty value is
-    /// `Some(None)` (Stripe's way of clearing it). Hand the reader back with [`Reader::adopt`].
+    /// A nested parameter (`period[start]`), read by its own reader; `Some(None)` clears it:
+    /// an empty value in a form (Stripe's way), `null` in JSON. Hand the reader back with
+    /// [`Reader::adopt`].
     pub fn object(&mut self, key: &str) -> Option<Option<Reader>> {
         let name = self.name(key);
         match self.params.remove(key)? {
@@ -433,7 +428,7 @@ impl Reader {
                 bad: Vec::new(),
             })),
             Value::Null => Some(None),
-            Value::String(text) if text.is_empty() => Some(None),
+            Value::String(text) if text.is_empty() && !self.typed => Some(None),
             _ => {
                 self.bad
                     .push(Bad::invalid(&name, "must be an object (name[key]=value)"));
@@ -442,11 +437,13 @@ impl Reader {
         }
     }
 
-    /// A list of texts (`expand[]=a&expand[]=b`).
+    /// A list of texts (`expand[]=a&expand[]=b`, or `expand[0]=a&expand[1]=b`); in a form or
+    /// a query, one bare value (`expand=a`) is a list of one.
     pub fn texts(&mut self, key: &str) -> Vec<String> {
         let name = self.name(key);
         match self.params.remove(key) {
             None => Vec::new(),
+            Some(Value::String(text)) if !self.typed => vec![text],
             Some(Value::Array(values)) => {
                 self.list_texts(&name, values.into_iter().enumerate().collect())
             }
@@ -610,6 +607,12 @@ mod tests {
         assert!(by_index.finish().is_ok());
         let mut appended = reader("expand[]=a&expand[]=b");
         assert_eq!(appended.texts("expand"), ["a", "b"]);
+        let mut bare = reader("expand=a");
+        assert_eq!(
+            bare.texts("expand"),
+            ["a"],
+            "one bare value is a list of one"
+        );
         let mut too_far = reader("expand[100]=a&expand[%2B1]=b");
         assert!(too_far.texts("expand").is_empty());
         let Err(StripeError::Params(bad)) = too_far.finish() else {

@@ -92,7 +92,7 @@ pub struct ItemObject {
 pub enum InvoiceRef {
     /// The invoice's id.
     Id(String),
-    /// The invoice, with all its lines.
+    /// The invoice, with its first lines.
     Expanded(Box<InvoiceObject>),
 }
 
