@@ -133,10 +133,7 @@ impl Db {
     /// server connection is free, so no setting may live on a session.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(Tx {
-            inner: self
-                .pool
-                .begin_with(AssertSqlSafe(self.begin.to_string()))
-                .await?,
+            inner: begin_to_the_end(&self.pool, self.begin.to_string()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
@@ -151,7 +148,7 @@ impl Db {
             "begin isolation level repeatable read, read only"
         };
         Ok(Tx {
-            inner: self.pool.begin_with(begin).await?,
+            inner: begin_to_the_end(&self.pool, begin.to_owned()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
@@ -165,7 +162,8 @@ impl Db {
         statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
         if self.transaction_pooler {
-            let mut transaction = self.pool.begin_with("begin; deallocate all").await?;
+            let mut transaction =
+                begin_to_the_end(&self.pool, "begin; deallocate all".to_owned()).await?;
             let answer = statements(&mut transaction).await?;
             transaction.commit().await?;
             Ok(answer)
@@ -245,4 +243,20 @@ fn begin_statement(lock_timeout: Duration, transaction_pooler: bool) -> Arc<str>
 /// A stored value the domain refuses: the database holds something no write could have put there.
 fn corrupt(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected {what} in the database: {value:?}").into())
+}
+
+/// Begins a transaction with `statement` in a task of its own, which finishes the `BEGIN`
+/// whatever becomes of its caller. sqlx 0.9.0's `begin` is not safe to cancel on PostgreSQL
+/// (transact-rs/sqlx#4393): a request dropped while its `BEGIN` is on the wire (its client
+/// gone, its time up) would give the pool back a connection still inside that transaction, in
+/// which every later borrower's statements would run, and after its first error fail. Finished
+/// in the task, a transaction whose caller is gone is dropped like any other: rolled back.
+async fn begin_to_the_end(
+    pool: &PgPool,
+    statement: String,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(AssertSqlSafe(statement)).await })
+        .await
+        .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))?
 }

@@ -203,7 +203,7 @@ pub async fn list_placed_items(
 
 /// A page of one invoice's items, newest first, from `cursor`, read with the invoice in one
 /// snapshot: 404 when the organization has no such invoice, `None` when the cursor names no
-/// item of the organization.
+/// item of that invoice.
 #[tracing::instrument(skip_all)]
 pub async fn invoice_lines(
     db: &Db,
@@ -219,6 +219,12 @@ pub async fn invoice_lines(
         .is_none()
     {
         return Err(invoice_not_found(invoice_id.as_str()));
+    }
+    if let ItemCursor::OlderThan(id) | ItemCursor::NewerThan(id) = cursor {
+        let on_invoice = snapshot.item_by_id(organization_id, id).await?;
+        if on_invoice.is_none_or(|item| item.invoice_id != *invoice_id) {
+            return Ok(None);
+        }
     }
     let listing = ItemListing {
         invoice_id: Some(invoice_id.clone()),

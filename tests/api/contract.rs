@@ -360,6 +360,30 @@ async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
     );
     let action = &schemas["StripeInvoiceAction"]["properties"]["auto_advance"];
     assert_eq!(action["enum"], json!([false]));
+    let item_form = &create["application/x-www-form-urlencoded"]["encoding"];
+    let item_nested: Vec<&String> = item_form.as_object().unwrap().keys().collect();
+    assert_eq!(item_nested, ["expand", "metadata", "period", "price_data"]);
+    let expand = contract["paths"]["/v1/invoiceitems"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"].as_str().unwrap().starts_with("expand"))
+        .unwrap();
+    assert_eq!(
+        (
+            expand["name"].clone(),
+            expand["style"].clone(),
+            expand["explode"].clone(),
+            expand["example"].clone()
+        ),
+        (
+            json!("expand[]"),
+            json!("form"),
+            json!(true),
+            json!(["data.invoice"])
+        ),
+        "the query's list as the server reads it"
+    );
     // A form body's bracket encodings name only the parameters it has.
     let invoice_form = &contract["paths"]["/v1/invoices"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
         ["encoding"];

@@ -448,15 +448,31 @@ async fn an_invoice_shows_its_ten_newest_lines_and_pages_the_rest(pool: PgPool) 
         .await;
     let id = invoice.body["id"].as_str().unwrap().to_owned();
     let mut made = Vec::new();
+    let mut last_write = Value::Null;
     for amount in 1..=12 {
         let item = stripe
-            .create(&[
-                ("customer", "cus_3"),
-                ("invoice", &id),
-                ("amount", &amount.to_string()),
-            ])
+            .post(
+                "/v1/invoiceitems",
+                &[
+                    ("customer", "cus_3"),
+                    ("invoice", &id),
+                    ("amount", &amount.to_string()),
+                    ("expand[]", "invoice"),
+                ],
+            )
             .await;
-        made.push(item["id"].as_str().unwrap().to_owned());
+        made.push(item.body["id"].as_str().unwrap().to_owned());
+        let shown = &item.body["invoice"]["lines"];
+        assert_eq!(
+            (
+                shown["data"].as_array().unwrap().len(),
+                shown["has_more"].clone()
+            ),
+            (amount.min(10), json!(amount > 10)),
+            "a write's expanded invoice after {amount} items: {}",
+            item.text
+        );
+        last_write = item.body["invoice"]["lines"].clone();
     }
     let newest_first: Vec<String> = made.iter().rev().cloned().collect();
     let read = stripe.get(&format!("/v1/invoices/{id}")).await;
@@ -466,6 +482,10 @@ async fn an_invoice_shows_its_ten_newest_lines_and_pages_the_rest(pool: PgPool) 
     assert_eq!(
         read.body["total"], 78,
         "the totals count every item, shown or not"
+    );
+    assert_eq!(
+        last_write, *lines,
+        "the last write showed what a read shows"
     );
     // The same ten on an item's expanded invoice, on a list of invoices, and on a write.
     let expanded = stripe
@@ -516,6 +536,25 @@ async fn an_invoice_shows_its_ten_newest_lines_and_pages_the_rest(pool: PgPool) 
         Some("resource_missing"),
         Some("starting_after"),
     );
+    let elsewhere = stripe
+        .create(&[("customer", "cus_3"), ("currency", "usd"), ("amount", "1")])
+        .await;
+    let other_cursor = stripe
+        .get(&format!(
+            "{url}?starting_after={}",
+            elsewhere["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_stripe_error(
+        &other_cursor,
+        StatusCode::BAD_REQUEST,
+        Some("resource_missing"),
+        Some("starting_after"),
+    );
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.body["lines"], *lines, "{}", finalized.text);
     let unknown = stripe.get(&format!("{url}?customer=cus_3")).await;
     assert_stripe_error(
         &unknown,

@@ -1289,6 +1289,13 @@ async fn empty_and_null_values_clear_only_what_may_be_cleared(pool: PgPool) {
         json!([]),
         "no refused create left an item"
     );
+    // The limit of 50 keys is on what a request sends, removals too.
+    let keys: serde_json::Map<String, Value> =
+        (0..51).map(|n| (format!("k{n}"), json!(""))).collect();
+    let many = stripe
+        .post_json("/v1/invoiceitems", with("metadata", Value::Object(keys)))
+        .await;
+    assert_stripe_error(&many, StatusCode::BAD_REQUEST, None, Some("metadata"));
     // Where the contract allows null, it is none; on an update it removes.
     let mut cleared = base.clone();
     cleared["description"] = Value::Null;

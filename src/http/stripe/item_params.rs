@@ -11,7 +11,7 @@ use crate::domain::ids::{CustomerId, IdError, InvoiceId, ProductId, Subscription
 use crate::domain::invoice_item::{
     Description, ItemExtras, ItemInput, ItemType, Quantity, UnitPrice, extended_price_too_large,
 };
-use crate::domain::metadata::{Metadata, MetadataChange, MetadataError};
+use crate::domain::metadata::{MAX_KEYS, Metadata, MetadataChange, MetadataError};
 
 /// Fields of Stripe's item that this server does not implement: refused by name, never
 /// dropped.
@@ -436,8 +436,18 @@ fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
         None => return Some(MetadataChange::Clear),
         Some(metadata) => metadata,
     };
+    let given = metadata.drain();
+    // Counted as given, removals too: the contract's limit is on what a request sends.
+    if given.len() > MAX_KEYS {
+        let name = reader.name("metadata");
+        reader.reject(Bad::invalid(
+            &name,
+            format!("may have at most {MAX_KEYS} keys"),
+        ));
+        return None;
+    }
     let mut pairs = Vec::new();
-    for (key, value) in metadata.drain() {
+    for (key, value) in given {
         let value = match value {
             serde_json::Value::String(text) => text,
             serde_json::Value::Null => String::new(),

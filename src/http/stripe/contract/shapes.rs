@@ -142,7 +142,7 @@ pub struct PeriodParams {
 #[derive(ToSchema)]
 #[schema(as = StripePriceData)]
 pub struct PriceDataParams {
-    /// Lower-case ISO 4217; the item's currency when given.
+    /// ISO 4217 (`usd`, in either case); the item's currency when given.
     #[schema(required = false, schema_with = currency)]
     currency: String,
     /// A product of the organization (`/products`); null or empty for none.
@@ -166,7 +166,7 @@ pub struct ItemCreateParams {
     /// Minor units, whole; negative for a credit.
     #[schema(required = false)]
     amount: i64,
-    /// Lower-case ISO 4217 (`usd`).
+    /// ISO 4217 (`usd`, in either case; answers give it lower-case).
     #[schema(required = false, schema_with = currency)]
     currency: String,
     /// At most 1000 characters; null or empty for none.
@@ -240,7 +240,7 @@ pub struct InvoiceCreateParams {
     /// The customer billed.
     #[schema(pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
     customer: String,
-    /// Lower-case ISO 4217 (`usd`).
+    /// ISO 4217 (`usd`, in either case; answers give it lower-case).
     #[schema(schema_with = currency)]
     currency: String,
     /// Notes for the customer; null or empty for none.

@@ -1,0 +1,54 @@
+-- One load for wrk, chosen by its first argument:
+--   wrk ... -s bench/load.lua URL -- OP KEY INVOICES ITEMS [INVOICE]
+-- OP is create, update, get, list, invoice (a random one of INVOICES invoices `bench-N`, and
+-- of its ITEMS seeded items `it-N-K`) or grow (creates into the one INVOICE). `done` prints
+-- one RESULT line: requests/s, p50 and p99 in ms, non-2xx answers, socket errors.
+local op, key, invoices, items, fixed
+local counter = 0
+
+function init(args)
+  op, key = args[1], args[2]
+  invoices, items, fixed = tonumber(args[3]), tonumber(args[4]), args[5]
+  -- Each wrk thread has its own Lua state: seed each differently.
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+end
+
+local function body()
+  counter = counter + 1
+  return string.format('{"type":"debit","unitPrice":%d.%02d,"quantity":%d}',
+    counter % 97 + 1, counter % 100, counter % 3 + 1)
+end
+
+local json = { ["Content-Type"] = "application/json" }
+
+function request()
+  local inv = math.random(invoices)
+  local headers = { ["REB-APIKEY"] = key }
+  if op == "create" then
+    headers["Content-Type"] = json["Content-Type"]
+    return wrk.format("POST", string.format("/invoices/bench-%d/items", inv), headers, body())
+  elseif op == "grow" then
+    headers["Content-Type"] = json["Content-Type"]
+    return wrk.format("POST", string.format("/invoices/%s/items", fixed), headers, body())
+  elseif op == "update" then
+    headers["Content-Type"] = json["Content-Type"]
+    local path = string.format("/invoices/bench-%d/items/it-%d-%d", inv, inv, math.random(items))
+    return wrk.format("PUT", path, headers, body())
+  elseif op == "get" then
+    local path = string.format("/invoices/bench-%d/items/it-%d-%d", inv, inv, math.random(items))
+    return wrk.format("GET", path, headers)
+  elseif op == "list" then
+    return wrk.format("GET", string.format("/invoices/bench-%d/items?limit=20", inv), headers)
+  elseif op == "invoice" then
+    return wrk.format("GET", string.format("/invoices/bench-%d", inv), headers)
+  end
+  error("unknown load " .. tostring(op))
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end

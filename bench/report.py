@@ -1,0 +1,184 @@
+"""Turns bench/run's raw results into a table (printed) and docs/benchmarks.md with charts.
+
+Usage: python bench/report.py RESULTS_DIR DOCS_DIR
+"""
+
+import csv
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LOADS = {
+    "create": "POST /invoices/{id}/items",
+    "update": "PUT /invoices/{id}/items/{itemId}",
+    "get": "GET /invoices/{id}/items/{itemId}",
+    "list": "GET /invoices/{id}/items?limit=20",
+    "invoice": "GET /invoices/{id} (10 items)",
+    "grow": "POST into one discounted, taxed invoice",
+}
+
+results_dir, docs = Path(sys.argv[1]), Path(sys.argv[2])
+rows = list(csv.DictReader(open(results_dir / "results.tsv"), delimiter="\t"))
+facts = [line.rstrip("\n").split("\t", 1) for line in open(results_dir / "facts.tsv")]
+grow = list(csv.DictReader(open(results_dir / "grow.tsv"), delimiter="\t"))
+growth_items = dict(facts).get("stored_items_for_growth")
+
+
+def phase(row):
+    return "growth" if growth_items and int(row["stored_items"]) >= int(growth_items) else "main"
+
+
+def tps_text(reference):
+    """pgbench's rate, with its client count where PostgreSQL's max_connections held it lower."""
+    if not reference:
+        return "-"
+    text = f"{float(reference['rate']):,.0f}"
+    clients = reference.get("clients") or reference["connections"]
+    if clients != reference["connections"]:
+        text += f" (at {clients})"
+    return text
+
+
+def table(selected):
+    lines = [
+        "| operation | connections | requests/s | p50 ms | p99 ms | non-2xx | errors | pgbench TPS | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    servers = [row for row in selected if row["side"] == "server"]
+    for row in servers:
+        reference = next(
+            (
+                other
+                for other in selected
+                if other["side"] == "pgbench"
+                and other["load"] == row["load"]
+                and other["connections"] == row["connections"]
+            ),
+            None,
+        )
+        tps = float(reference["rate"]) if reference else None
+        rate = float(row["rate"])
+        lines.append(
+            f"| {LOADS[row['load']]} | {row['connections']} | {rate:,.0f} | {row['p50_ms']} | "
+            f"{row['p99_ms']} | {row['non2xx']} | {row['errors']} | "
+            f"{tps_text(reference)} | {f'{rate / tps:.2f}' if tps else '-'} |"
+        )
+    return "\n".join(lines)
+
+
+main = [row for row in rows if phase(row) == "main"]
+growth = [row for row in rows if phase(row) == "growth"]
+print(table(main))
+if growth:
+    print(f"\nwith {int(growth_items):,} items stored:")
+    print(table(growth))
+
+docs.mkdir(exist_ok=True)
+figure, axes = plt.subplots(figsize=(8, 5))
+for index, load in enumerate(["create", "update", "get", "list", "invoice"]):
+    for side, style in [("server", "-o"), ("pgbench", "--x")]:
+        points = [
+            (int(row["connections"]), float(row["rate"]))
+            for row in main
+            if row["load"] == load and row["side"] == side
+        ]
+        if points:
+            xs, ys = zip(*sorted(points))
+            axes.plot(xs, ys, style, color=f"C{index}", label=f"{load} ({side})")
+axes.set_xscale("log", base=2)
+axes.set_xlabel("connections")
+axes.set_ylabel("requests/s (server), transactions/s (pgbench)")
+axes.set_title("invoice-api (solid) beside pgbench running the same work's SQL (dashed)")
+axes.legend(fontsize=7, ncol=2)
+axes.grid(alpha=0.3)
+figure.tight_layout()
+figure.savefig(docs / "bench-rate.png", dpi=110)
+
+figure, axes = plt.subplots(figsize=(8, 4.5))
+samples = [(float(row["seconds"]), int(row["items"])) for row in grow]
+# Over windows of five samples (about five seconds), so that one slow second does not draw a
+# cliff.
+WINDOW = 5
+rates = [
+    ((a[1] + b[1]) / 2, (b[1] - a[1]) / (b[0] - a[0]))
+    for a, b in zip(samples, samples[WINDOW:])
+    if b[0] > a[0]
+]
+if rates:
+    xs, ys = zip(*rates)
+    axes.plot(xs, ys, "-", label="creates/s, 16 connections")
+axes.set_xlabel("items on the invoice")
+axes.set_ylabel("creates/s")
+axes.set_title("Creates into one invoice with a 10% discount and two tax rates")
+axes.grid(alpha=0.3)
+axes.legend()
+figure.tight_layout()
+figure.savefig(docs / "bench-growth.png", dpi=110)
+
+# The rate into the empty invoice: over its first window.
+start_rate = rates[0][1] if rates else None
+
+
+def rate_near(count):
+    near = [rate for items, rate in rates if abs(items - count) <= max(100, count * 0.1)]
+    return sum(near) / len(near) if near else None
+
+
+fact_lines = "\n".join(f"- {name}: {value}" for name, value in facts)
+growth_section = ""
+if growth:
+    growth_section = f"""
+## With {int(growth_items):,} items stored
+
+The same create and get at 32 connections after 990 more items were put on each of the 1,000
+invoices:
+
+{table(growth)}
+"""
+grow_lines = []
+for count in [100, 1000, 2000, 5000, 10000]:
+    rate = rate_near(count)
+    if rate and start_rate:
+        grow_lines.append(f"| {count:,} | {rate:,.0f} | {rate / start_rate:.2f} |")
+grow_table = (
+    "| items on the invoice | creates/s | x the rate into the empty invoice |\n|---:|---:|---:|\n"
+    + "\n".join(grow_lines)
+    if grow_lines
+    else "(too few samples)"
+)
+(docs / "benchmarks.md").write_text(
+    f"""# Benchmarks
+
+Written by `bench/run` from one run; every figure below is from that run. The harness starts
+the release server on a fresh database, makes 1,000 draft invoices of 10 items each, and
+drives each load with `wrk` (a random invoice, or item, per request), then runs `pgbench` with
+the least SQL for the same work (`bench/pgbench/*.sql`: one round trip per request) at the same
+concurrency, alternating, so that both see the same machine. The ratio is the server's
+requests/s over pgbench's transactions/s.
+
+## The machine and the run
+
+{fact_lines}
+
+## Requests/s against connections
+
+{table(main)}
+
+![requests/s against connections, server beside pgbench](bench-rate.png)
+
+## Creates into one invoice as it grows
+
+One invoice with a 10% discount and two tax rates, 16 connections: every create reprices the
+invoice, so the rate falls as it grows. Rates from the item count sampled each second; the
+discount shares and item taxes were checked to sum to the invoice's figures at the end.
+
+{grow_table}
+
+![write rate against the number of items on the invoice](bench-growth.png)
+{growth_section}""",
+)
+print(f"\nwrote {docs / 'benchmarks.md'}, {docs / 'bench-rate.png'}, {docs / 'bench-growth.png'}")
