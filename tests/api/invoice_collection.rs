@@ -260,3 +260,46 @@ async fn bad_filters_and_sorts_are_422(pool: PgPool) {
         ],
     );
 }
+
+/// A page is written a few invoices at a time as it is read: across those chunks it is still
+/// one JSON array, in the page's order, each invoice with all its items and the figures of
+/// its own GET.
+#[sqlx::test]
+async fn a_long_page_is_one_array_in_order_with_every_item(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut made = Vec::new();
+    for n in 0..21 {
+        let id = app.create_invoice("USD").await;
+        for k in 0..(n % 4) {
+            app.create_item(
+                &id,
+                json!({"type": "debit", "unitPrice": k + 1, "quantity": 2}),
+            )
+            .await;
+        }
+        made.push(id);
+    }
+    let page = app.get("/invoices?limit=21&sort=createdTime").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.header("content-type"), Some("application/json"));
+    assert_eq!(page.header("pagination-total"), Some("21"));
+    let listed = page.body.as_array().unwrap();
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|invoice| invoice["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, made);
+    for invoice in listed {
+        let alone = app
+            .get(&format!("/invoices/{}", invoice["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(
+            *invoice, alone.body,
+            "the list shows each invoice as its own GET does"
+        );
+    }
+    let empty = app.get("/invoices?limit=0").await;
+    assert_eq!(empty.body, json!([]), "{}", empty.text);
+    let past = app.get("/invoices?offset=100").await;
+    assert_eq!(past.body, json!([]), "{}", past.text);
+}

@@ -73,7 +73,16 @@ async fn a_server_killed_during_a_delivery_delivers_it_after_its_restart(pool: P
     assert_eq!(received[1].json()["invoiceId"], json!(invoice));
     let waited = received[1].at - received[0].at;
     eprintln!("redelivered {waited:?} after the kill's held attempt");
-    let log = send(&second, "GET", "/tracking/webhooks", None);
+    // The attempt is logged once the receiver's answer is back, a moment after it was
+    // received: wait for it, within bounds.
+    let mut log = send(&second, "GET", "/tracking/webhooks", None);
+    for _ in 0..200 {
+        if !log.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        log = send(&second, "GET", "/tracking/webhooks", None);
+    }
     let statuses: Vec<&Value> = log
         .as_array()
         .unwrap()

@@ -1,5 +1,6 @@
 //! `/invoices`: create, upsert, read, list and move invoices along their lifecycle.
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -290,7 +291,7 @@ pub async fn list(
     let page = Page::from_query(&query, &mut errors);
     let selection = InvoiceQuery::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
-    let (total, invoices) = service::list_invoices(
+    let (total, chunks) = service::list_invoices(
         &state.db,
         &principal.organization_id,
         &selection.filter,
@@ -299,11 +300,50 @@ pub async fn list(
         page.offset,
     )
     .await?;
-    let body: Vec<_> = invoices
-        .iter()
-        .map(|(invoice, items)| InvoiceResponse::new(&state, invoice, items))
-        .collect();
-    Ok((page.headers(total), json_response(StatusCode::OK, &body)).into_response())
+    let body = Body::from_stream(invoice_array(state, chunks));
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok((page.headers(total), json, body).into_response())
+}
+
+/// The page as one JSON array, written a few invoices at a time as they are read, so that a
+/// page of large invoices is never held whole. A failure once the answer has begun can no
+/// longer change its status: it is logged and the connection is cut, so the client sees an
+/// answer that ends early, never a complete-looking one.
+fn invoice_array(
+    state: AppState,
+    chunks: service::InvoiceChunks,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(Some((state, chunks, true)), |progress| async move {
+        let (state, mut chunks, first) = progress?;
+        match chunks.next_chunk().await {
+            Ok(Some(invoices)) => {
+                let mut bytes = vec![if first { b'[' } else { b',' }];
+                for (index, (invoice, items)) in invoices.iter().enumerate() {
+                    if index > 0 {
+                        bytes.push(b',');
+                    }
+                    let response = InvoiceResponse::new(&state, invoice, items);
+                    if let Err(error) = serde_json::to_writer(&mut bytes, &response) {
+                        return Some((Err(cut_short(&error)), None));
+                    }
+                }
+                Some((Ok(Bytes::from(bytes)), Some((state, chunks, false))))
+            }
+            Ok(None) => Some((
+                Ok(Bytes::from_static(if first { b"[]" } else { b"]" })),
+                None,
+            )),
+            Err(error) => Some((Err(cut_short(&error)), None)),
+        }
+    })
+}
+
+fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
+    tracing::error!(%error, "a list's answer was cut short");
+    std::io::Error::other("the answer was cut short")
 }
 
 /// `POST /invoices/{id}/issue`: a draft becomes unpaid; the optional body sets `issuedTime`
