@@ -11,6 +11,7 @@ use super::contract::{
 };
 use super::error::{Bad, StripeError};
 use super::expand::{ItemExpansions, Subject};
+use super::invoice_object::expanded_item;
 use super::item_params::{Call, ItemParams, timestamp};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
@@ -165,7 +166,7 @@ pub async fn retrieve(
         service::get_placed_item(&state.db, organization_id, &item_id, expand.invoices())
             .await
             .map_err(|error| item_error(&item_id)(error.into()))?;
-    ok(&ItemObject::expanded(&placed, caller.livemode, &invoices))
+    ok(&expanded_item(&placed, caller.livemode, &invoices))
 }
 
 /// `POST /v1/invoiceitems/{id}`: changes the parameters given, keeping the others.
@@ -294,7 +295,7 @@ pub async fn list(
     let has_more = page.cut(&mut items);
     let data = items
         .iter()
-        .map(|item| ItemObject::expanded(item, caller.livemode, &invoices))
+        .map(|item| expanded_item(item, caller.livemode, &invoices))
         .collect();
     ok(&ListObject::new(data, has_more, LIST_URL))
 }
@@ -351,7 +352,7 @@ async fn answer(
         }
         None => Vec::new(),
     };
-    ok(&ItemObject::expanded(&placed, livemode, &invoices))
+    ok(&expanded_item(&placed, livemode, &invoices))
 }
 
 /// `price`: another item's own price, whose unit amount, currency and product this item

@@ -5,11 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::contract::LineList;
-use super::wire::{LineObject, ListObject, unix, whole_minor_units};
+use super::wire::{ItemObject, LineObject, ListObject, unix, whole_minor_units};
 use crate::domain::ids::InvoiceId;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::domain::metadata::Metadata;
+use crate::service::invoices::InvoiceWithItems;
 
 /// How many lines an invoice object holds, as on Stripe: `has_more` and the lines' URL give the
 /// rest, so an answer stays small however many items the invoice has.
@@ -137,14 +138,32 @@ impl InvoiceObject {
                 .collect(),
         }
     }
-
-    /// The invoice's id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 /// Where an invoice's lines are listed, page by page.
 pub fn lines_url(invoice_id: &InvoiceId) -> String {
     format!("/v1/invoices/{invoice_id}/lines")
+}
+
+/// An item with its invoice, found among `invoices`, in place of the invoice's id (`expand`);
+/// a pending item, or one whose invoice is not among them, as it is.
+pub fn expanded_item(
+    placed: &PlacedItem,
+    livemode: bool,
+    invoices: &[InvoiceWithItems],
+) -> ItemObject {
+    let object = ItemObject::new(placed, livemode);
+    let PlacedItem::OnInvoice { item, .. } = placed else {
+        return object;
+    };
+    let Some((invoice, items)) = invoices
+        .iter()
+        .find(|(invoice, _)| invoice.id == item.invoice_id)
+    else {
+        return object;
+    };
+    match serde_json::to_value(InvoiceObject::new(invoice, items, livemode)) {
+        Ok(rendered) => object.with_invoice(rendered),
+        Err(_) => object,
+    }
 }

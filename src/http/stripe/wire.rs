@@ -9,13 +9,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::StripeError;
-use super::invoice_object::InvoiceObject;
 use crate::domain::currency::Currency;
 use crate::domain::invoice_item::{ItemExtras, ItemType, PlacedItem, UnitPrice};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::normalized_text;
 use crate::error::ApiError;
-use crate::service::invoices::InvoiceWithItems;
 
 /// A 200 with a JSON body, as Stripe answers every call.
 pub fn ok<T: Serialize>(body: &T) -> Result<Response, StripeError> {
@@ -92,15 +90,16 @@ pub struct ItemObject {
 pub enum InvoiceRef {
     /// The invoice's id.
     Id(String),
-    /// The invoice, with its first lines.
-    Expanded(Box<InvoiceObject>),
+    /// The invoice, with its first lines, as `invoice_object` renders it. Held rendered, so
+    /// that items here need not know invoices, whose lines are items.
+    Expanded(Box<serde_json::Value>),
 }
 
 impl InvoiceRef {
     fn into_id(self) -> String {
         match self {
             Self::Id(id) => id,
-            Self::Expanded(invoice) => invoice.id().to_owned(),
+            Self::Expanded(invoice) => invoice["id"].as_str().unwrap_or_default().to_owned(),
         }
     }
 }
@@ -235,18 +234,10 @@ impl ItemObject {
         Self::of(fields, livemode)
     }
 
-    /// The item with its invoice expanded, found among `invoices`.
-    pub fn expanded(placed: &PlacedItem, livemode: bool, invoices: &[InvoiceWithItems]) -> Self {
-        let mut object = Self::new(placed, livemode);
-        if let PlacedItem::OnInvoice { item, .. } = placed
-            && let Some((invoice, items)) = invoices
-                .iter()
-                .find(|(invoice, _)| invoice.id == item.invoice_id)
-        {
-            let invoice = InvoiceObject::new(invoice, items, livemode);
-            object.invoice = Some(InvoiceRef::Expanded(Box::new(invoice)));
-        }
-        object
+    /// The item with `invoice`, rendered, in place of its invoice's id.
+    pub fn with_invoice(mut self, invoice: serde_json::Value) -> Self {
+        self.invoice = Some(InvoiceRef::Expanded(Box::new(invoice)));
+        self
     }
 
     fn of(fields: Fields<'_>, livemode: bool) -> Self {
