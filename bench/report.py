@@ -156,9 +156,10 @@ grow_table = (
 Written by `bench/run` from one run; every figure below is from that run. The harness starts
 the release server on a fresh database, makes 1,000 draft invoices of 10 items each, and
 drives each load with `wrk` (a random invoice, or item, per request), then runs `pgbench` with
-the least SQL for the same work (`bench/pgbench/*.sql`: one round trip per request) at the same
-concurrency, alternating, so that both see the same machine. The ratio is the server's
-requests/s over pgbench's transactions/s.
+the least SQL for the same work (`bench/pgbench/*.sql`: one round trip per request, sent as
+prepared statements, as the server sends its own) at the same concurrency, alternating, so
+that both see the same machine. The ratio is the server's requests/s over pgbench's
+transactions/s.
 
 ## The machine and the run
 

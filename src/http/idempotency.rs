@@ -60,6 +60,11 @@ pub struct WriteRequest {
 }
 
 impl WriteRequest {
+    /// Whether the request names an idempotency key (once or more).
+    pub fn names_a_key(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     /// A write that names no idempotency key (`PUT`, `DELETE`).
     pub fn without_key() -> Self {
         Self {

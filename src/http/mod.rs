@@ -36,6 +36,7 @@ use self::rebilly::openapi;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
+use crate::service::item_batches::ItemLanes;
 use crate::service::rate_limit::RateLimiter;
 
 /// Marks an error answer that an edge shaped its own way (another dialect's JSON error), which
@@ -73,6 +74,8 @@ pub struct AppState {
     pub database: Arc<DatabaseStatus>,
     /// Which addresses a webhook's URL may reach (public ones only by default).
     pub webhook_destinations: Destinations,
+    /// Item creates and replacements, coalesced into shared transactions.
+    pub item_writes: Arc<ItemLanes>,
 }
 
 impl AppState {
@@ -80,6 +83,7 @@ impl AppState {
     pub fn new(db: Db, jwt: Option<JwtVerifier>, public_url: &str) -> Self {
         Self {
             keys: Arc::new(KeyResolver::new(db.clone())),
+            item_writes: Arc::new(ItemLanes::new(db.clone(), db.max_connections())),
             db,
             jwt: jwt.map(Arc::new),
             public_url: Arc::from(public_url.trim_end_matches('/')),

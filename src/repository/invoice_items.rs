@@ -367,6 +367,25 @@ impl Tx {
         select_item(&mut *self.inner, organization_id, invoice_id, item_id).await
     }
 
+    /// The organization's items among `item_ids`, whatever their invoices. Read after their
+    /// invoices are locked, as [`Tx::locked_item`] is.
+    pub async fn items_by_ids(
+        &mut self,
+        organization_id: &OrganizationId,
+        item_ids: &[String],
+    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
+        select_items!(
+            "where organization_id = $1 and id = any($2)",
+            organization_id as &OrganizationId,
+            item_ids,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?
+        .into_iter()
+        .map(ItemRow::into_item)
+        .collect()
+    }
+
     /// Stores an item, new or replaced (keeping its `created_time`), with its invoice's new
     /// totals, adding one to the invoice's revision. The caller holds the invoice lock and, for
     /// a replacement, has read the item under it ([`Tx::locked_item`]): every writer of an

@@ -467,6 +467,29 @@ impl Tx {
         rows.into_iter().map(InvoiceRow::into_invoice).collect()
     }
 
+    /// Locks those of the organization's invoices among `invoice_ids` that no other
+    /// transaction has locked, without waiting for the others; each with whether it has
+    /// discounts (which are not read).
+    pub async fn lock_free_invoices(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[String],
+    ) -> Result<Vec<(Invoice, bool)>, sqlx::Error> {
+        let rows = select_invoices!(
+            "where organization_id = $1 and id = any($2) for update skip locked",
+            organization_id as &OrganizationId,
+            invoice_ids,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let discounted = row.discount_count > 0;
+                Ok((row.into_invoice()?, discounted))
+            })
+            .collect()
+    }
+
     /// Locks the invoice row until the transaction ends, so that changes to one invoice run
     /// one at a time and its totals stay the sum of its items. Its discounts are read in a
     /// statement of their own, after the lock, and only when the locked row counts some: a

@@ -6,6 +6,7 @@ mod events;
 mod idempotency_keys;
 mod invoice_items;
 mod invoices;
+mod item_batches;
 mod item_listing;
 mod organizations;
 mod parties_record;
@@ -20,6 +21,7 @@ pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceCursor, InvoiceFilter, InvoicePage, SortField, SortKey};
+pub use item_batches::BatchedTotals;
 pub use item_listing::{ItemCursor, ItemListing};
 pub use products::ProductPage;
 pub use webhooks::WebhookPage;
@@ -170,6 +172,11 @@ impl Db {
         } else {
             statements(&mut *self.pool.acquire().await?).await
         }
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     /// How many connections the pool holds, and how many of them are idle.

@@ -142,4 +142,19 @@ impl Tx {
         .fetch_one(&mut *self.inner)
         .await
     }
+
+    /// Which of `product_ids` name products of the organization.
+    pub async fn existing_products(
+        &mut self,
+        organization_id: &OrganizationId,
+        product_ids: &[String],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar!(
+            "select id from products where organization_id = $1 and id = any($2)",
+            organization_id as &OrganizationId,
+            product_ids,
+        )
+        .fetch_all(&mut *self.inner)
+        .await
+    }
 }

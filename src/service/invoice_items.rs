@@ -285,19 +285,30 @@ pub(super) async fn ensure_product(
 ) -> Result<(), ApiError> {
     match product_id {
         Some(product_id) if !tx.product_exists(organization_id, product_id).await? => {
-            Err(ApiError::invalid_input(
-                DomainField::ItemProduct,
-                "must name a product of the organization",
-            ))
+            Err(unknown_product())
         }
         _ => Ok(()),
     }
 }
 
+/// The 422 for an item whose `productId` names no product of the organization.
+pub(super) fn unknown_product() -> ApiError {
+    ApiError::invalid_input(
+        DomainField::ItemProduct,
+        "must name a product of the organization",
+    )
+}
+
 /// 409 unless the invoice is a draft, naming its status.
 fn ensure_draft(invoice: Invoice) -> Result<Invoice, ApiError> {
+    draft_only(&invoice)?;
+    Ok(invoice)
+}
+
+/// 409 unless the invoice is a draft, naming its status.
+pub(super) fn draft_only(invoice: &Invoice) -> Result<(), ApiError> {
     if invoice.status == InvoiceStatus::Draft {
-        Ok(invoice)
+        Ok(())
     } else {
         Err(ApiError::Conflict(format!(
             "Invoice {} is {}: its items can change only while it is a draft.",
@@ -310,7 +321,7 @@ fn ensure_draft(invoice: Invoice) -> Result<Invoice, ApiError> {
 /// An item as asked for, before pricing fills its price, discount share and tax, with the
 /// extras the input gives or else `kept_extras`. A manual tax with more decimals than the
 /// currency has is refused here, the first point where the currency is known.
-fn unpriced_item(
+pub(super) fn unpriced_item(
     id: InvoiceItemId,
     invoice: &Invoice,
     input: ItemInput,

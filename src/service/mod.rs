@@ -6,6 +6,7 @@ mod events;
 pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
+pub mod item_batches;
 pub mod organizations;
 pub mod placed_items;
 pub mod pricing;

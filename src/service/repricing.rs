@@ -149,15 +149,7 @@ async fn store_independent_change(
 ) -> Result<InvoiceTotals, ApiError> {
     match change {
         ItemChange::Save { item, old } => {
-            let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item));
-            set_figures(item, &priced);
-            let old = old.map(|old| (old.item_type, figures_of(old)));
-            let totals = totals_after_change(
-                invoice.totals,
-                old.as_ref()
-                    .map(|(item_type, figures)| (*item_type, figures)),
-                Some((item.item_type, &priced)),
-            );
+            let totals = price_independent_item(invoice, item, old);
             tx.save_item(organization_id, item, &totals).await?;
             Ok(totals)
         }
@@ -169,6 +161,24 @@ async fn store_independent_change(
             Ok(totals)
         }
     }
+}
+
+/// Prices `item` (new, or replacing `old`) on `invoice`, which has no discounts, so that no
+/// other item moves with it; the invoice's totals with it.
+pub(super) fn price_independent_item(
+    invoice: &Invoice,
+    item: &mut InvoiceItem,
+    old: Option<&InvoiceItem>,
+) -> InvoiceTotals {
+    let priced = price_undiscounted_item(invoice.currency, &invoice.tax, &to_price(item));
+    set_figures(item, &priced);
+    let old = old.map(|old| (old.item_type, figures_of(old)));
+    totals_after_change(
+        invoice.totals,
+        old.as_ref()
+            .map(|(item_type, figures)| (*item_type, figures)),
+        Some((item.item_type, &priced)),
+    )
 }
 
 /// An invoice's items priced afresh.

@@ -16,6 +16,7 @@ mod idempotency;
 mod invoice_collection;
 mod invoice_items;
 mod invoices;
+mod item_batches;
 mod items_by_id;
 mod lifecycle;
 mod metrics;

@@ -156,6 +156,11 @@ fn a_database_outage_is_a_fast_503_and_the_server_recovers_without_a_restart() {
 struct HeldLock {
     runtime: tokio::runtime::Runtime,
     connection: PgConnection,
+    /// The holder's session.
+    holder: i32,
+    /// Another session, which sees the waiters: inside the holder's transaction PostgreSQL
+    /// shows `pg_stat_activity` as it was at the transaction's first look.
+    watcher: PgConnection,
 }
 
 impl HeldLock {
@@ -167,17 +172,26 @@ impl HeldLock {
         let mut connection = runtime
             .block_on(PgConnection::connect(&cluster.url("invoice_api")))
             .unwrap();
-        runtime.block_on(async {
+        let watcher = runtime
+            .block_on(PgConnection::connect(&cluster.url("invoice_api")))
+            .unwrap();
+        let holder = runtime.block_on(async {
             sqlx::query("begin").execute(&mut connection).await.unwrap();
             sqlx::query("select id from invoices where id = $1 for update")
                 .bind(invoice_id)
                 .execute(&mut connection)
                 .await
                 .unwrap();
+            sqlx::query_scalar("select pg_backend_pid()")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap()
         });
         Self {
             runtime,
             connection,
+            holder,
+            watcher,
         }
     }
 
@@ -190,9 +204,10 @@ impl HeldLock {
                 .block_on(
                     sqlx::query_scalar(
                         "select count(*) from pg_stat_activity
-                         where pg_backend_pid() = any(pg_blocking_pids(pid))",
+                         where $1 = any(pg_blocking_pids(pid))",
                     )
-                    .fetch_one(&mut self.connection),
+                    .bind(self.holder)
+                    .fetch_one(&mut self.watcher),
                 )
                 .unwrap();
             if waiting > 0 {

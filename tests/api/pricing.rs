@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, assert_invalid_fields, invoice_body};
+use crate::helpers::{ORGANIZATION, TestApp, assert_invalid_fields, invoice_body};
 
 /// The README's example invoice: 10% off, four tax components, in USD.
 fn example_invoice() -> Value {
@@ -311,4 +311,66 @@ async fn rebillys_manual_tax_shape_is_accepted(pool: PgPool) {
         response.body["tax"],
         json!({"calculator": "manual", "amount": 0})
     );
+}
+
+/// The database's own tax checks (kept as PL/pgSQL functions, whose plans each session keeps)
+/// still refuse an item tax whose components do not add up to it, and an invoice tax rate
+/// outside 0..1, and admit what the server writes.
+#[sqlx::test]
+async fn the_database_refuses_item_taxes_that_do_not_add_up_and_rates_out_of_range(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let item_tax = |id: &'static str, tax: Value| {
+        sqlx::query(
+            "insert into invoice_items (organization_id, id, invoice_id, type, unit_price,
+                 quantity, price, tax, created_time, updated_time)
+             values ($1, $2, $3, 'debit', 10, 1, 10, $4, now(), now())",
+        )
+        .bind(ORGANIZATION)
+        .bind(id)
+        .bind(invoice_id.clone())
+        .bind(tax)
+        .execute(&app.pool)
+    };
+    let components = |state: &str, county: &str| json!({"state": {"rate": "0.05", "amount": state}, "county": {"rate": "0.01", "amount": county}});
+    let refused = item_tax(
+        "ii_off",
+        json!({"calculator": "rates", "amount": "0.61", "rate": "0.06", "components": components("0.50", "0.10")}),
+    )
+    .await
+    .unwrap_err();
+    let refused = refused.as_database_error().expect("a database error");
+    assert_eq!(
+        refused.constraint(),
+        Some("invoice_items_tax_adds_up"),
+        "{refused}"
+    );
+    item_tax(
+        "ii_even",
+        json!({"calculator": "rates", "amount": "0.60", "rate": "0.06", "components": components("0.50", "0.10")}),
+    )
+    .await
+    .unwrap();
+    item_tax(
+        "ii_manual",
+        json!({"calculator": "manual", "amount": "1.00"}),
+    )
+    .await
+    .unwrap();
+
+    let rates = |rate: &str| {
+        sqlx::query("update invoices set tax = $1 where organization_id = $2 and id = $3")
+            .bind(json!({"calculator": "rates", "rates": {"state": rate}}))
+            .bind(ORGANIZATION)
+            .bind(invoice_id.clone())
+            .execute(&app.pool)
+    };
+    let refused = rates("1.5").await.unwrap_err();
+    let refused = refused.as_database_error().expect("a database error");
+    assert_eq!(
+        refused.constraint(),
+        Some("invoices_tax_rates_in_range"),
+        "{refused}"
+    );
+    rates("0.0625").await.unwrap();
 }

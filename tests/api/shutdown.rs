@@ -129,13 +129,16 @@ fn create_invoice(port: u16) -> String {
     created.json()["id"].as_str().unwrap().to_owned()
 }
 
-/// How many sessions wait for a lock that this connection's transaction holds. (Creates on the
-/// other invoice wait on each other's locks too; those are not counted.)
-async fn waiting_for(connection: &mut sqlx::PgConnection) -> i64 {
+/// How many sessions wait for a lock that the session `holder` holds. (Creates on the other
+/// invoice wait on each other's locks too; those are not counted.) Asked outside the holder's
+/// transaction: inside one, PostgreSQL shows `pg_stat_activity` as it was at the transaction's
+/// first look, so a waiter that came later would never be seen.
+async fn waiting_for(pool: &PgPool, holder: i32) -> i64 {
     sqlx::query_scalar(
-        "select count(*) from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))",
+        "select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
     )
-    .fetch_one(connection)
+    .bind(holder)
+    .fetch_one(pool)
     .await
     .unwrap()
 }
@@ -184,8 +187,12 @@ async fn sigterm_under_load_finishes_the_requests_in_flight_and_keeps_every_ackn
     // Hold one invoice's row lock, so that creates on it are certainly in flight, waiting,
     // when the signal comes, however fast the machine.
     let mut lock = hold_invoice_lock(&pool, &held).await;
+    let holder: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut *lock)
+        .await
+        .unwrap();
     let locked = Instant::now();
-    while waiting_for(&mut lock).await == 0 {
+    while waiting_for(&pool, holder).await == 0 {
         assert!(locked.elapsed() < PATIENCE, "no create waited on the lock");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

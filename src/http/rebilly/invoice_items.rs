@@ -34,6 +34,7 @@ use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::service::invoice_items as service;
+use crate::service::item_batches;
 use crate::service::products;
 
 /// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
@@ -111,14 +112,24 @@ pub async fn create(
     let request = idempotency.request(canonical_body(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
-    run_write(&state, &principal, request, async |tx| {
-        let organization_id = &principal.organization_id;
-        let item = service::create_item(tx, organization_id, &invoice_id, input).await?;
+    let organization_id = &principal.organization_id;
+    let respond = |item: &InvoiceItem| {
         let response = created(
-            &state.url(&item_path(&item)),
-            &ItemResponse::new(&state, &item),
+            &state.url(&item_path(item)),
+            &ItemResponse::new(&state, item),
         );
-        Ok(with_etag(response, item.revision))
+        with_etag(response, item.revision)
+    };
+    if !request.names_a_key() {
+        // Without a key there is no answer to keep: the create can share its transaction.
+        let lanes = &state.item_writes;
+        let item =
+            item_batches::create_item_batched(lanes, organization_id, &invoice_id, input).await?;
+        return Ok(respond(&item));
+    }
+    run_write(&state, &principal, request, async |tx| {
+        let item = service::create_item(tx, organization_id, &invoice_id, input).await?;
+        Ok(respond(&item))
     })
     .await
 }
@@ -148,25 +159,18 @@ pub async fn replace(
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            let item = service::replace_item(
-                tx,
-                organization_id,
-                &invoice_id,
-                &item_id,
-                input,
-                if_match.as_ref(),
-            )
-            .await?;
-            let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
-            Ok(with_etag(response, item.revision))
-        },
+    let lanes = &state.item_writes;
+    let item = item_batches::replace_item_batched(
+        lanes,
+        organization_id,
+        &invoice_id,
+        &item_id,
+        input,
+        if_match,
     )
-    .await
+    .await?;
+    let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
+    Ok(with_etag(response, item.revision))
 }
 
 /// `GET /invoices/{id}/items/{itemId}`.

@@ -1,0 +1,231 @@
+//! The writes of a batch of item changes, each one statement for the whole batch: the items, the
+//! totals of their invoices, and their events with the webhook deliveries they make. The rows
+//! go to PostgreSQL as one JSON array each, read with `jsonb_to_recordset`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sqlx::types::Json;
+
+use super::Tx;
+use super::tax_record::ItemTaxRecord;
+use crate::domain::event::{EventChanges, InvoiceEvent};
+use crate::domain::ids::{InvoiceId, OrganizationId};
+use crate::domain::invoice::InvoiceTotals;
+use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::metadata::Metadata;
+
+/// An invoice's totals and revision after a batch's items.
+#[derive(Debug)]
+pub struct BatchedTotals<'a> {
+    /// The invoice's organization.
+    pub organization_id: &'a OrganizationId,
+    /// The invoice.
+    pub invoice_id: &'a InvoiceId,
+    /// Its totals with the batch's items.
+    pub totals: InvoiceTotals,
+    /// Its revision after them: one more for each.
+    pub revision: i64,
+    /// When they were made.
+    pub updated_time: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct ItemRow<'a> {
+    organization_id: &'a str,
+    id: &'a str,
+    invoice_id: &'a str,
+    r#type: &'a str,
+    description: Option<&'a str>,
+    unit_price: String,
+    quantity: i64,
+    price: String,
+    discount_amount: String,
+    product_id: Option<&'a str>,
+    period_start_time: Option<String>,
+    period_end_time: Option<String>,
+    period_number: Option<i32>,
+    tax: Option<ItemTaxRecord>,
+    created_time: String,
+    updated_time: String,
+    revision: i64,
+    metadata: &'a Metadata,
+    subscription_id: Option<&'a str>,
+    item_date: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TotalsRow<'a> {
+    organization_id: &'a str,
+    id: &'a str,
+    subtotal_amount: String,
+    discount_amount: String,
+    tax_amount: String,
+    amount: String,
+    amount_due: String,
+    revision: i64,
+    updated_time: String,
+}
+
+#[derive(Serialize)]
+struct EventRow<'a> {
+    organization_id: &'a str,
+    id: &'a str,
+    invoice_id: &'a str,
+    event_type: &'a str,
+    revision: i64,
+    changes: &'a EventChanges,
+    occurred_time: String,
+    /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
+    position: usize,
+}
+
+/// A time as PostgreSQL reads it back: to the microsecond, which is all it keeps. Callers pass
+/// times already cut to the microsecond, so that what they answer is what a read returns.
+fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Tx {
+    /// Stores items, each of `organization_id`'s, new or replaced (keeping their
+    /// `created_time`), in one statement; an item appears at most once. The caller holds their
+    /// invoices' locks, as for [`Tx::save_item`].
+    pub async fn save_items(
+        &mut self,
+        items: &[(&OrganizationId, &InvoiceItem)],
+    ) -> Result<(), sqlx::Error> {
+        let rows: Vec<ItemRow<'_>> = items
+            .iter()
+            .map(|(organization_id, item)| ItemRow {
+                organization_id: organization_id.as_str(),
+                id: item.id.as_str(),
+                invoice_id: item.invoice_id.as_str(),
+                r#type: item.item_type.as_str(),
+                description: item.description.as_ref().map(|text| text.as_str()),
+                unit_price: item.unit_price.amount().to_string(),
+                quantity: item.quantity.get(),
+                price: item.price.to_string(),
+                discount_amount: item.discount_amount.to_string(),
+                product_id: item.product_id.as_ref().map(|id| id.as_str()),
+                period_start_time: item.period_start_time.map(timestamp),
+                period_end_time: item.period_end_time.map(timestamp),
+                period_number: item.period_number.map(|number| number.get()),
+                tax: item.tax.as_ref().map(ItemTaxRecord::from),
+                created_time: timestamp(item.created_time),
+                updated_time: timestamp(item.updated_time),
+                revision: item.revision,
+                metadata: &item.extras.metadata,
+                subscription_id: item.extras.subscription_id.as_ref().map(|id| id.as_str()),
+                item_date: item.extras.date.map(timestamp),
+            })
+            .collect();
+        sqlx::query!(
+            "insert into invoice_items (organization_id, id, invoice_id, type, description,
+                 unit_price, quantity, price, discount_amount, product_id, period_start_time,
+                 period_end_time, period_number, tax, created_time, updated_time, revision,
+                 metadata, subscription_id, item_date)
+             select r.organization_id, r.id, r.invoice_id, r.type, r.description, r.unit_price,
+                 r.quantity, r.price, r.discount_amount, r.product_id, r.period_start_time,
+                 r.period_end_time, r.period_number, r.tax, r.created_time, r.updated_time,
+                 r.revision, r.metadata, r.subscription_id, r.item_date
+             from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text, invoice_id text, type text, description text, unit_price numeric,
+                 quantity bigint, price numeric, discount_amount numeric, product_id text,
+                 period_start_time timestamptz, period_end_time timestamptz,
+                 period_number integer, tax jsonb, created_time timestamptz,
+                 updated_time timestamptz, revision bigint, metadata jsonb,
+                 subscription_id text, item_date timestamptz)
+             on conflict (organization_id, id) do update set type = excluded.type,
+                 description = excluded.description, unit_price = excluded.unit_price,
+                 quantity = excluded.quantity, price = excluded.price,
+                 discount_amount = excluded.discount_amount, product_id = excluded.product_id,
+                 period_start_time = excluded.period_start_time,
+                 period_end_time = excluded.period_end_time,
+                 period_number = excluded.period_number, tax = excluded.tax,
+                 updated_time = excluded.updated_time, revision = excluded.revision,
+                 metadata = excluded.metadata, subscription_id = excluded.subscription_id,
+                 item_date = excluded.item_date",
+            Json(&rows) as Json<&Vec<ItemRow<'_>>>,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
+    /// Sets invoices' totals, revisions and update times, in one statement. The invoices must
+    /// be locked by this transaction.
+    pub async fn set_totals(&mut self, invoices: &[BatchedTotals<'_>]) -> Result<(), sqlx::Error> {
+        let rows: Vec<TotalsRow<'_>> = invoices
+            .iter()
+            .map(|invoice| TotalsRow {
+                organization_id: invoice.organization_id.as_str(),
+                id: invoice.invoice_id.as_str(),
+                subtotal_amount: invoice.totals.subtotal_amount.to_string(),
+                discount_amount: invoice.totals.discount_amount.to_string(),
+                tax_amount: invoice.totals.tax_amount.to_string(),
+                amount: invoice.totals.amount.to_string(),
+                amount_due: invoice.totals.amount_due.to_string(),
+                revision: invoice.revision,
+                updated_time: timestamp(invoice.updated_time),
+            })
+            .collect();
+        sqlx::query!(
+            "update invoices v set subtotal_amount = r.subtotal_amount,
+                 discount_amount = r.discount_amount, tax_amount = r.tax_amount,
+                 amount = r.amount, amount_due = r.amount_due, revision = r.revision,
+                 updated_time = r.updated_time
+             from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
+                 subtotal_amount numeric, discount_amount numeric, tax_amount numeric,
+                 amount numeric, amount_due numeric, revision bigint, updated_time timestamptz)
+             where v.organization_id = r.organization_id and v.id = r.id",
+            Json(&rows) as Json<&Vec<TotalsRow<'_>>>,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
+    /// Writes events, each of `organization_id`'s, in the order given, with one delivery per
+    /// matching webhook, in one statement (as [`Tx::record_event`] does for one).
+    pub async fn record_events(
+        &mut self,
+        events: &[(&OrganizationId, &InvoiceEvent)],
+    ) -> Result<(), sqlx::Error> {
+        let rows: Vec<EventRow<'_>> = events
+            .iter()
+            .enumerate()
+            .map(|(position, (organization_id, event))| EventRow {
+                organization_id: organization_id.as_str(),
+                id: event.id.as_str(),
+                invoice_id: event.invoice_id.as_str(),
+                event_type: event.event_type.as_str(),
+                revision: event.revision,
+                changes: &event.changes,
+                occurred_time: timestamp(event.occurred_time),
+                position,
+            })
+            .collect();
+        let written = sqlx::query!(
+            r#"with event as (
+                   insert into invoice_events (organization_id, id, invoice_id, event_type,
+                       revision, changes, occurred_time)
+                   select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
+                       r.changes, r.occurred_time
+                   from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
+                       invoice_id text, event_type text, revision bigint, changes jsonb,
+                       occurred_time timestamptz, position bigint)
+                   order by r.position
+                   returning organization_id, id, invoice_id, event_type, occurred_time)
+               insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
+                   next_attempt_time, created_time)
+               select w.organization_id, w.id, e.id, e.invoice_id, e.occurred_time, e.occurred_time
+               from event e
+               join webhooks w on w.organization_id = e.organization_id
+               where w.status = 'active' and e.event_type <> 'timeline-comment-created'
+                 and (cardinality(w.events_filter) = 0 or e.event_type = any(w.events_filter))"#,
+            Json(&rows) as Json<&Vec<EventRow<'_>>>,
+        )
+        .execute(&mut *self.inner)
+        .await?;
+        self.wrote_deliveries |= written.rows_affected() > 0;
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! Item creates and replacements coalesced into shared transactions: each write still hears
+//! its own outcome, the totals and events come out as if each had run alone, and a busy
+//! invoice holds up no other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use axum::http::Method;
+
+use crate::helpers::{TestApp, hold_invoice_lock, request};
+use invoice_api::service::item_batches::ItemLanes;
+
+/// Polls `ready` every 10 ms, for at most 10 s.
+async fn wait_for(what: &str, mut ready: impl AsyncFnMut() -> bool) {
+    for _ in 0..1000 {
+        if ready().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("waited 10 s for {what}");
+}
+
+fn decimal(value: &Value) -> Decimal {
+    value.to_string().trim_matches('"').parse().unwrap()
+}
+
+/// While the first write's batch waits (the test holds the events table), the others queue;
+/// they are then done in one transaction, and each is answered its own 200, 201, 404, 409,
+/// 412 or 422, as if it had run alone in its turn. The invoices' totals are the sums of their
+/// items, and every write has its own event and revision.
+#[sqlx::test]
+async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_outcome(pool: PgPool) {
+    let mut lanes = None;
+    let app = Arc::new(
+        TestApp::configured(pool.clone(), |state| {
+            // One lane, so that every write queues behind the first.
+            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
+            lanes = Some(Arc::clone(&one));
+            invoice_api::http::AppState {
+                item_writes: one,
+                ..state
+            }
+        })
+        .await,
+    );
+    let lanes = lanes.unwrap();
+    let open = app.create_invoice("USD").await;
+    let other = app.create_invoice("USD").await;
+    let issued = app.create_invoice("USD").await;
+    sqlx::query("update invoices set status = 'unpaid' where id = $1")
+        .bind(&issued)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let product = app.create_product("Known").await;
+    let kept = app
+        .post(
+            &format!("/invoices/{other}/items"),
+            json!({"type": "debit", "unitPrice": 10}),
+        )
+        .await;
+    let kept_id = kept.body["id"].as_str().unwrap().to_owned();
+    let first_version = kept.header("etag").unwrap().to_owned();
+
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table invoice_events in share mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let post = |invoice: &str, body: Value| {
+        let app = Arc::clone(&app);
+        let path = format!("/invoices/{invoice}/items");
+        tokio::spawn(async move { app.post(&path, body).await })
+    };
+    let put = |invoice: &str, item: &str, body: Value, if_match: &str| {
+        let app = Arc::clone(&app);
+        let request = request(
+            Method::PUT,
+            &format!("/invoices/{invoice}/items/{item}"),
+            Some(body),
+        )
+        .header("REB-APIKEY", &app.api_key)
+        .header("If-Match", if_match)
+        .body_json();
+        tokio::spawn(async move { app.send(request).await })
+    };
+    let first = post(&open, json!({"type": "debit", "unitPrice": 1}));
+    wait_for("the first batch to wait for the events table", async || {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'
+               and query like 'with event as%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
+    let twenty = json!({"type": "debit", "unitPrice": 20});
+    let queued = [
+        post(
+            &open,
+            json!({"type": "debit", "unitPrice": 2.5, "quantity": 2}),
+        ),
+        post(&other, json!({"type": "credit", "unitPrice": 0.75})),
+        put(&other, &kept_id, twenty.clone(), &first_version),
+        post(
+            &open,
+            json!({"type": "debit", "unitPrice": 3, "productId": product}),
+        ),
+        post(
+            &other,
+            json!({"type": "debit", "unitPrice": 4, "productId": "prod_unknown"}),
+        ),
+        post(&issued, json!({"type": "debit", "unitPrice": 5})),
+        // The replacement before this one moved the item past the version it names.
+        put(
+            &other,
+            &kept_id,
+            json!({"type": "debit", "unitPrice": 30}),
+            &first_version,
+        ),
+        put(&open, &kept_id, twenty, "*"),
+        post(&open, json!({"type": "debit", "unitPrice": 6})),
+    ];
+    wait_for("nine writes to queue", async || lanes.queued() == 9).await;
+    holder.commit().await.unwrap();
+
+    let first = first.await.unwrap();
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let mut answers = Vec::new();
+    for answer in queued {
+        answers.push(answer.await.unwrap());
+    }
+    // The queue takes them in whatever order they arrive.
+    let won = if answers[2].status == StatusCode::OK {
+        2
+    } else {
+        6
+    };
+    let lost = 8 - won;
+    let statuses: Vec<StatusCode> = answers.iter().map(|answer| answer.status).collect();
+    let mut expected = [
+        StatusCode::CREATED,
+        StatusCode::CREATED,
+        StatusCode::OK,
+        StatusCode::CREATED,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
+        StatusCode::OK,
+        StatusCode::NOT_FOUND,
+        StatusCode::CREATED,
+    ];
+    expected[lost] = StatusCode::PRECONDITION_FAILED;
+    assert_eq!(statuses, expected, "{answers:#?}");
+    assert!(answers[4].text.contains("productId"), "{}", answers[4].text);
+    assert_eq!(answers[3].body["productId"], json!(product));
+    assert_eq!(answers[won].header("etag"), Some("\"r1\""));
+    // Rows written by one transaction carry its id as their `xmin`.
+    let transaction_of = async |ids: Vec<&str>| {
+        sqlx::query_scalar::<_, String>(
+            "select distinct xmin::text from invoice_items where id = any($1)",
+        )
+        .bind(ids)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let batched: Vec<&str> = [0, 1, won, 3, 8]
+        .iter()
+        .map(|&i| answers[i].body["id"].as_str().unwrap())
+        .collect();
+    let shared = transaction_of(batched).await;
+    assert_eq!(shared.len(), 1, "the five writes share one transaction");
+    let alone = transaction_of(vec![first.body["id"].as_str().unwrap()]).await;
+    assert_ne!(alone, shared);
+
+    // open: 1 + 3 creates; other: the kept item, a credit, and the kept item's replacement.
+    for (invoice, items, revision) in [(&open, 4, 4), (&other, 2, 3)] {
+        let shown = app.invoice(invoice).await;
+        let listed = shown["items"].as_array().unwrap();
+        assert_eq!(listed.len(), items);
+        let sum: Decimal = listed
+            .iter()
+            .map(|item| {
+                let price = decimal(&item["price"]);
+                if item["type"] == "credit" {
+                    -price
+                } else {
+                    price
+                }
+            })
+            .sum();
+        assert_eq!(decimal(&shown["subtotalAmount"]), sum);
+        assert_eq!(decimal(&shown["amount"]), sum);
+        assert_eq!(shown["revision"], json!(revision));
+        let timeline = app.get(&format!("/invoices/{invoice}/timeline")).await;
+        let revisions: Vec<i64> = timeline
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["revision"].as_i64().unwrap())
+            .collect();
+        let expected: Vec<i64> = (0..=revision).rev().collect();
+        assert_eq!(revisions, expected, "one event per write, newest first");
+    }
+    let replaced = app.get(&format!("/invoices/{other}/items/{kept_id}")).await;
+    assert_eq!(replaced.body["price"], answers[won].body["price"]);
+    assert_eq!(replaced.body["createdTime"], kept.body["createdTime"]);
+    let issued = app.invoice(&issued).await;
+    assert_eq!(issued["items"], json!([]));
+    assert_eq!(issued["revision"], 0);
+}
+
+/// A create into an invoice another transaction holds waits alone: creates into other invoices
+/// go on meanwhile, and the waiting one is written once the lock is let go.
+#[sqlx::test]
+async fn a_create_into_a_locked_invoice_holds_up_no_other_invoice(pool: PgPool) {
+    let app = Arc::new(
+        TestApp::configured(pool.clone(), |state| invoice_api::http::AppState {
+            item_writes: Arc::new(ItemLanes::new(state.db.clone(), 1)),
+            ..state
+        })
+        .await,
+    );
+    let busy = app.create_invoice("USD").await;
+    let free = app.create_invoice("USD").await;
+    let holder = hold_invoice_lock(&pool, &busy).await;
+    let waiting = {
+        let app = Arc::clone(&app);
+        let path = format!("/invoices/{busy}/items");
+        tokio::spawn(async move {
+            app.post(&path, json!({"type": "debit", "unitPrice": 1}))
+                .await
+        })
+    };
+    wait_for("the create to wait for the invoice's lock", async || {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'
+               and query like '%for update%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
+    for price in 1..=3 {
+        app.create_item(&free, json!({"type": "debit", "unitPrice": price}))
+            .await;
+    }
+    assert!(!waiting.is_finished());
+    holder.commit().await.unwrap();
+    let waited = waiting.await.unwrap();
+    assert_eq!(waited.status, StatusCode::CREATED, "{}", waited.text);
+    let busy = app.invoice(&busy).await;
+    assert_eq!(busy["items"].as_array().unwrap().len(), 1);
+    assert_eq!(busy["revision"], 1);
+    assert_eq!(app.invoice(&free).await["revision"], 3);
+}
