@@ -1,7 +1,8 @@
 -- The two tax checks as PL/pgSQL, whose plans each session keeps. As SQL functions they were
 -- parsed and planned again by every statement that wrote an item or an invoice (an SQL
--- function is inlined or planned per statement): about a third of PostgreSQL's work in an item
--- create. Same rules, same results; the constraints that call them stay as they are.
+-- function is inlined or planned per statement): in a profile of item creates, checking
+-- constraints took two fifths of PostgreSQL's time, most of it on these two. Same rules, same
+-- results; the constraints that call them stay as they are.
 create or replace function item_tax_adds_up(tax jsonb) returns boolean
     language plpgsql immutable
     as $$
