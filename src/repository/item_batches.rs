@@ -153,6 +153,16 @@ impl Tx {
     /// Sets invoices' totals, revisions and update times, in one statement. The invoices must
     /// be locked by this transaction.
     pub async fn set_totals(&mut self, invoices: &[BatchedTotals<'_>]) -> Result<(), sqlx::Error> {
+        // The ids again as arrays, which let the invoices' key find the rows: PostgreSQL takes
+        // the JSON rows for a hundred, and would rather read every invoice than look them up.
+        let organization_ids: Vec<String> = invoices
+            .iter()
+            .map(|invoice| invoice.organization_id.as_str().to_owned())
+            .collect();
+        let invoice_ids: Vec<String> = invoices
+            .iter()
+            .map(|invoice| invoice.invoice_id.as_str().to_owned())
+            .collect();
         let rows: Vec<TotalsRow<'_>> = invoices
             .iter()
             .map(|invoice| TotalsRow {
@@ -175,8 +185,11 @@ impl Tx {
              from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                  subtotal_amount numeric, discount_amount numeric, tax_amount numeric,
                  amount numeric, amount_due numeric, revision bigint, updated_time timestamptz)
-             where v.organization_id = r.organization_id and v.id = r.id",
+             where v.organization_id = r.organization_id and v.id = r.id
+               and v.organization_id = any($2) and v.id = any($3)",
             Json(&rows) as Json<&Vec<TotalsRow<'_>>>,
+            &organization_ids,
+            &invoice_ids,
         )
         .execute(&mut *self.inner)
         .await
