@@ -2,7 +2,7 @@
 //! totals of their invoices, and their events with the webhook deliveries they make. The rows
 //! go to PostgreSQL as one JSON array each, read with `jsonb_to_recordset`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
 
@@ -79,10 +79,15 @@ struct EventRow<'a> {
     position: usize,
 }
 
-/// A time as PostgreSQL reads it back: to the microsecond, which is all it keeps. Callers pass
-/// times already cut to the microsecond, so that what they answer is what a read returns.
+/// A time as PostgreSQL reads it: to the microsecond, which is all it keeps (callers pass times
+/// already cut to the microsecond, so that what they answer is what a read returns). Years up
+/// to 0 are written as PostgreSQL counts them, before Christ: ISO's year 0 is 1 BC.
 fn timestamp(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+    if time.year() > 0 {
+        return time.to_rfc3339_opts(SecondsFormat::Micros, true);
+    }
+    let rest = time.format("-%m-%dT%H:%M:%S%.6f");
+    format!("{:04}{rest}+00 BC", 1 - time.year())
 }
 
 impl Tx {
@@ -240,5 +245,27 @@ impl Tx {
         .await?;
         self.wrote_deliveries |= written.rows_affected() > 0;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_to_the_microsecond_and_years_up_to_0_before_christ() {
+        let time = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(
+            timestamp(time("2026-12-03T10:00:00.123456Z")),
+            "2026-12-03T10:00:00.123456Z"
+        );
+        assert_eq!(
+            timestamp(time("0000-12-31T23:59:59.5Z")),
+            "0001-12-31T23:59:59.500000+00 BC"
+        );
+        assert_eq!(
+            timestamp(time("0001-01-01T00:00:00Z")),
+            "0001-01-01T00:00:00.000000Z"
+        );
     }
 }

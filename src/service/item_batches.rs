@@ -20,9 +20,11 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::invoice_items::{
@@ -36,7 +38,7 @@ use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::ApiError;
-use crate::repository::{BatchedTotals, Db};
+use crate::repository::{BatchedTotals, Db, Tx};
 
 /// The most writes one batch takes.
 pub const MAX_BATCH: usize = 64;
@@ -91,6 +93,8 @@ enum Outcome {
     Done(Box<Result<InvoiceItem, ApiError>>),
     /// Not done: to run alone, handed back.
     Alone(Box<ItemWrite>),
+    /// Not done: its caller stopped waiting.
+    Abandoned,
 }
 
 impl ItemLanes {
@@ -136,7 +140,10 @@ impl ItemLanes {
             Ok(()) => match outcome.await {
                 Ok(Outcome::Done(done)) => return *done,
                 Ok(Outcome::Alone(write)) => *write,
-                Err(_) => return Err(ApiError::Internal("the write's batch was lost".into())),
+                // Never heard: an abandoned write's caller is gone.
+                Ok(Outcome::Abandoned) | Err(_) => {
+                    return Err(ApiError::Internal("the write's batch was lost".into()));
+                }
             },
             Err(mpsc::error::SendError(queued)) => queued.write,
         };
@@ -239,18 +246,40 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
             continue;
         }
         metrics::histogram!(BATCH_SIZE_METRIC).record(batch.len() as f64);
-        match write_batch(&db, &batch).await {
-            Ok(outcomes) => {
-                for (queued, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = queued.answer.send(outcome);
-                }
-            }
-            Err(error) => {
+        // A panic in a batch's work fails that batch alone, whose writes then run alone (where
+        // a panic costs one request its answer), and the lane goes on.
+        let prepared = AssertUnwindSafe(write_batch(&db, &batch))
+            .catch_unwind()
+            .await;
+        let (tx, outcomes) = match prepared {
+            Ok(Ok(prepared)) => prepared,
+            failed => {
+                let error = match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "its work panicked".to_owned(),
+                };
                 tracing::warn!(%error, writes = batch.len(), "an item batch failed; each write runs alone");
                 for queued in batch.drain(..) {
                     let _ = queued.answer.send(Outcome::Alone(Box::new(queued.write)));
                 }
+                continue;
             }
+        };
+        let committed = match tx {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        };
+        for (queued, outcome) in batch.drain(..).zip(outcomes) {
+            let outcome = match (&committed, outcome) {
+                // The commit may have been made or not: as when a write alone fails to commit,
+                // its caller hears the error, and nothing is done again.
+                (Err(error), Outcome::Done(done)) if done.is_ok() => {
+                    let error = sqlx::Error::Io(std::io::Error::other(error.to_string()));
+                    Outcome::Done(Box::new(Err(error.into())))
+                }
+                (_, outcome) => outcome,
+            };
+            let _ = queued.answer.send(outcome);
         }
     }
 }
@@ -273,7 +302,7 @@ struct Read {
 }
 
 /// Locks the batch's invoices that are free, and reads its products and replaced items.
-async fn read_batch(tx: &mut crate::repository::Tx, batch: &[Queued]) -> Result<Read, ApiError> {
+async fn read_batch(tx: &mut Tx, batch: &[Queued]) -> Result<Read, ApiError> {
     #[derive(Default)]
     struct Wanted {
         invoices: Vec<String>,
@@ -333,9 +362,10 @@ async fn read_batch(tx: &mut crate::repository::Tx, batch: &[Queued]) -> Result<
     Ok(read)
 }
 
-/// Does a batch in one transaction; the outcome of each write, in order. Nothing is written
-/// when it fails.
-async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError> {
+/// Does a batch's work in one transaction, up to its commit; the transaction (none when it
+/// wrote nothing) and the outcome of each write, in order, which stands once it commits.
+/// Nothing is written when it fails.
+async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outcome>), ApiError> {
     let mut tx = db.begin().await?;
     let mut read = read_batch(&mut tx, batch).await?;
     let now = to_microseconds(Utc::now());
@@ -344,7 +374,14 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
     let mut stored: Vec<(OrganizationId, InvoiceItem)> = Vec::new();
     let mut stored_at: HashMap<InvoiceItemId, usize> = HashMap::new();
     let mut events = Vec::new();
-    for queued in batch {
+    for (position, queued) in (0_i64..).zip(batch) {
+        if queued.answer.is_closed() {
+            outcomes.push(Outcome::Abandoned);
+            continue;
+        }
+        // Each write its own time, a microsecond after the one before: the batch's items list
+        // (by creation time) in the order of their revisions.
+        let at = now + TimeDelta::microseconds(position);
         let organization_id = &queued.organization_id;
         let key = (organization_id.clone(), queued.invoice_id.clone());
         let known_product = queued.write.input().product_id.as_ref().is_none_or(|id| {
@@ -368,7 +405,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
             Some(entry) => entry,
         };
         let change = match &queued.write {
-            ItemWrite::Create(input) => add_item(entry, input.clone(), now),
+            ItemWrite::Create(input) => add_item(entry, input.clone(), at),
             ItemWrite::Replace {
                 item_id,
                 input,
@@ -378,7 +415,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
                     .items
                     .get(&(organization_id.clone(), item_id.clone()))
                     .filter(|old| old.invoice_id == queued.invoice_id);
-                swap_item(entry, item_id, old, input.clone(), if_match.as_ref(), now)
+                swap_item(entry, item_id, old, input.clone(), if_match.as_ref(), at)
             }
         };
         match change {
@@ -402,7 +439,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
     }
     if stored.is_empty() {
         let _ = tx.rollback().await;
-        return Ok(outcomes);
+        return Ok((None, outcomes));
     }
     let items: Vec<_> = stored
         .iter()
@@ -418,7 +455,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
             invoice_id,
             totals: entry.invoice.totals,
             revision: entry.invoice.revision,
-            updated_time: now,
+            updated_time: entry.invoice.updated_time,
         })
         .collect();
     tx.set_totals(&totals).await?;
@@ -427,8 +464,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<Vec<Outcome>, ApiError
         .map(|(organization_id, event)| (organization_id, event))
         .collect();
     tx.record_events(&events).await?;
-    tx.commit().await?;
-    Ok(outcomes)
+    Ok((Some(tx), outcomes))
 }
 
 /// A create on its locked invoice, as the batch's earlier writes left it: 409 unless it is a

@@ -177,10 +177,19 @@ async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_out
         .iter()
         .map(|&i| answers[i].body["id"].as_str().unwrap())
         .collect();
-    let shared = transaction_of(batched).await;
+    let shared = transaction_of(batched.clone()).await;
     assert_eq!(shared.len(), 1, "the five writes share one transaction");
     let alone = transaction_of(vec![first.body["id"].as_str().unwrap()]).await;
     assert_ne!(alone, shared);
+    // Each write of the batch has its own time, in the order of the revisions.
+    let times: i64 = sqlx::query_scalar(
+        "select count(distinct updated_time) from invoice_items where id = any($1)",
+    )
+    .bind(&batched)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(times, 5);
 
     // open: 1 + 3 creates; other: the kept item, a credit, and the kept item's replacement.
     for (invoice, items, revision) in [(&open, 4, 4), (&other, 2, 3)] {
@@ -266,4 +275,21 @@ async fn a_create_into_a_locked_invoice_holds_up_no_other_invoice(pool: PgPool) 
     assert_eq!(busy["items"].as_array().unwrap().len(), 1);
     assert_eq!(busy["revision"], 1);
     assert_eq!(app.invoice(&free).await["revision"], 3);
+}
+
+/// Times in year 0 (ISO's, which PostgreSQL calls 1 BC; a batch writes times as text, and
+/// `repository::item_batches` tests that it spells them so) read back the same.
+#[sqlx::test]
+async fn an_item_of_year_0_reads_back_the_same(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let invoice = app.create_invoice("USD").await;
+    let body = json!({"type": "debit", "unitPrice": 1,
+                      "periodStartTime": "0000-03-01T00:00:00Z",
+                      "periodEndTime": "0000-12-31T23:59:59Z"});
+    let created = app.create_item(&invoice, body).await;
+    let id = created["id"].as_str().unwrap();
+    let read = app.get(&format!("/invoices/{invoice}/items/{id}")).await;
+    assert_eq!(read.body["periodStartTime"], "0000-03-01T00:00:00Z");
+    assert_eq!(read.body["periodEndTime"], "0000-12-31T23:59:59Z");
+    assert_eq!(read.body["createdTime"], created["createdTime"]);
 }
