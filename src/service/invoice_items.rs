@@ -130,16 +130,7 @@ pub async fn replace_item(
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
     let (invoice, old) = lock(tx, organization_id, invoice_id, item_id, if_match).await?;
     let now = Utc::now();
-    let kept = old.extras.clone();
-    let mut item = unpriced_item(
-        item_id.clone(),
-        &invoice,
-        input,
-        kept,
-        old.created_time,
-        now,
-    )?;
-    item.revision = old.revision + 1;
+    let mut item = replacement(&invoice, &old, input, now)?;
     let change = ItemChange::Save {
         item: &mut item,
         old: Some(&old),
@@ -247,12 +238,35 @@ async fn lock(
         .locked_item(organization_id, invoice_id, item_id)
         .await?
         .ok_or_else(|| item_not_found(invoice_id.as_str(), item_id.as_str()))?;
-    if let Some(if_match) = if_match
-        && !if_match.admits(Some(item.revision))
-    {
-        return Err(precondition_failed(&format!("Item {item_id}")));
-    }
+    ensure_version(&item, if_match)?;
     Ok((ensure_draft(invoice)?, item))
+}
+
+/// 412 when `if_match` names a version of the item other than its own.
+pub(super) fn ensure_version(
+    item: &InvoiceItem,
+    if_match: Option<&ExpectedVersion>,
+) -> Result<(), ApiError> {
+    match if_match {
+        Some(if_match) if !if_match.admits(Some(item.revision)) => {
+            Err(precondition_failed(&format!("Item {}", item.id)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `old` replaced by `input` on `invoice`, before pricing: its id, creation time and (unless
+/// the input gives them) extras kept, one revision on.
+pub(super) fn replacement(
+    invoice: &Invoice,
+    old: &InvoiceItem,
+    input: ItemInput,
+    now: DateTime<Utc>,
+) -> Result<InvoiceItem, ApiError> {
+    let kept = old.extras.clone();
+    let mut item = unpriced_item(old.id.clone(), invoice, input, kept, old.created_time, now)?;
+    item.revision = old.revision + 1;
+    Ok(item)
 }
 
 /// Locks a draft invoice: 404 when there is none, 409 when it is no longer a draft.

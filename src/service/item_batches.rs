@@ -28,9 +28,9 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::invoice_items::{
-    create_item, draft_only, item_not_found, replace_item, unknown_product, unpriced_item,
+    create_item, draft_only, ensure_version, item_not_found, replace_item, replacement,
+    unknown_product, unpriced_item,
 };
-use super::invoices::precondition_failed;
 use super::repricing::price_independent_item;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};
 use crate::domain::ids::{EventId, InvoiceId, InvoiceItemId, OrganizationId};
@@ -498,22 +498,9 @@ fn swap_item(
 ) -> Result<(InvoiceItem, InvoiceEvent), ApiError> {
     let invoice_id = entry.invoice.id.as_str();
     let old = old.ok_or_else(|| item_not_found(invoice_id, item_id.as_str()))?;
-    if let Some(if_match) = if_match
-        && !if_match.admits(Some(old.revision))
-    {
-        return Err(precondition_failed(&format!("Item {item_id}")));
-    }
+    ensure_version(old, if_match)?;
     draft_only(&entry.invoice)?;
-    let kept = old.extras.clone();
-    let mut item = unpriced_item(
-        item_id.clone(),
-        &entry.invoice,
-        input,
-        kept,
-        old.created_time,
-        now,
-    )?;
-    item.revision = old.revision + 1;
+    let item = replacement(&entry.invoice, old, input, now)?;
     let changes = EventChanges {
         items_updated: vec![item.id.clone()],
         ..EventChanges::default()

@@ -26,6 +26,18 @@ async fn wait_for(what: &str, mut ready: impl AsyncFnMut() -> bool) {
     panic!("waited 10 s for {what}");
 }
 
+/// How many statements of this database whose text matches the LIKE `pattern` wait for a lock.
+async fn waiting_for_a_lock(pool: &PgPool, pattern: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock' and query like $1",
+    )
+    .bind(pattern)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 fn decimal(value: &Value) -> Decimal {
     value.to_string().trim_matches('"').parse().unwrap()
 }
@@ -92,15 +104,7 @@ async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_out
     };
     let first = post(&open, json!({"type": "debit", "unitPrice": 1}));
     wait_for("the first batch to wait for the events table", async || {
-        sqlx::query_scalar::<_, i64>(
-            "select count(*) from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'
-               and query like 'with event as%'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-            == 1
+        waiting_for_a_lock(&pool, "with event as%").await == 1
     })
     .await;
     let twenty = json!({"type": "debit", "unitPrice": 20});
@@ -252,15 +256,7 @@ async fn a_create_into_a_locked_invoice_holds_up_no_other_invoice(pool: PgPool) 
         })
     };
     wait_for("the create to wait for the invoice's lock", async || {
-        sqlx::query_scalar::<_, i64>(
-            "select count(*) from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'
-               and query like '%for update%'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-            == 1
+        waiting_for_a_lock(&pool, "%for update%").await == 1
     })
     .await;
     for price in 1..=3 {
