@@ -1,9 +1,14 @@
-//! The one public error type. It knows no wire: each edge renders it its own way (the
-//! Rebilly edge as RFC 7807 problem JSON, `http::rebilly::error_response`).
+//! The core's error: what happened, as data. It knows no wire: each edge words and shapes it its
+//! own way (the Rebilly edge as RFC 7807 problem JSON, the Stripe-style one with Stripe's
+//! `error` member). `Display` gives the plain English sentence both edges use by default.
 
-use std::time::Duration;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::domain::currency::Currency;
+use crate::domain::event::EventType;
+use crate::domain::invoice::{InvoiceAction, InvoiceStatus};
 
 /// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,43 +29,6 @@ impl InvalidField {
     }
 }
 
-/// When a refused organization may write again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refusal {
-    /// How long from the decision until a write is admitted.
-    pub wait: Duration,
-    /// When that is, since the Unix epoch.
-    pub admitted_at: Duration,
-}
-
-impl Refusal {
-    /// Whole seconds to wait, rounded up and at least 1, as `Retry-After` says it (waiting
-    /// less would be refused again).
-    pub fn retry_after_secs(&self) -> u64 {
-        ceil_secs(self.wait).max(1)
-    }
-
-    /// The Unix time, in whole seconds rounded up, when a write is admitted again, as
-    /// Rebilly's `X-RateLimit-Retry-After` says it.
-    pub fn admitted_at_unix_secs(&self) -> u64 {
-        ceil_secs(self.admitted_at)
-    }
-
-    /// The same moment in RFC 3339 (`2026-11-21T14:15:22Z`), for people.
-    pub fn admitted_at_rfc3339(&self) -> String {
-        i64::try_from(self.admitted_at_unix_secs())
-            .ok()
-            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
-            .map_or_else(String::new, |time| {
-                time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-    }
-}
-
-fn ceil_secs(duration: Duration) -> u64 {
-    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
-}
-
 /// A field the core checks itself, against what is stored or against other fields, named
 /// here by what it is in the domain; each edge names it in its own words (the Rebilly edge:
 /// `productId`, `tax.amount`, `dueTime`, the `Idempotency-Key` header).
@@ -78,61 +46,343 @@ pub enum DomainField {
     WebhookUrl,
 }
 
-/// Everything a request can fail with. Each variant names the status it answers.
+/// A kind of resource the core looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// An invoice.
+    Invoice,
+    /// An invoice item (pending or on an invoice).
+    Item,
+    /// A product.
+    Product,
+    /// A webhook.
+    Webhook,
+    /// An entry of the webhook delivery log.
+    WebhookAttempt,
+    /// A message of an invoice's timeline.
+    TimelineMessage,
+}
+
+impl Resource {
+    /// Its name in a sentence ("No invoice with id ...").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Invoice => "invoice",
+            Self::Item => "item",
+            Self::Product => "product",
+            Self::Webhook => "webhook",
+            Self::WebhookAttempt => "webhook tracking log",
+            Self::TimelineMessage => "timeline message",
+        }
+    }
+
+    /// Its name at the start of a sentence ("Item ii_... has changed").
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Invoice => "Invoice",
+            Self::Item => "Item",
+            Self::Product => "Product",
+            Self::Webhook => "Webhook",
+            Self::WebhookAttempt => "Webhook tracking log",
+            Self::TimelineMessage => "Message",
+        }
+    }
+}
+
+/// What the core looked for and did not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// What kind of resource.
+    pub resource: Resource,
+    /// The id asked for.
+    pub id: String,
+    /// The invoice it was looked for in, when the lookup was within one.
+    pub invoice: Option<String>,
+}
+
+impl Missing {
+    /// A resource of the organization.
+    pub fn of(resource: Resource, id: impl fmt::Display) -> Self {
+        Self {
+            resource,
+            id: id.to_string(),
+            invoice: None,
+        }
+    }
+
+    /// A resource of one invoice.
+    pub fn within(resource: Resource, id: impl fmt::Display, invoice: impl fmt::Display) -> Self {
+        Self {
+            resource,
+            id: id.to_string(),
+            invoice: Some(invoice.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            resource,
+            id,
+            invoice,
+        } = self;
+        let noun = resource.noun();
+        match invoice {
+            Some(invoice) => write!(f, "Invoice {invoice} has no {noun} with id {id}."),
+            None => write!(f, "No {noun} with id {id}."),
+        }
+    }
+}
+
+/// Which change only a draft takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftChange {
+    /// Its items.
+    Items,
+    /// The invoice's own fields.
+    Invoice,
+}
+
+/// Why the state of what a request names forbids its change (409).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clash {
+    /// The invoice is no longer a draft.
+    NotDraft {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+        /// What was to change.
+        change: DraftChange,
+    },
+    /// The invoice's status is not one the action applies to.
+    NotActionable {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+        /// The action asked for.
+        action: InvoiceAction,
+    },
+    /// Concurrent requests created and changed the invoice while this one ran.
+    CreatedConcurrently {
+        /// The invoice.
+        invoice: String,
+    },
+    /// The invoice has items priced in its currency, which therefore cannot change.
+    CurrencyInUse {
+        /// The invoice.
+        invoice: String,
+        /// Its currency.
+        currency: Currency,
+        /// The currency asked for.
+        asked: Currency,
+    },
+    /// A timeline message that records a change, not a comment, cannot be deleted.
+    NotAComment {
+        /// The message.
+        message: String,
+        /// What it records.
+        event_type: EventType,
+    },
+    /// A delivery log entry's webhook is gone: it cannot be sent again.
+    WebhookDeleted {
+        /// The webhook.
+        webhook: String,
+        /// The log entry.
+        attempt: String,
+    },
+    /// A pending item has no invoice to be taxed on or to number its period.
+    PendingItemUnplaced,
+}
+
+impl fmt::Display for Clash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotDraft {
+                invoice,
+                status,
+                change: DraftChange::Items,
+            } => write!(
+                f,
+                "Invoice {invoice} is {}: its items can change only while it is a draft.",
+                status.as_str()
+            ),
+            Self::NotDraft {
+                invoice,
+                status,
+                change: DraftChange::Invoice,
+            } => write!(
+                f,
+                "Invoice {invoice} is {}: only a draft can be changed.",
+                status.as_str()
+            ),
+            Self::NotActionable {
+                invoice,
+                status,
+                action,
+            } => {
+                let from: Vec<&str> = action.applies_to().iter().map(|s| s.as_str()).collect();
+                write!(
+                    f,
+                    "Invoice {invoice} is {}: only an invoice that is {} can be {}.",
+                    status.as_str(),
+                    from.join(" or "),
+                    action.done(),
+                )
+            }
+            Self::CreatedConcurrently { invoice } => write!(
+                f,
+                "Invoice {invoice} was created and changed by concurrent requests; retry."
+            ),
+            Self::CurrencyInUse {
+                invoice,
+                currency,
+                asked,
+            } => write!(
+                f,
+                "Invoice {invoice} has items priced in {currency}: its currency cannot change to {asked}."
+            ),
+            Self::NotAComment {
+                message,
+                event_type,
+            } => write!(
+                f,
+                "Message {message} records the invoice's {}: only a comment can be deleted.",
+                event_type.as_str()
+            ),
+            Self::WebhookDeleted { webhook, attempt } => write!(
+                f,
+                "Webhook {webhook} of log {attempt} has been deleted: there is nowhere to resend it."
+            ),
+            Self::PendingItemUnplaced => f.write_str(
+                "A pending item has no invoice to tax it or to number its period: give it an invoice first.",
+            ),
+        }
+    }
+}
+
+/// A rule of a field the core checks, broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// It names no product of the organization.
+    UnknownProduct,
+    /// It has more decimal places than the currency.
+    TooPrecise {
+        /// The currency.
+        currency: Currency,
+    },
+    /// A due time before the issue time.
+    DueBeforeIssue,
+    /// An idempotency key that is not 1 to 255 printable ASCII characters.
+    MalformedKey,
+    /// An idempotency key header given more than once.
+    RepeatedKey,
+    /// An idempotency key first used on another path.
+    KeyUsedElsewhere {
+        /// The path it was first used for.
+        path: String,
+    },
+    /// An idempotency key first used with another body.
+    KeyUsedWithAnotherBody,
+    /// A webhook URL that may not be reached, and why.
+    Unreachable {
+        /// Why, for people.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownProduct => f.write_str("must name a product of the organization"),
+            Self::TooPrecise { currency } => write!(
+                f,
+                "must have at most {} decimal places in {currency}",
+                currency.minor_units()
+            ),
+            Self::DueBeforeIssue => f.write_str("must not be before issuedTime"),
+            Self::MalformedKey => f.write_str(crate::domain::idempotency::IdempotencyKey::RULE),
+            Self::RepeatedKey => f.write_str("must be given once"),
+            Self::KeyUsedElsewhere { path } => {
+                write!(f, "was already used for a request to {path}")
+            }
+            Self::KeyUsedWithAnotherBody => {
+                f.write_str("was already used with another request body")
+            }
+            Self::Unreachable { reason } => f.write_str(reason),
+        }
+    }
+}
+
+/// Why the caller may not do what it asks (403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// Credentials of one organization asked for another's details.
+    OtherOrganization {
+        /// The organization the credentials act for.
+        caller: String,
+    },
+    /// The credentials lack the operation's permission.
+    Permission {
+        /// The operation.
+        operation: String,
+    },
+    /// The credentials belong to another organization than the path names.
+    PathOrganization,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OtherOrganization { caller } => write!(
+                f,
+                "These credentials act for organization {caller}: they can read and change its details only."
+            ),
+            Self::Permission { operation } => {
+                write!(f, "The credentials do not have the {operation} permission.")
+            }
+            Self::PathOrganization => {
+                f.write_str("The credentials do not belong to the organization in the path.")
+            }
+        }
+    }
+}
+
+/// Everything the core can fail with, as data; each variant names the status it stands for.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 400: the body is not JSON, or a query string cannot be read.
+    /// 404: no such resource for this organization.
     #[error("{0}")]
-    BadRequest(String),
-    /// 401: credentials are missing, unknown, malformed or expired.
+    NotFound(Missing),
+    /// 403: the caller may not do this.
     #[error("{0}")]
-    Unauthorized(String),
-    /// 403: the credentials do not allow this operation.
+    Forbidden(Denial),
+    /// 412: the client's precondition names another version of the resource than the current
+    /// one, or the resource does not exist.
+    #[error("{} {id} has changed since the version the precondition names (or does not exist)", resource.title())]
+    VersionMismatch {
+        /// What kind of resource.
+        resource: Resource,
+        /// Its id.
+        id: String,
+    },
+    /// 409: the resource's state forbids the change.
     #[error("{0}")]
-    Forbidden(String),
-    /// 404: no such resource for this organization (or no such route).
-    #[error("{0}")]
-    NotFound(String),
-    /// 412: the client's precondition names another version of the resource (this one, such
-    /// as `Item ii_...`) than the current one, or the resource does not exist.
-    #[error("{0} has changed since the version the precondition names (or does not exist)")]
-    VersionMismatch(String),
-    /// 409: the resource's state forbids the change (e.g. items of an issued invoice).
-    #[error("{0}")]
-    Conflict(String),
+    Conflict(Clash),
     /// 409: another request with the same idempotency key is still being worked on.
     #[error("a request with the same idempotency key is still being processed")]
     RequestInFlight,
-    /// 413: the body is larger than the server accepts.
-    #[error("The request body is larger than {limit} bytes.")]
-    PayloadTooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// 414: the request target is longer than the server accepts.
-    #[error("The request target (path and query) is longer than {limit} bytes.")]
-    UriTooLong {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// 431: too many header fields, or too many bytes of them.
-    #[error("{0}")]
-    HeadersTooLarge(String),
-    /// 406: `Accept` accepts none of the representations the resource has.
-    #[error("This resource is available as {}; the Accept header accepts none of them.", .0.join(" and "))]
-    NotAcceptable(Vec<&'static str>),
-    /// 415: the body is not sent as `application/json`.
-    #[error("The request body must be sent as application/json.")]
-    UnsupportedMediaType,
     /// 422: a field the core checks breaks its rule.
-    #[error("{message}")]
+    #[error("{rule}")]
     InvalidInput {
         /// The field, in the domain's terms.
         field: DomainField,
-        /// What is wrong with it.
-        message: String,
+        /// The rule it breaks.
+        rule: Rule,
     },
-    /// 422: fields break the rules; every bad field is listed.
+    /// 422: fields break the rules; every bad field is listed (an edge's parse of its wire).
     #[error("{detail}")]
     Validation {
         /// A summary.
@@ -140,33 +390,9 @@ pub enum ApiError {
         /// Every bad field with its message.
         invalid_fields: Vec<InvalidField>,
     },
-    /// 429: the organization has used its writes for now (`RATE_LIMIT_REQUESTS` per
-    /// `RATE_LIMIT_WINDOW_SECS`); the answer says when to retry.
-    #[error(
-        "The organization has reached its limit of {limit} writes per {window_secs} seconds; retry in {} seconds (at {}).",
-        .refusal.retry_after_secs(),
-        .refusal.admitted_at_rfc3339()
-    )]
-    RateLimited {
-        /// The most writes per window.
-        limit: u32,
-        /// The window in seconds.
-        window_secs: u64,
-        /// When a write will be admitted again.
-        refusal: Refusal,
-    },
-    /// 503: the request took longer than the server allows (`REQUEST_TIMEOUT_SECS`); its
-    /// transaction, if any, was rolled back.
-    #[error(
-        "The request took longer than {0} seconds and was abandoned; nothing it began was kept. Retry later."
-    )]
-    TimedOut(u64),
     /// 503: the database does not answer; the cause is logged, never sent.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
-    /// 503 at once: the database was found unreachable and has not answered since.
-    #[error("database unreachable")]
-    DatabaseUnreachable,
     /// 500: anything else; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -191,28 +417,27 @@ impl ApiError {
     }
 
     /// A 422 naming one field the core checks.
-    pub fn invalid_input(field: DomainField, message: impl Into<String>) -> Self {
-        Self::InvalidInput {
-            field,
-            message: message.into(),
+    pub fn invalid_input(field: DomainField, rule: Rule) -> Self {
+        Self::InvalidInput { field, rule }
+    }
+
+    /// A 404 for a resource of the organization.
+    pub fn not_found(resource: Resource, id: impl fmt::Display) -> Self {
+        Self::NotFound(Missing::of(resource, id))
+    }
+
+    /// A 412 for a resource whose version is not the one the precondition names.
+    pub fn version_mismatch(resource: Resource, id: impl fmt::Display) -> Self {
+        Self::VersionMismatch {
+            resource,
+            id: id.to_string(),
         }
     }
 
-    /// A 422 naming one field.
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::validation(vec![InvalidField::new(field, message)])
-    }
-
-    /// Whether the failure is the server's (the database away, a timeout, a fault), so that
-    /// the same request may succeed later.
+    /// Whether the failure is the server's (the database away, a fault), so that the same
+    /// request may succeed later.
     pub fn is_server_error(&self) -> bool {
-        matches!(
-            self,
-            Self::Unavailable(_)
-                | Self::DatabaseUnreachable
-                | Self::TimedOut(_)
-                | Self::Internal(_)
-        )
+        matches!(self, Self::Unavailable(_) | Self::Internal(_))
     }
 }
 

@@ -21,8 +21,10 @@ use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
-use crate::http::rebilly::problem::{complete_problems, panic_response};
-use crate::http::{AppState, availability, metrics, request_head, routes, stripe, timeout};
+use crate::http::problem::panic_response;
+use crate::http::router::{complete_errors, routes};
+use crate::http::state::AppState;
+use crate::http::{availability, metrics, request_head, timeout};
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
@@ -135,7 +137,8 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
-    let availability = axum::middleware::from_fn_with_state(state.clone(), availability::guard);
+    let watch = (state.database.clone(), state.db.clone());
+    let availability = axum::middleware::from_fn_with_state(watch, availability::guard);
     let cors = Cors::new(state.cors_origins.clone());
     with_layers(routes().layer(timeout).layer(availability), cors).with_state(state)
 }
@@ -166,9 +169,8 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
         // Inside the request id and the span, so a preflight has both; outside everything that
         // may answer an error, so a page can read a 401, a 429 or a 500.
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
-        // Outside the problem completion, so that every error under `/v1` is completed first.
-        .layer(axum::middleware::from_fn(stripe::restyle_errors))
-        .layer(axum::middleware::from_fn(complete_problems))
+        // Every error answered in its request's dialect, a panic's too.
+        .layer(axum::middleware::from_fn(complete_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_head::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));

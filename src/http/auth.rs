@@ -8,11 +8,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 
-use super::AppState;
+use super::failure::{Failure, Rejection};
 use super::rate_limit::{DecisionSlot, is_write};
+use super::state::AppState;
 use crate::domain::ids::OrganizationId;
 use crate::domain::permission::Operation;
-use crate::error::ApiError;
+use crate::error::{ApiError, Denial};
 use crate::service::auth::{Caller, TokenError};
 
 /// The pattern of the routes answered under an organization's own prefix.
@@ -59,14 +60,12 @@ impl RouteOperations {
 }
 
 impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
+    type Rejection = Failure;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let caller = authenticate(parts, state).await?;
         if !prefix_admits(parts, &caller.organization_id) {
-            return Err(ApiError::Forbidden(
-                "The credentials do not belong to the organization in the path.".to_owned(),
-            ));
+            return Err(ApiError::Forbidden(Denial::PathOrganization).into());
         }
         admit(parts, state, caller).await
     }
@@ -75,7 +74,7 @@ impl FromRequestParts<AppState> for Principal {
 /// Admits an authenticated caller to the route's operation, whatever dialect named its
 /// credentials: 403 without the operation's permission; a write counts against the
 /// organization's limit (429 past it).
-pub async fn admit(parts: &Parts, state: &AppState, caller: Caller) -> Result<Principal, ApiError> {
+pub async fn admit(parts: &Parts, state: &AppState, caller: Caller) -> Result<Principal, Failure> {
     let operation = parts
         .extensions
         .get::<RouteOperations>()
@@ -84,9 +83,10 @@ pub async fn admit(parts: &Parts, state: &AppState, caller: Caller) -> Result<Pr
             ApiError::Internal("a route that needs credentials names no operation".into())
         })?;
     if !caller.permissions.allows(operation) {
-        return Err(ApiError::Forbidden(format!(
-            "The credentials do not have the {operation} permission."
-        )));
+        return Err(ApiError::Forbidden(Denial::Permission {
+            operation: operation.to_string(),
+        })
+        .into());
     }
     if is_write(&parts.method) {
         count_write(parts, state, &caller.organization_id).await?;
@@ -120,7 +120,7 @@ fn prefix_admits(parts: &Parts, own: &OrganizationId) -> bool {
         .is_ok_and(|prefix| prefix == own.as_str())
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, Failure> {
     let api_key = parts
         .headers
         .get(API_KEY_HEADER)
@@ -165,7 +165,7 @@ async fn count_write(
     parts: &Parts,
     state: &AppState,
     organization_id: &OrganizationId,
-) -> Result<(), ApiError> {
+) -> Result<(), Rejection> {
     let Some(decision) = state.rate_limiter.check(organization_id).await else {
         return Ok(());
     };
@@ -176,7 +176,7 @@ async fn count_write(
         None => Ok(()),
         Some(refusal) => {
             metrics::counter!(super::metrics::RATE_LIMIT_REFUSALS).increment(1);
-            Err(ApiError::RateLimited {
+            Err(Rejection::RateLimited {
                 limit: decision.limit,
                 window_secs: decision.window.as_secs(),
                 refusal,
@@ -203,6 +203,6 @@ pub fn verify_bearer(value: &str, state: &AppState) -> Result<Caller, &'static s
     })
 }
 
-fn unauthorized(detail: &str) -> ApiError {
-    ApiError::Unauthorized(detail.to_owned())
+fn unauthorized(detail: &str) -> Failure {
+    Rejection::Unauthorized(detail.to_owned()).into()
 }

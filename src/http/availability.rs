@@ -11,9 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::rebilly::error_response::DatabaseUnreachable;
-use crate::error::ApiError;
+use super::failure::{DatabaseUnreachable, Rejection};
 use crate::repository::Db;
 
 /// How often the probe tries the database while it is unreachable.
@@ -69,7 +67,11 @@ impl DatabaseStatus {
 
 /// Middleware: the fast 503 while the database is unreachable, and the watch on answers that
 /// found it so.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(
+    State((database, db)): State<(Arc<DatabaseStatus>, Db)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let needs_database = request
         .extensions()
         .get::<MatchedPath>()
@@ -77,12 +79,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             let path = path.as_str();
             !SERVED_WITHOUT_DATABASE.contains(&path) && !path.starts_with("/docs")
         });
-    if needs_database && state.database.is_unreachable() {
-        return ApiError::DatabaseUnreachable.into_response();
+    if needs_database && database.is_unreachable() {
+        return Rejection::DatabaseUnreachable.into_response();
     }
     let response = next.run(request).await;
     if response.extensions().get::<DatabaseUnreachable>().is_some() {
-        state.database.suspect(&state.db);
+        database.suspect(&db);
     }
     response
 }

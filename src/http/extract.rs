@@ -1,5 +1,5 @@
-//! Our own extractors: every rejection is an [`ApiError`], so a bad body, path or query is
-//! problem JSON rather than axum's plain text.
+//! Our own extractors: every rejection is a [`Failure`], so a bad body, path or query is
+//! answered in the request's dialect rather than as axum's plain text.
 
 #![allow(clippy::disallowed_types)]
 
@@ -7,11 +7,15 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
+use super::failure::{Failure, Rejection};
 use super::json_shape::{self, MAX_DEPTH, ShapeError};
-use super::rebilly::fields::RawObject;
-use super::rebilly::problem::InvalidField;
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidField};
+
+/// A JSON object whose values are kept as their text.
+pub type RawObject = BTreeMap<String, Box<RawValue>>;
 
 /// The largest request body accepted (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -22,11 +26,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct JsonBody(pub RawObject);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
+    type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(Rejection::UnsupportedMediaType.into());
         }
         let bytes = read_body(request, state).await?;
         parse_object(&bytes).map(JsonBody)
@@ -39,7 +43,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 pub struct OptionalJsonBody(pub Option<RawObject>);
 
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
-    type Rejection = ApiError;
+    type Rejection = Failure;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(request.headers().get(header::CONTENT_TYPE));
@@ -48,43 +52,44 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
             return Ok(Self(None));
         }
         if !json {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(Rejection::UnsupportedMediaType.into());
         }
         parse_object(&bytes).map(|object| Self(Some(object)))
     }
 }
 
-async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Rejection> {
     Bytes::from_request(request, state)
         .await
         .map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge {
+                Rejection::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
                 }
             } else {
-                ApiError::BadRequest("The request body could not be read.".to_owned())
+                Rejection::BadRequest("The request body could not be read.".to_owned())
             }
         })
 }
 
 /// Nesting depth (400), JSON syntax (400), an object (422), then keys given twice (422).
-fn parse_object(bytes: &[u8]) -> Result<RawObject, ApiError> {
+fn parse_object(bytes: &[u8]) -> Result<RawObject, Failure> {
     // Before the parser, whose nested values are parsed again field by field.
     let shape = json_shape::check(bytes);
     if shape == Err(ShapeError::TooDeep) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(Rejection::BadRequest(format!(
             "The body nests objects and arrays deeper than {MAX_DEPTH} levels."
-        )));
+        ))
+        .into());
     }
     let object = serde_json::from_slice(bytes).map_err(|error| {
         if error.is_data() {
-            ApiError::Validation {
+            Failure::from(ApiError::Validation {
                 detail: "The request body must be a JSON object.".to_owned(),
                 invalid_fields: Vec::new(),
-            }
+            })
         } else {
-            ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+            Rejection::BadRequest(format!("The body is not valid JSON: {error}.")).into()
         }
     })?;
     if let Err(ShapeError::DuplicateKeys(paths)) = shape {
@@ -93,7 +98,8 @@ fn parse_object(bytes: &[u8]) -> Result<RawObject, ApiError> {
                 .into_iter()
                 .map(|path| InvalidField::new(path, "is given more than once"))
                 .collect(),
-        ));
+        )
+        .into());
     }
     Ok(object)
 }
@@ -120,13 +126,13 @@ where
     T: DeserializeOwned + Send,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|_| ApiError::NotFound("No such resource.".to_owned()))
+            .map_err(|_| Rejection::NoRoute("No such resource."))
     }
 }
 
@@ -148,13 +154,13 @@ impl Query {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Query {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(pairs)| Query(pairs))
-            .map_err(|_| ApiError::BadRequest("The query string could not be read.".to_owned()))
+            .map_err(|_| Rejection::BadRequest("The query string could not be read.".to_owned()))
     }
 }
 

@@ -8,10 +8,11 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
-use super::rebilly::problem::Problem;
-use super::rebilly::wire::json_response;
+use super::problem::Problem;
+use super::respond::json_response;
+use super::state::AppState;
 use crate::error::ApiError;
+use crate::http::failure::Failure;
 
 /// How long the health check waits for the database.
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -28,7 +29,7 @@ const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
         (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn health(State(state): State<AppState>) -> Result<Response, Failure> {
     state
         .db
         .ping(DATABASE_TIMEOUT)

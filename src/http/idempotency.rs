@@ -10,10 +10,12 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Principal;
-use super::{AppState, Replayed};
+use super::failure::{Dialect, Failure};
+use super::problem::Replayed;
+use super::state::AppState;
 use crate::domain::idempotency::{CanonicalBody, IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
-use crate::error::{ApiError, DomainField};
+use crate::error::{ApiError, DomainField, Rule};
 use crate::repository::Tx;
 use crate::service::idempotency::{self as service, Claim};
 
@@ -33,6 +35,7 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 pub struct Idempotency {
     keys: Vec<HeaderValue>,
     path: String,
+    dialect: Option<Dialect>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
@@ -47,6 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
                 .cloned()
                 .collect(),
             path: parts.uri.path().to_owned(),
+            dialect: parts.extensions.get::<Dialect>().copied(),
         })
     }
 }
@@ -57,6 +61,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 pub struct WriteRequest {
     keys: Vec<HeaderValue>,
     fingerprint: Option<RequestFingerprint>,
+    /// Renders an error answer before it is kept.
+    dialect: Option<Dialect>,
 }
 
 impl WriteRequest {
@@ -70,6 +76,7 @@ impl WriteRequest {
         Self {
             keys: Vec::new(),
             fingerprint: None,
+            dialect: None,
         }
     }
 }
@@ -83,6 +90,7 @@ impl Idempotency {
         WriteRequest {
             keys: self.keys,
             fingerprint,
+            dialect: self.dialect,
         }
     }
 }
@@ -101,6 +109,7 @@ enum Begun {
 struct WriteWork {
     tx: Tx,
     claimed: Option<ClaimedKey>,
+    dialect: Option<Dialect>,
 }
 
 #[derive(Debug)]
@@ -119,25 +128,30 @@ impl WriteWork {
         principal: &Principal,
         request: WriteRequest,
     ) -> Result<Begun, ApiError> {
+        let dialect = request.dialect;
         let claimed = match (request.keys.as_slice(), request.fingerprint) {
             ([], _) | (_, None) => None,
             ([value], Some(fingerprint)) => Some(ClaimedKey {
                 organization_id: principal.organization_id.clone(),
                 key: IdempotencyKey::parse(value.as_bytes()).ok_or_else(|| {
-                    ApiError::invalid_input(DomainField::IdempotencyKey, IdempotencyKey::RULE)
+                    ApiError::invalid_input(DomainField::IdempotencyKey, Rule::MalformedKey)
                 })?,
                 fingerprint,
             }),
             _ => {
                 return Err(ApiError::invalid_input(
                     DomainField::IdempotencyKey,
-                    "must be given once",
+                    Rule::RepeatedKey,
                 ));
             }
         };
         let mut tx = state.db.begin().await?;
         let Some(claimed) = claimed else {
-            return Ok(Begun::Fresh(Self { tx, claimed }));
+            return Ok(Begun::Fresh(Self {
+                tx,
+                claimed,
+                dialect,
+            }));
         };
         let claim = service::claim(
             &mut tx,
@@ -154,6 +168,7 @@ impl WriteWork {
                 Ok(Begun::Fresh(Self {
                     tx,
                     claimed: Some(claimed),
+                    dialect,
                 }))
             }
             // Rolled back at once, so that the key's lock is free when the client hears back.
@@ -177,7 +192,11 @@ impl WriteWork {
     /// Commits the work and answers with its outcome. With a key, the outcome is kept, unless it
     /// is a server error: then nothing is kept (or done) and the request may be retried.
     async fn finish<E: WriteError>(self, outcome: Result<Response, E>) -> Result<Response, E> {
-        let Self { mut tx, claimed } = self;
+        let Self {
+            mut tx,
+            claimed,
+            dialect,
+        } = self;
         let outcome = outcome.and_then(|response| {
             // A response that failed to render is a server error too.
             if response.status().is_server_error() {
@@ -197,7 +216,12 @@ impl WriteWork {
             Ok(response) => response,
             Err(error) => {
                 tx.roll_back_to_savepoint().await.map_err(ApiError::from)?;
-                error.into_response()
+                // Kept as the client hears it: rendered in the request's dialect now.
+                let response = error.into_response();
+                match dialect {
+                    Some(dialect) => dialect.render_unrendered(response),
+                    None => response,
+                }
             }
         };
         let Some(claimed) = claimed else {
@@ -229,6 +253,12 @@ pub trait WriteError: From<ApiError> + IntoResponse {
 impl WriteError for ApiError {
     fn is_server_error(&self) -> bool {
         ApiError::is_server_error(self)
+    }
+}
+
+impl WriteError for Failure {
+    fn is_server_error(&self) -> bool {
+        Failure::is_server_error(self)
     }
 }
 

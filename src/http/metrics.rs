@@ -10,8 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use super::AppState;
-use super::rebilly::problem::Problem;
+use super::failure::Rejection;
+use super::problem::Problem;
+use super::state::AppState;
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -117,8 +118,7 @@ fn status_label(status: StatusCode) -> String {
 )]
 pub async fn render(State(state): State<AppState>) -> Response {
     let Some(handle) = recorder() else {
-        return crate::error::ApiError::NotFound("Metrics are off on this server.".to_owned())
-            .into_response();
+        return Rejection::NoRoute("Metrics are off on this server.").into_response();
     };
     let (connections, idle) = state.db.pool_connections();
     metrics::gauge!("db_pool_connections").set(f64::from(connections));

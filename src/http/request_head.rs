@@ -5,7 +5,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use super::failure::Rejection;
 
 /// The longest request target (path and query), in bytes.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -24,7 +24,7 @@ pub async fn enforce(request: Request, next: Next) -> Response {
     }
 }
 
-fn check(request: &Request) -> Result<(), ApiError> {
+fn check(request: &Request) -> Result<(), Rejection> {
     let uri = request.uri();
     let target_bytes = uri
         .path_and_query()
@@ -33,13 +33,13 @@ fn check(request: &Request) -> Result<(), ApiError> {
             .authority()
             .map_or(0, |authority| authority.as_str().len());
     if target_bytes > MAX_URI_BYTES {
-        return Err(ApiError::UriTooLong {
+        return Err(Rejection::UriTooLong {
             limit: MAX_URI_BYTES,
         });
     }
     let headers = request.headers();
     if headers.len() > MAX_HEADER_COUNT {
-        return Err(ApiError::HeadersTooLarge(format!(
+        return Err(Rejection::HeadersTooLarge(format!(
             "The request has {} header fields; at most {MAX_HEADER_COUNT} are accepted.",
             headers.len()
         )));
@@ -49,7 +49,7 @@ fn check(request: &Request) -> Result<(), ApiError> {
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return Err(ApiError::HeadersTooLarge(format!(
+        return Err(Rejection::HeadersTooLarge(format!(
             "The request's header fields take {header_bytes} bytes; at most {MAX_HEADER_BYTES} are accepted."
         )));
     }

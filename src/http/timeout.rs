@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use crate::error::ApiError;
+use super::failure::Rejection;
+use super::state::AppState;
 
 /// Runs the request, or answers 503 when it takes longer than the state's timeout.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -16,7 +16,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");
-            ApiError::TimedOut(limit.as_secs()).into_response()
+            Rejection::TimedOut(limit.as_secs()).into_response()
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::domain::idempotency::{IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
-use crate::error::{ApiError, DomainField};
+use crate::error::{ApiError, DomainField, Rule};
 use crate::repository::{Db, KeptRequest, Tx};
 
 /// What a request made with a key is to do.
@@ -35,16 +35,15 @@ pub async fn claim(
     if kept.fingerprint.path != fingerprint.path {
         return Err(ApiError::invalid_input(
             DomainField::IdempotencyKey,
-            format!(
-                "was already used for a request to {}",
-                kept.fingerprint.path
-            ),
+            Rule::KeyUsedElsewhere {
+                path: kept.fingerprint.path.clone(),
+            },
         ));
     }
     if kept.fingerprint.body_sha256 != fingerprint.body_sha256 {
         return Err(ApiError::invalid_input(
             DomainField::IdempotencyKey,
-            "was already used with another request body",
+            Rule::KeyUsedWithAnotherBody,
         ));
     }
     Ok(Claim::Replay(kept.answer))

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 
 use rust_decimal::Decimal;
 
-use super::invoices::{invoice_not_found, precondition_failed};
+use super::invoices::invoice_not_found;
 use super::repricing::{ItemChange, store_item_change};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
 use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
-use crate::error::{ApiError, DomainField};
+use crate::error::{ApiError, Clash, DomainField, DraftChange, Missing, Resource, Rule};
 use crate::repository::{Db, ItemPage, Tx};
 
 /// Adds an item to a draft invoice, in the caller's transaction.
@@ -177,7 +177,7 @@ pub async fn get_item_by_id(
 ) -> Result<InvoiceItem, ApiError> {
     db.find_item_by_id(organization_id, item_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No item with id {item_id}.")))
+        .ok_or_else(|| ApiError::not_found(Resource::Item, item_id))
 }
 
 /// A page of the organization's items (of one invoice, when given), oldest first, after the
@@ -195,7 +195,7 @@ pub async fn list_items_after(
         .await?
         .ok_or_else(|| {
             let after = after.map_or("", InvoiceItemId::as_str);
-            ApiError::NotFound(format!("No item with id {after}."))
+            ApiError::not_found(Resource::Item, after)
         })
 }
 
@@ -218,9 +218,7 @@ pub async fn list_items(
 
 /// The 404 for an item the invoice does not have.
 pub fn item_not_found(invoice_id: &str, item_id: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "Invoice {invoice_id} has no item with id {item_id}."
-    ))
+    ApiError::NotFound(Missing::within(Resource::Item, item_id, invoice_id))
 }
 
 /// Locks the invoice, then reads the item in a statement of its own (in this order, the item
@@ -249,7 +247,7 @@ pub(super) fn ensure_version(
 ) -> Result<(), ApiError> {
     match if_match {
         Some(if_match) if !if_match.admits(Some(item.revision)) => {
-            Err(precondition_failed(&format!("Item {}", item.id)))
+            Err(ApiError::version_mismatch(Resource::Item, &item.id))
         }
         _ => Ok(()),
     }
@@ -307,10 +305,7 @@ pub(super) async fn ensure_product(
 
 /// The 422 for an item whose `productId` names no product of the organization.
 pub(super) fn unknown_product() -> ApiError {
-    ApiError::invalid_input(
-        DomainField::ItemProduct,
-        "must name a product of the organization",
-    )
+    ApiError::invalid_input(DomainField::ItemProduct, Rule::UnknownProduct)
 }
 
 /// 409 unless the invoice is a draft, naming its status.
@@ -324,11 +319,11 @@ pub(super) fn draft_only(invoice: &Invoice) -> Result<(), ApiError> {
     if invoice.status == InvoiceStatus::Draft {
         Ok(())
     } else {
-        Err(ApiError::Conflict(format!(
-            "Invoice {} is {}: its items can change only while it is a draft.",
-            invoice.id,
-            invoice.status.as_str()
-        )))
+        Err(ApiError::Conflict(Clash::NotDraft {
+            invoice: invoice.id.to_string(),
+            status: invoice.status,
+            change: DraftChange::Items,
+        }))
     }
 }
 
@@ -349,10 +344,7 @@ pub(super) fn unpriced_item(
     {
         return Err(ApiError::invalid_input(
             DomainField::ItemManualTaxAmount,
-            format!(
-                "must have at most {} decimal places in {currency}",
-                currency.minor_units()
-            ),
+            Rule::TooPrecise { currency },
         ));
     }
     Ok(InvoiceItem {

@@ -14,7 +14,7 @@ use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::precondition::ExpectedVersion;
-use crate::error::{ApiError, DomainField};
+use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
 use crate::repository::{Db, InvoiceCursor, InvoiceFilter, SortKey, Tx};
 
 /// An invoice with its items, oldest first.
@@ -52,7 +52,7 @@ pub async fn upsert_invoice(
         if let Some(if_match) = if_match
             && !if_match.admits(current.as_ref().map(|invoice| invoice.revision))
         {
-            return Err(precondition_failed(&format!("Invoice {invoice_id}")));
+            return Err(ApiError::version_mismatch(Resource::Invoice, invoice_id));
         }
         let Some(current) = current else {
             let created =
@@ -65,9 +65,9 @@ pub async fn upsert_invoice(
         let updated = update_draft(tx, organization_id, current, input).await?;
         return Ok((updated, false));
     }
-    Err(ApiError::Conflict(format!(
-        "Invoice {invoice_id} was created and changed by concurrent requests; retry."
-    )))
+    Err(ApiError::Conflict(Clash::CreatedConcurrently {
+        invoice: invoice_id.to_string(),
+    }))
 }
 
 /// An invoice with its items, oldest first.
@@ -272,17 +272,15 @@ pub async fn apply_action(
     if action == InvoiceAction::Issue && times.due_time.is_some_and(|due| due < issued_time) {
         return Err(ApiError::invalid_input(
             DomainField::InvoiceDueTime,
-            "must not be before issuedTime",
+            Rule::DueBeforeIssue,
         ));
     }
     if !action.applies_to().contains(&invoice.status) {
-        let from: Vec<&str> = action.applies_to().iter().map(|s| s.as_str()).collect();
-        return Err(ApiError::Conflict(format!(
-            "Invoice {invoice_id} is {}: only an invoice that is {} can be {}.",
-            invoice.status.as_str(),
-            from.join(" or "),
-            action.done(),
-        )));
+        return Err(ApiError::Conflict(Clash::NotActionable {
+            invoice: invoice_id.to_string(),
+            status: invoice.status,
+            action,
+        }));
     }
     let before = invoice.clone();
     match action {
@@ -328,13 +326,9 @@ pub struct IssueTimes {
 }
 
 /// The 412 for a change whose precondition names another version than the current one.
-pub fn precondition_failed(what: &str) -> ApiError {
-    ApiError::VersionMismatch(what.to_owned())
-}
-
 /// The 404 for an invoice the organization does not have.
 pub fn invoice_not_found(invoice_id: &str) -> ApiError {
-    ApiError::NotFound(format!("No invoice with id {invoice_id}."))
+    ApiError::not_found(Resource::Invoice, invoice_id)
 }
 
 /// Inserts a new draft; `None` when the id is taken.
@@ -395,18 +389,19 @@ async fn update_draft(
     input: InvoiceInput,
 ) -> Result<InvoiceWithItems, ApiError> {
     if current.status != InvoiceStatus::Draft {
-        return Err(ApiError::Conflict(format!(
-            "Invoice {} is {}: only a draft can be changed.",
-            current.id,
-            current.status.as_str()
-        )));
+        return Err(ApiError::Conflict(Clash::NotDraft {
+            invoice: current.id.to_string(),
+            status: current.status,
+            change: DraftChange::Invoice,
+        }));
     }
     let mut items = items_of(tx, organization_id, &current.id).await?;
     if input.currency != current.currency && !items.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "Invoice {} has items priced in {}: its currency cannot change to {}.",
-            current.id, current.currency, input.currency
-        )));
+        return Err(ApiError::Conflict(Clash::CurrencyInUse {
+            invoice: current.id.to_string(),
+            currency: current.currency,
+            asked: input.currency,
+        }));
     }
     let now = Utc::now();
     let before = current.clone();

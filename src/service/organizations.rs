@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use crate::domain::ids::OrganizationId;
 use crate::domain::organization::{Organization, OrganizationChange};
-use crate::error::ApiError;
+use crate::error::{ApiError, Denial};
 use crate::repository::{Db, Tx};
 
 /// The caller's organization; another one's is 403.
@@ -36,8 +36,8 @@ fn own_only(caller: &OrganizationId, organization_id: &str) -> Result<(), ApiErr
     if caller.as_str() == organization_id {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!(
-            "These credentials act for organization {caller}: they can read and change its details only."
-        )))
+        Err(ApiError::Forbidden(Denial::OtherOrganization {
+            caller: caller.to_string(),
+        }))
     }
 }

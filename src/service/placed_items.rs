@@ -10,7 +10,7 @@ use super::pricing::item_price;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
-use crate::error::ApiError;
+use crate::error::{ApiError, Clash, Resource};
 use crate::repository::{Db, ItemCursor, ItemListing, Tx};
 
 /// Items, and the invoices they are on when the caller asks for them.
@@ -18,7 +18,7 @@ pub type ItemsWithInvoices = (Vec<PlacedItem>, Vec<InvoiceWithItems>);
 
 /// The 404 for an item the organization does not have.
 pub fn item_not_found(item_id: &InvoiceItemId) -> ApiError {
-    ApiError::NotFound(format!("No item with id {item_id}."))
+    ApiError::not_found(Resource::Item, item_id)
 }
 
 /// Adds a pending item for `customer_id` in `currency`, in the caller's transaction. It has
@@ -291,10 +291,7 @@ pub async fn placed_item_in(
 
 fn ensure_pendable(input: &ItemInput) -> Result<(), ApiError> {
     if input.tax.is_some() || input.period_number.is_some() {
-        return Err(ApiError::Conflict(
-            "A pending item has no invoice to tax it or to number its period: give it an invoice first."
-                .to_owned(),
-        ));
+        return Err(ApiError::Conflict(Clash::PendingItemUnplaced));
     }
     Ok(())
 }

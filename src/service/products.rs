@@ -7,7 +7,7 @@ use chrono::Utc;
 use crate::domain::ids::{OrganizationId, ProductId};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::product::{Product, ProductInput};
-use crate::error::ApiError;
+use crate::error::{ApiError, Resource};
 use crate::repository::{Db, ProductPage, Tx};
 
 /// Creates a product, in the caller's transaction.
@@ -83,5 +83,5 @@ pub async fn products_of_items(
 
 /// The 404 for a product the organization does not have.
 pub fn product_not_found(product_id: &str) -> ApiError {
-    ApiError::NotFound(format!("No product with id {product_id}."))
+    ApiError::not_found(Resource::Product, product_id)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::invoices::invoice_not_found;
 use crate::domain::event::{CommentText, EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{EventId, InvoiceId, OrganizationId};
-use crate::error::ApiError;
+use crate::error::{ApiError, Clash, Missing, Resource};
 use crate::repository::{Db, TimelinePage, Tx};
 
 /// Writes a comment on the invoice's timeline.
@@ -80,16 +80,18 @@ pub async fn delete_comment(
     if found.event_type == EventType::TimelineCommentCreated {
         Ok(())
     } else {
-        Err(ApiError::Conflict(format!(
-            "Message {message_id} records the invoice's {}: only a comment can be deleted.",
-            found.event_type.as_str()
-        )))
+        Err(ApiError::Conflict(Clash::NotAComment {
+            message: message_id.to_string(),
+            event_type: found.event_type,
+        }))
     }
 }
 
 /// The 404 for a timeline message the invoice does not have.
 pub fn message_not_found(invoice_id: &str, message_id: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "Invoice {invoice_id} has no timeline message with id {message_id}."
+    ApiError::NotFound(Missing::within(
+        Resource::TimelineMessage,
+        message_id,
+        invoice_id,
     ))
 }

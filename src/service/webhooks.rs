@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::delivery::destination::Destinations;
 use crate::domain::ids::{AttemptId, OrganizationId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookInput, WebhookSecret};
-use crate::error::{ApiError, DomainField};
+use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
 use crate::repository::{Attempt, AttemptPage, Db, Tx, WebhookPage};
 
 /// Creates a webhook with a new id and signing secret, in the caller's transaction. Its URL
@@ -73,7 +73,9 @@ async fn check_destination(
         .check(input.url.as_url())
         .await
         .map(drop)
-        .map_err(|reason| ApiError::invalid_input(DomainField::WebhookUrl, reason))
+        .map_err(|reason| {
+            ApiError::invalid_input(DomainField::WebhookUrl, Rule::Unreachable { reason })
+        })
 }
 
 /// One webhook of the organization.
@@ -150,19 +152,20 @@ pub async fn resend(
 ) -> Result<(), ApiError> {
     match tx.resend(organization_id, attempt_id).await? {
         Some(None) => Ok(()),
-        Some(Some(webhook_id)) => Err(ApiError::Conflict(format!(
-            "Webhook {webhook_id} of log {attempt_id} has been deleted: there is nowhere to resend it."
-        ))),
+        Some(Some(webhook_id)) => Err(ApiError::Conflict(Clash::WebhookDeleted {
+            webhook: webhook_id.to_string(),
+            attempt: attempt_id.to_string(),
+        })),
         None => Err(attempt_not_found(attempt_id.as_str())),
     }
 }
 
 /// The 404 for a webhook the organization does not have.
 pub fn webhook_not_found(webhook_id: &str) -> ApiError {
-    ApiError::NotFound(format!("No webhook with id {webhook_id}."))
+    ApiError::not_found(Resource::Webhook, webhook_id)
 }
 
 /// The 404 for a log entry the organization does not have.
 pub fn attempt_not_found(attempt_id: &str) -> ApiError {
-    ApiError::NotFound(format!("No webhook tracking log with id {attempt_id}."))
+    ApiError::not_found(Resource::WebhookAttempt, attempt_id)
 }

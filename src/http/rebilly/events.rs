@@ -11,7 +11,7 @@ use super::wire::{Link, time};
 use crate::delivery::Payload;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};
 use crate::domain::ids::{EventId, InvoiceId, InvoiceItemId};
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::repository::ClaimedDelivery;
 use crate::service::invoices::InvoiceWithItems;
 

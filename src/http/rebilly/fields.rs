@@ -3,19 +3,16 @@
 //! Bodies are read as objects of raw JSON texts, so that money reaches `Decimal` from the
 //! number's own digits and so that one wrong type does not hide the other mistakes.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::problem::InvalidField;
 use crate::domain::idempotency::CanonicalBody;
 use crate::domain::money::decimal_from_json_number;
 use crate::error::ApiError;
+use crate::http::problem::InvalidField;
 
-/// A JSON object whose values are kept as their text.
-pub type RawObject = BTreeMap<String, Box<RawValue>>;
+pub use crate::http::extract::RawObject;
 
 /// A body's canonical form, for the idempotency fingerprint: `None` for an empty object, which
 /// counts as no body.

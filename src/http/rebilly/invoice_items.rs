@@ -16,7 +16,6 @@ use super::invoice_paths::{InvoicePath, invoice_path};
 use super::openapi::ItemRequest;
 use super::openapi::item_type;
 use super::pagination::Page;
-use super::problem::{InvalidField, Problem};
 use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
@@ -29,10 +28,12 @@ use crate::domain::money;
 use crate::domain::product::Product;
 use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::problem::{InvalidField, Problem};
+use crate::http::state::AppState;
 use crate::service::invoice_items as service;
 use crate::service::item_batches;
 use crate::service::products;
@@ -108,7 +109,7 @@ pub async fn create(
     Path(path): Path<InvoicePath>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_item(body)?;
     let invoice_id = path.invoice_id()?;
@@ -155,7 +156,7 @@ pub async fn replace(
     Path(path): Path<ItemPath>,
     Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
@@ -191,7 +192,7 @@ pub async fn get_one(
     principal: Principal,
     Path(path): Path<ItemPath>,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let expand = Expand::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
@@ -225,7 +226,7 @@ pub async fn list(
     principal: Principal,
     Path(path): Path<InvoicePath>,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     let expand = Expand::from_query(&query, &mut errors);
@@ -269,7 +270,7 @@ pub async fn delete(
     principal: Principal,
     Path(path): Path<ItemPath>,
     Precondition(if_match): Precondition,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
     run_write(

@@ -5,11 +5,11 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::ObjectBuilder;
 
 use super::openapi::schema::text;
-use super::problem::InvalidField;
 use crate::domain::currency::Currency;
 use crate::domain::ids::CustomerId;
 use crate::domain::invoice::InvoiceStatus;
 use crate::http::extract::Query;
+use crate::http::problem::InvalidField;
 use crate::repository::{InvoiceFilter, SortField, SortKey};
 
 /// The longest `filter` or `sort`.

@@ -18,7 +18,6 @@ use super::invoice_query::InvoiceQuery;
 use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest, PdfDocument};
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
-use super::problem::Problem;
 use super::tax::{InvoiceTaxResponse, parse_tax_settings};
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::document::{self, InvoiceDocument};
@@ -34,11 +33,14 @@ use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::domain::organization::Organization;
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
+use crate::http::failure::Failure;
+use crate::http::failure::Rejection;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
 
@@ -94,7 +96,7 @@ pub async fn create(
     principal: Principal,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let (input, pending) = parse_invoice(body)?;
     run_write(&state, &principal, request, async |tx| {
@@ -136,7 +138,7 @@ pub async fn upsert(
     Path(path): Path<InvoicePath>,
     Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let (input, pending) = parse_invoice(body)?;
     let invoice_id = path.invoice_id()?;
     let organization_id = &principal.organization_id;
@@ -189,11 +191,11 @@ pub async fn get_one(
     principal: Principal,
     Path(path): Path<InvoicePath>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let invoice_id = path.invoice_id()?;
     let offered = [MediaType::Json, MediaType::Pdf];
     let media_type = negotiate(&headers, &offered)
-        .ok_or_else(|| ApiError::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
+        .ok_or_else(|| Rejection::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
     // The document shows the seller too: its tag changes when either changes.
@@ -237,7 +239,7 @@ async fn pdf_response(
     seller: Organization,
     invoice: Invoice,
     items: Vec<InvoiceItem>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
     // Rendering takes a core for up to a second; more at once than there are cores would only
     // slow each one and stack blocking threads. A request waiting here can still time out.
@@ -286,7 +288,7 @@ pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     let selection = InvoiceQuery::from_query(&query, &mut errors);
@@ -367,7 +369,7 @@ pub async fn issue(
     Path(path): Path<InvoicePath>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(body.0.as_ref().and_then(canonical_body));
     let times = parse_issue_times(body.0)?;
     act(state, principal, path, request, InvoiceAction::Issue, times).await
@@ -393,7 +395,7 @@ pub async fn void(
     Path(path): Path<InvoicePath>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     act_without_body(
         state,
         principal,
@@ -425,7 +427,7 @@ pub async fn abandon(
     Path(path): Path<InvoicePath>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     act_without_body(
         state,
         principal,
@@ -445,7 +447,7 @@ async fn act_without_body(
     idempotency: Idempotency,
     action: InvoiceAction,
     body: OptionalJsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(body.0.as_ref().and_then(canonical_body));
     FieldReader::new(body.0.unwrap_or_default()).finish(&[])?;
     act(
@@ -467,7 +469,7 @@ async fn act(
     request: WriteRequest,
     action: InvoiceAction,
     times: IssueTimes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let invoice_id = path.invoice_id()?;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;

@@ -16,7 +16,6 @@ mod invoices;
 pub(crate) mod openapi;
 mod organizations;
 mod pagination;
-pub mod problem;
 mod products;
 mod tax;
 mod timeline;
@@ -31,7 +30,8 @@ use axum::http::Method;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use super::{AppState, auth, rate_limit};
+use super::state::AppState;
+use super::{auth, rate_limit};
 use crate::domain::permission::Operation;
 
 /// Rebilly's routes, which all need credentials.

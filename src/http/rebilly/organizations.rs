@@ -11,15 +11,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::contact::{ContactResponse, bounded, contact_points};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::OrganizationRequest;
-use super::problem::Problem;
 use super::wire::{Link, json_response, time_option};
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{WriteRequest, run_write};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::service::organizations as service;
 
 /// Read-only fields of Rebilly's Organization: accepted in a request and ignored.
@@ -51,7 +52,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<OrganizationPath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let organization =
         service::get_organization(&state.db, &principal.organization_id, &path.organization_id)
             .await?;
@@ -79,7 +80,7 @@ pub async fn patch(
     principal: Principal,
     Path(path): Path<OrganizationPath>,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let change = parse_change(body)?;
     let caller = &principal.organization_id;
     run_write(

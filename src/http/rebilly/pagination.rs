@@ -6,8 +6,8 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use super::openapi::schema::integer;
-use super::problem::InvalidField;
 use crate::http::extract::Query;
+use crate::http::problem::InvalidField;
 
 /// Items per page when `limit` is absent.
 pub const DEFAULT_LIMIT: i64 = 100;

@@ -10,15 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::fields::{FieldReader, RawObject, canonical_body, string};
 use super::openapi::ProductRequest;
 use super::pagination::Page;
-use super::problem::Problem;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, run_write};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::service::products as service;
 
 /// Read-only fields of a product: accepted and ignored.
@@ -55,7 +56,7 @@ pub async fn create(
     principal: Principal,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_product(body)?;
     run_write(&state, &principal, request, async |tx| {
@@ -84,7 +85,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<ProductPath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let product_id = path.product_id()?;
     let product = service::get_product(&state.db, &principal.organization_id, &product_id).await?;
     Ok(json_response(
@@ -109,7 +110,7 @@ pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;

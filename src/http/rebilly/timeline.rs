@@ -12,15 +12,16 @@ use super::fields::{FieldReader, RawObject, canonical_body, string};
 use super::invoice_paths::InvoicePath;
 use super::openapi::CommentRequest;
 use super::pagination::Page;
-use super::problem::Problem;
 use super::wire::{created, json_response};
 use crate::domain::event::CommentText;
 use crate::domain::ids::{EventId, InvoiceId};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::service::timeline as service;
 
 /// Read-only fields of a timeline message: accepted and ignored.
@@ -76,7 +77,7 @@ pub async fn list(
     principal: Principal,
     Path(path): Path<InvoicePath>,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
@@ -120,7 +121,7 @@ pub async fn create(
     Path(path): Path<InvoicePath>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let text = parse_comment(body)?;
     let invoice_id = path.invoice_id()?;
@@ -151,7 +152,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<MessagePath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let (invoice_id, message_id) = path.ids()?;
     let message = service::message(
         &state.db,
@@ -183,7 +184,7 @@ pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<MessagePath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let (invoice_id, message_id) = path.ids()?;
     let organization_id = &principal.organization_id;
     run_write(

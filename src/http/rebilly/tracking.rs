@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::pagination::Page;
-use super::problem::Problem;
 use super::wire::{Link, json_response, time};
 use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{Path, Query};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, run_write};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::repository::Attempt;
 use crate::service::webhooks as service;
 
@@ -52,7 +53,7 @@ pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
@@ -86,7 +87,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<AttemptPath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let attempt_id = path.attempt_id()?;
     let organization_id = &principal.organization_id;
     let attempt = service::get_attempt(&state.db, organization_id, &attempt_id).await?;
@@ -115,7 +116,7 @@ pub async fn resend(
     principal: Principal,
     Path(path): Path<AttemptPath>,
     idempotency: Idempotency,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let attempt_id = path.attempt_id()?;
     run_write(&state, &principal, idempotency.request(None), async |tx| {
         service::resend(tx, &principal.organization_id, &attempt_id).await?;

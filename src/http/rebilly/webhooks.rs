@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::fields::{FieldReader, RawObject, canonical_body, list, string};
 use super::openapi::WebhookRequest;
 use super::pagination::Page;
-use super::problem::Problem;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::event::EventType;
 use crate::domain::ids::WebhookId;
@@ -19,10 +18,12 @@ use crate::domain::webhook::{
     DeliveryMethod, MAX_HEADERS, Webhook, WebhookHeader, WebhookInput, WebhookUrl,
 };
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
 use crate::service::webhooks as service;
 
 /// Read-only fields of a webhook: accepted and ignored. `credentialHash` names a Rebilly
@@ -80,7 +81,7 @@ pub async fn create(
     principal: Principal,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_webhook(body)?;
     let destinations = state.webhook_destinations;
@@ -117,7 +118,7 @@ pub async fn upsert(
     Path(path): Path<WebhookPath>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_webhook(body)?;
     let webhook_id = path.webhook_id()?;
@@ -152,7 +153,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<WebhookPath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let webhook_id = path.webhook_id()?;
     let webhook = service::get_webhook(&state.db, &principal.organization_id, &webhook_id).await?;
     Ok(json_response(
@@ -177,7 +178,7 @@ pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<WebhookPath>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let webhook_id = path.webhook_id()?;
     let organization_id = &principal.organization_id;
     run_write(
@@ -208,7 +209,7 @@ pub async fn list_all(
     State(state): State<AppState>,
     principal: Principal,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;

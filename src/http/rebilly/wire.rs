@@ -8,21 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-/// A JSON response.
-pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => ApiError::Internal(Box::new(error)).into_response(),
-    }
-}
+pub use crate::http::respond::json_response;
 
 /// A 201 with an absolute `Location`.
 pub fn created<T: Serialize>(location: &str, body: &T) -> Response {

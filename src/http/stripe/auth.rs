@@ -11,9 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::StripeError;
-use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::auth::{Principal, admit, verify_bearer};
+use crate::http::failure::Rejection;
+use crate::http::state::AppState;
 
 /// The header naming the account a platform acts for: here, an organization id.
 const STRIPE_ACCOUNT: HeaderName = HeaderName::from_static("stripe-account");
@@ -126,7 +126,7 @@ fn masked(key: &str) -> String {
 
 fn unauthorized(message: String) -> StripeError {
     // The shared renderer gives the 401 its problem members; the edge's layer adds `error`.
-    StripeError::Shared(ApiError::Unauthorized(message))
+    StripeError::Shared(Rejection::Unauthorized(message).into())
 }
 
 #[cfg(test)]

@@ -3,19 +3,16 @@
 //! exceptions, beside the RFC 7807 members and `invalidFields` in bracket notation, in one body.
 //!
 //! Errors this edge makes itself (bad parameters, a missing resource) carry their own code and
-//! parameter. Errors of the shared plumbing (401, 403, 413, 429, 503, ...) arrive as problem
-//! JSON and [`restyle_errors`] adds the `error` member, so that every error under `/v1` has it.
+//! parameter; the core's errors and the transport's refusals are shaped from their data, in
+//! one pass ([`STRIPE`], the dialect the router names for every request under `/v1`).
 
-use axum::body::{Body, to_bytes};
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::error::{ApiError, DomainField, InvalidField};
-use crate::http::OwnErrorShape;
-use crate::http::rebilly::problem::{PROBLEM_JSON, Problem};
+use crate::http::failure::{ErrorDialect, Failure, Rejection};
+use crate::http::problem::{Problem, default_detail};
 
 /// The prefix of the dialect's routes.
 pub const PREFIX: &str = "/v1";
@@ -89,9 +86,9 @@ impl Bad {
 /// Everything a `/v1` request can fail with.
 #[derive(Debug)]
 pub enum StripeError {
-    /// Rendered as problem JSON by the shared renderer, with its headers (`Retry-After`, the
-    /// rate-limit headers); [`restyle_errors`] adds the `error` member.
-    Shared(ApiError),
+    /// A failure of the core or the transport that this edge has no own shape for: its type
+    /// and code follow from its status, with the headers every dialect sends.
+    Shared(Failure),
     /// 400: bad parameters, each named.
     Params(Vec<Bad>),
     /// An answer of this edge's own.
@@ -183,58 +180,77 @@ fn param_name(field: DomainField) -> &'static str {
 
 impl From<ApiError> for StripeError {
     fn from(error: ApiError) -> Self {
-        match error {
-            ApiError::Validation {
-                detail,
-                invalid_fields,
-            } if invalid_fields.is_empty() => Self::invalid_request(None, detail),
-            ApiError::Validation { invalid_fields, .. } => Self::Params(
-                invalid_fields
-                    .into_iter()
-                    .map(|field| Bad::invalid(&brackets(&field.field), field.message))
-                    .collect(),
-            ),
-            ApiError::InvalidInput {
-                field: DomainField::IdempotencyKey,
-                message,
-            } => Self::Own {
-                status: StatusCode::BAD_REQUEST,
-                kind: IDEMPOTENCY,
-                code: None,
-                param: None,
-                message: format!("The Idempotency-Key {message}."),
-            },
-            ApiError::InvalidInput { field, message } => {
-                Self::Params(vec![Bad::invalid(param_name(field), message)])
-            }
-            ApiError::NotFound(message) => Self::Own {
-                status: StatusCode::NOT_FOUND,
-                kind: INVALID_REQUEST,
-                code: Some("resource_missing"),
-                param: Some("id".to_owned()),
-                message,
-            },
-            ApiError::BadRequest(message) | ApiError::Conflict(message) => {
-                Self::invalid_request(None, message)
-            }
-            ApiError::RequestInFlight => Self::Own {
-                status: StatusCode::CONFLICT,
-                kind: IDEMPOTENCY,
-                code: Some("idempotency_key_in_use"),
-                param: None,
-                message: "There is currently another in-progress request using this Idempotency-Key; retry once it has been answered.".to_owned(),
-            },
-            ApiError::UnsupportedMediaType => Self::unsupported_media_type(
-                "The request body must be sent as application/x-www-form-urlencoded or application/json.",
-            ),
-            other => Self::Shared(other),
-        }
+        Failure::from(error).into()
     }
+}
+
+impl From<Rejection> for StripeError {
+    fn from(rejection: Rejection) -> Self {
+        Failure::from(rejection).into()
+    }
+}
+
+impl From<Failure> for StripeError {
+    fn from(failure: Failure) -> Self {
+        own_shape(&failure).unwrap_or(Self::Shared(failure))
+    }
+}
+
+/// This edge's own shape of a failure, where it has one.
+fn own_shape(failure: &Failure) -> Option<StripeError> {
+    let shaped = match failure {
+        Failure::Core(ApiError::Validation {
+            detail,
+            invalid_fields,
+        }) if invalid_fields.is_empty() => StripeError::invalid_request(None, detail.clone()),
+        Failure::Core(ApiError::Validation { invalid_fields, .. }) => StripeError::Params(
+            invalid_fields
+                .iter()
+                .map(|field| Bad::invalid(&brackets(&field.field), field.message.clone()))
+                .collect(),
+        ),
+        Failure::Core(ApiError::InvalidInput {
+            field: DomainField::IdempotencyKey,
+            rule,
+        }) => StripeError::Own {
+            status: StatusCode::BAD_REQUEST,
+            kind: IDEMPOTENCY,
+            code: None,
+            param: None,
+            message: format!("The Idempotency-Key {rule}."),
+        },
+        Failure::Core(ApiError::InvalidInput { field, rule }) => {
+            StripeError::Params(vec![Bad::invalid(param_name(*field), rule.to_string())])
+        }
+        Failure::Core(ApiError::NotFound(missing)) => StripeError::Own {
+            status: StatusCode::NOT_FOUND,
+            kind: INVALID_REQUEST,
+            code: Some("resource_missing"),
+            param: Some("id".to_owned()),
+            message: missing.to_string(),
+        },
+        Failure::Core(ApiError::Conflict(clash)) => StripeError::invalid_request(None, clash.to_string()),
+        Failure::Rejected(Rejection::BadRequest(message)) => {
+            StripeError::invalid_request(None, message.clone())
+        }
+        Failure::Core(ApiError::RequestInFlight) => StripeError::Own {
+            status: StatusCode::CONFLICT,
+            kind: IDEMPOTENCY,
+            code: Some("idempotency_key_in_use"),
+            param: None,
+            message: "There is currently another in-progress request using this Idempotency-Key; retry once it has been answered.".to_owned(),
+        },
+        Failure::Rejected(Rejection::UnsupportedMediaType) => StripeError::unsupported_media_type(
+            "The request body must be sent as application/x-www-form-urlencoded or application/json.",
+        ),
+        _ => return None,
+    };
+    Some(shaped)
 }
 
 impl crate::http::idempotency::WriteError for StripeError {
     fn is_server_error(&self) -> bool {
-        matches!(self, Self::Shared(error) if error.is_server_error())
+        matches!(self, Self::Shared(failure) if failure.is_server_error())
     }
 }
 
@@ -260,7 +276,7 @@ impl From<Bad> for StripeError {
 impl IntoResponse for StripeError {
     fn into_response(self) -> Response {
         let (status, kind, code, param, message, invalid_fields) = match self {
-            Self::Shared(error) => return error.into_response(),
+            Self::Shared(failure) => return shared_answer(&failure),
             Self::Params(bad) => {
                 let first = bad
                     .first()
@@ -297,25 +313,53 @@ impl IntoResponse for StripeError {
         if let Some(invalid_fields) = invalid_fields {
             problem = problem.with_invalid_fields(invalid_fields);
         }
-        let mut body = match serde_json::to_value(&problem) {
-            Ok(Value::Object(body)) => body,
-            _ => Map::new(),
-        };
-        body.insert(
-            "error".to_owned(),
-            error_member(kind, code, &message, param.as_deref()),
-        );
-        // Plain JSON until the edge's layer completes it: a kept copy given again is then left
-        // to that layer too, not read back as a problem by the shared one.
-        let mut response = (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            Value::Object(body).to_string(),
-        )
-            .into_response();
-        response.extensions_mut().insert(OwnErrorShape);
-        response
+        problem
+            .with_member(
+                "error",
+                error_member(kind, code, &message, param.as_deref()),
+            )
+            .into_response()
     }
+}
+
+/// A failure this edge has no own shape for: Rebilly's sentence, Stripe's type and code by
+/// its status (a 422 answers 400, as Stripe answers every bad parameter, its parameter the
+/// first bad field), and a 401 naming the Basic scheme Stripe's clients use.
+fn shared_answer(failure: &Failure) -> Response {
+    let mut status = failure.status();
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        status = StatusCode::BAD_REQUEST;
+    }
+    let detail = failure.detail();
+    let mut problem = Problem::new(status, detail.clone());
+    if let Failure::Core(ApiError::Validation { invalid_fields, .. }) = failure {
+        problem = problem.with_invalid_fields(invalid_fields.clone());
+    }
+    let param = problem
+        .invalid_fields()
+        .and_then(<[InvalidField]>::first)
+        .map(|field| field.field.clone());
+    let problem = problem.with_member(
+        "error",
+        error_member(kind_of(status), code_of(status), &detail, param.as_deref()),
+    );
+    let challenge = (status == StatusCode::UNAUTHORIZED)
+        .then_some([(header::WWW_AUTHENTICATE, "Basic realm=\"invoice-api\"")]);
+    failure.answer_with((challenge, problem))
+}
+
+/// Stripe's error type for a status of the shared plumbing.
+fn kind_of(status: StatusCode) -> &'static str {
+    if status.is_server_error() {
+        API
+    } else {
+        INVALID_REQUEST
+    }
+}
+
+/// Stripe's error code for a status of the shared plumbing.
+fn code_of(status: StatusCode) -> Option<&'static str> {
+    (status == StatusCode::TOO_MANY_REQUESTS).then_some("rate_limit")
 }
 
 fn error_member(kind: &str, code: Option<&str>, message: &str, param: Option<&str>) -> Value {
@@ -329,84 +373,28 @@ fn error_member(kind: &str, code: Option<&str>, message: &str, param: Option<&st
     error
 }
 
-/// The most of an error body this layer reads: far more than any error this server writes.
-const MAX_ERROR_BYTES: usize = 1 << 20;
+/// The Stripe-style way of answering errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Stripe;
 
-/// Completes every error answered under `/v1`: the RFC 7807 `instance` and `requestId`, and
-/// Stripe's `error` member where the answer came from the shared plumbing without one (its
-/// type and code follow from the status; its parameter is the first bad field). A 422 of the
-/// shared plumbing answers 400 here, as Stripe answers every bad parameter, and a 401 names the
-/// Basic scheme Stripe's clients use.
-pub async fn restyle_errors(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path != PREFIX && !path.starts_with("/v1/") {
-        return next.run(request).await;
-    }
-    let instance = path.to_owned();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let response = next.run(request).await;
-    if !(response.status().is_client_error() || response.status().is_server_error()) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, MAX_ERROR_BYTES).await.unwrap_or_default();
-    let mut body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(body)) => body,
-        _ => Map::new(),
-    };
-    if !body.contains_key("error") {
-        if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
-            parts.status = StatusCode::BAD_REQUEST;
+/// The one instance the router names.
+pub static STRIPE: Stripe = Stripe;
+
+impl ErrorDialect for Stripe {
+    fn render(&self, failure: &Failure) -> Response {
+        match own_shape(failure) {
+            Some(own) => failure.answer_with(own),
+            None => shared_answer(failure),
         }
-        let detail = body
-            .get("detail")
-            .and_then(Value::as_str)
-            .unwrap_or("The request could not be completed.")
-            .to_owned();
-        let invalid_fields = body.get("invalidFields").cloned();
-        let mut problem = Problem::new(parts.status, detail.clone());
-        if let Some(fields) = invalid_fields.and_then(|fields| serde_json::from_value(fields).ok())
-        {
-            problem = problem.with_invalid_fields(fields);
-        }
-        let param = body
-            .get("invalidFields")
-            .and_then(|fields| fields.get(0))
-            .and_then(|field| field.get("field"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        body = match serde_json::to_value(&problem) {
-            Ok(Value::Object(problem)) => problem,
-            _ => Map::new(),
-        };
-        let (kind, code) = match parts.status.as_u16() {
-            429 => (INVALID_REQUEST, Some("rate_limit")),
-            500..=599 => (API, None),
-            _ => (INVALID_REQUEST, None),
-        };
-        body.insert(
-            "error".to_owned(),
-            error_member(kind, code, &detail, param.as_deref()),
-        );
     }
-    body.insert("instance".to_owned(), json!(instance));
-    match request_id {
-        Some(id) => body.insert("requestId".to_owned(), json!(id)),
-        None => body.remove("requestId"),
-    };
-    if parts.status == StatusCode::UNAUTHORIZED {
-        parts.headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"invoice-api\""),
-        );
+
+    fn render_status(&self, status: StatusCode) -> Response {
+        let detail = default_detail(status);
+        Problem::new(status, detail)
+            .with_member(
+                "error",
+                error_member(kind_of(status), code_of(status), detail, None),
+            )
+            .into_response()
     }
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(Value::Object(body).to_string()))
 }

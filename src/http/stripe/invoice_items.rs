@@ -18,10 +18,9 @@ use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
-use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::state::AppState;
 use crate::repository::{ItemCursor, ItemListing, Tx};
 use crate::service::invoice_items as on_invoices;
 use crate::service::placed_items as service;
@@ -95,8 +94,7 @@ pub async fn create(
                     })
                     .await
                     .map_err(|error| match error {
-                        StripeError::Shared(ApiError::NotFound(_))
-                        | StripeError::Own {
+                        StripeError::Own {
                             code: Some("resource_missing"),
                             ..
                         } => StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice"),

@@ -22,9 +22,9 @@ use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, WebsiteId};
 use crate::domain::invoice::{InvoiceAction, InvoiceInput, Notes, PendingItems};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
+use crate::http::state::AppState;
 use crate::repository::{InvoiceCursor, ItemCursor};
 use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
@@ -38,10 +38,10 @@ fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
 }
 
 /// A core error, with a missing invoice named as Stripe names it.
-fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> ApiError + '_ {
+fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError + '_ {
     move |error| match error {
-        ApiError::NotFound(_) => ApiError::NotFound(format!("No such invoice: '{id}'")),
-        other => other,
+        ApiError::NotFound(_) => StripeError::no_such("invoice", id.as_str(), "id"),
+        other => other.into(),
     }
 }
 

@@ -25,11 +25,10 @@ use axum::response::Response;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use super::{AppState, rate_limit};
+use super::rate_limit;
+use super::state::AppState;
 use crate::domain::permission::Operation;
 use crate::http::auth::RouteOperations;
-
-pub use error::restyle_errors;
 
 /// The API version this dialect's objects follow, answered when a request names none.
 pub const API_VERSION: &str = "2024-06-20";
@@ -115,4 +114,9 @@ async fn echo_version(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     response.headers_mut().insert(STRIPE_VERSION, version);
     response
+}
+
+/// Whether a request path is this dialect's (under `/v1`).
+pub fn owns(path: &str) -> bool {
+    path == error::PREFIX || path.starts_with("/v1/")
 }

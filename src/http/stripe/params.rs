@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::error::{Bad, StripeError};
 use crate::domain::idempotency::CanonicalBody;
-use crate::error::ApiError;
 use crate::http::extract::{JsonBody, MAX_BODY_BYTES};
+use crate::http::failure::Rejection;
 
 /// The most name-value pairs a form or query is read for.
 pub const MAX_PAIRS: usize = 1000;
@@ -76,7 +76,7 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
                 let mut params = Map::new();
                 for (name, raw) in object {
                     let value = serde_json::from_str(raw.get()).map_err(|error| {
-                        ApiError::BadRequest(format!("The body is not valid JSON: {error}."))
+                        Rejection::BadRequest(format!("The body is not valid JSON: {error}."))
                     })?;
                     check_json(&name, &value)?;
                     params.insert(name, value);
@@ -92,11 +92,11 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
                     .await
                     .map_err(|rejection| {
                         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                            ApiError::PayloadTooLarge {
+                            Rejection::PayloadTooLarge {
                                 limit: MAX_BODY_BYTES,
                             }
                         } else {
-                            ApiError::BadRequest("The request body could not be read.".to_owned())
+                            Rejection::BadRequest("The request body could not be read.".to_owned())
                         }
                     })?;
                 if essence.is_none() && !bytes.trim_ascii().is_empty() {

@@ -135,7 +135,42 @@ impl Decision {
     }
 }
 
-pub use crate::error::Refusal;
+/// When a refused organization may write again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// How long from the decision until a write is admitted.
+    pub wait: Duration,
+    /// When that is, since the Unix epoch.
+    pub admitted_at: Duration,
+}
+
+impl Refusal {
+    /// Whole seconds to wait, rounded up and at least 1, as `Retry-After` says it (waiting
+    /// less would be refused again).
+    pub fn retry_after_secs(&self) -> u64 {
+        ceil_secs(self.wait).max(1)
+    }
+
+    /// The Unix time, in whole seconds rounded up, when a write is admitted again, as
+    /// Rebilly's `X-RateLimit-Retry-After` says it.
+    pub fn admitted_at_unix_secs(&self) -> u64 {
+        ceil_secs(self.admitted_at)
+    }
+
+    /// The same moment in RFC 3339 (`2026-11-21T14:15:22Z`), for people.
+    pub fn admitted_at_rfc3339(&self) -> String {
+        i64::try_from(self.admitted_at_unix_secs())
+            .ok()
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+            .map_or_else(String::new, |time| {
+                time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+    }
+}
+
+fn ceil_secs(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
 
 /// The time since the Unix epoch by this machine's clock.
 fn unix_now() -> Duration {

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::AppState;
+use crate::http::state::AppState;
 
 pub use self::common::finish;
 pub use self::requests::{

@@ -11,7 +11,7 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::rebilly::problem::{InvalidFieldSchema, Problem};
+use crate::http::problem::{InvalidFieldSchema, Problem};
 
 /// The API-key scheme (`REB-APIKEY`).
 pub const API_KEY: &str = "ApiKey";

@@ -17,7 +17,7 @@ use utoipa::openapi::schema::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::metadata::{MAX_KEY_CHARS, MAX_KEYS, MAX_VALUE_CHARS};
-use crate::http::rebilly::problem::InvalidFieldSchema;
+use crate::http::problem::InvalidFieldSchema;
 use crate::http::stripe::expand::MAX_EXPANSIONS;
 use crate::http::stripe::invoice_object::InvoiceObject;
 use crate::http::stripe::item_params::MAX_UNIX_SECONDS;

@@ -1,4 +1,6 @@
-//! RFC 7807 problem JSON, and the middleware that makes every error response one.
+//! RFC 7807 problem JSON, the document every dialect answers errors with, and the layer that
+//! completes every error answer: it has the request's dialect render an unrendered failure,
+//! and adds the request's own members (`instance`, `requestId`).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -6,9 +8,21 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::http::{OwnErrorShape, Replayed};
+use super::failure::Dialect;
+
+/// Marks an error answer that an edge shaped its own way (another dialect's JSON error), which
+/// the problem completion leaves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorShape;
+
+/// Marks a response as a kept answer given again (`idempotency::run_write`): its body is the
+/// first answer's bytes, so an edge that completes its error bodies after the handler does so
+/// from those bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Replayed;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -56,6 +70,10 @@ pub struct Problem {
     #[serde(rename = "invalidFields", skip_serializing_if = "Option::is_none")]
     #[schema(required = false, value_type = Vec<InvalidFieldSchema>)]
     invalid_fields: Option<Vec<InvalidField>>,
+    /// A dialect's own extension members (RFC 7807 section 3.2), after the others.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    members: Map<String, Value>,
 }
 
 impl Problem {
@@ -70,7 +88,19 @@ impl Problem {
             instance: None,
             request_id: None,
             invalid_fields: (status == StatusCode::UNPROCESSABLE_ENTITY).then(Vec::new),
+            members: Map::new(),
         }
+    }
+
+    /// The same problem with an extension member of a dialect's.
+    pub fn with_member(mut self, name: &str, value: Value) -> Self {
+        self.members.insert(name.to_owned(), value);
+        self
+    }
+
+    /// The bad fields of a 422, if any.
+    pub fn invalid_fields(&self) -> Option<&[InvalidField]> {
+        self.invalid_fields.as_deref()
     }
 
     /// A problem read back from its JSON (an answer kept for an idempotency key, given again):
@@ -82,12 +112,20 @@ impl Problem {
             detail: String,
             #[serde(rename = "invalidFields")]
             invalid_fields: Option<Vec<InvalidField>>,
+            #[serde(flatten)]
+            members: Map<String, Value>,
         }
         match serde_json::from_str::<Kept>(body) {
-            Ok(kept) => Self {
-                invalid_fields: kept.invalid_fields,
-                ..Self::new(status, kept.detail)
-            },
+            Ok(mut kept) => {
+                for own in ["type", "title", "status", "instance", "requestId"] {
+                    kept.members.remove(own);
+                }
+                Self {
+                    invalid_fields: kept.invalid_fields,
+                    members: kept.members,
+                    ..Self::new(status, kept.detail)
+                }
+            }
             Err(_) => Self::new(status, default_detail(status)),
         }
     }
@@ -131,7 +169,7 @@ fn kind_and_title(status: StatusCode) -> (&'static str, &'static str) {
 }
 
 /// What to say when a layer answered an error with no body of its own.
-fn default_detail(status: StatusCode) -> &'static str {
+pub fn default_detail(status: StatusCode) -> &'static str {
     match status.as_u16() {
         404 => "No such route.",
         405 => "The method is not allowed on this resource; the Allow header lists those that are.",
@@ -152,21 +190,23 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Completes every error response: a [`Problem`] gains `instance` (the request path) and
-/// `requestId`, whether it was just made or is a kept answer given again ([`Replayed`], whose
-/// problem is read back from its bytes); an error without a JSON body (axum's 405, a layer's
-/// empty or plain-text answer, a panic) is replaced by the problem for its status, keeping its
-/// headers (such as `Allow`). An error that an edge marks as shaped its own way
-/// ([`OwnErrorShape`]: a Stripe-style `{"error": ...}`), or a kept answer of such an error, is
-/// left as it is.
-pub async fn complete_problems(request: Request, next: Next) -> Response {
+/// Completes every error response in the request's dialect: an unrendered failure is
+/// rendered; a [`Problem`] gains `instance` (the request path) and `requestId`, whether it was
+/// just made or is a kept answer given again ([`Replayed`], whose problem is read back from
+/// its bytes); an error without a JSON body (axum's 405, a layer's empty or plain-text answer,
+/// a panic) is replaced by the dialect's answer for its status, keeping its headers (such as
+/// `Allow`). An error that an edge marks as shaped its own way ([`OwnErrorShape`]), or a kept
+/// answer of such an error, is left as it is.
+pub async fn complete(dialect: Dialect, request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let response = next.run(request).await;
+    let mut request = request;
+    request.extensions_mut().insert(dialect);
+    let response = dialect.render_unrendered(next.run(request).await);
     let (mut parts, body) = response.into_parts();
     let replayed = parts.extensions.get::<Replayed>().is_some();
     let mut problem = match parts.extensions.remove::<Problem>() {
@@ -182,7 +222,16 @@ pub async fn complete_problems(request: Request, next: Next) -> Response {
             Problem::from_kept(parts.status, &String::from_utf8_lossy(&text))
         }
         None if replayed => return Response::from_parts(parts, body),
-        None => Problem::new(parts.status, default_detail(parts.status)),
+        None => {
+            let (rendered, _) = dialect.0.render_status(parts.status).into_parts();
+            parts.status = rendered.status;
+            parts.headers.extend(rendered.headers);
+            let mut rendered = rendered.extensions;
+            match rendered.remove::<Problem>() {
+                Some(problem) => problem,
+                None => Problem::new(parts.status, default_detail(parts.status)),
+            }
+        }
     };
     problem.instance = Some(instance);
     problem.request_id = request_id;
@@ -205,12 +254,9 @@ fn is_error(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
 }
 
-/// The answer to a panic in a handler: a 500 with no internals (the hook has logged it).
+/// The answer to a panic in a handler: a 500 with no internals (the hook has logged it),
+/// which the dialect's layer words.
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        default_detail(StatusCode::INTERNAL_SERVER_ERROR),
-    )
-    .into_response()
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
