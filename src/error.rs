@@ -36,6 +36,8 @@ impl InvalidField {
 pub enum DomainField {
     /// The product an item bills.
     ItemProduct,
+    /// The invoice an item is placed on.
+    ItemInvoice,
     /// The amount of an item's manual tax.
     ItemManualTaxAmount,
     /// When an issued invoice is due.
@@ -195,6 +197,11 @@ pub enum Clash {
     },
     /// A pending item has no invoice to be taxed on or to number its period.
     PendingItemUnplaced,
+    /// The invoice's customer or currency changed while an item was made for them.
+    TermsChanged {
+        /// The invoice.
+        invoice: String,
+    },
 }
 
 impl fmt::Display for Clash {
@@ -256,6 +263,10 @@ impl fmt::Display for Clash {
                 f,
                 "Webhook {webhook} of log {attempt} has been deleted: there is nowhere to resend it."
             ),
+            Self::TermsChanged { invoice } => write!(
+                f,
+                "Invoice {invoice} changed its customer or currency while the item was made for them; retry."
+            ),
             Self::PendingItemUnplaced => f.write_str(
                 "A pending item has no invoice to tax it or to number its period: give it an invoice first.",
             ),
@@ -286,6 +297,8 @@ pub enum Rule {
     },
     /// An idempotency key first used with another body.
     KeyUsedWithAnotherBody,
+    /// An invoice that bills another customer than the item's.
+    OtherCustomer,
     /// A webhook URL that may not be reached, and why.
     Unreachable {
         /// Why, for people.
@@ -311,6 +324,7 @@ impl fmt::Display for Rule {
             Self::KeyUsedWithAnotherBody => {
                 f.write_str("was already used with another request body")
             }
+            Self::OtherCustomer => f.write_str("must be an invoice of the customer"),
             Self::Unreachable { reason } => f.write_str(reason),
         }
     }

@@ -18,6 +18,7 @@ use crate::domain::ids::OrganizationId;
 use crate::error::{ApiError, DomainField, Rule};
 use crate::repository::Tx;
 use crate::service::idempotency::{self as service, Claim};
+use crate::service::item_batches::ItemLanes;
 
 /// The request header naming a POST's idempotency key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -277,6 +278,26 @@ pub async fn run_write<E: WriteError>(
     };
     let outcome = work(post.tx()).await;
     post.finish(outcome).await
+}
+
+/// Runs an item write, for every dialect alike: with an idempotency key, in the write's
+/// transaction, which keeps its answer ([`run_write`]); without one there is nothing to keep,
+/// and the write is coalesced with its invoice's concurrent writes on the lanes. `work` does
+/// the write through the lanes, with the transaction when there is one.
+pub async fn run_item_write<E: WriteError>(
+    state: &AppState,
+    principal: &Principal,
+    request: WriteRequest,
+    work: impl AsyncFnOnce(&ItemLanes, Option<&mut Tx>) -> Result<Response, E>,
+) -> Result<Response, E> {
+    let lanes = &*state.item_writes;
+    if !request.names_a_key() {
+        return work(lanes, None).await;
+    }
+    run_write(state, principal, request, async |tx| {
+        work(lanes, Some(tx)).await
+    })
+    .await
 }
 
 /// What to keep of a response, and the response itself, rebuilt from its read body.

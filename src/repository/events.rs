@@ -44,41 +44,13 @@ impl TryFrom<EventRow> for InvoiceEvent {
 }
 
 impl Tx {
-    /// Writes an event and, in the same statement, its delivery to every active webhook of the
-    /// organization whose filter takes its type (comments go to none). The caller holds the
-    /// invoice's lock, so an invoice's events and deliveries are numbered in commit order.
-    #[tracing::instrument(skip_all, fields(event = event.event_type.as_str()))]
+    /// Writes an event with its webhook deliveries ([`Tx::record_events`] of one).
     pub async fn record_event(
         &mut self,
         organization_id: &OrganizationId,
         event: &InvoiceEvent,
     ) -> Result<(), sqlx::Error> {
-        let written = sqlx::query!(
-            r#"with event as (
-                   insert into invoice_events (organization_id, id, invoice_id, event_type,
-                       revision, changes, message, occurred_time)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8)
-                   returning organization_id, id, invoice_id, event_type, occurred_time)
-               insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
-                   next_attempt_time, created_time)
-               select w.organization_id, w.id, e.id, e.invoice_id, e.occurred_time, e.occurred_time
-               from event e
-               join webhooks w on w.organization_id = e.organization_id
-               where w.status = 'active' and e.event_type <> 'timeline-comment-created'
-                 and (cardinality(w.events_filter) = 0 or e.event_type = any(w.events_filter))"#,
-            organization_id as &OrganizationId,
-            &event.id as &EventId,
-            &event.invoice_id as &InvoiceId,
-            event.event_type.as_str(),
-            event.revision,
-            Json(&event.changes) as Json<&EventChanges>,
-            event.message.as_deref(),
-            event.occurred_time,
-        )
-        .execute(&mut *self.inner)
-        .await?;
-        self.wrote_deliveries |= written.rows_affected() > 0;
-        Ok(())
+        self.record_events(&[(organization_id, event)]).await
     }
 
     /// The invoice's revision, if the organization has it (without locking it).

@@ -9,7 +9,6 @@ use sqlx::types::Json;
 use super::tax_record::ItemTaxRecord;
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
-use crate::domain::invoice::InvoiceTotals;
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemExtras, ItemType, PeriodNumber, Quantity, UnitPrice,
 };
@@ -386,151 +385,27 @@ impl Tx {
         .collect()
     }
 
-    /// Stores an item, new or replaced (keeping its `created_time`), with its invoice's new
-    /// totals, adding one to the invoice's revision. The caller holds the invoice lock and, for
-    /// a replacement, has read the item under it ([`Tx::locked_item`]): every writer of an
-    /// invoice's items takes that lock first, so the item cannot have been deleted meanwhile.
-    #[tracing::instrument(skip_all, fields(item = %item.id))]
-    pub async fn save_item(
-        &mut self,
-        organization_id: &OrganizationId,
-        item: &InvoiceItem,
-        totals: &InvoiceTotals,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "with item as (
-                 insert into invoice_items (organization_id, id, invoice_id, type, description,
-                     unit_price, quantity, price, discount_amount, product_id, period_start_time,
-                     period_end_time, period_number, tax, created_time, updated_time, revision,
-                     metadata, subscription_id, item_date)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $23, $24, $25)
-                 on conflict (organization_id, id) do update set type = excluded.type,
-                     description = excluded.description, unit_price = excluded.unit_price,
-                     quantity = excluded.quantity, price = excluded.price,
-                     discount_amount = excluded.discount_amount, product_id = excluded.product_id,
-                     period_start_time = excluded.period_start_time,
-                     period_end_time = excluded.period_end_time,
-                     period_number = excluded.period_number, tax = excluded.tax,
-                     updated_time = excluded.updated_time, revision = excluded.revision,
-                     metadata = excluded.metadata, subscription_id = excluded.subscription_id,
-                     item_date = excluded.item_date
-             )
-             update invoices set subtotal_amount = $18, discount_amount = $19, tax_amount = $20,
-                 amount = $21, amount_due = $22, revision = revision + 1, updated_time = $16
-             where organization_id = $1 and id = $3",
-            organization_id as &OrganizationId,
-            &item.id as &InvoiceItemId,
-            &item.invoice_id as &InvoiceId,
-            item.item_type.as_str(),
-            item.description.as_ref().map(Description::as_str),
-            item.unit_price.amount(),
-            item.quantity.get(),
-            item.price,
-            item.discount_amount,
-            item.product_id.as_ref().map(ProductId::as_str),
-            item.period_start_time,
-            item.period_end_time,
-            item.period_number.map(PeriodNumber::get),
-            stored_tax(item) as Option<Json<ItemTaxRecord>>,
-            item.created_time,
-            item.updated_time,
-            item.revision,
-            totals.subtotal_amount,
-            totals.discount_amount,
-            totals.tax_amount,
-            totals.amount,
-            totals.amount_due,
-            Json(&item.extras.metadata) as Json<&Metadata>,
-            item.extras
-                .subscription_id
-                .as_ref()
-                .map(SubscriptionId::as_str),
-            item.extras.date,
-        )
-        .execute(&mut *self.inner)
-        .await
-        .map(drop)
-    }
-
-    /// Stores the figures (price, discount share, tax) of items that another change moved,
-    /// setting their `updated_time` and adding 1 to their revision (the caller has done the
-    /// same to `items`). Their invoice's totals are stored by the caller.
+    /// Deletes items, each of its organization's, in one statement. The caller holds their
+    /// invoices' locks and stores the invoices' new totals.
     #[tracing::instrument(skip_all, fields(items = items.len()))]
-    pub async fn save_item_figures(
+    pub async fn delete_items(
         &mut self,
-        organization_id: &OrganizationId,
-        items: &[&InvoiceItem],
+        items: &[(&OrganizationId, &InvoiceItemId)],
     ) -> Result<(), sqlx::Error> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let mut ids = Vec::with_capacity(items.len());
-        let mut prices = Vec::with_capacity(items.len());
-        let mut discounts = Vec::with_capacity(items.len());
-        let mut taxes = Vec::with_capacity(items.len());
-        let mut updated = Vec::with_capacity(items.len());
-        for item in items {
-            ids.push(item.id.clone());
-            prices.push(item.price);
-            discounts.push(item.discount_amount);
-            taxes.push(stored_tax(item));
-            updated.push(item.updated_time);
-        }
+        let organization_ids: Vec<&str> = items
+            .iter()
+            .map(|(organization, _)| organization.as_str())
+            .collect();
+        let item_ids: Vec<&str> = items.iter().map(|(_, item)| item.as_str()).collect();
         sqlx::query!(
-            "update invoice_items i set price = u.price, discount_amount = u.discount_amount,
-                 tax = u.tax, updated_time = u.updated_time, revision = i.revision + 1
-             from unnest($2::text[], $3::numeric[], $4::numeric[], $5::jsonb[],
-                     $6::timestamptz[])
-                 as u(id, price, discount_amount, tax, updated_time)
-             where i.organization_id = $1 and i.id = u.id",
-            organization_id as &OrganizationId,
-            &ids as &[InvoiceItemId],
-            &prices,
-            &discounts,
-            &taxes as &[Option<Json<ItemTaxRecord>>],
-            &updated,
+            "delete from invoice_items i
+             using unnest($1::text[], $2::text[]) as d(organization_id, id)
+             where i.organization_id = d.organization_id and i.id = d.id",
+            &organization_ids as &[&str],
+            &item_ids as &[&str],
         )
         .execute(&mut *self.inner)
         .await
         .map(drop)
     }
-
-    /// Deletes an item and stores its invoice's new totals, adding one to the revision.
-    #[tracing::instrument(skip_all, fields(item = %item_id))]
-    pub async fn delete_item(
-        &mut self,
-        organization_id: &OrganizationId,
-        invoice_id: &InvoiceId,
-        item_id: &InvoiceItemId,
-        totals: &InvoiceTotals,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "with item as (
-                 delete from invoice_items
-                 where organization_id = $1 and invoice_id = $2 and id = $3
-             )
-             update invoices set subtotal_amount = $4, discount_amount = $5, tax_amount = $6,
-                 amount = $7, amount_due = $8, revision = revision + 1, updated_time = $9
-             where organization_id = $1 and id = $2",
-            organization_id as &OrganizationId,
-            invoice_id as &InvoiceId,
-            item_id as &InvoiceItemId,
-            totals.subtotal_amount,
-            totals.discount_amount,
-            totals.tax_amount,
-            totals.amount,
-            totals.amount_due,
-            now,
-        )
-        .execute(&mut *self.inner)
-        .await
-        .map(drop)
-    }
-}
-
-/// An item's tax in its stored form.
-fn stored_tax(item: &InvoiceItem) -> Option<Json<ItemTaxRecord>> {
-    item.tax.as_ref().map(|tax| Json(ItemTaxRecord::from(tax)))
 }

@@ -74,6 +74,7 @@ struct EventRow<'a> {
     event_type: &'a str,
     revision: i64,
     changes: &'a EventChanges,
+    message: Option<&'a str>,
     occurred_time: String,
     /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
     position: usize,
@@ -201,8 +202,10 @@ impl Tx {
         .map(drop)
     }
 
-    /// Writes events, each of `organization_id`'s, in the order given, with one delivery per
-    /// matching webhook, in one statement (as [`Tx::record_event`] does for one).
+    /// Writes events, each of `organization_id`'s, in the order given, and in the same
+    /// statement each one's delivery to every active webhook of its organization whose filter
+    /// takes its type (comments go to none). The caller holds the invoices' locks, so an
+    /// invoice's events and deliveries are numbered in commit order.
     pub async fn record_events(
         &mut self,
         events: &[(&OrganizationId, &InvoiceEvent)],
@@ -217,6 +220,7 @@ impl Tx {
                 event_type: event.event_type.as_str(),
                 revision: event.revision,
                 changes: &event.changes,
+                message: event.message.as_deref(),
                 occurred_time: timestamp(event.occurred_time),
                 position,
             })
@@ -224,12 +228,12 @@ impl Tx {
         let written = sqlx::query!(
             r#"with event as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
-                       revision, changes, occurred_time)
+                       revision, changes, message, occurred_time)
                    select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
-                       r.changes, r.occurred_time
+                       r.changes, r.message, r.occurred_time
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,
-                       occurred_time timestamptz, position bigint)
+                       message text, occurred_time timestamptz, position bigint)
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time)
                insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::events::{changed_fields, record};
+use super::item_writes::{Applied, ItemWrite, Locking, Targeted, draft_only, write_items};
 use super::repricing::reprice;
 use rust_decimal::Decimal;
 
 use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
-use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals};
+use crate::domain::invoice::{
+    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals, PendingItems,
+};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
@@ -20,16 +23,83 @@ use crate::repository::{Db, InvoiceCursor, InvoiceFilter, SortKey, Tx};
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
 
-/// Creates a draft invoice with no items, in the caller's transaction.
+/// Creates a draft invoice, in the caller's transaction; with [`PendingItems::Include`], its
+/// customer's pending items of its currency move onto it.
 #[tracing::instrument(skip_all)]
 pub async fn create_invoice(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     input: InvoiceInput,
-) -> Result<Invoice, ApiError> {
-    insert_new(tx, organization_id, InvoiceId::generate(), input)
+    pending: PendingItems,
+) -> Result<InvoiceWithItems, ApiError> {
+    let invoice = insert_new(tx, organization_id, InvoiceId::generate(), input)
         .await?
-        .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))
+        .ok_or_else(|| ApiError::Internal("a new invoice id was already taken".into()))?;
+    with_pending_items(tx, organization_id, (invoice, Vec::new()), pending).await
+}
+
+/// The invoice with its customer's pending items of its currency moved onto it, when asked.
+async fn with_pending_items(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    (invoice, items): InvoiceWithItems,
+    pending: PendingItems,
+) -> Result<InvoiceWithItems, ApiError> {
+    match pending {
+        PendingItems::Exclude => Ok((invoice, items)),
+        PendingItems::Include => take_in_pending_items(tx, organization_id, &invoice.id).await,
+    }
+}
+
+/// Moves the invoice's customer's pending items of its currency onto the draft, oldest first,
+/// keeping their ids and creation times, in the caller's transaction: each is priced on the
+/// invoice and written with its `invoice-modified` event, as if created there. Returns the
+/// invoice and all its items after the move.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+async fn take_in_pending_items(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<(Invoice, Vec<InvoiceItem>), ApiError> {
+    let invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    draft_only(&invoice)?;
+    let pending = tx
+        .take_pending_items(organization_id, &invoice.customer_id, invoice.currency)
+        .await?;
+    let writes: Vec<ItemWrite> = pending
+        .into_iter()
+        .map(|item| ItemWrite::Create {
+            input: item.as_input(),
+            id: item.id,
+            created_time: Some(item.created_time),
+            terms: None,
+        })
+        .collect();
+    let targets: Vec<Targeted<'_>> = writes
+        .iter()
+        .map(|write| Targeted {
+            organization_id,
+            invoice_id,
+            write,
+        })
+        .collect();
+    for applied in write_items(tx, &targets, Locking::Wait).await? {
+        match applied {
+            Applied::Done(done) => drop((*done)?),
+            Applied::Elsewhere => return Err(invoice_not_found(invoice_id.as_str())),
+        }
+    }
+    let invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let items = tx
+        .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), None, 0)
+        .await?;
+    Ok((invoice, items))
 }
 
 /// Creates the invoice with that id (`true`), or replaces the fields of the draft that has it
@@ -42,6 +112,7 @@ pub async fn upsert_invoice(
     invoice_id: &InvoiceId,
     input: InvoiceInput,
     if_match: Option<&ExpectedVersion>,
+    pending: PendingItems,
 ) -> Result<(InvoiceWithItems, bool), ApiError> {
     // A concurrent PUT may create the invoice between our lookup and our insert; then the
     // insert, finding the id taken, waits for the other to commit and writes nothing, and the
@@ -58,11 +129,14 @@ pub async fn upsert_invoice(
             let created =
                 insert_new(tx, organization_id, invoice_id.clone(), input.clone()).await?;
             if let Some(invoice) = created {
-                return Ok(((invoice, Vec::new()), true));
+                let created =
+                    with_pending_items(tx, organization_id, (invoice, Vec::new()), pending).await?;
+                return Ok((created, true));
             }
             continue;
         };
         let updated = update_draft(tx, organization_id, current, input).await?;
+        let updated = with_pending_items(tx, organization_id, updated, pending).await?;
         return Ok((updated, false));
     }
     Err(ApiError::Conflict(Clash::CreatedConcurrently {
@@ -422,7 +496,10 @@ async fn update_draft(
     };
     let repriced = reprice(&invoice, &mut items, now)?;
     let moved: Vec<&InvoiceItem> = repriced.moved.iter().map(|&index| &items[index]).collect();
-    tx.save_item_figures(organization_id, &moved).await?;
+    let stored: Vec<_> = moved.iter().map(|item| (organization_id, *item)).collect();
+    if !stored.is_empty() {
+        tx.save_items(&stored).await?;
+    }
     invoice.discounts = repriced.discounts;
     invoice.totals = repriced.totals;
     tx.update_invoice(organization_id, &invoice).await?;

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
 pub mod item_batches;
+pub mod item_writes;
 pub mod organizations;
 pub mod placed_items;
 pub mod pricing;

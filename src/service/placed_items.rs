@@ -4,13 +4,17 @@
 
 use chrono::Utc;
 
-use super::invoice_items::{self, ensure_product};
+use super::invoice_items;
 use super::invoices::{InvoiceWithItems, invoice_not_found, invoices_with_newest_items};
+use super::item_batches::ItemLanes;
+use super::item_writes::{InvoiceTerms, ItemWrite, draft_only, unknown_product};
 use super::pricing::item_price;
 use crate::domain::currency::Currency;
+use crate::domain::ids::ProductId;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
-use crate::error::{ApiError, Clash, Resource};
+use crate::domain::precondition::ExpectedVersion;
+use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
 use crate::repository::{Db, ItemCursor, ItemListing, Tx};
 
 /// Items, and the invoices they are on when the caller asks for them.
@@ -19,6 +23,91 @@ pub type ItemsWithInvoices = (Vec<PlacedItem>, Vec<InvoiceWithItems>);
 /// The 404 for an item the organization does not have.
 pub fn item_not_found(item_id: &InvoiceItemId) -> ApiError {
     ApiError::not_found(Resource::Item, item_id)
+}
+
+/// Where a new item goes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// On this draft invoice, which must bill the item's customer.
+    Invoice(InvoiceId),
+    /// Pending, in this currency, until an invoice of its customer takes it in.
+    Pending(Currency),
+}
+
+/// Places a new item for `customer_id` where `destination` says: on a draft invoice of that
+/// customer (404 without one, 409 unless it is a draft, 422 on the invoice when it bills
+/// another customer), or pending. `build` makes the item in the currency it is priced in (the
+/// invoice's, or the pending item's own), once. The write is done in `tx` when the caller has
+/// one (its answer is kept with it); else an item on an invoice is coalesced with the
+/// invoice's concurrent writes, and a pending one has a transaction of its own.
+#[tracing::instrument(skip_all)]
+pub async fn place_item<E: From<ApiError>>(
+    db: &Db,
+    lanes: &ItemLanes,
+    mut tx: Option<&mut Tx>,
+    organization_id: &OrganizationId,
+    customer_id: CustomerId,
+    destination: Destination,
+    build: impl FnOnce(Currency) -> Result<ItemInput, E>,
+) -> Result<PlacedItem, E> {
+    let invoice_id = match destination {
+        Destination::Invoice(invoice_id) => invoice_id,
+        Destination::Pending(currency) => {
+            let input = build(currency)?;
+            let item = match tx {
+                Some(tx) => {
+                    create_pending_item(tx, organization_id, customer_id, currency, input).await?
+                }
+                None => {
+                    let mut own = db.begin().await.map_err(ApiError::from)?;
+                    let item = create_pending_item(
+                        &mut own,
+                        organization_id,
+                        customer_id,
+                        currency,
+                        input,
+                    )
+                    .await?;
+                    own.commit().await.map_err(ApiError::from)?;
+                    item
+                }
+            };
+            return Ok(PlacedItem::Pending(Box::new(item)));
+        }
+    };
+    // Read without its lock, which the write takes: the write checks again that the invoice
+    // still has the customer and currency the item was made for.
+    let invoice = match tx.as_deref_mut() {
+        Some(tx) => tx.find_invoice(organization_id, &invoice_id).await,
+        None => {
+            let mut snapshot = db.snapshot().await.map_err(ApiError::from)?;
+            let found = snapshot.find_invoice(organization_id, &invoice_id).await;
+            snapshot.commit().await.map_err(ApiError::from)?;
+            found
+        }
+    }
+    .map_err(ApiError::from)?
+    .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    draft_only(&invoice)?;
+    if invoice.customer_id != customer_id {
+        return Err(ApiError::invalid_input(DomainField::ItemInvoice, Rule::OtherCustomer).into());
+    }
+    let input = build(invoice.currency)?;
+    let write = ItemWrite::Create {
+        id: InvoiceItemId::generate(),
+        created_time: None,
+        input,
+        terms: Some(InvoiceTerms {
+            customer_id,
+            currency: invoice.currency,
+        }),
+    };
+    let item = lanes.write(tx, organization_id, &invoice_id, write).await?;
+    Ok(PlacedItem::OnInvoice {
+        item: Box::new(item),
+        customer_id: invoice.customer_id,
+        currency: invoice.currency,
+    })
 }
 
 /// Adds a pending item for `customer_id` in `currency`, in the caller's transaction. It has
@@ -100,11 +189,72 @@ pub async fn invoices_of(
     invoices_with_newest_items(tx, organization_id, &invoice_ids, shown).await
 }
 
-/// Changes an item wherever it is, in the caller's transaction: `change` gets the item as it
-/// stands, under its lock (the pending row's, or its invoice's), and says what it becomes.
-/// An item on an invoice changes only while the invoice is a draft (409).
+/// Changes an item wherever it is: `change` gets the item as it stands and says what it
+/// becomes. In `tx` when the caller has one, under the item's lock (the pending row's, or its
+/// invoice's). Else an item on an invoice is changed on the lanes, coalesced with the
+/// invoice's concurrent writes, if it is still the version `change` saw; otherwise (a pending
+/// item, or one changed meanwhile) in a transaction of its own, under its lock. An item on an
+/// invoice changes only while the invoice is a draft (409).
 #[tracing::instrument(skip_all)]
 pub async fn change_placed_item<E: From<ApiError>>(
+    db: &Db,
+    lanes: &ItemLanes,
+    tx: Option<&mut Tx>,
+    organization_id: &OrganizationId,
+    item_id: &InvoiceItemId,
+    mut change: impl FnMut(&PlacedItem) -> Result<ItemInput, E>,
+) -> Result<PlacedItem, E> {
+    if let Some(tx) = tx {
+        return change_locked(tx, organization_id, item_id, change).await;
+    }
+    let mut snapshot = db.snapshot().await.map_err(ApiError::from)?;
+    let seen = placed_item_in(&mut snapshot, organization_id, item_id).await?;
+    snapshot.commit().await.map_err(ApiError::from)?;
+    let placed = seen.ok_or_else(|| item_not_found(item_id))?;
+    if let PlacedItem::OnInvoice {
+        item,
+        customer_id,
+        currency,
+    } = &placed
+    {
+        let input = change(&placed)?;
+        let write = ItemWrite::Replace {
+            item_id: item_id.clone(),
+            input,
+            if_match: Some(ExpectedVersion::Revisions(vec![item.revision])),
+        };
+        match lanes
+            .write(None, organization_id, &item.invoice_id, write)
+            .await
+        {
+            // Changed, moved or deleted since it was read: done again under its lock.
+            Err(ApiError::VersionMismatch { .. } | ApiError::NotFound(_)) => {}
+            done => {
+                return Ok(PlacedItem::OnInvoice {
+                    item: Box::new(done?),
+                    customer_id: customer_id.clone(),
+                    currency: *currency,
+                });
+            }
+        }
+    }
+    let mut own = db.begin().await.map_err(ApiError::from)?;
+    match change_locked(&mut own, organization_id, item_id, change).await {
+        Ok(changed) => {
+            own.commit().await.map_err(ApiError::from)?;
+            Ok(changed)
+        }
+        Err(error) => {
+            // The error is the answer; a failed rollback is the pool's to clean up.
+            let _ = own.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+/// Changes an item wherever it is, in `tx`, under its lock (the pending row's, or its
+/// invoice's).
+async fn change_locked<E: From<ApiError>>(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     item_id: &InvoiceItemId,
@@ -322,5 +472,21 @@ fn pending_item(
         revision: 0,
         created_time,
         updated_time: created_time,
+    }
+}
+
+/// An item's `productId` must name a product of the organization (422 on it otherwise).
+/// Products are never deleted, so the answer holds until the item is written; the foreign key
+/// backs it.
+async fn ensure_product(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    product_id: Option<&ProductId>,
+) -> Result<(), ApiError> {
+    match product_id {
+        Some(product_id) if !tx.product_exists(organization_id, product_id).await? => {
+            Err(unknown_product())
+        }
+        _ => Ok(()),
     }
 }

@@ -15,6 +15,7 @@ const INVALID_FIELDS: &str = "The request has invalid fields.";
 fn field_name(field: DomainField) -> &'static str {
     match field {
         DomainField::ItemProduct => "productId",
+        DomainField::ItemInvoice => "invoiceId",
         DomainField::ItemManualTaxAmount => "tax.amount",
         DomainField::InvoiceDueTime => "dueTime",
         DomainField::IdempotencyKey => "Idempotency-Key",

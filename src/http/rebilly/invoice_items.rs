@@ -31,11 +31,11 @@ use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::idempotency::{Idempotency, run_item_write};
 use crate::http::problem::{InvalidField, Problem};
 use crate::http::state::AppState;
 use crate::service::invoice_items as service;
-use crate::service::item_batches;
+use crate::service::item_writes::ItemWrite;
 use crate::service::products;
 
 /// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
@@ -121,15 +121,9 @@ pub async fn create(
         );
         with_etag(response, item.revision)
     };
-    if !request.names_a_key() {
-        // Without a key there is no answer to keep: the create can share its transaction.
-        let lanes = &state.item_writes;
-        let item =
-            item_batches::create_item_batched(lanes, organization_id, &invoice_id, input).await?;
-        return Ok(respond(&item));
-    }
-    run_write(&state, &principal, request, async |tx| {
-        let item = service::create_item(tx, organization_id, &invoice_id, input).await?;
+    let write = ItemWrite::create(input);
+    run_item_write(&state, &principal, request, async |lanes, tx| {
+        let item = lanes.write(tx, organization_id, &invoice_id, write).await?;
         Ok(respond(&item))
     })
     .await
@@ -160,16 +154,15 @@ pub async fn replace(
     let input = parse_item(body)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    let lanes = &state.item_writes;
-    let item = item_batches::replace_item_batched(
-        lanes,
-        organization_id,
-        &invoice_id,
-        &item_id,
+    let write = ItemWrite::Replace {
+        item_id,
         input,
         if_match,
-    )
-    .await?;
+    };
+    let item = state
+        .item_writes
+        .write(None, organization_id, &invoice_id, write)
+        .await?;
     let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
     Ok(with_etag(response, item.revision))
 }
@@ -273,23 +266,12 @@ pub async fn delete(
 ) -> Result<Response, Failure> {
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_item(
-                tx,
-                organization_id,
-                &invoice_id,
-                &item_id,
-                if_match.as_ref(),
-            )
-            .await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        },
-    )
-    .await
+    let write = ItemWrite::Delete { item_id, if_match };
+    state
+        .item_writes
+        .write(None, organization_id, &invoice_id, write)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// What `?expand=` asks to embed: `product` is the one thing an item can embed.

@@ -41,7 +41,6 @@ use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
-use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
@@ -101,13 +100,7 @@ pub async fn create(
     let (input, pending) = parse_invoice(body)?;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
-        let invoice = service::create_invoice(tx, organization_id, input).await?;
-        let (invoice, items) = match pending {
-            PendingItems::Exclude => (invoice, Vec::new()),
-            PendingItems::Include => {
-                take_in_pending_items(tx, organization_id, &invoice.id).await?
-            }
-        };
+        let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
         let response = InvoiceResponse::new(&state, &invoice, &items);
         let response = created(&state.url(&invoice_path(&invoice.id)), &response);
         Ok(with_etag(response, invoice.revision))
@@ -147,15 +140,10 @@ pub async fn upsert(
         &principal,
         WriteRequest::without_key(),
         async |tx| {
+            let if_match = if_match.as_ref();
             let ((invoice, items), was_created) =
-                service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match.as_ref())
+                service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match, pending)
                     .await?;
-            let (invoice, items) = match pending {
-                PendingItems::Exclude => (invoice, items),
-                PendingItems::Include => {
-                    take_in_pending_items(tx, organization_id, &invoice.id).await?
-                }
-            };
             let response = InvoiceResponse::new(&state, &invoice, &items);
             let response = if was_created {
                 created(&state.url(&invoice_path(&invoice.id)), &response)

@@ -86,8 +86,9 @@ impl Bad {
 /// Everything a `/v1` request can fail with.
 #[derive(Debug)]
 pub enum StripeError {
-    /// A failure of the core or the transport that this edge has no own shape for: its type
-    /// and code follow from its status, with the headers every dialect sends.
+    /// A failure of the core or the transport, kept as data until it is answered: then in
+    /// this edge's own shape where it has one, else with its type and code following from its
+    /// status, with the headers every dialect sends.
     Shared(Failure),
     /// 400: bad parameters, each named.
     Params(Vec<Bad>),
@@ -171,6 +172,7 @@ const API: &str = "api_error";
 fn param_name(field: DomainField) -> &'static str {
     match field {
         DomainField::ItemProduct => "price_data[product]",
+        DomainField::ItemInvoice => "invoice",
         DomainField::ItemManualTaxAmount => "tax_rates",
         DomainField::InvoiceDueTime => "due_date",
         DomainField::IdempotencyKey => "Idempotency-Key",
@@ -192,7 +194,7 @@ impl From<Rejection> for StripeError {
 
 impl From<Failure> for StripeError {
     fn from(failure: Failure) -> Self {
-        own_shape(&failure).unwrap_or(Self::Shared(failure))
+        Self::Shared(failure)
     }
 }
 
@@ -276,7 +278,7 @@ impl From<Bad> for StripeError {
 impl IntoResponse for StripeError {
     fn into_response(self) -> Response {
         let (status, kind, code, param, message, invalid_fields) = match self {
-            Self::Shared(failure) => return shared_answer(&failure),
+            Self::Shared(failure) => return STRIPE.render(&failure),
             Self::Params(bad) => {
                 let first = bad
                     .first()

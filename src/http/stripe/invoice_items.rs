@@ -18,12 +18,13 @@ use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
+use crate::error::ApiError;
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::failure::Failure;
+use crate::http::idempotency::{Idempotency, WriteRequest, run_item_write, run_write};
 use crate::http::state::AppState;
 use crate::repository::{ItemCursor, ItemListing, Tx};
-use crate::service::invoice_items as on_invoices;
-use crate::service::placed_items as service;
+use crate::service::placed_items::{self as service, Destination};
 
 /// The list's own path, as Stripe's `url` member names it.
 const LIST_URL: &str = "/v1/invoiceitems";
@@ -40,10 +41,7 @@ fn no_such_item(id: &str) -> StripeError {
 /// An error, with a missing item named as Stripe names it.
 fn item_error(id: &InvoiceItemId) -> impl Fn(StripeError) -> StripeError + '_ {
     move |error| match error {
-        StripeError::Own {
-            code: Some("resource_missing"),
-            ..
-        } => no_such_item(id.as_str()),
+        StripeError::Shared(Failure::Core(ApiError::NotFound(_))) => no_such_item(id.as_str()),
         other => other,
     }
 }
@@ -75,67 +73,62 @@ pub async fn create(
     let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
-    run_write(&state, &caller.principal, request, async |tx| {
-        take_price(tx, organization_id, &mut item).await?;
-        let placed = match item.invoice.clone() {
-            Some(invoice_id) => {
-                let (invoice, created) =
-                    on_invoices::create_item_with(tx, organization_id, &invoice_id, |invoice| {
-                        if invoice.customer_id != customer {
-                            return Err(Bad::invalid(
-                                "invoice",
-                                "must be an invoice of the customer",
-                            )
-                            .into());
-                        }
-                        item.check_currency(invoice.currency)?;
-                        item.input(invoice.currency, None)
-                            .map_err(StripeError::Params)
-                    })
-                    .await
-                    .map_err(|error| match error {
-                        StripeError::Own {
-                            code: Some("resource_missing"),
-                            ..
-                        } => StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice"),
-                        StripeError::Own {
-                            status,
-                            kind,
-                            code,
-                            param: None,
-                            message,
-                        } if status == axum::http::StatusCode::BAD_REQUEST => StripeError::Own {
-                            status,
-                            kind,
-                            code,
-                            param: Some("invoice".to_owned()),
-                            message,
-                        },
-                        other => other,
-                    })?;
-                PlacedItem::OnInvoice {
-                    item: Box::new(created),
-                    customer_id: invoice.customer_id,
-                    currency: invoice.currency,
-                }
-            }
+    run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
+        match tx.as_deref_mut() {
+            Some(tx) => take_price(tx, organization_id, &mut item).await?,
             None => {
-                let Some(currency) = item.currency else {
-                    return Err(Bad::coded(
-                        "currency",
-                        "parameter_missing",
-                        "is required without an invoice",
-                    )
-                    .into());
-                };
-                let input = item.input(currency, None).map_err(StripeError::Params)?;
-                PlacedItem::Pending(Box::new(
-                    service::create_pending_item(tx, organization_id, customer, currency, input)
-                        .await?,
-                ))
+                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
+                take_price(&mut snapshot, organization_id, &mut item).await?;
+                snapshot.commit().await.map_err(ApiError::from)?;
+            }
+        }
+        let destination = match (item.invoice.clone(), item.currency) {
+            (Some(invoice_id), _) => Destination::Invoice(invoice_id),
+            (None, Some(currency)) => Destination::Pending(currency),
+            (None, None) => {
+                let bad = Bad::coded(
+                    "currency",
+                    "parameter_missing",
+                    "is required without an invoice",
+                );
+                return Err(bad.into());
             }
         };
-        answer(tx, organization_id, placed, expand, livemode).await
+        let invoice_id = item.invoice.clone();
+        let placed = service::place_item(
+            &state.db,
+            lanes,
+            tx.as_deref_mut(),
+            organization_id,
+            customer,
+            destination,
+            |currency| {
+                if invoice_id.is_some() {
+                    item.check_currency(currency)?;
+                }
+                item.input(currency, None).map_err(StripeError::Params)
+            },
+        )
+        .await
+        .map_err(|error| match (&invoice_id, error) {
+            (Some(invoice_id), StripeError::Shared(Failure::Core(ApiError::NotFound(_)))) => {
+                StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
+            }
+            (_, StripeError::Shared(Failure::Core(ApiError::Conflict(clash)))) => {
+                StripeError::invalid_request(Some("invoice"), clash.to_string())
+            }
+            (_, other) => other,
+        })?;
+        match tx {
+            Some(tx) => answer(tx, organization_id, placed, expand, livemode).await,
+            None => {
+                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
+                let answered =
+                    answer(&mut snapshot, organization_id, placed, expand, livemode).await;
+                snapshot.commit().await.map_err(ApiError::from)?;
+                answered
+            }
+        }
     })
     .await
 }
@@ -195,16 +188,31 @@ pub async fn update(
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
-    run_write(&state, &caller.principal, request, async |tx| {
-        take_price(tx, organization_id, &mut item).await?;
-        let changed = service::change_placed_item(tx, organization_id, &item_id, |current| {
-            item.check_currency(current.currency())?;
-            item.input(current.currency(), Some(current.as_input()))
-                .map_err(StripeError::Params)
-        })
+    run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
+        match tx.as_deref_mut() {
+            Some(tx) => take_price(tx, organization_id, &mut item).await?,
+            None => {
+                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
+                take_price(&mut snapshot, organization_id, &mut item).await?;
+                snapshot.commit().await.map_err(ApiError::from)?;
+            }
+        }
+        let changed = service::change_placed_item(
+            &state.db,
+            lanes,
+            tx.as_deref_mut(),
+            organization_id,
+            &item_id,
+            |current| {
+                item.check_currency(current.currency())?;
+                item.clone()
+                    .input(current.currency(), Some(current.as_input()))
+                    .map_err(StripeError::Params)
+            },
+        )
         .await
         .map_err(item_error(&item_id))?;
-        answer(tx, organization_id, changed, expand, livemode).await
+        answer_in(&state, tx, organization_id, changed, expand, livemode).await
     })
     .await
 }
@@ -351,6 +359,25 @@ async fn answer(
         None => Vec::new(),
     };
     ok(&expanded_item(&placed, livemode, &invoices))
+}
+
+/// A write's answer ([`answer`]), read in the write's transaction when it has one, else in a
+/// snapshot taken after it.
+async fn answer_in(
+    state: &AppState,
+    tx: Option<&mut Tx>,
+    organization_id: &OrganizationId,
+    placed: PlacedItem,
+    expand: ItemExpansions,
+    livemode: bool,
+) -> Result<Response, StripeError> {
+    if let Some(tx) = tx {
+        return answer(tx, organization_id, placed, expand, livemode).await;
+    }
+    let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
+    let answered = answer(&mut snapshot, organization_id, placed, expand, livemode).await?;
+    snapshot.commit().await.map_err(ApiError::from)?;
+    Ok(answered)
 }
 
 /// `price`: another item's own price, whose unit amount, currency and product this item

@@ -26,7 +26,6 @@ use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::state::AppState;
 use crate::repository::{InvoiceCursor, ItemCursor};
-use crate::service::invoice_items::take_in_pending_items;
 use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 
@@ -139,13 +138,7 @@ pub async fn create(
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
-        let invoice = service::create_invoice(tx, organization_id, input).await?;
-        let (invoice, items) = match pending {
-            PendingItems::Exclude => (invoice, Vec::new()),
-            PendingItems::Include => {
-                take_in_pending_items(tx, organization_id, &invoice.id).await?
-            }
-        };
+        let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
     .await

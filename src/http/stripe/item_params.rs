@@ -49,7 +49,7 @@ enum GivenUnit {
 }
 
 /// The parameters of a create or an update, read but not yet combined.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ItemParams {
     /// `customer` (create).
     pub customer: Option<CustomerId>,
