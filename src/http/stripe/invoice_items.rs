@@ -145,7 +145,7 @@ pub async fn create(
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
@@ -176,7 +176,7 @@ pub async fn retrieve(
 pub async fn update(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     idempotency: Idempotency,
     params: StripeParams,
 ) -> Result<Response, StripeError> {
@@ -229,7 +229,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     Reader::new(query).finish()?;

@@ -156,7 +156,7 @@ pub async fn create(
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
@@ -190,7 +190,7 @@ pub async fn retrieve(
 pub async fn finalize(
     state: State<AppState>,
     caller: StripeCaller,
-    path: Path<String>,
+    path: Path<IdPath>,
     idempotency: Idempotency,
     params: StripeParams,
 ) -> Result<Response, StripeError> {
@@ -221,7 +221,7 @@ pub async fn finalize(
 pub async fn void(
     state: State<AppState>,
     caller: StripeCaller,
-    path: Path<String>,
+    path: Path<IdPath>,
     idempotency: Idempotency,
     params: StripeParams,
 ) -> Result<Response, StripeError> {
@@ -253,7 +253,7 @@ pub async fn void(
 pub async fn mark_uncollectible(
     state: State<AppState>,
     caller: StripeCaller,
-    path: Path<String>,
+    path: Path<IdPath>,
     idempotency: Idempotency,
     params: StripeParams,
 ) -> Result<Response, StripeError> {
@@ -271,7 +271,7 @@ pub async fn mark_uncollectible(
 async fn act(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     idempotency: Idempotency,
     params: StripeParams,
     action: InvoiceAction,
@@ -364,7 +364,7 @@ pub async fn list(
 pub async fn lines(
     State(state): State<AppState>,
     caller: StripeCaller,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);

@@ -342,12 +342,12 @@ pub struct InvoiceListQuery {
     customer: String,
 }
 
-/// An object's id in the path.
-#[derive(IntoParams)]
+/// An object's id in the path: the contract's parameter and the handlers' extractor alike.
+#[derive(Debug, serde::Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
     /// The object's id.
-    id: String,
+    pub id: String,
 }
 
 /// Stripe's error member.
