@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::currency::Currency;
 use super::ids::{CustomerId, InvoiceId, InvoiceItemId, ProductId, SubscriptionId};
-use super::metadata::Metadata;
+use super::metadata::{Metadata, MetadataChange, MetadataError};
 use super::money::{MAX_EXTENDED_PRICE, decimal_places};
 use super::tax::{ItemTax, ManualTax};
 use super::text::BoundedText;
@@ -155,6 +155,79 @@ pub struct ItemInput {
     /// The extras; `None` keeps those stored (none, for a new item): a dialect that does not
     /// speak of them leaves them as they are.
     pub extras: Option<ItemExtras>,
+}
+
+/// A partial change of an item, as a dialect that updates only the fields it is given (the
+/// Stripe-style one) asks for it: its figures, and for every other field `None` to keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPatch {
+    /// Debit or credit.
+    pub item_type: ItemType,
+    /// Price of one unit.
+    pub unit_price: UnitPrice,
+    /// Number of units.
+    pub quantity: Quantity,
+    /// The description; `Some(None)` clears it.
+    pub description: Option<Option<Description>>,
+    /// The product; `Some(None)` clears it.
+    pub product_id: Option<Option<ProductId>>,
+    /// The billed period, start and end; `Some(None)` clears it.
+    pub period: Option<Option<(DateTime<Utc>, DateTime<Utc>)>>,
+    /// What becomes of the metadata.
+    pub metadata: Option<MetadataChange>,
+    /// The subscription it was accrued for.
+    pub subscription_id: Option<SubscriptionId>,
+    /// The date it is billed as.
+    pub date: Option<DateTime<Utc>>,
+}
+
+impl ItemInput {
+    /// The item `current` (`None`: a new one) with `patch` applied. A field the patch does not
+    /// give is kept, and so is the manual tax; a new period leaves the period number unset (it
+    /// named the period the item had).
+    pub fn patched(current: Option<Self>, patch: ItemPatch) -> Result<Self, MetadataError> {
+        let extras = current
+            .as_ref()
+            .and_then(|input| input.extras.clone())
+            .unwrap_or_default();
+        let metadata = match patch.metadata {
+            None => extras.metadata,
+            Some(change) => extras.metadata.changed(change)?,
+        };
+        let (period_start_time, period_end_time) = match patch.period {
+            Some(Some((start, end))) => (Some(start), Some(end)),
+            Some(None) => (None, None),
+            None => current.as_ref().map_or((None, None), |input| {
+                (input.period_start_time, input.period_end_time)
+            }),
+        };
+        let period_number = match patch.period {
+            Some(_) => None,
+            None => current.as_ref().and_then(|input| input.period_number),
+        };
+        Ok(Self {
+            item_type: patch.item_type,
+            description: match patch.description {
+                Some(description) => description,
+                None => current.as_ref().and_then(|input| input.description.clone()),
+            },
+            unit_price: patch.unit_price,
+            quantity: patch.quantity,
+            product_id: match patch.product_id {
+                Some(product) => product,
+                None => current.as_ref().and_then(|input| input.product_id.clone()),
+            },
+            period_start_time,
+            period_end_time,
+            period_number,
+            tax: current.and_then(|input| input.tax),
+            extras: Some(ItemExtras {
+                metadata,
+                subscription_id: patch.subscription_id.or(extras.subscription_id),
+                date: patch.date.or(extras.date),
+            }),
+        })
+    }
 }
 
 /// Whether a period end comes before its start (422 on `periodEndTime`).

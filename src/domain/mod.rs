@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
+pub mod invoice_listing;
 pub mod metadata;
 pub mod money;
 pub mod organization;

@@ -12,54 +12,23 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceStatus, InvoiceTotals};
+use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::TaxSettings;
 
-/// Which invoices a list shows, and in which order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InvoiceFilter {
-    /// Only these statuses, when given.
-    pub statuses: Option<Vec<String>>,
-    /// Only these customers, when given.
-    pub customer_ids: Option<Vec<String>>,
-    /// Only these currencies, when given.
-    pub currencies: Option<Vec<String>>,
-}
-
-/// A field a list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    /// `createdTime`.
-    CreatedTime,
-    /// `amount`.
-    Amount,
-}
-
-/// One sort key: a field and its direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
-    /// The field.
-    pub field: SortField,
-    /// Largest first.
-    pub descending: bool,
-}
-
-impl SortKey {
-    /// The default order: newest first.
-    pub const NEWEST_FIRST: Self = Self {
-        field: SortField::CreatedTime,
-        descending: true,
-    };
-
-    /// The key as the list query spells it: `amount`, `-createdTime`, ...
-    fn spelling(self) -> &'static str {
-        match (self.field, self.descending) {
-            (SortField::CreatedTime, false) => "createdTime",
-            (SortField::CreatedTime, true) => "-createdTime",
-            (SortField::Amount, false) => "amount",
-            (SortField::Amount, true) => "-amount",
-        }
+/// How a list's statement names a sort key: one `CASE` per key and direction.
+fn order_key(key: SortKey) -> &'static str {
+    match (key.field, key.descending) {
+        (SortField::CreatedTime, false) => "created",
+        (SortField::CreatedTime, true) => "-created",
+        (SortField::Amount, false) => "amount",
+        (SortField::Amount, true) => "-amount",
     }
+}
+
+/// Values as the statement's text arrays take them.
+fn texts<T>(values: Option<&[T]>, text: impl Fn(&T) -> &str) -> Option<Vec<String>> {
+    values.map(|values| values.iter().map(|value| text(value).to_owned()).collect())
 }
 
 /// One page of invoices.
@@ -568,6 +537,9 @@ impl Tx {
         limit: i64,
         offset: i64,
     ) -> Result<InvoicePage, sqlx::Error> {
+        let statuses = texts(filter.statuses.as_deref(), |status| status.as_str());
+        let customer_ids = texts(filter.customer_ids.as_deref(), CustomerId::as_str);
+        let currencies = texts(filter.currencies.as_deref(), |currency| currency.code());
         let total = sqlx::query_scalar!(
             r#"select count(*) as "total!" from invoices
                where organization_id = $1
@@ -575,14 +547,14 @@ impl Tx {
                  and ($3::text[] is null or customer_id = any($3))
                  and ($4::text[] is null or currency = any($4))"#,
             organization_id as &OrganizationId,
-            filter.statuses.as_deref(),
-            filter.customer_ids.as_deref(),
-            filter.currencies.as_deref(),
+            statuses.as_deref(),
+            customer_ids.as_deref(),
+            currencies.as_deref(),
         )
         .fetch_one(&mut *self.inner)
         .await?;
         let first = order.first().copied().unwrap_or(SortKey::NEWEST_FIRST);
-        let second = order.get(1).map(|key| key.spelling());
+        let second = order.get(1).map(|key| order_key(*key));
         // The sort keys come as parameters, one CASE per key and direction, so that the query
         // stays one checked statement; ties go by id, in the direction of the first key.
         let rows = select_invoices!(
@@ -593,20 +565,20 @@ impl Tx {
                order by
                  case when $5 = 'amount' then amount end,
                  case when $5 = '-amount' then amount end desc,
-                 case when $5 = 'createdTime' then created_time end,
-                 case when $5 = '-createdTime' then created_time end desc,
+                 case when $5 = 'created' then created_time end,
+                 case when $5 = '-created' then created_time end desc,
                  case when $6::text = 'amount' then amount end,
                  case when $6::text = '-amount' then amount end desc,
-                 case when $6::text = 'createdTime' then created_time end,
-                 case when $6::text = '-createdTime' then created_time end desc,
+                 case when $6::text = 'created' then created_time end,
+                 case when $6::text = '-created' then created_time end desc,
                  case when $7 then id end desc,
                  case when not $7 then id end
                limit $8 offset $9",
             organization_id as &OrganizationId,
-            filter.statuses.as_deref(),
-            filter.customer_ids.as_deref(),
-            filter.currencies.as_deref(),
-            first.spelling(),
+            statuses.as_deref(),
+            customer_ids.as_deref(),
+            currencies.as_deref(),
+            order_key(first),
             second,
             first.descending,
             limit,

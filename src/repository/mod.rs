@@ -20,7 +20,7 @@ pub use deliveries::{Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliverySta
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
-pub use invoices::{InvoiceCursor, InvoiceFilter, InvoicePage, SortField, SortKey};
+pub use invoices::{InvoiceCursor, InvoicePage};
 pub use item_batches::BatchedTotals;
 pub use item_listing::{ItemCursor, ItemListing};
 pub use products::ProductPage;

@@ -16,9 +16,10 @@ use crate::domain::invoice::{
     Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals, PendingItems,
 };
 use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
-use crate::repository::{Db, InvoiceCursor, InvoiceFilter, SortKey, Tx};
+use crate::repository::{Db, InvoiceCursor, Tx};
 
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);

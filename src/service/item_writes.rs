@@ -262,6 +262,11 @@ fn apply_one(
     let done = apply(entry, target.write, old, at).map(|change| {
         for moved in &change.moved {
             changes.store(organization_id, moved);
+            // A later write of the set that names it sees the figures and revision it moved to.
+            let key = (organization_id.clone(), moved.id.clone());
+            if let Some(named) = read.items.get_mut(&key) {
+                *named = moved.clone();
+            }
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());

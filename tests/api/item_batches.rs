@@ -289,3 +289,146 @@ async fn an_item_of_year_0_reads_back_the_same(pool: PgPool) {
     assert_eq!(read.body["periodEndTime"], "0000-12-31T23:59:59Z");
     assert_eq!(read.body["createdTime"], created["createdTime"]);
 }
+
+/// Writes into an invoice with a fixed discount, whose every item moves with each change, are
+/// batched too: queued together they share one transaction, and leave every item's figures,
+/// the discount's amount and the totals as the same writes one after another do.
+#[sqlx::test]
+async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(pool: PgPool) {
+    let mut lanes = None;
+    let app = Arc::new(
+        TestApp::configured(pool.clone(), |state| {
+            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
+            lanes = Some(Arc::clone(&one));
+            invoice_api::http::AppState {
+                item_writes: one,
+                ..state
+            }
+        })
+        .await,
+    );
+    let lanes = lanes.unwrap();
+    let discounted = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+                            "discounts": [{"type": "fixed", "value": 9}]});
+    let mut invoices = Vec::new();
+    for id in ["batched", "alone"] {
+        let made = app
+            .put(&format!("/invoices/{id}"), discounted.clone())
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let kept = app
+            .create_item(id, json!({"type": "debit", "unitPrice": 10}))
+            .await;
+        let gone = app
+            .create_item(id, json!({"type": "debit", "unitPrice": 7}))
+            .await;
+        let ids = [&kept, &gone].map(|item| item["id"].as_str().unwrap().to_owned());
+        invoices.push((id, ids));
+    }
+    let writes = |invoice: &str, [kept, gone]: &[String; 2]| {
+        let items = format!("/invoices/{invoice}/items");
+        vec![
+            (
+                Method::POST,
+                items.clone(),
+                Some(json!({"type": "debit", "unitPrice": 5})),
+            ),
+            (
+                Method::PUT,
+                format!("{items}/{kept}"),
+                Some(json!({"type": "debit", "unitPrice": 20, "quantity": 2})),
+            ),
+            (Method::DELETE, format!("{items}/{gone}"), None),
+            (
+                Method::POST,
+                items,
+                Some(json!({"type": "debit", "unitPrice": 3.33})),
+            ),
+        ]
+    };
+    let send = |(method, path, body): (Method, String, Option<Value>)| {
+        let app = Arc::clone(&app);
+        let request = request(method, &path, body)
+            .header("REB-APIKEY", &app.api_key)
+            .body_json();
+        tokio::spawn(async move { app.send(request).await })
+    };
+    // The control: one after another.
+    let (alone, alone_ids) = &invoices[1];
+    for write in writes(alone, alone_ids) {
+        let answer = send(write).await.unwrap();
+        assert!(answer.status.is_success(), "{}", answer.text);
+    }
+    // The same writes queued behind a batch that waits for the events table.
+    let (batched, batched_ids) = &invoices[0];
+    let other = app.create_invoice("USD").await;
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table invoice_events in share mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let first = send((
+        Method::POST,
+        format!("/invoices/{other}/items"),
+        Some(json!({"type": "debit", "unitPrice": 1})),
+    ));
+    wait_for("the first batch to wait for the events table", async || {
+        waiting_for_a_lock(&pool, "with event as%").await == 1
+    })
+    .await;
+    let queued: Vec<_> = writes(batched, batched_ids).into_iter().map(send).collect();
+    wait_for("four writes to queue", async || lanes.queued() == 4).await;
+    holder.commit().await.unwrap();
+    assert_eq!(first.await.unwrap().status, StatusCode::CREATED);
+    let mut created = Vec::new();
+    for answer in queued {
+        let answer = answer.await.unwrap();
+        assert!(answer.status.is_success(), "{}", answer.text);
+        if answer.status == StatusCode::CREATED {
+            created.push(answer.body["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let mut written = created.clone();
+    written.push(batched_ids[0].clone());
+    let transactions: i64 = sqlx::query_scalar(
+        "select count(distinct xmin::text) from invoice_items where id = any($1)",
+    )
+    .bind(&written)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(transactions, 1, "the batch's writes share one transaction");
+
+    let figures = |invoice: &Value| {
+        // The queued writes reach their lane in whatever order they arrive: compared as sets.
+        let mut items: Vec<String> = invoice["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let figures = [
+                    &item["unitPrice"],
+                    &item["quantity"],
+                    &item["price"],
+                    &item["discountAmount"],
+                ];
+                json!(figures).to_string()
+            })
+            .collect();
+        items.sort();
+        json!({"items": items, "subtotal": invoice["subtotalAmount"],
+               "discount": invoice["discountAmount"], "amount": invoice["amount"],
+               "discounts": invoice["discounts"], "revision": invoice["revision"]})
+    };
+    let batched = app.invoice(batched).await;
+    let alone = app.invoice(alone).await;
+    assert_eq!(figures(&batched), figures(&alone));
+    assert_eq!(batched["discountAmount"], json!(9));
+    let shares: Decimal = batched["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| decimal(&item["discountAmount"]))
+        .sum();
+    assert_eq!(shares, Decimal::from(9), "the discount is shared out whole");
+}

@@ -8,9 +8,9 @@ use super::openapi::schema::text;
 use crate::domain::currency::Currency;
 use crate::domain::ids::CustomerId;
 use crate::domain::invoice::InvoiceStatus;
+use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::http::extract::Query;
 use crate::http::problem::InvalidField;
-use crate::repository::{InvoiceFilter, SortField, SortKey};
 
 /// The longest `filter` or `sort`.
 const MAX_CHARS: usize = 1000;
@@ -108,10 +108,14 @@ fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> Invoice
             .filter(|value| !value.is_empty())
             .collect();
         let field = field.trim();
-        let (slot, check): (_, fn(&str) -> bool) = match field {
-            "status" => (&mut parsed.statuses, |v| InvoiceStatus::parse(v).is_some()),
-            "customerId" => (&mut parsed.customer_ids, |v| CustomerId::parse(v).is_ok()),
-            "currency" => (&mut parsed.currencies, |v| Currency::parse(v).is_ok()),
+        let taken = match field {
+            "status" => take(&mut parsed.statuses, &values, InvoiceStatus::parse),
+            "customerId" => take(&mut parsed.customer_ids, &values, |value| {
+                CustomerId::parse(value).ok()
+            }),
+            "currency" => take(&mut parsed.currencies, &values, |value| {
+                Currency::parse(value).ok()
+            }),
             other => {
                 errors.push(InvalidField::new(
                     "filter",
@@ -120,23 +124,45 @@ fn parse_filter(filter: Option<&str>, errors: &mut Vec<InvalidField>) -> Invoice
                 continue;
             }
         };
-        if let Some(bad) = values.iter().find(|value| !check(value)) {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("{bad:?} is not a valid {field}"),
-            ));
-        } else if values.is_empty() {
-            errors.push(InvalidField::new(
-                "filter",
-                format!("{clause:?} names no value"),
-            ));
-        } else if slot.is_some() {
-            errors.push(InvalidField::new("filter", format!("names {field} twice")));
-        } else {
-            *slot = Some(values);
-        }
+        let message = match taken {
+            Ok(()) => continue,
+            Err(Untaken::Invalid(bad)) => format!("{bad:?} is not a valid {field}"),
+            Err(Untaken::Empty) => format!("{clause:?} names no value"),
+            Err(Untaken::Twice) => format!("names {field} twice"),
+        };
+        errors.push(InvalidField::new("filter", message));
     }
     parsed
+}
+
+/// Why a filter clause's values were not taken.
+enum Untaken<'a> {
+    /// This value is not one of the field's.
+    Invalid(&'a str),
+    /// It names no value.
+    Empty,
+    /// The field was named before.
+    Twice,
+}
+
+/// Reads a clause's values into its field's slot, each by `parse`.
+fn take<'a, T>(
+    slot: &mut Option<Vec<T>>,
+    values: &'a [String],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<(), Untaken<'a>> {
+    let mut parsed = Vec::with_capacity(values.len());
+    for value in values {
+        parsed.push(parse(value).ok_or(Untaken::Invalid(value))?);
+    }
+    if parsed.is_empty() {
+        Err(Untaken::Empty)
+    } else if slot.is_some() {
+        Err(Untaken::Twice)
+    } else {
+        *slot = Some(parsed);
+        Ok(())
+    }
 }
 
 /// `sort`: comma-separated `field` or `-field`, on `createdTime` and `amount`; default

@@ -11,16 +11,15 @@ use super::contract::{
     INVOICES_TAG, IdPath, InvoiceActionParams, InvoiceCreateParams, InvoiceList, InvoiceListQuery,
     LineList, PageQuery,
 };
-use super::error::{Bad, StripeError};
+use super::error::StripeError;
 use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
-use super::item_params::{new_metadata, timestamp};
+use super::invoice_params::InvoiceParams;
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ListObject, ok};
-use crate::domain::currency::Currency;
-use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, WebsiteId};
-use crate::domain::invoice::{InvoiceAction, InvoiceInput, Notes, PendingItems};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
+use crate::domain::invoice::InvoiceAction;
 use crate::error::ApiError;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
@@ -28,9 +27,6 @@ use crate::http::state::AppState;
 use crate::repository::{InvoiceCursor, ItemCursor};
 use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
-
-/// The website an invoice made here names: Stripe's invoices have none, Rebilly's need one.
-pub const WEBSITE_ID: &str = "v1";
 
 fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
     InvoiceId::parse(id).map_err(|_| StripeError::no_such("invoice", id, "id"))
@@ -66,75 +62,9 @@ pub async fn create(
 ) -> Result<Response, StripeError> {
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
-    reader.refuse_unsupported(&[
-        "auto_advance",
-        "collection_method",
-        "days_until_due",
-        "default_tax_rates",
-        "discounts",
-        "subscription",
-    ]);
-    let customer = match reader.text("customer") {
-        Some(text) => CustomerId::parse(&text)
-            .map_err(|error| reader.reject_key("customer", error.to_string()))
-            .ok(),
-        None => {
-            reader.reject(Bad::missing("customer"));
-            None
-        }
-    };
-    let currency = match reader.text("currency") {
-        Some(text) => Currency::parse(&text.to_ascii_uppercase())
-            .map_err(|_| {
-                reader.reject_key(
-                    "currency",
-                    "must be a three-letter ISO 4217 currency code with a minor unit, such as usd",
-                );
-            })
-            .ok(),
-        None => {
-            reader.reject(Bad::missing("currency"));
-            None
-        }
-    };
-    let notes = reader
-        .text("description")
-        .filter(|text| !text.is_empty())
-        .and_then(|text| {
-            Notes::parse(text)
-                .map_err(|message| reader.reject_key("description", message))
-                .ok()
-        });
-    let due_time = reader
-        .integer("due_date")
-        .and_then(|seconds| timestamp(&mut reader, "due_date", seconds));
-    let pending = reader
-        .text("pending_invoice_items_behavior")
-        .and_then(|text| {
-            PendingItems::parse(&text)
-                .map_err(|message| reader.reject_key("pending_invoice_items_behavior", message))
-                .ok()
-        })
-        .unwrap_or_default();
-    let metadata = new_metadata(&mut reader);
+    let invoice = InvoiceParams::read(&mut reader);
     reader.finish()?;
-    let (Some(customer_id), Some(currency)) = (customer, currency) else {
-        return Err(StripeError::Params(Vec::new()));
-    };
-    let website_id =
-        WebsiteId::parse(WEBSITE_ID).map_err(|error| ApiError::Internal(error.into()))?;
-    let input = InvoiceInput {
-        customer_id,
-        website_id,
-        currency,
-        due_time,
-        notes,
-        po_number: None,
-        discounts: Vec::new(),
-        tax: Default::default(),
-        parties: Default::default(),
-        metadata: Some(metadata),
-    };
+    let (input, pending) = invoice.input()?;
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {

@@ -9,7 +9,7 @@ use super::params::Reader;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, IdError, InvoiceId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{
-    Description, ItemExtras, ItemInput, ItemType, Quantity, UnitPrice, extended_price_too_large,
+    Description, ItemInput, ItemPatch, ItemType, Quantity, UnitPrice, extended_price_too_large,
 };
 use crate::domain::metadata::{MAX_KEYS, Metadata, MetadataChange, MetadataError};
 
@@ -355,56 +355,37 @@ impl ItemParams {
                 "makes the amount larger than 1000000000000 in major units",
             ));
         }
-        let extras = current
-            .as_ref()
-            .and_then(|input| input.extras.clone())
-            .unwrap_or_default();
-        let metadata = match self.metadata {
-            None => Ok(extras.metadata.clone()),
-            Some(change) => extras.metadata.changed(change),
+        let patch = match (unit_price, quantity) {
+            (Some(unit_price), Some(quantity)) => ItemPatch {
+                item_type,
+                unit_price,
+                quantity,
+                description: self.description,
+                product_id: self.product,
+                period: self.period,
+                metadata: self.metadata,
+                subscription_id: self.subscription,
+                date: self.date,
+            },
+            _ => {
+                // Named with the others, though the item cannot be made.
+                if let Some(change) = self.metadata {
+                    let current = current.and_then(|input| input.extras).unwrap_or_default();
+                    if let Err(error) = current.metadata.changed(change) {
+                        bad.push(metadata_bad(&error));
+                    }
+                }
+                return Err(bad);
+            }
         };
-        let metadata = metadata
-            .map_err(|error| bad.push(metadata_bad(&error)))
-            .unwrap_or_default();
-        let (Some(unit_price), Some(quantity)) = (unit_price, quantity) else {
-            return Err(bad);
-        };
-        if !bad.is_empty() {
-            return Err(bad);
+        match ItemInput::patched(current, patch) {
+            Ok(input) if bad.is_empty() => Ok(input),
+            Ok(_) => Err(bad),
+            Err(error) => {
+                bad.push(metadata_bad(&error));
+                Err(bad)
+            }
         }
-        let (period_start_time, period_end_time) = match self.period {
-            Some(Some((start, end))) => (Some(start), Some(end)),
-            Some(None) => (None, None),
-            None => current.as_ref().map_or((None, None), |input| {
-                (input.period_start_time, input.period_end_time)
-            }),
-        };
-        Ok(ItemInput {
-            item_type,
-            description: match self.description {
-                Some(description) => description,
-                None => current.as_ref().and_then(|input| input.description.clone()),
-            },
-            unit_price,
-            quantity,
-            product_id: match self.product {
-                Some(product) => product,
-                None => current.as_ref().and_then(|input| input.product_id.clone()),
-            },
-            period_start_time,
-            period_end_time,
-            // A period number names the period it had: a new period leaves it unset.
-            period_number: match self.period {
-                Some(_) => None,
-                None => current.as_ref().and_then(|input| input.period_number),
-            },
-            tax: current.and_then(|input| input.tax),
-            extras: Some(ItemExtras {
-                metadata,
-                subscription_id: self.subscription.or(extras.subscription_id),
-                date: self.date.or(extras.date),
-            }),
-        })
     }
 }
 

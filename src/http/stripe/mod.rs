@@ -11,6 +11,7 @@ pub mod error;
 mod expand;
 mod invoice_items;
 mod invoice_object;
+mod invoice_params;
 mod invoices;
 mod item_params;
 mod pages;
