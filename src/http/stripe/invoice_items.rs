@@ -74,26 +74,8 @@ pub async fn create(
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
-        match tx.as_deref_mut() {
-            Some(tx) => take_price(tx, organization_id, &mut item).await?,
-            None => {
-                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
-                take_price(&mut snapshot, organization_id, &mut item).await?;
-                snapshot.commit().await.map_err(ApiError::from)?;
-            }
-        }
-        let destination = match (item.invoice.clone(), item.currency) {
-            (Some(invoice_id), _) => Destination::Invoice(invoice_id),
-            (None, Some(currency)) => Destination::Pending(currency),
-            (None, None) => {
-                let bad = Bad::coded(
-                    "currency",
-                    "parameter_missing",
-                    "is required without an invoice",
-                );
-                return Err(bad.into());
-            }
-        };
+        take_price_in(&state, tx.as_deref_mut(), organization_id, &mut item).await?;
+        let destination = destination(&item)?;
         let invoice_id = item.invoice.clone();
         let placed = service::place_item(
             &state.db,
@@ -110,25 +92,8 @@ pub async fn create(
             },
         )
         .await
-        .map_err(|error| match (&invoice_id, error) {
-            (Some(invoice_id), StripeError::Shared(Failure::Core(ApiError::NotFound(_)))) => {
-                StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
-            }
-            (_, StripeError::Shared(Failure::Core(ApiError::Conflict(clash)))) => {
-                StripeError::invalid_request(Some("invoice"), clash.to_string())
-            }
-            (_, other) => other,
-        })?;
-        match tx {
-            Some(tx) => answer(tx, organization_id, placed, expand, livemode).await,
-            None => {
-                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
-                let answered =
-                    answer(&mut snapshot, organization_id, placed, expand, livemode).await;
-                snapshot.commit().await.map_err(ApiError::from)?;
-                answered
-            }
-        }
+        .map_err(|error| placement_error(invoice_id.as_ref(), error))?;
+        answer_in(&state, tx, organization_id, placed, expand, livemode).await
     })
     .await
 }
@@ -189,14 +154,7 @@ pub async fn update(
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
-        match tx.as_deref_mut() {
-            Some(tx) => take_price(tx, organization_id, &mut item).await?,
-            None => {
-                let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
-                take_price(&mut snapshot, organization_id, &mut item).await?;
-                snapshot.commit().await.map_err(ApiError::from)?;
-            }
-        }
+        take_price_in(&state, tx.as_deref_mut(), organization_id, &mut item).await?;
         let changed = service::change_placed_item(
             &state.db,
             lanes,
@@ -359,6 +317,52 @@ async fn answer(
         None => Vec::new(),
     };
     ok(&expanded_item(&placed, livemode, &invoices))
+}
+
+/// Where a new item goes: on the invoice it names, else pending in its currency (which is
+/// then required).
+fn destination(item: &ItemParams) -> Result<Destination, StripeError> {
+    match (item.invoice.clone(), item.currency) {
+        (Some(invoice_id), _) => Ok(Destination::Invoice(invoice_id)),
+        (None, Some(currency)) => Ok(Destination::Pending(currency)),
+        (None, None) => Err(Bad::coded(
+            "currency",
+            "parameter_missing",
+            "is required without an invoice",
+        )
+        .into()),
+    }
+}
+
+/// A placement's error, with its invoice named as Stripe names a parameter's object: a
+/// missing invoice is 400 `resource_missing` on `invoice`, and an invoice that cannot take
+/// the item is a bad `invoice`.
+fn placement_error(invoice_id: Option<&InvoiceId>, error: StripeError) -> StripeError {
+    match (invoice_id, error) {
+        (Some(invoice_id), StripeError::Shared(Failure::Core(ApiError::NotFound(_)))) => {
+            StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
+        }
+        (_, StripeError::Shared(Failure::Core(ApiError::Conflict(clash)))) => {
+            StripeError::invalid_request(Some("invoice"), clash.to_string())
+        }
+        (_, other) => other,
+    }
+}
+
+/// [`take_price`] in the write's transaction when it has one, else in a snapshot of its own.
+async fn take_price_in(
+    state: &AppState,
+    tx: Option<&mut Tx>,
+    organization_id: &OrganizationId,
+    item: &mut ItemParams,
+) -> Result<(), StripeError> {
+    if let Some(tx) = tx {
+        return take_price(tx, organization_id, item).await;
+    }
+    let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
+    take_price(&mut snapshot, organization_id, item).await?;
+    snapshot.commit().await.map_err(ApiError::from)?;
+    Ok(())
 }
 
 /// A write's answer ([`answer`]), read in the write's transaction when it has one, else in a

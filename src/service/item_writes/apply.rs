@@ -1,0 +1,283 @@
+//! One write applied to its locked invoice: its checks, its item, its pricing, its event.
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use rust_decimal::Decimal;
+
+use super::{ItemWrite, Locked};
+use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};
+use crate::domain::ids::{EventId, InvoiceItemId};
+use crate::domain::invoice::{Invoice, InvoiceStatus};
+use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
+use crate::domain::precondition::ExpectedVersion;
+use crate::domain::tax::ItemTax;
+use crate::error::{ApiError, Clash, DomainField, DraftChange, Missing, Resource, Rule};
+use crate::service::repricing::{price_independent_item, price_without, reprice};
+/// A write applied to its locked invoice.
+pub(super) struct Change {
+    /// The item as written (as it was, when deleted).
+    pub item: InvoiceItem,
+    /// The invoice's other items whose figures moved with it.
+    pub moved: Vec<InvoiceItem>,
+    /// Its event.
+    pub event: InvoiceEvent,
+}
+
+/// Applies a write to its locked invoice, as the writes before it left it, with `old` the item
+/// it names (if the invoice has it): 404 when the invoice has no such item, 412 when `if_match`
+/// names another version, 409 unless the invoice is a draft, 422 for what only the invoice's
+/// currency tells, in that order. Prices what the write moves, moves the invoice's totals and
+/// revision, and makes the write's event.
+pub(super) fn apply(
+    entry: &mut Locked,
+    write: &ItemWrite,
+    old: Option<&InvoiceItem>,
+    at: DateTime<Utc>,
+) -> Result<Change, ApiError> {
+    let invoice_id = &entry.invoice.id;
+    let old = match write.existing_item() {
+        Some(item_id) => {
+            let old = old.ok_or_else(|| item_not_found(invoice_id, item_id))?;
+            let if_match = match write {
+                ItemWrite::Replace { if_match, .. } | ItemWrite::Delete { if_match, .. } => {
+                    if_match.as_ref()
+                }
+                ItemWrite::Create { .. } => None,
+            };
+            ensure_version(old, if_match)?;
+            Some(old)
+        }
+        None => None,
+    };
+    draft_only(&entry.invoice)?;
+    let mut changes = EventChanges::default();
+    let item = match write {
+        ItemWrite::Create {
+            id,
+            created_time,
+            input,
+            terms,
+        } => {
+            let invoice = &entry.invoice;
+            if terms.as_ref().is_some_and(|terms| {
+                terms.customer_id != invoice.customer_id || terms.currency != invoice.currency
+            }) {
+                return Err(ApiError::Conflict(Clash::TermsChanged {
+                    invoice: invoice.id.to_string(),
+                }));
+            }
+            changes.items_created.push(id.clone());
+            let created_time = created_time.unwrap_or(at);
+            let extras = ItemExtras::default();
+            Some(unpriced_item(
+                id.clone(),
+                &entry.invoice,
+                input.clone(),
+                extras,
+                (created_time, at),
+            )?)
+        }
+        ItemWrite::Replace { item_id, input, .. } => {
+            changes.items_updated.push(item_id.clone());
+            let old = old.ok_or_else(|| item_not_found(invoice_id, item_id))?;
+            Some(replacement(&entry.invoice, old, input.clone(), at)?)
+        }
+        ItemWrite::Delete { item_id, .. } => {
+            changes.items_deleted.push(item_id.clone());
+            None
+        }
+    };
+    let (item, moved) = price(entry, item, old, at, &mut changes)?;
+    let invoice = &mut entry.invoice;
+    invoice.revision += 1;
+    invoice.updated_time = at;
+    entry.changed = true;
+    let event = InvoiceEvent {
+        id: EventId::generate(),
+        invoice_id: invoice.id.clone(),
+        event_type: EventType::InvoiceModified,
+        revision: invoice.revision,
+        changes,
+        message: None,
+        occurred_time: at,
+    };
+    Ok(Change { item, moved, event })
+}
+
+/// Prices `item` (new, or replacing `old`; `None` when `old` is deleted) on its invoice and
+/// moves the invoice's totals: on an invoice without discounts the item alone, whose figures
+/// move the totals; with discounts every item again. The item as written (as it was, when
+/// deleted), and the other items whose figures moved.
+fn price(
+    entry: &mut Locked,
+    item: Option<InvoiceItem>,
+    old: Option<&InvoiceItem>,
+    at: DateTime<Utc>,
+    changes: &mut EventChanges,
+) -> Result<(InvoiceItem, Vec<InvoiceItem>), ApiError> {
+    let invoice = &mut entry.invoice;
+    let before = invoice.totals;
+    let (written, moved) = match (&mut entry.items, item) {
+        (None, Some(mut item)) => {
+            invoice.totals = price_independent_item(invoice, &mut item, old);
+            (item, Vec::new())
+        }
+        (None, None) => {
+            let old = old.ok_or_else(|| internal("a delete without its item"))?;
+            invoice.totals = price_without(invoice, old);
+            (old.clone(), Vec::new())
+        }
+        (Some(items), item) => {
+            let changed_id = match (&item, old) {
+                (Some(item), _) => item.id.clone(),
+                (None, Some(old)) => old.id.clone(),
+                (None, None) => return Err(internal("a delete without its item")),
+            };
+            items.retain(|stored| stored.id != changed_id);
+            if let Some(item) = &item {
+                items.push(item.clone());
+            }
+            let repriced = reprice(invoice, items, at)?;
+            let mut moved = Vec::new();
+            for &index in &repriced.moved {
+                if items[index].id != changed_id {
+                    moved.push(items[index].clone());
+                }
+            }
+            let written = match item {
+                Some(mut item) => {
+                    // Its figures, not the revision and time the repricing gave its copy.
+                    let position = items.len() - 1;
+                    let priced = &items[position];
+                    item.price = priced.price;
+                    item.discount_amount = priced.discount_amount;
+                    item.tax = priced.tax.clone();
+                    items[position] = item.clone();
+                    item
+                }
+                None => old
+                    .cloned()
+                    .ok_or_else(|| internal("a delete without its item"))?,
+            };
+            if repriced.discounts != invoice.discounts {
+                invoice.discounts = repriced.discounts;
+                entry.discounts_moved = true;
+            }
+            invoice.totals = repriced.totals;
+            (written, moved)
+        }
+    };
+    if invoice.totals != before {
+        changes.fields.push(InvoiceField::Totals);
+    }
+    changes.items_repriced = moved.iter().map(|item| item.id.clone()).collect();
+    Ok((written, moved))
+}
+
+/// The 404 for an item the invoice does not have.
+pub fn item_not_found(
+    invoice_id: impl std::fmt::Display,
+    item_id: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::NotFound(Missing::within(Resource::Item, item_id, invoice_id))
+}
+
+/// The 422 for an item whose `productId` names no product of the organization.
+pub fn unknown_product() -> ApiError {
+    ApiError::invalid_input(DomainField::ItemProduct, Rule::UnknownProduct)
+}
+
+/// 412 when `if_match` names a version of the item other than its own.
+fn ensure_version(item: &InvoiceItem, if_match: Option<&ExpectedVersion>) -> Result<(), ApiError> {
+    match if_match {
+        Some(if_match) if !if_match.admits(Some(item.revision)) => {
+            Err(ApiError::version_mismatch(Resource::Item, &item.id))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 409 unless the invoice is a draft, naming its status.
+pub fn draft_only(invoice: &Invoice) -> Result<(), ApiError> {
+    if invoice.status == InvoiceStatus::Draft {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(Clash::NotDraft {
+            invoice: invoice.id.to_string(),
+            status: invoice.status,
+            change: DraftChange::Items,
+        }))
+    }
+}
+
+/// `old` replaced by `input` on `invoice`, before pricing: its id, creation time and (unless
+/// the input gives them) extras kept, one revision on.
+fn replacement(
+    invoice: &Invoice,
+    old: &InvoiceItem,
+    input: ItemInput,
+    now: DateTime<Utc>,
+) -> Result<InvoiceItem, ApiError> {
+    let kept = old.extras.clone();
+    let mut item = unpriced_item(
+        old.id.clone(),
+        invoice,
+        input,
+        kept,
+        (old.created_time, now),
+    )?;
+    item.revision = old.revision + 1;
+    Ok(item)
+}
+
+/// An item as asked for, before pricing fills its price, discount share and tax, with the
+/// extras the input gives or else `kept_extras`, created and updated at the times given (cut
+/// to the microsecond, all PostgreSQL keeps). A manual tax with more decimals than the
+/// currency has is refused here, the first point where the currency is known.
+fn unpriced_item(
+    id: InvoiceItemId,
+    invoice: &Invoice,
+    input: ItemInput,
+    kept_extras: ItemExtras,
+    (created_time, updated_time): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<InvoiceItem, ApiError> {
+    let currency = invoice.currency;
+    if let Some(tax) = &input.tax
+        && !tax.fits_currency(currency.minor_units())
+    {
+        return Err(ApiError::invalid_input(
+            DomainField::ItemManualTaxAmount,
+            Rule::TooPrecise { currency },
+        ));
+    }
+    let mut extras = input.extras.unwrap_or(kept_extras);
+    extras.date = extras.date.map(to_microseconds);
+    Ok(InvoiceItem {
+        id,
+        invoice_id: invoice.id.clone(),
+        item_type: input.item_type,
+        description: input.description,
+        unit_price: input.unit_price,
+        quantity: input.quantity,
+        price: Decimal::ZERO,
+        product_id: input.product_id,
+        discount_amount: Decimal::ZERO,
+        period_start_time: input.period_start_time.map(to_microseconds),
+        period_end_time: input.period_end_time.map(to_microseconds),
+        period_number: input.period_number,
+        tax: input.tax.map(ItemTax::Manual),
+        extras,
+        revision: 0,
+        created_time: to_microseconds(created_time),
+        updated_time,
+    })
+}
+
+/// A time cut to the microsecond, all PostgreSQL keeps: the answers say what a read returns.
+pub(super) fn to_microseconds(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(time)
+}
+
+fn internal(message: &'static str) -> ApiError {
+    ApiError::Internal(message.into())
+}

@@ -1,0 +1,333 @@
+//! The one write path of invoice items: creates, replacements and deletes, alone or many in
+//! one transaction.
+//!
+//! A set of writes is done in a few statements whatever its size: the invoices are locked
+//! (waiting for them, or only those no other transaction holds), their products and the items
+//! the writes name are read; then each write is applied in turn ([`apply`]) to its invoice as
+//! the writes before it left it, checked and priced in Rust (the invoice's every item is
+//! priced again when it has discounts); then one statement each stores the items, deletes the
+//! deleted ones, stores the invoices' totals and revisions, and records the events with their
+//! webhook deliveries. A lone write is a set of one.
+
+mod apply;
+mod read;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use self::apply::{apply, to_microseconds};
+pub use self::apply::{draft_only, item_not_found, unknown_product};
+use self::read::read_set;
+use crate::domain::currency::Currency;
+use crate::domain::event::InvoiceEvent;
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
+use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::precondition::ExpectedVersion;
+use crate::error::{ApiError, Resource};
+use crate::repository::{BatchedTotals, Tx};
+
+/// A write of an item of a draft invoice.
+#[derive(Debug, Clone)]
+pub enum ItemWrite {
+    /// A new item, with its id and creation time.
+    Create {
+        /// The item's id.
+        id: InvoiceItemId,
+        /// When it was created: now, or when it was made pending.
+        created_time: Option<DateTime<Utc>>,
+        /// What it is.
+        input: ItemInput,
+        /// The customer and currency its invoice must have, when it was made for them.
+        terms: Option<InvoiceTerms>,
+    },
+    /// Every field of an item; with `if_match`, only of the version it names.
+    Replace {
+        /// The item.
+        item_id: InvoiceItemId,
+        /// What it becomes.
+        input: ItemInput,
+        /// The version the client last saw.
+        if_match: Option<ExpectedVersion>,
+    },
+    /// The item gone; with `if_match`, only the version it names.
+    Delete {
+        /// The item.
+        item_id: InvoiceItemId,
+        /// The version the client last saw.
+        if_match: Option<ExpectedVersion>,
+    },
+}
+
+impl ItemWrite {
+    /// A new item made now.
+    pub fn create(input: ItemInput) -> Self {
+        Self::Create {
+            id: InvoiceItemId::generate(),
+            created_time: None,
+            input,
+            terms: None,
+        }
+    }
+
+    fn input(&self) -> Option<&ItemInput> {
+        match self {
+            Self::Create { input, .. } | Self::Replace { input, .. } => Some(input),
+            Self::Delete { .. } => None,
+        }
+    }
+
+    /// The item it names that must exist.
+    fn existing_item(&self) -> Option<&InvoiceItemId> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Replace { item_id, .. } | Self::Delete { item_id, .. } => Some(item_id),
+        }
+    }
+}
+
+/// The customer and currency an invoice had when an item was made for it (its amounts in that
+/// currency's minor units, say): the write is refused (409) if the invoice has others under
+/// its lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceTerms {
+    /// The customer it bills.
+    pub customer_id: CustomerId,
+    /// Its currency.
+    pub currency: Currency,
+}
+
+/// One write of a set: whose, on which invoice, what.
+#[derive(Debug, Clone, Copy)]
+pub struct Targeted<'a> {
+    /// The organization.
+    pub organization_id: &'a OrganizationId,
+    /// The invoice.
+    pub invoice_id: &'a InvoiceId,
+    /// The write.
+    pub write: &'a ItemWrite,
+}
+
+/// How a set of writes takes its invoices' locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// Waits for each; an invoice that does not exist is 404.
+    Wait,
+    /// Takes only those no other transaction holds; a write whose invoice is held or missing
+    /// is handed back ([`Applied::Elsewhere`]).
+    SkipHeld,
+}
+
+/// What became of one write of a set.
+#[derive(Debug)]
+pub enum Applied {
+    /// Stored (the item as written; a deleted item as it was), or refused; it stands once the
+    /// set's transaction commits.
+    Done(Box<Result<InvoiceItem, ApiError>>),
+    /// Not done: its invoice is held by another transaction, or does not exist.
+    Elsewhere,
+}
+
+/// An invoice as the set's writes leave it.
+struct Locked {
+    invoice: Invoice,
+    /// Every item, when the invoice has discounts (each change moves them all).
+    items: Option<Vec<InvoiceItem>>,
+    /// Whether a write changed it.
+    changed: bool,
+    /// Whether a write moved its discounts' amounts.
+    discounts_moved: bool,
+}
+
+/// What the set read before its writes, by organization and id.
+#[derive(Default)]
+struct Read {
+    invoices: HashMap<(OrganizationId, InvoiceId), Locked>,
+    products: HashSet<(OrganizationId, String)>,
+    /// The items the writes name, as the writes leave them.
+    items: HashMap<(OrganizationId, InvoiceItemId), InvoiceItem>,
+}
+
+/// Everything a set of writes stores.
+#[derive(Default)]
+struct ChangeSet {
+    /// Each item once, as the set leaves it, in the order first written.
+    stored: Vec<(OrganizationId, InvoiceItem)>,
+    stored_at: HashMap<InvoiceItemId, usize>,
+    deleted: Vec<(OrganizationId, InvoiceItemId)>,
+    events: Vec<(OrganizationId, InvoiceEvent)>,
+}
+
+impl ChangeSet {
+    fn store(&mut self, organization_id: &OrganizationId, item: &InvoiceItem) {
+        match self.stored_at.get(&item.id) {
+            Some(&at) => self.stored[at].1 = item.clone(),
+            None => {
+                self.stored_at.insert(item.id.clone(), self.stored.len());
+                self.stored.push((organization_id.clone(), item.clone()));
+            }
+        }
+    }
+
+    fn delete(&mut self, organization_id: &OrganizationId, item_id: &InvoiceItemId) {
+        if let Some(at) = self.stored_at.remove(item_id) {
+            self.stored.remove(at);
+            for position in self.stored_at.values_mut() {
+                if *position > at {
+                    *position -= 1;
+                }
+            }
+        }
+        self.deleted
+            .push((organization_id.clone(), item_id.clone()));
+    }
+}
+
+/// Does a set of writes in `tx`, up to its commit, which is the caller's: the outcome of each,
+/// in order. Nothing is written when it fails.
+#[tracing::instrument(skip_all, fields(writes = writes.len()))]
+pub async fn write_items(
+    tx: &mut Tx,
+    writes: &[Targeted<'_>],
+    locking: Locking,
+) -> Result<Vec<Applied>, ApiError> {
+    let mut read = read_set(tx, writes, locking).await?;
+    let now = to_microseconds(Utc::now());
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut changes = ChangeSet::default();
+    for (position, target) in (0_i64..).zip(writes) {
+        // Each write its own time, a microsecond after the one before: the set's items list
+        // (by creation time) in the order of their revisions.
+        let at = now + TimeDelta::microseconds(position);
+        outcomes.push(apply_one(&mut read, &mut changes, target, locking, at));
+    }
+    store(tx, &read, &changes).await?;
+    Ok(outcomes)
+}
+
+/// Does one write in `tx`, waiting for its invoice's lock.
+pub async fn write_item(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    write: &ItemWrite,
+) -> Result<InvoiceItem, ApiError> {
+    let target = Targeted {
+        organization_id,
+        invoice_id,
+        write,
+    };
+    match write_items(tx, &[target], Locking::Wait).await?.pop() {
+        Some(Applied::Done(done)) => *done,
+        _ => Err(ApiError::Internal("a lone write was not done".into())),
+    }
+}
+
+fn apply_one(
+    read: &mut Read,
+    changes: &mut ChangeSet,
+    target: &Targeted<'_>,
+    locking: Locking,
+    at: DateTime<Utc>,
+) -> Applied {
+    let organization_id = target.organization_id;
+    // The body's references are checked before the invoice is looked up, as body validation
+    // answers before resource lookup. Products are never deleted; the foreign key
+    // `invoice_items_product_fk` backs the answer.
+    let product = target
+        .write
+        .input()
+        .and_then(|input| input.product_id.as_ref());
+    if product.is_some_and(|id| {
+        !read
+            .products
+            .contains(&(organization_id.clone(), id.as_str().to_owned()))
+    }) {
+        return Applied::Done(Box::new(Err(unknown_product())));
+    }
+    let key = (organization_id.clone(), target.invoice_id.clone());
+    let Some(entry) = read.invoices.get_mut(&key) else {
+        return match locking {
+            Locking::SkipHeld => Applied::Elsewhere,
+            Locking::Wait => {
+                let missing = ApiError::not_found(Resource::Invoice, target.invoice_id);
+                Applied::Done(Box::new(Err(missing)))
+            }
+        };
+    };
+    let old = target
+        .write
+        .existing_item()
+        .and_then(|id| read.items.get(&(organization_id.clone(), id.clone())))
+        .filter(|old| old.invoice_id == *target.invoice_id);
+    let done = apply(entry, target.write, old, at).map(|change| {
+        for moved in &change.moved {
+            changes.store(organization_id, moved);
+            // A later write of the set that names it sees the figures and revision it moved to.
+            let key = (organization_id.clone(), moved.id.clone());
+            if let Some(named) = read.items.get_mut(&key) {
+                *named = moved.clone();
+            }
+        }
+        let written = change.item;
+        let item_key = (organization_id.clone(), written.id.clone());
+        if matches!(target.write, ItemWrite::Delete { .. }) {
+            changes.delete(organization_id, &written.id);
+            read.items.remove(&item_key);
+        } else {
+            changes.store(organization_id, &written);
+            read.items.insert(item_key, written.clone());
+        }
+        changes.events.push((organization_id.clone(), change.event));
+        written
+    });
+    Applied::Done(Box::new(done))
+}
+
+/// Stores what a set of writes changed, in one statement for each kind of row.
+async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiError> {
+    if changes.events.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<_> = changes
+        .stored
+        .iter()
+        .map(|(organization_id, item)| (organization_id, item))
+        .collect();
+    if !items.is_empty() {
+        tx.save_items(&items).await?;
+    }
+    if !changes.deleted.is_empty() {
+        let deleted: Vec<_> = changes
+            .deleted
+            .iter()
+            .map(|(organization_id, item_id)| (organization_id, item_id))
+            .collect();
+        tx.delete_items(&deleted).await?;
+    }
+    let changed = read.invoices.iter().filter(|(_, entry)| entry.changed);
+    for ((organization_id, invoice_id), entry) in changed.clone() {
+        if entry.discounts_moved {
+            tx.save_discounts(organization_id, invoice_id, &entry.invoice.discounts)
+                .await?;
+        }
+    }
+    let totals: Vec<BatchedTotals<'_>> = changed
+        .map(|((organization_id, invoice_id), entry)| BatchedTotals {
+            organization_id,
+            invoice_id,
+            totals: entry.invoice.totals,
+            revision: entry.invoice.revision,
+            updated_time: entry.invoice.updated_time,
+        })
+        .collect();
+    tx.set_totals(&totals).await?;
+    let events: Vec<_> = changes
+        .events
+        .iter()
+        .map(|(organization_id, event)| (organization_id, event))
+        .collect();
+    tx.record_events(&events).await?;
+    Ok(())
+}
