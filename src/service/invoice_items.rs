@@ -38,6 +38,7 @@ pub async fn replace_item(
         item_id: item_id.clone(),
         input,
         if_match: if_match.cloned(),
+        terms: None,
     };
     write_item(tx, organization_id, invoice_id, &write).await
 }

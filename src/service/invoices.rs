@@ -436,7 +436,7 @@ async fn insert_new(
         created_time: now,
         updated_time: now,
     };
-    let repriced = reprice(&invoice, &mut [], now)?;
+    let repriced = reprice(&invoice, &mut [], now);
     invoice.discounts = repriced.discounts;
     invoice.totals = repriced.totals;
     if !tx.insert_invoice(organization_id, &invoice).await? {
@@ -495,7 +495,7 @@ async fn update_draft(
         updated_time: now,
         ..current
     };
-    let repriced = reprice(&invoice, &mut items, now)?;
+    let repriced = reprice(&invoice, &mut items, now);
     let moved: Vec<&InvoiceItem> = repriced.moved.iter().map(|&index| &items[index]).collect();
     let stored: Vec<_> = moved.iter().map(|item| (organization_id, *item)).collect();
     if !stored.is_empty() {

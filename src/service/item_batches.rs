@@ -169,16 +169,24 @@ impl ItemLanes {
 async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // A caller that stopped waiting (its client left, its time ran out) has nothing done,
-        // as with a request given up before its transaction began.
+        run_batch(&db, &mut batch).await;
+    }
+}
+
+/// Does a batch and answers its callers. A caller that stopped waiting (its client left, its
+/// time ran out) has nothing done, as with a request given up before its transaction began:
+/// one gone while the batch worked has the batch rolled back and done again without it (each
+/// round leaves out at least one), up to the commit.
+async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
+    loop {
         batch.retain(|queued: &Queued| !queued.answer.is_closed());
         if batch.is_empty() {
-            continue;
+            return;
         }
         metrics::histogram!(BATCH_SIZE_METRIC).record(batch.len() as f64);
         // A panic in a batch's work fails that batch alone, whose writes then run alone (where
         // a panic costs one request its answer), and the lane goes on.
-        let prepared = AssertUnwindSafe(write_batch(&db, &batch))
+        let prepared = AssertUnwindSafe(write_batch(db, batch))
             .catch_unwind()
             .await;
         let (tx, outcomes) = match prepared {
@@ -192,9 +200,16 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
                 for queued in batch.drain(..) {
                     let _ = queued.answer.send(Outcome::Alone(Box::new(queued.write)));
                 }
-                continue;
+                return;
             }
         };
+        if tx.is_some() && batch.iter().any(|queued| queued.answer.is_closed()) {
+            if let Some(tx) = tx {
+                // A failed rollback is the pool's to clean up; the batch is done again anyway.
+                let _ = tx.rollback().await;
+            }
+            continue;
+        }
         let committed = match tx {
             Some(tx) => tx.commit().await,
             None => Ok(()),
@@ -211,6 +226,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
             };
             let _ = queued.answer.send(outcome);
         }
+        return;
     }
 }
 

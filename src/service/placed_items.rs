@@ -192,8 +192,9 @@ pub async fn invoices_of(
 /// Changes an item wherever it is: `change` gets the item as it stands and says what it
 /// becomes. In `tx` when the caller has one, under the item's lock (the pending row's, or its
 /// invoice's). Else an item on an invoice is changed on the lanes, coalesced with the
-/// invoice's concurrent writes, if it is still the version `change` saw; otherwise (a pending
-/// item, or one changed meanwhile) in a transaction of its own, under its lock. An item on an
+/// invoice's concurrent writes, if it is still the version `change` saw on an invoice of the
+/// same customer; otherwise (a pending item, one changed meanwhile, or a change that fails on
+/// the item as read) in a transaction of its own, under its lock. An item on an
 /// invoice changes only while the invoice is a draft (409).
 #[tracing::instrument(skip_all)]
 pub async fn change_placed_item<E: From<ApiError>>(
@@ -211,24 +212,35 @@ pub async fn change_placed_item<E: From<ApiError>>(
     let seen = placed_item_in(&mut snapshot, organization_id, item_id).await?;
     snapshot.commit().await.map_err(ApiError::from)?;
     let placed = seen.ok_or_else(|| item_not_found(item_id))?;
+    // The change is made from the item as read; if it fails there, or the item or its
+    // invoice's customer changed before the write, it is made again under the lock, from the
+    // item as the lock leaves it, and that answer stands.
     if let PlacedItem::OnInvoice {
         item,
         customer_id,
         currency,
     } = &placed
+        && let Ok(input) = change(&placed)
     {
-        let input = change(&placed)?;
+        let terms = InvoiceTerms {
+            customer_id: customer_id.clone(),
+            currency: *currency,
+        };
         let write = ItemWrite::Replace {
             item_id: item_id.clone(),
             input,
             if_match: Some(ExpectedVersion::Revisions(vec![item.revision])),
+            terms: Some(terms),
         };
         match lanes
             .write(None, organization_id, &item.invoice_id, write)
             .await
         {
-            // Changed, moved or deleted since it was read: done again under its lock.
-            Err(ApiError::VersionMismatch { .. } | ApiError::NotFound(_)) => {}
+            Err(
+                ApiError::VersionMismatch { .. }
+                | ApiError::NotFound(_)
+                | ApiError::Conflict(Clash::TermsChanged { .. }),
+            ) => {}
             done => {
                 return Ok(PlacedItem::OnInvoice {
                     item: Box::new(done?),

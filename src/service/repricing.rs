@@ -13,7 +13,6 @@ use crate::domain::discount::AppliedDiscount;
 use crate::domain::invoice::{Invoice, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::ItemTax;
-use crate::error::ApiError;
 
 /// Prices `item` (new, or replacing `old`) on `invoice`, which has no discounts, so that no
 /// other item moves with it; the invoice's totals with it.
@@ -57,7 +56,7 @@ pub(super) fn reprice(
     invoice: &Invoice,
     items: &mut [InvoiceItem],
     now: DateTime<Utc>,
-) -> Result<Repriced, ApiError> {
+) -> Repriced {
     let to_price: Vec<_> = items.iter().map(to_price).collect();
     let discounts: Vec<_> = invoice
         .discounts
@@ -82,11 +81,11 @@ pub(super) fn reprice(
         .zip(priced.discount_amounts)
         .map(|(discount, amount)| AppliedDiscount { discount, amount })
         .collect();
-    Ok(Repriced {
+    Repriced {
         moved,
         discounts,
         totals: priced.totals,
-    })
+    }
 }
 
 fn set_figures(item: &mut InvoiceItem, figures: &PricedItem) {

@@ -432,3 +432,76 @@ async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(po
         .sum();
     assert_eq!(shares, Decimal::from(9), "the discount is shared out whole");
 }
+
+/// A caller that leaves while its batch works (its client hung up, its time ran out) has
+/// nothing done: the batch is rolled back and done again without it, and the others' writes
+/// are kept.
+#[sqlx::test]
+async fn a_caller_gone_while_its_batch_works_has_nothing_done(pool: PgPool) {
+    let mut lanes = None;
+    let app = Arc::new(
+        TestApp::configured(pool.clone(), |state| {
+            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
+            lanes = Some(Arc::clone(&one));
+            invoice_api::http::AppState {
+                item_writes: one,
+                ..state
+            }
+        })
+        .await,
+    );
+    let lanes = lanes.unwrap();
+    let invoice = app.create_invoice("USD").await;
+    let product = app.create_product("Held").await;
+    let post = |body: Value| {
+        let app = Arc::clone(&app);
+        let path = format!("/invoices/{invoice}/items");
+        tokio::spawn(async move { app.post(&path, body).await })
+    };
+    // The first write's batch waits for the events table while the others queue behind it.
+    let mut events = pool.begin().await.unwrap();
+    sqlx::query("lock table invoice_events in share mode")
+        .execute(&mut *events)
+        .await
+        .unwrap();
+    let first = post(json!({"type": "debit", "unitPrice": 1}));
+    wait_for("the first batch to wait for the events table", async || {
+        waiting_for_a_lock(&pool, "with event as%").await == 1
+    })
+    .await;
+    let kept = post(json!({"type": "debit", "unitPrice": 2, "productId": product}));
+    let leaving = post(json!({"type": "debit", "unitPrice": 3}));
+    wait_for("two writes to queue", async || lanes.queued() == 2).await;
+    // Their batch will wait for the product's row, which its item refers to.
+    let mut product_row = pool.begin().await.unwrap();
+    sqlx::query("select 1 from products where id = $1 for update")
+        .bind(&product)
+        .execute(&mut *product_row)
+        .await
+        .unwrap();
+    events.commit().await.unwrap();
+    assert_eq!(first.await.unwrap().status, StatusCode::CREATED);
+    wait_for("the second batch to wait for the product", async || {
+        waiting_for_a_lock(&pool, "insert into invoice_items%").await == 1
+    })
+    .await;
+    leaving.abort();
+    assert!(leaving.await.unwrap_err().is_cancelled());
+    product_row.commit().await.unwrap();
+    let kept = kept.await.unwrap();
+    assert_eq!(kept.status, StatusCode::CREATED, "{}", kept.text);
+    let shown = app.invoice(&invoice).await;
+    let prices: Vec<&Value> = shown["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| &item["unitPrice"])
+        .collect();
+    assert_eq!(
+        prices,
+        [&json!(1), &json!(2)],
+        "the write whose caller left is not kept"
+    );
+    assert_eq!(shown["revision"], 2);
+    assert_eq!(decimal(&shown["amount"]), Decimal::from(3));
+}

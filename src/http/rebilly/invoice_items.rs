@@ -158,6 +158,7 @@ pub async fn replace(
         item_id,
         input,
         if_match,
+        terms: None,
     };
     let item = state
         .item_writes

@@ -365,8 +365,8 @@ async fn take_price_in(
     Ok(())
 }
 
-/// A write's answer ([`answer`]), read in the write's transaction when it has one, else in a
-/// snapshot taken after it.
+/// A write's answer ([`answer`]), read in the write's transaction when it has one, else (when
+/// `expand` asks for the invoice) in a snapshot taken after its commit.
 async fn answer_in(
     state: &AppState,
     tx: Option<&mut Tx>,
@@ -377,6 +377,10 @@ async fn answer_in(
 ) -> Result<Response, StripeError> {
     if let Some(tx) = tx {
         return answer(tx, organization_id, placed, expand, livemode).await;
+    }
+    if expand.invoices().is_none() {
+        // Nothing to read: the write, committed, is answered without another connection.
+        return ok(&expanded_item(&placed, livemode, &[]));
     }
     let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
     let answered = answer(&mut snapshot, organization_id, placed, expand, livemode).await?;

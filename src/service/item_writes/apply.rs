@@ -49,22 +49,26 @@ pub(super) fn apply(
         None => None,
     };
     draft_only(&entry.invoice)?;
+    let invoice = &entry.invoice;
+    let terms = match write {
+        ItemWrite::Create { terms, .. } | ItemWrite::Replace { terms, .. } => terms.as_ref(),
+        ItemWrite::Delete { .. } => None,
+    };
+    if terms.is_some_and(|terms| {
+        terms.customer_id != invoice.customer_id || terms.currency != invoice.currency
+    }) {
+        return Err(ApiError::Conflict(Clash::TermsChanged {
+            invoice: invoice.id.to_string(),
+        }));
+    }
     let mut changes = EventChanges::default();
     let item = match write {
         ItemWrite::Create {
             id,
             created_time,
             input,
-            terms,
+            ..
         } => {
-            let invoice = &entry.invoice;
-            if terms.as_ref().is_some_and(|terms| {
-                terms.customer_id != invoice.customer_id || terms.currency != invoice.currency
-            }) {
-                return Err(ApiError::Conflict(Clash::TermsChanged {
-                    invoice: invoice.id.to_string(),
-                }));
-            }
             changes.items_created.push(id.clone());
             let created_time = created_time.unwrap_or(at);
             let extras = ItemExtras::default();
@@ -136,7 +140,7 @@ fn price(
             if let Some(item) = &item {
                 items.push(item.clone());
             }
-            let repriced = reprice(invoice, items, at)?;
+            let repriced = reprice(invoice, items, at);
             let mut moved = Vec::new();
             for &index in &repriced.moved {
                 if items[index].id != changed_id {

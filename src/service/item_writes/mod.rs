@@ -50,6 +50,8 @@ pub enum ItemWrite {
         input: ItemInput,
         /// The version the client last saw.
         if_match: Option<ExpectedVersion>,
+        /// The customer and currency its invoice must have, when it was made for them.
+        terms: Option<InvoiceTerms>,
     },
     /// The item gone; with `if_match`, only the version it names.
     Delete {
@@ -154,24 +156,26 @@ struct Read {
 struct ChangeSet {
     /// Each item once, as the set leaves it, in the order first written.
     stored: Vec<(OrganizationId, InvoiceItem)>,
-    stored_at: HashMap<InvoiceItemId, usize>,
+    stored_at: HashMap<(OrganizationId, InvoiceItemId), usize>,
     deleted: Vec<(OrganizationId, InvoiceItemId)>,
     events: Vec<(OrganizationId, InvoiceEvent)>,
 }
 
 impl ChangeSet {
     fn store(&mut self, organization_id: &OrganizationId, item: &InvoiceItem) {
-        match self.stored_at.get(&item.id) {
+        let key = (organization_id.clone(), item.id.clone());
+        match self.stored_at.get(&key) {
             Some(&at) => self.stored[at].1 = item.clone(),
             None => {
-                self.stored_at.insert(item.id.clone(), self.stored.len());
+                self.stored_at.insert(key, self.stored.len());
                 self.stored.push((organization_id.clone(), item.clone()));
             }
         }
     }
 
     fn delete(&mut self, organization_id: &OrganizationId, item_id: &InvoiceItemId) {
-        if let Some(at) = self.stored_at.remove(item_id) {
+        let key = (organization_id.clone(), item_id.clone());
+        if let Some(at) = self.stored_at.remove(&key) {
             self.stored.remove(at);
             for position in self.stored_at.values_mut() {
                 if *position > at {
