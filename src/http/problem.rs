@@ -43,7 +43,7 @@ pub struct InvalidFieldSchema {
 }
 
 /// A problem document (RFC 7807). `instance` and `requestId` are filled in by
-/// [`complete_problems`], which knows the request.
+/// [`complete`], which knows the request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// `/problems/<kind>`, one per kind of error, or `about:blank`.

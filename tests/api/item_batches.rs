@@ -38,6 +38,32 @@ async fn waiting_for_a_lock(pool: &PgPool, pattern: &str) -> i64 {
     .unwrap()
 }
 
+/// The test app with one lane, so that every write queues behind the first, and its lanes.
+async fn one_lane_app(pool: &PgPool) -> (Arc<TestApp>, Arc<ItemLanes>) {
+    let mut lanes = None;
+    let app = TestApp::configured(pool.clone(), |state| {
+        let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
+        lanes = Some(Arc::clone(&one));
+        invoice_api::http::AppState {
+            item_writes: one,
+            ..state
+        }
+    })
+    .await;
+    (Arc::new(app), lanes.unwrap())
+}
+
+/// A transaction holding the events table, which every batch writes last: a batch started
+/// meanwhile waits there, holding its invoices, until the transaction ends.
+async fn hold_events_table(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table invoice_events in share mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder
+}
+
 fn decimal(value: &Value) -> Decimal {
     value.to_string().trim_matches('"').parse().unwrap()
 }
@@ -48,20 +74,7 @@ fn decimal(value: &Value) -> Decimal {
 /// items, and every write has its own event and revision.
 #[sqlx::test]
 async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_outcome(pool: PgPool) {
-    let mut lanes = None;
-    let app = Arc::new(
-        TestApp::configured(pool.clone(), |state| {
-            // One lane, so that every write queues behind the first.
-            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
-            lanes = Some(Arc::clone(&one));
-            invoice_api::http::AppState {
-                item_writes: one,
-                ..state
-            }
-        })
-        .await,
-    );
-    let lanes = lanes.unwrap();
+    let (app, lanes) = one_lane_app(&pool).await;
     let open = app.create_invoice("USD").await;
     let other = app.create_invoice("USD").await;
     let issued = app.create_invoice("USD").await;
@@ -80,11 +93,7 @@ async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_out
     let kept_id = kept.body["id"].as_str().unwrap().to_owned();
     let first_version = kept.header("etag").unwrap().to_owned();
 
-    let mut holder = pool.begin().await.unwrap();
-    sqlx::query("lock table invoice_events in share mode")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = hold_events_table(&pool).await;
     let post = |invoice: &str, body: Value| {
         let app = Arc::clone(&app);
         let path = format!("/invoices/{invoice}/items");
@@ -295,19 +304,7 @@ async fn an_item_of_year_0_reads_back_the_same(pool: PgPool) {
 /// the discount's amount and the totals as the same writes one after another do.
 #[sqlx::test]
 async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(pool: PgPool) {
-    let mut lanes = None;
-    let app = Arc::new(
-        TestApp::configured(pool.clone(), |state| {
-            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
-            lanes = Some(Arc::clone(&one));
-            invoice_api::http::AppState {
-                item_writes: one,
-                ..state
-            }
-        })
-        .await,
-    );
-    let lanes = lanes.unwrap();
+    let (app, lanes) = one_lane_app(&pool).await;
     let discounted = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
                             "discounts": [{"type": "fixed", "value": 9}]});
     let mut invoices = Vec::new();
@@ -362,11 +359,7 @@ async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(po
     // The same writes queued behind a batch that waits for the events table.
     let (batched, batched_ids) = &invoices[0];
     let other = app.create_invoice("USD").await;
-    let mut holder = pool.begin().await.unwrap();
-    sqlx::query("lock table invoice_events in share mode")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = hold_events_table(&pool).await;
     let first = send((
         Method::POST,
         format!("/invoices/{other}/items"),
@@ -438,19 +431,7 @@ async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(po
 /// are kept.
 #[sqlx::test]
 async fn a_caller_gone_while_its_batch_works_has_nothing_done(pool: PgPool) {
-    let mut lanes = None;
-    let app = Arc::new(
-        TestApp::configured(pool.clone(), |state| {
-            let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
-            lanes = Some(Arc::clone(&one));
-            invoice_api::http::AppState {
-                item_writes: one,
-                ..state
-            }
-        })
-        .await,
-    );
-    let lanes = lanes.unwrap();
+    let (app, lanes) = one_lane_app(&pool).await;
     let invoice = app.create_invoice("USD").await;
     let product = app.create_product("Held").await;
     let post = |body: Value| {
@@ -459,11 +440,7 @@ async fn a_caller_gone_while_its_batch_works_has_nothing_done(pool: PgPool) {
         tokio::spawn(async move { app.post(&path, body).await })
     };
     // The first write's batch waits for the events table while the others queue behind it.
-    let mut events = pool.begin().await.unwrap();
-    sqlx::query("lock table invoice_events in share mode")
-        .execute(&mut *events)
-        .await
-        .unwrap();
+    let events = hold_events_table(&pool).await;
     let first = post(json!({"type": "debit", "unitPrice": 1}));
     wait_for("the first batch to wait for the events table", async || {
         waiting_for_a_lock(&pool, "with event as%").await == 1

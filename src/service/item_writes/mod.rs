@@ -294,21 +294,11 @@ async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiE
     if changes.events.is_empty() {
         return Ok(());
     }
-    let items: Vec<_> = changes
-        .stored
-        .iter()
-        .map(|(organization_id, item)| (organization_id, item))
-        .collect();
-    if !items.is_empty() {
-        tx.save_items(&items).await?;
+    if !changes.stored.is_empty() {
+        tx.save_items(&by_reference(&changes.stored)).await?;
     }
     if !changes.deleted.is_empty() {
-        let deleted: Vec<_> = changes
-            .deleted
-            .iter()
-            .map(|(organization_id, item_id)| (organization_id, item_id))
-            .collect();
-        tx.delete_items(&deleted).await?;
+        tx.delete_items(&by_reference(&changes.deleted)).await?;
     }
     let changed = read.invoices.iter().filter(|(_, entry)| entry.changed);
     for ((organization_id, invoice_id), entry) in changed.clone() {
@@ -327,11 +317,11 @@ async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiE
         })
         .collect();
     tx.set_totals(&totals).await?;
-    let events: Vec<_> = changes
-        .events
-        .iter()
-        .map(|(organization_id, event)| (organization_id, event))
-        .collect();
-    tx.record_events(&events).await?;
+    tx.record_events(&by_reference(&changes.events)).await?;
     Ok(())
+}
+
+/// Rows of (organization, row) as the repository's batch statements take them.
+fn by_reference<A, B>(rows: &[(A, B)]) -> Vec<(&A, &B)> {
+    rows.iter().map(|(a, b)| (a, b)).collect()
 }
