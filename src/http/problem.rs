@@ -45,6 +45,10 @@ pub struct InvalidFieldSchema {
 /// A problem document (RFC 7807). `instance` and `requestId` are filled in by
 /// [`complete`], which knows the request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+// The published contract's wording, kept as it was published.
+#[schema(
+    description = "A problem document (RFC 7807). `instance` and `requestId` are filled in by\n[`complete_problems`], which knows the request."
+)]
 pub struct Problem {
     /// `/problems/<kind>`, one per kind of error, or `about:blank`.
     #[serde(rename = "type")]
