@@ -1403,3 +1403,53 @@ async fn an_expanded_answer_has_the_contracts_members(pool: PgPool) {
         "the item's invoice may be the invoice object: {text}"
     );
 }
+
+/// Concurrent `/v1` updates of one item on an invoice, each adding its own metadata key, lose
+/// none: an update made from a version another changed meanwhile is made again from the item
+/// as its invoice's lock leaves it.
+#[sqlx::test]
+async fn concurrent_updates_of_an_item_on_an_invoice_lose_no_change(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::new(pool).await);
+    let stripe = Stripe::of(&app);
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_1"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::OK, "{}", invoice.text);
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let item = stripe
+        .create(&[
+            ("customer", "cus_1"),
+            ("invoice", &invoice_id),
+            ("amount", "100"),
+        ])
+        .await;
+    let path = format!("/v1/invoiceitems/{}", item["id"].as_str().unwrap());
+    let updates: Vec<_> = (0..12)
+        .map(|n| {
+            let app = std::sync::Arc::clone(&app);
+            let path = path.clone();
+            tokio::spawn(async move {
+                let key = format!("metadata[k{n}]");
+                let amount = (100 + n).to_string();
+                Stripe::of(&app)
+                    .post(&path, &[(key.as_str(), "v"), ("amount", amount.as_str())])
+                    .await
+            })
+        })
+        .collect();
+    for update in updates {
+        let answer = update.await.unwrap();
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    let read = stripe.get(&path).await;
+    let metadata = read.body["metadata"].as_object().unwrap();
+    assert_eq!(metadata.len(), 12, "{metadata:?}");
+    let shown = stripe.get(&format!("/v1/invoices/{invoice_id}")).await;
+    assert_eq!(
+        shown.body["total"], read.body["amount"],
+        "the invoice's total is its item"
+    );
+}
