@@ -1,6 +1,7 @@
 //! Items wherever they are, on an invoice or pending: the use cases of a dialect that names an
-//! item by its id alone and lets it wait for an invoice (the Stripe-style one). A change of an
-//! item on an invoice goes through the invoice's own use cases, locks and events.
+//! item by its id alone and lets it wait for an invoice (the Stripe-style one). A new item is
+//! placed, and an item on an invoice changed, through the one item write path
+//! ([`super::item_writes`]), on the lanes when the caller keeps no answer.
 
 use chrono::Utc;
 
