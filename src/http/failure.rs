@@ -90,7 +90,7 @@ pub enum Failure {
 const DATABASE_AWAY: &str = "The service cannot reach its database; retry later.";
 
 /// What a client is told of a fault of the server's.
-pub const FAULT: &str = "The server could not complete the request.";
+const FAULT: &str = "The server could not complete the request.";
 
 /// Seconds a client should wait before retrying a 503 (database away, request timed out).
 const UNAVAILABLE_RETRY_AFTER_SECS: &str = "1";
@@ -171,7 +171,7 @@ impl Failure {
     }
 
     /// Logs what a client is not told: the cause of a fault or an outage.
-    pub fn log_cause(&self) {
+    fn log_cause(&self) {
         match self {
             Self::Core(ApiError::Unavailable(cause)) => {
                 tracing::error!(error = %cause, "database unavailable");
