@@ -5,10 +5,8 @@
 
 use super::error::Bad;
 use super::invoice_object::ITEMS_TO_READ;
+use super::param_schemas::MAX_EXPANSIONS;
 use super::params::Reader;
-
-/// The most `expand` paths a request may give.
-pub const MAX_EXPANSIONS: usize = 10;
 
 /// What an item's answer expands.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,13 @@ use axum::response::Response;
 
 use super::auth::StripeCaller;
 use super::contract::{
-    ITEMS_TAG, IdPath, ItemCreateParams, ItemExpandQuery, ItemList, ItemListExpandQuery,
-    ItemListQuery, ItemUpdateParams, PageQuery,
+    ITEMS_TAG, IdPath, ItemExpandQuery, ItemList, ItemListExpandQuery, ItemListQuery, PageQuery,
 };
 use super::error::{Bad, StripeError};
 use super::expand::{ItemExpansions, Subject};
 use super::invoice_object::expanded_item;
 use super::item_params::{Call, ItemParams, timestamp};
+use super::item_params::{ItemCreateParams, ItemUpdateParams};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};

@@ -115,3 +115,52 @@ impl InvoiceParams {
         Ok((input, self.pending))
     }
 }
+
+/// The parameters as the contract describes them, beside the reader above: the descriptions
+/// and limits a person or a generator reads.
+#[expect(
+    dead_code,
+    reason = "their fields are read by the schema derives alone"
+)]
+mod contract {
+    use std::collections::HashMap;
+
+    use utoipa::ToSchema;
+
+    use crate::http::stripe::param_schemas::{currency, metadata, never_advance, timestamp};
+
+    /// `POST /v1/invoices`: a draft.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoiceCreate)]
+    pub struct InvoiceCreateParams {
+        /// The customer billed.
+        #[schema(pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
+        customer: String,
+        /// ISO 4217 (`usd`, in either case; answers give it lower-case).
+        #[schema(schema_with = currency)]
+        currency: String,
+        /// Notes for the customer; null or empty for none.
+        #[schema(required = false, max_length = 65535)]
+        description: Option<String>,
+        /// When payment is due, Unix seconds.
+        #[schema(required = false, schema_with = timestamp)]
+        due_date: i64,
+        /// Up to 50 keys of up to 40 characters, values of up to 500 characters.
+        #[schema(required = false, schema_with = metadata)]
+        metadata: Option<HashMap<String, String>>,
+        /// `include` moves the customer's pending items of this currency onto the draft.
+        #[schema(required = false, value_type = String, pattern = "^(include|exclude)$")]
+        pending_invoice_items_behavior: String,
+    }
+
+    /// `POST /v1/invoices/{id}/finalize`, `/void` and `/mark_uncollectible`.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoiceAction)]
+    pub struct InvoiceActionParams {
+        /// Only `false`: invoices here never advance by themselves.
+        #[schema(required = false, schema_with = never_advance)]
+        auto_advance: bool,
+    }
+}
+
+pub use self::contract::{InvoiceActionParams, InvoiceCreateParams};

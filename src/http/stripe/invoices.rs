@@ -7,14 +7,12 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::auth::StripeCaller;
-use super::contract::{
-    INVOICES_TAG, IdPath, InvoiceActionParams, InvoiceCreateParams, InvoiceList, InvoiceListQuery,
-    LineList, PageQuery,
-};
+use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineList, PageQuery};
 use super::error::StripeError;
 use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
 use super::invoice_params::InvoiceParams;
+use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams};
 use super::pages::{PageParams, PageStart};
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ListObject, ok};

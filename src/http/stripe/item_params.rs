@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::error::Bad;
+use super::param_schemas::MAX_UNIX_SECONDS;
 use super::params::Reader;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, IdError, InvoiceId, ProductId, SubscriptionId};
@@ -32,9 +33,6 @@ const UNSUPPORTED_PRICE_DATA: [&str; 6] = [
     "transform_quantity",
     "custom_unit_amount",
 ];
-
-/// The latest time a timestamp may name (the end of the year 9999).
-pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
 /// A unit amount, and where it was given.
 #[derive(Debug, Clone, Copy)]
@@ -472,3 +470,124 @@ pub fn timestamp(reader: &mut Reader, key: &str, seconds: i64) -> Option<DateTim
             None
         })
 }
+
+/// The parameters as the contract describes them, beside the reader above: the descriptions
+/// and limits a person or a generator reads.
+#[expect(
+    dead_code,
+    reason = "their fields are read by the schema derives alone"
+)]
+mod contract {
+    use std::collections::HashMap;
+
+    use utoipa::ToSchema;
+
+    use crate::http::stripe::param_schemas::{currency, expansions, metadata, timestamp};
+
+    /// `period[start]` and `period[end]`, Unix seconds; the end is not before the start.
+    #[derive(ToSchema)]
+    #[schema(as = StripePeriodParams)]
+    pub struct PeriodParams {
+        #[schema(schema_with = timestamp)]
+        start: i64,
+        #[schema(schema_with = timestamp)]
+        end: i64,
+    }
+
+    /// `price_data[...]`: the item's own price.
+    #[derive(ToSchema)]
+    #[schema(as = StripePriceData)]
+    pub struct PriceDataParams {
+        /// ISO 4217 (`usd`, in either case); the item's currency when given.
+        #[schema(required = false, schema_with = currency)]
+        currency: String,
+        /// A product of the organization (`/products`); null or empty for none.
+        #[schema(required = false, pattern = "^([A-Za-z0-9_@~.-]{1,50})?$")]
+        product: Option<String>,
+        /// Minor units per unit; negative for a credit.
+        #[schema(required = false)]
+        unit_amount: i64,
+    }
+
+    /// `POST /v1/invoiceitems`. One of `amount`, `unit_amount`, `price` or `price_data` gives the
+    /// price; `amount` must equal `unit_amount * quantity` when both are given. `currency` is
+    /// required without `invoice` (and taken from it otherwise). Form encoded with Stripe's
+    /// brackets (`metadata[order]=42`), or JSON.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoiceItemCreate)]
+    pub struct ItemCreateParams {
+        /// The customer billed.
+        #[schema(pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
+        customer: String,
+        /// Minor units, whole; negative for a credit.
+        #[schema(required = false)]
+        amount: i64,
+        /// ISO 4217 (`usd`, in either case; answers give it lower-case).
+        #[schema(required = false, schema_with = currency)]
+        currency: String,
+        /// At most 1000 characters; null or empty for none.
+        #[schema(required = false, max_length = 1000)]
+        description: Option<String>,
+        /// A draft invoice of the same customer and currency; the item is pending without it.
+        #[schema(required = false, pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
+        invoice: String,
+        /// Up to 50 keys of up to 40 characters, values of up to 500 characters.
+        #[schema(required = false, schema_with = metadata)]
+        metadata: Option<HashMap<String, String>>,
+        /// Null (or `period=` in a form) for none.
+        #[schema(required = false)]
+        period: Option<PeriodParams>,
+        /// Another item's own price (`price_...`), whose unit amount and product this item takes.
+        #[schema(required = false)]
+        price: String,
+        #[schema(required = false)]
+        price_data: PriceDataParams,
+        /// 0 to 1000000000; 1 by default.
+        #[schema(required = false, minimum = 0, maximum = 1_000_000_000)]
+        quantity: i64,
+        /// The subscription the item was accrued for.
+        #[schema(required = false, pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
+        subscription: String,
+        /// Minor units per unit; negative for a credit.
+        #[schema(required = false)]
+        unit_amount: i64,
+        /// The Unix time it is billed as; its creation time by default.
+        #[schema(required = false, schema_with = timestamp)]
+        date: i64,
+        /// `invoice` shows the item's invoice in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
+    }
+
+    /// `POST /v1/invoiceitems/{id}`: the parameters given change, the others stay. An empty
+    /// metadata value deletes its key; `metadata=` (empty) deletes them all.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoiceItemUpdate)]
+    pub struct ItemUpdateParams {
+        #[schema(required = false)]
+        amount: i64,
+        /// At most 1000 characters; null or empty removes it.
+        #[schema(required = false, max_length = 1000)]
+        description: Option<String>,
+        /// Up to 50 keys of up to 40 characters, values of up to 500 characters; a null or empty
+        /// value removes its key, and null (or `metadata=` in a form) every key.
+        #[schema(required = false, schema_with = metadata)]
+        metadata: Option<HashMap<String, String>>,
+        /// Null (or `period=` in a form) for none.
+        #[schema(required = false)]
+        period: Option<PeriodParams>,
+        #[schema(required = false)]
+        price: String,
+        #[schema(required = false)]
+        price_data: PriceDataParams,
+        #[schema(required = false, minimum = 0, maximum = 1_000_000_000)]
+        quantity: i64,
+        #[schema(required = false)]
+        unit_amount: i64,
+        /// `invoice` shows the item's invoice in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
+    }
+}
+
+pub use self::contract::{ItemCreateParams, ItemUpdateParams, PeriodParams, PriceDataParams};

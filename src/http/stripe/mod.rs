@@ -15,6 +15,7 @@ mod invoice_params;
 mod invoices;
 mod item_params;
 mod pages;
+mod param_schemas;
 pub mod params;
 mod wire;
 

@@ -19,6 +19,8 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
+use super::item_params::{PeriodParams, PriceDataParams};
+
 use super::error::PREFIX;
 pub use shapes::*;
 
