@@ -59,8 +59,6 @@ enum Outcome {
     Done(Box<Result<InvoiceItem, ApiError>>),
     /// Not done: to run alone, handed back.
     Alone(Box<ItemWrite>),
-    /// Not done: its caller stopped waiting.
-    Abandoned,
 }
 
 impl ItemLanes {
@@ -124,8 +122,8 @@ impl ItemLanes {
             Ok(()) => match outcome.await {
                 Ok(Outcome::Done(done)) => return *done,
                 Ok(Outcome::Alone(write)) => *write,
-                // Never heard: an abandoned write's caller is gone.
-                Ok(Outcome::Abandoned) | Err(_) => {
+                // Never heard: the lane stopped (the runtime is ending).
+                Err(_) => {
                     return Err(ApiError::Internal("the write's batch was lost".into()));
                 }
             },
@@ -235,12 +233,7 @@ async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
 /// Nothing is written when it fails.
 async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outcome>), ApiError> {
     let mut tx = db.begin().await?;
-    // A caller gone since the batch was taken has nothing done.
-    let live: Vec<&Queued> = batch
-        .iter()
-        .filter(|queued| !queued.answer.is_closed())
-        .collect();
-    let targets: Vec<Targeted<'_>> = live
+    let targets: Vec<Targeted<'_>> = batch
         .iter()
         .map(|queued| Targeted {
             organization_id: &queued.organization_id,
@@ -248,23 +241,17 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outco
             write: &queued.write,
         })
         .collect();
-    let mut applied = write_items(&mut tx, &targets, Locking::SkipHeld)
-        .await?
-        .into_iter();
+    let applied = write_items(&mut tx, &targets, Locking::SkipHeld).await?;
     let mut wrote = false;
     let outcomes = batch
         .iter()
-        .map(|queued| {
-            if !live.iter().any(|live| std::ptr::eq(*live, queued)) {
-                return Outcome::Abandoned;
+        .zip(applied)
+        .map(|(queued, applied)| match applied {
+            Applied::Done(done) => {
+                wrote |= done.is_ok();
+                Outcome::Done(done)
             }
-            match applied.next() {
-                Some(Applied::Done(done)) => {
-                    wrote |= done.is_ok();
-                    Outcome::Done(done)
-                }
-                Some(Applied::Elsewhere) | None => Outcome::Alone(Box::new(queued.write.clone())),
-            }
+            Applied::Elsewhere => Outcome::Alone(Box::new(queued.write.clone())),
         })
         .collect();
     if !wrote {
