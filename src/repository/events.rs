@@ -167,11 +167,9 @@ impl Db {
         invoice_id: &InvoiceId,
         message_id: &EventId,
     ) -> Result<Option<InvoiceEvent>, sqlx::Error> {
-        let mut snapshot = self.snapshot().await?;
-        let found = snapshot
-            .find_message(organization_id, invoice_id, message_id)
-            .await?;
-        snapshot.commit().await?;
-        Ok(found)
+        self.read(async |snapshot| {
+            (snapshot.find_message(organization_id, invoice_id, message_id)).await
+        })
+        .await
     }
 }

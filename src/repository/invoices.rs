@@ -7,7 +7,7 @@ use sqlx::types::Json;
 
 use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
-use super::{Tx, corrupt};
+use super::{Cursor, Tx, corrupt};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
@@ -163,17 +163,6 @@ macro_rules! select_invoices {
     };
 }
 
-/// Where a page of invoices starts.
-#[derive(Debug, Clone, Copy)]
-pub enum InvoiceCursor<'a> {
-    /// The newest invoices.
-    Newest,
-    /// The invoices older than this one.
-    OlderThan(&'a InvoiceId),
-    /// The invoices newer than this one.
-    NewerThan(&'a InvoiceId),
-}
-
 impl Tx {
     /// A page of the organization's invoices (of one customer, when given), without their
     /// discounts, newest first (then by id, descending), from `cursor`; `None` when the cursor
@@ -183,12 +172,12 @@ impl Tx {
         &mut self,
         organization_id: &OrganizationId,
         customer_id: Option<&CustomerId>,
-        cursor: InvoiceCursor<'_>,
+        cursor: Cursor<'_, InvoiceId>,
         limit: i64,
     ) -> Result<Option<Vec<Invoice>>, sqlx::Error> {
         let at = match cursor {
-            InvoiceCursor::Newest => None,
-            InvoiceCursor::OlderThan(id) | InvoiceCursor::NewerThan(id) => {
+            Cursor::Newest => None,
+            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
                 let Some(time) = sqlx::query_scalar!(
                     "select created_time from invoices where organization_id = $1 and id = $2",
                     organization_id as &OrganizationId,
@@ -208,7 +197,7 @@ impl Tx {
         let (time, id) = at.unwrap_or((far_future, String::new()));
         let customer = customer_id.map(CustomerId::as_str);
         let limit = limit.max(0);
-        let rows = if matches!(cursor, InvoiceCursor::NewerThan(_)) {
+        let rows = if matches!(cursor, Cursor::NewerThan(_)) {
             let mut rows = select_invoices!(
                 "where organization_id = $1 and ($2::text is null or customer_id = $2)
                    and (created_time, id) > ($3, $4)

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
 
-use super::Tx;
 use super::invoice_items::ItemRow;
 use super::invoices::parse_currency;
 use super::pending_items::PendingRow;
 use super::tax_record::ItemTaxRecord;
+use super::{Cursor, Tx};
 use crate::domain::ids::{
     CustomerId, InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId,
 };
@@ -28,17 +28,6 @@ pub struct ItemListing {
     pub created_from: Option<DateTime<Utc>>,
     /// Only items created before this time.
     pub created_before: Option<DateTime<Utc>>,
-}
-
-/// Where a page starts.
-#[derive(Debug, Clone, Copy)]
-pub enum ItemCursor<'a> {
-    /// The newest items.
-    Newest,
-    /// The items older than this one.
-    OlderThan(&'a InvoiceItemId),
-    /// The items newer than this one.
-    NewerThan(&'a InvoiceItemId),
 }
 
 /// A row of either table.
@@ -178,12 +167,12 @@ impl Tx {
         &mut self,
         organization_id: &OrganizationId,
         listing: &ItemListing,
-        cursor: ItemCursor<'_>,
+        cursor: Cursor<'_, InvoiceItemId>,
         limit: i64,
     ) -> Result<Option<Vec<PlacedItem>>, sqlx::Error> {
         let cursor_item = match cursor {
-            ItemCursor::Newest => None,
-            ItemCursor::OlderThan(id) | ItemCursor::NewerThan(id) => {
+            Cursor::Newest => None,
+            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
                 let found = sqlx::query!(
                     r#"select created_time as "created_time!" from invoice_items
                        where organization_id = $1 and id = $2
@@ -212,7 +201,7 @@ impl Tx {
         let invoice = listing.invoice_id.as_ref().map(InvoiceId::as_str);
         let limit = limit.max(0);
         let rows = match cursor {
-            ItemCursor::Newest | ItemCursor::OlderThan(_) => {
+            Cursor::Newest | Cursor::OlderThan(_) => {
                 placed_items!(
                     "<",
                     "desc",
@@ -229,7 +218,7 @@ impl Tx {
                 .fetch_all(&mut *self.inner)
                 .await?
             }
-            ItemCursor::NewerThan(_) => {
+            Cursor::NewerThan(_) => {
                 let mut rows = placed_items!(
                     ">",
                     "asc",

@@ -20,9 +20,9 @@ pub use deliveries::{Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliverySta
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
-pub use invoices::{InvoiceCursor, InvoicePage};
+pub use invoices::InvoicePage;
 pub use item_batches::BatchedTotals;
-pub use item_listing::{ItemCursor, ItemListing};
+pub use item_listing::ItemListing;
 pub use products::ProductPage;
 pub use webhooks::WebhookPage;
 
@@ -33,6 +33,17 @@ use std::sync::Arc;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
+
+/// Where a page of objects, newest first, starts: by the id of an object of the page before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor<'a, Id> {
+    /// The newest objects.
+    Newest,
+    /// The objects older than this one.
+    OlderThan(&'a Id),
+    /// The objects newer than this one.
+    NewerThan(&'a Id),
+}
 
 /// The lock timeout when none is set: one second longer than the default request timeout.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
@@ -154,6 +165,29 @@ impl Db {
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
+    }
+
+    /// Runs `reads` in a snapshot of their own ([`Db::snapshot`]), which ends when they are done.
+    pub async fn read<T, E: From<sqlx::Error>>(
+        &self,
+        reads: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut snapshot = self.snapshot().await?;
+        let read = reads(&mut snapshot).await?;
+        snapshot.commit().await?;
+        Ok(read)
+    }
+
+    /// Runs `reads` in the caller's transaction when it has one, else in a snapshot of their own.
+    pub async fn read_in<T, E: From<sqlx::Error>>(
+        &self,
+        tx: Option<&mut Tx>,
+        reads: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match tx {
+            Some(tx) => reads(tx).await,
+            None => self.read(reads).await,
+        }
     }
 
     /// Runs `statements` that need no transaction of the caller's on a connection from the

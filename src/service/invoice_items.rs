@@ -115,10 +115,9 @@ pub async fn list_items(
     limit: i64,
     offset: i64,
 ) -> Result<ItemPage, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let page = snapshot
-        .list_items(organization_id, invoice_id, limit, offset)
-        .await?;
-    snapshot.commit().await?;
-    page.ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+    db.read(async |snapshot| {
+        (snapshot.list_items(organization_id, invoice_id, limit, offset)).await
+    })
+    .await?
+    .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }

@@ -19,7 +19,7 @@ use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
-use crate::repository::{Db, InvoiceCursor, Tx};
+use crate::repository::{Cursor, Db, Tx};
 
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
@@ -153,10 +153,8 @@ pub async fn get_invoice(
     invoice_id: &InvoiceId,
 ) -> Result<InvoiceWithItems, ApiError> {
     // One snapshot, so that the totals shown are those of the items shown.
-    let mut snapshot = db.snapshot().await?;
-    let found = invoice_in(&mut snapshot, organization_id, invoice_id).await?;
-    snapshot.commit().await?;
-    Ok(found)
+    db.read(async |snapshot| invoice_in(snapshot, organization_id, invoice_id).await)
+        .await
 }
 
 /// An invoice with its newest `shown` items, newest first, read in one snapshot: for a dialect
@@ -168,19 +166,14 @@ pub async fn get_invoice_with_newest_items(
     invoice_id: &InvoiceId,
     shown: i64,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let found = invoices_with_newest_items(
-        &mut snapshot,
-        organization_id,
-        std::slice::from_ref(invoice_id),
-        shown,
-    )
-    .await?;
-    snapshot.commit().await?;
-    found
-        .into_iter()
-        .next()
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+    let invoice_ids = std::slice::from_ref(invoice_id);
+    db.read(async |snapshot| {
+        invoices_with_newest_items(snapshot, organization_id, invoice_ids, shown).await
+    })
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }
 
 /// The organization's invoices of these ids, in no set order, each with its discounts and its
@@ -275,20 +268,20 @@ pub async fn page_invoices(
     db: &Db,
     organization_id: &OrganizationId,
     customer_id: Option<&CustomerId>,
-    cursor: InvoiceCursor<'_>,
+    cursor: Cursor<'_, InvoiceId>,
     limit: i64,
     shown: i64,
 ) -> Result<Option<Vec<InvoiceWithItems>>, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let Some(invoices) = snapshot
-        .invoices_by_cursor(organization_id, customer_id, cursor, limit)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let invoices = with_items(&mut snapshot, organization_id, invoices, Some(shown)).await?;
-    snapshot.commit().await?;
-    Ok(Some(invoices))
+    db.read(async |snapshot| {
+        let found = snapshot.invoices_by_cursor(organization_id, customer_id, cursor, limit);
+        match found.await? {
+            Some(invoices) => Ok(Some(
+                with_items(snapshot, organization_id, invoices, Some(shown)).await?,
+            )),
+            None => Ok(None),
+        }
+    })
+    .await
 }
 
 /// Invoices read without their discounts, with their discounts and items: all of them, oldest

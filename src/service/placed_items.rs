@@ -16,7 +16,7 @@ use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
-use crate::repository::{Db, ItemCursor, ItemListing, Tx};
+use crate::repository::{Cursor, Db, ItemListing, Tx};
 
 /// Items, and the invoices they are on when the caller asks for them.
 pub type ItemsWithInvoices = (Vec<PlacedItem>, Vec<InvoiceWithItems>);
@@ -78,17 +78,13 @@ pub async fn place_item<E: From<ApiError>>(
     };
     // Read without its lock, which the write takes: the write checks again that the invoice
     // still has the customer and currency the item was made for.
-    let invoice = match tx.as_deref_mut() {
-        Some(tx) => tx.find_invoice(organization_id, &invoice_id).await,
-        None => {
-            let mut snapshot = db.snapshot().await.map_err(ApiError::from)?;
-            let found = snapshot.find_invoice(organization_id, &invoice_id).await;
-            snapshot.commit().await.map_err(ApiError::from)?;
-            found
-        }
-    }
-    .map_err(ApiError::from)?
-    .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let invoice = db
+        .read_in(tx.as_deref_mut(), async |tx| {
+            tx.find_invoice(organization_id, &invoice_id).await
+        })
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
     draft_only(&invoice)?;
     if invoice.customer_id != customer_id {
         return Err(ApiError::invalid_input(DomainField::ItemInvoice, Rule::OtherCustomer).into());
@@ -146,24 +142,20 @@ pub async fn get_placed_item(
     item_id: &InvoiceItemId,
     with_invoice: Option<i64>,
 ) -> Result<(PlacedItem, Vec<InvoiceWithItems>), ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let found = placed_item_in(&mut snapshot, organization_id, item_id)
-        .await?
-        .ok_or_else(|| item_not_found(item_id))?;
-    let invoices = match with_invoice {
-        Some(shown) => {
-            invoices_of(
-                &mut snapshot,
-                organization_id,
-                std::slice::from_ref(&found),
-                shown,
-            )
+    db.read(async |snapshot| {
+        let found = placed_item_in(snapshot, organization_id, item_id)
             .await?
-        }
-        None => Vec::new(),
-    };
-    snapshot.commit().await?;
-    Ok((found, invoices))
+            .ok_or_else(|| item_not_found(item_id))?;
+        let invoices = match with_invoice {
+            Some(shown) => {
+                let items = std::slice::from_ref(&found);
+                invoices_of(snapshot, organization_id, items, shown).await?
+            }
+            None => Vec::new(),
+        };
+        Ok((found, invoices))
+    })
+    .await
 }
 
 /// The invoices that `items` are on, each once, with its newest `shown` items (newest first),
@@ -209,10 +201,8 @@ pub async fn change_placed_item<E: From<ApiError>>(
     if let Some(tx) = tx {
         return change_locked(tx, organization_id, item_id, change).await;
     }
-    let mut snapshot = db.snapshot().await.map_err(ApiError::from)?;
-    let seen = placed_item_in(&mut snapshot, organization_id, item_id).await?;
-    snapshot.commit().await.map_err(ApiError::from)?;
-    let placed = seen.ok_or_else(|| item_not_found(item_id))?;
+    let seen = db.read(async |snapshot| placed_item_in(snapshot, organization_id, item_id).await);
+    let placed = seen.await?.ok_or_else(|| item_not_found(item_id))?;
     // The change is made from the item as read; if it fails there, or the item or its
     // invoice's customer changed before the write, it is made again under the lock, from the
     // item as the lock leaves it, and that answer stands.
@@ -345,23 +335,22 @@ pub async fn list_placed_items(
     db: &Db,
     organization_id: &OrganizationId,
     listing: &ItemListing,
-    cursor: ItemCursor<'_>,
+    cursor: Cursor<'_, InvoiceItemId>,
     limit: i64,
     with_invoices: Option<i64>,
 ) -> Result<Option<ItemsWithInvoices>, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let Some(items) = snapshot
-        .placed_items(organization_id, listing, cursor, limit)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let invoices = match with_invoices {
-        Some(shown) => invoices_of(&mut snapshot, organization_id, &items, shown).await?,
-        None => Vec::new(),
-    };
-    snapshot.commit().await?;
-    Ok(Some((items, invoices)))
+    db.read(async |snapshot| {
+        let found = snapshot.placed_items(organization_id, listing, cursor, limit);
+        let Some(items) = found.await? else {
+            return Ok(None);
+        };
+        let invoices = match with_invoices {
+            Some(shown) => invoices_of(snapshot, organization_id, &items, shown).await?,
+            None => Vec::new(),
+        };
+        Ok(Some((items, invoices)))
+    })
+    .await
 }
 
 /// A page of one invoice's items, newest first, from `cursor`, read with the invoice in one
@@ -372,32 +361,28 @@ pub async fn invoice_lines(
     db: &Db,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
-    cursor: ItemCursor<'_>,
+    cursor: Cursor<'_, InvoiceItemId>,
     limit: i64,
 ) -> Result<Option<Vec<PlacedItem>>, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    if snapshot
-        .find_invoice(organization_id, invoice_id)
-        .await?
-        .is_none()
-    {
-        return Err(invoice_not_found(invoice_id.as_str()));
-    }
-    if let ItemCursor::OlderThan(id) | ItemCursor::NewerThan(id) = cursor {
-        let on_invoice = snapshot.item_by_id(organization_id, id).await?;
-        if on_invoice.is_none_or(|item| item.invoice_id != *invoice_id) {
-            return Ok(None);
+    db.read(async |snapshot| {
+        let invoice = snapshot.find_invoice(organization_id, invoice_id).await?;
+        if invoice.is_none() {
+            return Err(invoice_not_found(invoice_id.as_str()));
         }
-    }
-    let listing = ItemListing {
-        invoice_id: Some(invoice_id.clone()),
-        ..ItemListing::default()
-    };
-    let items = snapshot
-        .placed_items(organization_id, &listing, cursor, limit)
-        .await?;
-    snapshot.commit().await?;
-    Ok(items)
+        if let Cursor::OlderThan(id) | Cursor::NewerThan(id) = cursor {
+            let on_invoice = snapshot.item_by_id(organization_id, id).await?;
+            if on_invoice.is_none_or(|item| item.invoice_id != *invoice_id) {
+                return Ok(None);
+            }
+        }
+        let listing = ItemListing {
+            invoice_id: Some(invoice_id.clone()),
+            ..ItemListing::default()
+        };
+        let items = snapshot.placed_items(organization_id, &listing, cursor, limit);
+        Ok(items.await?)
+    })
+    .await
 }
 
 /// The item on an invoice, and its invoice, found by the item's id. Items never move from one

@@ -53,12 +53,9 @@ pub async fn list_products(
     offset: i64,
 ) -> Result<ProductPage, ApiError> {
     // One snapshot, so that `Pagination-Total` counts the products the page comes from.
-    let mut snapshot = db.snapshot().await?;
-    let page = snapshot
-        .list_products(organization_id, limit, offset)
-        .await?;
-    snapshot.commit().await?;
-    Ok(page)
+    let page =
+        db.read(async |snapshot| (snapshot.list_products(organization_id, limit, offset)).await);
+    Ok(page.await?)
 }
 
 /// The products the items name, by id, for `?expand=product`; one query for all of them.

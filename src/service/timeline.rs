@@ -43,12 +43,9 @@ pub async fn timeline(
     limit: i64,
     offset: i64,
 ) -> Result<TimelinePage, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let page = snapshot
-        .timeline(organization_id, invoice_id, limit, offset)
-        .await?;
-    snapshot.commit().await?;
-    page.ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+    db.read(async |snapshot| (snapshot.timeline(organization_id, invoice_id, limit, offset)).await)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }
 
 /// One message of the invoice's timeline.

@@ -98,12 +98,9 @@ pub async fn list_webhooks(
     limit: i64,
     offset: i64,
 ) -> Result<WebhookPage, ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let page = snapshot
-        .list_webhooks(organization_id, limit, offset)
-        .await?;
-    snapshot.commit().await?;
-    Ok(page)
+    let page =
+        db.read(async |snapshot| (snapshot.list_webhooks(organization_id, limit, offset)).await);
+    Ok(page.await?)
 }
 
 /// Deletes a webhook and the deliveries it has still to make; its log stays.

@@ -110,20 +110,18 @@ pub enum StripeError {
 impl StripeError {
     /// A 404 for an object of `kind` (`invoiceitem`) that the organization does not have.
     pub fn no_such(kind: &str, id: &str, param: &str) -> Self {
-        Self::Own {
-            status: StatusCode::NOT_FOUND,
-            kind: INVALID_REQUEST,
-            code: Some("resource_missing"),
-            param: Some(param.to_owned()),
-            message: format!("No such {kind}: '{id}'"),
-        }
+        Self::missing(StatusCode::NOT_FOUND, kind, id, param)
     }
 
     /// A 400 for a parameter naming an object of `kind` that the organization does not have
     /// (`price`, `invoice`), as Stripe answers it.
     pub fn no_such_param(kind: &str, id: &str, param: &str) -> Self {
+        Self::missing(StatusCode::BAD_REQUEST, kind, id, param)
+    }
+
+    fn missing(status: StatusCode, kind: &str, id: &str, param: &str) -> Self {
         Self::Own {
-            status: StatusCode::BAD_REQUEST,
+            status,
             kind: INVALID_REQUEST,
             code: Some("resource_missing"),
             param: Some(param.to_owned()),
@@ -182,6 +180,12 @@ fn param_name(field: DomainField) -> &'static str {
 
 impl From<ApiError> for StripeError {
     fn from(error: ApiError) -> Self {
+        Failure::from(error).into()
+    }
+}
+
+impl From<sqlx::Error> for StripeError {
+    fn from(error: sqlx::Error) -> Self {
         Failure::from(error).into()
     }
 }

@@ -13,7 +13,7 @@ use super::expand::{ItemExpansions, Subject};
 use super::invoice_object::expanded_item;
 use super::item_params::{Call, ItemParams, timestamp};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
-use super::pages::{PageParams, PageStart};
+use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
@@ -23,7 +23,7 @@ use crate::http::extract::Path;
 use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_item_write, run_write};
 use crate::http::state::AppState;
-use crate::repository::{ItemCursor, ItemListing, Tx};
+use crate::repository::{ItemListing, Tx};
 use crate::service::placed_items::{self as service, Destination};
 
 /// The list's own path, as Stripe's `url` member names it.
@@ -240,11 +240,7 @@ pub async fn list(
     let expand = ItemExpansions::read(&mut reader, Subject::ItemList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
-    let cursor = match page.from(cursor_id.as_ref()) {
-        PageStart::Newest => ItemCursor::Newest,
-        PageStart::OlderThan(id) => ItemCursor::OlderThan(id),
-        PageStart::NewerThan(id) => ItemCursor::NewerThan(id),
-    };
+    let cursor = page.from(cursor_id.as_ref());
     let organization_id = &caller.principal.organization_id;
     let (mut items, invoices) = service::list_placed_items(
         &state.db,
@@ -356,13 +352,9 @@ async fn take_price_in(
     organization_id: &OrganizationId,
     item: &mut ItemParams,
 ) -> Result<(), StripeError> {
-    if let Some(tx) = tx {
-        return take_price(tx, organization_id, item).await;
-    }
-    let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
-    take_price(&mut snapshot, organization_id, item).await?;
-    snapshot.commit().await.map_err(ApiError::from)?;
-    Ok(())
+    let db = &state.db;
+    db.read_in(tx, async |tx| take_price(tx, organization_id, item).await)
+        .await
 }
 
 /// A write's answer ([`answer`]), read in the write's transaction when it has one, else (when
@@ -382,10 +374,9 @@ async fn answer_in(
         // Nothing to read: the write, committed, is answered without another connection.
         return ok(&expanded_item(&placed, livemode, &[]));
     }
-    let mut snapshot = state.db.snapshot().await.map_err(ApiError::from)?;
-    let answered = answer(&mut snapshot, organization_id, placed, expand, livemode).await?;
-    snapshot.commit().await.map_err(ApiError::from)?;
-    Ok(answered)
+    let db = &state.db;
+    db.read(async |snapshot| answer(snapshot, organization_id, placed, expand, livemode).await)
+        .await
 }
 
 /// `price`: another item's own price, whose unit amount, currency and product this item

@@ -13,7 +13,7 @@ use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
 use super::invoice_params::InvoiceParams;
 use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams};
-use super::pages::{PageParams, PageStart};
+use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ListObject, ok};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
@@ -22,7 +22,6 @@ use crate::error::ApiError;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::state::AppState;
-use crate::repository::{InvoiceCursor, ItemCursor};
 use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 
@@ -102,99 +101,61 @@ pub async fn retrieve(
     ok(&InvoiceObject::new(&invoice, &newest, caller.livemode))
 }
 
-/// `POST /v1/invoices/{id}/finalize`: a draft becomes `open` (Rebilly's issue), numbered.
-#[utoipa::path(
-    post,
-    path = "/v1/invoices/{id}/finalize",
-    operation_id = "PostInvoicesInvoiceFinalize",
-    tag = INVOICES_TAG,
-    params(IdPath),
-    request_body(content(
-        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
-        (Option<InvoiceActionParams> = "application/json"),
-    )),
-    responses((status = 200, description = "The invoice, open and numbered", body = InvoiceObject)),
-)]
-pub async fn finalize(
-    state: State<AppState>,
-    caller: StripeCaller,
-    path: Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
-) -> Result<Response, StripeError> {
-    act(
-        state,
-        caller,
-        path,
-        idempotency,
-        params,
-        InvoiceAction::Issue,
-    )
-    .await
+/// An invoice action's handler: its contract, and [`act`] with the action.
+macro_rules! action_handler {
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $operation:literal, $answer:literal, $action:expr) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $operation,
+            tag = INVOICES_TAG,
+            params(IdPath),
+            request_body(content(
+                (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
+                (Option<InvoiceActionParams> = "application/json"),
+            )),
+            responses((status = 200, description = $answer, body = InvoiceObject)),
+        )]
+        pub async fn $name(
+            state: State<AppState>,
+            caller: StripeCaller,
+            path: Path<IdPath>,
+            idempotency: Idempotency,
+            params: StripeParams,
+        ) -> Result<Response, StripeError> {
+            act(state, caller, path, idempotency, params, $action).await
+        }
+    };
 }
 
-/// `POST /v1/invoices/{id}/void`: an open invoice becomes `void`.
-#[utoipa::path(
-    post,
-    path = "/v1/invoices/{id}/void",
-    operation_id = "PostInvoicesInvoiceVoid",
-    tag = INVOICES_TAG,
-    params(IdPath),
-    request_body(content(
-        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
-        (Option<InvoiceActionParams> = "application/json"),
-    )),
-    responses((status = 200, description = "The invoice, void", body = InvoiceObject)),
-)]
-pub async fn void(
-    state: State<AppState>,
-    caller: StripeCaller,
-    path: Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
-) -> Result<Response, StripeError> {
-    act(
-        state,
-        caller,
-        path,
-        idempotency,
-        params,
-        InvoiceAction::Void,
-    )
-    .await
-}
+action_handler!(
+    /// `POST /v1/invoices/{id}/finalize`: a draft becomes `open` (Rebilly's issue), numbered.
+    finalize,
+    "/v1/invoices/{id}/finalize",
+    "PostInvoicesInvoiceFinalize",
+    "The invoice, open and numbered",
+    InvoiceAction::Issue
+);
 
-/// `POST /v1/invoices/{id}/mark_uncollectible`: an open invoice becomes `uncollectible`
-/// (Rebilly's abandon).
-#[utoipa::path(
-    post,
-    path = "/v1/invoices/{id}/mark_uncollectible",
-    operation_id = "PostInvoicesInvoiceMarkUncollectible",
-    tag = INVOICES_TAG,
-    params(IdPath),
-    request_body(content(
-        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
-        (Option<InvoiceActionParams> = "application/json"),
-    )),
-    responses((status = 200, description = "The invoice, uncollectible", body = InvoiceObject)),
-)]
-pub async fn mark_uncollectible(
-    state: State<AppState>,
-    caller: StripeCaller,
-    path: Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
-) -> Result<Response, StripeError> {
-    act(
-        state,
-        caller,
-        path,
-        idempotency,
-        params,
-        InvoiceAction::Abandon,
-    )
-    .await
-}
+action_handler!(
+    /// `POST /v1/invoices/{id}/void`: an open invoice becomes `void`.
+    void,
+    "/v1/invoices/{id}/void",
+    "PostInvoicesInvoiceVoid",
+    "The invoice, void",
+    InvoiceAction::Void
+);
+
+action_handler!(
+    /// `POST /v1/invoices/{id}/mark_uncollectible`: an open invoice becomes `uncollectible`
+    /// (Rebilly's abandon).
+    mark_uncollectible,
+    "/v1/invoices/{id}/mark_uncollectible",
+    "PostInvoicesInvoiceMarkUncollectible",
+    "The invoice, uncollectible",
+    InvoiceAction::Abandon
+);
 
 async fn act(
     State(state): State<AppState>,
@@ -255,11 +216,7 @@ pub async fn list(
     });
     reader.finish()?;
     let cursor_id = page.cursor_id("invoice", |id| InvoiceId::parse(id).ok())?;
-    let cursor = match page.from(cursor_id.as_ref()) {
-        PageStart::Newest => InvoiceCursor::Newest,
-        PageStart::OlderThan(id) => InvoiceCursor::OlderThan(id),
-        PageStart::NewerThan(id) => InvoiceCursor::NewerThan(id),
-    };
+    let cursor = page.from(cursor_id.as_ref());
     let organization_id = &caller.principal.organization_id;
     let mut invoices = service::page_invoices(
         &state.db,
@@ -300,11 +257,7 @@ pub async fn lines(
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let cursor_id = page.cursor_id("line_item", |id| InvoiceItemId::parse(id).ok())?;
-    let cursor = match page.from(cursor_id.as_ref()) {
-        PageStart::Newest => ItemCursor::Newest,
-        PageStart::OlderThan(id) => ItemCursor::OlderThan(id),
-        PageStart::NewerThan(id) => ItemCursor::NewerThan(id),
-    };
+    let cursor = page.from(cursor_id.as_ref());
     let mut items = invoice_lines(
         &state.db,
         &caller.principal.organization_id,

@@ -1,10 +1,9 @@
 //! Cursor pages as Stripe's lists take them: `limit` (1 to 100, 10 by default), and
 //! `starting_after` or `ending_before` an object's id, newest first.
 
-use axum::http::StatusCode;
-
 use super::error::{Bad, StripeError};
 use super::params::Reader;
+use crate::repository::Cursor;
 
 /// The most objects a page holds.
 const MAX_LIMIT: i64 = 100;
@@ -17,17 +16,6 @@ pub struct PageParams {
     limit: i64,
     after: Option<String>,
     before: Option<String>,
-}
-
-/// Where a page starts, by an object's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageStart<'a, T> {
-    /// The newest objects.
-    Newest,
-    /// The objects older than this one (`starting_after`).
-    OlderThan(&'a T),
-    /// The objects newer than this one (`ending_before`).
-    NewerThan(&'a T),
 }
 
 impl PageParams {
@@ -70,12 +58,13 @@ impl PageParams {
         }
     }
 
-    /// Where the page starts, from the cursor's parsed id.
-    pub fn from<'a, T>(&self, id: Option<&'a T>) -> PageStart<'a, T> {
+    /// Where the page starts, from the cursor's parsed id: after it (`starting_after`) or
+    /// before it (`ending_before`).
+    pub fn from<'a, T>(&self, id: Option<&'a T>) -> Cursor<'a, T> {
         match (id, self.after.is_some()) {
-            (None, _) => PageStart::Newest,
-            (Some(id), true) => PageStart::OlderThan(id),
-            (Some(id), false) => PageStart::NewerThan(id),
+            (None, _) => Cursor::Newest,
+            (Some(id), true) => Cursor::OlderThan(id),
+            (Some(id), false) => Cursor::NewerThan(id),
         }
     }
 
@@ -86,13 +75,7 @@ impl PageParams {
             (None, Some(id)) => ("ending_before", id.as_str()),
             (None, None) => ("starting_after", ""),
         };
-        StripeError::Own {
-            status: StatusCode::BAD_REQUEST,
-            kind: "invalid_request_error",
-            code: Some("resource_missing"),
-            param: Some(param.to_owned()),
-            message: format!("No such {kind}: '{id}'"),
-        }
+        StripeError::no_such_param(kind, id, param)
     }
 
     /// How many to read: one more than the page, to tell whether there are more.
