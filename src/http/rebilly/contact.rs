@@ -1,6 +1,10 @@
 //! Rebilly's ContactObject (an invoice's billing and delivery addresses), contact points
 //! (emails, phone numbers) and tax id numbers, as the wire has them.
 
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+use super::openapi::schema::{NOT_BLANK, closed_object, nullable, nullable_array, one_of, text};
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -189,4 +193,71 @@ impl TaxIdResponse {
             value: number.value.as_str().to_owned(),
         }
     }
+}
+
+/// A country as ISO 3166-1 alpha-2 writes it, or `null`.
+pub(super) fn country() -> ObjectBuilder {
+    nullable(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Z]{2}$")),
+    )
+}
+
+/// Rebilly's ContactObject: a billing or delivery address, or `null`.
+pub(super) fn contact_object() -> ObjectBuilder {
+    let object = closed_object(
+        &[],
+        [
+            ("firstName", nullable(text(45)).into()),
+            ("lastName", nullable(text(45)).into()),
+            ("organization", nullable(text(255)).into()),
+            ("address", nullable(text(60)).into()),
+            ("address2", nullable(text(60)).into()),
+            ("city", nullable(text(45)).into()),
+            ("region", nullable(text(45)).into()),
+            ("country", country().into()),
+            ("postalCode", nullable(text(10)).into()),
+            (
+                "emails",
+                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
+            ),
+            (
+                "phoneNumbers",
+                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
+            ),
+        ],
+    );
+    nullable(object)
+}
+
+/// A tax id number shown on the invoice, or `null`.
+pub(super) fn tax_id_number() -> ObjectBuilder {
+    let value = text(50).pattern(Some(NOT_BLANK));
+    nullable(closed_object(
+        &["type", "value"],
+        [
+            ("type", one_of(TaxIdKind::ALL.map(TaxIdKind::as_str)).into()),
+            ("value", value.into()),
+        ],
+    ))
+}
+
+/// An email or phone number of an organization.
+pub(super) fn contact_point() -> ObjectBuilder {
+    let value = text(100).pattern(Some(NOT_BLANK));
+    closed_object(
+        &["value"],
+        [
+            ("label", nullable(text(45)).into()),
+            ("value", value.into()),
+            (
+                "primary",
+                nullable(ObjectBuilder::new().schema_type(Type::Boolean)).into(),
+            ),
+        ],
+    )
+    .description(Some(
+        "At most one of a list may be `primary`; absent or `null` is `false`.",
+    ))
 }

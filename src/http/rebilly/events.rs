@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::invoice_paths::invoice_path;
 use super::invoices::InvoiceResponse;
+use super::paths::invoice_path;
 use super::wire::{Link, time};
 use crate::delivery::Payload;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};

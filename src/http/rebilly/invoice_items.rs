@@ -11,22 +11,18 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::etag::{Precondition, with_etag};
-use super::fields::{FieldReader, RawObject, canonical_body, date_time, integer, number, string};
-use super::invoice_paths::{InvoicePath, invoice_path};
-use super::openapi::ItemRequest;
+use super::fields::canonical_body;
+use super::item_body::{ItemRequest, item_example, parse_item};
 use super::openapi::item_type;
 use super::pagination::Page;
+use super::paths::{IdPath, PathId, invoice_path};
 use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
-use crate::domain::invoice_item::{
-    Description, InvoiceItem, ItemInput, ItemType, PeriodNumber, Quantity, UnitPrice,
-    extended_price_too_large, period_is_reversed,
-};
+use crate::domain::invoice_item::{InvoiceItem, ItemType, PeriodNumber};
 use crate::domain::money;
 use crate::domain::product::Product;
-use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
@@ -37,34 +33,6 @@ use crate::http::state::AppState;
 use crate::service::invoice_items as service;
 use crate::service::item_writes::ItemWrite;
 use crate::service::products;
-
-/// Read-only fields of Rebilly's InvoiceItem: accepted and ignored.
-pub(super) const READ_ONLY: &[&str] = &[
-    "id",
-    "price",
-    "planId",
-    "subscriptionId",
-    "discountAmount",
-    "createdTime",
-    "updatedTime",
-    "_links",
-    "_embedded",
-];
-
-/// Computed fields of a TaxItem. A `tax` carrying any of them with a value is one the client
-/// read back from a computed tax, and is ignored; with `null`s it is a manual tax read back.
-pub(super) const COMPUTED_TAX: &[&str] = &[
-    "rate",
-    "stateAmount",
-    "countyAmount",
-    "cityAmount",
-    "specialDistrictAmount",
-    "stateRate",
-    "countyRate",
-    "cityRate",
-    "specialDistrictRate",
-    "jurisdictions",
-];
 
 /// Path of one item.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -79,10 +47,7 @@ pub struct ItemPath {
 
 impl ItemPath {
     fn ids(&self) -> Result<(InvoiceId, InvoiceItemId), ApiError> {
-        let invoice_id = InvoicePath {
-            id: self.id.clone(),
-        }
-        .invoice_id()?;
+        let invoice_id = InvoiceId::from_path(&self.id)?;
         let item_id = InvoiceItemId::parse(&self.item_id)
             .map_err(|_| service::item_not_found(&self.id, &self.item_id))?;
         Ok((invoice_id, item_id))
@@ -95,7 +60,7 @@ impl ItemPath {
     path = "/invoices/{id}/items",
     operation_id = "PostInvoiceItem",
     tag = "Invoice items",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = ItemRequest, example = item_example),
     responses(
         (status = 201, description = "The item; the invoice's totals include it", body = ItemResponse),
@@ -106,13 +71,13 @@ impl ItemPath {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_item(body)?;
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     let organization_id = &principal.organization_id;
     let respond = |item: &InvoiceItem| {
         let response = created(
@@ -208,7 +173,7 @@ pub async fn get_one(
     path = "/invoices/{id}/items",
     operation_id = "GetInvoiceItemCollection",
     tag = "Invoice items",
-    params(InvoicePath, Page, Expand),
+    params(IdPath<InvoiceId>, Page, Expand),
     responses(
         (status = 200, description = "A page of the invoice's items", body = Vec<ItemResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -218,14 +183,14 @@ pub async fn get_one(
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     query: Query,
 ) -> Result<Response, Failure> {
     let mut errors = Vec::new();
     let page = Page::from_query(&query, &mut errors);
     let expand = Expand::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     let organization_id = &principal.organization_id;
     let found = service::list_items(
         &state.db,
@@ -238,11 +203,7 @@ pub async fn list(
     let items = expand
         .responses(&state, organization_id, &found.items)
         .await?;
-    Ok((
-        page.headers(found.total),
-        json_response(StatusCode::OK, &items),
-    )
-        .into_response())
+    Ok(page.answer(found.total, &items))
 }
 
 /// `DELETE /invoices/{id}/items/{itemId}`: 204 (only the version `If-Match` names, when
@@ -346,76 +307,6 @@ impl Expand {
             })
             .collect())
     }
-}
-
-/// Turns a request body into an item input, naming every bad field at once.
-fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
-    let mut fields = FieldReader::new(body);
-    let item_type = fields.required("type", |raw| {
-        ItemType::parse(&string(raw)?).map_err(str::to_owned)
-    });
-    let description = fields.optional("description", |raw| Description::parse(string(raw)?));
-    let unit_price = fields.required("unitPrice", |raw| UnitPrice::parse(number(raw)?));
-    let quantity = fields.optional("quantity", |raw| Quantity::parse(integer(raw)?));
-    let product_id = fields.optional("productId", |raw| {
-        ProductId::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let period_start_time = fields.optional("periodStartTime", date_time);
-    let period_end_time = fields.optional("periodEndTime", date_time);
-    let period_number = fields.optional("periodNumber", |raw| PeriodNumber::parse(integer(raw)?));
-    let tax = parse_tax(&mut fields);
-
-    if period_is_reversed(period_start_time, period_end_time) {
-        fields.reject("periodEndTime", "must not be before periodStartTime");
-    }
-    let quantity = quantity.unwrap_or(Quantity::DEFAULT);
-    if let Some(unit_price) = unit_price
-        && extended_price_too_large(unit_price, quantity)
-    {
-        fields.reject(
-            "quantity",
-            "makes unitPrice * quantity larger than 1000000000000",
-        );
-    }
-    if item_type == Some(ItemType::Credit) && tax.is_some() {
-        fields.reject(
-            "tax",
-            "must not be a manual tax on a credit item: credits are not taxed",
-        );
-    }
-    fields.finish(READ_ONLY)?;
-    match (item_type, unit_price) {
-        (Some(item_type), Some(unit_price)) => Ok(ItemInput {
-            item_type,
-            description,
-            unit_price,
-            quantity,
-            product_id,
-            period_start_time,
-            period_end_time,
-            period_number,
-            tax,
-            extras: None,
-        }),
-        // `finish` has refused every missing required field.
-        _ => Err(ApiError::validation(Vec::new())),
-    }
-}
-
-fn parse_tax(fields: &mut FieldReader) -> Option<ManualTax> {
-    let mut tax = fields.optional_object("tax")?;
-    if COMPUTED_TAX.iter().any(|name| tax.has_value(name)) {
-        return None;
-    }
-    let amount = tax.required("amount", |raw| TaxAmount::parse(number(raw)?));
-    let description = tax.required("description", |raw| TaxDescription::parse(string(raw)?));
-    fields.adopt(tax, COMPUTED_TAX);
-    Some(ManualTax::new(amount?, description?))
-}
-
-/// The contract's example of an item body.
-fn item_example() -> serde_json::Value {
-    serde_json::json!({"type": "debit", "description": "Consulting hours", "unitPrice": 120.5, "quantity": 3})
 }
 
 /// `self`, and `product` when the item names one.

@@ -8,27 +8,26 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
-use super::contact::{ContactObjectResponse, TaxIdResponse, parse_parties};
+use super::contact::{ContactObjectResponse, TaxIdResponse};
 use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
-use super::fields::{FieldReader, RawObject, canonical_body, date_time, number, string};
+use super::fields::{FieldReader, canonical_body};
+use super::invoice_body::{EmptyRequest, InvoiceRequest, IssueRequest};
+use super::invoice_body::{invoice_example, parse_invoice, parse_issue_times};
 use super::invoice_items::ItemResponse;
-use super::invoice_paths::{InvoicePath, invoice_path};
 use super::invoice_query::InvoiceQuery;
-use super::openapi::{EmptyRequest, InvoiceRequest, IssueRequest, PdfDocument};
+use super::openapi::schema::named_schema;
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
-use super::tax::{InvoiceTaxResponse, parse_tax_settings};
+use super::paths::{IdPath, invoice_path};
+use super::tax::InvoiceTaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::document::{self, InvoiceDocument};
 use crate::domain::currency::Currency;
-use crate::domain::discount::{
-    AppliedDiscount, Discount, DiscountDescription, DiscountKind, MAX_DISCOUNTS,
-};
+use crate::domain::discount::{AppliedDiscount, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
-use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, Notes, PendingItems, PoNumber,
-};
+use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::domain::organization::Organization;
@@ -42,42 +41,6 @@ use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
-
-/// Read-only fields of Rebilly's Invoice: accepted in a request and ignored, so that a client
-/// can send back what it read.
-pub(super) const READ_ONLY: &[&str] = &[
-    "id",
-    "invoiceNumber",
-    "orderId",
-    "subscriptionId",
-    "quoteId",
-    "amount",
-    "amountDue",
-    "subtotalAmount",
-    "discountAmount",
-    "items",
-    "autopayRetryNumber",
-    "status",
-    "delinquentCollectionPeriod",
-    "collectionPeriod",
-    "abandonedTime",
-    "voidedTime",
-    "paidTime",
-    "issuedTime",
-    "createdTime",
-    "updatedTime",
-    "paymentFormUrl",
-    "creditMemoAllocations",
-    "isNewOrder",
-    "transactions",
-    "revision",
-    "type",
-    "dueReminderTime",
-    "dueReminderNumber",
-    "organizationId",
-    "_links",
-    "_embedded",
-];
 
 /// `POST /invoices`: a draft invoice.
 #[utoipa::path(
@@ -116,7 +79,7 @@ pub async fn create(
     path = "/invoices/{id}",
     operation_id = "PutInvoice",
     tag = "Invoices",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = InvoiceRequest, example = invoice_example),
     responses(
         (status = 200, description = "The draft, replaced", body = InvoiceResponse),
@@ -128,12 +91,12 @@ pub async fn create(
 pub async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     Precondition(if_match): Precondition,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let (input, pending) = parse_invoice(body)?;
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     let organization_id = &principal.organization_id;
     run_write(
         &state,
@@ -163,7 +126,7 @@ pub async fn upsert(
     path = "/invoices/{id}",
     operation_id = "GetInvoice",
     tag = "Invoices",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     responses(
         (status = 200, description = "The invoice, as JSON or as a PDF document (`Accept: application/pdf`)", content(
             (InvoiceResponse = "application/json"),
@@ -177,10 +140,10 @@ pub async fn upsert(
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     let offered = [MediaType::Json, MediaType::Pdf];
     let media_type = negotiate(&headers, &offered)
         .ok_or_else(|| Rejection::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
@@ -343,7 +306,7 @@ fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
     path = "/invoices/{id}/issue",
     operation_id = "PostInvoiceIssuance",
     tag = "Invoices",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = Option<IssueRequest>, example = json!({"issuedTime": "2026-11-21T00:00:00Z", "dueTime": "2026-12-21T00:00:00Z"})),
     responses(
         (status = 201, description = "The invoice, issued: `unpaid`", body = InvoiceResponse),
@@ -354,7 +317,7 @@ fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
 pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, Failure> {
@@ -369,7 +332,7 @@ pub async fn issue(
     path = "/invoices/{id}/void",
     operation_id = "PostInvoiceVoid",
     tag = "Invoices",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = Option<EmptyRequest>),
     responses(
         (status = 201, description = "The invoice, `voided`", body = InvoiceResponse),
@@ -380,7 +343,7 @@ pub async fn issue(
 pub async fn void(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, Failure> {
@@ -401,7 +364,7 @@ pub async fn void(
     path = "/invoices/{id}/abandon",
     operation_id = "PostInvoiceAbandonment",
     tag = "Invoices",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = Option<EmptyRequest>),
     responses(
         (status = 201, description = "The invoice, `abandoned`", body = InvoiceResponse),
@@ -412,7 +375,7 @@ pub async fn void(
 pub async fn abandon(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     idempotency: Idempotency,
     body: OptionalJsonBody,
 ) -> Result<Response, Failure> {
@@ -431,7 +394,7 @@ pub async fn abandon(
 async fn act_without_body(
     state: AppState,
     principal: Principal,
-    path: InvoicePath,
+    path: IdPath<InvoiceId>,
     idempotency: Idempotency,
     action: InvoiceAction,
     body: OptionalJsonBody,
@@ -453,12 +416,12 @@ async fn act_without_body(
 async fn act(
     state: AppState,
     principal: Principal,
-    path: InvoicePath,
+    path: IdPath<InvoiceId>,
     request: WriteRequest,
     action: InvoiceAction,
     times: IssueTimes,
 ) -> Result<Response, Failure> {
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let (invoice, items) =
@@ -470,99 +433,14 @@ async fn act(
     .await
 }
 
-fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, ApiError> {
-    let mut fields = FieldReader::new(body.unwrap_or_default());
-    let issued_time = fields.optional("issuedTime", date_time);
-    let due_time = fields.optional("dueTime", date_time);
-    if let (Some(issued), Some(due)) = (issued_time, due_time)
-        && due < issued
-    {
-        fields.reject("dueTime", "must not be before issuedTime");
-    }
-    fields.finish(&[])?;
-    Ok(IssueTimes {
-        issued_time,
-        due_time,
-    })
-}
-
-/// Turns a request body into an invoice input, naming every bad field at once.
-/// An invoice's fields, and what to do with its customer's pending items
-/// (`pendingInvoiceItemsBehavior`).
-fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingItems), ApiError> {
-    let mut fields = FieldReader::new(body);
-    let pending = fields
-        .optional("pendingInvoiceItemsBehavior", |raw| {
-            PendingItems::parse(&string(raw)?).map_err(str::to_owned)
-        })
-        .unwrap_or_default();
-    let customer_id = fields.required("customerId", |raw| {
-        CustomerId::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let website_id = fields.required("websiteId", |raw| {
-        WebsiteId::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let currency = fields.required("currency", |raw| {
-        Currency::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let due_time = fields.optional("dueTime", date_time);
-    let notes = fields.optional("notes", |raw| Notes::parse(string(raw)?));
-    let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
-    let discounts = parse_discounts(&mut fields, currency);
-    let tax = parse_tax_settings(&mut fields);
-    let parties = parse_parties(&mut fields);
-    fields.finish(READ_ONLY)?;
-    match (customer_id, website_id, currency) {
-        (Some(customer_id), Some(website_id), Some(currency)) => Ok((
-            InvoiceInput {
-                customer_id,
-                website_id,
-                currency,
-                due_time,
-                notes,
-                po_number,
-                discounts,
-                tax,
-                parties,
-                metadata: None,
-            },
-            pending,
-        )),
-        // `finish` has refused every missing required field.
-        _ => Err(ApiError::validation(Vec::new())),
-    }
-}
-
-/// `discounts`: `[{description, type, value}]`, at most [`MAX_DISCOUNTS`]; the computed
-/// `amount` of a discount read back is ignored. A fixed value is checked against the
-/// currency's decimals when the currency is valid.
-fn parse_discounts(fields: &mut FieldReader, currency: Option<Currency>) -> Vec<Discount> {
-    // With no valid currency, the currency is the error to report, not the decimals.
-    let minor_units = currency.map_or(28, Currency::minor_units);
-    let mut discounts = Vec::new();
-    for mut element in fields.optional_objects("discounts", MAX_DISCOUNTS) {
-        let description = element.optional("description", |raw| {
-            DiscountDescription::parse(string(raw)?)
-        });
-        let kind = element.required("type", |raw| {
-            DiscountKind::parse(&string(raw)?).map_err(str::to_owned)
-        });
-        let value = element.required("value", number);
-        if let (Some(kind), Some(value)) = (kind, value) {
-            match Discount::new(description, kind, value, minor_units) {
-                Ok(discount) => discounts.push(discount),
-                Err(message) => element.reject("value", message),
-            }
-        }
-        fields.adopt(element, &["amount"]);
-    }
-    discounts
-}
-
-/// The contract's example of an invoice body.
-fn invoice_example() -> serde_json::Value {
-    serde_json::json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD", "discounts": [{"type": "percent", "value": 10, "description": "Loyalty"}], "tax": {"calculator": "rates", "stateRate": 0.0625, "jurisdictions": {"country": "US", "state": "CA"}}})
-}
+named_schema!(
+    /// The body of an invoice's PDF document: binary, not JSON.
+    PdfDocument => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some("The invoice as a PDF document."))
+        .into()
+);
 
 /// An invoice on the wire.
 #[derive(Debug, Serialize, ToSchema)]

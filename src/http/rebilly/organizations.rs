@@ -1,6 +1,12 @@
 //! `/organizations/{organizationId}`: the caller's organization, whose details its invoice
 //! documents show as the seller (Rebilly's Organization, in part).
 
+use super::contact::{contact_point, country};
+use super::openapi::schema::{
+    closed_object, named_schema, nullable, nullable_array, text, with_read_only,
+};
+use crate::domain::organization::MAX_CONTACT_POINTS;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +16,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::contact::{ContactResponse, bounded, contact_points};
 use super::fields::{FieldReader, RawObject, string};
-use super::openapi::OrganizationRequest;
 use super::wire::{Link, json_response, time_option};
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
@@ -24,7 +29,7 @@ use crate::http::state::AppState;
 use crate::service::organizations as service;
 
 /// Read-only fields of Rebilly's Organization: accepted in a request and ignored.
-pub(super) const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
+const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
 
 /// Path of one organization.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -175,3 +180,30 @@ impl OrganizationResponse {
         }
     }
 }
+
+named_schema!(
+    /// The body of `PATCH /organizations/{organizationId}`: the fields to change; `null`
+    /// clears one (`invoiceTimeZone` back to UTC).
+    OrganizationRequest => {
+        let time_zone = nullable(text(50)).description(Some(
+            "An IANA time zone (`America/New_York`, `Europe/London`, `UTC`), in which invoice \
+             documents print their dates.",
+        ));
+        let object = closed_object(
+            &[],
+            [
+                ("name", nullable(text(60)).into()),
+                ("address", nullable(text(60)).into()),
+                ("address2", nullable(text(60)).into()),
+                ("city", nullable(text(45)).into()),
+                ("region", nullable(text(45)).into()),
+                ("country", country().into()),
+                ("postalCode", nullable(text(10)).into()),
+                ("emails", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
+                ("phoneNumbers", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
+                ("invoiceTimeZone", time_zone.into()),
+            ],
+        );
+        with_read_only(object, READ_ONLY).into()
+    }
+);

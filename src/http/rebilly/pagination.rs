@@ -1,13 +1,17 @@
 //! `limit` and `offset` of collections, and the `Pagination-*` headers.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use super::openapi::schema::integer;
+use crate::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::problem::InvalidField;
+use crate::http::respond::json_response;
 
 /// Items per page when `limit` is absent.
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -53,6 +57,19 @@ impl Page {
             limit: bounded(query, "limit", DEFAULT_LIMIT, MAX_LIMIT, errors),
             offset: bounded(query, "offset", 0, MAX_OFFSET, errors),
         }
+    }
+
+    /// Reads `limit` and `offset` of a query that has no other parameters to check.
+    pub fn only(query: &Query) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let page = Self::from_query(query, &mut errors);
+        ApiError::unless_invalid(errors)?;
+        Ok(page)
+    }
+
+    /// A 200 of the page's `items`, of `total` in all.
+    pub fn answer(self, total: i64, items: &impl Serialize) -> Response {
+        (self.headers(total), json_response(StatusCode::OK, items)).into_response()
     }
 
     /// `Pagination-Total`, `Pagination-Limit` and `Pagination-Offset`.

@@ -1,15 +1,18 @@
 //! `/products`: create, read and list products.
 
+use super::openapi::schema::{closed_object, named_schema, nullable, text, with_read_only};
+use crate::domain::product::MAX_NAME_CHARS;
+
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::fields::{FieldReader, RawObject, canonical_body, string};
-use super::openapi::ProductRequest;
 use super::pagination::Page;
+use super::paths::IdPath;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
@@ -23,22 +26,7 @@ use crate::http::state::AppState;
 use crate::service::products as service;
 
 /// Read-only fields of a product: accepted and ignored.
-pub(super) const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
-
-/// Path of one product.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ProductPath {
-    /// The product id.
-    id: String,
-}
-
-impl ProductPath {
-    /// The product id; one that cannot exist names no product (404).
-    fn product_id(&self) -> Result<ProductId, ApiError> {
-        ProductId::parse(&self.id).map_err(|_| service::product_not_found(&self.id))
-    }
-}
+const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
 
 /// `POST /products`.
 #[utoipa::path(
@@ -75,7 +63,7 @@ pub async fn create(
     path = "/products/{id}",
     operation_id = "GetProduct",
     tag = "Products",
-    params(ProductPath),
+    params(IdPath<ProductId>),
     responses(
         (status = 200, description = "The product", body = ProductResponse),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
@@ -84,9 +72,9 @@ pub async fn create(
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<ProductPath>,
+    Path(path): Path<IdPath<ProductId>>,
 ) -> Result<Response, Failure> {
-    let product_id = path.product_id()?;
+    let product_id = path.id()?;
     let product = service::get_product(&state.db, &principal.organization_id, &product_id).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -111,9 +99,7 @@ pub async fn list(
     principal: Principal,
     query: Query,
 ) -> Result<Response, Failure> {
-    let mut errors = Vec::new();
-    let page = Page::from_query(&query, &mut errors);
-    ApiError::unless_invalid(errors)?;
+    let page = Page::only(&query)?;
     let found = service::list_products(
         &state.db,
         &principal.organization_id,
@@ -126,11 +112,7 @@ pub async fn list(
         .iter()
         .map(|product| ProductResponse::new(&state, product))
         .collect();
-    Ok((
-        page.headers(found.total),
-        json_response(StatusCode::OK, &products),
-    )
-        .into_response())
+    Ok(page.answer(found.total, &products))
 }
 
 /// Turns a request body into a product input, naming every bad field at once.
@@ -191,3 +173,22 @@ impl ProductResponse {
         }
     }
 }
+
+named_schema!(
+    /// The body of `POST /products`.
+    ProductRequest => {
+        let name = text(MAX_NAME_CHARS).min_length(Some(1));
+        let object = closed_object(
+            &["name"],
+            [
+                ("name", name.into()),
+                (
+                    "description",
+                    nullable(text(ProductDescription::MAX_CHARS)).into(),
+                ),
+                ("unitLabel", nullable(text(UnitLabel::MAX_CHARS)).into()),
+            ],
+        );
+        with_read_only(object, READ_ONLY).into()
+    }
+);

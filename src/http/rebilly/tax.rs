@@ -1,6 +1,9 @@
 //! Taxes on the wire: an item's tax as Rebilly's `TaxItem`, an invoice's `tax` with its
 //! calculator, and the parsing of the invoice's tax settings.
 
+use super::openapi::schema::{self, any_of, closed_object, null, nullable, read_only, text};
+use crate::domain::tax::MAX_RATE_PLACES;
+
 use std::borrow::Cow;
 
 use rust_decimal::Decimal;
@@ -244,4 +247,61 @@ fn parse_rates(tax: &mut FieldReader) -> TaxRates {
         special_district,
         jurisdictions,
     }
+}
+
+pub(super) fn tax_settings() -> RefOr<Schema> {
+    let read_back = || {
+        [
+            ("amount", read_only().into()),
+            ("items", read_only().into()),
+        ]
+    };
+    let manual = closed_object(
+        &["calculator"],
+        [("calculator", one_of(["manual"]).into())]
+            .into_iter()
+            .chain(read_back()),
+    )
+    .title(Some("manual"))
+    .description(Some("Each item's tax is set by hand on the item."));
+    let rate = || {
+        nullable(schema::number(Decimal::ZERO, Decimal::ONE))
+            .description(Some(format!(
+                "A fraction (0.0625 is 6.25%) with at most {MAX_RATE_PLACES} decimal places; \
+                 0 when absent or null."
+            )))
+            .into()
+    };
+    let name = || nullable(text(JurisdictionName::MAX_CHARS)).into();
+    let jurisdictions = nullable(closed_object(
+        &[],
+        [
+            ("country", name()),
+            ("state", name()),
+            ("county", name()),
+            ("city", name()),
+        ],
+    ));
+    let rates = closed_object(
+        &["calculator"],
+        [
+            ("calculator", one_of(["rates"]).into()),
+            ("stateRate", rate()),
+            ("countyRate", rate()),
+            ("cityRate", rate()),
+            ("specialDistrictRate", rate()),
+            ("jurisdictions", jurisdictions.into()),
+        ]
+        .into_iter()
+        .chain(read_back()),
+    )
+    .title(Some("rates"))
+    .description(Some(
+        "Each debit item is taxed at these rates, on its price after discounts.",
+    ));
+    any_of([manual.into(), rates.into(), null().into()])
+        .description(Some(
+            "How the items' taxes are computed; `manual` when absent or null.",
+        ))
+        .into()
 }

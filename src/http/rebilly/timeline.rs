@@ -1,5 +1,7 @@
 //! `/invoices/{id}/timeline`: the invoice's events, newest first, and comments on it.
 
+use super::openapi::schema::{NOT_BLANK, closed_object, named_schema, text, with_read_only};
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,9 +11,8 @@ use utoipa::IntoParams;
 
 use super::events::{TimelineResponse, timeline_message_path};
 use super::fields::{FieldReader, RawObject, canonical_body, string};
-use super::invoice_paths::InvoicePath;
-use super::openapi::CommentRequest;
 use super::pagination::Page;
+use super::paths::{IdPath, PathId};
 use super::wire::{created, json_response};
 use crate::domain::event::CommentText;
 use crate::domain::ids::{EventId, InvoiceId};
@@ -25,7 +26,7 @@ use crate::http::state::AppState;
 use crate::service::timeline as service;
 
 /// Read-only fields of a timeline message: accepted and ignored.
-pub(super) const READ_ONLY: &[&str] = &[
+const READ_ONLY: &[&str] = &[
     "id",
     "type",
     "triggeredBy",
@@ -49,10 +50,7 @@ pub struct MessagePath {
 
 impl MessagePath {
     fn ids(&self) -> Result<(InvoiceId, EventId), ApiError> {
-        let invoice_id = InvoicePath {
-            id: self.id.clone(),
-        }
-        .invoice_id()?;
+        let invoice_id = InvoiceId::from_path(&self.id)?;
         let message_id = EventId::parse(&self.message_id)
             .map_err(|_| service::message_not_found(&self.id, &self.message_id))?;
         Ok((invoice_id, message_id))
@@ -65,7 +63,7 @@ impl MessagePath {
     path = "/invoices/{id}/timeline",
     operation_id = "GetInvoiceTimelineCollection",
     tag = "Invoices timeline",
-    params(InvoicePath, Page),
+    params(IdPath<InvoiceId>, Page),
     responses(
         (status = 200, description = "A page of the invoice's timeline", body = Vec<TimelineResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
@@ -75,13 +73,11 @@ impl MessagePath {
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     query: Query,
 ) -> Result<Response, Failure> {
-    let mut errors = Vec::new();
-    let page = Page::from_query(&query, &mut errors);
-    ApiError::unless_invalid(errors)?;
-    let invoice_id = path.invoice_id()?;
+    let page = Page::only(&query)?;
+    let invoice_id = path.id()?;
     let found = service::timeline(
         &state.db,
         &principal.organization_id,
@@ -95,11 +91,7 @@ pub async fn list(
         .iter()
         .map(|message| TimelineResponse::new(&state, message))
         .collect();
-    Ok((
-        page.headers(found.total),
-        json_response(StatusCode::OK, &messages),
-    )
-        .into_response())
+    Ok(page.answer(found.total, &messages))
 }
 
 /// `POST /invoices/{id}/timeline`: a comment (`timeline-comment-created`).
@@ -108,7 +100,7 @@ pub async fn list(
     path = "/invoices/{id}/timeline",
     operation_id = "PostInvoiceTimeline",
     tag = "Invoices timeline",
-    params(InvoicePath),
+    params(IdPath<InvoiceId>),
     request_body(content = CommentRequest, example = json!({"message": "Customer asked for a PO number."})),
     responses(
         (status = 201, description = "The comment", body = TimelineResponse),
@@ -118,13 +110,13 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<InvoicePath>,
+    Path(path): Path<IdPath<InvoiceId>>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let text = parse_comment(body)?;
-    let invoice_id = path.invoice_id()?;
+    let invoice_id = path.id()?;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let message = service::comment(tx, organization_id, &invoice_id, text, Utc::now()).await?;
@@ -213,3 +205,11 @@ fn parse_comment(body: RawObject) -> Result<CommentText, ApiError> {
     // `finish` has refused a missing message.
     text.ok_or_else(|| ApiError::validation(Vec::new()))
 }
+
+named_schema!(
+    /// The body of `POST /invoices/{id}/timeline`.
+    CommentRequest => {
+        let message = text(CommentText::MAX_CHARS).min_length(Some(1)).pattern(Some(NOT_BLANK));
+        with_read_only(closed_object(&["message"], [("message", message.into())]), READ_ONLY).into()
+    }
+);

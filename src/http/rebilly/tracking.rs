@@ -7,13 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::pagination::Page;
+use super::paths::IdPath;
 use super::wire::{Link, json_response, time};
 use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
-use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{Path, Query};
 use crate::http::failure::Failure;
@@ -22,20 +22,6 @@ use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::repository::Attempt;
 use crate::service::webhooks as service;
-
-/// Path of one log entry.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct AttemptPath {
-    /// The log entry's id.
-    id: String,
-}
-
-impl AttemptPath {
-    fn attempt_id(&self) -> Result<AttemptId, ApiError> {
-        AttemptId::parse(&self.id).map_err(|_| service::attempt_not_found(&self.id))
-    }
-}
 
 /// `GET /tracking/webhooks`: newest first, with `Pagination-*` headers.
 #[utoipa::path(
@@ -54,9 +40,7 @@ pub async fn list(
     principal: Principal,
     query: Query,
 ) -> Result<Response, Failure> {
-    let mut errors = Vec::new();
-    let page = Page::from_query(&query, &mut errors);
-    ApiError::unless_invalid(errors)?;
+    let page = Page::only(&query)?;
     let organization_id = &principal.organization_id;
     let found = service::list_attempts(&state.db, organization_id, page.limit, page.offset).await?;
     let entries: Vec<_> = found
@@ -64,11 +48,7 @@ pub async fn list(
         .iter()
         .map(|attempt| TrackingResponse::new(&state, organization_id, attempt))
         .collect();
-    Ok((
-        page.headers(found.total),
-        json_response(StatusCode::OK, &entries),
-    )
-        .into_response())
+    Ok(page.answer(found.total, &entries))
 }
 
 /// `GET /tracking/webhooks/{id}`.
@@ -77,7 +57,7 @@ pub async fn list(
     path = "/tracking/webhooks/{id}",
     operation_id = "GetTrackingWebhook",
     tag = "Tracking",
-    params(AttemptPath),
+    params(IdPath<AttemptId>),
     responses(
         (status = 200, description = "The log entry", body = TrackingResponse),
         (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
@@ -86,9 +66,9 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<AttemptPath>,
+    Path(path): Path<IdPath<AttemptId>>,
 ) -> Result<Response, Failure> {
-    let attempt_id = path.attempt_id()?;
+    let attempt_id = path.id()?;
     let organization_id = &principal.organization_id;
     let attempt = service::get_attempt(&state.db, organization_id, &attempt_id).await?;
     Ok(json_response(
@@ -104,7 +84,7 @@ pub async fn get_one(
     path = "/tracking/webhooks/{id}/resend",
     operation_id = "PostTrackingWebhookResendRequest",
     tag = "Tracking",
-    params(AttemptPath),
+    params(IdPath<AttemptId>),
     responses(
         (status = 204, description = "The resend is scheduled"),
         (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
@@ -114,10 +94,10 @@ pub async fn get_one(
 pub async fn resend(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<AttemptPath>,
+    Path(path): Path<IdPath<AttemptId>>,
     idempotency: Idempotency,
 ) -> Result<Response, Failure> {
-    let attempt_id = path.attempt_id()?;
+    let attempt_id = path.id()?;
     run_write(&state, &principal, idempotency.request(None), async |tx| {
         service::resend(tx, &principal.organization_id, &attempt_id).await?;
         Ok(StatusCode::NO_CONTENT.into_response())

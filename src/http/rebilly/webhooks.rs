@@ -1,21 +1,28 @@
 //! `/webhooks`: where the organization's invoice events are sent, in Rebilly's GlobalWebhook
 //! shape, with the Standard Webhooks signing secret shown once, when the webhook is made.
 
+use utoipa::openapi::schema::SchemaFormat;
+
+use super::openapi::schema::{
+    closed_object, named_schema, null, nullable, nullable_array, one_of, text, with_read_only,
+};
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::fields::{FieldReader, RawObject, canonical_body, list, string};
-use super::openapi::WebhookRequest;
 use super::pagination::Page;
+use super::paths::IdPath;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::event::EventType;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{
-    DeliveryMethod, MAX_HEADERS, Webhook, WebhookHeader, WebhookInput, WebhookUrl,
+    DeliveryMethod, MAX_HEADER_LENGTH, MAX_HEADERS, MAX_URL_LENGTH, Webhook, WebhookHeader,
+    WebhookInput, WebhookUrl,
 };
 use crate::error::ApiError;
 use crate::http::auth::Principal;
@@ -28,7 +35,7 @@ use crate::service::webhooks as service;
 
 /// Read-only fields of a webhook: accepted and ignored. `credentialHash` names a Rebilly
 /// credential; deliveries here are signed instead, so it is accepted and not used.
-pub(super) const READ_ONLY: &[&str] = &[
+const READ_ONLY: &[&str] = &[
     "id",
     "secret",
     "credentialHash",
@@ -49,20 +56,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "is not supported: use eventsFilter to choose what is sent",
     ),
 ];
-
-/// Path of one webhook.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct WebhookPath {
-    /// The webhook id.
-    id: String,
-}
-
-impl WebhookPath {
-    fn webhook_id(&self) -> Result<WebhookId, ApiError> {
-        WebhookId::parse(&self.id).map_err(|_| service::webhook_not_found(&self.id))
-    }
-}
 
 /// `POST /webhooks`.
 #[utoipa::path(
@@ -103,7 +96,7 @@ pub async fn create(
     path = "/webhooks/{id}",
     operation_id = "PutWebhook",
     tag = "Webhooks",
-    params(WebhookPath),
+    params(IdPath<WebhookId>),
     request_body(content = WebhookRequest, example = webhook_example),
     responses(
         (status = 200, description = "The webhook, replaced", body = WebhookResponse),
@@ -115,13 +108,13 @@ pub async fn create(
 pub async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<WebhookPath>,
+    Path(path): Path<IdPath<WebhookId>>,
     idempotency: Idempotency,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_webhook(body)?;
-    let webhook_id = path.webhook_id()?;
+    let webhook_id = path.id()?;
     let destinations = state.webhook_destinations;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
@@ -143,7 +136,7 @@ pub async fn upsert(
     path = "/webhooks/{id}",
     operation_id = "GetWebhook",
     tag = "Webhooks",
-    params(WebhookPath),
+    params(IdPath<WebhookId>),
     responses(
         (status = 200, description = "The webhook (without its secret)", body = WebhookResponse),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
@@ -152,9 +145,9 @@ pub async fn upsert(
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<WebhookPath>,
+    Path(path): Path<IdPath<WebhookId>>,
 ) -> Result<Response, Failure> {
-    let webhook_id = path.webhook_id()?;
+    let webhook_id = path.id()?;
     let webhook = service::get_webhook(&state.db, &principal.organization_id, &webhook_id).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -168,7 +161,7 @@ pub async fn get_one(
     path = "/webhooks/{id}",
     operation_id = "DeleteWebhook",
     tag = "Webhooks",
-    params(WebhookPath),
+    params(IdPath<WebhookId>),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
@@ -177,9 +170,9 @@ pub async fn get_one(
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(path): Path<WebhookPath>,
+    Path(path): Path<IdPath<WebhookId>>,
 ) -> Result<Response, Failure> {
-    let webhook_id = path.webhook_id()?;
+    let webhook_id = path.id()?;
     let organization_id = &principal.organization_id;
     run_write(
         &state,
@@ -210,9 +203,7 @@ pub async fn list_all(
     principal: Principal,
     query: Query,
 ) -> Result<Response, Failure> {
-    let mut errors = Vec::new();
-    let page = Page::from_query(&query, &mut errors);
-    ApiError::unless_invalid(errors)?;
+    let page = Page::only(&query)?;
     let found = service::list_webhooks(
         &state.db,
         &principal.organization_id,
@@ -225,11 +216,7 @@ pub async fn list_all(
         .iter()
         .map(|webhook| WebhookResponse::new(&state, webhook, false))
         .collect();
-    Ok((
-        page.headers(found.total),
-        json_response(StatusCode::OK, &webhooks),
-    )
-        .into_response())
+    Ok(page.answer(found.total, &webhooks))
 }
 
 /// Turns a request body into a webhook input, naming every bad field at once.
@@ -392,3 +379,39 @@ impl WebhookResponse {
         }
     }
 }
+
+named_schema!(
+    /// The body of `POST /webhooks` and `PUT /webhooks/{id}`.
+    WebhookRequest => {
+        let active = || nullable(one_of(["active", "inactive"]).default(Some("active".into())));
+        let header = closed_object(
+            &["name", "value"],
+            [
+                ("name", text(MAX_HEADER_LENGTH).min_length(Some(1)).into()),
+                ("value", text(MAX_HEADER_LENGTH).into()),
+                ("status", active().into()),
+            ],
+        );
+        let events = one_of(EventType::SENT.map(EventType::as_str));
+        let object = closed_object(
+            &["url", "method"],
+            [
+                ("url", text(MAX_URL_LENGTH).format(Some(SchemaFormat::Custom("uri".into()))).into()),
+                ("method", one_of(["GET", "POST", "PUT", "PATCH", "DELETE"]).into()),
+                ("status", active().into()),
+                ("eventsFilter", nullable_array(events, EventType::SENT.len()).into()),
+                ("headers", nullable_array(header, MAX_HEADERS).into()),
+                ("body", null().into()),
+                ("filter", null().into()),
+            ],
+        );
+        with_read_only(object, READ_ONLY)
+            .description(Some(
+                "A webhook. The URL's host must not resolve to a loopback, private or \
+                 link-local address unless the server runs with \
+                 WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. `body` and `filter` (Rebilly's templates \
+                 and filters) are not supported: only `null`.",
+            ))
+            .into()
+    }
+);

@@ -5,7 +5,6 @@
 mod common;
 mod links;
 mod parts;
-mod requests;
 mod resources;
 pub(super) mod schema;
 
@@ -20,10 +19,6 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::http::state::AppState;
 
 pub use self::common::finish;
-pub use self::requests::{
-    CommentRequest, EmptyRequest, InvoiceRequest, IssueRequest, ItemRequest, OrganizationRequest,
-    PdfDocument, ProductRequest, WebhookRequest,
-};
 
 use crate::domain::currency::Currency;
 use crate::domain::discount::DiscountKind;

@@ -154,3 +154,29 @@ impl RequiredAll for ObjectBuilder {
             .fold(self, |object, name| object.required(*name))
     }
 }
+
+/// Text with a character other than white space (and no NUL).
+pub const NOT_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+
+/// A schema built by `$build` (a request body's, read field by field, or a PDF's), as a type
+/// the contract can name.
+macro_rules! named_schema {
+    ($(#[$meta:meta])* $name:ident => $build:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::Schema> {
+                ::utoipa::openapi::RefOr::T($build)
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+pub(in crate::http::rebilly) use named_schema;
