@@ -18,6 +18,16 @@ pub(super) fn bounded<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MA
     BoundedText::parse(string(raw)?)
 }
 
+/// Text of at most `MAX` characters with something other than white space in it.
+fn filled<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
+    let value = bounded::<MAX>(raw)?;
+    if value.as_str().trim().is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(value)
+    }
+}
+
 /// `emails` or `phoneNumbers`: absent keeps them, `null` or `[]` clears them.
 pub(super) fn contact_points(fields: &mut FieldReader, name: &str) -> Option<Vec<ContactPoint>> {
     if !fields.has_value(name) {
@@ -27,14 +37,7 @@ pub(super) fn contact_points(fields: &mut FieldReader, name: &str) -> Option<Vec
     let mut primaries = 0;
     for mut element in fields.optional_objects(name, MAX_CONTACT_POINTS) {
         let label = element.optional("label", bounded);
-        let value = element.required("value", |raw| {
-            let value = bounded::<100>(raw)?;
-            if value.as_str().trim().is_empty() {
-                Err("must not be empty".to_owned())
-            } else {
-                Ok(value)
-            }
-        });
+        let value = element.required("value", filled::<100>);
         let primary = element
             .optional("primary", |raw| match raw.get() {
                 "true" => Ok(true),
@@ -101,14 +104,7 @@ fn address(fields: &mut FieldReader, name: &str) -> Option<ContactAddress> {
 fn tax_id(fields: &mut FieldReader, name: &str) -> Option<TaxIdNumber> {
     let mut object = fields.optional_object(name)?;
     let kind = object.required("type", |raw| TaxIdKind::parse(&string(raw)?));
-    let value = object.required("value", |raw| {
-        let value = bounded::<50>(raw)?;
-        if value.as_str().trim().is_empty() {
-            Err("must not be empty".to_owned())
-        } else {
-            Ok(value)
-        }
-    });
+    let value = object.required("value", filled::<50>);
     fields.adopt(object, &[]);
     Some(TaxIdNumber {
         kind: kind?,
