@@ -5,7 +5,8 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{Redirect, Response};
+use axum::routing::get;
 use axum::{Extension, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +20,8 @@ use super::stripe::error::STRIPE;
 use super::{auth, health, metrics, problem, rebilly, stripe};
 
 /// The API's routes, answered both at the root and under `/organizations/{organizationId}`,
-/// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs`. The
+/// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs` (where
+/// `/` leads). The
 /// contract is built from the handlers' annotations the routes are registered from, so that
 /// neither can name an operation the other lacks.
 pub fn routes() -> Router<AppState> {
@@ -46,8 +48,14 @@ pub fn routes() -> Router<AppState> {
         .nest(auth::ORGANIZATION_PREFIX, resources)
         .merge(stripe_routes)
         .merge(openapi::docs())
+        .route("/", get(home))
         .layer(Extension(openapi::Contract::new(&spec)))
         .fallback(not_found)
+}
+
+/// `/`: whoever opens the server's address in a browser is shown its API.
+async fn home() -> Redirect {
+    Redirect::temporary("/docs/")
 }
 
 async fn not_found() -> Rejection {

@@ -433,7 +433,7 @@ async fn the_contracts_examples_are_accepted(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn the_docs_page_is_served_without_credentials(pool: PgPool) {
+async fn the_docs_page_is_served_without_credentials_and_the_root_leads_there(pool: PgPool) {
     let app = TestApp::new(pool).await;
     for path in ["/docs/", "/docs/swagger-ui-bundle.js"] {
         let response = tower::ServiceExt::oneshot(
@@ -444,4 +444,12 @@ async fn the_docs_page_is_served_without_credentials(pool: PgPool) {
         .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
+    let home = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        request(Method::GET, "/", None).body_json(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(home.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(home.headers()[axum::http::header::LOCATION], "/docs/");
 }
