@@ -26,7 +26,7 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections open now, as `/metrics` shows them.
-const CONNECTIONS_OPEN: &str = "http_connections_open";
+pub const CONNECTIONS_OPEN: &str = "http_connections_open";
 
 /// The most bytes of a request head hyper buffers before it answers 431 by itself (with an
 /// empty body). Above our own limits (`http::request_head`), which answer problem JSON first.

@@ -9,7 +9,7 @@ mod worker;
 
 use std::time::Duration;
 
-pub use worker::{DeliveryWorker, deliver_until_shutdown};
+pub use worker::{DELIVERIES, DeliveryWorker, deliver_until_shutdown};
 
 use crate::repository::ClaimedDelivery;
 use crate::service::invoices::InvoiceWithItems;

@@ -13,6 +13,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use super::failure::Rejection;
 use super::problem::Problem;
 use super::state::AppState;
+use crate::delivery::DELIVERIES;
+use crate::server::CONNECTIONS_OPEN;
+use crate::service::item_batches::BATCH_SIZE_METRIC;
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -20,6 +23,73 @@ const REQUESTS: &str = "http_requests_total";
 const DURATION: &str = "http_request_duration_seconds";
 /// Writes refused with 429.
 pub const RATE_LIMIT_REFUSALS: &str = "rate_limit_refusals_total";
+/// Connections in the database pool, and those of them idle.
+const POOL_CONNECTIONS: &str = "db_pool_connections";
+const POOL_IDLE: &str = "db_pool_idle_connections";
+/// Webhook deliveries waiting to be sent, and how long the oldest has waited.
+const DELIVERIES_PENDING: &str = "webhook_deliveries_pending";
+const OLDEST_PENDING_AGE: &str = "webhook_oldest_pending_age_seconds";
+
+/// Every series, with its `# HELP`.
+const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
+    (
+        REQUESTS,
+        Kind::Counter,
+        "Requests answered, by method, route and status.",
+    ),
+    (
+        DURATION,
+        Kind::Histogram,
+        "How long requests took, in seconds, by method, route and status.",
+    ),
+    (
+        RATE_LIMIT_REFUSALS,
+        Kind::Counter,
+        "Writes refused with 429 Too Many Requests.",
+    ),
+    (CONNECTIONS_OPEN, Kind::Gauge, "HTTP connections open now."),
+    (
+        POOL_CONNECTIONS,
+        Kind::Gauge,
+        "Connections in the database pool, busy or idle.",
+    ),
+    (
+        POOL_IDLE,
+        Kind::Gauge,
+        "Idle connections in the database pool.",
+    ),
+    (
+        DELIVERIES,
+        Kind::Counter,
+        "Webhook deliveries sent, by outcome: delivered, retried or failed.",
+    ),
+    (
+        DELIVERIES_PENDING,
+        Kind::Gauge,
+        "Webhook deliveries waiting to be sent, over every organization.",
+    ),
+    (
+        OLDEST_PENDING_AGE,
+        Kind::Gauge,
+        "Seconds the oldest pending webhook delivery has waited; 0 when none waits.",
+    ),
+    (
+        BATCH_SIZE_METRIC,
+        Kind::Histogram,
+        "Item writes per batch of a write lane: 1 is a write done alone.",
+    ),
+];
+
+/// What a series is, for its description.
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Batch sizes, from a write alone to a full batch: whole numbers, so that the counts are exact.
+const BATCH_SIZE_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
 /// Buckets from 1 ms to 30 s (the default request timeout).
 const DURATION_BUCKETS: &[f64] = &[
@@ -34,9 +104,22 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let installed = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(BATCH_SIZE_METRIC.to_owned()),
+                        BATCH_SIZE_BUCKETS,
+                    )
+                })
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
                 Ok(handle) => {
+                    for &(name, kind, help) in DESCRIPTIONS {
+                        match kind {
+                            Kind::Counter => metrics::describe_counter!(name, help),
+                            Kind::Gauge => metrics::describe_gauge!(name, help),
+                            Kind::Histogram => metrics::describe_histogram!(name, help),
+                        }
+                    }
                     // Every documented series exists from the start, at zero.
                     metrics::counter!(RATE_LIMIT_REFUSALS).increment(0);
                     Some(handle)
@@ -121,12 +204,12 @@ pub async fn render(State(state): State<AppState>) -> Response {
         return Rejection::NoRoute("Metrics are off on this server.").into_response();
     };
     let (connections, idle) = state.db.pool_connections();
-    metrics::gauge!("db_pool_connections").set(f64::from(connections));
-    metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    metrics::gauge!(POOL_CONNECTIONS).set(f64::from(connections));
+    metrics::gauge!(POOL_IDLE).set(idle as f64);
     // Over every organization and replica: the deliveries are shared work.
     if let Ok(backlog) = state.db.delivery_backlog().await {
-        metrics::gauge!("webhook_deliveries_pending").set(backlog.pending as f64);
-        metrics::gauge!("webhook_oldest_pending_age_seconds").set(backlog.oldest_age_seconds);
+        metrics::gauge!(DELIVERIES_PENDING).set(backlog.pending as f64);
+        metrics::gauge!(OLDEST_PENDING_AGE).set(backlog.oldest_age_seconds);
     }
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
     ([(header::CONTENT_TYPE, content_type)], handle.render()).into_response()

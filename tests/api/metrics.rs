@@ -15,7 +15,9 @@ use tower::ServiceExt;
 use crate::helpers::{TestApp, request};
 
 #[sqlx::test]
-async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refusals(pool: PgPool) {
+async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refusals_each_with_help(
+    pool: PgPool,
+) {
     let limit = RateLimit::new(2, Duration::from_secs(600))
         .unwrap()
         .unwrap();
@@ -61,6 +63,19 @@ async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refu
         !text.contains(&invoice_id),
         "ids never become labels: {text}"
     );
+    for line in text.lines().filter(|line| line.starts_with("# TYPE ")) {
+        let name = line.split(' ').nth(2).unwrap();
+        assert!(
+            text.contains(&format!("# HELP {name} ")),
+            "{name} has no # HELP:\n{text}"
+        );
+    }
+    // Batch sizes are whole numbers in buckets, not a summary's estimated quantiles.
+    assert!(
+        text.contains("item_write_batch_size_bucket{le=\"1\"} "),
+        "{text}"
+    );
+    assert!(!text.contains("quantile="), "{text}");
 }
 
 #[sqlx::test]
