@@ -17,6 +17,8 @@ use crate::http::failure::Failure;
 /// How long the health check waits for the database.
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Tells whether the server and its database answer.
+///
 /// 200 `{"status":"ok"}` when the database answers, else 503 problem JSON.
 #[utoipa::path(
     get,

@@ -187,7 +187,9 @@ fn status_label(status: StatusCode) -> String {
     }
 }
 
-/// `GET /metrics`, in the Prometheus text format.
+/// Exports the server's metrics for Prometheus.
+///
+/// In the Prometheus text format.
 #[utoipa::path(
     get,
     path = "/metrics",

@@ -89,6 +89,25 @@ async fn the_contract_names_every_operation_by_its_rebilly_id_without_credential
 }
 
 #[sqlx::test]
+async fn every_operation_is_summed_up_in_one_sentence_that_is_not_its_method_and_path(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let contract = contract(&app).await;
+    for (method, path, operation) in operations(&contract) {
+        let summary = operation["summary"].as_str().unwrap_or_default();
+        let sentence = summary.chars().next().is_some_and(char::is_uppercase)
+            && summary.ends_with('.')
+            && !summary.contains('\n');
+        assert!(sentence, "{method} {path}: {summary:?} is not one sentence");
+        assert!(
+            !summary.contains(&path) && !summary.contains('`'),
+            "{method} {path}: {summary:?} repeats the method and path"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn every_documented_operation_is_routed_and_every_secured_one_wants_credentials(
     pool: PgPool,
 ) {

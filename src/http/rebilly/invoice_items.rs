@@ -54,7 +54,7 @@ impl ItemPath {
     }
 }
 
-/// `POST /invoices/{id}/items`.
+/// Adds an item to a draft invoice.
 #[utoipa::path(
     post,
     path = "/invoices/{id}/items",
@@ -94,8 +94,9 @@ pub async fn create(
     .await
 }
 
-/// `PUT /invoices/{id}/items/{itemId}`: replaces the whole item (only the version `If-Match`
-/// names, when given).
+/// Replaces an item of a draft invoice.
+///
+/// Replaces the whole item (only the version `If-Match` names, when given).
 #[utoipa::path(
     put,
     path = "/invoices/{id}/items/{itemId}",
@@ -133,7 +134,7 @@ pub async fn replace(
     Ok(with_etag(response, item.revision))
 }
 
-/// `GET /invoices/{id}/items/{itemId}`.
+/// Reads an item of an invoice.
 #[utoipa::path(
     get,
     path = "/invoices/{id}/items/{itemId}",
@@ -167,7 +168,9 @@ pub async fn get_one(
     ))
 }
 
-/// `GET /invoices/{id}/items`: oldest first, then by id, with `Pagination-*` headers.
+/// Lists an invoice's items.
+///
+/// Oldest first, then by id, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/invoices/{id}/items",
@@ -206,8 +209,9 @@ pub async fn list(
     Ok(page.answer(found.total, &items))
 }
 
-/// `DELETE /invoices/{id}/items/{itemId}`: 204 (only the version `If-Match` names, when
-/// given).
+/// Deletes an item of a draft invoice.
+///
+/// 204 (only the version `If-Match` names, when given).
 #[utoipa::path(
     delete,
     path = "/invoices/{id}/items/{itemId}",

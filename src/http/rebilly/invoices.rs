@@ -42,7 +42,7 @@ use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 
-/// `POST /invoices`: a draft invoice.
+/// Creates a draft invoice.
 #[utoipa::path(
     post,
     path = "/invoices",
@@ -71,9 +71,10 @@ pub async fn create(
     .await
 }
 
-/// `PUT /invoices/{id}`: creates the invoice with that id (201), or replaces the fields of
-/// the draft that has it (200); with `If-Match`, only the version it names is replaced and
-/// nothing is created.
+/// Creates or replaces the draft invoice of a given id.
+///
+/// Creates the invoice with that id (201), or replaces the fields of the draft that has it (200);
+/// with `If-Match`, only the version it names is replaced and nothing is created.
 #[utoipa::path(
     put,
     path = "/invoices/{id}",
@@ -119,8 +120,9 @@ pub async fn upsert(
     .await
 }
 
-/// `GET /invoices/{id}`: the invoice with its items, as JSON or, when `Accept` prefers it, as a
-/// PDF document.
+/// Reads an invoice with its items, as JSON or as a PDF.
+///
+/// The invoice with its items, as JSON or, when `Accept` prefers it, as a PDF document.
 #[utoipa::path(
     get,
     path = "/invoices/{id}",
@@ -223,7 +225,9 @@ async fn pdf_response(
         .into_response())
 }
 
-/// `GET /invoices`: filtered, sorted and paginated, with `Pagination-*` headers.
+/// Lists invoices.
+///
+/// Filtered, sorted and paginated, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/invoices",
@@ -299,8 +303,9 @@ fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
     std::io::Error::other("the answer was cut short")
 }
 
-/// `POST /invoices/{id}/issue`: a draft becomes unpaid; the optional body sets `issuedTime`
-/// and `dueTime`.
+/// Issues a draft invoice.
+///
+/// A draft becomes unpaid; the optional body sets `issuedTime` and `dueTime`.
 #[utoipa::path(
     post,
     path = "/invoices/{id}/issue",
@@ -326,7 +331,9 @@ pub async fn issue(
     act(state, principal, path, request, InvoiceAction::Issue, times).await
 }
 
-/// `POST /invoices/{id}/void`: an unpaid or past-due invoice is voided.
+/// Voids an invoice.
+///
+/// An unpaid or past-due invoice is voided.
 #[utoipa::path(
     post,
     path = "/invoices/{id}/void",
@@ -358,7 +365,9 @@ pub async fn void(
     .await
 }
 
-/// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is abandoned.
+/// Abandons an invoice.
+///
+/// A draft or unpaid invoice is abandoned.
 #[utoipa::path(
     post,
     path = "/invoices/{id}/abandon",

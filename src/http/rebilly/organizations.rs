@@ -41,7 +41,9 @@ pub struct OrganizationPath {
     organization_id: String,
 }
 
-/// `GET /organizations/{organizationId}`: the caller's organization.
+/// Reads the caller's organization.
+///
+/// The caller's organization.
 #[utoipa::path(
     get,
     path = "/organizations/{organizationId}",
@@ -67,7 +69,9 @@ pub async fn get_one(
     ))
 }
 
-/// `PATCH /organizations/{organizationId}`: changes the fields given (`null` clears one).
+/// Changes the caller's organization.
+///
+/// Changes the fields given (`null` clears one).
 #[utoipa::path(
     patch,
     path = "/organizations/{organizationId}",

@@ -28,7 +28,7 @@ use crate::service::products as service;
 /// Read-only fields of a product: accepted and ignored.
 const READ_ONLY: &[&str] = &["id", "createdTime", "updatedTime", "_links"];
 
-/// `POST /products`.
+/// Creates a product.
 #[utoipa::path(
     post,
     path = "/products",
@@ -57,7 +57,7 @@ pub async fn create(
     .await
 }
 
-/// `GET /products/{id}`.
+/// Reads a product.
 #[utoipa::path(
     get,
     path = "/products/{id}",
@@ -82,7 +82,9 @@ pub async fn get_one(
     ))
 }
 
-/// `GET /products`: newest first, then by id descending, with `Pagination-*` headers.
+/// Lists products.
+///
+/// Newest first, then by id descending, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/products",

@@ -57,7 +57,9 @@ impl MessagePath {
     }
 }
 
-/// `GET /invoices/{id}/timeline`: newest first, with `Pagination-*` headers.
+/// Lists an invoice's timeline: what happened to it, and comments.
+///
+/// Newest first, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/invoices/{id}/timeline",
@@ -94,7 +96,9 @@ pub async fn list(
     Ok(page.answer(found.total, &messages))
 }
 
-/// `POST /invoices/{id}/timeline`: a comment (`timeline-comment-created`).
+/// Comments on an invoice.
+///
+/// A comment (`timeline-comment-created`).
 #[utoipa::path(
     post,
     path = "/invoices/{id}/timeline",
@@ -128,7 +132,7 @@ pub async fn create(
     .await
 }
 
-/// `GET /invoices/{id}/timeline/{messageId}`.
+/// Reads one message of an invoice's timeline.
 #[utoipa::path(
     get,
     path = "/invoices/{id}/timeline/{messageId}",
@@ -159,7 +163,9 @@ pub async fn get_one(
     ))
 }
 
-/// `DELETE /invoices/{id}/timeline/{messageId}`: a comment only; the events of changes stay.
+/// Deletes a comment of an invoice's timeline.
+///
+/// A comment only; the events of changes stay.
 #[utoipa::path(
     delete,
     path = "/invoices/{id}/timeline/{messageId}",

@@ -23,7 +23,9 @@ use crate::http::state::AppState;
 use crate::repository::Attempt;
 use crate::service::webhooks as service;
 
-/// `GET /tracking/webhooks`: newest first, with `Pagination-*` headers.
+/// Lists the webhook delivery log.
+///
+/// Newest first, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/tracking/webhooks",
@@ -51,7 +53,7 @@ pub async fn list(
     Ok(page.answer(found.total, &entries))
 }
 
-/// `GET /tracking/webhooks/{id}`.
+/// Reads one entry of the webhook delivery log.
 #[utoipa::path(
     get,
     path = "/tracking/webhooks/{id}",
@@ -77,8 +79,10 @@ pub async fn get_one(
     ))
 }
 
-/// `POST /tracking/webhooks/{id}/resend`: sends the entry's event to its webhook again, as a
-/// new delivery (204; it is made in the background, and logged like any other).
+/// Sends a logged delivery's event again.
+///
+/// Sends the entry's event to its webhook again, as a new delivery (204; it is made in the
+/// background, and logged like any other).
 #[utoipa::path(
     post,
     path = "/tracking/webhooks/{id}/resend",

@@ -57,7 +57,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// `POST /webhooks`.
+/// Creates a webhook.
 #[utoipa::path(
     post,
     path = "/webhooks",
@@ -89,8 +89,10 @@ pub async fn create(
     .await
 }
 
-/// `PUT /webhooks/{id}`: creates the webhook with that id (201, with its secret) or replaces
-/// the one that has it (200, keeping its secret).
+/// Creates or replaces the webhook of a given id.
+///
+/// Creates the webhook with that id (201, with its secret) or replaces the one that has it (200,
+/// keeping its secret).
 #[utoipa::path(
     put,
     path = "/webhooks/{id}",
@@ -130,7 +132,7 @@ pub async fn upsert(
     .await
 }
 
-/// `GET /webhooks/{id}`.
+/// Reads a webhook.
 #[utoipa::path(
     get,
     path = "/webhooks/{id}",
@@ -155,7 +157,9 @@ pub async fn get_one(
     ))
 }
 
-/// `DELETE /webhooks/{id}`: what it had still to send is dropped; its log stays.
+/// Deletes a webhook.
+///
+/// What it had still to send is dropped; its log stays.
 #[utoipa::path(
     delete,
     path = "/webhooks/{id}",
@@ -186,7 +190,9 @@ pub async fn delete(
     .await
 }
 
-/// `GET /webhooks`: newest first, with `Pagination-*` headers.
+/// Lists webhooks.
+///
+/// Newest first, with `Pagination-*` headers.
 #[utoipa::path(
     get,
     path = "/webhooks",

@@ -46,8 +46,10 @@ fn item_error(id: &InvoiceItemId) -> impl Fn(StripeError) -> StripeError + '_ {
     }
 }
 
-/// `POST /v1/invoiceitems`: a pending item, or an item on the draft invoice `invoice` names
-/// (which must bill the same customer, in the same currency).
+/// Creates an invoice item, pending or on a draft invoice.
+///
+/// A pending item, or an item on the draft invoice `invoice` names (which must bill the same
+/// customer, in the same currency).
 #[utoipa::path(
     post,
     path = "/v1/invoiceitems",
@@ -98,7 +100,7 @@ pub async fn create(
     .await
 }
 
-/// `GET /v1/invoiceitems/{id}`.
+/// Retrieves an invoice item.
 #[utoipa::path(
     get,
     path = "/v1/invoiceitems/{id}",
@@ -125,7 +127,9 @@ pub async fn retrieve(
     ok(&expanded_item(&placed, caller.livemode, &invoices))
 }
 
-/// `POST /v1/invoiceitems/{id}`: changes the parameters given, keeping the others.
+/// Updates an invoice item.
+///
+/// Changes the parameters given, keeping the others.
 #[utoipa::path(
     post,
     path = "/v1/invoiceitems/{id}",
@@ -175,7 +179,9 @@ pub async fn update(
     .await
 }
 
-/// `DELETE /v1/invoiceitems/{id}`: a pending item, or an item of a draft invoice.
+/// Deletes an invoice item.
+///
+/// A pending item, or an item of a draft invoice.
 #[utoipa::path(
     delete,
     path = "/v1/invoiceitems/{id}",
@@ -207,8 +213,10 @@ pub async fn delete(
     .await
 }
 
-/// `GET /v1/invoiceitems`: newest first, by cursor (`starting_after` or `ending_before`),
-/// filtered by `customer`, `invoice`, `pending` and `created`.
+/// Lists invoice items.
+///
+/// Newest first, by cursor (`starting_after` or `ending_before`), filtered by `customer`,
+/// `invoice`, `pending` and `created`.
 #[utoipa::path(
     get,
     path = "/v1/invoiceitems",

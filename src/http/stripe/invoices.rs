@@ -37,9 +37,10 @@ fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError + '_ {
     }
 }
 
-/// `POST /v1/invoices`: a draft for `customer` in `currency`; with
-/// `pending_invoice_items_behavior=include`, the customer's pending items of that currency
-/// move onto it in the same transaction.
+/// Creates a draft invoice.
+///
+/// A draft for `customer` in `currency`; with `pending_invoice_items_behavior=include`, the
+/// customer's pending items of that currency move onto it in the same transaction.
 #[utoipa::path(
     post,
     path = "/v1/invoices",
@@ -71,7 +72,7 @@ pub async fn create(
     .await
 }
 
-/// `GET /v1/invoices/{id}`.
+/// Retrieves an invoice.
 #[utoipa::path(
     get,
     path = "/v1/invoices/{id}",
@@ -130,7 +131,9 @@ macro_rules! action_handler {
 }
 
 action_handler!(
-    /// `POST /v1/invoices/{id}/finalize`: a draft becomes `open` (Rebilly's issue), numbered.
+    /// Finalizes a draft invoice.
+    ///
+    /// The draft becomes `open` (Rebilly's issue), numbered.
     finalize,
     "/v1/invoices/{id}/finalize",
     "PostInvoicesInvoiceFinalize",
@@ -139,7 +142,9 @@ action_handler!(
 );
 
 action_handler!(
-    /// `POST /v1/invoices/{id}/void`: an open invoice becomes `void`.
+    /// Voids an invoice.
+    ///
+    /// An open invoice becomes `void`.
     void,
     "/v1/invoices/{id}/void",
     "PostInvoicesInvoiceVoid",
@@ -148,8 +153,9 @@ action_handler!(
 );
 
 action_handler!(
-    /// `POST /v1/invoices/{id}/mark_uncollectible`: an open invoice becomes `uncollectible`
-    /// (Rebilly's abandon).
+    /// Marks an invoice uncollectible.
+    ///
+    /// An open invoice becomes `uncollectible` (Rebilly's abandon).
     mark_uncollectible,
     "/v1/invoices/{id}/mark_uncollectible",
     "PostInvoicesInvoiceMarkUncollectible",
@@ -193,7 +199,9 @@ async fn act(
     .await
 }
 
-/// `GET /v1/invoices`: newest first, by cursor, of one `customer` when given.
+/// Lists invoices.
+///
+/// Newest first, by cursor, of one `customer` when given.
 #[utoipa::path(
     get,
     path = "/v1/invoices",
@@ -236,8 +244,9 @@ pub async fn list(
     ok(&ListObject::new(data, has_more, "/v1/invoices"))
 }
 
-/// `GET /v1/invoices/{id}/lines`: the invoice's lines, newest first as in its `lines`, by
-/// cursor; a line's id is its item's.
+/// Lists an invoice's line items.
+///
+/// The invoice's lines, newest first as in its `lines`, by cursor; a line's id is its item's.
 #[utoipa::path(
     get,
     path = "/v1/invoices/{id}/lines",

@@ -96,7 +96,7 @@ impl Contract {
     }
 }
 
-/// The OpenAPI 3.1 document of this server.
+/// Serves this contract: the OpenAPI 3.1 document of this server.
 #[utoipa::path(
     get,
     path = "/openapi.json",
