@@ -1,5 +1,5 @@
-//! Discounts and taxes through the API: the README's worked example, repricing on every kind
-//! of change, and the 422s of the new fields.
+//! Discounts and taxes through the API: the worked example of docs/api-rebilly.md, repricing
+//! on every kind of change, and the 422s of the new fields.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{ORGANIZATION, TestApp, assert_invalid_fields, invoice_body};
 
-/// The README's example invoice: 10% off, four tax components, in USD.
+/// The example invoice of docs/api-rebilly.md and the README: 10% off, four tax components, in USD.
 fn example_invoice() -> Value {
     json!({
         "customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
