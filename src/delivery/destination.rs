@@ -118,16 +118,26 @@ fn is_public_v4(address: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// Only global unicast (2000::/3) is on the public internet; within it, not documentation
+/// (2001:db8::/32, 3fff::/20), benchmarking (2001:2::/48), ORCHID (2001:10::/28, 2001:20::/28),
+/// nor 6to4 (2002::/16) and Teredo (2001::/32), which carry an IPv4 address that may be any.
+/// Everything outside it (site-local fec0::/10, discard 100::/64, NAT64 64:ff9b::/96, IPv4
+/// translated ::ffff:0:0/96, ...) is refused by not being in it.
 fn is_public_v6(address: Ipv6Addr) -> bool {
-    let first = address.segments()[0];
-    !(address.is_loopback()
-        || address.is_unspecified()
-        || address.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && address.segments()[1] == 0x0db8
-        || first == 0x0064 && address.segments()[1] == 0xff9b
-        || address.segments()[..6] == [0, 0, 0, 0, 0, 0])
+    let [first, second, third, ..] = address.segments();
+    let special = match first {
+        0x2001 => {
+            second == 0x0000
+                || second == 0x0db8
+                || (second == 0x0002 && third == 0x0000)
+                || (second & 0xfff0) == 0x0010
+                || (second & 0xfff0) == 0x0020
+        }
+        0x2002 => true,
+        0x3fff => second < 0x1000,
+        _ => false,
+    };
+    (first & 0xe000) == 0x2000 && !special
 }
 
 #[cfg(test)]
@@ -156,6 +166,14 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "::127.0.0.1",
+            "fec0::1",
+            "::ffff:0:a00:1",
+            "2002:7f00:1::1",
+            "2001::1",
+            "2001:db8::1",
+            "3fff::1",
+            "100::1",
+            "64:ff9b::a00:1",
         ] {
             assert!(!admitted(address), "{address}");
         }
@@ -163,7 +181,13 @@ mod tests {
 
     #[test]
     fn public_addresses_are_admitted() {
-        for address in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for address in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001:82a::200e",
+            "::ffff:1.1.1.1",
+        ] {
             assert!(admitted(address), "{address}");
         }
         assert!(Destinations::Any.admits("127.0.0.1".parse().unwrap()));
