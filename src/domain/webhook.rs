@@ -47,6 +47,12 @@ impl WebhookUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err("must not carry credentials; send them in headers".into());
         }
+        // As sent and stored, a URL is percent-encoded: `€` is 9 characters of it.
+        if url.as_str().len() > MAX_URL_LENGTH {
+            return Err(format!(
+                "must be at most {MAX_URL_LENGTH} characters once percent-encoded"
+            ));
+        }
         Ok(Self(url))
     }
 
@@ -220,6 +226,12 @@ mod tests {
         assert!(WebhookUrl::parse("http://127.0.0.1:8080/").is_ok());
         assert!(WebhookUrl::parse("ftp://example.com/").is_err());
         assert!(WebhookUrl::parse("https://user:pw@example.com/").is_err());
+        let euros = format!("https://example.com/{}", "€".repeat(600));
+        assert!(
+            WebhookUrl::parse(&euros)
+                .unwrap_err()
+                .contains("percent-encoded")
+        );
         assert!(WebhookUrl::parse("not a url").is_err());
         assert!(WebhookUrl::parse(&format!("https://e.com/{}", "a".repeat(2048))).is_err());
     }

@@ -30,6 +30,12 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 /// id, rate limits) belong to each answer and are set again for the retry.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
+/// A response extension: the body to keep for the key's retries in place of the one sent now,
+/// which shows what only the first answer may (a webhook's signing secret). A retry is
+/// answered without it, and it is never stored.
+#[derive(Debug, Clone)]
+pub struct KeptBody(pub Vec<u8>);
+
 /// A POST's `Idempotency-Key` header (or headers) and path, read but not yet checked: the
 /// key's checks come after the body's.
 #[derive(Debug)]
@@ -315,10 +321,14 @@ async fn kept_answer(response: Response) -> Result<(StoredAnswer, Response), Api
             headers.push((name.as_str().to_owned(), value.to_owned()));
         }
     }
+    let body = match parts.extensions.get::<KeptBody>() {
+        Some(KeptBody(kept)) => kept.clone(),
+        None => bytes.to_vec(),
+    };
     let answer = StoredAnswer {
         status: parts.status.as_u16(),
         headers,
-        body: bytes.to_vec(),
+        body,
     };
     Ok((answer, Response::from_parts(parts, Body::from(bytes))))
 }

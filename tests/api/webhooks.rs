@@ -21,6 +21,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{
     ORGANIZATION, PUBLIC_URL, TestApp, app_db, assert_invalid_fields, changes, invoice_body,
+    request,
 };
 use crate::receiver::Receiver;
 
@@ -70,6 +71,57 @@ fn types(received: &[crate::receiver::Received]) -> Vec<String> {
         .iter()
         .map(|delivery| delivery.json()["eventType"].as_str().unwrap().to_owned())
         .collect()
+}
+
+#[sqlx::test]
+async fn a_url_too_long_once_percent_encoded_is_422_not_500(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let url = format!("https://example.com/{}", "€".repeat(600));
+    let refused = app
+        .post("/webhooks", json!({"url": url, "method": "POST"}))
+        .await;
+    assert_invalid_fields(
+        &refused,
+        "/webhooks",
+        &[(
+            "url",
+            "must be at most 2048 characters once percent-encoded",
+        )],
+    );
+}
+
+#[sqlx::test]
+async fn a_retried_create_answers_the_same_webhook_without_its_secret(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let create = || {
+        request(
+            Method::POST,
+            "/webhooks",
+            Some(json!({"url": "http://127.0.0.1:9/retried", "method": "POST"})),
+        )
+        .header("REB-APIKEY", &app.api_key)
+        .header("Idempotency-Key", "make-hook-1")
+        .body_json()
+    };
+    let first = app.send(create()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let secret = first.body["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let again = app.send(create()).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["secret"], Value::Null);
+    assert!(!again.text.contains(secret));
+    let kept: Vec<Vec<u8>> = sqlx::query_scalar("select response_body from idempotency_keys")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(
+        kept.iter()
+            .all(|body| !String::from_utf8_lossy(body).contains(secret)),
+        "the secret is kept nowhere but on the webhook"
+    );
 }
 
 #[sqlx::test]

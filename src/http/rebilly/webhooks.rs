@@ -1,20 +1,18 @@
 //! `/webhooks`: where the organization's invoice events are sent, in Rebilly's GlobalWebhook
 //! shape, with the Standard Webhooks signing secret shown once, when the webhook is made.
 
-use utoipa::openapi::schema::SchemaFormat;
-
-use super::openapi::schema::{
-    closed_object, named_schema, null, nullable, nullable_array, one_of, text, with_read_only,
-};
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::SchemaFormat;
 
 use super::fields::{FieldReader, RawObject, canonical_body, list, string};
+use super::openapi::schema::{
+    closed_object, named_schema, null, nullable, nullable_array, one_of, text, with_read_only,
+};
 use super::pagination::Page;
 use super::paths::IdPath;
 use super::wire::{Link, created, json_response, time};
@@ -28,7 +26,7 @@ use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::idempotency::{Idempotency, KeptBody, WriteRequest, run_write};
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::webhooks as service;
@@ -81,10 +79,11 @@ pub async fn create(
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let webhook = service::create_webhook(tx, organization_id, input, destinations).await?;
-        Ok(created(
+        let response = created(
             &state.url(&webhook_path(&webhook.id)),
             &WebhookResponse::new(&state, &webhook, true),
-        ))
+        );
+        Ok(secret_shown_once(&state, &webhook, response)?)
     })
     .await
 }
@@ -124,12 +123,27 @@ pub async fn upsert(
             service::upsert_webhook(tx, organization_id, &webhook_id, input, destinations).await?;
         let body = WebhookResponse::new(&state, &webhook, was_created);
         Ok(if was_created {
-            created(&state.url(&webhook_path(&webhook.id)), &body)
+            let response = created(&state.url(&webhook_path(&webhook.id)), &body);
+            secret_shown_once(&state, &webhook, response)?
         } else {
             json_response(StatusCode::OK, &body)
         })
     })
     .await
+}
+
+/// The answer that made a webhook, with its secret; a retry with its `Idempotency-Key` is
+/// answered without it, as every later read is, so that the secret is stored nowhere but on
+/// the webhook.
+fn secret_shown_once(
+    state: &AppState,
+    webhook: &Webhook,
+    mut response: Response,
+) -> Result<Response, ApiError> {
+    let kept = serde_json::to_vec(&WebhookResponse::new(state, webhook, false))
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    response.extensions_mut().insert(KeptBody(kept));
+    Ok(response)
 }
 
 /// Reads a webhook.
