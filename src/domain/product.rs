@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::ids::ProductId;
-use super::text::BoundedText;
+use super::text::{BoundedText, looks_blank};
 
 /// The most characters of a product's name.
 pub const MAX_NAME_CHARS: usize = 255;
@@ -17,6 +17,9 @@ impl ProductName {
     pub fn parse(value: String) -> Result<Self, String> {
         if value.is_empty() {
             return Err("must not be empty".to_owned());
+        }
+        if looks_blank(&value) {
+            return Err("must not be blank".to_owned());
         }
         BoundedText::parse(value).map(Self)
     }

@@ -111,6 +111,11 @@ fn bad_products() -> Vec<BadProduct> {
             vec![("name", "must not be empty")],
         ),
         (
+            "a name of zero-width spaces",
+            json!({"name": "\u{200b}\u{200b}"}),
+            vec![("name", "must not be blank")],
+        ),
+        (
             "a name of 256 characters",
             json!({"name": "n".repeat(256)}),
             vec![("name", "must be at most 255 characters")],

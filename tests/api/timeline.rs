@@ -157,6 +157,10 @@ async fn comments_are_written_read_and_deleted_and_events_stay(pool: PgPool) {
 
     let blank = app.post(&path, json!({"message": "  "})).await;
     assert_invalid_fields(&blank, &path, &[("message", "must not be blank")]);
+    let invisible = app
+        .post(&path, json!({"message": "\u{200b}\u{200b}\u{feff}"}))
+        .await;
+    assert_invalid_fields(&invisible, &path, &[("message", "must not be blank")]);
     let long = app
         .post(&path, json!({"message": "x".repeat(10_001)}))
         .await;

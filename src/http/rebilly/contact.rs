@@ -1,18 +1,16 @@
 //! Rebilly's ContactObject (an invoice's billing and delivery addresses), contact points
 //! (emails, phone numbers) and tax id numbers, as the wire has them.
 
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-
-use super::openapi::schema::{NOT_BLANK, closed_object, nullable, nullable_array, one_of, text};
-
 use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use super::fields::{FieldReader, string};
+use super::openapi::schema::{closed_object, not_blank, nullable, nullable_array, one_of, text};
 use crate::domain::contact::{ContactAddress, InvoiceParties, TaxIdKind, TaxIdNumber};
 use crate::domain::organization::{ContactPoint, CountryCode, MAX_CONTACT_POINTS};
-use crate::domain::text::BoundedText;
+use crate::domain::text::{BoundedText, looks_blank};
 
 pub(super) fn bounded<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
     BoundedText::parse(string(raw)?)
@@ -21,7 +19,7 @@ pub(super) fn bounded<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MA
 /// Text of at most `MAX` characters with something other than white space in it.
 fn filled<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
     let value = bounded::<MAX>(raw)?;
-    if value.as_str().trim().is_empty() {
+    if looks_blank(value.as_str()) {
         Err("must not be empty".to_owned())
     } else {
         Ok(value)
@@ -229,7 +227,7 @@ pub(super) fn contact_object() -> ObjectBuilder {
 
 /// A tax id number shown on the invoice, or `null`.
 pub(super) fn tax_id_number() -> ObjectBuilder {
-    let value = text(50).pattern(Some(NOT_BLANK));
+    let value = text(50).pattern(Some(not_blank()));
     nullable(closed_object(
         &["type", "value"],
         [
@@ -241,7 +239,7 @@ pub(super) fn tax_id_number() -> ObjectBuilder {
 
 /// An email or phone number of an organization.
 pub(super) fn contact_point() -> ObjectBuilder {
-    let value = text(100).pattern(Some(NOT_BLANK));
+    let value = text(100).pattern(Some(not_blank()));
     closed_object(
         &["value"],
         [

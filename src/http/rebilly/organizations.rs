@@ -1,12 +1,6 @@
 //! `/organizations/{organizationId}`: the caller's organization, whose details its invoice
 //! documents show as the seller (Rebilly's Organization, in part).
 
-use super::contact::{contact_point, country};
-use super::openapi::schema::{
-    closed_object, named_schema, nullable, nullable_array, text, with_read_only,
-};
-use crate::domain::organization::MAX_CONTACT_POINTS;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,8 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::contact::{ContactResponse, bounded, contact_points};
+use super::contact::{contact_point, country};
 use super::fields::{FieldReader, RawObject, string};
+use super::openapi::schema::{
+    closed_object, named_schema, nullable, nullable_array, text, with_read_only,
+};
 use super::wire::{Link, json_response, time_option};
+use crate::domain::organization::MAX_CONTACT_POINTS;
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
 use crate::error::ApiError;

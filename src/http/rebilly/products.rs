@@ -1,8 +1,5 @@
 //! `/products`: create, read and list products.
 
-use super::openapi::schema::{closed_object, named_schema, nullable, text, with_read_only};
-use crate::domain::product::MAX_NAME_CHARS;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,10 +8,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::fields::{FieldReader, RawObject, canonical_body, string};
+use super::openapi::schema::{
+    closed_object, named_schema, not_blank, nullable, text, with_read_only,
+};
 use super::pagination::Page;
 use super::paths::IdPath;
 use super::wire::{Link, created, json_response, time};
 use crate::domain::ids::ProductId;
+use crate::domain::product::MAX_NAME_CHARS;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
@@ -179,7 +180,7 @@ impl ProductResponse {
 named_schema!(
     /// The body of `POST /products`.
     ProductRequest => {
-        let name = text(MAX_NAME_CHARS).min_length(Some(1));
+        let name = text(MAX_NAME_CHARS).min_length(Some(1)).pattern(Some(not_blank()));
         let object = closed_object(
             &["name"],
             [

@@ -1,9 +1,6 @@
 //! Taxes on the wire: an item's tax as Rebilly's `TaxItem`, an invoice's `tax` with its
 //! calculator, and the parsing of the invoice's tax settings.
 
-use super::openapi::schema::{self, any_of, closed_object, null, nullable, read_only, text};
-use crate::domain::tax::MAX_RATE_PLACES;
-
 use std::borrow::Cow;
 
 use rust_decimal::Decimal;
@@ -14,7 +11,9 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::fields::{FieldReader, number, string};
 use super::openapi::schema::one_of;
+use super::openapi::schema::{self, any_of, closed_object, null, nullable, read_only, text};
 use crate::domain::money;
+use crate::domain::tax::MAX_RATE_PLACES;
 use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings,
 };

@@ -1,7 +1,5 @@
 //! `/invoices/{id}/timeline`: the invoice's events, newest first, and comments on it.
 
-use super::openapi::schema::{NOT_BLANK, closed_object, named_schema, text, with_read_only};
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,11 +9,13 @@ use utoipa::IntoParams;
 
 use super::events::{TimelineResponse, timeline_message_path};
 use super::fields::{FieldReader, RawObject, canonical_body, string};
+use super::openapi::schema::{closed_object, named_schema, not_blank, text, with_read_only};
 use super::pagination::Page;
 use super::paths::{IdPath, PathId};
 use super::wire::{created, json_response};
 use crate::domain::event::CommentText;
 use crate::domain::ids::{EventId, InvoiceId};
+use crate::domain::text::looks_blank;
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
@@ -202,7 +202,7 @@ fn parse_comment(body: RawObject) -> Result<CommentText, ApiError> {
     let mut fields = FieldReader::new(body);
     let text = fields.required("message", |raw| {
         let text = string(raw)?;
-        if text.trim().is_empty() {
+        if looks_blank(&text) {
             return Err("must not be blank".into());
         }
         CommentText::parse(text)
@@ -215,7 +215,7 @@ fn parse_comment(body: RawObject) -> Result<CommentText, ApiError> {
 named_schema!(
     /// The body of `POST /invoices/{id}/timeline`.
     CommentRequest => {
-        let message = text(CommentText::MAX_CHARS).min_length(Some(1)).pattern(Some(NOT_BLANK));
+        let message = text(CommentText::MAX_CHARS).min_length(Some(1)).pattern(Some(not_blank()));
         with_read_only(closed_object(&["message"], [("message", message.into())]), READ_ONLY).into()
     }
 );

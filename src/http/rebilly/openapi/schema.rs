@@ -10,6 +10,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::domain::ids::MAX_ID_LENGTH;
+use crate::domain::text::BLANK;
 
 /// The characters an id may hold, as `check_id` allows them.
 pub fn id_pattern() -> String {
@@ -155,8 +156,15 @@ impl RequiredAll for ObjectBuilder {
     }
 }
 
-/// Text with a character other than white space (and no NUL).
-pub const NOT_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+/// The pattern of a text that shows something: a character that is not [`BLANK`] (and no NUL,
+/// which no text may hold).
+pub fn not_blank() -> String {
+    let blank: String = BLANK
+        .iter()
+        .map(|&(low, high)| format!("\\u{:04X}-\\u{:04X}", u32::from(low), u32::from(high)))
+        .collect();
+    format!("^[^\\u0000]*[^{blank}\\u0000][^\\u0000]*$")
+}
 
 /// A schema built by `$build` (a request body's, read field by field, or a PDF's), as a type
 /// the contract can name.
