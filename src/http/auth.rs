@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, MatchedPath, OriginalUri};
-use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use percent_encoding::percent_decode_str;
 
 use super::failure::{Failure, Rejection};
@@ -120,15 +120,31 @@ fn prefix_admits(parts: &Parts, own: &OrganizationId) -> bool {
         .is_ok_and(|prefix| prefix == own.as_str())
 }
 
+/// The value of a header that says who the caller is. Sent more than once it is refused, not
+/// read first-wins: a proxy or client that adds its own would otherwise decide whose request
+/// this is.
+pub fn credential_header<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<&'a HeaderValue>, String> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    match values.next() {
+        Some(_) => Err(format!(
+            "{name} must be sent once; this request sends it more than once."
+        )),
+        None => Ok(first),
+    }
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, Failure> {
-    let api_key = parts
-        .headers
-        .get(API_KEY_HEADER)
-        .map(|value| value.to_str().unwrap_or(""));
-    let authorization = parts
-        .headers
-        .get(AUTHORIZATION)
-        .map(|value| value.to_str().unwrap_or(""));
+    let once = |name: &HeaderName| {
+        credential_header(&parts.headers, name)
+            .map(|value| value.map(|value| value.to_str().unwrap_or("")))
+            .map_err(|reason| unauthorized(&reason))
+    };
+    let api_key = once(&HeaderName::from_static(API_KEY_HEADER))?;
+    let authorization = once(&AUTHORIZATION)?;
     if api_key.is_none() && authorization.is_none() {
         return Err(unauthorized(
             "Credentials are required: send a secret API key in REB-APIKEY or a JWT in Authorization: Bearer.",

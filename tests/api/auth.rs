@@ -87,6 +87,47 @@ async fn missing_unknown_malformed_or_expired_credentials_are_401(pool: PgPool) 
 }
 
 #[sqlx::test]
+async fn a_credential_header_sent_twice_is_401_even_when_one_is_valid(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let key = app.api_key.clone();
+    for headers in [
+        [
+            ("REB-APIKEY", key.as_str()),
+            ("REB-APIKEY", "sk_sandbox_notakey"),
+        ],
+        [("REB-APIKEY", key.as_str()), ("REB-APIKEY", key.as_str())],
+    ] {
+        let twice = post_invoice_with(&app, &headers).await;
+        assert_problem(
+            &twice,
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "/invoices",
+        );
+        assert!(
+            twice.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("must be sent once"),
+            "{}",
+            twice.text
+        );
+    }
+    let token = format!("Bearer {}", jwt(ORGANIZATION, 3600, JWT_SECRET));
+    let twice = post_invoice_with(
+        &app,
+        &[
+            ("Authorization", token.as_str()),
+            ("Authorization", token.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(twice.status, StatusCode::UNAUTHORIZED, "{}", twice.text);
+    let once = post_invoice_with(&app, &[("REB-APIKEY", key.as_str())]).await;
+    assert_eq!(once.status, StatusCode::CREATED, "{}", once.text);
+}
+
+#[sqlx::test]
 async fn credentials_are_checked_before_the_body(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let response = app

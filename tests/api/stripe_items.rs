@@ -1453,3 +1453,72 @@ async fn concurrent_updates_of_an_item_on_an_invoice_lose_no_change(pool: PgPool
         "the invoice's total is its item"
     );
 }
+
+#[sqlx::test]
+async fn an_unknown_parameter_is_named_in_a_bounded_answer_however_long_its_name(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let name = "x".repeat(20_000);
+    let refused = stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_42"),
+                ("currency", "usd"),
+                ("amount", "500"),
+                (&name, "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.body["error"]["code"], "parameter_unknown");
+    let param = refused.body["error"]["param"].as_str().unwrap();
+    assert_eq!(param, format!("{}...", "x".repeat(100)));
+    assert!(refused.text.len() < 2_000, "{} bytes", refused.text.len());
+}
+
+#[sqlx::test]
+async fn a_credential_header_sent_twice_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let twice = stripe
+        .send(
+            stripe.request(Method::GET, "/v1/invoiceitems").header(
+                "authorization",
+                basic("sk_sandbox_someoneelse0000000000000000"),
+            ),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNAUTHORIZED, "{}", twice.text);
+    assert!(twice.text.contains("must be sent once"), "{}", twice.text);
+    let accounts = stripe
+        .send(
+            stripe
+                .request(Method::GET, "/v1/invoiceitems")
+                .header("stripe-account", ORGANIZATION)
+                .header("stripe-account", "org_other"),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(
+        accounts.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        accounts.text
+    );
+    assert!(
+        accounts.text.contains("must be sent once"),
+        "{}",
+        accounts.text
+    );
+    let once = stripe
+        .send(
+            stripe
+                .request(Method::GET, "/v1/invoiceitems")
+                .header("stripe-account", ORGANIZATION),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(once.status, StatusCode::OK, "{}", once.text);
+}

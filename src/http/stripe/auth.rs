@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::StripeError;
-use crate::http::auth::{Principal, admit, verify_bearer};
+use crate::http::auth::{Principal, admit, credential_header, verify_bearer};
 use crate::http::failure::Rejection;
 use crate::http::state::AppState;
 
@@ -48,7 +48,16 @@ impl FromRequestParts<AppState> for StripeCaller {
                 (caller, false)
             }
         };
-        if let Some(account) = parts.headers.get(STRIPE_ACCOUNT) {
+        let account = credential_header(&parts.headers, &STRIPE_ACCOUNT).map_err(|message| {
+            StripeError::Own {
+                status: StatusCode::BAD_REQUEST,
+                kind: "invalid_request_error",
+                code: None,
+                param: None,
+                message,
+            }
+        })?;
+        if let Some(account) = account {
             let account = account.to_str().unwrap_or_default();
             if account != caller.organization_id.as_str() {
                 return Err(StripeError::Own {
@@ -78,7 +87,8 @@ enum Credential {
 }
 
 fn credential(parts: &Parts) -> Result<Credential, StripeError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+    let Some(value) = credential_header(&parts.headers, &AUTHORIZATION).map_err(unauthorized)?
+    else {
         return Err(unauthorized(
             "You did not provide an API key. Send your secret key as the user name of HTTP Basic \
              auth (curl -u sk_...:) or in the header Authorization: Bearer sk_..."

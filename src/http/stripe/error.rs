@@ -28,6 +28,19 @@ pub struct Bad {
     pub message: String,
 }
 
+/// The most characters of a parameter's name an answer repeats: a name is the caller's own
+/// text (an unknown one can be as long as the body), and an answer names it several times.
+const MAX_ECHOED: usize = 100;
+
+/// A parameter's name as an answer repeats it: whole, or its first [`MAX_ECHOED`] characters
+/// and `...`.
+fn echoed(param: &str) -> String {
+    match param.char_indices().nth(MAX_ECHOED) {
+        Some((cut, _)) => format!("{}...", &param[..cut]),
+        None => param.to_owned(),
+    }
+}
+
 impl Bad {
     /// The request as a whole cannot be read.
     pub fn request(message: impl Into<String>) -> Self {
@@ -41,7 +54,7 @@ impl Bad {
     /// A parameter whose value breaks a rule.
     pub fn invalid(param: &str, message: impl Into<String>) -> Self {
         Self {
-            param: Some(param.to_owned()),
+            param: Some(echoed(param)),
             code: None,
             message: message.into(),
         }
@@ -50,7 +63,7 @@ impl Bad {
     /// A parameter with Stripe's code for what is wrong.
     pub fn coded(param: &str, code: &'static str, message: impl Into<String>) -> Self {
         Self {
-            param: Some(param.to_owned()),
+            param: Some(echoed(param)),
             code: Some(code),
             message: message.into(),
         }
