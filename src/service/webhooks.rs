@@ -8,16 +8,35 @@ use crate::domain::webhook::{Webhook, WebhookInput, WebhookSecret};
 use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
 use crate::repository::{Attempt, AttemptPage, Db, Tx, WebhookPage};
 
-/// Creates a webhook with a new id and signing secret, in the caller's transaction. Its URL
-/// must reach an address `destinations` admits (422 on `url` otherwise).
+/// A webhook's fields, its URL's host found to resolve to addresses `destinations` admits.
+/// The lookup can take seconds, so it is made before the write's transaction begins: no
+/// connection of the pool waits on it.
+#[derive(Debug)]
+pub struct ReachableWebhook(WebhookInput);
+
+/// Looks up the URL's host: [`ReachableWebhook`] when `destinations` admits its addresses, 422
+/// on `url` otherwise.
+#[tracing::instrument(skip_all)]
+pub async fn check_reachable(
+    input: WebhookInput,
+    destinations: Destinations,
+) -> Result<ReachableWebhook, ApiError> {
+    destinations
+        .check(input.url.as_url())
+        .await
+        .map_err(|reason| {
+            ApiError::invalid_input(DomainField::WebhookUrl, Rule::Unreachable { reason })
+        })?;
+    Ok(ReachableWebhook(input))
+}
+
+/// Creates a webhook with a new id and signing secret, in the caller's transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_webhook(
     tx: &mut Tx,
     organization_id: &OrganizationId,
-    input: WebhookInput,
-    destinations: Destinations,
+    ReachableWebhook(input): ReachableWebhook,
 ) -> Result<Webhook, ApiError> {
-    check_destination(&input, destinations).await?;
     let (webhook, _) = save(tx, organization_id, WebhookId::generate(), None, input).await?;
     Ok(webhook)
 }
@@ -29,10 +48,8 @@ pub async fn upsert_webhook(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     webhook_id: &WebhookId,
-    input: WebhookInput,
-    destinations: Destinations,
+    ReachableWebhook(input): ReachableWebhook,
 ) -> Result<(Webhook, bool), ApiError> {
-    check_destination(&input, destinations).await?;
     let current = tx.lock_webhook(organization_id, webhook_id).await?;
     save(tx, organization_id, webhook_id.clone(), current, input).await
 }
@@ -63,19 +80,6 @@ async fn save(
     };
     let created = tx.save_webhook(organization_id, &webhook).await?;
     Ok((webhook, created))
-}
-
-async fn check_destination(
-    input: &WebhookInput,
-    destinations: Destinations,
-) -> Result<(), ApiError> {
-    destinations
-        .check(input.url.as_url())
-        .await
-        .map(drop)
-        .map_err(|reason| {
-            ApiError::invalid_input(DomainField::WebhookUrl, Rule::Unreachable { reason })
-        })
 }
 
 /// One webhook of the organization.

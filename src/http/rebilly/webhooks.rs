@@ -75,10 +75,11 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let request = idempotency.request(canonical_body(&body));
     let input = parse_webhook(body)?;
-    let destinations = state.webhook_destinations;
+    // Looked up before the transaction; a retry of a kept answer does not use the result.
+    let reachable = service::check_reachable(input, state.webhook_destinations).await;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
-        let webhook = service::create_webhook(tx, organization_id, input, destinations).await?;
+        let webhook = service::create_webhook(tx, organization_id, reachable?).await?;
         let response = created(
             &state.url(&webhook_path(&webhook.id)),
             &WebhookResponse::new(&state, &webhook, true),
@@ -116,11 +117,12 @@ pub async fn upsert(
     let request = idempotency.request(canonical_body(&body));
     let input = parse_webhook(body)?;
     let webhook_id = path.id()?;
-    let destinations = state.webhook_destinations;
+    // Looked up before the transaction; a retry of a kept answer does not use the result.
+    let reachable = service::check_reachable(input, state.webhook_destinations).await;
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let (webhook, was_created) =
-            service::upsert_webhook(tx, organization_id, &webhook_id, input, destinations).await?;
+            service::upsert_webhook(tx, organization_id, &webhook_id, reachable?).await?;
         let body = WebhookResponse::new(&state, &webhook, was_created);
         Ok(if was_created {
             let response = created(&state.url(&webhook_path(&webhook.id)), &body);
