@@ -202,6 +202,47 @@ pub enum Clash {
         /// The invoice.
         invoice: String,
     },
+    /// The holder already has the most rows of a kind it may have.
+    Full {
+        /// Which kind.
+        quota: Quota,
+        /// The organization, invoice or customer that has them.
+        holder: String,
+    },
+}
+
+/// A kind of row a holder may have only so many of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// Webhooks of an organization.
+    Webhooks,
+    /// Comments on an invoice's timeline.
+    Comments,
+    /// Pending items of a customer.
+    PendingItems,
+}
+
+impl Quota {
+    /// The most a holder may have.
+    pub const fn most(self) -> i64 {
+        match self {
+            Self::Webhooks => 20,
+            Self::Comments => 1_000,
+            Self::PendingItems => 1_000,
+        }
+    }
+
+    /// Whether a holder that has `held` may have one more; past it, [`Clash::Full`].
+    pub fn admits_one_more(self, held: i64, holder: &str) -> Result<(), ApiError> {
+        if held < self.most() {
+            Ok(())
+        } else {
+            Err(ApiError::Conflict(Clash::Full {
+                quota: self,
+                holder: holder.to_owned(),
+            }))
+        }
+    }
 }
 
 impl fmt::Display for Clash {
@@ -267,6 +308,23 @@ impl fmt::Display for Clash {
                 f,
                 "Invoice {invoice} changed its customer or currency while the item was made for them; retry."
             ),
+            Self::Full { quota, holder } => {
+                let most = quota.most();
+                match quota {
+                    Quota::Webhooks => write!(
+                        f,
+                        "Organization {holder} has {most} webhooks, the most it may have: delete one first."
+                    ),
+                    Quota::Comments => write!(
+                        f,
+                        "Invoice {holder} has {most} comments, the most its timeline may have: delete one first."
+                    ),
+                    Quota::PendingItems => write!(
+                        f,
+                        "Customer {holder} has {most} pending items, the most they may have: take them into an invoice or delete some first."
+                    ),
+                }
+            }
             Self::PendingItemUnplaced => f.write_str(
                 "A pending item has no invoice to tax it or to number its period: give it an invoice first.",
             ),

@@ -12,6 +12,7 @@ mod organizations;
 mod parties_record;
 mod pending_items;
 mod products;
+mod quotas;
 mod tax_record;
 mod webhooks;
 

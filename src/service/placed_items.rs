@@ -15,7 +15,7 @@ use crate::domain::ids::ProductId;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
 use crate::domain::precondition::ExpectedVersion;
-use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
+use crate::error::{ApiError, Clash, DomainField, Quota, Resource, Rule};
 use crate::repository::{Cursor, Db, ItemListing, Tx};
 
 /// Items, and the invoices they are on when the caller asks for them.
@@ -120,6 +120,8 @@ pub async fn create_pending_item(
 ) -> Result<PendingItem, ApiError> {
     ensure_pendable(&input)?;
     ensure_product(tx, organization_id, input.product_id.as_ref()).await?;
+    let held = tx.pending_items_held(organization_id, &customer_id).await?;
+    Quota::PendingItems.admits_one_more(held, customer_id.as_str())?;
     let now = Utc::now();
     let item = pending_item(
         InvoiceItemId::generate(),

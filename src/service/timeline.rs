@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::invoices::invoice_not_found;
 use crate::domain::event::{CommentText, EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{EventId, InvoiceId, OrganizationId};
-use crate::error::{ApiError, Clash, Missing, Resource};
+use crate::error::{ApiError, Clash, Missing, Quota, Resource};
 use crate::repository::{Db, TimelinePage, Tx};
 
 /// Writes a comment on the invoice's timeline.
@@ -21,6 +21,8 @@ pub async fn comment(
         .invoice_revision(organization_id, invoice_id)
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let held = tx.comments_held(organization_id, invoice_id).await?;
+    Quota::Comments.admits_one_more(held, invoice_id.as_str())?;
     let message = InvoiceEvent {
         id: EventId::generate(),
         invoice_id: invoice_id.clone(),

@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::delivery::destination::Destinations;
 use crate::domain::ids::{AttemptId, OrganizationId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookInput, WebhookSecret};
-use crate::error::{ApiError, Clash, DomainField, Resource, Rule};
+use crate::error::{ApiError, Clash, DomainField, Quota, Resource, Rule};
 use crate::repository::{Attempt, AttemptPage, Db, Tx, WebhookPage};
 
 /// A webhook's fields, its URL's host found to resolve to addresses `destinations` admits.
@@ -37,6 +37,8 @@ pub async fn create_webhook(
     organization_id: &OrganizationId,
     ReachableWebhook(input): ReachableWebhook,
 ) -> Result<Webhook, ApiError> {
+    let held = tx.webhooks_held(organization_id).await?;
+    Quota::Webhooks.admits_one_more(held, organization_id.as_str())?;
     let (webhook, _) = save(tx, organization_id, WebhookId::generate(), None, input).await?;
     Ok(webhook)
 }
@@ -51,6 +53,10 @@ pub async fn upsert_webhook(
     ReachableWebhook(input): ReachableWebhook,
 ) -> Result<(Webhook, bool), ApiError> {
     let current = tx.lock_webhook(organization_id, webhook_id).await?;
+    if current.is_none() {
+        let held = tx.webhooks_held(organization_id).await?;
+        Quota::Webhooks.admits_one_more(held, organization_id.as_str())?;
+    }
     save(tx, organization_id, webhook_id.clone(), current, input).await
 }
 

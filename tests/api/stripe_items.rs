@@ -1522,3 +1522,43 @@ async fn a_credential_header_sent_twice_is_refused(pool: PgPool) {
         .await;
     assert_eq!(once.status, StatusCode::OK, "{}", once.text);
 }
+
+#[sqlx::test]
+async fn a_customer_has_at_most_a_thousand_pending_items(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let stripe = Stripe::of(&app);
+    sqlx::query(
+        "insert into pending_items (organization_id, id, customer_id, currency, type, unit_price,
+                                    quantity, price, created_time, updated_time)
+         select $1, 'ii_' || lpad(n::text, 26, '0'), 'cus_full', 'USD', 'debit', 1, 1, 1,
+                now(), now()
+         from generate_series(1, 1000) as n",
+    )
+    .bind(ORGANIZATION)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let item = |customer: &'static str| {
+        [
+            ("customer", customer),
+            ("currency", "usd"),
+            ("amount", "100"),
+        ]
+    };
+    // As Stripe answers a limit: 400, with no parameter to blame.
+    let refused = stripe.post("/v1/invoiceitems", &item("cus_full")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.body["error"]["type"], "invalid_request_error");
+    assert!(
+        refused.body["error"]
+            .get("param")
+            .is_none_or(Value::is_null)
+    );
+    assert!(
+        refused.text.contains("has 1000 pending items"),
+        "{}",
+        refused.text
+    );
+    let other = stripe.post("/v1/invoiceitems", &item("cus_other")).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.text);
+}

@@ -4,7 +4,9 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{PUBLIC_URL, TestApp, assert_invalid_fields, assert_problem, changes};
+use crate::helpers::{
+    ORGANIZATION, PUBLIC_URL, TestApp, assert_invalid_fields, assert_problem, changes,
+};
 
 #[sqlx::test]
 async fn the_timeline_lists_every_change_newest_first_with_what_it_touched(pool: PgPool) {
@@ -177,4 +179,36 @@ async fn comments_are_written_read_and_deleted_and_events_stay(pool: PgPool) {
         )
         .await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test]
+async fn an_invoice_has_at_most_a_thousand_comments(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let invoice = app.create_invoice("USD").await;
+    sqlx::query(
+        "insert into invoice_events
+             (organization_id, id, invoice_id, event_type, revision, message, occurred_time)
+         select $1, 'tmln_' || lpad(n::text, 26, '0'), $2, 'timeline-comment-created', 0,
+                'earlier', now()
+         from generate_series(1, 999) as n",
+    )
+    .bind(ORGANIZATION)
+    .bind(&invoice)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let path = format!("/invoices/{invoice}/timeline");
+    let last = app.post(&path, json!({"message": "the thousandth"})).await;
+    assert_eq!(last.status, StatusCode::CREATED, "{}", last.text);
+    let refused = app.post(&path, json!({"message": "one more"})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("has 1000 comments"), "{detail}");
+    let id = last.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&format!("{path}/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = app.post(&path, json!({"message": "room again"})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 }

@@ -74,6 +74,32 @@ fn types(received: &[crate::receiver::Received]) -> Vec<String> {
 }
 
 #[sqlx::test]
+async fn an_organization_has_at_most_twenty_webhooks(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let body = json!({"url": "http://127.0.0.1:9/quota", "method": "POST"});
+    let mut first = String::new();
+    for n in 0..20 {
+        let made = webhook(&app, body.clone()).await;
+        if n == 0 {
+            first = made["id"].as_str().unwrap().to_owned();
+        }
+    }
+    let refused = app.post("/webhooks", body.clone()).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("has 20 webhooks"), "{detail}");
+    let by_id = app.put("/webhooks/hook-21st", body.clone()).await;
+    assert_eq!(by_id.status, StatusCode::CONFLICT, "{}", by_id.text);
+    let replaced = app.put(&format!("/webhooks/{first}"), body.clone()).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(
+        app.delete(&format!("/webhooks/{first}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    webhook(&app, body).await;
+}
+
+#[sqlx::test]
 async fn a_url_too_long_once_percent_encoded_is_422_not_500(pool: PgPool) {
     let app = lenient_app(&pool).await;
     let url = format!("https://example.com/{}", "€".repeat(600));

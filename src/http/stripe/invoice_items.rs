@@ -18,7 +18,7 @@ use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
-use crate::error::ApiError;
+use crate::error::{ApiError, Clash};
 use crate::http::extract::Path;
 use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_item_write, run_write};
@@ -345,6 +345,10 @@ fn placement_error(invoice_id: Option<&InvoiceId>, error: StripeError) -> Stripe
     match (invoice_id, error) {
         (Some(invoice_id), StripeError::Shared(Failure::Core(ApiError::NotFound(_)))) => {
             StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
+        }
+        // The customer's pending items, not the invoice, are what is full.
+        (_, StripeError::Shared(Failure::Core(ApiError::Conflict(clash @ Clash::Full { .. })))) => {
+            StripeError::invalid_request(None, clash.to_string())
         }
         (_, StripeError::Shared(Failure::Core(ApiError::Conflict(clash)))) => {
             StripeError::invalid_request(Some("invoice"), clash.to_string())
