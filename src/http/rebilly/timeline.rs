@@ -109,6 +109,7 @@ pub async fn list(
     responses(
         (status = 201, description = "The comment", body = TimelineResponse),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice has 1,000 comments, the most its timeline may have", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn create(

@@ -64,6 +64,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     request_body(content = WebhookRequest, example = webhook_example),
     responses(
         (status = 201, description = "The webhook, with its signing `secret` (shown only now)", body = WebhookResponse),
+        (status = 409, description = "The organization has 20 webhooks, the most it may have", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field, or a URL that reaches a private address", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -104,6 +105,7 @@ pub async fn create(
         (status = 200, description = "The webhook, replaced", body = WebhookResponse),
         (status = 201, description = "The webhook, created, with its signing `secret`", body = WebhookResponse),
         (status = 404, description = "The id breaks Rebilly's id rule, so no webhook can have it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No webhook has the id, and the organization has 20 webhooks, the most it may have", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field, or a URL that reaches a private address", body = Problem, content_type = "application/problem+json"),
     ),
 )]
