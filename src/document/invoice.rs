@@ -113,8 +113,12 @@ const AMOUNT: Column = Column {
     width: RIGHT - 500.0,
 };
 
-/// Lays the invoice out and writes the PDF.
-pub fn render(document: &InvoiceDocument<'_>) -> Result<Vec<u8>, String> {
+/// Lays the invoice out and writes the PDF; `None` when `wanted` says, between items, that
+/// nobody waits for it any more (a long invoice takes seconds).
+pub fn render(
+    document: &InvoiceDocument<'_>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u8>>, String> {
     let mut layout = Layout {
         pages: Pages::default(),
         y: MARGIN,
@@ -126,6 +130,9 @@ pub fn render(document: &InvoiceDocument<'_>) -> Result<Vec<u8>, String> {
     layout.parties(document);
     layout.table_header();
     for item in document.items {
+        if !wanted() {
+            return Ok(None);
+        }
         layout.item(item);
     }
     layout.totals(document);
@@ -146,7 +153,10 @@ pub fn render(document: &InvoiceDocument<'_>) -> Result<Vec<u8>, String> {
             .pages
             .text_on(page, RIGHT, footer_y, SMALL, Align::Right, &numbering);
     }
-    layout.pages.into_pdf(&title)
+    if !wanted() {
+        return Ok(None);
+    }
+    layout.pages.into_pdf(&title).map(Some)
 }
 
 /// How the document names the invoice: by its number once it has one, else "Draft" while it

@@ -70,6 +70,17 @@ pub enum Rejection {
         "The request took longer than {0} seconds and was abandoned; nothing it began was kept. Retry later."
     )]
     TimedOut(u64),
+    /// 503 at once: as many documents are rendering, and as many requests wait for them, as
+    /// the server takes.
+    #[error(
+        "The server is rendering {running} documents and {waiting} more requests wait for one, the most it takes; retry shortly."
+    )]
+    RendersBusy {
+        /// Renders at once.
+        running: usize,
+        /// Requests that may wait.
+        waiting: usize,
+    },
     /// 503 at once: the database was found unreachable and has not answered since.
     #[error("database unreachable")]
     DatabaseUnreachable,
@@ -120,9 +131,9 @@ impl Failure {
                 Rejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Rejection::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 Rejection::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                Rejection::TimedOut(_) | Rejection::DatabaseUnreachable => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
+                Rejection::TimedOut(_)
+                | Rejection::RendersBusy { .. }
+                | Rejection::DatabaseUnreachable => StatusCode::SERVICE_UNAVAILABLE,
             },
         }
     }

@@ -19,6 +19,7 @@ pub mod origins;
 pub mod problem;
 pub mod rate_limit;
 pub mod rebilly;
+pub mod renders;
 pub mod request_head;
 pub mod respond;
 pub mod router;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::availability::DatabaseStatus;
 use super::origins::AllowedOrigins;
+use super::renders::Renders;
 use crate::delivery::destination::Destinations;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub webhook_destinations: Destinations,
     /// Item creates and replacements, coalesced into shared transactions.
     pub item_writes: Arc<ItemLanes>,
+    /// Documents rendering, and requests waiting to render one.
+    pub renders: Arc<Renders>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             cors_origins: AllowedOrigins::None,
             database: Arc::new(DatabaseStatus::default()),
             webhook_destinations: Destinations::PublicOnly,
+            renders: Arc::new(Renders::default()),
         }
     }
 

@@ -39,6 +39,7 @@ use crate::http::failure::Rejection;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
+use crate::http::renders::RenderSlot;
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 
@@ -149,12 +150,18 @@ pub async fn get_one(
     let offered = [MediaType::Json, MediaType::Pdf];
     let media_type = negotiate(&headers, &offered)
         .ok_or_else(|| Rejection::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
+    // A document waits for its render's slot before it reads anything: requests waiting for
+    // one hold no invoice and no connection.
+    let slot = match media_type {
+        MediaType::Json => None,
+        MediaType::Pdf => Some(state.renders.slot().await?),
+    };
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
     // The document shows the seller too: its tag changes when either changes.
-    let seller = match media_type {
-        MediaType::Json => None,
-        MediaType::Pdf => Some(
+    let seller = match slot {
+        None => None,
+        Some(_) => Some(
             state
                 .db
                 .find_organization(&principal.organization_id)
@@ -169,12 +176,12 @@ pub async fn get_one(
     let mut response = if is_not_modified(&headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match seller {
-            None => json_response(
+        match (slot, seller) {
+            (Some(slot), Some(seller)) => pdf_response(slot, seller, invoice, items).await?,
+            _ => json_response(
                 StatusCode::OK,
                 &InvoiceResponse::new(&state, &invoice, &items),
             ),
-            Some(seller) => pdf_response(seller, invoice, items).await?,
         }
     };
     let response_headers = response.headers_mut();
@@ -184,32 +191,28 @@ pub async fn get_one(
     Ok(response)
 }
 
-/// How many documents render at once.
-static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// The invoice rendered as a PDF, off the async threads (a long invoice takes a while).
+/// The invoice rendered as a PDF in `slot`, off the async threads (a long invoice takes a
+/// while).
 async fn pdf_response(
+    slot: RenderSlot,
     seller: Organization,
     invoice: Invoice,
     items: Vec<InvoiceItem>,
 ) -> Result<Response, Failure> {
     let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
-    // Rendering takes a core for up to a second; more at once than there are cores would only
-    // slow each one and stack blocking threads. A request waiting here can still time out.
-    let _permit = RENDERS
-        .acquire()
-        .await
-        .map_err(|error| ApiError::Internal(Box::new(error)))?;
-    let pdf = tokio::task::spawn_blocking(move || {
-        document::render(&InvoiceDocument {
-            invoice: &invoice,
-            items: &items,
-            seller: &seller,
+    let rendered = slot
+        .run(move |wanted| {
+            let document = InvoiceDocument {
+                invoice: &invoice,
+                items: &items,
+                seller: &seller,
+            };
+            document::render(&document, wanted)
         })
-    })
-    .await
-    .map_err(|error| ApiError::Internal(Box::new(error)))?
-    .map_err(|error| ApiError::Internal(error.into()))?;
+        .await?
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    // Only a render nobody waits for stops early, and then nobody reads this.
+    let pdf = rendered.ok_or_else(|| ApiError::Internal("the render was abandoned".into()))?;
     let disposition =
         HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static("inline"));
     Ok((

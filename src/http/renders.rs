@@ -1,0 +1,177 @@
+//! Documents rendered at once, and those waiting to be: bounded per server. A render holds its
+//! slot until it stops, not until its request ends, so clients that hang up cannot leave more
+//! renders running than there are slots; a render whose asker has gone stops at its next item.
+//! Requests wait for a slot before they read the invoice, so those waiting hold no invoice and
+//! no connection, and past [`WAITING`] of them a request is refused at once (503).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::failure::Rejection;
+use crate::error::ApiError;
+
+/// Renders running at once: each takes a core for up to seconds, and more than the machine's
+/// two would only slow each one.
+pub const RUNNING: usize = 2;
+/// Requests that may wait for a slot; the next is refused (503, `Retry-After`).
+pub const WAITING: usize = 8;
+
+/// Slots for renders, and the count of requests waiting for one.
+#[derive(Debug)]
+pub struct Renders {
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+}
+
+/// One render's slot, held by the render itself.
+#[derive(Debug)]
+pub struct RenderSlot {
+    _held: OwnedSemaphorePermit,
+}
+
+impl Default for Renders {
+    fn default() -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(RUNNING)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Renders {
+    /// A slot, once one is free; refused at once while [`WAITING`] requests already wait.
+    pub async fn slot(&self) -> Result<RenderSlot, Rejection> {
+        let busy = Rejection::RendersBusy {
+            running: RUNNING,
+            waiting: WAITING,
+        };
+        if let Ok(held) = Arc::clone(&self.slots).try_acquire_owned() {
+            return Ok(RenderSlot { _held: held });
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= WAITING {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(busy);
+        }
+        // Counted out however the wait ends: with a slot, or with its request dropped.
+        let _waiting = Waiting(&self.waiting);
+        // The semaphore is never closed, so the wait ends with a slot.
+        let held = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| busy)?;
+        Ok(RenderSlot { _held: held })
+    }
+
+    /// Renders running now.
+    pub fn running(&self) -> usize {
+        RUNNING - self.slots.available_permits()
+    }
+
+    /// Requests waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+}
+
+/// A request in the queue; leaving it, however, counts it out.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl RenderSlot {
+    /// Runs `render` on a blocking thread, which keeps the slot until it returns. `render` is
+    /// given whether its asker still waits, to stop early when nobody does.
+    pub async fn run<T: Send + 'static>(
+        self,
+        render: impl FnOnce(&dyn Fn() -> bool) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let gone = Arc::new(AtomicBool::new(false));
+        let _asker = Asker(Arc::clone(&gone));
+        tokio::task::spawn_blocking(move || {
+            let _slot = self;
+            render(&|| !gone.load(Ordering::Acquire))
+        })
+        .await
+        .map_err(|error| ApiError::Internal(Box::new(error)))
+    }
+}
+
+/// The request waiting for a render: dropped with it, it tells the render nobody waits.
+struct Asker(Arc<AtomicBool>);
+
+impl Drop for Asker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_render_whose_asker_went_stops_and_frees_its_slot() {
+        let renders = Renders::default();
+        let slot = renders.slot().await.unwrap();
+        let (tell, told) = mpsc::channel();
+        let asking = tokio::spawn(slot.run(move |wanted| {
+            tell.send("started").unwrap();
+            // Bounded: at most 60 s, far more than the asker takes to go.
+            for _ in 0..60_000 {
+                if !wanted() {
+                    tell.send("stopped early").unwrap();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            tell.send("ran to the end").unwrap();
+        }));
+        let told = Arc::new(std::sync::Mutex::new(told));
+        let next = || {
+            let told = Arc::clone(&told);
+            tokio::task::spawn_blocking(move || told.lock().unwrap().recv().unwrap())
+        };
+        assert_eq!(next().await.unwrap(), "started");
+        asking.abort();
+        assert_eq!(next().await.unwrap(), "stopped early");
+        for _ in 0..1000 {
+            if renders.running() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the slot was not freed");
+    }
+
+    #[tokio::test]
+    async fn past_the_waiting_requests_one_more_is_refused_at_once() {
+        let renders = Arc::new(Renders::default());
+        let held = [renders.slot().await.unwrap(), renders.slot().await.unwrap()];
+        let mut waiting = Vec::new();
+        for _ in 0..WAITING {
+            let renders = Arc::clone(&renders);
+            waiting.push(tokio::spawn(async move { renders.slot().await.is_ok() }));
+        }
+        while renders.waiting() < WAITING {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            renders.slot().await,
+            Err(Rejection::RendersBusy { .. })
+        ));
+        drop(held);
+        for request in waiting {
+            assert!(request.await.unwrap(), "a waiting request got its slot");
+        }
+        assert_eq!(renders.waiting(), 0);
+    }
+}
