@@ -26,6 +26,9 @@ pub const RATE_LIMIT_REFUSALS: &str = "rate_limit_refusals_total";
 /// Connections in the database pool, and those of them idle.
 const POOL_CONNECTIONS: &str = "db_pool_connections";
 const POOL_IDLE: &str = "db_pool_idle_connections";
+/// Documents rendering, and requests waiting to render one.
+const RENDERS_RUNNING: &str = "document_renders_running";
+const RENDERS_WAITING: &str = "document_renders_waiting";
 /// Webhook deliveries waiting to be sent, and how long the oldest has waited.
 const DELIVERIES_PENDING: &str = "webhook_deliveries_pending";
 const OLDEST_PENDING_AGE: &str = "webhook_oldest_pending_age_seconds";
@@ -57,6 +60,16 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         POOL_IDLE,
         Kind::Gauge,
         "Idle connections in the database pool.",
+    ),
+    (
+        RENDERS_RUNNING,
+        Kind::Gauge,
+        "PDF documents rendering now, their clients gone or not.",
+    ),
+    (
+        RENDERS_WAITING,
+        Kind::Gauge,
+        "Requests waiting for a PDF render's slot.",
     ),
     (
         DELIVERIES,
@@ -208,6 +221,8 @@ pub async fn render(State(state): State<AppState>) -> Response {
     let (connections, idle) = state.db.pool_connections();
     metrics::gauge!(POOL_CONNECTIONS).set(f64::from(connections));
     metrics::gauge!(POOL_IDLE).set(idle as f64);
+    metrics::gauge!(RENDERS_RUNNING).set(state.renders.running() as f64);
+    metrics::gauge!(RENDERS_WAITING).set(state.renders.waiting() as f64);
     // Over every organization and replica: the deliveries are shared work.
     if let Ok(backlog) = state.db.delivery_backlog().await {
         metrics::gauge!(DELIVERIES_PENDING).set(backlog.pending as f64);
