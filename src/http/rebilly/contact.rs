@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use super::fields::{FieldReader, string};
 use super::openapi::schema::{closed_object, not_blank, nullable, nullable_array, one_of, text};
@@ -200,29 +201,31 @@ pub(super) fn country() -> ObjectBuilder {
 
 /// Rebilly's ContactObject: a billing or delivery address, or `null`.
 pub(super) fn contact_object() -> ObjectBuilder {
-    let object = closed_object(
+    let name = [
+        ("firstName", nullable(text(45)).into()),
+        ("lastName", nullable(text(45)).into()),
+        ("organization", nullable(text(255)).into()),
+    ];
+    nullable(closed_object(
         &[],
-        [
-            ("firstName", nullable(text(45)).into()),
-            ("lastName", nullable(text(45)).into()),
-            ("organization", nullable(text(255)).into()),
-            ("address", nullable(text(60)).into()),
-            ("address2", nullable(text(60)).into()),
-            ("city", nullable(text(45)).into()),
-            ("region", nullable(text(45)).into()),
-            ("country", country().into()),
-            ("postalCode", nullable(text(10)).into()),
-            (
-                "emails",
-                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
-            ),
-            (
-                "phoneNumbers",
-                nullable_array(contact_point(), MAX_CONTACT_POINTS).into(),
-            ),
-        ],
-    );
-    nullable(object)
+        name.into_iter().chain(place_and_contacts()),
+    ))
+}
+
+/// What a contact and an organization both have, in the contract's order: the address, the
+/// place, and the emails and phone numbers.
+pub(super) fn place_and_contacts() -> [(&'static str, RefOr<Schema>); 8] {
+    let points = || nullable_array(contact_point(), MAX_CONTACT_POINTS).into();
+    [
+        ("address", nullable(text(60)).into()),
+        ("address2", nullable(text(60)).into()),
+        ("city", nullable(text(45)).into()),
+        ("region", nullable(text(45)).into()),
+        ("country", country().into()),
+        ("postalCode", nullable(text(10)).into()),
+        ("emails", points()),
+        ("phoneNumbers", points()),
+    ]
 }
 
 /// A tax id number shown on the invoice, or `null`.

@@ -8,14 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::contact::place_and_contacts;
 use super::contact::{ContactResponse, bounded, contact_points};
-use super::contact::{contact_point, country};
 use super::fields::{FieldReader, RawObject, string};
-use super::openapi::schema::{
-    closed_object, named_schema, nullable, nullable_array, text, with_read_only,
-};
+use super::openapi::schema::{closed_object, named_schema, nullable, text, with_read_only};
 use super::wire::{Link, json_response, time_option};
-use crate::domain::organization::MAX_CONTACT_POINTS;
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
 use crate::error::ApiError;
@@ -192,21 +189,10 @@ named_schema!(
             "An IANA time zone (`America/New_York`, `Europe/London`, `UTC`), in which invoice \
              documents print their dates.",
         ));
-        let object = closed_object(
-            &[],
-            [
-                ("name", nullable(text(60)).into()),
-                ("address", nullable(text(60)).into()),
-                ("address2", nullable(text(60)).into()),
-                ("city", nullable(text(45)).into()),
-                ("region", nullable(text(45)).into()),
-                ("country", country().into()),
-                ("postalCode", nullable(text(10)).into()),
-                ("emails", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
-                ("phoneNumbers", nullable_array(contact_point(), MAX_CONTACT_POINTS).into()),
-                ("invoiceTimeZone", time_zone.into()),
-            ],
-        );
+        let name = ("name", nullable(text(60)).into());
+        let zone = ("invoiceTimeZone", time_zone.into());
+        let fields = std::iter::once(name).chain(place_and_contacts()).chain([zone]);
+        let object = closed_object(&[], fields);
         with_read_only(object, READ_ONLY).into()
     }
 );
