@@ -188,6 +188,10 @@ pub struct ServeConfig {
     #[arg(long, env = "WEBHOOK_RETRY_MAX_AGE_SECS", default_value_t = 3 * 24 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 60 * 60))]
     pub webhook_retry_max_age_secs: u64,
 
+    /// Days the delivery log keeps an attempt; older ones are deleted hourly.
+    #[arg(long, env = "WEBHOOK_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub webhook_log_retention_days: u64,
+
     /// Delivery attempts this process makes at once (each replica has its own).
     #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub webhook_concurrency: u32,

@@ -14,7 +14,7 @@ use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::state::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
-use invoice_api::service::{api_keys, idempotency};
+use invoice_api::service::{api_keys, idempotency, webhooks};
 use invoice_api::{server, startup, telemetry};
 use sqlx::postgres::PgConnectOptions;
 
@@ -177,6 +177,8 @@ async fn serve(db: Db, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<
         api_keys::ensure_bootstrap_key(&db, &organization_id, key).await?;
     }
     tokio::spawn(purge_expired_idempotency_keys(db.clone()));
+    let retention = Duration::from_secs(config.webhook_log_retention_days * 24 * 60 * 60);
+    tokio::spawn(prune_delivery_log(db.clone(), retention));
     let rate_limiter = Arc::new(startup::rate_limiter(&config)?);
     startup::spawn_rate_limit_upkeep(&rate_limiter);
     tokio::spawn(metrics_upkeep());
@@ -219,6 +221,20 @@ async fn purge_expired_idempotency_keys(db: Db) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired idempotency keys"),
+        }
+    }
+}
+
+/// Deletes the delivery log's entries older than `retention` once an hour, so that the log
+/// does not grow for ever.
+async fn prune_delivery_log(db: Db, retention: Duration) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(60 * 60));
+    loop {
+        ticks.tick().await;
+        match webhooks::prune_log(&db, retention).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "old delivery log entries deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete old delivery log entries"),
         }
     }
 }

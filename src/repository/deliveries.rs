@@ -453,6 +453,29 @@ impl Db {
         .await
     }
 
+    /// Deletes up to `batch` of the delivery log's entries older than `age`, the oldest first,
+    /// over every organization; returns how many.
+    pub async fn delete_attempts_older_than(
+        &self,
+        age: Duration,
+        batch: i64,
+    ) -> Result<u64, sqlx::Error> {
+        self.on_connection(async |connection| {
+            sqlx::query!(
+                "delete from webhook_attempts where (organization_id, id) in (
+                     select organization_id, id from webhook_attempts
+                     where created_time < now() - make_interval(secs => $1)
+                     order by created_time limit $2)",
+                age.as_secs_f64(),
+                batch,
+            )
+            .execute(connection)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .await
+    }
+
     /// A page of the organization's delivery log, newest first.
     pub async fn list_attempts(
         &self,

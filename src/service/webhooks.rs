@@ -1,5 +1,7 @@
 //! Webhook use cases, and the delivery log's.
 
+use std::time::Duration;
+
 use chrono::Utc;
 
 use crate::delivery::destination::Destinations;
@@ -86,6 +88,26 @@ async fn save(
     };
     let created = tx.save_webhook(organization_id, &webhook).await?;
     Ok((webhook, created))
+}
+
+/// The most log entries one statement of [`prune_log`] deletes, so that no statement holds
+/// its locks or the disk long.
+const PRUNED_PER_STATEMENT: i64 = 10_000;
+
+/// Deletes the delivery log's entries older than `retention`, a batch at a time; returns how
+/// many.
+#[tracing::instrument(skip_all)]
+pub async fn prune_log(db: &Db, retention: Duration) -> Result<u64, ApiError> {
+    let mut pruned = 0;
+    loop {
+        let deleted = db
+            .delete_attempts_older_than(retention, PRUNED_PER_STATEMENT)
+            .await?;
+        pruned += deleted;
+        if deleted < PRUNED_PER_STATEMENT as u64 {
+            return Ok(pruned);
+        }
+    }
 }
 
 /// One webhook of the organization.

@@ -608,3 +608,39 @@ async fn under_a_thousand_concurrent_creates_each_invoices_events_arrive_in_revi
     let ids: HashSet<&str> = received.iter().map(|d| d.header("webhook-id")).collect();
     assert_eq!(ids.len(), creates + invoices.len());
 }
+
+#[sqlx::test]
+async fn the_delivery_log_forgets_what_is_older_than_its_retention(pool: PgPool) {
+    for (id, days_old) in [
+        ("hook_log_old1", 31),
+        ("hook_log_old2", 400),
+        ("hook_log_new", 29),
+    ] {
+        sqlx::query(
+            "insert into webhook_attempts (organization_id, id, delivery_id, webhook_id,
+                 event_id, event_type, invoice_id, attempt, url, method, status, duration_ms,
+                 request, request_headers, initiated_time, sent_time, created_time)
+             values ($1, $2, 1, 'hook_1', 'tmln_1', 'invoice-created', 'in_1', 1,
+                 'http://127.0.0.1:9/', 'POST', 204, 1, '{}', '[]',
+                 now() - make_interval(days => $3), now() - make_interval(days => $3),
+                 now() - make_interval(days => $3))",
+        )
+        .bind(ORGANIZATION)
+        .bind(id)
+        .bind(days_old)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let db = app_db(&pool);
+    let month = Duration::from_secs(30 * 24 * 60 * 60);
+    let pruned = invoice_api::service::webhooks::prune_log(&db, month)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 2);
+    let kept: Vec<String> = sqlx::query_scalar("select id from webhook_attempts")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, ["hook_log_new"]);
+}
