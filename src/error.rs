@@ -220,6 +220,8 @@ pub enum Quota {
     Comments,
     /// Pending items of a customer.
     PendingItems,
+    /// Deliveries waiting to be sent to a webhook, as far as resends may add to them.
+    WaitingDeliveries,
 }
 
 impl Quota {
@@ -229,6 +231,7 @@ impl Quota {
             Self::Webhooks => 20,
             Self::Comments => 1_000,
             Self::PendingItems => 1_000,
+            Self::WaitingDeliveries => 100,
         }
     }
 
@@ -318,6 +321,10 @@ impl fmt::Display for Clash {
                     Quota::Comments => write!(
                         f,
                         "Invoice {holder} has {most} comments, the most its timeline may have: delete one first."
+                    ),
+                    Quota::WaitingDeliveries => write!(
+                        f,
+                        "Webhook {holder} has {most} deliveries waiting, the most a resend may add to: resend once some have been sent."
                     ),
                     Quota::PendingItems => write!(
                         f,

@@ -158,6 +158,22 @@ impl TryFrom<AttemptRow> for Attempt {
 }
 
 impl Tx {
+    /// The webhook a logged attempt was made to, if the organization has such an attempt.
+    pub async fn attempt_webhook(
+        &mut self,
+        organization_id: &OrganizationId,
+        attempt_id: &AttemptId,
+    ) -> Result<Option<WebhookId>, sqlx::Error> {
+        sqlx::query_scalar!(
+            r#"select webhook_id as "webhook_id: WebhookId" from webhook_attempts
+               where organization_id = $1 and id = $2"#,
+            organization_id as &OrganizationId,
+            attempt_id as &AttemptId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await
+    }
+
     /// Sends a logged attempt's event to its webhook again, as a new delivery due now (after
     /// any earlier one of its invoice still pending): `Some(None)` when it is scheduled,
     /// `Some(Some(webhook))` when that webhook is gone, `None` when there is no such attempt.

@@ -3,7 +3,7 @@
 //! every transaction adding to them takes too, so two cannot both see room for one more.
 
 use super::Tx;
-use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
+use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebhookId};
 
 impl Tx {
     /// How many webhooks the organization has.
@@ -52,6 +52,24 @@ impl Tx {
                where organization_id = $1 and customer_id = $2"#,
             organization_id as &OrganizationId,
             customer_id as &CustomerId,
+        )
+        .fetch_one(&mut *self.inner)
+        .await
+    }
+
+    /// How many deliveries of the webhook wait to be sent.
+    pub async fn deliveries_waiting(
+        &mut self,
+        organization_id: &OrganizationId,
+        webhook_id: &WebhookId,
+    ) -> Result<i64, sqlx::Error> {
+        let holder = ["deliveries", organization_id.as_str(), webhook_id.as_str()];
+        self.hold(&holder).await?;
+        sqlx::query_scalar!(
+            r#"select count(*) as "held!" from webhook_deliveries
+               where organization_id = $1 and webhook_id = $2 and state = 'pending'"#,
+            organization_id as &OrganizationId,
+            webhook_id as &WebhookId,
         )
         .fetch_one(&mut *self.inner)
         .await

@@ -179,6 +179,12 @@ pub async fn resend(
     organization_id: &OrganizationId,
     attempt_id: &AttemptId,
 ) -> Result<(), ApiError> {
+    let webhook_id = tx
+        .attempt_webhook(organization_id, attempt_id)
+        .await?
+        .ok_or_else(|| attempt_not_found(attempt_id.as_str()))?;
+    let waiting = tx.deliveries_waiting(organization_id, &webhook_id).await?;
+    Quota::WaitingDeliveries.admits_one_more(waiting, webhook_id.as_str())?;
     match tx.resend(organization_id, attempt_id).await? {
         Some(None) => Ok(()),
         Some(Some(webhook_id)) => Err(ApiError::Conflict(Clash::WebhookDeleted {

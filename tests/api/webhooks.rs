@@ -644,3 +644,43 @@ async fn the_delivery_log_forgets_what_is_older_than_its_retention(pool: PgPool)
         .unwrap();
     assert_eq!(kept, ["hook_log_new"]);
 }
+
+#[sqlx::test]
+async fn resends_stop_at_a_hundred_deliveries_waiting_for_one_webhook(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let hook = webhook(
+        &app,
+        json!({"url": "http://127.0.0.1:9/resent", "method": "POST"}),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    // One delivery waits already: the new invoice's, which no worker sends here.
+    app.create_invoice("USD").await;
+    let event_id: String = sqlx::query_scalar("select id from invoice_events limit 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into webhook_attempts (organization_id, id, delivery_id, webhook_id, event_id,
+             event_type, invoice_id, attempt, url, method, status, duration_ms, request,
+             request_headers, initiated_time, sent_time, created_time)
+         select $1, 'hook_log_resent', 1, $2, $3, 'invoice-created', invoice_id, 1,
+             'http://127.0.0.1:9/resent', 'POST', 500, 1, '{}', '[]', now(), now(), now()
+         from invoice_events where id = $3",
+    )
+    .bind(ORGANIZATION)
+    .bind(hook_id)
+    .bind(&event_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let resend = "/tracking/webhooks/hook_log_resent/resend";
+    for _ in 0..99 {
+        let resent = app.call(Method::POST, resend, None).await;
+        assert_eq!(resent.status, StatusCode::NO_CONTENT, "{}", resent.text);
+    }
+    let refused = app.call(Method::POST, resend, None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("100 deliveries waiting"), "{detail}");
+}

@@ -92,7 +92,7 @@ pub async fn get_one(
     responses(
         (status = 204, description = "The resend is scheduled"),
         (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The entry's webhook has been deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The entry's webhook has been deleted, or has 100 deliveries waiting", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn resend(
