@@ -28,10 +28,14 @@ const TENANT_TABLES: [&str; 11] = [
 const REFERENCE_TABLES: [&str; 2] = ["organizations", "api_keys"];
 
 /// Statements that may touch every shard, and why.
-const ALL_SHARD_STATEMENTS: [(&str, &str); 4] = [
+const ALL_SHARD_STATEMENTS: [(&str, &str); 5] = [
     (
         "delete from idempotency_keys where created_time <=",
         "the hourly purge of expired keys: one statement that every shard runs in parallel",
+    ),
+    (
+        "delete from webhook_attempts where (organization_id, id) in (",
+        "the hourly pruning of the delivery log by age: every shard runs it in parallel",
     ),
     (
         "with candidates as (",
