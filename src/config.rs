@@ -192,6 +192,15 @@ pub struct ServeConfig {
     #[arg(long, env = "WEBHOOK_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub webhook_log_retention_days: u64,
 
+    /// Delivery attempts of one organization this process makes at once; a quarter of
+    /// WEBHOOK_CONCURRENCY when unset.
+    #[arg(long, env = "WEBHOOK_CONCURRENCY_PER_ORGANIZATION", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub webhook_concurrency_per_organization: Option<u32>,
+
+    /// Bytes of each body sent that the delivery log keeps; the rest is cut off.
+    #[arg(long, env = "WEBHOOK_LOG_BODY_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(1024..=16 * 1024 * 1024))]
+    pub webhook_log_body_bytes: u32,
+
     /// Delivery attempts this process makes at once (each replica has its own).
     #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub webhook_concurrency: u32,
@@ -202,6 +211,15 @@ impl ServeConfig {
     pub fn delivery_settings(&self) -> DeliverySettings {
         let defaults = DeliverySettings::default();
         let concurrency = self.webhook_concurrency as usize;
+        let per_organization = self
+            .webhook_concurrency_per_organization
+            .map_or(concurrency / 4, |per_organization| {
+                per_organization as usize
+            })
+            .clamp(1, concurrency);
+        // One webhook is one organization's: it may take all of that organization's share, and
+        // never more than half of the process's.
+        let per_webhook = per_organization.min(concurrency / 2).max(1);
         DeliverySettings {
             destinations: self.webhook_destinations(),
             schedule: RetrySchedule {
@@ -211,7 +229,9 @@ impl ServeConfig {
             },
             attempt_timeout: Duration::from_millis(self.webhook_attempt_timeout_ms),
             concurrency,
-            per_webhook: (concurrency / 2).max(1),
+            per_webhook,
+            per_organization,
+            kept_request_bytes: self.webhook_log_body_bytes as usize,
             ..defaults
         }
     }

@@ -29,10 +29,17 @@ pub struct DeliverySettings {
     pub concurrency: usize,
     /// How many of those may go to one webhook, so that a slow or dead one holds up no other.
     pub per_webhook: usize,
+    /// How many of those may be one organization's (`WEBHOOK_CONCURRENCY_PER_ORGANIZATION`),
+    /// so that a tenant whose receivers stall delays only itself.
+    pub per_organization: usize,
     /// How often the worker looks for due deliveries without being told of new ones.
     pub poll_interval: Duration,
     /// How much of a response's body the log keeps.
     pub kept_response_bytes: usize,
+    /// How much of the body sent the log keeps (`WEBHOOK_LOG_BODY_BYTES`): every attempt is
+    /// logged, and each body holds the whole invoice, so a log that kept them whole would grow
+    /// with the square of an invoice's items.
+    pub kept_request_bytes: usize,
 }
 
 impl Default for DeliverySettings {
@@ -42,9 +49,11 @@ impl Default for DeliverySettings {
             schedule: RetrySchedule::default(),
             attempt_timeout: Duration::from_secs(10),
             concurrency: 64,
-            per_webhook: 32,
+            per_webhook: 16,
+            per_organization: 16,
             poll_interval: Duration::from_millis(250),
             kept_response_bytes: 16 * 1024,
+            kept_request_bytes: 64 * 1024,
         }
     }
 }

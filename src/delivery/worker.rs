@@ -12,7 +12,7 @@ use super::signature::sign;
 use super::{DeliverySettings, Payload};
 use crate::domain::ids::AttemptId;
 use crate::error::ApiError;
-use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState};
+use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState, OrganizationRoom};
 use crate::service::invoices;
 
 /// Deliveries sent, by outcome: `delivered`, `retried` (failed, to be tried again) and
@@ -90,7 +90,7 @@ impl DeliveryWorker {
     /// Claims as many due deliveries as there are free places and starts sending each; how
     /// many it claimed.
     async fn claim_some(self: &Arc<Self>) -> usize {
-        let (free, busy) = {
+        let (free, busy, room) = {
             let in_flight = self.in_flight.lock().expect("in-flight counts");
             let running: usize = in_flight.values().sum();
             let busy: Vec<String> = in_flight
@@ -98,7 +98,12 @@ impl DeliveryWorker {
                 .filter(|(_, count)| **count >= self.settings.per_webhook)
                 .map(|(webhook, _)| webhook.clone())
                 .collect();
-            (self.settings.concurrency.saturating_sub(running), busy)
+            let room = organization_room(&in_flight, self.settings.per_organization);
+            (
+                self.settings.concurrency.saturating_sub(running),
+                busy,
+                room,
+            )
         };
         if free == 0 {
             return 0;
@@ -111,6 +116,7 @@ impl DeliveryWorker {
                 i64::try_from(free).unwrap_or(i64::MAX),
                 i64::try_from(self.settings.per_webhook).unwrap_or(i64::MAX),
                 &busy,
+                &room,
                 lease,
             )
             .await
@@ -285,7 +291,7 @@ impl DeliveryWorker {
             status: None,
             error: None,
             duration_ms: 0,
-            request: String::from_utf8_lossy(&body).into_owned(),
+            request: kept_text(&body, self.settings.kept_request_bytes),
             request_headers: headers.clone(),
             response: None,
             response_headers: None,
@@ -376,6 +382,41 @@ fn webhook_key(delivery: &ClaimedDelivery) -> String {
     format!("{}/{}", delivery.organization_id, delivery.webhook.id)
 }
 
+/// What each organization may still start, from the attempts under way by webhook key
+/// (`organization/webhook`; an organization's id holds no `/`).
+fn organization_room(
+    in_flight: &HashMap<String, usize>,
+    per_organization: usize,
+) -> OrganizationRoom {
+    let mut attempts: HashMap<&str, usize> = HashMap::new();
+    for (key, count) in in_flight {
+        let organization = key
+            .split_once('/')
+            .map_or(key.as_str(), |(organization, _)| organization);
+        *attempts.entry(organization).or_default() += count;
+    }
+    let as_i64 = |count: usize| i64::try_from(count).unwrap_or(i64::MAX);
+    OrganizationRoom {
+        per_organization: as_i64(per_organization),
+        full: attempts
+            .iter()
+            .filter(|(_, count)| **count >= per_organization)
+            .map(|(organization, _)| (*organization).to_owned())
+            .collect(),
+        organizations: attempts
+            .keys()
+            .map(|organization| (*organization).to_owned())
+            .collect(),
+        attempts: attempts.values().map(|count| as_i64(*count)).collect(),
+    }
+}
+
+/// At most the first `limit` bytes of `body` as text, cut at a character's start.
+fn kept_text(body: &[u8], limit: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    text[..text.floor_char_boundary(limit)].to_owned()
+}
+
 /// Why a request failed, with its causes (the resolver's refusal among them).
 fn describe(error: reqwest::Error) -> String {
     let mut text = if error.is_timeout() {
@@ -392,4 +433,18 @@ fn describe(error: reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_text;
+
+    #[test]
+    fn a_kept_body_is_cut_at_a_character_start() {
+        assert_eq!(kept_text(b"{\"a\":1}", 64), "{\"a\":1}");
+        assert_eq!(kept_text(b"{\"a\":1}", 3), "{\"a");
+        // "é" is two bytes: a cut between them keeps neither.
+        assert_eq!(kept_text("aé".as_bytes(), 2), "a");
+        assert_eq!(kept_text("aé".as_bytes(), 3), "aé");
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use super::webhooks::WebhookRow;
-use super::{Db, Tx, corrupt};
+use super::{Db, PAGE_BYTES, Tx, corrupt};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookHeader};
@@ -36,6 +36,20 @@ pub struct ClaimedDelivery {
     pub attempt: i32,
     /// When the delivery was made (its event committed).
     pub created_time: DateTime<Utc>,
+}
+
+/// How many more attempts each organization may start: a tenant whose receivers stall holds
+/// at most `per_organization` of a process's attempts, and the others go on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationRoom {
+    /// The most attempts of one organization under way at once.
+    pub per_organization: i64,
+    /// The organizations with that many under way.
+    pub full: Vec<String>,
+    /// The organizations with attempts under way, beside how many ([`OrganizationRoom::attempts`]).
+    pub organizations: Vec<String>,
+    /// How many each of [`OrganizationRoom::organizations`] has under way.
+    pub attempts: Vec<i64>,
 }
 
 /// What became of a delivery after an attempt.
@@ -208,7 +222,9 @@ impl Tx {
 
 impl Db {
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
-    /// of the `busy` ones (`organization/webhook`), leasing them for `lease`. It stops at the
+    /// of the `busy` ones (`organization/webhook`), and no more of an organization than its
+    /// `room` (what `per_organization` leaves of the attempts it has under way), leasing them
+    /// for `lease`. It stops at the
     /// `4 × limit` oldest due deliveries that may go now; to find them it still reads past
     /// those that wait behind an earlier delivery of their invoice. A delivery is due
     /// when its time has come, no worker holds its lease, and no earlier delivery of its
@@ -219,6 +235,7 @@ impl Db {
         limit: i64,
         per_webhook: i64,
         busy: &[String],
+        room: &OrganizationRoom,
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
@@ -231,6 +248,7 @@ impl Db {
                            where d.state = 'pending' and d.next_attempt_time <= now()
                              and (d.lease_until is null or d.lease_until < now())
                              and d.organization_id || '/' || d.webhook_id <> all($3)
+                             and d.organization_id <> all($6)
                              and not exists (
                                  select 1 from webhook_deliveries e
                                  where e.organization_id = d.organization_id
@@ -242,12 +260,21 @@ impl Db {
                        ranked as (
                            select organization_id, id, row_number() over (
                                partition by organization_id, webhook_id
-                               order by next_attempt_time, id) as place
+                               order by next_attempt_time, id) as place,
+                           row_number() over (
+                               partition by organization_id
+                               order by next_attempt_time, id) as organization_place
                            from candidates),
                        due as (
                            select d.organization_id, d.id from webhook_deliveries d
                            join ranked r on r.organization_id = d.organization_id and r.id = d.id
-                           where r.place <= $2 and d.state = 'pending'
+                           left join unnest($7::text[], $8::bigint[])
+                               as under_way(organization_id, attempts)
+                               on under_way.organization_id = d.organization_id
+                           where r.place <= $2
+                             and r.organization_place
+                                 <= $5 - coalesce(under_way.attempts, 0)
+                             and d.state = 'pending'
                              and (d.lease_until is null or d.lease_until < now())
                            order by d.next_attempt_time, d.id
                            limit $1
@@ -262,6 +289,10 @@ impl Db {
                     per_webhook,
                     busy as &[String],
                     lease_ms,
+                    room.per_organization,
+                    &room.full as &[String],
+                    &room.organizations as &[String],
+                    &room.attempts as &[i64],
                 )
                 .fetch_all(connection)
                 .await
@@ -492,7 +523,8 @@ impl Db {
         .await
     }
 
-    /// A page of the organization's delivery log, newest first.
+    /// A page of the organization's delivery log, newest first, cut short once its bodies
+    /// reach [`PAGE_BYTES`].
     pub async fn list_attempts(
         &self,
         organization_id: &OrganizationId,
@@ -515,11 +547,20 @@ impl Db {
                    request_headers as "request_headers: Json<Vec<(String, String)>>", response,
                    response_headers as "response_headers: Json<Vec<(String, String)>>",
                    initiated_time, sent_time
-               from webhook_attempts where organization_id = $1
-               order by created_time desc, id desc limit $2 offset $3"#,
+               from (
+                   select *, coalesce(sum(octet_length(request)
+                           + coalesce(octet_length(response), 0)) over (
+                               order by created_time desc, id desc
+                               rows between unbounded preceding and 1 preceding), 0) as before
+                   from (
+                       select * from webhook_attempts where organization_id = $1
+                       order by created_time desc, id desc limit $2 offset $3) page) sized
+               where before < $4
+               order by created_time desc, id desc"#,
             organization_id as &OrganizationId,
             limit,
             offset,
+            PAGE_BYTES,
         )
         .fetch_all(&mut *snapshot.inner)
         .await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use super::{Db, Tx, corrupt};
+use super::{Db, PAGE_BYTES, Tx, corrupt};
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{EventId, InvoiceId, OrganizationId};
 
@@ -68,7 +68,8 @@ impl Tx {
         .await
     }
 
-    /// A page of the invoice's timeline, newest first; `None` when there is no such invoice.
+    /// A page of the invoice's timeline, newest first, cut short once its messages and changes
+    /// reach [`PAGE_BYTES`]; `None` when there is no such invoice.
     pub async fn timeline(
         &mut self,
         organization_id: &OrganizationId,
@@ -95,12 +96,22 @@ impl Tx {
             EventRow,
             r#"select id as "id: EventId", invoice_id as "invoice_id: InvoiceId", event_type,
                    revision, changes as "changes: Json<EventChanges>", message, occurred_time
-               from invoice_events where organization_id = $1 and invoice_id = $2
-               order by sequence desc limit $3 offset $4"#,
+               from (
+                   select *, coalesce(sum(coalesce(octet_length(message), 0)
+                           + pg_column_size(changes)) over (
+                               order by sequence desc
+                               rows between unbounded preceding and 1 preceding), 0) as before
+                   from (
+                       select * from invoice_events
+                       where organization_id = $1 and invoice_id = $2
+                       order by sequence desc limit $3 offset $4) page) sized
+               where before < $5
+               order by sequence desc"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             limit,
             offset,
+            PAGE_BYTES,
         )
         .fetch_all(&mut *self.inner)
         .await?;

@@ -13,11 +13,14 @@ mod parties_record;
 mod pending_items;
 mod products;
 mod quotas;
+mod reachability;
 mod tax_record;
 mod webhooks;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
-pub use deliveries::{Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryState};
+pub use deliveries::{
+    Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryState, OrganizationRoom,
+};
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
@@ -35,6 +38,8 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
 
+use reachability::Reachability;
+
 /// Where a page of objects, newest first, starts: by the id of an object of the page before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor<'a, Id> {
@@ -45,6 +50,12 @@ pub enum Cursor<'a, Id> {
     /// The objects newer than this one.
     NewerThan(&'a Id),
 }
+
+/// How many bytes of stored text (bodies, messages) a page of the delivery log or of a
+/// timeline holds at most, beyond its first entry: a page of large entries is cut short, so
+/// that no answer holds more than about this much, however many readers (and however slow)
+/// ask for the largest ones at once.
+pub const PAGE_BYTES: i64 = 1024 * 1024;
 
 /// The lock timeout when none is set: one second longer than the default request timeout.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
@@ -65,6 +76,8 @@ pub struct Db {
     direct: Option<PgConnectOptions>,
     /// Told when a transaction of this process that wrote webhook deliveries commits.
     deliveries_written: Arc<Notify>,
+    /// Whether PostgreSQL accepts connections, asked when a wait for one lasts.
+    reachability: Arc<Reachability>,
 }
 
 /// A transaction; dropped without [`Tx::commit`] it rolls back.
@@ -86,6 +99,7 @@ impl Db {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             direct: None,
             deliveries_written: Arc::new(Notify::new()),
+            reachability: Arc::new(Reachability::new()),
         }
     }
 
@@ -147,7 +161,7 @@ impl Db {
     /// server connection is free, so no setting may live on a session.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(Tx {
-            inner: begin_to_the_end(&self.pool, self.begin.to_string()).await?,
+            inner: self.begin_with(self.begin.to_string()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
@@ -162,7 +176,7 @@ impl Db {
             "begin isolation level repeatable read, read only"
         };
         Ok(Tx {
-            inner: begin_to_the_end(&self.pool, begin.to_owned()).await?,
+            inner: self.begin_with(begin.to_owned()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
@@ -199,14 +213,30 @@ impl Db {
         statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
         if self.transaction_pooler {
-            let mut transaction =
-                begin_to_the_end(&self.pool, "begin; deallocate all".to_owned()).await?;
+            let mut transaction = self.begin_with("begin; deallocate all".to_owned()).await?;
             let answer = statements(&mut transaction).await?;
             transaction.commit().await?;
             Ok(answer)
         } else {
-            statements(&mut *self.pool.acquire().await?).await
+            let acquire = self.pool.acquire();
+            let mut connection = self
+                .reachability
+                .wait_for(|| self.direct_options(), acquire)
+                .await?;
+            statements(&mut connection).await
         }
+    }
+
+    /// A transaction begun with `statement` (see [`begin_to_the_end`]), or the pool's timeout
+    /// error as soon as PostgreSQL is found away (see [`Reachability`]).
+    async fn begin_with(
+        &self,
+        statement: String,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let begin = begin_to_the_end(&self.pool, statement);
+        self.reachability
+            .wait_for(|| self.direct_options(), begin)
+            .await
     }
 
     /// The most connections the pool opens.

@@ -20,9 +20,18 @@ const ACQUIRE_TIMEOUT_SECS: &str = "1";
 const PATIENCE: Duration = Duration::from_secs(30);
 
 fn start_server(cluster: &PrivateCluster, request_timeout_secs: &str) -> ServerProcess {
+    start_server_waiting(cluster, request_timeout_secs, ACQUIRE_TIMEOUT_SECS)
+}
+
+/// A server whose requests wait up to `acquire_timeout_secs` for a pooled connection.
+fn start_server_waiting(
+    cluster: &PrivateCluster,
+    request_timeout_secs: &str,
+    acquire_timeout_secs: &str,
+) -> ServerProcess {
     ServerProcess::start(&[
         ("DATABASE_URL", &cluster.url("invoice_api")),
-        ("DATABASE_ACQUIRE_TIMEOUT_SECS", ACQUIRE_TIMEOUT_SECS),
+        ("DATABASE_ACQUIRE_TIMEOUT_SECS", acquire_timeout_secs),
         ("REQUEST_TIMEOUT_SECS", request_timeout_secs),
         ("BOOTSTRAP_ORGANIZATION_ID", ORGANIZATION),
         ("BOOTSTRAP_API_KEY", KEY),
@@ -149,6 +158,39 @@ fn a_database_outage_is_a_fast_503_and_the_server_recovers_without_a_restart() {
     assert_eq!(invoice["revision"], 2, "{invoice}");
     let health = exchange(server.port, "GET", "/health", &[], None);
     assert_eq!(health.status, 200, "{}", health.body);
+}
+
+#[test]
+fn the_first_read_and_the_first_write_of_an_outage_do_not_wait_for_the_pool() {
+    let cluster = PrivateCluster::start();
+    // A pool that waits this long for a connection would keep the first requests of an outage
+    // waiting as long: their 503 must come from the database found away, long before.
+    let acquire_timeout = Duration::from_secs(120);
+    let mut server = start_server_waiting(&cluster, "600", "120");
+    let invoice_id = create_invoice(&server);
+    let invoice_path = format!("/invoices/{invoice_id}");
+    let items = format!("{invoice_path}/items");
+
+    cluster.stop();
+    let (read, read_took) = timed(|| call(&server, "GET", &invoice_path, None));
+    assert_database_unavailable(&read, &invoice_path);
+    assert!(read_took < acquire_timeout / 4, "{read_took:?}");
+    cluster.restart();
+    wait_until_healthy(&server);
+
+    cluster.stop();
+    let (write, write_took) = timed(|| call(&server, "POST", &items, Some(&item(3, 1))));
+    assert_database_unavailable(&write, &items);
+    assert!(write_took < acquire_timeout / 4, "{write_took:?}");
+    assert!(server.is_running());
+    eprintln!(
+        "outage with DATABASE_ACQUIRE_TIMEOUT_SECS=120: the first read 503 in {read_took:?}, \
+         the first write (after the database came back and went again) 503 in {write_took:?}"
+    );
+    cluster.restart();
+    wait_until_healthy(&server);
+    let invoice = call(&server, "GET", &invoice_path, None);
+    assert_eq!(invoice.json()["items"], json!([]), "{}", invoice.body);
 }
 
 /// A transaction of the test's that holds an invoice's row lock, so that a write to the invoice

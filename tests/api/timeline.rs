@@ -212,3 +212,28 @@ async fn an_invoice_has_at_most_a_thousand_comments(pool: PgPool) {
     let again = app.post(&path, json!({"message": "room again"})).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 }
+
+#[sqlx::test]
+async fn a_page_of_the_timeline_is_cut_short_once_its_messages_reach_a_mebibyte(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let invoice = app.create_invoice("USD").await;
+    let path = format!("/invoices/{invoice}/timeline");
+    // Comments of 10,000 four-byte characters: 40,000 bytes each.
+    let long = "😀".repeat(10_000);
+    for _ in 0..30 {
+        let made = app.post(&path, json!({"message": long})).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let first = app.get(&format!("{path}?limit=1000")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    // 27 comments hold 1,080,000 bytes, past a mebibyte (1,048,576) with the 27th.
+    let count = first.body.as_array().unwrap().len();
+    assert_eq!(count, 27);
+    assert_eq!(first.header("pagination-limit"), Some("27"));
+    assert_eq!(first.header("pagination-total"), Some("31"));
+    let rest = app.get(&format!("{path}?limit=1000&offset=27")).await;
+    // The three comments left and the invoice's creation.
+    let rest = rest.body.as_array().unwrap();
+    assert_eq!(rest.len(), 4);
+    assert_eq!(rest[3]["type"], "invoice-created", "{}", rest[3]);
+}

@@ -684,3 +684,134 @@ async fn resends_stop_at_a_hundred_deliveries_waiting_for_one_webhook(pool: PgPo
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(detail.contains("100 deliveries waiting"), "{detail}");
 }
+
+#[sqlx::test]
+async fn a_tenant_whose_receivers_stall_delays_only_itself(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let other = TestApp {
+        api_key: TestApp::key_for(&pool, "org_other").await,
+        router: app.router.clone(),
+        pool: pool.clone(),
+    };
+    // Every request to these is held unanswered for the whole test.
+    let stalling = [Receiver::start(&[0; 8]), Receiver::start(&[0; 8])];
+    for receiver in &stalling {
+        webhook(&app, json!({"url": receiver.url(), "method": "POST"})).await;
+    }
+    let prompt = Receiver::start(&[]);
+    webhook(&other, json!({"url": prompt.url(), "method": "POST"})).await;
+    start_worker(
+        &pool,
+        DeliverySettings {
+            // Far longer than the test: only the share per organization can free a place.
+            attempt_timeout: Duration::from_secs(600),
+            concurrency: 4,
+            per_webhook: 2,
+            per_organization: 2,
+            ..test_settings()
+        },
+    );
+    // Two invoices, so four deliveries that may go at once, one per webhook and invoice.
+    app.create_invoice("USD").await;
+    app.create_invoice("USD").await;
+    let held = || {
+        stalling
+            .iter()
+            .map(|receiver| receiver.received().len())
+            .sum::<usize>()
+    };
+    while held() < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let invoice = other.create_invoice("EUR").await;
+    let received = prompt.wait_for(1).await;
+    assert_eq!(received[0].json()["invoiceId"], json!(invoice));
+    // The stalling tenant holds its two places, and no more, while the other's came through.
+    assert_eq!(held(), 2);
+}
+
+#[sqlx::test]
+async fn a_page_of_the_delivery_log_is_cut_short_once_its_bodies_reach_a_mebibyte(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let body = "x".repeat(300 * 1024);
+    for number in 0..10 {
+        sqlx::query(
+            "insert into webhook_attempts (organization_id, id, delivery_id, webhook_id,
+                 event_id, event_type, invoice_id, attempt, url, method, status, duration_ms,
+                 request, request_headers, initiated_time, sent_time, created_time)
+             values ($1, $2, 1, 'hook_1', 'tmln_1', 'invoice-created', 'in_1', 1,
+                 'http://127.0.0.1:9/', 'POST', 204, 1, $3, '[]', now(), now(),
+                 now() - make_interval(secs => $4))",
+        )
+        .bind(ORGANIZATION)
+        .bind(format!("hook_log_{number}"))
+        .bind(&body)
+        .bind(f64::from(number))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let first = app.get("/tracking/webhooks?limit=10").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    // Three bodies make 900 KiB; the fourth passes a mebibyte, and the page ends with it.
+    let ids: Vec<&str> = first
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["hook_log_0", "hook_log_1", "hook_log_2", "hook_log_3"]
+    );
+    assert_eq!(first.header("pagination-limit"), Some("4"));
+    assert_eq!(first.header("pagination-total"), Some("10"));
+    let next = app.get("/tracking/webhooks?limit=10&offset=4").await;
+    let ids: Vec<&str> = next
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["hook_log_4", "hook_log_5", "hook_log_6", "hook_log_7"]
+    );
+    // The last page is short because the log ends: its limit is the one asked.
+    let last = app.get("/tracking/webhooks?limit=10&offset=8").await;
+    assert_eq!(last.body.as_array().unwrap().len(), 2);
+    assert_eq!(last.header("pagination-limit"), Some("10"));
+}
+
+#[sqlx::test]
+async fn the_delivery_log_keeps_the_first_bytes_of_a_large_body(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let receiver = Receiver::start(&[]);
+    webhook(&app, json!({"url": receiver.url(), "method": "POST"})).await;
+    start_worker(
+        &pool,
+        DeliverySettings {
+            kept_request_bytes: 1024,
+            ..test_settings()
+        },
+    );
+    let invoice = app.create_invoice("USD").await;
+    let description = "a long description ".repeat(50);
+    for _ in 0..3 {
+        app.create_item(
+            &invoice,
+            json!({"type": "debit", "unitPrice": 10, "description": description}),
+        )
+        .await;
+    }
+    let received = receiver.wait_for(4).await;
+    let sent = std::str::from_utf8(&received[3].body).unwrap();
+    assert!(sent.len() > 2048, "{}", sent.len());
+    let log = wait_for_log(&app, 4).await;
+    let kept = log[0]["request"].as_str().unwrap();
+    assert_eq!(kept.len(), 1024);
+    assert!(sent.starts_with(kept));
+}

@@ -93,7 +93,7 @@ pub async fn list(
         .iter()
         .map(|message| TimelineResponse::new(&state, message))
         .collect();
-    Ok(page.answer(found.total, &messages))
+    Ok(page.answer_cut(found.total, messages.len(), &messages))
 }
 
 /// Comments on an invoice.

@@ -50,7 +50,7 @@ pub async fn list(
         .iter()
         .map(|attempt| TrackingResponse::new(&state, organization_id, attempt))
         .collect();
-    Ok(page.answer(found.total, &entries))
+    Ok(page.answer_cut(found.total, entries.len(), &entries))
 }
 
 /// Reads one entry of the webhook delivery log.

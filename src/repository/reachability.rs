@@ -1,0 +1,108 @@
+//! Telling a database that is away from a pool that is busy, quickly.
+//!
+//! Asked for a connection while PostgreSQL is stopped or cut off, the pool tries to open one
+//! again and again until its acquire timeout (`DATABASE_ACQUIRE_TIMEOUT_SECS`, 5 s by default):
+//! the first requests of an outage would each wait that long before their 503, and a write
+//! whose batch failed so would wait once more alone. A wait for a connection that lasts past
+//! [`PATIENCE`] instead asks PostgreSQL for a connection of its own; when none comes within
+//! [`PROBE_TIMEOUT`], the wait ends at once with the pool's own timeout error. A pool that is
+//! merely busy passes the probe, and its waiters wait on as before. One probe at a time serves
+//! every waiter, and its answer serves those that come within [`FRESH`] of it.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+
+/// How long a wait for a connection lasts before the database is asked whether it is there.
+const PATIENCE: Duration = Duration::from_millis(250);
+/// How long the database has to accept a connection of the probe's.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a probe's answer stands for the waiters that come after it.
+const FRESH: Duration = Duration::from_secs(1);
+
+/// The last word on whether the database accepts connections, and the one probe asking it.
+#[derive(Debug)]
+pub(super) struct Reachability {
+    /// Last probe: when it ended and whether a connection came.
+    last: Mutex<Option<(Instant, bool)>>,
+    /// Held by the probe under way; its waiters take its answer when it ends.
+    probing: tokio::sync::Mutex<()>,
+}
+
+impl Reachability {
+    pub(super) fn new() -> Self {
+        Self {
+            last: Mutex::new(None),
+            probing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Runs `wait` (for a connection of the pool) until it ends or the database is found away,
+    /// which is then the pool's timeout error: the same answer, sooner.
+    pub(super) async fn wait_for<T>(
+        &self,
+        options: impl Fn() -> PgConnectOptions,
+        wait: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        let wait = std::pin::pin!(wait);
+        let answer = tokio::select! {
+            biased;
+            answer = wait => answer,
+            () = self.away(options) => Err(sqlx::Error::PoolTimedOut),
+        };
+        if answer.is_ok() {
+            // A connection came: a probe that found the database away speaks of the past.
+            *self.last.lock().expect("last probe") = None;
+        }
+        answer
+    }
+
+    /// Ends once the database is found away; never, while it is there (it is asked again
+    /// whenever the last answer is stale). Just after a probe found it away, a wait is given
+    /// less patience: the same outage is likely still on.
+    async fn away(&self, options: impl Fn() -> PgConnectOptions) {
+        let mut patience = if self.fresh() == Some(false) {
+            PATIENCE / 5
+        } else {
+            PATIENCE
+        };
+        loop {
+            tokio::time::sleep(patience).await;
+            if !self.accepts(options()).await {
+                return;
+            }
+            patience = FRESH;
+        }
+    }
+
+    /// The last probe's answer, if it is recent enough to stand.
+    fn fresh(&self) -> Option<bool> {
+        let last = *self.last.lock().expect("last probe");
+        last.filter(|(at, _)| at.elapsed() < FRESH)
+            .map(|(_, accepted)| accepted)
+    }
+
+    /// Whether the database accepts a connection: a recent answer, else a probe's (the one
+    /// under way, or a new one).
+    async fn accepts(&self, options: PgConnectOptions) -> bool {
+        if let Some(accepted) = self.fresh() {
+            return accepted;
+        }
+        let _probe = self.probing.lock().await;
+        if let Some(accepted) = self.fresh() {
+            return accepted;
+        }
+        let accepted =
+            match tokio::time::timeout(PROBE_TIMEOUT, PgConnection::connect_with(&options)).await {
+                Ok(Ok(connection)) => {
+                    let _ = connection.close().await;
+                    true
+                }
+                _ => false,
+            };
+        *self.last.lock().expect("last probe") = Some((Instant::now(), accepted));
+        accepted
+    }
+}
