@@ -1,6 +1,8 @@
 //! Serving connections: HTTP/1.1 over TCP, with the limits that slow, idle and numerous clients
 //! meet before any request reaches the router, and a graceful shutdown.
 
+mod refusals;
+
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -18,6 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 
+use refusals::ProblemRefusals;
+
 /// The default of `HEADER_READ_TIMEOUT_SECS`.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `MAX_CONNECTIONS`.
@@ -28,8 +32,9 @@ pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections open now, as `/metrics` shows them.
 pub const CONNECTIONS_OPEN: &str = "http_connections_open";
 
-/// The most bytes of a request head hyper buffers before it answers 431 by itself (with an
-/// empty body). Above our own limits (`http::request_head`), which answer problem JSON first.
+/// The most bytes of a request head hyper buffers before it answers 431 by itself (rewritten
+/// as problem JSON, see [`refusals`]). Above our own limits (`http::request_head`), which
+/// answer first and say which limit was passed.
 const HYPER_MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// How long to wait before accepting again after the listener failed (out of file
@@ -101,7 +106,10 @@ pub async fn serve(
         // Answers are small and written whole: waiting to coalesce them only adds latency.
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));
+        let io = TokioIo::new(ProblemRefusals::new(StallGuard::new(
+            stream,
+            limits.write_stall_timeout,
+        )));
         let connection = graceful.watch(http.serve_connection(io, service));
         metrics::gauge!(CONNECTIONS_OPEN).increment(1);
         tokio::spawn(async move {

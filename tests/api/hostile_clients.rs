@@ -570,3 +570,53 @@ async fn a_revoked_key_is_refused_by_every_replica_as_soon_as_the_revocation_com
         String::from_utf8_lossy(&again.stderr).trim()
     );
 }
+
+#[sqlx::test]
+async fn heads_hyper_refuses_by_itself_are_problems_too(pool: PgPool) {
+    let mut server = ServerProcess::start(&[("DATABASE_URL", &database_url(&pool))]);
+    let many_fields: String = (0..120)
+        .map(|index| format!("x-extra-{index}: 1\r\n"))
+        .collect();
+    let heads = [
+        (
+            format!("GET /invoices HTTP/1.1\r\nHost: x\r\n{many_fields}\r\n"),
+            431,
+            "/problems/request-header-fields-too-large",
+        ),
+        (
+            format!(
+                "GET /invoices HTTP/1.1\r\nHost: x\r\nx-big: {}\r\n\r\n",
+                "b".repeat(300 * 1024)
+            ),
+            431,
+            "/problems/request-header-fields-too-large",
+        ),
+        (
+            "NOT HTTP AT ALL\r\n\r\n".to_owned(),
+            400,
+            "/problems/bad-request",
+        ),
+    ];
+    for (head, expected, kind) in heads {
+        let mut stream = connect(server.port);
+        // A head past hyper's buffer is answered before it is all sent: the rest may not go.
+        let _ = stream.write_all(head.as_bytes());
+        let (status, headers, body) = read_answer(&mut stream);
+        assert_eq!(status, expected, "{headers:?} {body}");
+        assert!(
+            headers
+                .iter()
+                .any(|line| line.eq_ignore_ascii_case("content-type: application/problem+json")),
+            "{headers:?}"
+        );
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["type"], kind, "{problem}");
+        assert_eq!(problem["status"], expected, "{problem}");
+    }
+    // The server answers as before.
+    assert_eq!(
+        exchange(server.port, "GET", "/health", &[], None).status,
+        200
+    );
+    assert!(server.is_running());
+}
