@@ -178,7 +178,7 @@ pub async fn get_one(
     tag = "Invoice items",
     params(IdPath<InvoiceId>, Page, Expand),
     responses(
-        (status = 200, description = "A page of the invoice's items", body = Vec<ItemResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 200, description = "A page of the invoice's items", body = Vec<ItemResponse>),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad `limit`, `offset` or `expand`", body = Problem, content_type = "application/problem+json"),
     ),

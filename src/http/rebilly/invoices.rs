@@ -238,7 +238,7 @@ async fn pdf_response(
     tag = "Invoices",
     params(Page, InvoiceQuery),
     responses(
-        (status = 200, description = "A page of invoices", body = Vec<InvoiceResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 200, description = "A page of invoices", body = Vec<InvoiceResponse>),
         (status = 422, description = "A bad `limit`, `offset`, `filter` or `sort`", body = Problem, content_type = "application/problem+json"),
     ),
 )]

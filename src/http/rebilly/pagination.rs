@@ -4,8 +4,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use utoipa::IntoParams;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{RefOr, Response as ResponseDoc};
+use utoipa::{IntoParams, PartialSchema};
 
 use super::openapi::schema::integer;
 use crate::error::ApiError;
@@ -19,6 +21,13 @@ pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 /// The largest `offset`.
 pub const MAX_OFFSET: i64 = 1_000_000;
+
+/// What the contract says of each header [`Page::headers`] sets.
+const HEADER_DESCRIPTIONS: [(&str, &str); 3] = [
+    ("Pagination-Total", "How many there are in all"),
+    ("Pagination-Limit", "The `limit` applied"),
+    ("Pagination-Offset", "The `offset` applied"),
+];
 
 /// A page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +108,26 @@ impl Page {
         .into_iter()
         .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from(value)))
         .collect()
+    }
+}
+
+/// Whether an operation reads a page: it takes the `limit` of [`Page`]'s parameters.
+pub fn is_paged(operation: &Operation) -> bool {
+    operation.parameters.iter().flatten().any(|parameter| {
+        matches!(parameter, RefOr::T(parameter)
+            if parameter.name == "limit" && parameter.parameter_in == ParameterIn::Query)
+    })
+}
+
+/// Documents the `Pagination-*` headers on the answer of a paged operation, as
+/// [`Page::answer`] sets them.
+pub fn document_headers(response: &mut ResponseDoc) {
+    for (name, description) in HEADER_DESCRIPTIONS {
+        let header = HeaderBuilder::new()
+            .schema(Some(i64::schema()))
+            .description(Some(description))
+            .build();
+        response.headers.insert(name.to_owned(), header.into());
     }
 }
 

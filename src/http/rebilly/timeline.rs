@@ -67,9 +67,8 @@ impl MessagePath {
     tag = "Invoices timeline",
     params(IdPath<InvoiceId>, Page),
     responses(
-        (status = 200, description = "A page of the invoice's timeline", body = Vec<TimelineResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
+        (status = 200, description = "A page of the invoice's timeline", body = Vec<TimelineResponse>),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn list(

@@ -33,8 +33,7 @@ use crate::service::webhooks as service;
     tag = "Tracking",
     params(Page),
     responses(
-        (status = 200, description = "A page of the delivery log", body = Vec<TrackingResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
-        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of the delivery log", body = Vec<TrackingResponse>),
     ),
 )]
 pub async fn list(

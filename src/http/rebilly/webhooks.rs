@@ -218,8 +218,7 @@ pub async fn delete(
     tag = "Webhooks",
     params(Page),
     responses(
-        (status = 200, description = "A page of webhooks", body = Vec<WebhookResponse>, headers(("Pagination-Total" = i64, description = "How many there are in all"), ("Pagination-Limit" = i64, description = "The `limit` applied"), ("Pagination-Offset" = i64, description = "The `offset` applied"))),
-        (status = 422, description = "A bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of webhooks", body = Vec<WebhookResponse>),
     ),
 )]
 pub async fn list_all(

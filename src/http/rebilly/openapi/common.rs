@@ -4,7 +4,8 @@
 //!
 //! Each rule here mirrors a piece of code: `Principal` (401, 403, 429), the rate-limit
 //! middleware (`X-RateLimit-*`), `Idempotency` on every POST, `Precondition` on PUT and
-//! DELETE, `JsonBody` (400, 413, 415, 422), the request-id layer and the timeout (503).
+//! DELETE, `JsonBody` (400, 413, 415, 422), `Page` (its headers, and 422 for a bad `limit` or
+//! `offset`), the request-id layer and the timeout (503).
 
 use utoipa::ToSchema;
 use utoipa::openapi::path::Operation;
@@ -12,11 +13,13 @@ use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Components, Content, OpenApi, RefOr, Response};
 
+use super::super::pagination::{document_headers, is_paged};
 use super::parts::{
-    API_KEY, BEARER, ETAG, FORBIDDEN, IDEMPOTENCY_KEY, IF_MATCH, INTERNAL, INVALID, KEY_IN_USE,
-    LOCATION, MALFORMED, MEDIA_TYPE, PRECONDITION, ProblemAnswer, RATE_LIMIT, RATE_LIMIT_REMAINING,
-    RATE_LIMITED, REPLAYED, REQUEST_ID, RETRY_AFTER, RETRY_AT, SharedHeader, SharedParameter,
-    TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, WWW_AUTHENTICATE, add_components, problem_response,
+    API_KEY, BAD_PAGE, BEARER, ETAG, FORBIDDEN, IDEMPOTENCY_KEY, IF_MATCH, INTERNAL, INVALID,
+    KEY_IN_USE, LOCATION, MALFORMED, MEDIA_TYPE, PRECONDITION, ProblemAnswer, RATE_LIMIT,
+    RATE_LIMIT_REMAINING, RATE_LIMITED, REPLAYED, REQUEST_ID, RETRY_AFTER, RETRY_AT, SharedHeader,
+    SharedParameter, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, WWW_AUTHENTICATE, add_components,
+    problem_response,
 };
 use crate::http::rebilly::invoice_items::ItemResponse;
 use crate::http::rebilly::invoices::InvoiceResponse;
@@ -76,6 +79,12 @@ fn add_common(method: Method, operation: &mut Operation) {
     }
     if write {
         add_problem(operation, 429, RATE_LIMITED);
+    }
+    if is_paged(operation) {
+        add_problem(operation, 422, BAD_PAGE);
+        if let Some(RefOr::T(page)) = operation.responses.responses.get_mut("200") {
+            document_headers(page);
+        }
     }
     if operation.request_body.is_some() {
         add_problem(operation, 400, MALFORMED);

@@ -52,6 +52,10 @@ pub const INVALID: ProblemAnswer = ProblemAnswer {
         `discounts.1.value`); or an `Idempotency-Key` that is malformed, given twice, or \
         reused with another path or body.",
 };
+/// `Page` refusing its parameters; an operation that reads more documents its own 422.
+pub const BAD_PAGE: ProblemAnswer = ProblemAnswer {
+    description: "A bad `limit` or `offset`",
+};
 pub const RATE_LIMITED: ProblemAnswer = ProblemAnswer {
     description: "The organization's writes exceed `RATE_LIMIT_REQUESTS` per \
         `RATE_LIMIT_WINDOW_SECS`; retry after `Retry-After` seconds.",
