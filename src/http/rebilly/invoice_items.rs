@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use super::fields::canonical_body;
 use super::item_body::{ItemRequest, item_example, parse_item};
 use super::openapi::item_type;
 use super::pagination::Page;
-use super::paths::{IdPath, PathId, invoice_path};
+use super::paths::{IdPath, InvoicePartPath, invoice_path};
 use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
 use super::wire::{Link, created, json_response, time, time_option};
@@ -35,24 +35,7 @@ use crate::service::item_writes::ItemWrite;
 use crate::service::products;
 
 /// Path of one item.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ItemPath {
-    /// The invoice id.
-    id: String,
-    /// The item id.
-    #[serde(rename = "itemId")]
-    item_id: String,
-}
-
-impl ItemPath {
-    fn ids(&self) -> Result<(InvoiceId, InvoiceItemId), ApiError> {
-        let invoice_id = InvoiceId::from_path(&self.id)?;
-        let item_id = InvoiceItemId::parse(&self.item_id)
-            .map_err(|_| service::item_not_found(&self.id, &self.item_id))?;
-        Ok((invoice_id, item_id))
-    }
-}
+type ItemPath = InvoicePartPath<InvoiceItemId>;
 
 /// Adds an item to a draft invoice.
 #[utoipa::path(

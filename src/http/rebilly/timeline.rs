@@ -4,14 +4,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::events::{TimelineResponse, timeline_message_path};
 use super::fields::{FieldReader, RawObject, canonical_body, string};
 use super::openapi::schema::{closed_object, named_schema, not_blank, text, with_read_only};
 use super::pagination::Page;
-use super::paths::{IdPath, PathId};
+use super::paths::{IdPath, InvoicePartPath};
 use super::wire::{created, json_response};
 use crate::domain::event::CommentText;
 use crate::domain::ids::{EventId, InvoiceId};
@@ -38,24 +36,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// Path of one timeline message.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct MessagePath {
-    /// The invoice id.
-    id: String,
-    /// The timeline message id.
-    #[serde(rename = "messageId")]
-    message_id: String,
-}
-
-impl MessagePath {
-    fn ids(&self) -> Result<(InvoiceId, EventId), ApiError> {
-        let invoice_id = InvoiceId::from_path(&self.id)?;
-        let message_id = EventId::parse(&self.message_id)
-            .map_err(|_| service::message_not_found(&self.id, &self.message_id))?;
-        Ok((invoice_id, message_id))
-    }
-}
+type MessagePath = InvoicePartPath<EventId>;
 
 /// Lists an invoice's timeline: what happened to it, and comments.
 ///
