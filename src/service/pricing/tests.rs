@@ -51,6 +51,17 @@ fn fixed(value: Decimal, currency: Currency) -> Discount {
     Discount::new(None, DiscountKind::Fixed, value, currency.minor_units()).unwrap()
 }
 
+/// A fixed discount of so many of the smallest units of a currency with `places` decimals.
+fn fixed_units(units: i64, places: u32) -> Discount {
+    Discount::new(
+        None,
+        DiscountKind::Fixed,
+        Decimal::new(units, places),
+        places,
+    )
+    .unwrap()
+}
+
 fn rates(state: Decimal, county: Decimal, city: Decimal, special_district: Decimal) -> TaxRates {
     TaxRates {
         state: TaxRate::parse(state).unwrap(),
@@ -454,24 +465,8 @@ fn random_discount(places: u32) -> impl Strategy<Value = Discount> {
         (1i64..=100).prop_map(|value| percent(Decimal::from(value))),
         (1i64..=1_000_000).prop_map(|value| percent(Decimal::new(value, 4))),
         // Small fixed amounts leave units over to share out.
-        (1i64..=10).prop_map(move |units| {
-            Discount::new(
-                None,
-                DiscountKind::Fixed,
-                Decimal::new(units, places),
-                places,
-            )
-            .unwrap()
-        }),
-        (1i64..=100_000_000).prop_map(move |units| {
-            Discount::new(
-                None,
-                DiscountKind::Fixed,
-                Decimal::new(units, places),
-                places,
-            )
-            .unwrap()
-        }),
+        (1i64..=10).prop_map(move |units| fixed_units(units, places)),
+        (1i64..=100_000_000).prop_map(move |units| fixed_units(units, places)),
     ]
 }
 
@@ -506,15 +501,7 @@ fn tied_item(places: u32) -> impl Strategy<Value = RawItem> {
 }
 
 fn tied_discount(places: u32) -> impl Strategy<Value = Discount> {
-    (1i64..=20).prop_map(move |units| {
-        Discount::new(
-            None,
-            DiscountKind::Fixed,
-            Decimal::new(units, places),
-            places,
-        )
-        .unwrap()
-    })
+    (1i64..=20).prop_map(move |units| fixed_units(units, places))
 }
 
 fn random_case() -> impl Strategy<Value = Case> {
