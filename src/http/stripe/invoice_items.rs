@@ -15,7 +15,7 @@ use super::item_params::{Call, ItemParams, timestamp};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{Deleted, ItemObject, ListObject, item_of_price, ok, signed_unit_price};
+use super::wire::{Deleted, ItemObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
 use crate::error::{ApiError, Clash};
@@ -232,25 +232,19 @@ pub async fn list(
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
-    let mut listing = ItemListing::default();
-    if let Some(text) = reader.text("customer") {
-        listing.customer_id = CustomerId::parse(&text)
-            .map_err(|error| reader.reject_key("customer", error.to_string()))
-            .ok();
-    }
-    if let Some(text) = reader.text("invoice") {
-        listing.invoice_id = InvoiceId::parse(&text)
-            .map_err(|error| reader.reject_key("invoice", error.to_string()))
-            .ok();
-    }
-    listing.pending = reader.boolean("pending");
+    let mut listing = ItemListing {
+        customer_id: reader.parsed("customer", CustomerId::parse),
+        invoice_id: reader.parsed("invoice", InvoiceId::parse),
+        pending: reader.boolean("pending"),
+        ..ItemListing::default()
+    };
     read_created(&mut reader, &mut listing);
     let expand = ItemExpansions::read(&mut reader, Subject::ItemList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
     let organization_id = &caller.principal.organization_id;
-    let (mut items, invoices) = service::list_placed_items(
+    let (items, invoices) = service::list_placed_items(
         &state.db,
         organization_id,
         &listing,
@@ -260,12 +254,11 @@ pub async fn list(
     )
     .await?
     .ok_or_else(|| page.no_such("invoiceitem"))?;
-    let has_more = page.cut(&mut items);
-    let data = items
-        .iter()
-        .map(|item| expanded_item(item, caller.livemode, &invoices))
-        .collect();
-    ok(&ListObject::new(data, has_more, LIST_URL))
+    page.answer(
+        items,
+        |item| expanded_item(item, caller.livemode, &invoices),
+        LIST_URL,
+    )
 }
 
 /// `created=<seconds>` or `created[gt|gte|lt|lte]=<seconds>`, as a range of creation times.

@@ -74,12 +74,7 @@ impl InvoiceParams {
             .integer("due_date")
             .and_then(|seconds| timestamp(reader, "due_date", seconds));
         let pending = reader
-            .text("pending_invoice_items_behavior")
-            .and_then(|text| {
-                PendingItems::parse(&text)
-                    .map_err(|message| reader.reject_key("pending_invoice_items_behavior", message))
-                    .ok()
-            })
+            .parsed("pending_invoice_items_behavior", PendingItems::parse)
             .unwrap_or_default();
         let metadata = new_metadata(reader);
         Self {

@@ -15,7 +15,7 @@ use super::invoice_params::InvoiceParams;
 use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{LineObject, ListObject, ok};
+use super::wire::{LineObject, ok};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
 use crate::domain::invoice::InvoiceAction;
 use crate::error::ApiError;
@@ -217,16 +217,12 @@ pub async fn list(
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
-    let customer = reader.text("customer").and_then(|text| {
-        CustomerId::parse(&text)
-            .map_err(|error| reader.reject_key("customer", error.to_string()))
-            .ok()
-    });
+    let customer = reader.parsed("customer", CustomerId::parse);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoice", |id| InvoiceId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
     let organization_id = &caller.principal.organization_id;
-    let mut invoices = service::page_invoices(
+    let invoices = service::page_invoices(
         &state.db,
         organization_id,
         customer.as_ref(),
@@ -236,12 +232,11 @@ pub async fn list(
     )
     .await?
     .ok_or_else(|| page.no_such("invoice"))?;
-    let has_more = page.cut(&mut invoices);
-    let data = invoices
-        .iter()
-        .map(|(invoice, newest)| InvoiceObject::new(invoice, newest, caller.livemode))
-        .collect();
-    ok(&ListObject::new(data, has_more, "/v1/invoices"))
+    page.answer(
+        invoices,
+        |(invoice, newest)| InvoiceObject::new(invoice, newest, caller.livemode),
+        "/v1/invoices",
+    )
 }
 
 /// Lists an invoice's line items.
@@ -267,7 +262,7 @@ pub async fn lines(
     let invoice_id = invoice_id(&id)?;
     let cursor_id = page.cursor_id("line_item", |id| InvoiceItemId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
-    let mut items = invoice_lines(
+    let items = invoice_lines(
         &state.db,
         &caller.principal.organization_id,
         &invoice_id,
@@ -277,10 +272,9 @@ pub async fn lines(
     .await
     .map_err(invoice_error(&invoice_id))?
     .ok_or_else(|| page.no_such("line_item"))?;
-    let has_more = page.cut(&mut items);
-    let data = items
-        .iter()
-        .map(|item| LineObject::new(item, caller.livemode))
-        .collect();
-    ok(&ListObject::new(data, has_more, lines_url(&invoice_id)))
+    page.answer(
+        items,
+        |item| LineObject::new(item, caller.livemode),
+        lines_url(&invoice_id),
+    )
 }

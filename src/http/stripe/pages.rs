@@ -1,8 +1,12 @@
 //! Cursor pages as Stripe's lists take them: `limit` (1 to 100, 10 by default), and
 //! `starting_after` or `ending_before` an object's id, newest first.
 
+use axum::response::Response;
+use serde::Serialize;
+
 use super::error::{Bad, StripeError};
 use super::params::Reader;
+use super::wire::{ListObject, ok};
 use crate::repository::Cursor;
 
 /// The most objects a page holds.
@@ -84,7 +88,7 @@ impl PageParams {
     }
 
     /// Cuts what was read to the page, newest first; whether there are more past it.
-    pub fn cut<T>(&self, read: &mut Vec<T>) -> bool {
+    fn cut<T>(&self, read: &mut Vec<T>) -> bool {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let has_more = read.len() > limit;
         if has_more {
@@ -96,5 +100,18 @@ impl PageParams {
             }
         }
         has_more
+    }
+
+    /// The answer of a list: what was read, cut to the page, each object as `object` makes
+    /// it, in Stripe's list object of the list at `url`.
+    pub fn answer<T, O: Serialize>(
+        &self,
+        mut read: Vec<T>,
+        object: impl FnMut(&T) -> O,
+        url: impl Into<String>,
+    ) -> Result<Response, StripeError> {
+        let has_more = self.cut(&mut read);
+        let data = read.iter().map(object).collect();
+        ok(&ListObject::new(data, has_more, url))
     }
 }

@@ -375,6 +375,18 @@ impl Reader {
         }
     }
 
+    /// A text parameter read by `parse`; what `parse` refuses is rejected with its message.
+    pub fn parsed<T, E: ToString>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let text = self.text(key)?;
+        parse(&text)
+            .map_err(|error| self.reject_key(key, error.to_string()))
+            .ok()
+    }
+
     /// An integer parameter (digits, with an optional `-`).
     pub fn integer(&mut self, key: &str) -> Option<i64> {
         let name = self.name(key);
