@@ -65,8 +65,10 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(31);
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: PgPool,
-    /// The statement that opens a write's transaction, setting its lock timeout.
+    /// The statement that opens a write's transaction, setting its time limits.
     begin: Arc<str>,
+    /// The statement that opens a read's snapshot, setting its time limit.
+    begin_snapshot: Arc<str>,
     /// Whether `pool` goes through a transaction-mode pooler (`DATABASE_TRANSACTION_POOLER`).
     transaction_pooler: bool,
     /// The lock timeout `begin` sets.
@@ -95,6 +97,7 @@ impl Db {
         Self {
             pool,
             begin: begin_statement(DEFAULT_LOCK_TIMEOUT, false),
+            begin_snapshot: snapshot_statement(DEFAULT_LOCK_TIMEOUT, false),
             transaction_pooler: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             direct: None,
@@ -115,6 +118,7 @@ impl Db {
     pub fn with_lock_timeout(self, lock_timeout: Duration) -> Self {
         Self {
             begin: begin_statement(lock_timeout, self.transaction_pooler),
+            begin_snapshot: snapshot_statement(lock_timeout, self.transaction_pooler),
             lock_timeout,
             ..self
         }
@@ -135,6 +139,7 @@ impl Db {
     pub fn behind_transaction_pooler(self) -> Self {
         Self {
             begin: begin_statement(self.lock_timeout, true),
+            begin_snapshot: snapshot_statement(self.lock_timeout, true),
             transaction_pooler: true,
             ..self
         }
@@ -170,13 +175,8 @@ impl Db {
     /// Starts a read-only transaction whose statements all see one snapshot, so that what is
     /// read in several statements (an invoice and its items) is consistent.
     pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
-        let begin = if self.transaction_pooler {
-            "begin isolation level repeatable read, read only; deallocate all"
-        } else {
-            "begin isolation level repeatable read, read only"
-        };
         Ok(Tx {
-            inner: self.begin_with(begin.to_owned()).await?,
+            inner: self.begin_with(self.begin_snapshot.to_string()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
         })
@@ -296,20 +296,50 @@ impl Tx {
     }
 }
 
-/// `BEGIN` with the transaction's lock timeout. A request abandoned by the request timeout
+/// `BEGIN` with the transaction's time limits. A request abandoned by the request timeout
 /// leaves its statement running in PostgreSQL until it ends; one waiting for a lock (an invoice
 /// row, an idempotency key) would hold the locks its transaction already has for as long as it
-/// waits. The lock timeout ends that wait. Behind a transaction-mode pooler it also clears the
-/// statements other transactions left on the server connection (see
-/// [`Db::behind_transaction_pooler`]).
-fn begin_statement(lock_timeout: Duration, transaction_pooler: bool) -> Arc<str> {
-    let milliseconds = lock_timeout.as_millis().max(1);
-    let deallocate = if transaction_pooler {
+/// waits, and one that works on would hold its connection, which one tenant's slow requests
+/// could do to every connection of the pool. The lock timeout ends the wait, and the statement
+/// timeout (the same) the work. Behind a transaction-mode pooler it also clears the statements
+/// other transactions left on the server connection (see [`Db::behind_transaction_pooler`]).
+fn begin_statement(limit: Duration, transaction_pooler: bool) -> Arc<str> {
+    format!(
+        "begin{}{}",
+        after_begin(transaction_pooler),
+        time_limits(limit, true)
+    )
+    .into()
+}
+
+/// `BEGIN` of a read-only snapshot, with the same statement timeout as a write's.
+fn snapshot_statement(limit: Duration, transaction_pooler: bool) -> Arc<str> {
+    format!(
+        "begin isolation level repeatable read, read only{}{}",
+        after_begin(transaction_pooler),
+        time_limits(limit, false)
+    )
+    .into()
+}
+
+/// What follows `BEGIN` behind a transaction-mode pooler.
+fn after_begin(transaction_pooler: bool) -> &'static str {
+    if transaction_pooler {
         "; deallocate all"
     } else {
         ""
+    }
+}
+
+/// `SET LOCAL` of the statement timeout and, for a write, the lock timeout: `limit` each.
+fn time_limits(limit: Duration, lock: bool) -> String {
+    let milliseconds = limit.as_millis().max(1);
+    let lock = if lock {
+        format!("; set local lock_timeout = '{milliseconds}ms'")
+    } else {
+        String::new()
     };
-    format!("begin{deallocate}; set local lock_timeout = '{milliseconds}ms'").into()
+    format!("{lock}; set local statement_timeout = '{milliseconds}ms'")
 }
 
 /// A stored value the domain refuses: the database holds something no write could have put there.
@@ -331,4 +361,23 @@ async fn begin_to_the_end(
     tokio::spawn(async move { pool.begin_with(AssertSqlSafe(statement)).await })
         .await
         .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_transaction_sets_its_time_limits_in_the_round_trip_of_its_begin() {
+        let limit = Duration::from_secs(31);
+        assert_eq!(
+            &*begin_statement(limit, false),
+            "begin; set local lock_timeout = '31000ms'; set local statement_timeout = '31000ms'"
+        );
+        assert_eq!(
+            &*snapshot_statement(limit, true),
+            "begin isolation level repeatable read, read only; deallocate all; \
+             set local statement_timeout = '31000ms'"
+        );
+    }
 }
