@@ -203,7 +203,13 @@ impl Tx {
                resent as (
                    insert into webhook_deliveries (organization_id, webhook_id, event_id,
                        invoice_id, next_attempt_time, created_time)
-                   select w.organization_id, w.id, a.event_id, a.invoice_id, now(), now()
+                   select w.organization_id, w.id, a.event_id, a.invoice_id,
+                       greatest(now(), (
+                           select p.next_attempt_time from webhook_deliveries p
+                           where p.organization_id = w.organization_id and p.webhook_id = w.id
+                             and p.invoice_id = a.invoice_id and p.state = 'pending'
+                           order by p.id desc limit 1)),
+                       now()
                    from attempt a
                    join webhooks w on w.organization_id = $1 and w.id = a.webhook_id
                    returning id)
@@ -224,12 +230,14 @@ impl Db {
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
     /// of the `busy` ones (`organization/webhook`), and no more of an organization than its
     /// `room` (what `per_organization` leaves of the attempts it has under way), leasing them
-    /// for `lease`. It stops at the
-    /// `4 × limit` oldest due deliveries that may go now; to find them it still reads past
-    /// those that wait behind an earlier delivery of their invoice. A delivery is due
-    /// when its time has come, no worker holds its lease, and no earlier delivery of its
-    /// webhook and invoice is still pending: an invoice's events go out one at a time, in
-    /// order. `SKIP LOCKED` lets every replica's worker claim at once without taking the same.
+    /// for `lease`. It stops at the `4 × limit` oldest due deliveries that may go now. A
+    /// delivery is due when its time has come, no worker holds its lease, and no earlier
+    /// delivery of its webhook and invoice is still pending: an invoice's events go out one at
+    /// a time, in order. The later deliveries of a webhook and invoice never come due before
+    /// the first (they are written, and a failure reschedules them, no earlier than it), so
+    /// the deliveries waiting behind one that waits for its retry are not read at all: only
+    /// those behind one being sent at this moment are read past. `SKIP LOCKED` lets every
+    /// replica's worker claim at once without taking the same.
     pub async fn claim_deliveries(
         &self,
         limit: i64,
@@ -375,7 +383,8 @@ impl Db {
             .collect()
     }
 
-    /// Records an attempt in the log and what became of its delivery and, when `chain` gives
+    /// Records an attempt in the log and what became of its delivery (a retry takes the later
+    /// deliveries of its webhook and invoice with it, to its time or later) and, when `chain` gives
     /// a lease and the delivery was delivered, claims the next delivery of its webhook and
     /// invoice if that is due and free, all in one statement (one commit): the worker sends an
     /// invoice's events one after another without waiting for its next round of claims. A
@@ -407,6 +416,12 @@ impl Db {
                            where organization_id = $5 and id = $1 and attempts = $4
                              and state = 'pending'
                            returning id),
+                       deferred as (
+                           update webhook_deliveries
+                           set next_attempt_time = $3
+                           where organization_id = $5 and webhook_id = $7 and invoice_id = $10
+                             and state = 'pending' and id > $1 and next_attempt_time < $3
+                             and $2 = 'pending' and exists (select 1 from finished)),
                        logged as (
                            insert into webhook_attempts (organization_id, id, delivery_id,
                                webhook_id, event_id, event_type, invoice_id, attempt, url, method,

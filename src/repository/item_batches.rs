@@ -238,7 +238,13 @@ impl Tx {
                    returning organization_id, id, invoice_id, event_type, occurred_time)
                insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
                    next_attempt_time, created_time)
-               select w.organization_id, w.id, e.id, e.invoice_id, e.occurred_time, e.occurred_time
+               select w.organization_id, w.id, e.id, e.invoice_id,
+                   greatest(e.occurred_time, (
+                       select p.next_attempt_time from webhook_deliveries p
+                       where p.organization_id = w.organization_id and p.webhook_id = w.id
+                         and p.invoice_id = e.invoice_id and p.state = 'pending'
+                       order by p.id desc limit 1)),
+                   e.occurred_time
                from event e
                join webhooks w on w.organization_id = e.organization_id
                where w.status = 'active' and e.event_type <> 'timeline-comment-created'

@@ -815,3 +815,50 @@ async fn the_delivery_log_keeps_the_first_bytes_of_a_large_body(pool: PgPool) {
     assert_eq!(kept.len(), 1024);
     assert!(sent.starts_with(kept));
 }
+
+#[sqlx::test]
+async fn deliveries_behind_one_waiting_for_its_retry_are_not_due_before_it(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let receiver = Receiver::start(&[500]);
+    webhook(&app, json!({"url": receiver.url(), "method": "POST"})).await;
+    // Three deliveries wait behind the first before it fails...
+    let invoice = app.create_invoice("USD").await;
+    for price in [1, 2] {
+        app.create_item(&invoice, json!({"type": "debit", "unitPrice": price}))
+            .await;
+    }
+    start_worker(
+        &pool,
+        DeliverySettings {
+            schedule: RetrySchedule {
+                initial_delay: Duration::from_secs(600),
+                ..RetrySchedule::default()
+            },
+            ..test_settings()
+        },
+    );
+    receiver.wait_for(1).await;
+    wait_for_log(&app, 1).await;
+    // ...and two more are written after it failed.
+    for price in [3, 4] {
+        app.create_item(&invoice, json!({"type": "debit", "unitPrice": price}))
+            .await;
+    }
+    let times: Vec<(i32, f64)> = sqlx::query_as(
+        "select attempts, extract(epoch from next_attempt_time - now())::float8
+         from webhook_deliveries where state = 'pending' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(times.len(), 5, "{times:?}");
+    let (attempts, retry_in) = times[0];
+    assert_eq!(attempts, 1);
+    // The retry waits 600 s, less at most 20% of jitter.
+    assert!(retry_in > 400.0, "{times:?}");
+    for (attempts, due_in) in &times[1..] {
+        assert_eq!(*attempts, 0);
+        assert!(*due_in >= retry_in - 0.001, "{times:?}");
+    }
+    assert_eq!(receiver.received().len(), 1);
+}
