@@ -755,29 +755,22 @@ async fn a_page_of_the_delivery_log_is_cut_short_once_its_bodies_reach_a_mebibyt
     let first = app.get("/tracking/webhooks?limit=10").await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     // Three bodies make 900 KiB; the fourth passes a mebibyte, and the page ends with it.
-    let ids: Vec<&str> = first
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["id"].as_str().unwrap())
-        .collect();
+    let ids = |page: &crate::helpers::TestResponse| -> Vec<String> {
+        let entries = page.body.as_array().unwrap();
+        entries
+            .iter()
+            .map(|entry| entry["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
     assert_eq!(
-        ids,
+        ids(&first),
         ["hook_log_0", "hook_log_1", "hook_log_2", "hook_log_3"]
     );
     assert_eq!(first.header("pagination-limit"), Some("4"));
     assert_eq!(first.header("pagination-total"), Some("10"));
     let next = app.get("/tracking/webhooks?limit=10&offset=4").await;
-    let ids: Vec<&str> = next
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["id"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        ids,
+        ids(&next),
         ["hook_log_4", "hook_log_5", "hook_log_6", "hook_log_7"]
     );
     // The last page is short because the log ends: its limit is the one asked.
