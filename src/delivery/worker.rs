@@ -136,18 +136,15 @@ impl DeliveryWorker {
                 .expect("in-flight counts")
                 .entry(key.clone())
                 .or_default() += 1;
-            let worker = Arc::clone(self);
+            let under_way = UnderWay {
+                worker: Arc::clone(self),
+                key,
+            };
             tokio::spawn(async move {
-                worker.deliver_in_turn(delivery, claimed_at, lease).await;
-                let mut in_flight = worker.in_flight.lock().expect("in-flight counts");
-                if let Some(count) = in_flight.get_mut(&key) {
-                    *count -= 1;
-                    if *count == 0 {
-                        in_flight.remove(&key);
-                    }
-                }
-                drop(in_flight);
-                worker.wake.notify_one();
+                under_way
+                    .worker
+                    .deliver_in_turn(delivery, claimed_at, lease)
+                    .await;
             });
         }
         count
@@ -376,6 +373,27 @@ struct Lease {
     claimed_at: Instant,
     length: std::time::Duration,
     chain: bool,
+}
+
+/// An attempt under way, counted in its worker's places until it is dropped, however its task
+/// ends (a panic too: a count left behind would keep its organization's place for good).
+struct UnderWay {
+    worker: Arc<DeliveryWorker>,
+    key: String,
+}
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut in_flight = self.worker.in_flight.lock().expect("in-flight counts");
+        if let Some(count) = in_flight.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                in_flight.remove(&self.key);
+            }
+        }
+        drop(in_flight);
+        self.worker.wake.notify_one();
+    }
 }
 
 fn webhook_key(delivery: &ClaimedDelivery) -> String {

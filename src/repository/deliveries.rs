@@ -233,10 +233,12 @@ impl Db {
     /// for `lease`. It stops at the `4 × limit` oldest due deliveries that may go now. A
     /// delivery is due when its time has come, no worker holds its lease, and no earlier
     /// delivery of its webhook and invoice is still pending: an invoice's events go out one at
-    /// a time, in order. The later deliveries of a webhook and invoice never come due before
-    /// the first (they are written, and a failure reschedules them, no earlier than it), so
-    /// the deliveries waiting behind one that waits for its retry are not read at all: only
-    /// those behind one being sent at this moment are read past. `SKIP LOCKED` lets every
+    /// a time, in order. The later deliveries of a webhook and invoice are written, and a
+    /// failure reschedules them, no earlier than the first, so the deliveries waiting behind
+    /// one that waits for its retry are not read at all; those behind one being sent at this
+    /// moment are read past, and so is one written while its first's failure was being
+    /// recorded (it read the first's time before the retry moved it), until the next retry
+    /// moves it too. Order never depends on the times: it is the `not exists` below. `SKIP LOCKED` lets every
     /// replica's worker claim at once without taking the same.
     pub async fn claim_deliveries(
         &self,
@@ -564,7 +566,9 @@ impl Db {
                    initiated_time, sent_time
                from (
                    select *, coalesce(sum(octet_length(request)
-                           + coalesce(octet_length(response), 0)) over (
+                           + coalesce(octet_length(response), 0)
+                           + octet_length(request_headers::text)
+                           + coalesce(octet_length(response_headers::text), 0) + 400) over (
                                order by created_time desc, id desc
                                rows between unbounded preceding and 1 preceding), 0) as before
                    from (

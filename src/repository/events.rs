@@ -98,7 +98,7 @@ impl Tx {
                    revision, changes as "changes: Json<EventChanges>", message, occurred_time
                from (
                    select *, coalesce(sum(coalesce(octet_length(message), 0)
-                           + pg_column_size(changes)) over (
+                           + octet_length(changes::text) + 400) over (
                                order by sequence desc
                                rows between unbounded preceding and 1 preceding), 0) as before
                    from (

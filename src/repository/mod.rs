@@ -34,8 +34,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 use tokio::sync::Notify;
 
 use reachability::Reachability;
@@ -51,10 +52,10 @@ pub enum Cursor<'a, Id> {
     NewerThan(&'a Id),
 }
 
-/// How many bytes of stored text (bodies, messages) a page of the delivery log or of a
-/// timeline holds at most, beyond its first entry: a page of large entries is cut short, so
-/// that no answer holds more than about this much, however many readers (and however slow)
-/// ask for the largest ones at once.
+/// How many bytes a page of the delivery log or of a timeline holds at most, counted as its
+/// entries' stored text (bodies, headers, messages, changes) and 400 bytes each for the rest,
+/// plus the entry that passes it: a page of large entries is cut short, so that no answer holds
+/// much more than this, however many readers (and however slow) ask for the largest at once.
 pub const PAGE_BYTES: i64 = 1024 * 1024;
 
 /// The lock timeout when none is set: one second longer than the default request timeout.
@@ -227,16 +228,18 @@ impl Db {
         }
     }
 
-    /// A transaction begun with `statement` (see [`begin_to_the_end`]), or the pool's timeout
-    /// error as soon as PostgreSQL is found away (see [`Reachability`]).
+    /// A transaction begun with `statement` (see [`begin_to_the_end`]) on a connection of the
+    /// pool, or the pool's timeout error as soon as PostgreSQL is found away (see
+    /// [`Reachability`]): a wait given up leaves nothing queued in the pool.
     async fn begin_with(
         &self,
         statement: String,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let begin = begin_to_the_end(&self.pool, statement);
-        self.reachability
-            .wait_for(|| self.direct_options(), begin)
-            .await
+        let connection = self
+            .reachability
+            .wait_for(|| self.direct_options(), self.pool.acquire())
+            .await?;
+        begin_to_the_end(connection, statement).await
     }
 
     /// The most connections the pool opens.
@@ -347,18 +350,18 @@ fn corrupt(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected {what} in the database: {value:?}").into())
 }
 
-/// Begins a transaction with `statement` in a task of its own, which finishes the `BEGIN`
-/// whatever becomes of its caller. sqlx 0.9.0's `begin` is not safe to cancel on PostgreSQL
+/// Begins a transaction with `statement` on `connection` in a task of its own, which finishes
+/// the `BEGIN` whatever becomes of its caller. sqlx 0.9.0's `begin` is not safe to cancel on PostgreSQL
 /// (transact-rs/sqlx#4393): a request dropped while its `BEGIN` is on the wire (its client
 /// gone, its time up) would give the pool back a connection still inside that transaction, in
 /// which every later borrower's statements would run, and after its first error fail. Finished
 /// in the task, a transaction whose caller is gone is dropped like any other: rolled back.
 async fn begin_to_the_end(
-    pool: &PgPool,
+    connection: PoolConnection<Postgres>,
     statement: String,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let pool = pool.clone();
-    tokio::spawn(async move { pool.begin_with(AssertSqlSafe(statement)).await })
+    let statement = AssertSqlSafe(statement).into_sql_str();
+    tokio::spawn(Transaction::begin(connection, Some(statement)))
         .await
         .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))?
 }

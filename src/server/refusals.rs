@@ -23,6 +23,9 @@ pub(super) struct ProblemRefusals<S> {
     inner: S,
     /// The rewritten refusal, and how much of it is written.
     pending: Option<(Vec<u8>, usize)>,
+    /// The last write was taken in part: the next one goes on with the same bytes, and is
+    /// never taken for the start of an answer.
+    continuing: bool,
 }
 
 impl<S> ProblemRefusals<S> {
@@ -30,7 +33,20 @@ impl<S> ProblemRefusals<S> {
         Self {
             inner,
             pending: None,
+            continuing: false,
         }
+    }
+
+    /// Notes whether a write of `offered` bytes was taken in part.
+    fn taken(
+        &mut self,
+        outcome: Poll<io::Result<usize>>,
+        offered: usize,
+    ) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(written)) = outcome {
+            self.continuing = written < offered;
+        }
+        outcome
     }
 }
 
@@ -54,7 +70,7 @@ impl<S: AsyncWrite + Unpin> ProblemRefusals<S> {
     /// Takes `head` as written in whole when it is one of hyper's refusals, to be sent
     /// rewritten instead.
     fn rewrite(&mut self, cx: &mut Context<'_>, head: &[u8]) -> Option<Poll<io::Result<usize>>> {
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.continuing {
             return None;
         }
         let rewritten = rewritten(head)?;
@@ -67,8 +83,13 @@ impl<S: AsyncWrite + Unpin> ProblemRefusals<S> {
     }
 }
 
-/// hyper's refusal in `head`, as problem JSON; `None` for anything else.
+/// hyper's refusal in `head`, as problem JSON; `None` for anything else. A refusal is a whole
+/// head, alone: a status line of 431 or 400, hyper's empty-error fields, one blank line, last.
 fn rewritten(head: &[u8]) -> Option<Vec<u8>> {
+    let end = head.windows(4).position(|window| window == b"\r\n\r\n")?;
+    if end + 4 != head.len() {
+        return None;
+    }
     let (status, detail) = if head.starts_with(b"HTTP/1.1 431 ") {
         (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -118,7 +139,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemRefusals<S> {
             return outcome;
         }
         ready!(self.drain(cx))?;
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let outcome = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.taken(outcome, buf.len())
     }
 
     fn poll_write_vectored(
@@ -134,7 +156,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemRefusals<S> {
             return outcome;
         }
         ready!(self.drain(cx))?;
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let offered = bufs.iter().map(|slice| slice.len()).sum();
+        let outcome = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.taken(outcome, offered)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -178,6 +202,10 @@ mod tests {
         // Our own answers, which have bodies, pass as they are.
         let ours = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: 2\r\n\r\n";
         assert_eq!(rewritten(ours), None);
+        // Bytes after the head: not a refusal of hyper's, whatever its first line says.
+        let mut followed = bad.to_vec();
+        followed.extend_from_slice(b"{}");
+        assert_eq!(rewritten(&followed), None);
         assert_eq!(
             rewritten(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"),
             None
