@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 
+use crate::http::metrics::CONNECTIONS_OPEN;
 use refusals::ProblemRefusals;
 
 /// The default of `HEADER_READ_TIMEOUT_SECS`.
@@ -28,9 +29,6 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 /// The default of `WRITE_STALL_TIMEOUT_SECS`.
 pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Connections open now, as `/metrics` shows them.
-pub const CONNECTIONS_OPEN: &str = "http_connections_open";
 
 /// The most bytes of a request head hyper buffers before it answers 431 by itself (rewritten
 /// as problem JSON, see [`refusals`]). Above our own limits (`http::request_head`), which

@@ -14,13 +14,14 @@ use super::failure::Rejection;
 use super::problem::Problem;
 use super::state::AppState;
 use crate::delivery::DELIVERIES;
-use crate::server::CONNECTIONS_OPEN;
 use crate::service::item_batches::BATCH_SIZE_METRIC;
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
 /// How long requests took, in seconds, by `method`, `route` and `status`.
 const DURATION: &str = "http_request_duration_seconds";
+/// Client connections open now (the server counts them as it accepts and closes them).
+pub const CONNECTIONS_OPEN: &str = "http_connections_open";
 /// Writes refused with 429.
 pub const RATE_LIMIT_REFUSALS: &str = "rate_limit_refusals_total";
 /// Connections in the database pool, and those of them idle.
