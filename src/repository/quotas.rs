@@ -76,7 +76,7 @@ impl Tx {
     }
 
     /// Takes the lock of a holder's capped rows until the transaction ends. Ids never hold a
-    /// NUL, so joining the parts with one names each holder once.
+    /// control character, so joining the parts with U+0001 names each holder once.
     async fn hold(&mut self, holder: &[&str]) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "select pg_advisory_xact_lock(hashtextextended($1, 0))",
