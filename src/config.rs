@@ -188,6 +188,11 @@ pub struct ServeConfig {
     #[arg(long, env = "WEBHOOK_RETRY_MAX_AGE_SECS", default_value_t = 3 * 24 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 60 * 60))]
     pub webhook_retry_max_age_secs: u64,
 
+    /// Seconds between two looks for unpaid invoices whose due time has passed, which become
+    /// past due.
+    #[arg(long, env = "PAST_DUE_CHECK_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub past_due_check_interval_secs: u64,
+
     /// Days the delivery log keeps an attempt; older ones are deleted hourly.
     #[arg(long, env = "WEBHOOK_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub webhook_log_retention_days: u64,

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::currency::Currency;
 use crate::domain::event::EventType;
 use crate::domain::invoice::{InvoiceAction, InvoiceStatus};
+use crate::domain::transaction::TransactionType;
+use rust_decimal::Decimal;
 
 /// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,10 @@ pub enum DomainField {
     IdempotencyKey,
     /// Where a webhook sends its deliveries.
     WebhookUrl,
+    /// The transaction applied to an invoice.
+    AppliedTransaction,
+    /// How much of a transaction is applied to an invoice.
+    AppliedAmount,
 }
 
 /// A kind of resource the core looks up.
@@ -63,6 +69,8 @@ pub enum Resource {
     WebhookAttempt,
     /// A message of an invoice's timeline.
     TimelineMessage,
+    /// A transaction.
+    Transaction,
 }
 
 impl Resource {
@@ -75,6 +83,7 @@ impl Resource {
             Self::Webhook => "webhook",
             Self::WebhookAttempt => "webhook tracking log",
             Self::TimelineMessage => "timeline message",
+            Self::Transaction => "transaction",
         }
     }
 
@@ -87,6 +96,7 @@ impl Resource {
             Self::Webhook => "Webhook",
             Self::WebhookAttempt => "Webhook tracking log",
             Self::TimelineMessage => "Message",
+            Self::Transaction => "Transaction",
         }
     }
 }
@@ -201,6 +211,36 @@ pub enum Clash {
     TermsChanged {
         /// The invoice.
         invoice: String,
+    },
+    /// The invoice's status takes no transaction of that type.
+    NotSettleable {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+        /// The transaction's type.
+        kind: TransactionType,
+    },
+    /// The invoice holds money paid: it cannot be voided before that is refunded.
+    HoldsPayments {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+        /// What it holds: paid minus refunded.
+        held: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// The invoice's amount due cannot be paid in one transaction: nothing is due, or more
+    /// than one transaction may record.
+    NotPayableAtOnce {
+        /// The invoice.
+        invoice: String,
+        /// Its amount due.
+        due: Decimal,
+        /// Its currency.
+        currency: Currency,
     },
     /// The holder already has the most rows of a kind it may have.
     Full {
@@ -332,6 +372,50 @@ impl fmt::Display for Clash {
                     ),
                 }
             }
+            Self::NotSettleable {
+                invoice,
+                status,
+                kind: TransactionType::Sale,
+            } => write!(
+                f,
+                "Invoice {invoice} is {}: a payment applies only to an invoice that is unpaid, partially-paid or past-due.",
+                status.as_str()
+            ),
+            Self::NotSettleable {
+                invoice,
+                status,
+                kind: TransactionType::Refund,
+            } => write!(
+                f,
+                "Invoice {invoice} is {}: a refund applies only to an invoice that has been paid, in part or in full.",
+                status.as_str()
+            ),
+            Self::HoldsPayments {
+                invoice,
+                status,
+                held,
+                currency,
+            } => write!(
+                f,
+                "Invoice {invoice} is {} and holds {held} {currency} of the customer's money: refund it before voiding the invoice.",
+                status.as_str()
+            ),
+            Self::NotPayableAtOnce {
+                invoice,
+                due,
+                currency,
+            } if *due <= Decimal::ZERO => write!(
+                f,
+                "Invoice {invoice} has nothing due ({due} {currency}): there is nothing to pay."
+            ),
+            Self::NotPayableAtOnce {
+                invoice,
+                due,
+                currency,
+            } => write!(
+                f,
+                "Invoice {invoice} has {due} {currency} due, more than one transaction may record: record the payment in parts."
+            ),
             Self::PendingItemUnplaced => f.write_str(
                 "A pending item has no invoice to tax it or to number its period: give it an invoice first.",
             ),
@@ -369,6 +453,42 @@ pub enum Rule {
         /// Why, for people.
         reason: String,
     },
+    /// It names no transaction of the organization.
+    UnknownTransaction,
+    /// A transaction of another customer than the invoice's.
+    TransactionOfOtherCustomer,
+    /// A transaction in another currency than the invoice's.
+    TransactionInOtherCurrency {
+        /// The invoice's currency.
+        invoice: Currency,
+    },
+    /// A transaction all of which has been applied.
+    TransactionUsedUp,
+    /// An invoice with nothing left to pay.
+    NothingDue,
+    /// More than the invoice has left to pay.
+    MoreThanDue {
+        /// What it has left to pay.
+        due: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// More than the transaction has left to apply.
+    MoreThanUnused {
+        /// What it has left.
+        unused: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// A refund of more than the invoice holds of the customer's money.
+    MoreThanPaid {
+        /// What it holds: paid minus refunded.
+        held: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// Zero or less.
+    NotPositive,
 }
 
 impl fmt::Display for Rule {
@@ -391,6 +511,32 @@ impl fmt::Display for Rule {
             }
             Self::OtherCustomer => f.write_str("must be an invoice of the customer"),
             Self::Unreachable { reason } => f.write_str(reason),
+            Self::UnknownTransaction => f.write_str("must name a transaction of the organization"),
+            Self::TransactionOfOtherCustomer => {
+                f.write_str("must be a transaction of the invoice's customer")
+            }
+            Self::TransactionInOtherCurrency { invoice } => {
+                write!(
+                    f,
+                    "must be a transaction in the invoice's currency, {invoice}"
+                )
+            }
+            Self::TransactionUsedUp => {
+                f.write_str("must have an amount left to apply; all of it has been applied")
+            }
+            Self::NothingDue => f.write_str("cannot be applied: the invoice has nothing left due"),
+            Self::MoreThanDue { due, currency } => {
+                write!(f, "must not exceed the amount due, {due} {currency}")
+            }
+            Self::MoreThanUnused { unused, currency } => write!(
+                f,
+                "must not exceed what the transaction has left to apply, {unused} {currency}"
+            ),
+            Self::MoreThanPaid { held, currency } => write!(
+                f,
+                "must not exceed what the invoice holds of the customer's money, {held} {currency}"
+            ),
+            Self::NotPositive => f.write_str("must be greater than 0"),
         }
     }
 }

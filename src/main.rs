@@ -14,7 +14,7 @@ use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::state::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
-use invoice_api::service::{api_keys, idempotency, webhooks};
+use invoice_api::service::{api_keys, idempotency, settlement, webhooks};
 use invoice_api::{server, startup, telemetry};
 use sqlx::postgres::PgConnectOptions;
 
@@ -179,6 +179,8 @@ async fn serve(db: Db, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<
     tokio::spawn(purge_expired_idempotency_keys(db.clone()));
     let retention = Duration::from_secs(config.webhook_log_retention_days * 24 * 60 * 60);
     tokio::spawn(prune_delivery_log(db.clone(), retention));
+    let past_due_interval = Duration::from_secs(config.past_due_check_interval_secs);
+    tokio::spawn(check_past_due(db.clone(), past_due_interval));
     let rate_limiter = Arc::new(startup::rate_limiter(&config)?);
     startup::spawn_rate_limit_upkeep(&rate_limiter);
     tokio::spawn(metrics_upkeep());
@@ -235,6 +237,20 @@ async fn prune_delivery_log(db: Db, retention: Duration) {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "old delivery log entries deleted"),
             Err(error) => tracing::warn!(%error, "could not delete old delivery log entries"),
+        }
+    }
+}
+
+/// Moves the invoices whose due time has passed unpaid to past due, every `interval`.
+async fn check_past_due(db: Db, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match settlement::mark_past_due(&db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(moved) => tracing::info!(moved, "invoices past due"),
+            Err(error) => tracing::warn!(%error, "could not look for invoices past due"),
         }
     }
 }

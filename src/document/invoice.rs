@@ -187,6 +187,16 @@ impl Layout {
         self.y += 18.0;
         self.pages
             .text(MARGIN, self.y, 22.0, Weight::Bold, Align::Left, "Invoice");
+        if invoice.status == InvoiceStatus::Paid {
+            self.pages.text(
+                MARGIN + 100.0,
+                self.y,
+                22.0,
+                Weight::Bold,
+                Align::Left,
+                "Paid",
+            );
+        }
         let number = document_number(invoice);
         self.pages
             .text(RIGHT, self.y, 12.0, Weight::Bold, Align::Right, &number);
@@ -200,6 +210,9 @@ impl Layout {
         }
         if let Some(due) = invoice.due_time {
             facts.push(("Due", zone.day(due)));
+        }
+        if let Some(paid) = invoice.payments.paid_time {
+            facts.push(("Paid", zone.day(paid)));
         }
         if let Some(po_number) = &invoice.po_number {
             facts.push(("PO number", po_number.clone()));
@@ -381,6 +394,21 @@ impl Layout {
             Weight::Regular,
         ));
         lines.push(("Total".to_owned(), self.amount(totals.amount), Weight::Bold));
+        let payments = &invoice.payments;
+        if !payments.paid_amount.is_zero() {
+            lines.push((
+                "Payments".to_owned(),
+                self.amount(-payments.paid_amount),
+                Weight::Regular,
+            ));
+        }
+        if !payments.refunded_amount.is_zero() {
+            lines.push((
+                "Refunds".to_owned(),
+                self.amount(payments.refunded_amount),
+                Weight::Regular,
+            ));
+        }
         lines.push((
             format!("Amount due ({})", invoice.currency.code()),
             self.amount(totals.amount_due),

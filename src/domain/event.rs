@@ -21,18 +21,33 @@ pub enum EventType {
     InvoiceVoided,
     /// The invoice was abandoned.
     InvoiceAbandoned,
+    /// A payment left nothing due.
+    InvoicePaid,
+    /// A payment left some of the invoice due.
+    InvoicePartiallyPaid,
+    /// A refund gave back all that was paid.
+    InvoiceRefunded,
+    /// A refund gave back part of what was paid.
+    InvoicePartiallyRefunded,
+    /// Its due time passed with some of it unpaid.
+    InvoicePastDue,
     /// Someone wrote a comment on the invoice's timeline.
     TimelineCommentCreated,
 }
 
 impl EventType {
     /// The types a webhook may be sent: every one but comments.
-    pub const SENT: [Self; 5] = [
+    pub const SENT: [Self; 10] = [
         Self::InvoiceCreated,
         Self::InvoiceModified,
         Self::InvoiceIssued,
         Self::InvoiceVoided,
         Self::InvoiceAbandoned,
+        Self::InvoicePaid,
+        Self::InvoicePartiallyPaid,
+        Self::InvoiceRefunded,
+        Self::InvoicePartiallyRefunded,
+        Self::InvoicePastDue,
     ];
 
     /// The type's name, as stored and sent.
@@ -43,6 +58,11 @@ impl EventType {
             Self::InvoiceIssued => "invoice-issued",
             Self::InvoiceVoided => "invoice-voided",
             Self::InvoiceAbandoned => "invoice-abandoned",
+            Self::InvoicePaid => "invoice-paid",
+            Self::InvoicePartiallyPaid => "invoice-partially-paid",
+            Self::InvoiceRefunded => "invoice-refunded",
+            Self::InvoicePartiallyRefunded => "invoice-partially-refunded",
+            Self::InvoicePastDue => "invoice-past-due",
             Self::TimelineCommentCreated => "timeline-comment-created",
         }
     }
@@ -95,6 +115,8 @@ pub enum InvoiceField {
     CustomerTaxId,
     /// Its status (a lifecycle action).
     Status,
+    /// What it has received and given back, and what is left due.
+    Payments,
     /// Its totals.
     Totals,
 }
@@ -164,7 +186,7 @@ mod tests {
         {
             assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));
         }
-        assert_eq!(EventType::parse("invoice-paid"), None);
+        assert_eq!(EventType::parse("invoice-past-due-reminder"), None);
     }
 
     #[test]

@@ -128,6 +128,11 @@ id_type!(
     prefix = "hook_log_"
 );
 id_type!(
+    /// Money recorded as received or given back, `txn_` + ULID.
+    TransactionId,
+    prefix = "txn_"
+);
+id_type!(
     /// The customer an invoice bills.
     CustomerId
 );

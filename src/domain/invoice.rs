@@ -10,6 +10,7 @@ use super::ids::{CustomerId, InvoiceId, WebsiteId};
 use super::metadata::Metadata;
 use super::tax::TaxSettings;
 use super::text::BoundedText;
+use super::transaction::Allocation;
 
 /// Notes shown to the customer, at most 65535 characters.
 pub type Notes = BoundedText<65535>;
@@ -34,11 +35,15 @@ pub enum InvoiceStatus {
     Abandoned,
     /// Cancelled after issue.
     Voided,
+    /// Paid, then given back in part.
+    PartiallyRefunded,
+    /// Paid, then given back in full.
+    Refunded,
 }
 
 impl InvoiceStatus {
     /// Every status.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Draft,
         Self::Unpaid,
         Self::Paid,
@@ -46,6 +51,8 @@ impl InvoiceStatus {
         Self::PastDue,
         Self::Abandoned,
         Self::Voided,
+        Self::PartiallyRefunded,
+        Self::Refunded,
     ];
 
     /// The wire and database spelling.
@@ -58,6 +65,8 @@ impl InvoiceStatus {
             Self::PastDue => "past-due",
             Self::Abandoned => "abandoned",
             Self::Voided => "voided",
+            Self::PartiallyRefunded => "partially-refunded",
+            Self::Refunded => "refunded",
         }
     }
 
@@ -176,8 +185,31 @@ pub struct InvoiceTotals {
     pub tax_amount: Decimal,
     /// `subtotal - discount + tax`.
     pub amount: Decimal,
-    /// What is left to pay: `amount`, as there are no payments yet.
+    /// What is left to pay: `amount - paid + refunded` (see [`InvoicePayments`]).
     pub amount_due: Decimal,
+}
+
+/// What an issued invoice has received and given back.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoicePayments {
+    /// The sales applied to it.
+    pub paid_amount: Decimal,
+    /// The refunds applied to it; never more than `paid_amount`.
+    pub refunded_amount: Decimal,
+    /// When it was last paid in full.
+    pub paid_time: Option<DateTime<Utc>>,
+    /// Its newest applications of transactions, at most [`RECENT_ALLOCATIONS`], oldest first.
+    pub recent_allocations: Vec<Allocation>,
+}
+
+/// How many of its newest allocations an invoice is read with.
+pub const RECENT_ALLOCATIONS: usize = 10;
+
+impl InvoicePayments {
+    /// What it holds of the customer's money: paid minus refunded.
+    pub fn net_paid(&self) -> Decimal {
+        self.paid_amount - self.refunded_amount
+    }
 }
 
 /// A stored invoice.
@@ -197,6 +229,8 @@ pub struct Invoice {
     pub invoice_number: Option<i64>,
     /// Its figures.
     pub totals: InvoiceTotals,
+    /// What it has received and given back.
+    pub payments: InvoicePayments,
     /// When payment is due.
     pub due_time: Option<DateTime<Utc>>,
     /// When it was issued.

@@ -18,4 +18,5 @@ pub mod precondition;
 pub mod product;
 pub mod tax;
 pub mod text;
+pub mod transaction;
 pub mod webhook;

@@ -63,11 +63,21 @@ pub enum Operation {
     GetInvoiceTimeline,
     /// `DELETE /invoices/{id}/timeline/{messageId}`.
     DeleteInvoiceTimeline,
+    /// `GET /transactions`.
+    GetTransactionCollection,
+    /// `POST /transactions`.
+    PostTransaction,
+    /// `GET /transactions/{id}`.
+    GetTransaction,
+    /// `POST /invoices/{id}/transaction`.
+    PostInvoiceTransaction,
+    /// `GET /invoices/{id}/transaction-allocations`.
+    GetInvoiceTransactionAllocationCollection,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 34] = [
         Self::GetInvoiceCollection,
         Self::PostInvoice,
         Self::GetInvoice,
@@ -97,6 +107,11 @@ impl Operation {
         Self::PostInvoiceTimeline,
         Self::GetInvoiceTimeline,
         Self::DeleteInvoiceTimeline,
+        Self::GetTransactionCollection,
+        Self::PostTransaction,
+        Self::GetTransaction,
+        Self::PostInvoiceTransaction,
+        Self::GetInvoiceTransactionAllocationCollection,
     ];
 
     /// Rebilly's operation id.
@@ -131,6 +146,13 @@ impl Operation {
             Self::PostInvoiceTimeline => "PostInvoiceTimeline",
             Self::GetInvoiceTimeline => "GetInvoiceTimeline",
             Self::DeleteInvoiceTimeline => "DeleteInvoiceTimeline",
+            Self::GetTransactionCollection => "GetTransactionCollection",
+            Self::PostTransaction => "PostTransaction",
+            Self::GetTransaction => "GetTransaction",
+            Self::PostInvoiceTransaction => "PostInvoiceTransaction",
+            Self::GetInvoiceTransactionAllocationCollection => {
+                "GetInvoiceTransactionAllocationCollection"
+            }
         }
     }
 
@@ -141,8 +163,8 @@ impl Operation {
             .find(|operation| operation.name() == name)
     }
 
-    fn bit(self) -> u32 {
-        1 << (self as u32)
+    fn bit(self) -> u64 {
+        1 << (self as u64)
     }
 }
 
@@ -154,7 +176,7 @@ impl fmt::Display for Operation {
 
 /// A set of operations a credential allows.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Permissions(u32);
+pub struct Permissions(u64);
 
 impl Permissions {
     /// Every operation: a credential without a list of permissions.

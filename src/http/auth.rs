@@ -12,7 +12,7 @@ use super::failure::{Failure, Rejection};
 use super::rate_limit::{DecisionSlot, is_write};
 use super::state::AppState;
 use crate::domain::ids::OrganizationId;
-use crate::domain::permission::Operation;
+use crate::domain::permission::{Operation, Permissions};
 use crate::error::{ApiError, Denial};
 use crate::service::auth::{Caller, TokenError};
 
@@ -27,6 +27,9 @@ pub const API_KEY_HEADER: &str = "reb-apikey";
 pub struct Principal {
     /// Every row the caller reads or writes belongs to this organization.
     pub organization_id: OrganizationId,
+    /// What the credentials allow, for an operation that does more than its route's
+    /// permission covers (paying a draft finalizes it too).
+    pub permissions: Permissions,
 }
 
 /// The operations of one path by method, as the route declares them: the permission each
@@ -93,6 +96,7 @@ pub async fn admit(parts: &Parts, state: &AppState, caller: Caller) -> Result<Pr
     }
     Ok(Principal {
         organization_id: caller.organization_id,
+        permissions: caller.permissions,
     })
 }
 

@@ -7,11 +7,11 @@ use sqlx::types::Json;
 
 use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
-use super::{Cursor, Tx, corrupt};
+use super::{Cursor, Db, Tx, corrupt};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
-use crate::domain::invoice::{Invoice, InvoiceStatus, InvoiceTotals};
+use crate::domain::invoice::{Invoice, InvoicePayments, InvoiceStatus, InvoiceTotals};
 use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::TaxSettings;
@@ -51,6 +51,9 @@ struct InvoiceRow {
     tax_amount: Decimal,
     amount: Decimal,
     amount_due: Decimal,
+    paid_amount: Decimal,
+    refunded_amount: Decimal,
+    paid_time: Option<DateTime<Utc>>,
     due_time: Option<DateTime<Utc>>,
     issued_time: Option<DateTime<Utc>>,
     abandoned_time: Option<DateTime<Utc>>,
@@ -81,6 +84,13 @@ impl InvoiceRow {
                 tax_amount: self.tax_amount,
                 amount: self.amount,
                 amount_due: self.amount_due,
+            },
+            payments: InvoicePayments {
+                paid_amount: self.paid_amount,
+                refunded_amount: self.refunded_amount,
+                paid_time: self.paid_time,
+                // Read by a statement of their own, for the invoices that have any.
+                recent_allocations: Vec::new(),
             },
             discounts: Vec::new(),
             id: self.id,
@@ -153,7 +163,7 @@ macro_rules! select_invoices {
             r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
                    website_id as "website_id: WebsiteId", currency, status,
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   paid_amount, refunded_amount, paid_time, due_time, issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
                    discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
                    metadata as "metadata: Json<Metadata>"
@@ -272,9 +282,10 @@ impl Tx {
             "insert into invoices (organization_id, id, customer_id, website_id, currency, status,
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
-                 created_time, updated_time, tax, discount_count, invoice_number, parties, metadata)
+                 created_time, updated_time, tax, discount_count, invoice_number, parties, metadata,
+                 paid_amount, refunded_amount, paid_time)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24, $25, $26)
+                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -287,7 +298,8 @@ impl Tx {
                  revision = excluded.revision, updated_time = excluded.updated_time,
                  tax = excluded.tax, discount_count = excluded.discount_count,
                  invoice_number = excluded.invoice_number, parties = excluded.parties,
-                 metadata = excluded.metadata
+                 metadata = excluded.metadata, paid_amount = excluded.paid_amount,
+                 refunded_amount = excluded.refunded_amount, paid_time = excluded.paid_time
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -315,6 +327,9 @@ impl Tx {
             invoice.invoice_number,
             Json(PartiesRecord::from(&invoice.parties)) as Json<PartiesRecord>,
             Json(&invoice.metadata) as Json<&Metadata>,
+            invoice.payments.paid_amount,
+            invoice.payments.refunded_amount,
+            invoice.payments.paid_time,
         )
         .execute(&mut *self.inner)
         .await
@@ -478,15 +493,20 @@ impl Tx {
         let Some(row) = row else { return Ok(None) };
         let has_discounts = row.discount_count > 0;
         let mut invoice = row.into_invoice()?;
-        if !has_discounts {
-            return Ok(Some(invoice));
+        let ids = std::slice::from_ref(&invoice.id);
+        if has_discounts {
+            invoice.discounts = self
+                .discounts_of_invoices(organization_id, ids)
+                .await?
+                .into_iter()
+                .map(|(_, applied)| applied)
+                .collect();
         }
-        invoice.discounts = self
-            .discounts_of_invoices(organization_id, std::slice::from_ref(&invoice.id))
-            .await?
-            .into_iter()
-            .map(|(_, applied)| applied)
-            .collect();
+        // Every allocation pays the invoice or refunds what it was paid.
+        if invoice.payments.paid_amount > Decimal::ZERO {
+            invoice.payments.recent_allocations =
+                self.recent_allocations(organization_id, ids).await?;
+        }
         Ok(Some(invoice))
     }
 
@@ -580,5 +600,64 @@ impl Tx {
             .map(InvoiceRow::into_invoice)
             .collect::<Result<_, _>>()?;
         Ok(InvoicePage { total, invoices })
+    }
+}
+
+impl Db {
+    /// Up to `limit` invoices of any organization still awaiting payment, with something due,
+    /// whose due time is before `now`, soonest due first: the past-due check's candidates,
+    /// each then taken by [`Tx::lock_if_overdue`].
+    #[tracing::instrument(skip_all)]
+    pub async fn overdue_invoices(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(OrganizationId, InvoiceId)>, sqlx::Error> {
+        let rows = self
+            .on_connection(async |connection| {
+                sqlx::query!(
+                    r#"select organization_id as "organization_id: OrganizationId",
+                           id as "id: InvoiceId"
+                       from invoices
+                       where status in ('unpaid', 'partially-paid') and amount_due > 0
+                         and due_time < $1
+                       order by due_time limit $2"#,
+                    now,
+                    limit,
+                )
+                .fetch_all(connection)
+                .await
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.organization_id, row.id))
+            .collect())
+    }
+}
+
+impl Tx {
+    /// Locks the invoice until the transaction ends when it is still awaiting payment with
+    /// something due past its due time and no other transaction holds it (`SKIP LOCKED`):
+    /// `false` otherwise, so that past-due checks running at once never take it twice.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+    pub async fn lock_if_overdue(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let locked = sqlx::query_scalar!(
+            "select id from invoices
+             where organization_id = $1 and id = $2
+               and status in ('unpaid', 'partially-paid') and amount_due > 0 and due_time < $3
+             for update skip locked",
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+            now,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(locked.is_some())
     }
 }

@@ -15,6 +15,7 @@ mod products;
 mod quotas;
 mod reachability;
 mod tax_record;
+mod transactions;
 mod webhooks;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
@@ -28,6 +29,7 @@ pub use invoices::InvoicePage;
 pub use item_batches::BatchedTotals;
 pub use item_listing::ItemListing;
 pub use products::ProductPage;
+pub use transactions::{AllocationPage, TransactionPage};
 pub use webhooks::WebhookPage;
 
 use std::time::Duration;

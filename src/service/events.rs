@@ -84,6 +84,7 @@ pub(super) fn changed_fields(before: &Invoice, after: &Invoice) -> Vec<InvoiceFi
         ),
         (InvoiceField::Status, before.status != after.status),
         (InvoiceField::Totals, before.totals != after.totals),
+        (InvoiceField::Payments, before.payments != after.payments),
     ];
     differs
         .into_iter()

@@ -13,7 +13,8 @@ use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
 use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoiceStatus, InvoiceTotals, PendingItems,
+    Invoice, InvoiceAction, InvoiceInput, InvoicePayments, InvoiceStatus, InvoiceTotals,
+    PendingItems,
 };
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
@@ -308,13 +309,27 @@ async fn with_items(
                 .await?
         }
     };
+    // Every allocation pays an invoice or refunds what it was paid.
+    let paid: Vec<InvoiceId> = invoices
+        .iter()
+        .filter(|invoice| invoice.payments.paid_amount > Decimal::ZERO)
+        .map(|invoice| invoice.id.clone())
+        .collect();
+    let allocations = if paid.is_empty() {
+        Vec::new()
+    } else {
+        snapshot.recent_allocations(organization_id, &paid).await?
+    };
     let mut discounts = group_by_invoice(discounts, |(id, _)| id.clone());
     let mut items = group_by_invoice(items, |item| item.invoice_id.clone());
+    let mut allocations = group_by_invoice(allocations, |allocation| allocation.invoice_id.clone());
     Ok(invoices
         .into_iter()
         .map(|mut invoice| {
             let applied = discounts.remove(&invoice.id).unwrap_or_default();
             invoice.discounts = applied.into_iter().map(|(_, applied)| applied).collect();
+            invoice.payments.recent_allocations =
+                allocations.remove(&invoice.id).unwrap_or_default();
             let items = items.remove(&invoice.id).unwrap_or_default();
             (invoice, items)
         })
@@ -348,6 +363,15 @@ pub async fn apply_action(
             invoice: invoice_id.to_string(),
             status: invoice.status,
             action,
+        }));
+    }
+    let held = invoice.payments.net_paid();
+    if action == InvoiceAction::Void && held > Decimal::ZERO {
+        return Err(ApiError::Conflict(Clash::HoldsPayments {
+            invoice: invoice_id.to_string(),
+            status: invoice.status,
+            held,
+            currency: invoice.currency,
         }));
     }
     let before = invoice.clone();
@@ -415,6 +439,7 @@ async fn insert_new(
         status: InvoiceStatus::Draft,
         invoice_number: None,
         totals: InvoiceTotals::default(),
+        payments: InvoicePayments::default(),
         due_time: input.due_time,
         issued_time: None,
         abandoned_time: None,

@@ -14,5 +14,6 @@ pub mod pricing;
 pub mod products;
 pub mod rate_limit;
 mod repricing;
+pub mod settlement;
 pub mod timeline;
 pub mod webhooks;

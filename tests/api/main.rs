@@ -36,6 +36,7 @@ mod redis_server;
 mod replicas;
 mod request_logs;
 mod server;
+mod settlement;
 mod sharding;
 mod shared_limits;
 mod shutdown;

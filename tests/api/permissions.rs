@@ -94,6 +94,26 @@ fn call(operation: Operation, ids: &Fixture) -> (Method, String, Option<Value>) 
             format!("{invoice}/timeline/tmln_none"),
             None,
         ),
+        Operation::GetTransactionCollection => (Method::GET, "/transactions".into(), None),
+        Operation::PostTransaction => (
+            Method::POST,
+            "/transactions".into(),
+            Some(
+                json!({"type": "sale", "customerId": "c", "websiteId": "w", "currency": "USD",
+                        "amount": 1, "paymentInstrument": {"method": "cash"}}),
+            ),
+        ),
+        Operation::GetTransaction => (Method::GET, "/transactions/txn_none".into(), None),
+        Operation::PostInvoiceTransaction => (
+            Method::POST,
+            format!("{invoice}/transaction"),
+            Some(json!({"transactionId": "txn_none"})),
+        ),
+        Operation::GetInvoiceTransactionAllocationCollection => (
+            Method::GET,
+            format!("{invoice}/transaction-allocations"),
+            None,
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Three server processes on one database, reached through one transaction-mode PgBouncer, and
 //! one Redis: concurrent creates, replacements and deletes of the same invoices' items, each
-//! item written through all three, leave every total and revision exact.
+//! item written through all three, leave every total and revision exact; and concurrent
+//! payments and refunds applied through all three leave every amount due exact.
 
 use std::collections::BTreeMap;
 
@@ -175,6 +176,273 @@ async fn three_replicas_behind_one_pooler_keep_every_total_and_revision(pool: Pg
         assert_eq!(discount, (subtotal / Decimal::from(10)).round_dp(2));
     }
     for server in &servers {
+        let log = server.log();
+        assert!(!log.contains("ERROR"), "{log}");
+    }
+}
+
+/// Payments of the settlement replica test: transactions per writer, and the invoices' price.
+const PAYMENTS_PER_WRITER: usize = 6;
+const INVOICE_PRICE: i64 = 10_000;
+
+/// Sends a write that may be refused by the state others left: `true` when it was applied
+/// (200), `false` when refused with 409 or 422 (paid already, nothing left to apply).
+fn try_apply(server: &ServerProcess, invoice: &str, body: &Value) -> bool {
+    let path = format!("/invoices/{invoice}/transaction");
+    let answer = exchange(
+        server.port,
+        "POST",
+        &path,
+        &[("REB-APIKEY", KEY)],
+        Some(body),
+    );
+    match answer.status {
+        200 => true,
+        409 | 422 => false,
+        other => panic!("POST {path}: {other} {}", answer.body),
+    }
+}
+
+/// One payer: transactions recorded through one replica, each applied (by default as much as
+/// fits) to one invoice through the next and to another through the third, and now and then
+/// part of one given back; how many applications were accepted.
+fn pay(servers: &[ServerProcess], writer: usize) -> usize {
+    let mut accepted = 0;
+    for round in 0..PAYMENTS_PER_WRITER {
+        let server = |step: usize| &servers[(writer + round + step) % servers.len()];
+        let cents = 700 + (writer * 37 + round * 11) as i64 % 900;
+        let kind = if round % 5 == 4 { "refund" } else { "sale" };
+        let body = json!({"type": kind, "customerId": "cus_1", "websiteId": "web_1",
+                          "currency": "USD",
+                          "amount": Decimal::new(cents, 2).to_string().parse::<f64>().unwrap(),
+                          "paymentInstrument": {"method": "cash"}});
+        let transaction = send(server(0), "POST", "/transactions", Some(&body));
+        let apply = json!({"transactionId": transaction["id"]});
+        for step in 1..=2 {
+            let invoice = INVOICES[(writer + round + step) % INVOICES.len()];
+            accepted += usize::from(try_apply(server(step), invoice, &apply));
+        }
+    }
+    accepted
+}
+
+#[sqlx::test]
+async fn three_replicas_apply_concurrent_payments_and_refunds_exactly(pool: PgPool) {
+    let pooler = PgBouncer::start_in_front_of(&pool.connect_options());
+    let direct = database_url(&pool);
+    let database = pool.connect_options().get_database().unwrap().to_owned();
+    let pooled = pooler.url(&database);
+    let env = [
+        ("DATABASE_URL", pooled.as_str()),
+        ("DATABASE_DIRECT_URL", direct.as_str()),
+        ("DATABASE_TRANSACTION_POOLER", "true"),
+        ("DATABASE_MAX_CONNECTIONS", "4"),
+        ("BOOTSTRAP_ORGANIZATION_ID", ORGANIZATION),
+        ("BOOTSTRAP_API_KEY", KEY),
+        ("RATE_LIMIT_REQUESTS", "100000"),
+    ];
+    let servers: Vec<ServerProcess> = (0..3).map(|_| ServerProcess::start(&env)).collect();
+    for invoice in INVOICES {
+        let path = format!("/invoices/{invoice}");
+        let body = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD"});
+        let created = exchange(
+            servers[0].port,
+            "PUT",
+            &path,
+            &[("REB-APIKEY", KEY)],
+            Some(&body),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        send(
+            &servers[1],
+            "POST",
+            &format!("{path}/items"),
+            Some(&item(INVOICE_PRICE)),
+        );
+        send(
+            &servers[2],
+            "POST",
+            &format!("{path}/issue"),
+            Some(&json!({})),
+        );
+    }
+
+    let writers = servers.len() * WRITERS_PER_REPLICA;
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|writer| {
+                let servers = &servers;
+                scope.spawn(move || pay(servers, writer))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+
+    let transactions = send(&servers[0], "GET", "/transactions?limit=1000", None);
+    let transactions = transactions.as_array().unwrap();
+    assert_eq!(transactions.len(), writers * PAYMENTS_PER_WRITER);
+    for transaction in transactions {
+        let unused = amount(&transaction["unusedAmount"]);
+        assert!(unused >= Decimal::ZERO, "{transaction}");
+        assert!(unused <= amount(&transaction["amount"]), "{transaction}");
+    }
+    let mut allocations_seen = 0;
+    let mut applied_per_transaction: BTreeMap<String, Decimal> = BTreeMap::new();
+    for invoice in INVOICES {
+        let read = send(&servers[1], "GET", &format!("/invoices/{invoice}"), None);
+        let allocations = send(
+            &servers[2],
+            "GET",
+            &format!("/invoices/{invoice}/transaction-allocations?limit=1000"),
+            None,
+        );
+        let allocations = allocations.as_array().unwrap();
+        allocations_seen += allocations.len();
+        let mut paid = Decimal::ZERO;
+        let mut refunded = Decimal::ZERO;
+        for allocation in allocations {
+            let part = amount(&allocation["amount"]);
+            match allocation["type"].as_str().unwrap() {
+                "sale" => paid += part,
+                _ => refunded += part,
+            }
+            *applied_per_transaction
+                .entry(allocation["transactionId"].as_str().unwrap().to_owned())
+                .or_default() += part;
+        }
+        let total = Decimal::new(INVOICE_PRICE, 2);
+        let due = amount(&read["amountDue"]);
+        assert_eq!(due, total - paid + refunded, "{invoice}: {read}");
+        assert!(due >= Decimal::ZERO && due <= total, "{invoice}: {read}");
+        let status = read["status"].as_str().unwrap();
+        // Whether a refund leaves an invoice partially paid or partially refunded depends on
+        // whether it had been paid in full before: either agrees with the figures.
+        let agreeing: &[&str] = if refunded > Decimal::ZERO && paid == refunded {
+            &["refunded"]
+        } else if due.is_zero() {
+            &["paid"]
+        } else if refunded > Decimal::ZERO {
+            &["partially-paid", "partially-refunded"]
+        } else if paid > Decimal::ZERO {
+            &["partially-paid"]
+        } else {
+            &["unpaid"]
+        };
+        assert!(agreeing.contains(&status), "{invoice}: {read}");
+    }
+    assert_eq!(
+        allocations_seen, accepted,
+        "one allocation per accepted application"
+    );
+    for transaction in transactions {
+        let id = transaction["id"].as_str().unwrap();
+        let applied = applied_per_transaction.get(id).copied().unwrap_or_default();
+        assert_eq!(
+            amount(&transaction["amount"]) - applied,
+            amount(&transaction["unusedAmount"]),
+            "{transaction}"
+        );
+    }
+    for server in &servers {
+        let log = server.log();
+        assert!(!log.contains("ERROR"), "{log}");
+    }
+}
+
+/// Invoices that fall past due while no check looks, then found by two replicas at once.
+const OVERDUE: usize = 24;
+
+#[sqlx::test]
+async fn two_replicas_turn_each_overdue_invoice_past_due_exactly_once(pool: PgPool) {
+    let direct = database_url(&pool);
+    let env = |interval: &'static str| {
+        vec![
+            ("DATABASE_URL", direct.clone()),
+            ("BOOTSTRAP_ORGANIZATION_ID", ORGANIZATION.to_owned()),
+            ("BOOTSTRAP_API_KEY", KEY.to_owned()),
+            ("RATE_LIMIT_REQUESTS", "100000".to_owned()),
+            ("PAST_DUE_CHECK_INTERVAL_SECS", interval.to_owned()),
+        ]
+    };
+    let start = |env: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ServerProcess::start(&pairs)
+    };
+    // A server that looks once, at its start, before there is anything to find.
+    let writer = start(env("86400"));
+    let mut invoices = Vec::new();
+    for n in 0..OVERDUE {
+        let path = format!("/invoices/overdue-{n}");
+        let body = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD"});
+        let created = exchange(
+            writer.port,
+            "PUT",
+            &path,
+            &[("REB-APIKEY", KEY)],
+            Some(&body),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        send(
+            &writer,
+            "POST",
+            &format!("{path}/items"),
+            Some(&item(1_000)),
+        );
+        let dates =
+            json!({"issuedTime": "2026-01-01T00:00:00Z", "dueTime": "2026-02-01T00:00:00Z"});
+        send(&writer, "POST", &format!("{path}/issue"), Some(&dates));
+        invoices.push(path);
+    }
+    let unpaid = send(
+        &writer,
+        "GET",
+        "/invoices?filter=status:unpaid&limit=1000",
+        None,
+    );
+    assert_eq!(
+        unpaid.as_array().unwrap().len(),
+        OVERDUE,
+        "nothing looked meanwhile"
+    );
+
+    // Two replicas that look every second find them, from their first look on.
+    let checkers: Vec<ServerProcess> = (0..2).map(|_| start(env("1"))).collect();
+    let mut past_due = 0;
+    for _ in 0..300 {
+        let found = send(
+            &checkers[0],
+            "GET",
+            "/invoices?filter=status:past-due&limit=1000",
+            None,
+        );
+        past_due = found.as_array().unwrap().len();
+        if past_due == OVERDUE {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        past_due, OVERDUE,
+        "every overdue invoice turned past due within 30 s"
+    );
+    // Both keep looking; none of them turns an invoice past due again.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    for path in &invoices {
+        let timeline = send(
+            &checkers[1],
+            "GET",
+            &format!("{path}/timeline?limit=100"),
+            None,
+        );
+        let past_due_events = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|message| message["type"] == "invoice-past-due")
+            .count();
+        assert_eq!(past_due_events, 1, "{path}: {timeline}");
+    }
+    for server in checkers.iter().chain([&writer]) {
         let log = server.log();
         assert!(!log.contains("ERROR"), "{log}");
     }

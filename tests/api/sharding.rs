@@ -9,7 +9,7 @@ use regex::Regex;
 use sqlx::PgPool;
 
 /// The tables to distribute by `organization_id`.
-const TENANT_TABLES: [&str; 11] = [
+const TENANT_TABLES: [&str; 13] = [
     "invoices",
     "invoice_items",
     "pending_items",
@@ -21,6 +21,8 @@ const TENANT_TABLES: [&str; 11] = [
     "webhooks",
     "webhook_deliveries",
     "webhook_attempts",
+    "transactions",
+    "invoice_transactions",
 ];
 
 /// The tables every shard holds a copy of: small, and read before the organization is known
@@ -28,7 +30,7 @@ const TENANT_TABLES: [&str; 11] = [
 const REFERENCE_TABLES: [&str; 2] = ["organizations", "api_keys"];
 
 /// Statements that may touch every shard, and why.
-const ALL_SHARD_STATEMENTS: [(&str, &str); 5] = [
+const ALL_SHARD_STATEMENTS: [(&str, &str); 6] = [
     (
         "delete from idempotency_keys where created_time <=",
         "the hourly purge of expired keys: one statement that every shard runs in parallel",
@@ -48,6 +50,10 @@ const ALL_SHARD_STATEMENTS: [(&str, &str); 5] = [
     (
         r#"select count(*) as "pending!""#,
         "the backlog metric: a count per shard, summed",
+    ),
+    (
+        r#"select organization_id as "organization_id: organizationid", id as "id: invoiceid" from invoices where status in"#,
+        "the past-due check's candidates: each shard's overdue invoices, each then moved in a transaction of its organization",
     ),
 ];
 

@@ -147,11 +147,23 @@ async fn an_invoice_takes_in_pending_items_is_finalized_and_voided(pool: PgPool)
     assert!(voided.body["status_transitions"]["voided_at"].is_i64());
     let read = stripe.get(&format!("/v1/invoices/{id}")).await;
     assert_eq!(read.body, voided.body);
-    // An uncollectible one is Rebilly's abandoned.
+    // An uncollectible one is Rebilly's abandoned. It bills something: finalized with nothing
+    // to pay, it would be paid.
+    stripe
+        .create(&[
+            ("customer", "cus_8"),
+            ("currency", "usd"),
+            ("amount", "500"),
+        ])
+        .await;
     let open = stripe
         .post(
             "/v1/invoices",
-            &[("customer", "cus_8"), ("currency", "usd")],
+            &[
+                ("customer", "cus_8"),
+                ("currency", "usd"),
+                ("pending_invoice_items_behavior", "include"),
+            ],
         )
         .await;
     let open_id = open.body["id"].as_str().unwrap();

@@ -227,7 +227,7 @@ async fn a_bad_webhook_is_refused_naming_every_bad_field(pool: PgPool) {
         .post(
             "/webhooks",
             json!({"url": "ftp://example.com", "method": "BREW",
-                   "eventsFilter": ["invoice-paid"],
+                   "eventsFilter": ["invoice-reissued"],
                    "headers": [{"name": "Webhook-Signature", "value": "v1,x"}],
                    "body": "{{invoice.id}}", "status": "on"}),
         )
@@ -241,7 +241,7 @@ async fn a_bad_webhook_is_refused_naming_every_bad_field(pool: PgPool) {
             ("status", "must be active or inactive"),
             (
                 "eventsFilter",
-                "invoice-paid is not an event type sent here; known: invoice-created, invoice-modified, invoice-issued, invoice-voided, invoice-abandoned",
+                "invoice-reissued is not an event type sent here; known: invoice-created, invoice-modified, invoice-issued, invoice-voided, invoice-abandoned, invoice-paid, invoice-partially-paid, invoice-refunded, invoice-partially-refunded, invoice-past-due",
             ),
             (
                 "headers.0.name",
@@ -854,4 +854,58 @@ async fn deliveries_behind_one_waiting_for_its_retry_are_not_due_before_it(pool:
         assert!(*due_in >= retry_in - 0.001, "{times:?}");
     }
     assert_eq!(receiver.received().len(), 1);
+}
+
+#[sqlx::test]
+async fn payments_and_refunds_arrive_as_their_events_in_order(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let receiver = Receiver::start(&[]);
+    webhook(
+        &app,
+        json!({"url": receiver.url(), "method": "POST",
+               "eventsFilter": ["invoice-paid", "invoice-partially-paid", "invoice-refunded",
+                                "invoice-partially-refunded"]}),
+    )
+    .await;
+    start_worker(&pool, test_settings());
+    let invoice = app.create_invoice("USD").await;
+    app.create_item(&invoice, json!({"type": "debit", "unitPrice": 50}))
+        .await;
+    app.post(&format!("/invoices/{invoice}/issue"), json!({}))
+        .await;
+    let transaction = |kind: &str, amount: i64| {
+        json!({"type": kind, "customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+               "amount": amount, "paymentInstrument": {"method": "cash"}})
+    };
+    for (kind, amount) in [("sale", 20), ("sale", 30), ("refund", 10), ("refund", 40)] {
+        let recorded = app.post("/transactions", transaction(kind, amount)).await;
+        let applied = app
+            .post(
+                &format!("/invoices/{invoice}/transaction"),
+                json!({"transactionId": recorded.body["id"]}),
+            )
+            .await;
+        assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    }
+    let received = receiver.wait_for(4).await;
+    assert_eq!(
+        types(&received),
+        [
+            "invoice-partially-paid",
+            "invoice-paid",
+            "invoice-partially-refunded",
+            "invoice-refunded"
+        ]
+    );
+    let revisions: Vec<i64> = received
+        .iter()
+        .map(|delivery| delivery.json()["revision"].as_i64().unwrap())
+        .collect();
+    assert!(
+        revisions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{revisions:?}"
+    );
+    let last = received[3].json();
+    assert_eq!(last["_embedded"]["invoice"]["status"], "refunded");
+    assert_eq!(last["_embedded"]["invoice"]["amountDue"], json!(50));
 }

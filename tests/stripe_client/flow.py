@@ -139,6 +139,18 @@ expect(finalized.amount_due, 3750, "amount_due after finalizing")
 expect(invoices.retrieve(invoice.id).status, "open", "the status read back")
 step("finalize", f"{finalized.id} status={finalized.status} number={finalized.number}")
 
+# Paid out of band: the library's `pay`, and the fields it reads back.
+paid = invoices.pay(invoice.id, params={"paid_out_of_band": True})
+expect((paid.status, paid.paid, paid.paid_out_of_band), ("paid", True, True), "a paid invoice")
+expect((paid.amount_paid, paid.amount_remaining), (3750, 0), "amount_paid and amount_remaining")
+expect(paid.status_transitions.paid_at is not None, True, "status_transitions.paid_at")
+try:
+    invoices.pay(invoice.id, params={"paid_out_of_band": True})
+    raise AssertionError("an invoice was paid twice")
+except stripe.InvalidRequestError as error:
+    expect(error.http_status, 400, "paying a paid invoice")
+step("pay", f"{paid.id} status={paid.status} amount_paid={paid.amount_paid}; paying again is refused")
+
 # A validation error reaches the caller as the library's exception, with its param.
 try:
     items.create(

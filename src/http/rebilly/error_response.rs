@@ -20,6 +20,8 @@ fn field_name(field: DomainField) -> &'static str {
         DomainField::InvoiceDueTime => "dueTime",
         DomainField::IdempotencyKey => "Idempotency-Key",
         DomainField::WebhookUrl => "url",
+        DomainField::AppliedTransaction => "transactionId",
+        DomainField::AppliedAmount => "amount",
     }
 }
 

@@ -32,6 +32,7 @@ fn field_name(field: InvoiceField) -> &'static str {
         InvoiceField::CustomerTaxId => "customerTaxIdNumber",
         InvoiceField::Status => "status",
         InvoiceField::Totals => "amount",
+        InvoiceField::Payments => "transactions",
     }
 }
 
@@ -152,7 +153,8 @@ pub struct TimelineResponse {
     #[schema(value_type = String, example = "tmln_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: EventId,
     /// `invoice-created`, `invoice-modified`, `invoice-issued`, `invoice-voided`,
-    /// `invoice-abandoned` or `timeline-comment-created`.
+    /// `invoice-abandoned`, `invoice-paid`, `invoice-partially-paid`, `invoice-refunded`,
+    /// `invoice-partially-refunded`, `invoice-past-due` or `timeline-comment-created`.
     #[serde(rename = "type")]
     kind: &'static str,
     /// Always `direct-api`: every change here comes through the API.
@@ -209,6 +211,11 @@ fn describe(event_type: EventType, changes: &EventChanges) -> String {
         EventType::InvoiceIssued => return "Invoice issued.".into(),
         EventType::InvoiceVoided => return "Invoice voided.".into(),
         EventType::InvoiceAbandoned => return "Invoice abandoned.".into(),
+        EventType::InvoicePaid => return "Invoice paid.".into(),
+        EventType::InvoicePartiallyPaid => return "Invoice partially paid.".into(),
+        EventType::InvoiceRefunded => return "Invoice refunded.".into(),
+        EventType::InvoicePartiallyRefunded => return "Invoice partially refunded.".into(),
+        EventType::InvoicePastDue => return "Invoice past due.".into(),
         EventType::TimelineCommentCreated => return "Comment.".into(),
         EventType::InvoiceModified => changes,
     };

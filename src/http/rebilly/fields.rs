@@ -53,6 +53,11 @@ impl FieldReader {
         self.errors.push(InvalidField::new(field, message));
     }
 
+    /// Whether a field is present, `null` or not.
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
     /// Whether a field is present with a value other than `null`.
     pub fn has_value(&self, name: &str) -> bool {
         self.fields.get(name).is_some_and(|raw| raw.get() != "null")

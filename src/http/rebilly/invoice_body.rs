@@ -83,15 +83,7 @@ pub(super) fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingIte
             PendingItems::parse(&string(raw)?).map_err(str::to_owned)
         })
         .unwrap_or_default();
-    let customer_id = fields.required("customerId", |raw| {
-        CustomerId::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let website_id = fields.required("websiteId", |raw| {
-        WebsiteId::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
-    let currency = fields.required("currency", |raw| {
-        Currency::parse(&string(raw)?).map_err(|error| error.to_string())
-    });
+    let (customer_id, website_id, currency) = read_sale(&mut fields);
     let due_time = fields.optional("dueTime", date_time);
     let notes = fields.optional("notes", |raw| Notes::parse(string(raw)?));
     let po_number = fields.optional("poNumber", |raw| PoNumber::parse(string(raw)?));
@@ -118,6 +110,23 @@ pub(super) fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingIte
         // `finish` has refused every missing required field.
         _ => Err(ApiError::validation(Vec::new())),
     }
+}
+
+/// `customerId`, `websiteId` and `currency`, each required: who is billed or paid, where the
+/// sale was made, and in what money (an invoice's, a transaction's).
+pub(super) fn read_sale(
+    fields: &mut FieldReader,
+) -> (Option<CustomerId>, Option<WebsiteId>, Option<Currency>) {
+    let customer_id = fields.required("customerId", |raw| {
+        CustomerId::parse(&string(raw)?).map_err(|error| error.to_string())
+    });
+    let website_id = fields.required("websiteId", |raw| {
+        WebsiteId::parse(&string(raw)?).map_err(|error| error.to_string())
+    });
+    let currency = fields.required("currency", |raw| {
+        Currency::parse(&string(raw)?).map_err(|error| error.to_string())
+    });
+    (customer_id, website_id, currency)
 }
 
 /// `discounts`: `[{description, type, value}]`, at most [`MAX_DISCOUNTS`]; the computed

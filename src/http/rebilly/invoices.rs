@@ -22,6 +22,7 @@ use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
 use super::tax::InvoiceTaxResponse;
+use super::transactions::AllocationResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::document::{self, InvoiceDocument};
 use crate::domain::currency::Currency;
@@ -480,9 +481,15 @@ pub(super) struct InvoiceResponse {
     tax: InvoiceTaxResponse,
     #[serde(serialize_with = "money::serialize")]
     amount: Decimal,
-    /// Equal to `amount`: payments are not recorded here.
+    /// What is left to pay: `amount`, less the payments applied, plus the refunds.
     #[serde(serialize_with = "money::serialize")]
     amount_due: Decimal,
+    /// When it was paid in full; `null` until then.
+    #[serde(serialize_with = "time_option")]
+    paid_time: Option<DateTime<Utc>>,
+    /// Its newest applications of transactions, at most 10, oldest first; all of them are at
+    /// `/invoices/{id}/transaction-allocations`.
+    transactions: Vec<AllocationResponse>,
     #[serde(serialize_with = "time_option")]
     due_time: Option<DateTime<Utc>>,
     #[serde(serialize_with = "time_option")]
@@ -559,6 +566,13 @@ impl InvoiceResponse {
             tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount),
             amount: totals.amount,
             amount_due: totals.amount_due,
+            paid_time: invoice.payments.paid_time,
+            transactions: invoice
+                .payments
+                .recent_allocations
+                .iter()
+                .map(|allocation| AllocationResponse::new(state, allocation))
+                .collect(),
             due_time: invoice.due_time,
             issued_time: invoice.issued_time,
             abandoned_time: invoice.abandoned_time,

@@ -22,6 +22,7 @@ mod products;
 mod tax;
 mod timeline;
 mod tracking;
+mod transactions;
 mod webhooks;
 pub(crate) mod wire;
 
@@ -112,6 +113,18 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(tracking::resend),
             &[(Method::POST, PostTrackingWebhookResendRequest)],
+        ))
+        .routes(permitted(
+            routes!(transactions::get_one),
+            &[(Method::GET, GetTransaction)],
+        ))
+        .routes(permitted(
+            routes!(transactions::apply),
+            &[(Method::POST, PostInvoiceTransaction)],
+        ))
+        .routes(permitted(
+            routes!(transactions::allocations),
+            &[(Method::GET, GetInvoiceTransactionAllocationCollection)],
         ));
     let router = with_alias(
         router,
@@ -130,6 +143,16 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
             &[
                 (Method::POST, PostProduct),
                 (Method::GET, GetProductCollection),
+            ],
+        ),
+    );
+    let router = with_alias(
+        router,
+        permitted(
+            routes!(transactions::create, transactions::list),
+            &[
+                (Method::POST, PostTransaction),
+                (Method::GET, GetTransactionCollection),
             ],
         ),
     );

@@ -9,8 +9,10 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{Required, Type};
 
-use crate::domain::ids::{AttemptId, EventId, InvoiceId, InvoiceItemId, ProductId, WebhookId};
-use crate::error::ApiError;
+use crate::domain::ids::{
+    AttemptId, EventId, InvoiceId, InvoiceItemId, ProductId, TransactionId, WebhookId,
+};
+use crate::error::{ApiError, Resource};
 use crate::service::invoice_items::item_not_found;
 use crate::service::invoices::invoice_not_found;
 use crate::service::products::product_not_found;
@@ -164,6 +166,14 @@ impl PathId for AttemptId {
 
     fn from_path(id: &str) -> Result<Self, ApiError> {
         Self::parse(id).map_err(|_| attempt_not_found(id))
+    }
+}
+
+impl PathId for TransactionId {
+    const DESCRIPTION: &'static str = "The transaction id.";
+
+    fn from_path(id: &str) -> Result<Self, ApiError> {
+        Self::parse(id).map_err(|_| ApiError::not_found(Resource::Transaction, id))
     }
 }
 

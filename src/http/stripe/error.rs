@@ -188,6 +188,8 @@ fn param_name(field: DomainField) -> &'static str {
         DomainField::InvoiceDueTime => "due_date",
         DomainField::IdempotencyKey => "Idempotency-Key",
         DomainField::WebhookUrl => "url",
+        DomainField::AppliedTransaction => "paid_out_of_band",
+        DomainField::AppliedAmount => "amount",
     }
 }
 

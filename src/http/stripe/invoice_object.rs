@@ -30,6 +30,8 @@ pub struct InvoiceObject {
     amount_paid: i64,
     amount_remaining: i64,
     created: i64,
+    paid: bool,
+    paid_out_of_band: bool,
     currency: String,
     customer: String,
     description: Option<String>,
@@ -68,7 +70,8 @@ fn status(status: InvoiceStatus) -> &'static str {
     match status {
         InvoiceStatus::Draft => "draft",
         InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::PastDue => "open",
-        InvoiceStatus::Paid => "paid",
+        // Stripe keeps a refunded invoice paid: its refunds live on the charge.
+        InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded => "paid",
         InvoiceStatus::Voided => "void",
         InvoiceStatus::Abandoned => "uncollectible",
     }
@@ -102,9 +105,17 @@ impl InvoiceObject {
         Self {
             id: invoice.id.to_string(),
             object: "invoice",
-            amount_due: minor(totals.amount_due),
-            amount_paid: 0,
+            // Stripe's `amount_due` is what the invoice asks for in all, and `amount_paid` plus
+            // `amount_remaining` make it up.
+            amount_due: minor(totals.amount),
+            amount_paid: minor(invoice.payments.net_paid()),
             amount_remaining: minor(totals.amount_due),
+            paid: matches!(
+                invoice.status,
+                InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded
+            ),
+            // Every payment here was made elsewhere: this server charges no card.
+            paid_out_of_band: invoice.payments.paid_amount > rust_decimal::Decimal::ZERO,
             created: unix(invoice.created_time),
             currency: currency.code().to_ascii_lowercase(),
             customer: invoice.customer_id.to_string(),
@@ -121,7 +132,7 @@ impl InvoiceObject {
             status_transitions: StatusTransitions {
                 finalized_at: invoice.issued_time.map(unix),
                 marked_uncollectible_at: invoice.abandoned_time.map(unix),
-                paid_at: None,
+                paid_at: invoice.payments.paid_time.map(unix),
                 voided_at: invoice.voided_time.map(unix),
             },
             subtotal: minor(totals.subtotal_amount),

@@ -122,7 +122,9 @@ mod contract {
 
     use utoipa::ToSchema;
 
-    use crate::http::stripe::param_schemas::{currency, metadata, never_advance, timestamp};
+    use crate::http::stripe::param_schemas::{
+        currency, metadata, never_advance, paid_out_of_band, timestamp,
+    };
 
     /// `POST /v1/invoices`: a draft.
     #[derive(ToSchema)]
@@ -156,6 +158,15 @@ mod contract {
         #[schema(required = false, schema_with = never_advance)]
         auto_advance: bool,
     }
+
+    /// `POST /v1/invoices/{id}/pay`.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoicePay)]
+    pub struct InvoicePayParams {
+        /// Only `true`: the payment was made elsewhere; this server charges no card.
+        #[schema(schema_with = paid_out_of_band)]
+        paid_out_of_band: bool,
+    }
 }
 
-pub use self::contract::{InvoiceActionParams, InvoiceCreateParams};
+pub use self::contract::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};

@@ -8,11 +8,11 @@ use axum::response::Response;
 
 use super::auth::StripeCaller;
 use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineList, PageQuery};
-use super::error::StripeError;
+use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
 use super::invoice_params::InvoiceParams;
-use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams};
+use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ok};
@@ -24,6 +24,7 @@ use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
+use crate::service::settlement;
 
 fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
     InvoiceId::parse(id).map_err(|_| StripeError::no_such("invoice", id, "id"))
@@ -185,7 +186,7 @@ async fn act(
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
-        let (invoice, items) = service::apply_action(
+        let acted = service::apply_action(
             tx,
             organization_id,
             &invoice_id,
@@ -194,6 +195,67 @@ async fn act(
         )
         .await
         .map_err(invoice_error(&invoice_id))?;
+        // As on Stripe, an invoice finalized with nothing to pay is paid.
+        let (invoice, items) = match action {
+            InvoiceAction::Issue => {
+                settlement::close_if_nothing_due(tx, organization_id, acted).await?
+            }
+            _ => acted,
+        };
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+    })
+    .await
+}
+
+/// Pays an invoice out of band.
+///
+/// Records that what the invoice has left to pay was paid elsewhere (`paid_out_of_band=true`,
+/// the only way here: this server charges no card); a draft is finalized first, as on Stripe.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}/pay",
+    operation_id = "PostInvoicesInvoicePay",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (InvoicePayParams = "application/x-www-form-urlencoded"),
+        (InvoicePayParams = "application/json"),
+    )),
+    responses((status = 200, description = "The invoice, paid", body = InvoiceObject)),
+)]
+pub async fn pay(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    idempotency: Idempotency,
+    params: StripeParams,
+) -> Result<Response, StripeError> {
+    let request = idempotency.request(params.canonical());
+    let mut reader = Reader::new(params);
+    match reader.boolean("paid_out_of_band") {
+        Some(true) => {}
+        Some(false) => reader.reject_key(
+            "paid_out_of_band",
+            "must be true: this server records payments made elsewhere and charges no card",
+        ),
+        None if reader.has_bad() => {}
+        None => reader.reject(Bad::missing("paid_out_of_band")),
+    }
+    reader.refuse_unsupported(&[
+        "forgive",
+        "mandate",
+        "off_session",
+        "payment_method",
+        "source",
+    ]);
+    reader.finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    let livemode = caller.livemode;
+    run_write(&state, &caller.principal, request, async |tx| {
+        let permissions = caller.principal.permissions;
+        let paid = settlement::pay_out_of_band(tx, organization_id, &invoice_id, permissions);
+        let (invoice, items) = paid.await.map_err(invoice_error(&invoice_id))?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
     .await

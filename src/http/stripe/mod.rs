@@ -88,6 +88,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             routes!(invoices::mark_uncollectible),
             &[(Method::POST, PostInvoiceAbandonment)],
         ))
+        .routes(permitted(
+            routes!(invoices::pay),
+            &[(Method::POST, PostInvoiceTransaction)],
+        ))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(
             rate_limit::add_rate_limit_headers,

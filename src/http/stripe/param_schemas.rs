@@ -64,6 +64,14 @@ pub fn never_advance() -> Object {
         .build()
 }
 
+/// `paid_out_of_band`: only `true`.
+pub fn paid_out_of_band() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
+}
+
 /// `expand`: at most [`MAX_EXPANSIONS`] paths, none longer than 40 characters (the paths that
 /// expand are shorter; a longer one is refused like any unknown path).
 pub fn expansions() -> Array {

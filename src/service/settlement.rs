@@ -1,0 +1,475 @@
+//! Settlement use cases: recording transactions and applying them to invoices, so that an
+//! invoice's `amount_due` and status follow the money it has received and given back.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::events::{changed_fields, record};
+use super::invoices::{InvoiceWithItems, IssueTimes, apply_action, invoice_not_found};
+use crate::domain::event::{EventChanges, EventType};
+use crate::domain::ids::{InvoiceId, OrganizationId, TransactionId};
+use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus};
+use crate::domain::money::decimal_places;
+use crate::domain::permission::{Operation, Permissions};
+use crate::domain::transaction::{
+    Allocation, PaymentMethod, Transaction, TransactionInput, TransactionType, check_amount,
+};
+use crate::error::{ApiError, Clash, Denial, DomainField, Resource, Rule};
+use crate::repository::{AllocationPage, Db, TransactionPage, Tx};
+
+/// Records a transaction, in the caller's transaction.
+#[tracing::instrument(skip_all)]
+pub async fn record_transaction(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    input: TransactionInput,
+) -> Result<Transaction, ApiError> {
+    let now = Utc::now();
+    let transaction = Transaction {
+        id: TransactionId::generate(),
+        kind: input.kind,
+        customer_id: input.customer_id,
+        website_id: input.website_id,
+        currency: input.currency,
+        amount: input.amount,
+        allocated_amount: Decimal::ZERO,
+        method: input.method,
+        description: input
+            .description
+            .map(|description| description.into_string()),
+        invoice_ids: Vec::new(),
+        revision: 0,
+        created_time: now,
+        updated_time: now,
+    };
+    tx.insert_transaction(organization_id, &transaction).await?;
+    Ok(transaction)
+}
+
+/// One transaction of the organization.
+#[tracing::instrument(skip_all)]
+pub async fn get_transaction(
+    db: &Db,
+    organization_id: &OrganizationId,
+    transaction_id: &TransactionId,
+) -> Result<Transaction, ApiError> {
+    db.read(async |snapshot| {
+        snapshot
+            .find_transaction(organization_id, transaction_id)
+            .await
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(Resource::Transaction, transaction_id))
+}
+
+/// A page of the organization's transactions, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list_transactions(
+    db: &Db,
+    organization_id: &OrganizationId,
+    limit: i64,
+    offset: i64,
+) -> Result<TransactionPage, ApiError> {
+    // One snapshot, so that `Pagination-Total` counts the transactions the page comes from.
+    let page = db
+        .read(async |snapshot| (snapshot.list_transactions(organization_id, limit, offset)).await);
+    Ok(page.await?)
+}
+
+/// A page of the invoice's allocations, oldest first; 404 when there is no such invoice.
+#[tracing::instrument(skip_all)]
+pub async fn list_allocations(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    limit: i64,
+    offset: i64,
+) -> Result<AllocationPage, ApiError> {
+    db.read(async |snapshot| {
+        if snapshot
+            .find_invoice(organization_id, invoice_id)
+            .await?
+            .is_none()
+        {
+            return Err(invoice_not_found(invoice_id.as_str()));
+        }
+        Ok(snapshot
+            .list_allocations(organization_id, invoice_id, limit, offset)
+            .await?)
+    })
+    .await
+}
+
+/// Applies `amount` of a transaction to an invoice (by default, as much as both allow), in the
+/// caller's transaction: the invoice and the transaction are locked, in that order, so that
+/// concurrent applications, from any replica, see each other's effect.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id, transaction = %transaction_id))]
+pub async fn apply_transaction(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    transaction_id: &TransactionId,
+    amount: Option<Decimal>,
+) -> Result<InvoiceWithItems, ApiError> {
+    let mut invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let transaction = tx
+        .lock_transaction(organization_id, transaction_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid_input(DomainField::AppliedTransaction, Rule::UnknownTransaction)
+        })?;
+    let amount = allocation_amount(&invoice, &transaction, amount)?;
+    let now = Utc::now();
+    let before = invoice.clone();
+    let event_type = settle(&mut invoice, transaction.kind, amount, now)?;
+    tx.insert_allocation(
+        organization_id,
+        &Allocation {
+            invoice_id: invoice.id.clone(),
+            transaction_id: transaction.id,
+            kind: transaction.kind,
+            amount,
+            currency: transaction.currency,
+            created_time: now,
+        },
+    )
+    .await?;
+    finish(tx, organization_id, before, invoice, event_type).await
+}
+
+/// Records a sale of what the invoice has left due, paid elsewhere, and applies it: one call
+/// for a dialect whose "pay" names no transaction. A draft is issued first; an invoice with
+/// nothing to pay is marked paid without a transaction.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn pay_out_of_band(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    permissions: Permissions,
+) -> Result<InvoiceWithItems, ApiError> {
+    let mut invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    if invoice.status == InvoiceStatus::Draft {
+        // Paying a draft issues it: the caller needs the issue's permission too.
+        let issue = Operation::PostInvoiceIssuance;
+        if !permissions.allows(issue) {
+            return Err(ApiError::Forbidden(Denial::Permission {
+                operation: issue.to_string(),
+            }));
+        }
+        let issue = InvoiceAction::Issue;
+        (invoice, _) = apply_action(
+            tx,
+            organization_id,
+            invoice_id,
+            issue,
+            IssueTimes::default(),
+        )
+        .await?;
+    }
+    if invoice.status == InvoiceStatus::Unpaid && invoice.totals.amount_due.is_zero() {
+        let items = tx
+            .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), None, 0)
+            .await?;
+        return close_if_nothing_due(tx, organization_id, (invoice, items)).await;
+    }
+    settleable(&invoice, TransactionType::Sale)?;
+    let due = invoice.totals.amount_due;
+    if due <= Decimal::ZERO || check_amount(due, invoice.currency).is_err() {
+        return Err(ApiError::Conflict(Clash::NotPayableAtOnce {
+            invoice: invoice_id.to_string(),
+            due,
+            currency: invoice.currency,
+        }));
+    }
+    let transaction = record_transaction(
+        tx,
+        organization_id,
+        TransactionInput {
+            kind: TransactionType::Sale,
+            customer_id: invoice.customer_id.clone(),
+            website_id: invoice.website_id.clone(),
+            currency: invoice.currency,
+            amount: invoice.totals.amount_due,
+            method: PaymentMethod::Other,
+            description: None,
+        },
+    )
+    .await?;
+    apply_transaction(tx, organization_id, invoice_id, &transaction.id, None).await
+}
+
+/// How many overdue invoices one look of [`mark_past_due`] reads at a time.
+const PAST_DUE_PER_LOOK: i64 = 100;
+
+/// Moves every `unpaid` or `partially-paid` invoice with something due whose due time is
+/// before `now` to `past-due`, with its `invoice-past-due` event, each in a transaction of its
+/// own (of its organization alone); how many. Run by every replica: each invoice is locked
+/// with its condition checked again and passed over when another holds it, and a moved invoice
+/// no longer matches, so none turns past due twice; the work is in the rows, so a restart
+/// misses none. One that cannot be moved is logged and passed over until the next look.
+#[tracing::instrument(skip_all)]
+pub async fn mark_past_due(db: &Db, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    let mut moved = 0;
+    loop {
+        let overdue = db.overdue_invoices(now, PAST_DUE_PER_LOOK).await?;
+        let mut moved_now = 0;
+        let mut failed = false;
+        for (organization_id, invoice_id) in &overdue {
+            match mark_one_past_due(db, organization_id, invoice_id, now).await {
+                Ok(true) => moved_now += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    failed = true;
+                    tracing::warn!(%error, invoice = %invoice_id, "could not mark the invoice past due");
+                }
+            }
+        }
+        moved += moved_now;
+        let more = overdue.len() as i64 == PAST_DUE_PER_LOOK;
+        if !more || failed || moved_now == 0 {
+            return Ok(moved);
+        }
+    }
+}
+
+/// Moves one overdue invoice to `past-due`, in its own transaction; `false` when another
+/// transaction holds it or it is no longer overdue.
+async fn mark_one_past_due(
+    db: &Db,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let mut tx = db.begin().await?;
+    if !tx.lock_if_overdue(organization_id, invoice_id, now).await? {
+        return Ok(false);
+    }
+    let Some(mut invoice) = tx.lock_invoice(organization_id, invoice_id).await? else {
+        return Ok(false);
+    };
+    let before = invoice.clone();
+    invoice.status = InvoiceStatus::PastDue;
+    invoice.updated_time = Utc::now();
+    invoice.revision += 1;
+    tx.update_invoice(organization_id, &invoice).await?;
+    let changes = EventChanges {
+        fields: changed_fields(&before, &invoice),
+        ..EventChanges::default()
+    };
+    record(
+        &mut tx,
+        organization_id,
+        &invoice,
+        EventType::InvoicePastDue,
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks an issued invoice with nothing to pay (a total of 0) paid, as finalizing one does on
+/// a dialect where such an invoice needs no payment; any other invoice is left as it is.
+#[tracing::instrument(skip_all, fields(invoice = %read.0.id))]
+pub async fn close_if_nothing_due(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    read: InvoiceWithItems,
+) -> Result<InvoiceWithItems, ApiError> {
+    let (invoice, items) = read;
+    if invoice.status != InvoiceStatus::Unpaid || !invoice.totals.amount_due.is_zero() {
+        return Ok((invoice, items));
+    }
+    let before = invoice.clone();
+    let mut invoice = invoice;
+    let now = Utc::now();
+    invoice.status = InvoiceStatus::Paid;
+    invoice.payments.paid_time = Some(now);
+    invoice.updated_time = now;
+    finish(tx, organization_id, before, invoice, EventType::InvoicePaid).await
+}
+
+/// Stores a settled invoice and writes its event.
+async fn finish(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    before: Invoice,
+    mut invoice: Invoice,
+    event_type: EventType,
+) -> Result<InvoiceWithItems, ApiError> {
+    invoice.revision += 1;
+    tx.update_invoice(organization_id, &invoice).await?;
+    let changes = EventChanges {
+        fields: changed_fields(&before, &invoice),
+        ..EventChanges::default()
+    };
+    record(tx, organization_id, &invoice, event_type, changes).await?;
+    // Read again, in this transaction, to show the allocation just made among its newest.
+    let invoice = tx
+        .find_invoice(organization_id, &invoice.id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice.id.as_str()))?;
+    let items = tx
+        .items_of_invoices(organization_id, std::slice::from_ref(&invoice.id), None, 0)
+        .await?;
+    Ok((invoice, items))
+}
+
+/// How much of the transaction goes to the invoice: the amount asked for, checked against
+/// both, or the lesser of what the transaction has left and what the invoice can take.
+fn allocation_amount(
+    invoice: &Invoice,
+    transaction: &Transaction,
+    asked: Option<Decimal>,
+) -> Result<Decimal, ApiError> {
+    let refused = |field, rule| Err(ApiError::invalid_input(field, rule));
+    if transaction.customer_id != invoice.customer_id {
+        return refused(
+            DomainField::AppliedTransaction,
+            Rule::TransactionOfOtherCustomer,
+        );
+    }
+    if transaction.currency != invoice.currency {
+        return refused(
+            DomainField::AppliedTransaction,
+            Rule::TransactionInOtherCurrency {
+                invoice: invoice.currency,
+            },
+        );
+    }
+    settleable(invoice, transaction.kind)?;
+    let unused = transaction.unused_amount();
+    if unused <= Decimal::ZERO {
+        return refused(DomainField::AppliedTransaction, Rule::TransactionUsedUp);
+    }
+    let room = room_for(invoice, transaction.kind);
+    let currency = invoice.currency;
+    let Some(asked) = asked else {
+        if room <= Decimal::ZERO {
+            return refused(DomainField::AppliedAmount, Rule::NothingDue);
+        }
+        return Ok(unused.min(room));
+    };
+    if asked <= Decimal::ZERO {
+        return refused(DomainField::AppliedAmount, Rule::NotPositive);
+    }
+    if decimal_places(asked) > currency.minor_units() {
+        return refused(DomainField::AppliedAmount, Rule::TooPrecise { currency });
+    }
+    if asked > unused {
+        return refused(
+            DomainField::AppliedAmount,
+            Rule::MoreThanUnused { unused, currency },
+        );
+    }
+    if asked > room {
+        let rule = match transaction.kind {
+            TransactionType::Sale => Rule::MoreThanDue {
+                due: room,
+                currency,
+            },
+            TransactionType::Refund => Rule::MoreThanPaid {
+                held: room,
+                currency,
+            },
+        };
+        return refused(DomainField::AppliedAmount, rule);
+    }
+    Ok(asked)
+}
+
+/// The most a transaction of that type can apply to the invoice: what is due for a sale, what
+/// it holds of the customer's money for a refund.
+fn room_for(invoice: &Invoice, kind: TransactionType) -> Decimal {
+    match kind {
+        TransactionType::Sale => invoice.totals.amount_due,
+        TransactionType::Refund => invoice.payments.net_paid(),
+    }
+}
+
+/// 409 unless the invoice's status takes a transaction of that type.
+fn settleable(invoice: &Invoice, kind: TransactionType) -> Result<(), ApiError> {
+    use InvoiceStatus::*;
+    let takes = match kind {
+        TransactionType::Sale => matches!(invoice.status, Unpaid | PartiallyPaid | PastDue),
+        TransactionType::Refund => {
+            matches!(
+                invoice.status,
+                Paid | PartiallyPaid | PastDue | PartiallyRefunded
+            ) && invoice.payments.net_paid() > Decimal::ZERO
+        }
+    };
+    if takes {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(Clash::NotSettleable {
+            invoice: invoice.id.to_string(),
+            status: invoice.status,
+            kind,
+        }))
+    }
+}
+
+/// Moves an invoice's figures and status by a checked amount of a transaction, as Rebilly
+/// does; the event it makes.
+fn settle(
+    invoice: &mut Invoice,
+    kind: TransactionType,
+    amount: Decimal,
+    now: DateTime<Utc>,
+) -> Result<EventType, ApiError> {
+    settleable(invoice, kind)?;
+    let payments = &mut invoice.payments;
+    let event_type = match kind {
+        TransactionType::Sale => {
+            payments.paid_amount += amount;
+            invoice.totals.amount_due -= amount;
+            if invoice.totals.amount_due.is_zero() {
+                payments.paid_time = Some(now);
+                invoice.status = InvoiceStatus::Paid;
+                EventType::InvoicePaid
+            } else {
+                // A past-due invoice stays past due until it is paid in full.
+                if invoice.status == InvoiceStatus::Unpaid {
+                    invoice.status = InvoiceStatus::PartiallyPaid;
+                }
+                EventType::InvoicePartiallyPaid
+            }
+        }
+        TransactionType::Refund => {
+            payments.refunded_amount += amount;
+            invoice.totals.amount_due += amount;
+            let was_paid_in_full = matches!(
+                invoice.status,
+                InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded
+            );
+            let all_back = payments.net_paid().is_zero();
+            invoice.status = match (was_paid_in_full, all_back) {
+                (true, true) => InvoiceStatus::Refunded,
+                (true, false) => InvoiceStatus::PartiallyRefunded,
+                // Never paid in full, and nothing held any more: awaiting payment again, as
+                // before its first payment (a past-due invoice stays past due).
+                (false, true) if invoice.status == InvoiceStatus::PartiallyPaid => {
+                    InvoiceStatus::Unpaid
+                }
+                (false, _) => invoice.status,
+            };
+            if all_back {
+                EventType::InvoiceRefunded
+            } else {
+                EventType::InvoicePartiallyRefunded
+            }
+        }
+    };
+    invoice.updated_time = now;
+    Ok(event_type)
+}
+
+#[cfg(test)]
+mod tests;
