@@ -378,7 +378,7 @@ impl fmt::Display for Clash {
                 kind: TransactionType::Sale,
             } => write!(
                 f,
-                "Invoice {invoice} is {}: a payment applies only to an invoice that is unpaid, partially-paid or past-due.",
+                "Invoice {invoice} is {}: a payment applies only to an invoice that is unpaid, partially-paid, past-due, or abandoned after it was issued.",
                 status.as_str()
             ),
             Self::NotSettleable {

@@ -80,7 +80,7 @@ impl EventType {
         match action {
             InvoiceAction::Issue => Self::InvoiceIssued,
             InvoiceAction::Void => Self::InvoiceVoided,
-            InvoiceAction::Abandon => Self::InvoiceAbandoned,
+            InvoiceAction::Abandon | InvoiceAction::WriteOff => Self::InvoiceAbandoned,
         }
     }
 }

@@ -109,6 +109,9 @@ pub enum InvoiceAction {
     Void,
     /// `POST /invoices/{id}/abandon`: a draft or unpaid invoice is given up.
     Abandon,
+    /// An issued invoice still awaiting payment is given up as uncollectible (Stripe's
+    /// `mark_uncollectible`): it ends abandoned, and can still be paid or voided.
+    WriteOff,
 }
 
 impl InvoiceAction {
@@ -118,7 +121,23 @@ impl InvoiceAction {
             Self::Issue => &[InvoiceStatus::Draft],
             Self::Void => &[InvoiceStatus::Unpaid, InvoiceStatus::PastDue],
             Self::Abandon => &[InvoiceStatus::Draft, InvoiceStatus::Unpaid],
+            Self::WriteOff => &[
+                InvoiceStatus::Unpaid,
+                InvoiceStatus::PartiallyPaid,
+                InvoiceStatus::PastDue,
+            ],
         }
+    }
+
+    /// Whether the action applies to the invoice: its status is one of
+    /// [`InvoiceAction::applies_to`]; besides, an invoice abandoned after it was issued (written
+    /// off) may still be voided, as Stripe voids an uncollectible one (a draft given up was
+    /// never an invoice to void).
+    pub fn admits(self, invoice: &Invoice) -> bool {
+        self.applies_to().contains(&invoice.status)
+            || (self == Self::Void
+                && invoice.status == InvoiceStatus::Abandoned
+                && invoice.issued_time.is_some())
     }
 
     /// The status the action leads to.
@@ -126,7 +145,7 @@ impl InvoiceAction {
         match self {
             Self::Issue => InvoiceStatus::Unpaid,
             Self::Void => InvoiceStatus::Voided,
-            Self::Abandon => InvoiceStatus::Abandoned,
+            Self::Abandon | Self::WriteOff => InvoiceStatus::Abandoned,
         }
     }
 
@@ -136,6 +155,7 @@ impl InvoiceAction {
             Self::Issue => "issue",
             Self::Void => "void",
             Self::Abandon => "abandon",
+            Self::WriteOff => "write off",
         }
     }
 
@@ -145,6 +165,7 @@ impl InvoiceAction {
             Self::Issue => "issued",
             Self::Void => "voided",
             Self::Abandon => "abandoned",
+            Self::WriteOff => "written off",
         }
     }
 }

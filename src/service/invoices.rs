@@ -358,7 +358,7 @@ pub async fn apply_action(
             Rule::DueBeforeIssue,
         ));
     }
-    if !action.applies_to().contains(&invoice.status) {
+    if !action.admits(&invoice) {
         return Err(ApiError::Conflict(Clash::NotActionable {
             invoice: invoice_id.to_string(),
             status: invoice.status,
@@ -385,7 +385,7 @@ pub async fn apply_action(
             invoice.invoice_number = Some(tx.next_invoice_number(organization_id).await?);
         }
         InvoiceAction::Void => invoice.voided_time = Some(now),
-        InvoiceAction::Abandon => invoice.abandoned_time = Some(now),
+        InvoiceAction::Abandon | InvoiceAction::WriteOff => invoice.abandoned_time = Some(now),
     }
     invoice.status = action.target();
     invoice.revision += 1;

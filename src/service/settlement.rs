@@ -397,7 +397,11 @@ fn room_for(invoice: &Invoice, kind: TransactionType) -> Decimal {
 fn settleable(invoice: &Invoice, kind: TransactionType) -> Result<(), ApiError> {
     use InvoiceStatus::*;
     let takes = match kind {
-        TransactionType::Sale => matches!(invoice.status, Unpaid | PartiallyPaid | PastDue),
+        // A written-off invoice may still be paid, once it was issued.
+        TransactionType::Sale => {
+            matches!(invoice.status, Unpaid | PartiallyPaid | PastDue)
+                || (invoice.status == Abandoned && invoice.issued_time.is_some())
+        }
         TransactionType::Refund => {
             matches!(
                 invoice.status,
@@ -435,7 +439,8 @@ fn settle(
                 invoice.status = InvoiceStatus::Paid;
                 EventType::InvoicePaid
             } else {
-                // A past-due invoice stays past due until it is paid in full.
+                // A past-due invoice stays past due until it is paid in full, and a written-off
+                // one written off.
                 if invoice.status == InvoiceStatus::Unpaid {
                     invoice.status = InvoiceStatus::PartiallyPaid;
                 }

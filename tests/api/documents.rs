@@ -540,3 +540,64 @@ async fn a_bad_address_or_tax_number_is_422_naming_the_field(pool: PgPool) {
         assert!(fields.contains(&field), "{field} in {fields:?}");
     }
 }
+
+/// The line of the document's text that starts with `label`, spaces folded.
+fn line_of(text: &str, label: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .find(|line| line.starts_with(label))
+        .unwrap_or_else(|| panic!("no line {label:?} in {text}"))
+}
+
+#[sqlx::test]
+async fn a_paid_invoice_shows_its_payments_refunds_and_the_amount_left_due(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    invoice_in(&app, "inv-paid", "USD", 10.0).await;
+    let issued = app.post("/invoices/inv-paid/issue", json!({})).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let amount = issued.body["amount"].clone();
+    let unpaid = text_of(&pdf(&app, "inv-paid").await);
+    assert!(!unpaid.contains("Payments"), "{unpaid}");
+    assert!(!unpaid.contains("Paid"), "{unpaid}");
+
+    let transaction = |kind: &str, amount: Value| {
+        json!({"type": kind, "customerId": "cus_doc", "websiteId": "web_doc", "currency": "USD",
+               "amount": amount, "paymentInstrument": {"method": "check"}})
+    };
+    let sale = app
+        .post("/transactions", transaction("sale", amount.clone()))
+        .await;
+    let paid = app
+        .post(
+            "/invoices/inv-paid/transaction",
+            json!({"transactionId": sale.body["id"]}),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+    let text = text_of(&pdf(&app, "inv-paid").await);
+    assert!(
+        line_of(&text, "Invoice Paid").ends_with("No. 1"),
+        "the title says so: {text}"
+    );
+    assert_eq!(
+        line_of(&text, "Payments"),
+        format!("Payments -{}", printed(&amount, 2))
+    );
+    assert_eq!(line_of(&text, "Amount due (USD)"), "Amount due (USD) 0.00");
+
+    let refund = app
+        .post("/transactions", transaction("refund", json!(5)))
+        .await;
+    app.post(
+        "/invoices/inv-paid/transaction",
+        json!({"transactionId": refund.body["id"]}),
+    )
+    .await;
+    let refunded = text_of(&pdf(&app, "inv-paid").await);
+    assert_eq!(line_of(&refunded, "Refunds"), "Refunds 5.00");
+    assert_eq!(
+        line_of(&refunded, "Amount due (USD)"),
+        "Amount due (USD) 5.00"
+    );
+    assert!(refunded.contains("partially-refunded"), "{refunded}");
+}

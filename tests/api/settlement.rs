@@ -479,6 +479,14 @@ async fn pay_on_v1_records_a_payment_made_out_of_band(pool: PgPool) {
 
     let again = stripe.post(&path, &[("paid_out_of_band", "true")]).await;
     assert_stripe_error(&again, StatusCode::BAD_REQUEST, None, None);
+    assert!(
+        again.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("is paid: only an open or uncollectible invoice can be paid."),
+        "in this dialect's words: {}",
+        again.text
+    );
 }
 
 #[sqlx::test]
@@ -632,4 +640,56 @@ async fn paying_a_draft_on_v1_needs_the_permission_to_finalize_it(pool: PgPool) 
     let paid = pay(issued).await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
     assert_eq!(paid.body["status"], "paid");
+}
+
+#[sqlx::test]
+async fn an_uncollectible_invoice_can_still_be_paid_or_voided_and_a_draft_is_not_written_off(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let draft = app.create_invoice("USD").await;
+    let refused = stripe
+        .post(&format!("/v1/invoices/{draft}/mark_uncollectible"), &[])
+        .await;
+    assert_stripe_error(&refused, StatusCode::BAD_REQUEST, None, None);
+    assert_eq!(app.invoice(&draft).await["status"], "draft");
+
+    let late_payer = issued_invoice(&app, 8.0).await;
+    let written_off = stripe
+        .post(
+            &format!("/v1/invoices/{late_payer}/mark_uncollectible"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        written_off.body["status"], "uncollectible",
+        "{}",
+        written_off.text
+    );
+    let paid = stripe
+        .post(
+            &format!("/v1/invoices/{late_payer}/pay"),
+            &[("paid_out_of_band", "true")],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    assert_eq!(paid.body["status"], "paid");
+    assert_eq!(app.invoice(&late_payer).await["amountDue"], json!(0));
+
+    let gone = issued_invoice(&app, 8.0).await;
+    stripe
+        .post(&format!("/v1/invoices/{gone}/mark_uncollectible"), &[])
+        .await;
+    let voided = stripe.post(&format!("/v1/invoices/{gone}/void"), &[]).await;
+    assert_eq!(voided.body["status"], "void", "{}", voided.text);
+
+    // A draft abandoned on the Rebilly routes was never issued: nothing to void.
+    let abandoned = app.create_invoice("USD").await;
+    app.post(&format!("/invoices/{abandoned}/abandon"), json!({}))
+        .await;
+    let void = app
+        .post(&format!("/invoices/{abandoned}/void"), json!({}))
+        .await;
+    assert_eq!(void.status, StatusCode::CONFLICT, "{}", void.text);
 }

@@ -10,7 +10,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, DomainField, InvalidField};
+use super::invoice_object::status as stripe_status;
+use crate::domain::transaction::TransactionType;
+use crate::error::{ApiError, Clash, DomainField, InvalidField};
 use crate::http::failure::{ErrorDialect, Failure, Rejection};
 use crate::http::problem::{Problem, default_detail};
 
@@ -217,6 +219,30 @@ impl From<Failure> for StripeError {
     }
 }
 
+/// A settlement refusal in this dialect's words (its statuses, not Rebilly's), where it has
+/// them.
+fn settlement_words(clash: &Clash) -> Option<String> {
+    match clash {
+        Clash::NotSettleable {
+            invoice,
+            status,
+            kind: TransactionType::Sale,
+        } => Some(format!(
+            "Invoice {invoice} is {}: only an open or uncollectible invoice can be paid.",
+            stripe_status(*status)
+        )),
+        Clash::HoldsPayments {
+            invoice,
+            held,
+            currency,
+            ..
+        } => Some(format!(
+            "Invoice {invoice} has been paid {held} {currency}: an invoice that was paid cannot be voided until that is refunded."
+        )),
+        _ => None,
+    }
+}
+
 /// This edge's own shape of a failure, where it has one.
 fn own_shape(failure: &Failure) -> Option<StripeError> {
     let shaped = match failure {
@@ -250,7 +276,9 @@ fn own_shape(failure: &Failure) -> Option<StripeError> {
             param: Some("id".to_owned()),
             message: missing.to_string(),
         },
-        Failure::Core(ApiError::Conflict(clash)) => StripeError::invalid_request(None, clash.to_string()),
+        Failure::Core(ApiError::Conflict(clash)) => {
+            StripeError::invalid_request(None, settlement_words(clash).unwrap_or_else(|| clash.to_string()))
+        }
         Failure::Rejected(Rejection::BadRequest(message)) => {
             StripeError::invalid_request(None, message.clone())
         }

@@ -66,7 +66,8 @@ struct DiscountAmount {
     discount: Option<String>,
 }
 
-fn status(status: InvoiceStatus) -> &'static str {
+/// An invoice's status in Stripe's words.
+pub(super) fn status(status: InvoiceStatus) -> &'static str {
     match status {
         InvoiceStatus::Draft => "draft",
         InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::PastDue => "open",

@@ -161,7 +161,7 @@ action_handler!(
     "/v1/invoices/{id}/mark_uncollectible",
     "PostInvoicesInvoiceMarkUncollectible",
     "The invoice, uncollectible",
-    InvoiceAction::Abandon
+    InvoiceAction::WriteOff
 );
 
 async fn act(

@@ -122,6 +122,10 @@ fn drafts_voided_and_paid_invoices_take_no_payment() {
     ] {
         let mut invoice = issued(dec!(10));
         invoice.status = status;
+        if matches!(status, InvoiceStatus::Draft | InvoiceStatus::Abandoned) {
+            // Never issued: a draft, or a draft given up.
+            invoice.issued_time = None;
+        }
         let refused = settle(&mut invoice, TransactionType::Sale, dec!(1), Utc::now());
         assert!(
             matches!(
@@ -234,4 +238,13 @@ fn a_refund_of_all_an_invoice_never_paid_in_full_held_leaves_it_awaiting_payment
     settle(&mut late, TransactionType::Sale, dec!(30), now).unwrap();
     settle(&mut late, TransactionType::Refund, dec!(30), now).unwrap();
     assert_eq!(late.status, InvoiceStatus::PastDue);
+}
+
+#[test]
+fn an_invoice_written_off_after_issue_may_still_be_paid() {
+    let mut invoice = issued(dec!(10));
+    invoice.status = InvoiceStatus::Abandoned;
+    let paid = settle(&mut invoice, TransactionType::Sale, dec!(10), Utc::now()).unwrap();
+    assert_eq!(paid, EventType::InvoicePaid);
+    assert_eq!(invoice.status, InvoiceStatus::Paid);
 }
