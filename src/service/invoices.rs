@@ -378,10 +378,16 @@ pub async fn apply_action(
     match action {
         InvoiceAction::Issue => {
             // Without a dueTime in the body, the invoice keeps its own unless that would fall
-            // before the issue; then, as in Rebilly, it is due when issued.
+            // before the issue; then, as in Rebilly, it is due when issued, unless it is to
+            // stay open-ended.
             let kept = invoice.due_time.filter(|due| *due >= issued_time);
+            let due = times.due_time.or(kept);
             invoice.issued_time = Some(issued_time);
-            invoice.due_time = Some(times.due_time.or(kept).unwrap_or(issued_time));
+            invoice.due_time = if times.open_ended {
+                due
+            } else {
+                Some(due.unwrap_or(issued_time))
+            };
             invoice.invoice_number = Some(tx.next_invoice_number(organization_id).await?);
         }
         InvoiceAction::Void => invoice.voided_time = Some(now),
@@ -413,8 +419,12 @@ pub struct IssueTimes {
     /// When it is issued; now when absent.
     pub issued_time: Option<DateTime<Utc>>,
     /// When it is due; when absent, the invoice's own `dueTime` if not before `issuedTime`,
-    /// else `issuedTime`.
+    /// else `issuedTime` (or none: see `open_ended`).
     pub due_time: Option<DateTime<Utc>>,
+    /// With no due time given or kept: `false`, it is due when issued (Rebilly's rule);
+    /// `true`, it has none and never turns past due (Stripe's rule for an invoice without a
+    /// `due_date`).
+    pub open_ended: bool,
 }
 
 /// The 412 for a change whose precondition names another version than the current one.

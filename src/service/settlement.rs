@@ -141,14 +141,15 @@ pub async fn apply_transaction(
 }
 
 /// Records a sale of what the invoice has left due, paid elsewhere, and applies it: one call
-/// for a dialect whose "pay" names no transaction. A draft is issued first; an invoice with
-/// nothing to pay is marked paid without a transaction.
+/// for a dialect whose "pay" names no transaction. A draft is issued first, with `times`; an
+/// invoice with nothing to pay is marked paid without a transaction.
 #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
 pub async fn pay_out_of_band(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     permissions: Permissions,
+    times: IssueTimes,
 ) -> Result<InvoiceWithItems, ApiError> {
     let mut invoice = tx
         .lock_invoice(organization_id, invoice_id)
@@ -163,14 +164,7 @@ pub async fn pay_out_of_band(
             }));
         }
         let issue = InvoiceAction::Issue;
-        (invoice, _) = apply_action(
-            tx,
-            organization_id,
-            invoice_id,
-            issue,
-            IssueTimes::default(),
-        )
-        .await?;
+        (invoice, _) = apply_action(tx, organization_id, invoice_id, issue, times).await?;
     }
     if invoice.status == InvoiceStatus::Unpaid && invoice.totals.amount_due.is_zero() {
         let items = tx

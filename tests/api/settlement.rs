@@ -693,3 +693,24 @@ async fn an_uncollectible_invoice_can_still_be_paid_or_voided_and_a_draft_is_not
         .await;
     assert_eq!(void.status, StatusCode::CONFLICT, "{}", void.text);
 }
+
+#[sqlx::test]
+async fn an_invoice_finalized_on_v1_without_a_due_date_never_turns_past_due(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let stripe = Stripe::of(&app);
+    let open_ended = app.create_invoice("USD").await;
+    app.create_item(&open_ended, json!({"type": "debit", "unitPrice": 4}))
+        .await;
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{open_ended}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.body["status"], "open", "{}", finalized.text);
+    assert_eq!(finalized.body["due_date"], Value::Null);
+    // On the Rebilly routes, issued without a dueTime, an invoice is due when issued.
+    let due_on_issue = issued_invoice(&app, 4.0).await;
+    let later = Utc::now() + chrono::Duration::seconds(1);
+    let db = crate::helpers::app_db(&pool);
+    assert_eq!(settlement::mark_past_due(&db, later).await.unwrap(), 1);
+    assert_eq!(app.invoice(&open_ended).await["status"], "unpaid");
+    assert_eq!(app.invoice(&due_on_issue).await["status"], "past-due");
+}

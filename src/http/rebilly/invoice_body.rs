@@ -70,6 +70,7 @@ pub(super) fn parse_issue_times(body: Option<RawObject>) -> Result<IssueTimes, A
     Ok(IssueTimes {
         issued_time,
         due_time,
+        open_ended: false,
     })
 }
 

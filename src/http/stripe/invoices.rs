@@ -26,6 +26,14 @@ use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 use crate::service::settlement;
 
+/// How an invoice is finalized here: at once, and without a due date unless it has one, so
+/// that one Stripe would charge automatically never turns past due.
+const STRIPE_ISSUE: IssueTimes = IssueTimes {
+    issued_time: None,
+    due_time: None,
+    open_ended: true,
+};
+
 fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
     InvoiceId::parse(id).map_err(|_| StripeError::no_such("invoice", id, "id"))
 }
@@ -186,15 +194,9 @@ async fn act(
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
-        let acted = service::apply_action(
-            tx,
-            organization_id,
-            &invoice_id,
-            action,
-            IssueTimes::default(),
-        )
-        .await
-        .map_err(invoice_error(&invoice_id))?;
+        let acted = service::apply_action(tx, organization_id, &invoice_id, action, STRIPE_ISSUE)
+            .await
+            .map_err(invoice_error(&invoice_id))?;
         // As on Stripe, an invoice finalized with nothing to pay is paid.
         let (invoice, items) = match action {
             InvoiceAction::Issue => {
@@ -254,7 +256,13 @@ pub async fn pay(
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
         let permissions = caller.principal.permissions;
-        let paid = settlement::pay_out_of_band(tx, organization_id, &invoice_id, permissions);
+        let paid = settlement::pay_out_of_band(
+            tx,
+            organization_id,
+            &invoice_id,
+            permissions,
+            STRIPE_ISSUE,
+        );
         let (invoice, items) = paid.await.map_err(invoice_error(&invoice_id))?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
