@@ -14,7 +14,7 @@ use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::state::AppState;
 use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
-use invoice_api::service::{api_keys, idempotency, settlement, webhooks};
+use invoice_api::service::{api_keys, idempotency, past_due, webhooks};
 use invoice_api::{server, startup, telemetry};
 use sqlx::postgres::PgConnectOptions;
 
@@ -247,7 +247,7 @@ async fn check_past_due(db: Db, interval: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match settlement::mark_past_due(&db, chrono::Utc::now()).await {
+        match past_due::mark_past_due(&db, chrono::Utc::now()).await {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "invoices past due"),
             Err(error) => tracing::warn!(%error, "could not look for invoices past due"),

@@ -9,6 +9,7 @@ pub mod invoices;
 pub mod item_batches;
 pub mod item_writes;
 pub mod organizations;
+pub mod past_due;
 pub mod placed_items;
 pub mod pricing;
 pub mod products;

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use invoice_api::service::settlement;
+use invoice_api::service::past_due;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -575,7 +575,7 @@ async fn an_invoice_whose_due_time_passed_unpaid_turns_past_due_once(pool: PgPoo
     )
     .await;
 
-    let moved = settlement::mark_past_due(&db, Utc::now()).await.unwrap();
+    let moved = past_due::mark_past_due(&db, Utc::now()).await.unwrap();
     assert_eq!(moved, 2);
     for invoice in [&unpaid, &partly] {
         let read = app.invoice(invoice).await;
@@ -592,7 +592,7 @@ async fn an_invoice_whose_due_time_passed_unpaid_turns_past_due_once(pool: PgPoo
         "nothing due, nothing late"
     );
 
-    assert_eq!(settlement::mark_past_due(&db, Utc::now()).await.unwrap(), 0);
+    assert_eq!(past_due::mark_past_due(&db, Utc::now()).await.unwrap(), 0);
     let events = event_types(&app, &unpaid).await;
     assert_eq!(
         events
@@ -710,7 +710,7 @@ async fn an_invoice_finalized_on_v1_without_a_due_date_never_turns_past_due(pool
     let due_on_issue = issued_invoice(&app, 4.0).await;
     let later = Utc::now() + chrono::Duration::seconds(1);
     let db = crate::helpers::app_db(&pool);
-    assert_eq!(settlement::mark_past_due(&db, later).await.unwrap(), 1);
+    assert_eq!(past_due::mark_past_due(&db, later).await.unwrap(), 1);
     assert_eq!(app.invoice(&open_ended).await["status"], "unpaid");
     assert_eq!(app.invoice(&due_on_issue).await["status"], "past-due");
 }
