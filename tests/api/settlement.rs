@@ -351,9 +351,12 @@ async fn refunds_give_money_back_to_a_paid_invoice(pool: PgPool) {
     let rest = apply(&app, &invoice, json!({"transactionId": refund})).await;
     assert_eq!(rest.body["status"], "refunded");
     assert_eq!(rest.body["amountDue"], json!(40));
+    let refund_read = app.get(&format!("/transactions/{refund}")).await;
+    assert_eq!(refund_read.body["unusedAmount"], json!(60));
     assert_eq!(
-        app.get(&format!("/transactions/{refund}")).await.body["unusedAmount"],
-        json!(60)
+        refund_read.body["invoiceIds"],
+        json!([invoice]),
+        "applied twice, named once"
     );
     let void = app
         .post(&format!("/invoices/{invoice}/void"), json!({}))
