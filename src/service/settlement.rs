@@ -8,7 +8,7 @@ use super::events::{changed_fields, record};
 use super::invoices::{InvoiceWithItems, IssueTimes, apply_action, invoice_not_found};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId, TransactionId};
-use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus};
+use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus, RECENT_ALLOCATIONS};
 use crate::domain::money::decimal_places;
 use crate::domain::permission::{Operation, Permissions};
 use crate::domain::transaction::{
@@ -125,18 +125,21 @@ pub async fn apply_transaction(
     let now = Utc::now();
     let before = invoice.clone();
     let event_type = settle(&mut invoice, transaction.kind, amount, now)?;
-    tx.insert_allocation(
-        organization_id,
-        &Allocation {
-            invoice_id: invoice.id.clone(),
-            transaction_id: transaction.id,
-            kind: transaction.kind,
-            amount,
-            currency: transaction.currency,
-            created_time: now,
-        },
-    )
-    .await?;
+    let allocation = Allocation {
+        invoice_id: invoice.id.clone(),
+        transaction_id: transaction.id,
+        kind: transaction.kind,
+        amount,
+        currency: transaction.currency,
+        created_time: now,
+    };
+    tx.insert_allocation(organization_id, &allocation).await?;
+    // The locked invoice was read with its newest allocations (after the lock): this one joins
+    // them, and the oldest leaves past the number shown.
+    let recent = &mut invoice.payments.recent_allocations;
+    recent.push(allocation);
+    let excess = recent.len().saturating_sub(RECENT_ALLOCATIONS);
+    recent.drain(..excess);
     finish(tx, organization_id, before, invoice, event_type).await
 }
 
@@ -234,11 +237,6 @@ async fn finish(
         ..EventChanges::default()
     };
     record(tx, organization_id, &invoice, event_type, changes).await?;
-    // Read again, in this transaction, to show the allocation just made among its newest.
-    let invoice = tx
-        .find_invoice(organization_id, &invoice.id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice.id.as_str()))?;
     let items = tx
         .items_of_invoices(organization_id, std::slice::from_ref(&invoice.id), None, 0)
         .await?;
