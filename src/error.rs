@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::credit_memo::LineError;
 use crate::domain::currency::Currency;
 use crate::domain::event::EventType;
 use crate::domain::invoice::{InvoiceAction, InvoiceStatus};
@@ -52,6 +53,22 @@ pub enum DomainField {
     AppliedTransaction,
     /// How much of a transaction is applied to an invoice.
     AppliedAmount,
+    /// The invoice a credit memo credits.
+    CreditedInvoice,
+    /// The customer a credit memo credits.
+    CreditCustomer,
+    /// The currency of a credit memo.
+    CreditCurrency,
+    /// A credit memo's lines.
+    CreditLines,
+    /// The shipping a credit memo credits.
+    CreditShipping,
+    /// How much of a credit memo was given back elsewhere.
+    CreditOutOfBand,
+    /// An invoice a credit memo is allocated to.
+    AllocatedInvoice,
+    /// How much of a credit memo is allocated to an invoice.
+    AllocatedAmount,
 }
 
 /// A kind of resource the core looks up.
@@ -71,6 +88,8 @@ pub enum Resource {
     TimelineMessage,
     /// A transaction.
     Transaction,
+    /// A credit memo.
+    CreditMemo,
 }
 
 impl Resource {
@@ -84,6 +103,7 @@ impl Resource {
             Self::WebhookAttempt => "webhook tracking log",
             Self::TimelineMessage => "timeline message",
             Self::Transaction => "transaction",
+            Self::CreditMemo => "credit memo",
         }
     }
 
@@ -97,6 +117,7 @@ impl Resource {
             Self::WebhookAttempt => "Webhook tracking log",
             Self::TimelineMessage => "Message",
             Self::Transaction => "Transaction",
+            Self::CreditMemo => "Credit memo",
         }
     }
 }
@@ -232,6 +253,15 @@ pub enum Clash {
         /// Its currency.
         currency: Currency,
     },
+    /// Credit memos were taken off the invoice: it cannot be voided before they are withdrawn.
+    HoldsCredit {
+        /// The invoice.
+        invoice: String,
+        /// What the memos took off it.
+        credited: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
     /// The invoice's amount due cannot be paid in one transaction: nothing is due, or more
     /// than one transaction may record.
     NotPayableAtOnce {
@@ -239,6 +269,35 @@ pub enum Clash {
         invoice: String,
         /// Its amount due.
         due: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// The invoice's status takes no credit: a draft is not billed yet, a voided invoice
+    /// bills nothing.
+    NotCreditable {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+    },
+    /// A credit memo's allocation to an invoice that is no longer open cannot change.
+    CreditSettled {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+    },
+    /// The credit memo was voided: it changes no more.
+    CreditMemoVoided {
+        /// The memo.
+        credit_memo: String,
+    },
+    /// The credit memo's amount was given back elsewhere: voiding it cannot take that back.
+    CreditGivenBack {
+        /// The memo.
+        credit_memo: String,
+        /// How much was given back.
+        amount: Decimal,
         /// Its currency.
         currency: Currency,
     },
@@ -416,6 +475,36 @@ impl fmt::Display for Clash {
                 f,
                 "Invoice {invoice} has {due} {currency} due, more than one transaction may record: record the payment in parts."
             ),
+            Self::HoldsCredit {
+                invoice,
+                credited,
+                currency,
+            } => write!(
+                f,
+                "Invoice {invoice} has {credited} {currency} of credit memos taken off it: withdraw them (void the memos) before voiding the invoice."
+            ),
+            Self::NotCreditable { invoice, status } => write!(
+                f,
+                "Invoice {invoice} is {}: only an issued invoice that is not voided can be credited.",
+                status.as_str()
+            ),
+            Self::CreditSettled { invoice, status } => write!(
+                f,
+                "Invoice {invoice} is {}: credit taken off it can change only while it is unpaid, partially-paid or past-due.",
+                status.as_str()
+            ),
+            Self::CreditMemoVoided { credit_memo } => write!(
+                f,
+                "Credit memo {credit_memo} is voided: it changes no more."
+            ),
+            Self::CreditGivenBack {
+                credit_memo,
+                amount,
+                currency,
+            } => write!(
+                f,
+                "Credit memo {credit_memo} gave back {amount} {currency} of a paid invoice elsewhere: it can be neither voided nor allocated anew."
+            ),
             Self::PendingItemUnplaced => f.write_str(
                 "A pending item has no invoice to tax it or to number its period: give it an invoice first.",
             ),
@@ -489,6 +578,56 @@ pub enum Rule {
     },
     /// Zero or less.
     NotPositive,
+    /// It names no invoice of the organization.
+    UnknownInvoice,
+    /// Another customer than the credited invoice's.
+    NotTheInvoiceCustomer {
+        /// The invoice's customer.
+        customer: String,
+    },
+    /// Another currency than the credited invoice's.
+    NotTheInvoiceCurrency {
+        /// The invoice's currency.
+        currency: Currency,
+    },
+    /// An invoice in another currency than the credit memo's.
+    InvoiceInOtherCurrency {
+        /// The memo's currency.
+        currency: Currency,
+    },
+    /// A line of a credit memo that cannot credit what it asks.
+    CreditLine {
+        /// Its place in the list, from 0.
+        index: usize,
+        /// Why.
+        error: LineError,
+    },
+    /// A credit memo must credit something, and no more than one memo may hold.
+    CreditTotal {
+        /// The total it came to.
+        total: Decimal,
+    },
+    /// More than the credit memo has left to allocate.
+    MoreThanCreditLeft {
+        /// What it has left.
+        unused: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// Money given back elsewhere, on an invoice that is not paid.
+    OutOfBandOnOpenInvoice,
+    /// An amount given back elsewhere that is not the credit memo's total.
+    OutOfBandNotTotal {
+        /// The memo's total.
+        total: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// The same invoice listed twice.
+    InvoiceListedTwice {
+        /// The invoice.
+        invoice: String,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -537,6 +676,36 @@ impl fmt::Display for Rule {
                 "must not exceed what the invoice holds of the customer's money, {held} {currency}"
             ),
             Self::NotPositive => f.write_str("must be greater than 0"),
+            Self::UnknownInvoice => f.write_str("must name an invoice of the organization"),
+            Self::NotTheInvoiceCustomer { customer } => {
+                write!(f, "must be the credited invoice's customer, {customer}")
+            }
+            Self::NotTheInvoiceCurrency { currency } => {
+                write!(f, "must be the credited invoice's currency, {currency}")
+            }
+            Self::InvoiceInOtherCurrency { currency } => {
+                write!(f, "must be an invoice in the credit memo's currency, {currency}")
+            }
+            Self::CreditLine { index, error } => write!(f, "line {index}: {error}"),
+            Self::CreditTotal { total } => write!(
+                f,
+                "must come to more than 0 and at most {}; they come to {total}",
+                crate::domain::transaction::MAX_AMOUNT
+            ),
+            Self::MoreThanCreditLeft { unused, currency } => write!(
+                f,
+                "must not exceed what the credit memo has left to allocate, {unused} {currency}"
+            ),
+            Self::OutOfBandOnOpenInvoice => f.write_str(
+                "must be 0 unless the invoice has been paid: credit on an open invoice is taken off what it has due",
+            ),
+            Self::OutOfBandNotTotal { total, currency } => write!(
+                f,
+                "must be the credit memo's total, {total} {currency}: on a paid invoice all of it is given back elsewhere"
+            ),
+            Self::InvoiceListedTwice { invoice } => {
+                write!(f, "must list each invoice once; {invoice} is listed twice")
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 pub use worker::{DELIVERIES, DeliveryWorker, deliver_until_shutdown};
 
+use crate::domain::credit_memo::CreditMemo;
 use crate::repository::ClaimedDelivery;
 use crate::service::invoices::InvoiceWithItems;
 use destination::Destinations;
@@ -58,9 +59,18 @@ impl Default for DeliverySettings {
     }
 }
 
-/// What a delivery's body is: the dialect renders the event with the invoice as it is now
-/// (`None` when it cannot be read).
+/// What an event is about, as it is when its delivery is made: its invoice and, for an event
+/// of a credit memo, the memo (each `None` when it cannot be read).
+#[derive(Debug, Default)]
+pub struct Subject {
+    /// The invoice, with its items.
+    pub invoice: Option<InvoiceWithItems>,
+    /// The credit memo the event is about, if any.
+    pub credit_memo: Option<CreditMemo>,
+}
+
+/// What a delivery's body is: the dialect renders the event with what it is about.
 pub trait Payload: Send + Sync + 'static {
     /// The body, as JSON.
-    fn render(&self, delivery: &ClaimedDelivery, invoice: Option<&InvoiceWithItems>) -> Vec<u8>;
+    fn render(&self, delivery: &ClaimedDelivery, subject: &Subject) -> Vec<u8>;
 }

@@ -9,11 +9,11 @@ use tokio::sync::Notify;
 
 use super::destination::CheckingResolver;
 use super::signature::sign;
-use super::{DeliverySettings, Payload};
+use super::{DeliverySettings, Payload, Subject};
 use crate::domain::ids::AttemptId;
 use crate::error::ApiError;
 use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState, OrganizationRoom};
-use crate::service::invoices;
+use crate::service::{credit_memos, invoices};
 
 /// Deliveries sent, by outcome: `delivered`, `retried` (failed, to be tried again) and
 /// `failed` (given up).
@@ -185,19 +185,11 @@ impl DeliveryWorker {
             }
             return None;
         }
-        let invoice =
-            match invoices::get_invoice(&self.db, &delivery.organization_id, &delivery.invoice_id)
-                .await
-            {
-                Ok(invoice) => Some(invoice),
-                Err(ApiError::NotFound(_)) => None,
-                Err(error) => {
-                    // Sent without its invoice it would count as delivered: the lease runs
-                    // out instead, and it is sent later, whole.
-                    tracing::warn!(%error, "cannot read the invoice of a webhook delivery");
-                    return None;
-                }
-            };
+        let Some(subject) = self.subject(delivery).await else {
+            // Sent without what it is about it would count as delivered: the lease runs out
+            // instead, and it is sent later, whole.
+            return None;
+        };
         // A send must end before the lease does, or another worker may send the delivery
         // too, and after it the next one: a delivery whose claim waited too long (for a
         // database connection, say) is left for its lease to lapse.
@@ -205,7 +197,7 @@ impl DeliveryWorker {
             tracing::warn!(event = %delivery.event_id, "a webhook delivery's lease ran short; left for later");
             return None;
         }
-        let body = self.payload.render(delivery, invoice.as_ref());
+        let body = self.payload.render(delivery, &subject);
         let attempt = self.send(delivery, body).await;
         let delivered = attempt
             .status
@@ -251,6 +243,36 @@ impl DeliveryWorker {
                 None
             }
         }
+    }
+
+    /// What the event is about, as it is now; `None` when it cannot be read now (a
+    /// resource that does not exist any more is sent without it).
+    async fn subject(&self, delivery: &ClaimedDelivery) -> Option<Subject> {
+        let organization_id = &delivery.organization_id;
+        let invoice =
+            match invoices::get_invoice(&self.db, organization_id, &delivery.invoice_id).await {
+                Ok(invoice) => Some(invoice),
+                Err(ApiError::NotFound(_)) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the invoice of a webhook delivery");
+                    return None;
+                }
+            };
+        let credit_memo = match &delivery.changes.credit_memo {
+            None => None,
+            Some(id) => match credit_memos::get_credit_memo(&self.db, organization_id, id).await {
+                Ok(memo) => Some(memo),
+                Err(ApiError::NotFound(_)) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the credit memo of a webhook delivery");
+                    return None;
+                }
+            },
+        };
+        Some(Subject {
+            invoice,
+            credit_memo,
+        })
     }
 
     /// Sends the signed request; the attempt as the log keeps it.

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::format;
-use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, at_most, wrap};
+use super::layout::{Align, MARGIN};
+use super::sheet::{
+    AMOUNT, Cell, Column, DISCOUNT, FACT_VALUES, Party, QUANTITY, SMALL, Sheet, TABLE, TAX, Total,
+    UNIT_PRICE,
+};
 use crate::domain::contact::{ContactAddress, TaxIdNumber};
 use crate::domain::discount::DiscountKind;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
@@ -26,92 +30,62 @@ pub struct InvoiceDocument<'a> {
     pub seller: &'a Organization,
 }
 
-impl InvoiceDocument<'_> {
-    /// The blocks of the parties: the seller (its details, the invoice's organization tax
-    /// number), the buyer (the billing address, the customer and website ids, the customer's
-    /// tax number) and, when there is one, the delivery address.
-    fn parties(&self) -> Vec<(&'static str, Vec<String>)> {
-        let parties = &self.invoice.parties;
-        let mut seller = self.seller.details.document_lines(&self.seller.id);
-        seller.extend(
-            parties
-                .organization_tax_id
-                .as_ref()
-                .map(TaxIdNumber::document_line),
-        );
-        let mut buyer = parties
-            .billing_address
+/// The blocks of the parties: the seller (its details, the invoice's organization tax number),
+/// the buyer (the billing address, the customer and website ids, the customer's tax number)
+/// and, when there is one, the delivery address. Every document of the invoice shows them.
+pub(super) fn parties(invoice: &Invoice, seller: &Organization) -> Vec<Party> {
+    let parties = &invoice.parties;
+    let mut seller_lines = seller.details.document_lines(&seller.id);
+    seller_lines.extend(
+        parties
+            .organization_tax_id
             .as_ref()
-            .map(ContactAddress::document_lines)
-            .unwrap_or_default();
-        buyer.push(format!("Customer {}", self.invoice.customer_id));
-        buyer.push(format!("Website {}", self.invoice.website_id));
-        buyer.extend(
-            parties
-                .customer_tax_id
-                .as_ref()
-                .map(TaxIdNumber::document_line),
-        );
-        let mut blocks = vec![("From", seller), ("Bill to", buyer)];
-        if let Some(delivery) = &parties.delivery_address {
-            blocks.push(("Ship to", delivery.document_lines()));
-        }
-        blocks
+            .map(TaxIdNumber::document_line),
+    );
+    let mut buyer = parties
+        .billing_address
+        .as_ref()
+        .map(ContactAddress::document_lines)
+        .unwrap_or_default();
+    buyer.push(format!("Customer {}", invoice.customer_id));
+    buyer.push(format!("Website {}", invoice.website_id));
+    buyer.extend(
+        parties
+            .customer_tax_id
+            .as_ref()
+            .map(TaxIdNumber::document_line),
+    );
+    let mut blocks = vec![("From", seller_lines), ("Bill to", buyer)];
+    if let Some(delivery) = &parties.delivery_address {
+        blocks.push(("Ship to", delivery.document_lines()));
     }
+    blocks
 }
 
-const BODY: f32 = 9.0;
-const TABLE: f32 = 8.0;
-const SMALL: f32 = 7.5;
-const RIGHT: f32 = PAGE_WIDTH - MARGIN;
-/// Where the content of a page must end, above the footer.
-const BOTTOM: f32 = PAGE_HEIGHT - MARGIN - 14.0;
-const ROW: f32 = 10.5;
-/// The most lines a party's block, or an item's description, takes on the document.
-const MAX_BLOCK_LINES: usize = 16;
+/// The most lines an item's description takes on the document.
 const MAX_ITEM_LINES: usize = 12;
-
-/// A column of the item table: its left edge and width; numbers end at its right edge.
-#[derive(Clone, Copy)]
-struct Column {
-    x: f32,
-    width: f32,
-}
-
-impl Column {
-    const fn right(self) -> f32 {
-        self.x + self.width
-    }
-}
 
 const DESCRIPTION: Column = Column {
     x: MARGIN,
     width: 150.0,
+    align: Align::Left,
+    label: "Description",
 };
 const PERIOD: Column = Column {
     x: 202.0,
     width: 92.0,
+    align: Align::Left,
+    label: "Period",
 };
-const QUANTITY: Column = Column {
-    x: 298.0,
-    width: 32.0,
-};
-const UNIT_PRICE: Column = Column {
-    x: 334.0,
-    width: 58.0,
-};
-const DISCOUNT: Column = Column {
-    x: 396.0,
-    width: 50.0,
-};
-const TAX: Column = Column {
-    x: 450.0,
-    width: 46.0,
-};
-const AMOUNT: Column = Column {
-    x: 500.0,
-    width: RIGHT - 500.0,
-};
+const COLUMNS: [Column; 7] = [
+    DESCRIPTION,
+    PERIOD,
+    QUANTITY,
+    UNIT_PRICE,
+    DISCOUNT,
+    TAX,
+    AMOUNT,
+];
 
 /// Lays the invoice out and writes the PDF; `None` when `wanted` says, between items, that
 /// nobody waits for it any more (a long invoice takes seconds).
@@ -119,44 +93,45 @@ pub fn render(
     document: &InvoiceDocument<'_>,
     wanted: &dyn Fn() -> bool,
 ) -> Result<Option<Vec<u8>>, String> {
-    let mut layout = Layout {
-        pages: Pages::default(),
-        y: MARGIN,
-        minor_units: document.invoice.currency.minor_units(),
-        time_zone: document.seller.details.invoice_time_zone,
+    let Some(sheet) = lay_out(document, wanted) else {
+        return Ok(None);
     };
-    layout.pages.new_page();
-    layout.heading(document);
-    layout.parties(document);
-    layout.table_header();
-    for item in document.items {
-        if !wanted() {
-            return Ok(None);
-        }
-        layout.item(item);
-    }
-    layout.totals(document);
-    layout.notes(document);
     let title = format!(
         "Invoice {} · {}",
         document_number(document.invoice),
         document.invoice.id
     );
-    let count = layout.pages.count();
-    for page in 0..count {
-        let footer_y = PAGE_HEIGHT - MARGIN + 6.0;
-        layout
-            .pages
-            .text_on(page, MARGIN, footer_y, SMALL, Align::Left, &title);
-        let numbering = format!("Page {} of {count}", page + 1);
-        layout
-            .pages
-            .text_on(page, RIGHT, footer_y, SMALL, Align::Right, &numbering);
+    sheet.finish(&title, wanted)
+}
+
+/// The invoice's pages, before their footers; `None` when `wanted` says so between items.
+fn lay_out(document: &InvoiceDocument<'_>, wanted: &dyn Fn() -> bool) -> Option<Sheet> {
+    let invoice = document.invoice;
+    let zone = document.seller.details.invoice_time_zone;
+    let mut sheet = Sheet::new(invoice.currency.minor_units(), &COLUMNS);
+    let mark = (invoice.status == InvoiceStatus::Paid).then_some("Paid");
+    sheet.heading(
+        "Invoice",
+        mark,
+        &document_number(invoice),
+        &facts(invoice, zone),
+        // The labels stay where invoices have always had them, even when a long id runs
+        // under them; `values_room` would move them clear of it.
+        FACT_VALUES,
+    );
+    sheet.parties(&parties(invoice, document.seller));
+    sheet.table_header();
+    for item in document.items {
+        if !wanted() {
+            return None;
+        }
+        sheet.row(&row(&sheet, zone, item));
     }
-    if !wanted() {
-        return Ok(None);
+    sheet.totals(&totals(&sheet, document));
+    if let Some(notes) = &invoice.notes {
+        sheet.notes(notes);
     }
-    layout.pages.into_pdf(&title).map(Some)
+    Some(sheet)
 }
 
 /// How the document names the invoice: by its number once it has one, else "Draft" while it
@@ -169,287 +144,97 @@ fn document_number(invoice: &Invoice) -> String {
     }
 }
 
-struct Layout {
-    pages: Pages,
-    /// The baseline of the next line, from the top of the page.
-    y: f32,
-    minor_units: u32,
-    time_zone: InvoiceTimeZone,
+/// The facts under the number: id, status, the dates it has, the PO number, the currency and
+/// the zone of the dates.
+fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static str, String)> {
+    let mut facts = vec![
+        ("Invoice", invoice.id.to_string()),
+        ("Status", invoice.status.as_str().to_owned()),
+    ];
+    if let Some(issued) = invoice.issued_time {
+        facts.push(("Issued", zone.day(issued)));
+    }
+    if let Some(due) = invoice.due_time {
+        facts.push(("Due", zone.day(due)));
+    }
+    if let Some(paid) = invoice.payments.paid_time {
+        facts.push(("Paid", zone.day(paid)));
+    }
+    if let Some(po_number) = &invoice.po_number {
+        facts.push(("PO number", po_number.clone()));
+    }
+    facts.push(("Currency", invoice.currency.code().to_owned()));
+    if invoice.issued_time.is_some() || invoice.due_time.is_some() {
+        facts.push(("Dates in", zone.name().to_owned()));
+    }
+    facts
 }
 
-impl Layout {
-    fn amount(&self, amount: Decimal) -> String {
-        format::amount(amount, self.minor_units)
+/// An item's row: its description (marked when a credit), its period, and its figures, a
+/// credit's amount negative.
+fn row(sheet: &Sheet, zone: InvoiceTimeZone, item: &InvoiceItem) -> [Cell; 7] {
+    let mut description = item
+        .description
+        .as_ref()
+        .map(|text| text.as_str().to_owned())
+        .unwrap_or_default();
+    if item.item_type == ItemType::Credit {
+        description = format!("{description} (credit)").trim_start().to_owned();
     }
+    let period = format::period(zone, item.period_start_time, item.period_end_time);
+    let sign = if item.item_type == ItemType::Credit {
+        -Decimal::ONE
+    } else {
+        Decimal::ONE
+    };
+    let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
+    let number = |column, text| Cell::Number { column, text };
+    [
+        Cell::wrapped(DESCRIPTION, TABLE, &description, MAX_ITEM_LINES),
+        Cell::wrapped(PERIOD, SMALL, &period, 3),
+        number(QUANTITY, item.quantity.get().to_string()),
+        number(UNIT_PRICE, sheet.unit_price(item.unit_price.amount())),
+        number(DISCOUNT, sheet.amount(item.discount_amount)),
+        number(TAX, sheet.amount(tax)),
+        number(AMOUNT, sheet.amount(sign * item.price)),
+    ]
+}
 
-    fn heading(&mut self, document: &InvoiceDocument<'_>) {
-        let invoice = document.invoice;
-        self.y += 18.0;
-        self.pages
-            .text(MARGIN, self.y, 22.0, Weight::Bold, Align::Left, "Invoice");
-        if invoice.status == InvoiceStatus::Paid {
-            self.pages.text(
-                MARGIN + 100.0,
-                self.y,
-                22.0,
-                Weight::Bold,
-                Align::Left,
-                "Paid",
-            );
-        }
-        let number = document_number(invoice);
-        self.pages
-            .text(RIGHT, self.y, 12.0, Weight::Bold, Align::Right, &number);
-        let mut facts = vec![
-            ("Invoice", invoice.id.to_string()),
-            ("Status", invoice.status.as_str().to_owned()),
-        ];
-        let zone = self.time_zone;
-        if let Some(issued) = invoice.issued_time {
-            facts.push(("Issued", zone.day(issued)));
-        }
-        if let Some(due) = invoice.due_time {
-            facts.push(("Due", zone.day(due)));
-        }
-        if let Some(paid) = invoice.payments.paid_time {
-            facts.push(("Paid", zone.day(paid)));
-        }
-        if let Some(po_number) = &invoice.po_number {
-            facts.push(("PO number", po_number.clone()));
-        }
-        facts.push(("Currency", invoice.currency.code().to_owned()));
-        if invoice.issued_time.is_some() || invoice.due_time.is_some() {
-            facts.push(("Dates in", zone.name().to_owned()));
-        }
-        for (label, value) in facts {
-            self.y += 12.0;
-            self.pages.text(
-                RIGHT - 120.0,
-                self.y,
-                BODY,
-                Weight::Bold,
-                Align::Right,
-                label,
-            );
-            self.pages
-                .text(RIGHT, self.y, BODY, Weight::Regular, Align::Right, &value);
-        }
-        self.y += 24.0;
-    }
-
-    fn parties(&mut self, document: &InvoiceDocument<'_>) {
-        let blocks = document.parties();
-        let column = (RIGHT - MARGIN) / blocks.len() as f32;
-        let top = self.y;
-        let mut bottom = top;
-        for (index, (label, lines)) in blocks.iter().enumerate() {
-            let x = MARGIN + column * index as f32;
-            let mut y = top;
-            self.pages
-                .text(x, y, BODY, Weight::Bold, Align::Left, label);
-            let mut parts = Vec::new();
-            for (index, line) in lines.iter().enumerate() {
-                let weight = if index == 0 {
-                    Weight::Bold
-                } else {
-                    Weight::Regular
-                };
-                let wrapped = wrap(line, BODY, weight, column - 10.0);
-                parts.extend(wrapped.into_iter().map(|part| (weight, part)));
-            }
-            // A block keeps to the top of the first page, whatever a client puts in it.
-            let (total, shown) = (parts.len(), parts.len().min(MAX_BLOCK_LINES));
-            for (index, (weight, part)) in parts.into_iter().take(shown).enumerate() {
-                let cut = index + 1 == shown && total > shown;
-                let part = if cut { format!("{part} …") } else { part };
-                y += 12.0;
-                self.pages.text(x, y, BODY, weight, Align::Left, &part);
-            }
-            bottom = bottom.max(y);
-        }
-        self.y = bottom + 28.0;
-    }
-
-    fn table_header(&mut self) {
-        for (column, align, label) in [
-            (DESCRIPTION, Align::Left, "Description"),
-            (PERIOD, Align::Left, "Period"),
-            (QUANTITY, Align::Right, "Qty"),
-            (UNIT_PRICE, Align::Right, "Unit price"),
-            (DISCOUNT, Align::Right, "Discount"),
-            (TAX, Align::Right, "Tax"),
-            (AMOUNT, Align::Right, "Amount"),
-        ] {
-            let x = match align {
-                Align::Left => column.x,
-                Align::Right => column.right(),
-            };
-            self.pages
-                .text(x, self.y, TABLE, Weight::Bold, align, label);
-        }
-        self.y += 4.0;
-        self.pages.rule(MARGIN, self.y, RIGHT - MARGIN, 0.8);
-        self.y += ROW;
-    }
-
-    /// Room for `height` more on this page, or a new page with the table header again.
-    fn make_room(&mut self, height: f32, with_header: bool) {
-        if self.y + height > BOTTOM {
-            self.pages.new_page();
-            self.y = MARGIN + 10.0;
-            if with_header {
-                self.table_header();
-            }
-        }
-    }
-
-    fn item(&mut self, item: &InvoiceItem) {
-        let mut description = item
-            .description
-            .as_ref()
-            .map(|text| text.as_str().to_owned())
-            .unwrap_or_default();
-        if item.item_type == ItemType::Credit {
-            description = format!("{description} (credit)").trim_start().to_owned();
-        }
-        let lines = at_most(
-            wrap(&description, TABLE, Weight::Regular, DESCRIPTION.width),
-            MAX_ITEM_LINES,
-        );
-        let period = format::period(self.time_zone, item.period_start_time, item.period_end_time);
-        let period_lines = at_most(wrap(&period, SMALL, Weight::Regular, PERIOD.width), 3);
-        let height = ROW * lines.len().max(period_lines.len()) as f32 + 2.0;
-        self.make_room(height, true);
-        let top = self.y;
-        for (index, line) in lines.iter().enumerate() {
-            let y = top + ROW * index as f32;
-            self.pages
-                .text(DESCRIPTION.x, y, TABLE, Weight::Regular, Align::Left, line);
-        }
-        for (index, line) in period_lines.iter().enumerate() {
-            let y = top + ROW * index as f32;
-            self.pages
-                .text(PERIOD.x, y, SMALL, Weight::Regular, Align::Left, line);
-        }
-        let sign = if item.item_type == ItemType::Credit {
-            -Decimal::ONE
-        } else {
-            Decimal::ONE
+/// Subtotal, each discount, each tax component, the tax and the total, then the payments and
+/// refunds and what is left due.
+fn totals(sheet: &Sheet, document: &InvoiceDocument<'_>) -> Vec<Total> {
+    let invoice = document.invoice;
+    let totals = invoice.totals;
+    let mut lines = vec![Total::regular("Subtotal", totals.subtotal_amount)];
+    for applied in &invoice.discounts {
+        let discount = &applied.discount;
+        let value = match discount.kind {
+            DiscountKind::Percent => format!("{}%", discount.value().normalize()),
+            DiscountKind::Fixed => sheet.amount(discount.value()),
         };
-        let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
-        let cells = [
-            (QUANTITY, item.quantity.get().to_string()),
-            (
-                UNIT_PRICE,
-                format::unit_price(item.unit_price.amount(), self.minor_units),
-            ),
-            (DISCOUNT, self.amount(item.discount_amount)),
-            (TAX, self.amount(tax)),
-            (AMOUNT, self.amount(sign * item.price)),
-        ];
-        for (column, text) in cells {
-            self.number(column, top, &text);
-        }
-        self.y = top + height;
-    }
-
-    /// A number ending at the column's right edge, made smaller if it would not fit.
-    fn number(&mut self, column: Column, y: f32, text: &str) {
-        let wide = super::layout::width(text, TABLE, Weight::Regular);
-        let size = if wide > column.width {
-            TABLE * column.width / wide
-        } else {
-            TABLE
+        let label = match &discount.description {
+            Some(description) => format!("Discount: {} ({value})", description.as_str()),
+            None => format!("Discount ({value})"),
         };
-        self.pages
-            .text(column.right(), y, size, Weight::Regular, Align::Right, text);
+        lines.push(Total::regular(label, -applied.amount));
     }
-
-    fn totals(&mut self, document: &InvoiceDocument<'_>) {
-        let invoice = document.invoice;
-        let totals = invoice.totals;
-        let mut lines: Vec<(String, String, Weight)> = vec![(
-            "Subtotal".to_owned(),
-            self.amount(totals.subtotal_amount),
-            Weight::Regular,
-        )];
-        for applied in &invoice.discounts {
-            let discount = &applied.discount;
-            let value = match discount.kind {
-                DiscountKind::Percent => format!("{}%", discount.value().normalize()),
-                DiscountKind::Fixed => self.amount(discount.value()),
-            };
-            let label = match &discount.description {
-                Some(description) => format!("Discount: {} ({value})", description.as_str()),
-                None => format!("Discount ({value})"),
-            };
-            lines.push((label, self.amount(-applied.amount), Weight::Regular));
-        }
-        for (label, amount) in tax_lines(document.items) {
-            lines.push((label, self.amount(amount), Weight::Regular));
-        }
-        lines.push((
-            "Tax".to_owned(),
-            self.amount(totals.tax_amount),
-            Weight::Regular,
-        ));
-        lines.push(("Total".to_owned(), self.amount(totals.amount), Weight::Bold));
-        let payments = &invoice.payments;
-        if !payments.paid_amount.is_zero() {
-            lines.push((
-                "Payments".to_owned(),
-                self.amount(-payments.paid_amount),
-                Weight::Regular,
-            ));
-        }
-        if !payments.refunded_amount.is_zero() {
-            lines.push((
-                "Refunds".to_owned(),
-                self.amount(payments.refunded_amount),
-                Weight::Regular,
-            ));
-        }
-        lines.push((
-            format!("Amount due ({})", invoice.currency.code()),
-            self.amount(totals.amount_due),
-            Weight::Bold,
-        ));
-        self.y += 6.0;
-        // Together when they fit on a page; a longer list (many manual taxes) flows over.
-        self.make_room(
-            (14.0 * lines.len() as f32 + 8.0).min(BOTTOM - MARGIN - 40.0),
-            false,
-        );
-        self.pages
-            .rule(MARGIN, self.y - ROW + 2.0, RIGHT - MARGIN, 0.5);
-        self.y += 6.0;
-        let label_width = AMOUNT.x - 12.0 - PAGE_WIDTH / 2.0;
-        for (label, amount, weight) in lines {
-            let label = at_most(wrap(&label, BODY, weight, label_width), 1).remove(0);
-            self.make_room(14.0, false);
-            self.pages
-                .text(AMOUNT.x - 12.0, self.y, BODY, weight, Align::Right, &label);
-            self.pages
-                .text(RIGHT, self.y, BODY, weight, Align::Right, &amount);
-            self.y += 14.0;
-        }
+    for (label, amount) in tax_lines(document.items) {
+        lines.push(Total::regular(label, amount));
     }
-
-    fn notes(&mut self, document: &InvoiceDocument<'_>) {
-        let Some(notes) = &document.invoice.notes else {
-            return;
-        };
-        self.y += 10.0;
-        self.make_room(30.0, false);
-        self.pages
-            .text(MARGIN, self.y, BODY, Weight::Bold, Align::Left, "Notes");
-        for line in wrap(notes, BODY, Weight::Regular, RIGHT - MARGIN) {
-            self.y += 12.0;
-            self.make_room(12.0, false);
-            self.pages
-                .text(MARGIN, self.y, BODY, Weight::Regular, Align::Left, &line);
-        }
+    lines.push(Total::regular("Tax", totals.tax_amount));
+    lines.push(Total::bold("Total", totals.amount));
+    let payments = &invoice.payments;
+    if !payments.paid_amount.is_zero() {
+        lines.push(Total::regular("Payments", -payments.paid_amount));
     }
+    if !payments.refunded_amount.is_zero() {
+        lines.push(Total::regular("Refunds", payments.refunded_amount));
+    }
+    lines.push(Total::bold(
+        format!("Amount due ({})", invoice.currency.code()),
+        totals.amount_due,
+    ));
+    lines
 }
 
 /// Each tax component with its rate, summed over the items: computed taxes by component
@@ -489,4 +274,32 @@ fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
         })
         .chain(manual)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::tests::{invoice, items, line_of, organization, page_count, text_of};
+
+    #[test]
+    fn a_long_invoice_flows_over_pages_with_its_totals_on_the_last() {
+        let (invoice, items, seller) = (invoice(), items(120), organization());
+        let document = InvoiceDocument {
+            invoice: &invoice,
+            items: &items,
+            seller: &seller,
+        };
+        let pdf = render(&document, &|| true).unwrap().expect("wanted");
+        assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+        // 120 rows, most of them of two lines (the period wraps): five pages.
+        assert_eq!(page_count(&pdf), 5);
+        let text = text_of(&pdf);
+        assert!(line_of(&text, "Invoice").contains("Paid"), "{text}");
+        assert!(
+            line_of(&text, "Amount due (USD)").ends_with("0.00"),
+            "{text}"
+        );
+        assert!(text.contains("Page 5 of 5") && text.contains("Invoice No. 42 · in_doc"));
+        assert_eq!(render(&document, &|| false), Ok(None));
+    }
 }

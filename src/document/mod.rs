@@ -1,8 +1,14 @@
-//! Documents: an invoice rendered as a PDF, in process, from the same figures its JSON shows.
-//! No dialect's names appear here; an edge decides when a client asked for a document.
+//! Documents: an invoice or a credit memo rendered as a PDF, in process, from the same figures
+//! its JSON shows, both drawn by one [`sheet::Sheet`]. No dialect's names appear here; an edge
+//! decides when a client asked for a document.
 
+pub mod credit_memo;
 mod format;
 mod invoice;
 mod layout;
+mod sheet;
 
 pub use invoice::{InvoiceDocument, render};
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{EventId, InvoiceId, InvoiceItemId};
+use super::ids::{CreditMemoId, EventId, InvoiceId, InvoiceItemId};
 use super::invoice::InvoiceAction;
 use super::text::BoundedText;
 
@@ -31,13 +31,19 @@ pub enum EventType {
     InvoicePartiallyRefunded,
     /// Its due time passed with some of it unpaid.
     InvoicePastDue,
+    /// A credit memo was issued for it.
+    CreditMemoCreated,
+    /// A credit memo's allocation to it was made or changed.
+    CreditMemoApplied,
+    /// A credit memo issued for it was voided.
+    CreditMemoVoided,
     /// Someone wrote a comment on the invoice's timeline.
     TimelineCommentCreated,
 }
 
 impl EventType {
     /// The types a webhook may be sent: every one but comments.
-    pub const SENT: [Self; 10] = [
+    pub const SENT: [Self; 13] = [
         Self::InvoiceCreated,
         Self::InvoiceModified,
         Self::InvoiceIssued,
@@ -48,6 +54,9 @@ impl EventType {
         Self::InvoiceRefunded,
         Self::InvoicePartiallyRefunded,
         Self::InvoicePastDue,
+        Self::CreditMemoCreated,
+        Self::CreditMemoApplied,
+        Self::CreditMemoVoided,
     ];
 
     /// The type's name, as stored and sent.
@@ -63,6 +72,9 @@ impl EventType {
             Self::InvoiceRefunded => "invoice-refunded",
             Self::InvoicePartiallyRefunded => "invoice-partially-refunded",
             Self::InvoicePastDue => "invoice-past-due",
+            Self::CreditMemoCreated => "credit-memo-created",
+            Self::CreditMemoApplied => "credit-memo-applied",
+            Self::CreditMemoVoided => "credit-memo-voided",
             Self::TimelineCommentCreated => "timeline-comment-created",
         }
     }
@@ -139,6 +151,9 @@ pub struct EventChanges {
     /// Other items whose discount share or tax moved with the change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items_repriced: Vec<InvoiceItemId>,
+    /// The credit memo the event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_memo: Option<CreditMemoId>,
 }
 
 impl EventChanges {
@@ -149,6 +164,7 @@ impl EventChanges {
             && self.items_updated.is_empty()
             && self.items_deleted.is_empty()
             && self.items_repriced.is_empty()
+            && self.credit_memo.is_none()
     }
 }
 

@@ -133,6 +133,16 @@ id_type!(
     prefix = "txn_"
 );
 id_type!(
+    /// Money owed back to a customer for an invoice, `crmm_` + ULID.
+    CreditMemoId,
+    prefix = "crmm_"
+);
+id_type!(
+    /// One line of a credit memo, `crmm_itm_` + ULID.
+    CreditMemoLineId,
+    prefix = "crmm_itm_"
+);
+id_type!(
     /// The customer an invoice bills.
     CustomerId
 );

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::contact::InvoiceParties;
+use super::credit_memo::CreditAllocation;
 use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
@@ -206,7 +207,7 @@ pub struct InvoiceTotals {
     pub tax_amount: Decimal,
     /// `subtotal - discount + tax`.
     pub amount: Decimal,
-    /// What is left to pay: `amount - paid + refunded` (see [`InvoicePayments`]).
+    /// What is left to pay: `amount - paid + refunded - credited` (see [`InvoicePayments`]).
     pub amount_due: Decimal,
 }
 
@@ -217,10 +218,14 @@ pub struct InvoicePayments {
     pub paid_amount: Decimal,
     /// The refunds applied to it; never more than `paid_amount`.
     pub refunded_amount: Decimal,
+    /// What credit memos took off it.
+    pub credited_amount: Decimal,
     /// When it was last paid in full.
     pub paid_time: Option<DateTime<Utc>>,
     /// Its newest applications of transactions, at most [`RECENT_ALLOCATIONS`], oldest first.
     pub recent_allocations: Vec<Allocation>,
+    /// The credit memos taken off it, oldest first.
+    pub credit_allocations: Vec<CreditAllocation>,
 }
 
 /// How many of its newest allocations an invoice is read with.

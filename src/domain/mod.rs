@@ -2,6 +2,7 @@
 //! Nothing here knows HTTP; the id types carry a transparent sqlx codec and nothing more.
 
 pub mod contact;
+pub mod credit_memo;
 pub mod currency;
 pub mod discount;
 pub mod event;

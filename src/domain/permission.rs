@@ -73,11 +73,21 @@ pub enum Operation {
     PostInvoiceTransaction,
     /// `GET /invoices/{id}/transaction-allocations`.
     GetInvoiceTransactionAllocationCollection,
+    /// `GET /credit-memos`.
+    GetCreditMemoCollection,
+    /// `POST /credit-memos`.
+    PostCreditMemo,
+    /// `GET /credit-memos/{id}`.
+    GetCreditMemo,
+    /// `PATCH /credit-memos/{id}`.
+    PatchCreditMemo,
+    /// `POST /credit-memos/{id}/void`.
+    PostCreditMemoVoid,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 39] = [
         Self::GetInvoiceCollection,
         Self::PostInvoice,
         Self::GetInvoice,
@@ -112,6 +122,11 @@ impl Operation {
         Self::GetTransaction,
         Self::PostInvoiceTransaction,
         Self::GetInvoiceTransactionAllocationCollection,
+        Self::GetCreditMemoCollection,
+        Self::PostCreditMemo,
+        Self::GetCreditMemo,
+        Self::PatchCreditMemo,
+        Self::PostCreditMemoVoid,
     ];
 
     /// Rebilly's operation id.
@@ -153,6 +168,11 @@ impl Operation {
             Self::GetInvoiceTransactionAllocationCollection => {
                 "GetInvoiceTransactionAllocationCollection"
             }
+            Self::GetCreditMemoCollection => "GetCreditMemoCollection",
+            Self::PostCreditMemo => "PostCreditMemo",
+            Self::GetCreditMemo => "GetCreditMemo",
+            Self::PatchCreditMemo => "PatchCreditMemo",
+            Self::PostCreditMemoVoid => "PostCreditMemoVoid",
         }
     }
 

@@ -53,6 +53,7 @@ struct InvoiceRow {
     amount_due: Decimal,
     paid_amount: Decimal,
     refunded_amount: Decimal,
+    credited_amount: Decimal,
     paid_time: Option<DateTime<Utc>>,
     due_time: Option<DateTime<Utc>>,
     issued_time: Option<DateTime<Utc>>,
@@ -88,9 +89,11 @@ impl InvoiceRow {
             payments: InvoicePayments {
                 paid_amount: self.paid_amount,
                 refunded_amount: self.refunded_amount,
+                credited_amount: self.credited_amount,
                 paid_time: self.paid_time,
-                // Read by a statement of their own, for the invoices that have any.
+                // Read by statements of their own, for the invoices that have any.
                 recent_allocations: Vec::new(),
+                credit_allocations: Vec::new(),
             },
             discounts: Vec::new(),
             id: self.id,
@@ -163,7 +166,8 @@ macro_rules! select_invoices {
             r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
                    website_id as "website_id: WebsiteId", currency, status,
                    subtotal_amount, discount_amount, tax_amount, amount, amount_due,
-                   paid_amount, refunded_amount, paid_time, due_time, issued_time, abandoned_time, voided_time, notes, po_number,
+                   paid_amount, refunded_amount, credited_amount, paid_time, due_time,
+                   issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
                    discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
                    metadata as "metadata: Json<Metadata>"
@@ -283,9 +287,9 @@ impl Tx {
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
                  created_time, updated_time, tax, discount_count, invoice_number, parties, metadata,
-                 paid_amount, refunded_amount, paid_time)
+                 paid_amount, refunded_amount, paid_time, credited_amount)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29)
+                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29, $30)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -299,7 +303,8 @@ impl Tx {
                  tax = excluded.tax, discount_count = excluded.discount_count,
                  invoice_number = excluded.invoice_number, parties = excluded.parties,
                  metadata = excluded.metadata, paid_amount = excluded.paid_amount,
-                 refunded_amount = excluded.refunded_amount, paid_time = excluded.paid_time
+                 refunded_amount = excluded.refunded_amount, paid_time = excluded.paid_time,
+                 credited_amount = excluded.credited_amount
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -330,6 +335,7 @@ impl Tx {
             invoice.payments.paid_amount,
             invoice.payments.refunded_amount,
             invoice.payments.paid_time,
+            invoice.payments.credited_amount,
         )
         .execute(&mut *self.inner)
         .await
@@ -506,6 +512,10 @@ impl Tx {
         if invoice.payments.paid_amount > Decimal::ZERO {
             invoice.payments.recent_allocations =
                 self.recent_allocations(organization_id, ids).await?;
+        }
+        if invoice.payments.credited_amount > Decimal::ZERO {
+            invoice.payments.credit_allocations =
+                self.credit_allocations(organization_id, &[], ids).await?;
         }
         Ok(Some(invoice))
     }

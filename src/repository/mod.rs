@@ -1,6 +1,7 @@
 //! All SQL. Callers see [`Db`] and [`Tx`] and domain types, never a query.
 
 mod api_keys;
+mod credit_memos;
 mod deliveries;
 mod events;
 mod idempotency_keys;
@@ -19,6 +20,7 @@ mod transactions;
 mod webhooks;
 
 pub use api_keys::{KeyChange, KeyChanges, KeyListing, KeyOwner};
+pub use credit_memos::{CreditMemoFilter, CreditMemoPage};
 pub use deliveries::{
     Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryState, OrganizationRoom,
 };

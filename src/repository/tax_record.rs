@@ -101,7 +101,7 @@ pub(super) struct JurisdictionsRecord {
 /// A decimal kept as its exact text (a JSON string): a JSON number could pass through a float
 /// on its way.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct StoredDecimal(Decimal);
+pub(super) struct StoredDecimal(pub(super) Decimal);
 
 impl Serialize for StoredDecimal {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -320,9 +320,22 @@ async fn with_items(
     } else {
         snapshot.recent_allocations(organization_id, &paid).await?
     };
+    let credited: Vec<InvoiceId> = invoices
+        .iter()
+        .filter(|invoice| invoice.payments.credited_amount > Decimal::ZERO)
+        .map(|invoice| invoice.id.clone())
+        .collect();
+    let credits = if credited.is_empty() {
+        Vec::new()
+    } else {
+        snapshot
+            .credit_allocations(organization_id, &[], &credited)
+            .await?
+    };
     let mut discounts = group_by_invoice(discounts, |(id, _)| id.clone());
     let mut items = group_by_invoice(items, |item| item.invoice_id.clone());
     let mut allocations = group_by_invoice(allocations, |allocation| allocation.invoice_id.clone());
+    let mut credits = group_by_invoice(credits, |credit| credit.invoice_id.clone());
     Ok(invoices
         .into_iter()
         .map(|mut invoice| {
@@ -330,6 +343,7 @@ async fn with_items(
             invoice.discounts = applied.into_iter().map(|(_, applied)| applied).collect();
             invoice.payments.recent_allocations =
                 allocations.remove(&invoice.id).unwrap_or_default();
+            invoice.payments.credit_allocations = credits.remove(&invoice.id).unwrap_or_default();
             let items = items.remove(&invoice.id).unwrap_or_default();
             (invoice, items)
         })
@@ -371,6 +385,14 @@ pub async fn apply_action(
             invoice: invoice_id.to_string(),
             status: invoice.status,
             held,
+            currency: invoice.currency,
+        }));
+    }
+    let credited = invoice.payments.credited_amount;
+    if action == InvoiceAction::Void && credited > Decimal::ZERO {
+        return Err(ApiError::Conflict(Clash::HoldsCredit {
+            invoice: invoice_id.to_string(),
+            credited,
             currency: invoice.currency,
         }));
     }

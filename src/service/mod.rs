@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod credit_memos;
 mod events;
 pub mod idempotency;
 pub mod invoice_items;

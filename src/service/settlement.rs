@@ -344,7 +344,7 @@ fn settleable(invoice: &Invoice, kind: TransactionType) -> Result<(), ApiError> 
 
 /// Moves an invoice's figures and status by a checked amount of a transaction, as Rebilly
 /// does; the event it makes.
-fn settle(
+pub(super) fn settle(
     invoice: &mut Invoice,
     kind: TransactionType,
     amount: Decimal,
@@ -380,9 +380,12 @@ fn settle(
             invoice.status = match (was_paid_in_full, all_back) {
                 (true, true) => InvoiceStatus::Refunded,
                 (true, false) => InvoiceStatus::PartiallyRefunded,
-                // Never paid in full, and nothing held any more: awaiting payment again, as
-                // before its first payment (a past-due invoice stays past due).
-                (false, true) if invoice.status == InvoiceStatus::PartiallyPaid => {
+                // Never paid in full, and nothing held or credited any more: awaiting payment
+                // again, as before its first payment (a past-due invoice stays past due).
+                (false, true)
+                    if invoice.status == InvoiceStatus::PartiallyPaid
+                        && payments.credited_amount.is_zero() =>
+                {
                     InvoiceStatus::Unpaid
                 }
                 (false, _) => invoice.status,
@@ -399,4 +402,4 @@ fn settle(
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

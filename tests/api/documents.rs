@@ -601,3 +601,68 @@ async fn a_paid_invoice_shows_its_payments_refunds_and_the_amount_left_due(pool:
     );
     assert!(refunded.contains("partially-refunded"), "{refunded}");
 }
+
+#[sqlx::test]
+async fn a_credit_memo_reads_as_a_pdf_with_its_lines_totals_and_where_it_went(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let invoice = app.create_invoice("USD").await;
+    let item = app
+        .create_item(
+            &invoice,
+            json!({"type": "debit", "unitPrice": 40, "quantity": 2, "description": "Seats"}),
+        )
+        .await;
+    let issued = app
+        .post(&format!("/invoices/{invoice}/issue"), json!({}))
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let memo = app
+        .post(
+            "/credit-memos",
+            json!({"customerId": "cus_1", "currency": "USD", "invoiceId": invoice,
+                   "reason": "return", "description": "Two seats came back",
+                   "items": [{"invoiceItemId": item["id"], "quantity": 1},
+                             {"description": "Goodwill", "unitPrice": 5}],
+                   "allocations": {"invoices": [{"invoiceId": invoice, "amount": 30}]}}),
+        )
+        .await;
+    assert_eq!(memo.status, StatusCode::CREATED, "{}", memo.text);
+    let id = memo.body["id"].as_str().unwrap();
+    let answer = get(
+        &app,
+        &format!("/credit-memos/{id}"),
+        &[("Accept", "application/pdf")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.header("content-type"), Some("application/pdf"));
+    assert!(answer.bytes.starts_with(b"%PDF-"), "not a PDF");
+    let tag = answer.header("etag").unwrap().to_owned();
+    let text = text_of(&answer.bytes);
+    for expected in [
+        "Credit memo",
+        "No. 1",
+        "Seats",
+        "Goodwill",
+        "Two seats came back",
+        "Total credit",
+        "45.00",
+        "Unused credit (USD)",
+        "15.00",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    let again = get(
+        &app,
+        &format!("/credit-memos/{id}"),
+        &[("Accept", "application/pdf"), ("If-None-Match", &tag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let json = get(&app, &format!("/credit-memos/{id}"), &[]).await;
+    assert_ne!(
+        json.header("etag"),
+        Some(tag.as_str()),
+        "JSON and PDF differ"
+    );
+}

@@ -114,6 +114,24 @@ fn call(operation: Operation, ids: &Fixture) -> (Method, String, Option<Value>) 
             format!("{invoice}/transaction-allocations"),
             None,
         ),
+        Operation::GetCreditMemoCollection => (Method::GET, "/credit-memos".into(), None),
+        Operation::PostCreditMemo => (
+            Method::POST,
+            "/credit-memos".into(),
+            Some(
+                json!({"customerId": "c", "currency": "USD", "invoiceId": ids.invoice,
+                        "items": [{"description": "x", "unitPrice": 1}]}),
+            ),
+        ),
+        Operation::GetCreditMemo => (Method::GET, "/credit-memos/crmm_none".into(), None),
+        Operation::PatchCreditMemo => (
+            Method::PATCH,
+            "/credit-memos/crmm_none".into(),
+            Some(json!({"reason": "other"})),
+        ),
+        Operation::PostCreditMemoVoid => {
+            (Method::POST, "/credit-memos/crmm_none/void".into(), None)
+        }
     }
 }
 

@@ -203,11 +203,34 @@ fn try_apply(server: &ServerProcess, invoice: &str, body: &Value) -> bool {
     }
 }
 
+/// Issues a credit memo of `cents` for an invoice, allocated to it (as much as fits), through
+/// one replica: `true` when issued (201), `false` when refused by the state others left.
+fn try_credit(server: &ServerProcess, invoice: &str, cents: i64) -> bool {
+    let body = json!({"customerId": "cus_1", "currency": "USD", "invoiceId": invoice,
+                      "items": [{"description": "Goodwill",
+                                 "unitPrice": Decimal::new(cents, 2).to_string().parse::<f64>().unwrap()}],
+                      "allocations": {"invoices": [{"invoiceId": invoice}]}});
+    let answer = exchange(
+        server.port,
+        "POST",
+        "/credit-memos",
+        &[("REB-APIKEY", KEY)],
+        Some(&body),
+    );
+    match answer.status {
+        201 => true,
+        409 | 422 => false,
+        other => panic!("POST /credit-memos: {other} {}", answer.body),
+    }
+}
+
 /// One payer: transactions recorded through one replica, each applied (by default as much as
-/// fits) to one invoice through the next and to another through the third, and now and then
-/// part of one given back; how many applications were accepted.
-fn pay(servers: &[ServerProcess], writer: usize) -> usize {
+/// fits) to one invoice through the next and to another through the third, now and then part
+/// of one given back, and every other round a credit memo taken off a third invoice; how many
+/// applications and memos were accepted.
+fn pay(servers: &[ServerProcess], writer: usize) -> (usize, usize) {
     let mut accepted = 0;
+    let mut credited = 0;
     for round in 0..PAYMENTS_PER_WRITER {
         let server = |step: usize| &servers[(writer + round + step) % servers.len()];
         let cents = 700 + (writer * 37 + round * 11) as i64 % 900;
@@ -222,12 +245,16 @@ fn pay(servers: &[ServerProcess], writer: usize) -> usize {
             let invoice = INVOICES[(writer + round + step) % INVOICES.len()];
             accepted += usize::from(try_apply(server(step), invoice, &apply));
         }
+        if round % 2 == 1 {
+            let invoice = INVOICES[(writer + round + 3) % INVOICES.len()];
+            credited += usize::from(try_credit(server(2), invoice, cents / 3));
+        }
     }
-    accepted
+    (accepted, credited)
 }
 
 #[sqlx::test]
-async fn three_replicas_apply_concurrent_payments_and_refunds_exactly(pool: PgPool) {
+async fn three_replicas_apply_concurrent_payments_refunds_and_credits_exactly(pool: PgPool) {
     let pooler = PgBouncer::start_in_front_of(&pool.connect_options());
     let direct = database_url(&pool);
     let database = pool.connect_options().get_database().unwrap().to_owned();
@@ -268,15 +295,41 @@ async fn three_replicas_apply_concurrent_payments_and_refunds_exactly(pool: PgPo
     }
 
     let writers = servers.len() * WRITERS_PER_REPLICA;
-    let accepted: usize = std::thread::scope(|scope| {
+    let (accepted, credits): (usize, usize) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..writers)
             .map(|writer| {
                 let servers = &servers;
                 scope.spawn(move || pay(servers, writer))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .fold((0, 0), |(a, c), (applied, credited)| {
+                (a + applied, c + credited)
+            })
     });
+    assert!(credits > 0, "some credit memos were issued");
+    // Every memo's unused amount is its total less what it gave invoices, and each invoice's
+    // credit is what the memos gave it.
+    let memos = send(&servers[1], "GET", "/credit-memos?limit=1000", None);
+    let memos = memos.as_array().unwrap();
+    assert_eq!(memos.len(), credits, "a memo per issue accepted");
+    let mut credit_per_invoice: BTreeMap<String, Decimal> = BTreeMap::new();
+    for memo in memos {
+        let allocations = memo["allocations"]["invoices"].as_array().unwrap();
+        let given: Decimal = allocations.iter().map(|a| amount(&a["amount"])).sum();
+        assert_eq!(
+            amount(&memo["totalAmount"]) - given,
+            amount(&memo["unusedAmount"]),
+            "{memo}"
+        );
+        for allocation in allocations {
+            *credit_per_invoice
+                .entry(allocation["invoiceId"].as_str().unwrap().to_owned())
+                .or_default() += amount(&allocation["amount"]);
+        }
+    }
 
     let transactions = send(&servers[0], "GET", "/transactions?limit=1000", None);
     let transactions = transactions.as_array().unwrap();
@@ -312,12 +365,29 @@ async fn three_replicas_apply_concurrent_payments_and_refunds_exactly(pool: PgPo
         }
         let total = Decimal::new(INVOICE_PRICE, 2);
         let due = amount(&read["amountDue"]);
-        assert_eq!(due, total - paid + refunded, "{invoice}: {read}");
+        let credited: Decimal = read["creditMemoAllocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|credit| amount(&credit["amount"]))
+            .sum();
+        assert_eq!(
+            credited,
+            credit_per_invoice.get(invoice).copied().unwrap_or_default(),
+            "{invoice}"
+        );
+        assert_eq!(due, total - paid + refunded - credited, "{invoice}: {read}");
         assert!(due >= Decimal::ZERO && due <= total, "{invoice}: {read}");
         let status = read["status"].as_str().unwrap();
         // Whether a refund leaves an invoice partially paid or partially refunded depends on
         // whether it had been paid in full before: either agrees with the figures.
-        let agreeing: &[&str] = if refunded > Decimal::ZERO && paid == refunded {
+        let agreeing: &[&str] = if credited > Decimal::ZERO {
+            if due.is_zero() {
+                &["paid"]
+            } else {
+                &["partially-paid", "partially-refunded", "refunded"]
+            }
+        } else if refunded > Decimal::ZERO && paid == refunded {
             &["refunded"]
         } else if due.is_zero() {
             &["paid"]

@@ -9,7 +9,7 @@ use regex::Regex;
 use sqlx::PgPool;
 
 /// The tables to distribute by `organization_id`.
-const TENANT_TABLES: [&str; 13] = [
+const TENANT_TABLES: [&str; 16] = [
     "invoices",
     "invoice_items",
     "pending_items",
@@ -23,6 +23,9 @@ const TENANT_TABLES: [&str; 13] = [
     "webhook_attempts",
     "transactions",
     "invoice_transactions",
+    "credit_memos",
+    "credit_memo_allocations",
+    "credit_memo_number_sequences",
 ];
 
 /// The tables every shard holds a copy of: small, and read before the organization is known

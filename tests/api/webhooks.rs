@@ -241,7 +241,7 @@ async fn a_bad_webhook_is_refused_naming_every_bad_field(pool: PgPool) {
             ("status", "must be active or inactive"),
             (
                 "eventsFilter",
-                "invoice-reissued is not an event type sent here; known: invoice-created, invoice-modified, invoice-issued, invoice-voided, invoice-abandoned, invoice-paid, invoice-partially-paid, invoice-refunded, invoice-partially-refunded, invoice-past-due",
+                "invoice-reissued is not an event type sent here; known: invoice-created, invoice-modified, invoice-issued, invoice-voided, invoice-abandoned, invoice-paid, invoice-partially-paid, invoice-refunded, invoice-partially-refunded, invoice-past-due, credit-memo-created, credit-memo-applied, credit-memo-voided",
             ),
             (
                 "headers.0.name",
@@ -907,5 +907,66 @@ async fn payments_and_refunds_arrive_as_their_events_in_order(pool: PgPool) {
     );
     let last = received[3].json();
     assert_eq!(last["_embedded"]["invoice"]["status"], "refunded");
+    assert_eq!(last["_embedded"]["invoice"]["amountDue"], json!(50));
+}
+
+#[sqlx::test]
+async fn credit_memo_events_arrive_in_order_with_their_memo(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let receiver = Receiver::start(&[]);
+    webhook(
+        &app,
+        json!({"url": receiver.url(), "method": "POST",
+               "eventsFilter": ["credit-memo-created", "credit-memo-applied",
+                                "credit-memo-voided", "invoice-partially-paid"]}),
+    )
+    .await;
+    start_worker(&pool, test_settings());
+    let invoice = app.create_invoice("USD").await;
+    app.create_item(&invoice, json!({"type": "debit", "unitPrice": 50}))
+        .await;
+    app.post(&format!("/invoices/{invoice}/issue"), json!({}))
+        .await;
+    let memo = app
+        .post(
+            "/credit-memos",
+            json!({"customerId": "cus_1", "currency": "USD", "invoiceId": invoice,
+                   "items": [{"description": "Goodwill", "unitPrice": 15}],
+                   "allocations": {"invoices": [{"invoiceId": invoice}]}}),
+        )
+        .await;
+    assert_eq!(memo.status, StatusCode::CREATED, "{}", memo.text);
+    let id = memo.body["id"].as_str().unwrap();
+    let voided = app
+        .post(&format!("/credit-memos/{id}/void"), json!({}))
+        .await;
+    assert_eq!(voided.status, StatusCode::CREATED, "{}", voided.text);
+    let received = receiver.wait_for(4).await;
+    assert_eq!(
+        types(&received),
+        [
+            "credit-memo-created",
+            "credit-memo-applied",
+            "invoice-partially-paid",
+            "credit-memo-voided"
+        ]
+    );
+    let applied = received[1].json();
+    assert_eq!(applied["creditMemoId"], json!(id));
+    assert_eq!(applied["invoiceId"], json!(invoice));
+    assert_eq!(applied["_embedded"]["creditMemo"]["id"], json!(id));
+    assert!(
+        applied["_links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|link| link["rel"] == "creditMemo"),
+        "{applied}"
+    );
+    let paid_part = received[2].json();
+    assert!(paid_part.get("creditMemoId").is_none(), "{paid_part}");
+    let last = received[3].json();
+    // Rendered when delivered: the memo as it is now, voided, and the invoice owing all again.
+    assert_eq!(last["_embedded"]["creditMemo"]["status"], "voided");
     assert_eq!(last["_embedded"]["invoice"]["amountDue"], json!(50));
 }

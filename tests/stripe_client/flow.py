@@ -139,6 +139,34 @@ expect(finalized.amount_due, 3750, "amount_due after finalizing")
 expect(invoices.retrieve(invoice.id).status, "open", "the status read back")
 step("finalize", f"{finalized.id} status={finalized.status} number={finalized.number}")
 
+# A credit note on the open invoice: it lowers what is left to pay; voided, it gives it back.
+credit_notes = client.v1.credit_notes
+preview = credit_notes.preview(params={"invoice": invoice.id, "amount": 750})
+expect((type(preview).__name__, preview.total), ("CreditNote", 750), "the preview")
+expect(credit_notes.list(params={"invoice": invoice.id}).data, [], "notes after a preview")
+note = credit_notes.create(
+    params={
+        "invoice": invoice.id,
+        "lines": [
+            {"type": "invoice_line_item", "invoice_line_item": created.id, "quantity": 1},
+            {"type": "custom_line_item", "unit_amount": 250, "description": "Goodwill"},
+        ],
+        "reason": "order_change",
+        "metadata": {"ticket": "T-7"},
+    }
+)
+expect(type(note).__name__, "CreditNote", "the note's class")
+expect((note.status, note.type, note.total), ("issued", "pre_payment", 1500), "the note")
+expect([line.type for line in note.lines.data], ["invoice_line_item", "custom_line_item"], "its lines")
+expect(invoices.retrieve(invoice.id).amount_remaining, 2250, "amount_remaining after the note")
+expect(credit_notes.retrieve(note.id).metadata.to_dict(), {"ticket": "T-7"}, "the note read back")
+listed = [listed.id for listed in credit_notes.list(params={"invoice": invoice.id}).auto_paging_iter()]
+expect(listed, [note.id], "the invoice's notes")
+voided = credit_notes.void_credit_note(note.id)
+expect((voided.status, voided.voided_at is not None), ("void", True), "the voided note")
+expect(invoices.retrieve(invoice.id).amount_remaining, 3750, "amount_remaining after the void")
+step("credit note", f"{note.id} total={note.total} lowered amount_remaining to 2250; voided, back to 3750")
+
 # Paid out of band: the library's `pay`, and the fields it reads back.
 paid = invoices.pay(invoice.id, params={"paid_out_of_band": True})
 expect((paid.status, paid.paid, paid.paid_out_of_band), ("paid", True, True), "a paid invoice")

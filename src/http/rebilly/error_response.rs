@@ -22,6 +22,14 @@ fn field_name(field: DomainField) -> &'static str {
         DomainField::WebhookUrl => "url",
         DomainField::AppliedTransaction => "transactionId",
         DomainField::AppliedAmount => "amount",
+        DomainField::CreditedInvoice => "invoiceId",
+        DomainField::CreditCustomer => "customerId",
+        DomainField::CreditCurrency => "currency",
+        DomainField::CreditLines => "items",
+        DomainField::CreditShipping => "shippingAmount",
+        DomainField::CreditOutOfBand => "allocations",
+        DomainField::AllocatedInvoice => "allocations.invoices.invoiceId",
+        DomainField::AllocatedAmount => "allocations.invoices.amount",
     }
 }
 

@@ -5,15 +5,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::credit_memos::{CreditMemoResponse, credit_memo_path};
 use super::invoices::InvoiceResponse;
 use super::paths::invoice_path;
 use super::wire::{Link, time};
-use crate::delivery::Payload;
+use crate::delivery::{Payload, Subject};
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};
-use crate::domain::ids::{EventId, InvoiceId, InvoiceItemId};
+use crate::domain::ids::{CreditMemoId, EventId, InvoiceId, InvoiceItemId};
 use crate::http::state::AppState;
 use crate::repository::ClaimedDelivery;
-use crate::service::invoices::InvoiceWithItems;
 
 /// The invoice field's name on this wire.
 fn field_name(field: InvoiceField) -> &'static str {
@@ -75,6 +75,9 @@ impl ChangesResponse {
 struct InvoiceWebhook<'a> {
     event_type: &'static str,
     invoice_id: &'a InvoiceId,
+    /// The credit memo of a `credit-memo-*` event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credit_memo_id: Option<&'a CreditMemoId>,
     /// The event's id, also the `webhook-id` header.
     event_id: &'a EventId,
     /// The invoice's revision after the event: order and de-duplicate by it.
@@ -89,9 +92,13 @@ struct InvoiceWebhook<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Embedded {
     /// The invoice as `GET /invoices/{id}` returns it when the delivery is made.
     invoice: InvoiceResponse,
+    /// The credit memo of a `credit-memo-*` event, as `GET /credit-memos/{id}` returns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credit_memo: Option<CreditMemoResponse>,
 }
 
 /// Renders deliveries as Rebilly's invoice webhooks.
@@ -107,21 +114,33 @@ impl RebillyPayload {
 }
 
 impl Payload for RebillyPayload {
-    fn render(&self, delivery: &ClaimedDelivery, invoice: Option<&InvoiceWithItems>) -> Vec<u8> {
+    fn render(&self, delivery: &ClaimedDelivery, subject: &Subject) -> Vec<u8> {
+        let credit_memo_id = delivery.changes.credit_memo.as_ref();
+        let mut links = vec![Link {
+            rel: "invoice",
+            href: self.state.url(&invoice_path(&delivery.invoice_id)),
+        }];
+        links.extend(credit_memo_id.map(|id| Link {
+            rel: "creditMemo",
+            href: self.state.url(&credit_memo_path(id)),
+        }));
+        let invoice = subject.invoice.as_ref();
         let body = InvoiceWebhook {
             event_type: delivery.event_type.as_str(),
             invoice_id: &delivery.invoice_id,
+            credit_memo_id,
             event_id: &delivery.event_id,
             revision: delivery.revision,
             changes: ChangesResponse::new(&delivery.changes),
             occurred_time: delivery.occurred_time,
             embedded: invoice.map(|(invoice, items)| Embedded {
                 invoice: InvoiceResponse::new(&self.state, invoice, items),
+                credit_memo: subject
+                    .credit_memo
+                    .as_ref()
+                    .map(|memo| CreditMemoResponse::new(&self.state, memo)),
             }),
-            links: vec![Link {
-                rel: "invoice",
-                href: self.state.url(&invoice_path(&delivery.invoice_id)),
-            }],
+            links,
         };
         serde_json::to_vec(&body).unwrap_or_default()
     }
@@ -204,6 +223,14 @@ pub fn timeline_message_path(invoice_id: &InvoiceId, message_id: &EventId) -> St
     format!("/invoices/{invoice_id}/timeline/{message_id}")
 }
 
+/// "Credit memo crmm_... applied."
+fn credit_memo_sentence(done: &str, changes: &EventChanges) -> String {
+    match &changes.credit_memo {
+        Some(memo) => format!("Credit memo {memo} {done}."),
+        None => format!("Credit memo {done}."),
+    }
+}
+
 /// A sentence for an event, as the timeline shows it.
 fn describe(event_type: EventType, changes: &EventChanges) -> String {
     let what = match event_type {
@@ -217,6 +244,9 @@ fn describe(event_type: EventType, changes: &EventChanges) -> String {
         EventType::InvoicePartiallyRefunded => return "Invoice partially refunded.".into(),
         EventType::InvoicePastDue => return "Invoice past due.".into(),
         EventType::TimelineCommentCreated => return "Comment.".into(),
+        EventType::CreditMemoCreated => return credit_memo_sentence("issued", changes),
+        EventType::CreditMemoApplied => return credit_memo_sentence("applied", changes),
+        EventType::CreditMemoVoided => return credit_memo_sentence("voided", changes),
         EventType::InvoiceModified => changes,
     };
     let mut parts = Vec::new();

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
 use super::contact::{ContactObjectResponse, TaxIdResponse};
+use super::credit_memos::CreditAllocationResponse;
 use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
 use super::fields::{FieldReader, canonical_body};
 use super::invoice_body::{EmptyRequest, InvoiceRequest, IssueRequest};
@@ -490,6 +491,8 @@ pub(super) struct InvoiceResponse {
     /// Its newest applications of transactions, at most 10, oldest first; all of them are at
     /// `/invoices/{id}/transaction-allocations`.
     transactions: Vec<AllocationResponse>,
+    /// The credit memos taken off it, oldest first.
+    credit_memo_allocations: Vec<CreditAllocationResponse>,
     #[serde(serialize_with = "time_option")]
     due_time: Option<DateTime<Utc>>,
     #[serde(serialize_with = "time_option")]
@@ -572,6 +575,12 @@ impl InvoiceResponse {
                 .recent_allocations
                 .iter()
                 .map(|allocation| AllocationResponse::new(state, allocation))
+                .collect(),
+            credit_memo_allocations: invoice
+                .payments
+                .credit_allocations
+                .iter()
+                .map(CreditAllocationResponse::new)
                 .collect(),
             due_time: invoice.due_time,
             issued_time: invoice.issued_time,

@@ -5,6 +5,7 @@
 //! and the same shared plumbing (`http/`).
 
 mod contact;
+mod credit_memos;
 pub mod error_response;
 mod etag;
 mod events;
@@ -125,6 +126,17 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(transactions::allocations),
             &[(Method::GET, GetInvoiceTransactionAllocationCollection)],
+        ))
+        .routes(permitted(
+            routes!(credit_memos::get_one, credit_memos::patch),
+            &[
+                (Method::GET, GetCreditMemo),
+                (Method::PATCH, PatchCreditMemo),
+            ],
+        ))
+        .routes(permitted(
+            routes!(credit_memos::void),
+            &[(Method::POST, PostCreditMemoVoid)],
         ));
     let router = with_alias(
         router,
@@ -143,6 +155,16 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
             &[
                 (Method::POST, PostProduct),
                 (Method::GET, GetProductCollection),
+            ],
+        ),
+    );
+    let router = with_alias(
+        router,
+        permitted(
+            routes!(credit_memos::create, credit_memos::list),
+            &[
+                (Method::POST, PostCreditMemo),
+                (Method::GET, GetCreditMemoCollection),
             ],
         ),
     );

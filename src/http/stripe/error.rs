@@ -192,6 +192,13 @@ fn param_name(field: DomainField) -> &'static str {
         DomainField::WebhookUrl => "url",
         DomainField::AppliedTransaction => "paid_out_of_band",
         DomainField::AppliedAmount => "amount",
+        DomainField::CreditedInvoice | DomainField::AllocatedInvoice => "invoice",
+        DomainField::CreditCustomer => "customer",
+        DomainField::CreditCurrency => "currency",
+        DomainField::CreditLines => "lines",
+        DomainField::CreditShipping => "shipping_cost",
+        DomainField::CreditOutOfBand => "out_of_band_amount",
+        DomainField::AllocatedAmount => "amount",
     }
 }
 
@@ -219,8 +226,8 @@ impl From<Failure> for StripeError {
     }
 }
 
-/// A settlement refusal in this dialect's words (its statuses, not Rebilly's), where it has
-/// them.
+/// A settlement or credit refusal in this dialect's words (its statuses, objects and minor
+/// units, not Rebilly's), where it has them.
 fn settlement_words(clash: &Clash) -> Option<String> {
     match clash {
         Clash::NotSettleable {
@@ -238,6 +245,26 @@ fn settlement_words(clash: &Clash) -> Option<String> {
             ..
         } => Some(format!(
             "Invoice {invoice} has been paid {held} {currency}: an invoice that was paid cannot be voided until that is refunded."
+        )),
+        Clash::NotCreditable { invoice, status } => Some(format!(
+            "Invoice {invoice} is {}: only a finalized invoice that is not void can be credited.",
+            stripe_status(*status)
+        )),
+        Clash::CreditSettled { invoice, status } => Some(format!(
+            "Invoice {invoice} is {}: a credit note's credit can change only while its invoice is open.",
+            stripe_status(*status)
+        )),
+        Clash::CreditMemoVoided { credit_memo } => Some(format!(
+            "Credit note {credit_memo} is void: it changes no more."
+        )),
+        Clash::CreditGivenBack {
+            credit_memo,
+            amount,
+            currency,
+        } => Some(format!(
+            "Credit note {credit_memo} gave back {} {} of a paid invoice out of band: it cannot be voided.",
+            super::wire::minor_text(*currency, *amount),
+            currency.code().to_ascii_lowercase()
         )),
         _ => None,
     }

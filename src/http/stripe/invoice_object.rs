@@ -1,6 +1,7 @@
 //! Stripe's invoice object over the core's invoice: amounts in minor units, its newest items as
 //! its first `lines` (the rest are on the lines' URL, as on Stripe), statuses in Stripe's words.
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -42,6 +43,10 @@ pub struct InvoiceObject {
     #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
     number: Option<String>,
+    /// What credit notes gave back of what the invoice was paid (out of band here).
+    post_payment_credit_notes_amount: i64,
+    /// What credit notes took off what the invoice had left to pay.
+    pre_payment_credit_notes_amount: i64,
     status: &'static str,
     status_transitions: StatusTransitions,
     subtotal: i64,
@@ -103,6 +108,7 @@ impl InvoiceObject {
             })
             .collect();
         let has_more = newest.peek().is_some();
+        let (pre_payment_credit, post_payment_credit) = credit_notes_amounts(invoice);
         Self {
             id: invoice.id.to_string(),
             object: "invoice",
@@ -116,7 +122,7 @@ impl InvoiceObject {
                 InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded
             ),
             // Every payment here was made elsewhere: this server charges no card.
-            paid_out_of_band: invoice.payments.paid_amount > rust_decimal::Decimal::ZERO,
+            paid_out_of_band: invoice.payments.paid_amount > Decimal::ZERO,
             created: unix(invoice.created_time),
             currency: currency.code().to_ascii_lowercase(),
             customer: invoice.customer_id.to_string(),
@@ -129,6 +135,8 @@ impl InvoiceObject {
             livemode,
             metadata: invoice.metadata.clone(),
             number: invoice.invoice_number.map(|number| number.to_string()),
+            post_payment_credit_notes_amount: minor(post_payment_credit),
+            pre_payment_credit_notes_amount: minor(pre_payment_credit),
             status: status(invoice.status),
             status_transitions: StatusTransitions {
                 finalized_at: invoice.issued_time.map(unix),
@@ -150,6 +158,27 @@ impl InvoiceObject {
                 .collect(),
         }
     }
+}
+
+/// What credit memos took off an invoice before it was paid in full, and what they gave back
+/// after. A memo on a paid invoice is all given back out of band, allocated when it is
+/// issued, and an invoice paid in full never opens again; so the credit allocated after the
+/// invoice was paid in full (`paid_time`) is the post-payment part, and the rest of
+/// `credited_amount` lowered what it had due (a memo that pays the invoice in full is
+/// allocated at the very time it is paid). The allocations an invoice is read with are its
+/// oldest 100: past those, later credit counts as pre-payment.
+fn credit_notes_amounts(invoice: &Invoice) -> (Decimal, Decimal) {
+    let payments = &invoice.payments;
+    let post_payment: Decimal = match payments.paid_time {
+        Some(paid_time) => payments
+            .credit_allocations
+            .iter()
+            .filter(|allocation| allocation.created_time > paid_time)
+            .map(|allocation| allocation.amount)
+            .sum(),
+        None => Decimal::ZERO,
+    };
+    (payments.credited_amount - post_payment, post_payment)
 }
 
 /// Where an invoice's lines are listed, page by page.

@@ -1,12 +1,17 @@
-//! The Stripe-style wire (seed 003): `/v1/invoiceitems` and `/v1/invoices`, form bodies with bracket nesting or
-//! JSON, integer minor units, cursor pages, HTTP Basic with the secret key, and Stripe's
-//! `error` member beside the problem members. It reads its wire into the core's input, calls
-//! the same core as the Rebilly edge (`service`), and renders the core's answer or error its
-//! own way. Items are the same rows on both: an item made here reads and changes on
-//! `/invoices/{id}/items`, and the reverse.
+//! The Stripe-style wire (seed 003): `/v1/invoiceitems`, `/v1/invoices` and
+//! `/v1/credit_notes`, form bodies with bracket nesting or JSON, integer minor units, cursor
+//! pages, HTTP Basic with the secret key, and Stripe's `error` member beside the problem
+//! members. It reads its wire into the core's input, calls the same core as the Rebilly edge
+//! (`service`), and renders the core's answer or error its own way. Items are the same rows on
+//! both: an item made here reads and changes on `/invoices/{id}/items`, and the reverse; a
+//! credit note is a credit memo of `/credit-memos`.
 
 mod auth;
 pub mod contract;
+mod credit_note_object;
+mod credit_note_pages;
+mod credit_note_params;
+mod credit_notes;
 pub mod error;
 mod expand;
 mod invoice_items;
@@ -91,6 +96,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(invoices::pay),
             &[(Method::POST, PostInvoiceTransaction)],
+        ))
+        .routes(permitted(
+            routes!(credit_notes::list, credit_notes::create),
+            &[
+                (Method::GET, GetCreditMemoCollection),
+                (Method::POST, PostCreditMemo),
+            ],
+        ))
+        // A preview writes nothing, but needs what a create needs: it runs the same rules.
+        .routes(permitted(
+            routes!(credit_notes::preview),
+            &[(Method::GET, PostCreditMemo)],
+        ))
+        .routes(permitted(
+            routes!(credit_notes::retrieve),
+            &[(Method::GET, GetCreditMemo)],
+        ))
+        .routes(permitted(
+            routes!(credit_notes::lines),
+            &[(Method::GET, GetCreditMemo)],
+        ))
+        .routes(permitted(
+            routes!(credit_notes::void),
+            &[(Method::POST, PostCreditMemoVoid)],
         ))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(

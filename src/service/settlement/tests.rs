@@ -7,7 +7,8 @@ use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, WebsiteId};
 use crate::domain::invoice::{InvoicePayments, InvoiceTotals};
 
-fn issued(amount: Decimal) -> Invoice {
+/// An issued, unpaid invoice of `amount` USD; other settlement tests start from it too.
+pub(in crate::service) fn issued(amount: Decimal) -> Invoice {
     let now = Utc::now();
     Invoice {
         id: InvoiceId::parse("in_1").unwrap(),

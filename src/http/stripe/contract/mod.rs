@@ -34,6 +34,9 @@ pub const ITEMS_TAG: &str = "Stripe-style invoice items";
 /// The tag of the dialect's invoice operations.
 pub const INVOICES_TAG: &str = "Stripe-style invoices";
 
+/// The tag of the dialect's credit note operations.
+pub const CREDIT_NOTES_TAG: &str = "Stripe-style credit notes";
+
 /// Adds what every `/v1` operation of `spec` shares, once the dialect's paths are merged in.
 pub fn finish(spec: &mut OpenApi) {
     let components = spec.components.get_or_insert_with(Components::new);
@@ -47,6 +50,10 @@ pub fn finish(spec: &mut OpenApi) {
         (
             INVOICES_TAG,
             "`/v1/invoices`: the same invoices, Stripe's way",
+        ),
+        (
+            CREDIT_NOTES_TAG,
+            "`/v1/credit_notes`: the same credit memos, Stripe's way",
         ),
     ] {
         tags.push(
@@ -261,7 +268,7 @@ fn properties_of(schema: &RefOr<Schema>, components: &Components) -> Vec<String>
 /// Nested parameters are written with brackets (`metadata[order]=42`): those of the body's
 /// `properties` that nest.
 fn bracket_encoding(properties: &[String]) -> BTreeMap<String, Encoding> {
-    ["metadata", "period", "price_data", "expand"]
+    ["metadata", "period", "price_data", "expand", "lines"]
         .into_iter()
         .filter(|name| properties.iter().any(|property| property == name))
         .map(|name| {

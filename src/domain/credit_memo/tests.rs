@@ -1,0 +1,160 @@
+use chrono::Utc;
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::domain::ids::InvoiceId;
+use crate::domain::invoice_item::ItemExtras;
+use crate::domain::tax::{ManualTax, TaxAmount, TaxDescription};
+
+fn usd() -> Currency {
+    Currency::parse("USD").unwrap()
+}
+
+/// An item of 3 units at 10.00, discounted 6.00 and taxed 2.40.
+fn item() -> InvoiceItem {
+    let now = Utc::now();
+    InvoiceItem {
+        id: InvoiceItemId::parse("ii_1").unwrap(),
+        invoice_id: InvoiceId::parse("in_1").unwrap(),
+        item_type: ItemType::Debit,
+        description: Some(Description::parse("Seats".to_owned()).unwrap()),
+        unit_price: UnitPrice::parse(dec!(10)).unwrap(),
+        quantity: Quantity::parse(3).unwrap(),
+        price: dec!(30),
+        product_id: None,
+        discount_amount: dec!(6),
+        period_start_time: None,
+        period_end_time: None,
+        period_number: None,
+        tax: Some(ItemTax::Manual(ManualTax::new(
+            TaxAmount::parse(dec!(2.40)).unwrap(),
+            TaxDescription::parse("VAT".to_owned()).unwrap(),
+        ))),
+        extras: ItemExtras::default(),
+        revision: 0,
+        created_time: now,
+        updated_time: now,
+    }
+}
+
+fn of_item(quantity: Option<i64>, unit_price: Option<Decimal>) -> CreditLineInput {
+    CreditLineInput {
+        invoice_item_id: Some(InvoiceItemId::parse("ii_1").unwrap()),
+        description: None,
+        unit_price: unit_price.map(|price| UnitPrice::parse(price).unwrap()),
+        quantity: quantity.map(|quantity| Quantity::parse(quantity).unwrap()),
+    }
+}
+
+#[test]
+fn a_whole_item_gives_back_all_it_was_charged() {
+    let line = price_line(&of_item(None, None), Some(&item()), usd()).unwrap();
+    assert_eq!(
+        (
+            line.quantity,
+            line.price,
+            line.discount_amount,
+            line.tax_amount
+        ),
+        (3, dec!(30), dec!(6), dec!(2.40))
+    );
+    assert_eq!(line.amount(), dec!(26.40));
+    assert_eq!(line.description.as_deref(), Some("Seats"));
+    assert_eq!(line.tax_description.as_deref(), Some("VAT"));
+}
+
+#[test]
+fn part_of_an_item_takes_its_share_of_discount_and_tax_rounded() {
+    let line = price_line(&of_item(Some(1), None), Some(&item()), usd()).unwrap();
+    // A third of 6.00 and of 2.40.
+    assert_eq!(
+        (line.price, line.discount_amount, line.tax_amount),
+        (dec!(10), dec!(2), dec!(0.80))
+    );
+    let line = price_line(&of_item(Some(1), Some(dec!(3.335))), Some(&item()), usd()).unwrap();
+    // 3.335 rounds half away from zero to 3.34; its share of 6.00 is 0.668, of 2.40 0.2672.
+    assert_eq!(
+        (line.price, line.discount_amount, line.tax_amount),
+        (dec!(3.34), dec!(0.67), dec!(0.27))
+    );
+}
+
+#[test]
+fn a_line_credits_no_more_than_its_item_billed() {
+    let item = item();
+    assert_eq!(
+        price_line(&of_item(Some(4), None), Some(&item), usd()),
+        Err(LineError::MoreThanBilled { quantity: 3 })
+    );
+    assert_eq!(
+        price_line(&of_item(None, Some(dec!(10.01))), Some(&item), usd()),
+        Err(LineError::AboveItemPrice {
+            unit_price: dec!(10)
+        })
+    );
+    assert_eq!(
+        price_line(&of_item(None, Some(dec!(0.001))), Some(&item), usd()),
+        Err(LineError::NotPositive)
+    );
+    let mut credit = item.clone();
+    credit.item_type = ItemType::Credit;
+    assert_eq!(
+        price_line(&of_item(None, None), Some(&credit), usd()),
+        Err(LineError::CreditItem)
+    );
+    assert_eq!(
+        price_line(&of_item(None, None), None, usd()),
+        Err(LineError::UnknownItem)
+    );
+}
+
+#[test]
+fn a_line_of_no_item_needs_a_price_and_words() {
+    let custom = |unit_price: Option<Decimal>, words: Option<&str>| CreditLineInput {
+        invoice_item_id: None,
+        description: words.map(|words| Description::parse(words.to_owned()).unwrap()),
+        unit_price: unit_price.map(|price| UnitPrice::parse(price).unwrap()),
+        quantity: Some(Quantity::parse(2).unwrap()),
+    };
+    let line = price_line(&custom(Some(dec!(4.5)), Some("Goodwill")), None, usd()).unwrap();
+    assert_eq!((line.price, line.amount()), (dec!(9), dec!(9)));
+    assert_eq!(
+        price_line(&custom(None, Some("Goodwill")), None, usd()),
+        Err(LineError::Unpriced)
+    );
+    assert_eq!(
+        price_line(&custom(Some(dec!(4.5)), None), None, usd()),
+        Err(LineError::Unpriced)
+    );
+}
+
+#[test]
+fn totals_are_the_sums_of_the_lines_and_the_shipping() {
+    let item = item();
+    let lines = [
+        price_line(&of_item(Some(1), None), Some(&item), usd()).unwrap(),
+        price_line(&of_item(Some(2), None), Some(&item), usd()).unwrap(),
+    ];
+    let totals = CreditTotals::of(&lines, dec!(5));
+    assert_eq!(totals.subtotal_amount, dec!(30));
+    assert_eq!(totals.discount_amount, dec!(6));
+    assert_eq!(totals.tax_amount, dec!(2.40));
+    assert_eq!(totals.total_amount, dec!(31.40));
+}
+
+#[test]
+fn a_memo_is_applied_as_its_total_is_allocated() {
+    use CreditMemoStatus::*;
+    assert_eq!(CreditMemoStatus::of_allocated(dec!(0), dec!(10)), Issued);
+    assert_eq!(
+        CreditMemoStatus::of_allocated(dec!(4), dec!(10)),
+        PartiallyApplied
+    );
+    assert_eq!(CreditMemoStatus::of_allocated(dec!(10), dec!(10)), Applied);
+    for status in CreditMemoStatus::ALL {
+        assert_eq!(CreditMemoStatus::parse(status.as_str()), Some(status));
+    }
+    for reason in CreditReason::ALL {
+        assert_eq!(CreditReason::parse(reason.as_str()), Some(reason));
+    }
+}
