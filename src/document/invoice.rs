@@ -230,6 +230,9 @@ fn totals(sheet: &Sheet, document: &InvoiceDocument<'_>) -> Vec<Total> {
     if !payments.refunded_amount.is_zero() {
         lines.push(Total::regular("Refunds", payments.refunded_amount));
     }
+    if !payments.credited_amount.is_zero() {
+        lines.push(Total::regular("Credit memos", -payments.credited_amount));
+    }
     lines.push(Total::bold(
         format!("Amount due ({})", invoice.currency.code()),
         totals.amount_due,

@@ -665,4 +665,12 @@ async fn a_credit_memo_reads_as_a_pdf_with_its_lines_totals_and_where_it_went(po
         Some(tag.as_str()),
         "JSON and PDF differ"
     );
+
+    // The credited invoice shows the credit taken off it, and what is left due.
+    let credited = text_of(&pdf(&app, &invoice).await);
+    assert_eq!(line_of(&credited, "Credit memos"), "Credit memos -30.00");
+    assert_eq!(
+        line_of(&credited, "Amount due (USD)"),
+        "Amount due (USD) 50.00"
+    );
 }
