@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::failure::Rejection;
@@ -108,6 +110,36 @@ struct Asker(Arc<AtomicBool>);
 impl Drop for Asker {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
+    }
+}
+
+impl RenderSlot {
+    /// Renders a PDF document with `render` (see [`RenderSlot::run`]) and answers it, shown
+    /// inline as `filename`.
+    pub async fn pdf(
+        self,
+        filename: &str,
+        render: impl FnOnce(&dyn Fn() -> bool) -> Result<Option<Vec<u8>>, String> + Send + 'static,
+    ) -> Result<Response, ApiError> {
+        let rendered = self
+            .run(render)
+            .await?
+            .map_err(|error| ApiError::Internal(error.into()))?;
+        // Only a render nobody waits for stops early, and then nobody reads this.
+        let pdf = rendered.ok_or_else(|| ApiError::Internal("the render was abandoned".into()))?;
+        let disposition = HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
+            .unwrap_or(HeaderValue::from_static("inline"));
+        Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/pdf"),
+                ),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            pdf,
+        )
+            .into_response())
     }
 }
 

@@ -161,11 +161,6 @@ pub async fn patch_credit_memo(
     patch: CreditMemoPatch,
 ) -> Result<CreditMemo, ApiError> {
     let mut memo = lock_memo(tx, organization_id, credit_memo_id).await?;
-    if memo.status == CreditMemoStatus::Voided {
-        return Err(ApiError::Conflict(Clash::CreditMemoVoided {
-            credit_memo: memo.id.to_string(),
-        }));
-    }
     let before = memo.clone();
     let now = Utc::now();
     if let Some(reason) = patch.reason {
@@ -247,11 +242,6 @@ pub async fn void_credit_memo(
     credit_memo_id: &CreditMemoId,
 ) -> Result<CreditMemo, ApiError> {
     let mut memo = lock_memo(tx, organization_id, credit_memo_id).await?;
-    if memo.status == CreditMemoStatus::Voided {
-        return Err(ApiError::Conflict(Clash::CreditMemoVoided {
-            credit_memo: memo.id.to_string(),
-        }));
-    }
     if memo.out_of_band_amount > Decimal::ZERO {
         return Err(ApiError::Conflict(Clash::CreditGivenBack {
             credit_memo: memo.id.to_string(),
@@ -378,14 +368,22 @@ pub async fn preview_credit_memo(
     memo
 }
 
+/// The memo, locked; 404 when there is none, 409 when it is voided (it changes no more).
 async fn lock_memo(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     credit_memo_id: &CreditMemoId,
 ) -> Result<CreditMemo, ApiError> {
-    tx.lock_credit_memo(organization_id, credit_memo_id)
+    let memo = tx
+        .lock_credit_memo(organization_id, credit_memo_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(Resource::CreditMemo, credit_memo_id))
+        .ok_or_else(|| ApiError::not_found(Resource::CreditMemo, credit_memo_id))?;
+    if memo.status == CreditMemoStatus::Voided {
+        return Err(ApiError::Conflict(Clash::CreditMemoVoided {
+            credit_memo: memo.id.to_string(),
+        }));
+    }
+    Ok(memo)
 }
 
 /// 422 unless the customer and currency the client named are the credited invoice's.

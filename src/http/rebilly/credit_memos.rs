@@ -26,11 +26,9 @@ use crate::domain::credit_memo::{
 };
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId, InvoiceItemId};
-use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::{Description, MAX_QUANTITY, Quantity, UnitPrice};
 use crate::domain::metadata::Metadata;
 use crate::domain::money;
-use crate::domain::organization::Organization;
 use crate::domain::transaction::MAX_AMOUNT;
 use crate::error::{ApiError, InvalidField, Resource};
 use crate::http::auth::Principal;
@@ -39,7 +37,6 @@ use crate::http::failure::{Failure, Rejection};
 use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
-use crate::http::renders::RenderSlot;
 use crate::http::state::AppState;
 use crate::repository::CreditMemoFilter;
 use crate::service::credit_memos::{self as service, CreditMemoPatch};
@@ -169,7 +166,16 @@ pub async fn get_one(
             let mut response = if is_not_modified(&headers, &tag) {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
-                pdf_response(slot, seller, memo, invoice).await?
+                let filename = format!("credit-memo-{}.pdf", memo.id);
+                slot.pdf(&filename, move |wanted| {
+                    let document = CreditMemoDocument {
+                        credit_memo: &memo,
+                        invoice: &invoice,
+                        seller: &seller,
+                    };
+                    document::render(&document, wanted)
+                })
+                .await?
             };
             response.headers_mut().insert(header::ETAG, tag);
             response
@@ -180,41 +186,6 @@ pub async fn get_one(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     Ok(response)
-}
-
-async fn pdf_response(
-    slot: RenderSlot,
-    seller: Organization,
-    memo: CreditMemo,
-    invoice: Invoice,
-) -> Result<Response, Failure> {
-    let filename = format!("inline; filename=\"credit-memo-{}.pdf\"", memo.id);
-    let rendered = slot
-        .run(move |wanted| {
-            let document = CreditMemoDocument {
-                credit_memo: &memo,
-                invoice: &invoice,
-                seller: &seller,
-            };
-            document::render(&document, wanted)
-        })
-        .await?
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    // Only a render nobody waits for stops early, and then nobody reads this.
-    let pdf = rendered.ok_or_else(|| ApiError::Internal("the render was abandoned".into()))?;
-    let disposition =
-        HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static("inline"));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response())
 }
 
 /// Lists credit memos.

@@ -32,7 +32,6 @@ use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
-use crate::domain::organization::Organization;
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
@@ -41,7 +40,6 @@ use crate::http::failure::Rejection;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
-use crate::http::renders::RenderSlot;
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 
@@ -179,7 +177,18 @@ pub async fn get_one(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         match (slot, seller) {
-            (Some(slot), Some(seller)) => pdf_response(slot, seller, invoice, items).await?,
+            (Some(slot), Some(seller)) => {
+                let filename = format!("invoice-{}.pdf", invoice.id);
+                slot.pdf(&filename, move |wanted| {
+                    let document = InvoiceDocument {
+                        invoice: &invoice,
+                        items: &items,
+                        seller: &seller,
+                    };
+                    document::render(&document, wanted)
+                })
+                .await?
+            }
             _ => json_response(
                 StatusCode::OK,
                 &InvoiceResponse::new(&state, &invoice, &items),
@@ -195,41 +204,6 @@ pub async fn get_one(
 
 /// The invoice rendered as a PDF in `slot`, off the async threads (a long invoice takes a
 /// while).
-async fn pdf_response(
-    slot: RenderSlot,
-    seller: Organization,
-    invoice: Invoice,
-    items: Vec<InvoiceItem>,
-) -> Result<Response, Failure> {
-    let filename = format!("inline; filename=\"invoice-{}.pdf\"", invoice.id);
-    let rendered = slot
-        .run(move |wanted| {
-            let document = InvoiceDocument {
-                invoice: &invoice,
-                items: &items,
-                seller: &seller,
-            };
-            document::render(&document, wanted)
-        })
-        .await?
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    // Only a render nobody waits for stops early, and then nobody reads this.
-    let pdf = rendered.ok_or_else(|| ApiError::Internal("the render was abandoned".into()))?;
-    let disposition =
-        HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static("inline"));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response())
-}
-
 /// Lists invoices.
 ///
 /// Filtered, sorted and paginated, with `Pagination-*` headers.

@@ -42,6 +42,7 @@ fn object(state: &AppState, memo: &CreditMemo, livemode: bool) -> CreditNoteObje
 
 /// What a note's write is about, to name a refusal's parameter: the note, or the invoice it
 /// credits and the parameter that says what it comes to.
+#[derive(Clone, Copy)]
 enum About<'a> {
     Note(&'a CreditMemoId),
     Invoice(&'a InvoiceId, &'static str),
@@ -50,75 +51,69 @@ enum About<'a> {
 /// A core error in this dialect's terms: a missing note or invoice as Stripe names it, a bad
 /// line at its own parameter, and amounts in minor units.
 fn note_error(about: About<'_>, error: ApiError) -> StripeError {
-    let (id, invoice, total_param) = match about {
-        About::Note(id) => (Some(id), None, "lines"),
-        About::Invoice(invoice, total_param) => (None, Some(invoice), total_param),
+    match (error, about) {
+        (ApiError::NotFound(_), About::Note(id)) => {
+            StripeError::no_such("credit_note", id.as_str(), "id")
+        }
+        (ApiError::InvalidInput { field, rule }, about) => {
+            match invalid_param(field, rule, about) {
+                Ok(bad) => bad,
+                Err((field, rule)) => ApiError::InvalidInput { field, rule }.into(),
+            }
+        }
+        (other, _) => other.into(),
+    }
+}
+
+/// A refused field of the core as this dialect names and words it, where it differs from the
+/// shared wording; the field and rule back otherwise.
+fn invalid_param(
+    field: DomainField,
+    rule: Rule,
+    about: About<'_>,
+) -> Result<StripeError, (DomainField, Rule)> {
+    let total_param = match about {
+        About::Note(_) => "lines",
+        About::Invoice(_, total_param) => total_param,
     };
-    match (error, id, invoice) {
-        (ApiError::NotFound(_), Some(id), _) => StripeError::no_such("credit_note", id.as_str(), "id"),
-        (
-            ApiError::InvalidInput {
-                field: DomainField::CreditedInvoice,
-                rule: Rule::UnknownInvoice,
-            },
-            _,
-            Some(invoice),
-        ) => StripeError::no_such_param("invoice", invoice.as_str(), "invoice"),
-        (
-            ApiError::InvalidInput {
-                field: DomainField::CreditLines,
-                rule: Rule::CreditLine { index, error },
-            },
-            _,
-            _,
-        ) => line_bad(index, error).into(),
-        (
-            ApiError::InvalidInput {
-                field: DomainField::CreditOutOfBand,
-                rule: Rule::OutOfBandNotTotal { total, currency },
-            },
-            _,
-            _,
-        ) => Bad::invalid(
-            "out_of_band_amount",
-            format!(
-                "must be the note's total, {}: on a paid invoice all of it is given back out of band",
-                minor_text(currency, total)
-            ),
-        )
-        .into(),
-        (
-            ApiError::InvalidInput {
-                field: DomainField::AllocatedAmount,
-                rule: Rule::MoreThanDue { due, currency },
-            },
-            _,
-            _,
-        ) => Bad::invalid(
+    let bad = match (field, rule) {
+        (DomainField::CreditedInvoice, Rule::UnknownInvoice) => match about {
+            About::Invoice(invoice, _) => {
+                return Ok(StripeError::no_such_param(
+                    "invoice",
+                    invoice.as_str(),
+                    "invoice",
+                ));
+            }
+            About::Note(_) => return Err((field, Rule::UnknownInvoice)),
+        },
+        (DomainField::CreditLines, Rule::CreditLine { index, error }) => line_bad(index, error),
+        (DomainField::CreditOutOfBand, Rule::OutOfBandNotTotal { total, currency }) => {
+            Bad::invalid(
+                "out_of_band_amount",
+                format!(
+                    "must be the note's total, {}: on a paid invoice all of it is given back out of band",
+                    minor_text(currency, total)
+                ),
+            )
+        }
+        (DomainField::AllocatedAmount, Rule::MoreThanDue { due, currency }) => Bad::invalid(
             total_param,
             format!(
                 "must not come to more than the invoice has left to pay, {}",
                 minor_text(currency, due)
             ),
-        )
-        .into(),
-        (
-            ApiError::InvalidInput {
-                field: DomainField::CreditLines,
-                rule: Rule::MoreThanPaid { held, currency },
-            },
-            _,
-            _,
-        ) => Bad::invalid(
+        ),
+        (DomainField::CreditLines, Rule::MoreThanPaid { held, currency }) => Bad::invalid(
             total_param,
             format!(
                 "must not come to more than the invoice was paid, {}",
                 minor_text(currency, held)
             ),
-        )
-        .into(),
-        (other, _, _) => other.into(),
-    }
+        ),
+        (field, rule) => return Err((field, rule)),
+    };
+    Ok(bad.into())
 }
 
 /// A line the core refused, at the parameter that made it so.
