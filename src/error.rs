@@ -616,10 +616,18 @@ pub enum Rule {
     },
     /// Money given back elsewhere, on an invoice that is not paid.
     OutOfBandOnOpenInvoice,
-    /// An amount given back elsewhere that is not the credit memo's total.
+    /// An amount given back elsewhere that is not what the credit memo comes to past what the
+    /// invoice has due.
     OutOfBandNotTotal {
-        /// The memo's total.
+        /// What is given back.
         total: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+    /// More than the credit memos of an invoice have left to credit of it.
+    MoreThanInvoiceLeft {
+        /// What is left to credit.
+        left: Decimal,
         /// Its currency.
         currency: Currency,
     },
@@ -701,7 +709,11 @@ impl fmt::Display for Rule {
             ),
             Self::OutOfBandNotTotal { total, currency } => write!(
                 f,
-                "must be the credit memo's total, {total} {currency}: on a paid invoice all of it is given back elsewhere"
+                "must be {total} {currency}: what the credit memo comes to past what the invoice has due is given back elsewhere"
+            ),
+            Self::MoreThanInvoiceLeft { left, currency } => write!(
+                f,
+                "must come to at most what earlier credit memos left to credit of the invoice, {left} {currency}"
             ),
             Self::InvoiceListedTwice { invoice } => {
                 write!(f, "must list each invoice once; {invoice} is listed twice")

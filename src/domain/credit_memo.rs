@@ -248,6 +248,11 @@ pub enum LineError {
     Unpriced,
     /// Its price rounds to nothing in the currency, or is above the largest price.
     NotPositive,
+    /// It credits more of the item than earlier credit memos left of it.
+    MoreThanLeft {
+        /// What is left to credit of the item's price.
+        left: Decimal,
+    },
 }
 
 impl std::fmt::Display for LineError {
@@ -272,16 +277,42 @@ impl std::fmt::Display for LineError {
             Self::NotPositive => {
                 f.write_str("must come to more than 0 in the currency, and at most 1000000000000")
             }
+            Self::MoreThanLeft { left } => write!(
+                f,
+                "must credit at most what earlier credit memos left of the item's price, {left}"
+            ),
         }
     }
 }
 
+/// What credit memos (that are not voided) already credited of one invoice item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Credited {
+    /// Of its price.
+    pub price: Decimal,
+    /// Of its discount.
+    pub discount: Decimal,
+    /// Of its tax.
+    pub tax: Decimal,
+}
+
+impl Credited {
+    /// What a line adds to it.
+    pub fn add(&mut self, line: &CreditLine) {
+        self.price += line.price;
+        self.discount += line.discount_amount;
+        self.tax += line.tax_amount;
+    }
+}
+
 /// Prices a line: an item's line takes the item's prices by default and its share of the
-/// item's discount and tax, rounded half away from zero to the currency's minor units; a line
-/// of no item is priced as given.
+/// item's discount and tax, rounded half away from zero to the currency's minor units, never
+/// past what `already` (earlier credit of the item) left of it; a line of no item is priced as
+/// given.
 pub fn price_line(
     line: &CreditLineInput,
     item: Option<&InvoiceItem>,
+    already: Credited,
     currency: Currency,
 ) -> Result<CreditLine, LineError> {
     let places = currency.minor_units();
@@ -333,13 +364,19 @@ pub fn price_line(
     if price <= Decimal::ZERO {
         return Err(LineError::NotPositive);
     }
-    // The line's share of what the item was discounted and taxed: all of it for the whole
-    // item, so that crediting every item gives back the invoice's total to the minor unit.
-    let share = |whole: Decimal| {
-        if price == item.price {
-            whole
+    let left = item.price - already.price;
+    if price > left {
+        return Err(LineError::MoreThanLeft { left });
+    }
+    // The line's share of what the item was discounted and taxed, never past what is left of
+    // it; the line that credits the rest of the item takes the rest of both, so that crediting
+    // every item, in any number of parts, gives back the invoice's total to the minor unit.
+    let share = |whole: Decimal, credited: Decimal| {
+        let rest = whole - credited;
+        if price == left {
+            rest
         } else {
-            round(whole * price / item.price)
+            round(whole * price / item.price).min(rest)
         }
     };
     let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
@@ -358,8 +395,8 @@ pub fn price_line(
         unit_price,
         quantity,
         price,
-        discount_amount: share(item.discount_amount),
-        tax_amount: share(tax),
+        discount_amount: share(item.discount_amount, already.discount),
+        tax_amount: share(tax, already.tax),
         tax_description: item.tax.as_ref().map(|tax| tax.description().to_owned()),
     })
 }
@@ -405,6 +442,8 @@ pub struct CreditAllocation {
     pub invoice_id: InvoiceId,
     /// How much.
     pub amount: Decimal,
+    /// How much of it was given back elsewhere, the invoice having been paid.
+    pub given_back: Decimal,
     /// The currency.
     pub currency: Currency,
     /// When it was first allocated.

@@ -171,6 +171,49 @@ impl InvoiceAction {
     }
 }
 
+/// How the customer is to pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CollectionMethod {
+    /// The seller takes the payment itself: no due date unless one is given.
+    #[default]
+    ChargeAutomatically,
+    /// The invoice is sent for the customer to pay by its due date.
+    SendInvoice,
+}
+
+impl CollectionMethod {
+    /// Every method.
+    pub const ALL: [Self; 2] = [Self::ChargeAutomatically, Self::SendInvoice];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChargeAutomatically => "charge_automatically",
+            Self::SendInvoice => "send_invoice",
+        }
+    }
+
+    /// Reads a spelling.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == value)
+    }
+}
+
+/// The most days an invoice may be due after it is issued.
+pub const MAX_DAYS_UNTIL_DUE: u16 = 3650;
+
+/// How the customer is to pay, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Collection {
+    /// How.
+    pub method: CollectionMethod,
+    /// With [`CollectionMethod::SendInvoice`] and no due time of its own: due this many days
+    /// after it is issued.
+    pub days_until_due: Option<u16>,
+}
+
 /// An invoice as a client asks for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceInput {
@@ -194,6 +237,9 @@ pub struct InvoiceInput {
     pub parties: InvoiceParties,
     /// The caller's own keys and values; `None` keeps what is stored (none, on a new invoice).
     pub metadata: Option<Metadata>,
+    /// How the customer is to pay; `None` keeps what is stored (charged automatically, on a
+    /// new invoice).
+    pub collection: Option<Collection>,
 }
 
 /// The figures an invoice keeps in step with its items.
@@ -277,6 +323,8 @@ pub struct Invoice {
     pub parties: InvoiceParties,
     /// The caller's own keys and values.
     pub metadata: Metadata,
+    /// How the customer is to pay.
+    pub collection: Collection,
     /// Number of changes since creation.
     pub revision: i64,
     /// When it was created.

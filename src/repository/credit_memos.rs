@@ -1,5 +1,7 @@
 //! Credit memos, their numbers, and their allocations to invoices.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -10,8 +12,11 @@ use super::tax_record::StoredDecimal;
 use super::{Cursor, Tx, corrupt};
 use crate::domain::credit_memo::{
     CreditAllocation, CreditLine, CreditMemo, CreditMemoStatus, CreditReason, CreditTotals,
+    Credited,
 };
-use crate::domain::ids::{CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId, OrganizationId};
+use crate::domain::ids::{
+    CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId, InvoiceItemId, OrganizationId,
+};
 use crate::domain::metadata::Metadata;
 
 /// One page of an organization's credit memos.
@@ -148,6 +153,7 @@ struct CreditAllocationRow {
     credit_memo_id: CreditMemoId,
     invoice_id: InvoiceId,
     amount: Decimal,
+    out_of_band_amount: Decimal,
     currency: String,
     created_time: DateTime<Utc>,
     updated_time: DateTime<Utc>,
@@ -160,6 +166,7 @@ impl CreditAllocationRow {
             credit_memo_id: self.credit_memo_id,
             invoice_id: self.invoice_id,
             amount: self.amount,
+            given_back: self.out_of_band_amount,
             created_time: self.created_time,
             updated_time: self.updated_time,
         })
@@ -489,9 +496,11 @@ impl Tx {
             CreditAllocationRow,
             r#"select credit_memo_id as "credit_memo_id!: CreditMemoId",
                    invoice_id as "invoice_id!: InvoiceId", amount as "amount!",
+                   out_of_band_amount as "out_of_band_amount!",
                    currency as "currency!", created_time as "created_time!",
                    updated_time as "updated_time!"
-               from (select a.credit_memo_id, a.invoice_id, a.amount, m.currency,
+               from (select a.credit_memo_id, a.invoice_id, a.amount, a.out_of_band_amount,
+                         m.currency,
                          a.created_time, a.updated_time,
                          row_number() over (
                              partition by case when $4 then a.credit_memo_id else a.invoice_id end
@@ -539,19 +548,66 @@ impl Tx {
         }
         sqlx::query!(
             "insert into credit_memo_allocations (organization_id, credit_memo_id, invoice_id,
-                 amount, created_time, updated_time)
-             values ($1, $2, $3, $4, $5, $6)
+                 amount, out_of_band_amount, created_time, updated_time)
+             values ($1, $2, $3, $4, $7, $5, $6)
              on conflict (organization_id, credit_memo_id, invoice_id) do update
-                 set amount = excluded.amount, updated_time = excluded.updated_time",
+                 set amount = excluded.amount, out_of_band_amount = excluded.out_of_band_amount,
+                     updated_time = excluded.updated_time",
             organization_id as &OrganizationId,
             &allocation.credit_memo_id as &CreditMemoId,
             &allocation.invoice_id as &InvoiceId,
             allocation.amount,
             allocation.created_time,
             allocation.updated_time,
+            allocation.given_back,
         )
         .execute(&mut *self.inner)
         .await
         .map(drop)
+    }
+
+    /// What the invoice's memos that are not voided credit in all, and of each of its items;
+    /// read under the invoice's lock, which every memo of it takes, so it stays so until the
+    /// transaction ends.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+    pub async fn credited_of_invoice(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+    ) -> Result<(Decimal, HashMap<InvoiceItemId, Credited>), sqlx::Error> {
+        let total = sqlx::query_scalar!(
+            r#"select coalesce(sum(total_amount), 0) as "total!" from credit_memos
+               where organization_id = $1 and invoice_id = $2 and status <> 'voided'"#,
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+        )
+        .fetch_one(&mut *self.inner)
+        .await?;
+        let rows = sqlx::query!(
+            r#"select line->>'invoiceItemId' as "item!",
+                   sum((line->>'price')::numeric) as "price!",
+                   sum((line->>'discountAmount')::numeric) as "discount!",
+                   sum((line->>'taxAmount')::numeric) as "tax!"
+               from credit_memos m, jsonb_array_elements(m.items) line
+               where m.organization_id = $1 and m.invoice_id = $2 and m.status <> 'voided'
+                 and line ? 'invoiceItemId'
+               group by 1"#,
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let mut items = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let item =
+                InvoiceItemId::parse(&row.item).map_err(|_| corrupt("item id", &row.item))?;
+            let credited = Credited {
+                price: row.price,
+                discount: row.discount,
+                tax: row.tax,
+            };
+            items.insert(item, credited);
+        }
+        Ok((total, items))
     }
 }

@@ -11,7 +11,9 @@ use super::{Cursor, Db, Tx, corrupt};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
-use crate::domain::invoice::{Invoice, InvoicePayments, InvoiceStatus, InvoiceTotals};
+use crate::domain::invoice::{
+    Collection, CollectionMethod, Invoice, InvoicePayments, InvoiceStatus, InvoiceTotals,
+};
 use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::TaxSettings;
@@ -69,6 +71,8 @@ struct InvoiceRow {
     invoice_number: Option<i64>,
     parties: Json<PartiesRecord>,
     metadata: Json<Metadata>,
+    collection_method: String,
+    days_until_due: Option<i32>,
 }
 
 impl InvoiceRow {
@@ -106,6 +110,17 @@ impl InvoiceRow {
             notes: self.notes,
             po_number: self.po_number,
             metadata: self.metadata.0,
+            collection: Collection {
+                method: CollectionMethod::parse(&self.collection_method)
+                    .ok_or_else(|| corrupt("collection method", &self.collection_method))?,
+                days_until_due: self
+                    .days_until_due
+                    .map(|days| {
+                        u16::try_from(days)
+                            .map_err(|_| corrupt("days until due", &days.to_string()))
+                    })
+                    .transpose()?,
+            },
             revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
@@ -170,7 +185,7 @@ macro_rules! select_invoices {
                    issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
                    discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
-                   metadata as "metadata: Json<Metadata>"
+                   metadata as "metadata: Json<Metadata>", collection_method, days_until_due
                from invoices "# + $tail,
             $($arguments)*
         )
@@ -287,9 +302,10 @@ impl Tx {
                  subtotal_amount, discount_amount, tax_amount, amount, amount_due,
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
                  created_time, updated_time, tax, discount_count, invoice_number, parties, metadata,
-                 paid_amount, refunded_amount, paid_time, credited_amount)
+                 paid_amount, refunded_amount, paid_time, credited_amount, collection_method,
+                 days_until_due)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29, $30)
+                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29, $30, $31, $32)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -304,7 +320,9 @@ impl Tx {
                  invoice_number = excluded.invoice_number, parties = excluded.parties,
                  metadata = excluded.metadata, paid_amount = excluded.paid_amount,
                  refunded_amount = excluded.refunded_amount, paid_time = excluded.paid_time,
-                 credited_amount = excluded.credited_amount
+                 credited_amount = excluded.credited_amount,
+                 collection_method = excluded.collection_method,
+                 days_until_due = excluded.days_until_due
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -336,6 +354,8 @@ impl Tx {
             invoice.payments.refunded_amount,
             invoice.payments.paid_time,
             invoice.payments.credited_amount,
+            invoice.collection.method.as_str(),
+            invoice.collection.days_until_due.map(i32::from),
         )
         .execute(&mut *self.inner)
         .await

@@ -5,21 +5,21 @@
 //! see each other's effect and never wait on each other in a circle: a memo first (when it
 //! exists), then its invoices by id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::events::{changed_fields, record};
+use super::events::{changed_fields, record_at};
 use super::invoices::invoice_not_found;
 use super::settlement::{record_transaction, settle};
 use crate::domain::credit_memo::{
     AllocationRequest, CreditAllocation, CreditLine, CreditMemo, CreditMemoInput, CreditMemoStatus,
-    CreditReason, CreditSettlement, CreditTotals, price_line,
+    CreditReason, CreditSettlement, CreditTotals, Credited, price_line,
 };
 use crate::domain::event::{EventChanges, EventType};
-use crate::domain::ids::{CreditMemoId, InvoiceId, OrganizationId};
-use crate::domain::invoice::{Invoice, InvoiceStatus};
+use crate::domain::ids::{CreditMemoId, InvoiceId, InvoiceItemId, OrganizationId};
+use crate::domain::invoice::{Invoice, InvoiceStatus, RECENT_ALLOCATIONS};
 use crate::domain::invoice_item::{Description, InvoiceItem};
 use crate::domain::money::decimal_places;
 use crate::domain::transaction::{
@@ -71,7 +71,10 @@ pub async fn issue_credit_memo(
     let items = tx
         .items_of_invoices(organization_id, std::slice::from_ref(&credited.id), None, 0)
         .await?;
-    let lines = price_lines(&input, &items, credited.currency)?;
+    let (earlier_total, earlier) = tx
+        .credited_of_invoice(organization_id, &credited.id)
+        .await?;
+    let lines = price_lines(&input, &items, earlier, credited.currency)?;
     let currency = credited.currency;
     if decimal_places(input.shipping_amount) > currency.minor_units() {
         return Err(ApiError::invalid_input(
@@ -86,6 +89,14 @@ pub async fn issue_credit_memo(
             Rule::CreditTotal {
                 total: totals.total_amount,
             },
+        ));
+    }
+    // Memos never credit an invoice past what it charged.
+    let left = (credited.totals.amount - earlier_total).normalize();
+    if totals.total_amount > left {
+        return Err(ApiError::invalid_input(
+            DomainField::CreditLines,
+            Rule::MoreThanInvoiceLeft { left, currency },
         ));
     }
     let now = Utc::now();
@@ -211,7 +222,7 @@ pub async fn patch_credit_memo(
                     organization_id,
                     &mut memo,
                     &invoice_id,
-                    Decimal::ZERO,
+                    (Decimal::ZERO, Decimal::ZERO),
                     now,
                 )
                 .await?;
@@ -269,7 +280,7 @@ pub async fn void_credit_memo(
                 organization_id,
                 &mut memo,
                 &invoice_id,
-                Decimal::ZERO,
+                (Decimal::ZERO, Decimal::ZERO),
                 now,
             )
             .await?;
@@ -414,29 +425,36 @@ fn check_terms(invoice: &Invoice, input: &CreditMemoInput) -> Result<(), ApiErro
     Ok(())
 }
 
+/// Prices the lines in order, each after what earlier memos and the lines before it credited
+/// of its item.
 fn price_lines(
     input: &CreditMemoInput,
     items: &[InvoiceItem],
+    mut credited: HashMap<InvoiceItemId, Credited>,
     currency: crate::domain::currency::Currency,
 ) -> Result<Vec<CreditLine>, ApiError> {
-    input
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(index, line)| {
-            let item = line
-                .invoice_item_id
-                .as_ref()
-                .and_then(|id| items.iter().find(|item| &item.id == id));
-            price_line(line, item, currency).map_err(|error| {
-                ApiError::invalid_input(DomainField::CreditLines, Rule::CreditLine { index, error })
-            })
-        })
-        .collect()
+    let mut lines = Vec::with_capacity(input.lines.len());
+    for (index, line) in input.lines.iter().enumerate() {
+        let item = line
+            .invoice_item_id
+            .as_ref()
+            .and_then(|id| items.iter().find(|item| &item.id == id));
+        let already = item
+            .and_then(|item| credited.get(&item.id).copied())
+            .unwrap_or_default();
+        let priced = price_line(line, item, already, currency).map_err(|error| {
+            ApiError::invalid_input(DomainField::CreditLines, Rule::CreditLine { index, error })
+        })?;
+        if let Some(item) = item {
+            credited.entry(item.id.clone()).or_default().add(&priced);
+        }
+        lines.push(priced);
+    }
+    Ok(lines)
 }
 
-/// All of a memo on its invoice: taken off what it has due while it is open; given back
-/// elsewhere, out of what it was paid, once it is paid.
+/// All of a memo on its invoice: taken off what it has due while it is open, and what is past
+/// that given back elsewhere, out of what it was paid (a refund recorded beside the credit).
 async fn settle_on_the_invoice(
     tx: &mut Tx,
     organization_id: &OrganizationId,
@@ -450,51 +468,87 @@ async fn settle_on_the_invoice(
     let invoice = ledger
         .get(&memo.invoice_id)
         .ok_or_else(|| invoice_not_found(memo.invoice_id.as_str()))?;
-    if is_open(invoice.status) {
-        if out_of_band.is_some_and(|amount| !amount.is_zero()) {
-            return Err(ApiError::invalid_input(
-                DomainField::CreditOutOfBand,
-                Rule::OutOfBandOnOpenInvoice,
-            ));
-        }
-        let request = AllocationRequest {
-            invoice_id: memo.invoice_id.clone(),
-            amount: Some(total),
-        };
-        return ledger
-            .allocate(tx, organization_id, memo, &request, now)
-            .await;
-    }
-    if out_of_band.is_some_and(|amount| amount != total) {
-        return Err(ApiError::invalid_input(
-            DomainField::CreditOutOfBand,
-            Rule::OutOfBandNotTotal { total, currency },
-        ));
-    }
-    let held = invoice.payments.net_paid();
-    if invoice.totals.amount_due > Decimal::ZERO || held <= Decimal::ZERO {
+    let paid = matches!(
+        invoice.status,
+        InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded
+    );
+    if !is_open(invoice.status) && !paid {
         return Err(ApiError::Conflict(Clash::CreditSettled {
             invoice: invoice.id.to_string(),
             status: invoice.status,
         }));
     }
-    if total > held {
+    let due = if paid {
+        Decimal::ZERO
+    } else {
+        invoice.totals.amount_due
+    };
+    let given_back = total - total.min(due);
+    if out_of_band.is_some_and(|asked| asked != given_back) {
+        let rule = if given_back.is_zero() {
+            Rule::OutOfBandOnOpenInvoice
+        } else {
+            Rule::OutOfBandNotTotal {
+                total: given_back,
+                currency,
+            }
+        };
+        return Err(ApiError::invalid_input(DomainField::CreditOutOfBand, rule));
+    }
+    let held = invoice.payments.net_paid();
+    if given_back > held {
         return Err(ApiError::invalid_input(
             DomainField::CreditLines,
             Rule::MoreThanPaid { held, currency },
         ));
     }
-    // The money goes back as a refund of the invoice, recorded as made elsewhere; the credit
-    // and the refund move together, so what the invoice has due stays as it is.
+    if given_back > Decimal::ZERO {
+        let website_id = invoice.website_id.clone();
+        give_back(
+            tx,
+            organization_id,
+            ledger,
+            memo,
+            website_id,
+            given_back,
+            now,
+        )
+        .await?;
+    }
+    memo.out_of_band_amount = given_back;
+    let invoice_id = memo.invoice_id.clone();
+    ledger
+        .set(
+            tx,
+            organization_id,
+            memo,
+            &invoice_id,
+            (total, given_back),
+            now,
+        )
+        .await
+}
+
+/// Records `amount` given back to the memo's invoice elsewhere, as a refund made out of band
+/// and applied to the invoice; the credit it goes with is allocated after it.
+async fn give_back(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    ledger: &mut Ledger,
+    memo: &CreditMemo,
+    website_id: crate::domain::ids::WebsiteId,
+    amount: Decimal,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let refund = record_transaction(
         tx,
         organization_id,
         TransactionInput {
             kind: TransactionType::Refund,
             customer_id: memo.customer_id.clone(),
-            website_id: invoice.website_id.clone(),
-            currency,
-            amount: total,
+            website_id,
+            currency: memo.currency,
+            amount,
             method: PaymentMethod::Other,
             description: TransactionDescription::parse(format!("Credit memo {}", memo.id)).ok(),
         },
@@ -504,26 +558,19 @@ async fn settle_on_the_invoice(
         invoice_id: memo.invoice_id.clone(),
         transaction_id: refund.id,
         kind: TransactionType::Refund,
-        amount: total,
-        currency,
+        amount,
+        currency: memo.currency,
         created_time: now,
     };
     tx.insert_allocation(organization_id, &allocation).await?;
     let entry = ledger.entry(&memo.invoice_id)?;
-    let event = settle(&mut entry.invoice, TransactionType::Refund, total, now)?;
-    entry.invoice.payments.recent_allocations.push(allocation);
+    let event = settle(&mut entry.invoice, TransactionType::Refund, amount, now)?;
+    let recent = &mut entry.invoice.payments.recent_allocations;
+    recent.push(allocation);
+    let excess = recent.len().saturating_sub(RECENT_ALLOCATIONS);
+    recent.drain(..excess);
     entry.events.push((event, None));
-    memo.out_of_band_amount = total;
-    ledger
-        .set(
-            tx,
-            organization_id,
-            memo,
-            &memo.invoice_id.clone(),
-            total,
-            now,
-        )
-        .await
+    Ok(())
 }
 
 /// Whether credit taken off an invoice in that status can change.
@@ -612,6 +659,13 @@ impl Ledger {
                 Rule::InvoiceInOtherCurrency { currency },
             ));
         }
+        // An allocation listed as it is stays, even on an invoice that it (or others) paid.
+        let unchanged = request
+            .amount
+            .map_or(!is_open(invoice.status), |asked| asked == had);
+        if had > Decimal::ZERO && unchanged {
+            return Ok(());
+        }
         if !is_open(invoice.status) {
             return Err(ApiError::Conflict(Clash::CreditSettled {
                 invoice: invoice.id.to_string(),
@@ -655,19 +709,27 @@ impl Ledger {
             Some(asked) => asked,
         };
         let invoice_id = request.invoice_id.clone();
-        self.set(tx, organization_id, memo, &invoice_id, amount, now)
-            .await
+        self.set(
+            tx,
+            organization_id,
+            memo,
+            &invoice_id,
+            (amount, Decimal::ZERO),
+            now,
+        )
+        .await
     }
 
-    /// Sets the memo's allocation to a locked invoice to `amount` (0: none), moving the
-    /// invoice's credit, amount due and status with it.
+    /// Sets the memo's allocation to a locked invoice to `amount` (0: none), of which
+    /// `given_back` was given back elsewhere (its refund already applied to the invoice),
+    /// moving the invoice's credit, amount due and status with it.
     async fn set(
         &mut self,
         tx: &mut Tx,
         organization_id: &OrganizationId,
         memo: &mut CreditMemo,
         invoice_id: &InvoiceId,
-        amount: Decimal,
+        (amount, given_back): (Decimal, Decimal),
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         let had = allocated_to(memo, invoice_id);
@@ -675,10 +737,9 @@ impl Ledger {
         if change.is_zero() {
             return Ok(());
         }
-        let given_back = memo.out_of_band_amount > Decimal::ZERO && invoice_id == &memo.invoice_id;
         let entry = self.entry(invoice_id)?;
         let invoice = &mut entry.invoice;
-        if !is_open(invoice.status) && !given_back {
+        if !is_open(invoice.status) && given_back.is_zero() {
             return Err(ApiError::Conflict(Clash::CreditSettled {
                 invoice: invoice.id.to_string(),
                 status: invoice.status,
@@ -694,7 +755,8 @@ impl Ledger {
                 .events
                 .push((EventType::CreditMemoApplied, Some(memo.id.clone())));
         }
-        if !given_back {
+        // A paid invoice credited after payment stays as its refund left it.
+        if is_open(entry.invoice.status) {
             let event = credit(&mut entry.invoice, change, now);
             entry.events.push((event, None));
         }
@@ -706,6 +768,7 @@ impl Ledger {
         {
             Some(allocation) => {
                 allocation.amount = amount;
+                allocation.given_back = given_back;
                 allocation.updated_time = now;
                 allocation.clone()
             }
@@ -714,6 +777,7 @@ impl Ledger {
                     credit_memo_id: memo.id.clone(),
                     invoice_id: invoice_id.clone(),
                     amount,
+                    given_back,
                     currency: memo.currency,
                     created_time: now,
                     updated_time: now,
@@ -743,18 +807,24 @@ impl Ledger {
                 mut invoice,
                 events,
             } = entry;
-            if invoice != before {
-                invoice.revision += 1;
-                tx.update_invoice(organization_id, &invoice).await?;
+            // Each event is a revision of its own, so that a receiver can order and
+            // de-duplicate by it.
+            let revisions = i64::try_from(events.len()).unwrap_or(i64::MAX);
+            let first = invoice.revision + 1;
+            if invoice == before && revisions == 0 {
+                continue;
             }
+            invoice.revision += revisions.max(1);
+            tx.update_invoice(organization_id, &invoice).await?;
             let fields = changed_fields(&before, &invoice);
-            for (event_type, credit_memo) in events {
+            for ((event_type, credit_memo), revision) in events.into_iter().zip(first..) {
                 let changes = EventChanges {
                     fields: fields.clone(),
                     credit_memo,
                     ..EventChanges::default()
                 };
-                record(tx, organization_id, &invoice, event_type, changes).await?;
+                let at = (revision, invoice.updated_time);
+                record_at(tx, organization_id, &invoice.id, at, event_type, changes).await?;
             }
         }
         Ok(())

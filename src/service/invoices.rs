@@ -403,7 +403,12 @@ pub async fn apply_action(
             // before the issue; then, as in Rebilly, it is due when issued, unless it is to
             // stay open-ended.
             let kept = invoice.due_time.filter(|due| *due >= issued_time);
-            let due = times.due_time.or(kept);
+            // An invoice sent for payment without a due time of its own is due some days on.
+            let days_on = invoice
+                .collection
+                .days_until_due
+                .and_then(|days| issued_time.checked_add_days(chrono::Days::new(u64::from(days))));
+            let due = times.due_time.or(kept).or(days_on);
             invoice.issued_time = Some(issued_time);
             invoice.due_time = if times.open_ended {
                 due
@@ -482,6 +487,7 @@ async fn insert_new(
         po_number: input.po_number.map(|po_number| po_number.into_string()),
         parties: input.parties,
         metadata: input.metadata.unwrap_or_default(),
+        collection: input.collection.unwrap_or_default(),
         revision: 0,
         created_time: now,
         updated_time: now,
@@ -541,6 +547,7 @@ async fn update_draft(
         po_number: input.po_number.map(|po_number| po_number.into_string()),
         parties: input.parties,
         metadata: input.metadata.unwrap_or(current.metadata),
+        collection: input.collection.unwrap_or(current.collection),
         revision: current.revision + 1,
         updated_time: now,
         ..current

@@ -144,23 +144,39 @@ async fn credit_that_covers_what_is_due_pays_the_invoice_and_then_stays(pool: Pg
         "{}",
         void.text
     );
-    // Nothing is left due: a second memo issues, but cannot be allocated there.
-    let mut second = memo_body(&invoice, json!([{"description": "More", "unitPrice": 1}]));
-    second["allocations"] = json!({"invoices": [{"invoiceId": invoice}]});
-    let refused = issue_memo(&app, second.clone()).await;
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    second.as_object_mut().unwrap().remove("allocations");
-    let unallocated = issue_memo(&app, second).await;
+    // All the invoice charged is credited: no memo credits it again.
+    let second = memo_body(&invoice, json!([{"description": "More", "unitPrice": 1}]));
+    assert_invalid_fields(
+        &issue_memo(&app, second).await,
+        "/credit-memos",
+        &[(
+            "items",
+            "must come to at most what earlier credit memos left to credit of the invoice, 0 USD",
+        )],
+    );
+    // A memo of another invoice, not allocated yet: the refused one gave its number back.
+    let (other, _) = issued_invoice(&app).await;
+    let body = memo_body(&other, json!([{"description": "More", "unitPrice": 1}]));
+    let unallocated = issue_memo(&app, body).await;
     assert_eq!(
         unallocated.status,
         StatusCode::CREATED,
         "{}",
         unallocated.text
     );
-    // The refused memo gave its number back: no gap.
     assert_eq!(unallocated.body["number"], 2);
     assert_eq!(unallocated.body["status"], "issued");
     assert_eq!(amount(&unallocated.body["unusedAmount"]), Decimal::ONE);
+    // It cannot go to the paid invoice, which credit no longer changes.
+    let unallocated_id = unallocated.body["id"].as_str().unwrap();
+    let refused = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/credit-memos/{unallocated_id}"),
+            Some(json!({"allocations": {"invoices": [{"invoiceId": invoice}]}})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
 }
 
 #[sqlx::test]
@@ -358,6 +374,19 @@ async fn credit_events_join_the_invoice_timeline_in_order(pool: PgPool) {
         .map(|message| message["type"].as_str().unwrap().to_owned())
         .collect();
     types.reverse();
+    // Each event is a revision of its own.
+    let mut revisions: Vec<i64> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|message| message["revision"].as_i64().unwrap())
+        .collect();
+    revisions.reverse();
+    assert!(
+        revisions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{revisions:?}"
+    );
     let tail = &types[types.len() - 5..];
     assert_eq!(
         tail,
@@ -375,5 +404,66 @@ async fn credit_events_join_the_invoice_timeline_in_order(pool: PgPool) {
         message["message"],
         json!(format!("Credit memo {id} voided.")),
         "{message}"
+    );
+}
+
+#[sqlx::test]
+async fn an_item_is_credited_once_in_all_and_credit_left_over_goes_elsewhere(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (first, seats) = issued_invoice(&app).await;
+    let (second, _) = issued_invoice(&app).await;
+    let whole = issue_memo(&app, memo_body(&first, json!([{"invoiceItemId": seats}]))).await;
+    assert_eq!(whole.status, StatusCode::CREATED, "{}", whole.text);
+    let again = issue_memo(
+        &app,
+        memo_body(&first, json!([{"invoiceItemId": seats, "quantity": 1}])),
+    )
+    .await;
+    assert_invalid_fields(
+        &again,
+        "/credit-memos",
+        &[(
+            "items",
+            "line 0: must credit at most what earlier credit memos left of the item's price, 0",
+        )],
+    );
+    // A memo of 52.40 gives 50.00 to the second invoice, which a payment of the rest then
+    // pays; the 2.40 it kept may still go to another invoice while the paid one keeps its part.
+    let mut body = memo_body(
+        &second,
+        json!([{"description": "Goodwill", "unitPrice": 52.40}]),
+    );
+    body["invoiceId"] = json!(second);
+    body["allocations"] = json!({"invoices": [{"invoiceId": second, "amount": 50}]});
+    let memo = issue_memo(&app, body).await;
+    assert_eq!(memo.status, StatusCode::CREATED, "{}", memo.text);
+    let id = memo.body["id"].as_str().unwrap();
+    let paid_by_other = app
+        .post(
+            "/transactions",
+            json!({"type": "sale", "customerId": "cus_1", "websiteId": "web_1",
+                   "currency": "USD", "amount": 2.40, "paymentInstrument": {"method": "cash"}}),
+        )
+        .await;
+    let applied = app
+        .post(
+            &format!("/invoices/{second}/transaction"),
+            json!({"transactionId": paid_by_other.body["id"]}),
+        )
+        .await;
+    assert_eq!(applied.body["status"], "paid", "{}", applied.text);
+    let moved = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/credit-memos/{id}"),
+            Some(json!({"allocations": {"invoices": [{"invoiceId": second},
+                                                      {"invoiceId": first}]}})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(moved.body["status"], "applied");
+    assert_eq!(
+        amount(&app.invoice(&first).await["amountDue"]),
+        Decimal::new(5000, 2)
     );
 }

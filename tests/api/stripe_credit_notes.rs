@@ -242,14 +242,14 @@ async fn a_note_of_all_that_is_left_pays_the_invoice(pool: PgPool) {
         ),
         (json!("paid"), json!(0), json!(3000))
     );
-    // Nothing is left to take it off: the next note is given back out of band.
+    // Notes have credited all the invoice charged: no more can be.
     let more = stripe
         .post(
             "/v1/credit_notes",
             &[("invoice", &invoice), ("amount", "100")],
         )
         .await;
-    assert_stripe_error(&more, StatusCode::BAD_REQUEST, None, None);
+    assert_stripe_error(&more, StatusCode::BAD_REQUEST, None, Some("amount"));
 }
 
 #[sqlx::test]
@@ -669,4 +669,70 @@ async fn bad_parameters_are_400_naming_them_and_credit_nothing(pool: PgPool) {
     assert_eq!(ids(&listed), Vec::<String>::new());
     let untouched = stripe.get(&format!("/v1/invoices/{invoice}")).await;
     assert_eq!(untouched.body["amount_remaining"], 3000);
+}
+
+#[sqlx::test]
+async fn a_note_past_what_a_partly_paid_invoice_has_due_is_mixed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let (invoice, _) = open_invoice(&stripe).await;
+    // 10.00 of its 30.00 paid on the Rebilly routes.
+    let sale = app
+        .post(
+            "/transactions",
+            json!({"type": "sale", "customerId": "cus_9", "websiteId": "web_1",
+                   "currency": "USD", "amount": 10, "paymentInstrument": {"method": "cash"}}),
+        )
+        .await;
+    let applied = app
+        .post(
+            &format!("/invoices/{invoice}/transaction"),
+            json!({"transactionId": sale.body["id"]}),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    // Out of band must be the part past what is due.
+    let wrong = stripe
+        .post(
+            "/v1/credit_notes",
+            &[
+                ("invoice", &invoice),
+                ("amount", "2500"),
+                ("out_of_band_amount", "100"),
+            ],
+        )
+        .await;
+    assert_stripe_error(
+        &wrong,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("out_of_band_amount"),
+    );
+    let note = stripe
+        .post(
+            "/v1/credit_notes",
+            &[("invoice", &invoice), ("amount", "2500")],
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::OK, "{}", note.text);
+    assert_eq!(
+        (
+            note.body["type"].clone(),
+            note.body["pre_payment_amount"].clone(),
+            note.body["post_payment_amount"].clone(),
+            note.body["out_of_band_amount"].clone(),
+        ),
+        (json!("mixed"), json!(2000), json!(500), json!(500))
+    );
+    let read = stripe.get(&format!("/v1/invoices/{invoice}")).await;
+    let body = &read.body;
+    assert_eq!(body["status"], "paid", "{body}");
+    assert_eq!(body["amount_remaining"], 0);
+    assert_eq!(body["pre_payment_credit_notes_amount"], 2000);
+    assert_eq!(body["post_payment_credit_notes_amount"], 500);
+    // What it asks once credit before payment is off, paid in full.
+    assert_eq!(body["amount_due"], 1000);
+    assert_eq!(body["amount_paid"], 1000);
+    let rebilly = app.invoice(&invoice).await;
+    assert_eq!(rebilly["amountDue"], json!(0));
 }

@@ -252,7 +252,7 @@ async fn invoices_list_newest_first_by_cursor_and_customer(pool: PgPool) {
             &[
                 ("customer", "cus_a"),
                 ("currency", "usd"),
-                ("collection_method", "send_invoice"),
+                ("subscription", "sub_1"),
             ],
         )
         .await;
@@ -260,7 +260,7 @@ async fn invoices_list_newest_first_by_cursor_and_customer(pool: PgPool) {
         &unsupported,
         StatusCode::BAD_REQUEST,
         Some("parameter_unknown"),
-        Some("collection_method"),
+        Some("subscription"),
     );
 }
 
@@ -574,4 +574,137 @@ async fn an_invoice_shows_its_ten_newest_lines_and_pages_the_rest(pool: PgPool) 
         Some("parameter_unknown"),
         Some("customer"),
     );
+}
+
+#[sqlx::test]
+async fn an_invoice_sent_for_payment_falls_due_its_days_after_it_is_finalized(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "30"),
+                ("auto_advance", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(created.body["collection_method"], "send_invoice");
+    assert_eq!(created.body["days_until_due"], 30);
+    assert_eq!(created.body["auto_advance"], false);
+    assert_eq!(created.body["due_date"], Value::Null);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("amount", "2500"),
+                ("invoice", &id),
+            ],
+        )
+        .await;
+    // A Rebilly replace keeps what the other dialect set.
+    let replaced = app
+        .put(
+            &format!("/invoices/{id}"),
+            json!({"customerId": "cus_1", "websiteId": "v1", "currency": "USD", "notes": "Net 30"}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    let finalized_at = finalized.body["status_transitions"]["finalized_at"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        finalized.body["due_date"].as_i64(),
+        Some(finalized_at + 30 * 86_400),
+        "{}",
+        finalized.text
+    );
+    assert_eq!(finalized.body["collection_method"], "send_invoice");
+    // The Rebilly routes read the same due time: it can fall past due.
+    let read = app.invoice(&id).await;
+    assert!(read["dueTime"].is_string(), "{read}");
+
+    // Charged automatically (the default), it keeps no due date.
+    let automatic = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_1"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(automatic.body["collection_method"], "charge_automatically");
+    assert_eq!(automatic.body["days_until_due"], Value::Null);
+}
+
+/// Parameters added to a create, the code of its refusal, and the parameter it names.
+type Refusal<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
+
+#[sqlx::test]
+async fn collection_parameters_are_paired_as_stripe_pairs_them(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let base = [("customer", "cus_1"), ("currency", "usd")];
+    let cases: [Refusal; 6] = [
+        (
+            &[("collection_method", "send_invoice")],
+            Some("parameter_missing"),
+            "days_until_due",
+        ),
+        (&[("days_until_due", "5")], None, "days_until_due"),
+        (
+            &[
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "5"),
+                ("due_date", "4102444800"),
+            ],
+            None,
+            "days_until_due",
+        ),
+        (
+            &[
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "-1"),
+            ],
+            None,
+            "days_until_due",
+        ),
+        (
+            &[("collection_method", "by_mail")],
+            None,
+            "collection_method",
+        ),
+        (&[("auto_advance", "true")], None, "auto_advance"),
+    ];
+    for (extra, code, param) in cases {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        let refused = stripe.post("/v1/invoices", &pairs).await;
+        assert_stripe_error(&refused, StatusCode::BAD_REQUEST, code, Some(param));
+    }
+    let listed = stripe.get("/v1/invoices").await;
+    assert_eq!(listed.body["data"], json!([]), "nothing was made");
+    // A due date alone is enough for an invoice sent for payment.
+    let dated = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_1"),
+                ("currency", "usd"),
+                ("collection_method", "send_invoice"),
+                ("due_date", "4102444800"),
+            ],
+        )
+        .await;
+    assert_eq!(dated.status, StatusCode::OK, "{}", dated.text);
+    assert_eq!(dated.body["due_date"], 4_102_444_800_i64);
 }

@@ -48,7 +48,13 @@ fn of_item(quantity: Option<i64>, unit_price: Option<Decimal>) -> CreditLineInpu
 
 #[test]
 fn a_whole_item_gives_back_all_it_was_charged() {
-    let line = price_line(&of_item(None, None), Some(&item()), usd()).unwrap();
+    let line = price_line(
+        &of_item(None, None),
+        Some(&item()),
+        Credited::default(),
+        usd(),
+    )
+    .unwrap();
     assert_eq!(
         (
             line.quantity,
@@ -65,13 +71,25 @@ fn a_whole_item_gives_back_all_it_was_charged() {
 
 #[test]
 fn part_of_an_item_takes_its_share_of_discount_and_tax_rounded() {
-    let line = price_line(&of_item(Some(1), None), Some(&item()), usd()).unwrap();
+    let line = price_line(
+        &of_item(Some(1), None),
+        Some(&item()),
+        Credited::default(),
+        usd(),
+    )
+    .unwrap();
     // A third of 6.00 and of 2.40.
     assert_eq!(
         (line.price, line.discount_amount, line.tax_amount),
         (dec!(10), dec!(2), dec!(0.80))
     );
-    let line = price_line(&of_item(Some(1), Some(dec!(3.335))), Some(&item()), usd()).unwrap();
+    let line = price_line(
+        &of_item(Some(1), Some(dec!(3.335))),
+        Some(&item()),
+        Credited::default(),
+        usd(),
+    )
+    .unwrap();
     // 3.335 rounds half away from zero to 3.34; its share of 6.00 is 0.668, of 2.40 0.2672.
     assert_eq!(
         (line.price, line.discount_amount, line.tax_amount),
@@ -83,27 +101,47 @@ fn part_of_an_item_takes_its_share_of_discount_and_tax_rounded() {
 fn a_line_credits_no_more_than_its_item_billed() {
     let item = item();
     assert_eq!(
-        price_line(&of_item(Some(4), None), Some(&item), usd()),
+        price_line(
+            &of_item(Some(4), None),
+            Some(&item),
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::MoreThanBilled { quantity: 3 })
     );
     assert_eq!(
-        price_line(&of_item(None, Some(dec!(10.01))), Some(&item), usd()),
+        price_line(
+            &of_item(None, Some(dec!(10.01))),
+            Some(&item),
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::AboveItemPrice {
             unit_price: dec!(10)
         })
     );
     assert_eq!(
-        price_line(&of_item(None, Some(dec!(0.001))), Some(&item), usd()),
+        price_line(
+            &of_item(None, Some(dec!(0.001))),
+            Some(&item),
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::NotPositive)
     );
     let mut credit = item.clone();
     credit.item_type = ItemType::Credit;
     assert_eq!(
-        price_line(&of_item(None, None), Some(&credit), usd()),
+        price_line(
+            &of_item(None, None),
+            Some(&credit),
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::CreditItem)
     );
     assert_eq!(
-        price_line(&of_item(None, None), None, usd()),
+        price_line(&of_item(None, None), None, Credited::default(), usd()),
         Err(LineError::UnknownItem)
     );
 }
@@ -116,14 +154,30 @@ fn a_line_of_no_item_needs_a_price_and_words() {
         unit_price: unit_price.map(|price| UnitPrice::parse(price).unwrap()),
         quantity: Some(Quantity::parse(2).unwrap()),
     };
-    let line = price_line(&custom(Some(dec!(4.5)), Some("Goodwill")), None, usd()).unwrap();
+    let line = price_line(
+        &custom(Some(dec!(4.5)), Some("Goodwill")),
+        None,
+        Credited::default(),
+        usd(),
+    )
+    .unwrap();
     assert_eq!((line.price, line.amount()), (dec!(9), dec!(9)));
     assert_eq!(
-        price_line(&custom(None, Some("Goodwill")), None, usd()),
+        price_line(
+            &custom(None, Some("Goodwill")),
+            None,
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::Unpriced)
     );
     assert_eq!(
-        price_line(&custom(Some(dec!(4.5)), None), None, usd()),
+        price_line(
+            &custom(Some(dec!(4.5)), None),
+            None,
+            Credited::default(),
+            usd()
+        ),
         Err(LineError::Unpriced)
     );
 }
@@ -132,8 +186,20 @@ fn a_line_of_no_item_needs_a_price_and_words() {
 fn totals_are_the_sums_of_the_lines_and_the_shipping() {
     let item = item();
     let lines = [
-        price_line(&of_item(Some(1), None), Some(&item), usd()).unwrap(),
-        price_line(&of_item(Some(2), None), Some(&item), usd()).unwrap(),
+        price_line(
+            &of_item(Some(1), None),
+            Some(&item),
+            Credited::default(),
+            usd(),
+        )
+        .unwrap(),
+        price_line(
+            &of_item(Some(2), None),
+            Some(&item),
+            Credited::default(),
+            usd(),
+        )
+        .unwrap(),
     ];
     let totals = CreditTotals::of(&lines, dec!(5));
     assert_eq!(totals.subtotal_amount, dec!(30));
@@ -157,4 +223,31 @@ fn a_memo_is_applied_as_its_total_is_allocated() {
     for reason in CreditReason::ALL {
         assert_eq!(CreditReason::parse(reason.as_str()), Some(reason));
     }
+}
+
+#[test]
+fn credit_in_parts_never_gives_back_more_than_the_item_charged() {
+    // 2 units at 1.50 taxed 0.01: half of the tax rounds up to 0.01 each time.
+    let mut item = item();
+    item.unit_price = UnitPrice::parse(dec!(1.50)).unwrap();
+    item.quantity = Quantity::parse(2).unwrap();
+    item.price = dec!(3);
+    item.discount_amount = Decimal::ZERO;
+    item.tax = Some(ItemTax::Manual(ManualTax::new(
+        TaxAmount::parse(dec!(0.01)).unwrap(),
+        TaxDescription::parse("VAT".to_owned()).unwrap(),
+    )));
+    let mut credited = Credited::default();
+    let first = price_line(&of_item(Some(1), None), Some(&item), credited, usd()).unwrap();
+    assert_eq!((first.price, first.tax_amount), (dec!(1.50), dec!(0.01)));
+    credited.add(&first);
+    // The line that credits the rest takes the rest of the tax: none.
+    let second = price_line(&of_item(Some(1), None), Some(&item), credited, usd()).unwrap();
+    assert_eq!((second.price, second.tax_amount), (dec!(1.50), dec!(0)));
+    credited.add(&second);
+    assert_eq!(first.amount() + second.amount(), dec!(3.01));
+    assert_eq!(
+        price_line(&of_item(Some(1), None), Some(&item), credited, usd()),
+        Err(LineError::MoreThanLeft { left: dec!(0) })
+    );
 }

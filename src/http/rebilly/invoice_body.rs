@@ -105,6 +105,8 @@ pub(super) fn parse_invoice(body: RawObject) -> Result<(InvoiceInput, PendingIte
                 tax,
                 parties,
                 metadata: None,
+                // Rebilly's invoice has no collection method: a replace keeps what /v1 set.
+                collection: None,
             },
             pending,
         )),

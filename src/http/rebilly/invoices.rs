@@ -202,8 +202,6 @@ pub async fn get_one(
     Ok(response)
 }
 
-/// The invoice rendered as a PDF in `slot`, off the async threads (a long invoice takes a
-/// while).
 /// Lists invoices.
 ///
 /// Filtered, sorted and paginated, with `Pagination-*` headers.

@@ -63,7 +63,7 @@ pub struct CreditNoteObject {
     tax_amounts: Vec<TaxAmount>,
     total: i64,
     total_excluding_tax: i64,
-    /// `pre_payment` (taken off what was due) or `post_payment` (given back out of band).
+    /// `pre_payment` (taken off what was due), `post_payment` (given back out of band) or `mixed`.
     #[serde(rename = "type")]
     kind: &'static str,
     voided_at: Option<i64>,
@@ -166,9 +166,11 @@ impl CreditNoteObject {
             .filter(|line| !line.tax_amount.is_zero())
             .map(|line| line.price - line.discount_amount)
             .sum();
-        // Given back out of band only when the invoice was paid, and then all of it; the
-        // rest of a note was taken off what the invoice had due.
+        // What was given back out of band, past what the invoice had due; the rest of a note
+        // was taken off what the invoice had due (or, for a memo made on the Rebilly routes,
+        // is still to be allocated, or went to another invoice).
         let post_payment = memo.out_of_band_amount;
+        let pre_payment = totals.total_amount - post_payment;
         Self {
             id: memo.id.to_string(),
             object: "credit_note",
@@ -190,7 +192,7 @@ impl CreditNoteObject {
             number: memo.number.to_string(),
             out_of_band_amount: (post_payment > Decimal::ZERO).then(|| minor(post_payment)),
             pdf,
-            pre_payment_amount: minor(totals.total_amount - post_payment),
+            pre_payment_amount: minor(pre_payment),
             post_payment_amount: minor(post_payment),
             reason: memo.reason.and_then(reason_name),
             refund: None,
@@ -207,10 +209,10 @@ impl CreditNoteObject {
             tax_amounts: tax_amounts(currency, totals.tax_amount, taxed),
             total: minor(totals.total_amount),
             total_excluding_tax: minor(totals.total_amount - totals.tax_amount),
-            kind: if post_payment > Decimal::ZERO {
-                "post_payment"
-            } else {
-                "pre_payment"
+            kind: match (pre_payment > Decimal::ZERO, post_payment > Decimal::ZERO) {
+                (true, true) => "mixed",
+                (false, true) => "post_payment",
+                _ => "pre_payment",
             },
             voided_at: memo.voided_time.map(unix),
         }

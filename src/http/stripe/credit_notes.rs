@@ -104,6 +104,13 @@ fn invalid_param(
                 minor_text(currency, due)
             ),
         ),
+        (DomainField::CreditLines, Rule::MoreThanInvoiceLeft { left, currency }) => Bad::invalid(
+            total_param,
+            format!(
+                "must not come to more than earlier credit notes left to credit of the invoice, {}",
+                minor_text(currency, left)
+            ),
+        ),
         (DomainField::CreditLines, Rule::MoreThanPaid { held, currency }) => Bad::invalid(
             total_param,
             format!(
@@ -144,6 +151,10 @@ fn line_bad(index: usize, error: LineError) -> Bad {
         LineError::NotPositive => Bad::invalid(
             &format!("lines[{index}]"),
             "must come to more than 0, and at most 1000000000000 in major units",
+        ),
+        LineError::MoreThanLeft { .. } => Bad::invalid(
+            &param("quantity"),
+            "must credit at most what earlier credit notes left of the line",
         ),
     }
 }

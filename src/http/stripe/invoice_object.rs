@@ -30,11 +30,17 @@ pub struct InvoiceObject {
     amount_due: i64,
     amount_paid: i64,
     amount_remaining: i64,
+    /// Always `false`: invoices here never advance by themselves.
+    auto_advance: bool,
+    /// `charge_automatically` (no due date unless one is given) or `send_invoice`.
+    collection_method: &'static str,
     created: i64,
     paid: bool,
     paid_out_of_band: bool,
     currency: String,
     customer: String,
+    /// With `send_invoice`: due this many days after it is finalized.
+    days_until_due: Option<u16>,
     description: Option<String>,
     due_date: Option<i64>,
     #[schema(value_type = LineList)]
@@ -112,11 +118,16 @@ impl InvoiceObject {
         Self {
             id: invoice.id.to_string(),
             object: "invoice",
-            // Stripe's `amount_due` is what the invoice asks for in all, and `amount_paid` plus
-            // `amount_remaining` make it up.
-            amount_due: minor(totals.amount),
-            amount_paid: minor(invoice.payments.net_paid()),
+            // Stripe's `amount_due` is what the invoice asks for once credit notes took their
+            // part off, and `amount_paid` plus `amount_remaining` make it up. Credit given
+            // back after payment is recorded here as a refund beside the credit: Stripe counts
+            // that money as still paid.
+            amount_due: minor(totals.amount - pre_payment_credit),
+            amount_paid: minor(invoice.payments.net_paid() + post_payment_credit),
             amount_remaining: minor(totals.amount_due),
+            auto_advance: false,
+            collection_method: invoice.collection.method.as_str(),
+            days_until_due: invoice.collection.days_until_due,
             paid: matches!(
                 invoice.status,
                 InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded
@@ -160,24 +171,16 @@ impl InvoiceObject {
     }
 }
 
-/// What credit memos took off an invoice before it was paid in full, and what they gave back
-/// after. A memo on a paid invoice is all given back out of band, allocated when it is
-/// issued, and an invoice paid in full never opens again; so the credit allocated after the
-/// invoice was paid in full (`paid_time`) is the post-payment part, and the rest of
-/// `credited_amount` lowered what it had due (a memo that pays the invoice in full is
-/// allocated at the very time it is paid). The allocations an invoice is read with are its
-/// oldest 100: past those, later credit counts as pre-payment.
+/// What credit memos took off what an invoice had due, and what they gave back out of band
+/// after it was paid: each allocation keeps its part given back. The allocations an invoice is
+/// read with are its oldest 100: past those, later credit counts as pre-payment.
 fn credit_notes_amounts(invoice: &Invoice) -> (Decimal, Decimal) {
     let payments = &invoice.payments;
-    let post_payment: Decimal = match payments.paid_time {
-        Some(paid_time) => payments
-            .credit_allocations
-            .iter()
-            .filter(|allocation| allocation.created_time > paid_time)
-            .map(|allocation| allocation.amount)
-            .sum(),
-        None => Decimal::ZERO,
-    };
+    let post_payment: Decimal = payments
+        .credit_allocations
+        .iter()
+        .map(|allocation| allocation.given_back)
+        .sum();
     (payments.credited_amount - post_payment, post_payment)
 }
 

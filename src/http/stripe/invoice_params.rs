@@ -6,7 +6,9 @@ use super::item_params::{new_metadata, timestamp};
 use super::params::Reader;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, WebsiteId};
-use crate::domain::invoice::{InvoiceInput, Notes, PendingItems};
+use crate::domain::invoice::{
+    Collection, CollectionMethod, InvoiceInput, MAX_DAYS_UNTIL_DUE, Notes, PendingItems,
+};
 use crate::domain::metadata::Metadata;
 use crate::error::ApiError;
 
@@ -15,14 +17,7 @@ pub const WEBSITE_ID: &str = "v1";
 
 /// Parameters of Stripe's invoice that this server does not implement: refused by name, never
 /// dropped.
-const UNSUPPORTED: [&str; 6] = [
-    "auto_advance",
-    "collection_method",
-    "days_until_due",
-    "default_tax_rates",
-    "discounts",
-    "subscription",
-];
+const UNSUPPORTED: [&str; 3] = ["default_tax_rates", "discounts", "subscription"];
 
 /// The parameters of a new invoice, each read and checked (the bad ones named in the reader).
 #[derive(Debug)]
@@ -33,6 +28,7 @@ pub struct InvoiceParams {
     due_time: Option<chrono::DateTime<chrono::Utc>>,
     pending: PendingItems,
     metadata: Metadata,
+    collection: Collection,
 }
 
 impl InvoiceParams {
@@ -70,6 +66,7 @@ impl InvoiceParams {
                     .map_err(|message| reader.reject_key("description", message))
                     .ok()
             });
+        let due_date_given = reader.has("due_date");
         let due_time = reader
             .integer("due_date")
             .and_then(|seconds| timestamp(reader, "due_date", seconds));
@@ -77,6 +74,8 @@ impl InvoiceParams {
             .parsed("pending_invoice_items_behavior", PendingItems::parse)
             .unwrap_or_default();
         let metadata = new_metadata(reader);
+        refuse_advancing(reader);
+        let collection = read_collection(reader, due_date_given);
         Self {
             customer,
             currency,
@@ -84,6 +83,7 @@ impl InvoiceParams {
             due_time,
             pending,
             metadata,
+            collection,
         }
     }
 
@@ -106,8 +106,62 @@ impl InvoiceParams {
             tax: Default::default(),
             parties: Default::default(),
             metadata: Some(self.metadata),
+            collection: Some(self.collection),
         };
         Ok((input, self.pending))
+    }
+}
+
+/// `auto_advance`: Stripe's clients may send it, and only `false` is true here.
+pub fn refuse_advancing(reader: &mut Reader) {
+    if reader.boolean("auto_advance") == Some(true) {
+        reader.reject_key(
+            "auto_advance",
+            "must be false: invoices here never advance by themselves",
+        );
+    }
+}
+
+/// `collection_method` and `days_until_due`, as Stripe pairs them: an invoice sent for
+/// payment says when it is due (`days_until_due`, or `due_date`, never both), and one charged
+/// automatically takes no days.
+fn read_collection(reader: &mut Reader, has_due_date: bool) -> Collection {
+    let method = reader
+        .parsed("collection_method", |text| {
+            CollectionMethod::parse(text)
+                .ok_or("must be one of: charge_automatically, send_invoice")
+        })
+        .unwrap_or_default();
+    let days_given = reader.has("days_until_due");
+    let days = reader.integer("days_until_due").and_then(|days| {
+        u16::try_from(days)
+            .ok()
+            .filter(|days| *days <= MAX_DAYS_UNTIL_DUE)
+            .or_else(|| {
+                reader.reject_key(
+                    "days_until_due",
+                    format!("must be between 0 and {MAX_DAYS_UNTIL_DUE}"),
+                );
+                None
+            })
+    });
+    match (method, days) {
+        (CollectionMethod::ChargeAutomatically, Some(_)) => reader.reject_key(
+            "days_until_due",
+            "can be set only when collection_method is send_invoice",
+        ),
+        (CollectionMethod::SendInvoice, Some(_)) if has_due_date => reader.reject_key(
+            "days_until_due",
+            "cannot be set with due_date: give one of them",
+        ),
+        (CollectionMethod::SendInvoice, None) if !has_due_date && !days_given => {
+            reader.reject(Bad::missing("days_until_due"))
+        }
+        _ => {}
+    }
+    Collection {
+        method,
+        days_until_due: days,
     }
 }
 
@@ -148,6 +202,16 @@ mod contract {
         /// `include` moves the customer's pending items of this currency onto the draft.
         #[schema(required = false, value_type = String, pattern = "^(include|exclude)$")]
         pending_invoice_items_behavior: String,
+        /// `charge_automatically` (the default: no due date unless `due_date` gives one) or
+        /// `send_invoice` (which needs `days_until_due` or `due_date`).
+        #[schema(required = false, value_type = String, pattern = "^(charge_automatically|send_invoice)$")]
+        collection_method: String,
+        /// With `send_invoice` and no `due_date`: due this many days after it is finalized.
+        #[schema(required = false, minimum = 0, maximum = 3650)]
+        days_until_due: i64,
+        /// Only `false`: invoices here never advance by themselves.
+        #[schema(required = false, schema_with = never_advance)]
+        auto_advance: bool,
     }
 
     /// `POST /v1/invoices/{id}/finalize`, `/void` and `/mark_uncollectible`.

@@ -11,8 +11,8 @@ use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineL
 use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
-use super::invoice_params::InvoiceParams;
 use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};
+use super::invoice_params::{InvoiceParams, refuse_advancing};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ok};
@@ -182,13 +182,7 @@ async fn act(
 ) -> Result<Response, StripeError> {
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
-    // Stripe's clients may send it; invoices here never advance by themselves.
-    if reader.boolean("auto_advance") == Some(true) {
-        reader.reject_key(
-            "auto_advance",
-            "must be false: invoices here never advance by themselves",
-        );
-    }
+    refuse_advancing(&mut reader);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;

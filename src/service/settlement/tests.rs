@@ -35,6 +35,7 @@ pub(in crate::service) fn issued(amount: Decimal) -> Invoice {
         po_number: None,
         parties: Default::default(),
         metadata: Default::default(),
+        collection: Default::default(),
         revision: 1,
         created_time: now,
         updated_time: now,
