@@ -192,15 +192,34 @@ macro_rules! select_invoices {
     };
 }
 
+/// Which invoices a page by cursor holds; each filter left `None` keeps them all.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceListing {
+    /// Only the invoices billing this customer.
+    pub customer_id: Option<CustomerId>,
+    /// Only the invoices in one of these statuses.
+    pub statuses: Option<Vec<InvoiceStatus>>,
+    /// Only the invoices collected this way.
+    pub collection_method: Option<CollectionMethod>,
+    /// Only the invoices created at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only the invoices created before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only the invoices due at or after this time.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Only the invoices due before this time.
+    pub due_before: Option<DateTime<Utc>>,
+}
+
 impl Tx {
-    /// A page of the organization's invoices (of one customer, when given), without their
-    /// discounts, newest first (then by id, descending), from `cursor`; `None` when the cursor
-    /// names no invoice of the organization.
+    /// A page of the organization's invoices that `listing` keeps, without their discounts,
+    /// newest first (then by id, descending), from `cursor`; `None` when the cursor names no
+    /// invoice of the organization.
     #[tracing::instrument(skip_all)]
     pub async fn invoices_by_cursor(
         &mut self,
         organization_id: &OrganizationId,
-        customer_id: Option<&CustomerId>,
+        listing: &InvoiceListing,
         cursor: Cursor<'_, InvoiceId>,
         limit: i64,
     ) -> Result<Option<Vec<Invoice>>, sqlx::Error> {
@@ -224,11 +243,22 @@ impl Tx {
         let far_future =
             DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::UNIX_EPOCH);
         let (time, id) = at.unwrap_or((far_future, String::new()));
-        let customer = customer_id.map(CustomerId::as_str);
+        let customer = listing.customer_id.as_ref().map(CustomerId::as_str);
+        let statuses: Option<Vec<&str>> = listing
+            .statuses
+            .as_ref()
+            .map(|statuses| statuses.iter().map(|status| status.as_str()).collect());
+        let collection = listing.collection_method.map(CollectionMethod::as_str);
         let limit = limit.max(0);
         let rows = if matches!(cursor, Cursor::NewerThan(_)) {
             let mut rows = select_invoices!(
                 "where organization_id = $1 and ($2::text is null or customer_id = $2)
+                   and ($6::text[] is null or status = any($6))
+                   and ($7::text is null or collection_method = $7)
+                   and ($8::timestamptz is null or created_time >= $8)
+                   and ($9::timestamptz is null or created_time < $9)
+                   and ($10::timestamptz is null or due_time >= $10)
+                   and ($11::timestamptz is null or due_time < $11)
                    and (created_time, id) > ($3, $4)
                  order by created_time, id limit $5",
                 organization_id as &OrganizationId,
@@ -236,6 +266,12 @@ impl Tx {
                 time,
                 id,
                 limit,
+                statuses.as_deref() as Option<&[&str]>,
+                collection,
+                listing.created_from,
+                listing.created_before,
+                listing.due_from,
+                listing.due_before,
             )
             .fetch_all(&mut *self.inner)
             .await?;
@@ -244,6 +280,12 @@ impl Tx {
         } else {
             select_invoices!(
                 "where organization_id = $1 and ($2::text is null or customer_id = $2)
+                   and ($6::text[] is null or status = any($6))
+                   and ($7::text is null or collection_method = $7)
+                   and ($8::timestamptz is null or created_time >= $8)
+                   and ($9::timestamptz is null or created_time < $9)
+                   and ($10::timestamptz is null or due_time >= $10)
+                   and ($11::timestamptz is null or due_time < $11)
                    and (created_time, id) < ($3, $4)
                  order by created_time desc, id desc limit $5",
                 organization_id as &OrganizationId,
@@ -251,6 +293,12 @@ impl Tx {
                 time,
                 id,
                 limit,
+                statuses.as_deref() as Option<&[&str]>,
+                collection,
+                listing.created_from,
+                listing.created_before,
+                listing.due_from,
+                listing.due_before,
             )
             .fetch_all(&mut *self.inner)
             .await?

@@ -27,7 +27,7 @@ pub use deliveries::{
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
-pub use invoices::InvoicePage;
+pub use invoices::{InvoiceListing, InvoicePage};
 pub use item_batches::BatchedTotals;
 pub use item_listing::ItemListing;
 pub use products::ProductPage;

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
-use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId};
+use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{
     Invoice, InvoiceAction, InvoiceInput, InvoicePayments, InvoiceStatus, InvoiceTotals,
     PendingItems,
@@ -20,7 +20,7 @@ use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
-use crate::repository::{Cursor, Db, Tx};
+use crate::repository::{Cursor, Db, InvoiceListing, Tx};
 
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
@@ -268,13 +268,13 @@ pub async fn list_invoices(
 pub async fn page_invoices(
     db: &Db,
     organization_id: &OrganizationId,
-    customer_id: Option<&CustomerId>,
+    listing: &InvoiceListing,
     cursor: Cursor<'_, InvoiceId>,
     limit: i64,
     shown: i64,
 ) -> Result<Option<Vec<InvoiceWithItems>>, ApiError> {
     db.read(async |snapshot| {
-        let found = snapshot.invoices_by_cursor(organization_id, customer_id, cursor, limit);
+        let found = snapshot.invoices_by_cursor(organization_id, listing, cursor, limit);
         match found.await? {
             Some(invoices) => Ok(Some(
                 with_items(snapshot, organization_id, invoices, Some(shown)).await?,

@@ -708,3 +708,88 @@ async fn collection_parameters_are_paired_as_stripe_pairs_them(pool: PgPool) {
     assert_eq!(dated.status, StatusCode::OK, "{}", dated.text);
     assert_eq!(dated.body["due_date"], 4_102_444_800_i64);
 }
+
+#[sqlx::test]
+async fn invoices_list_by_status_collection_and_dates(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let make = |pairs: Vec<(&'static str, String)>| {
+        let stripe = &stripe;
+        async move {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let made = stripe.post("/v1/invoices", &pairs).await;
+            assert_eq!(made.status, StatusCode::OK, "{}", made.text);
+            made.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let base = || {
+        vec![
+            ("customer", "cus_f".to_owned()),
+            ("currency", "usd".to_owned()),
+        ]
+    };
+    let draft = make(base()).await;
+    let mut sent = base();
+    sent.extend([
+        ("collection_method", "send_invoice".to_owned()),
+        ("due_date", "4102444800".to_owned()),
+    ]);
+    let sent = make(sent).await;
+    let open = make(base()).await;
+    stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_f"),
+                ("currency", "usd"),
+                ("amount", "700"),
+                ("invoice", &open),
+            ],
+        )
+        .await;
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{open}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.body["status"], "open", "{}", finalized.text);
+    let ids_of = |path: String| {
+        let stripe = &stripe;
+        async move {
+            let page = stripe.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+            data_ids(&page.body)
+        }
+    };
+    assert_eq!(
+        ids_of("/v1/invoices?status=open".into()).await,
+        vec![open.clone()]
+    );
+    assert_eq!(
+        ids_of("/v1/invoices?status=draft".into()).await,
+        [sent.clone(), draft.clone()]
+    );
+    assert_eq!(
+        ids_of("/v1/invoices?collection_method=send_invoice".into()).await,
+        vec![sent.clone()]
+    );
+    assert_eq!(
+        ids_of("/v1/invoices?due_date[gte]=4102444800".into()).await,
+        vec![sent.clone()]
+    );
+    assert_eq!(
+        ids_of("/v1/invoices?due_date=4102444800".into()).await,
+        vec![sent.clone()]
+    );
+    assert!(
+        ids_of("/v1/invoices?due_date[lt]=4102444800".into())
+            .await
+            .is_empty()
+    );
+    let all = ids_of("/v1/invoices?created[gte]=0".into()).await;
+    assert_eq!(all, [open.clone(), sent.clone(), draft.clone()]);
+    assert!(ids_of("/v1/invoices?created[lt]=1".into()).await.is_empty());
+    assert!(ids_of("/v1/invoices?status=paid".into()).await.is_empty());
+    let bad = stripe.get("/v1/invoices?status=pending").await;
+    assert_stripe_error(&bad, StatusCode::BAD_REQUEST, None, Some("status"));
+    let bad = stripe.get("/v1/invoices?due_date[gt]=-5").await;
+    assert_stripe_error(&bad, StatusCode::BAD_REQUEST, None, Some("due_date[gt]"));
+}

@@ -11,7 +11,7 @@ use super::contract::{
 use super::error::{Bad, StripeError};
 use super::expand::{ItemExpansions, Subject};
 use super::invoice_object::expanded_item;
-use super::item_params::{Call, ItemParams, timestamp};
+use super::item_params::{Call, ItemParams, time_range};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
@@ -238,7 +238,7 @@ pub async fn list(
         pending: reader.boolean("pending"),
         ..ItemListing::default()
     };
-    read_created(&mut reader, &mut listing);
+    (listing.created_from, listing.created_before) = time_range(&mut reader, "created");
     let expand = ItemExpansions::read(&mut reader, Subject::ItemList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
@@ -259,43 +259,6 @@ pub async fn list(
         |item| expanded_item(item, caller.livemode, &invoices),
         LIST_URL,
     )
-}
-
-/// `created=<seconds>` or `created[gt|gte|lt|lte]=<seconds>`, as a range of creation times.
-fn read_created(reader: &mut Reader, listing: &mut ItemListing) {
-    let one_second = chrono::TimeDelta::seconds(1);
-    if !reader.has("created") {
-        return;
-    }
-    if let Some(seconds) = peek_integer(reader, "created") {
-        if let Some(time) = timestamp(reader, "created", seconds) {
-            listing.created_from = Some(time);
-            listing.created_before = Some(time + one_second);
-        }
-        return;
-    }
-    let Some(Some(mut range)) = reader.object("created") else {
-        return;
-    };
-    let bound = |range: &mut Reader, key: &str| {
-        let seconds = range.integer(key)?;
-        timestamp(range, key, seconds)
-    };
-    let gt = bound(&mut range, "gt").map(|time| time + one_second);
-    let gte = bound(&mut range, "gte");
-    let lt = bound(&mut range, "lt");
-    let lte = bound(&mut range, "lte").map(|time| time + one_second);
-    listing.created_from = gt.into_iter().chain(gte).max();
-    listing.created_before = lt.into_iter().chain(lte).min();
-    reader.adopt(range);
-}
-
-/// An integer given as the whole value of `key` (not as a nested range), read if so.
-fn peek_integer(reader: &mut Reader, key: &str) -> Option<i64> {
-    if reader.is_object(key) {
-        return None;
-    }
-    reader.integer(key)
 }
 
 /// A write's answer: the item, with its invoice as the transaction sees it when `expand`

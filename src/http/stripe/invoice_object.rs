@@ -77,6 +77,15 @@ struct DiscountAmount {
     discount: Option<String>,
 }
 
+/// The statuses Stripe names so: `open` is unpaid, partially paid and past due, and so on.
+pub fn statuses_named(name: &str) -> Option<Vec<InvoiceStatus>> {
+    let statuses: Vec<InvoiceStatus> = InvoiceStatus::ALL
+        .into_iter()
+        .filter(|kept| status(*kept) == name)
+        .collect();
+    (!statuses.is_empty()).then_some(statuses)
+}
+
 /// An invoice's status in Stripe's words.
 pub(super) fn status(status: InvoiceStatus) -> &'static str {
     match status {

@@ -10,18 +10,20 @@ use super::auth::StripeCaller;
 use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineList, PageQuery};
 use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
-use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url};
+use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url, statuses_named};
 use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};
 use super::invoice_params::{InvoiceParams, refuse_advancing};
+use super::item_params::time_range;
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
 use super::wire::{LineObject, ok};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
-use crate::domain::invoice::InvoiceAction;
+use crate::domain::invoice::{CollectionMethod, InvoiceAction};
 use crate::error::ApiError;
 use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::state::AppState;
+use crate::repository::InvoiceListing;
 use crate::service::invoices::{self as service, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 use crate::service::settlement;
@@ -265,7 +267,8 @@ pub async fn pay(
 
 /// Lists invoices.
 ///
-/// Newest first, by cursor, of one `customer` when given.
+/// Newest first, by cursor; `customer`, `status`, `collection_method`, `created` and
+/// `due_date` (Unix seconds, or a range of them) keep those that match.
 #[utoipa::path(
     get,
     path = "/v1/invoices",
@@ -281,7 +284,7 @@ pub async fn list(
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
-    let customer = reader.parsed("customer", CustomerId::parse);
+    let listing = read_listing(&mut reader);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoice", |id| InvoiceId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
@@ -289,7 +292,7 @@ pub async fn list(
     let invoices = service::page_invoices(
         &state.db,
         organization_id,
-        customer.as_ref(),
+        &listing,
         cursor,
         page.to_read(),
         ITEMS_TO_READ,
@@ -301,6 +304,24 @@ pub async fn list(
         |(invoice, newest)| InvoiceObject::new(invoice, newest, caller.livemode),
         "/v1/invoices",
     )
+}
+
+/// The filters of a list of invoices.
+fn read_listing(reader: &mut Reader) -> InvoiceListing {
+    let mut listing = InvoiceListing {
+        customer_id: reader.parsed("customer", CustomerId::parse),
+        statuses: reader.parsed("status", |name| {
+            statuses_named(name).ok_or("must be one of: draft, open, paid, uncollectible, void")
+        }),
+        collection_method: reader.parsed("collection_method", |name| {
+            CollectionMethod::parse(name)
+                .ok_or("must be one of: charge_automatically, send_invoice")
+        }),
+        ..InvoiceListing::default()
+    };
+    (listing.created_from, listing.created_before) = time_range(reader, "created");
+    (listing.due_from, listing.due_before) = time_range(reader, "due_date");
+    listing
 }
 
 /// Lists an invoice's line items.

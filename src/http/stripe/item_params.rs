@@ -471,6 +471,40 @@ pub fn timestamp(reader: &mut Reader, key: &str, seconds: i64) -> Option<DateTim
         })
 }
 
+/// `key=<seconds>` or `key[gt|gte|lt|lte]=<seconds>`, as a range of times: from (at or
+/// after), and before.
+pub fn time_range(
+    reader: &mut Reader,
+    key: &str,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let one_second = chrono::TimeDelta::seconds(1);
+    if !reader.has(key) {
+        return (None, None);
+    }
+    if !reader.is_object(key) {
+        let time = reader
+            .integer(key)
+            .and_then(|seconds| timestamp(reader, key, seconds));
+        return (time, time.map(|time| time + one_second));
+    }
+    let Some(Some(mut range)) = reader.object(key) else {
+        return (None, None);
+    };
+    let bound = |range: &mut Reader, key: &str| {
+        let seconds = range.integer(key)?;
+        timestamp(range, key, seconds)
+    };
+    let gt = bound(&mut range, "gt").map(|time| time + one_second);
+    let gte = bound(&mut range, "gte");
+    let lt = bound(&mut range, "lt");
+    let lte = bound(&mut range, "lte").map(|time| time + one_second);
+    reader.adopt(range);
+    (
+        gt.into_iter().chain(gte).max(),
+        lt.into_iter().chain(lte).min(),
+    )
+}
+
 /// The parameters as the contract describes them, beside the reader above: the descriptions
 /// and limits a person or a generator reads.
 #[expect(

@@ -133,6 +133,18 @@ pub struct InvoiceListQuery {
     /// One customer's invoices.
     #[param(required = false, pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
     customer: String,
+    /// Only invoices in this status.
+    #[param(required = false, pattern = "^(draft|open|paid|uncollectible|void)$")]
+    status: String,
+    /// Only invoices collected this way.
+    #[param(required = false, pattern = "^(charge_automatically|send_invoice)$")]
+    collection_method: String,
+    /// Created in this range.
+    #[param(required = false, style = DeepObject, explode, value_type = CreatedRange)]
+    created: CreatedRange,
+    /// Due in this range.
+    #[param(required = false, style = DeepObject, explode, value_type = CreatedRange)]
+    due_date: CreatedRange,
 }
 
 /// An object's id in the path: the contract's parameter and the handlers' extractor alike.
