@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::currency::Currency;
 use super::ids::OrganizationId;
 use super::text::BoundedText;
 
@@ -81,6 +82,8 @@ pub struct OrganizationDetails {
     pub emails: Vec<ContactPoint>,
     pub phone_numbers: Vec<ContactPoint>,
     pub invoice_time_zone: InvoiceTimeZone,
+    /// The currency of an invoice made without one (the Stripe-style dialect's).
+    pub default_currency: Option<Currency>,
 }
 
 impl Default for OrganizationDetails {
@@ -96,6 +99,7 @@ impl Default for OrganizationDetails {
             emails: Vec::new(),
             phone_numbers: Vec::new(),
             invoice_time_zone: InvoiceTimeZone::UTC,
+            default_currency: None,
         }
     }
 }
@@ -153,6 +157,7 @@ pub struct OrganizationChange {
     pub emails: Option<Vec<ContactPoint>>,
     pub phone_numbers: Option<Vec<ContactPoint>>,
     pub invoice_time_zone: Option<InvoiceTimeZone>,
+    pub default_currency: Option<Option<Currency>>,
 }
 
 impl OrganizationChange {
@@ -169,6 +174,7 @@ impl OrganizationChange {
             emails: self.emails.unwrap_or(details.emails),
             phone_numbers: self.phone_numbers.unwrap_or(details.phone_numbers),
             invoice_time_zone: self.invoice_time_zone.unwrap_or(details.invoice_time_zone),
+            default_currency: self.default_currency.unwrap_or(details.default_currency),
         }
     }
 }

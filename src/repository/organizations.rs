@@ -35,6 +35,8 @@ struct DetailsRecord {
     phone_numbers: Vec<ContactRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     invoice_time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    default_currency: Option<String>,
 }
 
 /// The stored form of a [`ContactPoint`]; invoices' addresses keep them the same way.
@@ -78,6 +80,10 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
                 }
                 None => InvoiceTimeZone::UTC,
             },
+            default_currency: record
+                .default_currency
+                .map(|code| super::invoices::parse_currency(&code))
+                .transpose()?,
         })
     }
 }
@@ -97,6 +103,9 @@ impl From<&OrganizationDetails> for DetailsRecord {
             phone_numbers: contact_records(&details.phone_numbers),
             invoice_time_zone: (details.invoice_time_zone != InvoiceTimeZone::UTC)
                 .then(|| details.invoice_time_zone.name().to_owned()),
+            default_currency: details
+                .default_currency
+                .map(|currency| currency.code().to_owned()),
         }
     }
 }

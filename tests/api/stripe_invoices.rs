@@ -793,3 +793,50 @@ async fn invoices_list_by_status_collection_and_dates(pool: PgPool) {
     let bad = stripe.get("/v1/invoices?due_date[gt]=-5").await;
     assert_stripe_error(&bad, StatusCode::BAD_REQUEST, None, Some("due_date[gt]"));
 }
+
+#[sqlx::test]
+async fn an_invoice_without_a_currency_takes_the_organizations_default(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let path = format!("/organizations/{}", crate::helpers::ORGANIZATION);
+    let none_yet = stripe.post("/v1/invoices", &[("customer", "cus_d")]).await;
+    assert_stripe_error(
+        &none_yet,
+        StatusCode::BAD_REQUEST,
+        Some("parameter_missing"),
+        Some("currency"),
+    );
+    let set = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"defaultCurrency": "EUR"})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(set.body["defaultCurrency"], "EUR");
+    let made = stripe.post("/v1/invoices", &[("customer", "cus_d")]).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text);
+    assert_eq!(made.body["currency"], "eur");
+    // A currency named still wins.
+    let named = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_d"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(named.body["currency"], "usd");
+    let bad = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"defaultCurrency": "EURO"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.body["invalidFields"][0]["field"], "defaultCurrency");
+    let cleared = app
+        .call(Method::PATCH, &path, Some(json!({"defaultCurrency": null})))
+        .await;
+    assert_eq!(cleared.body["defaultCurrency"], Value::Null);
+}

@@ -11,8 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::contact::place_and_contacts;
 use super::contact::{ContactResponse, bounded, contact_points};
 use super::fields::{FieldReader, RawObject, string};
-use super::openapi::schema::{closed_object, named_schema, nullable, text, with_read_only};
+use super::openapi::schema::{closed_object, named_schema, nullable, one_of, text, with_read_only};
 use super::wire::{Link, json_response, time_option};
+use crate::domain::currency::Currency;
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::domain::text::BoundedText;
 use crate::error::ApiError;
@@ -123,6 +124,9 @@ fn parse_change(body: RawObject) -> Result<OrganizationChange, ApiError> {
             })
             // `null` sets it back to UTC.
             .map(|zone| zone.unwrap_or(InvoiceTimeZone::UTC)),
+        default_currency: fields.change("defaultCurrency", |raw| {
+            Currency::parse(&string(raw)?).map_err(|error| error.to_string())
+        }),
     };
     fields.finish(READ_ONLY)?;
     Ok(change)
@@ -145,6 +149,9 @@ pub struct OrganizationResponse {
     phone_numbers: Vec<ContactResponse>,
     /// The IANA time zone invoice documents print their dates in.
     invoice_time_zone: String,
+    /// The currency of an invoice made on `/v1` without one (not in Rebilly's schema).
+    #[schema(value_type = Option<String>)]
+    default_currency: Option<Currency>,
     /// When its details last changed; `null` while they never have.
     #[serde(serialize_with = "time_option")]
     updated_time: Option<DateTime<Utc>>,
@@ -172,6 +179,7 @@ impl OrganizationResponse {
                 .map(ContactResponse::new)
                 .collect(),
             invoice_time_zone: details.invoice_time_zone.name().to_owned(),
+            default_currency: details.default_currency,
             updated_time: organization.updated_time,
             links: vec![Link {
                 rel: "self",
@@ -191,7 +199,15 @@ named_schema!(
         ));
         let name = ("name", nullable(text(60)).into());
         let zone = ("invoiceTimeZone", time_zone.into());
-        let fields = std::iter::once(name).chain(place_and_contacts()).chain([zone]);
+        let currency = (
+            "defaultCurrency",
+            nullable(one_of(Currency::codes()))
+                .description(Some("The currency of an invoice made on `/v1` without one."))
+                .into(),
+        );
+        let fields = std::iter::once(name)
+            .chain(place_and_contacts())
+            .chain([zone, currency]);
         let object = closed_object(&[], fields);
         with_read_only(object, READ_ONLY).into()
     }

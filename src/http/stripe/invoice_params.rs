@@ -53,10 +53,8 @@ impl InvoiceParams {
                     );
                 })
                 .ok(),
-            None => {
-                reader.reject(Bad::missing("currency"));
-                None
-            }
+            // The organization's default, when it has one: see `input`.
+            None => None,
         };
         let notes = reader
             .text("description")
@@ -87,10 +85,27 @@ impl InvoiceParams {
         }
     }
 
+    /// Whether no `currency` was given, so that the organization's default is needed.
+    pub fn lacks_currency(&self) -> bool {
+        self.currency.is_none()
+    }
+
     /// The core's input for the draft, and whether it takes in pending items; called once
-    /// every parameter was read without fault.
-    pub fn input(self) -> Result<(InvoiceInput, PendingItems), StripeError> {
-        let (Some(customer_id), Some(currency)) = (self.customer, self.currency) else {
+    /// every parameter was read without fault. Without `currency`, the invoice is in
+    /// `default_currency`, the organization's, which it must then have.
+    pub fn input(
+        self,
+        default_currency: Option<Currency>,
+    ) -> Result<(InvoiceInput, PendingItems), StripeError> {
+        let Some(currency) = self.currency.or(default_currency) else {
+            return Err(Bad::coded(
+                "currency",
+                "parameter_missing",
+                "is required: the organization has no defaultCurrency (PATCH /organizations/{id} sets one)",
+            )
+            .into());
+        };
+        let Some(customer_id) = self.customer else {
             return Err(StripeError::Params(Vec::new()));
         };
         let website_id =
@@ -187,8 +202,9 @@ mod contract {
         /// The customer billed.
         #[schema(pattern = "^[A-Za-z0-9_@~.-]{1,50}$")]
         customer: String,
-        /// ISO 4217 (`usd`, in either case; answers give it lower-case).
-        #[schema(schema_with = currency)]
+        /// ISO 4217 (`usd`, in either case; answers give it lower-case); by default the
+        /// organization's `defaultCurrency`.
+        #[schema(required = false, schema_with = currency)]
         currency: String,
         /// Notes for the customer; null or empty for none.
         #[schema(required = false, max_length = 65535)]

@@ -73,8 +73,14 @@ pub async fn create(
     let mut reader = Reader::new(params);
     let invoice = InvoiceParams::read(&mut reader);
     reader.finish()?;
-    let (input, pending) = invoice.input()?;
     let organization_id = &caller.principal.organization_id;
+    let default_currency = if invoice.lacks_currency() {
+        let organization = state.db.find_organization(organization_id).await?;
+        organization.details.default_currency
+    } else {
+        None
+    };
+    let (input, pending) = invoice.input(default_currency)?;
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
         let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
