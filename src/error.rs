@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::credit_memo::LineError;
 use crate::domain::currency::Currency;
 use crate::domain::event::EventType;
-use crate::domain::invoice::{InvoiceAction, InvoiceStatus};
+use crate::domain::invoice::{CollectionMisfit, InvoiceAction, InvoiceStatus};
+use crate::domain::metadata::MetadataError;
 use crate::domain::transaction::TransactionType;
 use rust_decimal::Decimal;
 
@@ -67,6 +68,10 @@ pub enum DomainField {
     CreditOutOfBand,
     /// An invoice a credit memo is allocated to.
     AllocatedInvoice,
+    /// An invoice's days until due, beside how it is collected.
+    InvoiceDaysUntilDue,
+    /// An invoice's metadata.
+    InvoiceMetadata,
     /// How much of a credit memo is allocated to an invoice.
     AllocatedAmount,
 }
@@ -631,6 +636,10 @@ pub enum Rule {
         /// Its currency.
         currency: Currency,
     },
+    /// A way of collecting that does not fit the invoice's due date.
+    Collection(CollectionMisfit),
+    /// Metadata past its limits.
+    Metadata(MetadataError),
     /// The same invoice listed twice.
     InvoiceListedTwice {
         /// The invoice.
@@ -715,6 +724,16 @@ impl fmt::Display for Rule {
                 f,
                 "must come to at most what earlier credit memos left to credit of the invoice, {left} {currency}"
             ),
+            Self::Collection(CollectionMisfit::DaysWhenCharged) => {
+                f.write_str("can be set only on an invoice sent for payment")
+            }
+            Self::Collection(CollectionMisfit::DaysBesideDueDate) => {
+                f.write_str("cannot be set beside a due date: give one of them")
+            }
+            Self::Collection(CollectionMisfit::SentWithoutDueDate) => f.write_str(
+                "is required for an invoice sent for payment without a due date",
+            ),
+            Self::Metadata(error) => write!(f, "{error}"),
             Self::InvoiceListedTwice { invoice } => {
                 write!(f, "must list each invoice once; {invoice} is listed twice")
             }

@@ -8,7 +8,7 @@ use super::credit_memo::CreditAllocation;
 use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
-use super::metadata::Metadata;
+use super::metadata::{Metadata, MetadataChange};
 use super::tax::TaxSettings;
 use super::text::BoundedText;
 use super::transaction::Allocation;
@@ -212,6 +212,51 @@ pub struct Collection {
     /// With [`CollectionMethod::SendInvoice`] and no due time of its own: due this many days
     /// after it is issued.
     pub days_until_due: Option<u16>,
+}
+
+/// Why a way of collecting does not fit an invoice's due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionMisfit {
+    /// Days until due, on an invoice charged automatically.
+    DaysWhenCharged,
+    /// Days until due beside a due date.
+    DaysBesideDueDate,
+    /// An invoice sent for payment with neither days until due nor a due date.
+    SentWithoutDueDate,
+}
+
+impl Collection {
+    /// Whether it fits an invoice due at `due_time`.
+    pub fn check(self, due_time: Option<DateTime<Utc>>) -> Result<(), CollectionMisfit> {
+        match (self.method, self.days_until_due, due_time) {
+            (CollectionMethod::ChargeAutomatically, Some(_), _) => {
+                Err(CollectionMisfit::DaysWhenCharged)
+            }
+            (CollectionMethod::SendInvoice, Some(_), Some(_)) => {
+                Err(CollectionMisfit::DaysBesideDueDate)
+            }
+            (CollectionMethod::SendInvoice, None, None) => {
+                Err(CollectionMisfit::SentWithoutDueDate)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A change of a draft's own fields that leaves its prices as they are; each `None` keeps
+/// the field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InvoicePatch {
+    /// Its notes (`Some(None)` clears them).
+    pub notes: Option<Option<Notes>>,
+    /// When it is due (`Some(None)`: no due date).
+    pub due_time: Option<Option<DateTime<Utc>>>,
+    /// Its metadata.
+    pub metadata: Option<MetadataChange>,
+    /// How it is collected.
+    pub collection_method: Option<CollectionMethod>,
+    /// Days until due (`Some(None)`: none).
+    pub days_until_due: Option<Option<u16>>,
 }
 
 /// An invoice as a client asks for it.

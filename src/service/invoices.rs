@@ -13,8 +13,8 @@ use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoicePayments, InvoiceStatus, InvoiceTotals,
-    PendingItems,
+    Invoice, InvoiceAction, InvoiceInput, InvoicePatch, InvoicePayments, InvoiceStatus,
+    InvoiceTotals, PendingItems,
 };
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
@@ -576,6 +576,76 @@ async fn update_draft(
         changes,
     )
     .await?;
+    Ok((invoice, items))
+}
+
+/// Changes a draft's own fields that leave its prices as they are, in the caller's
+/// transaction: 404 without it, 409 once it is no longer a draft, 422 when its way of
+/// collecting would not fit its due date. A due date given drops days until due, and days
+/// given drop the due date, as one replaces the other.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn patch_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    patch: InvoicePatch,
+) -> Result<InvoiceWithItems, ApiError> {
+    let current = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    if current.status != InvoiceStatus::Draft {
+        return Err(ApiError::Conflict(Clash::NotDraft {
+            invoice: current.id.to_string(),
+            status: current.status,
+            change: DraftChange::Invoice,
+        }));
+    }
+    let before = current.clone();
+    let mut invoice = current;
+    if let Some(notes) = patch.notes {
+        invoice.notes = notes.map(|notes| notes.into_string());
+    }
+    if let Some(change) = patch.metadata {
+        invoice.metadata = invoice.metadata.changed(change).map_err(|error| {
+            ApiError::invalid_input(DomainField::InvoiceMetadata, Rule::Metadata(error))
+        })?;
+    }
+    if let Some(method) = patch.collection_method {
+        invoice.collection.method = method;
+    }
+    match (patch.due_time, patch.days_until_due) {
+        (Some(due), None) if due.is_some() => {
+            invoice.due_time = due;
+            invoice.collection.days_until_due = None;
+        }
+        (None, Some(Some(days))) => {
+            invoice.collection.days_until_due = Some(days);
+            invoice.due_time = None;
+        }
+        (due, days) => {
+            invoice.due_time = due.unwrap_or(invoice.due_time);
+            invoice.collection.days_until_due = days.unwrap_or(invoice.collection.days_until_due);
+        }
+    }
+    invoice
+        .collection
+        .check(invoice.due_time)
+        .map_err(|misfit| {
+            ApiError::invalid_input(DomainField::InvoiceDaysUntilDue, Rule::Collection(misfit))
+        })?;
+    if invoice != before {
+        invoice.revision += 1;
+        invoice.updated_time = Utc::now();
+        tx.update_invoice(organization_id, &invoice).await?;
+        let changes = EventChanges {
+            fields: changed_fields(&before, &invoice),
+            ..EventChanges::default()
+        };
+        let modified = EventType::InvoiceModified;
+        record(tx, organization_id, &invoice, modified, changes).await?;
+    }
+    let items = items_of(tx, organization_id, &invoice.id).await?;
     Ok((invoice, items))
 }
 

@@ -840,3 +840,97 @@ async fn an_invoice_without_a_currency_takes_the_organizations_default(pool: PgP
         .await;
     assert_eq!(cleared.body["defaultCurrency"], Value::Null);
 }
+
+#[sqlx::test]
+async fn a_draft_is_updated_field_by_field_and_a_finalized_one_is_not(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let made = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_u"),
+                ("currency", "usd"),
+                ("metadata[order]", "7"),
+            ],
+        )
+        .await;
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/invoices/{id}");
+    let updated = stripe
+        .post(
+            &path,
+            &[
+                ("description", "Net 14"),
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "14"),
+                ("metadata[team]", "ops"),
+            ],
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    assert_eq!(updated.body["description"], "Net 14");
+    assert_eq!(updated.body["collection_method"], "send_invoice");
+    assert_eq!(updated.body["days_until_due"], 14);
+    assert_eq!(
+        updated.body["metadata"],
+        json!({"order": "7", "team": "ops"})
+    );
+    // A due date replaces the days; an empty description unsets it.
+    let dated = stripe
+        .post(&path, &[("due_date", "4102444800"), ("description", "")])
+        .await;
+    assert_eq!(dated.body["due_date"], 4_102_444_800_i64, "{}", dated.text);
+    assert_eq!(dated.body["days_until_due"], Value::Null);
+    assert_eq!(dated.body["description"], Value::Null);
+    // The Rebilly routes read the same invoice.
+    let read = app.invoice(&id).await;
+    assert_eq!(read["dueTime"], "2100-01-01T00:00:00Z");
+    // Charged automatically with days until due does not fit.
+    let misfit = stripe
+        .post(
+            &path,
+            &[
+                ("collection_method", "charge_automatically"),
+                ("days_until_due", "3"),
+            ],
+        )
+        .await;
+    assert_stripe_error(
+        &misfit,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("days_until_due"),
+    );
+    let unknown = stripe.post(&path, &[("currency", "eur")]).await;
+    assert_stripe_error(
+        &unknown,
+        StatusCode::BAD_REQUEST,
+        Some("parameter_unknown"),
+        Some("currency"),
+    );
+    let missing = stripe
+        .post("/v1/invoices/in_none", &[("description", "x")])
+        .await;
+    assert_stripe_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+    stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_u"),
+                ("currency", "usd"),
+                ("amount", "900"),
+                ("invoice", &id),
+            ],
+        )
+        .await;
+    let finalized = stripe.post(&format!("{path}/finalize"), &[]).await;
+    assert_eq!(finalized.body["status"], "open", "{}", finalized.text);
+    let late = stripe.post(&path, &[("description", "Too late")]).await;
+    assert_stripe_error(&late, StatusCode::BAD_REQUEST, None, None);
+}

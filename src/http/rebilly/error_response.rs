@@ -29,6 +29,9 @@ fn field_name(field: DomainField) -> &'static str {
         DomainField::CreditShipping => "shippingAmount",
         DomainField::CreditOutOfBand => "allocations",
         DomainField::AllocatedInvoice => "allocations.invoices.invoiceId",
+        // Set on `/v1` only; named as there.
+        DomainField::InvoiceDaysUntilDue => "days_until_due",
+        DomainField::InvoiceMetadata => "metadata",
         DomainField::AllocatedAmount => "allocations.invoices.amount",
     }
 }

@@ -199,6 +199,8 @@ fn param_name(field: DomainField) -> &'static str {
         DomainField::CreditShipping => "shipping_cost",
         DomainField::CreditOutOfBand => "out_of_band_amount",
         DomainField::AllocatedAmount => "amount",
+        DomainField::InvoiceDaysUntilDue => "days_until_due",
+        DomainField::InvoiceMetadata => "metadata",
     }
 }
 

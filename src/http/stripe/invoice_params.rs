@@ -2,12 +2,13 @@
 //! the core's input for a new draft.
 
 use super::error::{Bad, StripeError};
-use super::item_params::{new_metadata, timestamp};
+use super::item_params::{new_metadata, read_metadata, timestamp};
 use super::params::Reader;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, WebsiteId};
 use crate::domain::invoice::{
-    Collection, CollectionMethod, InvoiceInput, MAX_DAYS_UNTIL_DUE, Notes, PendingItems,
+    Collection, CollectionMethod, InvoiceInput, InvoicePatch, MAX_DAYS_UNTIL_DUE, Notes,
+    PendingItems,
 };
 use crate::domain::metadata::Metadata;
 use crate::error::ApiError;
@@ -127,6 +128,64 @@ impl InvoiceParams {
     }
 }
 
+/// The parameters of `POST /v1/invoices/{id}`: a draft's description, due date, collection
+/// and metadata; an empty value unsets a field.
+pub fn read_update(reader: &mut Reader) -> InvoicePatch {
+    refuse_advancing(reader);
+    let notes = reader.text("description").and_then(|text| {
+        if text.is_empty() {
+            return Some(None);
+        }
+        Notes::parse(text)
+            .map(Some)
+            .map_err(|message| reader.reject_key("description", message))
+            .ok()
+    });
+    let due_time = cleared_or(reader, "due_date", |reader, seconds| {
+        timestamp(reader, "due_date", seconds)
+    });
+    let collection_method = reader.parsed("collection_method", |text| {
+        CollectionMethod::parse(text).ok_or("must be one of: charge_automatically, send_invoice")
+    });
+    let days_until_due = cleared_or(reader, "days_until_due", |reader, days| {
+        u16::try_from(days)
+            .ok()
+            .filter(|days| *days <= MAX_DAYS_UNTIL_DUE)
+            .or_else(|| {
+                reader.reject_key(
+                    "days_until_due",
+                    format!("must be between 0 and {MAX_DAYS_UNTIL_DUE}"),
+                );
+                None
+            })
+    });
+    InvoicePatch {
+        notes,
+        due_time,
+        metadata: read_metadata(reader),
+        collection_method,
+        days_until_due,
+    }
+}
+
+/// An integer parameter read by `parse`, or the empty value that unsets it (`Some(None)`);
+/// `None` when absent or refused.
+fn cleared_or<T>(
+    reader: &mut Reader,
+    key: &str,
+    parse: impl FnOnce(&mut Reader, i64) -> Option<T>,
+) -> Option<Option<T>> {
+    if !reader.has(key) {
+        return None;
+    }
+    if reader.peek_is_empty(key) {
+        reader.text(key);
+        return Some(None);
+    }
+    let value = reader.integer(key)?;
+    parse(reader, value).map(Some)
+}
+
 /// `auto_advance`: Stripe's clients may send it, and only `false` is true here.
 pub fn refuse_advancing(reader: &mut Reader) {
     if reader.boolean("auto_advance") == Some(true) {
@@ -230,6 +289,30 @@ mod contract {
         auto_advance: bool,
     }
 
+    /// `POST /v1/invoices/{id}`: a draft's fields; an empty value unsets one.
+    #[derive(ToSchema)]
+    #[schema(as = StripeInvoiceUpdate)]
+    pub struct InvoiceUpdateParams {
+        /// Notes for the customer; empty for none.
+        #[schema(required = false, max_length = 65535)]
+        description: Option<String>,
+        /// When payment is due, Unix seconds; replaces `days_until_due`.
+        #[schema(required = false, schema_with = timestamp)]
+        due_date: i64,
+        /// `charge_automatically` or `send_invoice`.
+        #[schema(required = false, value_type = String, pattern = "^(charge_automatically|send_invoice)$")]
+        collection_method: String,
+        /// Due this many days after it is finalized; replaces `due_date`.
+        #[schema(required = false, minimum = 0, maximum = 3650)]
+        days_until_due: i64,
+        /// Keys to set (an empty value removes one).
+        #[schema(required = false, schema_with = metadata)]
+        metadata: Option<HashMap<String, String>>,
+        /// Only `false`: invoices here never advance by themselves.
+        #[schema(required = false, schema_with = never_advance)]
+        auto_advance: bool,
+    }
+
     /// `POST /v1/invoices/{id}/finalize`, `/void` and `/mark_uncollectible`.
     #[derive(ToSchema)]
     #[schema(as = StripeInvoiceAction)]
@@ -249,4 +332,6 @@ mod contract {
     }
 }
 
-pub use self::contract::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};
+pub use self::contract::{
+    InvoiceActionParams, InvoiceCreateParams, InvoicePayParams, InvoiceUpdateParams,
+};

@@ -11,7 +11,9 @@ use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineL
 use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
 use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url, statuses_named};
-use super::invoice_params::{InvoiceActionParams, InvoiceCreateParams, InvoicePayParams};
+use super::invoice_params::{
+    InvoiceActionParams, InvoiceCreateParams, InvoicePayParams, InvoiceUpdateParams, read_update,
+};
 use super::invoice_params::{InvoiceParams, refuse_advancing};
 use super::item_params::time_range;
 use super::pages::PageParams;
@@ -84,6 +86,46 @@ pub async fn create(
     let livemode = caller.livemode;
     run_write(&state, &caller.principal, request, async |tx| {
         let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+    })
+    .await
+}
+
+/// Updates a draft invoice.
+///
+/// Its `description`, `due_date`, `collection_method`, `days_until_due` and `metadata`; an
+/// empty value unsets a field. A due date replaces days until due, and days replace a due
+/// date. An invoice that is no longer a draft is 400.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}",
+    operation_id = "PostInvoicesInvoice",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (InvoiceUpdateParams = "application/x-www-form-urlencoded"),
+        (InvoiceUpdateParams = "application/json"),
+    )),
+    responses((status = 200, description = "The draft, changed", body = InvoiceObject)),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    idempotency: Idempotency,
+    params: StripeParams,
+) -> Result<Response, StripeError> {
+    let request = idempotency.request(params.canonical());
+    let mut reader = Reader::new(params);
+    let patch = read_update(&mut reader);
+    reader.finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    let livemode = caller.livemode;
+    run_write(&state, &caller.principal, request, async |tx| {
+        let (invoice, items) = service::patch_draft(tx, organization_id, &invoice_id, patch)
+            .await
+            .map_err(invoice_error(&invoice_id))?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
     })
     .await

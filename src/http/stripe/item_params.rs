@@ -410,7 +410,7 @@ pub(super) fn new_metadata(reader: &mut Reader) -> Metadata {
 }
 
 /// `metadata[key]=value` pairs (an empty value removes the key), or `metadata=` (every key).
-fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
+pub fn read_metadata(reader: &mut Reader) -> Option<MetadataChange> {
     let mut metadata = match reader.object("metadata")? {
         None => return Some(MetadataChange::Clear),
         Some(metadata) => metadata,

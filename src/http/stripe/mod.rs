@@ -74,8 +74,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             ],
         ))
         .routes(permitted(
-            routes!(invoices::retrieve),
-            &[(Method::GET, GetInvoice)],
+            routes!(invoices::retrieve, invoices::update),
+            &[(Method::GET, GetInvoice), (Method::POST, PutInvoice)],
         ))
         .routes(permitted(
             routes!(invoices::lines),

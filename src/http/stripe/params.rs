@@ -357,6 +357,15 @@ impl Reader {
         self.params.contains_key(key)
     }
 
+    /// Whether `key` was given as the empty value (`key=`, or JSON `null` or `""`).
+    pub fn peek_is_empty(&self, key: &str) -> bool {
+        match self.params.get(key) {
+            Some(Value::Null) => true,
+            Some(Value::String(text)) => text.is_empty(),
+            _ => false,
+        }
+    }
+
     /// Whether `key` was given as nested parameters (`key[sub]=...`).
     pub fn is_object(&self, key: &str) -> bool {
         self.params.get(key).is_some_and(Value::is_object)
