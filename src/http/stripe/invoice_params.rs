@@ -251,7 +251,8 @@ mod contract {
     use utoipa::ToSchema;
 
     use crate::http::stripe::param_schemas::{
-        currency, metadata, never_advance, paid_out_of_band, timestamp,
+        clearable_days, clearable_timestamp, currency, metadata, never_advance, paid_out_of_band,
+        timestamp,
     };
 
     /// `POST /v1/invoices`: a draft.
@@ -296,14 +297,14 @@ mod contract {
         /// Notes for the customer; empty for none.
         #[schema(required = false, max_length = 65535)]
         description: Option<String>,
-        /// When payment is due, Unix seconds; replaces `days_until_due`.
-        #[schema(required = false, schema_with = timestamp)]
+        /// When payment is due, Unix seconds; replaces `days_until_due`. Empty to clear.
+        #[schema(required = false, schema_with = clearable_timestamp)]
         due_date: i64,
         /// `charge_automatically` or `send_invoice`.
         #[schema(required = false, value_type = String, pattern = "^(charge_automatically|send_invoice)$")]
         collection_method: String,
-        /// Due this many days after it is finalized; replaces `due_date`.
-        #[schema(required = false, minimum = 0, maximum = 3650)]
+        /// Due this many days after it is finalized; replaces `due_date`. Empty to clear.
+        #[schema(required = false, schema_with = clearable_days)]
         days_until_due: i64,
         /// Keys to set (an empty value removes one).
         #[schema(required = false, schema_with = metadata)]

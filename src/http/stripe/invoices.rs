@@ -103,8 +103,8 @@ pub async fn create(
     tag = INVOICES_TAG,
     params(IdPath),
     request_body(content(
-        (InvoiceUpdateParams = "application/x-www-form-urlencoded"),
-        (InvoiceUpdateParams = "application/json"),
+        (Option<InvoiceUpdateParams> = "application/x-www-form-urlencoded"),
+        (Option<InvoiceUpdateParams> = "application/json"),
     )),
     responses((status = 200, description = "The draft, changed", body = InvoiceObject)),
 )]

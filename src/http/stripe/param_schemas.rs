@@ -3,9 +3,11 @@
 //! them.
 
 use utoipa::openapi::schema::{
-    Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 
+use crate::domain::invoice::MAX_DAYS_UNTIL_DUE;
 use crate::domain::metadata::{MAX_KEY_CHARS, MAX_KEYS, MAX_VALUE_CHARS};
 
 /// The most `expand` paths a request may give.
@@ -32,6 +34,35 @@ pub fn timestamp() -> Object {
         .minimum(Some(0))
         .maximum(Some(MAX_UNIX_SECONDS))
         .build()
+}
+
+/// A Unix time that an update may also clear with the empty value (`due_date=`, or JSON
+/// `null` or `""`).
+pub fn clearable_timestamp() -> Schema {
+    clearable(timestamp())
+}
+
+/// `days_until_due`, which an update may also clear with the empty value.
+pub fn clearable_days() -> Schema {
+    clearable(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(MAX_DAYS_UNTIL_DUE))
+            .build(),
+    )
+}
+
+fn clearable(value: Object) -> Schema {
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(0));
+    AnyOfBuilder::new()
+        .item(value)
+        .item(empty)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
 }
 
 /// `metadata`: at most 50 keys of 1 to 40 characters without brackets, each value at most 500 characters; a
