@@ -12,6 +12,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::failure::Rejection;
+use crate::document::{self, InvoiceDocument};
+use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::organization::Organization;
 use crate::error::ApiError;
 
 /// Renders running at once: each takes a core for up to seconds, and more than the machine's
@@ -140,6 +144,27 @@ impl RenderSlot {
             pdf,
         )
             .into_response())
+    }
+}
+
+impl RenderSlot {
+    /// Renders an invoice's PDF document, as both dialects answer it, and answers it.
+    pub async fn invoice_pdf(
+        self,
+        invoice: Invoice,
+        items: Vec<InvoiceItem>,
+        seller: Organization,
+    ) -> Result<Response, ApiError> {
+        let filename = format!("invoice-{}.pdf", invoice.id);
+        self.pdf(&filename, move |wanted| {
+            let document = InvoiceDocument {
+                invoice: &invoice,
+                items: &items,
+                seller: &seller,
+            };
+            document::render(&document, wanted)
+        })
+        .await
     }
 }
 

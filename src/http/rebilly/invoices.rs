@@ -25,7 +25,6 @@ use super::paths::{IdPath, invoice_path};
 use super::tax::InvoiceTaxResponse;
 use super::transactions::AllocationResponse;
 use super::wire::{Link, created, json_response, time, time_option};
-use crate::document::{self, InvoiceDocument};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
@@ -177,18 +176,7 @@ pub async fn get_one(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         match (slot, seller) {
-            (Some(slot), Some(seller)) => {
-                let filename = format!("invoice-{}.pdf", invoice.id);
-                slot.pdf(&filename, move |wanted| {
-                    let document = InvoiceDocument {
-                        invoice: &invoice,
-                        items: &items,
-                        seller: &seller,
-                    };
-                    document::render(&document, wanted)
-                })
-                .await?
-            }
+            (Some(slot), Some(seller)) => slot.invoice_pdf(invoice, items, seller).await?,
             _ => json_response(
                 StatusCode::OK,
                 &InvoiceResponse::new(&state, &invoice, &items),

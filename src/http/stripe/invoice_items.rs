@@ -10,7 +10,7 @@ use super::contract::{
 };
 use super::error::{Bad, StripeError};
 use super::expand::{ItemExpansions, Subject};
-use super::invoice_object::expanded_item;
+use super::invoice_object::{InvoiceContext, expanded_item};
 use super::item_params::{Call, ItemParams, time_range};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
 use super::pages::PageParams;
@@ -74,7 +74,7 @@ pub async fn create(
     reader.finish()?;
     let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
     let organization_id = &caller.principal.organization_id;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::load(&state, &caller, expand.invoices().is_some()).await?;
     run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
         take_price_in(&state, tx.as_deref_mut(), organization_id, &mut item).await?;
         let destination = destination(&item)?;
@@ -95,7 +95,7 @@ pub async fn create(
         )
         .await
         .map_err(|error| placement_error(invoice_id.as_ref(), error))?;
-        answer_in(&state, tx, organization_id, placed, expand, livemode).await
+        answer_in(&state, tx, organization_id, placed, expand, &context).await
     })
     .await
 }
@@ -120,11 +120,12 @@ pub async fn retrieve(
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
+    let context = InvoiceContext::load(&state, &caller, expand.invoices().is_some()).await?;
     let (placed, invoices) =
         service::get_placed_item(&state.db, organization_id, &item_id, expand.invoices())
             .await
             .map_err(|error| item_error(&item_id)(error.into()))?;
-    ok(&expanded_item(&placed, caller.livemode, &invoices))
+    ok(&expanded_item(&placed, &context, &invoices))
 }
 
 /// Updates an invoice item.
@@ -156,7 +157,7 @@ pub async fn update(
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::load(&state, &caller, expand.invoices().is_some()).await?;
     run_item_write(&state, &caller.principal, request, async |lanes, mut tx| {
         take_price_in(&state, tx.as_deref_mut(), organization_id, &mut item).await?;
         let changed = service::change_placed_item(
@@ -174,7 +175,7 @@ pub async fn update(
         )
         .await
         .map_err(item_error(&item_id))?;
-        answer_in(&state, tx, organization_id, changed, expand, livemode).await
+        answer_in(&state, tx, organization_id, changed, expand, &context).await
     })
     .await
 }
@@ -254,9 +255,10 @@ pub async fn list(
     )
     .await?
     .ok_or_else(|| page.no_such("invoiceitem"))?;
+    let context = InvoiceContext::load(&state, &caller, expand.invoices().is_some()).await?;
     page.answer(
         items,
-        |item| expanded_item(item, caller.livemode, &invoices),
+        |item| expanded_item(item, &context, &invoices),
         LIST_URL,
     )
 }
@@ -268,7 +270,7 @@ async fn answer(
     organization_id: &OrganizationId,
     placed: PlacedItem,
     expand: ItemExpansions,
-    livemode: bool,
+    context: &InvoiceContext,
 ) -> Result<Response, StripeError> {
     let invoices = match expand.invoices() {
         Some(shown) => {
@@ -276,7 +278,7 @@ async fn answer(
         }
         None => Vec::new(),
     };
-    ok(&expanded_item(&placed, livemode, &invoices))
+    ok(&expanded_item(&placed, context, &invoices))
 }
 
 /// Where a new item goes: on the invoice it names, else pending in its currency (which is
@@ -333,17 +335,17 @@ async fn answer_in(
     organization_id: &OrganizationId,
     placed: PlacedItem,
     expand: ItemExpansions,
-    livemode: bool,
+    context: &InvoiceContext,
 ) -> Result<Response, StripeError> {
     if let Some(tx) = tx {
-        return answer(tx, organization_id, placed, expand, livemode).await;
+        return answer(tx, organization_id, placed, expand, context).await;
     }
     if expand.invoices().is_none() {
         // Nothing to read: the write, committed, is answered without another connection.
-        return ok(&expanded_item(&placed, livemode, &[]));
+        return ok(&expanded_item(&placed, context, &[]));
     }
     let db = &state.db;
-    db.read(async |snapshot| answer(snapshot, organization_id, placed, expand, livemode).await)
+    db.read(async |snapshot| answer(snapshot, organization_id, placed, expand, context).await)
         .await
 }
 

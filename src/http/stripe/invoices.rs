@@ -10,7 +10,9 @@ use super::auth::StripeCaller;
 use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineList, PageQuery};
 use super::error::{Bad, StripeError};
 use super::expand::refuse_all;
-use super::invoice_object::{ITEMS_TO_READ, InvoiceObject, lines_url, statuses_named};
+use super::invoice_object::{
+    ITEMS_TO_READ, InvoiceContext, InvoiceObject, lines_url, statuses_named,
+};
 use super::invoice_params::{
     InvoiceActionParams, InvoiceCreateParams, InvoicePayParams, InvoiceUpdateParams, read_update,
 };
@@ -38,12 +40,12 @@ const STRIPE_ISSUE: IssueTimes = IssueTimes {
     open_ended: true,
 };
 
-fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
+pub(super) fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
     InvoiceId::parse(id).map_err(|_| StripeError::no_such("invoice", id, "id"))
 }
 
 /// A core error, with a missing invoice named as Stripe names it.
-fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError + '_ {
+pub(super) fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError + '_ {
     move |error| match error {
         ApiError::NotFound(_) => StripeError::no_such("invoice", id.as_str(), "id"),
         other => other.into(),
@@ -76,17 +78,17 @@ pub async fn create(
     let invoice = InvoiceParams::read(&mut reader);
     reader.finish()?;
     let organization_id = &caller.principal.organization_id;
+    let organization = state.db.find_organization(organization_id).await?;
     let default_currency = if invoice.lacks_currency() {
-        let organization = state.db.find_organization(organization_id).await?;
         organization.details.default_currency
     } else {
         None
     };
     let (input, pending) = invoice.input(default_currency)?;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::new(&state, caller.livemode, Some(&organization.details));
     run_write(&state, &caller.principal, request, async |tx| {
         let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
     })
     .await
 }
@@ -121,12 +123,12 @@ pub async fn update(
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
     run_write(&state, &caller.principal, request, async |tx| {
         let (invoice, items) = service::patch_draft(tx, organization_id, &invoice_id, patch)
             .await
             .map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
     })
     .await
 }
@@ -150,6 +152,7 @@ pub async fn retrieve(
     refuse_all(&mut reader);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
     let (invoice, newest) = service::get_invoice_with_newest_items(
         &state.db,
         &caller.principal.organization_id,
@@ -158,7 +161,7 @@ pub async fn retrieve(
     )
     .await
     .map_err(invoice_error(&invoice_id))?;
-    ok(&InvoiceObject::new(&invoice, &newest, caller.livemode))
+    ok(&InvoiceObject::new(&invoice, &newest, &context))
 }
 
 /// An invoice action's handler: its contract, and [`act`] with the action.
@@ -236,7 +239,7 @@ async fn act(
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
     run_write(&state, &caller.principal, request, async |tx| {
         let acted = service::apply_action(tx, organization_id, &invoice_id, action, STRIPE_ISSUE)
             .await
@@ -248,7 +251,7 @@ async fn act(
             }
             _ => acted,
         };
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
     })
     .await
 }
@@ -297,7 +300,7 @@ pub async fn pay(
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
-    let livemode = caller.livemode;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
     run_write(&state, &caller.principal, request, async |tx| {
         let permissions = caller.principal.permissions;
         let paid = settlement::pay_out_of_band(
@@ -308,7 +311,7 @@ pub async fn pay(
             STRIPE_ISSUE,
         );
         let (invoice, items) = paid.await.map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), livemode))
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
     })
     .await
 }
@@ -347,9 +350,10 @@ pub async fn list(
     )
     .await?
     .ok_or_else(|| page.no_such("invoice"))?;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
     page.answer(
         invoices,
-        |(invoice, newest)| InvoiceObject::new(invoice, newest, caller.livemode),
+        |(invoice, newest)| InvoiceObject::new(invoice, newest, &context),
         "/v1/invoices",
     )
 }

@@ -17,6 +17,8 @@ mod expand;
 mod invoice_items;
 mod invoice_object;
 mod invoice_params;
+mod invoice_parts;
+mod invoice_pdf;
 mod invoices;
 mod item_params;
 mod pages;
@@ -79,6 +81,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(permitted(
             routes!(invoices::lines),
+            &[(Method::GET, GetInvoice)],
+        ))
+        .routes(permitted(
+            routes!(invoice_pdf::pdf),
             &[(Method::GET, GetInvoice)],
         ))
         .routes(permitted(

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::StripeError;
+use super::invoice_parts::{DiscountAmount, TaxAmount};
 use crate::domain::currency::Currency;
 use crate::domain::invoice_item::{ItemExtras, ItemType, PlacedItem, UnitPrice};
 use crate::domain::metadata::Metadata;
@@ -327,43 +328,89 @@ impl<T> ListObject<T> {
 pub struct LineObject {
     id: String,
     object: &'static str,
+    /// The item's price, before its discount and without tax.
     amount: i64,
+    /// The same as `amount`: taxes here are never part of a price.
+    amount_excluding_tax: i64,
     currency: String,
     description: Option<String>,
+    /// The item's share of the invoice's discounts.
+    discount_amounts: Vec<DiscountAmount>,
     discountable: bool,
+    #[schema(value_type = Vec<String>)]
+    discounts: [String; 0],
     invoice: Option<String>,
     invoice_item: String,
     livemode: bool,
     #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
     period: Period,
+    #[schema(value_type = Option<Object>)]
+    plan: Option<()>,
     price: PriceObject,
     proration: bool,
+    proration_details: ProrationDetails,
     quantity: i64,
+    subscription: Option<String>,
+    subscription_item: Option<String>,
+    /// The item's tax, levied on its price less its discount.
+    tax_amounts: Vec<TaxAmount>,
+    #[schema(value_type = Vec<String>)]
+    tax_rates: [String; 0],
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The unit price, exactly, in minor units: taxes here are never part of a price.
+    unit_amount_excluding_tax: String,
+}
+
+/// What a proration credits: nothing, as items here are never prorations.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StripeProrationDetails)]
+struct ProrationDetails {
+    #[schema(value_type = Option<Object>)]
+    credited_items: Option<()>,
 }
 
 impl LineObject {
     /// The line of an item on an invoice: the item's figures; its id is the item's.
     pub fn new(placed: &PlacedItem, livemode: bool) -> Self {
+        let (discount_amounts, tax_amounts) = match placed {
+            PlacedItem::OnInvoice { item, currency, .. } => (
+                DiscountAmount::of_item(*currency, item),
+                TaxAmount::of_item(*currency, item),
+            ),
+            // A pending item has no invoice yet to share a discount or levy a tax.
+            PlacedItem::Pending(_) => (Vec::new(), Vec::new()),
+        };
         let item = ItemObject::new(placed, livemode);
         Self {
             invoice_item: item.id.clone(),
             id: item.id,
             object: "line_item",
             amount: item.amount,
+            amount_excluding_tax: item.amount,
             currency: item.currency,
             description: item.description,
+            discount_amounts,
             discountable: item.discountable,
+            discounts: [],
             invoice: item.invoice.map(InvoiceRef::into_id),
             livemode,
             metadata: item.metadata,
             period: item.period,
+            plan: None,
             price: item.price,
             proration: false,
+            proration_details: ProrationDetails {
+                credited_items: None,
+            },
             quantity: item.quantity,
+            subscription: item.subscription,
+            subscription_item: None,
+            tax_amounts,
+            tax_rates: [],
             kind: "invoiceitem",
+            unit_amount_excluding_tax: item.unit_amount_decimal,
         }
     }
 }

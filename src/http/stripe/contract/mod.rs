@@ -22,6 +22,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::item_params::{PeriodParams, PriceDataParams};
 
 use super::error::PREFIX;
+use crate::http::request_head::MAX_URI_BYTES;
 pub use shapes::*;
 
 /// The secret key as the HTTP Basic user name, as Stripe's clients send it.
@@ -170,6 +171,9 @@ fn add_common(operation: &mut Operation, write: bool, by_id: bool, components: &
             add_headers(response);
         }
     }
+    // Any call can carry a query past the limit, whatever its own parameters.
+    let too_long =
+        format!("The request target (path and query) is longer than {MAX_URI_BYTES} bytes.");
     let mut errors = vec![
         (
             400,
@@ -182,6 +186,7 @@ fn add_common(operation: &mut Operation, write: bool, by_id: bool, components: &
             "The key lacks the operation's permission, or `Stripe-Account` names another \
                organization.",
         ),
+        (414, too_long.as_str()),
         (500, "An unexpected failure; nothing was written."),
         (
             503,

@@ -1,0 +1,72 @@
+//! `GET /v1/invoices/{id}/pdf`: the invoice's PDF document, the one the Rebilly route answers
+//! for `Accept: application/pdf`, at the URL the invoice object's `invoice_pdf` gives, read
+//! with the same key.
+
+use std::borrow::Cow;
+
+use axum::extract::State;
+use axum::response::Response;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::auth::StripeCaller;
+use super::contract::{INVOICES_TAG, IdPath};
+use super::error::StripeError;
+use super::invoices::{invoice_error, invoice_id};
+use super::params::{Reader, StripeQuery};
+use crate::http::extract::Path;
+use crate::http::state::AppState;
+use crate::service::invoices as service;
+
+/// An invoice's PDF document: binary, not JSON.
+pub struct PdfBody;
+
+impl PartialSchema for PdfBody {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .description(Some("The invoice as a PDF document."))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for PdfBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("StripeInvoicePdf")
+    }
+}
+
+/// Downloads an invoice's PDF document.
+///
+/// The invoice as a PDF document, drafts too: the same document as `GET /invoices/{id}` with
+/// `Accept: application/pdf`.
+#[utoipa::path(
+    get,
+    path = "/v1/invoices/{id}/pdf",
+    operation_id = "GetInvoicesInvoicePdf",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    responses((status = 200, description = "The invoice as a PDF document", body = PdfBody, content_type = "application/pdf")),
+)]
+pub async fn pdf(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    StripeQuery(query): StripeQuery,
+) -> Result<Response, StripeError> {
+    Reader::new(query).finish()?;
+    let invoice_id = invoice_id(&id)?;
+    // As on the Rebilly route, a document waits for its render's slot before it reads
+    // anything: requests waiting for one hold no invoice and no connection.
+    let slot = state.renders.slot().await?;
+    let organization_id = &caller.principal.organization_id;
+    let (invoice, items) = service::get_invoice(&state.db, organization_id, &invoice_id)
+        .await
+        .map_err(invoice_error(&invoice_id))?;
+    let seller = state.db.find_organization(organization_id).await?;
+    Ok(slot.invoice_pdf(invoice, items, seller).await?)
+}
