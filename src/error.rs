@@ -95,6 +95,8 @@ pub enum Resource {
     Transaction,
     /// A credit memo.
     CreditMemo,
+    /// An event of the log.
+    Event,
 }
 
 impl Resource {
@@ -109,6 +111,7 @@ impl Resource {
             Self::TimelineMessage => "timeline message",
             Self::Transaction => "transaction",
             Self::CreditMemo => "credit memo",
+            Self::Event => "event",
         }
     }
 
@@ -123,6 +126,7 @@ impl Resource {
             Self::TimelineMessage => "Message",
             Self::Transaction => "Transaction",
             Self::CreditMemo => "Credit memo",
+            Self::Event => "Event",
         }
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{CreditMemoId, EventId, InvoiceId, InvoiceItemId};
 use super::invoice::InvoiceAction;
+use super::invoice_item::InvoiceItem;
 use super::text::BoundedText;
 
 /// What happened.
@@ -37,6 +38,12 @@ pub enum EventType {
     CreditMemoApplied,
     /// A credit memo issued for it was voided.
     CreditMemoVoided,
+    /// An item was added to the invoice.
+    ItemCreated,
+    /// An item of the invoice was replaced.
+    ItemUpdated,
+    /// An item of the invoice was deleted.
+    ItemDeleted,
     /// Someone wrote a comment on the invoice's timeline.
     TimelineCommentCreated,
 }
@@ -75,14 +82,22 @@ impl EventType {
             Self::CreditMemoCreated => "credit-memo-created",
             Self::CreditMemoApplied => "credit-memo-applied",
             Self::CreditMemoVoided => "credit-memo-voided",
+            Self::ItemCreated => "item-created",
+            Self::ItemUpdated => "item-updated",
+            Self::ItemDeleted => "item-deleted",
             Self::TimelineCommentCreated => "timeline-comment-created",
         }
     }
+
+    /// The events of an item, beside its invoice's: they join no timeline and go to no webhook
+    /// of invoices' events.
+    pub const OF_ITEMS: [Self; 3] = [Self::ItemCreated, Self::ItemUpdated, Self::ItemDeleted];
 
     /// The type of a name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::SENT
             .into_iter()
+            .chain(Self::OF_ITEMS)
             .chain([Self::TimelineCommentCreated])
             .find(|event_type| event_type.as_str() == name)
     }
@@ -188,6 +203,24 @@ pub struct InvoiceEvent {
     pub message: Option<String>,
     /// When it happened.
     pub occurred_time: DateTime<Utc>,
+    /// For an item's event, the item as the change left it (as it was, when deleted).
+    pub item: Option<Box<InvoiceItem>>,
+}
+
+impl InvoiceEvent {
+    /// The event of the item a change of its invoice (this event) wrote.
+    pub fn of_item(&self, event_type: EventType, item: InvoiceItem) -> Self {
+        Self {
+            id: EventId::generate(),
+            invoice_id: self.invoice_id.clone(),
+            event_type,
+            revision: self.revision,
+            changes: EventChanges::default(),
+            message: None,
+            occurred_time: self.occurred_time,
+            item: Some(Box::new(item)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +231,7 @@ mod tests {
     fn every_type_reads_back_from_its_name() {
         for event_type in EventType::SENT
             .into_iter()
+            .chain(EventType::OF_ITEMS)
             .chain([EventType::TimelineCommentCreated])
         {
             assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));

@@ -85,6 +85,9 @@ macro_rules! id_type {
         id_type!($(#[$meta])* $name);
 
         impl $name {
+            /// What every server-made id starts with.
+            pub const PREFIX: &'static str = $prefix;
+
             /// A new server-made id: the prefix and a ULID.
             pub fn generate() -> Self {
                 Self(format!(concat!($prefix, "{}"), ulid::Ulid::generate()))

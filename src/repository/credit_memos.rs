@@ -149,9 +149,10 @@ impl CreditMemoRow {
     }
 }
 
-struct CreditAllocationRow {
+#[derive(sqlx::FromRow)]
+pub(super) struct CreditAllocationRow {
     credit_memo_id: CreditMemoId,
-    invoice_id: InvoiceId,
+    pub(super) invoice_id: InvoiceId,
     amount: Decimal,
     out_of_band_amount: Decimal,
     currency: String,
@@ -160,7 +161,7 @@ struct CreditAllocationRow {
 }
 
 impl CreditAllocationRow {
-    fn into_allocation(self) -> Result<CreditAllocation, sqlx::Error> {
+    pub(super) fn into_allocation(self) -> Result<CreditAllocation, sqlx::Error> {
         Ok(CreditAllocation {
             currency: parse_currency(&self.currency)?,
             credit_memo_id: self.credit_memo_id,

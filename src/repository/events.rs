@@ -1,4 +1,5 @@
-//! Events (the outbox) and the timeline read from them.
+//! Events (the outbox) and the timeline read from them: an invoice's own events and comments,
+//! without its items' events (`item-*`), which only the event log reads.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -39,6 +40,7 @@ impl TryFrom<EventRow> for InvoiceEvent {
             changes: row.changes.0,
             message: row.message,
             occurred_time: row.occurred_time,
+            item: None,
         })
     }
 }
@@ -86,7 +88,8 @@ impl Tx {
         }
         let total = sqlx::query_scalar!(
             r#"select count(*) as "total!" from invoice_events
-               where organization_id = $1 and invoice_id = $2"#,
+               where organization_id = $1 and invoice_id = $2
+                 and event_type not like 'item-%'"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
@@ -104,6 +107,7 @@ impl Tx {
                    from (
                        select * from invoice_events
                        where organization_id = $1 and invoice_id = $2
+                         and event_type not like 'item-%'
                        order by sequence desc limit $3 offset $4) page) sized
                where before < $5
                order by sequence desc"#,
@@ -158,7 +162,8 @@ impl Tx {
             r#"select id as "id: EventId", invoice_id as "invoice_id: InvoiceId", event_type,
                    revision, changes as "changes: Json<EventChanges>", message, occurred_time
                from invoice_events
-               where organization_id = $1 and invoice_id = $2 and id = $3"#,
+               where organization_id = $1 and invoice_id = $2 and id = $3
+                 and event_type not like 'item-%'"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             message_id as &EventId,

@@ -24,9 +24,11 @@ pub struct ItemPage {
     pub items: Vec<InvoiceItem>,
 }
 
+#[derive(sqlx::FromRow)]
 pub(super) struct ItemRow {
     pub(super) id: InvoiceItemId,
     pub(super) invoice_id: InvoiceId,
+    #[sqlx(rename = "type")]
     pub(super) r#type: String,
     pub(super) description: Option<String>,
     pub(super) unit_price: Decimal,

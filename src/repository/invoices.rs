@@ -42,7 +42,9 @@ pub struct InvoicePage {
     pub invoices: Vec<Invoice>,
 }
 
-struct InvoiceRow {
+/// An invoice's row; events keep it as JSON, which their log reads back with the same names.
+#[derive(sqlx::FromRow)]
+pub(super) struct InvoiceRow {
     id: InvoiceId,
     customer_id: CustomerId,
     website_id: WebsiteId,
@@ -76,7 +78,7 @@ struct InvoiceRow {
 }
 
 impl InvoiceRow {
-    fn into_invoice(self) -> Result<Invoice, sqlx::Error> {
+    pub(super) fn into_invoice(self) -> Result<Invoice, sqlx::Error> {
         Ok(Invoice {
             currency: parse_currency(&self.currency)?,
             status: parse_status(&self.status)?,
@@ -142,17 +144,19 @@ fn parse_status(status: &str) -> Result<InvoiceStatus, sqlx::Error> {
     InvoiceStatus::parse(status).ok_or_else(|| corrupt("invoice status", status))
 }
 
-struct DiscountRow {
-    invoice_id: InvoiceId,
+#[derive(sqlx::FromRow)]
+pub(super) struct DiscountRow {
+    pub(super) invoice_id: InvoiceId,
     currency: String,
     description: Option<String>,
+    #[sqlx(rename = "type")]
     r#type: String,
     value: Decimal,
     amount: Decimal,
 }
 
 impl DiscountRow {
-    fn into_applied(self) -> Result<AppliedDiscount, sqlx::Error> {
+    pub(super) fn into_applied(self) -> Result<AppliedDiscount, sqlx::Error> {
         let currency = parse_currency(&self.currency)?;
         let kind = DiscountKind::parse(&self.r#type)
             .map_err(|_| corrupt("discount type", &self.r#type))?;

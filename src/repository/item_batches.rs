@@ -8,11 +8,24 @@ use sqlx::types::Json;
 
 use super::Tx;
 use super::tax_record::ItemTaxRecord;
-use crate::domain::event::{EventChanges, InvoiceEvent};
+use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::InvoiceTotals;
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::metadata::Metadata;
+
+/// How many of an invoice's newest items its events keep: enough for a dialect that shows an
+/// invoice with its first ten lines to tell whether it has more.
+pub const ITEMS_KEPT_BY_EVENTS: i64 = 11;
+
+/// The events no webhook of invoices' events is sent: comments, and items' own events.
+fn unsent_types() -> Vec<String> {
+    EventType::OF_ITEMS
+        .into_iter()
+        .chain([EventType::TimelineCommentCreated])
+        .map(|event_type| event_type.as_str().to_owned())
+        .collect()
+}
 
 /// An invoice's totals and revision after a batch's items.
 #[derive(Debug)]
@@ -53,6 +66,33 @@ struct ItemRow<'a> {
     item_date: Option<String>,
 }
 
+impl<'a> ItemRow<'a> {
+    fn of(organization_id: &'a OrganizationId, item: &'a InvoiceItem) -> Self {
+        Self {
+            organization_id: organization_id.as_str(),
+            id: item.id.as_str(),
+            invoice_id: item.invoice_id.as_str(),
+            r#type: item.item_type.as_str(),
+            description: item.description.as_ref().map(|text| text.as_str()),
+            unit_price: item.unit_price.amount().to_string(),
+            quantity: item.quantity.get(),
+            price: item.price.to_string(),
+            discount_amount: item.discount_amount.to_string(),
+            product_id: item.product_id.as_ref().map(|id| id.as_str()),
+            period_start_time: item.period_start_time.map(timestamp),
+            period_end_time: item.period_end_time.map(timestamp),
+            period_number: item.period_number.map(|number| number.get()),
+            tax: item.tax.as_ref().map(ItemTaxRecord::from),
+            created_time: timestamp(item.created_time),
+            updated_time: timestamp(item.updated_time),
+            revision: item.revision,
+            metadata: &item.extras.metadata,
+            subscription_id: item.extras.subscription_id.as_ref().map(|id| id.as_str()),
+            item_date: item.extras.date.map(timestamp),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct TotalsRow<'a> {
     organization_id: &'a str,
@@ -76,6 +116,8 @@ struct EventRow<'a> {
     changes: &'a EventChanges,
     message: Option<&'a str>,
     occurred_time: String,
+    /// For an item's event, the item as the change left it.
+    item: Option<ItemRow<'a>>,
     /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
     position: usize,
 }
@@ -101,28 +143,7 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         let rows: Vec<ItemRow<'_>> = items
             .iter()
-            .map(|(organization_id, item)| ItemRow {
-                organization_id: organization_id.as_str(),
-                id: item.id.as_str(),
-                invoice_id: item.invoice_id.as_str(),
-                r#type: item.item_type.as_str(),
-                description: item.description.as_ref().map(|text| text.as_str()),
-                unit_price: item.unit_price.amount().to_string(),
-                quantity: item.quantity.get(),
-                price: item.price.to_string(),
-                discount_amount: item.discount_amount.to_string(),
-                product_id: item.product_id.as_ref().map(|id| id.as_str()),
-                period_start_time: item.period_start_time.map(timestamp),
-                period_end_time: item.period_end_time.map(timestamp),
-                period_number: item.period_number.map(|number| number.get()),
-                tax: item.tax.as_ref().map(ItemTaxRecord::from),
-                created_time: timestamp(item.created_time),
-                updated_time: timestamp(item.updated_time),
-                revision: item.revision,
-                metadata: &item.extras.metadata,
-                subscription_id: item.extras.subscription_id.as_ref().map(|id| id.as_str()),
-                item_date: item.extras.date.map(timestamp),
-            })
+            .map(|(organization_id, item)| ItemRow::of(organization_id, item))
             .collect();
         sqlx::query!(
             "insert into invoice_items (organization_id, id, invoice_id, type, description,
@@ -222,18 +243,47 @@ impl Tx {
                 changes: &event.changes,
                 message: event.message.as_deref(),
                 occurred_time: timestamp(event.occurred_time),
+                item: event
+                    .item
+                    .as_deref()
+                    .map(|item| ItemRow::of(organization_id, item)),
                 position,
             })
             .collect();
         let written = sqlx::query!(
             r#"with event as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
-                       revision, changes, message, occurred_time)
+                       revision, changes, message, occurred_time, snapshot)
                    select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
-                       r.changes, r.message, r.occurred_time
+                       r.changes, r.message, r.occurred_time,
+                       case when r.item is not null then jsonb_build_object('item', r.item,
+                                'customer_id', i.customer_id, 'currency', i.currency)
+                            when r.message is null then jsonb_build_object(
+                                'invoice', to_jsonb(i),
+                                'discounts', (select coalesce(jsonb_agg(
+                                        to_jsonb(d) || jsonb_build_object('currency', i.currency)
+                                        order by d.position), '[]')
+                                    from invoice_discounts d
+                                    where d.organization_id = i.organization_id
+                                      and d.invoice_id = i.id),
+                                'credit_allocations', (select coalesce(jsonb_agg(
+                                        to_jsonb(a) || jsonb_build_object('currency', i.currency)
+                                        order by a.created_time, a.credit_memo_id), '[]')
+                                    from credit_memo_allocations a
+                                    where a.organization_id = i.organization_id
+                                      and a.invoice_id = i.id),
+                                'items', (select coalesce(jsonb_agg(to_jsonb(newest)
+                                        order by newest.created_time desc, newest.id desc), '[]')
+                                    from (select * from invoice_items t
+                                          where t.organization_id = i.organization_id
+                                            and t.invoice_id = i.id
+                                          order by t.created_time desc, t.id desc
+                                          limit $2) newest))
+                       end
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,
-                       message text, occurred_time timestamptz, position bigint)
+                       message text, occurred_time timestamptz, item jsonb, position bigint)
+                   join invoices i on i.organization_id = r.organization_id and i.id = r.invoice_id
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time)
                insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
@@ -247,9 +297,11 @@ impl Tx {
                    e.occurred_time
                from event e
                join webhooks w on w.organization_id = e.organization_id
-               where w.status = 'active' and e.event_type <> 'timeline-comment-created'
+               where w.status = 'active' and e.event_type <> all($3)
                  and (cardinality(w.events_filter) = 0 or e.event_type = any(w.events_filter))"#,
             Json(&rows) as Json<&Vec<EventRow<'_>>>,
+            ITEMS_KEPT_BY_EVENTS,
+            &unsent_types(),
         )
         .execute(&mut *self.inner)
         .await?;

@@ -3,6 +3,7 @@
 mod api_keys;
 mod credit_memos;
 mod deliveries;
+mod event_log;
 mod events;
 mod idempotency_keys;
 mod invoice_items;
@@ -24,11 +25,12 @@ pub use credit_memos::{CreditMemoFilter, CreditMemoPage};
 pub use deliveries::{
     Attempt, AttemptPage, Backlog, ClaimedDelivery, DeliveryState, OrganizationRoom,
 };
+pub use event_log::{EventLogListing, EventSubject, InvoiceSnapshot, LoggedEvent};
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceListing, InvoicePage};
-pub use item_batches::BatchedTotals;
+pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;
 pub use products::ProductPage;
 pub use transactions::{AllocationPage, TransactionPage};

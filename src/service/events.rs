@@ -47,6 +47,7 @@ pub(super) async fn record_at(
         changes,
         message: None,
         occurred_time,
+        item: None,
     };
     tx.record_event(organization_id, &event).await?;
     Ok(())

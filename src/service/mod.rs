@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod credit_memos;
+pub mod event_log;
 mod events;
 pub mod idempotency;
 pub mod invoice_items;

@@ -31,6 +31,7 @@ pub async fn comment(
         changes: EventChanges::default(),
         message: Some(text.into_string()),
         occurred_time: now,
+        item: None,
     };
     tx.record_event(organization_id, &message).await?;
     Ok(message)

@@ -43,6 +43,7 @@ mod shared_limits;
 mod shutdown;
 mod stripe_client;
 mod stripe_credit_notes;
+mod stripe_events;
 mod stripe_invoice_object;
 mod stripe_invoices;
 mod stripe_items;

@@ -247,6 +247,10 @@ fn describe(event_type: EventType, changes: &EventChanges) -> String {
         EventType::CreditMemoCreated => return credit_memo_sentence("issued", changes),
         EventType::CreditMemoApplied => return credit_memo_sentence("applied", changes),
         EventType::CreditMemoVoided => return credit_memo_sentence("voided", changes),
+        // Items' own events join no timeline; their invoice's `invoice-modified` tells.
+        EventType::ItemCreated => return "Item added.".into(),
+        EventType::ItemUpdated => return "Item replaced.".into(),
+        EventType::ItemDeleted => return "Item deleted.".into(),
         EventType::InvoiceModified => changes,
     };
     let mut parts = Vec::new();

@@ -220,6 +220,11 @@ impl InvoiceContext {
             invoices_url: state.url("/v1/invoices"),
         }
     }
+
+    /// Whether the caller's key is a live one.
+    pub fn livemode(&self) -> bool {
+        self.livemode
+    }
 }
 
 /// The statuses Stripe names so: `open` is unpaid, partially paid and past due, and so on.

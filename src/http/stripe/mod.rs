@@ -13,6 +13,8 @@ mod credit_note_pages;
 mod credit_note_params;
 mod credit_notes;
 pub mod error;
+mod event_object;
+mod events;
 mod expand;
 mod invoice_items;
 mod invoice_object;
@@ -126,6 +128,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(credit_notes::void),
             &[(Method::POST, PostCreditMemoVoid)],
+        ))
+        .routes(permitted(
+            routes!(events::list),
+            &[(Method::GET, GetInvoiceCollection)],
+        ))
+        .routes(permitted(
+            routes!(events::retrieve),
+            &[(Method::GET, GetInvoice)],
         ))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(

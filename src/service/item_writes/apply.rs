@@ -103,6 +103,7 @@ pub(super) fn apply(
         changes,
         message: None,
         occurred_time: at,
+        item: None,
     };
     Ok(Change { item, moved, event })
 }

@@ -20,7 +20,7 @@ use self::apply::{apply, to_microseconds};
 pub use self::apply::{draft_only, item_not_found, unknown_product};
 use self::read::read_set;
 use crate::domain::currency::Currency;
-use crate::domain::event::InvoiceEvent;
+use crate::domain::event::{EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
@@ -276,6 +276,12 @@ fn apply_one(
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
+        let item_event = match target.write {
+            ItemWrite::Create { .. } => EventType::ItemCreated,
+            ItemWrite::Replace { .. } => EventType::ItemUpdated,
+            ItemWrite::Delete { .. } => EventType::ItemDeleted,
+        };
+        let item_event = change.event.of_item(item_event, written.clone());
         if matches!(target.write, ItemWrite::Delete { .. }) {
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
@@ -283,6 +289,7 @@ fn apply_one(
             changes.store(organization_id, &written);
             read.items.insert(item_key, written.clone());
         }
+        changes.events.push((organization_id.clone(), item_event));
         changes.events.push((organization_id.clone(), change.event));
         written
     });

@@ -38,6 +38,9 @@ pub const INVOICES_TAG: &str = "Stripe-style invoices";
 /// The tag of the dialect's credit note operations.
 pub const CREDIT_NOTES_TAG: &str = "Stripe-style credit notes";
 
+/// The tag of the dialect's event operations.
+pub const EVENTS_TAG: &str = "Stripe-style events";
+
 /// Adds what every `/v1` operation of `spec` shares, once the dialect's paths are merged in.
 pub fn finish(spec: &mut OpenApi) {
     let components = spec.components.get_or_insert_with(Components::new);
@@ -55,6 +58,10 @@ pub fn finish(spec: &mut OpenApi) {
         (
             CREDIT_NOTES_TAG,
             "`/v1/credit_notes`: the same credit memos, Stripe's way",
+        ),
+        (
+            EVENTS_TAG,
+            "`/v1/events`: what happened to invoices and items, each object as it was",
         ),
     ] {
         tags.push(

@@ -13,6 +13,7 @@
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::problem::InvalidFieldSchema;
+use crate::http::stripe::event_object::EventObject;
 use crate::http::stripe::invoice_object::InvoiceObject;
 use crate::http::stripe::param_schemas::timestamp;
 use crate::http::stripe::wire::{ItemObject, LineObject};
@@ -57,6 +58,35 @@ pub struct InvoiceList {
     has_more: bool,
     /// `/v1/invoices`.
     url: String,
+}
+
+/// A page of events.
+#[derive(ToSchema)]
+#[schema(as = StripeEventList)]
+pub struct EventList {
+    /// `list`.
+    object: String,
+    /// Newest first.
+    data: Vec<EventObject>,
+    /// Whether more lie beyond this page.
+    has_more: bool,
+    /// `/v1/events`.
+    url: String,
+}
+
+/// `GET /v1/events`'s filters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// One type (`invoice.paid`), or every type under a prefix (`invoice.*`).
+    #[param(rename = "type", required = false, pattern = "^[a-z_.*]{1,100}$")]
+    kind: String,
+    /// Any of these types (not with `type`); at most 20.
+    #[param(rename = "types[]", required = false, style = Form, explode, max_items = 20, example = json!(["invoice.paid"]))]
+    types: Vec<String>,
+    /// Created in this range.
+    #[param(required = false, style = DeepObject, explode, value_type = CreatedRange)]
+    created: CreatedRange,
 }
 
 /// `created[gt]`, `created[gte]`, `created[lt]`, `created[lte]`: Unix seconds.

@@ -1,0 +1,387 @@
+//! The event log: an organization's events, newest first, each with what it was about as its
+//! change left it. Events keep that as JSON of the rows they were taken from (see
+//! `record_events`), and the log reads it back through the same row types as the tables, so
+//! a kept invoice is read exactly as a live one.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+use super::credit_memos::CreditAllocationRow;
+use super::invoice_items::ItemRow;
+use super::invoices::{DiscountRow, InvoiceRow, parse_currency};
+use super::{Cursor, Tx, corrupt};
+use crate::domain::currency::Currency;
+use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
+use crate::domain::ids::{CustomerId, EventId, InvoiceId, OrganizationId};
+use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::InvoiceItem;
+
+/// Which events a page of the log holds; each filter left empty keeps them all.
+#[derive(Debug, Clone, Default)]
+pub struct EventLogListing {
+    /// Only events of these types.
+    pub types: Vec<EventType>,
+    /// Only events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// An invoice as an event left it: the invoice and its newest items, newest first.
+#[derive(Debug, Clone)]
+pub struct InvoiceSnapshot {
+    /// The invoice, with its discounts and credit allocations.
+    pub invoice: Invoice,
+    /// Its newest items, newest first.
+    pub newest_items: Vec<InvoiceItem>,
+}
+
+/// What a logged event was about, as its change left it.
+#[derive(Debug, Clone)]
+pub enum EventSubject {
+    /// An invoice's event: the invoice after the change, and after the event before it (none
+    /// for its first).
+    Invoice {
+        /// After the change.
+        after: Box<InvoiceSnapshot>,
+        /// After the invoice's event before.
+        before: Option<Box<InvoiceSnapshot>>,
+    },
+    /// An item's event (the item is the event's own): whom its invoice bills, in which
+    /// currency.
+    Item {
+        /// The customer billed.
+        customer_id: CustomerId,
+        /// The invoice's currency.
+        currency: Currency,
+    },
+}
+
+/// One event of the log.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    /// The event; an item's event carries the item.
+    pub event: InvoiceEvent,
+    /// What it was about.
+    pub subject: EventSubject,
+}
+
+struct LogRow {
+    id: EventId,
+    invoice_id: InvoiceId,
+    event_type: String,
+    revision: i64,
+    changes: Json<EventChanges>,
+    occurred_time: DateTime<Utc>,
+    item_customer: Option<CustomerId>,
+    item_currency: Option<String>,
+    before_id: Option<EventId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptInvoice {
+    event_id: EventId,
+    #[sqlx(flatten)]
+    row: InvoiceRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptItem {
+    event_id: EventId,
+    #[sqlx(flatten)]
+    row: ItemRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptDiscount {
+    event_id: EventId,
+    #[sqlx(flatten)]
+    row: DiscountRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptAllocation {
+    event_id: EventId,
+    #[sqlx(flatten)]
+    row: CreditAllocationRow,
+}
+
+/// What events keep, read back for a set of them.
+#[derive(Default)]
+struct Kept {
+    invoices: HashMap<EventId, Invoice>,
+    items: HashMap<EventId, Vec<InvoiceItem>>,
+}
+
+impl Tx {
+    /// A page of the organization's events that `listing` keeps, newest first, from `cursor`,
+    /// up to `limit`: the events that keep what they were about (those written before events
+    /// did are not in the log). `None` when the cursor names no event of the log.
+    pub async fn event_log(
+        &mut self,
+        organization_id: &OrganizationId,
+        listing: &EventLogListing,
+        cursor: Cursor<'_, EventId>,
+        limit: i64,
+    ) -> Result<Option<Vec<LoggedEvent>>, sqlx::Error> {
+        let window = match cursor {
+            Cursor::Newest => (None, None),
+            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
+                let Some(sequence) = self.logged_sequence(organization_id, id).await? else {
+                    return Ok(None);
+                };
+                match cursor {
+                    Cursor::OlderThan(_) => (Some(sequence), None),
+                    _ => (None, Some(sequence)),
+                }
+            }
+        };
+        self.log_page(organization_id, listing, window, limit)
+            .await
+            .map(Some)
+    }
+
+    /// One event of the organization's log.
+    pub async fn logged_event(
+        &mut self,
+        organization_id: &OrganizationId,
+        event_id: &EventId,
+    ) -> Result<Option<LoggedEvent>, sqlx::Error> {
+        let Some(sequence) = self.logged_sequence(organization_id, event_id).await? else {
+            return Ok(None);
+        };
+        let listing = EventLogListing::default();
+        let page = self
+            .log_page(organization_id, &listing, (Some(sequence + 1), None), 1)
+            .await?;
+        Ok(page.into_iter().next())
+    }
+
+    /// The events between two places of the log (`older_than` and `newer_than`, by their
+    /// sequence), newest first: the newest `limit` of them, or with `newer_than` the oldest.
+    async fn log_page(
+        &mut self,
+        organization_id: &OrganizationId,
+        listing: &EventLogListing,
+        (older_than, newer_than): (Option<i64>, Option<i64>),
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let types: Vec<String> = listing
+            .types
+            .iter()
+            .map(|event_type| event_type.as_str().to_owned())
+            .collect();
+        let mut rows = sqlx::query_as!(
+            LogRow,
+            r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
+                   e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
+                   e.occurred_time,
+                   e.snapshot->>'customer_id' as "item_customer?: CustomerId",
+                   e.snapshot->>'currency' as item_currency,
+                   (select p.id from invoice_events p
+                    where p.organization_id = e.organization_id
+                      and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                      and p.snapshot ? 'invoice'
+                    order by p.sequence desc limit 1) as "before_id?: EventId"
+               from invoice_events e
+               where e.organization_id = $1 and e.snapshot is not null
+                 and (cardinality($2::text[]) = 0 or e.event_type = any($2))
+                 and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
+                 and e.occurred_time < coalesce($4::timestamptz, 'infinity')
+                 and e.sequence < coalesce($5::bigint, 9223372036854775807)
+                 and e.sequence > coalesce($6::bigint, 0)
+               order by case when $6::bigint is null then -e.sequence else e.sequence end
+               limit $7"#,
+            organization_id as &OrganizationId,
+            &types,
+            listing.from,
+            listing.before,
+            older_than,
+            newer_than,
+            limit,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        if newer_than.is_some() {
+            rows.reverse();
+        }
+        let mut wanted: Vec<EventId> = rows.iter().map(|row| row.id.clone()).collect();
+        wanted.extend(rows.iter().filter_map(|row| row.before_id.clone()));
+        let kept = self.kept(organization_id, &wanted).await?;
+        rows.into_iter().map(|row| logged(row, &kept)).collect()
+    }
+
+    async fn logged_sequence(
+        &mut self,
+        organization_id: &OrganizationId,
+        event_id: &EventId,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar!(
+            "select sequence from invoice_events
+             where organization_id = $1 and id = $2 and snapshot is not null",
+            organization_id as &OrganizationId,
+            event_id as &EventId,
+        )
+        .fetch_optional(&mut *self.inner)
+        .await
+    }
+
+    /// Rows that `sql` reads out of what the organization's events `event_ids` keep (`$1` is
+    /// the organization, `$2` the events).
+    async fn kept_rows<T>(
+        &mut self,
+        sql: &'static str,
+        organization_id: &OrganizationId,
+        event_ids: &[EventId],
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        sqlx::query_as(sql)
+            .bind(organization_id)
+            .bind(event_ids)
+            .fetch_all(&mut *self.inner)
+            .await
+    }
+
+    /// What the events `event_ids` keep, read back as rows.
+    async fn kept(
+        &mut self,
+        organization_id: &OrganizationId,
+        event_ids: &[EventId],
+    ) -> Result<Kept, sqlx::Error> {
+        let mut discounts: HashMap<EventId, Vec<DiscountRow>> = HashMap::new();
+        let discount_rows: Vec<KeptDiscount> = self
+            .kept_rows(
+                "select e.id as event_id, d.invoice_id, d.currency, d.description, d.type, d.value,
+                 d.amount
+             from invoice_events e
+             cross join lateral jsonb_to_recordset(e.snapshot->'discounts') as d(
+                 invoice_id text, currency text, description text, type text, value numeric,
+                 amount numeric, position integer)
+             where e.organization_id = $1 and e.id = any($2)
+             order by e.id, d.position",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        for kept in discount_rows {
+            discounts.entry(kept.event_id).or_default().push(kept.row);
+        }
+        let mut allocations: HashMap<EventId, Vec<CreditAllocationRow>> = HashMap::new();
+        let allocation_rows: Vec<KeptAllocation> = self
+            .kept_rows(
+                "select e.id as event_id, a.credit_memo_id, a.invoice_id, a.amount,
+                 a.out_of_band_amount, a.currency, a.created_time, a.updated_time
+             from invoice_events e
+             cross join lateral jsonb_array_elements(e.snapshot->'credit_allocations')
+                 with ordinality as kept(value, place)
+             cross join lateral jsonb_to_record(kept.value) as a(credit_memo_id text,
+                 invoice_id text, amount numeric, out_of_band_amount numeric, currency text,
+                 created_time timestamptz, updated_time timestamptz)
+             where e.organization_id = $1 and e.id = any($2)
+             order by e.id, kept.place",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        for kept in allocation_rows {
+            allocations.entry(kept.event_id).or_default().push(kept.row);
+        }
+        let invoice_rows: Vec<KeptInvoice> = self
+            .kept_rows(
+                "select e.id as event_id, i.*
+             from invoice_events e
+             cross join lateral jsonb_populate_record(null::invoices, e.snapshot->'invoice') i
+             where e.organization_id = $1 and e.id = any($2) and e.snapshot ? 'invoice'",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        let mut kept = Kept::default();
+        for KeptInvoice { event_id, row } in invoice_rows {
+            let mut invoice = row.into_invoice()?;
+            invoice.discounts = discounts
+                .remove(&event_id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(DiscountRow::into_applied)
+                .collect::<Result<_, _>>()?;
+            invoice.payments.credit_allocations = allocations
+                .remove(&event_id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(CreditAllocationRow::into_allocation)
+                .collect::<Result<_, _>>()?;
+            kept.invoices.insert(event_id, invoice);
+        }
+        let item_rows: Vec<KeptItem> = self
+            .kept_rows(
+                "select e.id as event_id, t.*
+             from invoice_events e
+             cross join lateral jsonb_array_elements(case when e.snapshot ? 'item'
+                     then jsonb_build_array(e.snapshot->'item') else e.snapshot->'items' end)
+                 with ordinality as kept(value, place)
+             cross join lateral jsonb_populate_record(null::invoice_items, kept.value) t
+             where e.organization_id = $1 and e.id = any($2)
+             order by e.id, kept.place",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        for KeptItem { event_id, row } in item_rows {
+            kept.items
+                .entry(event_id)
+                .or_default()
+                .push(row.into_item()?);
+        }
+        Ok(kept)
+    }
+}
+
+fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
+    let event_type =
+        EventType::parse(&row.event_type).ok_or_else(|| corrupt("event type", &row.event_type))?;
+    let snapshot = |event_id: &EventId| {
+        let invoice = kept.invoices.get(event_id)?.clone();
+        let newest_items = kept.items.get(event_id).cloned().unwrap_or_default();
+        Some(Box::new(InvoiceSnapshot {
+            invoice,
+            newest_items,
+        }))
+    };
+    let (subject, item) = if EventType::OF_ITEMS.contains(&event_type) {
+        let (Some(customer_id), Some(currency)) = (row.item_customer, row.item_currency) else {
+            return Err(corrupt("item event", row.id.as_str()));
+        };
+        let item = kept
+            .items
+            .get(&row.id)
+            .and_then(|items| items.first())
+            .ok_or_else(|| corrupt("item event", row.id.as_str()))?;
+        let subject = EventSubject::Item {
+            customer_id,
+            currency: parse_currency(&currency)?,
+        };
+        (subject, Some(Box::new(item.clone())))
+    } else {
+        let after = snapshot(&row.id).ok_or_else(|| corrupt("invoice event", row.id.as_str()))?;
+        let before = row.before_id.as_ref().and_then(snapshot);
+        (EventSubject::Invoice { after, before }, None)
+    };
+    Ok(LoggedEvent {
+        event: InvoiceEvent {
+            id: row.id,
+            invoice_id: row.invoice_id,
+            event_type,
+            revision: row.revision,
+            changes: row.changes.0,
+            message: None,
+            occurred_time: row.occurred_time,
+            item,
+        },
+        subject,
+    })
+}

@@ -1,0 +1,228 @@
+//! `/v1/events`: the event log, Stripe's way, each event with its object as the event left it.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::TestApp;
+use crate::stripe_client::{Stripe, assert_stripe_error};
+
+fn types(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[sqlx::test]
+async fn each_event_shows_its_object_as_the_event_left_it(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_ev"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let invoice_id = created.body["id"].as_str().unwrap().to_owned();
+    let item = stripe
+        .create(&[
+            ("customer", "cus_ev"),
+            ("invoice", &invoice_id),
+            ("unit_amount", "1250"),
+            ("quantity", "2"),
+        ])
+        .await;
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    let updated = stripe
+        .post(&format!("/v1/invoiceitems/{item_id}"), &[("quantity", "3")])
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    let paid = stripe
+        .post(
+            &format!("/v1/invoices/{invoice_id}/pay"),
+            &[("paid_out_of_band", "true")],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+
+    let log = stripe.get("/v1/events?limit=100").await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    assert_eq!(log.body["object"], "list");
+    assert_eq!(log.body["url"], "/v1/events");
+    assert_eq!(
+        types(&log.body),
+        [
+            "invoice.paid",
+            "invoice.finalized",
+            "invoice.updated",
+            "invoiceitem.updated",
+            "invoice.updated",
+            "invoiceitem.created",
+            "invoice.created",
+        ]
+    );
+    let events = log.body["data"].as_array().unwrap();
+    for event in events {
+        assert_eq!(event["object"], "event");
+        assert!(event["id"].as_str().unwrap().starts_with("evt_"));
+        assert_eq!(event["livemode"], false);
+        assert_eq!(
+            event["request"],
+            json!({"id": null, "idempotency_key": null})
+        );
+    }
+    // The invoice as each event left it: empty when made, 2,500 with the item, 3,750 after
+    // the update; the item as made and as updated.
+    let created_event = &events[6]["data"]["object"];
+    assert_eq!(created_event["id"], invoice_id.as_str());
+    assert_eq!(created_event["total"], 0);
+    assert_eq!(created_event["lines"]["data"], json!([]));
+    assert_eq!(events[5]["data"]["object"]["id"], item_id.as_str());
+    assert_eq!(events[5]["data"]["object"]["quantity"], 2);
+    assert_eq!(events[5]["data"]["object"]["amount"], 2500);
+    assert_eq!(events[4]["data"]["object"]["total"], 2500);
+    assert_eq!(
+        events[4]["data"]["previous_attributes"]["total"],
+        json!(0),
+        "{}",
+        events[4]
+    );
+    assert_eq!(events[3]["data"]["object"]["quantity"], 3);
+    let after_update = &events[2]["data"];
+    assert_eq!(after_update["object"]["total"], 3750);
+    assert_eq!(after_update["previous_attributes"]["total"], 2500);
+    assert!(
+        after_update["previous_attributes"]
+            .get("currency")
+            .is_none()
+    );
+    assert_eq!(events[1]["data"]["object"]["status"], "open");
+    assert!(events[1]["data"].get("previous_attributes").is_none());
+    assert_eq!(events[0]["data"]["object"]["status"], "paid");
+    // Today the invoice is paid; the event of its creation still shows the draft.
+    let first = stripe
+        .get(&format!("/v1/events/{}", events[6]["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body, events[6]);
+    assert_eq!(first.body["data"]["object"]["status"], "draft");
+}
+
+#[sqlx::test]
+async fn events_are_listed_by_type_time_and_cursor(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    for customer in ["cus_a", "cus_b"] {
+        let created = stripe
+            .post(
+                "/v1/invoices",
+                &[("customer", customer), ("currency", "eur")],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+        let invoice_id = created.body["id"].as_str().unwrap().to_owned();
+        stripe
+            .create(&[
+                ("customer", customer),
+                ("invoice", &invoice_id),
+                ("amount", "700"),
+            ])
+            .await;
+    }
+    let only = stripe.get("/v1/events?type=invoice.created").await;
+    assert_eq!(types(&only.body), ["invoice.created", "invoice.created"]);
+    let items = stripe.get("/v1/events?type=invoiceitem.*").await;
+    assert_eq!(
+        types(&items.body),
+        ["invoiceitem.created", "invoiceitem.created"]
+    );
+    let either = stripe
+        .get("/v1/events?types[]=invoice.created&types[]=invoiceitem.created")
+        .await;
+    assert_eq!(either.body["data"].as_array().unwrap().len(), 4);
+    let none = stripe.get("/v1/events?type=customer.created").await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.text);
+    assert_eq!(none.body["data"], json!([]));
+    let future = stripe.get("/v1/events?created[gte]=4102444800").await;
+    assert_eq!(future.body["data"], json!([]));
+    let past = stripe.get("/v1/events?created[gte]=0").await;
+    assert_eq!(past.body["data"].as_array().unwrap().len(), 6);
+
+    // Two pages of three, and back.
+    let first = stripe.get("/v1/events?limit=3").await;
+    assert_eq!(first.body["has_more"], true);
+    let last_id = first.body["data"][2]["id"].as_str().unwrap().to_owned();
+    let second = stripe
+        .get(&format!("/v1/events?limit=3&starting_after={last_id}"))
+        .await;
+    assert_eq!(second.body["data"].as_array().unwrap().len(), 3);
+    assert_eq!(second.body["has_more"], false);
+    let back_id = second.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let back = stripe
+        .get(&format!("/v1/events?limit=3&ending_before={back_id}"))
+        .await;
+    assert_eq!(back.body["data"], first.body["data"]);
+
+    let both = stripe
+        .get("/v1/events?type=invoice.created&types[]=invoice.paid")
+        .await;
+    assert_stripe_error(
+        &both,
+        StatusCode::BAD_REQUEST,
+        Some("parameters_exclusive"),
+        Some("types"),
+    );
+    let unknown = stripe
+        .get("/v1/events/evt_01JNOSUCHEVENT0000000000000")
+        .await;
+    assert_stripe_error(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+    let bad_cursor = stripe.get("/v1/events?starting_after=evt_nope").await;
+    assert_stripe_error(
+        &bad_cursor,
+        StatusCode::BAD_REQUEST,
+        Some("resource_missing"),
+        Some("starting_after"),
+    );
+}
+
+#[sqlx::test]
+async fn another_organization_sees_none_of_the_events(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_a"), ("currency", "eur")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let log = stripe.get("/v1/events").await;
+    let event_id = log.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let other_app = TestApp {
+        api_key: TestApp::key_for(&app.pool, "org_other").await,
+        ..TestApp::new(app.pool.clone()).await
+    };
+    let other = Stripe::of(&other_app);
+    let theirs = other.get("/v1/events").await;
+    assert_eq!(theirs.body["data"], json!([]));
+    let read = other.get(&format!("/v1/events/{event_id}")).await;
+    assert_stripe_error(
+        &read,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+}
