@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use invoice_api::config::{Cli, Command, ServeConfig};
-use invoice_api::delivery::{DeliveryWorker, deliver_until_shutdown};
+use invoice_api::delivery::{DeliveryWorker, Payloads, deliver_until_shutdown};
 use invoice_api::domain::ids::OrganizationId;
 use invoice_api::domain::permission::Permissions;
 use invoice_api::http::cors::AllowedOrigins;
 use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::state::AppState;
+use invoice_api::http::stripe::StripePayload;
 use invoice_api::repository::Db;
 use invoice_api::service::auth::JwtVerifier;
 use invoice_api::service::{api_keys, idempotency, past_due, webhooks};
@@ -195,8 +196,11 @@ async fn serve(db: Db, config: ServeConfig, jwt: Option<JwtVerifier>) -> Result<
         .with_cors_origins(cors_origins)
         .with_webhook_destinations(config.webhook_destinations());
     tokio::spawn(api_keys::watch_key_changes(Arc::downgrade(&state.keys)));
-    let payload = Arc::new(RebillyPayload::new(state.clone()));
-    let worker = DeliveryWorker::new(db, config.delivery_settings(), payload)
+    let payloads = Payloads {
+        invoice_events: Arc::new(RebillyPayload::new(state.clone())),
+        object_events: Arc::new(StripePayload::new(state.clone())),
+    };
+    let worker = DeliveryWorker::new(db, config.delivery_settings(), payloads)
         .map_err(|error| format!("cannot make the webhook delivery client: {error}"))?;
     tokio::spawn(deliver_until_shutdown(worker));
     let listener = tokio::net::TcpListener::bind(config.bind_addr)

@@ -7,12 +7,15 @@ pub mod schedule;
 pub mod signature;
 mod worker;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use worker::{DELIVERIES, DeliveryWorker, deliver_until_shutdown};
 
 use crate::domain::credit_memo::CreditMemo;
-use crate::repository::ClaimedDelivery;
+use crate::domain::organization::OrganizationDetails;
+use crate::domain::webhook::WebhookFormat;
+use crate::repository::{ClaimedDelivery, LoggedEvent};
 use crate::service::invoices::InvoiceWithItems;
 use destination::Destinations;
 use schedule::RetrySchedule;
@@ -59,18 +62,63 @@ impl Default for DeliverySettings {
     }
 }
 
-/// What an event is about, as it is when its delivery is made: its invoice and, for an event
-/// of a credit memo, the memo (each `None` when it cannot be read).
+/// What an event is about. For a webhook of invoices' events, as it is when the delivery is
+/// made: its invoice and, for an event of a credit memo, the memo (each `None` when it cannot
+/// be read). For a webhook of the log's events, the event as the log keeps it, with its
+/// object as the event left it, and the seller.
 #[derive(Debug, Default)]
 pub struct Subject {
     /// The invoice, with its items.
     pub invoice: Option<InvoiceWithItems>,
     /// The credit memo the event is about, if any.
     pub credit_memo: Option<CreditMemo>,
+    /// The event as the log keeps it.
+    pub logged: Option<LoggedEvent>,
+    /// The organization's details.
+    pub seller: Option<OrganizationDetails>,
 }
 
-/// What a delivery's body is: the dialect renders the event with what it is about.
+/// What a delivery's body is: the dialect renders the event with what it is about, and signs
+/// it.
 pub trait Payload: Send + Sync + 'static {
     /// The body, as JSON.
     fn render(&self, delivery: &ClaimedDelivery, subject: &Subject) -> Vec<u8>;
+
+    /// The headers that sign `body`, sent at `timestamp` (Unix seconds): Standard Webhooks'
+    /// unless the dialect signs its own way.
+    fn signature(
+        &self,
+        delivery: &ClaimedDelivery,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let message_id = delivery.event_id.as_str();
+        vec![
+            ("webhook-id".to_owned(), message_id.to_owned()),
+            ("webhook-timestamp".to_owned(), timestamp.to_string()),
+            (
+                "webhook-signature".to_owned(),
+                signature::sign(&delivery.webhook.secret, message_id, timestamp, body),
+            ),
+        ]
+    }
+}
+
+/// The payload of each webhook format.
+#[derive(Clone)]
+pub struct Payloads {
+    /// Invoices' events, each with the invoice as it is when sent.
+    pub invoice_events: Arc<dyn Payload>,
+    /// The log's events, each with its object as the event left it.
+    pub object_events: Arc<dyn Payload>,
+}
+
+impl Payloads {
+    /// The payload of a webhook of `format`.
+    pub fn of(&self, format: WebhookFormat) -> &dyn Payload {
+        match format {
+            WebhookFormat::InvoiceEvents => self.invoice_events.as_ref(),
+            WebhookFormat::ObjectEvents => self.object_events.as_ref(),
+        }
+    }
 }

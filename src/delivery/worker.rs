@@ -8,12 +8,12 @@ use chrono::Utc;
 use tokio::sync::Notify;
 
 use super::destination::CheckingResolver;
-use super::signature::sign;
-use super::{DeliverySettings, Payload, Subject};
+use super::{DeliverySettings, Payloads, Subject};
 use crate::domain::ids::AttemptId;
+use crate::domain::webhook::WebhookFormat;
 use crate::error::ApiError;
 use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState, OrganizationRoom};
-use crate::service::{credit_memos, invoices};
+use crate::service::{credit_memos, event_log, invoices};
 
 /// Deliveries sent, by outcome: `delivered`, `retried` (failed, to be tried again) and
 /// `failed` (given up).
@@ -33,7 +33,7 @@ const CLAIM_BATCHING: std::time::Duration = std::time::Duration::from_millis(25)
 pub struct DeliveryWorker {
     db: Db,
     settings: DeliverySettings,
-    payload: Arc<dyn Payload>,
+    payloads: Payloads,
     client: reqwest::Client,
     /// Attempts under way, by `organization/webhook`.
     in_flight: Mutex<HashMap<String, usize>>,
@@ -42,11 +42,11 @@ pub struct DeliveryWorker {
 }
 
 impl DeliveryWorker {
-    /// A worker over `db`, rendering bodies with `payload`.
+    /// A worker over `db`, rendering bodies with the payload of each webhook's format.
     pub fn new(
         db: Db,
         settings: DeliverySettings,
-        payload: Arc<dyn Payload>,
+        payloads: Payloads,
     ) -> Result<Self, reqwest::Error> {
         // Several callers may get here; the first provider installed stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -62,7 +62,7 @@ impl DeliveryWorker {
         Ok(Self {
             db,
             settings,
-            payload,
+            payloads,
             client,
             in_flight: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -197,7 +197,10 @@ impl DeliveryWorker {
             tracing::warn!(event = %delivery.event_id, "a webhook delivery's lease ran short; left for later");
             return None;
         }
-        let body = self.payload.render(delivery, &subject);
+        let body = self
+            .payloads
+            .of(delivery.webhook.format)
+            .render(delivery, &subject);
         let attempt = self.send(delivery, body).await;
         let delivered = attempt
             .status
@@ -245,9 +248,12 @@ impl DeliveryWorker {
         }
     }
 
-    /// What the event is about, as it is now; `None` when it cannot be read now (a
-    /// resource that does not exist any more is sent without it).
+    /// What the event is about, as its webhook's format sends it; `None` when it cannot be
+    /// read now (a resource that does not exist any more is sent without it).
     async fn subject(&self, delivery: &ClaimedDelivery) -> Option<Subject> {
+        if delivery.webhook.format == WebhookFormat::ObjectEvents {
+            return self.logged_subject(delivery).await;
+        }
         let organization_id = &delivery.organization_id;
         let invoice =
             match invoices::get_invoice(&self.db, organization_id, &delivery.invoice_id).await {
@@ -272,24 +278,43 @@ impl DeliveryWorker {
         Some(Subject {
             invoice,
             credit_memo,
+            ..Subject::default()
         })
+    }
+
+    /// The event as the log keeps it, with the seller.
+    async fn logged_subject(&self, delivery: &ClaimedDelivery) -> Option<Subject> {
+        let organization_id = &delivery.organization_id;
+        let read = async {
+            let logged = event_log::get_event(&self.db, organization_id, &delivery.event_id);
+            let logged = logged.await?;
+            let seller = self.db.find_organization(organization_id).await?.details;
+            Ok::<_, ApiError>((logged, seller))
+        };
+        match read.await {
+            Ok((logged, seller)) => Some(Subject {
+                logged: Some(logged),
+                seller: Some(seller),
+                ..Subject::default()
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the event of a webhook delivery");
+                None
+            }
+        }
     }
 
     /// Sends the signed request; the attempt as the log keeps it.
     async fn send(&self, delivery: &ClaimedDelivery, body: Vec<u8>) -> Attempt {
         let webhook = &delivery.webhook;
-        let message_id = delivery.event_id.as_str();
         let initiated_time = Utc::now();
         let timestamp = initiated_time.timestamp();
-        let mut headers = vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("webhook-id".to_owned(), message_id.to_owned()),
-            ("webhook-timestamp".to_owned(), timestamp.to_string()),
-            (
-                "webhook-signature".to_owned(),
-                sign(&webhook.secret, message_id, timestamp, &body),
-            ),
-        ];
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        headers.extend(
+            self.payloads
+                .of(webhook.format)
+                .signature(delivery, timestamp, &body),
+        );
         headers.extend(
             webhook
                 .headers

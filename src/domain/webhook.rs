@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EventType;
 use super::ids::WebhookId;
+use super::metadata::Metadata;
 
 /// The longest URL a webhook may have.
 pub const MAX_URL_LENGTH: usize = 2048;
@@ -176,6 +177,48 @@ impl std::fmt::Debug for WebhookSecret {
     }
 }
 
+/// How a webhook's deliveries are made: what their body holds, and how it is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookFormat {
+    /// An invoice's events, each with the invoice as it is when sent, signed with Standard
+    /// Webhooks headers.
+    InvoiceEvents,
+    /// Every event of the log, each with its object as the event left it, signed with one
+    /// `t=...,v1=...` header.
+    ObjectEvents,
+}
+
+impl WebhookFormat {
+    const ALL: [Self; 2] = [Self::InvoiceEvents, Self::ObjectEvents];
+
+    /// The format's name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvoiceEvents => "invoice-events",
+            Self::ObjectEvents => "object-events",
+        }
+    }
+
+    /// The format of a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|format| format.as_str() == name)
+    }
+}
+
+/// The longest description a webhook may have.
+pub const MAX_DESCRIPTION_LENGTH: usize = 5000;
+
+/// What a client said of a webhook beside where and how it is sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhookLabels {
+    /// What it is for.
+    pub description: Option<String>,
+    /// The client's own keys and values.
+    pub metadata: Metadata,
+    /// The event types as the client named them (a prefix such as `invoice.*` among them).
+    pub event_names: Vec<String>,
+}
+
 /// A webhook as asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookInput {
@@ -189,6 +232,10 @@ pub struct WebhookInput {
     pub events_filter: Vec<EventType>,
     /// Whether deliveries are made.
     pub active: bool,
+    /// How deliveries are made.
+    pub format: WebhookFormat,
+    /// What the client said of it.
+    pub labels: WebhookLabels,
 }
 
 /// A stored webhook.
@@ -206,6 +253,10 @@ pub struct Webhook {
     pub events_filter: Vec<EventType>,
     /// Whether deliveries are made.
     pub active: bool,
+    /// How deliveries are made.
+    pub format: WebhookFormat,
+    /// What the client said of it.
+    pub labels: WebhookLabels,
     /// What signs its deliveries.
     pub secret: WebhookSecret,
     /// How many times it changed.

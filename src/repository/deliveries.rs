@@ -9,6 +9,7 @@ use super::webhooks::WebhookRow;
 use super::{Db, PAGE_BYTES, Tx, corrupt};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
+use crate::domain::metadata::Metadata;
 use crate::domain::webhook::{Webhook, WebhookHeader};
 
 /// A delivery a worker has claimed: it alone sends it until its lease runs out.
@@ -334,7 +335,8 @@ impl Db {
                            w.id as "webhook_id: WebhookId", w.url, w.method,
                            w.headers as "headers: Json<Vec<WebhookHeader>>", w.events_filter,
                            w.status, w.secret, w.revision as webhook_revision,
-                           w.created_time, w.updated_time
+                           w.created_time, w.updated_time, w.format, w.description,
+                           w.metadata as "metadata: Json<Metadata>", w.event_names
                        from webhook_deliveries d
                        join invoice_events e on e.organization_id = d.organization_id
                            and e.id = d.event_id
@@ -366,6 +368,10 @@ impl Db {
                     revision: row.webhook_revision,
                     created_time: row.created_time,
                     updated_time: row.updated_time,
+                    format: row.format,
+                    description: row.description,
+                    metadata: row.metadata,
+                    event_names: row.event_names,
                 })?;
                 Ok(ClaimedDelivery {
                     id: row.id,

@@ -18,7 +18,8 @@ use crate::domain::metadata::Metadata;
 /// invoice with its first ten lines to tell whether it has more.
 pub const ITEMS_KEPT_BY_EVENTS: i64 = 11;
 
-/// The events no webhook of invoices' events is sent: comments, and items' own events.
+/// The events no webhook of invoices' events is sent: comments, and items' own events (a
+/// webhook of the log's events is sent every event but comments).
 fn unsent_types() -> Vec<String> {
     EventType::OF_ITEMS
         .into_iter()
@@ -297,7 +298,9 @@ impl Tx {
                    e.occurred_time
                from event e
                join webhooks w on w.organization_id = e.organization_id
-               where w.status = 'active' and e.event_type <> all($3)
+               where w.status = 'active'
+                 and (e.event_type <> all($3) or w.format = 'object-events'
+                      and e.event_type <> 'timeline-comment-created')
                  and (cardinality(w.events_filter) = 0 or e.event_type = any(w.events_filter))"#,
             Json(&rows) as Json<&Vec<EventRow<'_>>>,
             ITEMS_KEPT_BY_EVENTS,

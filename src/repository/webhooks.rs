@@ -6,7 +6,10 @@ use sqlx::types::Json;
 use super::{Db, Tx, corrupt};
 use crate::domain::event::EventType;
 use crate::domain::ids::{OrganizationId, WebhookId};
-use crate::domain::webhook::{DeliveryMethod, Webhook, WebhookHeader, WebhookSecret, WebhookUrl};
+use crate::domain::metadata::Metadata;
+use crate::domain::webhook::{
+    DeliveryMethod, Webhook, WebhookFormat, WebhookHeader, WebhookLabels, WebhookSecret, WebhookUrl,
+};
 
 /// One page of an organization's webhooks.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +31,10 @@ pub(super) struct WebhookRow {
     pub revision: i64,
     pub created_time: DateTime<Utc>,
     pub updated_time: DateTime<Utc>,
+    pub format: String,
+    pub description: Option<String>,
+    pub metadata: Json<Metadata>,
+    pub event_names: Vec<String>,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -46,6 +53,13 @@ impl TryFrom<WebhookRow> for Webhook {
             headers: row.headers.0,
             events_filter,
             active: row.status == "active",
+            format: WebhookFormat::parse(&row.format)
+                .ok_or_else(|| corrupt("webhook format", &row.format))?,
+            labels: WebhookLabels {
+                description: row.description,
+                metadata: row.metadata.0,
+                event_names: row.event_names,
+            },
             secret: WebhookSecret::from_stored(row.secret),
             id: row.id,
             revision: row.revision,
@@ -72,12 +86,15 @@ impl Tx {
     ) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar!(
             r#"insert into webhooks (organization_id, id, url, method, headers, events_filter,
-                   status, secret, revision, created_time, updated_time)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                   status, secret, revision, created_time, updated_time, format, description,
+                   metadata, event_names)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                on conflict (organization_id, id) do update set url = excluded.url,
                    method = excluded.method, headers = excluded.headers,
                    events_filter = excluded.events_filter, status = excluded.status,
-                   revision = excluded.revision, updated_time = excluded.updated_time
+                   revision = excluded.revision, updated_time = excluded.updated_time,
+                   description = excluded.description, metadata = excluded.metadata,
+                   event_names = excluded.event_names
                returning (xmax = 0) as "inserted!""#,
             organization_id as &OrganizationId,
             &webhook.id as &WebhookId,
@@ -90,6 +107,10 @@ impl Tx {
             webhook.revision,
             webhook.created_time,
             webhook.updated_time,
+            webhook.format.as_str(),
+            webhook.labels.description.as_deref(),
+            Json(&webhook.labels.metadata) as Json<&Metadata>,
+            &webhook.labels.event_names,
         )
         .fetch_one(&mut *self.inner)
         .await
@@ -100,15 +121,19 @@ impl Tx {
         &mut self,
         organization_id: &OrganizationId,
         webhook_id: &WebhookId,
+        format: WebhookFormat,
     ) -> Result<Option<Webhook>, sqlx::Error> {
         sqlx::query_as!(
             WebhookRow,
             r#"select id as "id: WebhookId", url, method,
                    headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                   secret, revision, created_time, updated_time
-               from webhooks where organization_id = $1 and id = $2 for update"#,
+                   secret, revision, created_time, updated_time, format, description,
+                   metadata as "metadata: Json<Metadata>", event_names
+               from webhooks where organization_id = $1 and id = $2 and format = $3
+               for update"#,
             organization_id as &OrganizationId,
             webhook_id as &WebhookId,
+            format.as_str(),
         )
         .fetch_optional(&mut *self.inner)
         .await?
@@ -121,11 +146,13 @@ impl Tx {
         &mut self,
         organization_id: &OrganizationId,
         webhook_id: &WebhookId,
+        format: WebhookFormat,
     ) -> Result<bool, sqlx::Error> {
         let deleted = sqlx::query!(
-            "delete from webhooks where organization_id = $1 and id = $2",
+            "delete from webhooks where organization_id = $1 and id = $2 and format = $3",
             organization_id as &OrganizationId,
             webhook_id as &WebhookId,
+            format.as_str(),
         )
         .execute(&mut *self.inner)
         .await?;
@@ -136,12 +163,15 @@ impl Tx {
     pub async fn list_webhooks(
         &mut self,
         organization_id: &OrganizationId,
+        format: WebhookFormat,
         limit: i64,
         offset: i64,
     ) -> Result<WebhookPage, sqlx::Error> {
         let total = sqlx::query_scalar!(
-            r#"select count(*) as "total!" from webhooks where organization_id = $1"#,
+            r#"select count(*) as "total!" from webhooks
+               where organization_id = $1 and format = $2"#,
             organization_id as &OrganizationId,
+            format.as_str(),
         )
         .fetch_one(&mut *self.inner)
         .await?;
@@ -149,12 +179,14 @@ impl Tx {
             WebhookRow,
             r#"select id as "id: WebhookId", url, method,
                    headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                   secret, revision, created_time, updated_time
-               from webhooks where organization_id = $1
+                   secret, revision, created_time, updated_time, format, description,
+                   metadata as "metadata: Json<Metadata>", event_names
+               from webhooks where organization_id = $1 and format = $4
                order by created_time desc, id desc limit $2 offset $3"#,
             organization_id as &OrganizationId,
             limit,
             offset,
+            format.as_str(),
         )
         .fetch_all(&mut *self.inner)
         .await?;
@@ -167,21 +199,24 @@ impl Tx {
 }
 
 impl Db {
-    /// The webhook of that id.
+    /// The webhook of that id and format.
     pub async fn find_webhook(
         &self,
         organization_id: &OrganizationId,
         webhook_id: &WebhookId,
+        format: WebhookFormat,
     ) -> Result<Option<Webhook>, sqlx::Error> {
         self.on_connection(async |connection| {
             sqlx::query_as!(
                 WebhookRow,
                 r#"select id as "id: WebhookId", url, method,
                        headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                       secret, revision, created_time, updated_time
-                   from webhooks where organization_id = $1 and id = $2"#,
+                       secret, revision, created_time, updated_time, format, description,
+                       metadata as "metadata: Json<Metadata>", event_names
+                   from webhooks where organization_id = $1 and id = $2 and format = $3"#,
                 organization_id as &OrganizationId,
                 webhook_id as &WebhookId,
+                format.as_str(),
             )
             .fetch_optional(connection)
             .await

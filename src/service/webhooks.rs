@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use crate::delivery::destination::Destinations;
 use crate::domain::ids::{AttemptId, OrganizationId, WebhookId};
-use crate::domain::webhook::{Webhook, WebhookInput, WebhookSecret};
+use crate::domain::webhook::{Webhook, WebhookFormat, WebhookInput, WebhookSecret, WebhookUrl};
 use crate::error::{ApiError, Clash, DomainField, Quota, Resource, Rule};
 use crate::repository::{Attempt, AttemptPage, Db, Tx, WebhookPage};
 
@@ -23,13 +23,46 @@ pub async fn check_reachable(
     input: WebhookInput,
     destinations: Destinations,
 ) -> Result<ReachableWebhook, ApiError> {
+    check_url(&input.url, destinations).await?;
+    Ok(ReachableWebhook(input))
+}
+
+/// Looks up a URL's host: 422 on `url` unless `destinations` admits its addresses.
+pub async fn check_url(url: &WebhookUrl, destinations: Destinations) -> Result<(), ApiError> {
     destinations
-        .check(input.url.as_url())
+        .check(url.as_url())
         .await
+        .map(drop)
         .map_err(|reason| {
             ApiError::invalid_input(DomainField::WebhookUrl, Rule::Unreachable { reason })
-        })?;
-    Ok(ReachableWebhook(input))
+        })
+}
+
+/// Changes a webhook of one format as `change` makes its fields from the current ones (a URL
+/// it sets must have passed [`check_url`]), keeping its secret, in the caller's transaction;
+/// 404 when there is none.
+#[tracing::instrument(skip_all, fields(webhook = %webhook_id))]
+pub async fn change_webhook(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    webhook_id: &WebhookId,
+    format: WebhookFormat,
+    change: impl FnOnce(&Webhook) -> WebhookInput,
+) -> Result<Webhook, ApiError> {
+    let current = tx
+        .lock_webhook(organization_id, webhook_id, format)
+        .await?
+        .ok_or_else(|| webhook_not_found(webhook_id.as_str()))?;
+    let input = change(&current);
+    let (webhook, _) = save(
+        tx,
+        organization_id,
+        webhook_id.clone(),
+        Some(current),
+        input,
+    )
+    .await?;
+    Ok(webhook)
 }
 
 /// Creates a webhook with a new id and signing secret, in the caller's transaction.
@@ -54,7 +87,9 @@ pub async fn upsert_webhook(
     webhook_id: &WebhookId,
     ReachableWebhook(input): ReachableWebhook,
 ) -> Result<(Webhook, bool), ApiError> {
-    let current = tx.lock_webhook(organization_id, webhook_id).await?;
+    let current = tx
+        .lock_webhook(organization_id, webhook_id, input.format)
+        .await?;
     if current.is_none() {
         let held = tx.webhooks_held(organization_id).await?;
         Quota::Webhooks.admits_one_more(held, organization_id.as_str())?;
@@ -81,6 +116,8 @@ async fn save(
         headers: input.headers,
         events_filter: input.events_filter,
         active: input.active,
+        format: input.format,
+        labels: input.labels,
         secret,
         revision,
         created_time,
@@ -110,39 +147,46 @@ pub async fn prune_log(db: &Db, retention: Duration) -> Result<u64, ApiError> {
     }
 }
 
-/// One webhook of the organization.
+/// One webhook of the organization, of one format.
 #[tracing::instrument(skip_all)]
 pub async fn get_webhook(
     db: &Db,
     organization_id: &OrganizationId,
     webhook_id: &WebhookId,
+    format: WebhookFormat,
 ) -> Result<Webhook, ApiError> {
-    db.find_webhook(organization_id, webhook_id)
+    db.find_webhook(organization_id, webhook_id, format)
         .await?
         .ok_or_else(|| webhook_not_found(webhook_id.as_str()))
 }
 
-/// A page of the organization's webhooks, newest first.
+/// A page of the organization's webhooks of one format, newest first.
 #[tracing::instrument(skip_all)]
 pub async fn list_webhooks(
     db: &Db,
     organization_id: &OrganizationId,
+    format: WebhookFormat,
     limit: i64,
     offset: i64,
 ) -> Result<WebhookPage, ApiError> {
-    let page =
-        db.read(async |snapshot| (snapshot.list_webhooks(organization_id, limit, offset)).await);
+    let page = db.read(async |snapshot| {
+        (snapshot.list_webhooks(organization_id, format, limit, offset)).await
+    });
     Ok(page.await?)
 }
 
-/// Deletes a webhook and the deliveries it has still to make; its log stays.
+/// Deletes a webhook of one format and the deliveries it has still to make; its log stays.
 #[tracing::instrument(skip_all)]
 pub async fn delete_webhook(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     webhook_id: &WebhookId,
+    format: WebhookFormat,
 ) -> Result<(), ApiError> {
-    if tx.delete_webhook(organization_id, webhook_id).await? {
+    if tx
+        .delete_webhook(organization_id, webhook_id, format)
+        .await?
+    {
         Ok(())
     } else {
         Err(webhook_not_found(webhook_id.as_str()))

@@ -47,6 +47,7 @@ mod stripe_events;
 mod stripe_invoice_object;
 mod stripe_invoices;
 mod stripe_items;
+mod stripe_webhooks;
 mod timeline;
 mod upgrades;
 mod webhook_processes;

@@ -9,11 +9,12 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use invoice_api::delivery::destination::Destinations;
 use invoice_api::delivery::schedule::RetrySchedule;
-use invoice_api::delivery::{DeliverySettings, DeliveryWorker, deliver_until_shutdown};
+use invoice_api::delivery::{DeliverySettings, DeliveryWorker, Payloads, deliver_until_shutdown};
 use invoice_api::domain::ids::{InvoiceId, OrganizationId};
 use invoice_api::domain::invoice_item::{ItemInput, ItemType, Quantity, UnitPrice};
 use invoice_api::http::AppState;
 use invoice_api::http::rebilly::RebillyPayload;
+use invoice_api::http::stripe::StripePayload;
 use invoice_api::service::invoice_items;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -42,17 +43,17 @@ pub fn test_settings() -> DeliverySettings {
 /// A delivery worker over the test's database, as a server process runs one.
 pub fn start_worker(pool: &PgPool, settings: DeliverySettings) {
     let db = app_db(pool);
-    let payload = Arc::new(RebillyPayload::new(AppState::new(
-        db.clone(),
-        None,
-        PUBLIC_URL,
-    )));
-    let worker = DeliveryWorker::new(db, settings, payload).unwrap();
+    let state = AppState::new(db.clone(), None, PUBLIC_URL);
+    let payloads = Payloads {
+        invoice_events: Arc::new(RebillyPayload::new(state.clone())),
+        object_events: Arc::new(StripePayload::new(state)),
+    };
+    let worker = DeliveryWorker::new(db, settings, payloads).unwrap();
     tokio::spawn(deliver_until_shutdown(worker));
 }
 
 /// The app, letting webhooks reach loopback.
-async fn lenient_app(pool: &PgPool) -> TestApp {
+pub async fn lenient_app(pool: &PgPool) -> TestApp {
     TestApp::configured(pool.clone(), |state| {
         state.with_webhook_destinations(Destinations::Any)
     })

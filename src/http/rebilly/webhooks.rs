@@ -19,9 +19,12 @@ use super::wire::{Link, created, json_response, time};
 use crate::domain::event::EventType;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{
-    DeliveryMethod, MAX_HEADER_LENGTH, MAX_HEADERS, MAX_URL_LENGTH, Webhook, WebhookHeader,
-    WebhookInput, WebhookUrl,
+    DeliveryMethod, MAX_HEADER_LENGTH, MAX_HEADERS, MAX_URL_LENGTH, Webhook, WebhookFormat,
+    WebhookHeader, WebhookInput, WebhookLabels, WebhookUrl,
 };
+
+/// The format of every webhook of this dialect.
+const FORMAT: WebhookFormat = WebhookFormat::InvoiceEvents;
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
@@ -168,7 +171,8 @@ pub async fn get_one(
     Path(path): Path<IdPath<WebhookId>>,
 ) -> Result<Response, Failure> {
     let webhook_id = path.id()?;
-    let webhook = service::get_webhook(&state.db, &principal.organization_id, &webhook_id).await?;
+    let webhook =
+        service::get_webhook(&state.db, &principal.organization_id, &webhook_id, FORMAT).await?;
     Ok(json_response(
         StatusCode::OK,
         &WebhookResponse::new(&state, &webhook, false),
@@ -201,7 +205,7 @@ pub async fn delete(
         &principal,
         WriteRequest::without_key(),
         async |tx| {
-            service::delete_webhook(tx, organization_id, &webhook_id).await?;
+            service::delete_webhook(tx, organization_id, &webhook_id, FORMAT).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         },
     )
@@ -230,6 +234,7 @@ pub async fn list_all(
     let found = service::list_webhooks(
         &state.db,
         &principal.organization_id,
+        FORMAT,
         page.limit,
         page.offset,
     )
@@ -311,6 +316,8 @@ fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
             headers,
             events_filter,
             active,
+            format: FORMAT,
+            labels: WebhookLabels::default(),
         }),
         // `finish` has refused what is missing.
         _ => Err(ApiError::validation(Vec::new())),

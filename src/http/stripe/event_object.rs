@@ -62,6 +62,18 @@ pub fn types_named(pattern: &str) -> Vec<EventType> {
         .collect()
 }
 
+/// Whether `name` is a type of event this server makes (`invoice.paid`).
+pub fn is_event_name(name: &str) -> bool {
+    NAMES.iter().any(|(_, known)| *known == name)
+}
+
+/// Every type of event this server makes, by name, each once.
+pub fn event_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = NAMES.iter().map(|(_, name)| *name).collect();
+    names.dedup();
+    names
+}
+
 /// An event's id as Stripe's clients see it.
 pub fn event_id(id: &EventId) -> String {
     let ulid = id

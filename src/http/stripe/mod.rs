@@ -14,6 +14,7 @@ mod credit_note_params;
 mod credit_notes;
 pub mod error;
 mod event_object;
+mod event_payload;
 mod events;
 mod expand;
 mod invoice_items;
@@ -26,7 +27,10 @@ mod item_params;
 mod pages;
 mod param_schemas;
 pub mod params;
+mod webhook_endpoints;
 mod wire;
+
+pub use event_payload::StripePayload;
 
 use axum::Extension;
 use axum::extract::Request;
@@ -136,6 +140,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(events::retrieve),
             &[(Method::GET, GetInvoice)],
+        ))
+        .routes(permitted(
+            routes!(webhook_endpoints::list, webhook_endpoints::create),
+            &[
+                (Method::GET, GetWebhookCollection),
+                (Method::POST, PostWebhook),
+            ],
+        ))
+        .routes(permitted(
+            routes!(
+                webhook_endpoints::retrieve,
+                webhook_endpoints::update,
+                webhook_endpoints::delete
+            ),
+            &[
+                (Method::GET, GetWebhook),
+                (Method::POST, PutWebhook),
+                (Method::DELETE, DeleteWebhook),
+            ],
         ))
         // Only matched routes: a 404 or 405 never counts, and never carries the headers.
         .route_layer(axum::middleware::from_fn(

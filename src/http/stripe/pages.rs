@@ -82,6 +82,31 @@ impl PageParams {
         StripeError::no_such_param(kind, id, param)
     }
 
+    /// What a page reads of a short list held whole (newest first), by the cursor's id as
+    /// `id` gives each object's: the 400 of [`PageParams::no_such`] when it names none.
+    pub fn window<T>(
+        &self,
+        mut all: Vec<T>,
+        kind: &str,
+        id: impl Fn(&T) -> &str,
+    ) -> Result<Vec<T>, StripeError> {
+        let to_read = usize::try_from(self.to_read()).unwrap_or(usize::MAX);
+        let Some(cursor) = self.after.as_deref().or(self.before.as_deref()) else {
+            all.truncate(to_read);
+            return Ok(all);
+        };
+        let place = all
+            .iter()
+            .position(|object| id(object) == cursor)
+            .ok_or_else(|| self.no_such(kind))?;
+        if self.after.is_some() {
+            Ok(all.into_iter().skip(place + 1).take(to_read).collect())
+        } else {
+            let start = place.saturating_sub(to_read);
+            Ok(all.into_iter().take(place).skip(start).collect())
+        }
+    }
+
     /// How many to read: one more than the page, to tell whether there are more.
     pub fn to_read(&self) -> i64 {
         self.limit + 1

@@ -41,6 +41,9 @@ pub const CREDIT_NOTES_TAG: &str = "Stripe-style credit notes";
 /// The tag of the dialect's event operations.
 pub const EVENTS_TAG: &str = "Stripe-style events";
 
+/// The tag of the dialect's webhook endpoint operations.
+pub const WEBHOOK_ENDPOINTS_TAG: &str = "Stripe-style webhook endpoints";
+
 /// Adds what every `/v1` operation of `spec` shares, once the dialect's paths are merged in.
 pub fn finish(spec: &mut OpenApi) {
     let components = spec.components.get_or_insert_with(Components::new);
@@ -62,6 +65,10 @@ pub fn finish(spec: &mut OpenApi) {
         (
             EVENTS_TAG,
             "`/v1/events`: what happened to invoices and items, each object as it was",
+        ),
+        (
+            WEBHOOK_ENDPOINTS_TAG,
+            "`/v1/webhook_endpoints`: where the events are sent, signed as Stripe signs them",
         ),
     ] {
         tags.push(

@@ -16,6 +16,7 @@ use crate::http::problem::InvalidFieldSchema;
 use crate::http::stripe::event_object::EventObject;
 use crate::http::stripe::invoice_object::InvoiceObject;
 use crate::http::stripe::param_schemas::timestamp;
+use crate::http::stripe::webhook_endpoints::EndpointObject;
 use crate::http::stripe::wire::{ItemObject, LineObject};
 
 /// A page of invoice items.
@@ -57,6 +58,20 @@ pub struct InvoiceList {
     /// Whether more lie beyond this page.
     has_more: bool,
     /// `/v1/invoices`.
+    url: String,
+}
+
+/// A page of webhook endpoints.
+#[derive(ToSchema)]
+#[schema(as = StripeWebhookEndpointList)]
+pub struct WebhookEndpointList {
+    /// `list`.
+    object: String,
+    /// Newest first.
+    data: Vec<EndpointObject>,
+    /// Whether more lie beyond this page.
+    has_more: bool,
+    /// `/v1/webhook_endpoints`.
     url: String,
 }
 

@@ -1,0 +1,290 @@
+//! `/v1/webhook_endpoints`: endpoints made Stripe's way, and deliveries of the log's events
+//! signed as Stripe signs its own.
+
+use axum::http::StatusCode;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use sqlx::PgPool;
+
+use crate::helpers::TestApp;
+use crate::receiver::{Received, Receiver};
+use crate::stripe_client::{Stripe, assert_stripe_error};
+use crate::webhooks::{lenient_app, start_worker, test_settings};
+
+/// Whether the delivery carries `Stripe-Signature: t=...,v1=...` of `secret` over its body,
+/// computed here as Stripe documents it, not by the server's code.
+fn signed_by(received: &Received, secret: &str) -> bool {
+    let header = received.header("stripe-signature");
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => timestamp = Some(value.to_owned()),
+            Some(("v1", value)) => signatures.push(value.to_owned()),
+            _ => {}
+        }
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{}.", timestamp.unwrap()).as_bytes());
+    mac.update(&received.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    signatures.contains(&expected)
+}
+
+#[sqlx::test]
+async fn an_endpoint_is_made_read_changed_listed_and_deleted(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let stripe = Stripe::of(&app);
+    let made = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("enabled_events[]", "invoice.paid"),
+                ("enabled_events[]", "invoiceitem.created"),
+                ("description", "Back office"),
+                ("metadata[team]", "billing"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text);
+    let endpoint = &made.body;
+    let id = endpoint["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("we_"), "{id}");
+    assert_eq!(endpoint["object"], "webhook_endpoint");
+    assert_eq!(endpoint["status"], "enabled");
+    assert_eq!(endpoint["url"], "http://127.0.0.1:9/hooks");
+    assert_eq!(
+        endpoint["enabled_events"],
+        json!(["invoice.paid", "invoiceitem.created"])
+    );
+    assert_eq!(endpoint["description"], "Back office");
+    assert_eq!(endpoint["metadata"], json!({"team": "billing"}));
+    assert!(endpoint["secret"].as_str().unwrap().starts_with("whsec_"));
+
+    let read = stripe.get(&format!("/v1/webhook_endpoints/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert!(read.body.get("secret").is_none(), "{}", read.text);
+    assert_eq!(read.body["description"], "Back office");
+
+    let changed = stripe
+        .post(
+            &format!("/v1/webhook_endpoints/{id}"),
+            &[
+                ("disabled", "true"),
+                ("enabled_events[]", "*"),
+                ("description", ""),
+                ("metadata[owner]", "ops"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    assert_eq!(changed.body["status"], "disabled");
+    assert_eq!(changed.body["enabled_events"], json!(["*"]));
+    assert_eq!(changed.body["description"], Value::Null);
+    assert_eq!(
+        changed.body["metadata"],
+        json!({"team": "billing", "owner": "ops"})
+    );
+    assert_eq!(changed.body["url"], "http://127.0.0.1:9/hooks");
+
+    let second = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", "http://127.0.0.1:9/other"),
+                ("enabled_events[]", "*"),
+            ],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let second_id = second.body["id"].as_str().unwrap().to_owned();
+    let list = stripe.get("/v1/webhook_endpoints?limit=1").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(list.body["url"], "/v1/webhook_endpoints");
+    assert_eq!(list.body["data"][0]["id"], second_id.as_str());
+    assert_eq!(list.body["has_more"], true);
+    let next = stripe
+        .get(&format!("/v1/webhook_endpoints?starting_after={second_id}"))
+        .await;
+    assert_eq!(next.body["data"][0]["id"], id.as_str());
+    assert_eq!(next.body["has_more"], false);
+    // The Rebilly routes list their own webhooks, not these.
+    let rebilly = app.get("/webhooks").await;
+    assert_eq!(rebilly.body, json!([]), "{}", rebilly.text);
+
+    let deleted = stripe.delete(&format!("/v1/webhook_endpoints/{id}")).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(
+        deleted.body,
+        json!({"id": id, "object": "webhook_endpoint", "deleted": true})
+    );
+    let gone = stripe.get(&format!("/v1/webhook_endpoints/{id}")).await;
+    assert_stripe_error(
+        &gone,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+}
+
+#[sqlx::test]
+async fn bad_endpoints_are_400_naming_the_parameter(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("enabled_events[]", "*")], "url"),
+        (&[("url", "http://example.com/hooks")], "enabled_events"),
+        (
+            &[("url", "ftp://example.com/"), ("enabled_events[]", "*")],
+            "url",
+        ),
+        (
+            &[
+                ("url", "https://example.com/"),
+                ("enabled_events[]", "customer.created"),
+            ],
+            "enabled_events",
+        ),
+        (
+            &[
+                ("url", "https://example.com/"),
+                ("enabled_events[]", "*"),
+                ("api_version", "2020-08-27"),
+            ],
+            "api_version",
+        ),
+    ];
+    for (params, param) in cases {
+        let refused = stripe.post("/v1/webhook_endpoints", params).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        assert_eq!(refused.body["error"]["param"], param, "{}", refused.text);
+    }
+    // A private address is refused unless the server lets webhooks reach it.
+    let private = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[("url", "http://127.0.0.1:9/"), ("enabled_events[]", "*")],
+        )
+        .await;
+    assert_eq!(private.status, StatusCode::BAD_REQUEST, "{}", private.text);
+    assert_eq!(private.body["error"]["param"], "url");
+    let listed = stripe.get("/v1/webhook_endpoints").await;
+    assert_eq!(listed.body["data"], json!([]));
+    // A Rebilly webhook is no endpoint here.
+    let unknown = stripe.get("/v1/webhook_endpoints/hook_01").await;
+    assert_stripe_error(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+}
+
+#[sqlx::test]
+async fn the_logs_events_arrive_signed_as_stripe_signs_them(pool: PgPool) {
+    let receiver = Receiver::start(&[500]);
+    let only_paid = Receiver::start(&[]);
+    let app = lenient_app(&pool).await;
+    let stripe = Stripe::of(&app);
+    let every = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[("url", &receiver.url()), ("enabled_events[]", "*")],
+        )
+        .await;
+    assert_eq!(every.status, StatusCode::OK, "{}", every.text);
+    let secret = every.body["secret"].as_str().unwrap().to_owned();
+    let paid = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", &only_paid.url()),
+                ("enabled_events[]", "invoice.paid"),
+            ],
+        )
+        .await;
+    let paid_secret = paid.body["secret"].as_str().unwrap().to_owned();
+    start_worker(&pool, test_settings());
+
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_w"), ("currency", "usd")],
+        )
+        .await;
+    let invoice_id = created.body["id"].as_str().unwrap().to_owned();
+    stripe
+        .create(&[
+            ("customer", "cus_w"),
+            ("invoice", &invoice_id),
+            ("amount", "4200"),
+        ])
+        .await;
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    let paid_now = stripe
+        .post(
+            &format!("/v1/invoices/{invoice_id}/pay"),
+            &[("paid_out_of_band", "true")],
+        )
+        .await;
+    assert_eq!(paid_now.status, StatusCode::OK, "{}", paid_now.text);
+
+    // The first attempt is refused (500) and retried: at least once, in order.
+    let received = receiver.wait_for(6).await;
+    let mut seen: Vec<String> = Vec::new();
+    for delivery in &received {
+        assert!(signed_by(delivery, &secret), "{:?}", delivery.headers);
+        assert!(!signed_by(delivery, &paid_secret));
+        assert_eq!(delivery.header("content-type"), "application/json");
+        let event = delivery.json();
+        assert_eq!(event["object"], "event");
+        let id = event["id"].as_str().unwrap().to_owned();
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    let log = stripe.get("/v1/events?limit=100").await;
+    let mut listed: Vec<String> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_str().unwrap().to_owned())
+        .collect();
+    listed.reverse();
+    assert_eq!(seen, listed);
+    let types: Vec<String> = received
+        .iter()
+        .map(|delivery| delivery.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types[0], "invoice.created");
+    assert_eq!(types.last().unwrap(), "invoice.paid");
+    // Each body is the event as the log shows it.
+    let last = received.last().unwrap().json();
+    let shown = stripe
+        .get(&format!("/v1/events/{}", last["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(last["data"], shown.body["data"]);
+
+    let paid_only = only_paid.wait_for(1).await;
+    assert_eq!(paid_only.len(), 1);
+    assert!(signed_by(&paid_only[0], &paid_secret));
+    assert_eq!(paid_only[0].json()["type"], "invoice.paid");
+    assert_eq!(paid_only[0].json()["data"]["object"]["status"], "paid");
+    // The attempts are in the delivery log.
+    let attempts = app.get("/tracking/webhooks").await;
+    assert!(
+        attempts.body.as_array().unwrap().len() >= 7,
+        "{}",
+        attempts.text
+    );
+}
