@@ -207,6 +207,13 @@ pub enum Clash {
         /// The action asked for.
         action: InvoiceAction,
     },
+    /// A void invoice is not sent.
+    NotSendable {
+        /// The invoice.
+        invoice: String,
+        /// Its status.
+        status: InvoiceStatus,
+    },
     /// Concurrent requests created and changed the invoice while this one ran.
     CreatedConcurrently {
         /// The invoice.
@@ -391,6 +398,11 @@ impl fmt::Display for Clash {
                     action.done(),
                 )
             }
+            Self::NotSendable { invoice, status } => write!(
+                f,
+                "Invoice {invoice} is {}: a void invoice is not sent.",
+                status.as_str()
+            ),
             Self::CreatedConcurrently { invoice } => write!(
                 f,
                 "Invoice {invoice} was created and changed by concurrent requests; retry."

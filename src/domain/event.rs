@@ -32,6 +32,10 @@ pub enum EventType {
     InvoicePartiallyRefunded,
     /// Its due time passed with some of it unpaid.
     InvoicePastDue,
+    /// It was sent to the customer.
+    InvoiceSent,
+    /// The draft was deleted.
+    InvoiceDeleted,
     /// A credit memo was issued for it.
     CreditMemoCreated,
     /// A credit memo's allocation to it was made or changed.
@@ -79,6 +83,8 @@ impl EventType {
             Self::InvoiceRefunded => "invoice-refunded",
             Self::InvoicePartiallyRefunded => "invoice-partially-refunded",
             Self::InvoicePastDue => "invoice-past-due",
+            Self::InvoiceSent => "invoice-sent",
+            Self::InvoiceDeleted => "invoice-deleted",
             Self::CreditMemoCreated => "credit-memo-created",
             Self::CreditMemoApplied => "credit-memo-applied",
             Self::CreditMemoVoided => "credit-memo-voided",
@@ -93,11 +99,21 @@ impl EventType {
     /// of invoices' events.
     pub const OF_ITEMS: [Self; 3] = [Self::ItemCreated, Self::ItemUpdated, Self::ItemDeleted];
 
+    /// The events that only webhooks of the log's events are sent: items' own, and an invoice
+    /// sent or deleted (which invoices' events have no name for).
+    pub const LOGGED_ONLY: [Self; 5] = [
+        Self::ItemCreated,
+        Self::ItemUpdated,
+        Self::ItemDeleted,
+        Self::InvoiceSent,
+        Self::InvoiceDeleted,
+    ];
+
     /// The type of a name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::SENT
             .into_iter()
-            .chain(Self::OF_ITEMS)
+            .chain(Self::LOGGED_ONLY)
             .chain([Self::TimelineCommentCreated])
             .find(|event_type| event_type.as_str() == name)
     }
@@ -231,7 +247,7 @@ mod tests {
     fn every_type_reads_back_from_its_name() {
         for event_type in EventType::SENT
             .into_iter()
-            .chain(EventType::OF_ITEMS)
+            .chain(EventType::LOGGED_ONLY)
             .chain([EventType::TimelineCommentCreated])
         {
             assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));

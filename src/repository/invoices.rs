@@ -484,6 +484,22 @@ impl Tx {
         .map(drop)
     }
 
+    /// Deletes an invoice with its items and discounts (a draft's: no other row names one).
+    pub async fn delete_invoice(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "delete from invoices where organization_id = $1 and id = $2",
+            organization_id as &OrganizationId,
+            invoice_id as &InvoiceId,
+        )
+        .execute(&mut *self.inner)
+        .await
+        .map(drop)
+    }
+
     /// The invoice, if the organization has one of that id, with its discounts.
     #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
     pub async fn find_invoice(

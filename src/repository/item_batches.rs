@@ -18,10 +18,10 @@ use crate::domain::metadata::Metadata;
 /// invoice with its first ten lines to tell whether it has more.
 pub const ITEMS_KEPT_BY_EVENTS: i64 = 11;
 
-/// The events no webhook of invoices' events is sent: comments, and items' own events (a
-/// webhook of the log's events is sent every event but comments).
+/// The events no webhook of invoices' events is sent: comments, and those only the log's
+/// webhooks are sent (which are sent every event but comments).
 fn unsent_types() -> Vec<String> {
-    EventType::OF_ITEMS
+    EventType::LOGGED_ONLY
         .into_iter()
         .chain([EventType::TimelineCommentCreated])
         .map(|event_type| event_type.as_str().to_owned())

@@ -512,6 +512,39 @@ async fn insert_new(
     Ok(Some(invoice))
 }
 
+/// Deletes a draft with its items and discounts; 409 for an invoice that is no longer a draft.
+/// Its events stay in the log, the last of them its deletion, which keeps the draft as it was.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn delete_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<(), ApiError> {
+    let mut invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    if invoice.status != InvoiceStatus::Draft {
+        return Err(ApiError::Conflict(Clash::NotDraft {
+            invoice: invoice_id.to_string(),
+            status: invoice.status,
+            change: DraftChange::Invoice,
+        }));
+    }
+    invoice.revision += 1;
+    invoice.updated_time = Utc::now();
+    record(
+        tx,
+        organization_id,
+        &invoice,
+        EventType::InvoiceDeleted,
+        EventChanges::default(),
+    )
+    .await?;
+    tx.delete_invoice(organization_id, invoice_id).await?;
+    Ok(())
+}
+
 /// Replaces the fields of a locked draft and reprices its items.
 async fn update_draft(
     tx: &mut Tx,

@@ -143,6 +143,61 @@ pub async fn apply_transaction(
     finish(tx, organization_id, before, invoice, event_type).await
 }
 
+/// Records that an invoice was sent to its customer (`invoice-sent`; this server sends no
+/// mail itself). A draft is issued first, with `times`, and marked paid when it has nothing to
+/// pay; a void invoice is 409.
+#[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+pub async fn send_invoice(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    permissions: Permissions,
+    times: IssueTimes,
+) -> Result<InvoiceWithItems, ApiError> {
+    let invoice = tx
+        .lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let (invoice, items) = match invoice.status {
+        InvoiceStatus::Draft => {
+            let issued = issue_draft(tx, organization_id, invoice_id, permissions, times).await?;
+            close_if_nothing_due(tx, organization_id, issued).await?
+        }
+        InvoiceStatus::Voided => {
+            return Err(ApiError::Conflict(Clash::NotSendable {
+                invoice: invoice_id.to_string(),
+                status: invoice.status,
+            }));
+        }
+        _ => {
+            let ids = std::slice::from_ref(invoice_id);
+            let items = tx.items_of_invoices(organization_id, ids, None, 0).await?;
+            (invoice, items)
+        }
+    };
+    let sent = EventChanges::default();
+    record(tx, organization_id, &invoice, EventType::InvoiceSent, sent).await?;
+    Ok((invoice, items))
+}
+
+/// Issues a draft for a write that issues it on the way (a payment, a send): the caller needs
+/// the issue's permission too.
+async fn issue_draft(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    permissions: Permissions,
+    times: IssueTimes,
+) -> Result<InvoiceWithItems, ApiError> {
+    let issue = Operation::PostInvoiceIssuance;
+    if !permissions.allows(issue) {
+        return Err(ApiError::Forbidden(Denial::Permission {
+            operation: issue.to_string(),
+        }));
+    }
+    apply_action(tx, organization_id, invoice_id, InvoiceAction::Issue, times).await
+}
+
 /// Records a sale of what the invoice has left due, paid elsewhere, and applies it: one call
 /// for a dialect whose "pay" names no transaction. A draft is issued first, with `times`; an
 /// invoice with nothing to pay is marked paid without a transaction.
@@ -159,15 +214,7 @@ pub async fn pay_out_of_band(
         .await?
         .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
     if invoice.status == InvoiceStatus::Draft {
-        // Paying a draft issues it: the caller needs the issue's permission too.
-        let issue = Operation::PostInvoiceIssuance;
-        if !permissions.allows(issue) {
-            return Err(ApiError::Forbidden(Denial::Permission {
-                operation: issue.to_string(),
-            }));
-        }
-        let issue = InvoiceAction::Issue;
-        (invoice, _) = apply_action(tx, organization_id, invoice_id, issue, times).await?;
+        (invoice, _) = issue_draft(tx, organization_id, invoice_id, permissions, times).await?;
     }
     if invoice.status == InvoiceStatus::Unpaid && invoice.totals.amount_due.is_zero() {
         let items = tx

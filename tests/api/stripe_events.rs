@@ -226,3 +226,132 @@ async fn another_organization_sees_none_of_the_events(pool: PgPool) {
         Some("id"),
     );
 }
+
+#[sqlx::test]
+async fn stripes_one_off_flow_sends_a_draft_and_a_draft_is_deleted_with_its_lines(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    // Stripe's documented one-off invoice: a draft sent for payment, an item, then /send.
+    let draft = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_once"),
+                ("currency", "usd"),
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.text);
+    let invoice_id = draft.body["id"].as_str().unwrap().to_owned();
+    stripe
+        .create(&[
+            ("customer", "cus_once"),
+            ("invoice", &invoice_id),
+            ("amount", "9900"),
+        ])
+        .await;
+    let sent = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/send"), &[])
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    assert_eq!(sent.body["status"], "open");
+    assert_eq!(sent.body["amount_due"], 9900);
+    let finalized_at = sent.body["status_transitions"]["finalized_at"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        sent.body["due_date"].as_i64().unwrap(),
+        finalized_at + 30 * 86_400
+    );
+    let again = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/send"), &[])
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let log = stripe.get("/v1/events?limit=3").await;
+    assert_eq!(
+        types(&log.body),
+        ["invoice.sent", "invoice.sent", "invoice.finalized"]
+    );
+    assert_eq!(log.body["data"][0]["data"]["object"]["status"], "open");
+    // The Rebilly timeline tells it too.
+    let timeline = app.get(&format!("/invoices/{invoice_id}/timeline")).await;
+    assert!(timeline.text.contains("Invoice sent."), "{}", timeline.text);
+    let voided = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/void"), &[])
+        .await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.text);
+    let void_send = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/send"), &[])
+        .await;
+    assert_stripe_error(&void_send, StatusCode::BAD_REQUEST, None, None);
+    assert!(
+        void_send.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is void"),
+        "{}",
+        void_send.text
+    );
+    let not_draft = stripe.delete(&format!("/v1/invoices/{invoice_id}")).await;
+    assert_stripe_error(&not_draft, StatusCode::BAD_REQUEST, None, None);
+
+    // A draft is deleted with its lines; its events stay, the last its deletion.
+    let doomed = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_once"), ("currency", "usd")],
+        )
+        .await;
+    let doomed_id = doomed.body["id"].as_str().unwrap().to_owned();
+    let line = stripe
+        .create(&[
+            ("customer", "cus_once"),
+            ("invoice", &doomed_id),
+            ("amount", "1200"),
+        ])
+        .await;
+    let deleted = stripe.delete(&format!("/v1/invoices/{doomed_id}")).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(
+        deleted.body,
+        json!({"id": doomed_id, "object": "invoice", "deleted": true})
+    );
+    let gone = stripe.get(&format!("/v1/invoices/{doomed_id}")).await;
+    assert_stripe_error(
+        &gone,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+    let line_gone = stripe
+        .get(&format!(
+            "/v1/invoiceitems/{}",
+            line["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        line_gone.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        line_gone.text
+    );
+    assert_eq!(
+        app.get(&format!("/invoices/{doomed_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let last = stripe.get("/v1/events?limit=1").await;
+    let event = &last.body["data"][0];
+    assert_eq!(event["type"], "invoice.deleted");
+    assert_eq!(event["data"]["object"]["id"], doomed_id.as_str());
+    assert_eq!(event["data"]["object"]["status"], "draft");
+    assert_eq!(event["data"]["object"]["total"], 1200);
+    let twice = stripe.delete(&format!("/v1/invoices/{doomed_id}")).await;
+    assert_stripe_error(
+        &twice,
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        Some("id"),
+    );
+}

@@ -243,6 +243,8 @@ fn describe(event_type: EventType, changes: &EventChanges) -> String {
         EventType::InvoiceRefunded => return "Invoice refunded.".into(),
         EventType::InvoicePartiallyRefunded => return "Invoice partially refunded.".into(),
         EventType::InvoicePastDue => return "Invoice past due.".into(),
+        EventType::InvoiceSent => return "Invoice sent.".into(),
+        EventType::InvoiceDeleted => return "Draft deleted.".into(),
         EventType::TimelineCommentCreated => return "Comment.".into(),
         EventType::CreditMemoCreated => return credit_memo_sentence("issued", changes),
         EventType::CreditMemoApplied => return credit_memo_sentence("applied", changes),

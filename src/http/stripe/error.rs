@@ -256,6 +256,10 @@ fn settlement_words(clash: &Clash) -> Option<String> {
             "Invoice {invoice} is {}: a credit note's credit can change only while its invoice is open.",
             stripe_status(*status)
         )),
+        Clash::NotSendable { invoice, status } => Some(format!(
+            "Invoice {invoice} is {}: a void invoice is not sent.",
+            stripe_status(*status)
+        )),
         Clash::CreditMemoVoided { credit_memo } => Some(format!(
             "Credit note {credit_memo} is void: it changes no more."
         )),

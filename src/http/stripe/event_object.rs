@@ -21,7 +21,7 @@ const ID_PREFIX: &str = "evt_";
 
 /// Each type of the log as Stripe names it. Changes Stripe has no event for of their own
 /// (a partial payment, a refund, a credit memo) are the invoice's `invoice.updated`.
-const NAMES: [(EventType, &str); 16] = [
+const NAMES: [(EventType, &str); 18] = [
     (EventType::InvoiceCreated, "invoice.created"),
     (EventType::InvoiceModified, "invoice.updated"),
     (EventType::InvoicePartiallyPaid, "invoice.updated"),
@@ -35,6 +35,8 @@ const NAMES: [(EventType, &str); 16] = [
     (EventType::InvoiceAbandoned, "invoice.marked_uncollectible"),
     (EventType::InvoicePaid, "invoice.paid"),
     (EventType::InvoicePastDue, "invoice.overdue"),
+    (EventType::InvoiceSent, "invoice.sent"),
+    (EventType::InvoiceDeleted, "invoice.deleted"),
     (EventType::ItemCreated, "invoiceitem.created"),
     (EventType::ItemUpdated, "invoiceitem.updated"),
     (EventType::ItemDeleted, "invoiceitem.deleted"),

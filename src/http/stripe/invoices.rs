@@ -20,12 +20,12 @@ use super::invoice_params::{InvoiceParams, refuse_advancing};
 use super::item_params::time_range;
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{LineObject, ok};
+use super::wire::{Deleted, LineObject, ok};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
 use crate::domain::invoice::{CollectionMethod, InvoiceAction};
 use crate::error::ApiError;
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, run_write};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::state::AppState;
 use crate::repository::InvoiceListing;
 use crate::service::invoices::{self as service, IssueTimes};
@@ -313,6 +313,82 @@ pub async fn pay(
         let (invoice, items) = paid.await.map_err(invoice_error(&invoice_id))?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
     })
+    .await
+}
+
+/// Sends an invoice.
+///
+/// Records that the invoice was sent to its customer and emits `invoice.sent`; this server
+/// mails nothing itself. A draft is finalized first, as on Stripe (which needs the
+/// finalize permission too); a void invoice is refused.
+#[utoipa::path(
+    post,
+    path = "/v1/invoices/{id}/send",
+    operation_id = "PostInvoicesInvoiceSend",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    request_body(content(
+        (Option<InvoiceActionParams> = "application/x-www-form-urlencoded"),
+        (Option<InvoiceActionParams> = "application/json"),
+    )),
+    responses((status = 200, description = "The invoice, sent", body = InvoiceObject)),
+)]
+pub async fn send(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    idempotency: Idempotency,
+    params: StripeParams,
+) -> Result<Response, StripeError> {
+    let request = idempotency.request(params.canonical());
+    let mut reader = Reader::new(params);
+    refuse_advancing(&mut reader);
+    reader.finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    let context = InvoiceContext::load(&state, &caller, true).await?;
+    run_write(&state, &caller.principal, request, async |tx| {
+        let permissions = caller.principal.permissions;
+        let sent =
+            settlement::send_invoice(tx, organization_id, &invoice_id, permissions, STRIPE_ISSUE);
+        let (invoice, items) = sent.await.map_err(invoice_error(&invoice_id))?;
+        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+    })
+    .await
+}
+
+/// Deletes a draft invoice.
+///
+/// With its lines; an invoice that is no longer a draft is refused (void it instead). Its
+/// events stay, the last of them `invoice.deleted`.
+#[utoipa::path(
+    delete,
+    path = "/v1/invoices/{id}",
+    operation_id = "DeleteInvoicesInvoice",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    responses((status = 200, description = "The draft is gone", body = Deleted)),
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    StripeQuery(query): StripeQuery,
+) -> Result<Response, StripeError> {
+    Reader::new(query).finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let organization_id = &caller.principal.organization_id;
+    run_write(
+        &state,
+        &caller.principal,
+        WriteRequest::without_key(),
+        async |tx| {
+            service::delete_draft(tx, organization_id, &invoice_id)
+                .await
+                .map_err(invoice_error(&invoice_id))?;
+            ok(&Deleted::new(invoice_id.as_str(), "invoice"))
+        },
+    )
     .await
 }
 

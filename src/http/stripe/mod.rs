@@ -81,9 +81,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 (Method::POST, PostInvoice),
             ],
         ))
+        // Deleting a draft is a change of the draft.
         .routes(permitted(
-            routes!(invoices::retrieve, invoices::update),
-            &[(Method::GET, GetInvoice), (Method::POST, PutInvoice)],
+            routes!(invoices::retrieve, invoices::update, invoices::delete),
+            &[
+                (Method::GET, GetInvoice),
+                (Method::POST, PutInvoice),
+                (Method::DELETE, PutInvoice),
+            ],
         ))
         .routes(permitted(
             routes!(invoices::lines),
@@ -104,6 +109,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(permitted(
             routes!(invoices::mark_uncollectible),
             &[(Method::POST, PostInvoiceAbandonment)],
+        ))
+        // Sending a draft finalizes it; sending names no operation of its own.
+        .routes(permitted(
+            routes!(invoices::send),
+            &[(Method::POST, PostInvoiceIssuance)],
         ))
         .routes(permitted(
             routes!(invoices::pay),
