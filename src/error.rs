@@ -97,6 +97,8 @@ pub enum Resource {
     CreditMemo,
     /// An event of the log.
     Event,
+    /// An issued invoice's page, by the token of its link.
+    InvoicePage,
 }
 
 impl Resource {
@@ -112,6 +114,7 @@ impl Resource {
             Self::Transaction => "transaction",
             Self::CreditMemo => "credit memo",
             Self::Event => "event",
+            Self::InvoicePage => "invoice page",
         }
     }
 
@@ -127,6 +130,7 @@ impl Resource {
             Self::Transaction => "Transaction",
             Self::CreditMemo => "Credit memo",
             Self::Event => "Event",
+            Self::InvoicePage => "Invoice page",
         }
     }
 }

@@ -127,7 +127,7 @@ fn lay_out(document: &InvoiceDocument<'_>, wanted: &dyn Fn() -> bool) -> Option<
         }
         sheet.row(&row(&sheet, zone, item));
     }
-    sheet.totals(&totals(&sheet, document));
+    sheet.totals(&totals(document));
     if let Some(notes) = &invoice.notes {
         sheet.notes(notes);
     }
@@ -136,7 +136,7 @@ fn lay_out(document: &InvoiceDocument<'_>, wanted: &dyn Fn() -> bool) -> Option<
 
 /// How the document names the invoice: by its number once it has one, else "Draft" while it
 /// is one, else (issued before invoices were numbered) by its id.
-fn document_number(invoice: &Invoice) -> String {
+pub(super) fn document_number(invoice: &Invoice) -> String {
     match invoice.invoice_number {
         Some(number) => format!("No. {number}"),
         None if invoice.status == InvoiceStatus::Draft => "Draft".to_owned(),
@@ -146,7 +146,7 @@ fn document_number(invoice: &Invoice) -> String {
 
 /// The facts under the number: id, status, the dates it has, the PO number, the currency and
 /// the zone of the dates.
-fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static str, String)> {
+pub(super) fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static str, String)> {
     let mut facts = vec![
         ("Invoice", invoice.id.to_string()),
         ("Status", invoice.status.as_str().to_owned()),
@@ -202,15 +202,16 @@ fn row(sheet: &Sheet, zone: InvoiceTimeZone, item: &InvoiceItem) -> [Cell; 7] {
 
 /// Subtotal, each discount, each tax component, the tax and the total, then the payments and
 /// refunds and what is left due.
-fn totals(sheet: &Sheet, document: &InvoiceDocument<'_>) -> Vec<Total> {
+pub(super) fn totals(document: &InvoiceDocument<'_>) -> Vec<Total> {
     let invoice = document.invoice;
     let totals = invoice.totals;
+    let minor_units = invoice.currency.minor_units();
     let mut lines = vec![Total::regular("Subtotal", totals.subtotal_amount)];
     for applied in &invoice.discounts {
         let discount = &applied.discount;
         let value = match discount.kind {
             DiscountKind::Percent => format!("{}%", discount.value().normalize()),
-            DiscountKind::Fixed => sheet.amount(discount.value()),
+            DiscountKind::Fixed => format::amount(discount.value(), minor_units),
         };
         let label = match &discount.description {
             Some(description) => format!("Discount: {} ({value})", description.as_str()),

@@ -4,6 +4,7 @@
 
 pub mod credit_memo;
 mod format;
+pub mod hosted_page;
 mod invoice;
 mod layout;
 mod sheet;

@@ -115,6 +115,7 @@ pub(super) fn invoice() -> Invoice {
         },
         metadata: Metadata::default(),
         collection: Default::default(),
+        hosted_token: None,
         revision: 3,
         created_time: time("2026-01-10T00:00:00Z"),
         updated_time: time("2026-02-01T10:00:00Z"),

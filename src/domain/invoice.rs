@@ -329,6 +329,40 @@ impl InvoicePayments {
     }
 }
 
+/// What the link to an issued invoice's page carries in place of a key: 64 hex digits of 32
+/// random bytes, which no one guesses; replacing it revokes the old link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HostedToken(String);
+
+impl HostedToken {
+    /// A new random token.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the operating system's random source");
+        Self(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
+    /// A token as a link or the database gives it; `None` unless it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 64
+            && text
+                .bytes()
+                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| Self(text.to_owned()))
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for HostedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostedToken(..)")
+    }
+}
+
 /// A stored invoice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invoice {
@@ -370,6 +404,8 @@ pub struct Invoice {
     pub metadata: Metadata,
     /// How the customer is to pay.
     pub collection: Collection,
+    /// What its customer's link to its page carries, once it is issued.
+    pub hosted_token: Option<HostedToken>,
     /// Number of changes since creation.
     pub revision: i64,
     /// When it was created.
@@ -381,6 +417,16 @@ pub struct Invoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosted_tokens_are_64_random_hex_digits() {
+        let token = HostedToken::generate();
+        assert_eq!(HostedToken::parse(token.as_str()), Some(token.clone()));
+        assert_ne!(token, HostedToken::generate());
+        assert_eq!(HostedToken::parse("abc"), None);
+        assert_eq!(HostedToken::parse(&"G".repeat(64)), None);
+        assert_eq!(format!("{token:?}"), "HostedToken(..)");
+    }
 
     #[test]
     fn statuses_read_back_their_spelling() {

@@ -11,6 +11,7 @@ pub mod cors;
 pub mod extract;
 pub mod failure;
 mod health;
+pub mod hosted;
 pub mod idempotency;
 pub mod json_shape;
 pub mod metrics;

@@ -17,7 +17,7 @@ use super::rebilly::error_response::REBILLY;
 use super::rebilly::openapi;
 use super::state::AppState;
 use super::stripe::error::STRIPE;
-use super::{auth, health, metrics, problem, rebilly, stripe};
+use super::{auth, health, hosted, metrics, problem, rebilly, stripe};
 
 /// The API's routes, answered both at the root and under `/organizations/{organizationId}`,
 /// with `/health`, `/metrics`, the contract at `/openapi.json` and Swagger UI at `/docs` (where
@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(metrics::render))
         .routes(routes!(openapi::contract))
+        .merge(hosted::routes())
         .split_for_parts();
     spec.merge(resources_spec);
     spec.merge(organization_spec);

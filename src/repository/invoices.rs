@@ -12,7 +12,8 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{
-    Collection, CollectionMethod, Invoice, InvoicePayments, InvoiceStatus, InvoiceTotals,
+    Collection, CollectionMethod, HostedToken, Invoice, InvoicePayments, InvoiceStatus,
+    InvoiceTotals,
 };
 use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::domain::metadata::Metadata;
@@ -75,6 +76,7 @@ pub(super) struct InvoiceRow {
     metadata: Json<Metadata>,
     collection_method: String,
     days_until_due: Option<i32>,
+    hosted_token: Option<String>,
 }
 
 impl InvoiceRow {
@@ -123,6 +125,10 @@ impl InvoiceRow {
                     })
                     .transpose()?,
             },
+            hosted_token: self
+                .hosted_token
+                .map(|text| HostedToken::parse(&text).ok_or_else(|| corrupt("hosted token", "..")))
+                .transpose()?,
             revision: self.revision,
             created_time: self.created_time,
             updated_time: self.updated_time,
@@ -189,7 +195,8 @@ macro_rules! select_invoices {
                    issued_time, abandoned_time, voided_time, notes, po_number,
                    revision, created_time, updated_time, tax as "tax: Json<TaxSettingsRecord>",
                    discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
-                   metadata as "metadata: Json<Metadata>", collection_method, days_until_due
+                   metadata as "metadata: Json<Metadata>", collection_method, days_until_due,
+                   hosted_token
                from invoices "# + $tail,
             $($arguments)*
         )
@@ -355,9 +362,9 @@ impl Tx {
                  due_time, issued_time, abandoned_time, voided_time, notes, po_number, revision,
                  created_time, updated_time, tax, discount_count, invoice_number, parties, metadata,
                  paid_amount, refunded_amount, paid_time, credited_amount, collection_method,
-                 days_until_due)
+                 days_until_due, hosted_token)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29, $30, $31, $32)
+                 $18, $19, $20, $21, $22, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)
              on conflict (organization_id, id) do update set
                  customer_id = excluded.customer_id, website_id = excluded.website_id,
                  currency = excluded.currency, status = excluded.status,
@@ -374,7 +381,8 @@ impl Tx {
                  refunded_amount = excluded.refunded_amount, paid_time = excluded.paid_time,
                  credited_amount = excluded.credited_amount,
                  collection_method = excluded.collection_method,
-                 days_until_due = excluded.days_until_due
+                 days_until_due = excluded.days_until_due,
+                 hosted_token = excluded.hosted_token
              where $23",
             organization_id as &OrganizationId,
             &invoice.id as &InvoiceId,
@@ -408,6 +416,7 @@ impl Tx {
             invoice.payments.credited_amount,
             invoice.collection.method.as_str(),
             invoice.collection.days_until_due.map(i32::from),
+            invoice.hosted_token.as_ref().map(HostedToken::as_str),
         )
         .execute(&mut *self.inner)
         .await
@@ -482,6 +491,22 @@ impl Tx {
         .execute(&mut *self.inner)
         .await
         .map(drop)
+    }
+
+    /// The organization and id of the invoice whose page link carries `token`.
+    pub async fn invoice_of_hosted_token(
+        &mut self,
+        token: &HostedToken,
+    ) -> Result<Option<(OrganizationId, InvoiceId)>, sqlx::Error> {
+        let found = sqlx::query!(
+            r#"select organization_id as "organization_id: OrganizationId",
+                   id as "id: InvoiceId"
+               from invoices where hosted_token = $1"#,
+            token.as_str(),
+        )
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(found.map(|row| (row.organization_id, row.id)))
     }
 
     /// Deletes an invoice with its items and discounts (a draft's: no other row names one).

@@ -13,11 +13,12 @@ use crate::domain::discount::{AppliedDiscount, Discount};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::{
-    Invoice, InvoiceAction, InvoiceInput, InvoicePatch, InvoicePayments, InvoiceStatus,
-    InvoiceTotals, PendingItems,
+    HostedToken, Invoice, InvoiceAction, InvoiceInput, InvoicePatch, InvoicePayments,
+    InvoiceStatus, InvoiceTotals, PendingItems,
 };
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
+use crate::domain::organization::Organization;
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
 use crate::repository::{Cursor, Db, InvoiceListing, Tx};
@@ -156,6 +157,54 @@ pub async fn get_invoice(
     // One snapshot, so that the totals shown are those of the items shown.
     db.read(async |snapshot| invoice_in(snapshot, organization_id, invoice_id).await)
         .await
+}
+
+/// The issued invoice whose page link carries `token`, with its items and its seller; 404
+/// when no invoice's link carries it (any more).
+#[tracing::instrument(skip_all)]
+pub async fn hosted_invoice(
+    db: &Db,
+    token: &HostedToken,
+) -> Result<(Invoice, Vec<InvoiceItem>, Organization), ApiError> {
+    let found = db
+        .read(async |snapshot| {
+            let Some((organization_id, invoice_id)) =
+                snapshot.invoice_of_hosted_token(token).await?
+            else {
+                return Ok(None);
+            };
+            let read = invoice_in(snapshot, &organization_id, &invoice_id).await?;
+            Ok::<_, ApiError>(Some((organization_id, read)))
+        })
+        .await?;
+    let (organization_id, (invoice, items)) =
+        found.ok_or_else(|| ApiError::not_found(Resource::InvoicePage, token.as_str()))?;
+    let seller = db.find_organization(&organization_id).await?;
+    Ok((invoice, items, seller))
+}
+
+/// Revokes the organization's invoice link that carries `token`: the invoice's page gets a new
+/// link, and the old one opens nothing; 404 when none of the organization's links carries it.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_hosted_link(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    token: &HostedToken,
+) -> Result<(), ApiError> {
+    let missing = || ApiError::not_found(Resource::InvoicePage, token.as_str());
+    let invoice_id = match tx.invoice_of_hosted_token(token).await? {
+        Some((owner, invoice_id)) if owner == *organization_id => invoice_id,
+        _ => return Err(missing()),
+    };
+    let mut invoice = tx
+        .lock_invoice(organization_id, &invoice_id)
+        .await?
+        .filter(|invoice| invoice.hosted_token.as_ref() == Some(token))
+        .ok_or_else(missing)?;
+    // The link is no figure of the invoice: its revision and events stay as they are.
+    invoice.hosted_token = Some(HostedToken::generate());
+    tx.update_invoice(organization_id, &invoice).await?;
+    Ok(())
 }
 
 /// An invoice with its newest `shown` items, newest first, read in one snapshot: for a dialect
@@ -416,6 +465,8 @@ pub async fn apply_action(
                 Some(due.unwrap_or(issued_time))
             };
             invoice.invoice_number = Some(tx.next_invoice_number(organization_id).await?);
+            // From now on its customer may open it by its link.
+            invoice.hosted_token = Some(HostedToken::generate());
         }
         InvoiceAction::Void => invoice.voided_time = Some(now),
         InvoiceAction::Abandon | InvoiceAction::WriteOff => invoice.abandoned_time = Some(now),
@@ -488,6 +539,7 @@ async fn insert_new(
         parties: input.parties,
         metadata: input.metadata.unwrap_or_default(),
         collection: input.collection.unwrap_or_default(),
+        hosted_token: None,
         revision: 0,
         created_time: now,
         updated_time: now,

@@ -12,6 +12,7 @@ mod errors;
 mod faults;
 mod hardening;
 mod helpers;
+mod hosted_pages;
 mod hostile_clients;
 mod idempotency;
 mod invoice_collection;

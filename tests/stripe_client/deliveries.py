@@ -1,13 +1,12 @@
-"""Stripe's own Python library verifies live deliveries of a `/v1/webhook_endpoints` endpoint.
+"""Stripe's own Python library through Stripe's one-off invoice flow, with a webhook endpoint.
 
-Run by scripts/check-stripe-client after flow.py: `python deliveries.py BASE KEY OUT.json`.
-It listens on 127.0.0.1, makes an endpoint for every event, drives an invoice through its
-life, and checks each delivery with `stripe.Webhook.construct_event`; a forged body and a
-replay past the tolerance must be refused. It writes the deliveries to OUT.json for
-stripe-node's check (verify.js). Every wait is bounded.
+Run by scripts/check-stripe-client after flow.py: `python deliveries.py BASE KEY`. It listens
+on 127.0.0.1, makes an endpoint for every event, runs the flow of Stripe's docs (an invoice
+sent for payment in 30 days, an item on it, finalize, send, pay), and checks each delivery
+with `stripe.Webhook.construct_event`, in order; a forged body, another secret and a replay
+past the tolerance must be refused. Every wait is bounded.
 """
 
-import json
 import sys
 import threading
 import time
@@ -16,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import stripe
 
-base, key, out = sys.argv[1], sys.argv[2], sys.argv[3]
+base, key = sys.argv[1], sys.argv[2]
 client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
 received = []
 lock = threading.Lock()
@@ -50,14 +49,21 @@ expect(secret.startswith("whsec_"), True, "the secret's prefix")
 print(f"ok  endpoint: {endpoint.id} {endpoint.status} {endpoint.enabled_events}")
 
 customer = f"cus_{uuid.uuid4().hex[:12]}"
-invoice = client.v1.invoices.create(params={"customer": customer, "currency": "usd"})
+invoice = client.v1.invoices.create(
+    params={"customer": customer, "currency": "usd", "collection_method": "send_invoice",
+            "days_until_due": 30}
+)
 client.v1.invoice_items.create(
     params={"customer": customer, "invoice": invoice.id, "unit_amount": 1500, "quantity": 2}
 )
-client.v1.invoices.finalize_invoice(invoice.id)
+finalized = client.v1.invoices.finalize_invoice(invoice.id)
+expect(finalized.due_date - finalized.status_transitions.finalized_at, 30 * 86400, "net 30")
+sent = client.v1.invoices.send_invoice(invoice.id)
+expect(sent.status, "open", "the sent invoice's status")
 client.v1.invoices.pay(invoice.id, params={"paid_out_of_band": True})
+print(f"ok  one-off flow: {invoice.id} created, finalized, sent and paid")
 wanted = ["invoice.created", "invoiceitem.created", "invoice.updated", "invoice.finalized",
-          "invoice.paid"]
+          "invoice.sent", "invoice.paid"]
 
 deadline = time.monotonic() + 60
 while time.monotonic() < deadline:
@@ -101,6 +107,4 @@ except stripe.SignatureVerificationError as error:
 
 client.v1.webhook_endpoints.delete(endpoint.id)
 server.shutdown()
-with open(out, "w") as file:
-    json.dump({"secret": secret, "deliveries": deliveries}, file)
 print("stripe-python", stripe.VERSION, "verified every delivery from", base)

@@ -18,6 +18,7 @@ use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::domain::metadata::Metadata;
 use crate::domain::organization::OrganizationDetails;
+use crate::http::hosted::HOSTED_PATH;
 use crate::http::state::AppState;
 use crate::service::invoices::InvoiceWithItems;
 
@@ -188,6 +189,7 @@ pub struct InvoiceContext {
     account_name: Option<String>,
     account_country: Option<String>,
     invoices_url: String,
+    hosted_url: String,
 }
 
 impl InvoiceContext {
@@ -218,6 +220,7 @@ impl InvoiceContext {
                 .and_then(|seller| seller.country.as_ref())
                 .map(|country| country.as_str().to_owned()),
             invoices_url: state.url("/v1/invoices"),
+            hosted_url: state.url(HOSTED_PATH),
         }
     }
 
@@ -337,7 +340,10 @@ impl InvoiceObject {
             ending_balance: finalized.then_some(0),
             footer: None,
             from_invoice: None,
-            hosted_invoice_url: None,
+            hosted_invoice_url: invoice
+                .hosted_token
+                .as_ref()
+                .map(|token| format!("{}/{}", context.hosted_url, token.as_str())),
             // As on Stripe, a draft has no document yet: it may still change.
             invoice_pdf: finalized.then(|| pdf_url(context, &invoice.id)),
             issuer: Issuer::SELF,

@@ -36,6 +36,7 @@ pub(in crate::service) fn issued(amount: Decimal) -> Invoice {
         parties: Default::default(),
         metadata: Default::default(),
         collection: Default::default(),
+        hosted_token: None,
         revision: 1,
         created_time: now,
         updated_time: now,

@@ -1,0 +1,226 @@
+//! `/hosted-invoices/{token}`: an issued invoice's page for its customer, and its PDF, opened
+//! with no key: the link's token (see `HostedToken`) is the credential, and replacing it
+//! revokes the link. Neither dialect's: the same page for an invoice made on either.
+
+use std::borrow::Cow;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use axum::Extension;
+use axum::http::Method;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{Principal, RouteOperations};
+use super::extract::Path;
+use super::failure::Failure;
+use super::idempotency::{WriteRequest, run_write};
+use super::problem::Problem;
+use super::state::AppState;
+use crate::document::InvoiceDocument;
+use crate::document::hosted_page;
+use crate::domain::invoice::HostedToken;
+use crate::domain::permission::Operation;
+use crate::error::{ApiError, Resource};
+use crate::service::invoices as service;
+
+/// Where the pages are, below the server's public URL.
+pub const HOSTED_PATH: &str = "/hosted-invoices";
+
+/// The URL of the page whose link carries `token`, below `public_url`.
+pub fn page_url(state: &AppState, token: &HostedToken) -> String {
+    state.url(&format!("{HOSTED_PATH}/{}", token.as_str()))
+}
+
+/// The link's token in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TokenPath {
+    /// The token of the invoice's link: 64 hex digits.
+    pub token: String,
+}
+
+/// An invoice's page: HTML, not JSON.
+pub struct HtmlPage;
+
+impl PartialSchema for HtmlPage {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("The invoice as an HTML page."))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for HtmlPage {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("HostedInvoicePage")
+    }
+}
+
+/// An invoice's PDF document: binary, not JSON.
+pub struct PdfDocument;
+
+impl PartialSchema for PdfDocument {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .description(Some("The invoice as a PDF document."))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for PdfDocument {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("HostedInvoicePdf")
+    }
+}
+
+/// The token of a path, or the 404 of a link that carries none.
+fn token(path: &str) -> Result<HostedToken, Failure> {
+    HostedToken::parse(path).ok_or_else(|| ApiError::not_found(Resource::InvoicePage, path).into())
+}
+
+/// Shows an issued invoice's page.
+///
+/// For the invoice's customer, with no key: the invoice's figures as on its PDF, "Paid" once
+/// it is paid, and a link to the PDF. 404 when no invoice's link carries the token, or no
+/// longer does.
+#[utoipa::path(
+    get,
+    path = "/hosted-invoices/{token}",
+    operation_id = "GetHostedInvoice",
+    tag = "Hosted invoice pages",
+    security(()),
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The invoice's page", body = HtmlPage, content_type = "text/html"),
+        (status = 404, description = "No invoice's link carries the token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn page(
+    State(state): State<AppState>,
+    Path(TokenPath { token: path }): Path<TokenPath>,
+) -> Result<Response, Failure> {
+    let token = token(&path)?;
+    let (invoice, items, seller) = service::hosted_invoice(&state.db, &token).await?;
+    let pdf_url = format!("{}/pdf", page_url(&state, &token));
+    let document = InvoiceDocument {
+        invoice: &invoice,
+        items: &items,
+        seller: &seller,
+    };
+    let html = hosted_page::render(&document, &pdf_url);
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    private(headers);
+    // Nothing runs on the page and nothing outside it loads: styles are its own.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
+    Ok(response)
+}
+
+/// Downloads an issued invoice's PDF from its page.
+///
+/// The same document as `GET /invoices/{id}` with `Accept: application/pdf`, with no key.
+#[utoipa::path(
+    get,
+    path = "/hosted-invoices/{token}/pdf",
+    operation_id = "GetHostedInvoicePdf",
+    tag = "Hosted invoice pages",
+    security(()),
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The invoice as a PDF document", body = PdfDocument, content_type = "application/pdf"),
+        (status = 404, description = "No invoice's link carries the token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn pdf(
+    State(state): State<AppState>,
+    Path(TokenPath { token: path }): Path<TokenPath>,
+) -> Result<Response, Failure> {
+    let token = token(&path)?;
+    let slot = state.renders.slot().await?;
+    let (invoice, items, seller) = service::hosted_invoice(&state.db, &token).await?;
+    let mut response = slot.invoice_pdf(invoice, items, seller).await?;
+    private(response.headers_mut());
+    Ok(response)
+}
+
+/// Revokes an invoice's link.
+///
+/// With the invoice's organization's key: the link opens nothing from now on, and the invoice
+/// gets a new one (the Stripe-style invoice's `hosted_invoice_url` gives it). 404 when none of
+/// the organization's invoices' links carries the token.
+#[utoipa::path(
+    delete,
+    path = "/hosted-invoices/{token}",
+    operation_id = "DeleteHostedInvoice",
+    tag = "Hosted invoice pages",
+    params(TokenPath),
+    responses(
+        (status = 204, description = "The link is revoked; the invoice has a new one"),
+        (status = 404, description = "None of the organization's links carries the token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(TokenPath { token: path }): Path<TokenPath>,
+) -> Result<Response, Failure> {
+    let token = token(&path)?;
+    let organization_id = &principal.organization_id;
+    run_write(
+        &state,
+        &principal,
+        WriteRequest::without_key(),
+        async |tx| -> Result<Response, Failure> {
+            service::revoke_hosted_link(tx, organization_id, &token).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
+    .await
+}
+
+/// The routes of the pages: opening one needs no key, revoking its link the permission to
+/// change invoices.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, method_router) = routes!(page, revoke);
+    let operations = RouteOperations::new(&[(Method::DELETE, Operation::PutInvoice)]);
+    OpenApiRouter::new()
+        .routes((schemas, paths, method_router.layer(Extension(operations))))
+        .routes(routes!(pdf))
+}
+
+/// The link is a credential: kept by no shared cache, sent on to no other site, and indexed
+/// by no search engine.
+fn private(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+}
