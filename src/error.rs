@@ -211,6 +211,12 @@ pub enum Clash {
         /// The action asked for.
         action: InvoiceAction,
     },
+    /// A webhook of that id sends its events in another format, and is changed where it was
+    /// made.
+    OtherWebhookFormat {
+        /// The webhook.
+        webhook: String,
+    },
     /// A void invoice is not sent.
     NotSendable {
         /// The invoice.
@@ -402,6 +408,10 @@ impl fmt::Display for Clash {
                     action.done(),
                 )
             }
+            Self::OtherWebhookFormat { webhook } => write!(
+                f,
+                "Webhook {webhook} sends its events in another format: it is changed by the routes that made it."
+            ),
             Self::NotSendable { invoice, status } => write!(
                 f,
                 "Invoice {invoice} is {}: a void invoice is not sent.",

@@ -1,4 +1,4 @@
-//! `/hosted-invoices/{token}`: an issued invoice's page for its customer, and its PDF, opened
+//! `/hosted-invoices/{organizationId}/{token}`: an issued invoice's page for its customer, and its PDF, opened
 //! with no key: the link's token (see `HostedToken`) is the credential, and replacing it
 //! revokes the link. Neither dialect's: the same page for an invoice made on either.
 
@@ -25,6 +25,7 @@ use super::problem::Problem;
 use super::state::AppState;
 use crate::document::InvoiceDocument;
 use crate::document::hosted_page;
+use crate::domain::ids::OrganizationId;
 use crate::domain::invoice::HostedToken;
 use crate::domain::permission::Operation;
 use crate::error::{ApiError, Resource};
@@ -33,17 +34,36 @@ use crate::service::invoices as service;
 /// Where the pages are, below the server's public URL.
 pub const HOSTED_PATH: &str = "/hosted-invoices";
 
-/// The URL of the page whose link carries `token`, below `public_url`.
-pub fn page_url(state: &AppState, token: &HostedToken) -> String {
-    state.url(&format!("{HOSTED_PATH}/{}", token.as_str()))
+/// The URL of the page of `organization_id`'s invoice whose link carries `token`.
+pub fn page_url(state: &AppState, organization_id: &OrganizationId, token: &HostedToken) -> String {
+    state.url(&format!(
+        "{HOSTED_PATH}/{organization_id}/{}",
+        token.as_str()
+    ))
 }
 
-/// The link's token in the path.
+/// The link in the path: the organization, whose invoices alone are looked through (so that
+/// a link leads to one organization's rows, wherever they are kept), and the token.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct TokenPath {
+    /// The organization of the invoice.
+    #[serde(rename = "organizationId")]
+    #[param(rename = "organizationId")]
+    pub organization_id: String,
     /// The token of the invoice's link: 64 hex digits.
     pub token: String,
+}
+
+impl TokenPath {
+    /// The organization and token it names, or the 404 of a link that names none.
+    fn link(&self) -> Result<(OrganizationId, HostedToken), Failure> {
+        let missing = || Failure::from(ApiError::not_found(Resource::InvoicePage, &self.token));
+        let organization_id =
+            OrganizationId::parse(&self.organization_id).map_err(|_| missing())?;
+        let token = HostedToken::parse(&self.token).ok_or_else(missing)?;
+        Ok((organization_id, token))
+    }
 }
 
 /// An invoice's page: HTML, not JSON.
@@ -87,11 +107,6 @@ impl ToSchema for PdfDocument {
     }
 }
 
-/// The token of a path, or the 404 of a link that carries none.
-fn token(path: &str) -> Result<HostedToken, Failure> {
-    HostedToken::parse(path).ok_or_else(|| ApiError::not_found(Resource::InvoicePage, path).into())
-}
-
 /// Shows an issued invoice's page.
 ///
 /// For the invoice's customer, with no key: the invoice's figures as on its PDF, "Paid" once
@@ -99,7 +114,7 @@ fn token(path: &str) -> Result<HostedToken, Failure> {
 /// longer does.
 #[utoipa::path(
     get,
-    path = "/hosted-invoices/{token}",
+    path = "/hosted-invoices/{organizationId}/{token}",
     operation_id = "GetHostedInvoice",
     tag = "Hosted invoice pages",
     security(()),
@@ -111,11 +126,12 @@ fn token(path: &str) -> Result<HostedToken, Failure> {
 )]
 pub async fn page(
     State(state): State<AppState>,
-    Path(TokenPath { token: path }): Path<TokenPath>,
+    Path(path): Path<TokenPath>,
 ) -> Result<Response, Failure> {
-    let token = token(&path)?;
-    let (invoice, items, seller) = service::hosted_invoice(&state.db, &token).await?;
-    let pdf_url = format!("{}/pdf", page_url(&state, &token));
+    let (organization_id, token) = path.link()?;
+    let (invoice, items, seller) =
+        service::hosted_invoice(&state.db, &organization_id, &token).await?;
+    let pdf_url = format!("{}/pdf", page_url(&state, &organization_id, &token));
     let document = InvoiceDocument {
         invoice: &invoice,
         items: &items,
@@ -144,7 +160,7 @@ pub async fn page(
 /// The same document as `GET /invoices/{id}` with `Accept: application/pdf`, with no key.
 #[utoipa::path(
     get,
-    path = "/hosted-invoices/{token}/pdf",
+    path = "/hosted-invoices/{organizationId}/{token}/pdf",
     operation_id = "GetHostedInvoicePdf",
     tag = "Hosted invoice pages",
     security(()),
@@ -156,11 +172,13 @@ pub async fn page(
 )]
 pub async fn pdf(
     State(state): State<AppState>,
-    Path(TokenPath { token: path }): Path<TokenPath>,
+    Path(path): Path<TokenPath>,
 ) -> Result<Response, Failure> {
-    let token = token(&path)?;
+    let (organization_id, token) = path.link()?;
+    // The link is checked before a render's place is taken: a made-up one takes none.
+    let (invoice, items, seller) =
+        service::hosted_invoice(&state.db, &organization_id, &token).await?;
     let slot = state.renders.slot().await?;
-    let (invoice, items, seller) = service::hosted_invoice(&state.db, &token).await?;
     let mut response = slot.invoice_pdf(invoice, items, seller).await?;
     private(response.headers_mut());
     Ok(response)
@@ -173,7 +191,7 @@ pub async fn pdf(
 /// the organization's invoices' links carries the token.
 #[utoipa::path(
     delete,
-    path = "/hosted-invoices/{token}",
+    path = "/hosted-invoices/{organizationId}/{token}",
     operation_id = "DeleteHostedInvoice",
     tag = "Hosted invoice pages",
     params(TokenPath),
@@ -185,10 +203,13 @@ pub async fn pdf(
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
-    Path(TokenPath { token: path }): Path<TokenPath>,
+    Path(path): Path<TokenPath>,
 ) -> Result<Response, Failure> {
-    let token = token(&path)?;
+    let (linked, token) = path.link()?;
     let organization_id = &principal.organization_id;
+    if linked != *organization_id {
+        return Err(ApiError::not_found(Resource::InvoicePage, token.as_str()).into());
+    }
     run_write(
         &state,
         &principal,

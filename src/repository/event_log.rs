@@ -173,37 +173,72 @@ impl Tx {
             .iter()
             .map(|event_type| event_type.as_str().to_owned())
             .collect();
-        let mut rows = sqlx::query_as!(
-            LogRow,
-            r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
-                   e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
-                   e.occurred_time,
-                   e.snapshot->>'customer_id' as "item_customer?: CustomerId",
-                   e.snapshot->>'currency' as item_currency,
-                   (select p.id from invoice_events p
-                    where p.organization_id = e.organization_id
-                      and p.invoice_id = e.invoice_id and p.sequence < e.sequence
-                      and p.snapshot ? 'invoice'
-                    order by p.sequence desc limit 1) as "before_id?: EventId"
-               from invoice_events e
-               where e.organization_id = $1 and e.snapshot is not null
-                 and (cardinality($2::text[]) = 0 or e.event_type = any($2))
-                 and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
-                 and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                 and e.sequence < coalesce($5::bigint, 9223372036854775807)
-                 and e.sequence > coalesce($6::bigint, 0)
-               order by case when $6::bigint is null then -e.sequence else e.sequence end
-               limit $7"#,
-            organization_id as &OrganizationId,
-            &types,
-            listing.from,
-            listing.before,
-            older_than,
-            newer_than,
-            limit,
-        )
-        .fetch_all(&mut *self.inner)
-        .await?;
+        // Two statements, each in the order of the log's index, so that a page reads only
+        // its own rows however long the organization's log is.
+        let mut rows = match newer_than {
+            None => {
+                sqlx::query_as!(
+                    LogRow,
+                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
+                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
+                           e.occurred_time,
+                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
+                           e.snapshot->>'currency' as item_currency,
+                           (select p.id from invoice_events p
+                            where p.organization_id = e.organization_id
+                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                              and p.snapshot ? 'invoice'
+                            order by p.sequence desc limit 1) as "before_id?: EventId"
+                       from invoice_events e
+                       where e.organization_id = $1 and e.snapshot is not null
+                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
+                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
+                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
+                         and e.sequence < coalesce($5::bigint, 9223372036854775807)
+                       order by e.sequence desc
+                       limit $6"#,
+                    organization_id as &OrganizationId,
+                    &types,
+                    listing.from,
+                    listing.before,
+                    older_than,
+                    limit,
+                )
+                .fetch_all(&mut *self.inner)
+                .await?
+            }
+            Some(newer_than) => {
+                sqlx::query_as!(
+                    LogRow,
+                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
+                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
+                           e.occurred_time,
+                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
+                           e.snapshot->>'currency' as item_currency,
+                           (select p.id from invoice_events p
+                            where p.organization_id = e.organization_id
+                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                              and p.snapshot ? 'invoice'
+                            order by p.sequence desc limit 1) as "before_id?: EventId"
+                       from invoice_events e
+                       where e.organization_id = $1 and e.snapshot is not null
+                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
+                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
+                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
+                         and e.sequence > $5
+                       order by e.sequence
+                       limit $6"#,
+                    organization_id as &OrganizationId,
+                    &types,
+                    listing.from,
+                    listing.before,
+                    newer_than,
+                    limit,
+                )
+                .fetch_all(&mut *self.inner)
+                .await?
+            }
+        };
         if newer_than.is_some() {
             rows.reverse();
         }

@@ -493,20 +493,20 @@ impl Tx {
         .map(drop)
     }
 
-    /// The organization and id of the invoice whose page link carries `token`.
+    /// The id of the organization's invoice whose page link carries `token`.
     pub async fn invoice_of_hosted_token(
         &mut self,
+        organization_id: &OrganizationId,
         token: &HostedToken,
-    ) -> Result<Option<(OrganizationId, InvoiceId)>, sqlx::Error> {
-        let found = sqlx::query!(
-            r#"select organization_id as "organization_id: OrganizationId",
-                   id as "id: InvoiceId"
-               from invoices where hosted_token = $1"#,
+    ) -> Result<Option<InvoiceId>, sqlx::Error> {
+        sqlx::query_scalar!(
+            r#"select id as "id: InvoiceId" from invoices
+               where organization_id = $1 and hosted_token = $2"#,
+            organization_id as &OrganizationId,
             token.as_str(),
         )
         .fetch_optional(&mut *self.inner)
-        .await?;
-        Ok(found.map(|row| (row.organization_id, row.id)))
+        .await
     }
 
     /// Deletes an invoice with its items and discounts (a draft's: no other row names one).

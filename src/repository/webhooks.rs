@@ -78,12 +78,13 @@ fn filter(webhook: &Webhook) -> Vec<&'static str> {
 }
 
 impl Tx {
-    /// Inserts a webhook, or replaces the one of its id; `true` when it was inserted.
+    /// Inserts a webhook, or replaces the one of its id and format; `Some(true)` when it was
+    /// inserted, `None` when a webhook of another format has its id (and stays as it was).
     pub async fn save_webhook(
         &mut self,
         organization_id: &OrganizationId,
         webhook: &Webhook,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<Option<bool>, sqlx::Error> {
         sqlx::query_scalar!(
             r#"insert into webhooks (organization_id, id, url, method, headers, events_filter,
                    status, secret, revision, created_time, updated_time, format, description,
@@ -95,6 +96,7 @@ impl Tx {
                    revision = excluded.revision, updated_time = excluded.updated_time,
                    description = excluded.description, metadata = excluded.metadata,
                    event_names = excluded.event_names
+               where webhooks.format = excluded.format
                returning (xmax = 0) as "inserted!""#,
             organization_id as &OrganizationId,
             &webhook.id as &WebhookId,
@@ -112,7 +114,7 @@ impl Tx {
             Json(&webhook.labels.metadata) as Json<&Metadata>,
             &webhook.labels.event_names,
         )
-        .fetch_one(&mut *self.inner)
+        .fetch_optional(&mut *self.inner)
         .await
     }
 

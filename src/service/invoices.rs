@@ -159,27 +159,27 @@ pub async fn get_invoice(
         .await
 }
 
-/// The issued invoice whose page link carries `token`, with its items and its seller; 404
-/// when no invoice's link carries it (any more).
+/// The organization's issued invoice whose page link carries `token`, with its items and its
+/// seller; 404 when none of its invoices' links carries it (any more).
 #[tracing::instrument(skip_all)]
 pub async fn hosted_invoice(
     db: &Db,
+    organization_id: &OrganizationId,
     token: &HostedToken,
 ) -> Result<(Invoice, Vec<InvoiceItem>, Organization), ApiError> {
+    let missing = || ApiError::not_found(Resource::InvoicePage, token.as_str());
     let found = db
         .read(async |snapshot| {
-            let Some((organization_id, invoice_id)) =
-                snapshot.invoice_of_hosted_token(token).await?
-            else {
+            let found = snapshot.invoice_of_hosted_token(organization_id, token);
+            let Some(invoice_id) = found.await? else {
                 return Ok(None);
             };
-            let read = invoice_in(snapshot, &organization_id, &invoice_id).await?;
-            Ok::<_, ApiError>(Some((organization_id, read)))
+            let read = invoice_in(snapshot, organization_id, &invoice_id).await?;
+            Ok::<_, ApiError>(Some(read))
         })
         .await?;
-    let (organization_id, (invoice, items)) =
-        found.ok_or_else(|| ApiError::not_found(Resource::InvoicePage, token.as_str()))?;
-    let seller = db.find_organization(&organization_id).await?;
+    let (invoice, items) = found.ok_or_else(missing)?;
+    let seller = db.find_organization(organization_id).await?;
     Ok((invoice, items, seller))
 }
 
@@ -192,10 +192,10 @@ pub async fn revoke_hosted_link(
     token: &HostedToken,
 ) -> Result<(), ApiError> {
     let missing = || ApiError::not_found(Resource::InvoicePage, token.as_str());
-    let invoice_id = match tx.invoice_of_hosted_token(token).await? {
-        Some((owner, invoice_id)) if owner == *organization_id => invoice_id,
-        _ => return Err(missing()),
-    };
+    let invoice_id = tx
+        .invoice_of_hosted_token(organization_id, token)
+        .await?
+        .ok_or_else(missing)?;
     let mut invoice = tx
         .lock_invoice(organization_id, &invoice_id)
         .await?

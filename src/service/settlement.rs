@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::events::{changed_fields, record};
+use super::events::{changed_fields, record, record_at};
 use super::invoices::{InvoiceWithItems, IssueTimes, apply_action, invoice_not_found};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId, TransactionId};
@@ -175,8 +175,18 @@ pub async fn send_invoice(
             (invoice, items)
         }
     };
+    // Sending changes nothing of the invoice: its event is of now, at the revision it has.
+    let at = (invoice.revision, Utc::now());
     let sent = EventChanges::default();
-    record(tx, organization_id, &invoice, EventType::InvoiceSent, sent).await?;
+    record_at(
+        tx,
+        organization_id,
+        invoice_id,
+        at,
+        EventType::InvoiceSent,
+        sent,
+    )
+    .await?;
     Ok((invoice, items))
 }
 

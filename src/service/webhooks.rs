@@ -123,7 +123,14 @@ async fn save(
         created_time,
         updated_time: now,
     };
-    let created = tx.save_webhook(organization_id, &webhook).await?;
+    let created = tx
+        .save_webhook(organization_id, &webhook)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(Clash::OtherWebhookFormat {
+                webhook: webhook.id.to_string(),
+            })
+        })?;
     Ok((webhook, created))
 }
 

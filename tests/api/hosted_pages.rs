@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use crate::helpers::{PUBLIC_URL, TestApp};
+use crate::helpers::{ORGANIZATION, PUBLIC_URL, TestApp};
 use crate::stripe_client::Stripe;
 
 /// A GET with no credentials: its status, content type, cache control and body.
@@ -71,8 +71,9 @@ async fn an_issued_invoice_opens_by_its_link_without_a_key_and_says_paid_once_pa
         .strip_prefix(PUBLIC_URL)
         .unwrap_or_else(|| panic!("{url}"))
         .to_owned();
-    assert!(path.starts_with("/hosted-invoices/"), "{path}");
-    assert_eq!(path.len(), "/hosted-invoices/".len() + 64);
+    let prefix = format!("/hosted-invoices/{ORGANIZATION}/");
+    assert!(path.starts_with(&prefix), "{path}");
+    assert_eq!(path.len(), prefix.len() + 64);
 
     let (status, content_type, cache, body) = open(&app, &path).await;
     assert_eq!(status, StatusCode::OK);
@@ -144,10 +145,15 @@ async fn an_issued_invoice_opens_by_its_link_without_a_key_and_says_paid_once_pa
     assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
 
     // Another token, or none, opens nothing.
+    let token = path.rsplit('/').next().unwrap();
+    let new_token = new_url.rsplit('/').next().unwrap();
     for missing in [
-        format!("/hosted-invoices/{}", "0".repeat(64)),
-        "/hosted-invoices/not-a-token".to_owned(),
-        format!("/hosted-invoices/{}/pdf", "f".repeat(64)),
+        format!("/hosted-invoices/{ORGANIZATION}/{}", "0".repeat(64)),
+        format!("/hosted-invoices/{ORGANIZATION}/not-a-token"),
+        format!("/hosted-invoices/{ORGANIZATION}/{}/pdf", "f".repeat(64)),
+        // A link names its organization: another's opens nothing.
+        format!("/hosted-invoices/org_other/{new_token}"),
+        format!("/hosted-invoices/{ORGANIZATION}/{token}/pdf"),
     ] {
         let (status, content_type, _, _) = open(&app, &missing).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");

@@ -115,9 +115,22 @@ async fn an_endpoint_is_made_read_changed_listed_and_deleted(pool: PgPool) {
         .await;
     assert_eq!(next.body["data"][0]["id"], id.as_str());
     assert_eq!(next.body["has_more"], false);
-    // The Rebilly routes list their own webhooks, not these.
+    // The Rebilly routes list their own webhooks, not these, and replace none of them.
     let rebilly = app.get("/webhooks").await;
     assert_eq!(rebilly.body, json!([]), "{}", rebilly.text);
+    let replaced = app
+        .put(
+            &format!("/webhooks/{id}"),
+            json!({"url": "http://127.0.0.1:9/elsewhere", "method": "POST"}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::CONFLICT, "{}", replaced.text);
+    let kept = stripe.get(&format!("/v1/webhook_endpoints/{id}")).await;
+    assert_eq!(kept.body["url"], "http://127.0.0.1:9/hooks");
+    assert_eq!(
+        kept.body["metadata"],
+        json!({"team": "billing", "owner": "ops"})
+    );
 
     let deleted = stripe.delete(&format!("/v1/webhook_endpoints/{id}")).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);

@@ -25,13 +25,15 @@ impl StripePayload {
 }
 
 impl Payload for StripePayload {
-    fn render(&self, _: &ClaimedDelivery, subject: &Subject) -> Vec<u8> {
+    fn render(&self, delivery: &ClaimedDelivery, subject: &Subject) -> Vec<u8> {
         let Some(logged) = &subject.logged else {
             // The worker sends no delivery of this format without its event.
             return b"{}".to_vec();
         };
         // Deliveries are made by no key, and this server's keys are all of test mode.
-        let context = InvoiceContext::new(&self.state, false, subject.seller.as_ref());
+        let organization_id = &delivery.organization_id;
+        let context =
+            InvoiceContext::new(&self.state, organization_id, false, subject.seller.as_ref());
         serde_json::to_vec(&EventObject::new(logged, &context)).unwrap_or_default()
     }
 

@@ -14,6 +14,7 @@ use super::invoice_parts::{
 };
 use super::wire::{ItemObject, LineObject, ListObject, unix, whole_minor_units};
 use crate::domain::ids::InvoiceId;
+use crate::domain::ids::OrganizationId;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::domain::metadata::Metadata;
@@ -206,11 +207,22 @@ impl InvoiceContext {
         } else {
             None
         };
-        Ok(Self::new(state, caller.livemode, seller.as_ref()))
+        let organization_id = &caller.principal.organization_id;
+        Ok(Self::new(
+            state,
+            organization_id,
+            caller.livemode,
+            seller.as_ref(),
+        ))
     }
 
-    /// The context of a caller in `livemode` whose organization is `seller`.
-    pub fn new(state: &AppState, livemode: bool, seller: Option<&OrganizationDetails>) -> Self {
+    /// The context of a caller in `livemode` of `organization_id`, whose details are `seller`.
+    pub fn new(
+        state: &AppState,
+        organization_id: &OrganizationId,
+        livemode: bool,
+        seller: Option<&OrganizationDetails>,
+    ) -> Self {
         Self {
             livemode,
             account_name: seller
@@ -220,7 +232,7 @@ impl InvoiceContext {
                 .and_then(|seller| seller.country.as_ref())
                 .map(|country| country.as_str().to_owned()),
             invoices_url: state.url("/v1/invoices"),
-            hosted_url: state.url(HOSTED_PATH),
+            hosted_url: state.url(&format!("{HOSTED_PATH}/{organization_id}")),
         }
     }
 

@@ -85,7 +85,12 @@ pub async fn create(
         None
     };
     let (input, pending) = invoice.input(default_currency)?;
-    let context = InvoiceContext::new(&state, caller.livemode, Some(&organization.details));
+    let context = InvoiceContext::new(
+        &state,
+        &caller.principal.organization_id,
+        caller.livemode,
+        Some(&organization.details),
+    );
     run_write(&state, &caller.principal, request, async |tx| {
         let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
         ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))

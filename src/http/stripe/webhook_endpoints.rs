@@ -194,7 +194,8 @@ fn read_events(reader: &mut Reader, names: Vec<String>) -> Option<(Vec<String>, 
         return None;
     }
     let mut names = names;
-    names.dedup();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|name| seen.insert(name.clone()));
     if names.iter().any(|name| name == "*") {
         return Some((vec!["*".to_owned()], Vec::new()));
     }
