@@ -221,11 +221,19 @@ pub struct InvoiceEvent {
     pub occurred_time: DateTime<Utc>,
     /// For an item's event, the item as the change left it (as it was, when deleted).
     pub item: Option<Box<InvoiceItem>>,
+    /// For an item's replacement, the item as it was before.
+    pub item_before: Option<Box<InvoiceItem>>,
 }
 
 impl InvoiceEvent {
-    /// The event of the item a change of its invoice (this event) wrote.
-    pub fn of_item(&self, event_type: EventType, item: InvoiceItem) -> Self {
+    /// The event of the item a change of its invoice (this event) wrote, with the item as it
+    /// was before when it replaced one.
+    pub fn of_item(
+        &self,
+        event_type: EventType,
+        item: InvoiceItem,
+        before: Option<InvoiceItem>,
+    ) -> Self {
         Self {
             id: EventId::generate(),
             invoice_id: self.invoice_id.clone(),
@@ -235,6 +243,7 @@ impl InvoiceEvent {
             message: None,
             occurred_time: self.occurred_time,
             item: Some(Box::new(item)),
+            item_before: before.map(Box::new),
         }
     }
 }

@@ -50,12 +50,14 @@ pub enum EventSubject {
         before: Option<Box<InvoiceSnapshot>>,
     },
     /// An item's event (the item is the event's own): whom its invoice bills, in which
-    /// currency.
+    /// currency, and for a replacement the item it replaced.
     Item {
         /// The customer billed.
         customer_id: CustomerId,
         /// The invoice's currency.
         currency: Currency,
+        /// The item as it was before a replacement.
+        before: Option<Box<InvoiceItem>>,
     },
 }
 
@@ -356,8 +358,11 @@ impl Tx {
             .kept_rows(
                 "select e.id as event_id, t.*
              from invoice_events e
-             cross join lateral jsonb_array_elements(case when e.snapshot ? 'item'
-                     then jsonb_build_array(e.snapshot->'item') else e.snapshot->'items' end)
+             cross join lateral jsonb_array_elements(case
+                     when e.snapshot ? 'item_before'
+                         then jsonb_build_array(e.snapshot->'item', e.snapshot->'item_before')
+                     when e.snapshot ? 'item' then jsonb_build_array(e.snapshot->'item')
+                     else e.snapshot->'items' end)
                  with ordinality as kept(value, place)
              cross join lateral jsonb_populate_record(null::invoice_items, kept.value) t
              where e.organization_id = $1 and e.id = any($2)
@@ -391,14 +396,16 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
         let (Some(customer_id), Some(currency)) = (row.item_customer, row.item_currency) else {
             return Err(corrupt("item event", row.id.as_str()));
         };
-        let item = kept
-            .items
-            .get(&row.id)
+        let kept_items = kept.items.get(&row.id);
+        let item = kept_items
             .and_then(|items| items.first())
             .ok_or_else(|| corrupt("item event", row.id.as_str()))?;
         let subject = EventSubject::Item {
             customer_id,
             currency: parse_currency(&currency)?,
+            before: kept_items
+                .and_then(|items| items.get(1))
+                .map(|before| Box::new(before.clone())),
         };
         (subject, Some(Box::new(item.clone())))
     } else {
@@ -416,6 +423,7 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
             message: None,
             occurred_time: row.occurred_time,
             item,
+            item_before: None,
         },
         subject,
     })

@@ -41,6 +41,7 @@ impl TryFrom<EventRow> for InvoiceEvent {
             message: row.message,
             occurred_time: row.occurred_time,
             item: None,
+            item_before: None,
         })
     }
 }

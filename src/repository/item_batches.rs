@@ -119,6 +119,8 @@ struct EventRow<'a> {
     occurred_time: String,
     /// For an item's event, the item as the change left it.
     item: Option<ItemRow<'a>>,
+    /// For an item's replacement, the item as it was before.
+    item_before: Option<ItemRow<'a>>,
     /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
     position: usize,
 }
@@ -248,6 +250,10 @@ impl Tx {
                     .item
                     .as_deref()
                     .map(|item| ItemRow::of(organization_id, item)),
+                item_before: event
+                    .item_before
+                    .as_deref()
+                    .map(|item| ItemRow::of(organization_id, item)),
                 position,
             })
             .collect();
@@ -257,8 +263,9 @@ impl Tx {
                        revision, changes, message, occurred_time, snapshot)
                    select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
                        r.changes, r.message, r.occurred_time,
-                       case when r.item is not null then jsonb_build_object('item', r.item,
-                                'customer_id', i.customer_id, 'currency', i.currency)
+                       case when r.item is not null then jsonb_strip_nulls(jsonb_build_object(
+                                'item', r.item, 'item_before', r.item_before,
+                                'customer_id', i.customer_id, 'currency', i.currency))
                             when r.message is null then jsonb_build_object(
                                 'invoice', to_jsonb(i),
                                 'discounts', (select coalesce(jsonb_agg(
@@ -283,7 +290,8 @@ impl Tx {
                        end
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,
-                       message text, occurred_time timestamptz, item jsonb, position bigint)
+                       message text, occurred_time timestamptz, item jsonb, item_before jsonb,
+                       position bigint)
                    join invoices i on i.organization_id = r.organization_id and i.id = r.invoice_id
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time)

@@ -48,6 +48,7 @@ pub(super) async fn record_at(
         message: None,
         occurred_time,
         item: None,
+        item_before: None,
     };
     tx.record_event(organization_id, &event).await?;
     Ok(())

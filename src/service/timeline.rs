@@ -32,6 +32,7 @@ pub async fn comment(
         message: Some(text.into_string()),
         occurred_time: now,
         item: None,
+        item_before: None,
     };
     tx.record_event(organization_id, &message).await?;
     Ok(message)

@@ -96,6 +96,14 @@ async fn each_event_shows_its_object_as_the_event_left_it(pool: PgPool) {
         events[4]
     );
     assert_eq!(events[3]["data"]["object"]["quantity"], 3);
+    // An update carries what it changed, as it was.
+    let replaced = &events[3]["data"]["previous_attributes"];
+    assert_eq!(
+        (&replaced["quantity"], &replaced["amount"]),
+        (&json!(2), &json!(2500))
+    );
+    assert!(replaced.get("currency").is_none(), "{replaced}");
+    assert!(events[5]["data"].get("previous_attributes").is_none());
     let after_update = &events[2]["data"];
     assert_eq!(after_update["object"]["total"], 3750);
     assert_eq!(after_update["previous_attributes"]["total"], 2500);

@@ -13,7 +13,7 @@ use super::invoice_object::{InvoiceContext, InvoiceObject};
 use super::wire::{ItemObject, unix};
 use crate::domain::event::EventType;
 use crate::domain::ids::EventId;
-use crate::domain::invoice_item::PlacedItem;
+use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::repository::{EventSubject, InvoiceSnapshot, LoggedEvent};
 
 /// The prefix of an event's id here; the log's own id follows it without its prefix.
@@ -147,15 +147,23 @@ impl EventObject {
                 EventSubject::Item {
                     customer_id,
                     currency,
+                    before,
                 },
                 Some(item),
             ) => {
-                let placed = PlacedItem::OnInvoice {
-                    item: item.clone(),
-                    customer_id: customer_id.clone(),
-                    currency: *currency,
+                let object = |item: &InvoiceItem| {
+                    let placed = PlacedItem::OnInvoice {
+                        item: Box::new(item.clone()),
+                        customer_id: customer_id.clone(),
+                        currency: *currency,
+                    };
+                    json(&ItemObject::new(&placed, livemode))
                 };
-                (json(&ItemObject::new(&placed, livemode)), None)
+                let after = object(item);
+                let previous = before
+                    .as_deref()
+                    .map(|before| changed(&object(before), &after));
+                (after, previous)
             }
             (EventSubject::Invoice { after, before }, _) => {
                 let after = invoice_json(after, context);

@@ -104,6 +104,7 @@ pub(super) fn apply(
         message: None,
         occurred_time: at,
         item: None,
+        item_before: None,
     };
     Ok(Change { item, moved, event })
 }

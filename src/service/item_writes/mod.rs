@@ -265,6 +265,10 @@ fn apply_one(
         .existing_item()
         .and_then(|id| read.items.get(&(organization_id.clone(), id.clone())))
         .filter(|old| old.invoice_id == *target.invoice_id);
+    // What a replacement replaces, for its event.
+    let replaced = old
+        .filter(|_| matches!(target.write, ItemWrite::Replace { .. }))
+        .cloned();
     let done = apply(entry, target.write, old, at).map(|change| {
         for moved in &change.moved {
             changes.store(organization_id, moved);
@@ -281,7 +285,7 @@ fn apply_one(
             ItemWrite::Replace { .. } => EventType::ItemUpdated,
             ItemWrite::Delete { .. } => EventType::ItemDeleted,
         };
-        let item_event = change.event.of_item(item_event, written.clone());
+        let item_event = change.event.of_item(item_event, written.clone(), replaced);
         if matches!(target.write, ItemWrite::Delete { .. }) {
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
