@@ -70,6 +70,19 @@ pub struct LoggedEvent {
     pub subject: EventSubject,
 }
 
+/// Which part of the log a page reads.
+#[derive(Debug, Clone, Copy)]
+enum Window {
+    /// The newest events.
+    Newest,
+    /// The events before this place (transaction, number).
+    OlderThan((i64, i64)),
+    /// The events after this place.
+    NewerThan((i64, i64)),
+    /// The event at this place.
+    At((i64, i64)),
+}
+
 struct LogRow {
     id: EventId,
     invoice_id: InvoiceId,
@@ -120,7 +133,9 @@ struct Kept {
 impl Tx {
     /// A page of the organization's events that `listing` keeps, newest first, from `cursor`,
     /// up to `limit`: the events that keep what they were about (those written before events
-    /// did are not in the log). `None` when the cursor names no event of the log.
+    /// did are not in the log), of transactions older than any still running, so that no
+    /// later commit ever lands behind a page already read. `None` when the cursor names no
+    /// event of the log.
     pub async fn event_log(
         &mut self,
         organization_id: &OrganizationId,
@@ -128,46 +143,52 @@ impl Tx {
         cursor: Cursor<'_, EventId>,
         limit: i64,
     ) -> Result<Option<Vec<LoggedEvent>>, sqlx::Error> {
-        let window = match cursor {
-            Cursor::Newest => (None, None),
-            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
-                let Some(sequence) = self.logged_sequence(organization_id, id).await? else {
-                    return Ok(None);
-                };
-                match cursor {
-                    Cursor::OlderThan(_) => (Some(sequence), None),
-                    _ => (None, Some(sequence)),
-                }
+        let (id, older) = match cursor {
+            Cursor::Newest => {
+                return self
+                    .log_page(organization_id, listing, Window::Newest, limit)
+                    .await
+                    .map(Some);
             }
+            Cursor::OlderThan(id) => (id, true),
+            Cursor::NewerThan(id) => (id, false),
+        };
+        let Some(place) = self.logged_place(organization_id, id).await? else {
+            return Ok(None);
+        };
+        let window = if older {
+            Window::OlderThan(place)
+        } else {
+            Window::NewerThan(place)
         };
         self.log_page(organization_id, listing, window, limit)
             .await
             .map(Some)
     }
 
-    /// One event of the organization's log.
+    /// One event of the organization's log, however recent.
     pub async fn logged_event(
         &mut self,
         organization_id: &OrganizationId,
         event_id: &EventId,
     ) -> Result<Option<LoggedEvent>, sqlx::Error> {
-        let Some(sequence) = self.logged_sequence(organization_id, event_id).await? else {
+        let Some(place) = self.logged_place(organization_id, event_id).await? else {
             return Ok(None);
         };
         let listing = EventLogListing::default();
         let page = self
-            .log_page(organization_id, &listing, (Some(sequence + 1), None), 1)
+            .log_page(organization_id, &listing, Window::At(place), 1)
             .await?;
         Ok(page.into_iter().next())
     }
 
-    /// The events between two places of the log (`older_than` and `newer_than`, by their
-    /// sequence), newest first: the newest `limit` of them, or with `newer_than` the oldest.
+    /// The events of a window of the log, newest first: the newest `limit` of them, or past a
+    /// `NewerThan` place the oldest.
     async fn log_page(
         &mut self,
         organization_id: &OrganizationId,
         listing: &EventLogListing,
-        (older_than, newer_than): (Option<i64>, Option<i64>),
+        window: Window,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
         let types: Vec<String> = listing
@@ -175,10 +196,17 @@ impl Tx {
             .iter()
             .map(|event_type| event_type.as_str().to_owned())
             .collect();
+        // The newest place a page may show: just past `At`'s event, or any place of a
+        // transaction older than every one still running.
+        let (below, settled) = match window {
+            Window::At((transaction, sequence)) => (Some((transaction, sequence + 1)), false),
+            Window::OlderThan(place) => (Some(place), true),
+            Window::Newest | Window::NewerThan(_) => (None, true),
+        };
         // Two statements, each in the order of the log's index, so that a page reads only
         // its own rows however long the organization's log is.
-        let mut rows = match newer_than {
-            None => {
+        let mut rows = match window {
+            Window::NewerThan((transaction, sequence)) => {
                 sqlx::query_as!(
                     LogRow,
                     r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
@@ -196,20 +224,24 @@ impl Tx {
                          and (cardinality($2::text[]) = 0 or e.event_type = any($2))
                          and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
                          and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and e.sequence < coalesce($5::bigint, 9223372036854775807)
-                       order by e.sequence desc
-                       limit $6"#,
+                         and (e.transaction_id, e.sequence) > ($5, $6)
+                         and e.transaction_id
+                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                       order by e.transaction_id, e.sequence
+                       limit $7"#,
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
                     listing.before,
-                    older_than,
+                    transaction,
+                    sequence,
                     limit,
                 )
                 .fetch_all(&mut *self.inner)
                 .await?
             }
-            Some(newer_than) => {
+            _ => {
+                let (transaction, sequence) = below.unzip();
                 sqlx::query_as!(
                     LogRow,
                     r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
@@ -227,21 +259,27 @@ impl Tx {
                          and (cardinality($2::text[]) = 0 or e.event_type = any($2))
                          and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
                          and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and e.sequence > $5
-                       order by e.sequence
-                       limit $6"#,
+                         and (e.transaction_id, e.sequence) < (
+                             coalesce($5::bigint, 9223372036854775807),
+                             coalesce($6::bigint, 9223372036854775807))
+                         and (not $7 or e.transaction_id
+                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+                       order by e.transaction_id desc, e.sequence desc
+                       limit $8"#,
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
                     listing.before,
-                    newer_than,
+                    transaction,
+                    sequence,
+                    settled,
                     limit,
                 )
                 .fetch_all(&mut *self.inner)
                 .await?
             }
         };
-        if newer_than.is_some() {
+        if matches!(window, Window::NewerThan(_)) {
             rows.reverse();
         }
         let mut wanted: Vec<EventId> = rows.iter().map(|row| row.id.clone()).collect();
@@ -250,19 +288,21 @@ impl Tx {
         rows.into_iter().map(|row| logged(row, &kept)).collect()
     }
 
-    async fn logged_sequence(
+    /// An event's place in the log: its transaction, then its number.
+    async fn logged_place(
         &mut self,
         organization_id: &OrganizationId,
         event_id: &EventId,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar!(
-            "select sequence from invoice_events
+    ) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        let found = sqlx::query!(
+            "select transaction_id, sequence from invoice_events
              where organization_id = $1 and id = $2 and snapshot is not null",
             organization_id as &OrganizationId,
             event_id as &EventId,
         )
         .fetch_optional(&mut *self.inner)
-        .await
+        .await?;
+        Ok(found.map(|row| (row.transaction_id, row.sequence)))
     }
 
     /// Rows that `sql` reads out of what the organization's events `event_ids` keep (`$1` is

@@ -7,7 +7,27 @@ use sqlx::PgPool;
 use crate::helpers::TestApp;
 use crate::stripe_client::{Stripe, assert_stripe_error};
 
-fn types(list: &Value) -> Vec<String> {
+/// The whole log once it shows `count` events: a list shows an event once no transaction
+/// older than its own is still running on the server, which the tests beside this one may
+/// hold for a while (at most a minute, a guard against a hang).
+pub async fn settled_log(stripe: &Stripe<'_>, count: usize) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let log = stripe.get("/v1/events?limit=100").await;
+        assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+        let shown = log.body["data"].as_array().unwrap().len();
+        if shown >= count {
+            return log.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{shown} of {count} events listed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+pub fn types(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
         .unwrap()
@@ -53,12 +73,11 @@ async fn each_event_shows_its_object_as_the_event_left_it(pool: PgPool) {
         .await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
 
-    let log = stripe.get("/v1/events?limit=100").await;
-    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
-    assert_eq!(log.body["object"], "list");
-    assert_eq!(log.body["url"], "/v1/events");
+    let log = settled_log(&stripe, 7).await;
+    assert_eq!(log["object"], "list");
+    assert_eq!(log["url"], "/v1/events");
     assert_eq!(
-        types(&log.body),
+        types(&log),
         [
             "invoice.paid",
             "invoice.finalized",
@@ -69,7 +88,7 @@ async fn each_event_shows_its_object_as_the_event_left_it(pool: PgPool) {
             "invoice.created",
         ]
     );
-    let events = log.body["data"].as_array().unwrap();
+    let events = log["data"].as_array().unwrap();
     for event in events {
         assert_eq!(event["object"], "event");
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
@@ -145,6 +164,7 @@ async fn events_are_listed_by_type_time_and_cursor(pool: PgPool) {
             ])
             .await;
     }
+    settled_log(&stripe, 6).await;
     let only = stripe.get("/v1/events?type=invoice.created").await;
     assert_eq!(types(&only.body), ["invoice.created", "invoice.created"]);
     let items = stripe.get("/v1/events?type=invoiceitem.*").await;
@@ -217,8 +237,8 @@ async fn another_organization_sees_none_of_the_events(pool: PgPool) {
         )
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.text);
-    let log = stripe.get("/v1/events").await;
-    let event_id = log.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let log = settled_log(&stripe, 1).await;
+    let event_id = log["data"][0]["id"].as_str().unwrap().to_owned();
     let other_app = TestApp {
         api_key: TestApp::key_for(&app.pool, "org_other").await,
         ..TestApp::new(app.pool.clone()).await
@@ -277,12 +297,12 @@ async fn stripes_one_off_flow_sends_a_draft_and_a_draft_is_deleted_with_its_line
         .post(&format!("/v1/invoices/{invoice_id}/send"), &[])
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
-    let log = stripe.get("/v1/events?limit=3").await;
+    let log = settled_log(&stripe, 6).await;
     assert_eq!(
-        types(&log.body),
+        types(&log)[..3],
         ["invoice.sent", "invoice.sent", "invoice.finalized"]
     );
-    assert_eq!(log.body["data"][0]["data"]["object"]["status"], "open");
+    assert_eq!(log["data"][0]["data"]["object"]["status"], "open");
     // The Rebilly timeline tells it too.
     let timeline = app.get(&format!("/invoices/{invoice_id}/timeline")).await;
     assert!(timeline.text.contains("Invoice sent."), "{}", timeline.text);
@@ -349,8 +369,8 @@ async fn stripes_one_off_flow_sends_a_draft_and_a_draft_is_deleted_with_its_line
         app.get(&format!("/invoices/{doomed_id}")).await.status,
         StatusCode::NOT_FOUND
     );
-    let last = stripe.get("/v1/events?limit=1").await;
-    let event = &last.body["data"][0];
+    let last = settled_log(&stripe, 11).await;
+    let event = &last["data"][0];
     assert_eq!(event["type"], "invoice.deleted");
     assert_eq!(event["data"]["object"]["id"], doomed_id.as_str());
     assert_eq!(event["data"]["object"]["status"], "draft");
@@ -361,5 +381,36 @@ async fn stripes_one_off_flow_sends_a_draft_and_a_draft_is_deleted_with_its_line
         StatusCode::NOT_FOUND,
         Some("resource_missing"),
         Some("id"),
+    );
+}
+
+#[sqlx::test]
+async fn an_event_is_listed_once_no_older_transaction_can_commit_before_it(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let stripe = Stripe::of(&app);
+    // A transaction that began before the change and is still running: whatever it commits
+    // will come before the change in the log, so the change waits for it.
+    let mut older = pool.begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&mut *older)
+        .await
+        .unwrap();
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_late"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let waiting = stripe.get("/v1/events").await;
+    assert_eq!(waiting.body["data"], json!([]), "{}", waiting.text);
+    older.rollback().await.unwrap();
+    let listed = settled_log(&stripe, 1).await;
+    assert_eq!(types(&listed), ["invoice.created"]);
+    // Read by its id, an event needs no waiting.
+    let id = listed["data"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        stripe.get(&format!("/v1/events/{id}")).await.status,
+        StatusCode::OK
     );
 }

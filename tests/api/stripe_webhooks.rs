@@ -266,8 +266,8 @@ async fn the_logs_events_arrive_signed_as_stripe_signs_them(pool: PgPool) {
             seen.push(id);
         }
     }
-    let log = stripe.get("/v1/events?limit=100").await;
-    let mut listed: Vec<String> = log.body["data"]
+    let log = crate::stripe_events::settled_log(&stripe, seen.len()).await;
+    let mut listed: Vec<String> = log["data"]
         .as_array()
         .unwrap()
         .iter()
