@@ -87,7 +87,9 @@ impl From<LineRecord> for CreditLine {
     }
 }
 
-struct CreditMemoRow {
+/// A credit memo's row; events keep it as JSON, which their log reads back with the same names.
+#[derive(sqlx::FromRow)]
+pub(super) struct CreditMemoRow {
     id: CreditMemoId,
     number: i64,
     customer_id: CustomerId,
@@ -112,7 +114,7 @@ struct CreditMemoRow {
 }
 
 impl CreditMemoRow {
-    fn into_credit_memo(self) -> Result<CreditMemo, sqlx::Error> {
+    pub(super) fn into_credit_memo(self) -> Result<CreditMemo, sqlx::Error> {
         let reason = match &self.reason {
             Some(reason) => {
                 Some(CreditReason::parse(reason).ok_or_else(|| corrupt("credit reason", reason))?)

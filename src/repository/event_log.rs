@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use super::credit_memos::CreditAllocationRow;
+use super::credit_memos::{CreditAllocationRow, CreditMemoRow};
 use super::invoice_items::ItemRow;
 use super::invoices::{DiscountRow, InvoiceRow, parse_currency};
 use super::{Cursor, Tx, corrupt};
+use crate::domain::credit_memo::CreditMemo;
 use crate::domain::currency::Currency;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, EventId, InvoiceId, OrganizationId};
@@ -48,6 +49,8 @@ pub enum EventSubject {
         after: Box<InvoiceSnapshot>,
         /// After the invoice's event before.
         before: Option<Box<InvoiceSnapshot>>,
+        /// For an event of a credit memo, the memo as the change left it.
+        credit_memo: Option<Box<CreditMemo>>,
     },
     /// An item's event (the item is the event's own): whom its invoice bills, in which
     /// currency, and for a replacement the item it replaced.
@@ -128,6 +131,14 @@ struct KeptAllocation {
 struct Kept {
     invoices: HashMap<EventId, Invoice>,
     items: HashMap<EventId, Vec<InvoiceItem>>,
+    credit_memos: HashMap<EventId, CreditMemo>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptCreditMemo {
+    event_id: EventId,
+    #[sqlx(flatten)]
+    row: CreditMemoRow,
 }
 
 impl Tx {
@@ -417,7 +428,68 @@ impl Tx {
                 .or_default()
                 .push(row.into_item()?);
         }
+        self.keep_credit_memos(organization_id, event_ids, &mut kept)
+            .await?;
         Ok(kept)
+    }
+
+    /// The credit memos, with their allocations, that the events of credit memos keep.
+    async fn keep_credit_memos(
+        &mut self,
+        organization_id: &OrganizationId,
+        event_ids: &[EventId],
+        kept: &mut Kept,
+    ) -> Result<(), sqlx::Error> {
+        let memo_rows: Vec<KeptCreditMemo> = self
+            .kept_rows(
+                "select e.id as event_id, m.*
+                 from invoice_events e
+                 cross join lateral jsonb_populate_record(null::credit_memos,
+                     e.snapshot->'credit_memo') m
+                 where e.organization_id = $1 and e.id = any($2)
+                   and jsonb_typeof(e.snapshot->'credit_memo') = 'object'",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        if memo_rows.is_empty() {
+            return Ok(());
+        }
+        let allocation_rows: Vec<KeptAllocation> = self
+            .kept_rows(
+                "select e.id as event_id, a.credit_memo_id, a.invoice_id, a.amount,
+                     a.out_of_band_amount, a.currency, a.created_time, a.updated_time
+                 from invoice_events e
+                 cross join lateral jsonb_array_elements(e.snapshot->'credit_memo_allocations')
+                     with ordinality as kept(value, place)
+                 cross join lateral jsonb_to_record(kept.value) as a(credit_memo_id text,
+                     invoice_id text, amount numeric, out_of_band_amount numeric, currency text,
+                     created_time timestamptz, updated_time timestamptz)
+                 where e.organization_id = $1 and e.id = any($2)
+                   and jsonb_typeof(e.snapshot->'credit_memo') = 'object'
+                 order by e.id, kept.place",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        let mut allocations: HashMap<EventId, Vec<CreditAllocationRow>> = HashMap::new();
+        for allocation in allocation_rows {
+            allocations
+                .entry(allocation.event_id)
+                .or_default()
+                .push(allocation.row);
+        }
+        for KeptCreditMemo { event_id, row } in memo_rows {
+            let mut memo = row.into_credit_memo()?;
+            memo.allocations = allocations
+                .remove(&event_id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(CreditAllocationRow::into_allocation)
+                .collect::<Result<_, _>>()?;
+            kept.credit_memos.insert(event_id, memo);
+        }
+        Ok(())
     }
 }
 
@@ -451,7 +523,13 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
     } else {
         let after = snapshot(&row.id).ok_or_else(|| corrupt("invoice event", row.id.as_str()))?;
         let before = row.before_id.as_ref().and_then(snapshot);
-        (EventSubject::Invoice { after, before }, None)
+        let credit_memo = kept.credit_memos.get(&row.id).cloned().map(Box::new);
+        let subject = EventSubject::Invoice {
+            after,
+            before,
+            credit_memo,
+        };
+        (subject, None)
     };
     Ok(LoggedEvent {
         event: InvoiceEvent {

@@ -286,7 +286,16 @@ impl Tx {
                                           where t.organization_id = i.organization_id
                                             and t.invoice_id = i.id
                                           order by t.created_time desc, t.id desc
-                                          limit $2) newest))
+                                          limit $2) newest),
+                                'credit_memo', (select to_jsonb(m) from credit_memos m
+                                    where m.organization_id = i.organization_id
+                                      and m.id = r.changes->>'credit_memo'),
+                                'credit_memo_allocations', (select coalesce(jsonb_agg(
+                                        to_jsonb(a) || jsonb_build_object('currency', i.currency)
+                                        order by a.created_time, a.invoice_id), '[]')
+                                    from credit_memo_allocations a
+                                    where a.organization_id = i.organization_id
+                                      and a.credit_memo_id = r.changes->>'credit_memo'))
                        end
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,

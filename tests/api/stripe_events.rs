@@ -11,9 +11,14 @@ use crate::stripe_client::{Stripe, assert_stripe_error};
 /// older than its own is still running on the server, which the tests beside this one may
 /// hold for a while (at most a minute, a guard against a hang).
 pub async fn settled_log(stripe: &Stripe<'_>, count: usize) -> Value {
+    settled(stripe, "/v1/events?limit=100", count).await
+}
+
+/// A list of events (`path`) once it shows `count` of them (see [`settled_log`]).
+async fn settled(stripe: &Stripe<'_>, path: &str, count: usize) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let log = stripe.get("/v1/events?limit=100").await;
+        let log = stripe.get(path).await;
         assert_eq!(log.status, StatusCode::OK, "{}", log.text);
         let shown = log.body["data"].as_array().unwrap().len();
         if shown >= count {
@@ -412,5 +417,62 @@ async fn an_event_is_listed_once_no_older_transaction_can_commit_before_it(pool:
     assert_eq!(
         stripe.get(&format!("/v1/events/{id}")).await.status,
         StatusCode::OK
+    );
+}
+
+#[sqlx::test]
+async fn a_credit_notes_events_show_the_note_as_it_was(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_cn"), ("currency", "usd")],
+        )
+        .await;
+    let invoice_id = created.body["id"].as_str().unwrap().to_owned();
+    stripe
+        .create(&[
+            ("customer", "cus_cn"),
+            ("invoice", &invoice_id),
+            ("amount", "5000"),
+        ])
+        .await;
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{invoice_id}/finalize"), &[])
+        .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    let note = stripe
+        .post(
+            "/v1/credit_notes",
+            &[("invoice", &invoice_id), ("amount", "1000")],
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::OK, "{}", note.text);
+    let note_id = note.body["id"].as_str().unwrap().to_owned();
+    let voided = stripe
+        .post(&format!("/v1/credit_notes/{note_id}/void"), &[])
+        .await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.text);
+
+    let notes = settled(&stripe, "/v1/events?type=credit_note.*", 2).await;
+    assert_eq!(types(&notes), ["credit_note.voided", "credit_note.created"]);
+    let (void, made) = (
+        &notes["data"][0]["data"]["object"],
+        &notes["data"][1]["data"]["object"],
+    );
+    assert_eq!(made["object"], "credit_note");
+    assert_eq!(made["id"], note_id.as_str());
+    assert_eq!(
+        (&made["total"], &made["status"]),
+        (&json!(1000), &json!("issued"))
+    );
+    assert_eq!(made["invoice"], invoice_id.as_str());
+    assert_eq!(void["status"], "void");
+    assert!(
+        made["pdf"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/credit-memos/{note_id}"))
     );
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::API_VERSION;
+use super::credit_note_object::{CreditNoteObject, document_path};
 use super::invoice_object::{InvoiceContext, InvoiceObject};
 use super::wire::{ItemObject, unix};
 use crate::domain::event::EventType;
@@ -20,21 +21,22 @@ use crate::repository::{EventSubject, InvoiceSnapshot, LoggedEvent};
 const ID_PREFIX: &str = "evt_";
 
 /// Each type of the log as Stripe names it. Changes Stripe has no event for of their own
-/// (a partial payment, a refund, a credit memo) are the invoice's `invoice.updated`.
+/// (a partial payment, a refund, a credit memo's allocation) are the invoice's
+/// `invoice.updated`.
 const NAMES: [(EventType, &str); 18] = [
     (EventType::InvoiceCreated, "invoice.created"),
     (EventType::InvoiceModified, "invoice.updated"),
     (EventType::InvoicePartiallyPaid, "invoice.updated"),
     (EventType::InvoiceRefunded, "invoice.updated"),
     (EventType::InvoicePartiallyRefunded, "invoice.updated"),
-    (EventType::CreditMemoCreated, "invoice.updated"),
     (EventType::CreditMemoApplied, "invoice.updated"),
-    (EventType::CreditMemoVoided, "invoice.updated"),
     (EventType::InvoiceIssued, "invoice.finalized"),
     (EventType::InvoiceVoided, "invoice.voided"),
     (EventType::InvoiceAbandoned, "invoice.marked_uncollectible"),
     (EventType::InvoicePaid, "invoice.paid"),
     (EventType::InvoicePastDue, "invoice.overdue"),
+    (EventType::CreditMemoCreated, "credit_note.created"),
+    (EventType::CreditMemoVoided, "credit_note.voided"),
     (EventType::InvoiceSent, "invoice.sent"),
     (EventType::InvoiceDeleted, "invoice.deleted"),
     (EventType::ItemCreated, "invoiceitem.created"),
@@ -165,7 +167,17 @@ impl EventObject {
                     .map(|before| changed(&object(before), &after));
                 (after, previous)
             }
-            (EventSubject::Invoice { after, before }, _) => {
+            (
+                EventSubject::Invoice {
+                    credit_memo: Some(memo),
+                    ..
+                },
+                _,
+            ) if kind.starts_with("credit_note.") => {
+                let pdf = context.url(&document_path(&memo.id));
+                (json(&CreditNoteObject::new(memo, livemode, pdf)), None)
+            }
+            (EventSubject::Invoice { after, before, .. }, _) => {
                 let after = invoice_json(after, context);
                 let previous = (kind == "invoice.updated")
                     .then_some(before.as_deref())
@@ -240,6 +252,7 @@ mod tests {
         assert_eq!(types_named("*").len(), NAMES.len());
         assert!(types_named("customer.created").is_empty());
         assert!(types_named("invoice.updated").contains(&EventType::CreditMemoApplied));
+        assert_eq!(types_named("credit_note.*").len(), 2);
     }
 
     #[test]

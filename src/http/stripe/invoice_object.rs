@@ -191,6 +191,7 @@ pub struct InvoiceContext {
     account_country: Option<String>,
     invoices_url: String,
     hosted_url: String,
+    documents_url: String,
 }
 
 impl InvoiceContext {
@@ -233,7 +234,13 @@ impl InvoiceContext {
                 .map(|country| country.as_str().to_owned()),
             invoices_url: state.url("/v1/invoices"),
             hosted_url: state.url(&format!("{HOSTED_PATH}/{organization_id}")),
+            documents_url: state.url(""),
         }
+    }
+
+    /// The absolute URL of a path of this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.documents_url)
     }
 
     /// Whether the caller's key is a live one.
