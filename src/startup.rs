@@ -21,6 +21,7 @@ use crate::config::ServeConfig;
 use crate::http::auth::API_KEY_HEADER;
 use crate::http::cors::{self, Cors};
 use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::idempotency::{self, REQUEST_ID};
 use crate::http::problem::panic_response;
 use crate::http::router::{complete_errors, routes};
 use crate::http::state::AppState;
@@ -150,7 +151,7 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
     // Installed before the first request, and outermost, so that every answer is counted: a
     // CORS preflight, a refused request head and a panic too.
     metrics::recorder();
-    let request_id = HeaderName::from_static("x-request-id");
+    let request_id = REQUEST_ID;
     let layers = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(metrics::record_request))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -166,6 +167,7 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(axum::middleware::from_fn(idempotency::caused_by_request))
         // Inside the request id and the span, so a preflight has both; outside everything that
         // may answer an error, so a page can read a 401, a 429 or a 500.
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::idempotency::IdempotencyKey;
 use super::ids::{CreditMemoId, EventId, InvoiceId, InvoiceItemId};
 use super::invoice::InvoiceAction;
 use super::invoice_item::InvoiceItem;
@@ -48,6 +49,9 @@ pub enum EventType {
     ItemUpdated,
     /// An item of the invoice was deleted.
     ItemDeleted,
+    /// A payment (not one made elsewhere and only marked) left nothing due; beside
+    /// `InvoicePaid`, for a dialect that tells the two apart.
+    InvoicePaymentSucceeded,
     /// Someone wrote a comment on the invoice's timeline.
     TimelineCommentCreated,
 }
@@ -91,6 +95,7 @@ impl EventType {
             Self::ItemCreated => "item-created",
             Self::ItemUpdated => "item-updated",
             Self::ItemDeleted => "item-deleted",
+            Self::InvoicePaymentSucceeded => "invoice-payment-succeeded",
             Self::TimelineCommentCreated => "timeline-comment-created",
         }
     }
@@ -101,12 +106,22 @@ impl EventType {
 
     /// The events that only webhooks of the log's events are sent: items' own, and an invoice
     /// sent or deleted (which invoices' events have no name for).
-    pub const LOGGED_ONLY: [Self; 5] = [
+    pub const LOGGED_ONLY: [Self; 6] = [
         Self::ItemCreated,
         Self::ItemUpdated,
         Self::ItemDeleted,
         Self::InvoiceSent,
         Self::InvoiceDeleted,
+        Self::InvoicePaymentSucceeded,
+    ];
+
+    /// The events no timeline shows: items' own, and a payment's success, which the invoice's
+    /// `InvoicePaid` tells.
+    pub const OFF_TIMELINE: [Self; 4] = [
+        Self::ItemCreated,
+        Self::ItemUpdated,
+        Self::ItemDeleted,
+        Self::InvoicePaymentSucceeded,
     ];
 
     /// The type of a name.
@@ -223,6 +238,9 @@ pub struct InvoiceEvent {
     pub item: Option<Box<InvoiceItem>>,
     /// For an item's replacement, the item as it was before.
     pub item_before: Option<Box<InvoiceItem>>,
+    /// The request that caused it, when it is not its transaction's own (a write coalesced
+    /// with others' in one transaction).
+    pub cause: Option<Cause>,
 }
 
 impl InvoiceEvent {
@@ -244,7 +262,52 @@ impl InvoiceEvent {
             occurred_time: self.occurred_time,
             item: Some(Box::new(item)),
             item_before: before.map(Box::new),
+            cause: self.cause.clone(),
         }
+    }
+}
+
+tokio::task_local! {
+    static REQUEST_CAUSE: Cause;
+}
+
+/// The request a change was made for, as its events keep it: its id and the idempotency key
+/// it named. A change no request made (an invoice falling past due) has neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cause {
+    /// The request's id, as its answer names it.
+    pub request_id: Option<String>,
+    /// The idempotency key it named.
+    pub idempotency_key: Option<String>,
+}
+
+impl Cause {
+    /// The longest request id kept: a caller may name its own, of any length its headers
+    /// allow, and a longer one is not kept.
+    pub const MAX_REQUEST_ID: usize = 200;
+
+    /// The cause of a request with this id and key; an id that is not 1 to
+    /// [`Self::MAX_REQUEST_ID`] printable ASCII characters is not kept.
+    pub fn new(request_id: Option<&[u8]>, idempotency_key: Option<IdempotencyKey>) -> Self {
+        let request_id = request_id
+            .filter(|id| (1..=Self::MAX_REQUEST_ID).contains(&id.len()))
+            .filter(|id| id.iter().all(|byte| (b' '..=b'~').contains(byte)))
+            .map(|id| String::from_utf8_lossy(id).into_owned());
+        Self {
+            request_id,
+            idempotency_key: idempotency_key.map(|key| key.as_str().to_owned()),
+        }
+    }
+
+    /// Runs `work` (a request's handling) with `self` as the cause of every change it makes,
+    /// which each transaction it begins takes ([`Cause::current`]).
+    pub async fn scope<T>(self, work: impl Future<Output = T>) -> T {
+        REQUEST_CAUSE.scope(self, work).await
+    }
+
+    /// The cause of the changes the running task makes: its request's, or none outside one.
+    pub fn current() -> Self {
+        REQUEST_CAUSE.try_with(Clone::clone).unwrap_or_default()
     }
 }
 

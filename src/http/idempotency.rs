@@ -4,15 +4,17 @@
 //! kept for the key's retries.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Principal;
 use super::failure::{Dialect, Failure};
 use super::problem::Replayed;
 use super::state::AppState;
+use crate::domain::event::Cause;
 use crate::domain::idempotency::{CanonicalBody, IdempotencyKey, RequestFingerprint, StoredAnswer};
 use crate::domain::ids::OrganizationId;
 use crate::error::{ApiError, DomainField, Rule};
@@ -22,6 +24,9 @@ use crate::service::item_batches::ItemLanes;
 
 /// The request header naming a POST's idempotency key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The header naming a request's id, the caller's or one made for it.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The response header marking an answer given again for a retry.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -35,6 +40,19 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 /// answered without it, and it is never stored.
 #[derive(Debug, Clone)]
 pub struct KeptBody(pub Vec<u8>);
+
+/// Handles a request with it as the cause of every change it makes, which the changes' events
+/// keep: its `X-Request-Id` (set before this runs) and the one `Idempotency-Key` it names.
+pub async fn caused_by_request(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let request_id = headers.get(REQUEST_ID).map(HeaderValue::as_bytes);
+    let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let key = match (keys.next(), keys.next()) {
+        (Some(key), None) => IdempotencyKey::parse(key.as_bytes()),
+        _ => None,
+    };
+    Cause::new(request_id, key).scope(next.run(request)).await
+}
 
 /// A POST's `Idempotency-Key` header (or headers) and path, read but not yet checked: the
 /// key's checks come after the body's.

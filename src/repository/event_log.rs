@@ -14,7 +14,7 @@ use super::invoices::{DiscountRow, InvoiceRow, parse_currency};
 use super::{Cursor, Tx, corrupt};
 use crate::domain::credit_memo::CreditMemo;
 use crate::domain::currency::Currency;
-use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
+use crate::domain::event::{Cause, EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, EventId, InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
@@ -96,6 +96,8 @@ struct LogRow {
     item_customer: Option<CustomerId>,
     item_currency: Option<String>,
     before_id: Option<EventId>,
+    request_id: Option<String>,
+    idempotency_key: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -225,6 +227,7 @@ impl Tx {
                            e.occurred_time,
                            e.snapshot->>'customer_id' as "item_customer?: CustomerId",
                            e.snapshot->>'currency' as item_currency,
+                           e.request_id, e.idempotency_key,
                            (select p.id from invoice_events p
                             where p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
@@ -260,6 +263,7 @@ impl Tx {
                            e.occurred_time,
                            e.snapshot->>'customer_id' as "item_customer?: CustomerId",
                            e.snapshot->>'currency' as item_currency,
+                           e.request_id, e.idempotency_key,
                            (select p.id from invoice_events p
                             where p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
@@ -542,6 +546,10 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
             occurred_time: row.occurred_time,
             item,
             item_before: None,
+            cause: Some(Cause {
+                request_id: row.request_id,
+                idempotency_key: row.idempotency_key,
+            }),
         },
         subject,
     })

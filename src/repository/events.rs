@@ -27,6 +27,14 @@ struct EventRow {
     occurred_time: DateTime<Utc>,
 }
 
+/// The names of the types no timeline shows.
+fn off_timeline() -> Vec<String> {
+    EventType::OFF_TIMELINE
+        .into_iter()
+        .map(|event_type| event_type.as_str().to_owned())
+        .collect()
+}
+
 impl TryFrom<EventRow> for InvoiceEvent {
     type Error = sqlx::Error;
 
@@ -42,6 +50,7 @@ impl TryFrom<EventRow> for InvoiceEvent {
             occurred_time: row.occurred_time,
             item: None,
             item_before: None,
+            cause: None,
         })
     }
 }
@@ -87,12 +96,14 @@ impl Tx {
         {
             return Ok(None);
         }
+        let off_timeline = off_timeline();
         let total = sqlx::query_scalar!(
             r#"select count(*) as "total!" from invoice_events
                where organization_id = $1 and invoice_id = $2
-                 and event_type not like 'item-%'"#,
+                 and event_type <> all($3)"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
+            &off_timeline,
         )
         .fetch_one(&mut *self.inner)
         .await?;
@@ -108,7 +119,7 @@ impl Tx {
                    from (
                        select * from invoice_events
                        where organization_id = $1 and invoice_id = $2
-                         and event_type not like 'item-%'
+                         and event_type <> all($6)
                        order by sequence desc limit $3 offset $4) page) sized
                where before < $5
                order by sequence desc"#,
@@ -117,6 +128,7 @@ impl Tx {
             limit,
             offset,
             PAGE_BYTES,
+            &off_timeline,
         )
         .fetch_all(&mut *self.inner)
         .await?;
@@ -164,10 +176,11 @@ impl Tx {
                    revision, changes as "changes: Json<EventChanges>", message, occurred_time
                from invoice_events
                where organization_id = $1 and invoice_id = $2 and id = $3
-                 and event_type not like 'item-%'"#,
+                 and event_type <> all($4)"#,
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
             message_id as &EventId,
+            &off_timeline(),
         )
         .fetch_optional(&mut *self.inner)
         .await?

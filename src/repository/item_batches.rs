@@ -123,6 +123,10 @@ struct EventRow<'a> {
     item_before: Option<ItemRow<'a>>,
     /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
     position: usize,
+    /// The id of the request that caused it.
+    request_id: Option<&'a str>,
+    /// The idempotency key that request named.
+    idempotency_key: Option<&'a str>,
 }
 
 /// A time as PostgreSQL reads it: to the microsecond, which is all it keeps (callers pass times
@@ -237,32 +241,38 @@ impl Tx {
         let rows: Vec<EventRow<'_>> = events
             .iter()
             .enumerate()
-            .map(|(position, (organization_id, event))| EventRow {
-                organization_id: organization_id.as_str(),
-                id: event.id.as_str(),
-                invoice_id: event.invoice_id.as_str(),
-                event_type: event.event_type.as_str(),
-                revision: event.revision,
-                changes: &event.changes,
-                message: event.message.as_deref(),
-                occurred_time: timestamp(event.occurred_time),
-                item: event
-                    .item
-                    .as_deref()
-                    .map(|item| ItemRow::of(organization_id, item)),
-                item_before: event
-                    .item_before
-                    .as_deref()
-                    .map(|item| ItemRow::of(organization_id, item)),
-                position,
+            .map(|(position, (organization_id, event))| {
+                let cause = event.cause.as_ref().unwrap_or(&self.cause);
+                EventRow {
+                    organization_id: organization_id.as_str(),
+                    id: event.id.as_str(),
+                    invoice_id: event.invoice_id.as_str(),
+                    event_type: event.event_type.as_str(),
+                    revision: event.revision,
+                    changes: &event.changes,
+                    message: event.message.as_deref(),
+                    occurred_time: timestamp(event.occurred_time),
+                    item: event
+                        .item
+                        .as_deref()
+                        .map(|item| ItemRow::of(organization_id, item)),
+                    item_before: event
+                        .item_before
+                        .as_deref()
+                        .map(|item| ItemRow::of(organization_id, item)),
+                    position,
+                    request_id: cause.request_id.as_deref(),
+                    idempotency_key: cause.idempotency_key.as_deref(),
+                }
             })
             .collect();
         let written = sqlx::query!(
             r#"with event as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
-                       revision, changes, message, occurred_time, snapshot)
+                       revision, changes, message, occurred_time, request_id, idempotency_key,
+                       snapshot)
                    select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
-                       r.changes, r.message, r.occurred_time,
+                       r.changes, r.message, r.occurred_time, r.request_id, r.idempotency_key,
                        case when r.item is not null then jsonb_strip_nulls(jsonb_build_object(
                                 'item', r.item, 'item_before', r.item_before,
                                 'customer_id', i.customer_id, 'currency', i.currency))
@@ -300,7 +310,7 @@ impl Tx {
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,
                        message text, occurred_time timestamptz, item jsonb, item_before jsonb,
-                       position bigint)
+                       position bigint, request_id text, idempotency_key text)
                    join invoices i on i.organization_id = r.organization_id and i.id = r.invoice_id
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time)

@@ -45,6 +45,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 use tokio::sync::Notify;
 
+use crate::domain::event::Cause;
 use reachability::Reachability;
 
 /// Where a page of objects, newest first, starts: by the id of an object of the page before.
@@ -96,6 +97,8 @@ pub struct Tx {
     /// Whether it wrote webhook deliveries, which its commit announces in this process.
     wrote_deliveries: bool,
     deliveries_written: Arc<Notify>,
+    /// The request it works for, which the events it writes keep.
+    cause: Cause,
 }
 
 impl Db {
@@ -176,6 +179,7 @@ impl Db {
             inner: self.begin_with(self.begin.to_string()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
+            cause: Cause::current(),
         })
     }
 
@@ -186,6 +190,7 @@ impl Db {
             inner: self.begin_with(self.begin_snapshot.to_string()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
+            cause: Cause::default(),
         })
     }
 

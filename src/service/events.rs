@@ -49,6 +49,7 @@ pub(super) async fn record_at(
         occurred_time,
         item: None,
         item_before: None,
+        cause: None,
     };
     tx.record_event(organization_id, &event).await?;
     Ok(())

@@ -87,6 +87,7 @@ async fn take_in_pending_items(
             organization_id,
             invoice_id,
             write,
+            cause: None,
         })
         .collect();
     for applied in write_items(tx, &targets, Locking::Wait).await? {

@@ -22,6 +22,7 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::item_writes::{Applied, ItemWrite, Locking, Targeted, write_item, write_items};
+use crate::domain::event::Cause;
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::error::ApiError;
@@ -49,6 +50,8 @@ struct Queued {
     organization_id: OrganizationId,
     invoice_id: InvoiceId,
     write: ItemWrite,
+    /// The request it was made for: the batch's transaction is no one request's.
+    cause: Cause,
     answer: oneshot::Sender<Outcome>,
 }
 
@@ -116,6 +119,7 @@ impl ItemLanes {
             organization_id: organization_id.clone(),
             invoice_id: invoice_id.clone(),
             write,
+            cause: Cause::current(),
             answer,
         };
         let write = match self.lane(organization_id, invoice_id).send(queued).await {
@@ -239,6 +243,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outco
             organization_id: &queued.organization_id,
             invoice_id: &queued.invoice_id,
             write: &queued.write,
+            cause: Some(&queued.cause),
         })
         .collect();
     let applied = write_items(&mut tx, &targets, Locking::SkipHeld).await?;

@@ -111,6 +111,38 @@ pub async fn apply_transaction(
     transaction_id: &TransactionId,
     amount: Option<Decimal>,
 ) -> Result<InvoiceWithItems, ApiError> {
+    let payment = Payment::Made;
+    settle_by(
+        tx,
+        organization_id,
+        invoice_id,
+        transaction_id,
+        amount,
+        payment,
+    )
+    .await
+}
+
+/// How a sale came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Payment {
+    /// A payment made to the seller, whose success pays the invoice.
+    Made,
+    /// A payment made elsewhere, only marked here: it pays the invoice, but no payment
+    /// succeeded here.
+    Elsewhere,
+}
+
+/// Applies a transaction as [`apply_transaction`] does; a sale that pays the invoice off
+/// records, beside `invoice-paid`, that a payment succeeded, unless it was made elsewhere.
+async fn settle_by(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+    transaction_id: &TransactionId,
+    amount: Option<Decimal>,
+    payment: Payment,
+) -> Result<InvoiceWithItems, ApiError> {
     let mut invoice = tx
         .lock_invoice(organization_id, invoice_id)
         .await?
@@ -140,7 +172,19 @@ pub async fn apply_transaction(
     recent.push(allocation);
     let excess = recent.len().saturating_sub(RECENT_ALLOCATIONS);
     recent.drain(..excess);
-    finish(tx, organization_id, before, invoice, event_type).await
+    let settled = finish(tx, organization_id, before, invoice, event_type).await?;
+    if event_type == EventType::InvoicePaid && payment == Payment::Made {
+        let succeeded = EventType::InvoicePaymentSucceeded;
+        record(
+            tx,
+            organization_id,
+            &settled.0,
+            succeeded,
+            EventChanges::default(),
+        )
+        .await?;
+    }
+    Ok(settled)
 }
 
 /// Records that an invoice was sent to its customer (`invoice-sent`; this server sends no
@@ -255,7 +299,16 @@ pub async fn pay_out_of_band(
         },
     )
     .await?;
-    apply_transaction(tx, organization_id, invoice_id, &transaction.id, None).await
+    let payment = Payment::Elsewhere;
+    settle_by(
+        tx,
+        organization_id,
+        invoice_id,
+        &transaction.id,
+        None,
+        payment,
+    )
+    .await
 }
 
 /// Marks an issued invoice with nothing to pay (a total of 0) paid, as finalizing one does on

@@ -33,6 +33,7 @@ pub async fn comment(
         occurred_time: now,
         item: None,
         item_before: None,
+        cause: None,
     };
     tx.record_event(organization_id, &message).await?;
     Ok(message)

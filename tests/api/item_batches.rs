@@ -482,3 +482,62 @@ async fn a_caller_gone_while_its_batch_works_has_nothing_done(pool: PgPool) {
     assert_eq!(shown["revision"], 2);
     assert_eq!(decimal(&shown["amount"]), Decimal::from(3));
 }
+
+/// Writes coalesced into one transaction each keep, in their events, the request that made
+/// them: `/v1/events` names each item's own request.
+#[sqlx::test]
+async fn coalesced_writes_each_keep_their_own_request(pool: PgPool) {
+    let (app, lanes) = one_lane_app(&pool).await;
+    let stripe = crate::stripe_client::Stripe::of(&app);
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_co"), ("currency", "usd")],
+        )
+        .await;
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let holder = hold_events_table(&pool).await;
+    let create = |n: usize| {
+        let (app, invoice_id) = (Arc::clone(&app), invoice_id.clone());
+        tokio::spawn(async move {
+            let stripe = crate::stripe_client::Stripe::of(&app);
+            let amount = (100 + n).to_string();
+            let pairs = [
+                ("customer", "cus_co"),
+                ("invoice", invoice_id.as_str()),
+                ("unit_amount", amount.as_str()),
+            ];
+            let request_id = format!("req_item_{n}");
+            let path = "/v1/invoiceitems";
+            crate::stripe_events::post_as(&stripe, path, &pairs, &request_id, None).await
+        })
+    };
+    let first = create(0);
+    wait_for("the first batch to wait for the events table", async || {
+        waiting_for_a_lock(&pool, "with event as%").await == 1
+    })
+    .await;
+    let queued: Vec<_> = (1..6).map(create).collect();
+    wait_for("five writes to queue", async || lanes.queued() == 5).await;
+    holder.commit().await.unwrap();
+    let mut made = vec![first.await.unwrap()];
+    for answer in queued {
+        made.push(answer.await.unwrap());
+    }
+    let path = "/v1/events?type=invoiceitem.created&limit=100";
+    let log = crate::stripe_events::settled(&stripe, path, 6).await;
+    for (n, answer) in made.iter().enumerate() {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let event = log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|event| event["data"]["object"]["id"] == answer.body["id"])
+            .unwrap();
+        assert_eq!(
+            event["request"],
+            json!({"id": format!("req_item_{n}"), "idempotency_key": null}),
+            "{event}"
+        );
+    }
+}

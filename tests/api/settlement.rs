@@ -717,3 +717,62 @@ async fn an_invoice_finalized_on_v1_without_a_due_date_never_turns_past_due(pool
     assert_eq!(app.invoice(&open_ended).await["status"], "unpaid");
     assert_eq!(app.invoice(&due_on_issue).await["status"], "past-due");
 }
+
+/// A payment that leaves nothing due is, on `/v1/events`, `invoice.paid` and
+/// `invoice.payment_succeeded`; a partial one only `invoice.updated`, and one marked paid out
+/// of band only `invoice.paid`. The timeline shows the invoice paid, once.
+#[sqlx::test]
+async fn a_payment_that_pays_an_invoice_succeeds_and_one_made_elsewhere_only_pays(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let invoice = issued_invoice(&app, 100.0).await;
+    let part = record(&app, "sale", 40.0).await;
+    let rest = record(&app, "sale", 60.0).await;
+    for payment in [part, rest] {
+        let applied = apply(&app, &invoice, json!({"transactionId": payment})).await;
+        assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    }
+    let elsewhere = issued_invoice(&app, 5.0).await;
+    let marked = stripe
+        .post(
+            &format!("/v1/invoices/{elsewhere}/pay"),
+            &[("paid_out_of_band", "true")],
+        )
+        .await;
+    assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
+
+    let log = crate::stripe_events::settled_log(&stripe, 12).await;
+    let of = |invoice: &str| -> Vec<String> {
+        log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| event["data"]["object"]["id"] == invoice)
+            .map(|event| event["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        of(&invoice),
+        [
+            "invoice.payment_succeeded",
+            "invoice.paid",
+            "invoice.updated",
+            "invoice.finalized",
+            "invoice.updated",
+            "invoice.created"
+        ]
+    );
+    let succeeded = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["type"] == "invoice.payment_succeeded")
+        .unwrap();
+    assert_eq!(succeeded["data"]["object"]["status"], "paid");
+    assert_eq!(succeeded["data"]["object"]["amount_paid"], json!(10000));
+    assert_eq!(of(&elsewhere)[..2], ["invoice.paid", "invoice.finalized"]);
+    assert_eq!(
+        event_types(&app, &invoice).await[..2],
+        ["invoice-paid", "invoice-partially-paid"]
+    );
+}

@@ -15,7 +15,7 @@ pub async fn settled_log(stripe: &Stripe<'_>, count: usize) -> Value {
 }
 
 /// A list of events (`path`) once it shows `count` of them (see [`settled_log`]).
-async fn settled(stripe: &Stripe<'_>, path: &str, count: usize) -> Value {
+pub async fn settled(stripe: &Stripe<'_>, path: &str, count: usize) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let log = stripe.get(path).await;
@@ -98,11 +98,17 @@ async fn each_event_shows_its_object_as_the_event_left_it(pool: PgPool) {
         assert_eq!(event["object"], "event");
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(event["livemode"], false);
-        assert_eq!(
-            event["request"],
-            json!({"id": null, "idempotency_key": null})
-        );
+        assert_eq!(event["request"]["idempotency_key"], Value::Null);
     }
+    // Each event names the request that caused it, as that request's answer did.
+    let request_id = |response: &crate::helpers::TestResponse| {
+        json!(response.header("request-id").expect("a Request-Id header"))
+    };
+    assert_eq!(events[6]["request"]["id"], request_id(&created));
+    assert_eq!(events[3]["request"]["id"], request_id(&updated));
+    assert_eq!(events[2]["request"]["id"], request_id(&updated));
+    assert_eq!(events[0]["request"]["id"], request_id(&paid));
+    assert_ne!(request_id(&created), request_id(&paid));
     // The invoice as each event left it: empty when made, 2,500 with the item, 3,750 after
     // the update; the item as made and as updated.
     let created_event = &events[6]["data"]["object"];
@@ -474,5 +480,73 @@ async fn a_credit_notes_events_show_the_note_as_it_was(pool: PgPool) {
             .as_str()
             .unwrap()
             .ends_with(&format!("/credit-memos/{note_id}"))
+    );
+}
+
+/// A POST with its own request id and idempotency key.
+pub async fn post_as(
+    stripe: &Stripe<'_>,
+    path: &str,
+    pairs: &[(&str, &str)],
+    request_id: &str,
+    key: Option<&str>,
+) -> crate::helpers::TestResponse {
+    let mut request = stripe
+        .request(axum::http::Method::POST, path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-request-id", request_id);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let body = crate::stripe_client::form(pairs);
+    stripe.send(request, axum::body::Body::from(body)).await
+}
+
+#[sqlx::test]
+async fn each_event_keeps_the_request_that_caused_it(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let invoice = [("customer", "cus_req"), ("currency", "usd")];
+    let created = post_as(
+        &stripe,
+        "/v1/invoices",
+        &invoice,
+        "req_made",
+        Some("make-1"),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(created.header("request-id"), Some("req_made"));
+    let invoice_id = created.body["id"].as_str().unwrap().to_owned();
+    // A retry is answered from what was kept, and makes no event of its own.
+    let retried = post_as(
+        &stripe,
+        "/v1/invoices",
+        &invoice,
+        "req_again",
+        Some("make-1"),
+    )
+    .await;
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    let first = settled(&stripe, "/v1/events?type=invoice.created", 1).await;
+    assert_eq!(
+        first["data"][0]["request"],
+        json!({"id": "req_made", "idempotency_key": "make-1"})
+    );
+    // A request id longer than is kept is answered, but not kept.
+    let long = "r".repeat(201);
+    let finalized = post_as(
+        &stripe,
+        &format!("/v1/invoices/{invoice_id}/finalize"),
+        &[],
+        &long,
+        None,
+    )
+    .await;
+    assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
+    let finalized = settled(&stripe, "/v1/events?type=invoice.finalized", 1).await;
+    assert_eq!(
+        finalized["data"][0]["request"],
+        json!({"id": null, "idempotency_key": null})
     );
 }

@@ -253,6 +253,7 @@ fn describe(event_type: EventType, changes: &EventChanges) -> String {
         EventType::ItemCreated => return "Item added.".into(),
         EventType::ItemUpdated => return "Item replaced.".into(),
         EventType::ItemDeleted => return "Item deleted.".into(),
+        EventType::InvoicePaymentSucceeded => return "Payment succeeded.".into(),
         EventType::InvoiceModified => changes,
     };
     let mut parts = Vec::new();

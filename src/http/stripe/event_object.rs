@@ -23,7 +23,7 @@ const ID_PREFIX: &str = "evt_";
 /// Each type of the log as Stripe names it. Changes Stripe has no event for of their own
 /// (a partial payment, a refund, a credit memo's allocation) are the invoice's
 /// `invoice.updated`.
-const NAMES: [(EventType, &str); 18] = [
+const NAMES: [(EventType, &str); 19] = [
     (EventType::InvoiceCreated, "invoice.created"),
     (EventType::InvoiceModified, "invoice.updated"),
     (EventType::InvoicePartiallyPaid, "invoice.updated"),
@@ -34,6 +34,10 @@ const NAMES: [(EventType, &str); 18] = [
     (EventType::InvoiceVoided, "invoice.voided"),
     (EventType::InvoiceAbandoned, "invoice.marked_uncollectible"),
     (EventType::InvoicePaid, "invoice.paid"),
+    (
+        EventType::InvoicePaymentSucceeded,
+        "invoice.payment_succeeded",
+    ),
     (EventType::InvoicePastDue, "invoice.overdue"),
     (EventType::CreditMemoCreated, "credit_note.created"),
     (EventType::CreditMemoVoided, "credit_note.voided"),
@@ -132,8 +136,11 @@ struct EventData {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = StripeEventRequest)]
 struct EventRequest {
+    /// The id of the request that caused the event (its answer's `Request-Id`); null when no
+    /// request did.
     #[schema(value_type = Option<String>)]
     id: Option<String>,
+    /// The `Idempotency-Key` that request named.
     #[schema(value_type = Option<String>)]
     idempotency_key: Option<String>,
 }
@@ -143,6 +150,7 @@ impl EventObject {
     pub fn new(logged: &LoggedEvent, context: &InvoiceContext) -> Self {
         let livemode = context.livemode();
         let event = &logged.event;
+        let cause = event.cause.as_ref();
         let kind = name_of(event.event_type);
         let (object, previous_attributes) = match (&logged.subject, &event.item) {
             (
@@ -199,8 +207,8 @@ impl EventObject {
             livemode,
             pending_webhooks: 0,
             request: EventRequest {
-                id: None,
-                idempotency_key: None,
+                id: cause.and_then(|cause| cause.request_id.clone()),
+                idempotency_key: cause.and_then(|cause| cause.idempotency_key.clone()),
             },
             kind,
         }

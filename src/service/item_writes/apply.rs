@@ -105,6 +105,7 @@ pub(super) fn apply(
         occurred_time: at,
         item: None,
         item_before: None,
+        cause: None,
     };
     Ok(Change { item, moved, event })
 }

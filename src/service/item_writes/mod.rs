@@ -20,7 +20,7 @@ use self::apply::{apply, to_microseconds};
 pub use self::apply::{draft_only, item_not_found, unknown_product};
 use self::read::read_set;
 use crate::domain::currency::Currency;
-use crate::domain::event::{EventType, InvoiceEvent};
+use crate::domain::event::{Cause, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
@@ -109,6 +109,8 @@ pub struct Targeted<'a> {
     pub invoice_id: &'a InvoiceId,
     /// The write.
     pub write: &'a ItemWrite,
+    /// The request it was made for, when not the transaction's own (a coalesced write).
+    pub cause: Option<&'a Cause>,
 }
 
 /// How a set of writes takes its invoices' locks.
@@ -221,6 +223,7 @@ pub async fn write_item(
         organization_id,
         invoice_id,
         write,
+        cause: None,
     };
     match write_items(tx, &[target], Locking::Wait).await?.pop() {
         Some(Applied::Done(done)) => *done,
@@ -285,7 +288,9 @@ fn apply_one(
             ItemWrite::Replace { .. } => EventType::ItemUpdated,
             ItemWrite::Delete { .. } => EventType::ItemDeleted,
         };
-        let item_event = change.event.of_item(item_event, written.clone(), replaced);
+        let mut event = change.event;
+        event.cause = target.cause.cloned();
+        let item_event = event.of_item(item_event, written.clone(), replaced);
         if matches!(target.write, ItemWrite::Delete { .. }) {
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
@@ -294,7 +299,7 @@ fn apply_one(
             read.items.insert(item_key, written.clone());
         }
         changes.events.push((organization_id.clone(), item_event));
-        changes.events.push((organization_id.clone(), change.event));
+        changes.events.push((organization_id.clone(), event));
         written
     });
     Applied::Done(Box::new(done))
