@@ -231,6 +231,7 @@ impl Tx {
                            (select p.id from invoice_events p
                             where p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                              and p.transaction_id <> e.transaction_id
                               and p.snapshot ? 'invoice'
                             order by p.sequence desc limit 1) as "before_id?: EventId"
                        from invoice_events e
@@ -267,6 +268,7 @@ impl Tx {
                            (select p.id from invoice_events p
                             where p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                              and p.transaction_id <> e.transaction_id
                               and p.snapshot ? 'invoice'
                             order by p.sequence desc limit 1) as "before_id?: EventId"
                        from invoice_events e

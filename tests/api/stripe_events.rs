@@ -462,6 +462,25 @@ async fn a_credit_notes_events_show_the_note_as_it_was(pool: PgPool) {
     assert_eq!(voided.status, StatusCode::OK, "{}", voided.text);
 
     let notes = settled(&stripe, "/v1/events?type=credit_note.*", 2).await;
+    // The note took 10.00 off what the invoice asks: its invoice's events show the amounts
+    // before the note's transaction, as the void's show them before the void.
+    let log = settled_log(&stripe, 9).await;
+    let after_note = &log["data"][3];
+    assert_eq!(after_note["type"], "invoice.updated");
+    assert_eq!(log["data"][4]["type"], "credit_note.created");
+    let previous = &after_note["data"]["previous_attributes"];
+    assert_eq!(
+        (
+            &previous["amount_due"],
+            &previous["pre_payment_credit_notes_amount"]
+        ),
+        (&json!(5000), &json!(0)),
+        "{after_note}"
+    );
+    assert_eq!(after_note["data"]["object"]["amount_due"], 4000);
+    let after_void = &log["data"][1]["data"];
+    assert_eq!(after_void["previous_attributes"]["amount_due"], 4000);
+    assert_eq!(after_void["object"]["amount_due"], 5000);
     assert_eq!(types(&notes), ["credit_note.voided", "credit_note.created"]);
     let (void, made) = (
         &notes["data"][0]["data"]["object"],
