@@ -9,11 +9,10 @@ use std::fmt::Write;
 use rust_decimal::Decimal;
 
 use super::format;
-use super::invoice::{InvoiceDocument, document_number, facts, parties, totals};
+use super::invoice::{InvoiceDocument, LineText, document_number, facts, parties, totals};
 use super::layout::Weight;
 use crate::domain::invoice::InvoiceStatus;
-use crate::domain::invoice_item::{InvoiceItem, ItemType};
-use crate::domain::tax::ItemTax;
+use crate::domain::invoice_item::InvoiceItem;
 
 const STYLE: &str = "body{margin:0;background:#f4f4f5;color:#18181b;font:16px/1.5 system-ui,\
 sans-serif}main{max-width:52rem;margin:2rem auto;padding:2rem;background:#fff;border:1px solid \
@@ -127,40 +126,25 @@ pub fn render(document: &InvoiceDocument<'_>, pdf_url: &str) -> String {
     page
 }
 
-/// One line's row: as on the PDF, a credit marked and its amount negative.
+/// One line's row, with the PDF's text.
 fn line(
     page: &mut String,
     item: &InvoiceItem,
     zone: crate::domain::organization::InvoiceTimeZone,
     minor_units: u32,
 ) {
-    let mut description = item
-        .description
-        .as_ref()
-        .map(|text| text.as_str().to_owned())
-        .unwrap_or_default();
-    let sign = if item.item_type == ItemType::Credit {
-        description = format!("{description} (credit)").trim_start().to_owned();
-        -Decimal::ONE
-    } else {
-        Decimal::ONE
-    };
-    let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
+    let line = LineText::of(item, zone, minor_units);
     let _ = write!(
         page,
         "<tr><td>{}</td><td>{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td>\
          <td class=\"number\">{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td></tr>",
-        escape(&description),
-        escape(&format::period(
-            zone,
-            item.period_start_time,
-            item.period_end_time
-        )),
-        item.quantity.get(),
-        format::unit_price(item.unit_price.amount(), minor_units),
-        format::amount(item.discount_amount, minor_units),
-        format::amount(tax, minor_units),
-        format::amount(sign * item.price, minor_units),
+        escape(&line.description),
+        escape(&line.period),
+        line.quantity,
+        line.unit_price,
+        line.discount,
+        line.tax,
+        line.amount,
     );
 }
 

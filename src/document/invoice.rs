@@ -173,31 +173,55 @@ pub(super) fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static s
 /// An item's row: its description (marked when a credit), its period, and its figures, a
 /// credit's amount negative.
 fn row(sheet: &Sheet, zone: InvoiceTimeZone, item: &InvoiceItem) -> [Cell; 7] {
-    let mut description = item
-        .description
-        .as_ref()
-        .map(|text| text.as_str().to_owned())
-        .unwrap_or_default();
-    if item.item_type == ItemType::Credit {
-        description = format!("{description} (credit)").trim_start().to_owned();
-    }
-    let period = format::period(zone, item.period_start_time, item.period_end_time);
-    let sign = if item.item_type == ItemType::Credit {
-        -Decimal::ONE
-    } else {
-        Decimal::ONE
-    };
-    let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
+    let line = LineText::of(item, zone, sheet.minor_units());
     let number = |column, text| Cell::Number { column, text };
     [
-        Cell::wrapped(DESCRIPTION, TABLE, &description, MAX_ITEM_LINES),
-        Cell::wrapped(PERIOD, SMALL, &period, 3),
-        number(QUANTITY, item.quantity.get().to_string()),
-        number(UNIT_PRICE, sheet.unit_price(item.unit_price.amount())),
-        number(DISCOUNT, sheet.amount(item.discount_amount)),
-        number(TAX, sheet.amount(tax)),
-        number(AMOUNT, sheet.amount(sign * item.price)),
+        Cell::wrapped(DESCRIPTION, TABLE, &line.description, MAX_ITEM_LINES),
+        Cell::wrapped(PERIOD, SMALL, &line.period, 3),
+        number(QUANTITY, line.quantity),
+        number(UNIT_PRICE, line.unit_price),
+        number(DISCOUNT, line.discount),
+        number(TAX, line.tax),
+        number(AMOUNT, line.amount),
     ]
+}
+
+/// An item's line as every rendering of the invoice shows it, column by column: a credit
+/// marked, and its amount negative.
+pub(super) struct LineText {
+    pub description: String,
+    pub period: String,
+    pub quantity: String,
+    pub unit_price: String,
+    pub discount: String,
+    pub tax: String,
+    pub amount: String,
+}
+
+impl LineText {
+    pub fn of(item: &InvoiceItem, zone: InvoiceTimeZone, minor_units: u32) -> Self {
+        let mut description = item
+            .description
+            .as_ref()
+            .map(|text| text.as_str().to_owned())
+            .unwrap_or_default();
+        let sign = if item.item_type == ItemType::Credit {
+            description = format!("{description} (credit)").trim_start().to_owned();
+            -Decimal::ONE
+        } else {
+            Decimal::ONE
+        };
+        let tax = item.tax.as_ref().map_or(Decimal::ZERO, ItemTax::amount);
+        Self {
+            description,
+            period: format::period(zone, item.period_start_time, item.period_end_time),
+            quantity: item.quantity.get().to_string(),
+            unit_price: format::unit_price(item.unit_price.amount(), minor_units),
+            discount: format::amount(item.discount_amount, minor_units),
+            tax: format::amount(tax, minor_units),
+            amount: format::amount(sign * item.price, minor_units),
+        }
+    }
 }
 
 /// Subtotal, each discount, each tax component, the tax and the total, then the payments and

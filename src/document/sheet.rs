@@ -188,6 +188,11 @@ impl Sheet {
         }
     }
 
+    /// How many decimals the sheet's amounts have.
+    pub fn minor_units(&self) -> u32 {
+        self.minor_units
+    }
+
     /// `amount` in the currency's minor units.
     pub fn amount(&self, amount: Decimal) -> String {
         format::amount(amount, self.minor_units)
