@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use axum::Extension;
@@ -22,6 +22,7 @@ use super::extract::Path;
 use super::failure::Failure;
 use super::idempotency::{WriteRequest, run_write};
 use super::problem::Problem;
+use super::renders::PdfDocument;
 use super::state::AppState;
 use crate::document::InvoiceDocument;
 use crate::document::hosted_page;
@@ -83,27 +84,6 @@ impl PartialSchema for HtmlPage {
 impl ToSchema for HtmlPage {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("HostedInvoicePage")
-    }
-}
-
-/// An invoice's PDF document: binary, not JSON.
-pub struct PdfDocument;
-
-impl PartialSchema for PdfDocument {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-                .description(Some("The invoice as a PDF document."))
-                .into(),
-        )
-    }
-}
-
-impl ToSchema for PdfDocument {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("HostedInvoicePdf")
     }
 }
 

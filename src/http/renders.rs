@@ -7,9 +7,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::failure::Rejection;
 use crate::document::{self, InvoiceDocument};
@@ -23,6 +28,28 @@ use crate::error::ApiError;
 pub const RUNNING: usize = 2;
 /// Requests that may wait for a slot; the next is refused (503, `Retry-After`).
 pub const WAITING: usize = 8;
+
+/// The body of an invoice's (or a credit memo's) PDF document, whichever route answers it:
+/// binary, not JSON.
+pub struct PdfDocument;
+
+impl PartialSchema for PdfDocument {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .description(Some("The invoice as a PDF document."))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for PdfDocument {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PdfDocument")
+    }
+}
 
 /// Slots for renders, and the count of requests waiting for one.
 #[derive(Debug)]

@@ -119,7 +119,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The credit memo, as JSON or as a PDF document (`Accept: application/pdf`)", content(
             (CreditMemoResponse = "application/json"),
-            (super::invoices::PdfDocument = "application/pdf"),
+            (crate::http::renders::PdfDocument = "application/pdf"),
         )),
         (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such credit memo", body = Problem, content_type = "application/problem+json"),

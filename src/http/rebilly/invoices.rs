@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
 use super::contact::{ContactObjectResponse, TaxIdResponse};
 use super::credit_memos::CreditAllocationResponse;
@@ -18,7 +17,6 @@ use super::invoice_body::{EmptyRequest, InvoiceRequest, IssueRequest};
 use super::invoice_body::{invoice_example, parse_invoice, parse_issue_times};
 use super::invoice_items::ItemResponse;
 use super::invoice_query::InvoiceQuery;
-use super::openapi::schema::named_schema;
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
@@ -39,6 +37,7 @@ use crate::http::failure::Rejection;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::negotiation::{MediaType, negotiate};
 use crate::http::problem::Problem;
+use crate::http::renders::PdfDocument;
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 
@@ -406,15 +405,6 @@ async fn act(
     })
     .await
 }
-
-named_schema!(
-    /// The body of an invoice's PDF document: binary, not JSON.
-    PdfDocument => ObjectBuilder::new()
-        .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-        .description(Some("The invoice as a PDF document."))
-        .into()
-);
 
 /// An invoice on the wire.
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,13 +2,8 @@
 //! for `Accept: application/pdf`, at the URL the invoice object's `invoice_pdf` gives, read
 //! with the same key.
 
-use std::borrow::Cow;
-
 use axum::extract::State;
 use axum::response::Response;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::{PartialSchema, ToSchema};
 
 use super::auth::StripeCaller;
 use super::contract::{INVOICES_TAG, IdPath};
@@ -16,29 +11,9 @@ use super::error::StripeError;
 use super::invoices::{invoice_error, invoice_id};
 use super::params::{Reader, StripeQuery};
 use crate::http::extract::Path;
+use crate::http::renders::PdfDocument;
 use crate::http::state::AppState;
 use crate::service::invoices as service;
-
-/// An invoice's PDF document: binary, not JSON.
-pub struct PdfBody;
-
-impl PartialSchema for PdfBody {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-                .description(Some("The invoice as a PDF document."))
-                .into(),
-        )
-    }
-}
-
-impl ToSchema for PdfBody {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("StripeInvoicePdf")
-    }
-}
 
 /// Downloads an invoice's PDF document.
 ///
@@ -50,7 +25,7 @@ impl ToSchema for PdfBody {
     operation_id = "GetInvoicesInvoicePdf",
     tag = INVOICES_TAG,
     params(IdPath),
-    responses((status = 200, description = "The invoice as a PDF document", body = PdfBody, content_type = "application/pdf")),
+    responses((status = 200, description = "The invoice as a PDF document", body = PdfDocument, content_type = "application/pdf")),
 )]
 pub async fn pdf(
     State(state): State<AppState>,
