@@ -441,7 +441,40 @@ async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
     let invoice_form = &contract["paths"]["/v1/invoices"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
         ["encoding"];
     let nested: Vec<&String> = invoice_form.as_object().unwrap().keys().collect();
-    assert_eq!(nested, ["metadata"]);
+    assert_eq!(nested, ["expand", "metadata"]);
+    // Every invoice answer expands its lines' items: the query's paths start where its answer
+    // does, and each body takes them.
+    for (path, example) in [
+        ("/v1/invoices/{id}", "lines.data.invoice_item"),
+        ("/v1/invoices", "data.lines.data.invoice_item"),
+        ("/v1/invoices/{id}/lines", "data.invoice_item"),
+    ] {
+        let expand = contract["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == "expand[]")
+            .unwrap_or_else(|| panic!("{path} declares expand[]"));
+        assert_eq!(
+            (
+                expand["example"].clone(),
+                expand["schema"]["maxItems"].clone()
+            ),
+            (json!([example]), json!(10)),
+            "{path}"
+        );
+    }
+    for body in [
+        "StripeInvoiceCreate",
+        "StripeInvoiceUpdate",
+        "StripeInvoiceAction",
+        "StripeInvoicePay",
+    ] {
+        assert_eq!(
+            schemas[body]["properties"]["expand"]["maxItems"], 10,
+            "{body}"
+        );
+    }
     assert_eq!(params["properties"]["amount"]["type"], "integer");
     let item = &schemas["StripeInvoiceItem"]["properties"];
     assert_eq!(item["amount"]["type"], "integer", "minor units");

@@ -76,6 +76,13 @@ impl Stripe<'_> {
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
         response.body
     }
+
+    /// Creates an invoice from form pairs, expecting 200, and returns its id.
+    pub async fn create_invoice(&self, pairs: &[(&str, &str)]) -> String {
+        let response = self.post("/v1/invoices", pairs).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        response.body["id"].as_str().unwrap().to_owned()
+    }
 }
 
 /// Asserts a `/v1` error: Stripe's status and `error` member, and the problem members.

@@ -934,3 +934,190 @@ async fn a_draft_is_updated_field_by_field_and_a_finalized_one_is_not(pool: PgPo
     let late = stripe.post(&path, &[("description", "Too late")]).await;
     assert_stripe_error(&late, StatusCode::BAD_REQUEST, None, None);
 }
+
+/// `lines.data.invoice_item` shows each line's item as `GET /v1/invoiceitems/{id}` does, on
+/// every answer that is an invoice; on a list the path starts at `data.`.
+#[sqlx::test]
+async fn each_lines_item_expands_in_place_of_its_id_on_every_invoice_answer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let pending = stripe
+        .create(&[
+            ("customer", "cus_5"),
+            ("currency", "usd"),
+            ("amount", "1500"),
+            ("description", "Seats"),
+        ])
+        .await;
+    let item_id = pending["id"].as_str().unwrap().to_owned();
+    let expand = ("expand[]", "lines.data.invoice_item");
+    let created = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_5"),
+                ("currency", "usd"),
+                ("pending_invoice_items_behavior", "include"),
+                expand,
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let item = stripe.get(&format!("/v1/invoiceitems/{item_id}")).await;
+    assert_eq!(
+        item.body["invoice"],
+        json!(id),
+        "the item's invoice stays an id"
+    );
+    let expanded_item = |answer: &Value| answer["lines"]["data"][0]["invoice_item"].clone();
+    assert_eq!(expanded_item(&created.body), item.body, "{}", created.text);
+    let plain = stripe.get(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(expanded_item(&plain.body), json!(item_id));
+    let read = stripe
+        .get(&format!(
+            "/v1/invoices/{id}?expand[]=lines.data.invoice_item"
+        ))
+        .await;
+    assert_eq!(expanded_item(&read.body), item.body, "{}", read.text);
+    let mut read_back = read.body.clone();
+    read_back["lines"]["data"][0]["invoice_item"] = json!(item_id);
+    assert_eq!(read_back, plain.body, "nothing else changes");
+    let listed = stripe
+        .get("/v1/invoices?customer=cus_5&expand[]=data.lines.data.invoice_item")
+        .await;
+    assert_eq!(
+        expanded_item(&listed.body["data"][0]),
+        item.body,
+        "{}",
+        listed.text
+    );
+    let lines = stripe
+        .get(&format!(
+            "/v1/invoices/{id}/lines?expand[]=data.invoice_item"
+        ))
+        .await;
+    assert_eq!(
+        lines.body["data"][0]["invoice_item"], item.body,
+        "{}",
+        lines.text
+    );
+    let updated = stripe
+        .post_json(
+            &format!("/v1/invoices/{id}"),
+            json!({"description": "May", "expand": ["lines.data.invoice_item"]}),
+        )
+        .await;
+    let finalized = stripe
+        .post(&format!("/v1/invoices/{id}/finalize"), &[expand])
+        .await;
+    let paid = stripe
+        .post(
+            &format!("/v1/invoices/{id}/pay"),
+            &[("paid_out_of_band", "true"), expand],
+        )
+        .await;
+    for (write, member, value) in [
+        (updated, "description", "May"),
+        (finalized, "status", "open"),
+        (paid, "status", "paid"),
+    ] {
+        assert_eq!(
+            (write.body[member].clone(), expanded_item(&write.body)),
+            (json!(value), item.body.clone()),
+            "{}",
+            write.text
+        );
+    }
+}
+
+/// What is always empty or null here expands to itself; a customer, or any other path, is
+/// refused by name before anything is written.
+#[sqlx::test]
+async fn an_invoices_empty_fields_expand_to_themselves_and_other_paths_change_nothing(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let id = stripe
+        .create_invoice(&[("customer", "cus_6"), ("currency", "usd")])
+        .await;
+    stripe
+        .create(&[("customer", "cus_6"), ("invoice", &id), ("amount", "700")])
+        .await;
+    let plain = stripe.get(&format!("/v1/invoices/{id}")).await;
+    let itself = stripe
+        .get(&format!(
+            "/v1/invoices/{id}?expand[]=discounts&expand[]=test_clock&expand[]=subscription&\
+             expand[]=lines.data.discounts&expand[]=lines.data.discount_amounts.discount&\
+             expand[]=total_tax_amounts.tax_rate"
+        ))
+        .await;
+    assert_eq!(itself.body, plain.body, "{}", itself.text);
+    let lines = stripe.get(&format!("/v1/invoices/{id}/lines")).await;
+    let lines_itself = stripe
+        .get(&format!(
+            "/v1/invoices/{id}/lines?expand[]=data.discounts&expand[]=data.tax_amounts.tax_rate"
+        ))
+        .await;
+    assert_eq!(lines_itself.body, lines.body, "{}", lines_itself.text);
+    for (path, refused) in [
+        ("customer", format!("/v1/invoices/{id}?expand[]=customer")),
+        (
+            "data.customer",
+            "/v1/invoices?expand[]=data.customer".to_owned(),
+        ),
+    ] {
+        let answer = stripe.get(&refused).await;
+        assert_stripe_error(&answer, StatusCode::BAD_REQUEST, None, Some("expand"));
+        assert_eq!(
+            answer.body["invalidFields"][0]["message"],
+            format!("cannot expand {path}: customers are ids here, not objects")
+        );
+    }
+    let eleven = ["expand[]=discounts"; 11].join("&");
+    for refused in [
+        format!("/v1/invoices/{id}?expand[]=lines.data.subscription"),
+        format!("/v1/invoices/{id}?expand[]=invoice_item"),
+        format!("/v1/invoices/{id}?{eleven}"),
+        "/v1/invoices?expand[]=lines.data.invoice_item".to_owned(),
+        format!("/v1/invoices/{id}/lines?expand[]=invoice_item"),
+    ] {
+        let answer = stripe.get(&refused).await;
+        assert_stripe_error(&answer, StatusCode::BAD_REQUEST, None, Some("expand"));
+    }
+    // A write refused for its `expand` writes nothing: the draft stays a draft, unnumbered.
+    let finalized = stripe
+        .post(
+            &format!("/v1/invoices/{id}/finalize"),
+            &[("expand[]", "lines.data.price.product")],
+        )
+        .await;
+    assert_stripe_error(&finalized, StatusCode::BAD_REQUEST, None, Some("expand"));
+    assert_eq!(
+        finalized.body["invalidFields"][0]["message"],
+        "this property cannot be expanded (lines.data.price.product)"
+    );
+    let paid = stripe
+        .post_json(
+            &format!("/v1/invoices/{id}/pay"),
+            json!({"paid_out_of_band": true, "expand": ["customer"]}),
+        )
+        .await;
+    assert_stripe_error(&paid, StatusCode::BAD_REQUEST, None, Some("expand"));
+    let made = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_6"),
+                ("currency", "usd"),
+                ("expand[]", "lines"),
+            ],
+        )
+        .await;
+    assert_stripe_error(&made, StatusCode::BAD_REQUEST, None, Some("expand"));
+    let after = stripe.get(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(after.body, plain.body, "the draft is as it was");
+    let listed = stripe.get("/v1/invoices?customer=cus_6").await;
+    assert_eq!(ids(&listed), [id], "no invoice was made");
+}

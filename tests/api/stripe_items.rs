@@ -1402,6 +1402,20 @@ async fn an_expanded_answer_has_the_contracts_members(pool: PgPool) {
         text.contains("#/components/schemas/StripeInvoice\""),
         "the item's invoice may be the invoice object: {text}"
     );
+    let lines = stripe
+        .get(&format!(
+            "/v1/invoices/{invoice_id}/lines?expand[]=data.invoice_item"
+        ))
+        .await;
+    assert_eq!(
+        keys(&lines.body["data"][0]["invoice_item"]),
+        members("StripeInvoiceItem")
+    );
+    let item_schema = schemas["StripeLineItem"]["properties"]["invoice_item"].to_string();
+    assert!(
+        item_schema.contains("#/components/schemas/StripeInvoiceItem\""),
+        "a line's item may be the item object: {item_schema}"
+    );
 }
 
 /// Concurrent `/v1` updates of one item on an invoice, each adding its own metadata key, lose

@@ -220,6 +220,7 @@ fn invoice_json(snapshot: &InvoiceSnapshot, context: &InvoiceContext) -> Value {
         &snapshot.invoice,
         &snapshot.newest_items,
         context,
+        false,
     ))
 }
 

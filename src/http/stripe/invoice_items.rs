@@ -9,7 +9,7 @@ use super::contract::{
     ITEMS_TAG, IdPath, ItemExpandQuery, ItemList, ItemListExpandQuery, ItemListQuery, PageQuery,
 };
 use super::error::{Bad, StripeError};
-use super::expand::{ItemExpansions, Subject};
+use super::expand::{Expansions, Subject};
 use super::invoice_object::{InvoiceContext, expanded_item};
 use super::item_params::{Call, ItemParams, time_range};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
@@ -70,7 +70,7 @@ pub async fn create(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Create);
-    let expand = ItemExpansions::read(&mut reader, Subject::Item);
+    let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let customer = item.customer.clone().ok_or(Bad::missing("customer"))?;
     let organization_id = &caller.principal.organization_id;
@@ -116,7 +116,7 @@ pub async fn retrieve(
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
-    let expand = ItemExpansions::read(&mut reader, Subject::Item);
+    let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -153,7 +153,7 @@ pub async fn update(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Update);
-    let expand = ItemExpansions::read(&mut reader, Subject::Item);
+    let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let item_id = item_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -240,7 +240,7 @@ pub async fn list(
         ..ItemListing::default()
     };
     (listing.created_from, listing.created_before) = time_range(&mut reader, "created");
-    let expand = ItemExpansions::read(&mut reader, Subject::ItemList);
+    let expand = Expansions::read(&mut reader, Subject::ItemList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoiceitem", |id| InvoiceItemId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
@@ -269,7 +269,7 @@ async fn answer(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     placed: PlacedItem,
-    expand: ItemExpansions,
+    expand: Expansions,
     context: &InvoiceContext,
 ) -> Result<Response, StripeError> {
     let invoices = match expand.invoices() {
@@ -334,7 +334,7 @@ async fn answer_in(
     tx: Option<&mut Tx>,
     organization_id: &OrganizationId,
     placed: PlacedItem,
-    expand: ItemExpansions,
+    expand: Expansions,
     context: &InvoiceContext,
 ) -> Result<Response, StripeError> {
     if let Some(tx) = tx {

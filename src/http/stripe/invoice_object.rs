@@ -272,11 +272,13 @@ pub(super) fn status(status: InvoiceStatus) -> &'static str {
 
 impl InvoiceObject {
     /// The invoice as Stripe shows it, with its items given `newest` first: the first
-    /// [`LINES_SHOWN`] of them are its lines, and one more makes `has_more`.
+    /// [`LINES_SHOWN`] of them are its lines, and one more makes `has_more`. With
+    /// `items_expanded`, each line shows its item in place of the item's id.
     pub fn new<'a>(
         invoice: &Invoice,
         newest: impl IntoIterator<Item = &'a InvoiceItem>,
         context: &InvoiceContext,
+        items_expanded: bool,
     ) -> Self {
         let currency = invoice.currency;
         let minor = |amount| whole_minor_units(currency, amount);
@@ -292,7 +294,7 @@ impl InvoiceObject {
                     customer_id: invoice.customer_id.clone(),
                     currency,
                 };
-                LineObject::new(&placed, livemode)
+                LineObject::new(&placed, livemode, items_expanded)
             })
             .collect();
         let has_more = newest.peek().is_some();
@@ -464,7 +466,7 @@ pub fn expanded_item(
     else {
         return object;
     };
-    match serde_json::to_value(InvoiceObject::new(invoice, items, context)) {
+    match serde_json::to_value(InvoiceObject::new(invoice, items, context, false)) {
         Ok(rendered) => object.with_invoice(rendered),
         Err(_) => object,
     }

@@ -251,8 +251,8 @@ mod contract {
     use utoipa::ToSchema;
 
     use crate::http::stripe::param_schemas::{
-        clearable_days, clearable_timestamp, currency, metadata, never_advance, paid_out_of_band,
-        timestamp,
+        clearable_days, clearable_timestamp, currency, expansions, metadata, never_advance,
+        paid_out_of_band, timestamp,
     };
 
     /// `POST /v1/invoices`: a draft.
@@ -275,6 +275,9 @@ mod contract {
         /// Up to 50 keys of up to 40 characters, values of up to 500 characters.
         #[schema(required = false, schema_with = metadata)]
         metadata: Option<HashMap<String, String>>,
+        /// `lines.data.invoice_item` shows each line's item in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
         /// `include` moves the customer's pending items of this currency onto the draft.
         #[schema(required = false, value_type = String, pattern = "^(include|exclude)$")]
         pending_invoice_items_behavior: String,
@@ -306,6 +309,9 @@ mod contract {
         /// Due this many days after it is finalized; replaces `due_date`. Empty to clear.
         #[schema(required = false, schema_with = clearable_days)]
         days_until_due: i64,
+        /// `lines.data.invoice_item` shows each line's item in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
         /// Keys to set (an empty value removes one).
         #[schema(required = false, schema_with = metadata)]
         metadata: Option<HashMap<String, String>>,
@@ -314,10 +320,13 @@ mod contract {
         auto_advance: bool,
     }
 
-    /// `POST /v1/invoices/{id}/finalize`, `/void` and `/mark_uncollectible`.
+    /// `POST /v1/invoices/{id}/finalize`, `/void`, `/mark_uncollectible` and `/send`.
     #[derive(ToSchema)]
     #[schema(as = StripeInvoiceAction)]
     pub struct InvoiceActionParams {
+        /// `lines.data.invoice_item` shows each line's item in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
         /// Only `false`: invoices here never advance by themselves.
         #[schema(required = false, schema_with = never_advance)]
         auto_advance: bool,
@@ -330,6 +339,9 @@ mod contract {
         /// Only `true`: the payment was made elsewhere; this server charges no card.
         #[schema(schema_with = paid_out_of_band)]
         paid_out_of_band: bool,
+        /// `lines.data.invoice_item` shows each line's item in place of its id.
+        #[schema(required = false, schema_with = expansions)]
+        expand: Vec<String>,
     }
 }
 

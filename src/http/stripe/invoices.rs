@@ -7,9 +7,12 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::auth::StripeCaller;
-use super::contract::{INVOICES_TAG, IdPath, InvoiceList, InvoiceListQuery, LineList, PageQuery};
+use super::contract::{
+    INVOICES_TAG, IdPath, InvoiceExpandQuery, InvoiceList, InvoiceListExpandQuery,
+    InvoiceListQuery, LineList, LineListExpandQuery, PageQuery,
+};
 use super::error::{Bad, StripeError};
-use super::expand::refuse_all;
+use super::expand::{Expansions, Subject};
 use super::invoice_object::{
     ITEMS_TO_READ, InvoiceContext, InvoiceObject, lines_url, statuses_named,
 };
@@ -28,7 +31,7 @@ use crate::http::extract::Path;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
 use crate::http::state::AppState;
 use crate::repository::InvoiceListing;
-use crate::service::invoices::{self as service, IssueTimes};
+use crate::service::invoices::{self as service, InvoiceWithItems, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 use crate::service::settlement;
 
@@ -50,6 +53,20 @@ pub(super) fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError 
         ApiError::NotFound(_) => StripeError::no_such("invoice", id.as_str(), "id"),
         other => other.into(),
     }
+}
+
+/// A write's answer: the invoice it left, with its items, which a write gives oldest first.
+fn written(
+    (invoice, items): &InvoiceWithItems,
+    context: &InvoiceContext,
+    expand: Expansions,
+) -> Result<Response, StripeError> {
+    ok(&InvoiceObject::new(
+        invoice,
+        items.iter().rev(),
+        context,
+        expand.invoice_item,
+    ))
 }
 
 /// Creates a draft invoice.
@@ -76,6 +93,7 @@ pub async fn create(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let invoice = InvoiceParams::read(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let organization_id = &caller.principal.organization_id;
     let organization = state.db.find_organization(organization_id).await?;
@@ -92,8 +110,8 @@ pub async fn create(
         Some(&organization.details),
     );
     run_write(&state, &caller.principal, request, async |tx| {
-        let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+        let created = service::create_invoice(tx, organization_id, input, pending).await?;
+        written(&created, &context, expand)
     })
     .await
 }
@@ -125,15 +143,16 @@ pub async fn update(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     let patch = read_update(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
     let context = InvoiceContext::load(&state, &caller, true).await?;
     run_write(&state, &caller.principal, request, async |tx| {
-        let (invoice, items) = service::patch_draft(tx, organization_id, &invoice_id, patch)
+        let patched = service::patch_draft(tx, organization_id, &invoice_id, patch)
             .await
             .map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+        written(&patched, &context, expand)
     })
     .await
 }
@@ -144,7 +163,7 @@ pub async fn update(
     path = "/v1/invoices/{id}",
     operation_id = "GetInvoicesInvoice",
     tag = INVOICES_TAG,
-    params(IdPath),
+    params(IdPath, InvoiceExpandQuery),
     responses((status = 200, description = "The invoice, with its first lines", body = InvoiceObject)),
 )]
 pub async fn retrieve(
@@ -154,7 +173,7 @@ pub async fn retrieve(
     StripeQuery(query): StripeQuery,
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
-    refuse_all(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let context = InvoiceContext::load(&state, &caller, true).await?;
@@ -166,7 +185,12 @@ pub async fn retrieve(
     )
     .await
     .map_err(invoice_error(&invoice_id))?;
-    ok(&InvoiceObject::new(&invoice, &newest, &context))
+    ok(&InvoiceObject::new(
+        &invoice,
+        &newest,
+        &context,
+        expand.invoice_item,
+    ))
 }
 
 /// An invoice action's handler: its contract, and [`act`] with the action.
@@ -241,6 +265,7 @@ async fn act(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     refuse_advancing(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -250,13 +275,13 @@ async fn act(
             .await
             .map_err(invoice_error(&invoice_id))?;
         // As on Stripe, an invoice finalized with nothing to pay is paid.
-        let (invoice, items) = match action {
+        let acted = match action {
             InvoiceAction::Issue => {
                 settlement::close_if_nothing_due(tx, organization_id, acted).await?
             }
             _ => acted,
         };
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+        written(&acted, &context, expand)
     })
     .await
 }
@@ -302,6 +327,7 @@ pub async fn pay(
         "payment_method",
         "source",
     ]);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -315,8 +341,8 @@ pub async fn pay(
             permissions,
             STRIPE_ISSUE,
         );
-        let (invoice, items) = paid.await.map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+        let paid = paid.await.map_err(invoice_error(&invoice_id))?;
+        written(&paid, &context, expand)
     })
     .await
 }
@@ -348,6 +374,7 @@ pub async fn send(
     let request = idempotency.request(params.canonical());
     let mut reader = Reader::new(params);
     refuse_advancing(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let organization_id = &caller.principal.organization_id;
@@ -356,8 +383,8 @@ pub async fn send(
         let permissions = caller.principal.permissions;
         let sent =
             settlement::send_invoice(tx, organization_id, &invoice_id, permissions, STRIPE_ISSUE);
-        let (invoice, items) = sent.await.map_err(invoice_error(&invoice_id))?;
-        ok(&InvoiceObject::new(&invoice, items.iter().rev(), &context))
+        let sent = sent.await.map_err(invoice_error(&invoice_id))?;
+        written(&sent, &context, expand)
     })
     .await
 }
@@ -406,7 +433,7 @@ pub async fn delete(
     path = "/v1/invoices",
     operation_id = "GetInvoices",
     tag = INVOICES_TAG,
-    params(PageQuery, InvoiceListQuery),
+    params(PageQuery, InvoiceListQuery, InvoiceListExpandQuery),
     responses((status = 200, description = "A page of invoices, newest first", body = InvoiceList)),
 )]
 pub async fn list(
@@ -417,6 +444,7 @@ pub async fn list(
     let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let listing = read_listing(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::InvoiceList);
     reader.finish()?;
     let cursor_id = page.cursor_id("invoice", |id| InvoiceId::parse(id).ok())?;
     let cursor = page.from(cursor_id.as_ref());
@@ -434,7 +462,7 @@ pub async fn list(
     let context = InvoiceContext::load(&state, &caller, true).await?;
     page.answer(
         invoices,
-        |(invoice, newest)| InvoiceObject::new(invoice, newest, &context),
+        |(invoice, newest)| InvoiceObject::new(invoice, newest, &context, expand.invoice_item),
         "/v1/invoices",
     )
 }
@@ -465,7 +493,7 @@ fn read_listing(reader: &mut Reader) -> InvoiceListing {
     path = "/v1/invoices/{id}/lines",
     operation_id = "GetInvoicesInvoiceLines",
     tag = INVOICES_TAG,
-    params(IdPath, PageQuery),
+    params(IdPath, PageQuery, LineListExpandQuery),
     responses((status = 200, description = "A page of the invoice's lines, newest first", body = LineList)),
 )]
 pub async fn lines(
@@ -476,6 +504,7 @@ pub async fn lines(
 ) -> Result<Response, StripeError> {
     let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
+    let expand = Expansions::read(&mut reader, Subject::LineList);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     let cursor_id = page.cursor_id("line_item", |id| InvoiceItemId::parse(id).ok())?;
@@ -492,7 +521,7 @@ pub async fn lines(
     .ok_or_else(|| page.no_such("line_item"))?;
     page.answer(
         items,
-        |item| LineObject::new(item, caller.livemode),
+        |item| LineObject::new(item, caller.livemode, expand.invoice_item),
         lines_url(&invoice_id),
     )
 }

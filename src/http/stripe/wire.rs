@@ -107,16 +107,43 @@ impl InvoiceRef {
 
 /// `invoice`'s schema: null, an id, or the expanded invoice.
 fn invoice_ref() -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    id_or(
+        "StripeInvoice",
+        "The invoice's id, or the invoice with `expand[]=invoice`; null while pending.",
+    )
+    .item(utoipa::openapi::schema::Object::with_type(
+        utoipa::openapi::schema::Type::Null,
+    ))
+    .build()
+    .into()
+}
+
+/// A line's `invoice_item`'s schema: an id, or the expanded item.
+fn item_ref() -> utoipa::openapi::schema::Schema {
+    id_or(
+        "StripeInvoiceItem",
+        "The item's id, or the item with `expand[]=lines.data.invoice_item` (`data.invoice_item` \
+         on a list of lines).",
+    )
+    .build()
+    .into()
+}
+
+/// An id, or the object `schema_name` names in its place.
+fn id_or(schema_name: &str, description: &str) -> utoipa::openapi::schema::OneOfBuilder {
+    use utoipa::openapi::schema::{Object, OneOfBuilder, Type};
     OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::String))
-        .item(utoipa::openapi::Ref::from_schema_name("StripeInvoice"))
-        .item(ObjectBuilder::new().schema_type(Type::Null))
-        .description(Some(
-            "The invoice's id, or the invoice with `expand[]=invoice`; null while pending.",
-        ))
-        .build()
-        .into()
+        .item(Object::with_type(Type::String))
+        .item(utoipa::openapi::Ref::from_schema_name(schema_name))
+        .description(Some(description))
+}
+
+/// A line's item: its id, or, when `expand` asks, the item itself.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ItemRef {
+    Id(String),
+    Expanded(Box<ItemObject>),
 }
 
 /// The span an item bills, in Unix seconds.
@@ -340,7 +367,8 @@ pub struct LineObject {
     #[schema(value_type = Vec<String>)]
     discounts: [String; 0],
     invoice: Option<String>,
-    invoice_item: String,
+    #[schema(schema_with = item_ref)]
+    invoice_item: ItemRef,
     livemode: bool,
     #[schema(value_type = HashMap<String, String>)]
     metadata: Metadata,
@@ -372,8 +400,10 @@ struct ProrationDetails {
 }
 
 impl LineObject {
-    /// The line of an item on an invoice: the item's figures; its id is the item's.
-    pub fn new(placed: &PlacedItem, livemode: bool) -> Self {
+    /// The line of an item on an invoice: the item's figures; its id is the item's. With
+    /// `item_expanded`, its `invoice_item` is the item as `GET /v1/invoiceitems/{id}` shows it
+    /// (with its invoice's id), in place of the item's id.
+    pub fn new(placed: &PlacedItem, livemode: bool, item_expanded: bool) -> Self {
         let (discount_amounts, tax_amounts) = match placed {
             PlacedItem::OnInvoice { item, currency, .. } => (
                 DiscountAmount::of_item(*currency, item),
@@ -383,8 +413,13 @@ impl LineObject {
             PlacedItem::Pending(_) => (Vec::new(), Vec::new()),
         };
         let item = ItemObject::new(placed, livemode);
+        let invoice_item = if item_expanded {
+            ItemRef::Expanded(Box::new(ItemObject::new(placed, livemode)))
+        } else {
+            ItemRef::Id(item.id.clone())
+        };
         Self {
-            invoice_item: item.id.clone(),
+            invoice_item,
             id: item.id,
             object: "line_item",
             amount: item.amount,

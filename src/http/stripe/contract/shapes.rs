@@ -10,14 +10,64 @@
     reason = "their fields are read by the schema derives alone"
 )]
 
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, Object, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::problem::InvalidFieldSchema;
 use crate::http::stripe::event_object::EventObject;
+use crate::http::stripe::expand::Subject;
 use crate::http::stripe::invoice_object::InvoiceObject;
-use crate::http::stripe::param_schemas::timestamp;
+use crate::http::stripe::param_schemas::{MAX_EXPANSIONS, timestamp};
 use crate::http::stripe::webhook_endpoints::EndpointObject;
 use crate::http::stripe::wire::{ItemObject, LineObject};
+
+/// A query's `expand[]`, whose paths are those of `$subject`.
+macro_rules! expand_query {
+    ($(#[doc = $doc:literal])* $name:ident, $subject:expr) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                vec![expand_parameter($subject)]
+            }
+        }
+    };
+}
+
+/// `expand[]` in a query as the server reads it, with the paths that expand on `subject`'s
+/// answer.
+fn expand_parameter(subject: Subject) -> Parameter {
+    let (shown, itself) = subject.described();
+    let list = |paths: &[String]| {
+        let named: Vec<String> = paths.iter().map(|path| format!("`{path}`")).collect();
+        named.join(", ")
+    };
+    let description = format!(
+        "{} show{} the object in place of its id; {}, always empty or null here, expand to \
+         themselves; any other path is refused. At most {MAX_EXPANSIONS} paths, each its own \
+         `expand[]` (`expand[0]=`, `expand[1]=`, ... and one bare `expand=` are read too).",
+        list(&shown),
+        if shown.len() == 1 { "s" } else { "" },
+        list(&itself),
+    );
+    ParameterBuilder::new()
+        .name("expand[]")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .style(Some(ParameterStyle::Form))
+        .explode(Some(true))
+        .schema(Some(
+            ArrayBuilder::new()
+                .items(Object::with_type(Type::String))
+                .max_items(Some(MAX_EXPANSIONS)),
+        ))
+        .example(Some(serde_json::json!(shown)))
+        .build()
+}
 
 /// A page of invoice items.
 #[derive(ToSchema)]
@@ -151,25 +201,31 @@ pub struct ItemListQuery {
     created: CreatedRange,
 }
 
-/// What an item's answer expands.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ItemExpandQuery {
-    /// `invoice` shows the item's invoice in place of its id. At most 10 paths, each its own
-    /// `expand[]` (`expand[0]=`, `expand[1]=`, ... and one bare `expand=` are read too).
-    #[param(rename = "expand[]", required = false, style = Form, explode, max_items = 10, example = json!(["invoice"]))]
-    expand: Vec<String>,
-}
-
-/// What a list of items expands.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ItemListExpandQuery {
-    /// `data.invoice` shows each item's invoice in place of its id. At most 10 paths, each its
-    /// own `expand[]` (`expand[0]=`, `expand[1]=`, ... and one bare `expand=` are read too).
-    #[param(rename = "expand[]", required = false, style = Form, explode, max_items = 10, example = json!(["data.invoice"]))]
-    expand: Vec<String>,
-}
+expand_query!(
+    /// What an item's answer expands.
+    ItemExpandQuery,
+    Subject::Item
+);
+expand_query!(
+    /// What a list of items expands.
+    ItemListExpandQuery,
+    Subject::ItemList
+);
+expand_query!(
+    /// What an invoice's answer expands.
+    InvoiceExpandQuery,
+    Subject::Invoice
+);
+expand_query!(
+    /// What a list of invoices expands.
+    InvoiceListExpandQuery,
+    Subject::InvoiceList
+);
+expand_query!(
+    /// What a list of an invoice's lines expands.
+    LineListExpandQuery,
+    Subject::LineList
+);
 
 /// `GET /v1/invoices`'s filter.
 #[derive(IntoParams)]
