@@ -301,3 +301,28 @@ async fn the_logs_events_arrive_signed_as_stripe_signs_them(pool: PgPool) {
         attempts.text
     );
 }
+
+#[sqlx::test]
+async fn an_endpoint_may_ask_for_every_event_this_server_makes(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    let stripe = Stripe::of(&app);
+    for name in [
+        "invoice.payment_succeeded",
+        "invoice.sent",
+        "invoice.deleted",
+        "invoiceitem.deleted",
+        "credit_note.voided",
+    ] {
+        let made = stripe
+            .post(
+                "/v1/webhook_endpoints",
+                &[("url", "http://127.0.0.1:9/hooks"), ("enabled_events[]", name)],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::OK, "{name}: {}", made.text);
+        assert_eq!(made.body["enabled_events"], json!([name]));
+        let id = made.body["id"].as_str().unwrap();
+        let gone = stripe.delete(&format!("/v1/webhook_endpoints/{id}")).await;
+        assert_eq!(gone.status, StatusCode::OK, "{}", gone.text);
+    }
+}

@@ -118,6 +118,11 @@ expect(type(with_invoice.invoice).__name__, "Invoice", "the expanded invoice's c
 expect(with_invoice.invoice.total, 3750, "the expanded invoice's total")
 step("invoice", f"{invoice.id} took in {len(invoice.lines.data)} pending item, total={invoice.total}")
 step("expand", f"the item's invoice expanded: {type(with_invoice.invoice).__name__} {with_invoice.invoice.id}")
+with_items = invoices.retrieve(invoice.id, params={"expand": ["lines.data.invoice_item"]})
+line_item = with_items.lines.data[0].invoice_item
+expect(type(line_item).__name__, "InvoiceItem", "the expanded line item's class")
+expect((line_item.id, line_item.amount), (created.id, 3750), "the expanded line item")
+step("expand", f"the invoice's line item expanded: {type(line_item).__name__} {line_item.id}")
 
 # An invoice shows its ten newest lines; the library pages through the rest at the lines' URL.
 big = invoices.create(params={"customer": other, "currency": "eur"})
