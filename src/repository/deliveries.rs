@@ -214,8 +214,11 @@ impl Tx {
                        greatest(now(), (
                            select p.next_attempt_time from webhook_deliveries p
                            where p.organization_id = w.organization_id and p.webhook_id = w.id
-                             and (p.invoice_id = a.invoice_id or p.item_id = a.item_id)
-                             and p.state = 'pending'
+                             and p.invoice_id = a.invoice_id and p.state = 'pending'
+                           order by p.id desc limit 1), (
+                           select p.next_attempt_time from webhook_deliveries p
+                           where p.organization_id = w.organization_id and p.webhook_id = w.id
+                             and p.item_id = a.item_id and p.state = 'pending'
                            order by p.id desc limit 1)),
                        now()
                    from attempt a
@@ -271,7 +274,14 @@ impl Db {
                                  select 1 from webhook_deliveries e
                                  where e.organization_id = d.organization_id
                                    and e.webhook_id = d.webhook_id
-                                   and (e.invoice_id = d.invoice_id or e.item_id = d.item_id)
+                                   and e.invoice_id = d.invoice_id
+                                   and e.state = 'pending' and e.id < d.id)
+                             -- Apart, not with `or`: each anti-join keeps its own key.
+                             and not exists (
+                                 select 1 from webhook_deliveries e
+                                 where e.organization_id = d.organization_id
+                                   and e.webhook_id = d.webhook_id
+                                   and e.item_id = d.item_id
                                    and e.state = 'pending' and e.id < d.id)
                            order by d.next_attempt_time, d.id
                            limit $1::bigint * 4),

@@ -337,8 +337,11 @@ impl Tx {
                    greatest(e.occurred_time, (
                        select p.next_attempt_time from webhook_deliveries p
                        where p.organization_id = w.organization_id and p.webhook_id = w.id
-                         and (p.invoice_id = e.invoice_id or p.item_id = e.item_id)
-                         and p.state = 'pending'
+                         and p.invoice_id = e.invoice_id and p.state = 'pending'
+                       order by p.id desc limit 1), (
+                       select p.next_attempt_time from webhook_deliveries p
+                       where p.organization_id = w.organization_id and p.webhook_id = w.id
+                         and p.item_id = e.item_id and p.state = 'pending'
                        order by p.id desc limit 1)),
                    e.occurred_time
                from event e
