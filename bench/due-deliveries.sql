@@ -24,6 +24,10 @@ where d.state = 'pending' and d.next_attempt_time <= now()
       select 1 from webhook_deliveries e
       where e.organization_id = d.organization_id and e.webhook_id = d.webhook_id
         and e.invoice_id = d.invoice_id and e.state = 'pending' and e.id < d.id)
+  and not exists (
+      select 1 from webhook_deliveries e
+      where e.organization_id = d.organization_id and e.webhook_id = d.webhook_id
+        and e.item_id = d.item_id and e.state = 'pending' and e.id < d.id)
 order by d.next_attempt_time, d.id
 limit 256;
 truncate webhook_deliveries;

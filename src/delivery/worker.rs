@@ -255,15 +255,20 @@ impl DeliveryWorker {
             return self.logged_subject(delivery).await;
         }
         let organization_id = &delivery.organization_id;
-        let invoice =
-            match invoices::get_invoice(&self.db, organization_id, &delivery.invoice_id).await {
-                Ok(invoice) => Some(invoice),
-                Err(ApiError::NotFound(_)) => None,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read the invoice of a webhook delivery");
-                    return None;
+        // Every event this format is sent has its invoice (a pending item's has none).
+        let invoice = match &delivery.invoice_id {
+            None => None,
+            Some(invoice_id) => {
+                match invoices::get_invoice(&self.db, organization_id, invoice_id).await {
+                    Ok(invoice) => Some(invoice),
+                    Err(ApiError::NotFound(_)) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the invoice of a webhook delivery");
+                        return None;
+                    }
                 }
-            };
+            }
+        };
         let credit_memo = match &delivery.changes.credit_memo {
             None => None,
             Some(id) => match credit_memos::get_credit_memo(&self.db, organization_id, id).await {
@@ -329,6 +334,7 @@ impl DeliveryWorker {
             event_id: delivery.event_id.clone(),
             event_type: delivery.event_type,
             invoice_id: delivery.invoice_id.clone(),
+            item_id: delivery.item_id.clone(),
             attempt: delivery.attempt,
             url: webhook.url.as_str().to_owned(),
             method: webhook.method.as_str().to_owned(),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::idempotency::IdempotencyKey;
 use super::ids::{CreditMemoId, EventId, InvoiceId, InvoiceItemId};
 use super::invoice::InvoiceAction;
-use super::invoice_item::InvoiceItem;
+use super::invoice_item::{PendingItem, PlacedItem};
 use super::text::BoundedText;
 
 /// What happened.
@@ -43,11 +43,12 @@ pub enum EventType {
     CreditMemoApplied,
     /// A credit memo issued for it was voided.
     CreditMemoVoided,
-    /// An item was added to the invoice.
+    /// An item was added to the invoice, or made pending.
     ItemCreated,
-    /// An item of the invoice was replaced.
+    /// An item of the invoice was replaced, a pending item changed, or an invoice took a
+    /// pending item in.
     ItemUpdated,
-    /// An item of the invoice was deleted.
+    /// An item of the invoice, or a pending item, was deleted.
     ItemDeleted,
     /// A payment (not one made elsewhere and only marked) left nothing due; beside
     /// `InvoicePaid`, for a dialect that tells the two apart.
@@ -217,16 +218,17 @@ impl EventChanges {
 /// The text of a comment: 1 to 10,000 characters.
 pub type CommentText = BoundedText<10_000>;
 
-/// One message of an invoice's timeline: an event, or a comment.
+/// One message of an invoice's timeline: an event, or a comment; or an event of a pending
+/// item, which has no invoice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceEvent {
     /// `tmln_` + ULID.
     pub id: EventId,
-    /// The invoice.
-    pub invoice_id: InvoiceId,
+    /// The invoice; `None` for a pending item's event.
+    pub invoice_id: Option<InvoiceId>,
     /// What happened.
     pub event_type: EventType,
-    /// The invoice's revision after the change.
+    /// The invoice's revision after the change (a pending item's own, for its events).
     pub revision: i64,
     /// What the change touched.
     pub changes: EventChanges,
@@ -235,9 +237,9 @@ pub struct InvoiceEvent {
     /// When it happened.
     pub occurred_time: DateTime<Utc>,
     /// For an item's event, the item as the change left it (as it was, when deleted).
-    pub item: Option<Box<InvoiceItem>>,
-    /// For an item's replacement, the item as it was before.
-    pub item_before: Option<Box<InvoiceItem>>,
+    pub item: Option<Box<PlacedItem>>,
+    /// For an item's change, the item as it was before: on its invoice, or pending.
+    pub item_before: Option<Box<PlacedItem>>,
     /// The request that caused it, when it is not its transaction's own (a write coalesced
     /// with others' in one transaction).
     pub cause: Option<Cause>,
@@ -249,8 +251,8 @@ impl InvoiceEvent {
     pub fn of_item(
         &self,
         event_type: EventType,
-        item: InvoiceItem,
-        before: Option<InvoiceItem>,
+        item: PlacedItem,
+        before: Option<PlacedItem>,
     ) -> Self {
         Self {
             id: EventId::generate(),
@@ -263,6 +265,29 @@ impl InvoiceEvent {
             item: Some(Box::new(item)),
             item_before: before.map(Box::new),
             cause: self.cause.clone(),
+        }
+    }
+
+    /// The event of a change of a pending item, which has no invoice: `item` as the change
+    /// left it (as it was, when deleted), at `revision`, and as it was before a change.
+    pub fn of_pending_item(
+        event_type: EventType,
+        item: PendingItem,
+        before: Option<PendingItem>,
+        revision: i64,
+        occurred_time: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: EventId::generate(),
+            invoice_id: None,
+            event_type,
+            revision,
+            changes: EventChanges::default(),
+            message: None,
+            occurred_time,
+            item: Some(Box::new(PlacedItem::Pending(Box::new(item)))),
+            item_before: before.map(|before| Box::new(PlacedItem::Pending(Box::new(before)))),
+            cause: None,
         }
     }
 }

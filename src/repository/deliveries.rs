@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use super::webhooks::WebhookRow;
 use super::{Db, PAGE_BYTES, Tx, corrupt};
 use crate::domain::event::{EventChanges, EventType};
-use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
+use crate::domain::ids::{AttemptId, EventId, InvoiceId, InvoiceItemId, OrganizationId, WebhookId};
 use crate::domain::metadata::Metadata;
 use crate::domain::webhook::{Webhook, WebhookHeader};
 
@@ -31,8 +31,10 @@ pub struct ClaimedDelivery {
     pub changes: EventChanges,
     /// When it happened.
     pub occurred_time: DateTime<Utc>,
-    /// The invoice.
-    pub invoice_id: InvoiceId,
+    /// The invoice; `None` for a pending item's event.
+    pub invoice_id: Option<InvoiceId>,
+    /// The item of an item's event.
+    pub item_id: Option<InvoiceItemId>,
     /// This attempt's number, from 1.
     pub attempt: i32,
     /// When the delivery was made (its event committed).
@@ -77,8 +79,10 @@ pub struct Attempt {
     pub event_id: EventId,
     /// Its type.
     pub event_type: EventType,
-    /// The invoice.
-    pub invoice_id: InvoiceId,
+    /// The invoice; `None` for a pending item's event.
+    pub invoice_id: Option<InvoiceId>,
+    /// The item of an item's event.
+    pub item_id: Option<InvoiceItemId>,
     /// Which attempt, from 1.
     pub attempt: i32,
     /// Where it went.
@@ -129,7 +133,8 @@ struct AttemptRow {
     webhook_id: WebhookId,
     event_id: EventId,
     event_type: String,
-    invoice_id: InvoiceId,
+    invoice_id: Option<InvoiceId>,
+    item_id: Option<InvoiceItemId>,
     attempt: i32,
     url: String,
     method: String,
@@ -156,6 +161,7 @@ impl TryFrom<AttemptRow> for Attempt {
             webhook_id: row.webhook_id,
             event_id: row.event_id,
             invoice_id: row.invoice_id,
+            item_id: row.item_id,
             attempt: row.attempt,
             url: row.url,
             method: row.method,
@@ -190,7 +196,7 @@ impl Tx {
     }
 
     /// Sends a logged attempt's event to its webhook again, as a new delivery due now (after
-    /// any earlier one of its invoice still pending): `Some(None)` when it is scheduled,
+    /// any earlier one of its invoice or item still pending): `Some(None)` when it is scheduled,
     /// `Some(Some(webhook))` when that webhook is gone, `None` when there is no such attempt.
     pub async fn resend(
         &mut self,
@@ -199,16 +205,20 @@ impl Tx {
     ) -> Result<Option<Option<WebhookId>>, sqlx::Error> {
         let row = sqlx::query!(
             r#"with attempt as (
-                   select webhook_id, event_id, invoice_id from webhook_attempts
+                   select webhook_id, event_id, invoice_id, item_id from webhook_attempts
                    where organization_id = $1 and id = $2),
                resent as (
                    insert into webhook_deliveries (organization_id, webhook_id, event_id,
-                       invoice_id, next_attempt_time, created_time)
-                   select w.organization_id, w.id, a.event_id, a.invoice_id,
+                       invoice_id, item_id, next_attempt_time, created_time)
+                   select w.organization_id, w.id, a.event_id, a.invoice_id, a.item_id,
                        greatest(now(), (
                            select p.next_attempt_time from webhook_deliveries p
                            where p.organization_id = w.organization_id and p.webhook_id = w.id
                              and p.invoice_id = a.invoice_id and p.state = 'pending'
+                           order by p.id desc limit 1), (
+                           select p.next_attempt_time from webhook_deliveries p
+                           where p.organization_id = w.organization_id and p.webhook_id = w.id
+                             and p.item_id = a.item_id and p.state = 'pending'
                            order by p.id desc limit 1)),
                        now()
                    from attempt a
@@ -233,8 +243,8 @@ impl Db {
     /// `room` (what `per_organization` leaves of the attempts it has under way), leasing them
     /// for `lease`. It stops at the `4 × limit` oldest due deliveries that may go now. A
     /// delivery is due when its time has come, no worker holds its lease, and no earlier
-    /// delivery of its webhook and invoice is still pending: an invoice's events go out one at
-    /// a time, in order. The later deliveries of a webhook and invoice are written, and a
+    /// delivery of its webhook and invoice, or of its webhook and item, is still pending: an
+    /// invoice's events, and an item's, go out one at a time, in order. The later deliveries of a webhook and invoice are written, and a
     /// failure reschedules them, no earlier than the first, so the deliveries waiting behind
     /// one that waits for its retry are not read at all; those behind one being sent at this
     /// moment are read past, and so is one written while its first's failure was being
@@ -265,6 +275,13 @@ impl Db {
                                  where e.organization_id = d.organization_id
                                    and e.webhook_id = d.webhook_id
                                    and e.invoice_id = d.invoice_id
+                                   and e.state = 'pending' and e.id < d.id)
+                             -- Apart, not with `or`: each anti-join keeps its own key.
+                             and not exists (
+                                 select 1 from webhook_deliveries e
+                                 where e.organization_id = d.organization_id
+                                   and e.webhook_id = d.webhook_id
+                                   and e.item_id = d.item_id
                                    and e.state = 'pending' and e.id < d.id)
                            order by d.next_attempt_time, d.id
                            limit $1::bigint * 4),
@@ -332,6 +349,7 @@ impl Db {
                            d.event_id as "event_id: EventId", e.event_type, e.revision,
                            e.changes as "changes: Json<EventChanges>", e.occurred_time,
                            d.invoice_id as "invoice_id: InvoiceId",
+                           d.item_id as "item_id: InvoiceItemId",
                            w.id as "webhook_id: WebhookId", w.url, w.method,
                            w.headers as "headers: Json<Vec<WebhookHeader>>", w.events_filter,
                            w.status, w.secret, w.revision as webhook_revision,
@@ -384,6 +402,7 @@ impl Db {
                     changes: row.changes.0,
                     occurred_time: row.occurred_time,
                     invoice_id: row.invoice_id,
+                    item_id: row.item_id,
                     attempt,
                     created_time,
                 })
@@ -392,9 +411,9 @@ impl Db {
     }
 
     /// Records an attempt in the log and what became of its delivery (a retry takes the later
-    /// deliveries of its webhook and invoice with it, to its time or later) and, when `chain` gives
-    /// a lease and the delivery was delivered, claims the next delivery of its webhook and
-    /// invoice if that is due and free, all in one statement (one commit): the worker sends an
+    /// deliveries of its webhook and invoice or item with it, to its time or later) and, when
+    /// `chain` gives a lease and the delivery was delivered, claims the next delivery of its
+    /// webhook and invoice or item if that is due and free, all in one statement (one commit): the worker sends an
     /// invoice's events one after another without waiting for its next round of claims. A
     /// delivery whose lease has passed to another worker meanwhile is left to that worker
     /// (and nothing is chained); the attempt is logged all the same.
@@ -427,19 +446,21 @@ impl Db {
                        deferred as (
                            update webhook_deliveries
                            set next_attempt_time = $3
-                           where organization_id = $5 and webhook_id = $7 and invoice_id = $10
+                           where organization_id = $5 and webhook_id = $7
+                             and (invoice_id = $10 or item_id = $23)
                              and state = 'pending' and id > $1 and next_attempt_time < $3
                              and $2 = 'pending' and exists (select 1 from finished)),
                        logged as (
                            insert into webhook_attempts (organization_id, id, delivery_id,
-                               webhook_id, event_id, event_type, invoice_id, attempt, url, method,
-                               status, error, duration_ms, request, request_headers, response,
-                               response_headers, initiated_time, sent_time, created_time)
-                           values ($5, $6, $1, $7, $8, $9, $10, $4, $11, $12, $13, $14, $15, $16,
-                               $17, $18, $19, $20, $21, now())),
+                               webhook_id, event_id, event_type, invoice_id, item_id, attempt, url,
+                               method, status, error, duration_ms, request, request_headers,
+                               response, response_headers, initiated_time, sent_time, created_time)
+                           values ($5, $6, $1, $7, $8, $9, $10, $23, $4, $11, $12, $13, $14, $15,
+                               $16, $17, $18, $19, $20, $21, now())),
                        next as (
                            select id from webhook_deliveries
-                           where organization_id = $5 and webhook_id = $7 and invoice_id = $10
+                           where organization_id = $5 and webhook_id = $7
+                             and (invoice_id = $10 or item_id = $23)
                              and state = 'pending' and id <> $1
                              and $22::bigint is not null and exists (select 1 from finished)
                            order by id
@@ -462,7 +483,7 @@ impl Db {
                     &delivery.webhook.id as &WebhookId,
                     &delivery.event_id as &EventId,
                     delivery.event_type.as_str(),
-                    &delivery.invoice_id as &InvoiceId,
+                    delivery.invoice_id.as_ref() as Option<&InvoiceId>,
                     attempt.url,
                     attempt.method,
                     attempt.status,
@@ -476,6 +497,7 @@ impl Db {
                     attempt.initiated_time,
                     attempt.sent_time,
                     chain_ms,
+                    delivery.item_id.as_ref() as Option<&InvoiceItemId>,
                 )
                 .fetch_optional(connection)
                 .await
@@ -565,7 +587,8 @@ impl Db {
             AttemptRow,
             r#"select id as "id: AttemptId", delivery_id, webhook_id as "webhook_id: WebhookId",
                    event_id as "event_id: EventId", event_type,
-                   invoice_id as "invoice_id: InvoiceId", attempt, url, method, status, error,
+                   invoice_id as "invoice_id: InvoiceId",
+                   item_id as "item_id: InvoiceItemId", attempt, url, method, status, error,
                    duration_ms, request,
                    request_headers as "request_headers: Json<Vec<(String, String)>>", response,
                    response_headers as "response_headers: Json<Vec<(String, String)>>",
@@ -608,7 +631,8 @@ impl Db {
                 AttemptRow,
                 r#"select id as "id: AttemptId", delivery_id,
                        webhook_id as "webhook_id: WebhookId", event_id as "event_id: EventId",
-                       event_type, invoice_id as "invoice_id: InvoiceId", attempt, url, method,
+                       event_type, invoice_id as "invoice_id: InvoiceId",
+                   item_id as "item_id: InvoiceItemId", attempt, url, method,
                        status, error, duration_ms, request,
                        request_headers as "request_headers: Json<Vec<(String, String)>>",
                        response,

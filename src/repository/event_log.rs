@@ -11,13 +11,13 @@ use sqlx::types::Json;
 use super::credit_memos::{CreditAllocationRow, CreditMemoRow};
 use super::invoice_items::ItemRow;
 use super::invoices::{DiscountRow, InvoiceRow, parse_currency};
+use super::pending_items::PendingRow;
 use super::{Cursor, Tx, corrupt};
 use crate::domain::credit_memo::CreditMemo;
-use crate::domain::currency::Currency;
 use crate::domain::event::{Cause, EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, EventId, InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
-use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::invoice_item::{InvoiceItem, PendingItem, PlacedItem};
 
 /// Which events a page of the log holds; each filter left empty keeps them all.
 #[derive(Debug, Clone, Default)]
@@ -52,22 +52,15 @@ pub enum EventSubject {
         /// For an event of a credit memo, the memo as the change left it.
         credit_memo: Option<Box<CreditMemo>>,
     },
-    /// An item's event (the item is the event's own): whom its invoice bills, in which
-    /// currency, and for a replacement the item it replaced.
-    Item {
-        /// The customer billed.
-        customer_id: CustomerId,
-        /// The invoice's currency.
-        currency: Currency,
-        /// The item as it was before a replacement.
-        before: Option<Box<InvoiceItem>>,
-    },
+    /// An item's event: the event carries the item, on its invoice or pending, and for a
+    /// change the item as it was before.
+    Item,
 }
 
 /// One event of the log.
 #[derive(Debug, Clone)]
 pub struct LoggedEvent {
-    /// The event; an item's event carries the item.
+    /// The event; an item's event carries the item (and what it was before a change).
     pub event: InvoiceEvent,
     /// What it was about.
     pub subject: EventSubject,
@@ -88,7 +81,7 @@ enum Window {
 
 struct LogRow {
     id: EventId,
-    invoice_id: InvoiceId,
+    invoice_id: Option<InvoiceId>,
     event_type: String,
     revision: i64,
     changes: Json<EventChanges>,
@@ -110,8 +103,19 @@ struct KeptInvoice {
 #[derive(sqlx::FromRow)]
 struct KeptItem {
     event_id: EventId,
+    /// Which of the event's items: `items` (an invoice's newest), `item` or `item_before`.
+    slot: String,
     #[sqlx(flatten)]
     row: ItemRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptPendingItem {
+    event_id: EventId,
+    /// `pending_item` or `pending_item_before`.
+    slot: String,
+    #[sqlx(flatten)]
+    row: PendingRow,
 }
 
 #[derive(sqlx::FromRow)]
@@ -132,7 +136,12 @@ struct KeptAllocation {
 #[derive(Default)]
 struct Kept {
     invoices: HashMap<EventId, Invoice>,
+    /// An invoice's newest items.
     items: HashMap<EventId, Vec<InvoiceItem>>,
+    /// An item's event's items on invoices, by event and slot (`item`, `item_before`).
+    placed: HashMap<(EventId, String), InvoiceItem>,
+    /// An item's event's pending items, by event and slot (`pending_item`, ...).
+    pending: HashMap<(EventId, String), PendingItem>,
     credit_memos: HashMap<EventId, CreditMemo>,
 }
 
@@ -413,14 +422,14 @@ impl Tx {
         }
         let item_rows: Vec<KeptItem> = self
             .kept_rows(
-                "select e.id as event_id, t.*
+                "select e.id as event_id, kept.slot, t.*
              from invoice_events e
-             cross join lateral jsonb_array_elements(case
-                     when e.snapshot ? 'item_before'
-                         then jsonb_build_array(e.snapshot->'item', e.snapshot->'item_before')
-                     when e.snapshot ? 'item' then jsonb_build_array(e.snapshot->'item')
-                     else e.snapshot->'items' end)
-                 with ordinality as kept(value, place)
+             cross join lateral (
+                 select 'items' as slot, value, place
+                 from jsonb_array_elements(e.snapshot->'items') with ordinality as a(value, place)
+                 union all
+                 select key, value, 0 from jsonb_each(e.snapshot)
+                 where key in ('item', 'item_before')) kept
              cross join lateral jsonb_populate_record(null::invoice_items, kept.value) t
              where e.organization_id = $1 and e.id = any($2)
              order by e.id, kept.place",
@@ -428,11 +437,38 @@ impl Tx {
                 event_ids,
             )
             .await?;
-        for KeptItem { event_id, row } in item_rows {
-            kept.items
-                .entry(event_id)
-                .or_default()
-                .push(row.into_item()?);
+        for KeptItem {
+            event_id,
+            slot,
+            row,
+        } in item_rows
+        {
+            let item = row.into_item()?;
+            if slot == "items" {
+                kept.items.entry(event_id).or_default().push(item);
+            } else {
+                kept.placed.insert((event_id, slot), item);
+            }
+        }
+        let pending_rows: Vec<KeptPendingItem> = self
+            .kept_rows(
+                "select e.id as event_id, kept.key as slot, p.*
+             from invoice_events e
+             cross join lateral jsonb_each(e.snapshot) as kept(key, value)
+             cross join lateral jsonb_populate_record(null::pending_items, kept.value) p
+             where e.organization_id = $1 and e.id = any($2)
+               and kept.key in ('pending_item', 'pending_item_before')",
+                organization_id,
+                event_ids,
+            )
+            .await?;
+        for KeptPendingItem {
+            event_id,
+            slot,
+            row,
+        } in pending_rows
+        {
+            kept.pending.insert((event_id, slot), row.into_item()?);
         }
         self.keep_credit_memos(organization_id, event_ids, &mut kept)
             .await?;
@@ -510,22 +546,27 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
             newest_items,
         }))
     };
-    let (subject, item) = if EventType::OF_ITEMS.contains(&event_type) {
+    let (subject, item, item_before) = if EventType::OF_ITEMS.contains(&event_type) {
         let (Some(customer_id), Some(currency)) = (row.item_customer, row.item_currency) else {
             return Err(corrupt("item event", row.id.as_str()));
         };
-        let kept_items = kept.items.get(&row.id);
-        let item = kept_items
-            .and_then(|items| items.first())
-            .ok_or_else(|| corrupt("item event", row.id.as_str()))?;
-        let subject = EventSubject::Item {
-            customer_id,
-            currency: parse_currency(&currency)?,
-            before: kept_items
-                .and_then(|items| items.get(1))
-                .map(|before| Box::new(before.clone())),
+        let currency = parse_currency(&currency)?;
+        // The item in a slot of the event: on its invoice (`item`) or pending.
+        let placed = |slot: &str| {
+            let key = (row.id.clone(), slot.to_owned());
+            if let Some(item) = kept.placed.get(&key) {
+                return Some(Box::new(PlacedItem::OnInvoice {
+                    item: Box::new(item.clone()),
+                    customer_id: customer_id.clone(),
+                    currency,
+                }));
+            }
+            let key = (row.id.clone(), format!("pending_{slot}"));
+            let pending = kept.pending.get(&key)?;
+            Some(Box::new(PlacedItem::Pending(Box::new(pending.clone()))))
         };
-        (subject, Some(Box::new(item.clone())))
+        let item = placed("item").ok_or_else(|| corrupt("item event", row.id.as_str()))?;
+        (EventSubject::Item, Some(item), placed("item_before"))
     } else {
         let after = snapshot(&row.id).ok_or_else(|| corrupt("invoice event", row.id.as_str()))?;
         let before = row.before_id.as_ref().and_then(snapshot);
@@ -535,7 +576,7 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
             before,
             credit_memo,
         };
-        (subject, None)
+        (subject, None, None)
     };
     Ok(LoggedEvent {
         event: InvoiceEvent {
@@ -547,7 +588,7 @@ fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {
             message: None,
             occurred_time: row.occurred_time,
             item,
-            item_before: None,
+            item_before,
             cause: Some(Cause {
                 request_id: row.request_id,
                 idempotency_key: row.idempotency_key,

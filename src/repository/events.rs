@@ -19,7 +19,7 @@ pub struct TimelinePage {
 
 struct EventRow {
     id: EventId,
-    invoice_id: InvoiceId,
+    invoice_id: Option<InvoiceId>,
     event_type: String,
     revision: i64,
     changes: Json<EventChanges>,

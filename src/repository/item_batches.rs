@@ -7,11 +7,12 @@ use serde::Serialize;
 use sqlx::types::Json;
 
 use super::Tx;
+use super::pending_items::PendingItemRow;
 use super::tax_record::ItemTaxRecord;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
 use crate::domain::metadata::Metadata;
 
 /// How many of an invoice's newest items its events keep: enough for a dialect that shows an
@@ -111,16 +112,18 @@ struct TotalsRow<'a> {
 struct EventRow<'a> {
     organization_id: &'a str,
     id: &'a str,
-    invoice_id: &'a str,
+    invoice_id: Option<&'a str>,
     event_type: &'a str,
     revision: i64,
     changes: &'a EventChanges,
     message: Option<&'a str>,
     occurred_time: String,
-    /// For an item's event, the item as the change left it.
+    /// For an item's event, the item as the change left it, on its invoice or pending.
     item: Option<ItemRow<'a>>,
-    /// For an item's replacement, the item as it was before.
+    pending_item: Option<PendingItemRow<'a>>,
+    /// For an item's change, the item as it was before, on its invoice or pending.
     item_before: Option<ItemRow<'a>>,
+    pending_item_before: Option<PendingItemRow<'a>>,
     /// Its place in the batch: events are inserted in this order, which their `sequence` keeps.
     position: usize,
     /// The id of the request that caused it.
@@ -129,10 +132,24 @@ struct EventRow<'a> {
     idempotency_key: Option<&'a str>,
 }
 
+/// An item as an event's row keeps it: a row of `invoice_items`, or one of `pending_items`.
+fn kept_item<'a>(
+    organization_id: &'a OrganizationId,
+    item: Option<&'a PlacedItem>,
+) -> (Option<ItemRow<'a>>, Option<PendingItemRow<'a>>) {
+    match item {
+        Some(PlacedItem::OnInvoice { item, .. }) => {
+            (Some(ItemRow::of(organization_id, item)), None)
+        }
+        Some(PlacedItem::Pending(item)) => (None, Some(PendingItemRow::of(organization_id, item))),
+        None => (None, None),
+    }
+}
+
 /// A time as PostgreSQL reads it: to the microsecond, which is all it keeps (callers pass times
 /// already cut to the microsecond, so that what they answer is what a read returns). Years up
 /// to 0 are written as PostgreSQL counts them, before Christ: ISO's year 0 is 1 BC.
-fn timestamp(time: DateTime<Utc>) -> String {
+pub(super) fn timestamp(time: DateTime<Utc>) -> String {
     if time.year() > 0 {
         return time.to_rfc3339_opts(SecondsFormat::Micros, true);
     }
@@ -243,23 +260,22 @@ impl Tx {
             .enumerate()
             .map(|(position, (organization_id, event))| {
                 let cause = event.cause.as_ref().unwrap_or(&self.cause);
+                let (item, pending_item) = kept_item(organization_id, event.item.as_deref());
+                let (item_before, pending_item_before) =
+                    kept_item(organization_id, event.item_before.as_deref());
                 EventRow {
                     organization_id: organization_id.as_str(),
                     id: event.id.as_str(),
-                    invoice_id: event.invoice_id.as_str(),
+                    invoice_id: event.invoice_id.as_ref().map(InvoiceId::as_str),
                     event_type: event.event_type.as_str(),
                     revision: event.revision,
                     changes: &event.changes,
                     message: event.message.as_deref(),
                     occurred_time: timestamp(event.occurred_time),
-                    item: event
-                        .item
-                        .as_deref()
-                        .map(|item| ItemRow::of(organization_id, item)),
-                    item_before: event
-                        .item_before
-                        .as_deref()
-                        .map(|item| ItemRow::of(organization_id, item)),
+                    item,
+                    pending_item,
+                    item_before,
+                    pending_item_before,
                     position,
                     request_id: cause.request_id.as_deref(),
                     idempotency_key: cause.idempotency_key.as_deref(),
@@ -273,9 +289,14 @@ impl Tx {
                        snapshot)
                    select r.organization_id, r.id, r.invoice_id, r.event_type, r.revision,
                        r.changes, r.message, r.occurred_time, r.request_id, r.idempotency_key,
-                       case when r.item is not null then jsonb_strip_nulls(jsonb_build_object(
+                       case when coalesce(r.item, r.pending_item) is not null
+                            then jsonb_strip_nulls(jsonb_build_object(
                                 'item', r.item, 'item_before', r.item_before,
-                                'customer_id', i.customer_id, 'currency', i.currency))
+                                'pending_item', r.pending_item,
+                                'pending_item_before', r.pending_item_before,
+                                'customer_id', coalesce(i.customer_id,
+                                    r.pending_item->>'customer_id'),
+                                'currency', coalesce(i.currency, r.pending_item->>'currency')))
                             when r.message is null then jsonb_build_object(
                                 'invoice', to_jsonb(i),
                                 'discounts', (select coalesce(jsonb_agg(
@@ -310,17 +331,26 @@ impl Tx {
                    from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
                        invoice_id text, event_type text, revision bigint, changes jsonb,
                        message text, occurred_time timestamptz, item jsonb, item_before jsonb,
-                       position bigint, request_id text, idempotency_key text)
-                   join invoices i on i.organization_id = r.organization_id and i.id = r.invoice_id
+                       pending_item jsonb, pending_item_before jsonb, position bigint,
+                       request_id text, idempotency_key text)
+                   -- A pending item's event has no invoice.
+                   left join invoices i
+                       on i.organization_id = r.organization_id and i.id = r.invoice_id
+                   where i.id is not null or r.invoice_id is null
                    order by r.position
-                   returning organization_id, id, invoice_id, event_type, occurred_time)
+                   returning organization_id, id, invoice_id, event_type, occurred_time,
+                       coalesce(snapshot->'item', snapshot->'pending_item')->>'id' as item_id)
                insert into webhook_deliveries (organization_id, webhook_id, event_id, invoice_id,
-                   next_attempt_time, created_time)
-               select w.organization_id, w.id, e.id, e.invoice_id,
+                   item_id, next_attempt_time, created_time)
+               select w.organization_id, w.id, e.id, e.invoice_id, e.item_id,
                    greatest(e.occurred_time, (
                        select p.next_attempt_time from webhook_deliveries p
                        where p.organization_id = w.organization_id and p.webhook_id = w.id
                          and p.invoice_id = e.invoice_id and p.state = 'pending'
+                       order by p.id desc limit 1), (
+                       select p.next_attempt_time from webhook_deliveries p
+                       where p.organization_id = w.organization_id and p.webhook_id = w.id
+                         and p.item_id = e.item_id and p.state = 'pending'
                        order by p.id desc limit 1)),
                    e.occurred_time
                from event e

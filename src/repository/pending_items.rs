@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
@@ -10,15 +11,18 @@ use super::invoice_items::{
     parse_item_type, stored_description, stored_quantity, stored_unit_price,
 };
 use super::invoices::parse_currency;
+use super::item_batches::timestamp;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{Description, ItemExtras, PendingItem};
 use crate::domain::metadata::Metadata;
 
+#[derive(sqlx::FromRow)]
 pub(super) struct PendingRow {
     pub(super) id: InvoiceItemId,
     pub(super) customer_id: CustomerId,
     pub(super) currency: String,
+    #[sqlx(rename = "type")]
     pub(super) r#type: String,
     pub(super) description: Option<String>,
     pub(super) unit_price: Decimal,
@@ -58,6 +62,59 @@ impl PendingRow {
             created_time: self.created_time,
             updated_time: self.updated_time,
         })
+    }
+}
+
+/// A pending item as an event keeps it: a row of `pending_items` as JSON, which the event log
+/// reads back with `jsonb_populate_record` into a [`PendingRow`].
+#[derive(Serialize)]
+pub(super) struct PendingItemRow<'a> {
+    organization_id: &'a str,
+    id: &'a str,
+    customer_id: &'a str,
+    currency: &'static str,
+    r#type: &'a str,
+    description: Option<&'a str>,
+    unit_price: String,
+    quantity: i64,
+    price: String,
+    product_id: Option<&'a str>,
+    period_start_time: Option<String>,
+    period_end_time: Option<String>,
+    metadata: &'a Metadata,
+    subscription_id: Option<&'a str>,
+    item_date: Option<String>,
+    revision: i64,
+    created_time: String,
+    updated_time: String,
+}
+
+impl<'a> PendingItemRow<'a> {
+    pub(super) fn of(organization_id: &'a OrganizationId, item: &'a PendingItem) -> Self {
+        Self {
+            organization_id: organization_id.as_str(),
+            id: item.id.as_str(),
+            customer_id: item.customer_id.as_str(),
+            currency: item.currency.code(),
+            r#type: item.item_type.as_str(),
+            description: item.description.as_ref().map(Description::as_str),
+            unit_price: item.unit_price.amount().to_string(),
+            quantity: item.quantity.get(),
+            price: item.price.to_string(),
+            product_id: item.product_id.as_ref().map(ProductId::as_str),
+            period_start_time: item.period_start_time.map(timestamp),
+            period_end_time: item.period_end_time.map(timestamp),
+            metadata: &item.extras.metadata,
+            subscription_id: item
+                .extras
+                .subscription_id
+                .as_ref()
+                .map(SubscriptionId::as_str),
+            item_date: item.extras.date.map(timestamp),
+            revision: item.revision,
+            created_time: timestamp(item.created_time),
+            updated_time: timestamp(item.updated_time),
+        }
     }
 }
 

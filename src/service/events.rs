@@ -41,7 +41,7 @@ pub(super) async fn record_at(
 ) -> Result<(), ApiError> {
     let event = InvoiceEvent {
         id: EventId::generate(),
-        invoice_id: invoice_id.clone(),
+        invoice_id: Some(invoice_id.clone()),
         event_type,
         revision,
         changes,

@@ -56,7 +56,8 @@ async fn with_pending_items(
 
 /// Moves the invoice's customer's pending items of its currency onto the draft, oldest first,
 /// keeping their ids and creation times, in the caller's transaction: each is priced on the
-/// invoice and written with its `invoice-modified` event, as if created there. Returns the
+/// invoice and written with its `invoice-modified` event, as if created there, and its own
+/// `item-updated`, from pending to on the invoice. Returns the
 /// invoice and all its items after the move.
 #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
 async fn take_in_pending_items(
@@ -76,8 +77,8 @@ async fn take_in_pending_items(
         .into_iter()
         .map(|item| ItemWrite::Create {
             input: item.as_input(),
-            id: item.id,
-            created_time: Some(item.created_time),
+            id: item.id.clone(),
+            pending: Some(Box::new(item)),
             terms: None,
         })
         .collect();

@@ -3,7 +3,7 @@
 //! placed, and an item on an invoice changed, through the one item write path
 //! ([`super::item_writes`]), on the lanes when the caller keeps no answer.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::invoice_items;
 use super::invoices::{InvoiceWithItems, invoice_not_found, invoices_with_newest_items};
@@ -11,6 +11,7 @@ use super::item_batches::ItemLanes;
 use super::item_writes::{InvoiceTerms, ItemWrite, draft_only, unknown_product};
 use super::pricing::item_price;
 use crate::domain::currency::Currency;
+use crate::domain::event::{EventType, InvoiceEvent};
 use crate::domain::ids::ProductId;
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{ItemExtras, ItemInput, PendingItem, PlacedItem};
@@ -92,7 +93,7 @@ pub async fn place_item<E: From<ApiError>>(
     let input = build(invoice.currency)?;
     let write = ItemWrite::Create {
         id: InvoiceItemId::generate(),
-        created_time: None,
+        pending: None,
         input,
         terms: Some(InvoiceTerms {
             customer_id,
@@ -107,9 +108,10 @@ pub async fn place_item<E: From<ApiError>>(
     })
 }
 
-/// Adds a pending item for `customer_id` in `currency`, in the caller's transaction. It has
-/// no invoice to be taxed on or to number its period: an input with a manual tax or a period
-/// number is refused (409), as only an item on an invoice can have them.
+/// Adds a pending item for `customer_id` in `currency`, with its `item-created` event, in the
+/// caller's transaction. It has no invoice to be taxed on or to number its period: an input
+/// with a manual tax or a period number is refused (409), as only an item on an invoice can
+/// have them.
 #[tracing::instrument(skip_all)]
 pub async fn create_pending_item(
     tx: &mut Tx,
@@ -132,6 +134,8 @@ pub async fn create_pending_item(
         now,
     );
     tx.save_pending_item(organization_id, &item).await?;
+    let event = (EventType::ItemCreated, item.clone(), None);
+    record_pending(tx, organization_id, event, item.revision, now).await?;
     Ok(item)
 }
 
@@ -290,6 +294,9 @@ async fn change_locked<E: From<ApiError>>(
         tx.save_pending_item(organization_id, &item)
             .await
             .map_err(ApiError::from)?;
+        let (revision, at) = (item.revision, item.updated_time);
+        let event = (EventType::ItemUpdated, item.clone(), Some(*old));
+        record_pending(tx, organization_id, event, revision, at).await?;
         return Ok(PlacedItem::Pending(Box::new(item)));
     }
     let (invoice, old) = locked_invoice_item(tx, organization_id, item_id).await?;
@@ -308,21 +315,19 @@ async fn change_locked<E: From<ApiError>>(
     })
 }
 
-/// Deletes an item wherever it is, in the caller's transaction (an item on an invoice only
-/// while the invoice is a draft: 409).
+/// Deletes an item wherever it is, with its `item-deleted` event, in the caller's transaction
+/// (an item on an invoice only while the invoice is a draft: 409).
 #[tracing::instrument(skip_all)]
 pub async fn delete_placed_item(
     tx: &mut Tx,
     organization_id: &OrganizationId,
     item_id: &InvoiceItemId,
 ) -> Result<(), ApiError> {
-    if tx
-        .locked_pending_item(organization_id, item_id)
-        .await?
-        .is_some()
-    {
+    if let Some(item) = tx.locked_pending_item(organization_id, item_id).await? {
         tx.delete_pending_item(organization_id, item_id).await?;
-        return Ok(());
+        let revision = item.revision + 1;
+        let event = (EventType::ItemDeleted, item, None);
+        return record_pending(tx, organization_id, event, revision, Utc::now()).await;
     }
     let (invoice, _) = locked_invoice_item(tx, organization_id, item_id).await?;
     invoice_items::delete_item(tx, organization_id, &invoice.id, item_id, None).await
@@ -439,6 +444,20 @@ pub async fn placed_item_in(
     }))
 }
 
+/// Writes the event of a pending item's change (its type, the item as the change left it, and
+/// as it was before), which has no invoice, at the item's `revision` after it.
+async fn record_pending(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    (event_type, item, before): (EventType, PendingItem, Option<PendingItem>),
+    revision: i64,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let event = InvoiceEvent::of_pending_item(event_type, item, before, revision, at);
+    tx.record_event(organization_id, &event).await?;
+    Ok(())
+}
+
 fn ensure_pendable(input: &ItemInput) -> Result<(), ApiError> {
     if input.tax.is_some() || input.period_number.is_some() {
         return Err(ApiError::Conflict(Clash::PendingItemUnplaced));
@@ -454,7 +473,7 @@ fn pending_item(
     currency: Currency,
     input: ItemInput,
     kept_extras: ItemExtras,
-    created_time: chrono::DateTime<Utc>,
+    created_time: DateTime<Utc>,
 ) -> PendingItem {
     PendingItem {
         id,

@@ -25,7 +25,7 @@ pub async fn comment(
     Quota::Comments.admits_one_more(held, invoice_id.as_str())?;
     let message = InvoiceEvent {
         id: EventId::generate(),
-        invoice_id: invoice_id.clone(),
+        invoice_id: Some(invoice_id.clone()),
         event_type: EventType::TimelineCommentCreated,
         revision,
         changes: EventChanges::default(),

@@ -33,7 +33,12 @@ pub async fn settled(stripe: &Stripe<'_>, path: &str, count: usize) -> Value {
 }
 
 pub fn types(list: &Value) -> Vec<String> {
-    list["data"]
+    type_of_each(&list["data"])
+}
+
+/// The `type` of each object of an array (events, or messages of a timeline).
+fn type_of_each(array: &Value) -> Vec<String> {
+    array
         .as_array()
         .unwrap()
         .iter()
@@ -567,5 +572,150 @@ async fn each_event_keeps_the_request_that_caused_it(pool: PgPool) {
     assert_eq!(
         finalized["data"][0]["request"],
         json!({"id": null, "idempotency_key": null})
+    );
+}
+
+#[sqlx::test]
+async fn a_pending_items_creation_change_and_deletion_are_its_events(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let item = stripe
+        .create(&[
+            ("customer", "cus_pe"),
+            ("currency", "usd"),
+            ("unit_amount", "1250"),
+            ("quantity", "2"),
+        ])
+        .await;
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/invoiceitems/{item_id}");
+    let changed = stripe
+        .post(&path, &[("quantity", "3"), ("description", "Setup")])
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let deleted = stripe.delete(&path).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+
+    let log = settled_log(&stripe, 3).await;
+    assert_eq!(
+        types(&log),
+        [
+            "invoiceitem.deleted",
+            "invoiceitem.updated",
+            "invoiceitem.created"
+        ]
+    );
+    let events = log["data"].as_array().unwrap();
+    // Each shows the item as the change left it, as `GET /v1/invoiceitems/{id}` shows a
+    // pending item: on no invoice, with its own customer and currency.
+    let made = &events[2]["data"];
+    assert_eq!(made["object"], item, "{made}");
+    assert_eq!(made["object"]["invoice"], Value::Null);
+    assert_eq!(
+        (&made["object"]["customer"], &made["object"]["currency"]),
+        (&json!("cus_pe"), &json!("usd"))
+    );
+    assert!(made.get("previous_attributes").is_none(), "{made}");
+    let update = &events[1]["data"];
+    assert_eq!(update["object"], changed.body, "{update}");
+    assert_eq!(
+        update["previous_attributes"],
+        json!({"quantity": 2, "amount": 2500, "description": null}),
+        "{update}"
+    );
+    let gone = &events[0]["data"];
+    assert_eq!(gone["object"], changed.body, "{gone}");
+    assert!(gone.get("previous_attributes").is_none(), "{gone}");
+    // Each is there once, and reads the same by its id.
+    let one = stripe
+        .get(&format!("/v1/events/{}", events[1]["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.body, events[1]);
+    let items_only = settled(&stripe, "/v1/events?type=invoiceitem.*", 3).await;
+    assert_eq!(types(&items_only), types(&log));
+}
+
+#[sqlx::test]
+async fn an_invoice_taking_pending_items_in_moves_them_from_no_invoice(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let mut pending = Vec::new();
+    for (currency, amount) in [("usd", "1000"), ("usd", "250"), ("eur", "700")] {
+        let item = stripe
+            .create(&[
+                ("customer", "cus_take"),
+                ("currency", currency),
+                ("amount", amount),
+            ])
+            .await;
+        pending.push(item);
+    }
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_take"),
+                ("currency", "usd"),
+                ("pending_invoice_items_behavior", "include"),
+            ],
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::OK, "{}", invoice.text);
+    assert_eq!(invoice.body["total"], 1250);
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    // Rebilly's way of taking them in makes the same events.
+    let rebilly = app
+        .put(
+            "/invoices/inv-take-eur",
+            json!({"customerId": "cus_take", "websiteId": "web_1", "currency": "EUR",
+                   "pendingInvoiceItemsBehavior": "include"}),
+        )
+        .await;
+    assert_eq!(rebilly.status, StatusCode::CREATED, "{}", rebilly.text);
+
+    // Made pending, then moved onto an invoice: never made again there.
+    let items = settled(&stripe, "/v1/events?type=invoiceitem.*", 6).await;
+    assert_eq!(
+        types(&items),
+        [
+            "invoiceitem.updated",
+            "invoiceitem.updated",
+            "invoiceitem.updated",
+            "invoiceitem.created",
+            "invoiceitem.created",
+            "invoiceitem.created"
+        ]
+    );
+    let moves = items["data"].as_array().unwrap()[..3].iter().rev();
+    let invoices = [invoice_id.as_str(), invoice_id.as_str(), "inv-take-eur"];
+    for ((event, item), invoice) in moves.zip(&pending).zip(invoices) {
+        let data = &event["data"];
+        assert_eq!(data["object"]["id"], item["id"], "{data}");
+        assert_eq!(data["object"]["invoice"], invoice, "{data}");
+        assert_eq!(data["object"]["amount"], item["amount"], "{data}");
+        assert_eq!(
+            data["previous_attributes"],
+            json!({"invoice": null}),
+            "{data}"
+        );
+    }
+    // The invoices' own events and timelines are as before: made, then one change per item.
+    let invoice_events = settled(&stripe, "/v1/events?type=invoice.*", 5).await;
+    assert_eq!(
+        types(&invoice_events),
+        [
+            "invoice.updated",
+            "invoice.created",
+            "invoice.updated",
+            "invoice.updated",
+            "invoice.created"
+        ]
+    );
+    let timeline = app.get(&format!("/invoices/{invoice_id}/timeline")).await;
+    assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.text);
+    assert_eq!(
+        type_of_each(&timeline.body),
+        ["invoice-modified", "invoice-modified", "invoice-created"]
     );
 }

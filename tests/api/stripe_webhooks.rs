@@ -316,7 +316,10 @@ async fn an_endpoint_may_ask_for_every_event_this_server_makes(pool: PgPool) {
         let made = stripe
             .post(
                 "/v1/webhook_endpoints",
-                &[("url", "http://127.0.0.1:9/hooks"), ("enabled_events[]", name)],
+                &[
+                    ("url", "http://127.0.0.1:9/hooks"),
+                    ("enabled_events[]", name),
+                ],
             )
             .await;
         assert_eq!(made.status, StatusCode::OK, "{name}: {}", made.text);
@@ -325,4 +328,100 @@ async fn an_endpoint_may_ask_for_every_event_this_server_makes(pool: PgPool) {
         let gone = stripe.delete(&format!("/v1/webhook_endpoints/{id}")).await;
         assert_eq!(gone.status, StatusCode::OK, "{}", gone.text);
     }
+}
+
+#[sqlx::test]
+async fn a_pending_items_events_arrive_at_an_endpoint_and_at_no_invoice_webhook(pool: PgPool) {
+    let receiver = Receiver::start(&[500]);
+    let invoices_only = Receiver::start(&[]);
+    let app = lenient_app(&pool).await;
+    let stripe = Stripe::of(&app);
+    let endpoint = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", &receiver.url()),
+                ("enabled_events[]", "invoiceitem.created"),
+                ("enabled_events[]", "invoiceitem.updated"),
+                ("enabled_events[]", "invoiceitem.deleted"),
+            ],
+        )
+        .await;
+    assert_eq!(endpoint.status, StatusCode::OK, "{}", endpoint.text);
+    let secret = endpoint.body["secret"].as_str().unwrap().to_owned();
+    let rebilly = app
+        .post(
+            "/webhooks",
+            json!({"url": invoices_only.url(), "method": "POST"}),
+        )
+        .await;
+    assert_eq!(rebilly.status, StatusCode::CREATED, "{}", rebilly.text);
+    start_worker(&pool, test_settings());
+
+    let item = stripe
+        .create(&[
+            ("customer", "cus_pw"),
+            ("currency", "usd"),
+            ("amount", "900"),
+        ])
+        .await;
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/invoiceitems/{item_id}");
+    let changed = stripe.post(&path, &[("amount", "1100")]).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let deleted = stripe.delete(&path).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    // Then an invoice, whose event is the one the invoices' webhook is sent.
+    let invoice = app
+        .post("/invoices", crate::helpers::invoice_body("USD"))
+        .await;
+    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.text);
+
+    // The first attempt is refused (500) and retried: the item's events wait for it, in order.
+    let received = receiver.wait_for(4).await;
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for delivery in &received {
+        assert!(signed_by(delivery, &secret), "{:?}", delivery.headers);
+        let event = delivery.json();
+        assert_eq!(event["data"]["object"]["id"], item_id.as_str(), "{event}");
+        assert_eq!(event["data"]["object"]["invoice"], Value::Null, "{event}");
+        let id = event["id"].as_str().unwrap().to_owned();
+        if seen.last().is_none_or(|(last, _)| *last != id) {
+            seen.push((id, event["type"].as_str().unwrap().to_owned()));
+        }
+    }
+    let kinds: Vec<&str> = seen.iter().map(|(_, kind)| kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "invoiceitem.created",
+            "invoiceitem.updated",
+            "invoiceitem.deleted"
+        ]
+    );
+    let update = received
+        .iter()
+        .map(|delivery| delivery.json())
+        .find(|event| event["type"] == "invoiceitem.updated")
+        .unwrap();
+    assert_eq!(update["data"]["object"]["amount"], 1100);
+    assert_eq!(update["data"]["previous_attributes"]["amount"], 900);
+
+    // The invoices' webhook is sent the invoice's event, and none of the item's.
+    let rebilly_received = invoices_only.wait_for(1).await;
+    let kinds: Vec<String> = rebilly_received
+        .iter()
+        .map(|delivery| delivery.json()["eventType"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["invoice-created"]);
+    // The delivery log names the item as what the endpoint's attempts were about.
+    let attempts = app.get("/tracking/webhooks?limit=100").await;
+    let about_item = attempts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|attempt| attempt["entityId"] == item_id.as_str())
+        .count();
+    assert!(about_item >= 3, "{}", attempts.text);
 }

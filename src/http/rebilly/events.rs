@@ -74,7 +74,7 @@ impl ChangesResponse {
 #[serde(rename_all = "camelCase")]
 struct InvoiceWebhook<'a> {
     event_type: &'static str,
-    invoice_id: &'a InvoiceId,
+    invoice_id: Option<&'a InvoiceId>,
     /// The credit memo of a `credit-memo-*` event.
     #[serde(skip_serializing_if = "Option::is_none")]
     credit_memo_id: Option<&'a CreditMemoId>,
@@ -116,10 +116,13 @@ impl RebillyPayload {
 impl Payload for RebillyPayload {
     fn render(&self, delivery: &ClaimedDelivery, subject: &Subject) -> Vec<u8> {
         let credit_memo_id = delivery.changes.credit_memo.as_ref();
-        let mut links = vec![Link {
-            rel: "invoice",
-            href: self.state.url(&invoice_path(&delivery.invoice_id)),
-        }];
+        // Webhooks of this format are sent only events of invoices.
+        let mut links: Vec<Link> = (delivery.invoice_id.iter())
+            .map(|invoice_id| Link {
+                rel: "invoice",
+                href: self.state.url(&invoice_path(invoice_id)),
+            })
+            .collect();
         links.extend(credit_memo_id.map(|id| Link {
             rel: "creditMemo",
             href: self.state.url(&credit_memo_path(id)),
@@ -127,7 +130,7 @@ impl Payload for RebillyPayload {
         let invoice = subject.invoice.as_ref();
         let body = InvoiceWebhook {
             event_type: delivery.event_type.as_str(),
-            invoice_id: &delivery.invoice_id,
+            invoice_id: delivery.invoice_id.as_ref(),
             credit_memo_id,
             event_id: &delivery.event_id,
             revision: delivery.revision,
@@ -189,8 +192,8 @@ pub struct TimelineResponse {
 }
 
 impl TimelineResponse {
-    /// The wire form of a timeline message.
-    pub fn new(state: &AppState, event: &InvoiceEvent) -> Self {
+    /// The wire form of a message of `invoice_id`'s timeline.
+    pub fn new(state: &AppState, invoice_id: &InvoiceId, event: &InvoiceEvent) -> Self {
         Self {
             id: event.id.clone(),
             kind: event.event_type.as_str(),
@@ -204,7 +207,7 @@ impl TimelineResponse {
                 tables: Vec::new(),
                 links: vec![TimelineLink {
                     resource_type: "invoice",
-                    resource_id: event.invoice_id.to_string(),
+                    resource_id: invoice_id.to_string(),
                 }],
             },
             revision: event.revision,
@@ -212,7 +215,7 @@ impl TimelineResponse {
             occurred_time: event.occurred_time,
             links: vec![Link {
                 rel: "self",
-                href: state.url(&timeline_message_path(&event.invoice_id, &event.id)),
+                href: state.url(&timeline_message_path(invoice_id, &event.id)),
             }],
         }
     }

@@ -71,7 +71,7 @@ pub async fn list(
     let messages: Vec<_> = found
         .messages
         .iter()
-        .map(|message| TimelineResponse::new(&state, message))
+        .map(|message| TimelineResponse::new(&state, &invoice_id, message))
         .collect();
     Ok(page.answer_cut(found.total, messages.len(), &messages))
 }
@@ -107,7 +107,7 @@ pub async fn create(
         let message = service::comment(tx, organization_id, &invoice_id, text, Utc::now()).await?;
         Ok(created(
             &state.url(&timeline_message_path(&invoice_id, &message.id)),
-            &TimelineResponse::new(&state, &message),
+            &TimelineResponse::new(&state, &invoice_id, &message),
         ))
     })
     .await
@@ -140,7 +140,7 @@ pub async fn get_one(
     .await?;
     Ok(json_response(
         StatusCode::OK,
-        &TimelineResponse::new(&state, &message),
+        &TimelineResponse::new(&state, &invoice_id, &message),
     ))
 }
 

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::pagination::Page;
 use super::paths::IdPath;
 use super::wire::{Link, json_response, time};
-use crate::domain::ids::{AttemptId, EventId, InvoiceId, OrganizationId, WebhookId};
+use crate::domain::ids::{AttemptId, EventId, OrganizationId, WebhookId};
 use crate::http::auth::Principal;
 use crate::http::extract::{Path, Query};
 use crate::http::failure::Failure;
@@ -137,9 +137,8 @@ pub struct TrackingResponse {
     response: Option<String>,
     request_headers: BTreeMap<String, String>,
     response_headers: Option<BTreeMap<String, String>>,
-    /// The invoice.
-    #[schema(value_type = String)]
-    entity_id: InvoiceId,
+    /// The invoice; for a pending item's event, the item.
+    entity_id: String,
     #[schema(value_type = String)]
     organization_id: OrganizationId,
     event_type: &'static str,
@@ -177,7 +176,16 @@ impl TrackingResponse {
             response: attempt.response.clone(),
             request_headers: headers(&attempt.request_headers),
             response_headers: attempt.response_headers.as_deref().map(headers),
-            entity_id: attempt.invoice_id.clone(),
+            entity_id: attempt.invoice_id.as_ref().map_or_else(
+                || {
+                    attempt
+                        .item_id
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                },
+                ToString::to_string,
+            ),
             organization_id: organization_id.clone(),
             event_type: attempt.event_type.as_str(),
             event_id: attempt.event_id.clone(),

@@ -14,7 +14,7 @@ use super::invoice_object::{InvoiceContext, InvoiceObject};
 use super::wire::{ItemObject, unix};
 use crate::domain::event::EventType;
 use crate::domain::ids::EventId;
-use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
+use crate::domain::invoice_item::PlacedItem;
 use crate::repository::{EventSubject, InvoiceSnapshot, LoggedEvent};
 
 /// The prefix of an event's id here; the log's own id follows it without its prefix.
@@ -153,24 +153,13 @@ impl EventObject {
         let cause = event.cause.as_ref();
         let kind = name_of(event.event_type);
         let (object, previous_attributes) = match (&logged.subject, &event.item) {
-            (
-                EventSubject::Item {
-                    customer_id,
-                    currency,
-                    before,
-                },
-                Some(item),
-            ) => {
-                let object = |item: &InvoiceItem| {
-                    let placed = PlacedItem::OnInvoice {
-                        item: Box::new(item.clone()),
-                        customer_id: customer_id.clone(),
-                        currency: *currency,
-                    };
-                    json(&ItemObject::new(&placed, livemode))
-                };
+            // On its invoice or pending (`invoice: null`), as `GET /v1/invoiceitems/{id}`
+            // shows it; an invoice taking a pending item in moves its `invoice` from null.
+            (EventSubject::Item, Some(item)) => {
+                let object = |item: &PlacedItem| json(&ItemObject::new(item, livemode));
                 let after = object(item);
-                let previous = before
+                let previous = event
+                    .item_before
                     .as_deref()
                     .map(|before| changed(&object(before), &after));
                 (after, previous)
@@ -193,7 +182,7 @@ impl EventObject {
                     .map(|before| changed(&invoice_json(before, context), &after));
                 (after, previous)
             }
-            (EventSubject::Item { .. }, None) => (Value::Null, None),
+            (EventSubject::Item, None) => (Value::Null, None),
         };
         Self {
             id: event_id(&event.id),

@@ -64,13 +64,10 @@ pub(super) fn apply(
     let mut changes = EventChanges::default();
     let item = match write {
         ItemWrite::Create {
-            id,
-            created_time,
-            input,
-            ..
+            id, pending, input, ..
         } => {
             changes.items_created.push(id.clone());
-            let created_time = created_time.unwrap_or(at);
+            let created_time = pending.as_ref().map_or(at, |pending| pending.created_time);
             let extras = ItemExtras::default();
             Some(unpriced_item(
                 id.clone(),
@@ -97,7 +94,7 @@ pub(super) fn apply(
     entry.changed = true;
     let event = InvoiceEvent {
         id: EventId::generate(),
-        invoice_id: invoice.id.clone(),
+        invoice_id: Some(invoice.id.clone()),
         event_type: EventType::InvoiceModified,
         revision: invoice.revision,
         changes,

@@ -23,7 +23,7 @@ use crate::domain::currency::Currency;
 use crate::domain::event::{Cause, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::Invoice;
-use crate::domain::invoice_item::{InvoiceItem, ItemInput};
+use crate::domain::invoice_item::{InvoiceItem, ItemInput, PendingItem, PlacedItem};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Resource};
 use crate::repository::{BatchedTotals, Tx};
@@ -35,8 +35,9 @@ pub enum ItemWrite {
     Create {
         /// The item's id.
         id: InvoiceItemId,
-        /// When it was created: now, or when it was made pending.
-        created_time: Option<DateTime<Utc>>,
+        /// The pending item it takes in, whose creation time it keeps; `None` for an item
+        /// made now.
+        pending: Option<Box<PendingItem>>,
         /// What it is.
         input: ItemInput,
         /// The customer and currency its invoice must have, when it was made for them.
@@ -67,7 +68,7 @@ impl ItemWrite {
     pub fn create(input: ItemInput) -> Self {
         Self::Create {
             id: InvoiceItemId::generate(),
-            created_time: None,
+            pending: None,
             input,
             terms: None,
         }
@@ -272,6 +273,26 @@ fn apply_one(
     let replaced = old
         .filter(|_| matches!(target.write, ItemWrite::Replace { .. }))
         .cloned();
+    // The customer and currency its item's event shows: its invoice's, which an item's write
+    // never changes.
+    let (customer_id, currency) = (entry.invoice.customer_id.clone(), entry.invoice.currency);
+    let placed = move |item: InvoiceItem| PlacedItem::OnInvoice {
+        item: Box::new(item),
+        customer_id: customer_id.clone(),
+        currency,
+    };
+    let (item_event, before) = match target.write {
+        ItemWrite::Create {
+            pending: Some(pending),
+            ..
+        } => (
+            EventType::ItemUpdated,
+            Some(PlacedItem::Pending(pending.clone())),
+        ),
+        ItemWrite::Create { .. } => (EventType::ItemCreated, None),
+        ItemWrite::Replace { .. } => (EventType::ItemUpdated, replaced.map(&placed)),
+        ItemWrite::Delete { .. } => (EventType::ItemDeleted, None),
+    };
     let done = apply(entry, target.write, old, at).map(|change| {
         for moved in &change.moved {
             changes.store(organization_id, moved);
@@ -283,14 +304,9 @@ fn apply_one(
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
-        let item_event = match target.write {
-            ItemWrite::Create { .. } => EventType::ItemCreated,
-            ItemWrite::Replace { .. } => EventType::ItemUpdated,
-            ItemWrite::Delete { .. } => EventType::ItemDeleted,
-        };
         let mut event = change.event;
         event.cause = target.cause.cloned();
-        let item_event = event.of_item(item_event, written.clone(), replaced);
+        let item_event = event.of_item(item_event, placed(written.clone()), before);
         if matches!(target.write, ItemWrite::Delete { .. }) {
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
