@@ -154,6 +154,9 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
     let request_id = REQUEST_ID;
     let layers = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(metrics::record_request))
+        .layer(axum::middleware::from_fn(
+            idempotency::replace_unkept_request_id,
+        ))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,

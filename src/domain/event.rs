@@ -307,16 +307,21 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// The longest request id kept: a caller may name its own, of any length its headers
-    /// allow, and a longer one is not kept.
+    /// The longest request id kept: a caller may name its own, and a longer one is replaced.
     pub const MAX_REQUEST_ID: usize = 200;
 
-    /// The cause of a request with this id and key; an id that is not 1 to
-    /// [`Self::MAX_REQUEST_ID`] printable ASCII characters is not kept.
+    /// Whether a request id may be kept: 1 to [`Self::MAX_REQUEST_ID`] printable ASCII
+    /// characters.
+    pub fn keeps_request_id(id: &[u8]) -> bool {
+        (1..=Self::MAX_REQUEST_ID).contains(&id.len())
+            && id.iter().all(|byte| (b' '..=b'~').contains(byte))
+    }
+
+    /// The cause of a request with this id and key; an id [`Self::keeps_request_id`] refuses
+    /// is not kept.
     pub fn new(request_id: Option<&[u8]>, idempotency_key: Option<IdempotencyKey>) -> Self {
         let request_id = request_id
-            .filter(|id| (1..=Self::MAX_REQUEST_ID).contains(&id.len()))
-            .filter(|id| id.iter().all(|byte| (b' '..=b'~').contains(byte)))
+            .filter(|id| Self::keeps_request_id(id))
             .map(|id| String::from_utf8_lossy(id).into_owned());
         Self {
             request_id,

@@ -6,7 +6,7 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -41,14 +41,32 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 #[derive(Debug, Clone)]
 pub struct KeptBody(pub Vec<u8>);
 
+/// Drops a caller's `X-Request-Id` that could not be kept with the changes it makes (see
+/// [`Cause::keeps_request_id`]), so that the request gets an id of the server's making in its
+/// place, and its answer and its events name the same id.
+pub async fn replace_unkept_request_id(mut request: Request, next: Next) -> Response {
+    let headers = request.headers_mut();
+    let kept = headers
+        .get_all(REQUEST_ID)
+        .iter()
+        .all(|id| Cause::keeps_request_id(id.as_bytes()));
+    if !kept {
+        headers.remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
 /// Handles a request with it as the cause of every change it makes, which the changes' events
-/// keep: its `X-Request-Id` (set before this runs) and the one `Idempotency-Key` it names.
+/// keep: its `X-Request-Id` (set before this runs) and, on a POST, the one `Idempotency-Key`
+/// it names (the only method that keys are kept for).
 pub async fn caused_by_request(request: Request, next: Next) -> Response {
     let headers = request.headers();
     let request_id = headers.get(REQUEST_ID).map(HeaderValue::as_bytes);
     let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
     let key = match (keys.next(), keys.next()) {
-        (Some(key), None) => IdempotencyKey::parse(key.as_bytes()),
+        (Some(key), None) if request.method() == Method::POST => {
+            IdempotencyKey::parse(key.as_bytes())
+        }
         _ => None,
     };
     Cause::new(request_id, key).scope(next.run(request)).await

@@ -458,14 +458,28 @@ impl Db {
                            values ($5, $6, $1, $7, $8, $9, $10, $23, $4, $11, $12, $13, $14, $15,
                                $16, $17, $18, $19, $20, $21, now())),
                        next as (
-                           select id from webhook_deliveries
-                           where organization_id = $5 and webhook_id = $7
-                             and (invoice_id = $10 or item_id = $23)
-                             and state = 'pending' and id <> $1
+                           select n.id from webhook_deliveries n
+                           where n.organization_id = $5 and n.webhook_id = $7
+                             and (n.invoice_id = $10 or n.item_id = $23)
+                             and n.state = 'pending' and n.id <> $1
                              and $22::bigint is not null and exists (select 1 from finished)
-                           order by id
+                             -- Next on both of its keys, as a claim checks: one that shares
+                             -- the finished one's invoice may still wait for its item's.
+                             and not exists (
+                                 select 1 from webhook_deliveries e
+                                 where e.organization_id = n.organization_id
+                                   and e.webhook_id = n.webhook_id
+                                   and e.invoice_id = n.invoice_id
+                                   and e.state = 'pending' and e.id < n.id and e.id <> $1)
+                             and not exists (
+                                 select 1 from webhook_deliveries e
+                                 where e.organization_id = n.organization_id
+                                   and e.webhook_id = n.webhook_id
+                                   and e.item_id = n.item_id
+                                   and e.state = 'pending' and e.id < n.id and e.id <> $1)
+                           order by n.id
                            limit 1
-                           for update skip locked)
+                           for update of n skip locked)
                    update webhook_deliveries d
                    set lease_until = now() + make_interval(secs => $22::bigint / 1000.0),
                        attempts = d.attempts + 1

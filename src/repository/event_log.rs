@@ -237,8 +237,10 @@ impl Tx {
                            e.snapshot->>'customer_id' as "item_customer?: CustomerId",
                            e.snapshot->>'currency' as item_currency,
                            e.request_id, e.idempotency_key,
+                           -- An item's event has the item before in its own snapshot.
                            (select p.id from invoice_events p
-                            where p.organization_id = e.organization_id
+                            where e.event_type not like 'item-%'
+                              and p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
                               and p.transaction_id <> e.transaction_id
                               and p.snapshot ? 'invoice'
@@ -274,8 +276,10 @@ impl Tx {
                            e.snapshot->>'customer_id' as "item_customer?: CustomerId",
                            e.snapshot->>'currency' as item_currency,
                            e.request_id, e.idempotency_key,
+                           -- An item's event has the item before in its own snapshot.
                            (select p.id from invoice_events p
-                            where p.organization_id = e.organization_id
+                            where e.event_type not like 'item-%'
+                              and p.organization_id = e.organization_id
                               and p.invoice_id = e.invoice_id and p.sequence < e.sequence
                               and p.transaction_id <> e.transaction_id
                               and p.snapshot ? 'invoice'

@@ -329,7 +329,18 @@ pub async fn close_if_nothing_due(
     invoice.status = InvoiceStatus::Paid;
     invoice.payments.paid_time = Some(now);
     invoice.updated_time = now;
-    finish(tx, organization_id, before, invoice, EventType::InvoicePaid).await
+    let closed = finish(tx, organization_id, before, invoice, EventType::InvoicePaid).await?;
+    // Nothing to pay is a payment that succeeded at once, as on a dialect that tells it apart.
+    let succeeded = EventType::InvoicePaymentSucceeded;
+    record(
+        tx,
+        organization_id,
+        &closed.0,
+        succeeded,
+        EventChanges::default(),
+    )
+    .await?;
+    Ok(closed)
 }
 
 /// Stores a settled invoice and writes its event.

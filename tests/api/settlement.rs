@@ -719,8 +719,8 @@ async fn an_invoice_finalized_on_v1_without_a_due_date_never_turns_past_due(pool
 }
 
 /// A payment that leaves nothing due is, on `/v1/events`, `invoice.paid` and
-/// `invoice.payment_succeeded`; a partial one only `invoice.updated`, and one marked paid out
-/// of band only `invoice.paid`. The timeline shows the invoice paid, once.
+/// `invoice.payment_succeeded`, as is an invoice with nothing to pay when finalized; a partial
+/// one only `invoice.updated`, and one marked paid out of band only `invoice.paid`. The timeline shows the invoice paid, once.
 #[sqlx::test]
 async fn a_payment_that_pays_an_invoice_succeeds_and_one_made_elsewhere_only_pays(pool: PgPool) {
     let app = TestApp::new(pool).await;
@@ -732,6 +732,12 @@ async fn a_payment_that_pays_an_invoice_succeeds_and_one_made_elsewhere_only_pay
         let applied = apply(&app, &invoice, json!({"transactionId": payment})).await;
         assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
     }
+    // Nothing to pay is paid, by a payment that succeeds at once.
+    let nothing = app.create_invoice("USD").await;
+    let closed = stripe
+        .post(&format!("/v1/invoices/{nothing}/finalize"), &[])
+        .await;
+    assert_eq!(closed.body["status"], "paid", "{}", closed.text);
     let elsewhere = issued_invoice(&app, 5.0).await;
     let marked = stripe
         .post(
@@ -741,7 +747,7 @@ async fn a_payment_that_pays_an_invoice_succeeds_and_one_made_elsewhere_only_pay
         .await;
     assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
 
-    let log = crate::stripe_events::settled_log(&stripe, 12).await;
+    let log = crate::stripe_events::settled_log(&stripe, 16).await;
     let of = |invoice: &str| -> Vec<String> {
         log["data"]
             .as_array()
@@ -766,11 +772,22 @@ async fn a_payment_that_pays_an_invoice_succeeds_and_one_made_elsewhere_only_pay
         .as_array()
         .unwrap()
         .iter()
-        .find(|event| event["type"] == "invoice.payment_succeeded")
+        .find(|event| {
+            event["type"] == "invoice.payment_succeeded" && event["data"]["object"]["id"] == invoice
+        })
         .unwrap();
     assert_eq!(succeeded["data"]["object"]["status"], "paid");
     assert_eq!(succeeded["data"]["object"]["amount_paid"], json!(10000));
     assert_eq!(of(&elsewhere)[..2], ["invoice.paid", "invoice.finalized"]);
+    assert_eq!(
+        of(&nothing),
+        [
+            "invoice.payment_succeeded",
+            "invoice.paid",
+            "invoice.finalized",
+            "invoice.created"
+        ]
+    );
     assert_eq!(
         event_types(&app, &invoice).await[..2],
         ["invoice-paid", "invoice-partially-paid"]

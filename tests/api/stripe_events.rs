@@ -557,22 +557,44 @@ async fn each_event_keeps_the_request_that_caused_it(pool: PgPool) {
         first["data"][0]["request"],
         json!({"id": "req_made", "idempotency_key": "make-1"})
     );
-    // A request id longer than is kept is answered, but not kept.
+    // A request id longer than is kept is replaced by one of the server's making, which the
+    // answer and the event both name.
     let long = "r".repeat(201);
     let finalized = post_as(
         &stripe,
         &format!("/v1/invoices/{invoice_id}/finalize"),
         &[],
         &long,
-        None,
+        Some("finalize-1"),
     )
     .await;
     assert_eq!(finalized.status, StatusCode::OK, "{}", finalized.text);
-    let finalized = settled(&stripe, "/v1/events?type=invoice.finalized", 1).await;
+    let made = finalized.header("request-id").unwrap().to_owned();
+    assert_ne!(made, long);
+    assert_eq!(finalized.header("x-request-id"), Some(made.as_str()));
+    let event = settled(&stripe, "/v1/events?type=invoice.finalized", 1).await;
     assert_eq!(
-        finalized["data"][0]["request"],
-        json!({"id": null, "idempotency_key": null})
+        event["data"][0]["request"],
+        json!({"id": made, "idempotency_key": "finalize-1"})
     );
+    // A key on a DELETE is no idempotency key: the event keeps none.
+    let item = stripe
+        .create(&[
+            ("customer", "cus_req"),
+            ("currency", "usd"),
+            ("amount", "5"),
+        ])
+        .await;
+    let request = stripe
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/v1/invoiceitems/{}", item["id"].as_str().unwrap()),
+        )
+        .header("idempotency-key", "delete-1");
+    let deleted = stripe.send(request, axum::body::Body::empty()).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    let event = settled(&stripe, "/v1/events?type=invoiceitem.deleted", 1).await;
+    assert_eq!(event["data"][0]["request"]["idempotency_key"], Value::Null);
 }
 
 #[sqlx::test]

@@ -303,15 +303,16 @@ async fn the_logs_events_arrive_signed_as_stripe_signs_them(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn an_endpoint_may_ask_for_every_event_this_server_makes(pool: PgPool) {
+async fn an_endpoint_may_ask_for_the_events_no_invoice_webhook_is_sent(pool: PgPool) {
     let app = lenient_app(&pool).await;
     let stripe = Stripe::of(&app);
     for name in [
         "invoice.payment_succeeded",
         "invoice.sent",
         "invoice.deleted",
+        "invoiceitem.created",
+        "invoiceitem.updated",
         "invoiceitem.deleted",
-        "credit_note.voided",
     ] {
         let made = stripe
             .post(
@@ -424,4 +425,66 @@ async fn a_pending_items_events_arrive_at_an_endpoint_and_at_no_invoice_webhook(
         .filter(|attempt| attempt["entityId"] == item_id.as_str())
         .count();
     assert!(about_item >= 3, "{}", attempts.text);
+}
+
+/// An item taken in by an invoice while its own last event is still being delivered: the
+/// invoice's first event goes out, but the item's next waits for the item's last, however
+/// the deliveries of the invoice follow one another.
+#[sqlx::test]
+async fn an_items_event_waits_for_its_earlier_one_even_after_its_invoices(pool: PgPool) {
+    // The pending item's first delivery is held unanswered until the attempt times out.
+    let receiver = Receiver::start(&[0]);
+    let app = lenient_app(&pool).await;
+    let stripe = Stripe::of(&app);
+    let endpoint = stripe
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", &receiver.url()),
+                ("enabled_events[]", "invoice.created"),
+                ("enabled_events[]", "invoiceitem.created"),
+                ("enabled_events[]", "invoiceitem.updated"),
+            ],
+        )
+        .await;
+    assert_eq!(endpoint.status, StatusCode::OK, "{}", endpoint.text);
+    start_worker(&pool, test_settings());
+    stripe
+        .create(&[
+            ("customer", "cus_wait"),
+            ("currency", "usd"),
+            ("amount", "700"),
+        ])
+        .await;
+    receiver.wait_for(1).await;
+    let invoice = stripe
+        .post(
+            "/v1/invoices",
+            &[
+                ("customer", "cus_wait"),
+                ("currency", "usd"),
+                ("pending_invoice_items_behavior", "include"),
+            ],
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::OK, "{}", invoice.text);
+
+    let received = receiver.wait_for(4).await;
+    let kinds: Vec<String> = received
+        .iter()
+        .map(|delivery| delivery.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    let item_again = kinds.iter().rposition(|kind| kind == "invoiceitem.created");
+    let moved = kinds.iter().position(|kind| kind == "invoiceitem.updated");
+    assert!(
+        item_again.is_some() && moved > item_again,
+        "the item's update after its creation was delivered: {kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|kind| *kind == "invoice.created")
+            .count(),
+        1
+    );
 }
