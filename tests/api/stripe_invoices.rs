@@ -1121,3 +1121,29 @@ async fn an_invoices_empty_fields_expand_to_themselves_and_other_paths_change_no
     let listed = stripe.get("/v1/invoices?customer=cus_6").await;
     assert_eq!(ids(&listed), [id], "no invoice was made");
 }
+
+/// In JSON, a list is an array: an object where `expand` should be is refused, naming it,
+/// before anything is written.
+#[sqlx::test]
+async fn a_json_expand_that_is_no_array_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let draft = stripe
+        .post(
+            "/v1/invoices",
+            &[("customer", "cus_js"), ("currency", "usd")],
+        )
+        .await;
+    let id = draft.body["id"].as_str().unwrap();
+    for body in [
+        json!({"expand": {}}),
+        json!({"expand": {"0": "lines.data.invoice_item"}}),
+    ] {
+        let sent = stripe
+            .post_json(&format!("/v1/invoices/{id}/send"), body)
+            .await;
+        assert_stripe_error(&sent, StatusCode::BAD_REQUEST, None, Some("expand"));
+    }
+    let read = stripe.get(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(read.body["status"], "draft");
+}

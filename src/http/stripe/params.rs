@@ -468,7 +468,8 @@ impl Reader {
             Some(Value::Array(values)) => {
                 self.list_texts(&name, values.into_iter().enumerate().collect())
             }
-            Some(Value::Object(indexed)) => {
+            // In a form or a query only: a JSON list is an array.
+            Some(Value::Object(indexed)) if !self.typed => {
                 // `name[0]=a&name[1]=b`: a list by index, in the indexes' order.
                 let mut elements = Vec::new();
                 for (key, value) in indexed {
