@@ -270,6 +270,10 @@ pub trait ErrorDialect: Send + Sync + 'static {
     /// An error answered without a body of its own (axum's 405, a panic), as this dialect
     /// answers it; its headers are kept.
     fn render_status(&self, status: StatusCode) -> Response;
+
+    /// Names the request's id on every answer to this dialect's requests, whichever layer
+    /// made the answer, as its clients read it (`X-Request-Id` is on every answer already).
+    fn name_request_id(&self, _request_id: &HeaderValue, _answer: &mut HeaderMap) {}
 }
 
 /// The dialect of a request, set by the router.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::Principal;
 use super::failure::{Dialect, Failure};
-use super::problem::Replayed;
+use super::problem::{REQUEST_ID, Replayed};
 use super::state::AppState;
 use crate::domain::event::Cause;
 use crate::domain::idempotency::{CanonicalBody, IdempotencyKey, RequestFingerprint, StoredAnswer};
@@ -24,9 +24,6 @@ use crate::service::item_batches::ItemLanes;
 
 /// The request header naming a POST's idempotency key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-
-/// The header naming a request's id, the caller's or one made for it.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The response header marking an answer given again for a retry.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");

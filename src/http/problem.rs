@@ -4,7 +4,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::failure::Dialect;
+
+/// The header naming a request's id, the caller's or one made for it.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Marks an error answer that an edge shaped its own way (another dialect's JSON error), which
 /// the problem completion leaves as it is.
@@ -203,15 +206,18 @@ impl IntoResponse for Problem {
 /// answer of such an error, is left as it is.
 pub async fn complete(dialect: Dialect, request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
+    let request_id_header = request.headers().get(REQUEST_ID).cloned();
+    let request_id = request_id_header
+        .as_ref()
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let mut request = request;
     request.extensions_mut().insert(dialect);
     let response = dialect.render_unrendered(next.run(request).await);
     let (mut parts, body) = response.into_parts();
+    if let Some(request_id) = &request_id_header {
+        dialect.0.name_request_id(request_id, &mut parts.headers);
+    }
     let replayed = parts.extensions.get::<Replayed>().is_some();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,

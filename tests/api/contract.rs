@@ -372,7 +372,7 @@ async fn the_stripe_style_operations_state_their_own_rules(pool: PgPool) {
             assert!(responses.contains_key(status), "{label} documents {status}");
         }
         for (status, response) in responses {
-            for header in ["X-Request-Id", "Stripe-Version"] {
+            for header in ["X-Request-Id", "Request-Id", "Stripe-Version"] {
                 assert!(
                     response["headers"].get(header).is_some(),
                     "{label} {status} documents {header}"

@@ -741,3 +741,28 @@ async fn an_invoice_taking_pending_items_in_moves_them_from_no_invoice(pool: PgP
         ["invoice-modified", "invoice-modified", "invoice-created"]
     );
 }
+
+/// Every `/v1` answer names its request's id as Stripe's libraries read it, a 404 of no
+/// route and a refused key too; the Rebilly routes keep to `X-Request-Id`.
+#[sqlx::test]
+async fn every_v1_answer_names_its_request_id(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let stripe = Stripe::of(&app);
+    let unrouted = stripe.get("/v1/no_such_resource").await;
+    let unauthorized = app
+        .send(
+            axum::http::Request::builder()
+                .uri("/v1/invoices")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    for answer in [&unrouted, &unauthorized] {
+        assert!(answer.status.is_client_error(), "{}", answer.text);
+        let id = answer.header("x-request-id").unwrap();
+        assert_eq!(answer.header("request-id"), Some(id), "{}", answer.text);
+    }
+    let rebilly = app.get("/invoices").await;
+    assert!(rebilly.header("x-request-id").is_some());
+    assert_eq!(rebilly.header("request-id"), None);
+}

@@ -37,6 +37,15 @@ fn signed_by(received: &Received, secret: &str) -> bool {
     signatures.contains(&expected)
 }
 
+/// Makes an endpoint for `url` that takes `events`, expecting 200; its signing secret.
+async fn endpoint_for(stripe: &Stripe<'_>, url: &str, events: &[&str]) -> String {
+    let mut pairs = vec![("url", url)];
+    pairs.extend(events.iter().map(|event| ("enabled_events[]", *event)));
+    let made = stripe.post("/v1/webhook_endpoints", &pairs).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text);
+    made.body["secret"].as_str().unwrap().to_owned()
+}
+
 #[sqlx::test]
 async fn an_endpoint_is_made_read_changed_listed_and_deleted(pool: PgPool) {
     let app = lenient_app(&pool).await;
@@ -337,19 +346,12 @@ async fn a_pending_items_events_arrive_at_an_endpoint_and_at_no_invoice_webhook(
     let invoices_only = Receiver::start(&[]);
     let app = lenient_app(&pool).await;
     let stripe = Stripe::of(&app);
-    let endpoint = stripe
-        .post(
-            "/v1/webhook_endpoints",
-            &[
-                ("url", &receiver.url()),
-                ("enabled_events[]", "invoiceitem.created"),
-                ("enabled_events[]", "invoiceitem.updated"),
-                ("enabled_events[]", "invoiceitem.deleted"),
-            ],
-        )
-        .await;
-    assert_eq!(endpoint.status, StatusCode::OK, "{}", endpoint.text);
-    let secret = endpoint.body["secret"].as_str().unwrap().to_owned();
+    let events = [
+        "invoiceitem.created",
+        "invoiceitem.updated",
+        "invoiceitem.deleted",
+    ];
+    let secret = endpoint_for(&stripe, &receiver.url(), &events).await;
     let rebilly = app
         .post(
             "/webhooks",
@@ -436,18 +438,12 @@ async fn an_items_event_waits_for_its_earlier_one_even_after_its_invoices(pool: 
     let receiver = Receiver::start(&[0]);
     let app = lenient_app(&pool).await;
     let stripe = Stripe::of(&app);
-    let endpoint = stripe
-        .post(
-            "/v1/webhook_endpoints",
-            &[
-                ("url", &receiver.url()),
-                ("enabled_events[]", "invoice.created"),
-                ("enabled_events[]", "invoiceitem.created"),
-                ("enabled_events[]", "invoiceitem.updated"),
-            ],
-        )
-        .await;
-    assert_eq!(endpoint.status, StatusCode::OK, "{}", endpoint.text);
+    let events = [
+        "invoice.created",
+        "invoiceitem.created",
+        "invoiceitem.updated",
+    ];
+    endpoint_for(&stripe, &receiver.url(), &events).await;
     start_worker(&pool, test_settings());
     stripe
         .create(&[

@@ -6,7 +6,7 @@
 //! parameter; the core's errors and the transport's refusals are shaped from their data, in
 //! one pass ([`STRIPE`], the dialect the router names for every request under `/v1`).
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -462,6 +462,9 @@ pub struct Stripe;
 /// The one instance the router names.
 pub static STRIPE: Stripe = Stripe;
 
+/// The request's id as Stripe names it on its answers, which its libraries read.
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("request-id");
+
 impl ErrorDialect for Stripe {
     fn render(&self, failure: &Failure) -> Response {
         match own_shape(failure) {
@@ -478,5 +481,9 @@ impl ErrorDialect for Stripe {
                 error_member(kind_of(status), code_of(status), detail, None),
             )
             .into_response()
+    }
+
+    fn name_request_id(&self, request_id: &HeaderValue, answer: &mut HeaderMap) {
+        answer.insert(REQUEST_ID_HEADER, request_id.clone());
     }
 }

@@ -40,7 +40,6 @@ use axum::response::Response;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use super::idempotency::REQUEST_ID;
 use super::rate_limit;
 use super::state::AppState;
 use crate::domain::permission::Operation;
@@ -50,8 +49,6 @@ use crate::http::auth::RouteOperations;
 pub const API_VERSION: &str = "2024-06-20";
 
 const STRIPE_VERSION: HeaderName = HeaderName::from_static("stripe-version");
-
-const STRIPE_REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 
 /// The dialect's routes, which all need credentials, with their part of the contract
 /// ([`contract::finish`] completes it once merged).
@@ -191,21 +188,15 @@ fn permitted(
 }
 
 /// Answers with the `Stripe-Version` the request named, as Stripe does, or the one this
-/// dialect follows; and with the request's id as Stripe names it (`Request-Id`, which its
-/// clients read), the id its events' `request.id` shows.
+/// dialect follows.
 async fn echo_version(request: Request, next: Next) -> Response {
     let version = request
         .headers()
         .get(&STRIPE_VERSION)
         .cloned()
         .unwrap_or(HeaderValue::from_static(API_VERSION));
-    let request_id = request.headers().get(REQUEST_ID).cloned();
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(STRIPE_VERSION, version);
-    if let Some(request_id) = request_id {
-        headers.insert(STRIPE_REQUEST_ID, request_id);
-    }
+    response.headers_mut().insert(STRIPE_VERSION, version);
     response
 }
 

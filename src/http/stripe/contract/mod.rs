@@ -300,12 +300,26 @@ fn bracket_encoding(properties: &[String]) -> BTreeMap<String, Encoding> {
         .collect()
 }
 
-/// Every answer's `X-Request-Id` and `Stripe-Version`.
+/// Every answer's `X-Request-Id`, `Request-Id` and `Stripe-Version`.
 fn add_headers(response: &mut Response) {
     response
         .headers
         .entry("X-Request-Id".to_owned())
         .or_insert_with(|| RefOr::Ref(Ref::new("#/components/headers/X-Request-Id")));
+    response
+        .headers
+        .entry("Request-Id".to_owned())
+        .or_insert_with(|| {
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .description(Some(
+                        "The request's id, as `X-Request-Id` names it: what its events' \
+                         `request.id` shows.",
+                    ))
+                    .build(),
+            )
+        });
     response
         .headers
         .entry("Stripe-Version".to_owned())
