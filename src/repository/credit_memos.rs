@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
-use super::invoices::parse_currency;
+use super::parse_currency;
 use super::tax_record::StoredDecimal;
 use super::{Cursor, Tx, corrupt};
 use crate::domain::credit_memo::{

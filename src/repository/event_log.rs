@@ -10,7 +10,8 @@ use sqlx::types::Json;
 
 use super::credit_memos::{CreditAllocationRow, CreditMemoRow};
 use super::invoice_items::ItemRow;
-use super::invoices::{DiscountRow, InvoiceRow, parse_currency};
+use super::invoices::{DiscountRow, InvoiceRow};
+use super::parse_currency;
 use super::pending_items::PendingRow;
 use super::{Cursor, Tx, corrupt};
 use crate::domain::credit_memo::CreditMemo;

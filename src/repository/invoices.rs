@@ -7,8 +7,7 @@ use sqlx::types::Json;
 
 use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
-use super::{Cursor, Db, Tx, corrupt};
-use crate::domain::currency::Currency;
+use super::{Cursor, Db, Tx, corrupt, parse_currency};
 use crate::domain::discount::{AppliedDiscount, Discount, DiscountDescription, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebsiteId};
 use crate::domain::invoice::{
@@ -140,10 +139,6 @@ impl InvoiceRow {
 fn discount_count(invoice: &Invoice) -> i32 {
     // At most MAX_DISCOUNTS (20), by validation.
     i32::try_from(invoice.discounts.len()).unwrap_or(i32::MAX)
-}
-
-pub(super) fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
-    Currency::parse(code).map_err(|_| corrupt("currency", code))
 }
 
 fn parse_status(status: &str) -> Result<InvoiceStatus, sqlx::Error> {

@@ -2,13 +2,14 @@
 //! totals of their invoices, and their events with the webhook deliveries they make. The rows
 //! go to PostgreSQL as one JSON array each, read with `jsonb_to_recordset`.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
 
 use super::Tx;
 use super::pending_items::PendingItemRow;
 use super::tax_record::ItemTaxRecord;
+use super::times::timestamp;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::InvoiceTotals;
@@ -144,17 +145,6 @@ fn kept_item<'a>(
         Some(PlacedItem::Pending(item)) => (None, Some(PendingItemRow::of(organization_id, item))),
         None => (None, None),
     }
-}
-
-/// A time as PostgreSQL reads it: to the microsecond, which is all it keeps (callers pass times
-/// already cut to the microsecond, so that what they answer is what a read returns). Years up
-/// to 0 are written as PostgreSQL counts them, before Christ: ISO's year 0 is 1 BC.
-pub(super) fn timestamp(time: DateTime<Utc>) -> String {
-    if time.year() > 0 {
-        return time.to_rfc3339_opts(SecondsFormat::Micros, true);
-    }
-    let rest = time.format("-%m-%dT%H:%M:%S%.6f");
-    format!("{:04}{rest}+00 BC", 1 - time.year())
 }
 
 impl Tx {
@@ -367,27 +357,5 @@ impl Tx {
         .await?;
         self.wrote_deliveries |= written.rows_affected() > 0;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_written_to_the_microsecond_and_years_up_to_0_before_christ() {
-        let time = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
-        assert_eq!(
-            timestamp(time("2026-12-03T10:00:00.123456Z")),
-            "2026-12-03T10:00:00.123456Z"
-        );
-        assert_eq!(
-            timestamp(time("0000-12-31T23:59:59.5Z")),
-            "0001-12-31T23:59:59.500000+00 BC"
-        );
-        assert_eq!(
-            timestamp(time("0001-01-01T00:00:00Z")),
-            "0001-01-01T00:00:00.000000Z"
-        );
     }
 }

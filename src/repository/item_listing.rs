@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 
 use super::invoice_items::ItemRow;
-use super::invoices::parse_currency;
+use super::parse_currency;
 use super::pending_items::PendingRow;
 use super::tax_record::ItemTaxRecord;
 use super::{Cursor, Tx};

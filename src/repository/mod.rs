@@ -17,6 +17,7 @@ mod products;
 mod quotas;
 mod reachability;
 mod tax_record;
+mod times;
 mod transactions;
 mod webhooks;
 
@@ -45,6 +46,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 use tokio::sync::Notify;
 
+use crate::domain::currency::Currency;
 use crate::domain::event::Cause;
 use reachability::Reachability;
 
@@ -359,6 +361,11 @@ fn time_limits(limit: Duration, lock: bool) -> String {
 /// A stored value the domain refuses: the database holds something no write could have put there.
 fn corrupt(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected {what} in the database: {value:?}").into())
+}
+
+/// A stored currency code, which must be one the domain knows.
+fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
+    Currency::parse(code).map_err(|_| corrupt("currency", code))
 }
 
 /// Begins a transaction with `statement` on `connection` in a task of its own, which finishes

@@ -82,7 +82,7 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
             },
             default_currency: record
                 .default_currency
-                .map(|code| super::invoices::parse_currency(&code))
+                .map(|code| super::parse_currency(&code))
                 .transpose()?,
         })
     }

@@ -10,8 +10,8 @@ use super::Tx;
 use super::invoice_items::{
     parse_item_type, stored_description, stored_quantity, stored_unit_price,
 };
-use super::invoices::parse_currency;
-use super::item_batches::timestamp;
+use super::parse_currency;
+use super::times::timestamp;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{Description, ItemExtras, PendingItem};

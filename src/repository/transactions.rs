@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::invoices::parse_currency;
+use super::parse_currency;
 use super::{Tx, corrupt};
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, TransactionId, WebsiteId};
 use crate::domain::invoice::RECENT_ALLOCATIONS;

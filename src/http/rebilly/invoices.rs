@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::allocations::AllocationResponse;
 use super::contact::{ContactObjectResponse, TaxIdResponse};
 use super::credit_memos::CreditAllocationResponse;
 use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
@@ -21,7 +22,6 @@ use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
 use super::tax::InvoiceTaxResponse;
-use super::transactions::AllocationResponse;
 use super::wire::{Link, created, json_response, time, time_option};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, DiscountKind};

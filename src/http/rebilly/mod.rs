@@ -4,6 +4,7 @@
 //! its own way. Another dialect is an edge beside it (`http/stripe/`, say), over the same core
 //! and the same shared plumbing (`http/`).
 
+mod allocations;
 mod contact;
 mod credit_memos;
 pub mod error_response;

@@ -181,3 +181,8 @@ impl PathId for TransactionId {
 pub fn invoice_path(invoice_id: &InvoiceId) -> String {
     format!("/invoices/{invoice_id}")
 }
+
+/// The path of a transaction, relative to the server root.
+pub fn transaction_path(transaction_id: &TransactionId) -> String {
+    format!("/transactions/{transaction_id}")
+}

@@ -9,22 +9,23 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::allocations::AllocationResponse;
 use super::etag::with_etag;
 use super::fields::{FieldReader, RawObject, canonical_body, number, string};
 use super::invoice_body::read_sale;
 use super::invoices::InvoiceResponse;
-use super::openapi::currency;
 use super::openapi::schema::{
     closed_object, id, named_schema, nullable, one_of, positive_number, text, with_read_only,
 };
+use super::openapi::{currency, transaction_type};
 use super::pagination::Page;
-use super::paths::{IdPath, invoice_path};
+use super::paths::{IdPath, transaction_path};
 use super::wire::{Link, created, json_response, time};
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, TransactionId, WebsiteId};
 use crate::domain::money;
 use crate::domain::transaction::{
-    Allocation, MAX_AMOUNT, PaymentMethod, Transaction, TransactionDescription, TransactionInput,
+    MAX_AMOUNT, PaymentMethod, Transaction, TransactionDescription, TransactionInput,
     TransactionType, check_amount,
 };
 use crate::error::ApiError;
@@ -329,11 +330,6 @@ fn parse_application(body: RawObject) -> Result<(TransactionId, Option<Decimal>)
     }
 }
 
-/// The path of a transaction, relative to the server root.
-pub fn transaction_path(transaction_id: &TransactionId) -> String {
-    format!("/transactions/{transaction_id}")
-}
-
 /// How a transaction's money moved, as Rebilly names the instrument.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = PaymentInstrument)]
@@ -344,10 +340,6 @@ struct InstrumentResponse {
 
 fn payment_method() -> utoipa::openapi::Object {
     one_of(METHODS).build()
-}
-
-fn transaction_type() -> utoipa::openapi::Object {
-    one_of(TransactionType::ALL.map(TransactionType::as_str)).build()
 }
 
 /// A transaction on the wire.
@@ -419,54 +411,6 @@ impl TransactionResponse {
                 rel: "self",
                 href: state.url(&transaction_path(&transaction.id)),
             }],
-        }
-    }
-}
-
-/// A part of a transaction applied to an invoice, on the wire; also an invoice's
-/// `transactions`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = InvoiceTransactionAllocation)]
-pub struct AllocationResponse {
-    #[schema(value_type = String)]
-    invoice_id: InvoiceId,
-    #[schema(value_type = String)]
-    transaction_id: TransactionId,
-    /// The transaction's type: a `refund` gave money back.
-    #[serde(rename = "type")]
-    #[schema(schema_with = transaction_type)]
-    kind: &'static str,
-    #[serde(serialize_with = "money::serialize")]
-    amount: Decimal,
-    #[schema(schema_with = currency)]
-    currency: Currency,
-    #[serde(serialize_with = "time")]
-    created_time: DateTime<Utc>,
-    #[serde(rename = "_links")]
-    links: Vec<Link>,
-}
-
-impl AllocationResponse {
-    /// The wire form of an allocation.
-    pub fn new(state: &AppState, allocation: &Allocation) -> Self {
-        Self {
-            invoice_id: allocation.invoice_id.clone(),
-            transaction_id: allocation.transaction_id.clone(),
-            kind: allocation.kind.as_str(),
-            amount: allocation.amount,
-            currency: allocation.currency,
-            created_time: allocation.created_time,
-            links: vec![
-                Link {
-                    rel: "invoice",
-                    href: state.url(&invoice_path(&allocation.invoice_id)),
-                },
-                Link {
-                    rel: "transaction",
-                    href: state.url(&transaction_path(&allocation.transaction_id)),
-                },
-            ],
         }
     }
 }

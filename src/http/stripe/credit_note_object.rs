@@ -6,7 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::credit_note_params::reason_name;
-use super::wire::{ListObject, minor_text, unix, whole_minor_units};
+use super::wire::{ListObject, unix};
+use super::words::{minor_text, whole_minor_units};
 use crate::domain::credit_memo::{CreditLine, CreditMemo, CreditMemoStatus};
 use crate::domain::currency::Currency;
 use crate::domain::ids::CreditMemoId;

@@ -20,7 +20,8 @@ use super::credit_note_params::{
 use super::error::{Bad, StripeError};
 use super::pages::PageParams;
 use super::params::{Reader, StripeParams, StripeQuery};
-use super::wire::{minor_text, ok};
+use super::wire::ok;
+use super::words::minor_text;
 use crate::domain::credit_memo::{CreditMemo, LineError};
 use crate::domain::ids::{CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId};
 use crate::error::{ApiError, DomainField, Rule};

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::invoice_object::status as stripe_status;
+use super::words::{minor_text, status as stripe_status};
 use crate::domain::transaction::TransactionType;
 use crate::error::{ApiError, Clash, DomainField, InvalidField};
 use crate::http::failure::{ErrorDialect, Failure, Rejection};
@@ -269,7 +269,7 @@ fn settlement_words(clash: &Clash) -> Option<String> {
             currency,
         } => Some(format!(
             "Credit note {credit_memo} gave back {} {} of a paid invoice out of band: it cannot be voided.",
-            super::wire::minor_text(*currency, *amount),
+            minor_text(*currency, *amount),
             currency.code().to_ascii_lowercase()
         )),
         _ => None,

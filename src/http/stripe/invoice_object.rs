@@ -12,7 +12,8 @@ use super::invoice_parts::{
     Address, AutomaticTax, CustomerTaxId, DiscountAmount, Issuer, PaymentSettings, Shipping,
     TaxAmount, first_choice, name,
 };
-use super::wire::{ItemObject, LineObject, ListObject, unix, whole_minor_units};
+use super::wire::{ItemObject, LineObject, ListObject, unix};
+use super::words::{status, whole_minor_units};
 use crate::domain::ids::InvoiceId;
 use crate::domain::ids::OrganizationId;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
@@ -256,18 +257,6 @@ pub fn statuses_named(name: &str) -> Option<Vec<InvoiceStatus>> {
         .filter(|kept| status(*kept) == name)
         .collect();
     (!statuses.is_empty()).then_some(statuses)
-}
-
-/// An invoice's status in Stripe's words.
-pub(super) fn status(status: InvoiceStatus) -> &'static str {
-    match status {
-        InvoiceStatus::Draft => "draft",
-        InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::PastDue => "open",
-        // Stripe keeps a refunded invoice paid: its refunds live on the charge.
-        InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded => "paid",
-        InvoiceStatus::Voided => "void",
-        InvoiceStatus::Abandoned => "uncollectible",
-    }
 }
 
 impl InvoiceObject {

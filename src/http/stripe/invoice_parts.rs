@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::wire::whole_minor_units;
+use super::words::whole_minor_units;
 use crate::domain::contact::{ContactAddress, TaxIdKind, TaxIdNumber};
 use crate::domain::currency::Currency;
 use crate::domain::invoice_item::{InvoiceItem, ItemType};

@@ -297,7 +297,7 @@ impl ItemParams {
                         "amount",
                         format!(
                             "must equal unit_amount * quantity ({})",
-                            super::wire::minor_text(currency, expected)
+                            super::words::minor_text(currency, expected)
                         ),
                     ));
                 }

@@ -29,6 +29,7 @@ mod param_schemas;
 pub mod params;
 mod webhook_endpoints;
 mod wire;
+mod words;
 
 pub use event_payload::StripePayload;
 

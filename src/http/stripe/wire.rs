@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 
 use super::error::StripeError;
 use super::invoice_parts::{DiscountAmount, TaxAmount};
+use super::words::{minor_text, whole_minor_units};
 use crate::domain::currency::Currency;
 use crate::domain::invoice_item::{ItemExtras, ItemType, PlacedItem, UnitPrice};
 use crate::domain::metadata::Metadata;
-use crate::domain::money::normalized_text;
 use crate::error::ApiError;
 
 /// A 200 with a JSON body, as Stripe answers every call.
@@ -41,12 +41,6 @@ pub fn signed_unit_price(item_type: ItemType, unit_price: UnitPrice) -> Decimal 
 /// An amount in minor units when it is whole in them.
 fn minor(currency: Currency, amount: Decimal) -> Option<i64> {
     currency.minor_units_of(amount)
-}
-
-/// An amount in minor units, exactly, as Stripe's `*_decimal` texts show it (`"33.3"`).
-pub fn minor_text(currency: Currency, amount: Decimal) -> String {
-    let scale = Decimal::from(10_i64.pow(currency.minor_units()));
-    normalized_text(amount * scale)
 }
 
 /// Unix seconds.
@@ -448,12 +442,6 @@ impl LineObject {
             unit_amount_excluding_tax: item.unit_amount_decimal,
         }
     }
-}
-
-/// An amount in minor units; whole by the pricing rule (every figure is rounded to the
-/// currency's minor unit).
-pub fn whole_minor_units(currency: Currency, amount: Decimal) -> i64 {
-    minor(currency, amount).unwrap_or_default()
 }
 
 /// What a delete answers.

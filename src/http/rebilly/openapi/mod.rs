@@ -24,6 +24,7 @@ use crate::domain::currency::Currency;
 use crate::domain::discount::DiscountKind;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::invoice_item::ItemType;
+use crate::domain::transaction::TransactionType;
 
 /// `debit` or `credit`.
 pub fn item_type() -> utoipa::openapi::Object {
@@ -43,6 +44,11 @@ pub fn discount_kind() -> utoipa::openapi::Object {
 /// An ISO 4217 code with a minor unit.
 pub fn currency() -> utoipa::openapi::Object {
     schema::one_of(Currency::codes()).build()
+}
+
+/// A transaction's type: `sale` or `refund`.
+pub fn transaction_type() -> utoipa::openapi::Object {
+    schema::one_of(TransactionType::ALL.map(TransactionType::as_str)).build()
 }
 
 /// Where the contract is served.
