@@ -6,13 +6,13 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::delivery::DeliverySettings;
-use crate::delivery::destination::Destinations;
 use crate::delivery::schedule::RetrySchedule;
 use crate::http::cors::AllowedOrigins;
 use crate::server::{
     ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_WRITE_STALL_TIMEOUT,
 };
+use crate::service::destinations::Destinations;
 use crate::service::rate_limit::{DEFAULT_REQUESTS, DEFAULT_WINDOW, MAX_REQUESTS, MAX_WINDOW};
 
 /// A Rebilly-compatible invoice and invoice-item API server on PostgreSQL.

@@ -16,8 +16,8 @@ use crate::domain::credit_memo::CreditMemo;
 use crate::domain::organization::OrganizationDetails;
 use crate::domain::webhook::WebhookFormat;
 use crate::repository::{ClaimedDelivery, LoggedEvent};
+use crate::service::destinations::Destinations;
 use crate::service::invoices::InvoiceWithItems;
-use destination::Destinations;
 use schedule::RetrySchedule;
 
 /// How deliveries are made.

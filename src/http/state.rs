@@ -6,10 +6,10 @@ use std::time::Duration;
 use super::availability::DatabaseStatus;
 use super::origins::AllowedOrigins;
 use super::renders::Renders;
-use crate::delivery::destination::Destinations;
 use crate::repository::Db;
 use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
+use crate::service::destinations::Destinations;
 use crate::service::item_batches::ItemLanes;
 use crate::service::rate_limit::RateLimiter;
 

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod credit_memos;
+pub mod destinations;
 pub mod event_log;
 mod events;
 pub mod idempotency;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::delivery::destination::Destinations;
+use super::destinations::Destinations;
 use crate::domain::ids::{AttemptId, OrganizationId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookFormat, WebhookInput, WebhookSecret, WebhookUrl};
 use crate::error::{ApiError, Clash, DomainField, Quota, Resource, Rule};

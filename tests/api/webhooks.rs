@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use invoice_api::delivery::destination::Destinations;
 use invoice_api::delivery::schedule::RetrySchedule;
 use invoice_api::delivery::{DeliverySettings, DeliveryWorker, Payloads, deliver_until_shutdown};
 use invoice_api::domain::ids::{InvoiceId, OrganizationId};
@@ -15,6 +14,7 @@ use invoice_api::domain::invoice_item::{ItemInput, ItemType, Quantity, UnitPrice
 use invoice_api::http::AppState;
 use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::stripe::StripePayload;
+use invoice_api::service::destinations::Destinations;
 use invoice_api::service::invoice_items;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
