@@ -17,16 +17,16 @@ use super::credit_note_params::{
     CreditNoteCreateParams, CreditNoteListQuery, CreditNoteParams, CreditNotePreviewQuery,
     CreditNoteRequest,
 };
-use super::error::{Bad, StripeError};
+use super::error::{Bad, StripeError, missing_as};
 use super::pages::PageParams;
-use super::params::{Reader, StripeParams, StripeQuery};
+use super::params::{Reader, StripeBody, StripeQuery};
 use super::wire::ok;
 use super::words::minor_text;
 use crate::domain::credit_memo::{CreditMemo, LineError};
 use crate::domain::ids::{CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId};
 use crate::error::{ApiError, DomainField, Rule};
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, run_write};
+use crate::http::idempotency::run_write;
 use crate::http::state::AppState;
 use crate::repository::CreditMemoFilter;
 use crate::service::credit_memos as service;
@@ -165,9 +165,8 @@ fn line_bad(index: usize, error: LineError) -> Bad {
 async fn read_request(
     state: &AppState,
     caller: &StripeCaller,
-    params: StripeParams,
+    mut reader: Reader,
 ) -> Result<CreditNoteRequest, StripeError> {
-    let mut reader = Reader::new(params);
     let note = CreditNoteParams::read(&mut reader);
     reader.finish()?;
     let invoice_id = note
@@ -179,12 +178,9 @@ async fn read_request(
     let (invoice, _) =
         get_invoice_with_newest_items(&state.db, &caller.principal.organization_id, &invoice_id, 0)
             .await
-            .map_err(|error| match error {
-                ApiError::NotFound(_) => {
-                    StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
-                }
-                other => other.into(),
-            })?;
+            .map_err(missing_as(|| {
+                StripeError::no_such_param("invoice", invoice_id.as_str(), "invoice")
+            }))?;
     note.request(invoice.currency)
 }
 
@@ -223,15 +219,13 @@ fn check_agreed(memo: &CreditMemo, agreed_total: Option<Decimal>) -> Result<(), 
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
     let CreditNoteRequest {
         input,
         agreed_total,
         total_param,
-    } = read_request(&state, &caller, params).await?;
+    } = read_request(&state, &caller, reader).await?;
     let organization_id = &caller.principal.organization_id;
     let livemode = caller.livemode;
     let invoice_id = input.invoice_id.clone();
@@ -261,13 +255,13 @@ pub async fn create(
 pub async fn preview(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
     let CreditNoteRequest {
         input,
         agreed_total,
         total_param,
-    } = read_request(&state, &caller, query).await?;
+    } = read_request(&state, &caller, reader).await?;
     let invoice_id = input.invoice_id.clone();
     let memo = service::preview_credit_memo(&state.db, &caller.principal.organization_id, input)
         .await
@@ -289,9 +283,8 @@ pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     super::expand::refuse_all(&mut reader);
     reader.finish()?;
     let id = credit_note_id(&id)?;
@@ -321,11 +314,8 @@ pub async fn void(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     super::expand::refuse_all(&mut reader);
     reader.finish()?;
     let id = credit_note_id(&id)?;
@@ -354,9 +344,8 @@ pub async fn void(
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let filter = CreditMemoFilter {
         invoice_id: reader.parsed("invoice", InvoiceId::parse),
@@ -397,9 +386,8 @@ pub async fn lines(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     reader.finish()?;
     let id = credit_note_id(&id)?;

@@ -177,6 +177,15 @@ impl StripeError {
     }
 }
 
+/// A core error, with a missing object answered by `missing`: named as Stripe names it, where
+/// the core's own 404 names it as the core does.
+pub fn missing_as(missing: impl Fn() -> StripeError) -> impl Fn(ApiError) -> StripeError {
+    move |error| match error {
+        ApiError::NotFound(_) => missing(),
+        other => other.into(),
+    }
+}
+
 const INVALID_REQUEST: &str = "invalid_request_error";
 const IDEMPOTENCY: &str = "idempotency_error";
 const API: &str = "api_error";

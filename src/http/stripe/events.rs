@@ -6,14 +6,13 @@ use axum::response::Response;
 
 use super::auth::StripeCaller;
 use super::contract::{EVENTS_TAG, EventList, EventListQuery, IdPath, PageQuery};
-use super::error::{Bad, StripeError};
+use super::error::{Bad, StripeError, missing_as};
 use super::event_object::{EventObject, logged_id, types_named};
 use super::invoice_object::InvoiceContext;
 use super::item_params::time_range;
 use super::pages::PageParams;
 use super::params::{Reader, StripeQuery};
 use super::wire::ok;
-use crate::error::ApiError;
 use crate::http::extract::Path;
 use crate::http::state::AppState;
 use crate::repository::EventLogListing;
@@ -38,9 +37,8 @@ const MAX_TYPES: usize = 20;
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let listing = read_listing(&mut reader);
     reader.finish()?;
@@ -131,17 +129,14 @@ pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let missing = || StripeError::no_such("event", &id, "id");
     let event_id = logged_id(&id).ok_or_else(missing)?;
     let event = service::get_event(&state.db, &caller.principal.organization_id, &event_id)
         .await
-        .map_err(|error| match error {
-            ApiError::NotFound(_) => missing(),
-            other => other.into(),
-        })?;
+        .map_err(missing_as(missing))?;
     let context = InvoiceContext::load(&state, &caller, true).await?;
     ok(&EventObject::new(&event, &context))
 }

@@ -8,20 +8,21 @@ use super::auth::StripeCaller;
 use super::contract::{
     ITEMS_TAG, IdPath, ItemExpandQuery, ItemList, ItemListExpandQuery, ItemListQuery, PageQuery,
 };
+use super::deletes::delete_object;
 use super::error::{Bad, StripeError};
 use super::expand::{Expansions, Subject};
 use super::invoice_object::{InvoiceContext, expanded_item};
 use super::item_params::{Call, ItemParams, time_range};
 use super::item_params::{ItemCreateParams, ItemUpdateParams};
 use super::pages::PageParams;
-use super::params::{Reader, StripeParams, StripeQuery};
+use super::params::{StripeBody, StripeQuery};
 use super::wire::{Deleted, ItemObject, item_of_price, ok, signed_unit_price};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::PlacedItem;
 use crate::error::{ApiError, Clash};
 use crate::http::extract::Path;
 use crate::http::failure::Failure;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_item_write, run_write};
+use crate::http::idempotency::run_item_write;
 use crate::http::state::AppState;
 use crate::repository::{ItemListing, Tx};
 use crate::service::placed_items::{self as service, Destination};
@@ -64,11 +65,8 @@ fn item_error(id: &InvoiceItemId) -> impl Fn(StripeError) -> StripeError + '_ {
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Create);
     let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
@@ -113,9 +111,8 @@ pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
     let item_id = item_id(&id)?;
@@ -147,11 +144,8 @@ pub async fn update(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let mut item = ItemParams::read(&mut reader, Call::Update);
     let expand = Expansions::read(&mut reader, Subject::Item);
     reader.finish()?;
@@ -195,20 +189,19 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let item_id = item_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    run_write(
+    delete_object(
         &state,
-        &caller.principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_placed_item(tx, organization_id, &item_id)
+        &caller,
+        item_id,
+        "invoiceitem",
+        async |tx, organization_id, item_id| {
+            service::delete_placed_item(tx, organization_id, item_id)
                 .await
-                .map_err(|error| item_error(&item_id)(error.into()))?;
-            ok(&Deleted::new(item_id.as_str(), "invoiceitem"))
+                .map_err(|error| item_error(item_id)(error.into()))
         },
     )
     .await
@@ -229,9 +222,8 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let mut listing = ItemListing {
         customer_id: reader.parsed("customer", CustomerId::parse),

@@ -9,7 +9,7 @@ use super::auth::StripeCaller;
 use super::contract::{INVOICES_TAG, IdPath};
 use super::error::StripeError;
 use super::invoices::{invoice_error, invoice_id};
-use super::params::{Reader, StripeQuery};
+use super::params::StripeQuery;
 use crate::http::extract::Path;
 use crate::http::renders::PdfDocument;
 use crate::http::state::AppState;
@@ -31,9 +31,9 @@ pub async fn pdf(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let invoice_id = invoice_id(&id)?;
     // As on the Rebilly route, a document waits for its render's slot before it reads
     // anything: requests waiting for one hold no invoice and no connection.

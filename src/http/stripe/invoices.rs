@@ -11,7 +11,8 @@ use super::contract::{
     INVOICES_TAG, IdPath, InvoiceExpandQuery, InvoiceList, InvoiceListExpandQuery,
     InvoiceListQuery, LineList, LineListExpandQuery, PageQuery,
 };
-use super::error::{Bad, StripeError};
+use super::deletes::delete_object;
+use super::error::{Bad, StripeError, missing_as};
 use super::expand::{Expansions, Subject};
 use super::invoice_object::{
     ITEMS_TO_READ, InvoiceContext, InvoiceObject, lines_url, statuses_named,
@@ -22,15 +23,15 @@ use super::invoice_params::{
 use super::invoice_params::{InvoiceParams, refuse_advancing};
 use super::item_params::time_range;
 use super::pages::PageParams;
-use super::params::{Reader, StripeParams, StripeQuery};
+use super::params::{Reader, StripeBody, StripeQuery};
 use super::wire::{Deleted, LineObject, ok};
-use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId};
+use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::{CollectionMethod, InvoiceAction};
 use crate::error::ApiError;
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::idempotency::{WriteRequest, run_write};
 use crate::http::state::AppState;
-use crate::repository::InvoiceListing;
+use crate::repository::{InvoiceListing, Tx};
 use crate::service::invoices::{self as service, InvoiceWithItems, IssueTimes};
 use crate::service::placed_items::invoice_lines;
 use crate::service::settlement;
@@ -49,10 +50,7 @@ pub(super) fn invoice_id(id: &str) -> Result<InvoiceId, StripeError> {
 
 /// A core error, with a missing invoice named as Stripe names it.
 pub(super) fn invoice_error(id: &InvoiceId) -> impl Fn(ApiError) -> StripeError + '_ {
-    move |error| match error {
-        ApiError::NotFound(_) => StripeError::no_such("invoice", id.as_str(), "id"),
-        other => other.into(),
-    }
+    missing_as(|| StripeError::no_such("invoice", id.as_str(), "id"))
 }
 
 /// A write's answer: the invoice it left, with its items, which a write gives oldest first.
@@ -67,6 +65,30 @@ fn written(
         context,
         expand.invoice_item,
     ))
+}
+
+/// A write on the invoice a path names (a 404 when it cannot be an id), run in the write's
+/// transaction and answered with the invoice it leaves.
+async fn write_invoice(
+    state: &AppState,
+    caller: &StripeCaller,
+    id: &str,
+    request: WriteRequest,
+    expand: Expansions,
+    write: impl AsyncFnOnce(
+        &mut Tx,
+        &OrganizationId,
+        &InvoiceId,
+    ) -> Result<InvoiceWithItems, StripeError>,
+) -> Result<Response, StripeError> {
+    let invoice_id = invoice_id(id)?;
+    let context = InvoiceContext::load(state, caller, true).await?;
+    let principal = &caller.principal;
+    run_write(state, principal, request, async |tx| {
+        let left = write(tx, &principal.organization_id, &invoice_id).await?;
+        written(&left, &context, expand)
+    })
+    .await
 }
 
 /// Creates a draft invoice.
@@ -87,11 +109,8 @@ fn written(
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let invoice = InvoiceParams::read(&mut reader);
     let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
@@ -137,23 +156,23 @@ pub async fn update(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let patch = read_update(&mut reader);
     let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    let context = InvoiceContext::load(&state, &caller, true).await?;
-    run_write(&state, &caller.principal, request, async |tx| {
-        let patched = service::patch_draft(tx, organization_id, &invoice_id, patch)
-            .await
-            .map_err(invoice_error(&invoice_id))?;
-        written(&patched, &context, expand)
-    })
+    write_invoice(
+        &state,
+        &caller,
+        &id,
+        request,
+        expand,
+        async |tx, organization_id, invoice_id| {
+            service::patch_draft(tx, organization_id, invoice_id, patch)
+                .await
+                .map_err(invoice_error(invoice_id))
+        },
+    )
     .await
 }
 
@@ -170,9 +189,8 @@ pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
     let invoice_id = invoice_id(&id)?;
@@ -213,10 +231,9 @@ macro_rules! action_handler {
             state: State<AppState>,
             caller: StripeCaller,
             path: Path<IdPath>,
-            idempotency: Idempotency,
-            params: StripeParams,
+            body: StripeBody,
         ) -> Result<Response, StripeError> {
-            act(state, caller, path, idempotency, params, $action).await
+            act(state, caller, path, body, $action).await
         }
     };
 }
@@ -258,32 +275,39 @@ async fn act(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, reader): StripeBody,
     action: InvoiceAction,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
+    let expand = read_action(reader)?;
+    write_invoice(
+        &state,
+        &caller,
+        &id,
+        request,
+        expand,
+        async |tx, organization_id, invoice_id| {
+            let acted =
+                service::apply_action(tx, organization_id, invoice_id, action, STRIPE_ISSUE)
+                    .await
+                    .map_err(invoice_error(invoice_id))?;
+            // As on Stripe, an invoice finalized with nothing to pay is paid.
+            Ok(match action {
+                InvoiceAction::Issue => {
+                    settlement::close_if_nothing_due(tx, organization_id, acted).await?
+                }
+                _ => acted,
+            })
+        },
+    )
+    .await
+}
+
+/// The parameters of an action on an invoice: `auto_advance` refused, and `expand`.
+fn read_action(mut reader: Reader) -> Result<Expansions, StripeError> {
     refuse_advancing(&mut reader);
     let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    let context = InvoiceContext::load(&state, &caller, true).await?;
-    run_write(&state, &caller.principal, request, async |tx| {
-        let acted = service::apply_action(tx, organization_id, &invoice_id, action, STRIPE_ISSUE)
-            .await
-            .map_err(invoice_error(&invoice_id))?;
-        // As on Stripe, an invoice finalized with nothing to pay is paid.
-        let acted = match action {
-            InvoiceAction::Issue => {
-                settlement::close_if_nothing_due(tx, organization_id, acted).await?
-            }
-            _ => acted,
-        };
-        written(&acted, &context, expand)
-    })
-    .await
+    Ok(expand)
 }
 
 /// Pays an invoice out of band.
@@ -306,11 +330,8 @@ pub async fn pay(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     match reader.boolean("paid_out_of_band") {
         Some(true) => {}
         Some(false) => reader.reject_key(
@@ -329,21 +350,19 @@ pub async fn pay(
     ]);
     let expand = Expansions::read(&mut reader, Subject::Invoice);
     reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    let context = InvoiceContext::load(&state, &caller, true).await?;
-    run_write(&state, &caller.principal, request, async |tx| {
-        let permissions = caller.principal.permissions;
-        let paid = settlement::pay_out_of_band(
-            tx,
-            organization_id,
-            &invoice_id,
-            permissions,
-            STRIPE_ISSUE,
-        );
-        let paid = paid.await.map_err(invoice_error(&invoice_id))?;
-        written(&paid, &context, expand)
-    })
+    let permissions = caller.principal.permissions;
+    write_invoice(
+        &state,
+        &caller,
+        &id,
+        request,
+        expand,
+        async |tx, organization_id, invoice_id| {
+            settlement::pay_out_of_band(tx, organization_id, invoice_id, permissions, STRIPE_ISSUE)
+                .await
+                .map_err(invoice_error(invoice_id))
+        },
+    )
     .await
 }
 
@@ -368,24 +387,22 @@ pub async fn send(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
-    refuse_advancing(&mut reader);
-    let expand = Expansions::read(&mut reader, Subject::Invoice);
-    reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    let context = InvoiceContext::load(&state, &caller, true).await?;
-    run_write(&state, &caller.principal, request, async |tx| {
-        let permissions = caller.principal.permissions;
-        let sent =
-            settlement::send_invoice(tx, organization_id, &invoice_id, permissions, STRIPE_ISSUE);
-        let sent = sent.await.map_err(invoice_error(&invoice_id))?;
-        written(&sent, &context, expand)
-    })
+    let expand = read_action(reader)?;
+    let permissions = caller.principal.permissions;
+    write_invoice(
+        &state,
+        &caller,
+        &id,
+        request,
+        expand,
+        async |tx, organization_id, invoice_id| {
+            settlement::send_invoice(tx, organization_id, invoice_id, permissions, STRIPE_ISSUE)
+                .await
+                .map_err(invoice_error(invoice_id))
+        },
+    )
     .await
 }
 
@@ -405,20 +422,19 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let invoice_id = invoice_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    run_write(
+    delete_object(
         &state,
-        &caller.principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_draft(tx, organization_id, &invoice_id)
+        &caller,
+        invoice_id,
+        "invoice",
+        async |tx, organization_id, invoice_id| {
+            service::delete_draft(tx, organization_id, invoice_id)
                 .await
-                .map_err(invoice_error(&invoice_id))?;
-            ok(&Deleted::new(invoice_id.as_str(), "invoice"))
+                .map_err(invoice_error(invoice_id))
         },
     )
     .await
@@ -439,9 +455,8 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let listing = read_listing(&mut reader);
     let expand = Expansions::read(&mut reader, Subject::InvoiceList);
@@ -500,9 +515,8 @@ pub async fn lines(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     let expand = Expansions::read(&mut reader, Subject::LineList);
     reader.finish()?;

@@ -12,6 +12,7 @@ mod credit_note_object;
 mod credit_note_pages;
 mod credit_note_params;
 mod credit_notes;
+mod deletes;
 pub mod error;
 mod event_object;
 mod event_payload;

@@ -14,6 +14,7 @@ use super::error::{Bad, StripeError};
 use crate::domain::idempotency::CanonicalBody;
 use crate::http::extract::{JsonBody, MAX_BODY_BYTES};
 use crate::http::failure::Rejection;
+use crate::http::idempotency::{Idempotency, WriteRequest};
 
 /// The most name-value pairs a form or query is read for.
 pub const MAX_PAIRS: usize = 1000;
@@ -111,18 +112,36 @@ impl<S: Send + Sync> FromRequest<S> for StripeParams {
     }
 }
 
-/// The query string's parameters, read as a form body is.
-#[derive(Debug, Default)]
-pub struct StripeQuery(pub StripeParams);
+/// The query string's parameters, read as a form body is, in a reader of their own.
+#[derive(Debug)]
+pub struct StripeQuery(pub Reader);
 
 impl<S: Send + Sync> FromRequestParts<S> for StripeQuery {
     type Rejection = StripeError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, StripeError> {
         let query = parts.uri.query().unwrap_or_default();
-        Ok(Self(StripeParams::from_texts(parse_pairs(
-            query.as_bytes(),
-        )?)))
+        let params = StripeParams::from_texts(parse_pairs(query.as_bytes())?);
+        Ok(Self(Reader::new(params)))
+    }
+}
+
+/// A write's body: the write request its `Idempotency-Key` makes of its parameters (the key
+/// fingerprints them, whatever their encoding), and the parameters in a reader.
+#[derive(Debug)]
+pub struct StripeBody(pub WriteRequest, pub Reader);
+
+impl<S: Send + Sync> FromRequest<S> for StripeBody {
+    type Rejection = StripeError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, StripeError> {
+        let (mut parts, body) = request.into_parts();
+        let idempotency = Idempotency::from_request_parts(&mut parts, state).await?;
+        let params = StripeParams::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self(
+            idempotency.request(params.canonical()),
+            Reader::new(params),
+        ))
     }
 }
 

@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 use super::API_VERSION;
 use super::auth::StripeCaller;
 use super::contract::{IdPath, PageQuery, WEBHOOK_ENDPOINTS_TAG, WebhookEndpointList};
-use super::error::{Bad, StripeError};
+use super::deletes::delete_object;
+use super::error::{Bad, StripeError, missing_as};
 use super::event_object::{event_names, is_event_name, types_named};
 use super::item_params::read_metadata;
 use super::pages::PageParams;
-use super::params::{Reader, StripeParams, StripeQuery};
+use super::params::{Reader, StripeBody, StripeQuery};
 use super::wire::{Deleted, ok, unix};
 use crate::domain::event::EventType;
 use crate::domain::ids::WebhookId;
@@ -25,7 +26,7 @@ use crate::domain::webhook::{
 };
 use crate::error::ApiError;
 use crate::http::extract::Path;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::idempotency::run_write;
 use crate::http::state::AppState;
 use crate::service::webhooks as service;
 
@@ -224,10 +225,7 @@ fn missing(id: &str) -> StripeError {
 
 /// A core error, with a missing endpoint named as Stripe names it.
 fn endpoint_error(id: &WebhookId) -> impl Fn(ApiError) -> StripeError + '_ {
-    move |error| match error {
-        ApiError::NotFound(_) => missing(id.as_str()),
-        other => other.into(),
-    }
+    missing_as(|| missing(id.as_str()))
 }
 
 /// Creates a webhook endpoint.
@@ -250,11 +248,8 @@ fn endpoint_error(id: &WebhookId) -> impl Fn(ApiError) -> StripeError + '_ {
 pub async fn create(
     State(state): State<AppState>,
     caller: StripeCaller,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let read = EndpointParams::read(&mut reader);
     if let Some(version) = reader.text("api_version")
         && version != API_VERSION
@@ -300,11 +295,8 @@ pub async fn update(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    idempotency: Idempotency,
-    params: StripeParams,
+    StripeBody(request, mut reader): StripeBody,
 ) -> Result<Response, StripeError> {
-    let request = idempotency.request(params.canonical());
-    let mut reader = Reader::new(params);
     let mut read = EndpointParams::read(&mut reader);
     read.disabled = reader.boolean("disabled");
     reader.finish()?;
@@ -358,9 +350,9 @@ pub async fn retrieve(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let webhook_id = endpoint_id(&id)?;
     let organization_id = &caller.principal.organization_id;
     let webhook = service::get_webhook(&state.db, organization_id, &webhook_id, FORMAT)
@@ -382,20 +374,19 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: StripeCaller,
     Path(IdPath { id }): Path<IdPath>,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    Reader::new(query).finish()?;
+    reader.finish()?;
     let webhook_id = endpoint_id(&id)?;
-    let organization_id = &caller.principal.organization_id;
-    run_write(
+    delete_object(
         &state,
-        &caller.principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_webhook(tx, organization_id, &webhook_id, FORMAT)
+        &caller,
+        webhook_id,
+        "webhook_endpoint",
+        async |tx, organization_id, webhook_id| {
+            service::delete_webhook(tx, organization_id, webhook_id, FORMAT)
                 .await
-                .map_err(endpoint_error(&webhook_id))?;
-            ok(&Deleted::new(webhook_id.as_str(), "webhook_endpoint"))
+                .map_err(endpoint_error(webhook_id))
         },
     )
     .await
@@ -415,9 +406,8 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     caller: StripeCaller,
-    StripeQuery(query): StripeQuery,
+    StripeQuery(mut reader): StripeQuery,
 ) -> Result<Response, StripeError> {
-    let mut reader = Reader::new(query);
     let page = PageParams::read(&mut reader);
     reader.finish()?;
     let organization_id = &caller.principal.organization_id;
