@@ -111,15 +111,7 @@ impl CreditNoteParams {
     /// Reads every parameter of a create or a preview, naming each bad one in `reader`.
     pub fn read(reader: &mut Reader) -> Self {
         reader.refuse_unsupported(&UNSUPPORTED);
-        let invoice = match reader.text("invoice") {
-            Some(text) => InvoiceId::parse(&text)
-                .map_err(|error| reader.reject_key("invoice", error.to_string()))
-                .ok(),
-            None => {
-                reader.reject(Bad::missing("invoice"));
-                None
-            }
-        };
+        let invoice = reader.required("invoice", InvoiceId::parse);
         if !reader.has("amount") && !reader.has("lines") {
             reader.reject(Bad::coded(
                 "lines",

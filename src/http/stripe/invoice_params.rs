@@ -2,7 +2,7 @@
 //! the core's input for a new draft.
 
 use super::error::{Bad, StripeError};
-use super::item_params::{new_metadata, read_metadata, timestamp};
+use super::item_params::{currency, new_metadata, read_metadata, timestamp};
 use super::params::Reader;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, WebsiteId};
@@ -36,27 +36,11 @@ impl InvoiceParams {
     /// Reads every parameter of a create, naming each bad one in `reader`.
     pub fn read(reader: &mut Reader) -> Self {
         reader.refuse_unsupported(&UNSUPPORTED);
-        let customer = match reader.text("customer") {
-            Some(text) => CustomerId::parse(&text)
-                .map_err(|error| reader.reject_key("customer", error.to_string()))
-                .ok(),
-            None => {
-                reader.reject(Bad::missing("customer"));
-                None
-            }
-        };
-        let currency = match reader.text("currency") {
-            Some(text) => Currency::parse(&text.to_ascii_uppercase())
-                .map_err(|_| {
-                    reader.reject_key(
-                        "currency",
-                        "must be a three-letter ISO 4217 currency code with a minor unit, such as usd",
-                    );
-                })
-                .ok(),
-            // The organization's default, when it has one: see `input`.
-            None => None,
-        };
+        let customer = reader.required("customer", CustomerId::parse);
+        // Without it, the organization's default, when it has one: see `input`.
+        let currency = reader
+            .text("currency")
+            .and_then(|text| currency(reader, "currency", &text));
         let notes = reader
             .text("description")
             .filter(|text| !text.is_empty())
@@ -144,21 +128,8 @@ pub fn read_update(reader: &mut Reader) -> InvoicePatch {
     let due_time = cleared_or(reader, "due_date", |reader, seconds| {
         timestamp(reader, "due_date", seconds)
     });
-    let collection_method = reader.parsed("collection_method", |text| {
-        CollectionMethod::parse(text).ok_or("must be one of: charge_automatically, send_invoice")
-    });
-    let days_until_due = cleared_or(reader, "days_until_due", |reader, days| {
-        u16::try_from(days)
-            .ok()
-            .filter(|days| *days <= MAX_DAYS_UNTIL_DUE)
-            .or_else(|| {
-                reader.reject_key(
-                    "days_until_due",
-                    format!("must be between 0 and {MAX_DAYS_UNTIL_DUE}"),
-                );
-                None
-            })
-    });
+    let collection_method = reader.parsed("collection_method", collection_method);
+    let days_until_due = cleared_or(reader, "days_until_due", days_until_due);
     InvoicePatch {
         notes,
         due_time,
@@ -166,6 +137,25 @@ pub fn read_update(reader: &mut Reader) -> InvoicePatch {
         collection_method,
         days_until_due,
     }
+}
+
+/// `collection_method`, by Stripe's name of it.
+pub fn collection_method(name: &str) -> Result<CollectionMethod, &'static str> {
+    CollectionMethod::parse(name).ok_or("must be one of: charge_automatically, send_invoice")
+}
+
+/// `days_until_due`, when the days are within bounds; a 400 on it when not.
+fn days_until_due(reader: &mut Reader, days: i64) -> Option<u16> {
+    u16::try_from(days)
+        .ok()
+        .filter(|days| *days <= MAX_DAYS_UNTIL_DUE)
+        .or_else(|| {
+            reader.reject_key(
+                "days_until_due",
+                format!("must be between 0 and {MAX_DAYS_UNTIL_DUE}"),
+            );
+            None
+        })
 }
 
 /// An integer parameter read by `parse`, or the empty value that unsets it (`Some(None)`);
@@ -201,24 +191,12 @@ pub fn refuse_advancing(reader: &mut Reader) {
 /// automatically takes no days.
 fn read_collection(reader: &mut Reader, has_due_date: bool) -> Collection {
     let method = reader
-        .parsed("collection_method", |text| {
-            CollectionMethod::parse(text)
-                .ok_or("must be one of: charge_automatically, send_invoice")
-        })
+        .parsed("collection_method", collection_method)
         .unwrap_or_default();
     let days_given = reader.has("days_until_due");
-    let days = reader.integer("days_until_due").and_then(|days| {
-        u16::try_from(days)
-            .ok()
-            .filter(|days| *days <= MAX_DAYS_UNTIL_DUE)
-            .or_else(|| {
-                reader.reject_key(
-                    "days_until_due",
-                    format!("must be between 0 and {MAX_DAYS_UNTIL_DUE}"),
-                );
-                None
-            })
-    });
+    let days = reader
+        .integer("days_until_due")
+        .and_then(|days| days_until_due(reader, days));
     match (method, days) {
         (CollectionMethod::ChargeAutomatically, Some(_)) => reader.reject_key(
             "days_until_due",

@@ -20,13 +20,13 @@ use super::invoice_object::{
 use super::invoice_params::{
     InvoiceActionParams, InvoiceCreateParams, InvoicePayParams, InvoiceUpdateParams, read_update,
 };
-use super::invoice_params::{InvoiceParams, refuse_advancing};
+use super::invoice_params::{InvoiceParams, collection_method, refuse_advancing};
 use super::item_params::time_range;
 use super::pages::PageParams;
 use super::params::{Reader, StripeBody, StripeQuery};
 use super::wire::{Deleted, LineObject, ok};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
-use crate::domain::invoice::{CollectionMethod, InvoiceAction};
+use crate::domain::invoice::InvoiceAction;
 use crate::error::ApiError;
 use crate::http::extract::Path;
 use crate::http::idempotency::{WriteRequest, run_write};
@@ -489,10 +489,7 @@ fn read_listing(reader: &mut Reader) -> InvoiceListing {
         statuses: reader.parsed("status", |name| {
             statuses_named(name).ok_or("must be one of: draft, open, paid, uncollectible, void")
         }),
-        collection_method: reader.parsed("collection_method", |name| {
-            CollectionMethod::parse(name)
-                .ok_or("must be one of: charge_automatically, send_invoice")
-        }),
+        collection_method: reader.parsed("collection_method", collection_method),
         ..InvoiceListing::default()
     };
     (listing.created_from, listing.created_before) = time_range(reader, "created");

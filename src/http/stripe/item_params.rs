@@ -89,23 +89,13 @@ impl ItemParams {
             .iter()
             .any(|key| reader.has(key));
         if call == Call::Create {
-            params.customer = match reader.text("customer") {
-                Some(text) => id(reader, "customer", CustomerId::parse(&text)),
-                None => {
-                    reader.reject(Bad::missing("customer"));
-                    None
-                }
-            };
-            params.invoice = reader
-                .text("invoice")
-                .and_then(|text| id(reader, "invoice", InvoiceId::parse(&text)));
+            params.customer = reader.required("customer", CustomerId::parse);
+            params.invoice = reader.parsed("invoice", InvoiceId::parse);
             params.currency = reader
                 .text("currency")
                 .and_then(|text| currency(reader, "currency", &text));
             params.currency_param = "currency";
-            params.subscription = reader
-                .text("subscription")
-                .and_then(|text| id(reader, "subscription", SubscriptionId::parse(&text)));
+            params.subscription = reader.parsed("subscription", SubscriptionId::parse);
             params.date = reader
                 .integer("date")
                 .and_then(|seconds| timestamp(reader, "date", seconds));
@@ -448,7 +438,7 @@ fn id<T>(reader: &mut Reader, key: &str, parsed: Result<T, IdError>) -> Option<T
 }
 
 /// A three-letter ISO 4217 code, in either case (Stripe shows it lower-case).
-fn currency(reader: &mut Reader, key: &str, text: &str) -> Option<Currency> {
+pub fn currency(reader: &mut Reader, key: &str, text: &str) -> Option<Currency> {
     Currency::parse(&text.to_ascii_uppercase())
         .map_err(|_| {
             reader.reject_key(

@@ -415,6 +415,22 @@ impl Reader {
             .ok()
     }
 
+    /// A text parameter that must be given, read by `parse` as [`Reader::parsed`] reads one;
+    /// one missing (or not a text) is rejected as missing.
+    pub fn required<T, E: ToString>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let Some(text) = self.text(key) else {
+            self.reject(Bad::missing(key));
+            return None;
+        };
+        parse(&text)
+            .map_err(|error| self.reject_key(key, error.to_string()))
+            .ok()
+    }
+
     /// An integer parameter (digits, with an optional `-`).
     pub fn integer(&mut self, key: &str) -> Option<i64> {
         let name = self.name(key);
