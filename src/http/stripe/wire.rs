@@ -208,6 +208,31 @@ struct Fields<'a> {
     created: DateTime<Utc>,
 }
 
+/// The [`Fields`] of an invoice's item or a pending item, which name them alike, given where
+/// the item stands: its invoice (none when pending), customer and currency.
+macro_rules! item_fields {
+    ($item:expr, $invoice:expr, $customer:expr, $currency:expr) => {
+        Fields {
+            id: $item.id.as_str(),
+            invoice: $invoice,
+            customer: $customer,
+            currency: $currency,
+            item_type: $item.item_type,
+            description: $item
+                .description
+                .as_ref()
+                .map(|text| text.as_str().to_owned()),
+            unit_price: $item.unit_price,
+            quantity: $item.quantity.get(),
+            price: $item.price,
+            product: $item.product_id.as_ref().map(ToString::to_string),
+            period: ($item.period_start_time, $item.period_end_time),
+            extras: &$item.extras,
+            created: $item.created_time,
+        }
+    };
+}
+
 impl ItemObject {
     /// The item as Stripe shows it.
     pub fn new(placed: &PlacedItem, livemode: bool) -> Self {
@@ -216,42 +241,15 @@ impl ItemObject {
                 item,
                 customer_id,
                 currency,
-            } => Fields {
-                id: item.id.as_str(),
-                invoice: Some(InvoiceRef::Id(item.invoice_id.to_string())),
-                customer: customer_id.as_str(),
-                currency: *currency,
-                item_type: item.item_type,
-                description: item
-                    .description
-                    .as_ref()
-                    .map(|text| text.as_str().to_owned()),
-                unit_price: item.unit_price,
-                quantity: item.quantity.get(),
-                price: item.price,
-                product: item.product_id.as_ref().map(ToString::to_string),
-                period: (item.period_start_time, item.period_end_time),
-                extras: &item.extras,
-                created: item.created_time,
-            },
-            PlacedItem::Pending(item) => Fields {
-                id: item.id.as_str(),
-                invoice: None,
-                customer: item.customer_id.as_str(),
-                currency: item.currency,
-                item_type: item.item_type,
-                description: item
-                    .description
-                    .as_ref()
-                    .map(|text| text.as_str().to_owned()),
-                unit_price: item.unit_price,
-                quantity: item.quantity.get(),
-                price: item.price,
-                product: item.product_id.as_ref().map(ToString::to_string),
-                period: (item.period_start_time, item.period_end_time),
-                extras: &item.extras,
-                created: item.created_time,
-            },
+            } => item_fields!(
+                item,
+                Some(InvoiceRef::Id(item.invoice_id.to_string())),
+                customer_id.as_str(),
+                *currency
+            ),
+            PlacedItem::Pending(item) => {
+                item_fields!(item, None, item.customer_id.as_str(), item.currency)
+            }
         };
         Self::of(fields, livemode)
     }

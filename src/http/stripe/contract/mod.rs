@@ -8,7 +8,7 @@ mod shapes;
 use std::collections::BTreeMap;
 
 use utoipa::openapi::encoding::{Encoding, EncodingBuilder};
-use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -310,27 +310,25 @@ fn add_headers(response: &mut Response) {
         .headers
         .entry("Request-Id".to_owned())
         .or_insert_with(|| {
-            RefOr::T(
-                HeaderBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                    .description(Some(
-                        "The request's id, as `X-Request-Id` names it: what its events' \
-                         `request.id` shows.",
-                    ))
-                    .build(),
+            text_header(
+                "The request's id, as `X-Request-Id` names it: what its events' `request.id` \
+                 shows.",
             )
         });
     response
         .headers
         .entry("Stripe-Version".to_owned())
-        .or_insert_with(|| {
-            RefOr::T(
-                HeaderBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                    .description(Some("The request's `Stripe-Version`, or 2024-06-20."))
-                    .build(),
-            )
-        });
+        .or_insert_with(|| text_header("The request's `Stripe-Version`, or 2024-06-20."));
+}
+
+/// An answer's header whose value is text.
+fn text_header(description: &str) -> RefOr<Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(description))
+            .build(),
+    )
 }
 
 fn problem(description: &str) -> Response {
