@@ -70,6 +70,20 @@ pub fn types_named(pattern: &str) -> Vec<EventType> {
         .collect()
 }
 
+/// The types of the log that any of `patterns` names ([`types_named`]), each once, in the
+/// order they are first named.
+pub fn types_named_by(patterns: &[String]) -> Vec<EventType> {
+    let mut types = Vec::new();
+    for pattern in patterns {
+        for event_type in types_named(pattern) {
+            if !types.contains(&event_type) {
+                types.push(event_type);
+            }
+        }
+    }
+    types
+}
+
 /// Whether `name` is a type of event this server makes (`invoice.paid`).
 pub fn is_event_name(name: &str) -> bool {
     NAMES.iter().any(|(_, known)| *known == name)

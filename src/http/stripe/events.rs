@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::auth::StripeCaller;
 use super::contract::{EVENTS_TAG, EventList, EventListQuery, IdPath, PageQuery};
 use super::error::{Bad, StripeError, missing_as};
-use super::event_object::{EventObject, logged_id, types_named};
+use super::event_object::{EventObject, logged_id, types_named_by};
 use super::invoice_object::InvoiceContext;
 use super::item_params::time_range;
 use super::pages::PageParams;
@@ -90,13 +90,7 @@ fn read_listing(reader: &mut Reader) -> Option<EventLogListing> {
     if named.is_empty() {
         return Some(listing);
     }
-    for name in &named {
-        for event_type in types_named(name) {
-            if !listing.types.contains(&event_type) {
-                listing.types.push(event_type);
-            }
-        }
-    }
+    listing.types = types_named_by(&named);
     (!listing.types.is_empty()).then_some(listing)
 }
 

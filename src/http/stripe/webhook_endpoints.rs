@@ -12,7 +12,7 @@ use super::auth::StripeCaller;
 use super::contract::{IdPath, PageQuery, WEBHOOK_ENDPOINTS_TAG, WebhookEndpointList};
 use super::deletes::delete_object;
 use super::error::{Bad, StripeError, missing_as};
-use super::event_object::{event_names, is_event_name, types_named};
+use super::event_object::{event_names, is_event_name, types_named_by};
 use super::item_params::read_metadata;
 use super::pages::PageParams;
 use super::params::{Reader, StripeBody, StripeQuery};
@@ -200,14 +200,7 @@ fn read_events(reader: &mut Reader, names: Vec<String>) -> Option<(Vec<String>, 
     if names.iter().any(|name| name == "*") {
         return Some((vec!["*".to_owned()], Vec::new()));
     }
-    let mut types = Vec::new();
-    for name in &names {
-        for event_type in types_named(name) {
-            if !types.contains(&event_type) {
-                types.push(event_type);
-            }
-        }
-    }
+    let types = types_named_by(&names);
     Some((names, types))
 }
 
