@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::SchemaFormat;
 
@@ -247,6 +248,15 @@ pub async fn list_all(
     Ok(page.answer(found.total, &webhooks))
 }
 
+/// A webhook's or a header's `status`: whether it is `active`.
+fn is_active(raw: &RawValue) -> Result<bool, String> {
+    match string(raw)?.as_str() {
+        "active" => Ok(true),
+        "inactive" => Ok(false),
+        _ => Err("must be active or inactive".into()),
+    }
+}
+
 /// Turns a request body into a webhook input, naming every bad field at once.
 fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
     let mut fields = FieldReader::new(body);
@@ -256,13 +266,7 @@ fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
         DeliveryMethod::parse(&name)
             .ok_or_else(|| "must be one of GET, POST, PUT, PATCH, DELETE".into())
     });
-    let active = fields
-        .optional("status", |raw| match string(raw)?.as_str() {
-            "active" => Ok(true),
-            "inactive" => Ok(false),
-            _ => Err("must be active or inactive".into()),
-        })
-        .unwrap_or(true);
+    let active = fields.optional("status", is_active).unwrap_or(true);
     let events_filter = fields
         .optional("eventsFilter", |raw| {
             let mut types = Vec::new();
@@ -287,13 +291,7 @@ fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
     for mut header in fields.optional_objects("headers", MAX_HEADERS) {
         let name = header.required("name", string);
         let value = header.required("value", string);
-        let active = header
-            .optional("status", |raw| match string(raw)?.as_str() {
-                "active" => Ok(true),
-                "inactive" => Ok(false),
-                _ => Err("must be active or inactive".into()),
-            })
-            .unwrap_or(true);
+        let active = header.optional("status", is_active).unwrap_or(true);
         if let (Some(name), Some(value)) = (name, value) {
             match WebhookHeader::parse(name, value, active) {
                 Ok(parsed) => headers.push(parsed),
