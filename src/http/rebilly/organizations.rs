@@ -2,7 +2,6 @@
 //! documents show as the seller (Rebilly's Organization, in part).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,14 +11,14 @@ use super::contact::place_and_contacts;
 use super::contact::{ContactResponse, bounded, contact_points, country_code, owned};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::schema::{closed_object, named_schema, nullable, one_of, text, with_read_only};
-use super::wire::{Link, json_response, time_option};
+use super::wire::{Link, json_ok, time_option};
 use crate::domain::currency::Currency;
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{WriteRequest, run_write};
+use crate::http::idempotency::run_unkeyed_write;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::organizations as service;
@@ -59,10 +58,7 @@ pub async fn get_one(
     let organization =
         service::get_organization(&state.db, &principal.organization_id, &path.organization_id)
             .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &OrganizationResponse::new(&state, &organization),
-    ))
+    Ok(json_ok(&OrganizationResponse::new(&state, &organization)))
 }
 
 /// Changes the caller's organization.
@@ -88,19 +84,11 @@ pub async fn patch(
 ) -> Result<Response, Failure> {
     let change = parse_change(body)?;
     let caller = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            let organization =
-                service::change_organization(tx, caller, &path.organization_id, change).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &OrganizationResponse::new(&state, &organization),
-            ))
-        },
-    )
+    run_unkeyed_write(&state, &principal, async |tx| {
+        let organization =
+            service::change_organization(tx, caller, &path.organization_id, change).await?;
+        Ok(json_ok(&OrganizationResponse::new(&state, &organization)))
+    })
     .await
 }
 
@@ -175,10 +163,11 @@ impl OrganizationResponse {
             invoice_time_zone: details.invoice_time_zone.name().to_owned(),
             default_currency: details.default_currency,
             updated_time: organization.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&format!("/organizations/{}", organization.id)),
-            }],
+            links: vec![Link::to(
+                state,
+                "self",
+                &format!("/organizations/{}", organization.id),
+            )],
         }
     }
 }
