@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::auth::{Principal, RouteOperations};
 use super::extract::Path;
 use super::failure::Failure;
-use super::idempotency::{WriteRequest, run_write};
+use super::idempotency::run_unkeyed_write;
 use super::problem::Problem;
 use super::renders::PdfDocument;
 use super::state::AppState;
@@ -190,10 +190,9 @@ pub async fn revoke(
     if linked != *organization_id {
         return Err(ApiError::not_found(Resource::InvoicePage, token.as_str()).into());
     }
-    run_write(
+    run_unkeyed_write(
         &state,
         &principal,
-        WriteRequest::without_key(),
         async |tx| -> Result<Response, Failure> {
             service::revoke_hosted_link(tx, organization_id, &token).await?;
             Ok(StatusCode::NO_CONTENT.into_response())

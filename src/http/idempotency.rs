@@ -319,6 +319,16 @@ pub async fn run_write<E: WriteError>(
     post.finish(outcome).await
 }
 
+/// Runs a write that names no idempotency key (`PUT`, `PATCH`, `DELETE`): [`run_write`] with
+/// no answer to keep.
+pub async fn run_unkeyed_write<E: WriteError>(
+    state: &AppState,
+    principal: &Principal,
+    work: impl AsyncFnOnce(&mut Tx) -> Result<Response, E>,
+) -> Result<Response, E> {
+    run_write(state, principal, WriteRequest::without_key(), work).await
+}
+
 /// Runs an item write, for every dialect alike: with an idempotency key, in the write's
 /// transaction, which keeps its answer ([`run_write`]); without one there is nothing to keep,
 /// and the write is coalesced with its invoice's concurrent writes on the lanes. `work` does

@@ -17,7 +17,9 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::{PartialSchema, ToSchema};
 
 use super::failure::Rejection;
+use crate::document::credit_memo::CreditMemoDocument;
 use crate::document::{self, InvoiceDocument};
+use crate::domain::credit_memo::CreditMemo;
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::organization::Organization;
@@ -190,6 +192,26 @@ impl RenderSlot {
                 seller: &seller,
             };
             document::render(&document, wanted)
+        })
+        .await
+    }
+
+    /// Renders a credit memo's PDF document, which shows the invoice it credits, and answers
+    /// it.
+    pub async fn credit_memo_pdf(
+        self,
+        credit_memo: CreditMemo,
+        invoice: Invoice,
+        seller: Organization,
+    ) -> Result<Response, ApiError> {
+        let filename = format!("credit-memo-{}.pdf", credit_memo.id);
+        self.pdf(&filename, move |wanted| {
+            let document = CreditMemoDocument {
+                credit_memo: &credit_memo,
+                invoice: &invoice,
+                seller: &seller,
+            };
+            document::credit_memo::render(&document, wanted)
         })
         .await
     }

@@ -50,14 +50,12 @@ impl AllocationResponse {
             currency: allocation.currency,
             created_time: allocation.created_time,
             links: vec![
-                Link {
-                    rel: "invoice",
-                    href: state.url(&invoice_path(&allocation.invoice_id)),
-                },
-                Link {
-                    rel: "transaction",
-                    href: state.url(&transaction_path(&allocation.transaction_id)),
-                },
+                Link::to(state, "invoice", &invoice_path(&allocation.invoice_id)),
+                Link::to(
+                    state,
+                    "transaction",
+                    &transaction_path(&allocation.transaction_id),
+                ),
             ],
         }
     }

@@ -72,11 +72,26 @@ pub(super) struct ContactResponse {
 impl ContactResponse {
     pub(super) fn new(point: &ContactPoint) -> Self {
         Self {
-            label: point.label.as_ref().map(|label| label.as_str().to_owned()),
+            label: owned(&point.label),
             value: point.value.as_str().to_owned(),
             primary: point.primary,
         }
     }
+
+    /// Each of a list of emails or phone numbers.
+    pub(super) fn all(points: &[ContactPoint]) -> Vec<Self> {
+        points.iter().map(Self::new).collect()
+    }
+}
+
+/// A bounded text on the wire, as it was given.
+pub(super) fn owned<const MAX: usize>(value: &Option<BoundedText<MAX>>) -> Option<String> {
+    value.as_ref().map(|value| value.as_str().to_owned())
+}
+
+/// A country's code on the wire.
+pub(super) fn country_code(code: &Option<CountryCode>) -> Option<String> {
+    code.as_ref().map(|code| code.as_str().to_owned())
 }
 
 /// An address read from a request: absent or `null` is none; every bad field is named
@@ -141,9 +156,6 @@ pub(super) struct ContactObjectResponse {
 
 impl ContactObjectResponse {
     pub(super) fn new(address: &ContactAddress) -> Self {
-        fn owned<const MAX: usize>(value: &Option<BoundedText<MAX>>) -> Option<String> {
-            value.as_ref().map(|value| value.as_str().to_owned())
-        }
         Self {
             first_name: owned(&address.first_name),
             last_name: owned(&address.last_name),
@@ -152,17 +164,10 @@ impl ContactObjectResponse {
             address2: owned(&address.address2),
             city: owned(&address.city),
             region: owned(&address.region),
-            country: address
-                .country
-                .as_ref()
-                .map(|code| code.as_str().to_owned()),
+            country: country_code(&address.country),
             postal_code: owned(&address.postal_code),
-            emails: address.emails.iter().map(ContactResponse::new).collect(),
-            phone_numbers: address
-                .phone_numbers
-                .iter()
-                .map(ContactResponse::new)
-                .collect(),
+            emails: ContactResponse::all(&address.emails),
+            phone_numbers: ContactResponse::all(&address.phone_numbers),
         }
     }
 }

@@ -2,14 +2,14 @@
 //! left due; as JSON or, for people, as a PDF.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::etag::{is_not_modified, representation_etag};
+use super::etag::{answer_unless_current, representation_etag};
 use super::fields::{FieldReader, RawObject, canonical_body, integer, number, string};
 use super::openapi::currency;
 use super::openapi::schema::{
@@ -18,8 +18,8 @@ use super::openapi::schema::{
 };
 use super::pagination::Page;
 use super::paths::{IdPath, PathId, invoice_path};
-use super::wire::{Link, created, json_response, time, time_option};
-use crate::document::credit_memo::{self as document, CreditMemoDocument};
+use super::representation::{json_or_pdf, varied_by_accept};
+use super::wire::{Link, created, json_ok, time, time_option};
 use crate::domain::credit_memo::{
     AllocationRequest, CreditAllocation, CreditLine, CreditLineInput, CreditMemo, CreditMemoInput,
     CreditMemoStatus, CreditReason, CreditSettlement,
@@ -33,9 +33,9 @@ use crate::domain::transaction::MAX_AMOUNT;
 use crate::error::{ApiError, InvalidField, Resource};
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
-use crate::http::failure::{Failure, Rejection};
+use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, run_write};
-use crate::http::negotiation::{MediaType, negotiate};
+use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::repository::CreditMemoFilter;
@@ -133,22 +133,17 @@ pub async fn get_one(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let credit_memo_id = path.id()?;
-    let offered = [MediaType::Json, MediaType::Pdf];
-    let media_type = negotiate(&headers, &offered)
-        .ok_or_else(|| Rejection::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
+    let media_type = json_or_pdf(&headers)?;
     let organization_id = &principal.organization_id;
-    let mut response = match media_type {
+    let response = match media_type {
         MediaType::Json => {
             let memo =
                 service::get_credit_memo(&state.db, organization_id, &credit_memo_id).await?;
             let tag = representation_etag(memo.revision, media_type, 0);
-            let mut response = if is_not_modified(&headers, &tag) {
-                StatusCode::NOT_MODIFIED.into_response()
-            } else {
-                json_response(StatusCode::OK, &CreditMemoResponse::new(&state, &memo))
-            };
-            response.headers_mut().insert(header::ETAG, tag);
-            response
+            answer_unless_current(&headers, tag, async || {
+                Ok(json_ok(&CreditMemoResponse::new(&state, &memo)))
+            })
+            .await?
         }
         MediaType::Pdf => {
             // A document waits for its render's slot before it reads anything.
@@ -163,29 +158,13 @@ pub async fn get_one(
                 .map_or(0, |time| time.timestamp_millis())
                 .max(invoice.updated_time.timestamp_millis());
             let tag = representation_etag(memo.revision, media_type, version);
-            let mut response = if is_not_modified(&headers, &tag) {
-                StatusCode::NOT_MODIFIED.into_response()
-            } else {
-                let filename = format!("credit-memo-{}.pdf", memo.id);
-                slot.pdf(&filename, move |wanted| {
-                    let document = CreditMemoDocument {
-                        credit_memo: &memo,
-                        invoice: &invoice,
-                        seller: &seller,
-                    };
-                    document::render(&document, wanted)
-                })
-                .await?
-            };
-            response.headers_mut().insert(header::ETAG, tag);
-            response
+            answer_unless_current(&headers, tag, async || {
+                slot.credit_memo_pdf(memo, invoice, seller).await
+            })
+            .await?
         }
     };
-    // The same URL answers JSON or PDF: caches must key on Accept.
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
+    Ok(varied_by_accept(response))
 }
 
 /// Lists credit memos.
@@ -215,12 +194,9 @@ pub async fn list(
     let found =
         service::list_credit_memos(&state.db, organization_id, &filter, page.limit, page.offset)
             .await?;
-    let memos: Vec<_> = found
-        .credit_memos
-        .iter()
-        .map(|memo| CreditMemoResponse::new(&state, memo))
-        .collect();
-    Ok(page.answer(found.total, &memos))
+    Ok(page.answer_each(found.total, &found.credit_memos, |memo| {
+        CreditMemoResponse::new(&state, memo)
+    }))
 }
 
 /// Changes a credit memo.
@@ -255,10 +231,7 @@ pub async fn patch(
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let memo = service::patch_credit_memo(tx, organization_id, &credit_memo_id, patch).await?;
-        Ok(json_response(
-            StatusCode::OK,
-            &CreditMemoResponse::new(&state, &memo),
-        ))
+        Ok(json_ok(&CreditMemoResponse::new(&state, &memo)))
     })
     .await
 }
@@ -708,14 +681,8 @@ impl CreditMemoResponse {
             updated_time: memo.updated_time,
             voided_time: memo.voided_time,
             links: vec![
-                Link {
-                    rel: "self",
-                    href: state.url(&credit_memo_path(&memo.id)),
-                },
-                Link {
-                    rel: "invoice",
-                    href: state.url(&invoice_path(&memo.invoice_id)),
-                },
+                Link::to(state, "self", &credit_memo_path(&memo.id)),
+                Link::to(state, "invoice", &invoice_path(&memo.invoice_id)),
             ],
         }
     }

@@ -2,8 +2,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::ApiError;
@@ -49,6 +49,22 @@ pub fn is_not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
+}
+
+/// The answer to a read of the representation tagged `tag`, carrying the tag: a 304 when
+/// `If-None-Match` names it, else what `answer` makes (which is then not made for nothing).
+pub async fn answer_unless_current(
+    headers: &HeaderMap,
+    tag: HeaderValue,
+    answer: impl AsyncFnOnce() -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let mut response = if is_not_modified(headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        answer().await?
+    };
+    response.headers_mut().insert(header::ETAG, tag);
+    Ok(response)
 }
 
 /// The request's `If-Match`, if it has one.

@@ -213,10 +213,11 @@ impl TimelineResponse {
             revision: event.revision,
             changes: ChangesResponse::new(&event.changes),
             occurred_time: event.occurred_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&timeline_message_path(invoice_id, &event.id)),
-            }],
+            links: vec![Link::to(
+                state,
+                "self",
+                &timeline_message_path(invoice_id, &event.id),
+            )],
         }
     }
 }

@@ -18,7 +18,7 @@ use super::pagination::Page;
 use super::paths::{IdPath, InvoicePartPath, invoice_path};
 use super::products::{ProductResponse, product_path};
 use super::tax::TaxResponse;
-use super::wire::{Link, created, json_response, time, time_option};
+use super::wire::{Link, created, json_ok, time, time_option};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId};
 use crate::domain::invoice_item::{InvoiceItem, ItemType, PeriodNumber};
 use crate::domain::money;
@@ -113,8 +113,10 @@ pub async fn replace(
         .item_writes
         .write(None, organization_id, &invoice_id, write)
         .await?;
-    let response = json_response(StatusCode::OK, &ItemResponse::new(&state, &item));
-    Ok(with_etag(response, item.revision))
+    Ok(with_etag(
+        json_ok(&ItemResponse::new(&state, &item)),
+        item.revision,
+    ))
 }
 
 /// Reads an item of an invoice.
@@ -145,10 +147,7 @@ pub async fn get_one(
     let revision = item.revision;
     let items = [item];
     let responses = expand.responses(&state, organization_id, &items).await?;
-    Ok(with_etag(
-        json_response(StatusCode::OK, &responses[0]),
-        revision,
-    ))
+    Ok(with_etag(json_ok(&responses[0]), revision))
 }
 
 /// Lists an invoice's items.
@@ -298,15 +297,9 @@ impl Expand {
 
 /// `self`, and `product` when the item names one.
 fn item_links(state: &AppState, item: &InvoiceItem) -> Vec<Link> {
-    let mut links = vec![Link {
-        rel: "self",
-        href: state.url(&item_path(item)),
-    }];
+    let mut links = vec![Link::to(state, "self", &item_path(item))];
     if let Some(product_id) = &item.product_id {
-        links.push(Link {
-            rel: "product",
-            href: state.url(&product_path(product_id)),
-        });
+        links.push(Link::to(state, "product", &product_path(product_id)));
     }
     links
 }

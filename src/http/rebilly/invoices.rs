@@ -2,7 +2,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::allocations::AllocationResponse;
 use super::contact::{ContactObjectResponse, TaxIdResponse};
 use super::credit_memos::CreditAllocationResponse;
-use super::etag::{Precondition, is_not_modified, representation_etag, with_etag};
+use super::etag::{Precondition, answer_unless_current, representation_etag, with_etag};
 use super::fields::{FieldReader, canonical_body};
 use super::invoice_body::{EmptyRequest, InvoiceRequest, IssueRequest};
 use super::invoice_body::{invoice_example, parse_invoice, parse_issue_times};
@@ -21,8 +21,9 @@ use super::invoice_query::InvoiceQuery;
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
+use super::representation::{json_or_pdf, varied_by_accept};
 use super::tax::InvoiceTaxResponse;
-use super::wire::{Link, created, json_response, time, time_option};
+use super::wire::{Link, created, json_ok, time, time_option};
 use crate::domain::currency::Currency;
 use crate::domain::discount::{AppliedDiscount, DiscountKind};
 use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
@@ -33,9 +34,8 @@ use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use crate::http::failure::Failure;
-use crate::http::failure::Rejection;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
-use crate::http::negotiation::{MediaType, negotiate};
+use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run_write};
+use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
 use crate::http::renders::PdfDocument;
 use crate::http::state::AppState;
@@ -63,9 +63,7 @@ pub async fn create(
     run_write(&state, &principal, request, async |tx| {
         let organization_id = &principal.organization_id;
         let (invoice, items) = service::create_invoice(tx, organization_id, input, pending).await?;
-        let response = InvoiceResponse::new(&state, &invoice, &items);
-        let response = created(&state.url(&invoice_path(&invoice.id)), &response);
-        Ok(with_etag(response, invoice.revision))
+        Ok(invoice_answer(&state, &invoice, &items, true))
     })
     .await
 }
@@ -98,24 +96,13 @@ pub async fn upsert(
     let (input, pending) = parse_invoice(body)?;
     let invoice_id = path.id()?;
     let organization_id = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            let if_match = if_match.as_ref();
-            let ((invoice, items), was_created) =
-                service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match, pending)
-                    .await?;
-            let response = InvoiceResponse::new(&state, &invoice, &items);
-            let response = if was_created {
-                created(&state.url(&invoice_path(&invoice.id)), &response)
-            } else {
-                json_response(StatusCode::OK, &response)
-            };
-            Ok(with_etag(response, invoice.revision))
-        },
-    )
+    run_unkeyed_write(&state, &principal, async |tx| {
+        let if_match = if_match.as_ref();
+        let ((invoice, items), was_created) =
+            service::upsert_invoice(tx, organization_id, &invoice_id, input, if_match, pending)
+                .await?;
+        Ok(invoice_answer(&state, &invoice, &items, was_created))
+    })
     .await
 }
 
@@ -145,9 +132,7 @@ pub async fn get_one(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let invoice_id = path.id()?;
-    let offered = [MediaType::Json, MediaType::Pdf];
-    let media_type = negotiate(&headers, &offered)
-        .ok_or_else(|| Rejection::NotAcceptable(offered.map(MediaType::as_str).to_vec()))?;
+    let media_type = json_or_pdf(&headers)?;
     // A document waits for its render's slot before it reads anything: requests waiting for
     // one hold no invoice and no connection.
     let slot = match media_type {
@@ -171,22 +156,12 @@ pub async fn get_one(
         .and_then(|seller| seller.updated_time)
         .map_or(0, |time| time.timestamp_millis());
     let tag = representation_etag(invoice.revision, media_type, seller_version);
-    let mut response = if is_not_modified(&headers, &tag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        match (slot, seller) {
-            (Some(slot), Some(seller)) => slot.invoice_pdf(invoice, items, seller).await?,
-            _ => json_response(
-                StatusCode::OK,
-                &InvoiceResponse::new(&state, &invoice, &items),
-            ),
-        }
-    };
-    let response_headers = response.headers_mut();
-    response_headers.insert(header::ETAG, tag);
-    // The same URL answers JSON or PDF: caches must key on Accept.
-    response_headers.insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
+    let response = answer_unless_current(&headers, tag, async || match (slot, seller) {
+        (Some(slot), Some(seller)) => slot.invoice_pdf(invoice, items, seller).await,
+        _ => Ok(json_ok(&InvoiceResponse::new(&state, &invoice, &items))),
+    })
+    .await?;
+    Ok(varied_by_accept(response))
 }
 
 /// Lists invoices.
@@ -399,11 +374,26 @@ async fn act(
         let organization_id = &principal.organization_id;
         let (invoice, items) =
             service::apply_action(tx, organization_id, &invoice_id, action, times).await?;
-        let response = InvoiceResponse::new(&state, &invoice, &items);
-        let response = created(&state.url(&invoice_path(&invoice.id)), &response);
-        Ok(with_etag(response, invoice.revision))
+        Ok(invoice_answer(&state, &invoice, &items, true))
     })
     .await
+}
+
+/// An invoice with its `ETag`: a 201 with `Location` when the write created it (or moved it
+/// along its lifecycle, which Rebilly answers so too), else a 200.
+pub(super) fn invoice_answer(
+    state: &AppState,
+    invoice: &Invoice,
+    items: &[InvoiceItem],
+    was_created: bool,
+) -> Response {
+    let body = InvoiceResponse::new(state, invoice, items);
+    let response = if was_created {
+        created(&state.url(&invoice_path(&invoice.id)), &body)
+    } else {
+        json_ok(&body)
+    };
+    with_etag(response, invoice.revision)
 }
 
 /// An invoice on the wire.
@@ -558,10 +548,7 @@ impl InvoiceResponse {
                 .collect(),
             created_time: invoice.created_time,
             updated_time: invoice.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&invoice_path(&invoice.id)),
-            }],
+            links: vec![Link::to(state, "self", &invoice_path(&invoice.id))],
         }
     }
 }

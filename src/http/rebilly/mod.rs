@@ -21,6 +21,7 @@ mod organizations;
 mod pagination;
 mod paths;
 mod products;
+mod representation;
 mod tax;
 mod timeline;
 mod tracking;

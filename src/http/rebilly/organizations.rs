@@ -2,25 +2,23 @@
 //! documents show as the seller (Rebilly's Organization, in part).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::contact::place_and_contacts;
-use super::contact::{ContactResponse, bounded, contact_points};
+use super::contact::{ContactResponse, bounded, contact_points, country_code, owned};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::schema::{closed_object, named_schema, nullable, one_of, text, with_read_only};
-use super::wire::{Link, json_response, time_option};
+use super::wire::{Link, json_ok, time_option};
 use crate::domain::currency::Currency;
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
-use crate::domain::text::BoundedText;
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{WriteRequest, run_write};
+use crate::http::idempotency::run_unkeyed_write;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::organizations as service;
@@ -60,10 +58,7 @@ pub async fn get_one(
     let organization =
         service::get_organization(&state.db, &principal.organization_id, &path.organization_id)
             .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &OrganizationResponse::new(&state, &organization),
-    ))
+    Ok(json_ok(&OrganizationResponse::new(&state, &organization)))
 }
 
 /// Changes the caller's organization.
@@ -89,19 +84,11 @@ pub async fn patch(
 ) -> Result<Response, Failure> {
     let change = parse_change(body)?;
     let caller = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            let organization =
-                service::change_organization(tx, caller, &path.organization_id, change).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &OrganizationResponse::new(&state, &organization),
-            ))
-        },
-    )
+    run_unkeyed_write(&state, &principal, async |tx| {
+        let organization =
+            service::change_organization(tx, caller, &path.organization_id, change).await?;
+        Ok(json_ok(&OrganizationResponse::new(&state, &organization)))
+    })
     .await
 }
 
@@ -162,29 +149,25 @@ pub struct OrganizationResponse {
 impl OrganizationResponse {
     fn new(state: &AppState, organization: &Organization) -> Self {
         let details = &organization.details;
-        let text = |value: Option<&str>| value.map(str::to_owned);
         Self {
             id: organization.id.to_string(),
-            name: text(details.name.as_ref().map(BoundedText::as_str)),
-            address: text(details.address.as_ref().map(BoundedText::as_str)),
-            address2: text(details.address2.as_ref().map(BoundedText::as_str)),
-            city: text(details.city.as_ref().map(BoundedText::as_str)),
-            region: text(details.region.as_ref().map(BoundedText::as_str)),
-            country: text(details.country.as_ref().map(CountryCode::as_str)),
-            postal_code: text(details.postal_code.as_ref().map(BoundedText::as_str)),
-            emails: details.emails.iter().map(ContactResponse::new).collect(),
-            phone_numbers: details
-                .phone_numbers
-                .iter()
-                .map(ContactResponse::new)
-                .collect(),
+            name: owned(&details.name),
+            address: owned(&details.address),
+            address2: owned(&details.address2),
+            city: owned(&details.city),
+            region: owned(&details.region),
+            country: country_code(&details.country),
+            postal_code: owned(&details.postal_code),
+            emails: ContactResponse::all(&details.emails),
+            phone_numbers: ContactResponse::all(&details.phone_numbers),
             invoice_time_zone: details.invoice_time_zone.name().to_owned(),
             default_currency: details.default_currency,
             updated_time: organization.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&format!("/organizations/{}", organization.id)),
-            }],
+            links: vec![Link::to(
+                state,
+                "self",
+                &format!("/organizations/{}", organization.id),
+            )],
         }
     }
 }

@@ -81,21 +81,31 @@ impl Page {
         (self.headers(total), json_response(StatusCode::OK, items)).into_response()
     }
 
-    /// A 200 of a page that holds `count` items, which the server may have cut short of the
-    /// `limit` asked (to bound its size): a short page that is not the last says so in
+    /// A 200 of the page's `rows`, each rendered by `render`, of `total` in all.
+    pub fn answer_each<R, T: Serialize>(
+        self,
+        total: i64,
+        rows: &[R],
+        render: impl FnMut(&R) -> T,
+    ) -> Response {
+        let items: Vec<T> = rows.iter().map(render).collect();
+        self.answer(total, &items)
+    }
+
+    /// The page as served when it holds `count` items, which the server may have cut short of
+    /// the `limit` asked (to bound its size): a short page that is not the last says so in
     /// `Pagination-Limit`, the limit applied, so that the next page starts where it ends.
-    pub fn answer_cut(self, total: i64, count: usize, items: &impl Serialize) -> Response {
+    pub fn served(self, total: i64, count: usize) -> Self {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
         let cut = count < self.limit && self.offset.saturating_add(count) < total;
-        let applied = if cut {
+        if cut {
             Self {
                 limit: count,
                 ..self
             }
         } else {
             self
-        };
-        applied.answer(total, items)
+        }
     }
 
     /// `Pagination-Total`, `Pagination-Limit` and `Pagination-Offset`.

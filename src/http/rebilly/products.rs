@@ -1,7 +1,6 @@
 //! `/products`: create, read and list products.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,7 +12,7 @@ use super::openapi::schema::{
 };
 use super::pagination::Page;
 use super::paths::IdPath;
-use super::wire::{Link, created, json_response, time};
+use super::wire::{Link, created, json_ok, time};
 use crate::domain::ids::ProductId;
 use crate::domain::product::MAX_NAME_CHARS;
 use crate::domain::product::{Product, ProductDescription, ProductInput, ProductName, UnitLabel};
@@ -77,10 +76,7 @@ pub async fn get_one(
 ) -> Result<Response, Failure> {
     let product_id = path.id()?;
     let product = service::get_product(&state.db, &principal.organization_id, &product_id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &ProductResponse::new(&state, &product),
-    ))
+    Ok(json_ok(&ProductResponse::new(&state, &product)))
 }
 
 /// Lists products.
@@ -109,12 +105,9 @@ pub async fn list(
         page.offset,
     )
     .await?;
-    let products: Vec<_> = found
-        .products
-        .iter()
-        .map(|product| ProductResponse::new(&state, product))
-        .collect();
-    Ok(page.answer(found.total, &products))
+    Ok(page.answer_each(found.total, &found.products, |product| {
+        ProductResponse::new(&state, product)
+    }))
 }
 
 /// Turns a request body into a product input, naming every bad field at once.
@@ -168,10 +161,7 @@ impl ProductResponse {
             unit_label: product.unit_label.clone(),
             created_time: product.created_time,
             updated_time: product.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&product_path(&product.id)),
-            }],
+            links: vec![Link::to(state, "self", &product_path(&product.id))],
         }
     }
 }

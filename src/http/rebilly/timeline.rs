@@ -10,7 +10,7 @@ use super::fields::{FieldReader, RawObject, canonical_body, string};
 use super::openapi::schema::{closed_object, named_schema, not_blank, text, with_read_only};
 use super::pagination::Page;
 use super::paths::{IdPath, InvoicePartPath};
-use super::wire::{created, json_response};
+use super::wire::{created, json_ok};
 use crate::domain::event::CommentText;
 use crate::domain::ids::{EventId, InvoiceId};
 use crate::domain::text::looks_blank;
@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{Idempotency, WriteRequest, run_write};
+use crate::http::idempotency::{Idempotency, run_unkeyed_write, run_write};
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::timeline as service;
@@ -68,12 +68,10 @@ pub async fn list(
         page.offset,
     )
     .await?;
-    let messages: Vec<_> = found
-        .messages
-        .iter()
-        .map(|message| TimelineResponse::new(&state, &invoice_id, message))
-        .collect();
-    Ok(page.answer_cut(found.total, messages.len(), &messages))
+    let page = page.served(found.total, found.messages.len());
+    Ok(page.answer_each(found.total, &found.messages, |message| {
+        TimelineResponse::new(&state, &invoice_id, message)
+    }))
 }
 
 /// Comments on an invoice.
@@ -138,10 +136,11 @@ pub async fn get_one(
         &message_id,
     )
     .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &TimelineResponse::new(&state, &invoice_id, &message),
-    ))
+    Ok(json_ok(&TimelineResponse::new(
+        &state,
+        &invoice_id,
+        &message,
+    )))
 }
 
 /// Deletes a comment of an invoice's timeline.
@@ -166,15 +165,10 @@ pub async fn delete(
 ) -> Result<Response, Failure> {
     let (invoice_id, message_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_comment(tx, organization_id, &invoice_id, &message_id).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        },
-    )
+    run_unkeyed_write(&state, &principal, async |tx| {
+        service::delete_comment(tx, organization_id, &invoice_id, &message_id).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
     .await
 }
 

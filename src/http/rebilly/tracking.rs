@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::pagination::Page;
 use super::paths::IdPath;
-use super::wire::{Link, json_response, time};
+use super::wire::{Link, json_ok, time};
 use crate::domain::ids::{AttemptId, EventId, OrganizationId, WebhookId};
 use crate::http::auth::Principal;
 use crate::http::extract::{Path, Query};
@@ -44,12 +44,10 @@ pub async fn list(
     let page = Page::only(&query)?;
     let organization_id = &principal.organization_id;
     let found = service::list_attempts(&state.db, organization_id, page.limit, page.offset).await?;
-    let entries: Vec<_> = found
-        .attempts
-        .iter()
-        .map(|attempt| TrackingResponse::new(&state, organization_id, attempt))
-        .collect();
-    Ok(page.answer_cut(found.total, entries.len(), &entries))
+    let page = page.served(found.total, found.attempts.len());
+    Ok(page.answer_each(found.total, &found.attempts, |attempt| {
+        TrackingResponse::new(&state, organization_id, attempt)
+    }))
 }
 
 /// Reads one entry of the webhook delivery log.
@@ -72,10 +70,11 @@ pub async fn get_one(
     let attempt_id = path.id()?;
     let organization_id = &principal.organization_id;
     let attempt = service::get_attempt(&state.db, organization_id, &attempt_id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &TrackingResponse::new(&state, organization_id, &attempt),
-    ))
+    Ok(json_ok(&TrackingResponse::new(
+        &state,
+        organization_id,
+        &attempt,
+    )))
 }
 
 /// Sends a logged delivery's event again.
@@ -195,10 +194,7 @@ impl TrackingResponse {
             sent_time: attempt.sent_time,
             created_time: attempt.sent_time,
             updated_time: attempt.sent_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&tracking_path(&attempt.id)),
-            }],
+            links: vec![Link::to(state, "self", &tracking_path(&attempt.id))],
         }
     }
 }

@@ -2,7 +2,6 @@
 //! money received or given back elsewhere, and applying it to invoices.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -10,17 +9,16 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::allocations::AllocationResponse;
-use super::etag::with_etag;
 use super::fields::{FieldReader, RawObject, canonical_body, number, string};
 use super::invoice_body::read_sale;
-use super::invoices::InvoiceResponse;
+use super::invoices::{InvoiceResponse, invoice_answer};
 use super::openapi::schema::{
     closed_object, id, named_schema, nullable, one_of, positive_number, text, with_read_only,
 };
 use super::openapi::{currency, transaction_type};
 use super::pagination::Page;
 use super::paths::{IdPath, transaction_path};
-use super::wire::{Link, created, json_response, time};
+use super::wire::{Link, created, json_ok, time};
 use crate::domain::currency::Currency;
 use crate::domain::ids::{CustomerId, InvoiceId, TransactionId, WebsiteId};
 use crate::domain::money;
@@ -132,10 +130,7 @@ pub async fn get_one(
     let transaction_id = path.id()?;
     let organization_id = &principal.organization_id;
     let transaction = service::get_transaction(&state.db, organization_id, &transaction_id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &TransactionResponse::new(&state, &transaction),
-    ))
+    Ok(json_ok(&TransactionResponse::new(&state, &transaction)))
 }
 
 /// Lists transactions.
@@ -160,12 +155,11 @@ pub async fn list(
     let organization_id = &principal.organization_id;
     let found =
         service::list_transactions(&state.db, organization_id, page.limit, page.offset).await?;
-    let transactions: Vec<_> = found
-        .transactions
-        .iter()
-        .map(|transaction| TransactionResponse::new(&state, transaction))
-        .collect();
-    Ok(page.answer(found.total, &transactions))
+    Ok(
+        page.answer_each(found.total, &found.transactions, |transaction| {
+            TransactionResponse::new(&state, transaction)
+        }),
+    )
 }
 
 /// Applies a transaction to an invoice.
@@ -201,11 +195,7 @@ pub async fn apply(
         let (invoice, items) =
             service::apply_transaction(tx, organization_id, &invoice_id, &transaction_id, amount)
                 .await?;
-        let response = InvoiceResponse::new(&state, &invoice, &items);
-        Ok(with_etag(
-            json_response(StatusCode::OK, &response),
-            invoice.revision,
-        ))
+        Ok(invoice_answer(&state, &invoice, &items, false))
     })
     .await
 }
@@ -242,12 +232,11 @@ pub async fn allocations(
         page.offset,
     )
     .await?;
-    let allocations: Vec<_> = found
-        .allocations
-        .iter()
-        .map(|allocation| AllocationResponse::new(&state, allocation))
-        .collect();
-    Ok(page.answer(found.total, &allocations))
+    Ok(
+        page.answer_each(found.total, &found.allocations, |allocation| {
+            AllocationResponse::new(&state, allocation)
+        }),
+    )
 }
 
 /// Turns a request body into a transaction input, naming every bad field at once.
@@ -407,10 +396,7 @@ impl TransactionResponse {
             processed_time: transaction.created_time,
             created_time: transaction.created_time,
             updated_time: transaction.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&transaction_path(&transaction.id)),
-            }],
+            links: vec![Link::to(state, "self", &transaction_path(&transaction.id))],
         }
     }
 }

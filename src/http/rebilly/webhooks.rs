@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::SchemaFormat;
 
@@ -15,7 +16,7 @@ use super::openapi::schema::{
 };
 use super::pagination::Page;
 use super::paths::IdPath;
-use super::wire::{Link, created, json_response, time};
+use super::wire::{Link, created, json_ok, time};
 use crate::domain::event::EventType;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{
@@ -29,7 +30,7 @@ use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::failure::Failure;
-use crate::http::idempotency::{Idempotency, KeptBody, WriteRequest, run_write};
+use crate::http::idempotency::{Idempotency, KeptBody, run_unkeyed_write, run_write};
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::service::webhooks as service;
@@ -133,7 +134,7 @@ pub async fn upsert(
             let response = created(&state.url(&webhook_path(&webhook.id)), &body);
             secret_shown_once(&state, &webhook, response)?
         } else {
-            json_response(StatusCode::OK, &body)
+            json_ok(&body)
         })
     })
     .await
@@ -173,10 +174,7 @@ pub async fn get_one(
     let webhook_id = path.id()?;
     let webhook =
         service::get_webhook(&state.db, &principal.organization_id, &webhook_id, FORMAT).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &WebhookResponse::new(&state, &webhook, false),
-    ))
+    Ok(json_ok(&WebhookResponse::new(&state, &webhook, false)))
 }
 
 /// Deletes a webhook.
@@ -200,15 +198,10 @@ pub async fn delete(
 ) -> Result<Response, Failure> {
     let webhook_id = path.id()?;
     let organization_id = &principal.organization_id;
-    run_write(
-        &state,
-        &principal,
-        WriteRequest::without_key(),
-        async |tx| {
-            service::delete_webhook(tx, organization_id, &webhook_id, FORMAT).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        },
-    )
+    run_unkeyed_write(&state, &principal, async |tx| {
+        service::delete_webhook(tx, organization_id, &webhook_id, FORMAT).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
     .await
 }
 
@@ -239,12 +232,18 @@ pub async fn list_all(
         page.offset,
     )
     .await?;
-    let webhooks: Vec<_> = found
-        .webhooks
-        .iter()
-        .map(|webhook| WebhookResponse::new(&state, webhook, false))
-        .collect();
-    Ok(page.answer(found.total, &webhooks))
+    Ok(page.answer_each(found.total, &found.webhooks, |webhook| {
+        WebhookResponse::new(&state, webhook, false)
+    }))
+}
+
+/// A webhook's or a header's `status`: whether it is `active`.
+fn is_active(raw: &RawValue) -> Result<bool, String> {
+    match string(raw)?.as_str() {
+        "active" => Ok(true),
+        "inactive" => Ok(false),
+        _ => Err("must be active or inactive".into()),
+    }
 }
 
 /// Turns a request body into a webhook input, naming every bad field at once.
@@ -256,13 +255,7 @@ fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
         DeliveryMethod::parse(&name)
             .ok_or_else(|| "must be one of GET, POST, PUT, PATCH, DELETE".into())
     });
-    let active = fields
-        .optional("status", |raw| match string(raw)?.as_str() {
-            "active" => Ok(true),
-            "inactive" => Ok(false),
-            _ => Err("must be active or inactive".into()),
-        })
-        .unwrap_or(true);
+    let active = fields.optional("status", is_active).unwrap_or(true);
     let events_filter = fields
         .optional("eventsFilter", |raw| {
             let mut types = Vec::new();
@@ -287,13 +280,7 @@ fn parse_webhook(body: RawObject) -> Result<WebhookInput, ApiError> {
     for mut header in fields.optional_objects("headers", MAX_HEADERS) {
         let name = header.required("name", string);
         let value = header.required("value", string);
-        let active = header
-            .optional("status", |raw| match string(raw)?.as_str() {
-                "active" => Ok(true),
-                "inactive" => Ok(false),
-                _ => Err("must be active or inactive".into()),
-            })
-            .unwrap_or(true);
+        let active = header.optional("status", is_active).unwrap_or(true);
         if let (Some(name), Some(value)) = (name, value) {
             match WebhookHeader::parse(name, value, active) {
                 Ok(parsed) => headers.push(parsed),
@@ -402,10 +389,7 @@ impl WebhookResponse {
             secret: with_secret.then(|| webhook.secret.expose().to_owned()),
             created_time: webhook.created_time,
             updated_time: webhook.updated_time,
-            links: vec![Link {
-                rel: "self",
-                href: state.url(&webhook_path(&webhook.id)),
-            }],
+            links: vec![Link::to(state, "self", &webhook_path(&webhook.id))],
         }
     }
 }

@@ -7,8 +7,14 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::http::state::AppState;
 
 pub use crate::http::respond::json_response;
+
+/// A 200 of `body` as JSON.
+pub fn json_ok<T: Serialize>(body: &T) -> Response {
+    json_response(StatusCode::OK, body)
+}
 
 /// A 201 with an absolute `Location`.
 pub fn created<T: Serialize>(location: &str, body: &T) -> Response {
@@ -46,4 +52,14 @@ pub struct Link {
     pub rel: &'static str,
     /// Absolute URL.
     pub href: String,
+}
+
+impl Link {
+    /// A link of `rel` to `path` on this server.
+    pub fn to(state: &AppState, rel: &'static str, path: &str) -> Self {
+        Self {
+            rel,
+            href: state.url(path),
+        }
+    }
 }
