@@ -20,4 +20,5 @@ pub mod product;
 pub mod tax;
 pub mod text;
 pub mod transaction;
+pub mod vat;
 pub mod webhook;

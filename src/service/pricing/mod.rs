@@ -8,6 +8,7 @@
 mod discounts;
 mod tax;
 mod units;
+mod vat;
 
 #[cfg(test)]
 mod tests;
