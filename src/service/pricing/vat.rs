@@ -32,7 +32,8 @@ pub struct VatGroup {
     pub rate: Decimal,
     /// The sum of the lines' net amounts, in minor units (BT-116).
     pub taxable: i128,
-    /// `round(taxable * rate)`, in minor units (BT-117).
+    /// `round(taxable * rate)`, in minor units (BT-117); 0 for a group whose credits outweigh
+    /// its debits, which EN 16931 would have be a credit note instead (its e-invoice is refused).
     pub tax: i128,
 }
 
@@ -51,7 +52,7 @@ pub(super) fn vat_breakdown(lines: &[VatLine<'_>]) -> (Vec<VatGroup>, Vec<i128>)
         .into_iter()
         .map(|((category, rate), indexes)| {
             let taxable = sum(indexes.iter().map(|&index| lines[index].net));
-            let tax = mul_round(taxable, rate);
+            let tax = mul_round(taxable.max(0), rate);
             for (index, share) in share_out(tax, lines, &indexes) {
                 shares[index] = share;
             }
@@ -66,31 +67,18 @@ pub(super) fn vat_breakdown(lines: &[VatLine<'_>]) -> (Vec<VatGroup>, Vec<i128>)
     (groups, shares)
 }
 
-/// Shares a group's VAT among the lines whose net amount has its sign, in proportion to their
-/// amounts (largest remainder): a group's VAT has the sign of its taxable amount, and is no
-/// larger than it, so those lines can always carry it whole. The other lines show none.
+/// Shares a group's VAT among its debit lines in proportion to their net amounts (largest
+/// remainder); credits are never taxed, as everywhere else. The VAT is at most the debit lines'
+/// sum (a rate is at most 1, and credits only lower the taxable amount), so they can carry it.
 fn share_out(tax: i128, lines: &[VatLine<'_>], indexes: &[usize]) -> Vec<(usize, i128)> {
-    let sign = tax.signum();
     let weighted: Vec<Weighted<'_>> = indexes
         .iter()
-        .map(|&index| {
-            let net = lines[index].net;
-            Weighted {
-                id: lines[index].id,
-                weight: if net.signum() == sign { net.abs() } else { 0 },
-            }
+        .map(|&index| Weighted {
+            id: lines[index].id,
+            weight: lines[index].net.max(0),
         })
         .collect();
-    let shares = if sign == 0 {
-        vec![0; indexes.len()]
-    } else {
-        allocate(tax.abs(), &weighted)
-    };
-    indexes
-        .iter()
-        .zip(shares)
-        .map(|(&index, share)| (index, share * sign))
-        .collect()
+    indexes.iter().copied().zip(allocate(tax, &weighted)).collect()
 }
 
 #[cfg(test)]
@@ -172,7 +160,7 @@ mod tests {
     }
 
     #[test]
-    fn a_group_of_more_credit_than_debit_has_negative_vat_on_its_credits() {
+    fn a_group_whose_credits_outweigh_its_debits_bears_no_vat() {
         let vat = standard(dec!(0.2));
         let ids = ids(2);
         let lines = [
@@ -180,8 +168,8 @@ mod tests {
             VatLine { id: &ids[1], vat: &vat, net: -300 },
         ];
         let (groups, shares) = vat_breakdown(&lines);
-        assert_eq!((groups[0].taxable, groups[0].tax), (-200, -40));
-        assert_eq!(shares, [0, -40]);
+        assert_eq!((groups[0].taxable, groups[0].tax), (-200, 0));
+        assert_eq!(shares, [0, 0]);
     }
 
     proptest! {
@@ -208,12 +196,11 @@ mod tests {
                     })
                     .collect();
                 prop_assert_eq!(group.taxable, sum(members.iter().map(|&index| lines[index].net)));
-                prop_assert_eq!(group.tax, mul_round(group.taxable, group.rate));
+                prop_assert_eq!(group.tax, mul_round(group.taxable.max(0), group.rate));
                 prop_assert_eq!(group.tax, sum(members.iter().map(|&index| shares[index])));
                 for &index in &members {
                     let share = shares[index];
-                    prop_assert!(share == 0 || share.signum() == group.tax.signum());
-                    prop_assert!(share.abs() <= lines[index].net.abs());
+                    prop_assert!((0..=lines[index].net.max(0)).contains(&share));
                 }
             }
         }
