@@ -113,3 +113,14 @@ fn a_ubl_invoice_names_its_parties_lines_and_vat() {
     assert!(xml.contains("<cbc:PayableAmount currencyID=\"EUR\">101.15</cbc:PayableAmount>"));
     assert!(xml.contains("<cbc:InvoicedQuantity unitCode=\"C62\">-1</cbc:InvoicedQuantity>"));
 }
+
+#[test]
+fn a_cii_invoice_carries_the_same_figures() {
+    let xml = super::cii::write(&sample());
+    if let Ok(path) = std::env::var("EINVOICE_CII_SAMPLE_OUT") {
+        std::fs::write(path, &xml).unwrap();
+    }
+    assert!(xml.contains("<ram:DuePayableAmount>101.15</ram:DuePayableAmount>"));
+    assert!(xml.contains("<ram:TaxTotalAmount currencyID=\"EUR\">16.15</ram:TaxTotalAmount>"));
+    assert!(xml.contains("<ram:Name>Acme &amp; Söhne &lt;KG&gt;</ram:Name>"));
+}
