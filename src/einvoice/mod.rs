@@ -7,4 +7,4 @@ pub mod ubl;
 mod xml;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@ use super::model::*;
 use crate::domain::currency::Currency;
 use crate::domain::vat::VatCategory;
 
-pub(super) fn sample() -> EInvoice {
+pub(crate) fn sample() -> EInvoice {
     let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
     let seller = Party {
         name: "Muster GmbH".to_owned(),
