@@ -68,9 +68,18 @@ fn factur_x_rdf() -> String {
     };
     let properties = [
         property("DocumentFileName", "The name of the embedded XML document"),
-        property("DocumentType", "The type of the hybrid document in capital letters"),
-        property("Version", "The version of the standard applying to the embedded XML"),
-        property("ConformanceLevel", "The conformance level of the embedded XML"),
+        property(
+            "DocumentType",
+            "The type of the hybrid document in capital letters",
+        ),
+        property(
+            "Version",
+            "The version of the standard applying to the embedded XML",
+        ),
+        property(
+            "ConformanceLevel",
+            "The conformance level of the embedded XML",
+        ),
     ]
     .concat();
     format!(
@@ -126,21 +135,30 @@ fn add_to_xmp(pdf: Vec<u8>, rdf: &[u8]) -> Result<Vec<u8>, String> {
     out.extend_from_slice(rdf);
     out.extend_from_slice(&pdf[insert_at..xref_offset]);
     let table_end = startxref_key;
-    out.extend_from_slice(&moved_table(&pdf[xref_offset..table_end], object_start, shift)?);
+    out.extend_from_slice(&moved_table(
+        &pdf[xref_offset..table_end],
+        object_start,
+        shift,
+    )?);
     out.extend_from_slice(format!("startxref\n{}\n%%EOF\n", xref_offset + shift).as_bytes());
     Ok(out)
 }
 
 /// The cross-reference table with `shift` added to the offsets past `after`.
 fn moved_table(table: &[u8], after: usize, shift: usize) -> Result<Vec<u8>, String> {
-    let text = std::str::from_utf8(table).map_err(|_| "a cross-reference table that is not text")?;
+    let text =
+        std::str::from_utf8(table).map_err(|_| "a cross-reference table that is not text")?;
     let mut out = String::with_capacity(table.len());
     for line in text.split_inclusive('\n') {
         let fields: Vec<&str> = line.split_whitespace().collect();
         match fields.as_slice() {
             [offset, generation, "n"] if offset.len() == 10 => {
                 let offset: usize = parse(offset.as_bytes())?;
-                let moved = if offset > after { offset + shift } else { offset };
+                let moved = if offset > after {
+                    offset + shift
+                } else {
+                    offset
+                };
                 out.push_str(&format!("{moved:010} {generation} n\r\n"));
             }
             _ => out.push_str(line),
@@ -157,8 +175,14 @@ fn parse(digits: &[u8]) -> Result<usize, String> {
 }
 
 fn trimmed(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| b.is_ascii_digit()).unwrap_or(bytes.len());
-    let len = bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let start = bytes
+        .iter()
+        .position(|b| b.is_ascii_digit())
+        .unwrap_or(bytes.len());
+    let len = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     &bytes[start..start + len]
 }
 
@@ -171,7 +195,9 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .rposition(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -182,7 +208,14 @@ mod tests {
     #[test]
     fn the_pdf_carries_the_xml_and_says_it_is_factur_x() {
         let mut pages = Pages::default();
-        pages.text(40.0, 60.0, 12.0, Weight::Regular, Align::Left, "Invoice 1001 · Grüße");
+        pages.text(
+            40.0,
+            60.0,
+            12.0,
+            Weight::Regular,
+            Align::Left,
+            "Invoice 1001 · Grüße",
+        );
         let xml = crate::einvoice::cii::write(&crate::einvoice::tests::sample());
         let factur_x = FacturX {
             xml: &xml,
@@ -206,7 +239,10 @@ mod tests {
             if let [offset, _, "n"] = line.split_whitespace().collect::<Vec<_>>()[..] {
                 let offset: usize = offset.parse().unwrap();
                 let header = format!("{} 0 obj", number);
-                assert!(pdf[offset..].starts_with(header.as_bytes()), "object {number}");
+                assert!(
+                    pdf[offset..].starts_with(header.as_bytes()),
+                    "object {number}"
+                );
                 checked += 1;
             }
         }

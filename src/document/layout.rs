@@ -6,9 +6,9 @@
 use std::sync::OnceLock;
 
 use krilla::Document;
-use krilla::configure::{Archival, ConfigurationBuilder};
 use krilla::SerializeSettings;
 use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;

@@ -282,7 +282,8 @@ impl LineVat {
             }
             (_, Some(rate)) => rate.normalize(),
         };
-        let given = exemption.filter(|exemption| exemption.reason.is_some() || exemption.code.is_some());
+        let given =
+            exemption.filter(|exemption| exemption.reason.is_some() || exemption.code.is_some());
         match (category.needs_exemption(), given) {
             (true, None) => Err((
                 VatPart::Exemption,
@@ -359,7 +360,9 @@ mod tests {
     fn each_category_holds_its_rate_rule() {
         assert!(LineVat::new(VatCategory::Standard, rate(dec!(0.19)), None).is_ok());
         assert_eq!(
-            LineVat::new(VatCategory::Standard, rate(dec!(0)), None).unwrap_err().0,
+            LineVat::new(VatCategory::Standard, rate(dec!(0)), None)
+                .unwrap_err()
+                .0,
             VatPart::Rate
         );
         assert!(LineVat::new(VatCategory::ZeroRated, rate(dec!(0)), None).is_ok());

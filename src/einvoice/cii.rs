@@ -10,7 +10,8 @@ use super::xml::Xml;
 use crate::domain::vat::VatCategory;
 
 const RSM: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
-const RAM: &str = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
+const RAM: &str =
+    "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
 const UDT: &str = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
 const QDT: &str = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100";
 /// Factur-X's EN 16931 profile is EN 16931 itself.
@@ -40,9 +41,16 @@ pub fn write(document: &EInvoice) -> String {
     .open("rsm:ExchangedDocument")
     .leaf("ram:ID", &document.number)
     .leaf("ram:TypeCode", document.kind.type_code());
-    write_date(&mut xml, "ram:IssueDateTime", "udt:DateTimeString", document.issue_date);
+    write_date(
+        &mut xml,
+        "ram:IssueDateTime",
+        "udt:DateTimeString",
+        document.issue_date,
+    );
     if let Some(note) = &document.note {
-        xml.open("ram:IncludedNote").leaf("ram:Content", note).close();
+        xml.open("ram:IncludedNote")
+            .leaf("ram:Content", note)
+            .close();
     }
     xml.close().open("rsm:SupplyChainTradeTransaction");
     for line in &document.lines {
@@ -57,10 +65,25 @@ pub fn write(document: &EInvoice) -> String {
             .leaf("ram:IssuerAssignedID", order)
             .close();
     }
-    xml.close()
-        .open("ram:ApplicableHeaderTradeDelivery")
-        .close()
-        .open("ram:ApplicableHeaderTradeSettlement");
+    xml.close().open("ram:ApplicableHeaderTradeDelivery");
+    if let Some(delivery) = &document.delivery {
+        if let Some(address) = &delivery.address {
+            xml.open("ram:ShipToTradeParty");
+            write_address(&mut xml, address);
+            xml.close();
+        }
+        if let Some(day) = delivery.date {
+            xml.open("ram:ActualDeliverySupplyChainEvent");
+            write_date(
+                &mut xml,
+                "ram:OccurrenceDateTime",
+                "udt:DateTimeString",
+                day,
+            );
+            xml.close();
+        }
+    }
+    xml.close().open("ram:ApplicableHeaderTradeSettlement");
     if let Some(payment) = &document.payment {
         xml.leaf_if("ram:PaymentReference", payment.remittance.as_deref());
     }
@@ -94,7 +117,12 @@ pub fn write(document: &EInvoice) -> String {
             .close()
             .leaf("ram:ActualAmount", &money(allowance.amount))
             .leaf("ram:Reason", &allowance.reason);
-        write_tax(&mut xml, "ram:CategoryTradeTax", allowance.category, allowance.rate);
+        write_tax(
+            &mut xml,
+            "ram:CategoryTradeTax",
+            allowance.category,
+            allowance.rate,
+        );
         xml.close();
     }
     if document.payment_terms.is_some() || document.due_date.is_some() {
@@ -120,7 +148,12 @@ pub fn write(document: &EInvoice) -> String {
         xml.open("ram:InvoiceReferencedDocument")
             .leaf("ram:IssuerAssignedID", number);
         if let Some(issued) = issued {
-            write_date(&mut xml, "ram:FormattedIssueDateTime", "qdt:DateTimeString", *issued);
+            write_date(
+                &mut xml,
+                "ram:FormattedIssueDateTime",
+                "qdt:DateTimeString",
+                *issued,
+            );
         }
         xml.close();
     }
@@ -131,7 +164,11 @@ pub fn write(document: &EInvoice) -> String {
 /// A date in format `102` (`CCYYMMDD`).
 fn write_date(xml: &mut Xml, element: &'static str, string: &str, day: NaiveDate) {
     xml.open(element)
-        .leaf_with(string, &[("format", "102")], &day.format("%Y%m%d").to_string())
+        .leaf_with(
+            string,
+            &[("format", "102")],
+            &day.format("%Y%m%d").to_string(),
+        )
         .close();
 }
 
@@ -198,7 +235,10 @@ fn write_group(xml: &mut Xml, money: &impl Fn(Decimal) -> String, group: &Breakd
             group.exemption_code.map(|code| code.as_str()),
         );
     if group.category != VatCategory::OutsideScope {
-        xml.leaf("ram:RateApplicablePercent", &percent(group.rate).to_string());
+        xml.leaf(
+            "ram:RateApplicablePercent",
+            &percent(group.rate).to_string(),
+        );
     }
     xml.close();
 }

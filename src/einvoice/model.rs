@@ -54,6 +54,8 @@ pub struct EInvoice {
     pub seller: Party,
     /// BG-7: who buys.
     pub buyer: Party,
+    /// BG-13: where and when the supply was delivered.
+    pub delivery: Option<Delivery>,
     /// BG-16: how to pay.
     pub payment: Option<PaymentInstructions>,
     /// BT-20: the payment terms in words.
@@ -111,6 +113,15 @@ pub struct Address {
     pub region: Option<String>,
     /// BT-40 / BT-55: ISO 3166-1 alpha-2, required.
     pub country: String,
+}
+
+/// Where and when the supply was delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivery {
+    /// BT-72: the day it was delivered.
+    pub date: Option<NaiveDate>,
+    /// BG-15: where to.
+    pub address: Option<Address>,
 }
 
 /// How the buyer pays.

@@ -14,13 +14,13 @@ use crate::domain::vat::VatCategory;
 
 const INVOICE_NAMESPACE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
 const CREDIT_NOTE_NAMESPACE: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
-const AGGREGATES: &str =
-    "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
+const AGGREGATES: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 const BASICS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 /// EN 16931 itself.
 const EN16931: &str = "urn:cen.eu:en16931:2017";
 /// Peppol BIS Billing 3.0, a compliant specialisation of it.
-const PEPPOL_BIS: &str = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0";
+const PEPPOL_BIS: &str =
+    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0";
 const PEPPOL_PROFILE: &str = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0";
 /// UN/ECE Recommendation 20's "one", the unit of every line here.
 const UNIT_CODE: &str = "C62";
@@ -41,7 +41,10 @@ pub fn write(document: &EInvoice) -> String {
         ],
     );
     let peppol = document.seller.endpoint.is_some() && document.buyer.endpoint.is_some();
-    xml.leaf("cbc:CustomizationID", if peppol { PEPPOL_BIS } else { EN16931 });
+    xml.leaf(
+        "cbc:CustomizationID",
+        if peppol { PEPPOL_BIS } else { EN16931 },
+    );
     if peppol {
         xml.leaf("cbc:ProfileID", PEPPOL_PROFILE);
     }
@@ -78,25 +81,62 @@ pub fn write(document: &EInvoice) -> String {
     xml.close().open("cac:AccountingCustomerParty");
     write_party(&mut xml, &document.buyer);
     xml.close();
+    if let Some(delivery) = &document.delivery {
+        xml.open("cac:Delivery")
+            .leaf_if("cbc:ActualDeliveryDate", delivery.date.map(date).as_deref());
+        if let Some(address) = &delivery.address {
+            xml.open("cac:DeliveryLocation");
+            write_address(&mut xml, "cac:Address", address);
+            xml.close();
+        }
+        xml.close();
+    }
     write_payment(&mut xml, document);
     let money = Money::of(document);
     for allowance in &document.allowances {
         write_allowance(&mut xml, &money, allowance);
     }
-    xml.open("cac:TaxTotal")
-        .leaf_with("cbc:TaxAmount", &money.currency(), &money.text(document.totals.vat));
+    xml.open("cac:TaxTotal").leaf_with(
+        "cbc:TaxAmount",
+        &money.currency(),
+        &money.text(document.totals.vat),
+    );
     for group in &document.breakdown {
         write_group(&mut xml, &money, group);
     }
     xml.close();
     let totals = &document.totals;
     xml.open("cac:LegalMonetaryTotal")
-        .leaf_with("cbc:LineExtensionAmount", &money.currency(), &money.text(totals.lines))
-        .leaf_with("cbc:TaxExclusiveAmount", &money.currency(), &money.text(totals.without_vat))
-        .leaf_with("cbc:TaxInclusiveAmount", &money.currency(), &money.text(totals.with_vat))
-        .leaf_with("cbc:AllowanceTotalAmount", &money.currency(), &money.text(totals.allowances))
-        .leaf_with("cbc:PrepaidAmount", &money.currency(), &money.text(totals.paid))
-        .leaf_with("cbc:PayableAmount", &money.currency(), &money.text(totals.due))
+        .leaf_with(
+            "cbc:LineExtensionAmount",
+            &money.currency(),
+            &money.text(totals.lines),
+        )
+        .leaf_with(
+            "cbc:TaxExclusiveAmount",
+            &money.currency(),
+            &money.text(totals.without_vat),
+        )
+        .leaf_with(
+            "cbc:TaxInclusiveAmount",
+            &money.currency(),
+            &money.text(totals.with_vat),
+        )
+        .leaf_with(
+            "cbc:AllowanceTotalAmount",
+            &money.currency(),
+            &money.text(totals.allowances),
+        )
+        .leaf_with(
+            "cbc:PrepaidAmount",
+            &money.currency(),
+            &money.text(totals.paid),
+        )
+        .leaf_with(
+            "cbc:PayableAmount",
+            &money.currency(),
+            &money.text(totals.due),
+        )
         .close();
     for line in &document.lines {
         write_line(&mut xml, &money, document.kind, line);
@@ -142,12 +182,18 @@ fn write_period(xml: &mut Xml, (start, end): (NaiveDate, NaiveDate)) {
 fn write_party(xml: &mut Xml, party: &Party) {
     xml.open("cac:Party");
     if let Some(endpoint) = &party.endpoint {
-        xml.leaf_with("cbc:EndpointID", &[("schemeID", &endpoint.scheme)], &endpoint.id);
+        xml.leaf_with(
+            "cbc:EndpointID",
+            &[("schemeID", &endpoint.scheme)],
+            &endpoint.id,
+        );
     }
     if let Some(trading_name) = &party.trading_name {
-        xml.open("cac:PartyName").leaf("cbc:Name", trading_name).close();
+        xml.open("cac:PartyName")
+            .leaf("cbc:Name", trading_name)
+            .close();
     }
-    write_address(xml, &party.address);
+    write_address(xml, "cac:PostalAddress", &party.address);
     if let Some(vat_id) = &party.vat_id {
         xml.open("cac:PartyTaxScheme")
             .leaf("cbc:CompanyID", vat_id)
@@ -161,13 +207,15 @@ fn write_party(xml: &mut Xml, party: &Party) {
         .leaf_if("cbc:CompanyID", party.legal_id.as_deref())
         .close();
     if let Some(email) = &party.email {
-        xml.open("cac:Contact").leaf("cbc:ElectronicMail", email).close();
+        xml.open("cac:Contact")
+            .leaf("cbc:ElectronicMail", email)
+            .close();
     }
     xml.close();
 }
 
-fn write_address(xml: &mut Xml, address: &Address) {
-    xml.open("cac:PostalAddress")
+fn write_address(xml: &mut Xml, element: &'static str, address: &Address) {
+    xml.open(element)
         .leaf_if("cbc:StreetName", address.line.as_deref())
         .leaf_if("cbc:AdditionalStreetName", address.second_line.as_deref())
         .leaf_if("cbc:CityName", address.city.as_deref())
@@ -193,7 +241,9 @@ fn write_payment(xml: &mut Xml, document: &EInvoice) {
                 .leaf("cbc:ID", iban)
                 .leaf_if("cbc:Name", payment.account_name.as_deref());
             if let Some(bic) = &payment.bic {
-                xml.open("cac:FinancialInstitutionBranch").leaf("cbc:ID", bic).close();
+                xml.open("cac:FinancialInstitutionBranch")
+                    .leaf("cbc:ID", bic)
+                    .close();
             }
             xml.close();
         }
@@ -208,16 +258,36 @@ fn write_allowance(xml: &mut Xml, money: &Money, allowance: &Allowance) {
     xml.open("cac:AllowanceCharge")
         .leaf("cbc:ChargeIndicator", "false")
         .leaf("cbc:AllowanceChargeReason", &allowance.reason)
-        .leaf_with("cbc:Amount", &money.currency(), &money.text(allowance.amount));
-    write_category(xml, "cac:TaxCategory", allowance.category, allowance.rate, None);
+        .leaf_with(
+            "cbc:Amount",
+            &money.currency(),
+            &money.text(allowance.amount),
+        );
+    write_category(
+        xml,
+        "cac:TaxCategory",
+        allowance.category,
+        allowance.rate,
+        None,
+    );
     xml.close();
 }
 
 fn write_group(xml: &mut Xml, money: &Money, group: &BreakdownGroup) {
     xml.open("cac:TaxSubtotal")
-        .leaf_with("cbc:TaxableAmount", &money.currency(), &money.text(group.taxable))
+        .leaf_with(
+            "cbc:TaxableAmount",
+            &money.currency(),
+            &money.text(group.taxable),
+        )
         .leaf_with("cbc:TaxAmount", &money.currency(), &money.text(group.tax));
-    write_category(xml, "cac:TaxCategory", group.category, group.rate, Some(group));
+    write_category(
+        xml,
+        "cac:TaxCategory",
+        group.category,
+        group.rate,
+        Some(group),
+    );
     xml.close();
 }
 
@@ -241,7 +311,10 @@ fn write_category(
         )
         .leaf_if("cbc:TaxExemptionReason", group.exemption_reason.as_deref());
     }
-    xml.open("cac:TaxScheme").leaf("cbc:ID", "VAT").close().close();
+    xml.open("cac:TaxScheme")
+        .leaf("cbc:ID", "VAT")
+        .close()
+        .close();
 }
 
 fn write_line(xml: &mut Xml, money: &Money, kind: DocumentKind, line: &Line) {
@@ -251,18 +324,36 @@ fn write_line(xml: &mut Xml, money: &Money, kind: DocumentKind, line: &Line) {
     };
     xml.open(element)
         .leaf("cbc:ID", &line.id)
-        .leaf_with(quantity, &[("unitCode", UNIT_CODE)], &line.quantity.normalize().to_string())
-        .leaf_with("cbc:LineExtensionAmount", &money.currency(), &money.text(line.net));
+        .leaf_with(
+            quantity,
+            &[("unitCode", UNIT_CODE)],
+            &line.quantity.normalize().to_string(),
+        )
+        .leaf_with(
+            "cbc:LineExtensionAmount",
+            &money.currency(),
+            &money.text(line.net),
+        );
     if let Some(period) = line.period {
         write_period(xml, period);
     }
     xml.open("cac:Item")
         .leaf_if("cbc:Description", line.description.as_deref())
         .leaf("cbc:Name", &line.name);
-    write_category(xml, "cac:ClassifiedTaxCategory", line.category, line.rate, None);
+    write_category(
+        xml,
+        "cac:ClassifiedTaxCategory",
+        line.category,
+        line.rate,
+        None,
+    );
     xml.close()
         .open("cac:Price")
-        .leaf_with("cbc:PriceAmount", &money.currency(), &line.unit_price.normalize().to_string())
+        .leaf_with(
+            "cbc:PriceAmount",
+            &money.currency(),
+            &line.unit_price.normalize().to_string(),
+        )
         .close()
         .close();
 }

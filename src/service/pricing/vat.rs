@@ -78,7 +78,11 @@ fn share_out(tax: i128, lines: &[VatLine<'_>], indexes: &[usize]) -> Vec<(usize,
             weight: lines[index].net.max(0),
         })
         .collect();
-    indexes.iter().copied().zip(allocate(tax, &weighted)).collect()
+    indexes
+        .iter()
+        .copied()
+        .zip(allocate(tax, &weighted))
+        .collect()
 }
 
 #[cfg(test)]
@@ -138,10 +142,26 @@ mod tests {
         let free = exempt();
         let ids = ids(4);
         let lines = [
-            VatLine { id: &ids[0], vat: &full, net: 10_000 },
-            VatLine { id: &ids[1], vat: &free, net: 5_000 },
-            VatLine { id: &ids[2], vat: &reduced, net: 2_000 },
-            VatLine { id: &ids[3], vat: &full, net: -1_000 },
+            VatLine {
+                id: &ids[0],
+                vat: &full,
+                net: 10_000,
+            },
+            VatLine {
+                id: &ids[1],
+                vat: &free,
+                net: 5_000,
+            },
+            VatLine {
+                id: &ids[2],
+                vat: &reduced,
+                net: 2_000,
+            },
+            VatLine {
+                id: &ids[3],
+                vat: &full,
+                net: -1_000,
+            },
         ];
         let (groups, shares) = vat_breakdown(&lines);
         let seen: Vec<(VatCategory, Decimal, i128, i128)> = groups
@@ -156,7 +176,11 @@ mod tests {
                 (VatCategory::Exempt, dec!(0), 5_000, 0),
             ]
         );
-        assert_eq!(shares, [1_710, 0, 140, 0], "the credit lowers its group's VAT");
+        assert_eq!(
+            shares,
+            [1_710, 0, 140, 0],
+            "the credit lowers its group's VAT"
+        );
     }
 
     #[test]
@@ -164,8 +188,16 @@ mod tests {
         let vat = standard(dec!(0.2));
         let ids = ids(2);
         let lines = [
-            VatLine { id: &ids[0], vat: &vat, net: 100 },
-            VatLine { id: &ids[1], vat: &vat, net: -300 },
+            VatLine {
+                id: &ids[0],
+                vat: &vat,
+                net: 100,
+            },
+            VatLine {
+                id: &ids[1],
+                vat: &vat,
+                net: -300,
+            },
         ];
         let (groups, shares) = vat_breakdown(&lines);
         assert_eq!((groups[0].taxable, groups[0].tax), (-200, 0));
