@@ -8,10 +8,56 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::domain::ids::InvoiceItemId;
+use crate::domain::invoice_item::ItemType;
+use crate::domain::tax::{ItemTax, TaxRate, VatShare};
 use crate::domain::vat::{LineVat, VatCategory};
 
 use super::discounts::{Weighted, allocate};
-use super::units::{mul_round, sum};
+use super::units::{from_minor, mul_round, sum, to_minor};
+use super::{ItemToPrice, PricedItem};
+
+/// Gives each debit item without a manual tax its share of the invoice's VAT, every such item
+/// being in the category of `rate` (`S`, or `Z` at 0). Items with a manual tax stay out of
+/// the VAT groups: their tax is what was set.
+pub(super) fn share_vat(
+    rate: TaxRate,
+    items: &[ItemToPrice],
+    priced: &mut [PricedItem],
+    places: u32,
+) {
+    let vat = LineVat::standard(rate);
+    let taxed: Vec<usize> = (0..items.len())
+        .filter(|&index| items[index].manual_tax.is_none())
+        .collect();
+    let lines: Vec<VatLine<'_>> = taxed
+        .iter()
+        .map(|&index| VatLine {
+            id: &items[index].id,
+            vat: &vat,
+            net: net_of(items[index].item_type, &priced[index], places),
+        })
+        .collect();
+    let (_, shares) = vat_breakdown(&lines);
+    for (&index, share) in taxed.iter().zip(shares) {
+        if items[index].item_type == ItemType::Debit {
+            priced[index].tax = Some(ItemTax::Vat(VatShare {
+                amount: from_minor(share, places),
+                category: vat.category(),
+                rate: vat.rate(),
+            }));
+        }
+    }
+}
+
+/// An item's net amount in minor units: a debit's price after its discount share, a credit's
+/// price taken off.
+fn net_of(item_type: ItemType, priced: &PricedItem, places: u32) -> i128 {
+    let price = to_minor(priced.price, places);
+    match item_type {
+        ItemType::Debit => price - to_minor(priced.discount_amount, places),
+        ItemType::Credit => -price,
+    }
+}
 
 /// One line as VAT sees it.
 pub(super) struct VatLine<'a> {
