@@ -6,6 +6,7 @@ pub mod config;
 pub mod delivery;
 pub mod document;
 pub mod domain;
+pub mod einvoice;
 pub mod error;
 pub mod http;
 pub mod repository;

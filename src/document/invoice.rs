@@ -18,6 +18,7 @@ use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemType};
 use crate::domain::organization::{InvoiceTimeZone, Organization};
 use crate::domain::tax::ItemTax;
+use crate::domain::vat::VatCategory;
 
 /// What an invoice document shows.
 #[derive(Debug)]
@@ -266,9 +267,11 @@ pub(super) fn totals(document: &InvoiceDocument<'_>) -> Vec<Total> {
 }
 
 /// Each tax component with its rate, summed over the items: computed taxes by component
-/// (state, county, city, special district) and rate, manual ones by description.
+/// (state, county, city, special district) and rate, VAT by category and rate, manual ones by
+/// description.
 fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
     let mut computed: BTreeMap<(usize, Decimal), Decimal> = BTreeMap::new();
+    let mut vat: BTreeMap<(VatCategory, Decimal), Decimal> = BTreeMap::new();
     let mut manual: BTreeMap<String, Decimal> = BTreeMap::new();
     const COMPONENTS: [&str; 4] = [
         "State tax",
@@ -286,6 +289,9 @@ fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
                     }
                 }
             }
+            Some(ItemTax::Vat(share)) => {
+                *vat.entry((share.category, share.rate)).or_default() += share.amount;
+            }
             Some(ItemTax::Manual(tax)) => {
                 *manual.entry(tax.description().to_owned()).or_default() += tax.amount();
             }
@@ -300,6 +306,13 @@ fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
                 amount,
             )
         })
+        .chain(vat.into_iter().map(|((category, rate), amount)| {
+            let label = match category {
+                VatCategory::Standard => format!("VAT {}", format::rate(rate)),
+                other => format!("VAT {} ({})", format::rate(rate), other.code()),
+            };
+            (label, amount)
+        }))
         .chain(manual)
         .collect()
 }

@@ -6,12 +6,16 @@
 use std::sync::OnceLock;
 
 use krilla::Document;
+use krilla::SerializeSettings;
 use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::Fill;
 use krilla::text::{Font, TextDirection};
+
+use super::facturx::{self, FacturX};
 
 /// A4, in points.
 pub const PAGE_WIDTH: f32 = 595.0;
@@ -280,15 +284,31 @@ impl Pages {
         &mut self.pages[last]
     }
 
-    /// The PDF, titled `title`.
-    pub fn into_pdf(self, title: &str) -> Result<Vec<u8>, String> {
+    /// The PDF, titled `title`; with a Factur-X invoice, a PDF/A-3 carrying it.
+    pub fn into_pdf(self, title: &str, factur_x: Option<&FacturX<'_>>) -> Result<Vec<u8>, String> {
         let fonts = fonts();
-        let mut document = Document::new();
-        document.set_metadata(
-            Metadata::new()
-                .title(title.to_owned())
-                .creator("invoice-api".to_owned()),
-        );
+        let mut document = match factur_x {
+            None => Document::new(),
+            Some(_) => Document::new_with(SerializeSettings {
+                configuration: ConfigurationBuilder::new()
+                    .with_archival_validator(Archival::A3_B)
+                    .finish()
+                    .map_err(|error| format!("{error:?}"))?,
+                ..SerializeSettings::default()
+            }),
+        };
+        if let Some(factur_x) = factur_x {
+            document
+                .embed_file(factur_x.embedded_file())
+                .ok_or("the Factur-X XML was embedded twice")?;
+        }
+        let metadata = Metadata::new()
+            .title(title.to_owned())
+            .creator("invoice-api".to_owned());
+        document.set_metadata(match factur_x {
+            None => metadata,
+            Some(factur_x) => metadata.creation_date(factur_x.date()),
+        });
         let settings =
             PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).ok_or("bad page size".to_owned())?;
         for marks in self.pages {
@@ -340,7 +360,11 @@ impl Pages {
             surface.finish();
             page.finish();
         }
-        document.finish().map_err(|error| format!("{error:?}"))
+        let pdf = document.finish().map_err(|error| format!("{error:?}"))?;
+        match factur_x {
+            None => Ok(pdf),
+            Some(_) => facturx::declare(pdf),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! decides when a client asked for a document.
 
 pub mod credit_memo;
+pub mod facturx;
 mod format;
 pub mod hosted_page;
 mod invoice;

@@ -398,7 +398,7 @@ impl Sheet {
         if !wanted() {
             return Ok(None);
         }
-        self.pages.into_pdf(title).map(Some)
+        self.pages.into_pdf(title, None).map(Some)
     }
 }
 

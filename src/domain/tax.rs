@@ -1,14 +1,18 @@
-//! An invoice's tax settings: manual (item taxes set by hand) or the `rates` calculator.
+//! An invoice's tax settings: manual (item taxes set by hand), the `rates` calculator (sales
+//! tax by jurisdiction) or the `vat` calculator (EU VAT as EN 16931 computes it).
 
 use rust_decimal::Decimal;
 
 use super::money::{MAX_EXTENDED_PRICE, decimal_places};
 use super::text::BoundedText;
+use super::vat::VatCategory;
 
 /// The most decimal places of a tax rate (`0.0625` is 6.25%).
 pub const MAX_RATE_PLACES: u32 = 6;
 /// What an item's computed tax is called.
 pub const SALES_TAX_DESCRIPTION: &str = "Sales tax";
+/// What an item's share of its invoice's VAT is called.
+pub const VAT_DESCRIPTION: &str = "VAT";
 
 /// A jurisdiction name, at most 100 characters.
 pub type JurisdictionName = BoundedText<100>;
@@ -82,6 +86,10 @@ pub enum TaxSettings {
     Manual,
     /// Each debit item without a manual tax is taxed at these rates (`calculator: "rates"`).
     Rates(TaxRates),
+    /// EU VAT (`calculator: "vat"`): every item without a manual tax falls in VAT category `S`
+    /// at this rate (`Z` at 0), and VAT is computed once per category and rate on the sum of
+    /// the items' amounts after discounts, as EN 16931 does; each debit item shows its share.
+    Vat(TaxRate),
 }
 
 impl TaxSettings {
@@ -90,7 +98,14 @@ impl TaxSettings {
         match self {
             Self::Manual => "manual",
             Self::Rates(_) => "rates",
+            Self::Vat(_) => "vat",
         }
+    }
+
+    /// Whether an item's tax can move with the others' (VAT is rounded per category and rate
+    /// over all of them), so that a write must reprice the whole invoice.
+    pub fn couples_items(&self) -> bool {
+        matches!(self, Self::Vat(_))
     }
 }
 
@@ -122,6 +137,17 @@ pub struct ComputedTax {
     pub jurisdictions: Option<Jurisdictions>,
 }
 
+/// An item's share of its invoice's VAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VatShare {
+    /// Its share of its category and rate's VAT.
+    pub amount: Decimal,
+    /// The item's VAT category.
+    pub category: VatCategory,
+    /// The item's VAT rate, a fraction.
+    pub rate: Decimal,
+}
+
 /// An item's tax, whichever way it came about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(
@@ -133,6 +159,8 @@ pub enum ItemTax {
     Manual(ManualTax),
     /// Computed from the invoice's rates.
     Computed(ComputedTax),
+    /// Its share of the invoice's VAT.
+    Vat(VatShare),
 }
 
 impl ItemTax {
@@ -141,6 +169,7 @@ impl ItemTax {
         match self {
             Self::Manual(tax) => tax.amount(),
             Self::Computed(tax) => tax.amount,
+            Self::Vat(share) => share.amount,
         }
     }
 
@@ -149,6 +178,7 @@ impl ItemTax {
         match self {
             Self::Manual(tax) => tax.description(),
             Self::Computed(_) => SALES_TAX_DESCRIPTION,
+            Self::Vat(_) => VAT_DESCRIPTION,
         }
     }
 }

@@ -11,8 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::corrupt;
 use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, ManualTax, TaxAmount, TaxComponent,
-    TaxDescription, TaxRate, TaxRates, TaxSettings,
+    TaxDescription, TaxRate, TaxRates, TaxSettings, VatShare,
 };
+use crate::domain::vat::VatCategory;
 
 /// The stored form of an invoice's [`TaxSettings`], tagged by its calculator.
 #[derive(Debug, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub(super) enum TaxSettingsRecord {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         jurisdictions: Option<JurisdictionsRecord>,
     },
+    /// EU VAT at this default rate.
+    Vat { rate: StoredDecimal },
 }
 
 /// The rates of the `rates` calculator, by component.
@@ -66,6 +69,12 @@ pub(super) enum ItemTaxRecord {
         components: ComponentsRecord,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         jurisdictions: Option<JurisdictionsRecord>,
+    },
+    /// A share of the invoice's VAT.
+    Vat {
+        amount: StoredDecimal,
+        rate: StoredDecimal,
+        category: String,
     },
 }
 
@@ -131,6 +140,9 @@ impl From<&TaxSettings> for TaxSettingsRecord {
                 },
                 jurisdictions: rates.jurisdictions.as_ref().map(JurisdictionsRecord::from),
             },
+            TaxSettings::Vat(rate) => Self::Vat {
+                rate: StoredDecimal(rate.get()),
+            },
         }
     }
 }
@@ -139,15 +151,16 @@ impl TryFrom<TaxSettingsRecord> for TaxSettings {
     type Error = sqlx::Error;
 
     fn try_from(record: TaxSettingsRecord) -> Result<Self, sqlx::Error> {
-        let TaxSettingsRecord::Rates {
-            rates,
-            jurisdictions,
-        } = record
-        else {
-            return Ok(Self::Manual);
-        };
         let rate = |value: StoredDecimal| {
             TaxRate::parse(value.0).map_err(|_| corrupt("tax rate", &value.0.to_string()))
+        };
+        let (rates, jurisdictions) = match record {
+            TaxSettingsRecord::Manual => return Ok(Self::Manual),
+            TaxSettingsRecord::Vat { rate: value } => return Ok(Self::Vat(rate(value)?)),
+            TaxSettingsRecord::Rates {
+                rates,
+                jurisdictions,
+            } => (rates, jurisdictions),
         };
         Ok(Self::Rates(TaxRates {
             state: rate(rates.state)?,
@@ -176,6 +189,11 @@ impl From<&ItemTax> for ItemTaxRecord {
                     special_district: tax.special_district.into(),
                 },
                 jurisdictions: tax.jurisdictions.as_ref().map(JurisdictionsRecord::from),
+            },
+            ItemTax::Vat(share) => Self::Vat {
+                amount: StoredDecimal(share.amount),
+                rate: StoredDecimal(share.rate),
+                category: share.category.code().to_owned(),
             },
         }
     }
@@ -210,6 +228,16 @@ impl TryFrom<ItemTaxRecord> for ItemTax {
                 city: components.city.into(),
                 special_district: components.special_district.into(),
                 jurisdictions: jurisdictions.map(Jurisdictions::try_from).transpose()?,
+            }),
+            ItemTaxRecord::Vat {
+                amount,
+                rate,
+                category,
+            } => Self::Vat(VatShare {
+                amount: amount.0,
+                category: VatCategory::parse(&category)
+                    .map_err(|_| corrupt("VAT category", &category))?,
+                rate: rate.0,
             }),
         })
     }

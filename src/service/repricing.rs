@@ -1,7 +1,7 @@
 //! Applying the pricing engine to a locked invoice after a change.
 //!
-//! Without discounts, items do not affect each other: a change reprices only the changed item
-//! and moves the totals by its figures. With discounts, every item is repriced, and the items
+//! Without discounts or VAT, items do not affect each other: a change reprices only the changed
+//! item and moves the totals by its figures. Otherwise every item is repriced, and the items
 //! whose discount share or tax moved are to be stored too.
 
 use chrono::{DateTime, Utc};
@@ -14,7 +14,13 @@ use crate::domain::invoice::{Invoice, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::ItemTax;
 
-/// Prices `item` (new, or replacing `old`) on `invoice`, which has no discounts, so that no
+/// Whether a change to one item can move the others' figures: discounts are shared among all
+/// the items, and VAT is rounded per category and rate over all of them.
+pub(super) fn items_move_together(invoice: &Invoice) -> bool {
+    !invoice.discounts.is_empty() || invoice.tax.couples_items()
+}
+
+/// Prices `item` (new, or replacing `old`) on `invoice`, whose items move alone, so that no
 /// other item moves with it; the invoice's totals with it.
 pub(super) fn price_independent_item(
     invoice: &Invoice,

@@ -225,7 +225,7 @@ async fn an_invoice_tax_calculator_we_do_not_have_is_refused(pool: PgPool) {
         &response,
         "/invoices",
         &[
-            ("tax.calculator", "must be one of: manual, rates"),
+            ("tax.calculator", "must be one of: manual, rates, vat"),
             ("tax.rates", "is not a known field"),
         ],
     );

@@ -51,5 +51,6 @@ mod stripe_items;
 mod stripe_webhooks;
 mod timeline;
 mod upgrades;
+mod vat;
 mod webhook_processes;
 mod webhooks;

@@ -261,7 +261,7 @@ async fn bad_discounts_and_tax_settings_are_422_naming_each_field(pool: PgPool) 
         "/invoices",
         &[
             ("discounts", "must have at most 20 elements"),
-            ("tax.calculator", "must be one of: manual, rates"),
+            ("tax.calculator", "must be one of: manual, rates, vat"),
         ],
     );
 }

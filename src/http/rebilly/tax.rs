@@ -19,7 +19,7 @@ use crate::domain::tax::{
 };
 
 /// The calculators a request may name.
-const CALCULATORS: &str = "must be one of: manual, rates";
+const CALCULATORS: &str = "must be one of: manual, rates, vat";
 
 /// An item's tax as Rebilly's TaxItem; a manual tax has no rates, components or
 /// jurisdictions (all null).
@@ -71,6 +71,10 @@ impl TaxResponse {
         match tax {
             ItemTax::Manual(_) => manual,
             ItemTax::Computed(computed) => Self::computed(manual, computed),
+            ItemTax::Vat(share) => Self {
+                rate: Some(share.rate),
+                ..manual
+            },
         }
     }
 
@@ -123,6 +127,11 @@ pub struct InvoiceTaxResponse {
     amount: Decimal,
     #[serde(flatten)]
     rates: Option<RatesResponse>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "money::serialize_option"
+    )]
+    rate: Option<Decimal>,
 }
 
 impl ToSchema for InvoiceTaxResponse {
@@ -154,7 +163,26 @@ impl PartialSchema for InvoiceTaxResponse {
             .property("amount", amount())
             .required("calculator")
             .required("amount");
-        OneOfBuilder::new().item(manual).item(rates).into()
+        let vat = ObjectBuilder::new()
+            .title(Some("vat"))
+            .property("calculator", one_of(["vat"]))
+            .property("amount", amount())
+            .property(
+                "rate",
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .description(Some(
+                        "The VAT rate of every item, a fraction (0.19 is 19%).",
+                    )),
+            )
+            .required("calculator")
+            .required("amount")
+            .required("rate");
+        OneOfBuilder::new()
+            .item(manual)
+            .item(rates)
+            .item(vat)
+            .into()
     }
 }
 
@@ -177,7 +205,7 @@ impl InvoiceTaxResponse {
     /// The wire form of an invoice's tax settings and tax total.
     pub fn new(settings: &TaxSettings, amount: Decimal) -> Self {
         let rates = match settings {
-            TaxSettings::Manual => None,
+            TaxSettings::Manual | TaxSettings::Vat(_) => None,
             TaxSettings::Rates(rates) => Some(RatesResponse {
                 state_rate: rates.state.get(),
                 county_rate: rates.county.get(),
@@ -186,10 +214,15 @@ impl InvoiceTaxResponse {
                 jurisdictions: rates.jurisdictions.as_ref().map(JurisdictionsResponse::new),
             }),
         };
+        let rate = match settings {
+            TaxSettings::Vat(rate) => Some(rate.get()),
+            TaxSettings::Manual | TaxSettings::Rates(_) => None,
+        };
         Self {
             calculator: settings.calculator(),
             amount,
             rates,
+            rate,
         }
     }
 }
@@ -202,17 +235,27 @@ pub fn parse_tax_settings(fields: &mut FieldReader) -> TaxSettings {
         return TaxSettings::Manual;
     };
     let calculator = tax.required("calculator", |raw| match string(raw)?.as_str() {
-        "manual" => Ok(false),
-        "rates" => Ok(true),
+        "manual" => Ok(Calculator::Manual),
+        "rates" => Ok(Calculator::Rates),
+        "vat" => Ok(Calculator::Vat),
         _ => Err(CALCULATORS.to_owned()),
     });
-    let settings = if calculator == Some(true) {
-        TaxSettings::Rates(parse_rates(&mut tax))
-    } else {
-        TaxSettings::Manual
+    let settings = match calculator {
+        Some(Calculator::Rates) => TaxSettings::Rates(parse_rates(&mut tax)),
+        Some(Calculator::Vat) => tax
+            .required("rate", |raw| TaxRate::parse(number(raw)?))
+            .map_or(TaxSettings::Manual, TaxSettings::Vat),
+        Some(Calculator::Manual) | None => TaxSettings::Manual,
     };
     fields.adopt(tax, &["amount", "items"]);
     settings
+}
+
+/// The calculator a request names.
+enum Calculator {
+    Manual,
+    Rates,
+    Vat,
 }
 
 /// The `rates` calculator's fields; a rate left out is 0.
@@ -298,7 +341,29 @@ pub(super) fn tax_settings() -> RefOr<Schema> {
     .description(Some(
         "Each debit item is taxed at these rates, on its price after discounts.",
     ));
-    any_of([manual.into(), rates.into(), null().into()])
+    let vat = closed_object(
+        &["calculator", "rate"],
+        [
+            ("calculator", one_of(["vat"]).into()),
+            (
+                "rate",
+                schema::number(Decimal::ZERO, Decimal::ONE)
+                    .description(Some(format!(
+                        "The VAT rate, a fraction (0.19 is 19%) with at most {MAX_RATE_PLACES} \
+                         decimal places: every item falls in VAT category S at it (Z at 0)."
+                    )))
+                    .into(),
+            ),
+        ]
+        .into_iter()
+        .chain(read_back()),
+    )
+    .title(Some("vat"))
+    .description(Some(
+        "EU VAT as EN 16931 computes it: once per category and rate, on the sum of the \
+         items' amounts after discounts (credits lower it); each debit item shows its share.",
+    ));
+    any_of([manual.into(), rates.into(), vat.into(), null().into()])
         .description(Some(
             "How the items' taxes are computed; `manual` when absent or null.",
         ))

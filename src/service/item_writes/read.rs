@@ -8,6 +8,7 @@ use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::error::ApiError;
 use crate::repository::Tx;
+use crate::service::repricing::items_move_together;
 /// Locks the set's invoices (see [`Locking`]), with every item of those that have discounts,
 /// and reads its products and the items it names.
 pub(super) async fn read_set(
@@ -54,17 +55,17 @@ pub(super) async fn read_set(
             };
             read.invoices.insert(key, locked);
         }
-        let discounted: Vec<InvoiceId> = read
+        let coupled: Vec<InvoiceId> = read
             .invoices
             .iter()
             .filter(|((organization, _), locked)| {
-                organization == organization_id && !locked.invoice.discounts.is_empty()
+                organization == organization_id && items_move_together(&locked.invoice)
             })
             .map(|((_, invoice_id), _)| invoice_id.clone())
             .collect();
-        if !discounted.is_empty() {
+        if !coupled.is_empty() {
             for item in tx
-                .items_of_invoices(organization_id, &discounted, None, 0)
+                .items_of_invoices(organization_id, &coupled, None, 0)
                 .await?
             {
                 let key = (organization_id.clone(), item.invoice_id.clone());
@@ -72,7 +73,7 @@ pub(super) async fn read_set(
                     locked.items.get_or_insert_with(Vec::new).push(item);
                 }
             }
-            for invoice_id in discounted {
+            for invoice_id in coupled {
                 let key = (organization_id.clone(), invoice_id);
                 if let Some(locked) = read.invoices.get_mut(&key) {
                     locked.items.get_or_insert_with(Vec::new);

@@ -8,6 +8,7 @@
 mod discounts;
 mod tax;
 mod units;
+mod vat;
 
 #[cfg(test)]
 mod tests;
@@ -105,12 +106,15 @@ pub fn price_invoice(
     let discount_units = applied_amounts(discounts, debit_total, places);
     let discount_total = sum(discount_units.iter().copied());
     let shares = allocate(discount_total, &weighted);
-    let priced: Vec<PricedItem> = items
+    let mut priced: Vec<PricedItem> = items
         .iter()
         .zip(prices)
         .zip(shares)
         .map(|((item, price), share)| price_item(tax, item, price, share, places))
         .collect();
+    if let TaxSettings::Vat(rate) = tax {
+        vat::share_vat(*rate, items, &mut priced, places);
+    }
     let subtotal_amount = items
         .iter()
         .zip(&priced)
@@ -133,7 +137,7 @@ pub fn price_invoice(
 }
 
 /// The item's figures when nothing else on the invoice can move them (the invoice has no
-/// discounts): discount 0, tax from `tax`.
+/// discounts, and its tax is not VAT): discount 0, tax from `tax`.
 pub fn price_undiscounted_item(
     currency: Currency,
     tax: &TaxSettings,

@@ -18,7 +18,8 @@ pub(super) fn debit_item_tax(
         (None, TaxSettings::Rates(rates)) => {
             Some(ItemTax::Computed(computed_tax(rates, taxable, places)))
         }
-        (None, TaxSettings::Manual) => None,
+        // VAT is shared out over the whole invoice afterwards (`vat::share_vat`).
+        (None, TaxSettings::Manual | TaxSettings::Vat(_)) => None,
     }
 }
 

@@ -1,0 +1,10 @@
+//! Legal e-invoices: an issued invoice or a credit memo as EN 16931 structured data, written in
+//! UBL 2.1 (Peppol BIS Billing 3.0 where both parties have electronic addresses).
+
+pub mod cii;
+pub mod model;
+pub mod ubl;
+mod xml;
+
+#[cfg(test)]
+pub(crate) mod tests;
