@@ -153,6 +153,38 @@ struct KeptCreditMemo {
     row: CreditMemoRow,
 }
 
+/// The log's events that a page's statement reads: those of the organization (`$1`) that
+/// keep what they were about, of the types `$2` (all when empty), from `$3` and before `$4`;
+/// `$tail` adds the window, the order and the limit.
+macro_rules! log_rows {
+    ($tail:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            LogRow,
+            r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
+                   e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
+                   e.occurred_time,
+                   e.snapshot->>'customer_id' as "item_customer?: CustomerId",
+                   e.snapshot->>'currency' as item_currency,
+                   e.request_id, e.idempotency_key,
+                   -- An item's event has the item before in its own snapshot.
+                   (select p.id from invoice_events p
+                    where e.event_type not like 'item-%'
+                      and p.organization_id = e.organization_id
+                      and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                      and p.transaction_id <> e.transaction_id
+                      and p.snapshot ? 'invoice'
+                    order by p.sequence desc limit 1) as "before_id?: EventId"
+               from invoice_events e
+               where e.organization_id = $1 and e.snapshot is not null
+                 and (cardinality($2::text[]) = 0 or e.event_type = any($2))
+                 and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
+                 and e.occurred_time < coalesce($4::timestamptz, 'infinity')
+                 "# + $tail,
+            $($arguments)*
+        )
+    };
+}
+
 impl Tx {
     /// A page of the organization's events that `listing` keeps, newest first, from `cursor`,
     /// up to `limit`: the events that keep what they were about (those written before events
@@ -230,32 +262,12 @@ impl Tx {
         // its own rows however long the organization's log is.
         let mut rows = match window {
             Window::NewerThan((transaction, sequence)) => {
-                sqlx::query_as!(
-                    LogRow,
-                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
-                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
-                           e.occurred_time,
-                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
-                           e.snapshot->>'currency' as item_currency,
-                           e.request_id, e.idempotency_key,
-                           -- An item's event has the item before in its own snapshot.
-                           (select p.id from invoice_events p
-                            where e.event_type not like 'item-%'
-                              and p.organization_id = e.organization_id
-                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
-                              and p.transaction_id <> e.transaction_id
-                              and p.snapshot ? 'invoice'
-                            order by p.sequence desc limit 1) as "before_id?: EventId"
-                       from invoice_events e
-                       where e.organization_id = $1 and e.snapshot is not null
-                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
-                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
-                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and (e.transaction_id, e.sequence) > ($5, $6)
-                         and e.transaction_id
-                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                       order by e.transaction_id, e.sequence
-                       limit $7"#,
+                log_rows!(
+                    "and (e.transaction_id, e.sequence) > ($5, $6)
+                       and e.transaction_id
+                           < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                     order by e.transaction_id, e.sequence
+                     limit $7",
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
@@ -269,34 +281,14 @@ impl Tx {
             }
             _ => {
                 let (transaction, sequence) = below.unzip();
-                sqlx::query_as!(
-                    LogRow,
-                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
-                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
-                           e.occurred_time,
-                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
-                           e.snapshot->>'currency' as item_currency,
-                           e.request_id, e.idempotency_key,
-                           -- An item's event has the item before in its own snapshot.
-                           (select p.id from invoice_events p
-                            where e.event_type not like 'item-%'
-                              and p.organization_id = e.organization_id
-                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
-                              and p.transaction_id <> e.transaction_id
-                              and p.snapshot ? 'invoice'
-                            order by p.sequence desc limit 1) as "before_id?: EventId"
-                       from invoice_events e
-                       where e.organization_id = $1 and e.snapshot is not null
-                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
-                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
-                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and (e.transaction_id, e.sequence) < (
-                             coalesce($5::bigint, 9223372036854775807),
-                             coalesce($6::bigint, 9223372036854775807))
-                         and (not $7 or e.transaction_id
-                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
-                       order by e.transaction_id desc, e.sequence desc
-                       limit $8"#,
+                log_rows!(
+                    "and (e.transaction_id, e.sequence) < (
+                           coalesce($5::bigint, 9223372036854775807),
+                           coalesce($6::bigint, 9223372036854775807))
+                       and (not $7 or e.transaction_id
+                           < pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+                     order by e.transaction_id desc, e.sequence desc
+                     limit $8",
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
