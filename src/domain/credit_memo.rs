@@ -11,6 +11,7 @@ use super::ids::{CreditMemoId, CreditMemoLineId, CustomerId, InvoiceId, InvoiceI
 use super::invoice_item::{Description, InvoiceItem, ItemType, Quantity, UnitPrice};
 use super::metadata::Metadata;
 use super::money::round_half_away_from_zero;
+use super::spelling::spellings;
 use super::tax::ItemTax;
 
 /// Why the memo was issued. Both dialects' reasons are kept; each names its own.
@@ -42,46 +43,20 @@ pub enum CreditReason {
     Other,
 }
 
-impl CreditReason {
-    /// Every reason.
-    pub const ALL: [Self; 12] = [
-        Self::Return,
-        Self::ProductUnsatisfactory,
-        Self::OrderChange,
-        Self::OrderCancellation,
-        Self::Chargeback,
-        Self::WriteOff,
-        Self::Waiver,
-        Self::CustomerCredit,
-        Self::Prepayment,
-        Self::Duplicate,
-        Self::Fraudulent,
-        Self::Other,
-    ];
-
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Return => "return",
-            Self::ProductUnsatisfactory => "product-unsatisfactory",
-            Self::OrderChange => "order-change",
-            Self::OrderCancellation => "order-cancellation",
-            Self::Chargeback => "chargeback",
-            Self::WriteOff => "write-off",
-            Self::Waiver => "waiver",
-            Self::CustomerCredit => "customer-credit",
-            Self::Prepayment => "prepayment",
-            Self::Duplicate => "duplicate",
-            Self::Fraudulent => "fraudulent",
-            Self::Other => "other",
-        }
-    }
-
-    /// Reads a stored spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|reason| reason.as_str() == value)
+spellings! {
+    CreditReason {
+        Return => "return",
+        ProductUnsatisfactory => "product-unsatisfactory",
+        OrderChange => "order-change",
+        OrderCancellation => "order-cancellation",
+        Chargeback => "chargeback",
+        WriteOff => "write-off",
+        Waiver => "waiver",
+        CustomerCredit => "customer-credit",
+        Prepayment => "prepayment",
+        Duplicate => "duplicate",
+        Fraudulent => "fraudulent",
+        Other => "other",
     }
 }
 
@@ -98,32 +73,16 @@ pub enum CreditMemoStatus {
     Voided,
 }
 
+spellings! {
+    CreditMemoStatus {
+        Issued => "issued",
+        PartiallyApplied => "partially-applied",
+        Applied => "applied",
+        Voided => "voided",
+    }
+}
+
 impl CreditMemoStatus {
-    /// Every status.
-    pub const ALL: [Self; 4] = [
-        Self::Issued,
-        Self::PartiallyApplied,
-        Self::Applied,
-        Self::Voided,
-    ];
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Issued => "issued",
-            Self::PartiallyApplied => "partially-applied",
-            Self::Applied => "applied",
-            Self::Voided => "voided",
-        }
-    }
-
-    /// Reads a spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == value)
-    }
-
     /// The status of a memo that is not voided, by how much of its total is allocated.
     pub fn of_allocated(allocated: Decimal, total: Decimal) -> Self {
         if allocated.is_zero() {

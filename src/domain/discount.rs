@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::money::MAX_EXTENDED_PRICE;
 use super::money::decimal_places;
+use super::spelling::spellings;
 use super::text::BoundedText;
 
 /// The most discounts one invoice may carry.
@@ -24,25 +25,11 @@ pub enum DiscountKind {
     Fixed,
 }
 
-impl DiscountKind {
-    /// Every kind.
-    pub const ALL: [Self; 2] = [Self::Percent, Self::Fixed];
-
-    /// Parses `percent` or `fixed`.
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
-            .ok_or("must be one of: percent, fixed")
-    }
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Percent => "percent",
-            Self::Fixed => "fixed",
-        }
-    }
+spellings! {
+    DiscountKind {
+        Percent => "percent",
+        Fixed => "fixed",
+    } else "must be one of: percent, fixed"
 }
 
 /// One discount as the client set it.

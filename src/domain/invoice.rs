@@ -9,6 +9,7 @@ use super::currency::Currency;
 use super::discount::{AppliedDiscount, Discount};
 use super::ids::{CustomerId, InvoiceId, WebsiteId};
 use super::metadata::{Metadata, MetadataChange};
+use super::spelling::spellings;
 use super::tax::TaxSettings;
 use super::text::BoundedText;
 use super::transaction::Allocation;
@@ -42,40 +43,17 @@ pub enum InvoiceStatus {
     Refunded,
 }
 
-impl InvoiceStatus {
-    /// Every status.
-    pub const ALL: [Self; 9] = [
-        Self::Draft,
-        Self::Unpaid,
-        Self::Paid,
-        Self::PartiallyPaid,
-        Self::PastDue,
-        Self::Abandoned,
-        Self::Voided,
-        Self::PartiallyRefunded,
-        Self::Refunded,
-    ];
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Unpaid => "unpaid",
-            Self::Paid => "paid",
-            Self::PartiallyPaid => "partially-paid",
-            Self::PastDue => "past-due",
-            Self::Abandoned => "abandoned",
-            Self::Voided => "voided",
-            Self::PartiallyRefunded => "partially-refunded",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    /// Reads the database spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == value)
+spellings! {
+    InvoiceStatus {
+        Draft => "draft",
+        Unpaid => "unpaid",
+        Paid => "paid",
+        PartiallyPaid => "partially-paid",
+        PastDue => "past-due",
+        Abandoned => "abandoned",
+        Voided => "voided",
+        PartiallyRefunded => "partially-refunded",
+        Refunded => "refunded",
     }
 }
 
@@ -181,23 +159,10 @@ pub enum CollectionMethod {
     SendInvoice,
 }
 
-impl CollectionMethod {
-    /// Every method.
-    pub const ALL: [Self; 2] = [Self::ChargeAutomatically, Self::SendInvoice];
-
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ChargeAutomatically => "charge_automatically",
-            Self::SendInvoice => "send_invoice",
-        }
-    }
-
-    /// Reads a spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|method| method.as_str() == value)
+spellings! {
+    CollectionMethod {
+        ChargeAutomatically => "charge_automatically",
+        SendInvoice => "send_invoice",
     }
 }
 

@@ -7,6 +7,7 @@ use super::currency::Currency;
 use super::ids::{CustomerId, InvoiceId, InvoiceItemId, ProductId, SubscriptionId};
 use super::metadata::{Metadata, MetadataChange, MetadataError};
 use super::money::{MAX_EXTENDED_PRICE, decimal_places};
+use super::spelling::spellings;
 use super::tax::{ItemTax, ManualTax};
 use super::text::BoundedText;
 
@@ -20,25 +21,11 @@ pub enum ItemType {
     Credit,
 }
 
-impl ItemType {
-    /// Every item type.
-    pub const ALL: [Self; 2] = [Self::Debit, Self::Credit];
-
-    /// Parses `debit` or `credit`.
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|item_type| item_type.as_str() == value)
-            .ok_or("must be one of: debit, credit")
-    }
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Debit => "debit",
-            Self::Credit => "credit",
-        }
-    }
+spellings! {
+    ItemType {
+        Debit => "debit",
+        Credit => "credit",
+    } else "must be one of: debit, credit"
 }
 
 /// An item description, at most 1000 characters.

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::currency::Currency;
 use super::ids::{CustomerId, InvoiceId, TransactionId, WebsiteId};
+use super::spelling::spellings;
 use super::text::BoundedText;
 
 /// Which way the money moved.
@@ -17,21 +18,10 @@ pub enum TransactionType {
     Refund,
 }
 
-impl TransactionType {
-    /// Every type.
-    pub const ALL: [Self; 2] = [Self::Sale, Self::Refund];
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sale => "sale",
-            Self::Refund => "refund",
-        }
-    }
-
-    /// Reads a spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
+spellings! {
+    TransactionType {
+        Sale => "sale",
+        Refund => "refund",
     }
 }
 
@@ -48,25 +38,12 @@ pub enum PaymentMethod {
     Other,
 }
 
-impl PaymentMethod {
-    /// Every method.
-    pub const ALL: [Self; 4] = [Self::Cash, Self::Check, Self::BankTransfer, Self::Other];
-
-    /// The wire and database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cash => "cash",
-            Self::Check => "check",
-            Self::BankTransfer => "bank-transfer",
-            Self::Other => "other",
-        }
-    }
-
-    /// Reads a spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|method| method.as_str() == value)
+spellings! {
+    PaymentMethod {
+        Cash => "cash",
+        Check => "check",
+        BankTransfer => "bank-transfer",
+        Other => "other",
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::event::EventType;
 use super::ids::WebhookId;
 use super::metadata::Metadata;
+use super::spelling::spellings;
 
 /// The longest URL a webhook may have.
 pub const MAX_URL_LENGTH: usize = 2048;
@@ -83,23 +84,13 @@ pub enum DeliveryMethod {
     Delete,
 }
 
-impl DeliveryMethod {
-    const ALL: [Self; 5] = [Self::Get, Self::Post, Self::Put, Self::Patch, Self::Delete];
-
-    /// The method's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-            Self::Put => "PUT",
-            Self::Patch => "PATCH",
-            Self::Delete => "DELETE",
-        }
-    }
-
-    /// The method of a name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|method| method.as_str() == name)
+spellings! {
+    DeliveryMethod {
+        Get => "GET",
+        Post => "POST",
+        Put => "PUT",
+        Patch => "PATCH",
+        Delete => "DELETE",
     }
 }
 
@@ -188,20 +179,10 @@ pub enum WebhookFormat {
     ObjectEvents,
 }
 
-impl WebhookFormat {
-    const ALL: [Self; 2] = [Self::InvoiceEvents, Self::ObjectEvents];
-
-    /// The format's name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InvoiceEvents => "invoice-events",
-            Self::ObjectEvents => "object-events",
-        }
-    }
-
-    /// The format of a name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|format| format.as_str() == name)
+spellings! {
+    WebhookFormat {
+        InvoiceEvents => "invoice-events",
+        ObjectEvents => "object-events",
     }
 }
 

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
+use super::pages::page_rows;
 use super::parse_currency;
 use super::tax_record::StoredDecimal;
 use super::{Cursor, Tx, corrupt};
@@ -179,7 +180,7 @@ impl CreditAllocationRow {
 /// `query_as!` over every column of a memo, followed by `tail` (the `where` and after) and the
 /// tail's arguments: the one place that lists the columns.
 macro_rules! select_credit_memos {
-    ($tail:literal, $($arguments:tt)*) => {
+    ($tail:literal $(+ $more:literal)*, $($arguments:tt)*) => {
         sqlx::query_as!(
             CreditMemoRow,
             r#"select m.id as "id: CreditMemoId", m.number,
@@ -190,7 +191,26 @@ macro_rules! select_credit_memos {
                    m.allocated_amount, m.out_of_band_amount,
                    m.metadata as "metadata: Json<Metadata>", m.revision, m.created_time,
                    m.updated_time, m.voided_time
-               from credit_memos m "# + $tail,
+               from credit_memos m "# + $tail $(+ $more)*,
+            $($arguments)*
+        )
+    };
+}
+
+/// A page's statement, in one direction from the cursor (`$4`, `$5`): `$cmp` compares
+/// `(created_time, id)` with it and `$order` sorts.
+macro_rules! credit_memos_page {
+    ($cmp:literal, $order:literal, $($arguments:tt)*) => {
+        select_credit_memos!(
+            "where m.organization_id = $1 and ($2::text is null or m.customer_id = $2)
+               and ($3::text is null or m.invoice_id = $3) and (m.created_time, m.id) "
+                + $cmp
+                + " ($4, $5)
+             order by m.created_time "
+                + $order
+                + ", m.id "
+                + $order
+                + " limit $6",
             $($arguments)*
         )
     };
@@ -395,34 +415,24 @@ impl Tx {
         cursor: Cursor<'_, CreditMemoId>,
         limit: i64,
     ) -> Result<Option<Vec<CreditMemo>>, sqlx::Error> {
-        let at = match cursor {
-            Cursor::Newest => None,
-            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
-                let Some(time) = sqlx::query_scalar!(
-                    "select created_time from credit_memos where organization_id = $1 and id = $2",
-                    organization_id as &OrganizationId,
-                    id as &CreditMemoId,
-                )
-                .fetch_optional(&mut *self.inner)
-                .await?
-                else {
-                    return Ok(None);
-                };
-                Some((time, id.as_str().to_owned()))
-            }
+        let start = cursor.start(|id| {
+            sqlx::query_scalar!(
+                "select created_time from credit_memos where organization_id = $1 and id = $2",
+                organization_id as &OrganizationId,
+                id as &CreditMemoId,
+            )
+            .fetch_optional(&mut *self.inner)
+        });
+        let Some((time, id)) = start.await? else {
+            return Ok(None);
         };
-        // Without a cursor, from past every memo: none is made after the year 9999.
-        let far_future =
-            DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::UNIX_EPOCH);
-        let (time, id) = at.unwrap_or((far_future, String::new()));
         let customer = filter.customer_id.as_ref().map(CustomerId::as_str);
         let invoice = filter.invoice_id.as_ref().map(InvoiceId::as_str);
         let limit = limit.max(0);
-        let rows = if matches!(cursor, Cursor::NewerThan(_)) {
-            let mut rows = select_credit_memos!(
-                "where m.organization_id = $1 and ($2::text is null or m.customer_id = $2)
-                   and ($3::text is null or m.invoice_id = $3) and (m.created_time, m.id) > ($4, $5)
-                 order by m.created_time, m.id limit $6",
+        let rows = page_rows!(
+            self,
+            cursor,
+            credit_memos_page!(
                 organization_id as &OrganizationId,
                 customer,
                 invoice,
@@ -430,25 +440,7 @@ impl Tx {
                 id,
                 limit,
             )
-            .fetch_all(&mut *self.inner)
-            .await?;
-            rows.reverse();
-            rows
-        } else {
-            select_credit_memos!(
-                "where m.organization_id = $1 and ($2::text is null or m.customer_id = $2)
-                   and ($3::text is null or m.invoice_id = $3) and (m.created_time, m.id) < ($4, $5)
-                 order by m.created_time desc, m.id desc limit $6",
-                organization_id as &OrganizationId,
-                customer,
-                invoice,
-                time,
-                id,
-                limit,
-            )
-            .fetch_all(&mut *self.inner)
-            .await?
-        };
+        );
         let memos = rows
             .into_iter()
             .map(CreditMemoRow::into_credit_memo)

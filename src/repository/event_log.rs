@@ -14,7 +14,7 @@ use super::invoices::{DiscountRow, InvoiceRow};
 use super::parse_currency;
 use super::pending_items::PendingRow;
 use super::{Cursor, Tx, corrupt};
-use crate::domain::credit_memo::CreditMemo;
+use crate::domain::credit_memo::{CreditAllocation, CreditMemo};
 use crate::domain::event::{Cause, EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{CustomerId, EventId, InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
@@ -94,11 +94,12 @@ struct LogRow {
     idempotency_key: Option<String>,
 }
 
+/// A row an event keeps, with the event's id.
 #[derive(sqlx::FromRow)]
-struct KeptInvoice {
+struct KeptRow<T> {
     event_id: EventId,
     #[sqlx(flatten)]
-    row: InvoiceRow,
+    row: T,
 }
 
 #[derive(sqlx::FromRow)]
@@ -119,20 +120,6 @@ struct KeptPendingItem {
     row: PendingRow,
 }
 
-#[derive(sqlx::FromRow)]
-struct KeptDiscount {
-    event_id: EventId,
-    #[sqlx(flatten)]
-    row: DiscountRow,
-}
-
-#[derive(sqlx::FromRow)]
-struct KeptAllocation {
-    event_id: EventId,
-    #[sqlx(flatten)]
-    row: CreditAllocationRow,
-}
-
 /// What events keep, read back for a set of them.
 #[derive(Default)]
 struct Kept {
@@ -146,11 +133,36 @@ struct Kept {
     credit_memos: HashMap<EventId, CreditMemo>,
 }
 
-#[derive(sqlx::FromRow)]
-struct KeptCreditMemo {
-    event_id: EventId,
-    #[sqlx(flatten)]
-    row: CreditMemoRow,
+/// The log's events that a page's statement reads: those of the organization (`$1`) that
+/// keep what they were about, of the types `$2` (all when empty), from `$3` and before `$4`;
+/// `$tail` adds the window, the order and the limit.
+macro_rules! log_rows {
+    ($tail:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            LogRow,
+            r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
+                   e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
+                   e.occurred_time,
+                   e.snapshot->>'customer_id' as "item_customer?: CustomerId",
+                   e.snapshot->>'currency' as item_currency,
+                   e.request_id, e.idempotency_key,
+                   -- An item's event has the item before in its own snapshot.
+                   (select p.id from invoice_events p
+                    where e.event_type not like 'item-%'
+                      and p.organization_id = e.organization_id
+                      and p.invoice_id = e.invoice_id and p.sequence < e.sequence
+                      and p.transaction_id <> e.transaction_id
+                      and p.snapshot ? 'invoice'
+                    order by p.sequence desc limit 1) as "before_id?: EventId"
+               from invoice_events e
+               where e.organization_id = $1 and e.snapshot is not null
+                 and (cardinality($2::text[]) = 0 or e.event_type = any($2))
+                 and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
+                 and e.occurred_time < coalesce($4::timestamptz, 'infinity')
+                 "# + $tail,
+            $($arguments)*
+        )
+    };
 }
 
 impl Tx {
@@ -230,32 +242,12 @@ impl Tx {
         // its own rows however long the organization's log is.
         let mut rows = match window {
             Window::NewerThan((transaction, sequence)) => {
-                sqlx::query_as!(
-                    LogRow,
-                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
-                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
-                           e.occurred_time,
-                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
-                           e.snapshot->>'currency' as item_currency,
-                           e.request_id, e.idempotency_key,
-                           -- An item's event has the item before in its own snapshot.
-                           (select p.id from invoice_events p
-                            where e.event_type not like 'item-%'
-                              and p.organization_id = e.organization_id
-                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
-                              and p.transaction_id <> e.transaction_id
-                              and p.snapshot ? 'invoice'
-                            order by p.sequence desc limit 1) as "before_id?: EventId"
-                       from invoice_events e
-                       where e.organization_id = $1 and e.snapshot is not null
-                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
-                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
-                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and (e.transaction_id, e.sequence) > ($5, $6)
-                         and e.transaction_id
-                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                       order by e.transaction_id, e.sequence
-                       limit $7"#,
+                log_rows!(
+                    "and (e.transaction_id, e.sequence) > ($5, $6)
+                       and e.transaction_id
+                           < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                     order by e.transaction_id, e.sequence
+                     limit $7",
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
@@ -269,34 +261,14 @@ impl Tx {
             }
             _ => {
                 let (transaction, sequence) = below.unzip();
-                sqlx::query_as!(
-                    LogRow,
-                    r#"select e.id as "id: EventId", e.invoice_id as "invoice_id: InvoiceId",
-                           e.event_type, e.revision, e.changes as "changes: Json<EventChanges>",
-                           e.occurred_time,
-                           e.snapshot->>'customer_id' as "item_customer?: CustomerId",
-                           e.snapshot->>'currency' as item_currency,
-                           e.request_id, e.idempotency_key,
-                           -- An item's event has the item before in its own snapshot.
-                           (select p.id from invoice_events p
-                            where e.event_type not like 'item-%'
-                              and p.organization_id = e.organization_id
-                              and p.invoice_id = e.invoice_id and p.sequence < e.sequence
-                              and p.transaction_id <> e.transaction_id
-                              and p.snapshot ? 'invoice'
-                            order by p.sequence desc limit 1) as "before_id?: EventId"
-                       from invoice_events e
-                       where e.organization_id = $1 and e.snapshot is not null
-                         and (cardinality($2::text[]) = 0 or e.event_type = any($2))
-                         and e.occurred_time >= coalesce($3::timestamptz, '-infinity')
-                         and e.occurred_time < coalesce($4::timestamptz, 'infinity')
-                         and (e.transaction_id, e.sequence) < (
-                             coalesce($5::bigint, 9223372036854775807),
-                             coalesce($6::bigint, 9223372036854775807))
-                         and (not $7 or e.transaction_id
-                             < pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
-                       order by e.transaction_id desc, e.sequence desc
-                       limit $8"#,
+                log_rows!(
+                    "and (e.transaction_id, e.sequence) < (
+                           coalesce($5::bigint, 9223372036854775807),
+                           coalesce($6::bigint, 9223372036854775807))
+                       and (not $7 or e.transaction_id
+                           < pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+                     order by e.transaction_id desc, e.sequence desc
+                     limit $8",
                     organization_id as &OrganizationId,
                     &types,
                     listing.from,
@@ -360,8 +332,7 @@ impl Tx {
         organization_id: &OrganizationId,
         event_ids: &[EventId],
     ) -> Result<Kept, sqlx::Error> {
-        let mut discounts: HashMap<EventId, Vec<DiscountRow>> = HashMap::new();
-        let discount_rows: Vec<KeptDiscount> = self
+        let discount_rows: Vec<KeptRow<DiscountRow>> = self
             .kept_rows(
                 "select e.id as event_id, d.invoice_id, d.currency, d.description, d.type, d.value,
                  d.amount
@@ -375,11 +346,8 @@ impl Tx {
                 event_ids,
             )
             .await?;
-        for kept in discount_rows {
-            discounts.entry(kept.event_id).or_default().push(kept.row);
-        }
-        let mut allocations: HashMap<EventId, Vec<CreditAllocationRow>> = HashMap::new();
-        let allocation_rows: Vec<KeptAllocation> = self
+        let mut discounts = by_event(discount_rows);
+        let allocation_rows: Vec<KeptRow<CreditAllocationRow>> = self
             .kept_rows(
                 "select e.id as event_id, a.credit_memo_id, a.invoice_id, a.amount,
                  a.out_of_band_amount, a.currency, a.created_time, a.updated_time
@@ -395,10 +363,8 @@ impl Tx {
                 event_ids,
             )
             .await?;
-        for kept in allocation_rows {
-            allocations.entry(kept.event_id).or_default().push(kept.row);
-        }
-        let invoice_rows: Vec<KeptInvoice> = self
+        let mut allocations = by_event(allocation_rows);
+        let invoice_rows: Vec<KeptRow<InvoiceRow>> = self
             .kept_rows(
                 "select e.id as event_id, i.*
              from invoice_events e
@@ -409,7 +375,7 @@ impl Tx {
             )
             .await?;
         let mut kept = Kept::default();
-        for KeptInvoice { event_id, row } in invoice_rows {
+        for KeptRow { event_id, row } in invoice_rows {
             let mut invoice = row.into_invoice()?;
             invoice.discounts = discounts
                 .remove(&event_id)
@@ -417,12 +383,7 @@ impl Tx {
                 .into_iter()
                 .map(DiscountRow::into_applied)
                 .collect::<Result<_, _>>()?;
-            invoice.payments.credit_allocations = allocations
-                .remove(&event_id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(CreditAllocationRow::into_allocation)
-                .collect::<Result<_, _>>()?;
+            invoice.payments.credit_allocations = take_allocations(&mut allocations, &event_id)?;
             kept.invoices.insert(event_id, invoice);
         }
         let item_rows: Vec<KeptItem> = self
@@ -487,7 +448,7 @@ impl Tx {
         event_ids: &[EventId],
         kept: &mut Kept,
     ) -> Result<(), sqlx::Error> {
-        let memo_rows: Vec<KeptCreditMemo> = self
+        let memo_rows: Vec<KeptRow<CreditMemoRow>> = self
             .kept_rows(
                 "select e.id as event_id, m.*
                  from invoice_events e
@@ -502,7 +463,7 @@ impl Tx {
         if memo_rows.is_empty() {
             return Ok(());
         }
-        let allocation_rows: Vec<KeptAllocation> = self
+        let allocation_rows: Vec<KeptRow<CreditAllocationRow>> = self
             .kept_rows(
                 "select e.id as event_id, a.credit_memo_id, a.invoice_id, a.amount,
                      a.out_of_band_amount, a.currency, a.created_time, a.updated_time
@@ -519,25 +480,36 @@ impl Tx {
                 event_ids,
             )
             .await?;
-        let mut allocations: HashMap<EventId, Vec<CreditAllocationRow>> = HashMap::new();
-        for allocation in allocation_rows {
-            allocations
-                .entry(allocation.event_id)
-                .or_default()
-                .push(allocation.row);
-        }
-        for KeptCreditMemo { event_id, row } in memo_rows {
+        let mut allocations = by_event(allocation_rows);
+        for KeptRow { event_id, row } in memo_rows {
             let mut memo = row.into_credit_memo()?;
-            memo.allocations = allocations
-                .remove(&event_id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(CreditAllocationRow::into_allocation)
-                .collect::<Result<_, _>>()?;
+            memo.allocations = take_allocations(&mut allocations, &event_id)?;
             kept.credit_memos.insert(event_id, memo);
         }
         Ok(())
     }
+}
+
+/// The rows the events keep, by event, each event's in the order read.
+fn by_event<T>(rows: Vec<KeptRow<T>>) -> HashMap<EventId, Vec<T>> {
+    let mut grouped: HashMap<EventId, Vec<T>> = HashMap::new();
+    for KeptRow { event_id, row } in rows {
+        grouped.entry(event_id).or_default().push(row);
+    }
+    grouped
+}
+
+/// The credit allocations the event keeps, taken out of those read.
+fn take_allocations(
+    allocations: &mut HashMap<EventId, Vec<CreditAllocationRow>>,
+    event_id: &EventId,
+) -> Result<Vec<CreditAllocation>, sqlx::Error> {
+    allocations
+        .remove(event_id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(CreditAllocationRow::into_allocation)
+        .collect()
 }
 
 fn logged(row: LogRow, kept: &Kept) -> Result<LoggedEvent, sqlx::Error> {

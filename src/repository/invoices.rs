@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use sqlx::types::Json;
 
+use super::pages::page_rows;
 use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
 use super::{Cursor, Db, Tx, corrupt, parse_currency};
@@ -180,7 +181,7 @@ impl DiscountRow {
 /// `query_as!` over every column of an invoice, followed by `tail` (the `where` and after)
 /// and the tail's arguments: the one place that lists the columns.
 macro_rules! select_invoices {
-    ($tail:literal, $($arguments:tt)*) => {
+    ($tail:literal $(+ $more:literal)*, $($arguments:tt)*) => {
         sqlx::query_as!(
             InvoiceRow,
             r#"select id as "id: InvoiceId", customer_id as "customer_id: CustomerId",
@@ -192,7 +193,32 @@ macro_rules! select_invoices {
                    discount_count, invoice_number, parties as "parties: Json<PartiesRecord>",
                    metadata as "metadata: Json<Metadata>", collection_method, days_until_due,
                    hosted_token
-               from invoices "# + $tail,
+               from invoices "# + $tail $(+ $more)*,
+            $($arguments)*
+        )
+    };
+}
+
+/// A page's statement, in one direction from the cursor (`$3`, `$4`): `$cmp` compares
+/// `(created_time, id)` with it and `$order` sorts.
+macro_rules! invoices_page {
+    ($cmp:literal, $order:literal, $($arguments:tt)*) => {
+        select_invoices!(
+            "where organization_id = $1 and ($2::text is null or customer_id = $2)
+               and ($6::text[] is null or status = any($6))
+               and ($7::text is null or collection_method = $7)
+               and ($8::timestamptz is null or created_time >= $8)
+               and ($9::timestamptz is null or created_time < $9)
+               and ($10::timestamptz is null or due_time >= $10)
+               and ($11::timestamptz is null or due_time < $11)
+               and (created_time, id) "
+                + $cmp
+                + " ($3, $4)
+             order by created_time "
+                + $order
+                + ", id "
+                + $order
+                + " limit $5",
             $($arguments)*
         )
     };
@@ -229,26 +255,17 @@ impl Tx {
         cursor: Cursor<'_, InvoiceId>,
         limit: i64,
     ) -> Result<Option<Vec<Invoice>>, sqlx::Error> {
-        let at = match cursor {
-            Cursor::Newest => None,
-            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
-                let Some(time) = sqlx::query_scalar!(
-                    "select created_time from invoices where organization_id = $1 and id = $2",
-                    organization_id as &OrganizationId,
-                    id as &InvoiceId,
-                )
-                .fetch_optional(&mut *self.inner)
-                .await?
-                else {
-                    return Ok(None);
-                };
-                Some((time, id.as_str().to_owned()))
-            }
+        let start = cursor.start(|id| {
+            sqlx::query_scalar!(
+                "select created_time from invoices where organization_id = $1 and id = $2",
+                organization_id as &OrganizationId,
+                id as &InvoiceId,
+            )
+            .fetch_optional(&mut *self.inner)
+        });
+        let Some((time, id)) = start.await? else {
+            return Ok(None);
         };
-        // Without a cursor, from past every invoice: none is made after the year 9999.
-        let far_future =
-            DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::UNIX_EPOCH);
-        let (time, id) = at.unwrap_or((far_future, String::new()));
         let customer = listing.customer_id.as_ref().map(CustomerId::as_str);
         let statuses: Option<Vec<&str>> = listing
             .statuses
@@ -256,17 +273,10 @@ impl Tx {
             .map(|statuses| statuses.iter().map(|status| status.as_str()).collect());
         let collection = listing.collection_method.map(CollectionMethod::as_str);
         let limit = limit.max(0);
-        let rows = if matches!(cursor, Cursor::NewerThan(_)) {
-            let mut rows = select_invoices!(
-                "where organization_id = $1 and ($2::text is null or customer_id = $2)
-                   and ($6::text[] is null or status = any($6))
-                   and ($7::text is null or collection_method = $7)
-                   and ($8::timestamptz is null or created_time >= $8)
-                   and ($9::timestamptz is null or created_time < $9)
-                   and ($10::timestamptz is null or due_time >= $10)
-                   and ($11::timestamptz is null or due_time < $11)
-                   and (created_time, id) > ($3, $4)
-                 order by created_time, id limit $5",
+        let rows = page_rows!(
+            self,
+            cursor,
+            invoices_page!(
                 organization_id as &OrganizationId,
                 customer,
                 time,
@@ -279,36 +289,7 @@ impl Tx {
                 listing.due_from,
                 listing.due_before,
             )
-            .fetch_all(&mut *self.inner)
-            .await?;
-            rows.reverse();
-            rows
-        } else {
-            select_invoices!(
-                "where organization_id = $1 and ($2::text is null or customer_id = $2)
-                   and ($6::text[] is null or status = any($6))
-                   and ($7::text is null or collection_method = $7)
-                   and ($8::timestamptz is null or created_time >= $8)
-                   and ($9::timestamptz is null or created_time < $9)
-                   and ($10::timestamptz is null or due_time >= $10)
-                   and ($11::timestamptz is null or due_time < $11)
-                   and (created_time, id) < ($3, $4)
-                 order by created_time desc, id desc limit $5",
-                organization_id as &OrganizationId,
-                customer,
-                time,
-                id,
-                limit,
-                statuses.as_deref() as Option<&[&str]>,
-                collection,
-                listing.created_from,
-                listing.created_before,
-                listing.due_from,
-                listing.due_before,
-            )
-            .fetch_all(&mut *self.inner)
-            .await?
-        };
+        );
         rows.into_iter()
             .map(InvoiceRow::into_invoice)
             .collect::<Result<_, _>>()

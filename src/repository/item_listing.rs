@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 
 use super::invoice_items::ItemRow;
+use super::pages::{far_future, page_rows};
 use super::parse_currency;
 use super::pending_items::PendingRow;
 use super::tax_record::ItemTaxRecord;
@@ -170,74 +171,41 @@ impl Tx {
         cursor: Cursor<'_, InvoiceItemId>,
         limit: i64,
     ) -> Result<Option<Vec<PlacedItem>>, sqlx::Error> {
-        let cursor_item = match cursor {
-            Cursor::Newest => None,
-            Cursor::OlderThan(id) | Cursor::NewerThan(id) => {
-                let found = sqlx::query!(
-                    r#"select created_time as "created_time!" from invoice_items
-                       where organization_id = $1 and id = $2
-                       union all
-                       select created_time from pending_items
-                       where organization_id = $1 and id = $2"#,
-                    organization_id as &OrganizationId,
-                    id as &InvoiceItemId,
-                )
-                .fetch_optional(&mut *self.inner)
-                .await?;
-                let Some(found) = found else {
-                    return Ok(None);
-                };
-                Some((found.created_time, id.as_str().to_owned()))
-            }
+        let start = cursor.start(|id| {
+            sqlx::query_scalar!(
+                r#"select created_time as "created_time!" from invoice_items
+                   where organization_id = $1 and id = $2
+                   union all
+                   select created_time from pending_items
+                   where organization_id = $1 and id = $2"#,
+                organization_id as &OrganizationId,
+                id as &InvoiceItemId,
+            )
+            .fetch_optional(&mut *self.inner)
+        });
+        let Some((cursor_time, cursor_id)) = start.await? else {
+            return Ok(None);
         };
-        // Without a cursor, from past every item: none is made after the year 9999, and every
-        // id sorts after the empty text.
-        let far_future =
-            DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::UNIX_EPOCH);
-        let (cursor_time, cursor_id) = cursor_item.unwrap_or((far_future, String::new()));
         let from = listing.created_from.unwrap_or(DateTime::UNIX_EPOCH);
-        let before = listing.created_before.unwrap_or(far_future);
+        let before = listing.created_before.unwrap_or_else(far_future);
         let customer = listing.customer_id.as_ref().map(CustomerId::as_str);
         let invoice = listing.invoice_id.as_ref().map(InvoiceId::as_str);
         let limit = limit.max(0);
-        let rows = match cursor {
-            Cursor::Newest | Cursor::OlderThan(_) => {
-                placed_items!(
-                    "<",
-                    "desc",
-                    organization_id as &OrganizationId,
-                    listing.pending,
-                    customer,
-                    invoice,
-                    from,
-                    before,
-                    cursor_time,
-                    cursor_id,
-                    limit,
-                )
-                .fetch_all(&mut *self.inner)
-                .await?
-            }
-            Cursor::NewerThan(_) => {
-                let mut rows = placed_items!(
-                    ">",
-                    "asc",
-                    organization_id as &OrganizationId,
-                    listing.pending,
-                    customer,
-                    invoice,
-                    from,
-                    before,
-                    cursor_time,
-                    cursor_id,
-                    limit,
-                )
-                .fetch_all(&mut *self.inner)
-                .await?;
-                rows.reverse();
-                rows
-            }
-        };
+        let rows = page_rows!(
+            self,
+            cursor,
+            placed_items!(
+                organization_id as &OrganizationId,
+                listing.pending,
+                customer,
+                invoice,
+                from,
+                before,
+                cursor_time,
+                cursor_id,
+                limit,
+            )
+        );
         rows.into_iter()
             .map(PlacedRow::into_item)
             .collect::<Result<_, _>>()

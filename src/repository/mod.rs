@@ -11,6 +11,7 @@ mod invoices;
 mod item_batches;
 mod item_listing;
 mod organizations;
+mod pages;
 mod parties_record;
 mod pending_items;
 mod products;
@@ -33,6 +34,7 @@ pub use invoice_items::ItemPage;
 pub use invoices::{InvoiceListing, InvoicePage};
 pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;
+pub use pages::Cursor;
 pub use products::ProductPage;
 pub use transactions::{AllocationPage, TransactionPage};
 pub use webhooks::WebhookPage;
@@ -49,17 +51,6 @@ use tokio::sync::Notify;
 use crate::domain::currency::Currency;
 use crate::domain::event::Cause;
 use reachability::Reachability;
-
-/// Where a page of objects, newest first, starts: by the id of an object of the page before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cursor<'a, Id> {
-    /// The newest objects.
-    Newest,
-    /// The objects older than this one.
-    OlderThan(&'a Id),
-    /// The objects newer than this one.
-    NewerThan(&'a Id),
-}
 
 /// How many bytes a page of the delivery log or of a timeline holds at most, counted as its
 /// entries' stored text (bodies, headers, messages, changes) and 400 bytes each for the rest,

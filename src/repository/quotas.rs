@@ -5,19 +5,29 @@
 use super::Tx;
 use crate::domain::ids::{CustomerId, InvoiceId, OrganizationId, WebhookId};
 
+/// Counts a holder's rows in `$tx` under the holder's lock: `$holder` names the holder (its
+/// kind, then its ids), and `$rows` (with `$arguments`) says which rows, from the table on.
+macro_rules! count_held {
+    ($tx:expr, $holder:expr, $rows:literal, $($arguments:tt)*) => {{
+        $tx.hold(&$holder).await?;
+        sqlx::query_scalar!(r#"select count(*) as "held!" from "# + $rows, $($arguments)*)
+            .fetch_one(&mut *$tx.inner)
+            .await
+    }};
+}
+
 impl Tx {
     /// How many webhooks the organization has.
     pub async fn webhooks_held(
         &mut self,
         organization_id: &OrganizationId,
     ) -> Result<i64, sqlx::Error> {
-        self.hold(&["webhooks", organization_id.as_str()]).await?;
-        sqlx::query_scalar!(
-            r#"select count(*) as "held!" from webhooks where organization_id = $1"#,
+        count_held!(
+            self,
+            ["webhooks", organization_id.as_str()],
+            "webhooks where organization_id = $1",
             organization_id as &OrganizationId,
         )
-        .fetch_one(&mut *self.inner)
-        .await
     }
 
     /// How many comments the invoice's timeline has.
@@ -26,17 +36,15 @@ impl Tx {
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
     ) -> Result<i64, sqlx::Error> {
-        let holder = ["comments", organization_id.as_str(), invoice_id.as_str()];
-        self.hold(&holder).await?;
-        sqlx::query_scalar!(
-            r#"select count(*) as "held!" from invoice_events
-               where organization_id = $1 and invoice_id = $2
-                 and event_type = 'timeline-comment-created'"#,
+        count_held!(
+            self,
+            ["comments", organization_id.as_str(), invoice_id.as_str()],
+            "invoice_events
+             where organization_id = $1 and invoice_id = $2
+               and event_type = 'timeline-comment-created'",
             organization_id as &OrganizationId,
             invoice_id as &InvoiceId,
         )
-        .fetch_one(&mut *self.inner)
-        .await
     }
 
     /// How many pending items the customer has.
@@ -45,16 +53,13 @@ impl Tx {
         organization_id: &OrganizationId,
         customer_id: &CustomerId,
     ) -> Result<i64, sqlx::Error> {
-        let holder = ["pending", organization_id.as_str(), customer_id.as_str()];
-        self.hold(&holder).await?;
-        sqlx::query_scalar!(
-            r#"select count(*) as "held!" from pending_items
-               where organization_id = $1 and customer_id = $2"#,
+        count_held!(
+            self,
+            ["pending", organization_id.as_str(), customer_id.as_str()],
+            "pending_items where organization_id = $1 and customer_id = $2",
             organization_id as &OrganizationId,
             customer_id as &CustomerId,
         )
-        .fetch_one(&mut *self.inner)
-        .await
     }
 
     /// How many deliveries of the webhook wait to be sent.
@@ -63,16 +68,14 @@ impl Tx {
         organization_id: &OrganizationId,
         webhook_id: &WebhookId,
     ) -> Result<i64, sqlx::Error> {
-        let holder = ["deliveries", organization_id.as_str(), webhook_id.as_str()];
-        self.hold(&holder).await?;
-        sqlx::query_scalar!(
-            r#"select count(*) as "held!" from webhook_deliveries
-               where organization_id = $1 and webhook_id = $2 and state = 'pending'"#,
+        count_held!(
+            self,
+            ["deliveries", organization_id.as_str(), webhook_id.as_str()],
+            "webhook_deliveries
+             where organization_id = $1 and webhook_id = $2 and state = 'pending'",
             organization_id as &OrganizationId,
             webhook_id as &WebhookId,
         )
-        .fetch_one(&mut *self.inner)
-        .await
     }
 
     /// Takes the lock of a holder's capped rows until the transaction ends. Ids never hold a

@@ -37,6 +37,21 @@ pub(super) struct WebhookRow {
     pub event_names: Vec<String>,
 }
 
+/// A read of webhooks, `$tail` from `where` on: every column a [`WebhookRow`] holds.
+macro_rules! select_webhooks {
+    ($tail:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            WebhookRow,
+            r#"select id as "id: WebhookId", url, method,
+                   headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
+                   secret, revision, created_time, updated_time, format, description,
+                   metadata as "metadata: Json<Metadata>", event_names
+               from webhooks "# + $tail,
+            $($arguments)*
+        )
+    };
+}
+
 impl TryFrom<WebhookRow> for Webhook {
     type Error = sqlx::Error;
 
@@ -125,14 +140,9 @@ impl Tx {
         webhook_id: &WebhookId,
         format: WebhookFormat,
     ) -> Result<Option<Webhook>, sqlx::Error> {
-        sqlx::query_as!(
-            WebhookRow,
-            r#"select id as "id: WebhookId", url, method,
-                   headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                   secret, revision, created_time, updated_time, format, description,
-                   metadata as "metadata: Json<Metadata>", event_names
-               from webhooks where organization_id = $1 and id = $2 and format = $3
-               for update"#,
+        select_webhooks!(
+            "where organization_id = $1 and id = $2 and format = $3
+             for update",
             organization_id as &OrganizationId,
             webhook_id as &WebhookId,
             format.as_str(),
@@ -177,14 +187,9 @@ impl Tx {
         )
         .fetch_one(&mut *self.inner)
         .await?;
-        let rows = sqlx::query_as!(
-            WebhookRow,
-            r#"select id as "id: WebhookId", url, method,
-                   headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                   secret, revision, created_time, updated_time, format, description,
-                   metadata as "metadata: Json<Metadata>", event_names
-               from webhooks where organization_id = $1 and format = $4
-               order by created_time desc, id desc limit $2 offset $3"#,
+        let rows = select_webhooks!(
+            "where organization_id = $1 and format = $4
+             order by created_time desc, id desc limit $2 offset $3",
             organization_id as &OrganizationId,
             limit,
             offset,
@@ -209,13 +214,8 @@ impl Db {
         format: WebhookFormat,
     ) -> Result<Option<Webhook>, sqlx::Error> {
         self.on_connection(async |connection| {
-            sqlx::query_as!(
-                WebhookRow,
-                r#"select id as "id: WebhookId", url, method,
-                       headers as "headers: Json<Vec<WebhookHeader>>", events_filter, status,
-                       secret, revision, created_time, updated_time, format, description,
-                       metadata as "metadata: Json<Metadata>", event_names
-                   from webhooks where organization_id = $1 and id = $2 and format = $3"#,
+            select_webhooks!(
+                "where organization_id = $1 and id = $2 and format = $3",
                 organization_id as &OrganizationId,
                 webhook_id as &WebhookId,
                 format.as_str(),

@@ -215,18 +215,9 @@ pub async fn patch_credit_memo(
             .map(|allocation| allocation.invoice_id.clone())
             .filter(|id| !wanted.iter().any(|request| &request.invoice_id == id))
             .collect();
-        for invoice_id in withdrawn {
-            ledger
-                .set(
-                    tx,
-                    organization_id,
-                    &mut memo,
-                    &invoice_id,
-                    (Decimal::ZERO, Decimal::ZERO),
-                    now,
-                )
-                .await?;
-        }
+        ledger
+            .withdraw(tx, organization_id, &mut memo, withdrawn, now)
+            .await?;
         for request in &wanted {
             ledger
                 .allocate(tx, organization_id, &mut memo, request, now)
@@ -273,18 +264,9 @@ pub async fn void_credit_memo(
         .iter()
         .map(|allocation| allocation.invoice_id.clone())
         .collect();
-    for invoice_id in allocated {
-        ledger
-            .set(
-                tx,
-                organization_id,
-                &mut memo,
-                &invoice_id,
-                (Decimal::ZERO, Decimal::ZERO),
-                now,
-            )
-            .await?;
-    }
+    ledger
+        .withdraw(tx, organization_id, &mut memo, allocated, now)
+        .await?;
     memo.status = CreditMemoStatus::Voided;
     memo.voided_time = Some(now);
     memo.revision += 1;
@@ -718,6 +700,23 @@ impl Ledger {
             now,
         )
         .await
+    }
+
+    /// Withdraws the memo's allocations to these locked invoices.
+    async fn withdraw(
+        &mut self,
+        tx: &mut Tx,
+        organization_id: &OrganizationId,
+        memo: &mut CreditMemo,
+        invoice_ids: Vec<InvoiceId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        for invoice_id in invoice_ids {
+            let none = (Decimal::ZERO, Decimal::ZERO);
+            self.set(tx, organization_id, memo, &invoice_id, none, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Sets the memo's allocation to a locked invoice to `amount` (0: none), of which

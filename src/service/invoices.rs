@@ -65,10 +65,7 @@ async fn take_in_pending_items(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
 ) -> Result<(Invoice, Vec<InvoiceItem>), ApiError> {
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     draft_only(&invoice)?;
     let pending = tx
         .take_pending_items(organization_id, &invoice.customer_id, invoice.currency)
@@ -97,10 +94,7 @@ async fn take_in_pending_items(
             Applied::Elsewhere => return Err(invoice_not_found(invoice_id.as_str())),
         }
     }
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let items = tx
         .items_of_invoices(organization_id, std::slice::from_ref(invoice_id), None, 0)
         .await?;
@@ -411,10 +405,7 @@ pub async fn apply_action(
     action: InvoiceAction,
     times: IssueTimes,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let mut invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let mut invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let now = Utc::now();
     let issued_time = times.issued_time.unwrap_or(now);
     if action == InvoiceAction::Issue && times.due_time.is_some_and(|due| due < issued_time) {
@@ -513,6 +504,18 @@ pub fn invoice_not_found(invoice_id: &str) -> ApiError {
     ApiError::not_found(Resource::Invoice, invoice_id)
 }
 
+/// The invoice, locked until the transaction ends; the 404 when the organization has none of
+/// that id.
+pub(super) async fn locked_invoice(
+    tx: &mut Tx,
+    organization_id: &OrganizationId,
+    invoice_id: &InvoiceId,
+) -> Result<Invoice, ApiError> {
+    tx.lock_invoice(organization_id, invoice_id)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+}
+
 /// Inserts a new draft; `None` when the id is taken.
 async fn insert_new(
     tx: &mut Tx,
@@ -574,10 +577,7 @@ pub async fn delete_draft(
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
 ) -> Result<(), ApiError> {
-    let mut invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let mut invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     if invoice.status != InvoiceStatus::Draft {
         return Err(ApiError::Conflict(Clash::NotDraft {
             invoice: invoice_id.to_string(),
@@ -677,10 +677,7 @@ pub async fn patch_draft(
     invoice_id: &InvoiceId,
     patch: InvoicePatch,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let current = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let current = locked_invoice(tx, organization_id, invoice_id).await?;
     if current.status != InvoiceStatus::Draft {
         return Err(ApiError::Conflict(Clash::NotDraft {
             invoice: current.id.to_string(),

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::events::{changed_fields, record, record_at};
-use super::invoices::{InvoiceWithItems, IssueTimes, apply_action, invoice_not_found};
+use super::invoices::{
+    InvoiceWithItems, IssueTimes, apply_action, invoice_not_found, locked_invoice,
+};
 use crate::domain::event::{EventChanges, EventType};
 use crate::domain::ids::{InvoiceId, OrganizationId, TransactionId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus, RECENT_ALLOCATIONS};
@@ -143,10 +145,7 @@ async fn settle_by(
     amount: Option<Decimal>,
     payment: Payment,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let mut invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let mut invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let transaction = tx
         .lock_transaction(organization_id, transaction_id)
         .await?
@@ -198,10 +197,7 @@ pub async fn send_invoice(
     permissions: Permissions,
     times: IssueTimes,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     let (invoice, items) = match invoice.status {
         InvoiceStatus::Draft => {
             let issued = issue_draft(tx, organization_id, invoice_id, permissions, times).await?;
@@ -263,10 +259,7 @@ pub async fn pay_out_of_band(
     permissions: Permissions,
     times: IssueTimes,
 ) -> Result<InvoiceWithItems, ApiError> {
-    let mut invoice = tx
-        .lock_invoice(organization_id, invoice_id)
-        .await?
-        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))?;
+    let mut invoice = locked_invoice(tx, organization_id, invoice_id).await?;
     if invoice.status == InvoiceStatus::Draft {
         (invoice, _) = issue_draft(tx, organization_id, invoice_id, permissions, times).await?;
     }

@@ -46,15 +46,20 @@ fn of_item(quantity: Option<i64>, unit_price: Option<Decimal>) -> CreditLineInpu
     }
 }
 
-#[test]
-fn a_whole_item_gives_back_all_it_was_charged() {
-    let line = price_line(
-        &of_item(None, None),
+/// The line of `of_item(quantity, unit_price)` for the test item, none of it credited yet.
+fn priced_of_item(quantity: Option<i64>, unit_price: Option<Decimal>) -> CreditLine {
+    price_line(
+        &of_item(quantity, unit_price),
         Some(&item()),
         Credited::default(),
         usd(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn a_whole_item_gives_back_all_it_was_charged() {
+    let line = priced_of_item(None, None);
     assert_eq!(
         (
             line.quantity,
@@ -71,25 +76,13 @@ fn a_whole_item_gives_back_all_it_was_charged() {
 
 #[test]
 fn part_of_an_item_takes_its_share_of_discount_and_tax_rounded() {
-    let line = price_line(
-        &of_item(Some(1), None),
-        Some(&item()),
-        Credited::default(),
-        usd(),
-    )
-    .unwrap();
+    let line = priced_of_item(Some(1), None);
     // A third of 6.00 and of 2.40.
     assert_eq!(
         (line.price, line.discount_amount, line.tax_amount),
         (dec!(10), dec!(2), dec!(0.80))
     );
-    let line = price_line(
-        &of_item(Some(1), Some(dec!(3.335))),
-        Some(&item()),
-        Credited::default(),
-        usd(),
-    )
-    .unwrap();
+    let line = priced_of_item(Some(1), Some(dec!(3.335)));
     // 3.335 rounds half away from zero to 3.34; its share of 6.00 is 0.668, of 2.40 0.2672.
     assert_eq!(
         (line.price, line.discount_amount, line.tax_amount),
