@@ -18,6 +18,7 @@ pub mod organization;
 pub mod permission;
 pub mod precondition;
 pub mod product;
+pub mod rate;
 mod spelling;
 pub mod tax;
 pub mod text;

@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 
-use super::tax::TaxRate;
+use super::rate::TaxRate;
 use super::text::BoundedText;
 
 /// A VAT category of EN 16931 (BT-151, BT-118), by its UNCL 5305 code.
