@@ -31,9 +31,11 @@ pub struct InvoiceDocument<'a> {
     pub seller: &'a Organization,
 }
 
-/// The blocks of the parties: the seller (its details, the invoice's organization tax number),
-/// the buyer (the billing address, the customer and website ids, the customer's tax number)
-/// and, when there is one, the delivery address. Every document of the invoice shows them.
+/// The blocks of the parties: the seller (its details, the invoice's organization tax number
+/// or else the organization's VAT number), the buyer (the billing address, the customer and
+/// website ids, the customer's tax number), when there is one the delivery address, and when
+/// the organization gives its bank account, where to pay. Every document of the invoice shows
+/// them.
 pub(super) fn parties(invoice: &Invoice, seller: &Organization) -> Vec<Party> {
     let parties = &invoice.parties;
     let mut seller_lines = seller.details.document_lines(&seller.id);
@@ -41,7 +43,8 @@ pub(super) fn parties(invoice: &Invoice, seller: &Organization) -> Vec<Party> {
         parties
             .organization_tax_id
             .as_ref()
-            .map(TaxIdNumber::document_line),
+            .map(TaxIdNumber::document_line)
+            .or_else(|| seller.details.vat_line()),
     );
     let mut buyer = parties
         .billing_address
@@ -59,6 +62,10 @@ pub(super) fn parties(invoice: &Invoice, seller: &Organization) -> Vec<Party> {
     let mut blocks = vec![("From", seller_lines), ("Bill to", buyer)];
     if let Some(delivery) = &parties.delivery_address {
         blocks.push(("Ship to", delivery.document_lines()));
+    }
+    let payment = seller.details.payment_lines();
+    if !payment.is_empty() {
+        blocks.push(("Pay to", payment));
     }
     blocks
 }

@@ -3,6 +3,8 @@
 //! into. Each is checked where it is parsed, so that no e-invoice names one the standard's
 //! rules would refuse.
 
+use super::text::BoundedText;
+
 /// The electronic address schemes of the CEF EAS code list that EN 16931's rules accept
 /// (BR-CL-25), as CEN/TC 434's validation artefacts list them.
 const ADDRESS_SCHEMES: &[&str] = &[
@@ -175,6 +177,32 @@ impl Bic {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The account an organization is paid into, which its invoices ask to be paid to (BG-17).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAccount {
+    /// BT-84.
+    pub iban: Iban,
+    /// BT-86.
+    pub bic: Option<Bic>,
+    /// BT-85: the account holder's name, where it differs from the organization's.
+    pub name: Option<BoundedText<70>>,
+}
+
+/// What an organization gives to issue legal e-invoices; every field may be unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegalIdentity {
+    /// BT-27: the registered name, where it differs from the trading name.
+    pub legal_name: Option<BoundedText<255>>,
+    /// BT-31: the VAT identifier.
+    pub vat_id: Option<VatId>,
+    /// BT-30: the number in a trade or company register.
+    pub registration_number: Option<BoundedText<100>>,
+    /// BT-34: its address on an e-invoicing network such as Peppol.
+    pub electronic_address: Option<ElectronicAddress>,
+    /// BG-17: where it is paid.
+    pub bank_account: Option<BankAccount>,
 }
 
 #[cfg(test)]

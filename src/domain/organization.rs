@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use super::currency::Currency;
 use super::ids::OrganizationId;
+use super::legal::{BankAccount, ElectronicAddress, LegalIdentity, VatId};
 use super::text::BoundedText;
 
 /// At most this many emails, and as many phone numbers.
@@ -84,6 +85,8 @@ pub struct OrganizationDetails {
     pub invoice_time_zone: InvoiceTimeZone,
     /// The currency of an invoice made without one (the Stripe-style dialect's).
     pub default_currency: Option<Currency>,
+    /// What its legal e-invoices and its documents say of it beyond the above.
+    pub legal: LegalIdentity,
 }
 
 impl Default for OrganizationDetails {
@@ -100,13 +103,14 @@ impl Default for OrganizationDetails {
             phone_numbers: Vec::new(),
             invoice_time_zone: InvoiceTimeZone::UTC,
             default_currency: None,
+            legal: LegalIdentity::default(),
         }
     }
 }
 
 impl OrganizationDetails {
     /// The seller's block of a document: the name (else the id), then the address and
-    /// contact lines that are set.
+    /// contact lines, the registered name and the registration number that are set.
     pub fn document_lines(&self, id: &OrganizationId) -> Vec<String> {
         let mut lines = vec![
             self.name
@@ -123,6 +127,49 @@ impl OrganizationDetails {
             self.country.as_ref().map(CountryCode::as_str),
         ];
         push_place_and_contacts(&mut lines, place, [&self.emails, &self.phone_numbers]);
+        let legal = &self.legal;
+        lines.extend(
+            legal
+                .legal_name
+                .as_ref()
+                .map(|name| name.as_str().to_owned()),
+        );
+        lines.extend(
+            legal
+                .registration_number
+                .as_ref()
+                .map(|number| format!("Registration {}", number.as_str())),
+        );
+        lines
+    }
+
+    /// The VAT number line of a document, when one is set.
+    pub fn vat_line(&self) -> Option<String> {
+        self.legal
+            .vat_id
+            .as_ref()
+            .map(|id| format!("VAT number {}", id.as_str()))
+    }
+
+    /// Where to pay, for a document's payment block: the IBAN, the BIC and the account's name
+    /// that are set.
+    pub fn payment_lines(&self) -> Vec<String> {
+        let Some(account) = &self.legal.bank_account else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!("IBAN {}", account.iban.as_str())];
+        lines.extend(
+            account
+                .bic
+                .as_ref()
+                .map(|bic| format!("BIC {}", bic.as_str())),
+        );
+        lines.extend(
+            account
+                .name
+                .as_ref()
+                .map(|name| format!("Account {}", name.as_str())),
+        );
         lines
     }
 }
@@ -158,6 +205,11 @@ pub struct OrganizationChange {
     pub phone_numbers: Option<Vec<ContactPoint>>,
     pub invoice_time_zone: Option<InvoiceTimeZone>,
     pub default_currency: Option<Option<Currency>>,
+    pub legal_name: Option<Option<BoundedText<255>>>,
+    pub vat_id: Option<Option<VatId>>,
+    pub registration_number: Option<Option<BoundedText<100>>>,
+    pub electronic_address: Option<Option<ElectronicAddress>>,
+    pub bank_account: Option<Option<BankAccount>>,
 }
 
 impl OrganizationChange {
@@ -175,6 +227,17 @@ impl OrganizationChange {
             phone_numbers: self.phone_numbers.unwrap_or(details.phone_numbers),
             invoice_time_zone: self.invoice_time_zone.unwrap_or(details.invoice_time_zone),
             default_currency: self.default_currency.unwrap_or(details.default_currency),
+            legal: LegalIdentity {
+                legal_name: self.legal_name.unwrap_or(details.legal.legal_name),
+                vat_id: self.vat_id.unwrap_or(details.legal.vat_id),
+                registration_number: self
+                    .registration_number
+                    .unwrap_or(details.legal.registration_number),
+                electronic_address: self
+                    .electronic_address
+                    .unwrap_or(details.legal.electronic_address),
+                bank_account: self.bank_account.unwrap_or(details.legal.bank_account),
+            },
         }
     }
 }

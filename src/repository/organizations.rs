@@ -6,6 +6,7 @@ use sqlx::types::Json;
 
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::OrganizationId;
+use crate::domain::legal::{BankAccount, Bic, ElectronicAddress, Iban, LegalIdentity, VatId};
 use crate::domain::organization::{
     ContactPoint, CountryCode, InvoiceTimeZone, Organization, OrganizationDetails,
 };
@@ -37,6 +38,35 @@ struct DetailsRecord {
     invoice_time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     default_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    legal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vat_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registration_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    electronic_address: Option<ElectronicAddressRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bank_account: Option<BankAccountRecord>,
+}
+
+/// The stored form of an [`ElectronicAddress`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElectronicAddressRecord {
+    scheme: String,
+    id: String,
+}
+
+/// The stored form of a [`BankAccount`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BankAccountRecord {
+    iban: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
 }
 
 /// The stored form of a [`ContactPoint`]; invoices' addresses keep them the same way.
@@ -84,8 +114,35 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
                 .default_currency
                 .map(|code| super::parse_currency(&code))
                 .transpose()?,
+            legal: LegalIdentity {
+                legal_name: text(record.legal_name)?,
+                vat_id: record
+                    .vat_id
+                    .map(|id| VatId::parse(&id).map_err(|_| corrupt("VAT id", &id)))
+                    .transpose()?,
+                registration_number: text(record.registration_number)?,
+                electronic_address: record
+                    .electronic_address
+                    .map(|address| {
+                        ElectronicAddress::parse(&address.scheme, &address.id)
+                            .map_err(|_| corrupt("electronic address", &address.id))
+                    })
+                    .transpose()?,
+                bank_account: record.bank_account.map(bank_account).transpose()?,
+            },
         })
     }
+}
+
+fn bank_account(record: BankAccountRecord) -> Result<BankAccount, sqlx::Error> {
+    Ok(BankAccount {
+        iban: Iban::parse(&record.iban).map_err(|_| corrupt("IBAN", &record.iban))?,
+        bic: record
+            .bic
+            .map(|bic| Bic::parse(&bic).map_err(|_| corrupt("BIC", &bic)))
+            .transpose()?,
+        name: text(record.name)?,
+    })
 }
 
 impl From<&OrganizationDetails> for DetailsRecord {
@@ -106,6 +163,30 @@ impl From<&OrganizationDetails> for DetailsRecord {
             default_currency: details
                 .default_currency
                 .map(|currency| currency.code().to_owned()),
+            legal_name: text(details.legal.legal_name.as_ref().map(BoundedText::as_str)),
+            vat_id: text(details.legal.vat_id.as_ref().map(VatId::as_str)),
+            registration_number: text(
+                details
+                    .legal
+                    .registration_number
+                    .as_ref()
+                    .map(BoundedText::as_str),
+            ),
+            electronic_address: details.legal.electronic_address.as_ref().map(|address| {
+                ElectronicAddressRecord {
+                    scheme: address.scheme().to_owned(),
+                    id: address.id().to_owned(),
+                }
+            }),
+            bank_account: details
+                .legal
+                .bank_account
+                .as_ref()
+                .map(|account| BankAccountRecord {
+                    iban: account.iban.as_str().to_owned(),
+                    bic: account.bic.as_ref().map(|bic| bic.as_str().to_owned()),
+                    name: account.name.as_ref().map(|name| name.as_str().to_owned()),
+                }),
         }
     }
 }

@@ -674,3 +674,37 @@ async fn a_credit_memo_reads_as_a_pdf_with_its_lines_totals_and_where_it_went(po
         "Amount due (USD) 50.00"
     );
 }
+
+#[sqlx::test]
+async fn the_organizations_vat_number_and_bank_account_are_on_its_invoices(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let details = app
+        .call(
+            Method::PATCH,
+            &format!("/organizations/{ORGANIZATION}"),
+            Some(
+                json!({"name": "Muster", "legalName": "Muster GmbH", "vatId": "DE123456789",
+                        "registrationNumber": "HRB 12345",
+                        "bankAccount": {"iban": "DE02 1203 0000 0000 2020 51",
+                                        "bic": "BYLADEM1001"}}),
+            ),
+        )
+        .await;
+    assert_eq!(details.status, StatusCode::OK, "{}", details.text);
+    invoice_in(&app, "inv-bank", "EUR", 10.0).await;
+    let text = text_of(&pdf(&app, "inv-bank").await);
+    for expected in [
+        "Muster GmbH",
+        "VAT number DE123456789",
+        "Registration HRB 12345",
+        "Pay to",
+        "BIC BYLADEM1001",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+    // In its narrow block the IBAN wraps after its label.
+    assert!(
+        text.contains("IBAN") && text.contains("DE02120300000000202051"),
+        "{text}"
+    );
+}

@@ -116,3 +116,81 @@ async fn another_organization_is_403_for_both_methods(pool: PgPool) {
         .await;
     assert_problem(&changed, StatusCode::FORBIDDEN, "Forbidden", other);
 }
+
+#[sqlx::test]
+async fn an_organizations_legal_identity_is_kept_checked_and_cleared(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let changed = patch(
+        &app,
+        json!({"legalName": "Muster GmbH", "vatId": "DE 123 456 789",
+               "registrationNumber": "HRB 12345",
+               "electronicAddress": {"scheme": "0088", "id": "4000001123452"},
+               "bankAccount": {"iban": "de02 1203 0000 0000 2020 51", "bic": "BYLADEM1001"}}),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let read = app.get(&path()).await.body;
+    assert_eq!(read["legalName"], "Muster GmbH");
+    assert_eq!(read["vatId"], "DE123456789", "spaces dropped");
+    assert_eq!(read["registrationNumber"], "HRB 12345");
+    assert_eq!(
+        read["electronicAddress"],
+        json!({"scheme": "0088", "id": "4000001123452"})
+    );
+    assert_eq!(
+        read["bankAccount"],
+        json!({"iban": "DE02120300000000202051", "bic": "BYLADEM1001", "accountName": null})
+    );
+
+    let refused = patch(
+        &app,
+        json!({"vatId": "123456789", "electronicAddress": {"scheme": "1234", "id": "x"},
+               "bankAccount": {"iban": "DE02120300000000202052", "bic": "DEUT"}}),
+    )
+    .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Validation error",
+        &path(),
+    );
+    let messages: Vec<(String, String)> = refused.body["invalidFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| {
+            (
+                field["field"].as_str().unwrap().to_owned(),
+                field["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (field, words) in [
+        ("vatId", "two-letter country prefix"),
+        ("electronicAddress.scheme", "EAS list"),
+        ("bankAccount.iban", "check digits"),
+        ("bankAccount.bic", "8 or 11"),
+    ] {
+        assert!(
+            messages
+                .iter()
+                .any(|(name, message)| name == field && message.contains(words)),
+            "{field}: {words} in {messages:?}"
+        );
+    }
+    assert_eq!(
+        app.get(&path()).await.body["vatId"],
+        "DE123456789",
+        "nothing changed"
+    );
+
+    let cleared = patch(
+        &app,
+        json!({"bankAccount": null, "electronicAddress": null}),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert_eq!(cleared.body["bankAccount"], Value::Null);
+    assert_eq!(cleared.body["electronicAddress"], Value::Null);
+    assert_eq!(cleared.body["legalName"], "Muster GmbH", "the rest is kept");
+}

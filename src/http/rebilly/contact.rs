@@ -18,7 +18,7 @@ pub(super) fn bounded<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MA
 }
 
 /// Text of at most `MAX` characters with something other than white space in it.
-fn filled<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
+pub(super) fn filled<const MAX: usize>(raw: &RawValue) -> Result<BoundedText<MAX>, String> {
     let value = bounded::<MAX>(raw)?;
     if looks_blank(value.as_str()) {
         Err("must not be empty".to_owned())

@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::contact::place_and_contacts;
-use super::contact::{ContactResponse, bounded, contact_points, country_code, owned};
+use super::contact::{ContactResponse, bounded, contact_points, country_code, filled, owned};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::schema::{closed_object, named_schema, nullable, one_of, text, with_read_only};
 use super::wire::{Link, json_ok, time_option};
 use crate::domain::currency::Currency;
+use crate::domain::legal::{
+    AddressPart, BankAccount, Bic, ElectronicAddress, Iban, LegalIdentity, VatId,
+};
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
@@ -114,9 +117,61 @@ fn parse_change(body: RawObject) -> Result<OrganizationChange, ApiError> {
         default_currency: fields.change("defaultCurrency", |raw| {
             Currency::parse(&string(raw)?).map_err(|error| error.to_string())
         }),
+        legal_name: fields.change("legalName", filled),
+        vat_id: fields.change("vatId", |raw| VatId::parse(&string(raw)?)),
+        registration_number: fields.change("registrationNumber", filled),
+        electronic_address: object_change(&mut fields, "electronicAddress", electronic_address),
+        bank_account: object_change(&mut fields, "bankAccount", bank_account),
     };
     fields.finish(READ_ONLY)?;
     Ok(change)
+}
+
+/// A nested object of a partial update: absent is `None` (kept), `null` is `Some(None)`
+/// (cleared), an object is read whole by `read`, which names its own bad fields.
+fn object_change<T>(
+    fields: &mut FieldReader,
+    name: &str,
+    read: impl FnOnce(&mut FieldReader) -> Option<T>,
+) -> Option<Option<T>> {
+    if !fields.has_value(name) {
+        let present = fields.has(name);
+        fields.skip(name);
+        return present.then_some(None);
+    }
+    let mut object = fields.optional_object(name)?;
+    let value = read(&mut object);
+    fields.adopt(object, &[]);
+    value.map(Some)
+}
+
+/// `{"scheme", "id"}`: a scheme of the EAS list and an identifier in it.
+fn electronic_address(object: &mut FieldReader) -> Option<ElectronicAddress> {
+    let scheme = object.required("scheme", string);
+    let id = object.required("id", string);
+    match ElectronicAddress::parse(&scheme?, &id?) {
+        Ok(address) => Some(address),
+        Err((part, message)) => {
+            let field = match part {
+                AddressPart::Scheme => "scheme",
+                AddressPart::Id => "id",
+            };
+            object.reject(field, message);
+            None
+        }
+    }
+}
+
+/// `{"iban", "bic", "accountName"}`: the IBAN required, its check digits verified.
+fn bank_account(object: &mut FieldReader) -> Option<BankAccount> {
+    let iban = object.required("iban", |raw| Iban::parse(&string(raw)?));
+    let bic = object.optional("bic", |raw| Bic::parse(&string(raw)?));
+    let name = object.optional("accountName", filled);
+    Some(BankAccount {
+        iban: iban?,
+        bic,
+        name,
+    })
 }
 
 /// An organization on the wire.
@@ -139,6 +194,16 @@ pub struct OrganizationResponse {
     /// The currency of an invoice made on `/v1` without one (not in Rebilly's schema).
     #[schema(value_type = Option<String>)]
     default_currency: Option<Currency>,
+    /// The registered name, where it differs from `name` (not in Rebilly's schema).
+    legal_name: Option<String>,
+    /// The VAT identifier, with its country prefix (not in Rebilly's schema).
+    vat_id: Option<String>,
+    /// The number in a trade or company register (not in Rebilly's schema).
+    registration_number: Option<String>,
+    /// The address on an e-invoicing network such as Peppol (not in Rebilly's schema).
+    electronic_address: Option<ElectronicAddressResponse>,
+    /// The account invoices ask to be paid into (not in Rebilly's schema).
+    bank_account: Option<BankAccountResponse>,
     /// When its details last changed; `null` while they never have.
     #[serde(serialize_with = "time_option")]
     updated_time: Option<DateTime<Utc>>,
@@ -162,6 +227,20 @@ impl OrganizationResponse {
             phone_numbers: ContactResponse::all(&details.phone_numbers),
             invoice_time_zone: details.invoice_time_zone.name().to_owned(),
             default_currency: details.default_currency,
+            legal_name: owned(&details.legal.legal_name),
+            vat_id: details
+                .legal
+                .vat_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            registration_number: owned(&details.legal.registration_number),
+            electronic_address: details.legal.electronic_address.as_ref().map(|address| {
+                ElectronicAddressResponse {
+                    scheme: address.scheme(),
+                    id: address.id().to_owned(),
+                }
+            }),
+            bank_account: BankAccountResponse::new(&details.legal),
             updated_time: organization.updated_time,
             links: vec![Link::to(
                 state,
@@ -169,6 +248,38 @@ impl OrganizationResponse {
                 &format!("/organizations/{}", organization.id),
             )],
         }
+    }
+}
+
+/// An electronic address on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ElectronicAddress)]
+struct ElectronicAddressResponse {
+    /// A scheme of the CEF EAS code list (`0088`, `9930`, ...).
+    scheme: &'static str,
+    /// The identifier within it.
+    id: String,
+}
+
+/// A bank account on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BankAccount)]
+struct BankAccountResponse {
+    /// Without spaces.
+    iban: String,
+    bic: Option<String>,
+    account_name: Option<String>,
+}
+
+impl BankAccountResponse {
+    fn new(legal: &LegalIdentity) -> Option<Self> {
+        let account = legal.bank_account.as_ref()?;
+        Some(Self {
+            iban: account.iban.as_str().to_owned(),
+            bic: account.bic.as_ref().map(|bic| bic.as_str().to_owned()),
+            account_name: owned(&account.name),
+        })
     }
 }
 
@@ -188,9 +299,58 @@ named_schema!(
                 .description(Some("The currency of an invoice made on `/v1` without one."))
                 .into(),
         );
+        let legal = [
+            (
+                "legalName",
+                nullable(text(255))
+                    .description(Some("The registered name, where it differs from `name`."))
+                    .into(),
+            ),
+            (
+                "vatId",
+                nullable(text(15))
+                    .description(Some(
+                        "The VAT identifier: a two-letter country prefix and 2 to 13 letters or \
+                         digits (`DE123456789`); spaces are dropped.",
+                    ))
+                    .into(),
+            ),
+            (
+                "registrationNumber",
+                nullable(text(100))
+                    .description(Some("The number in a trade or company register."))
+                    .into(),
+            ),
+            (
+                "electronicAddress",
+                nullable(closed_object(
+                    &["scheme", "id"],
+                    [
+                        ("scheme", text(4).description(Some("A scheme of the CEF EAS code list: `0088` (GLN), `9930` (German VAT number), `EM` (email), ...")).into()),
+                        ("id", text(100).into()),
+                    ],
+                ))
+                .description(Some("The address on an e-invoicing network such as Peppol."))
+                .into(),
+            ),
+            (
+                "bankAccount",
+                nullable(closed_object(
+                    &["iban"],
+                    [
+                        ("iban", text(42).description(Some("An IBAN; spaces are dropped, its check digits verified.")).into()),
+                        ("bic", nullable(text(11)).into()),
+                        ("accountName", nullable(text(70)).into()),
+                    ],
+                ))
+                .description(Some("The account invoices ask to be paid into."))
+                .into(),
+            ),
+        ];
         let fields = std::iter::once(name)
             .chain(place_and_contacts())
-            .chain([zone, currency]);
+            .chain([zone, currency])
+            .chain(legal);
         let object = closed_object(&[], fields);
         with_read_only(object, READ_ONLY).into()
     }
