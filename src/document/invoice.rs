@@ -19,6 +19,7 @@ use crate::domain::invoice_item::{InvoiceItem, ItemType};
 use crate::domain::organization::{InvoiceTimeZone, Organization};
 use crate::domain::tax::ItemTax;
 use crate::domain::vat::VatCategory;
+use crate::domain::vat_totals::{VatTotal, vat_totals};
 
 /// What an invoice document shows.
 #[derive(Debug)]
@@ -251,7 +252,7 @@ pub(super) fn totals(document: &InvoiceDocument<'_>) -> Vec<Total> {
         };
         lines.push(Total::regular(label, -applied.amount));
     }
-    for (label, amount) in tax_lines(document.items) {
+    for (label, amount) in tax_lines(document.invoice, document.items) {
         lines.push(Total::regular(label, amount));
     }
     lines.push(Total::regular("Tax", totals.tax_amount));
@@ -274,11 +275,10 @@ pub(super) fn totals(document: &InvoiceDocument<'_>) -> Vec<Total> {
 }
 
 /// Each tax component with its rate, summed over the items: computed taxes by component
-/// (state, county, city, special district) and rate, VAT by category and rate, manual ones by
-/// description.
-fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
+/// (state, county, city, special district) and rate, VAT by category and rate with the amount
+/// it is on, manual ones by description.
+fn tax_lines(invoice: &Invoice, items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
     let mut computed: BTreeMap<(usize, Decimal), Decimal> = BTreeMap::new();
-    let mut vat: BTreeMap<(VatCategory, Decimal), Decimal> = BTreeMap::new();
     let mut manual: BTreeMap<String, Decimal> = BTreeMap::new();
     const COMPONENTS: [&str; 4] = [
         "State tax",
@@ -296,9 +296,8 @@ fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
                     }
                 }
             }
-            Some(ItemTax::Vat(share)) => {
-                *vat.entry((share.category, share.rate)).or_default() += share.amount;
-            }
+            // VAT comes whole from the breakdown below, credits and all.
+            Some(ItemTax::Vat(_)) => {}
             Some(ItemTax::Manual(tax)) => {
                 *manual.entry(tax.description().to_owned()).or_default() += tax.amount();
             }
@@ -313,15 +312,27 @@ fn tax_lines(items: &[InvoiceItem]) -> Vec<(String, Decimal)> {
                 amount,
             )
         })
-        .chain(vat.into_iter().map(|((category, rate), amount)| {
-            let label = match category {
-                VatCategory::Standard => format!("VAT {}", format::rate(rate)),
-                other => format!("VAT {} ({})", format::rate(rate), other.code()),
-            };
-            (label, amount)
-        }))
+        .chain(
+            vat_totals(&invoice.tax, items)
+                .into_iter()
+                .map(|total| (vat_label(invoice, &total), total.tax)),
+        )
         .chain(manual)
         .collect()
+}
+
+/// `VAT 19% on 80.00`: the rate and the amount it is on, as an EU invoice must state them; the
+/// category's code where it is not the standard one.
+fn vat_label(invoice: &Invoice, total: &VatTotal) -> String {
+    let on = format::amount(total.taxable, invoice.currency.minor_units());
+    match total.category {
+        VatCategory::Standard => format!("VAT {} on {on}", format::rate(total.rate)),
+        other => format!(
+            "VAT {} ({}) on {on}",
+            format::rate(total.rate),
+            other.code()
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -24,4 +24,5 @@ pub mod tax;
 pub mod text;
 pub mod transaction;
 pub mod vat;
+pub mod vat_totals;
 pub mod webhook;

@@ -708,3 +708,30 @@ async fn the_organizations_vat_number_and_bank_account_are_on_its_invoices(pool:
         "{text}"
     );
 }
+
+#[sqlx::test]
+async fn a_vat_invoice_states_each_rate_and_the_amount_it_is_on(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let created = app
+        .put(
+            "/invoices/inv-vat",
+            json!({"customerId": "cus_doc", "websiteId": "web_doc", "currency": "EUR",
+                   "discounts": [{"type": "percent", "value": 10}],
+                   "tax": {"calculator": "vat", "rate": 0.19}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    for item in [
+        json!({"type": "debit", "unitPrice": 1000, "quantity": 1}),
+        json!({"type": "credit", "unitPrice": 100, "quantity": 1}),
+    ] {
+        app.create_item("inv-vat", item).await;
+    }
+    // 1,000.00 less 10% is 900.00; the credit takes 100.00 off: 800.00 at 19% is 152.00.
+    let text = text_of(&pdf(&app, "inv-vat").await);
+    let line = text
+        .lines()
+        .find(|line| line.contains("VAT 19% on 800.00"))
+        .unwrap_or_else(|| panic!("no VAT line in\n{text}"));
+    assert!(line.trim_end().ends_with("152.00"), "{line}");
+}

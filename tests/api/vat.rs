@@ -15,7 +15,7 @@ async fn vat_invoice(app: &TestApp, currency: &str, rate: f64, discounts: Value)
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(
         created.body["tax"],
-        json!({"calculator": "vat", "amount": 0, "rate": rate})
+        json!({"calculator": "vat", "amount": 0, "rate": rate, "breakdown": []})
     );
     created.body["id"].as_str().unwrap().to_owned()
 }
@@ -42,6 +42,10 @@ async fn vat_is_rounded_once_on_the_sum_not_item_by_item(pool: PgPool) {
     app.create_item(&id, item("debit", 0.05)).await;
     let invoice = app.invoice(&id).await;
     assert_eq!(invoice["tax"]["amount"], json!(0.01));
+    assert_eq!(
+        invoice["tax"]["breakdown"],
+        json!([{"category": "S", "rate": 0.1, "taxableAmount": 0.1, "amount": 0.01}])
+    );
     assert_eq!(invoice["amount"], json!(0.11));
     let mut taxes = item_taxes(&invoice);
     taxes.sort_by_key(|tax| tax["amount"].to_string());
@@ -79,6 +83,11 @@ async fn discounts_and_credits_lower_the_vat_and_every_write_reprices_it(pool: P
     assert!(
         item_taxes(&invoice).contains(&Value::Null),
         "the credit bears none"
+    );
+    assert_eq!(
+        invoice["tax"]["breakdown"],
+        json!([{"category": "S", "rate": 0.19, "taxableAmount": 80, "amount": 15.2}]),
+        "the credit lowers the amount taxed"
     );
 
     // Removing a debit reprices the rest: 66.67 - 6.67 - 10.00 = 50.00 at 19% is 9.50.

@@ -506,7 +506,7 @@ impl InvoiceResponse {
                 .iter()
                 .map(DiscountResponse::new)
                 .collect(),
-            tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount),
+            tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount, items),
             amount: totals.amount,
             amount_due: totals.amount_due,
             paid_time: invoice.payments.paid_time,

@@ -12,11 +12,13 @@ use utoipa::{PartialSchema, ToSchema};
 use super::fields::{FieldReader, number, string};
 use super::openapi::schema::one_of;
 use super::openapi::schema::{self, any_of, closed_object, null, nullable, read_only, text};
+use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::domain::tax::MAX_RATE_PLACES;
 use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings,
 };
+use crate::domain::vat_totals::vat_totals;
 
 /// The calculators a request may name.
 const CALCULATORS: &str = "must be one of: manual, rates, vat";
@@ -132,6 +134,29 @@ pub struct InvoiceTaxResponse {
         serialize_with = "money::serialize_option"
     )]
     rate: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    breakdown: Option<Vec<VatTotalResponse>>,
+}
+
+/// One category and rate of an invoice's VAT.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = VatBreakdown)]
+struct VatTotalResponse {
+    /// The VAT category (UNCL 5305): `S` standard, `Z` zero-rated, ...
+    category: &'static str,
+    /// The rate, a fraction.
+    #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = f64)]
+    rate: Decimal,
+    /// The items' amounts after discounts, credits taken off.
+    #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = f64)]
+    taxable_amount: Decimal,
+    /// The VAT: the taxable amount times the rate, rounded once.
+    #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = f64)]
+    amount: Decimal,
 }
 
 impl ToSchema for InvoiceTaxResponse {
@@ -202,8 +227,9 @@ struct RatesResponse {
 }
 
 impl InvoiceTaxResponse {
-    /// The wire form of an invoice's tax settings and tax total.
-    pub fn new(settings: &TaxSettings, amount: Decimal) -> Self {
+    /// The wire form of an invoice's tax settings and tax total; under `vat`, with its
+    /// breakdown from the items.
+    pub fn new(settings: &TaxSettings, amount: Decimal, items: &[InvoiceItem]) -> Self {
         let rates = match settings {
             TaxSettings::Manual | TaxSettings::Vat(_) => None,
             TaxSettings::Rates(rates) => Some(RatesResponse {
@@ -218,11 +244,23 @@ impl InvoiceTaxResponse {
             TaxSettings::Vat(rate) => Some(rate.get()),
             TaxSettings::Manual | TaxSettings::Rates(_) => None,
         };
+        let breakdown = rate.map(|_| {
+            vat_totals(settings, items)
+                .into_iter()
+                .map(|total| VatTotalResponse {
+                    category: total.category.code(),
+                    rate: total.rate,
+                    taxable_amount: total.taxable,
+                    amount: total.tax,
+                })
+                .collect()
+        });
         Self {
             calculator: settings.calculator(),
             amount,
             rates,
             rate,
+            breakdown,
         }
     }
 }

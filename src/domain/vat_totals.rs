@@ -1,0 +1,65 @@
+//! An invoice's VAT breakdown as its documents show it: per category and rate, the taxable
+//! amount and the VAT, from the stored items. An EU invoice must state both for every rate.
+
+use rust_decimal::Decimal;
+
+use super::invoice_item::{InvoiceItem, ItemType};
+use super::tax::{ItemTax, TaxSettings};
+use super::vat::{LineVat, VatCategory};
+
+/// One category and rate of the breakdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VatTotal {
+    /// The category.
+    pub category: VatCategory,
+    /// The rate, a fraction.
+    pub rate: Decimal,
+    /// The sum of its items' amounts after discounts, credits taken off.
+    pub taxable: Decimal,
+    /// Its VAT: the sum of its debit items' shares, which pricing made equal to the VAT of the
+    /// taxable amount, rounded once.
+    pub tax: Decimal,
+}
+
+/// The breakdown of an invoice under the `vat` calculator, ordered by category then rate;
+/// empty under the others. Items with a manual tax are outside it, as pricing leaves them.
+pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal> {
+    let TaxSettings::Vat(rate) = settings else {
+        return Vec::new();
+    };
+    let default = LineVat::standard(*rate);
+    let mut totals: Vec<VatTotal> = Vec::new();
+    for item in items {
+        let (category, rate, tax) = match (&item.tax, item.item_type) {
+            (Some(ItemTax::Vat(share)), _) => (share.category, share.rate, share.amount),
+            (None, ItemType::Credit) => (default.category(), default.rate(), Decimal::ZERO),
+            // A manual tax, or a debit priced before VAT applied: outside the breakdown.
+            _ => continue,
+        };
+        let net = match item.item_type {
+            ItemType::Debit => item.price - item.discount_amount,
+            ItemType::Credit => -item.price,
+        };
+        match totals
+            .iter_mut()
+            .find(|total| total.category == category && total.rate == rate)
+        {
+            Some(total) => {
+                total.taxable += net;
+                total.tax += tax;
+            }
+            None => totals.push(VatTotal {
+                category,
+                rate,
+                taxable: net,
+                tax,
+            }),
+        }
+    }
+    totals.sort_by_key(|total| (total.category, total.rate));
+    for total in &mut totals {
+        total.taxable = total.taxable.normalize();
+        total.tax = total.tax.normalize();
+    }
+    totals
+}
