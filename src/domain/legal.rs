@@ -82,6 +82,14 @@ impl VatId {
     /// Checks the shape; spaces are dropped, as people write them in.
     pub fn parse(value: &str) -> Result<Self, String> {
         let compact: String = value.chars().filter(|c| *c != ' ').collect();
+        let refused = || {
+            "must be a two-letter country prefix and 2 to 13 letters or digits, such as DE123456789"
+                .to_owned()
+        };
+        // Only ASCII is split by bytes below; anything else is no VAT id.
+        if !compact.is_ascii() {
+            return Err(refused());
+        }
         let (prefix, rest) = compact.split_at(compact.len().min(2));
         let prefix_ok = prefix.len() == 2 && prefix.chars().all(|c| c.is_ascii_uppercase());
         let rest_ok = (2..=13).contains(&rest.len())
@@ -91,7 +99,7 @@ impl VatId {
         if prefix_ok && rest_ok {
             Ok(Self(compact))
         } else {
-            Err("must be a two-letter country prefix and 2 to 13 letters or digits, such as DE123456789".to_owned())
+            Err(refused())
         }
     }
 
@@ -236,6 +244,9 @@ mod tests {
         assert!(VatId::parse("de123456789").is_err());
         assert!(VatId::parse("DE1").is_err());
         assert!(VatId::parse("DE12345678901234").is_err());
+        // A character of two bytes where the prefix ends is refused, not split.
+        assert!(VatId::parse("O\u{94}x~").is_err());
+        assert!(VatId::parse("ÄÖ123").is_err());
     }
 
     #[test]
