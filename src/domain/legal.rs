@@ -50,7 +50,7 @@ impl ElectronicAddress {
                 )
             })?;
         let printable = id.chars().all(|character| !character.is_control());
-        if id.is_empty() || id.len() > 100 || id.trim() != id || !printable {
+        if id.is_empty() || id.chars().count() > 100 || id.trim() != id || !printable {
             return Err((
                 AddressPart::Id,
                 "must be 1 to 100 printable characters without spaces at either end".to_owned(),
@@ -231,6 +231,9 @@ mod tests {
             AddressPart::Id
         );
         assert!(ElectronicAddress::parse("9930", "").is_err());
+        // Characters are counted, not bytes.
+        assert!(ElectronicAddress::parse("EM", &"é".repeat(100)).is_ok());
+        assert!(ElectronicAddress::parse("EM", &"é".repeat(101)).is_err());
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::units::{from_minor, mul_round, sum, to_minor};
 use super::{ItemToPrice, PricedItem};
 
 /// Gives each debit item without a manual tax its share of the invoice's VAT, every such item
-/// being in the category of `rate` (`S`, or `Z` at 0). Items with a manual tax stay out of
-/// the VAT groups: their tax is what was set.
+/// being in the category of `rate` (`S`, or `Z` at 0). Debit items with a manual tax stay out
+/// of the VAT groups: their tax is what was set.
 pub(super) fn share_vat(
     rate: TaxRate,
     items: &[ItemToPrice],
@@ -26,8 +26,12 @@ pub(super) fn share_vat(
     places: u32,
 ) {
     let vat = LineVat::standard(rate);
+    // A credit is never taxed, so a manual tax it carries counts for nothing: it lowers its
+    // group's VAT like any other credit.
     let taxed: Vec<usize> = (0..items.len())
-        .filter(|&index| items[index].manual_tax.is_none())
+        .filter(|&index| {
+            items[index].item_type == ItemType::Credit || items[index].manual_tax.is_none()
+        })
         .collect();
     let lines: Vec<VatLine<'_>> = taxed
         .iter()
