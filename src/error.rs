@@ -12,6 +12,7 @@ use crate::domain::event::EventType;
 use crate::domain::invoice::{CollectionMisfit, InvoiceAction, InvoiceStatus};
 use crate::domain::metadata::MetadataError;
 use crate::domain::transaction::TransactionType;
+use crate::einvoice::refusal::Refusal;
 use rust_decimal::Decimal;
 
 /// One bad field of a 422: `field` in dot notation (`tax.amount`, `discounts.1.value`).
@@ -826,6 +827,9 @@ pub enum ApiError {
     /// 409: the resource's state forbids the change.
     #[error("{0}")]
     Conflict(Clash),
+    /// 409 or 406: no e-invoice can be made of the invoice or credit memo, and why.
+    #[error("{0}")]
+    NoEInvoice(Refusal),
     /// 409: another request with the same idempotency key is still being worked on.
     #[error("a request with the same idempotency key is still being processed")]
     RequestInFlight,
@@ -851,6 +855,12 @@ pub enum ApiError {
     /// 500: anything else; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self::NoEInvoice(refusal)
+    }
 }
 
 impl ApiError {

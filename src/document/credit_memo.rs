@@ -51,7 +51,7 @@ pub fn render(
     };
     let memo = document.credit_memo;
     let title = format!("Credit memo No. {} · {}", memo.number, memo.id);
-    sheet.finish(&title, wanted)
+    sheet.finish(&title, None, wanted)
 }
 
 /// The memo's pages, before their footers; `None` when `wanted` says so between lines.

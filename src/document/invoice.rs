@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::facturx::FacturX;
 use super::format;
 use super::layout::{Align, MARGIN};
 use super::sheet::{
@@ -102,6 +103,24 @@ pub fn render(
     document: &InvoiceDocument<'_>,
     wanted: &dyn Fn() -> bool,
 ) -> Result<Option<Vec<u8>>, String> {
+    render_with(document, None, wanted)
+}
+
+/// As [`render`], the page unchanged, as a Factur-X invoice: a PDF/A-3 that carries the same
+/// invoice as CII XML.
+pub fn render_hybrid(
+    document: &InvoiceDocument<'_>,
+    factur_x: &FacturX<'_>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u8>>, String> {
+    render_with(document, Some(factur_x), wanted)
+}
+
+fn render_with(
+    document: &InvoiceDocument<'_>,
+    factur_x: Option<&FacturX<'_>>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u8>>, String> {
     let Some(sheet) = lay_out(document, wanted) else {
         return Ok(None);
     };
@@ -110,7 +129,7 @@ pub fn render(
         document_number(document.invoice),
         document.invoice.id
     );
-    sheet.finish(&title, wanted)
+    sheet.finish(&title, factur_x, wanted)
 }
 
 /// The invoice's pages, before their footers; `None` when `wanted` says so between items.

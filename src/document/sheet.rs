@@ -5,6 +5,7 @@
 
 use rust_decimal::Decimal;
 
+use super::facturx::FacturX;
 use super::format;
 use super::layout::{Align, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Pages, Weight, at_most, width, wrap};
 
@@ -380,10 +381,12 @@ impl Sheet {
     }
 
     /// Puts `title` and "Page N of M" at the foot of every page and writes the PDF, titled
-    /// `title`; `None` when `wanted` says nobody waits for it any more.
+    /// `title` (with a Factur-X invoice, a PDF/A-3 carrying it); `None` when `wanted` says
+    /// nobody waits for it any more.
     pub fn finish(
         mut self,
         title: &str,
+        factur_x: Option<&FacturX<'_>>,
         wanted: &dyn Fn() -> bool,
     ) -> Result<Option<Vec<u8>>, String> {
         let count = self.pages.count();
@@ -398,7 +401,7 @@ impl Sheet {
         if !wanted() {
             return Ok(None);
         }
-        self.pages.into_pdf(title, None).map(Some)
+        self.pages.into_pdf(title, factur_x).map(Some)
     }
 }
 

@@ -173,6 +173,7 @@ pub(super) fn items(count: usize) -> Vec<InvoiceItem> {
                 period_end_time: (index % 3 != 0).then(|| time("2026-12-31T00:00:00Z")),
                 period_number: None,
                 tax: Some(tax),
+                vat: None,
                 extras: ItemExtras::default(),
                 revision: 0,
                 created_time: now,

@@ -10,6 +10,7 @@ use super::money::{MAX_EXTENDED_PRICE, decimal_places};
 use super::spelling::spellings;
 use super::tax::{ItemTax, ManualTax};
 use super::text::BoundedText;
+use super::vat::LineVat;
 
 /// Whether an item charges (`debit`) or refunds (`credit`) the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -139,6 +140,9 @@ pub struct ItemInput {
     pub period_number: Option<PeriodNumber>,
     /// Tax set by hand.
     pub tax: Option<ManualTax>,
+    /// Its own VAT category and rate, under the invoice's VAT calculator; `None` takes the
+    /// invoice's default rate.
+    pub vat: Option<LineVat>,
     /// The extras; `None` keeps those stored (none, for a new item): a dialect that does not
     /// speak of them leaves them as they are.
     pub extras: Option<ItemExtras>,
@@ -207,6 +211,7 @@ impl ItemInput {
             period_start_time,
             period_end_time,
             period_number,
+            vat: current.as_ref().and_then(|input| input.vat.clone()),
             tax: current.and_then(|input| input.tax),
             extras: Some(ItemExtras {
                 metadata,
@@ -260,6 +265,9 @@ pub struct InvoiceItem {
     pub period_number: Option<PeriodNumber>,
     /// Its tax: set by hand, computed from the invoice's rates, or none.
     pub tax: Option<ItemTax>,
+    /// Its own VAT category and rate, where it is not the invoice's default; used while the
+    /// invoice's calculator is VAT.
+    pub vat: Option<LineVat>,
     /// Its extras.
     pub extras: ItemExtras,
     /// 0 at creation, plus 1 per change, including moves caused by other changes.
@@ -358,6 +366,7 @@ impl PlacedItem {
                     Some(super::tax::ItemTax::Manual(tax)) => Some(tax.clone()),
                     _ => None,
                 },
+                vat: item.vat.clone(),
                 extras: Some(item.extras.clone()),
             },
             Self::Pending(item) => item.as_input(),
@@ -378,6 +387,7 @@ impl PendingItem {
             period_end_time: self.period_end_time,
             period_number: None,
             tax: None,
+            vat: None,
             extras: Some(self.extras.clone()),
         }
     }

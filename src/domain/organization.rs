@@ -1,7 +1,7 @@
 //! An organization's details as its invoices show them: who sells, where, how to reach them,
 //! and the time zone its invoice dates are printed in.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::currency::Currency;
@@ -66,7 +66,12 @@ impl InvoiceTimeZone {
 
     /// The day `time` falls on in this zone, `2026-12-01`.
     pub fn day(self, time: DateTime<Utc>) -> String {
-        time.with_timezone(&self.0).format("%Y-%m-%d").to_string()
+        self.date(time).format("%Y-%m-%d").to_string()
+    }
+
+    /// The date `time` falls on in this zone.
+    pub fn date(self, time: DateTime<Utc>) -> NaiveDate {
+        time.with_timezone(&self.0).date_naive()
     }
 }
 

@@ -32,7 +32,10 @@ pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal
     for item in items {
         let (category, rate, tax) = match (&item.tax, item.item_type) {
             (Some(ItemTax::Vat(share)), _) => (share.category, share.rate, share.amount),
-            (None, ItemType::Credit) => (default.category(), default.rate(), Decimal::ZERO),
+            (None, ItemType::Credit) => {
+                let vat = item.vat.as_ref().unwrap_or(&default);
+                (vat.category(), vat.rate(), Decimal::ZERO)
+            }
             // A manual tax, or a debit priced before VAT applied: outside the breakdown.
             _ => continue,
         };

@@ -3,6 +3,8 @@
 
 pub mod cii;
 pub mod model;
+pub mod of_invoice;
+pub mod refusal;
 pub mod ubl;
 mod xml;
 

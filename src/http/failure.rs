@@ -114,6 +114,8 @@ impl Failure {
                 ApiError::NotFound(_) => StatusCode::NOT_FOUND,
                 ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ApiError::Conflict(_) | ApiError::RequestInFlight => StatusCode::CONFLICT,
+                ApiError::NoEInvoice(refusal) if refusal.is_conflict() => StatusCode::CONFLICT,
+                ApiError::NoEInvoice(_) => StatusCode::NOT_ACCEPTABLE,
                 ApiError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
                 ApiError::Validation { .. } | ApiError::InvalidInput { .. } => {
                     StatusCode::UNPROCESSABLE_ENTITY

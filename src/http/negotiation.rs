@@ -10,6 +10,10 @@ pub enum MediaType {
     Json,
     /// `application/pdf`.
     Pdf,
+    /// `application/vnd.oasis.ubl+xml`: a UBL 2.1 document.
+    Ubl,
+    /// `application/xml`: the same UBL 2.1 document, for clients that name XML only.
+    Xml,
 }
 
 impl MediaType {
@@ -18,6 +22,18 @@ impl MediaType {
         match self {
             Self::Json => "application/json",
             Self::Pdf => "application/pdf",
+            Self::Ubl => "application/vnd.oasis.ubl+xml",
+            Self::Xml => "application/xml",
+        }
+    }
+
+    /// A short name for it, as an entity tag's part.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Pdf => "pdf",
+            Self::Ubl => "ubl",
+            Self::Xml => "xml",
         }
     }
 }

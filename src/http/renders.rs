@@ -18,11 +18,14 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::failure::Rejection;
 use crate::document::credit_memo::CreditMemoDocument;
+use crate::document::facturx::FacturX;
 use crate::document::{self, InvoiceDocument};
 use crate::domain::credit_memo::CreditMemo;
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::organization::Organization;
+use crate::einvoice::of_invoice::invoice_einvoice;
+use crate::einvoice::{cii, ubl};
 use crate::error::ApiError;
 
 /// Renders running at once: each takes a core for up to seconds, and more than the machine's
@@ -50,6 +53,29 @@ impl PartialSchema for PdfDocument {
 impl ToSchema for PdfDocument {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("PdfDocument")
+    }
+}
+
+/// The body of an invoice's e-invoice: a UBL 2.1 `Invoice` document, XML.
+pub struct UblDocument;
+
+impl PartialSchema for UblDocument {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "The invoice as a UBL 2.1 `Invoice` conforming to EN 16931 (with the Peppol \
+                     BIS Billing 3.0 customization when both parties have an electronic address).",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for UblDocument {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("UblDocument")
     }
 }
 
@@ -160,24 +186,27 @@ impl RenderSlot {
             .map_err(|error| ApiError::Internal(error.into()))?;
         // Only a render nobody waits for stops early, and then nobody reads this.
         let pdf = rendered.ok_or_else(|| ApiError::Internal("the render was abandoned".into()))?;
-        let disposition = HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
-            .unwrap_or(HeaderValue::from_static("inline"));
-        Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/pdf"),
-                ),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            pdf,
-        )
-            .into_response())
+        Ok(inline("application/pdf", filename, pdf))
     }
 }
 
+/// A document answered to be shown inline, as `filename` when saved.
+fn inline(content_type: &'static str, filename: &str, body: impl IntoResponse) -> Response {
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
+        .unwrap_or(HeaderValue::from_static("inline"));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 impl RenderSlot {
-    /// Renders an invoice's PDF document, as both dialects answer it, and answers it.
+    /// Renders an invoice's PDF document, as both dialects answer it, and answers it: an
+    /// invoice that has an e-invoice is a Factur-X PDF that carries it, the page unchanged.
     pub async fn invoice_pdf(
         self,
         invoice: Invoice,
@@ -191,9 +220,38 @@ impl RenderSlot {
                 items: &items,
                 seller: &seller,
             };
-            document::render(&document, wanted)
+            match invoice_einvoice(&invoice, &items, &seller) {
+                Ok(einvoice) => {
+                    let xml = cii::write(&einvoice);
+                    let factur_x = FacturX {
+                        xml: &xml,
+                        modified: invoice.updated_time,
+                    };
+                    document::render_hybrid(&document, &factur_x, wanted)
+                }
+                // Not every invoice can be an e-invoice; each is a document for people.
+                Err(_) => document::render(&document, wanted),
+            }
         })
         .await
+    }
+
+    /// Writes an invoice's e-invoice as UBL 2.1 and answers it as `media_type`, or why it has
+    /// none.
+    pub async fn invoice_ubl(
+        self,
+        invoice: Invoice,
+        items: Vec<InvoiceItem>,
+        seller: Organization,
+        media_type: &'static str,
+    ) -> Result<Response, ApiError> {
+        let filename = format!("invoice-{}.xml", invoice.id);
+        let xml = self
+            .run(move |_| {
+                invoice_einvoice(&invoice, &items, &seller).map(|einvoice| ubl::write(&einvoice))
+            })
+            .await??;
+        Ok(inline(media_type, &filename, xml))
     }
 
     /// Renders a credit memo's PDF document, which shows the invoice it credits, and answers

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
-use super::tax_record::ItemTaxRecord;
+use super::tax_record::{ItemTaxRecord, LineVatRecord};
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{
@@ -14,6 +14,7 @@ use crate::domain::invoice_item::{
 };
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::ItemTax;
+use crate::domain::vat::LineVat;
 
 /// One page of an invoice's items.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,7 @@ pub(super) struct ItemRow {
     pub(super) period_end_time: Option<DateTime<Utc>>,
     pub(super) period_number: Option<i32>,
     pub(super) tax: Option<Json<ItemTaxRecord>>,
+    pub(super) vat: Option<Json<LineVatRecord>>,
     pub(super) metadata: Json<Metadata>,
     pub(super) subscription_id: Option<SubscriptionId>,
     pub(super) item_date: Option<DateTime<Utc>>,
@@ -72,6 +74,10 @@ impl ItemRow {
             tax: self
                 .tax
                 .map(|Json(record)| ItemTax::try_from(record))
+                .transpose()?,
+            vat: self
+                .vat
+                .map(|Json(record)| LineVat::try_from(record))
                 .transpose()?,
             id: self.id,
             invoice_id: self.invoice_id,
@@ -112,7 +118,7 @@ macro_rules! select_items {
                    description, unit_price, quantity, price, discount_amount,
                    product_id as "product_id: ProductId", period_start_time, period_end_time,
                    period_number, tax as "tax: Json<ItemTaxRecord>",
-                   metadata as "metadata: Json<Metadata>",
+                   vat as "vat: Json<LineVatRecord>", metadata as "metadata: Json<Metadata>",
                    subscription_id as "subscription_id: SubscriptionId", item_date, revision,
                    created_time, updated_time
                from invoice_items "# + $tail,

@@ -8,7 +8,7 @@ use sqlx::types::Json;
 
 use super::Tx;
 use super::pending_items::PendingItemRow;
-use super::tax_record::ItemTaxRecord;
+use super::tax_record::{ItemTaxRecord, LineVatRecord};
 use super::times::timestamp;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{InvoiceId, OrganizationId};
@@ -61,6 +61,7 @@ struct ItemRow<'a> {
     period_end_time: Option<String>,
     period_number: Option<i32>,
     tax: Option<ItemTaxRecord>,
+    vat: Option<LineVatRecord>,
     created_time: String,
     updated_time: String,
     revision: i64,
@@ -86,6 +87,7 @@ impl<'a> ItemRow<'a> {
             period_end_time: item.period_end_time.map(timestamp),
             period_number: item.period_number.map(|number| number.get()),
             tax: item.tax.as_ref().map(ItemTaxRecord::from),
+            vat: item.vat.as_ref().map(LineVatRecord::from),
             created_time: timestamp(item.created_time),
             updated_time: timestamp(item.updated_time),
             revision: item.revision,
@@ -162,16 +164,16 @@ impl Tx {
         sqlx::query!(
             "insert into invoice_items (organization_id, id, invoice_id, type, description,
                  unit_price, quantity, price, discount_amount, product_id, period_start_time,
-                 period_end_time, period_number, tax, created_time, updated_time, revision,
+                 period_end_time, period_number, tax, vat, created_time, updated_time, revision,
                  metadata, subscription_id, item_date)
              select r.organization_id, r.id, r.invoice_id, r.type, r.description, r.unit_price,
                  r.quantity, r.price, r.discount_amount, r.product_id, r.period_start_time,
-                 r.period_end_time, r.period_number, r.tax, r.created_time, r.updated_time,
+                 r.period_end_time, r.period_number, r.tax, r.vat, r.created_time, r.updated_time,
                  r.revision, r.metadata, r.subscription_id, r.item_date
              from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text, invoice_id text, type text, description text, unit_price numeric,
                  quantity bigint, price numeric, discount_amount numeric, product_id text,
                  period_start_time timestamptz, period_end_time timestamptz,
-                 period_number integer, tax jsonb, created_time timestamptz,
+                 period_number integer, tax jsonb, vat jsonb, created_time timestamptz,
                  updated_time timestamptz, revision bigint, metadata jsonb,
                  subscription_id text, item_date timestamptz)
              on conflict (organization_id, id) do update set type = excluded.type,
@@ -180,7 +182,7 @@ impl Tx {
                  discount_amount = excluded.discount_amount, product_id = excluded.product_id,
                  period_start_time = excluded.period_start_time,
                  period_end_time = excluded.period_end_time,
-                 period_number = excluded.period_number, tax = excluded.tax,
+                 period_number = excluded.period_number, tax = excluded.tax, vat = excluded.vat,
                  updated_time = excluded.updated_time, revision = excluded.revision,
                  metadata = excluded.metadata, subscription_id = excluded.subscription_id,
                  item_date = excluded.item_date",

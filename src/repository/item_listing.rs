@@ -8,7 +8,7 @@ use super::invoice_items::ItemRow;
 use super::pages::{far_future, page_rows};
 use super::parse_currency;
 use super::pending_items::PendingRow;
-use super::tax_record::ItemTaxRecord;
+use super::tax_record::{ItemTaxRecord, LineVatRecord};
 use super::{Cursor, Tx};
 use crate::domain::ids::{
     CustomerId, InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId,
@@ -48,6 +48,7 @@ struct PlacedRow {
     period_end_time: Option<DateTime<Utc>>,
     period_number: Option<i32>,
     tax: Option<Json<ItemTaxRecord>>,
+    vat: Option<Json<LineVatRecord>>,
     metadata: Json<Metadata>,
     subscription_id: Option<SubscriptionId>,
     item_date: Option<DateTime<Utc>>,
@@ -96,6 +97,7 @@ impl PlacedRow {
             period_end_time: self.period_end_time,
             period_number: self.period_number,
             tax: self.tax,
+            vat: self.vat,
             metadata: self.metadata,
             subscription_id: self.subscription_id,
             item_date: self.item_date,
@@ -125,14 +127,15 @@ macro_rules! placed_items {
                    quantity as "quantity!", price as "price!",
                    discount_amount as "discount_amount!", product_id as "product_id: ProductId",
                    period_start_time, period_end_time, period_number,
-                   tax as "tax: Json<ItemTaxRecord>", metadata as "metadata!: Json<Metadata>",
+                   tax as "tax: Json<ItemTaxRecord>", vat as "vat: Json<LineVatRecord>",
+                   metadata as "metadata!: Json<Metadata>",
                    subscription_id as "subscription_id: SubscriptionId", item_date,
                    revision as "revision!", created_time as "created_time!",
                    updated_time as "updated_time!"
                from (
                    select i.id, i.invoice_id, v.customer_id, v.currency, i.type, i.description,
                        i.unit_price, i.quantity, i.price, i.discount_amount, i.product_id,
-                       i.period_start_time, i.period_end_time, i.period_number, i.tax,
+                       i.period_start_time, i.period_end_time, i.period_number, i.tax, i.vat,
                        i.metadata, i.subscription_id, i.item_date, i.revision, i.created_time,
                        i.updated_time
                    from invoice_items i
@@ -145,7 +148,7 @@ macro_rules! placed_items {
                    union all
                    select p.id, null, p.customer_id, p.currency, p.type, p.description,
                        p.unit_price, p.quantity, p.price, 0, p.product_id, p.period_start_time,
-                       p.period_end_time, null, null, p.metadata, p.subscription_id,
+                       p.period_end_time, null, null, null, p.metadata, p.subscription_id,
                        p.item_date, p.revision, p.created_time, p.updated_time
                    from pending_items p
                    where p.organization_id = $1 and $2::boolean is not false and $4::text is null

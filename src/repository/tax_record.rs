@@ -13,7 +13,7 @@ use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, ManualTax, TaxAmount, TaxComponent,
     TaxDescription, TaxRate, TaxRates, TaxSettings, VatShare,
 };
-use crate::domain::vat::VatCategory;
+use crate::domain::vat::{Exemption, ExemptionCode, ExemptionReason, LineVat, VatCategory};
 
 /// The stored form of an invoice's [`TaxSettings`], tagged by its calculator.
 #[derive(Debug, Serialize, Deserialize)]
@@ -391,5 +391,67 @@ mod tests {
                                     "city": "0", "specialDistrict": "0"}});
         let record: TaxSettingsRecord = serde_json::from_value(rate_above_one).unwrap();
         assert!(TaxSettings::try_from(record).is_err());
+    }
+}
+
+/// The stored form of an item's own [`LineVat`], in `invoice_items.vat`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LineVatRecord {
+    category: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate: Option<StoredDecimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exemption_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exemption_code: Option<String>,
+}
+
+impl From<&LineVat> for LineVatRecord {
+    fn from(vat: &LineVat) -> Self {
+        let category = vat.category();
+        let exemption = vat.exemption();
+        Self {
+            category: category.code().to_owned(),
+            // Category `O` has no rate at all, which the domain keeps as 0.
+            rate: (category != VatCategory::OutsideScope).then_some(StoredDecimal(vat.rate())),
+            exemption_reason: exemption
+                .and_then(|exemption| exemption.reason.as_ref())
+                .map(|reason| reason.as_str().to_owned()),
+            exemption_code: exemption
+                .and_then(|exemption| exemption.code)
+                .map(|code| code.as_str().to_owned()),
+        }
+    }
+}
+
+impl TryFrom<LineVatRecord> for LineVat {
+    type Error = sqlx::Error;
+
+    fn try_from(record: LineVatRecord) -> Result<Self, sqlx::Error> {
+        let category = VatCategory::parse(&record.category)
+            .map_err(|_| corrupt("VAT category", &record.category))?;
+        let rate = record
+            .rate
+            .map(|value| {
+                TaxRate::parse(value.0).map_err(|_| corrupt("VAT rate", &value.0.to_string()))
+            })
+            .transpose()?;
+        let reason = record
+            .exemption_reason
+            .map(|text| {
+                let shown = text.clone();
+                ExemptionReason::parse(text).map_err(|_| corrupt("VAT exemption reason", &shown))
+            })
+            .transpose()?;
+        let code = record
+            .exemption_code
+            .map(|code| {
+                ExemptionCode::parse(&code).map_err(|_| corrupt("VAT exemption code", &code))
+            })
+            .transpose()?;
+        let exemption = (reason.is_some() || code.is_some()).then_some(Exemption { reason, code });
+        LineVat::new(category, rate, exemption)
+            .map_err(|(_, rule)| corrupt("item VAT", &format!("{} {rule}", record.category)))
     }
 }

@@ -120,5 +120,6 @@ fn to_price(item: &InvoiceItem) -> ItemToPrice {
         unit_price: item.unit_price,
         quantity: item.quantity,
         manual_tax,
+        vat: item.vat.clone(),
     }
 }

@@ -15,19 +15,19 @@ use tower::ServiceExt;
 use crate::helpers::{ORGANIZATION, TestApp, request};
 
 /// An answer's status, headers and bytes.
-struct Raw {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    bytes: Vec<u8>,
+pub(crate) struct Raw {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 }
 
-async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
+pub(crate) async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
     let mut builder = request(Method::GET, path, None).header("REB-APIKEY", &app.api_key);
     for (name, value) in headers {
         builder = builder.header(name, value);

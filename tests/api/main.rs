@@ -8,6 +8,7 @@ mod cors;
 mod credit_memos;
 mod docs_page;
 mod documents;
+mod einvoices;
 mod errors;
 mod faults;
 mod hardening;

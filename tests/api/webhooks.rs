@@ -472,6 +472,7 @@ async fn a_rolled_back_change_writes_no_event_and_sends_nothing(pool: PgPool) {
         period_end_time: None,
         period_number: None,
         tax: None,
+        vat: None,
         extras: None,
     };
     let organization_id = OrganizationId::parse(ORGANIZATION).unwrap();

@@ -30,6 +30,7 @@ fn item() -> InvoiceItem {
             TaxAmount::parse(dec!(2.40)).unwrap(),
             TaxDescription::parse("VAT".to_owned()).unwrap(),
         ))),
+        vat: None,
         extras: ItemExtras::default(),
         revision: 0,
         created_time: now,

@@ -145,7 +145,8 @@ pub async fn get_one(
             })
             .await?
         }
-        MediaType::Pdf => {
+        // `json_or_pdf` offers no other: this is the PDF.
+        _ => {
             // A document waits for its render's slot before it reads anything.
             let slot = state.renders.slot().await?;
             let (memo, invoice) =

@@ -4,6 +4,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::einvoice::refusal::{LegalTerm, Reason, Refusal};
 use crate::error::{ApiError, DomainField, InvalidField};
 use crate::http::failure::{ErrorDialect, Failure, Rejection};
 use crate::http::problem::{Problem, default_detail};
@@ -36,6 +37,20 @@ fn field_name(field: DomainField) -> &'static str {
     }
 }
 
+/// Where a business term an e-invoice lacks is set: on the organization or on the invoice.
+fn legal_term_field(term: LegalTerm) -> &'static str {
+    match term {
+        LegalTerm::SellerName => "organization.legalName",
+        LegalTerm::SellerCountry => "organization.country",
+        LegalTerm::SellerVatId => "organizationTaxIdNumber",
+        LegalTerm::BuyerName => "billingAddress.organization",
+        LegalTerm::BuyerCountry => "billingAddress.country",
+        LegalTerm::BuyerVatId => "customerTaxIdNumber",
+        LegalTerm::DeliveryCountry => "deliveryAddress.country",
+        LegalTerm::InvoicePeriod => "items.periodStartTime",
+    }
+}
+
 /// Rebilly's way of answering errors.
 #[derive(Debug, Clone, Copy)]
 pub struct Rebilly;
@@ -51,6 +66,15 @@ impl ErrorDialect for Rebilly {
                 detail,
                 invalid_fields,
             }) => Problem::new(status, detail.clone()).with_invalid_fields(invalid_fields.clone()),
+            Failure::Core(ApiError::NoEInvoice(Refusal {
+                reason: Reason::Incomplete(terms),
+                ..
+            })) => Problem::new(status, failure.detail()).with_invalid_fields(
+                terms
+                    .iter()
+                    .map(|term| InvalidField::new(legal_term_field(*term), "is required"))
+                    .collect(),
+            ),
             Failure::Core(ApiError::InvalidInput { field, rule }) => {
                 Problem::new(status, INVALID_FIELDS).with_invalid_fields(vec![InvalidField::new(
                     field_name(*field),

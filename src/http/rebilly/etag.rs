@@ -31,8 +31,11 @@ pub fn representation_etag(
 ) -> HeaderValue {
     match media_type {
         MediaType::Json => etag(revision),
-        MediaType::Pdf => HeaderValue::from_str(&format!("\"r{revision}-pdf-{seller_version}\""))
-            .unwrap_or(HeaderValue::from_static("\"\"")),
+        document => HeaderValue::from_str(&format!(
+            "\"r{revision}-{}-{seller_version}\"",
+            document.short_name()
+        ))
+        .unwrap_or(HeaderValue::from_static("\"\"")),
     }
 }
 

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::etag::{Precondition, with_etag};
 use super::fields::canonical_body;
 use super::item_body::{ItemRequest, item_example, parse_item};
+use super::item_vat::ItemVatResponse;
 use super::openapi::item_type;
 use super::pagination::Page;
 use super::paths::{IdPath, InvoicePartPath, invoice_path};
@@ -342,6 +343,10 @@ pub struct ItemResponse {
     #[serde(serialize_with = "time")]
     updated_time: DateTime<Utc>,
     tax: Option<TaxResponse>,
+    /// The item's own VAT category and rate, where it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    vat: Option<ItemVatResponse>,
     #[serde(rename = "_links")]
     links: Vec<Link>,
     /// With `?expand=product` only.
@@ -385,6 +390,7 @@ impl ItemResponse {
             created_time: item.created_time,
             updated_time: item.updated_time,
             tax,
+            vat: item.vat.as_ref().map(ItemVatResponse::new),
             links: item_links(state, item),
             embedded: None,
         }

@@ -21,7 +21,7 @@ use super::invoice_query::InvoiceQuery;
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
-use super::representation::{json_or_pdf, varied_by_accept};
+use super::representation::{document_representation, varied_by_accept};
 use super::tax::InvoiceTaxResponse;
 use super::wire::{Link, created, json_ok, time, time_option};
 use crate::domain::currency::Currency;
@@ -37,7 +37,7 @@ use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run_write};
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
-use crate::http::renders::PdfDocument;
+use crate::http::renders::{PdfDocument, UblDocument};
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 
@@ -106,9 +106,11 @@ pub async fn upsert(
     .await
 }
 
-/// Reads an invoice with its items, as JSON or as a PDF.
+/// Reads an invoice with its items, as JSON, as a PDF or as an e-invoice.
 ///
-/// The invoice with its items, as JSON or, when `Accept` prefers it, as a PDF document.
+/// The invoice with its items, as JSON or, when `Accept` prefers it, as a PDF document (a
+/// Factur-X PDF/A-3 when the invoice has an e-invoice) or as a UBL 2.1 e-invoice
+/// (`application/vnd.oasis.ubl+xml` or `application/xml`).
 #[utoipa::path(
     get,
     path = "/invoices/{id}",
@@ -116,13 +118,16 @@ pub async fn upsert(
     tag = "Invoices",
     params(IdPath<InvoiceId>),
     responses(
-        (status = 200, description = "The invoice, as JSON or as a PDF document (`Accept: application/pdf`)", content(
+        (status = 200, description = "The invoice, as JSON, as a PDF document (`Accept: application/pdf`) or as a UBL 2.1 e-invoice (`Accept: application/vnd.oasis.ubl+xml` or `application/xml`)", content(
             (InvoiceResponse = "application/json"),
             (PdfDocument = "application/pdf"),
+            (UblDocument = "application/vnd.oasis.ubl+xml"),
+            (UblDocument = "application/xml"),
         )),
         (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such invoice", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "`Accept` accepts neither JSON nor PDF", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "`Accept` accepts none of JSON, PDF and UBL, or the invoice's taxes cannot be stated as EN 16931 VAT (the `detail` says why)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An e-invoice of a draft, or of an invoice that lacks what EN 16931 requires (each named in `invalidFields`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn get_one(
@@ -132,16 +137,16 @@ pub async fn get_one(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let invoice_id = path.id()?;
-    let media_type = json_or_pdf(&headers)?;
+    let media_type = document_representation(&headers)?;
     // A document waits for its render's slot before it reads anything: requests waiting for
     // one hold no invoice and no connection.
     let slot = match media_type {
         MediaType::Json => None,
-        MediaType::Pdf => Some(state.renders.slot().await?),
+        MediaType::Pdf | MediaType::Ubl | MediaType::Xml => Some(state.renders.slot().await?),
     };
     let (invoice, items) =
         service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    // The document shows the seller too: its tag changes when either changes.
+    // A document shows the seller too: its tag changes when either changes.
     let seller = match slot {
         None => None,
         Some(_) => Some(
@@ -157,7 +162,13 @@ pub async fn get_one(
         .map_or(0, |time| time.timestamp_millis());
     let tag = representation_etag(invoice.revision, media_type, seller_version);
     let response = answer_unless_current(&headers, tag, async || match (slot, seller) {
-        (Some(slot), Some(seller)) => slot.invoice_pdf(invoice, items, seller).await,
+        (Some(slot), Some(seller)) if media_type == MediaType::Pdf => {
+            slot.invoice_pdf(invoice, items, seller).await
+        }
+        (Some(slot), Some(seller)) => {
+            slot.invoice_ubl(invoice, items, seller, media_type.as_str())
+                .await
+        }
         _ => Ok(json_ok(&InvoiceResponse::new(&state, &invoice, &items))),
     })
     .await?;

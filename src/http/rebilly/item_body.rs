@@ -6,6 +6,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 
 use super::fields::{FieldReader, RawObject, date_time, integer, number, string};
+use super::item_vat::{item_vat_schema, parse_item_vat};
 use super::openapi::schema::{
     self, any_of, closed_object, id, named_schema, null, nullable, one_of, present, text,
     with_read_only,
@@ -63,6 +64,7 @@ pub(super) fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
     let period_end_time = fields.optional("periodEndTime", date_time);
     let period_number = fields.optional("periodNumber", |raw| PeriodNumber::parse(integer(raw)?));
     let tax = parse_tax(&mut fields);
+    let vat = parse_item_vat(&mut fields);
 
     if period_is_reversed(period_start_time, period_end_time) {
         fields.reject("periodEndTime", "must not be before periodStartTime");
@@ -82,6 +84,12 @@ pub(super) fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
             "must not be a manual tax on a credit item: credits are not taxed",
         );
     }
+    if tax.is_some() && vat.is_some() {
+        fields.reject(
+            "vat",
+            "must be absent on an item with a manual tax, which stays outside the VAT groups",
+        );
+    }
     fields.finish(READ_ONLY)?;
     match (item_type, unit_price) {
         (Some(item_type), Some(unit_price)) => Ok(ItemInput {
@@ -94,6 +102,7 @@ pub(super) fn parse_item(body: RawObject) -> Result<ItemInput, ApiError> {
             period_end_time,
             period_number,
             tax,
+            vat,
             extras: None,
         }),
         // `finish` has refused every missing required field.
@@ -126,7 +135,8 @@ named_schema!(
     .description(Some(
         "An invoice item. Also checked: `unitPrice` × `quantity` is at most 1000000000000; \
          `periodEndTime` is not before `periodStartTime`; `productId` names a product of the \
-         organization; a manual `tax.amount` has at most the invoice currency's decimals.",
+         organization; a manual `tax.amount` has at most the invoice currency's decimals; `vat` \
+         and a manual `tax` are not given together.",
     ))
     .into()
 );
@@ -174,6 +184,7 @@ fn item(item_type: ItemType) -> ObjectBuilder {
                 nullable(schema::integer(0, i32::MAX.into())).into(),
             ),
             ("tax", tax.into()),
+            ("vat", item_vat_schema().into()),
         ],
     )
     .title(Some(format!("{} item", item_type.as_str())));

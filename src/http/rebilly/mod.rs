@@ -16,6 +16,7 @@ mod invoice_items;
 mod invoice_query;
 mod invoices;
 mod item_body;
+mod item_vat;
 pub(crate) mod openapi;
 mod organizations;
 mod pagination;

@@ -1,5 +1,5 @@
-//! A resource read as JSON or as a PDF document (an invoice, a credit memo): which one
-//! `Accept` asks for, and the `Vary` that says so to caches.
+//! A resource read as JSON, as a PDF document or as an e-invoice (an invoice, a credit memo):
+//! which one `Accept` asks for, and the `Vary` that says so to caches.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -7,11 +7,26 @@ use axum::response::Response;
 use crate::http::failure::Rejection;
 use crate::http::negotiation::{MediaType, negotiate};
 
-/// What such a resource offers, in the server's order of preference.
-const OFFERED: [MediaType; 2] = [MediaType::Json, MediaType::Pdf];
+/// What a credit memo offers, in the server's order of preference.
+const JSON_OR_PDF: [MediaType; 2] = [MediaType::Json, MediaType::Pdf];
 
-/// The representation `Accept` prefers, or the 406 of an `Accept` that takes neither.
+/// The representation `Accept` prefers of JSON and PDF, or the 406 of an `Accept` that takes
+/// neither.
 pub fn json_or_pdf(headers: &HeaderMap) -> Result<MediaType, Rejection> {
+    negotiate(headers, &JSON_OR_PDF)
+        .ok_or_else(|| Rejection::NotAcceptable(JSON_OR_PDF.map(MediaType::as_str).to_vec()))
+}
+
+/// What an invoice offers, in the server's order of preference.
+const OFFERED: [MediaType; 4] = [
+    MediaType::Json,
+    MediaType::Pdf,
+    MediaType::Ubl,
+    MediaType::Xml,
+];
+
+/// The representation `Accept` prefers, or the 406 of an `Accept` that takes none.
+pub fn document_representation(headers: &HeaderMap) -> Result<MediaType, Rejection> {
     negotiate(headers, &OFFERED)
         .ok_or_else(|| Rejection::NotAcceptable(OFFERED.map(MediaType::as_str).to_vec()))
 }

@@ -269,6 +269,7 @@ fn unpriced_item(
         period_end_time: input.period_end_time.map(to_microseconds),
         period_number: input.period_number,
         tax: input.tax.map(ItemTax::Manual),
+        vat: input.vat,
         extras,
         revision: 0,
         created_time: to_microseconds(created_time),

@@ -23,6 +23,7 @@ use crate::domain::invoice_item::{ItemType, Quantity, UnitPrice};
 use crate::domain::money::round_half_away_from_zero;
 use crate::domain::tax::ManualTax;
 use crate::domain::tax::{ItemTax, TaxSettings};
+use crate::domain::vat::LineVat;
 
 use discounts::{Weighted, allocate, applied_amounts};
 use units::{from_minor, sum, to_minor};
@@ -40,6 +41,8 @@ pub struct ItemToPrice {
     pub quantity: Quantity,
     /// Tax set by hand; ignored on a credit, which is never taxed.
     pub manual_tax: Option<ManualTax>,
+    /// Its own VAT category and rate under the VAT calculator; `None` takes the default.
+    pub vat: Option<LineVat>,
 }
 
 /// What pricing gives one item.

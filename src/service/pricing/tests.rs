@@ -25,6 +25,7 @@ fn item(id: &str, item_type: ItemType, unit_price: Decimal, quantity: i64) -> It
         unit_price: UnitPrice::parse(unit_price).unwrap(),
         quantity: Quantity::parse(quantity).unwrap(),
         manual_tax: None,
+        vat: None,
     }
 }
 

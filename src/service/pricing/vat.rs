@@ -16,16 +16,16 @@ use super::discounts::{Weighted, allocate};
 use super::units::{from_minor, mul_round, sum, to_minor};
 use super::{ItemToPrice, PricedItem};
 
-/// Gives each debit item without a manual tax its share of the invoice's VAT, every such item
-/// being in the category of `rate` (`S`, or `Z` at 0). Debit items with a manual tax stay out
-/// of the VAT groups: their tax is what was set.
+/// Gives each debit item without a manual tax its share of the invoice's VAT: the item's own
+/// category and rate where it gives one, else the invoice's default (`S` at `rate`, or `Z` at
+/// 0). Debit items with a manual tax stay out of the VAT groups: their tax is what was set.
 pub(super) fn share_vat(
     rate: TaxRate,
     items: &[ItemToPrice],
     priced: &mut [PricedItem],
     places: u32,
 ) {
-    let vat = LineVat::standard(rate);
+    let default = LineVat::standard(rate);
     // A credit is never taxed, so a manual tax it carries counts for nothing: it lowers its
     // group's VAT like any other credit.
     let taxed: Vec<usize> = (0..items.len())
@@ -37,17 +37,17 @@ pub(super) fn share_vat(
         .iter()
         .map(|&index| VatLine {
             id: &items[index].id,
-            vat: &vat,
+            vat: items[index].vat.as_ref().unwrap_or(&default),
             net: net_of(items[index].item_type, &priced[index], places),
         })
         .collect();
     let (_, shares) = vat_breakdown(&lines);
-    for (&index, share) in taxed.iter().zip(shares) {
+    for ((&index, share), line) in taxed.iter().zip(shares).zip(&lines) {
         if items[index].item_type == ItemType::Debit {
             priced[index].tax = Some(ItemTax::Vat(VatShare {
                 amount: from_minor(share, places),
-                category: vat.category(),
-                rate: vat.rate(),
+                category: line.vat.category(),
+                rate: line.vat.rate(),
             }));
         }
     }
