@@ -112,6 +112,7 @@ pub(super) fn invoice() -> Invoice {
                 value: text("GB980780684"),
             }),
             customer_tax_id: None,
+            customer_electronic_address: None,
         },
         metadata: Metadata::default(),
         collection: Default::default(),

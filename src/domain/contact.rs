@@ -1,6 +1,7 @@
 //! Who an invoice is for and where it goes (Rebilly's ContactObject), and the tax numbers it
 //! shows for either party.
 
+use super::legal::ElectronicAddress;
 use super::organization::{ContactPoint, CountryCode, push_place_and_contacts};
 use super::text::BoundedText;
 
@@ -104,4 +105,6 @@ pub struct InvoiceParties {
     pub delivery_address: Option<ContactAddress>,
     pub organization_tax_id: Option<TaxIdNumber>,
     pub customer_tax_id: Option<TaxIdNumber>,
+    /// The buyer's address on an e-invoicing network such as Peppol (BT-49).
+    pub customer_electronic_address: Option<ElectronicAddress>,
 }

@@ -76,6 +76,11 @@ impl TaxSettings {
         }
     }
 
+    /// Whether its taxes are VAT, which an e-invoice states.
+    pub fn is_vat(&self) -> bool {
+        matches!(self, Self::Vat(_))
+    }
+
     /// Whether an item's tax can move with the others' (VAT is rounded per category and rate
     /// over all of them), so that a write must reprice the whole invoice.
     pub fn couples_items(&self) -> bool {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::model::{
-    Address, Allowance, BreakdownGroup, Delivery, DocumentKind, EInvoice, Line, Party,
+    Address, Allowance, BreakdownGroup, Delivery, DocumentKind, EInvoice, Endpoint, Line, Party,
     PaymentInstructions, Totals,
 };
 use super::refusal::{Inexpressible, LegalTerm, Reason, Refusal};
@@ -16,6 +16,7 @@ use crate::domain::contact::{ContactAddress, TaxIdKind, TaxIdNumber};
 use crate::domain::currency::Currency;
 use crate::domain::invoice::{Invoice, InvoiceStatus};
 use crate::domain::invoice_item::{InvoiceItem, ItemType};
+use crate::domain::legal::ElectronicAddress;
 use crate::domain::organization::{InvoiceTimeZone, Organization};
 use crate::domain::tax::{ItemTax, TaxSettings};
 use crate::domain::text::BoundedText;
@@ -326,13 +327,7 @@ fn seller_party(invoice: &Invoice, seller: &Organization, missing: &mut Vec<Lega
             .registration_number
             .as_ref()
             .map(|number| number.as_str().to_owned()),
-        endpoint: legal
-            .electronic_address
-            .as_ref()
-            .map(|address| super::model::Endpoint {
-                scheme: address.scheme().to_owned(),
-                id: address.id().to_owned(),
-            }),
+        endpoint: legal.electronic_address.as_ref().map(endpoint),
         address: Address {
             line: text(details.address.as_ref()),
             second_line: None,
@@ -367,6 +362,11 @@ fn buyer_party(invoice: &Invoice, missing: &mut Vec<LegalTerm>) -> Party {
     Party {
         name: name.unwrap_or_default(),
         vat_id: eu_vat(invoice.parties.customer_tax_id.as_ref()),
+        endpoint: invoice
+            .parties
+            .customer_electronic_address
+            .as_ref()
+            .map(endpoint),
         address: address.unwrap_or_default(),
         email: billing.and_then(|billing| {
             billing
@@ -403,6 +403,13 @@ fn address_of(contact: &ContactAddress) -> Option<Address> {
         postal_code: text(contact.postal_code.as_ref()),
         region: text(contact.region.as_ref()),
     })
+}
+
+fn endpoint(address: &ElectronicAddress) -> Endpoint {
+    Endpoint {
+        scheme: address.scheme().to_owned(),
+        id: address.id().to_owned(),
+    }
 }
 
 fn eu_vat(number: Option<&TaxIdNumber>) -> Option<String> {

@@ -29,7 +29,7 @@ pub enum Rejection {
     #[error("{0}")]
     NoRoute(&'static str),
     /// 406: `Accept` accepts none of the representations the resource has.
-    #[error("This resource is available as {}; the Accept header accepts none of them.", .0.join(" and "))]
+    #[error("This resource is available as {}; the Accept header accepts none of them.", listed(.0))]
     NotAcceptable(Vec<&'static str>),
     /// 413: the body is larger than the server accepts.
     #[error("The request body is larger than {limit} bytes.")]
@@ -95,6 +95,15 @@ pub enum Failure {
     /// The transport's refusal.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// What a client is told while the database is away, however it was found so.

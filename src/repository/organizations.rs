@@ -53,9 +53,27 @@ struct DetailsRecord {
 /// The stored form of an [`ElectronicAddress`].
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ElectronicAddressRecord {
+pub(super) struct ElectronicAddressRecord {
     scheme: String,
     id: String,
+}
+
+impl From<&ElectronicAddress> for ElectronicAddressRecord {
+    fn from(address: &ElectronicAddress) -> Self {
+        Self {
+            scheme: address.scheme().to_owned(),
+            id: address.id().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<ElectronicAddressRecord> for ElectronicAddress {
+    type Error = sqlx::Error;
+
+    fn try_from(record: ElectronicAddressRecord) -> Result<Self, sqlx::Error> {
+        Self::parse(&record.scheme, &record.id)
+            .map_err(|_| corrupt("electronic address", &record.id))
+    }
 }
 
 /// The stored form of a [`BankAccount`].
@@ -123,10 +141,7 @@ impl TryFrom<DetailsRecord> for OrganizationDetails {
                 registration_number: text(record.registration_number)?,
                 electronic_address: record
                     .electronic_address
-                    .map(|address| {
-                        ElectronicAddress::parse(&address.scheme, &address.id)
-                            .map_err(|_| corrupt("electronic address", &address.id))
-                    })
+                    .map(ElectronicAddress::try_from)
                     .transpose()?,
                 bank_account: record.bank_account.map(bank_account).transpose()?,
             },
@@ -172,12 +187,11 @@ impl From<&OrganizationDetails> for DetailsRecord {
                     .as_ref()
                     .map(BoundedText::as_str),
             ),
-            electronic_address: details.legal.electronic_address.as_ref().map(|address| {
-                ElectronicAddressRecord {
-                    scheme: address.scheme().to_owned(),
-                    id: address.id().to_owned(),
-                }
-            }),
+            electronic_address: details
+                .legal
+                .electronic_address
+                .as_ref()
+                .map(ElectronicAddressRecord::from),
             bank_account: details
                 .legal
                 .bank_account

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::corrupt;
-use super::organizations::{ContactRecord, contact_points, contact_records, country, text};
+use super::organizations::{
+    ContactRecord, ElectronicAddressRecord, contact_points, contact_records, country, text,
+};
 use crate::domain::contact::{ContactAddress, InvoiceParties, TaxIdKind, TaxIdNumber};
 use crate::domain::organization::CountryCode;
 use crate::domain::text::BoundedText;
@@ -20,6 +22,8 @@ pub(super) struct PartiesRecord {
     organization_tax_id: Option<TaxIdRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     customer_tax_id: Option<TaxIdRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer_electronic_address: Option<ElectronicAddressRecord>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -130,6 +134,10 @@ impl TryFrom<PartiesRecord> for InvoiceParties {
             delivery_address: record.delivery_address.map(TryInto::try_into).transpose()?,
             organization_tax_id: tax_id(record.organization_tax_id)?,
             customer_tax_id: tax_id(record.customer_tax_id)?,
+            customer_electronic_address: record
+                .customer_electronic_address
+                .map(TryInto::try_into)
+                .transpose()?,
         })
     }
 }
@@ -141,6 +149,10 @@ impl From<&InvoiceParties> for PartiesRecord {
             delivery_address: parties.delivery_address.as_ref().map(AddressRecord::from),
             organization_tax_id: tax_id_record(&parties.organization_tax_id),
             customer_tax_id: tax_id_record(&parties.customer_tax_id),
+            customer_electronic_address: parties
+                .customer_electronic_address
+                .as_ref()
+                .map(ElectronicAddressRecord::from),
         }
     }
 }

@@ -341,8 +341,8 @@ async fn accept_chooses_json_or_pdf_and_anything_else_is_406(pool: PgPool) {
     }
     for accept in [
         "text/html",
-        "application/xml, image/*",
-        "application/pdf;q=0, application/json;q=0",
+        "text/xml, image/*",
+        "application/pdf;q=0, application/json;q=0, application/*;q=0",
     ] {
         let answer = get(&app, &path, &[("Accept", accept)]).await;
         assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE, "{accept}");
@@ -357,7 +357,7 @@ async fn accept_chooses_json_or_pdf_and_anything_else_is_406(pool: PgPool) {
             problem["detail"]
                 .as_str()
                 .unwrap()
-                .contains("application/json and application/pdf"),
+                .contains("application/json, application/pdf, application/vnd.oasis.ubl+xml and application/xml"),
             "{problem}"
         );
     }

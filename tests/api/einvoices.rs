@@ -5,12 +5,16 @@
 //! With `EINVOICE_SERVED_OUT` set to a directory, the documents served are written there, for
 //! `scripts/check-einvoices` to check against the official rules.
 
+use axum::body::Body;
 use axum::http::{Method, StatusCode};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 use crate::documents::{Raw, get};
-use crate::helpers::{ORGANIZATION, TestApp, invoice_body};
+use crate::helpers::{ORGANIZATION, PUBLIC_URL, TestApp, invoice_body};
+use crate::stripe_client::Stripe;
 
 const UBL: &str = "application/vnd.oasis.ubl+xml";
 
@@ -44,6 +48,7 @@ async fn vat_invoice(app: &TestApp, id: &str) {
         "postalCode": "80331", "country": "DE"
     });
     body["customerTaxIdNumber"] = json!({"type": "eu-vat", "value": "DE987654321"});
+    body["customerElectronicAddress"] = json!({"scheme": "0088", "id": "4000001123452"});
     let created = app.put(&format!("/invoices/{id}"), body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
 }
@@ -135,8 +140,14 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     let xml = text(&answer);
     keep("served-invoice.ubl.xml", &answer.bytes);
     assert!(xml.contains("<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>"));
-    // The buyer has no electronic address: plain EN 16931, not Peppol.
-    assert!(xml.contains("urn:cen.eu:en16931:2017"), "{xml}");
+    // Both parties have an electronic address: Peppol BIS Billing 3.0.
+    assert!(xml.contains("<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>"), "{xml}");
+    assert!(xml.contains("<cbc:EndpointID schemeID=\"0088\">4000001123452</cbc:EndpointID>"));
+    assert!(xml.contains("<cbc:EndpointID schemeID=\"9930\">DE123456789</cbc:EndpointID>"));
+    assert_eq!(
+        invoice["customerElectronicAddress"],
+        json!({"scheme": "0088", "id": "4000001123452"})
+    );
     assert_eq!(
         element(&xml, "<cac:LegalMonetaryTotal>", "cbc:PayableAmount"),
         amount(&invoice["amountDue"])
@@ -194,6 +205,21 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     let raw = String::from_utf8_lossy(&pdf.bytes);
     assert!(raw.contains("<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
     assert!(raw.contains("<pdfaid:part>3</pdfaid:part>"));
+
+    // On /v1, the invoice gives the URL of the same e-invoice, read with the same key.
+    let stripe = Stripe::of(&app);
+    let object = stripe.get("/v1/invoices/inv-ubl").await;
+    let url = object.body["einvoice_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("{PUBLIC_URL}/v1/invoices/inv-ubl/einvoice"));
+    let request = stripe
+        .request(Method::GET, url.strip_prefix(PUBLIC_URL).unwrap())
+        .body(Body::empty())
+        .unwrap();
+    let served = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], UBL);
+    let bytes = served.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes, answer.bytes);
 
     // A change of the seller changes the document, and its tag.
     let renamed = app
@@ -296,6 +322,14 @@ async fn an_items_vat_category_is_kept_checked_and_priced(pool: PgPool) {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{vat}");
         assert_eq!(named_fields(&refused.body), [field], "{vat}");
     }
+    let mut body = invoice_body("EUR");
+    body["customerElectronicAddress"] = json!({"scheme": "0000", "id": "x"});
+    let unknown_scheme = app.post("/invoices", body).await;
+    assert_eq!(unknown_scheme.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        named_fields(&unknown_scheme.body),
+        ["customerElectronicAddress.scheme"]
+    );
     let both = app
         .post(
             "/invoices/inv-cat/items",

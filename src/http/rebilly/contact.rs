@@ -10,6 +10,7 @@ use utoipa::openapi::{RefOr, Schema};
 use super::fields::{FieldReader, string};
 use super::openapi::schema::{closed_object, not_blank, nullable, nullable_array, one_of, text};
 use crate::domain::contact::{ContactAddress, InvoiceParties, TaxIdKind, TaxIdNumber};
+use crate::domain::legal::{AddressPart, ElectronicAddress};
 use crate::domain::organization::{ContactPoint, CountryCode, MAX_CONTACT_POINTS};
 use crate::domain::text::{BoundedText, looks_blank};
 
@@ -126,13 +127,69 @@ fn tax_id(fields: &mut FieldReader, name: &str) -> Option<TaxIdNumber> {
     })
 }
 
-/// `billingAddress`, `deliveryAddress`, `organizationTaxIdNumber`, `customerTaxIdNumber`.
+/// `billingAddress`, `deliveryAddress`, `organizationTaxIdNumber`, `customerTaxIdNumber`,
+/// `customerElectronicAddress`.
 pub(super) fn parse_parties(fields: &mut FieldReader) -> InvoiceParties {
     InvoiceParties {
         billing_address: address(fields, "billingAddress"),
         delivery_address: address(fields, "deliveryAddress"),
         organization_tax_id: tax_id(fields, "organizationTaxIdNumber"),
         customer_tax_id: tax_id(fields, "customerTaxIdNumber"),
+        customer_electronic_address: fields
+            .optional_object("customerElectronicAddress")
+            .and_then(|mut object| {
+                let address = electronic_address(&mut object);
+                fields.adopt(object, &[]);
+                address
+            }),
+    }
+}
+
+/// `{"scheme", "id"}`: a scheme of the EAS list and an identifier in it.
+pub(super) fn electronic_address(object: &mut FieldReader) -> Option<ElectronicAddress> {
+    let scheme = object.required("scheme", string);
+    let id = object.required("id", string);
+    match ElectronicAddress::parse(&scheme?, &id?) {
+        Ok(address) => Some(address),
+        Err((part, message)) => {
+            let field = match part {
+                AddressPart::Scheme => "scheme",
+                AddressPart::Id => "id",
+            };
+            object.reject(field, message);
+            None
+        }
+    }
+}
+
+/// An electronic address as a request gives it.
+pub(super) fn electronic_address_schema() -> ObjectBuilder {
+    nullable(closed_object(
+        &["scheme", "id"],
+        [
+            ("scheme", text(4).description(Some("A scheme of the CEF EAS code list: `0088` (GLN), `9930` (German VAT number), `EM` (email), ...")).into()),
+            ("id", text(100).into()),
+        ],
+    ))
+}
+
+/// An electronic address on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ElectronicAddress)]
+pub(super) struct ElectronicAddressResponse {
+    /// A scheme of the CEF EAS code list (`0088`, `9930`, ...).
+    scheme: &'static str,
+    /// The identifier within it.
+    id: String,
+}
+
+impl ElectronicAddressResponse {
+    /// The wire form of an electronic address.
+    pub(super) fn new(address: &ElectronicAddress) -> Self {
+        Self {
+            scheme: address.scheme(),
+            id: address.id().to_owned(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::contact::{contact_object, parse_parties, tax_id_number};
+use super::contact::{contact_object, electronic_address_schema, parse_parties, tax_id_number};
 use super::fields::{FieldReader, RawObject, date_time, number, string};
 use super::openapi::schema::{
     self, any_of, closed_object, id, named_schema, nullable, nullable_array, one_of,
@@ -181,6 +181,14 @@ named_schema!(
                 ("deliveryAddress", contact_object().into()),
                 ("organizationTaxIdNumber", tax_id_number().into()),
                 ("customerTaxIdNumber", tax_id_number().into()),
+                (
+                    "customerElectronicAddress",
+                    electronic_address_schema()
+                        .description(Some(
+                            "The buyer's address on an e-invoicing network such as Peppol: with the organization's own, the e-invoice declares Peppol BIS Billing 3.0.",
+                        ))
+                        .into(),
+                ),
                 (
                     "pendingInvoiceItemsBehavior",
                     nullable(one_of(["include", "exclude"]))

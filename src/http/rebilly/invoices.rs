@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::allocations::AllocationResponse;
-use super::contact::{ContactObjectResponse, TaxIdResponse};
+use super::contact::{ContactObjectResponse, ElectronicAddressResponse, TaxIdResponse};
 use super::credit_memos::CreditAllocationResponse;
 use super::etag::{Precondition, answer_unless_current, representation_etag, with_etag};
 use super::fields::{FieldReader, canonical_body};
@@ -458,6 +458,10 @@ pub(super) struct InvoiceResponse {
     delivery_address: Option<ContactObjectResponse>,
     organization_tax_id_number: Option<TaxIdResponse>,
     customer_tax_id_number: Option<TaxIdResponse>,
+    /// The buyer's address on an e-invoicing network such as Peppol, where given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    customer_electronic_address: Option<ElectronicAddressResponse>,
     /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,
     items: Vec<ItemResponse>,
@@ -552,6 +556,10 @@ impl InvoiceResponse {
                 .as_ref()
                 .map(TaxIdResponse::new),
             customer_tax_id_number: parties.customer_tax_id.as_ref().map(TaxIdResponse::new),
+            customer_electronic_address: parties
+                .customer_electronic_address
+                .as_ref()
+                .map(ElectronicAddressResponse::new),
             revision: invoice.revision,
             items: items
                 .iter()

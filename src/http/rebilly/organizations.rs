@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::contact::place_and_contacts;
-use super::contact::{ContactResponse, bounded, contact_points, country_code, filled, owned};
+use super::contact::{
+    ContactResponse, ElectronicAddressResponse, bounded, contact_points, country_code,
+    electronic_address, electronic_address_schema, filled, owned,
+};
 use super::fields::{FieldReader, RawObject, string};
 use super::openapi::schema::{closed_object, named_schema, nullable, one_of, text, with_read_only};
 use super::wire::{Link, json_ok, time_option};
 use crate::domain::currency::Currency;
-use crate::domain::legal::{
-    AddressPart, BankAccount, Bic, ElectronicAddress, Iban, LegalIdentity, VatId,
-};
+use crate::domain::legal::{BankAccount, Bic, Iban, LegalIdentity, VatId};
 use crate::domain::organization::{CountryCode, InvoiceTimeZone, Organization, OrganizationChange};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
@@ -145,23 +146,6 @@ fn object_change<T>(
     value.map(Some)
 }
 
-/// `{"scheme", "id"}`: a scheme of the EAS list and an identifier in it.
-fn electronic_address(object: &mut FieldReader) -> Option<ElectronicAddress> {
-    let scheme = object.required("scheme", string);
-    let id = object.required("id", string);
-    match ElectronicAddress::parse(&scheme?, &id?) {
-        Ok(address) => Some(address),
-        Err((part, message)) => {
-            let field = match part {
-                AddressPart::Scheme => "scheme",
-                AddressPart::Id => "id",
-            };
-            object.reject(field, message);
-            None
-        }
-    }
-}
-
 /// `{"iban", "bic", "accountName"}`: the IBAN required, its check digits verified.
 fn bank_account(object: &mut FieldReader) -> Option<BankAccount> {
     let iban = object.required("iban", |raw| Iban::parse(&string(raw)?));
@@ -234,12 +218,11 @@ impl OrganizationResponse {
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
             registration_number: owned(&details.legal.registration_number),
-            electronic_address: details.legal.electronic_address.as_ref().map(|address| {
-                ElectronicAddressResponse {
-                    scheme: address.scheme(),
-                    id: address.id().to_owned(),
-                }
-            }),
+            electronic_address: details
+                .legal
+                .electronic_address
+                .as_ref()
+                .map(ElectronicAddressResponse::new),
             bank_account: BankAccountResponse::new(&details.legal),
             updated_time: organization.updated_time,
             links: vec![Link::to(
@@ -249,16 +232,6 @@ impl OrganizationResponse {
             )],
         }
     }
-}
-
-/// An electronic address on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ElectronicAddress)]
-struct ElectronicAddressResponse {
-    /// A scheme of the CEF EAS code list (`0088`, `9930`, ...).
-    scheme: &'static str,
-    /// The identifier within it.
-    id: String,
 }
 
 /// A bank account on the wire.
@@ -323,13 +296,7 @@ named_schema!(
             ),
             (
                 "electronicAddress",
-                nullable(closed_object(
-                    &["scheme", "id"],
-                    [
-                        ("scheme", text(4).description(Some("A scheme of the CEF EAS code list: `0088` (GLN), `9930` (German VAT number), `EM` (email), ...")).into()),
-                        ("id", text(100).into()),
-                    ],
-                ))
+                electronic_address_schema()
                 .description(Some("The address on an e-invoicing network such as Peppol."))
                 .into(),
             ),

@@ -111,6 +111,9 @@ pub struct InvoiceObject {
     hosted_invoice_url: Option<String>,
     /// Once finalized, where its PDF document is read, with the same key.
     invoice_pdf: Option<String>,
+    /// Not Stripe's: once finalized, and when its taxes are VAT, where its UBL 2.1 e-invoice
+    /// is read, with the same key.
+    einvoice_url: Option<String>,
     issuer: Issuer,
     #[schema(value_type = Option<Object>)]
     last_finalization_error: Option<()>,
@@ -356,6 +359,8 @@ impl InvoiceObject {
                 .map(|token| format!("{}/{}", context.hosted_url, token.as_str())),
             // As on Stripe, a draft has no document yet: it may still change.
             invoice_pdf: finalized.then(|| pdf_url(context, &invoice.id)),
+            einvoice_url: (finalized && invoice.tax.is_vat())
+                .then(|| format!("{}/{}/einvoice", context.invoices_url, invoice.id)),
             issuer: Issuer::SELF,
             last_finalization_error: None,
             latest_revision: None,

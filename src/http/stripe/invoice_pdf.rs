@@ -1,6 +1,7 @@
-//! `GET /v1/invoices/{id}/pdf`: the invoice's PDF document, the one the Rebilly route answers
-//! for `Accept: application/pdf`, at the URL the invoice object's `invoice_pdf` gives, read
-//! with the same key.
+//! `GET /v1/invoices/{id}/pdf` and `GET /v1/invoices/{id}/einvoice`: the invoice's PDF
+//! document and its UBL 2.1 e-invoice, those the Rebilly route answers for `Accept:
+//! application/pdf` and `application/vnd.oasis.ubl+xml`, at the URLs the invoice object's
+//! `invoice_pdf` and `einvoice_url` give, read with the same key.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -11,7 +12,7 @@ use super::error::StripeError;
 use super::invoices::{invoice_error, invoice_id};
 use super::params::StripeQuery;
 use crate::http::extract::Path;
-use crate::http::renders::PdfDocument;
+use crate::http::renders::{PdfDocument, UblDocument};
 use crate::http::state::AppState;
 use crate::service::invoices as service;
 
@@ -44,4 +45,36 @@ pub async fn pdf(
         .map_err(invoice_error(&invoice_id))?;
     let seller = state.db.find_organization(organization_id).await?;
     Ok(slot.invoice_pdf(invoice, items, seller).await?)
+}
+
+/// Downloads an invoice's e-invoice.
+///
+/// The finalized invoice as a UBL 2.1 e-invoice conforming to EN 16931: the same document as
+/// `GET /invoices/{id}` with `Accept: application/vnd.oasis.ubl+xml`. A draft, or an invoice
+/// whose taxes are not VAT, has none (`invalid_request_error`, the message says why).
+#[utoipa::path(
+    get,
+    path = "/v1/invoices/{id}/einvoice",
+    operation_id = "GetInvoicesInvoiceEinvoice",
+    tag = INVOICES_TAG,
+    params(IdPath),
+    responses((status = 200, description = "The invoice as a UBL 2.1 e-invoice", body = UblDocument, content_type = "application/vnd.oasis.ubl+xml")),
+)]
+pub async fn einvoice(
+    State(state): State<AppState>,
+    caller: StripeCaller,
+    Path(IdPath { id }): Path<IdPath>,
+    StripeQuery(reader): StripeQuery,
+) -> Result<Response, StripeError> {
+    reader.finish()?;
+    let invoice_id = invoice_id(&id)?;
+    let slot = state.renders.slot().await?;
+    let organization_id = &caller.principal.organization_id;
+    let (invoice, items) = service::get_invoice(&state.db, organization_id, &invoice_id)
+        .await
+        .map_err(invoice_error(&invoice_id))?;
+    let seller = state.db.find_organization(organization_id).await?;
+    Ok(slot
+        .invoice_ubl(invoice, items, seller, "application/vnd.oasis.ubl+xml")
+        .await?)
 }

@@ -101,6 +101,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             &[(Method::GET, GetInvoice)],
         ))
         .routes(permitted(
+            routes!(invoice_pdf::einvoice),
+            &[(Method::GET, GetInvoice)],
+        ))
+        .routes(permitted(
             routes!(invoices::finalize),
             &[(Method::POST, PostInvoiceIssuance)],
         ))
