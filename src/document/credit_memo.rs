@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::facturx::FacturX;
 use super::invoice::parties;
 use super::layout::{Align, MARGIN};
 use super::sheet::{
@@ -46,12 +47,30 @@ pub fn render(
     document: &CreditMemoDocument<'_>,
     wanted: &dyn Fn() -> bool,
 ) -> Result<Option<Vec<u8>>, String> {
+    render_with(document, None, wanted)
+}
+
+/// As [`render`], the page unchanged, as a Factur-X credit note: a PDF/A-3 that carries the
+/// same memo as CII XML.
+pub fn render_hybrid(
+    document: &CreditMemoDocument<'_>,
+    factur_x: &FacturX<'_>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u8>>, String> {
+    render_with(document, Some(factur_x), wanted)
+}
+
+fn render_with(
+    document: &CreditMemoDocument<'_>,
+    factur_x: Option<&FacturX<'_>>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u8>>, String> {
     let Some(sheet) = lay_out(document, wanted) else {
         return Ok(None);
     };
     let memo = document.credit_memo;
     let title = format!("Credit memo No. {} · {}", memo.number, memo.id);
-    sheet.finish(&title, None, wanted)
+    sheet.finish(&title, factur_x, wanted)
 }
 
 /// The memo's pages, before their footers; `None` when `wanted` says so between lines.

@@ -2,8 +2,10 @@
 //! UBL 2.1 (Peppol BIS Billing 3.0 where both parties have electronic addresses).
 
 pub mod cii;
+mod lines;
 pub mod model;
 pub mod of_invoice;
+mod parties;
 pub mod refusal;
 pub mod ubl;
 mod xml;

@@ -22,6 +22,8 @@ pub struct Refusal {
 pub enum Reason {
     /// A draft is not an invoice yet.
     Draft,
+    /// A voided credit memo credits nothing.
+    Voided,
     /// Business terms the standard requires are unset, each named.
     Incomplete(Vec<LegalTerm>),
     /// The taxes cannot be stated as EN 16931 VAT.
@@ -95,6 +97,21 @@ pub enum Inexpressible {
     OutsideScopeMixed,
     /// It has no item: an e-invoice has at least one line (BR-16).
     NoLines,
+    /// A credit memo credits something in no VAT category: its shipping, or a line of no item.
+    UncategorizedCredit {
+        /// What, in words.
+        what: String,
+    },
+    /// A credit memo's lines do not add up to its total.
+    Unbalanced,
+    /// A credit memo's VAT in a category, the sum of its lines' shares, is a unit or more
+    /// from the rate applied to the category's taxable amount.
+    RoundedApart {
+        /// The category.
+        category: VatCategory,
+        /// Its rate.
+        rate: Decimal,
+    },
     /// The currency has more than the two decimals EN 16931 allows an amount.
     CurrencyTooPrecise {
         /// The currency's code.
@@ -117,6 +134,10 @@ impl fmt::Display for Refusal {
             Reason::Draft => write!(
                 f,
                 "{document} is a draft: a draft is not an invoice yet, so it has no e-invoice; issue it first."
+            ),
+            Reason::Voided => write!(
+                f,
+                "{document} is voided: it credits nothing, so it has no e-invoice."
             ),
             Reason::Incomplete(terms) => {
                 let terms: Vec<&str> = terms.iter().map(|term| term.words()).collect();
@@ -154,6 +175,19 @@ impl fmt::Display for Refusal {
                     Inexpressible::NoLines => {
                         f.write_str("it has no item, and an e-invoice has at least one line.")
                     }
+                    Inexpressible::UncategorizedCredit { what } => write!(
+                        f,
+                        "it credits {what} in no VAT category."
+                    ),
+                    Inexpressible::Unbalanced => {
+                        f.write_str("its lines do not add up to its total.")
+                    }
+                    Inexpressible::RoundedApart { category, rate } => write!(
+                        f,
+                        "in category {} at {}%, the VAT its lines give back is a unit or more from the rate applied to their sum.",
+                        category.code(),
+                        (rate * Decimal::ONE_HUNDRED).normalize()
+                    ),
                     Inexpressible::CurrencyTooPrecise { currency } => write!(
                         f,
                         "{currency} has more decimals than the two EN 16931 allows an amount."

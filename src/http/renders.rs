@@ -24,7 +24,7 @@ use crate::domain::credit_memo::CreditMemo;
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::organization::Organization;
-use crate::einvoice::of_invoice::invoice_einvoice;
+use crate::einvoice::of_invoice::{credit_memo_einvoice, invoice_einvoice};
 use crate::einvoice::{cii, ubl};
 use crate::error::ApiError;
 
@@ -255,24 +255,70 @@ impl RenderSlot {
     }
 
     /// Renders a credit memo's PDF document, which shows the invoice it credits, and answers
-    /// it.
-    pub async fn credit_memo_pdf(
-        self,
-        credit_memo: CreditMemo,
-        invoice: Invoice,
-        seller: Organization,
-    ) -> Result<Response, ApiError> {
-        let filename = format!("credit-memo-{}.pdf", credit_memo.id);
+    /// it: a memo that has an e-invoice is a Factur-X PDF that carries it.
+    pub async fn credit_memo_pdf(self, credited: MemoAndInvoice) -> Result<Response, ApiError> {
+        let filename = format!("credit-memo-{}.pdf", credited.memo.id);
         self.pdf(&filename, move |wanted| {
+            let MemoAndInvoice {
+                memo,
+                invoice,
+                items,
+                seller,
+            } = &credited;
             let document = CreditMemoDocument {
-                credit_memo: &credit_memo,
-                invoice: &invoice,
-                seller: &seller,
+                credit_memo: memo,
+                invoice,
+                seller,
             };
-            document::credit_memo::render(&document, wanted)
+            match credit_memo_einvoice(memo, invoice, items, seller) {
+                Ok(einvoice) => {
+                    let xml = cii::write(&einvoice);
+                    let factur_x = FacturX {
+                        xml: &xml,
+                        modified: memo.updated_time,
+                    };
+                    document::credit_memo::render_hybrid(&document, &factur_x, wanted)
+                }
+                Err(_) => document::credit_memo::render(&document, wanted),
+            }
         })
         .await
     }
+
+    /// Writes a credit memo's e-invoice, a UBL 2.1 credit note, and answers it as
+    /// `media_type`, or why it has none.
+    pub async fn credit_memo_ubl(
+        self,
+        credited: MemoAndInvoice,
+        media_type: &'static str,
+    ) -> Result<Response, ApiError> {
+        let filename = format!("credit-memo-{}.xml", credited.memo.id);
+        let xml = self
+            .run(move |_| {
+                let MemoAndInvoice {
+                    memo,
+                    invoice,
+                    items,
+                    seller,
+                } = &credited;
+                credit_memo_einvoice(memo, invoice, items, seller)
+                    .map(|einvoice| ubl::write(&einvoice))
+            })
+            .await??;
+        Ok(inline(media_type, &filename, xml))
+    }
+}
+
+/// A credit memo with what its documents show of the invoice it credits.
+pub struct MemoAndInvoice {
+    /// The memo.
+    pub memo: CreditMemo,
+    /// The invoice it credits.
+    pub invoice: Invoice,
+    /// That invoice's items, whose VAT categories its lines take.
+    pub items: Vec<InvoiceItem>,
+    /// The organization that issues both.
+    pub seller: Organization,
 }
 
 #[cfg(test)]

@@ -293,13 +293,15 @@ pub async fn get_credit_memo(
     .ok_or_else(|| ApiError::not_found(Resource::CreditMemo, credit_memo_id))
 }
 
-/// A memo and the invoice it credits, read in one snapshot (a document shows both).
+/// A memo, the invoice it credits and that invoice's items, read in one snapshot: a document
+/// shows the memo with the invoice's parties, and an e-invoice states each line in its item's
+/// VAT category.
 #[tracing::instrument(skip_all)]
 pub async fn get_credit_memo_with_invoice(
     db: &Db,
     organization_id: &OrganizationId,
     credit_memo_id: &CreditMemoId,
-) -> Result<(CreditMemo, Invoice), ApiError> {
+) -> Result<(CreditMemo, Invoice, Vec<InvoiceItem>), ApiError> {
     db.read(async |snapshot| {
         let Some(memo) = snapshot
             .find_credit_memo(organization_id, credit_memo_id)
@@ -307,10 +309,16 @@ pub async fn get_credit_memo_with_invoice(
         else {
             return Ok(None);
         };
-        let invoice = snapshot
+        let Some(invoice) = snapshot
             .find_invoice(organization_id, &memo.invoice_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let items = snapshot
+            .items_of_invoices(organization_id, std::slice::from_ref(&invoice.id), None, 0)
             .await?;
-        Ok::<_, sqlx::Error>(invoice.map(|invoice| (memo, invoice)))
+        Ok::<_, sqlx::Error>(Some((memo, invoice, items)))
     })
     .await?
     .ok_or_else(|| ApiError::not_found(Resource::CreditMemo, credit_memo_id))

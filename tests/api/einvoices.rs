@@ -427,3 +427,75 @@ async fn an_invoice_without_an_e_invoice_says_why(pool: PgPool) {
         "{problem}"
     );
 }
+
+#[sqlx::test]
+async fn a_credit_memo_of_a_vat_invoice_is_a_ubl_credit_note(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    legal_seller(&app).await;
+    vat_invoice(&app, "inv-credited").await;
+    let seats = app
+        .create_item(
+            "inv-credited",
+            json!({"type": "debit", "description": "Seats", "unitPrice": 33.33, "quantity": 3}),
+        )
+        .await;
+    let books = app
+        .create_item(
+            "inv-credited",
+            json!({"type": "debit", "description": "Books", "unitPrice": 25,
+                   "vat": {"category": "S", "rate": 0.07}}),
+        )
+        .await;
+    issue(&app, "inv-credited").await;
+    let created = app
+        .post(
+            "/credit-memos",
+            json!({"customerId": "cus_1", "currency": "EUR", "invoiceId": "inv-credited",
+                   "items": [{"invoiceItemId": seats["id"], "quantity": 1},
+                             {"invoiceItemId": books["id"]}],
+                   "description": "A seat and the books returned"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let memo = &created.body;
+    let path = format!("/credit-memos/{}", memo["id"].as_str().unwrap());
+
+    let answer = get(&app, &path, &[("Accept", UBL)]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", text(&answer));
+    assert_eq!(answer.header("content-type"), Some(UBL));
+    let xml = text(&answer);
+    keep("served-credit-note.ubl.xml", &answer.bytes);
+    assert!(
+        xml.contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<cac:BillingReference>"));
+    assert_eq!(
+        element(&xml, "<cac:LegalMonetaryTotal>", "cbc:PayableAmount"),
+        amount(&memo["totalAmount"])
+    );
+    assert_eq!(
+        element(&xml, "<cac:TaxTotal>", "cbc:TaxAmount"),
+        amount(&memo["taxAmount"])
+    );
+    assert_eq!(xml.matches("<cac:TaxSubtotal>").count(), 2, "{xml}");
+
+    let pdf = get(&app, &path, &[("Accept", "application/pdf")]).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    keep("served-credit-note.factur-x.pdf", &pdf.bytes);
+    assert!(
+        String::from_utf8_lossy(&pdf.bytes)
+            .contains("<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>")
+    );
+
+    // Voided, it credits nothing and has no e-invoice.
+    let voided = app.post(&format!("{path}/void"), json!({})).await;
+    assert_eq!(voided.status, StatusCode::CREATED, "{}", voided.text);
+    let gone = get(&app, &path, &[("Accept", UBL)]).await;
+    assert_eq!(gone.status, StatusCode::CONFLICT);
+    let problem: Value = serde_json::from_slice(&gone.bytes).unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("voided"),
+        "{problem}"
+    );
+}

@@ -18,7 +18,7 @@ use super::openapi::schema::{
 };
 use super::pagination::Page;
 use super::paths::{IdPath, PathId, invoice_path};
-use super::representation::{json_or_pdf, varied_by_accept};
+use super::representation::{document_representation, varied_by_accept};
 use super::wire::{Link, created, json_ok, time, time_option};
 use crate::domain::credit_memo::{
     AllocationRequest, CreditAllocation, CreditLine, CreditLineInput, CreditMemo, CreditMemoInput,
@@ -37,6 +37,7 @@ use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, run_write};
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
+use crate::http::renders::MemoAndInvoice;
 use crate::http::state::AppState;
 use crate::repository::CreditMemoFilter;
 use crate::service::credit_memos::{self as service, CreditMemoPatch};
@@ -107,9 +108,11 @@ pub async fn create(
     .await
 }
 
-/// Reads a credit memo, as JSON or as a PDF.
+/// Reads a credit memo, as JSON, as a PDF or as an e-invoice.
 ///
-/// As JSON or, when `Accept` prefers it, as a PDF document.
+/// As JSON or, when `Accept` prefers it, as a PDF document (a Factur-X PDF/A-3 when the memo
+/// has an e-invoice) or as a UBL 2.1 credit note (`application/vnd.oasis.ubl+xml` or
+/// `application/xml`).
 #[utoipa::path(
     get,
     path = "/credit-memos/{id}",
@@ -117,13 +120,16 @@ pub async fn create(
     tag = "Credit memos",
     params(IdPath<CreditMemoId>),
     responses(
-        (status = 200, description = "The credit memo, as JSON or as a PDF document (`Accept: application/pdf`)", content(
+        (status = 200, description = "The credit memo, as JSON, as a PDF document (`Accept: application/pdf`) or as a UBL 2.1 credit note (`Accept: application/vnd.oasis.ubl+xml` or `application/xml`)", content(
             (CreditMemoResponse = "application/json"),
             (crate::http::renders::PdfDocument = "application/pdf"),
+            (crate::http::renders::UblDocument = "application/vnd.oasis.ubl+xml"),
+            (crate::http::renders::UblDocument = "application/xml"),
         )),
         (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such credit memo", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "`Accept` accepts neither JSON nor PDF", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "`Accept` accepts none of JSON, PDF and UBL, or the memo's taxes cannot be stated as EN 16931 VAT (the `detail` says why)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An e-invoice of a voided memo, or of one whose invoice lacks what EN 16931 requires (each named in `invalidFields`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn get_one(
@@ -133,7 +139,7 @@ pub async fn get_one(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let credit_memo_id = path.id()?;
-    let media_type = json_or_pdf(&headers)?;
+    let media_type = document_representation(&headers)?;
     let organization_id = &principal.organization_id;
     let response = match media_type {
         MediaType::Json => {
@@ -145,11 +151,10 @@ pub async fn get_one(
             })
             .await?
         }
-        // `json_or_pdf` offers no other: this is the PDF.
-        _ => {
+        MediaType::Pdf | MediaType::Ubl | MediaType::Xml => {
             // A document waits for its render's slot before it reads anything.
             let slot = state.renders.slot().await?;
-            let (memo, invoice) =
+            let (memo, invoice, items) =
                 service::get_credit_memo_with_invoice(&state.db, organization_id, &credit_memo_id)
                     .await?;
             let seller = state.db.find_organization(organization_id).await?;
@@ -159,8 +164,15 @@ pub async fn get_one(
                 .map_or(0, |time| time.timestamp_millis())
                 .max(invoice.updated_time.timestamp_millis());
             let tag = representation_etag(memo.revision, media_type, version);
-            answer_unless_current(&headers, tag, async || {
-                slot.credit_memo_pdf(memo, invoice, seller).await
+            let credited = MemoAndInvoice {
+                memo,
+                invoice,
+                items,
+                seller,
+            };
+            answer_unless_current(&headers, tag, async || match media_type {
+                MediaType::Pdf => slot.credit_memo_pdf(credited).await,
+                _ => slot.credit_memo_ubl(credited, media_type.as_str()).await,
             })
             .await?
         }

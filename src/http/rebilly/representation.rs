@@ -7,17 +7,7 @@ use axum::response::Response;
 use crate::http::failure::Rejection;
 use crate::http::negotiation::{MediaType, negotiate};
 
-/// What a credit memo offers, in the server's order of preference.
-const JSON_OR_PDF: [MediaType; 2] = [MediaType::Json, MediaType::Pdf];
-
-/// The representation `Accept` prefers of JSON and PDF, or the 406 of an `Accept` that takes
-/// neither.
-pub fn json_or_pdf(headers: &HeaderMap) -> Result<MediaType, Rejection> {
-    negotiate(headers, &JSON_OR_PDF)
-        .ok_or_else(|| Rejection::NotAcceptable(JSON_OR_PDF.map(MediaType::as_str).to_vec()))
-}
-
-/// What an invoice offers, in the server's order of preference.
+/// What an invoice or a credit memo offers, in the server's order of preference.
 const OFFERED: [MediaType; 4] = [
     MediaType::Json,
     MediaType::Pdf,
