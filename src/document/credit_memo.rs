@@ -41,26 +41,10 @@ const DESCRIPTION: Column = Column {
 };
 const COLUMNS: [Column; 6] = [DESCRIPTION, QUANTITY, UNIT_PRICE, DISCOUNT, TAX, AMOUNT];
 
-/// Lays the memo out and writes the PDF; `None` when `wanted` says, between lines, that
-/// nobody waits for it any more.
+/// Lays the memo out and writes the PDF (with a Factur-X e-invoice, a PDF/A-3 that carries
+/// it, the page unchanged); `None` when `wanted` says, between lines, that nobody waits for it
+/// any more.
 pub fn render(
-    document: &CreditMemoDocument<'_>,
-    wanted: &dyn Fn() -> bool,
-) -> Result<Option<Vec<u8>>, String> {
-    render_with(document, None, wanted)
-}
-
-/// As [`render`], the page unchanged, as a Factur-X credit note: a PDF/A-3 that carries the
-/// same memo as CII XML.
-pub fn render_hybrid(
-    document: &CreditMemoDocument<'_>,
-    factur_x: &FacturX<'_>,
-    wanted: &dyn Fn() -> bool,
-) -> Result<Option<Vec<u8>>, String> {
-    render_with(document, Some(factur_x), wanted)
-}
-
-fn render_with(
     document: &CreditMemoDocument<'_>,
     factur_x: Option<&FacturX<'_>>,
     wanted: &dyn Fn() -> bool,

@@ -97,26 +97,10 @@ const COLUMNS: [Column; 7] = [
     AMOUNT,
 ];
 
-/// Lays the invoice out and writes the PDF; `None` when `wanted` says, between items, that
-/// nobody waits for it any more (a long invoice takes seconds).
+/// Lays the invoice out and writes the PDF (with a Factur-X e-invoice, a PDF/A-3 that carries
+/// it, the page unchanged); `None` when `wanted` says, between items, that nobody waits for it
+/// any more.
 pub fn render(
-    document: &InvoiceDocument<'_>,
-    wanted: &dyn Fn() -> bool,
-) -> Result<Option<Vec<u8>>, String> {
-    render_with(document, None, wanted)
-}
-
-/// As [`render`], the page unchanged, as a Factur-X invoice: a PDF/A-3 that carries the same
-/// invoice as CII XML.
-pub fn render_hybrid(
-    document: &InvoiceDocument<'_>,
-    factur_x: &FacturX<'_>,
-    wanted: &dyn Fn() -> bool,
-) -> Result<Option<Vec<u8>>, String> {
-    render_with(document, Some(factur_x), wanted)
-}
-
-fn render_with(
     document: &InvoiceDocument<'_>,
     factur_x: Option<&FacturX<'_>>,
     wanted: &dyn Fn() -> bool,
@@ -367,7 +351,7 @@ mod tests {
             items: &items,
             seller: &seller,
         };
-        let pdf = render(&document, &|| true).unwrap().expect("wanted");
+        let pdf = render(&document, None, &|| true).unwrap().expect("wanted");
         assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
         // 120 rows, most of them of two lines (the period wraps): five pages.
         assert_eq!(page_count(&pdf), 5);
@@ -378,6 +362,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Page 5 of 5") && text.contains("Invoice No. 42 · in_doc"));
-        assert_eq!(render(&document, &|| false), Ok(None));
+        assert_eq!(render(&document, None, &|| false), Ok(None));
     }
 }

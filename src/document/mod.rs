@@ -10,7 +10,7 @@ mod invoice;
 mod layout;
 mod sheet;
 
-pub use invoice::{InvoiceDocument, render, render_hybrid};
+pub use invoice::{InvoiceDocument, render};
 
 #[cfg(test)]
 mod tests;

@@ -18,11 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{Principal, RouteOperations};
+use super::document_body::PdfDocument;
 use super::extract::Path;
 use super::failure::Failure;
 use super::idempotency::run_unkeyed_write;
 use super::problem::Problem;
-use super::renders::PdfDocument;
 use super::state::AppState;
 use crate::document::InvoiceDocument;
 use crate::document::hosted_page;

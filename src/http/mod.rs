@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod availability;
 pub mod cors;
+pub mod document_body;
 pub mod extract;
 pub mod failure;
 mod health;

@@ -7,14 +7,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use std::borrow::Cow;
+use chrono::{DateTime, Utc};
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::{PartialSchema, ToSchema};
 
 use super::failure::Rejection;
 use crate::document::credit_memo::CreditMemoDocument;
@@ -33,51 +30,6 @@ use crate::error::ApiError;
 pub const RUNNING: usize = 2;
 /// Requests that may wait for a slot; the next is refused (503, `Retry-After`).
 pub const WAITING: usize = 8;
-
-/// The body of an invoice's (or a credit memo's) PDF document, whichever route answers it:
-/// binary, not JSON.
-pub struct PdfDocument;
-
-impl PartialSchema for PdfDocument {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-                .description(Some("The invoice as a PDF document."))
-                .into(),
-        )
-    }
-}
-
-impl ToSchema for PdfDocument {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("PdfDocument")
-    }
-}
-
-/// The body of an invoice's e-invoice: a UBL 2.1 `Invoice` document, XML.
-pub struct UblDocument;
-
-impl PartialSchema for UblDocument {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .description(Some(
-                    "The invoice as a UBL 2.1 `Invoice` conforming to EN 16931 (with the Peppol \
-                     BIS Billing 3.0 customization when both parties have an electronic address).",
-                ))
-                .into(),
-        )
-    }
-}
-
-impl ToSchema for UblDocument {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("UblDocument")
-    }
-}
 
 /// Slots for renders, and the count of requests waiting for one.
 #[derive(Debug)]
@@ -190,6 +142,11 @@ impl RenderSlot {
     }
 }
 
+/// What a Factur-X PDF carries, when there is an e-invoice to carry.
+fn factur_x(xml: Option<&str>, modified: DateTime<Utc>) -> Option<FacturX<'_>> {
+    xml.map(|xml| FacturX { xml, modified })
+}
+
 /// A document answered to be shown inline, as `filename` when saved.
 fn inline(content_type: &'static str, filename: &str, body: impl IntoResponse) -> Response {
     let disposition = HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
@@ -220,18 +177,11 @@ impl RenderSlot {
                 items: &items,
                 seller: &seller,
             };
-            match invoice_einvoice(&invoice, &items, &seller) {
-                Ok(einvoice) => {
-                    let xml = cii::write(&einvoice);
-                    let factur_x = FacturX {
-                        xml: &xml,
-                        modified: invoice.updated_time,
-                    };
-                    document::render_hybrid(&document, &factur_x, wanted)
-                }
-                // Not every invoice can be an e-invoice; each is a document for people.
-                Err(_) => document::render(&document, wanted),
-            }
+            // Not every invoice can be an e-invoice; each is a document for people.
+            let xml =
+                invoice_einvoice(&invoice, &items, &seller).map(|einvoice| cii::write(&einvoice));
+            let factur_x = factur_x(xml.as_deref().ok(), invoice.updated_time);
+            document::render(&document, factur_x.as_ref(), wanted)
         })
         .await
     }
@@ -270,17 +220,10 @@ impl RenderSlot {
                 invoice,
                 seller,
             };
-            match credit_memo_einvoice(memo, invoice, items, seller) {
-                Ok(einvoice) => {
-                    let xml = cii::write(&einvoice);
-                    let factur_x = FacturX {
-                        xml: &xml,
-                        modified: memo.updated_time,
-                    };
-                    document::credit_memo::render_hybrid(&document, &factur_x, wanted)
-                }
-                Err(_) => document::credit_memo::render(&document, wanted),
-            }
+            let xml = credit_memo_einvoice(memo, invoice, items, seller)
+                .map(|einvoice| cii::write(&einvoice));
+            let factur_x = factur_x(xml.as_deref().ok(), memo.updated_time);
+            document::credit_memo::render(&document, factur_x.as_ref(), wanted)
         })
         .await
     }

@@ -8,7 +8,7 @@ fn rendered(memo: &CreditMemo) -> Vec<u8> {
         invoice: &invoice,
         seller: &seller,
     };
-    let pdf = render(&document, &|| true).unwrap().expect("wanted");
+    let pdf = render(&document, None, &|| true).unwrap().expect("wanted");
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     pdf
 }
@@ -124,5 +124,5 @@ fn a_render_nobody_waits_for_stops() {
         invoice: &invoice,
         seller: &seller,
     };
-    assert_eq!(render(&document, &|| false), Ok(None));
+    assert_eq!(render(&document, None, &|| false), Ok(None));
 }

@@ -122,9 +122,9 @@ pub async fn create(
     responses(
         (status = 200, description = "The credit memo, as JSON, as a PDF document (`Accept: application/pdf`) or as a UBL 2.1 credit note (`Accept: application/vnd.oasis.ubl+xml` or `application/xml`)", content(
             (CreditMemoResponse = "application/json"),
-            (crate::http::renders::PdfDocument = "application/pdf"),
-            (crate::http::renders::UblDocument = "application/vnd.oasis.ubl+xml"),
-            (crate::http::renders::UblDocument = "application/xml"),
+            (crate::http::document_body::PdfDocument = "application/pdf"),
+            (crate::http::document_body::UblDocument = "application/vnd.oasis.ubl+xml"),
+            (crate::http::document_body::UblDocument = "application/xml"),
         )),
         (status = 304, description = "`If-None-Match` names this representation's current `ETag`"),
         (status = 404, description = "No such credit memo", body = Problem, content_type = "application/problem+json"),

@@ -32,12 +32,12 @@ use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::error::ApiError;
 use crate::http::auth::Principal;
+use crate::http::document_body::{PdfDocument, UblDocument};
 use crate::http::extract::{JsonBody, OptionalJsonBody, Path, Query};
 use crate::http::failure::Failure;
 use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run_write};
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
-use crate::http::renders::{PdfDocument, UblDocument};
 use crate::http::state::AppState;
 use crate::service::invoices::{self as service, IssueTimes};
 

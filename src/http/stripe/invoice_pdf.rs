@@ -11,8 +11,12 @@ use super::contract::{INVOICES_TAG, IdPath};
 use super::error::StripeError;
 use super::invoices::{invoice_error, invoice_id};
 use super::params::StripeQuery;
+use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::organization::Organization;
+use crate::http::document_body::{PdfDocument, UblDocument};
 use crate::http::extract::Path;
-use crate::http::renders::{PdfDocument, UblDocument};
+use crate::http::renders::RenderSlot;
 use crate::http::state::AppState;
 use crate::service::invoices as service;
 
@@ -35,16 +39,26 @@ pub async fn pdf(
     StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
     reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    // As on the Rebilly route, a document waits for its render's slot before it reads
-    // anything: requests waiting for one hold no invoice and no connection.
+    let (slot, invoice, items, seller) = read_for_render(&state, &caller, &id).await?;
+    Ok(slot.invoice_pdf(invoice, items, seller).await?)
+}
+
+/// A render slot, then the invoice with its items and its seller. As on the Rebilly route, a
+/// document waits for its slot before it reads anything: requests waiting for one hold no
+/// invoice and no connection.
+async fn read_for_render(
+    state: &AppState,
+    caller: &StripeCaller,
+    id: &str,
+) -> Result<(RenderSlot, Invoice, Vec<InvoiceItem>, Organization), StripeError> {
+    let invoice_id = invoice_id(id)?;
     let slot = state.renders.slot().await?;
     let organization_id = &caller.principal.organization_id;
     let (invoice, items) = service::get_invoice(&state.db, organization_id, &invoice_id)
         .await
         .map_err(invoice_error(&invoice_id))?;
     let seller = state.db.find_organization(organization_id).await?;
-    Ok(slot.invoice_pdf(invoice, items, seller).await?)
+    Ok((slot, invoice, items, seller))
 }
 
 /// Downloads an invoice's e-invoice.
@@ -67,13 +81,7 @@ pub async fn einvoice(
     StripeQuery(reader): StripeQuery,
 ) -> Result<Response, StripeError> {
     reader.finish()?;
-    let invoice_id = invoice_id(&id)?;
-    let slot = state.renders.slot().await?;
-    let organization_id = &caller.principal.organization_id;
-    let (invoice, items) = service::get_invoice(&state.db, organization_id, &invoice_id)
-        .await
-        .map_err(invoice_error(&invoice_id))?;
-    let seller = state.db.find_organization(organization_id).await?;
+    let (slot, invoice, items, seller) = read_for_render(&state, &caller, &id).await?;
     Ok(slot
         .invoice_ubl(invoice, items, seller, "application/vnd.oasis.ubl+xml")
         .await?)
