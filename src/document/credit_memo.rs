@@ -81,7 +81,7 @@ fn lay_out(document: &CreditMemoDocument<'_>, wanted: &dyn Fn() -> bool) -> Opti
     }
     sheet.totals(&totals(document));
     if let Some(description) = &memo.description {
-        sheet.notes(description);
+        sheet.notes("Notes", description);
     }
     Some(sheet)
 }

@@ -140,8 +140,23 @@ fn lay_out(document: &InvoiceDocument<'_>, wanted: &dyn Fn() -> bool) -> Option<
         sheet.row(&row(&sheet, zone, item));
     }
     sheet.totals(&totals(document));
+    // An invoice that charges no VAT on a supply says why (EN 16931 BT-120, BT-121).
+    let exemptions: Vec<String> = vat_totals(&invoice.tax, document.items)
+        .into_iter()
+        .filter_map(|total| {
+            let words = total.exemption?;
+            Some(format!(
+                "{} {}: {words}",
+                total.category.code(),
+                format::rate(total.rate)
+            ))
+        })
+        .collect();
+    if !exemptions.is_empty() {
+        sheet.notes("VAT exemptions", &exemptions.join("; "));
+    }
     if let Some(notes) = &invoice.notes {
-        sheet.notes(notes);
+        sheet.notes("Notes", notes);
     }
     Some(sheet)
 }

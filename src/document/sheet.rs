@@ -354,12 +354,12 @@ impl Sheet {
         }
     }
 
-    /// "Notes" and the text, over as many pages as it takes.
-    pub fn notes(&mut self, notes: &str) {
+    /// A titled block of text (the notes, the VAT exemptions), over as many pages as it takes.
+    pub fn notes(&mut self, title: &str, notes: &str) {
         self.y += 10.0;
         self.make_room(30.0, false);
         self.pages
-            .text(MARGIN, self.y, BODY, Weight::Bold, Align::Left, "Notes");
+            .text(MARGIN, self.y, BODY, Weight::Bold, Align::Left, title);
         for line in wrap(notes, BODY, Weight::Regular, RIGHT - MARGIN) {
             self.y += 12.0;
             self.make_room(12.0, false);

@@ -5,10 +5,10 @@ use rust_decimal::Decimal;
 
 use super::invoice_item::{InvoiceItem, ItemType};
 use super::tax::{ItemTax, TaxSettings};
-use super::vat::{LineVat, VatCategory};
+use super::vat::{Exemption, LineVat, VatCategory};
 
 /// One category and rate of the breakdown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VatTotal {
     /// The category.
     pub category: VatCategory,
@@ -19,6 +19,8 @@ pub struct VatTotal {
     /// Its VAT: the sum of its debit items' shares, which pricing made equal to the VAT of the
     /// taxable amount, rounded once.
     pub tax: Decimal,
+    /// Why it bears no VAT, in words and code, as its first item that says gives it.
+    pub exemption: Option<String>,
 }
 
 /// The breakdown of an invoice under the `vat` calculator, ordered by category then rate;
@@ -43,6 +45,12 @@ pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal
             ItemType::Debit => item.price - item.discount_amount,
             ItemType::Credit => -item.price,
         };
+        let exemption = item
+            .vat
+            .as_ref()
+            .filter(|vat| vat.category() == category)
+            .and_then(LineVat::exemption)
+            .map(exemption_words);
         match totals
             .iter_mut()
             .find(|total| total.category == category && total.rate == rate)
@@ -50,12 +58,14 @@ pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal
             Some(total) => {
                 total.taxable += net;
                 total.tax += tax;
+                total.exemption = total.exemption.take().or(exemption);
             }
             None => totals.push(VatTotal {
                 category,
                 rate,
                 taxable: net,
                 tax,
+                exemption,
             }),
         }
     }
@@ -65,4 +75,14 @@ pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal
         total.tax = total.tax.normalize();
     }
     totals
+}
+
+/// An exemption as a document states it: `Education (VATEX-EU-132)`, or either alone.
+fn exemption_words(exemption: &Exemption) -> String {
+    match (&exemption.reason, exemption.code) {
+        (Some(reason), Some(code)) => format!("{} ({})", reason.as_str(), code.as_str()),
+        (Some(reason), None) => reason.as_str().to_owned(),
+        (None, Some(code)) => code.as_str().to_owned(),
+        (None, None) => String::new(),
+    }
 }

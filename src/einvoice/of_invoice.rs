@@ -158,10 +158,14 @@ struct Header {
     pays_by_transfer: bool,
 }
 
-/// The invoice's default line VAT, when it is issued and taxed by VAT.
+/// The invoice's default line VAT, when it was issued, is not voided, and is taxed by VAT.
 fn vat_of(invoice: &Invoice) -> Result<LineVat, Reason> {
-    if invoice.status == InvoiceStatus::Draft {
+    // A draft abandoned before it was issued never was an invoice either.
+    if invoice.status == InvoiceStatus::Draft || invoice.issued_time.is_none() {
         return Err(Reason::Draft);
+    }
+    if invoice.status == InvoiceStatus::Voided {
+        return Err(Reason::Voided);
     }
     let TaxSettings::Vat(rate) = &invoice.tax else {
         return Err(Reason::Inexpressible(Inexpressible::NotVat {
@@ -277,7 +281,11 @@ fn assemble(
     if outside_scope {
         seller_party.vat_id = None;
         buyer.vat_id = None;
-    } else if seller_party.vat_id.is_none() {
+        // BR-CO-26: then the registration identifies the seller.
+        if seller_party.legal_id.is_none() {
+            missing.push(LegalTerm::SellerRegistration);
+        }
+    } else if seller_party.vat_id.is_none() && !missing.contains(&LegalTerm::SellerVatIdMalformed) {
         missing.push(LegalTerm::SellerVatId);
     }
     let needs_buyer_vat = categories.iter().any(|category| {

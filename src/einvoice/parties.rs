@@ -8,7 +8,7 @@ use super::refusal::LegalTerm;
 use crate::domain::contact::{ContactAddress, TaxIdKind, TaxIdNumber};
 use crate::domain::currency::Currency;
 use crate::domain::invoice::Invoice;
-use crate::domain::legal::ElectronicAddress;
+use crate::domain::legal::{ElectronicAddress, VatId};
 use crate::domain::organization::Organization;
 use crate::domain::text::BoundedText;
 
@@ -31,8 +31,14 @@ pub(super) fn seller_party(
     if details.country.is_none() {
         missing.push(LegalTerm::SellerCountry);
     }
-    let vat_id = eu_vat(invoice.parties.organization_tax_id.as_ref())
-        .or_else(|| legal.vat_id.as_ref().map(|id| id.as_str().to_owned()));
+    let vat_id = match eu_vat(invoice.parties.organization_tax_id.as_ref()) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(())) => {
+            missing.push(LegalTerm::SellerVatIdMalformed);
+            None
+        }
+        None => legal.vat_id.as_ref().map(|id| id.as_str().to_owned()),
+    };
     Party {
         trading_name: trading.filter(|trading| Some(trading) != name.as_ref()),
         name: name.unwrap_or_default(),
@@ -75,7 +81,14 @@ pub(super) fn buyer_party(invoice: &Invoice, missing: &mut Vec<LegalTerm>) -> Pa
     }
     Party {
         name: name.unwrap_or_default(),
-        vat_id: eu_vat(invoice.parties.customer_tax_id.as_ref()),
+        vat_id: match eu_vat(invoice.parties.customer_tax_id.as_ref()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(())) => {
+                missing.push(LegalTerm::BuyerVatIdMalformed);
+                None
+            }
+            None => None,
+        },
         endpoint: invoice
             .parties
             .customer_electronic_address
@@ -126,10 +139,16 @@ fn endpoint(address: &ElectronicAddress) -> Endpoint {
     }
 }
 
-fn eu_vat(number: Option<&TaxIdNumber>) -> Option<String> {
+/// An `eu-vat` tax number as a VAT identifier (BR-CO-09: its country prefix first), or
+/// `Err` when it is not one; `None` for none, or for another kind of tax number.
+fn eu_vat(number: Option<&TaxIdNumber>) -> Option<Result<String, ()>> {
     number
         .filter(|number| number.kind == TaxIdKind::EuVat)
-        .map(|number| number.value.as_str().to_owned())
+        .map(|number| {
+            VatId::parse(number.value.as_str())
+                .map(|id| id.as_str().to_owned())
+                .map_err(drop)
+        })
 }
 
 fn text<const N: usize>(value: Option<&BoundedText<N>>) -> Option<String> {

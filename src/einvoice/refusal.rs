@@ -20,9 +20,9 @@ pub struct Refusal {
 /// The reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    /// A draft is not an invoice yet.
+    /// A draft is not an invoice yet (nor is one abandoned before it was issued).
     Draft,
-    /// A voided credit memo credits nothing.
+    /// A voided invoice bills nothing, a voided credit memo credits nothing.
     Voided,
     /// Business terms the standard requires are unset, each named.
     Incomplete(Vec<LegalTerm>),
@@ -39,6 +39,11 @@ pub enum LegalTerm {
     SellerCountry,
     /// BT-31: the seller's VAT identifier, required by every category but `O`.
     SellerVatId,
+    /// BT-31 as the invoice's `eu-vat` tax number gives it, without its country prefix.
+    SellerVatIdMalformed,
+    /// BT-30: the seller's legal registration, which identifies it when no VAT id may
+    /// (BR-CO-26, an invoice outside the scope of VAT).
+    SellerRegistration,
     /// BT-44: the buyer's name.
     BuyerName,
     /// BT-55: the buyer's country.
@@ -46,6 +51,8 @@ pub enum LegalTerm {
     /// BT-48: the buyer's VAT identifier, required by reverse charge and intra-community
     /// supply.
     BuyerVatId,
+    /// BT-48 as the invoice's `eu-vat` tax number gives it, without its country prefix.
+    BuyerVatIdMalformed,
     /// BT-80: the country delivered to, required by an intra-community supply.
     DeliveryCountry,
     /// BG-14: the period invoiced, required by an intra-community supply (the items' periods).
@@ -59,9 +66,16 @@ impl LegalTerm {
             Self::SellerName => "the seller's name (BT-27)",
             Self::SellerCountry => "the seller's country (BT-40)",
             Self::SellerVatId => "the seller's VAT identifier (BT-31)",
+            Self::SellerVatIdMalformed => {
+                "a seller's VAT identifier with its country prefix (BT-31, BR-CO-09)"
+            }
+            Self::SellerRegistration => "the seller's legal registration (BT-30, BR-CO-26)",
             Self::BuyerName => "the buyer's name (BT-44)",
             Self::BuyerCountry => "the buyer's country (BT-55)",
             Self::BuyerVatId => "the buyer's VAT identifier (BT-48)",
+            Self::BuyerVatIdMalformed => {
+                "a buyer's VAT identifier with its country prefix (BT-48, BR-CO-09)"
+            }
             Self::DeliveryCountry => "the country delivered to (BT-80)",
             Self::InvoicePeriod => "the period invoiced (BG-14), from every item's period",
         }
@@ -133,11 +147,11 @@ impl fmt::Display for Refusal {
         match &self.reason {
             Reason::Draft => write!(
                 f,
-                "{document} is a draft: a draft is not an invoice yet, so it has no e-invoice; issue it first."
+                "{document} was never issued: a draft is not an invoice yet, so it has no e-invoice; issue it first."
             ),
             Reason::Voided => write!(
                 f,
-                "{document} is voided: it credits nothing, so it has no e-invoice."
+                "{document} is voided: it no longer bills or credits anything, so it has no e-invoice."
             ),
             Reason::Incomplete(terms) => {
                 let terms: Vec<&str> = terms.iter().map(|term| term.words()).collect();

@@ -40,7 +40,11 @@ pub fn write(document: &EInvoice) -> String {
             ("xmlns:cbc", BASICS),
         ],
     );
-    let peppol = document.seller.endpoint.is_some() && document.buyer.endpoint.is_some();
+    // Peppol also wants a buyer or order reference (PEPPOL-EN16931-R003); without one the
+    // document is plain EN 16931, which holds no such rule.
+    let peppol = document.seller.endpoint.is_some()
+        && document.buyer.endpoint.is_some()
+        && (document.buyer_reference.is_some() || document.order_reference.is_some());
     xml.leaf(
         "cbc:CustomizationID",
         if peppol { PEPPOL_BIS } else { EN16931 },

@@ -27,6 +27,16 @@ impl MediaType {
         }
     }
 
+    /// How much the server likes to answer it, in thousandths (Apache's `qs`): `Accept`'s
+    /// weight is multiplied by it. Generic XML is the e-invoice too, but a browser's `Accept`
+    /// names `application/xml;q=0.9` beside `*/*;q=0.8`, and should still read JSON.
+    fn source_quality(self) -> u32 {
+        match self {
+            Self::Json | Self::Pdf | Self::Ubl => 1000,
+            Self::Xml => 600,
+        }
+    }
+
     /// A short name for it, as an entity tag's part.
     pub fn short_name(self) -> &'static str {
         match self {
@@ -40,8 +50,8 @@ impl MediaType {
 
 /// The representation among `offered` (in the server's order of preference) that `Accept`
 /// prefers. Each offered type takes the weight of the most specific range that matches it
-/// (`type/subtype` over `type/*` over `*/*`); `q=0` refuses it; the highest weight wins, and a
-/// tie goes to the type offered first. Without `Accept`, the first; `None` when `Accept`
+/// (`type/subtype` over `type/*` over `*/*`), times its source quality; `q=0` refuses it; the
+/// highest weight wins, and a tie goes to the type offered first. Without `Accept`, the first; `None` when `Accept`
 /// accepts none of them (406).
 pub fn negotiate(headers: &HeaderMap, offered: &[MediaType]) -> Option<MediaType> {
     let ranges: Vec<Range> = headers
@@ -55,14 +65,14 @@ pub fn negotiate(headers: &HeaderMap, offered: &[MediaType]) -> Option<MediaType
         // No Accept, or none that parses: any representation will do.
         return offered.first().copied();
     }
-    let mut best: Option<(MediaType, u16)> = None;
+    let mut best: Option<(MediaType, u32)> = None;
     for &media_type in offered {
         let weight = ranges
             .iter()
             .filter_map(|range| range.specificity(media_type).map(|s| (s, range.weight)))
             // The most specific range decides; of equally specific ones, the highest weight.
             .max_by_key(|(specificity, weight)| (*specificity, *weight))
-            .map(|(_, weight)| weight);
+            .map(|(_, weight)| u32::from(weight) * media_type.source_quality());
         if let Some(weight) = weight.filter(|weight| *weight > 0)
             && best.is_none_or(|(_, top)| weight > top)
         {
@@ -143,6 +153,31 @@ mod tests {
             headers.append(header::ACCEPT, HeaderValue::from_str(value).unwrap());
         }
         negotiate(&headers, BOTH)
+    }
+
+    #[test]
+    fn a_browser_reads_json_and_a_client_naming_xml_reads_the_e_invoice() {
+        const DOCUMENTS: &[MediaType] = &[
+            MediaType::Json,
+            MediaType::Pdf,
+            MediaType::Ubl,
+            MediaType::Xml,
+        ];
+        let pick = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+            negotiate(&headers, DOCUMENTS)
+        };
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert_eq!(pick(browser), Some(MediaType::Json));
+        assert_eq!(pick("application/xml"), Some(MediaType::Xml));
+        assert_eq!(
+            pick("application/xml, application/json;q=0.5"),
+            Some(MediaType::Xml)
+        );
+        assert_eq!(pick("application/vnd.oasis.ubl+xml"), Some(MediaType::Ubl));
+        assert_eq!(pick("*/*"), Some(MediaType::Json));
+        assert_eq!(pick("text/xml"), None);
     }
 
     #[test]

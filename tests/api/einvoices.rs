@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use crate::documents::{Raw, get};
+use crate::documents::{Raw, get, text_of};
 use crate::helpers::{ORGANIZATION, PUBLIC_URL, TestApp, invoice_body};
 use crate::stripe_client::Stripe;
 
@@ -205,6 +205,10 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     let raw = String::from_utf8_lossy(&pdf.bytes);
     assert!(raw.contains("<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
     assert!(raw.contains("<pdfaid:part>3</pdfaid:part>"));
+    // The page says why the exempt supply bears no VAT, as a legal invoice must.
+    let page = text_of(&pdf.bytes);
+    assert!(page.contains("VAT exemptions"), "{page}");
+    assert!(page.contains("Medical care (VATEX-EU-132)"), "{page}");
 
     // On /v1, the invoice gives the URL of the same e-invoice, read with the same key.
     let stripe = Stripe::of(&app);
@@ -415,6 +419,77 @@ async fn an_invoice_without_an_e_invoice_says_why(pool: PgPool) {
         StatusCode::OK
     );
 
+    // Abandoned before it was issued, or voided, an invoice has none either.
+    vat_invoice(&app, "inv-abandoned").await;
+    app.create_item("inv-abandoned", json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    let abandoned = app.post("/invoices/inv-abandoned/abandon", json!({})).await;
+    assert_eq!(abandoned.status, StatusCode::CREATED, "{}", abandoned.text);
+    assert_eq!(
+        read(&app, "inv-abandoned", UBL).await.status,
+        StatusCode::CONFLICT
+    );
+    vat_invoice(&app, "inv-voided").await;
+    app.create_item("inv-voided", json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    issue(&app, "inv-voided").await;
+    let voided = app.post("/invoices/inv-voided/void", json!({})).await;
+    assert_eq!(voided.status, StatusCode::CREATED, "{}", voided.text);
+    let gone = read(&app, "inv-voided", UBL).await;
+    assert_eq!(gone.status, StatusCode::CONFLICT);
+    let problem: Value = serde_json::from_slice(&gone.bytes).unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("voided"),
+        "{problem}"
+    );
+
+    // A tax number of type eu-vat without its country prefix is no VAT identifier.
+    let mut body = invoice_body("EUR");
+    body["tax"] = json!({"calculator": "vat", "rate": 0.19});
+    body["billingAddress"] = json!({"organization": "Käufer AG", "country": "DE"});
+    body["customerTaxIdNumber"] = json!({"type": "eu-vat", "value": "987654321"});
+    app.put("/invoices/inv-bad-vat", body).await;
+    app.create_item("inv-bad-vat", json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    issue(&app, "inv-bad-vat").await;
+    let malformed = read(&app, "inv-bad-vat", UBL).await;
+    assert_eq!(malformed.status, StatusCode::CONFLICT);
+    let problem: Value = serde_json::from_slice(&malformed.bytes).unwrap();
+    assert_eq!(
+        named_fields(&problem),
+        ["customerTaxIdNumber.value"],
+        "{problem}"
+    );
+
+    // Outside the scope of VAT the seller states no VAT id: its registration identifies it.
+    let cleared = app
+        .call(
+            Method::PATCH,
+            &format!("/organizations/{ORGANIZATION}"),
+            Some(json!({"registrationNumber": null})),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    let mut body = invoice_body("EUR");
+    body["tax"] = json!({"calculator": "vat", "rate": 0.19});
+    body["billingAddress"] = json!({"organization": "Käufer AG", "country": "DE"});
+    app.put("/invoices/inv-outside", body).await;
+    app.create_item(
+        "inv-outside",
+        json!({"type": "debit", "unitPrice": 10, "vat": {"category": "O",
+               "exemptionReason": "Not subject to VAT"}}),
+    )
+    .await;
+    issue(&app, "inv-outside").await;
+    let unidentified = read(&app, "inv-outside", UBL).await;
+    assert_eq!(unidentified.status, StatusCode::CONFLICT);
+    let problem: Value = serde_json::from_slice(&unidentified.bytes).unwrap();
+    assert_eq!(
+        named_fields(&problem),
+        ["organization.registrationNumber"],
+        "{problem}"
+    );
+
     // An Accept that takes nothing offered names what is.
     let nothing = read(&app, "inv-nowhere", "text/csv").await;
     assert_eq!(nothing.status, StatusCode::NOT_ACCEPTABLE);
@@ -498,4 +573,28 @@ async fn a_credit_memo_of_a_vat_invoice_is_a_ubl_credit_note(pool: PgPool) {
         problem["detail"].as_str().unwrap().contains("voided"),
         "{problem}"
     );
+}
+
+#[sqlx::test]
+async fn without_an_order_reference_the_ubl_is_plain_en_16931_not_peppol(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    legal_seller(&app).await;
+    let mut body = invoice_body("EUR");
+    body["tax"] = json!({"calculator": "vat", "rate": 0.19});
+    body["billingAddress"] = json!({"organization": "Käufer AG", "country": "DE"});
+    body["customerElectronicAddress"] = json!({"scheme": "0088", "id": "4000001123452"});
+    app.put("/invoices/inv-no-po", body).await;
+    app.create_item("inv-no-po", json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    issue(&app, "inv-no-po").await;
+    let answer = read(&app, "inv-no-po", UBL).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let xml = text(&answer);
+    keep("served-without-reference.ubl.xml", &answer.bytes);
+    // Peppol wants a buyer or order reference (PEPPOL-EN16931-R003): without one, plain EN 16931.
+    assert!(
+        xml.contains("<cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("peppol"));
 }

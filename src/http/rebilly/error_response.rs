@@ -37,17 +37,37 @@ fn field_name(field: DomainField) -> &'static str {
     }
 }
 
-/// Where a business term an e-invoice lacks is set: on the organization or on the invoice.
-fn legal_term_field(term: LegalTerm) -> &'static str {
+/// Where a business term an e-invoice lacks is set (on the organization or on the invoice),
+/// and what is wrong with it.
+fn legal_term_field(term: LegalTerm) -> InvalidField {
+    let required = |field: &str| InvalidField::new(field, "is required");
+    let prefixed = |field: &str| {
+        InvalidField::new(
+            field,
+            "must be a VAT identifier with its two-letter country prefix, such as DE123456789",
+        )
+    };
     match term {
-        LegalTerm::SellerName => "organization.legalName",
-        LegalTerm::SellerCountry => "organization.country",
-        LegalTerm::SellerVatId => "organizationTaxIdNumber",
-        LegalTerm::BuyerName => "billingAddress.organization",
-        LegalTerm::BuyerCountry => "billingAddress.country",
-        LegalTerm::BuyerVatId => "customerTaxIdNumber",
-        LegalTerm::DeliveryCountry => "deliveryAddress.country",
-        LegalTerm::InvoicePeriod => "items.periodStartTime",
+        LegalTerm::SellerName => required("organization.legalName"),
+        LegalTerm::SellerCountry => required("organization.country"),
+        LegalTerm::SellerVatId => InvalidField::new(
+            "organization.vatId",
+            "is required (or the invoice's organizationTaxIdNumber of type eu-vat)",
+        ),
+        LegalTerm::SellerVatIdMalformed => prefixed("organizationTaxIdNumber.value"),
+        LegalTerm::SellerRegistration => required("organization.registrationNumber"),
+        LegalTerm::BuyerName => required("billingAddress.organization"),
+        LegalTerm::BuyerCountry => required("billingAddress.country"),
+        LegalTerm::BuyerVatId => InvalidField::new(
+            "customerTaxIdNumber",
+            "is required, of type eu-vat, for reverse charge and intra-community supply",
+        ),
+        LegalTerm::BuyerVatIdMalformed => prefixed("customerTaxIdNumber.value"),
+        LegalTerm::DeliveryCountry => required("deliveryAddress.country"),
+        LegalTerm::InvoicePeriod => InvalidField::new(
+            "items.periodStartTime",
+            "is required, with periodEndTime, on every item of an intra-community supply",
+        ),
     }
 }
 
@@ -69,12 +89,8 @@ impl ErrorDialect for Rebilly {
             Failure::Core(ApiError::NoEInvoice(Refusal {
                 reason: Reason::Incomplete(terms),
                 ..
-            })) => Problem::new(status, failure.detail()).with_invalid_fields(
-                terms
-                    .iter()
-                    .map(|term| InvalidField::new(legal_term_field(*term), "is required"))
-                    .collect(),
-            ),
+            })) => Problem::new(status, failure.detail())
+                .with_invalid_fields(terms.iter().map(|term| legal_term_field(*term)).collect()),
             Failure::Core(ApiError::InvalidInput { field, rule }) => {
                 Problem::new(status, INVALID_FIELDS).with_invalid_fields(vec![InvalidField::new(
                     field_name(*field),

@@ -22,7 +22,7 @@ pub fn with_etag(mut response: Response, revision: i64) -> Response {
 }
 
 /// The strong entity tag of one representation of a resource at `revision`: the JSON's is
-/// [`etag`]'s; the PDF's, `"r3-pdf-<seller version>"`, also names the version of the seller it
+/// [`etag`]'s; a document's, `"r3-pdf-<seller version>-d2"`, also names the version of the seller it
 /// prints (0 while its details never changed). Two representations never share a strong tag.
 pub fn representation_etag(
     revision: i64,
@@ -31,8 +31,10 @@ pub fn representation_etag(
 ) -> HeaderValue {
     match media_type {
         MediaType::Json => etag(revision),
+        // `d2`: documents drawn since PDFs carry their e-invoice; a tag of an older drawing
+        // names another document.
         document => HeaderValue::from_str(&format!(
-            "\"r{revision}-{}-{seller_version}\"",
+            "\"r{revision}-{}-{seller_version}-d2\"",
             document.short_name()
         ))
         .unwrap_or(HeaderValue::from_static("\"\"")),
@@ -119,7 +121,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::IF_NONE_MATCH,
-            HeaderValue::from_static("\"r1\", W/\"r3-pdf-0\""),
+            HeaderValue::from_static("\"r1\", W/\"r3-pdf-0-d2\""),
         );
         let pdf = |revision, seller| representation_etag(revision, MediaType::Pdf, seller);
         let json = |revision| representation_etag(revision, MediaType::Json, 0);

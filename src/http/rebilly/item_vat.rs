@@ -28,13 +28,19 @@ pub(super) fn parse_item_vat(fields: &mut FieldReader) -> Option<LineVat> {
     });
     let code = vat.optional("exemptionCode", |raw| ExemptionCode::parse(&string(raw)?));
     let read = [rate.is_some(), reason.is_some(), code.is_some()];
+    // An exemption refused is named where it was given: the code when only it was.
+    let exemption_field = if code.is_some() && reason.is_none() {
+        "exemptionCode"
+    } else {
+        "exemptionReason"
+    };
     let parsed = category.filter(|_| read == given).and_then(|category| {
         let exemption = Exemption { reason, code };
         LineVat::new(category, rate, Some(exemption))
             .map_err(|(part, rule)| {
                 let field = match part {
                     VatPart::Rate => "rate",
-                    VatPart::Exemption => "exemptionReason",
+                    VatPart::Exemption => exemption_field,
                 };
                 vat.reject(field, rule);
             })
