@@ -25,8 +25,17 @@ gap:2rem}.parties p{margin:0}dl{display:grid;grid-template-columns:max-content 1
 border-bottom:1px solid #d4d4d8;text-align:left;vertical-align:top}.number{text-align:right;\
 white-space:nowrap}.totals th{font-weight:400}.strong th,.strong td{font-weight:700}h3{font-size:1rem;margin:0 0 .25rem}a{color:#1e3a8a}";
 
-/// The page, with `pdf_url` the link to the invoice's PDF.
-pub fn render(document: &InvoiceDocument<'_>, pdf_url: &str) -> String {
+/// Where the page's downloads are.
+#[derive(Debug, Clone, Copy)]
+pub struct Downloads<'a> {
+    /// The invoice's PDF.
+    pub pdf: &'a str,
+    /// Its e-invoice, when it has one: the XML the buyer's accounting system reads.
+    pub einvoice: Option<&'a str>,
+}
+
+/// The page, with links to what the customer may download.
+pub fn render(document: &InvoiceDocument<'_>, downloads: Downloads<'_>) -> String {
     let invoice = document.invoice;
     let zone = document.seller.details.invoice_time_zone;
     let minor_units = invoice.currency.minor_units();
@@ -66,9 +75,18 @@ pub fn render(document: &InvoiceDocument<'_>, pdf_url: &str) -> String {
     }
     let _ = write!(
         page,
-        "<p><a href=\"{}\">Download the invoice as a PDF</a></p></header>",
-        escape(pdf_url)
+        "<p><a href=\"{}\">Download the invoice as a PDF</a></p>",
+        escape(downloads.pdf)
     );
+    if let Some(einvoice) = downloads.einvoice {
+        let _ = write!(
+            page,
+            "<p><a href=\"{}\">Download the e-invoice (UBL XML, EN 16931) for your accounting \
+             system</a></p>",
+            escape(einvoice)
+        );
+    }
+    page.push_str("</header>");
     page.push_str("<section aria-labelledby=\"details\"><h2 id=\"details\">Details</h2><dl>");
     for (label, value) in facts(invoice, zone) {
         let _ = write!(
@@ -178,10 +196,23 @@ mod tests {
             items: &items,
             seller: &seller,
         };
-        let page = render(&document, "/hosted-invoices/x/pdf");
+        let downloads = Downloads {
+            pdf: "/hosted-invoices/x/pdf",
+            einvoice: None,
+        };
+        let page = render(&document, downloads);
         assert!(page.starts_with("<!doctype html><html lang=\"en\">"));
         assert!(page.contains("<p class=\"status\">Paid</p>"), "{page}");
         assert!(page.contains("href=\"/hosted-invoices/x/pdf\""));
+        assert!(!page.contains("e-invoice"));
+        let page = render(
+            &document,
+            Downloads {
+                einvoice: Some("/hosted-invoices/x/einvoice"),
+                ..downloads
+            },
+        );
+        assert!(page.contains("href=\"/hosted-invoices/x/einvoice\""));
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
         assert_eq!(page.matches("<tr><td>").count(), 3);

@@ -1,6 +1,6 @@
-//! `/hosted-invoices/{organizationId}/{token}`: an issued invoice's page for its customer, and its PDF, opened
-//! with no key: the link's token (see `HostedToken`) is the credential, and replacing it
-//! revokes the link. Neither dialect's: the same page for an invoice made on either.
+//! `/hosted-invoices/{organizationId}/{token}`: an issued invoice's page for its customer, its
+//! PDF and its e-invoice, opened with no key: the link's token (see `HostedToken`) is the
+//! credential, and replacing it revokes the link. Neither dialect's: the same page for an invoice made on either.
 
 use std::borrow::Cow;
 
@@ -18,17 +18,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{Principal, RouteOperations};
-use super::document_body::PdfDocument;
+use super::document_body::{PdfDocument, UblDocument};
 use super::extract::Path;
 use super::failure::Failure;
 use super::idempotency::run_unkeyed_write;
 use super::problem::Problem;
 use super::state::AppState;
 use crate::document::InvoiceDocument;
-use crate::document::hosted_page;
+use crate::document::hosted_page::{self, Downloads};
 use crate::domain::ids::OrganizationId;
 use crate::domain::invoice::HostedToken;
 use crate::domain::permission::Operation;
+use crate::einvoice::of_invoice::invoice_einvoice;
 use crate::error::{ApiError, Resource};
 use crate::service::invoices as service;
 
@@ -90,7 +91,7 @@ impl ToSchema for HtmlPage {
 /// Shows an issued invoice's page.
 ///
 /// For the invoice's customer, with no key: the invoice's figures as on its PDF, "Paid" once
-/// it is paid, and a link to the PDF. 404 when no invoice's link carries the token, or no
+/// it is paid, and links to the PDF and, when it has one, the e-invoice. 404 when no invoice's link carries the token, or no
 /// longer does.
 #[utoipa::path(
     get,
@@ -111,13 +112,22 @@ pub async fn page(
     let (organization_id, token) = path.link()?;
     let (invoice, items, seller) =
         service::hosted_invoice(&state.db, &organization_id, &token).await?;
-    let pdf_url = format!("{}/pdf", page_url(&state, &organization_id, &token));
+    let url = page_url(&state, &organization_id, &token);
+    let pdf_url = format!("{url}/pdf");
+    // The e-invoice is offered when there is one: building it is what says so.
+    let einvoice_url = invoice_einvoice(&invoice, &items, &seller)
+        .is_ok()
+        .then(|| format!("{url}/einvoice"));
     let document = InvoiceDocument {
         invoice: &invoice,
         items: &items,
         seller: &seller,
     };
-    let html = hosted_page::render(&document, &pdf_url);
+    let downloads = Downloads {
+        pdf: &pdf_url,
+        einvoice: einvoice_url.as_deref(),
+    };
+    let html = hosted_page::render(&document, downloads);
     let mut response = (StatusCode::OK, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -160,6 +170,40 @@ pub async fn pdf(
         service::hosted_invoice(&state.db, &organization_id, &token).await?;
     let slot = state.renders.slot().await?;
     let mut response = slot.invoice_pdf(invoice, items, seller).await?;
+    private(response.headers_mut());
+    Ok(response)
+}
+
+/// Downloads an issued invoice's e-invoice from its page.
+///
+/// The same UBL 2.1 document as `GET /invoices/{id}` with `Accept:
+/// application/vnd.oasis.ubl+xml`, with no key: what the customer's accounting system reads.
+/// 409 or 406, saying why, for an invoice that has none.
+#[utoipa::path(
+    get,
+    path = "/hosted-invoices/{organizationId}/{token}/einvoice",
+    operation_id = "GetHostedInvoiceEinvoice",
+    tag = "Hosted invoice pages",
+    security(()),
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The invoice as a UBL 2.1 e-invoice", body = UblDocument, content_type = "application/vnd.oasis.ubl+xml"),
+        (status = 404, description = "No invoice's link carries the token", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The invoice's taxes cannot be stated as EN 16931 VAT (the `detail` says why)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice lacks what EN 16931 requires, or is voided", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn einvoice(
+    State(state): State<AppState>,
+    Path(path): Path<TokenPath>,
+) -> Result<Response, Failure> {
+    let (organization_id, token) = path.link()?;
+    let (invoice, items, seller) =
+        service::hosted_invoice(&state.db, &organization_id, &token).await?;
+    let slot = state.renders.slot().await?;
+    let mut response = slot
+        .invoice_ubl(invoice, items, seller, "application/vnd.oasis.ubl+xml")
+        .await?;
     private(response.headers_mut());
     Ok(response)
 }
@@ -209,6 +253,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes((schemas, paths, method_router.layer(Extension(operations))))
         .routes(routes!(pdf))
+        .routes(routes!(einvoice))
 }
 
 /// The link is a credential: kept by no shared cache, sent on to no other site, and indexed

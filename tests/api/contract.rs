@@ -66,6 +66,7 @@ async fn the_contract_names_every_operation_by_its_rebilly_id_without_credential
                 "GetMetrics",
                 "GetContract",
                 "GetHostedInvoice",
+                "GetHostedInvoiceEinvoice",
                 "GetHostedInvoicePdf",
                 "DeleteHostedInvoice",
             ]

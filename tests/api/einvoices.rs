@@ -6,6 +6,7 @@
 //! `scripts/check-einvoices` to check against the official rules.
 
 use axum::body::Body;
+use axum::http::Request;
 use axum::http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -223,6 +224,46 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.headers()["content-type"], UBL);
     let bytes = served.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes, answer.bytes);
+
+    // Its page for the customer offers the same e-invoice, with no key.
+    let page_url = object.body["hosted_invoice_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page_path = page_url.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+    let opened = app
+        .router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(&page_path)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let page = opened.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    assert!(
+        page.contains(&format!("href=\"{page_url}/einvoice\"")),
+        "{page}"
+    );
+    let anonymous = app
+        .router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(format!("{page_path}/einvoice"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    assert_eq!(anonymous.headers()["content-type"], UBL);
+    assert_eq!(anonymous.headers()["cache-control"], "private, no-store");
+    let bytes = anonymous.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(bytes, answer.bytes);
 
     // A change of the seller changes the document, and its tag.
