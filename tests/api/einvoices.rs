@@ -411,6 +411,18 @@ async fn an_invoice_without_an_e_invoice_says_why(pool: PgPool) {
         problem["detail"].as_str().unwrap().contains("draft"),
         "{problem}"
     );
+    // On /v1, as any state that forbids a call there: 400, saying why.
+    let on_v1 = Stripe::of(&app)
+        .get("/v1/invoices/inv-draft/einvoice")
+        .await;
+    assert_eq!(on_v1.status, StatusCode::BAD_REQUEST, "{}", on_v1.text);
+    assert_eq!(on_v1.body["error"]["type"], "invalid_request_error");
+    assert!(
+        on_v1.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("draft")
+    );
     // Its PDF is the plain document, as before.
     let pdf = read(&app, "inv-draft", "application/pdf").await;
     assert_eq!(pdf.status, StatusCode::OK);

@@ -43,6 +43,7 @@ async fn create_item_returns_201_with_every_field_of_rebillys_response(pool: PgP
                     "countyAmount": null, "cityAmount": null, "specialDistrictAmount": null,
                     "stateRate": null, "countyRate": null, "cityRate": null,
                     "specialDistrictRate": null, "jurisdictions": null},
+            "vat": null,
             "_links": [{"rel": "self", "href": href},
                        {"rel": "product", "href": format!("{PUBLIC_URL}/products/{product_id}")}]
         })

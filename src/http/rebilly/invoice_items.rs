@@ -344,8 +344,6 @@ pub struct ItemResponse {
     updated_time: DateTime<Utc>,
     tax: Option<TaxResponse>,
     /// The item's own VAT category and rate, where it gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
     vat: Option<ItemVatResponse>,
     #[serde(rename = "_links")]
     links: Vec<Link>,

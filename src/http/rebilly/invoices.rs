@@ -459,8 +459,6 @@ pub(super) struct InvoiceResponse {
     organization_tax_id_number: Option<TaxIdResponse>,
     customer_tax_id_number: Option<TaxIdResponse>,
     /// The buyer's address on an e-invoicing network such as Peppol, where given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
     customer_electronic_address: Option<ElectronicAddressResponse>,
     /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,

@@ -318,6 +318,10 @@ fn own_shape(failure: &Failure) -> Option<StripeError> {
             param: Some("id".to_owned()),
             message: missing.to_string(),
         },
+        // As any state that forbids a call here: 400, saying why there is no e-invoice.
+        Failure::Core(ApiError::NoEInvoice(refusal)) => {
+            StripeError::invalid_request(None, refusal.to_string())
+        }
         Failure::Core(ApiError::Conflict(clash)) => {
             StripeError::invalid_request(None, settlement_words(clash).unwrap_or_else(|| clash.to_string()))
         }

@@ -65,7 +65,7 @@ async fn read_for_render(
 ///
 /// The finalized invoice as a UBL 2.1 e-invoice conforming to EN 16931: the same document as
 /// `GET /invoices/{id}` with `Accept: application/vnd.oasis.ubl+xml`. A draft, or an invoice
-/// whose taxes are not VAT, has none (`invalid_request_error`, the message says why).
+/// whose taxes are not VAT, has none: 400, `invalid_request_error`, the message says why.
 #[utoipa::path(
     get,
     path = "/v1/invoices/{id}/einvoice",
