@@ -191,6 +191,7 @@ pub async fn pdf(
         (status = 404, description = "No invoice's link carries the token", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "The invoice's taxes cannot be stated as EN 16931 VAT (the `detail` says why)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The invoice lacks what EN 16931 requires, or is voided", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every render slot is taken and enough requests wait for one; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn einvoice(

@@ -33,7 +33,7 @@ impl MediaType {
     fn source_quality(self) -> u32 {
         match self {
             Self::Json | Self::Pdf | Self::Ubl => 1000,
-            Self::Xml => 600,
+            Self::Xml => 850,
         }
     }
 
@@ -172,9 +172,11 @@ mod tests {
         assert_eq!(pick(browser), Some(MediaType::Json));
         assert_eq!(pick("application/xml"), Some(MediaType::Xml));
         assert_eq!(
-            pick("application/xml, application/json;q=0.5"),
+            pick("application/xml, application/json;q=0.8"),
             Some(MediaType::Xml)
         );
+        // Anything at all at full weight: the server's first choice.
+        assert_eq!(pick("application/xml, */*"), Some(MediaType::Json));
         assert_eq!(pick("application/vnd.oasis.ubl+xml"), Some(MediaType::Ubl));
         assert_eq!(pick("*/*"), Some(MediaType::Json));
         assert_eq!(pick("text/xml"), None);
