@@ -113,6 +113,7 @@ pub(super) fn invoice() -> Invoice {
             }),
             customer_tax_id: None,
             customer_electronic_address: None,
+            buyer_reference: None,
         },
         metadata: Metadata::default(),
         collection: Default::default(),

@@ -107,4 +107,9 @@ pub struct InvoiceParties {
     pub customer_tax_id: Option<TaxIdNumber>,
     /// The buyer's address on an e-invoicing network such as Peppol (BT-49).
     pub customer_electronic_address: Option<ElectronicAddress>,
+    /// What the buyer asks its invoices to quote, such as a German Leitweg-ID (BT-10).
+    pub buyer_reference: Option<BuyerReference>,
 }
+
+/// A buyer's reference: at most 100 characters.
+pub type BuyerReference = BoundedText<100>;

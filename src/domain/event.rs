@@ -172,6 +172,10 @@ pub enum InvoiceField {
     OrganizationTaxId,
     /// The customer's tax number on it.
     CustomerTaxId,
+    /// The customer's electronic address on it.
+    CustomerElectronicAddress,
+    /// What the buyer asks it to quote.
+    BuyerReference,
     /// Its status (a lifecycle action).
     Status,
     /// What it has received and given back, and what is left due.

@@ -331,7 +331,11 @@ fn assemble(
         issue_date: header.issue_date,
         due_date: header.due_date,
         currency: invoice.currency,
-        buyer_reference: None,
+        buyer_reference: invoice
+            .parties
+            .buyer_reference
+            .as_ref()
+            .map(|reference| reference.as_str().to_owned()),
         order_reference: invoice.po_number.clone(),
         preceding_invoice: header.preceding_invoice,
         note: header.note,

@@ -24,6 +24,8 @@ pub(super) struct PartiesRecord {
     customer_tax_id: Option<TaxIdRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     customer_electronic_address: Option<ElectronicAddressRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    buyer_reference: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -138,6 +140,7 @@ impl TryFrom<PartiesRecord> for InvoiceParties {
                 .customer_electronic_address
                 .map(TryInto::try_into)
                 .transpose()?,
+            buyer_reference: text(record.buyer_reference)?,
         })
     }
 }
@@ -153,6 +156,10 @@ impl From<&InvoiceParties> for PartiesRecord {
                 .customer_electronic_address
                 .as_ref()
                 .map(ElectronicAddressRecord::from),
+            buyer_reference: parties
+                .buyer_reference
+                .as_ref()
+                .map(|reference| reference.as_str().to_owned()),
         }
     }
 }

@@ -85,6 +85,14 @@ pub(super) fn changed_fields(before: &Invoice, after: &Invoice) -> Vec<InvoiceFi
             InvoiceField::CustomerTaxId,
             before.parties.customer_tax_id != after.parties.customer_tax_id,
         ),
+        (
+            InvoiceField::CustomerElectronicAddress,
+            before.parties.customer_electronic_address != after.parties.customer_electronic_address,
+        ),
+        (
+            InvoiceField::BuyerReference,
+            before.parties.buyer_reference != after.parties.buyer_reference,
+        ),
         (InvoiceField::Status, before.status != after.status),
         (InvoiceField::Totals, before.totals != after.totals),
         (InvoiceField::Payments, before.payments != after.payments),

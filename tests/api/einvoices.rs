@@ -50,6 +50,7 @@ async fn vat_invoice(app: &TestApp, id: &str) {
     });
     body["customerTaxIdNumber"] = json!({"type": "eu-vat", "value": "DE987654321"});
     body["customerElectronicAddress"] = json!({"scheme": "0088", "id": "4000001123452"});
+    body["buyerReference"] = json!("04011000-12345-67");
     let created = app.put(&format!("/invoices/{id}"), body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
 }
@@ -148,6 +149,12 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     assert_eq!(
         invoice["customerElectronicAddress"],
         json!({"scheme": "0088", "id": "4000001123452"})
+    );
+    assert_eq!(invoice["buyerReference"], "04011000-12345-67");
+    assert!(xml.contains("<cbc:BuyerReference>04011000-12345-67</cbc:BuyerReference>"));
+    assert!(
+        xml.contains("<cbc:ID>PO-77</cbc:ID>"),
+        "the order reference"
     );
     assert_eq!(
         element(&xml, "<cac:LegalMonetaryTotal>", "cbc:PayableAmount"),
@@ -650,4 +657,24 @@ async fn without_an_order_reference_the_ubl_is_plain_en_16931_not_peppol(pool: P
         "{xml}"
     );
     assert!(!xml.contains("peppol"));
+
+    // A buyer reference alone is reference enough.
+    let mut body = invoice_body("EUR");
+    body["tax"] = json!({"calculator": "vat", "rate": 0.19});
+    body["billingAddress"] = json!({"organization": "Käufer AG", "country": "DE"});
+    body["customerElectronicAddress"] = json!({"scheme": "0088", "id": "4000001123452"});
+    body["buyerReference"] = json!("991-12345-67");
+    app.put("/invoices/inv-buyer-ref", body).await;
+    app.create_item("inv-buyer-ref", json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    issue(&app, "inv-buyer-ref").await;
+    let xml = text(&read(&app, "inv-buyer-ref", UBL).await);
+    assert!(xml.contains("peppol"), "{xml}");
+    assert!(xml.contains("<cbc:BuyerReference>991-12345-67</cbc:BuyerReference>"));
+    // A blank one is refused, named.
+    let mut body = invoice_body("EUR");
+    body["buyerReference"] = json!("  ");
+    let blank = app.post("/invoices", body).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(named_fields(&blank.body), ["buyerReference"]);
 }

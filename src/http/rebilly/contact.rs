@@ -128,7 +128,7 @@ fn tax_id(fields: &mut FieldReader, name: &str) -> Option<TaxIdNumber> {
 }
 
 /// `billingAddress`, `deliveryAddress`, `organizationTaxIdNumber`, `customerTaxIdNumber`,
-/// `customerElectronicAddress`.
+/// `customerElectronicAddress`, `buyerReference`.
 pub(super) fn parse_parties(fields: &mut FieldReader) -> InvoiceParties {
     InvoiceParties {
         billing_address: address(fields, "billingAddress"),
@@ -142,6 +142,7 @@ pub(super) fn parse_parties(fields: &mut FieldReader) -> InvoiceParties {
                 fields.adopt(object, &[]);
                 address
             }),
+        buyer_reference: fields.optional("buyerReference", filled::<100>),
     }
 }
 

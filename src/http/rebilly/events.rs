@@ -30,6 +30,8 @@ fn field_name(field: InvoiceField) -> &'static str {
         InvoiceField::DeliveryAddress => "deliveryAddress",
         InvoiceField::OrganizationTaxId => "organizationTaxIdNumber",
         InvoiceField::CustomerTaxId => "customerTaxIdNumber",
+        InvoiceField::CustomerElectronicAddress => "customerElectronicAddress",
+        InvoiceField::BuyerReference => "buyerReference",
         InvoiceField::Status => "status",
         InvoiceField::Totals => "amount",
         InvoiceField::Payments => "transactions",

@@ -11,6 +11,7 @@ use super::openapi::schema::{
     positive_number, read_only, text, with_read_only,
 };
 use super::tax::{parse_tax_settings, tax_settings};
+use crate::domain::contact::BuyerReference;
 use crate::domain::currency::Currency;
 use crate::domain::discount::{
     Discount, DiscountDescription, DiscountKind, MAX_DISCOUNTS, MAX_PERCENT_PLACES,
@@ -181,6 +182,14 @@ named_schema!(
                 ("deliveryAddress", contact_object().into()),
                 ("organizationTaxIdNumber", tax_id_number().into()),
                 ("customerTaxIdNumber", tax_id_number().into()),
+                (
+                    "buyerReference",
+                    nullable(text(BuyerReference::MAX_CHARS))
+                        .description(Some(
+                            "What the buyer asks its invoices to quote, such as a German Leitweg-ID: the e-invoice's buyer reference (BT-10).",
+                        ))
+                        .into(),
+                ),
                 (
                     "customerElectronicAddress",
                     electronic_address_schema()

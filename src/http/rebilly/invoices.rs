@@ -460,6 +460,8 @@ pub(super) struct InvoiceResponse {
     customer_tax_id_number: Option<TaxIdResponse>,
     /// The buyer's address on an e-invoicing network such as Peppol, where given.
     customer_electronic_address: Option<ElectronicAddressResponse>,
+    /// What the buyer asks its invoices to quote (a German Leitweg-ID, say), where given.
+    buyer_reference: Option<String>,
     /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,
     items: Vec<ItemResponse>,
@@ -558,6 +560,10 @@ impl InvoiceResponse {
                 .customer_electronic_address
                 .as_ref()
                 .map(ElectronicAddressResponse::new),
+            buyer_reference: parties
+                .buyer_reference
+                .as_ref()
+                .map(|reference| reference.as_str().to_owned()),
             revision: invoice.revision,
             items: items
                 .iter()
