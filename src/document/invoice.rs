@@ -171,8 +171,8 @@ pub(super) fn document_number(invoice: &Invoice) -> String {
     }
 }
 
-/// The facts under the number: id, status, the dates it has, the PO number, the currency and
-/// the zone of the dates.
+/// The facts under the number: id, status, the dates it has, the PO number, the buyer's
+/// reference, the currency and the zone of the dates.
 pub(super) fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static str, String)> {
     let mut facts = vec![
         ("Invoice", invoice.id.to_string()),
@@ -189,6 +189,9 @@ pub(super) fn facts(invoice: &Invoice, zone: InvoiceTimeZone) -> Vec<(&'static s
     }
     if let Some(po_number) = &invoice.po_number {
         facts.push(("PO number", po_number.clone()));
+    }
+    if let Some(reference) = &invoice.parties.buyer_reference {
+        facts.push(("Reference", reference.as_str().to_owned()));
     }
     facts.push(("Currency", invoice.currency.code().to_owned()));
     if invoice.issued_time.is_some() || invoice.due_time.is_some() {

@@ -23,11 +23,14 @@ use super::extract::Path;
 use super::failure::Failure;
 use super::idempotency::run_unkeyed_write;
 use super::problem::Problem;
+use super::renders::RenderSlot;
 use super::state::AppState;
 use crate::document::InvoiceDocument;
 use crate::document::hosted_page::{self, Downloads};
 use crate::domain::ids::OrganizationId;
-use crate::domain::invoice::HostedToken;
+use crate::domain::invoice::{HostedToken, Invoice};
+use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::organization::Organization;
 use crate::domain::permission::Operation;
 use crate::einvoice::of_invoice::invoice_einvoice;
 use crate::error::{ApiError, Resource};
@@ -164,14 +167,23 @@ pub async fn pdf(
     State(state): State<AppState>,
     Path(path): Path<TokenPath>,
 ) -> Result<Response, Failure> {
-    let (organization_id, token) = path.link()?;
-    // The link is checked before a render's place is taken: a made-up one takes none.
-    let (invoice, items, seller) =
-        service::hosted_invoice(&state.db, &organization_id, &token).await?;
-    let slot = state.renders.slot().await?;
+    let (slot, invoice, items, seller) = linked_for_render(&state, &path).await?;
     let mut response = slot.invoice_pdf(invoice, items, seller).await?;
     private(response.headers_mut());
     Ok(response)
+}
+
+/// The linked invoice with its items and seller, and a render's slot. The link is checked
+/// before a render's place is taken: a made-up one takes none.
+async fn linked_for_render(
+    state: &AppState,
+    path: &TokenPath,
+) -> Result<(RenderSlot, Invoice, Vec<InvoiceItem>, Organization), Failure> {
+    let (organization_id, token) = path.link()?;
+    let (invoice, items, seller) =
+        service::hosted_invoice(&state.db, &organization_id, &token).await?;
+    let slot = state.renders.slot().await?;
+    Ok((slot, invoice, items, seller))
 }
 
 /// Downloads an issued invoice's e-invoice from its page.
@@ -198,10 +210,7 @@ pub async fn einvoice(
     State(state): State<AppState>,
     Path(path): Path<TokenPath>,
 ) -> Result<Response, Failure> {
-    let (organization_id, token) = path.link()?;
-    let (invoice, items, seller) =
-        service::hosted_invoice(&state.db, &organization_id, &token).await?;
-    let slot = state.renders.slot().await?;
+    let (slot, invoice, items, seller) = linked_for_render(&state, &path).await?;
     let mut response = slot
         .invoice_ubl(invoice, items, seller, "application/vnd.oasis.ubl+xml")
         .await?;

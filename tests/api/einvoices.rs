@@ -217,6 +217,10 @@ async fn an_issued_vat_invoice_is_a_ubl_invoice_with_the_jsons_figures(pool: PgP
     let page = text_of(&pdf.bytes);
     assert!(page.contains("VAT exemptions"), "{page}");
     assert!(page.contains("Medical care (VATEX-EU-132)"), "{page}");
+    assert!(
+        page.contains("04011000-12345-67"),
+        "the buyer's reference\n{page}"
+    );
 
     // On /v1, the invoice gives the URL of the same e-invoice, read with the same key.
     let stripe = Stripe::of(&app);
