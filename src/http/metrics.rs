@@ -15,6 +15,7 @@ use super::problem::Problem;
 use super::state::AppState;
 use crate::delivery::DELIVERIES;
 use crate::service::item_batches::BATCH_SIZE_METRIC;
+use crate::service::item_reads::READ_BATCH_SIZE_METRIC;
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -92,6 +93,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         Kind::Histogram,
         "Item writes per batch of a write lane: 1 is a write done alone.",
     ),
+    (
+        READ_BATCH_SIZE_METRIC,
+        Kind::Histogram,
+        "Item reads by id per statement: 1 is a read done alone.",
+    ),
 ];
 
 /// What a series is, for its description.
@@ -121,6 +127,12 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
                 .and_then(|builder| {
                     builder.set_buckets_for_metric(
                         Matcher::Full(BATCH_SIZE_METRIC.to_owned()),
+                        BATCH_SIZE_BUCKETS,
+                    )
+                })
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(READ_BATCH_SIZE_METRIC.to_owned()),
                         BATCH_SIZE_BUCKETS,
                     )
                 })

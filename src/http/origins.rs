@@ -2,6 +2,7 @@
 //! configuration.
 
 use std::fmt;
+use std::sync::Arc;
 
 use axum::http::HeaderValue;
 
@@ -14,7 +15,7 @@ pub enum AllowedOrigins {
     /// `*`: every origin, answered `Access-Control-Allow-Origin: *`.
     Any,
     /// These origins, each as browsers send it (`https://billing.example.com`).
-    List(Vec<HeaderValue>),
+    List(Arc<[HeaderValue]>),
 }
 
 impl AllowedOrigins {
@@ -46,8 +47,8 @@ impl AllowedOrigins {
                     )
                 })
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self::List(origins))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::List(Arc::from(origins)))
     }
 
     /// Whether a request from `origin` is admitted.

@@ -11,6 +11,7 @@ use crate::service::api_keys::KeyResolver;
 use crate::service::auth::JwtVerifier;
 use crate::service::destinations::Destinations;
 use crate::service::item_batches::ItemLanes;
+use crate::service::item_reads::ItemReads;
 use crate::service::rate_limit::RateLimiter;
 
 /// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
@@ -39,6 +40,8 @@ pub struct AppState {
     pub webhook_destinations: Destinations,
     /// Item creates and replacements, coalesced into shared transactions.
     pub item_writes: Arc<ItemLanes>,
+    /// Item reads by id, coalesced into shared statements.
+    pub item_reads: Arc<ItemReads>,
     /// Documents rendering, and requests waiting to render one.
     pub renders: Arc<Renders>,
 }
@@ -49,6 +52,7 @@ impl AppState {
         Self {
             keys: Arc::new(KeyResolver::new(db.clone())),
             item_writes: Arc::new(ItemLanes::new(db.clone(), db.max_connections())),
+            item_reads: Arc::new(ItemReads::new(db.clone(), db.max_connections())),
             db,
             jwt: jwt.map(Arc::new),
             public_url: Arc::from(public_url.trim_end_matches('/')),

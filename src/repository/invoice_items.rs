@@ -127,6 +127,25 @@ macro_rules! select_items {
     };
 }
 
+/// The organization's items among `item_ids`, in no set order, through the pool or a
+/// transaction.
+async fn select_items_by_ids<'e>(
+    executor: impl PgExecutor<'e>,
+    organization_id: &OrganizationId,
+    item_ids: &[String],
+) -> Result<Vec<InvoiceItem>, sqlx::Error> {
+    select_items!(
+        "where organization_id = $1 and id = any($2)",
+        organization_id as &OrganizationId,
+        item_ids,
+    )
+    .fetch_all(executor)
+    .await?
+    .into_iter()
+    .map(ItemRow::into_item)
+    .collect()
+}
+
 /// One item of one invoice, through the pool or a transaction.
 async fn select_item<'e>(
     executor: impl PgExecutor<'e>,
@@ -167,6 +186,20 @@ impl Db {
         .await?
         .map(ItemRow::into_item)
         .transpose()
+    }
+
+    /// The organization's items among `item_ids`, whatever their invoices, in no set order: in
+    /// one statement, for the reads of many requests at once.
+    #[tracing::instrument(skip_all, fields(items = item_ids.len()))]
+    pub async fn items_by_ids(
+        &self,
+        organization_id: &OrganizationId,
+        item_ids: &[String],
+    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
+        self.on_connection(async |connection| {
+            select_items_by_ids(connection, organization_id, item_ids).await
+        })
+        .await
     }
 
     /// A page of the organization's items (of one invoice, when given), oldest first, then by
@@ -242,20 +275,6 @@ impl Db {
             .map(ItemRow::into_item)
             .collect::<Result<_, _>>()
             .map(Some)
-    }
-
-    /// One item of one invoice.
-    #[tracing::instrument(skip_all, fields(item = %item_id))]
-    pub async fn find_item(
-        &self,
-        organization_id: &OrganizationId,
-        invoice_id: &InvoiceId,
-        item_id: &InvoiceItemId,
-    ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        self.on_connection(async |connection| {
-            select_item(connection, organization_id, invoice_id, item_id).await
-        })
-        .await
     }
 }
 
@@ -381,16 +400,7 @@ impl Tx {
         organization_id: &OrganizationId,
         item_ids: &[String],
     ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-        select_items!(
-            "where organization_id = $1 and id = any($2)",
-            organization_id as &OrganizationId,
-            item_ids,
-        )
-        .fetch_all(&mut *self.inner)
-        .await?
-        .into_iter()
-        .map(ItemRow::into_item)
-        .collect()
+        select_items_by_ids(&mut *self.inner, organization_id, item_ids).await
     }
 
     /// Deletes items, each of its organization's, in one statement. The caller holds their

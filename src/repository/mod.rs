@@ -75,8 +75,9 @@ pub struct Db {
     /// The lock timeout `begin` sets.
     lock_timeout: Duration,
     /// A direct connection's options (`DATABASE_DIRECT_URL`), for what a transaction-mode
-    /// pooler cannot carry: `LISTEN`, and asking whether PostgreSQL itself is up.
-    direct: Option<PgConnectOptions>,
+    /// pooler cannot carry: `LISTEN`, and asking whether PostgreSQL itself is up. Shared, as
+    /// every field is, because the state that holds a `Db` is cloned for every request.
+    direct: Option<Arc<PgConnectOptions>>,
     /// Told when a transaction of this process that wrote webhook deliveries commits.
     deliveries_written: Arc<Notify>,
     /// Whether PostgreSQL accepts connections, asked when a wait for one lasts.
@@ -152,16 +153,17 @@ impl Db {
     /// `LISTEN` and for asking whether PostgreSQL is up.
     pub fn with_direct_connection(self, options: PgConnectOptions) -> Self {
         Self {
-            direct: Some(options),
+            direct: Some(Arc::new(options)),
             ..self
         }
     }
 
     /// A direct connection's options: `DATABASE_DIRECT_URL`'s, else the pool's own.
     fn direct_options(&self) -> PgConnectOptions {
-        self.direct
-            .clone()
-            .unwrap_or_else(|| (*self.pool.connect_options()).clone())
+        match &self.direct {
+            Some(options) => PgConnectOptions::clone(options),
+            None => PgConnectOptions::clone(&self.pool.connect_options()),
+        }
     }
 
     /// Starts a transaction. Its lock timeout is set inside it (`SET LOCAL`), in the same

@@ -3,6 +3,7 @@
 //! with the new totals, revision and event, all in one transaction.
 
 use super::invoices::invoice_not_found;
+use super::item_reads::ItemReads;
 use super::item_writes::{ItemWrite, write_item};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::{InvoiceItem, ItemInput};
@@ -62,16 +63,18 @@ pub async fn delete_item(
         .map(drop)
 }
 
-/// One item of an invoice.
+/// One item of an invoice, read with the reads made beside it.
 #[tracing::instrument(skip_all)]
 pub async fn get_item(
-    db: &Db,
+    reads: &ItemReads,
     organization_id: &OrganizationId,
     invoice_id: &InvoiceId,
     item_id: &InvoiceItemId,
 ) -> Result<InvoiceItem, ApiError> {
-    db.find_item(organization_id, invoice_id, item_id)
+    reads
+        .item(organization_id, item_id)
         .await?
+        .filter(|item| item.invoice_id == *invoice_id)
         .ok_or_else(|| item_not_found(invoice_id, item_id))
 }
 

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod invoice_items;
 pub mod invoices;
 pub mod item_batches;
+pub mod item_reads;
 pub mod item_writes;
 pub mod organizations;
 pub mod past_due;

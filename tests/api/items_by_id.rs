@@ -5,7 +5,8 @@
 use axum::http::StatusCode;
 use invoice_api::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId};
 use invoice_api::error::ApiError;
-use invoice_api::service::invoice_items::{get_item_by_id, list_items_after};
+use invoice_api::service::invoice_items::{get_item, get_item_by_id, list_items_after};
+use invoice_api::service::item_reads::ItemReads;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -104,4 +105,75 @@ async fn cursor_pages_follow_creation_order_across_invoices_and_within_one(pool:
     // A cursor that names no item of the organization is 404.
     let unknown = list_items_after(&db, &organization, None, Some(&ids[0]), 2).await;
     assert!(matches!(unknown, Err(ApiError::NotFound(_))), "{unknown:?}");
+}
+
+/// Reads made together share one statement, and each hears of its own item: the one it asked
+/// for, of its own invoice and organization, and none where there is none.
+#[sqlx::test]
+async fn reads_made_together_share_a_statement_and_each_gets_its_own_item(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let first_invoice = app.create_invoice("USD").await;
+    let second_invoice = app.create_invoice("USD").await;
+    let mut created = Vec::new();
+    for (index, invoice) in [&first_invoice, &second_invoice]
+        .repeat(5)
+        .iter()
+        .enumerate()
+    {
+        let body = app
+            .create_item(
+                invoice,
+                json!({"type": "debit", "unitPrice": index + 1, "quantity": 1}),
+            )
+            .await;
+        created.push((
+            InvoiceId::parse(invoice).unwrap(),
+            item_id(&body),
+            index + 1,
+        ));
+    }
+    let db = crate::helpers::app_db(&pool);
+    let reads = ItemReads::new(db, 10);
+    let organization = OrganizationId::parse(ORGANIZATION).unwrap();
+    let other = OrganizationId::parse("org_other").unwrap();
+    let missing = InvoiceItemId::parse("itm_missing").unwrap();
+
+    // Every read is queued before the readers run (this test's runtime has one thread), so the
+    // reader takes them all at once.
+    let own = created
+        .iter()
+        .map(|(invoice, item, _)| get_item(&reads, &organization, invoice, item));
+    let (own, wrong_invoice, other_organization, none) = tokio::join!(
+        futures_util::future::join_all(own),
+        get_item(&reads, &organization, &created[1].0, &created[0].1),
+        reads.item(&other, &created[0].1),
+        reads.item(&organization, &missing),
+    );
+    assert_eq!(reads.batches(), 1);
+    for ((invoice, item, price), read) in created.iter().zip(own) {
+        let read = read.unwrap();
+        assert_eq!((&read.id, &read.invoice_id), (item, invoice));
+        assert_eq!(read.price, rust_decimal::Decimal::from(*price as i64));
+    }
+    assert!(
+        matches!(wrong_invoice, Err(ApiError::NotFound(_))),
+        "{wrong_invoice:?}"
+    );
+    assert_eq!(other_organization.unwrap(), None);
+    assert_eq!(none.unwrap(), None);
+
+    // A read made after a change sees it.
+    let (invoice, item, _) = &created[0];
+    let changed = app
+        .put(
+            &format!("/invoices/{invoice}/items/{item}"),
+            json!({"type": "debit", "unitPrice": 7, "quantity": 3}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let read = get_item(&reads, &organization, invoice, item)
+        .await
+        .unwrap();
+    assert_eq!(read.price, rust_decimal::Decimal::from(21));
+    assert_eq!(reads.batches(), 2);
 }

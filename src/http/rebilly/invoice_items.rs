@@ -144,7 +144,7 @@ pub async fn get_one(
     ApiError::unless_invalid(errors)?;
     let (invoice_id, item_id) = path.ids()?;
     let organization_id = &principal.organization_id;
-    let item = service::get_item(&state.db, organization_id, &invoice_id, &item_id).await?;
+    let item = service::get_item(&state.item_reads, organization_id, &invoice_id, &item_id).await?;
     let revision = item.revision;
     let items = [item];
     let responses = expand.responses(&state, organization_id, &items).await?;
