@@ -21,11 +21,6 @@ use sqlx::postgres::PgConnectOptions;
 
 type Failure = Box<dyn std::error::Error>;
 
-/// mimalloc rather than the C library's allocator: under load the worker threads allocate and
-/// free at once, and glibc's arenas then wait on their locks (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; the environment itself may hold everything.

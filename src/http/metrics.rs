@@ -15,7 +15,7 @@ use super::problem::Problem;
 use super::state::AppState;
 use crate::delivery::DELIVERIES;
 use crate::service::item_batches::BATCH_SIZE_METRIC;
-use crate::service::item_reads::READ_BATCH_SIZE_METRIC;
+use crate::service::item_reads::{READ_BATCH_SIZE_METRIC, READS_ALONE_METRIC};
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -96,7 +96,12 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
     (
         READ_BATCH_SIZE_METRIC,
         Kind::Histogram,
-        "Item reads by id per statement: 1 is a read done alone.",
+        "Item reads by id per statement of the item readers.",
+    ),
+    (
+        READS_ALONE_METRIC,
+        Kind::Counter,
+        "Item reads by id done alone, outside a batch: those of a batch that failed.",
     ),
 ];
 

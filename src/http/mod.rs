@@ -31,4 +31,4 @@ pub mod timeout;
 
 pub use problem::{OwnErrorShape, Replayed};
 pub use router::routes;
-pub use state::{AppState, DEFAULT_REQUEST_TIMEOUT};
+pub use state::{AppState, DEFAULT_REQUEST_TIMEOUT, StateParts};

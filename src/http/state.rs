@@ -1,5 +1,6 @@
 //! The application state every handler and layer may use.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +18,15 @@ use crate::service::rate_limit::RateLimiter;
 /// The request timeout when `REQUEST_TIMEOUT_SECS` is not set.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler may use.
+/// What every handler may use. Every request clones it for each layer it passes, so it is one
+/// shared count: a clone of the parts themselves took several counts, each a cache line the
+/// worker threads passed between them.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+/// What the state holds.
+#[derive(Debug, Clone)]
+pub struct StateParts {
     /// The database.
     pub db: Db,
     /// API key lookups.
@@ -46,10 +53,18 @@ pub struct AppState {
     pub renders: Arc<Renders>,
 }
 
+impl Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
 impl AppState {
     /// State over a database, with bearer tokens enabled when a verifier is given.
     pub fn new(db: Db, jwt: Option<JwtVerifier>, public_url: &str) -> Self {
-        Self {
+        Self(Arc::new(StateParts {
             keys: Arc::new(KeyResolver::new(db.clone())),
             item_writes: Arc::new(ItemLanes::new(db.clone(), db.max_connections())),
             item_reads: Arc::new(ItemReads::new(db.clone(), db.max_connections())),
@@ -62,40 +77,34 @@ impl AppState {
             database: Arc::new(DatabaseStatus::default()),
             webhook_destinations: Destinations::PublicOnly,
             renders: Arc::new(Renders::default()),
-        }
+        }))
+    }
+
+    /// The same state with `change` made to its parts.
+    pub fn with(mut self, change: impl FnOnce(&mut StateParts)) -> Self {
+        change(Arc::make_mut(&mut self.0));
+        self
     }
 
     /// The same state letting webhooks reach these addresses.
     pub fn with_webhook_destinations(self, webhook_destinations: Destinations) -> Self {
-        Self {
-            webhook_destinations,
-            ..self
-        }
+        self.with(|parts| parts.webhook_destinations = webhook_destinations)
     }
 
     /// The same state with another request timeout.
     pub fn with_request_timeout(self, request_timeout: Duration) -> Self {
-        Self {
-            request_timeout,
-            ..self
-        }
+        self.with(|parts| parts.request_timeout = request_timeout)
     }
 
     /// The same state with another rate limiter (the default counts in process, 3000 writes
     /// per 600 seconds).
     pub fn with_rate_limiter(self, rate_limiter: Arc<RateLimiter>) -> Self {
-        Self {
-            rate_limiter,
-            ..self
-        }
+        self.with(|parts| parts.rate_limiter = rate_limiter)
     }
 
     /// The same state admitting pages of other origins (CORS).
     pub fn with_cors_origins(self, cors_origins: AllowedOrigins) -> Self {
-        Self {
-            cors_origins,
-            ..self
-        }
+        self.with(|parts| parts.cors_origins = cors_origins)
     }
 
     /// An absolute URL for a path of this server.

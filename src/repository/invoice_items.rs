@@ -67,6 +67,22 @@ pub(super) fn stored_quantity(count: i64) -> Result<Quantity, sqlx::Error> {
     Quantity::parse(count).map_err(|_| corrupt("quantity", &count.to_string()))
 }
 
+/// An item with how many its invoice has.
+#[derive(sqlx::FromRow)]
+struct CountedItemRow {
+    total: i64,
+    #[sqlx(flatten)]
+    row: ItemRow,
+}
+
+/// An item with its organization.
+#[derive(sqlx::FromRow)]
+struct KeyedItemRow {
+    organization_id: OrganizationId,
+    #[sqlx(flatten)]
+    row: ItemRow,
+}
+
 impl ItemRow {
     pub(super) fn into_item(self) -> Result<InvoiceItem, sqlx::Error> {
         Ok(InvoiceItem {
@@ -127,25 +143,6 @@ macro_rules! select_items {
     };
 }
 
-/// The organization's items among `item_ids`, in no set order, through the pool or a
-/// transaction.
-async fn select_items_by_ids<'e>(
-    executor: impl PgExecutor<'e>,
-    organization_id: &OrganizationId,
-    item_ids: &[String],
-) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-    select_items!(
-        "where organization_id = $1 and id = any($2)",
-        organization_id as &OrganizationId,
-        item_ids,
-    )
-    .fetch_all(executor)
-    .await?
-    .into_iter()
-    .map(ItemRow::into_item)
-    .collect()
-}
-
 /// One item of one invoice, through the pool or a transaction.
 async fn select_item<'e>(
     executor: impl PgExecutor<'e>,
@@ -188,18 +185,89 @@ impl Db {
         .transpose()
     }
 
-    /// The organization's items among `item_ids`, whatever their invoices, in no set order: in
-    /// one statement, for the reads of many requests at once.
-    #[tracing::instrument(skip_all, fields(items = item_ids.len()))]
-    pub async fn items_by_ids(
+    /// A page of an invoice's items, oldest first, then by id, with how many it has in all;
+    /// `None` when there is no such invoice. A page with items is read in one statement, whose
+    /// count and items are of one snapshot; an empty one is read again in a snapshot, which
+    /// tells an invoice without items (or a page past its last) from no invoice.
+    #[tracing::instrument(skip_all, fields(invoice = %invoice_id))]
+    pub async fn list_items(
         &self,
         organization_id: &OrganizationId,
-        item_ids: &[String],
-    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-        self.on_connection(async |connection| {
-            select_items_by_ids(connection, organization_id, item_ids).await
-        })
-        .await
+        invoice_id: &InvoiceId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Option<ItemPage>, sqlx::Error> {
+        // Read by name, as the event log reads kept items: the checked statements' row has no
+        // count.
+        let rows: Vec<CountedItemRow> = self
+            .on_connection(async |connection| {
+                sqlx::query_as(
+                    "select (select count(*) from invoice_items
+                             where organization_id = $1 and invoice_id = $2) as total, i.*
+                     from invoice_items i
+                     where i.organization_id = $1 and i.invoice_id = $2
+                     order by i.created_time, i.id
+                     limit $3 offset $4",
+                )
+                .bind(organization_id)
+                .bind(invoice_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(connection)
+                .await
+            })
+            .await?;
+        let Some(total) = rows.first().map(|row| row.total) else {
+            return self
+                .read(async |snapshot| {
+                    snapshot
+                        .list_items(organization_id, invoice_id, limit, offset)
+                        .await
+                })
+                .await;
+        };
+        let items = rows
+            .into_iter()
+            .map(|CountedItemRow { row, .. }| row.into_item())
+            .collect::<Result<_, _>>()?;
+        Ok(Some(ItemPage { total, items }))
+    }
+
+    /// The items of these keys, each `(organization, item id)`, whatever their invoices, in no
+    /// set order and with their organizations: in one statement, for the reads of many
+    /// requests at once.
+    #[tracing::instrument(skip_all, fields(items = keys.len()))]
+    pub async fn items_by_keys(
+        &self,
+        keys: &[(OrganizationId, InvoiceItemId)],
+    ) -> Result<Vec<(OrganizationId, InvoiceItem)>, sqlx::Error> {
+        let (organization_ids, item_ids): (Vec<&str>, Vec<&str>) = keys
+            .iter()
+            .map(|(organization_id, item_id)| (organization_id.as_str(), item_id.as_str()))
+            .unzip();
+        // Read by name, as the event log reads kept items: the checked statements' row has
+        // no organization.
+        let rows: Vec<KeyedItemRow> = self
+            .on_connection(async |connection| {
+                sqlx::query_as(
+                    "select i.* from invoice_items i
+                     where (i.organization_id, i.id) in
+                         (select * from unnest($1::text[], $2::text[]))",
+                )
+                .bind(&organization_ids)
+                .bind(&item_ids)
+                .fetch_all(connection)
+                .await
+            })
+            .await?;
+        rows.into_iter()
+            .map(
+                |KeyedItemRow {
+                     organization_id,
+                     row,
+                 }| Ok((organization_id, row.into_item()?)),
+            )
+            .collect()
     }
 
     /// A page of the organization's items (of one invoice, when given), oldest first, then by
@@ -400,7 +468,16 @@ impl Tx {
         organization_id: &OrganizationId,
         item_ids: &[String],
     ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
-        select_items_by_ids(&mut *self.inner, organization_id, item_ids).await
+        select_items!(
+            "where organization_id = $1 and id = any($2)",
+            organization_id as &OrganizationId,
+            item_ids,
+        )
+        .fetch_all(&mut *self.inner)
+        .await?
+        .into_iter()
+        .map(ItemRow::into_item)
+        .collect()
     }
 
     /// Deletes items, each of its organization's, in one statement. The caller holds their

@@ -118,9 +118,7 @@ pub async fn list_items(
     limit: i64,
     offset: i64,
 ) -> Result<ItemPage, ApiError> {
-    db.read(async |snapshot| {
-        (snapshot.list_items(organization_id, invoice_id, limit, offset)).await
-    })
-    .await?
-    .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
+    db.list_items(organization_id, invoice_id, limit, offset)
+        .await?
+        .ok_or_else(|| invoice_not_found(invoice_id.as_str()))
 }

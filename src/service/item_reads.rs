@@ -1,7 +1,7 @@
 //! Item reads coalesced: the reads that arrive while the readers are busy share one statement.
 //!
 //! A read is queued; a reader takes every read queued so far (at most [`MAX_BATCH`]) and looks
-//! them all up in one statement per organization (`id = any($2)`). A few readers run at once,
+//! them all up in one statement, whatever their organizations. A few readers run at once,
 //! so a lone read never waits for a batch: it finds a reader free and goes at once. Under load
 //! the reads that queue while every reader is busy go together in the next free one, which
 //! spends one round trip and one plan where each would have spent its own.
@@ -10,9 +10,11 @@
 //! committed before it was made, as a read of its own would.
 
 use std::collections::HashMap;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use futures_util::future::join_all;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::domain::ids::{InvoiceItemId, OrganizationId};
@@ -29,14 +31,25 @@ const QUEUE: usize = 1024;
 /// The metric of the reads each statement took.
 pub const READ_BATCH_SIZE_METRIC: &str = "item_read_batch_size";
 
+/// The metric of the reads done alone.
+pub const READS_ALONE_METRIC: &str = "item_reads_alone_total";
+
 /// The item readers, started on first use.
 #[derive(Debug)]
 pub struct ItemReads {
     db: Db,
     readers: usize,
     queue: OnceLock<mpsc::Sender<Wanted>>,
-    /// How many batches the readers have taken.
-    batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+/// What the readers have done since they started.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Statements sent, each for one batch.
+    statements: AtomicU64,
+    /// Reads done alone, outside a batch.
+    alone: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -47,11 +60,13 @@ struct Wanted {
 }
 
 /// What a batch found for one read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Found {
     /// The item, or none of the organization has this id.
     Read(Box<Option<InvoiceItem>>),
-    /// The batch failed: the read is done alone, for its own error.
+    /// The database could not be reached, for this reason.
+    Unavailable(String),
+    /// The batch failed otherwise: the read is done alone, for its own answer.
     Alone,
 }
 
@@ -65,14 +80,19 @@ impl ItemReads {
                 .unwrap_or(1)
                 .clamp(1, 4),
             queue: OnceLock::new(),
-            batches: Arc::default(),
+            counts: Arc::default(),
         }
     }
 
-    /// How many batches the readers have taken so far, each read in one statement per
-    /// organization in it.
-    pub fn batches(&self) -> u64 {
-        self.batches.load(Ordering::Relaxed)
+    /// How many statements the readers have sent, each for one batch of reads.
+    pub fn statements(&self) -> u64 {
+        self.counts.statements.load(Ordering::Relaxed)
+    }
+
+    /// How many reads were done alone: those of a batch that failed other than by the database
+    /// being unreachable, or that found no reader.
+    pub fn reads_alone(&self) -> u64 {
+        self.counts.alone.load(Ordering::Relaxed)
     }
 
     /// The organization's item of this id, whatever its invoice, read in a batch with the reads
@@ -89,12 +109,19 @@ impl ItemReads {
             item_id: item_id.clone(),
             answer,
         };
-        if self.queue().send(wanted).await.is_ok()
-            && let Ok(Found::Read(item)) = found.await
-        {
-            return Ok(*item);
+        if self.queue().send(wanted).await.is_ok() {
+            match found.await {
+                Ok(Found::Read(item)) => return Ok(*item),
+                Ok(Found::Unavailable(reason)) => {
+                    return Err(sqlx::Error::Io(io::Error::other(reason)).into());
+                }
+                // The batch failed for another reason, or panicked.
+                Ok(Found::Alone) | Err(_) => {}
+            }
         }
-        // No reader (the runtime is ending), or the batch failed or panicked.
+        // Done alone, also when there is no reader (the runtime is ending).
+        self.counts.alone.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(READS_ALONE_METRIC).increment(1);
         Ok(self.db.find_item_by_id(organization_id, item_id).await?)
     }
 
@@ -104,7 +131,7 @@ impl ItemReads {
             let readers = Readers {
                 db: self.db.clone(),
                 free: Arc::new(Semaphore::new(self.readers)),
-                batches: Arc::clone(&self.batches),
+                counts: Arc::clone(&self.counts),
             };
             tokio::spawn(dispatch(readers, receiver));
             sender
@@ -117,7 +144,7 @@ struct Readers {
     db: Db,
     /// One permit for each reader not reading.
     free: Arc<Semaphore>,
-    batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
 }
 
 /// Hands the queued reads to the readers: whenever one is free, everything queued so far.
@@ -130,48 +157,62 @@ async fn dispatch(readers: Readers, mut queue: mpsc::Receiver<Wanted>) {
         if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        readers.batches.fetch_add(1, Ordering::Relaxed);
         let db = readers.db.clone();
+        let counts = Arc::clone(&readers.counts);
         tokio::spawn(async move {
-            read_batch(&db, batch).await;
+            read_batch(&db, &counts, batch).await;
             drop(reader);
         });
     }
 }
 
-/// Reads a batch, one statement per organization in it, and answers each read.
-async fn read_batch(db: &Db, mut batch: Vec<Wanted>) {
+/// Reads a batch in one statement and answers each read. The statement is given up once every
+/// read in it has gone (its client left, its time ran out), as each read's own would be.
+async fn read_batch(db: &Db, counts: &Counts, mut batch: Vec<Wanted>) {
     batch.retain(|wanted| !wanted.answer.is_closed());
-    metrics::histogram!(READ_BATCH_SIZE_METRIC).record(batch.len() as f64);
-    let mut by_organization: HashMap<OrganizationId, Vec<Wanted>> = HashMap::new();
-    for wanted in batch {
-        by_organization
-            .entry(wanted.organization_id.clone())
-            .or_default()
-            .push(wanted);
+    if batch.is_empty() {
+        return;
     }
-    for (organization_id, wanted) in by_organization {
-        let mut ids: Vec<String> = wanted
-            .iter()
-            .map(|one| one.item_id.as_str().to_owned())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let items = match db.items_by_ids(&organization_id, &ids).await {
-            Ok(items) => items,
-            Err(error) => {
-                tracing::warn!(%error, reads = wanted.len(), "an item read batch failed; each read runs alone");
-                for one in wanted {
-                    let _ = one.answer.send(Found::Alone);
-                }
-                continue;
-            }
-        };
-        let items: HashMap<&str, &InvoiceItem> =
-            items.iter().map(|item| (item.id.as_str(), item)).collect();
-        for one in wanted {
-            let item = items.get(one.item_id.as_str()).map(|&item| item.clone());
-            let _ = one.answer.send(Found::Read(Box::new(item)));
+    metrics::histogram!(READ_BATCH_SIZE_METRIC).record(batch.len() as f64);
+    let mut keys: Vec<(OrganizationId, InvoiceItemId)> = batch
+        .iter()
+        .map(|wanted| (wanted.organization_id.clone(), wanted.item_id.clone()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    counts.statements.fetch_add(1, Ordering::Relaxed);
+    let read = {
+        let everyone_gone = join_all(batch.iter_mut().map(|wanted| wanted.answer.closed()));
+        tokio::select! {
+            read = db.items_by_keys(&keys) => read,
+            _ = everyone_gone => return,
         }
+    };
+    let items = match read {
+        Ok(items) => items,
+        Err(error) => {
+            let reason = error.to_string();
+            // The database cannot be reached: each read hears so, rather than asking again
+            // alone of a database that is already failing. Anything else (a row that cannot be
+            // read) is left to each read alone, so that it fails only the read of that row.
+            let found = match ApiError::from(error) {
+                ApiError::Unavailable(_) => Found::Unavailable(reason.clone()),
+                _ => Found::Alone,
+            };
+            tracing::warn!(error = %reason, reads = batch.len(), "an item read batch failed");
+            for wanted in batch {
+                let _ = wanted.answer.send(found.clone());
+            }
+            return;
+        }
+    };
+    let items: HashMap<(&str, &str), &InvoiceItem> = items
+        .iter()
+        .map(|(organization_id, item)| ((organization_id.as_str(), item.id.as_str()), item))
+        .collect();
+    for wanted in batch {
+        let key = (wanted.organization_id.as_str(), wanted.item_id.as_str());
+        let item = items.get(&key).map(|&item| item.clone());
+        let _ = wanted.answer.send(Found::Read(Box::new(item)));
     }
 }

@@ -483,10 +483,8 @@ async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool)
             .unwrap();
     let app = TestApp::configured(server_pool, |state| {
         let state = state.with_request_timeout(Duration::from_millis(300));
-        invoice_api::http::AppState {
-            db: state.db.clone().with_lock_timeout(lock_timeout),
-            ..state
-        }
+        let db = state.db.clone().with_lock_timeout(lock_timeout);
+        state.with(|parts| parts.db = db)
     })
     .await;
     // The lock timeout lives in each transaction, never on a session of the pool, which a

@@ -44,10 +44,7 @@ async fn one_lane_app(pool: &PgPool) -> (Arc<TestApp>, Arc<ItemLanes>) {
     let app = TestApp::configured(pool.clone(), |state| {
         let one = Arc::new(ItemLanes::new(state.db.clone(), 1));
         lanes = Some(Arc::clone(&one));
-        invoice_api::http::AppState {
-            item_writes: one,
-            ..state
-        }
+        state.with(|parts| parts.item_writes = one)
     })
     .await;
     (Arc::new(app), lanes.unwrap())
@@ -247,9 +244,9 @@ async fn writes_queued_together_share_one_transaction_and_each_hears_its_own_out
 #[sqlx::test]
 async fn a_create_into_a_locked_invoice_holds_up_no_other_invoice(pool: PgPool) {
     let app = Arc::new(
-        TestApp::configured(pool.clone(), |state| invoice_api::http::AppState {
-            item_writes: Arc::new(ItemLanes::new(state.db.clone(), 1)),
-            ..state
+        TestApp::configured(pool.clone(), |state| {
+            let lanes = Arc::new(ItemLanes::new(state.db.clone(), 1));
+            state.with(|parts| parts.item_writes = lanes)
         })
         .await,
     );

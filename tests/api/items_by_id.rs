@@ -149,7 +149,7 @@ async fn reads_made_together_share_a_statement_and_each_gets_its_own_item(pool: 
         reads.item(&other, &created[0].1),
         reads.item(&organization, &missing),
     );
-    assert_eq!(reads.batches(), 1);
+    assert_eq!((reads.statements(), reads.reads_alone()), (1, 0));
     for ((invoice, item, price), read) in created.iter().zip(own) {
         let read = read.unwrap();
         assert_eq!((&read.id, &read.invoice_id), (item, invoice));
@@ -175,5 +175,5 @@ async fn reads_made_together_share_a_statement_and_each_gets_its_own_item(pool: 
         .await
         .unwrap();
     assert_eq!(read.price, rust_decimal::Decimal::from(21));
-    assert_eq!(reads.batches(), 2);
+    assert_eq!((reads.statements(), reads.reads_alone()), (2, 0));
 }
