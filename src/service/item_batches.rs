@@ -64,15 +64,21 @@ enum Outcome {
     Alone(Box<ItemWrite>),
 }
 
+/// How many lanes (and as many item readers) a pool of `max_connections` gets: one for every
+/// three connections, from one to four, so that the rest of the pool stays for the other
+/// reads and for the writes that run alone.
+pub(super) fn lanes_for_pool(max_connections: u32) -> usize {
+    usize::try_from(max_connections / 3)
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
 impl ItemLanes {
-    /// Lanes over `db`: one for every three of its pooled connections, from one to four, so
-    /// that the rest of the pool stays for reads and for the writes that run alone.
+    /// Lanes over `db` (see [`lanes_for_pool`]).
     pub fn new(db: Db, max_connections: u32) -> Self {
         Self {
             db,
-            lanes: usize::try_from(max_connections / 3)
-                .unwrap_or(1)
-                .clamp(1, 4),
+            lanes: lanes_for_pool(max_connections),
             senders: OnceLock::new(),
         }
     }

@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 use futures_util::future::join_all;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::item_batches::lanes_for_pool;
 use crate::domain::ids::{InvoiceItemId, OrganizationId};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::error::ApiError;
@@ -71,14 +72,11 @@ enum Found {
 }
 
 impl ItemReads {
-    /// Readers over `db`: one for every three of its pooled connections, from one to four, as
-    /// many as the write lanes, so that the rest of the pool stays for everything else.
+    /// Readers over `db`, as many as the write lanes ([`lanes_for_pool`]).
     pub fn new(db: Db, max_connections: u32) -> Self {
         Self {
             db,
-            readers: usize::try_from(max_connections / 3)
-                .unwrap_or(1)
-                .clamp(1, 4),
+            readers: lanes_for_pool(max_connections),
             queue: OnceLock::new(),
             counts: Arc::default(),
         }
