@@ -1,8 +1,10 @@
 -- One load for wrk, chosen by its first argument:
 --   wrk ... -s bench/load.lua URL -- OP KEY INVOICES ITEMS [INVOICE]
 -- OP is create, update, get, list, invoice (a random one of INVOICES invoices `bench-N`, and
--- of its ITEMS seeded items `it-N-K`) or grow (creates into the one INVOICE). `done` prints
--- one RESULT line: requests/s, p50 and p99 in ms, non-2xx answers, socket errors.
+-- of its ITEMS seeded items `it-N-K`), grow (creates into the one INVOICE) or paced (creates
+-- as create does, each connection waiting PAUSE ms before each request):
+--   wrk ... -s bench/load.lua URL -- paced KEY INVOICES ITEMS - PAUSE
+-- `done` prints one RESULT line: requests/s, p50 and p99 in ms, non-2xx answers, socket errors.
 local op, key, invoices, items, fixed
 local counter = 0
 
@@ -11,6 +13,11 @@ function init(args)
   invoices, items, fixed = tonumber(args[3]), tonumber(args[4]), args[5]
   -- Each wrk thread has its own Lua state: seed each differently.
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+  if op == "paced" then
+    local pause = tonumber(args[6])
+    -- wrk looks for `delay` after `init`, and paces only when it finds one.
+    delay = function() return pause end
+  end
 end
 
 local function body()
@@ -24,7 +31,7 @@ local json = { ["Content-Type"] = "application/json" }
 function request()
   local inv = math.random(invoices)
   local headers = { ["REB-APIKEY"] = key }
-  if op == "create" then
+  if op == "create" or op == "paced" then
     headers["Content-Type"] = json["Content-Type"]
     return wrk.format("POST", string.format("/invoices/bench-%d/items", inv), headers, body())
   elseif op == "grow" then

@@ -285,7 +285,10 @@ impl Db {
                                    and e.state = 'pending' and e.id < d.id)
                            order by d.next_attempt_time, d.id
                            limit $1::bigint * 4),
-                       ranked as (
+                       -- Materialized: a plan made from stale statistics (a queue that was
+                       -- empty when last analyzed) may join it as the inner side of a nested
+                       -- loop, which must not compute it again for each row.
+                       ranked as materialized (
                            select organization_id, id, row_number() over (
                                partition by organization_id, webhook_id
                                order by next_attempt_time, id) as place,
