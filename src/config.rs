@@ -207,7 +207,7 @@ pub struct ServeConfig {
     pub webhook_log_body_bytes: u32,
 
     /// Delivery attempts this process makes at once (each replica has its own).
-    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub webhook_concurrency: u32,
 }
 

@@ -406,11 +406,7 @@ impl DeliveryWorker {
                 Ok(None) | Err(_) => break,
             }
         }
-        Ok((
-            status,
-            response_headers,
-            String::from_utf8_lossy(&kept).into_owned(),
-        ))
+        Ok((status, response_headers, kept_text(&kept, limit)))
     }
 }
 
@@ -482,10 +478,11 @@ fn organization_room(
     }
 }
 
-/// At most the first `limit` bytes of `body` as text, cut at a character's start.
+/// At most the first `limit` bytes of `body` as text, cut at a character's start, with each
+/// NUL (which a receiver may answer, and PostgreSQL's text cannot hold) as U+FFFD.
 fn kept_text(body: &[u8], limit: usize) -> String {
     let text = String::from_utf8_lossy(body);
-    text[..text.floor_char_boundary(limit)].to_owned()
+    text[..text.floor_char_boundary(limit)].replace('\0', "\u{FFFD}")
 }
 
 /// Why a request failed, with its causes (the resolver's refusal among them).
@@ -517,5 +514,6 @@ mod tests {
         // "é" is two bytes: a cut between them keeps neither.
         assert_eq!(kept_text("aé".as_bytes(), 2), "a");
         assert_eq!(kept_text("aé".as_bytes(), 3), "aé");
+        assert_eq!(kept_text(b"a\0b", 64), "a\u{FFFD}b");
     }
 }

@@ -59,10 +59,11 @@ impl Received {
     }
 }
 
-#[derive(Default)]
 struct Log {
     received: Vec<Received>,
     script: VecDeque<u16>,
+    /// The body of every answer.
+    answer: &'static str,
 }
 
 /// The receiver, on a thread and runtime of its own (so that a test blocked on a server
@@ -76,9 +77,15 @@ pub struct Receiver {
 impl Receiver {
     /// Listens on 127.0.0.1, answering with `script` first.
     pub fn start(script: &[u16]) -> Self {
+        Self::answering(script, "thanks")
+    }
+
+    /// Listens on 127.0.0.1, answering with `script` first, each time with `answer` as body.
+    pub fn answering(script: &[u16], answer: &'static str) -> Self {
         let log = Arc::new(Mutex::new(Log {
             received: Vec::new(),
             script: script.iter().copied().collect(),
+            answer,
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -151,7 +158,7 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
-    let status = {
+    let (status, answer) = {
         let mut log = log.lock().unwrap();
         log.received.push(Received {
             method: method.to_string(),
@@ -159,10 +166,10 @@ async fn receive(
             body,
             at: Instant::now(),
         });
-        log.script.pop_front().unwrap_or(200)
+        (log.script.pop_front().unwrap_or(200), log.answer)
     };
     if status == 0 {
         std::future::pending::<()>().await;
     }
-    (StatusCode::from_u16(status).unwrap(), "thanks")
+    (StatusCode::from_u16(status).unwrap(), answer)
 }

@@ -812,6 +812,31 @@ async fn the_delivery_log_keeps_the_first_bytes_of_a_large_body(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn an_answer_holding_a_nul_is_logged_and_the_delivery_not_sent_again(pool: PgPool) {
+    let app = lenient_app(&pool).await;
+    // PostgreSQL's text holds no NUL: an answer that could not be logged would leave its
+    // delivery pending, to be sent again whenever its lease ran out.
+    let receiver = Receiver::answering(&[], "got it\0 thanks");
+    webhook(&app, json!({"url": receiver.url(), "method": "POST"})).await;
+    start_worker(&pool, test_settings());
+    let invoice = app.create_invoice("USD").await;
+    let log = wait_for_log(&app, 1).await;
+    assert_eq!(log[0]["status"], 200, "{}", log[0]);
+    assert_eq!(log[0]["response"], "got it\u{FFFD} thanks");
+
+    app.create_item(&invoice, json!({"type": "debit", "unitPrice": 10}))
+        .await;
+    let log = wait_for_log(&app, 2).await;
+    assert_eq!(log[0]["eventType"], "invoice-modified", "{}", log[0]);
+    let received = receiver.received();
+    assert_eq!(received.len(), 2, "each event once");
+    assert_ne!(
+        received[0].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
+}
+
+#[sqlx::test]
 async fn deliveries_behind_one_waiting_for_its_retry_are_not_due_before_it(pool: PgPool) {
     let app = lenient_app(&pool).await;
     let receiver = Receiver::start(&[500]);
