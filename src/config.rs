@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::delivery::DeliverySettings;
 use crate::delivery::schedule::RetrySchedule;
+use crate::delivery::{DEFAULT_CONCURRENCY, DeliverySettings};
 use crate::http::cors::AllowedOrigins;
 use crate::server::{
     ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
@@ -207,7 +207,7 @@ pub struct ServeConfig {
     pub webhook_log_body_bytes: u32,
 
     /// Delivery attempts this process makes at once (each replica has its own).
-    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub webhook_concurrency: u32,
 }
 

@@ -46,15 +46,20 @@ pub struct DeliverySettings {
     pub kept_request_bytes: usize,
 }
 
+/// Delivery attempts a process makes at once unless told otherwise (`WEBHOOK_CONCURRENCY`).
+pub const DEFAULT_CONCURRENCY: u32 = 256;
+
 impl Default for DeliverySettings {
     fn default() -> Self {
+        let concurrency = DEFAULT_CONCURRENCY as usize;
         Self {
             destinations: Destinations::PublicOnly,
             schedule: RetrySchedule::default(),
             attempt_timeout: Duration::from_secs(10),
-            concurrency: 256,
-            per_webhook: 64,
-            per_organization: 64,
+            concurrency,
+            // As the configuration derives them: a quarter each.
+            per_webhook: concurrency / 4,
+            per_organization: concurrency / 4,
             poll_interval: Duration::from_millis(250),
             kept_response_bytes: 16 * 1024,
             kept_request_bytes: 64 * 1024,
