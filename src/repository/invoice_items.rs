@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use sqlx::PgExecutor;
+use sqlx::postgres::{PgHasArrayType, PgTypeInfo};
 use sqlx::types::Json;
+use sqlx::{PgExecutor, Postgres};
 
 use super::tax_record::{ItemTaxRecord, LineVatRecord};
 use super::{Db, Tx, corrupt};
@@ -25,11 +26,13 @@ pub struct ItemPage {
     pub items: Vec<InvoiceItem>,
 }
 
-#[derive(sqlx::FromRow)]
+/// An item's row, as the checked statements name its columns, as a statement read by name
+/// does (`FromRow`, which takes `r#type` for `type`), and as an anonymous record of
+/// [`item_record!`]'s columns, in the order of these fields (`Decode`).
+#[derive(sqlx::FromRow, sqlx::Decode)]
 pub(super) struct ItemRow {
     pub(super) id: InvoiceItemId,
     pub(super) invoice_id: InvoiceId,
-    #[sqlx(rename = "type")]
     pub(super) r#type: String,
     pub(super) description: Option<String>,
     pub(super) unit_price: Decimal,
@@ -48,6 +51,31 @@ pub(super) struct ItemRow {
     pub(super) revision: i64,
     pub(super) created_time: DateTime<Utc>,
     pub(super) updated_time: DateTime<Utc>,
+}
+
+/// An item of `invoice_items i` as an anonymous record that [`ItemRow`] decodes: its columns
+/// in the order of that struct's fields.
+macro_rules! item_record {
+    () => {
+        "row(i.id, i.invoice_id, i.type, i.description, i.unit_price, i.quantity, i.price,
+             i.discount_amount, i.product_id, i.period_start_time, i.period_end_time,
+             i.period_number, i.tax, i.vat, i.metadata, i.subscription_id, i.item_date,
+             i.revision, i.created_time, i.updated_time)"
+    };
+}
+pub(super) use item_record;
+
+/// An anonymous record, each field checked against its own column's type as it is decoded.
+impl sqlx::Type<Postgres> for ItemRow {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_name("record")
+    }
+}
+
+impl PgHasArrayType for ItemRow {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::array_of("record")
+    }
 }
 
 pub(super) fn parse_item_type(value: &str) -> Result<ItemType, sqlx::Error> {

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use sqlx::types::Json;
 
+use super::invoice_items::{ItemRow, item_record};
 use super::pages::page_rows;
 use super::parties_record::PartiesRecord;
 use super::tax_record::TaxSettingsRecord;
@@ -15,6 +16,7 @@ use crate::domain::invoice::{
     Collection, CollectionMethod, HostedToken, Invoice, InvoicePayments, InvoiceStatus,
     InvoiceTotals,
 };
+use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::invoice_listing::{InvoiceFilter, SortField, SortKey};
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::TaxSettings;
@@ -702,7 +704,69 @@ impl Tx {
     }
 }
 
+/// An invoice's row with its items, as one statement reads them.
+#[derive(sqlx::FromRow)]
+struct InvoiceWithItemsRow {
+    #[sqlx(flatten)]
+    invoice: InvoiceRow,
+    items: Vec<ItemRow>,
+}
+
+/// What one statement reads of an invoice and its items.
+#[derive(Debug)]
+pub enum AtOnce {
+    /// The organization has no invoice of that id.
+    Missing,
+    /// The invoice, whole, with its items oldest first.
+    Read(Box<Invoice>, Vec<InvoiceItem>),
+    /// The invoice has discounts, payments or credits, whose rows statements of their own
+    /// read: read it in a snapshot ([`Db::snapshot`]).
+    NeedsSnapshot,
+}
+
 impl Db {
+    /// An invoice with its items in one statement: one round trip and one snapshot without a
+    /// transaction, for the invoices that have nothing more to read (most of them).
+    #[tracing::instrument(skip_all)]
+    pub async fn invoice_with_items_at_once(
+        &self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+    ) -> Result<AtOnce, sqlx::Error> {
+        // Read by name, as the event log reads kept invoices; the items as records, which
+        // the checked statements cannot type.
+        let row: Option<InvoiceWithItemsRow> = self
+            .on_connection(async |connection| {
+                sqlx::query_as(concat!(
+                    "select v.*, array(select ",
+                    item_record!(),
+                    " from invoice_items i
+                       where i.organization_id = v.organization_id and i.invoice_id = v.id
+                       order by i.created_time, i.id) as items
+                     from invoices v where v.organization_id = $1 and v.id = $2"
+                ))
+                .bind(organization_id)
+                .bind(invoice_id)
+                .fetch_optional(connection)
+                .await
+            })
+            .await?;
+        let Some(InvoiceWithItemsRow { invoice, items }) = row else {
+            return Ok(AtOnce::Missing);
+        };
+        if invoice.discount_count > 0
+            || invoice.paid_amount > Decimal::ZERO
+            || invoice.credited_amount > Decimal::ZERO
+        {
+            return Ok(AtOnce::NeedsSnapshot);
+        }
+        let items = items
+            .into_iter()
+            .map(ItemRow::into_item)
+            .collect::<Result<_, _>>()?;
+        Ok(AtOnce::Read(Box::new(invoice.into_invoice()?), items))
+    }
+
     /// Up to `limit` invoices of any organization still awaiting payment, with something due,
     /// whose due time is before `now`, soonest due first: the past-due check's candidates,
     /// each then taken by [`Tx::lock_if_overdue`].

@@ -31,7 +31,7 @@ pub use event_log::{EventLogListing, EventSubject, InvoiceSnapshot, LoggedEvent}
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
 pub use invoice_items::ItemPage;
-pub use invoices::{InvoiceListing, InvoicePage};
+pub use invoices::{AtOnce, InvoiceListing, InvoicePage};
 pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;
 pub use pages::Cursor;
