@@ -195,6 +195,54 @@ async fn get_invoice_lists_its_items_oldest_first_with_totals(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn an_invoice_shows_each_item_as_the_items_own_read_does(pool: PgPool) {
+    // The invoice's read takes its items as records, each column in its place; the item's own
+    // read names its columns. The fields differ from their neighbours of the same type, so
+    // that two read in each other's place would show.
+    let app = TestApp::new(pool).await;
+    let id = app.create_invoice("USD").await;
+    let product_id = app.create_product("Seats").await;
+    let full = app
+        .create_item(
+            &id,
+            json!({
+                "type": "debit", "description": "Seats", "unitPrice": 19.99, "quantity": 3,
+                "productId": product_id,
+                "periodStartTime": "2026-11-01T00:00:00Z", "periodEndTime": "2026-11-30T23:59:59Z",
+                "periodNumber": 3, "tax": {"amount": 4.5, "description": "Sales tax"}
+            }),
+        )
+        .await;
+    let replaced = app
+        .create_item(&id, json!({"type": "credit", "unitPrice": 2}))
+        .await;
+    let path = format!("/invoices/{id}/items/{}", replaced["id"].as_str().unwrap());
+    let response = app
+        .put(
+            &path,
+            json!({"type": "credit", "description": "Refund", "unitPrice": 7, "quantity": 2}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let invoice = app.invoice(&id).await;
+    let shown = invoice["items"].as_array().unwrap();
+    assert_eq!(shown.len(), 2);
+    assert_eq!(shown[0], full);
+    assert_eq!(shown[1], response.body);
+    for item in shown {
+        let alone = app
+            .get(&format!(
+                "/invoices/{id}/items/{}",
+                item["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(alone.status, StatusCode::OK, "{}", alone.text);
+        assert_eq!(*item, alone.body);
+    }
+    assert_eq!(invoice["subtotalAmount"], json!(45.97));
+}
+
+#[sqlx::test]
 async fn an_invoice_read_back_can_be_sent_back(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let id = app.create_invoice("USD").await;
