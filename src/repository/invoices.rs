@@ -81,7 +81,31 @@ pub(super) struct InvoiceRow {
     hosted_token: Option<String>,
 }
 
+/// Which of an invoice's rows in other tables than its items it has, as its own row counts
+/// and sums them: each is read by a statement of its own, and only when it has some.
+#[derive(Debug, Clone, Copy)]
+struct RowsElsewhere {
+    discounts: bool,
+    allocations: bool,
+    credits: bool,
+}
+
+impl RowsElsewhere {
+    fn any(self) -> bool {
+        self.discounts || self.allocations || self.credits
+    }
+}
+
 impl InvoiceRow {
+    fn rows_elsewhere(&self) -> RowsElsewhere {
+        RowsElsewhere {
+            discounts: self.discount_count > 0,
+            // Every allocation pays the invoice or refunds what it was paid.
+            allocations: self.paid_amount > Decimal::ZERO,
+            credits: self.credited_amount > Decimal::ZERO,
+        }
+    }
+
     pub(super) fn into_invoice(self) -> Result<Invoice, sqlx::Error> {
         Ok(Invoice {
             currency: parse_currency(&self.currency)?,
@@ -554,7 +578,7 @@ impl Tx {
         .await?;
         rows.into_iter()
             .map(|row| {
-                let discounted = row.discount_count > 0;
+                let discounted = row.rows_elsewhere().discounts;
                 Ok((row.into_invoice()?, discounted))
             })
             .collect()
@@ -588,10 +612,10 @@ impl Tx {
         row: Option<InvoiceRow>,
     ) -> Result<Option<Invoice>, sqlx::Error> {
         let Some(row) = row else { return Ok(None) };
-        let has_discounts = row.discount_count > 0;
+        let elsewhere = row.rows_elsewhere();
         let mut invoice = row.into_invoice()?;
         let ids = std::slice::from_ref(&invoice.id);
-        if has_discounts {
+        if elsewhere.discounts {
             invoice.discounts = self
                 .discounts_of_invoices(organization_id, ids)
                 .await?
@@ -599,12 +623,11 @@ impl Tx {
                 .map(|(_, applied)| applied)
                 .collect();
         }
-        // Every allocation pays the invoice or refunds what it was paid.
-        if invoice.payments.paid_amount > Decimal::ZERO {
+        if elsewhere.allocations {
             invoice.payments.recent_allocations =
                 self.recent_allocations(organization_id, ids).await?;
         }
-        if invoice.payments.credited_amount > Decimal::ZERO {
+        if elsewhere.credits {
             invoice.payments.credit_allocations =
                 self.credit_allocations(organization_id, &[], ids).await?;
         }
@@ -754,10 +777,7 @@ impl Db {
         let Some(InvoiceWithItemsRow { invoice, items }) = row else {
             return Ok(AtOnce::Missing);
         };
-        if invoice.discount_count > 0
-            || invoice.paid_amount > Decimal::ZERO
-            || invoice.credited_amount > Decimal::ZERO
-        {
+        if invoice.rows_elsewhere().any() {
             return Ok(AtOnce::NeedsSnapshot);
         }
         let items = items

@@ -6,6 +6,7 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::corrupt;
@@ -45,7 +46,10 @@ pub(super) struct RatesRecord {
     special_district: StoredDecimal,
 }
 
-/// The stored form of an [`ItemTax`], tagged by the calculator that made it.
+/// The stored form of an [`ItemTax`], tagged by the calculator that made it. Read through
+/// [`ItemTaxFields`]: jsonb keeps an object's keys shortest first, so the tag seldom leads, and
+/// serde reads a tagged enum whose tag does not lead by first copying the whole value aside.
+/// Every write into a taxed invoice with discounts reads all its items' taxes.
 #[derive(Debug, Serialize, Deserialize)]
 #[allow(
     clippy::large_enum_variant,
@@ -54,7 +58,8 @@ pub(super) struct RatesRecord {
 #[serde(
     tag = "calculator",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    try_from = "ItemTaxFields"
 )]
 pub(super) enum ItemTaxRecord {
     /// Set by hand.
@@ -76,6 +81,62 @@ pub(super) enum ItemTaxRecord {
         rate: StoredDecimal,
         category: String,
     },
+}
+
+/// Every field of a stored [`ItemTaxRecord`] in one flat object, read in one pass whatever the
+/// order of its keys; the calculator tells which of them must be there.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemTaxFields {
+    calculator: Calculator,
+    amount: StoredDecimal,
+    description: Option<String>,
+    rate: Option<StoredDecimal>,
+    components: Option<ComponentsRecord>,
+    jurisdictions: Option<JurisdictionsRecord>,
+    category: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Calculator {
+    Manual,
+    Rates,
+    Vat,
+}
+
+impl TryFrom<ItemTaxFields> for ItemTaxRecord {
+    type Error = String;
+
+    fn try_from(fields: ItemTaxFields) -> Result<Self, String> {
+        let ItemTaxFields {
+            calculator,
+            amount,
+            description,
+            rate,
+            components,
+            jurisdictions,
+            category,
+        } = fields;
+        let missing = |field: &str| format!("a stored tax without its `{field}`");
+        Ok(match calculator {
+            Calculator::Manual => Self::Manual {
+                amount,
+                description: description.ok_or_else(|| missing("description"))?,
+            },
+            Calculator::Rates => Self::Rates {
+                amount,
+                rate: rate.ok_or_else(|| missing("rate"))?,
+                components: components.ok_or_else(|| missing("components"))?,
+                jurisdictions,
+            },
+            Calculator::Vat => Self::Vat {
+                amount,
+                rate: rate.ok_or_else(|| missing("rate"))?,
+                category: category.ok_or_else(|| missing("category"))?,
+            },
+        })
+    }
 }
 
 /// The components of a computed tax, by name; the database checks that their amounts add up
@@ -120,10 +181,24 @@ impl Serialize for StoredDecimal {
 
 impl<'de> Deserialize<'de> for StoredDecimal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Decimal::from_str(&text)
-            .map(Self)
-            .map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(DecimalText)
+    }
+}
+
+/// Reads a decimal's text where it lies, without a copy of its own.
+struct DecimalText;
+
+impl Visitor<'_> for DecimalText {
+    type Value = StoredDecimal;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a decimal as a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<StoredDecimal, E> {
+        Decimal::from_str(text)
+            .map(StoredDecimal)
+            .map_err(E::custom)
     }
 }
 
@@ -351,6 +426,36 @@ mod tests {
         );
         let record: ItemTaxRecord = serde_json::from_value(stored).unwrap();
         assert_eq!(ItemTax::try_from(record).unwrap(), tax);
+    }
+
+    #[test]
+    fn a_stored_tax_is_read_whatever_the_order_of_its_keys() {
+        // As PostgreSQL gives jsonb back: shortest keys first, the tag last.
+        let vat = r#"{"rate": "0.21", "amount": "2.10", "category": "S", "calculator": "vat"}"#;
+        let record: ItemTaxRecord = serde_json::from_str(vat).unwrap();
+        let share = VatShare {
+            amount: dec!(2.10),
+            category: VatCategory::parse("S").unwrap(),
+            rate: dec!(0.21),
+        };
+        assert_eq!(ItemTax::try_from(record).unwrap(), ItemTax::Vat(share));
+        let rates = r#"{"rate": "0.0825", "amount": "0.83",
+            "components": {"city": {"rate": "0.01", "amount": "0.10"},
+                           "state": {"rate": "0.0625", "amount": "0.63"},
+                           "county": {"rate": "0.01", "amount": "0.10"},
+                           "specialDistrict": {"rate": "0.0000", "amount": "0.00"}},
+            "calculator": "rates", "jurisdictions": {"state": "TX", "country": "US"}}"#;
+        let record: ItemTaxRecord = serde_json::from_str(rates).unwrap();
+        assert_eq!(ItemTax::try_from(record).unwrap(), computed());
+    }
+
+    #[test]
+    fn a_stored_tax_without_a_field_its_calculator_needs_is_refused_by_name() {
+        let without_rate = r#"{"amount": "2.10", "category": "S", "calculator": "vat"}"#;
+        let error = serde_json::from_str::<ItemTaxRecord>(without_rate).unwrap_err();
+        assert!(error.to_string().contains("`rate`"), "{error}");
+        let unknown = r#"{"amount": "1", "calculator": "guess"}"#;
+        assert!(serde_json::from_str::<ItemTaxRecord>(unknown).is_err());
     }
 
     #[test]

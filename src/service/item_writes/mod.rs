@@ -165,13 +165,13 @@ struct ChangeSet {
 }
 
 impl ChangeSet {
-    fn store(&mut self, organization_id: &OrganizationId, item: &InvoiceItem) {
+    fn store(&mut self, organization_id: &OrganizationId, item: InvoiceItem) {
         let key = (organization_id.clone(), item.id.clone());
         match self.stored_at.get(&key) {
-            Some(&at) => self.stored[at].1 = item.clone(),
+            Some(&at) => self.stored[at].1 = item,
             None => {
                 self.stored_at.insert(key, self.stored.len());
-                self.stored.push((organization_id.clone(), item.clone()));
+                self.stored.push((organization_id.clone(), item));
             }
         }
     }
@@ -294,13 +294,13 @@ fn apply_one(
         ItemWrite::Delete { .. } => (EventType::ItemDeleted, None),
     };
     let done = apply(entry, target.write, old, at).map(|change| {
-        for moved in &change.moved {
-            changes.store(organization_id, moved);
+        for moved in change.moved {
             // A later write of the set that names it sees the figures and revision it moved to.
             let key = (organization_id.clone(), moved.id.clone());
             if let Some(named) = read.items.get_mut(&key) {
-                *named = moved.clone();
+                named.clone_from(&moved);
             }
+            changes.store(organization_id, moved);
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
@@ -311,7 +311,7 @@ fn apply_one(
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
         } else {
-            changes.store(organization_id, &written);
+            changes.store(organization_id, written.clone());
             read.items.insert(item_key, written.clone());
         }
         changes.events.push((organization_id.clone(), item_event));

@@ -64,10 +64,17 @@ pub(super) async fn read_set(
             .map(|((_, invoice_id), _)| invoice_id.clone())
             .collect();
         if !coupled.is_empty() {
-            for item in tx
+            let mut items = tx
                 .items_of_invoices(organization_id, &coupled, None, 0)
-                .await?
-            {
+                .await?;
+            if let [invoice_id] = coupled.as_slice() {
+                // Most often one invoice's: its list as read, not moved item by item.
+                let key = (organization_id.clone(), invoice_id.clone());
+                if let Some(locked) = read.invoices.get_mut(&key) {
+                    locked.items = Some(std::mem::take(&mut items));
+                }
+            }
+            for item in items {
                 let key = (organization_id.clone(), item.invoice_id.clone());
                 if let Some(locked) = read.invoices.get_mut(&key) {
                     locked.items.get_or_insert_with(Vec::new).push(item);

@@ -68,15 +68,20 @@ pub(super) fn allocate(total: i128, items: &[Weighted<'_>]) -> Vec<i128> {
     // items have a positive remainder: the extra unit goes only to items whose exact share
     // is not whole, hence never lifts a share above its weight, and never reaches a weight 0.
     let leftover = total - sum(shares.iter().copied());
+    let leftover = usize::try_from(leftover).expect("fewer leftover units than items");
+    if leftover == 0 {
+        return shares;
+    }
+    // Only which items come first matters, not their order among themselves: a selection,
+    // linear where a sort of every item is not. The key orders the items totally (ids differ).
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&index| {
+    order.select_nth_unstable_by_key(leftover - 1, |&index| {
         (
             Reverse(remainders[index]),
             Reverse(items[index].weight),
             items[index].id,
         )
     });
-    let leftover = usize::try_from(leftover).expect("fewer leftover units than items");
     for &index in &order[..leftover] {
         shares[index] += 1;
     }

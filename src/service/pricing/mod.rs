@@ -26,6 +26,7 @@ use crate::domain::tax::{ItemTax, TaxSettings};
 use crate::domain::vat::LineVat;
 
 use discounts::{Weighted, allocate, applied_amounts};
+use tax::ItemTaxes;
 use units::{from_minor, sum, to_minor};
 
 /// One item as pricing sees it.
@@ -109,11 +110,12 @@ pub fn price_invoice(
     let discount_units = applied_amounts(discounts, debit_total, places);
     let discount_total = sum(discount_units.iter().copied());
     let shares = allocate(discount_total, &weighted);
+    let taxes = ItemTaxes::of(tax);
     let mut priced: Vec<PricedItem> = items
         .iter()
         .zip(prices)
         .zip(shares)
-        .map(|((item, price), share)| price_item(tax, item, price, share, places))
+        .map(|((item, price), share)| price_item(&taxes, item, price, share, places))
         .collect();
     if let TaxSettings::Vat(rate) = tax {
         vat::share_vat(*rate, items, &mut priced, places);
@@ -148,7 +150,7 @@ pub fn price_undiscounted_item(
 ) -> PricedItem {
     let places = currency.minor_units();
     let price = to_minor(item_price(item.unit_price, item.quantity, currency), places);
-    price_item(tax, item, price, 0, places)
+    price_item(&ItemTaxes::of(tax), item, price, 0, places)
 }
 
 /// The totals after one item's figures are removed, added, or replaced (both), for an invoice
@@ -175,7 +177,7 @@ pub fn totals_after_change(
 
 /// An item's figures once its price and discount share (in minor units) are known.
 fn price_item(
-    tax: &TaxSettings,
+    taxes: &ItemTaxes<'_>,
     item: &ItemToPrice,
     price: i128,
     discount: i128,
@@ -186,7 +188,7 @@ fn price_item(
         discount_amount: from_minor(discount, places),
         tax: match item.item_type {
             ItemType::Debit => {
-                tax::debit_item_tax(tax, item.manual_tax.as_ref(), price - discount, places)
+                taxes.debit_item_tax(item.manual_tax.as_ref(), price - discount, places)
             }
             ItemType::Credit => None,
         },
