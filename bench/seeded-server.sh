@@ -6,7 +6,8 @@
 start_seeded_server() {
     psql "$base/postgres" -qc "drop database if exists $database with (force)"
     psql "$base/postgres" -qc "create database $database"
-    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} RATE_LIMIT_REQUESTS=0 DATABASE_URL=$db \
+    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072} \
+        RATE_LIMIT_REQUESTS=0 DATABASE_URL=$db \
         BIND_ADDR=127.0.0.1:$port RUST_LOG=warn \
         BOOTSTRAP_ORGANIZATION_ID=org_bench BOOTSTRAP_API_KEY=$key "$binary" >"$log" 2>&1 &
     server=$!
