@@ -88,16 +88,16 @@ struct InvoiceWebhook<'a> {
     #[serde(serialize_with = "time")]
     occurred_time: DateTime<Utc>,
     #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
-    embedded: Option<Embedded>,
+    embedded: Option<Embedded<'a>>,
     #[serde(rename = "_links")]
     links: Vec<Link>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Embedded {
+struct Embedded<'a> {
     /// The invoice as `GET /invoices/{id}` returns it when the delivery is made.
-    invoice: InvoiceResponse,
+    invoice: InvoiceResponse<'a>,
     /// The credit memo of a `credit-memo-*` event, as `GET /credit-memos/{id}` returns it.
     #[serde(skip_serializing_if = "Option::is_none")]
     credit_memo: Option<CreditMemoResponse>,

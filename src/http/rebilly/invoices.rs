@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 use super::allocations::AllocationResponse;
@@ -411,7 +411,7 @@ pub(super) fn invoice_answer(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Invoice)]
-pub(super) struct InvoiceResponse {
+pub(super) struct InvoiceResponse<'a> {
     #[schema(value_type = String, example = "in_01JD3G8M9K2QW5X7Y8Z9A0B1C2")]
     id: InvoiceId,
     #[schema(value_type = String)]
@@ -464,7 +464,8 @@ pub(super) struct InvoiceResponse {
     buyer_reference: Option<String>,
     /// Grows by one with every change to the invoice or its items; the `ETag`.
     revision: i64,
-    items: Vec<ItemResponse>,
+    #[schema(value_type = Vec<ItemResponse>)]
+    items: ItemsResponse<'a>,
     #[serde(serialize_with = "time")]
     created_time: DateTime<Utc>,
     #[serde(serialize_with = "time")]
@@ -503,8 +504,8 @@ impl DiscountResponse {
     }
 }
 
-impl InvoiceResponse {
-    pub(super) fn new(state: &AppState, invoice: &Invoice, items: &[InvoiceItem]) -> Self {
+impl<'a> InvoiceResponse<'a> {
+    pub(super) fn new(state: &'a AppState, invoice: &Invoice, items: &'a [InvoiceItem]) -> Self {
         let totals = &invoice.totals;
         let parties = &invoice.parties;
         Self {
@@ -565,13 +566,33 @@ impl InvoiceResponse {
                 .as_ref()
                 .map(|reference| reference.as_str().to_owned()),
             revision: invoice.revision,
-            items: items
-                .iter()
-                .map(|item| ItemResponse::new(state, item))
-                .collect(),
+            items: ItemsResponse { state, items },
             created_time: invoice.created_time,
             updated_time: invoice.updated_time,
             links: vec![Link::to(state, "self", &invoice_path(&invoice.id))],
         }
+    }
+}
+
+/// An invoice's items on the wire, each rendered as it is written: the answer of an invoice of
+/// thousands of items holds no second copy of them.
+struct ItemsResponse<'a> {
+    state: &'a AppState,
+    items: &'a [InvoiceItem],
+}
+
+impl Serialize for ItemsResponse<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rendered = self
+            .items
+            .iter()
+            .map(|item| ItemResponse::new(self.state, item));
+        serializer.collect_seq(rendered)
+    }
+}
+
+impl std::fmt::Debug for ItemsResponse<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_list().entries(self.items).finish()
     }
 }
