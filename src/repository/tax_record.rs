@@ -47,9 +47,9 @@ pub(super) struct RatesRecord {
 }
 
 /// The stored form of an [`ItemTax`], tagged by the calculator that made it. Read through
-/// [`ItemTaxFields`]: jsonb keeps an object's keys shortest first, so the tag seldom leads, and
-/// serde reads a tagged enum whose tag does not lead by first copying the whole value aside.
-/// Every write into a taxed invoice with discounts reads all its items' taxes.
+/// [`ItemTaxFields`], in one pass: serde reads a tagged enum by first copying every other
+/// entry of the object aside, and every write into a taxed invoice with discounts reads all
+/// its items' taxes.
 #[derive(Debug, Serialize, Deserialize)]
 #[allow(
     clippy::large_enum_variant,
@@ -430,7 +430,8 @@ mod tests {
 
     #[test]
     fn a_stored_tax_is_read_whatever_the_order_of_its_keys() {
-        // As PostgreSQL gives jsonb back: shortest keys first, the tag last.
+        // As PostgreSQL gives this one back (jsonb: shortest keys first), the tag last; the
+        // next one in another order than the one written.
         let vat = r#"{"rate": "0.21", "amount": "2.10", "category": "S", "calculator": "vat"}"#;
         let record: ItemTaxRecord = serde_json::from_str(vat).unwrap();
         let share = VatShare {
