@@ -509,7 +509,8 @@ impl Tx {
     }
 
     /// Deletes items, each of its organization's, in one statement. The caller holds their
-    /// invoices' locks and stores the invoices' new totals.
+    /// invoices' locks and stores the invoices' new totals, revisions and update times (see
+    /// [`Tx::save_items`]).
     #[tracing::instrument(skip_all, fields(items = items.len()))]
     pub async fn delete_items(
         &mut self,

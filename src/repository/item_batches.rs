@@ -152,7 +152,8 @@ fn kept_item<'a>(
 impl Tx {
     /// Stores items, each of `organization_id`'s, new or replaced (keeping their
     /// `created_time`), in one statement; an item appears at most once. The caller holds their
-    /// invoices' locks, as for [`Tx::save_item`].
+    /// invoices' locks, and moves their revisions and update times in the same transaction:
+    /// the item writes' lanes keep an invoice's items while its row is as they left it.
     pub async fn save_items(
         &mut self,
         items: &[(&OrganizationId, &InvoiceItem)],

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::events::{changed_fields, record};
-use super::item_writes::{Applied, ItemWrite, Locking, Targeted, draft_only, write_items};
+use super::item_writes::{
+    Applied, ItemWrite, KeptItems, Locking, Targeted, draft_only, write_items,
+};
 use super::repricing::reprice;
 use rust_decimal::Decimal;
 
@@ -88,7 +90,7 @@ async fn take_in_pending_items(
             cause: None,
         })
         .collect();
-    for applied in write_items(tx, &targets, Locking::Wait).await? {
+    for applied in write_items(tx, &targets, Locking::Wait, &mut KeptItems::default()).await? {
         match applied {
             Applied::Done(done) => drop((*done)?),
             Applied::Elsewhere => return Err(invoice_not_found(invoice_id.as_str())),

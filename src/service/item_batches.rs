@@ -17,11 +17,14 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::item_writes::{Applied, ItemWrite, Locking, Targeted, write_item, write_items};
+use super::item_writes::{
+    Applied, ItemWrite, KeptItems, Locking, Targeted, write_item, write_items,
+};
 use crate::domain::event::Cause;
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice_item::InvoiceItem;
@@ -33,6 +36,10 @@ pub const MAX_BATCH: usize = 64;
 
 /// How many writes may wait for a lane before their callers wait to queue.
 const LANE_QUEUE: usize = 1024;
+
+/// How long a lane keeps the items its batches left once it has nothing to do: their memory
+/// is given back when the writes into an invoice stop.
+const KEEP_IDLE: Duration = Duration::from_secs(2);
 
 /// The metric of the writes each batch took.
 pub const BATCH_SIZE_METRIC: &str = "item_write_batch_size";
@@ -174,10 +181,29 @@ impl ItemLanes {
     }
 }
 
+/// Runs a lane's batches as its writes queue. The items its batches leave on invoices whose
+/// items move together are kept for its next batch, until it has had nothing to do for
+/// [`KEEP_IDLE`].
 async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        run_batch(&db, &mut batch).await;
+    let mut kept = KeptItems::default();
+    loop {
+        let received = if kept.is_empty() {
+            queue.recv_many(&mut batch, MAX_BATCH).await
+        } else {
+            // `recv_many` is cancel safe: a timeout loses no write.
+            match tokio::time::timeout(KEEP_IDLE, queue.recv_many(&mut batch, MAX_BATCH)).await {
+                Ok(received) => received,
+                Err(_) => {
+                    kept = KeptItems::default();
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            return;
+        }
+        run_batch(&db, &mut batch, &mut kept).await;
     }
 }
 
@@ -185,7 +211,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
 /// time ran out) has nothing done, as with a request given up before its transaction began:
 /// one gone while the batch worked has the batch rolled back and done again without it (each
 /// round leaves out at least one), up to the commit.
-async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
+async fn run_batch(db: &Db, batch: &mut Vec<Queued>, kept: &mut KeptItems) {
     loop {
         batch.retain(|queued: &Queued| !queued.answer.is_closed());
         if batch.is_empty() {
@@ -194,7 +220,7 @@ async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
         metrics::histogram!(BATCH_SIZE_METRIC).record(batch.len() as f64);
         // A panic in a batch's work fails that batch alone, whose writes then run alone (where
         // a panic costs one request its answer), and the lane goes on.
-        let prepared = AssertUnwindSafe(write_batch(db, batch))
+        let prepared = AssertUnwindSafe(write_batch(db, batch, kept))
             .catch_unwind()
             .await;
         let (tx, outcomes) = match prepared {
@@ -205,6 +231,7 @@ async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
                     _ => "its work panicked".to_owned(),
                 };
                 tracing::warn!(%error, writes = batch.len(), "an item batch failed; each write runs alone");
+                kept.not_committed();
                 for queued in batch.drain(..) {
                     let _ = queued.answer.send(Outcome::Alone(Box::new(queued.write)));
                 }
@@ -222,6 +249,10 @@ async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
             Some(tx) => tx.commit().await,
             None => Ok(()),
         };
+        match committed {
+            Ok(()) => kept.committed(),
+            Err(_) => kept.not_committed(),
+        }
         for (queued, outcome) in batch.drain(..).zip(outcomes) {
             let outcome = match (&committed, outcome) {
                 // The commit may have been made or not: as when a write alone fails to commit,
@@ -241,7 +272,11 @@ async fn run_batch(db: &Db, batch: &mut Vec<Queued>) {
 /// Does a batch's work in one transaction, up to its commit; the transaction (none when it
 /// wrote nothing) and the outcome of each write, in order, which stands once it commits.
 /// Nothing is written when it fails.
-async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outcome>), ApiError> {
+async fn write_batch(
+    db: &Db,
+    batch: &[Queued],
+    kept: &mut KeptItems,
+) -> Result<(Option<Tx>, Vec<Outcome>), ApiError> {
     let mut tx = db.begin().await?;
     let targets: Vec<Targeted<'_>> = batch
         .iter()
@@ -252,7 +287,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outco
             cause: Some(&queued.cause),
         })
         .collect();
-    let applied = write_items(&mut tx, &targets, Locking::SkipHeld).await?;
+    let applied = write_items(&mut tx, &targets, Locking::SkipHeld, kept).await?;
     let mut wrote = false;
     let outcomes = batch
         .iter()
@@ -266,6 +301,7 @@ async fn write_batch(db: &Db, batch: &[Queued]) -> Result<(Option<Tx>, Vec<Outco
         })
         .collect();
     if !wrote {
+        kept.not_committed();
         let _ = tx.rollback().await;
         return Ok((None, outcomes));
     }

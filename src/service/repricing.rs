@@ -4,12 +4,16 @@
 //! item and moves the totals by its figures. Otherwise every item is repriced, and the items
 //! whose discount share or tax moved are to be stored too.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::pricing::{
-    ItemToPrice, PricedItem, price_invoice, price_undiscounted_item, totals_after_change,
+    ItemToPrice, LastPricing, PricedItem, PricedUnits, price_invoice_again,
+    price_undiscounted_item, totals_after_change,
 };
 use crate::domain::discount::AppliedDiscount;
+use crate::domain::ids::InvoiceItemId;
 use crate::domain::invoice::{Invoice, InvoiceTotals};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::ItemTax;
@@ -63,15 +67,111 @@ pub(super) fn reprice(
     items: &mut [InvoiceItem],
     now: DateTime<Utc>,
 ) -> Repriced {
+    reprice_after(invoice, items, &mut [], now)
+}
+
+/// The items of an invoice whose items move together, as a set of writes leaves them, each
+/// with its last pricing by this set while its figures are that pricing's: each write prices
+/// the invoice again, and works out the tax of only the items whose price or share moved.
+#[derive(Debug, Default)]
+pub(super) struct CoupledItems {
+    items: Vec<InvoiceItem>,
+    /// By position in `items`; `None` for an item as read or as written, not yet priced.
+    last: Vec<Option<PricedUnits>>,
+}
+
+impl CoupledItems {
+    /// The items as read, none priced yet.
+    pub(super) fn new(items: Vec<InvoiceItem>) -> Self {
+        let last = vec![None; items.len()];
+        Self { items, last }
+    }
+
+    /// Adds an item, or one read by the set.
+    pub(super) fn push(&mut self, item: InvoiceItem) {
+        self.items.push(item);
+        self.last.push(None);
+    }
+
+    /// `item` in place of the item with its id, or added when there is none; its position.
+    pub(super) fn put(&mut self, item: InvoiceItem) -> usize {
+        match self.position(&item.id) {
+            Some(index) => {
+                self.items[index] = item;
+                self.last[index] = None;
+                index
+            }
+            None => {
+                self.push(item);
+                self.items.len() - 1
+            }
+        }
+    }
+
+    /// Takes the item with `id` out, keeping the others' order.
+    pub(super) fn remove(&mut self, id: &InvoiceItemId) {
+        if let Some(index) = self.position(id) {
+            self.items.remove(index);
+            self.last.remove(index);
+        }
+    }
+
+    /// The items, in order.
+    pub(super) fn items(&self) -> &[InvoiceItem] {
+        &self.items
+    }
+
+    /// The item at `index`, to change other than in its figures, which stay its last pricing's.
+    pub(super) fn item_mut(&mut self, index: usize) -> &mut InvoiceItem {
+        &mut self.items[index]
+    }
+
+    /// Prices every item of `invoice` again and writes the figures into the items, as
+    /// [`reprice`] does.
+    pub(super) fn reprice(&mut self, invoice: &Invoice, now: DateTime<Utc>) -> Repriced {
+        reprice_after(invoice, &mut self.items, &mut self.last, now)
+    }
+
+    fn position(&self, id: &InvoiceItemId) -> Option<usize> {
+        self.items.iter().position(|item| item.id == *id)
+    }
+}
+
+/// Prices every item of `invoice` and writes the figures into `items`, reusing the taxes of
+/// the items whose `last` pricing (by position; shorter than `items` where not known) gives the
+/// same price and share; sets `last` to this pricing.
+fn reprice_after(
+    invoice: &Invoice,
+    items: &mut [InvoiceItem],
+    last: &mut [Option<PricedUnits>],
+    now: DateTime<Utc>,
+) -> Repriced {
     let to_price: Vec<_> = items.iter().map(to_price).collect();
     let discounts: Vec<_> = invoice
         .discounts
         .iter()
         .map(|applied| applied.discount.clone())
         .collect();
-    let priced = price_invoice(invoice.currency, &discounts, &invoice.tax, &to_price);
+    let known: Vec<Option<LastPricing<'_>>> = last
+        .iter()
+        .zip(items.iter())
+        .map(|(units, item)| {
+            units.map(|units| LastPricing {
+                units,
+                tax: item.tax.as_ref(),
+            })
+        })
+        .collect();
+    let priced = price_invoice_again(
+        invoice.currency,
+        &discounts,
+        &invoice.tax,
+        &to_price,
+        &known,
+    );
     let mut moved = Vec::new();
-    for (index, (item, figures)) in items.iter_mut().zip(&priced.items).enumerate() {
+    for (index, figures) in &priced.items {
+        let item = &mut items[*index];
         if item.price != figures.price
             || item.discount_amount != figures.discount_amount
             || item.tax != figures.tax
@@ -79,8 +179,11 @@ pub(super) fn reprice(
             set_figures(item, figures);
             item.updated_time = now;
             item.revision += 1;
-            moved.push(index);
+            moved.push(*index);
         }
+    }
+    for (slot, units) in last.iter_mut().zip(priced.units) {
+        *slot = Some(units);
     }
     let discounts = discounts
         .into_iter()
@@ -108,18 +211,18 @@ fn figures_of(item: &InvoiceItem) -> PricedItem {
     }
 }
 
-/// What pricing needs of a stored item.
-fn to_price(item: &InvoiceItem) -> ItemToPrice {
+/// What pricing needs of a stored item, borrowed from it.
+fn to_price(item: &InvoiceItem) -> ItemToPrice<'_> {
     let manual_tax = match &item.tax {
-        Some(ItemTax::Manual(tax)) => Some(tax.clone()),
+        Some(ItemTax::Manual(tax)) => Some(Cow::Borrowed(tax)),
         _ => None,
     };
     ItemToPrice {
-        id: item.id.clone(),
+        id: Cow::Borrowed(&item.id),
         item_type: item.item_type,
         unit_price: item.unit_price,
         quantity: item.quantity,
         manual_tax,
-        vat: item.vat.clone(),
+        vat: item.vat.as_ref().map(Cow::Borrowed),
     }
 }

@@ -65,6 +65,42 @@ fn decimal(value: &Value) -> Decimal {
     value.to_string().trim_matches('"').parse().unwrap()
 }
 
+/// The sum of an invoice's items' discount shares.
+fn discount_shares(invoice: &Value) -> Decimal {
+    invoice["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| decimal(&item["discountAmount"]))
+        .sum()
+}
+
+/// An invoice's items' figures and its totals, to compare two invoices written alike. The
+/// items are compared as a set: writes queued together reach their lane in any order.
+fn figures(invoice: &Value) -> Value {
+    let mut items: Vec<String> = invoice["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let figures = [
+                &item["description"],
+                &item["unitPrice"],
+                &item["quantity"],
+                &item["price"],
+                &item["discountAmount"],
+                &item["tax"],
+            ];
+            json!(figures).to_string()
+        })
+        .collect();
+    items.sort();
+    json!({"items": items, "subtotal": invoice["subtotalAmount"],
+           "discount": invoice["discountAmount"], "tax": invoice["tax"],
+           "amount": invoice["amount"], "discounts": invoice["discounts"],
+           "revision": invoice["revision"]})
+}
+
 /// While the first write's batch waits (the test holds the events table), the others queue;
 /// they are then done in one transaction, and each is answered its own 200, 201, 404, 409,
 /// 412 or 422, as if it had run alone in its turn. The invoices' totals are the sums of their
@@ -389,38 +425,15 @@ async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(po
     .unwrap();
     assert_eq!(transactions, 1, "the batch's writes share one transaction");
 
-    let figures = |invoice: &Value| {
-        // The queued writes reach their lane in whatever order they arrive: compared as sets.
-        let mut items: Vec<String> = invoice["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|item| {
-                let figures = [
-                    &item["unitPrice"],
-                    &item["quantity"],
-                    &item["price"],
-                    &item["discountAmount"],
-                ];
-                json!(figures).to_string()
-            })
-            .collect();
-        items.sort();
-        json!({"items": items, "subtotal": invoice["subtotalAmount"],
-               "discount": invoice["discountAmount"], "amount": invoice["amount"],
-               "discounts": invoice["discounts"], "revision": invoice["revision"]})
-    };
     let batched = app.invoice(batched).await;
     let alone = app.invoice(alone).await;
     assert_eq!(figures(&batched), figures(&alone));
     assert_eq!(batched["discountAmount"], json!(9));
-    let shares: Decimal = batched["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| decimal(&item["discountAmount"]))
-        .sum();
-    assert_eq!(shares, Decimal::from(9), "the discount is shared out whole");
+    assert_eq!(
+        discount_shares(&batched),
+        Decimal::from(9),
+        "the discount is shared out whole"
+    );
 }
 
 /// A caller that leaves while its batch works (its client hung up, its time ran out) has
@@ -537,4 +550,101 @@ async fn coalesced_writes_each_keep_their_own_request(pool: PgPool) {
             "{event}"
         );
     }
+}
+
+/// A lane keeps the items its batches leave on a discounted invoice for its next batch. Changes
+/// made elsewhere in between (a write with an `Idempotency-Key`, which runs alone; the
+/// invoice's discounts and tax rates replaced; an item deleted by a keyed write) are seen by
+/// the next batch: every step leaves the invoice with the same items, figures and totals as
+/// the same steps on an invoice written by keyed writes alone, which read every item each time.
+#[sqlx::test]
+async fn items_kept_between_batches_follow_changes_made_elsewhere(pool: PgPool) {
+    let (app, _) = one_lane_app(&pool).await;
+    let settings = |discount: Value, rate: f64| {
+        json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+               "discounts": [discount],
+               "tax": {"calculator": "rates", "stateRate": rate, "countyRate": 0.01}})
+    };
+    let first = settings(json!({"type": "percent", "value": 10}), 0.0625);
+    let second = settings(json!({"type": "fixed", "value": 7.77}), 0.07);
+    let mut keys = 0;
+    let mut write =
+        async |invoice: &str, method: Method, path: String, body: Option<Value>, keyed: bool| {
+            let mut builder = request(method, &format!("/invoices/{invoice}/items{path}"), body)
+                .header("REB-APIKEY", &app.api_key);
+            if keyed {
+                keys += 1;
+                builder = builder.header("Idempotency-Key", &format!("key-{invoice}-{keys}"));
+            }
+            let answer = app.send(builder.body_json()).await;
+            assert!(answer.status.is_success(), "{}", answer.text);
+            answer.body
+        };
+    for id in ["lane", "alone"] {
+        let made = app.put(&format!("/invoices/{id}"), first.clone()).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let item = |n: u32| {
+        let unit_price: Value =
+            serde_json::from_str(&format!("{}.{:02}", n * 7 % 13 + 1, n * 37 % 100)).unwrap();
+        json!({"type": "debit", "description": format!("item {n}"),
+               "unitPrice": unit_price, "quantity": n % 3 + 1})
+    };
+    let mut kept_on_lane = Vec::new();
+    for n in 0..6 {
+        let keyed_elsewhere = n == 3;
+        let lane = write(
+            "lane",
+            Method::POST,
+            String::new(),
+            Some(item(n)),
+            keyed_elsewhere,
+        )
+        .await;
+        kept_on_lane.push(lane["id"].as_str().unwrap().to_owned());
+        let alone = write("alone", Method::POST, String::new(), Some(item(n)), true).await;
+        assert_eq!(
+            figures(&app.invoice("lane").await),
+            figures(&app.invoice("alone").await),
+            "after write {n} (alone: {alone})"
+        );
+        if n == 4 {
+            // Replaced elsewhere between two batches: new discounts and tax rates.
+            for id in ["lane", "alone"] {
+                let replaced = app.put(&format!("/invoices/{id}"), second.clone()).await;
+                assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+            }
+        }
+    }
+    // An item deleted by a keyed write, then a batch on the lane.
+    let gone = &kept_on_lane[1];
+    write("lane", Method::DELETE, format!("/{gone}"), None, true).await;
+    let alone_items = app.invoice("alone").await["items"].clone();
+    let alone_gone = alone_items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["description"] == "item 1")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    write(
+        "alone",
+        Method::DELETE,
+        format!("/{alone_gone}"),
+        None,
+        true,
+    )
+    .await;
+    write("lane", Method::POST, String::new(), Some(item(9)), false).await;
+    write("alone", Method::POST, String::new(), Some(item(9)), true).await;
+    let lane = app.invoice("lane").await;
+    assert_eq!(figures(&lane), figures(&app.invoice("alone").await));
+    assert_eq!(
+        discount_shares(&lane),
+        decimal(&lane["discountAmount"]),
+        "the discount is shared out whole"
+    );
+    assert_eq!(lane["items"].as_array().unwrap().len(), 6);
 }

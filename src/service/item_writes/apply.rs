@@ -11,7 +11,7 @@ use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
 use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Missing, Resource, Rule};
-use crate::service::repricing::{price_independent_item, price_without, reprice};
+use crate::service::repricing::{price_independent_item, price_without};
 /// A write applied to its locked invoice.
 pub(super) struct Change {
     /// The item as written (as it was, when deleted).
@@ -131,34 +131,30 @@ fn price(
             (old.clone(), Vec::new())
         }
         (Some(items), item) => {
-            let changed_id = match (&item, old) {
-                (Some(item), _) => item.id.clone(),
-                (None, Some(old)) => old.id.clone(),
+            let written_at = match (&item, old) {
+                (Some(item), _) => Some(items.put(item.clone())),
+                (None, Some(old)) => {
+                    items.remove(&old.id);
+                    None
+                }
                 (None, None) => return Err(internal("a delete without its item")),
             };
-            items.retain(|stored| stored.id != changed_id);
-            if let Some(item) = &item {
-                items.push(item.clone());
-            }
-            let repriced = reprice(invoice, items, at);
-            let mut moved = Vec::new();
-            for &index in &repriced.moved {
-                if items[index].id != changed_id {
-                    moved.push(items[index].clone());
-                }
-            }
-            let written = match item {
-                Some(mut item) => {
+            let repriced = items.reprice(invoice, at);
+            let moved = repriced
+                .moved
+                .iter()
+                .filter(|&&index| Some(index) != written_at)
+                .map(|&index| items.items()[index].clone())
+                .collect();
+            let written = match (item, written_at) {
+                (Some(item), Some(position)) => {
                     // Its figures, not the revision and time the repricing gave its copy.
-                    let position = items.len() - 1;
-                    let priced = &items[position];
-                    item.price = priced.price;
-                    item.discount_amount = priced.discount_amount;
-                    item.tax = priced.tax.clone();
-                    items[position] = item.clone();
-                    item
+                    let priced = items.item_mut(position);
+                    priced.revision = item.revision;
+                    priced.updated_time = item.updated_time;
+                    priced.clone()
                 }
-                None => old
+                _ => old
                     .cloned()
                     .ok_or_else(|| internal("a delete without its item"))?,
             };

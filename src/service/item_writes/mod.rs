@@ -10,6 +10,7 @@
 //! webhook deliveries. A lone write is a set of one.
 
 mod apply;
+mod kept;
 mod read;
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use self::apply::{apply, to_microseconds};
 pub use self::apply::{draft_only, item_not_found, unknown_product};
+pub use self::kept::KeptItems;
 use self::read::read_set;
 use crate::domain::currency::Currency;
 use crate::domain::event::{Cause, EventType, InvoiceEvent};
@@ -27,6 +29,7 @@ use crate::domain::invoice_item::{InvoiceItem, ItemInput, PendingItem, PlacedIte
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Resource};
 use crate::repository::{BatchedTotals, Tx};
+use crate::service::repricing::CoupledItems;
 
 /// A write of an item of a draft invoice.
 #[derive(Debug, Clone)]
@@ -138,7 +141,7 @@ pub enum Applied {
 struct Locked {
     invoice: Invoice,
     /// Every item, when the invoice has discounts (each change moves them all).
-    items: Option<Vec<InvoiceItem>>,
+    items: Option<CoupledItems>,
     /// Whether a write changed it.
     changed: bool,
     /// Whether a write moved its discounts' amounts.
@@ -192,14 +195,18 @@ impl ChangeSet {
 }
 
 /// Does a set of writes in `tx`, up to its commit, which is the caller's: the outcome of each,
-/// in order. Nothing is written when it fails.
+/// in order. Nothing is written when it fails. The items of invoices whose items move together
+/// are taken from `kept` where it has them as stored, and left in it as the set wrote them,
+/// for the caller to keep once it commits ([`KeptItems::committed`]).
 #[tracing::instrument(skip_all, fields(writes = writes.len()))]
 pub async fn write_items(
     tx: &mut Tx,
     writes: &[Targeted<'_>],
     locking: Locking,
+    kept: &mut KeptItems,
 ) -> Result<Vec<Applied>, ApiError> {
-    let mut read = read_set(tx, writes, locking).await?;
+    kept.not_committed();
+    let mut read = read_set(tx, writes, locking, kept).await?;
     let now = to_microseconds(Utc::now());
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut changes = ChangeSet::default();
@@ -210,6 +217,11 @@ pub async fn write_items(
         outcomes.push(apply_one(&mut read, &mut changes, target, locking, at));
     }
     store(tx, &read, &changes).await?;
+    for ((organization_id, _), locked) in read.invoices {
+        if let Some(items) = locked.items {
+            kept.leave(&organization_id, &locked.invoice, items);
+        }
+    }
     Ok(outcomes)
 }
 
@@ -226,7 +238,11 @@ pub async fn write_item(
         write,
         cause: None,
     };
-    match write_items(tx, &[target], Locking::Wait).await?.pop() {
+    let mut kept = KeptItems::default();
+    match write_items(tx, &[target], Locking::Wait, &mut kept)
+        .await?
+        .pop()
+    {
         Some(Applied::Done(done)) => *done,
         _ => Err(ApiError::Internal("a lone write was not done".into())),
     }

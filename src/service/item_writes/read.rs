@@ -2,19 +2,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Locked, Locking, Read, Targeted};
+use super::{KeptItems, Locked, Locking, Read, Targeted};
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::error::ApiError;
 use crate::repository::Tx;
-use crate::service::repricing::items_move_together;
-/// Locks the set's invoices (see [`Locking`]), with every item of those that have discounts,
-/// and reads its products and the items it names.
+use crate::service::repricing::{CoupledItems, items_move_together};
+/// Locks the set's invoices (see [`Locking`]), with every item of those that have discounts
+/// (as `kept`, when it has them at the invoice's stamp, or as read), and reads its products and
+/// the items it names.
 pub(super) async fn read_set(
     tx: &mut Tx,
     writes: &[Targeted<'_>],
     locking: Locking,
+    kept: &mut KeptItems,
 ) -> Result<Read, ApiError> {
     #[derive(Default)]
     struct Wanted<'a> {
@@ -55,14 +57,16 @@ pub(super) async fn read_set(
             };
             read.invoices.insert(key, locked);
         }
-        let coupled: Vec<InvoiceId> = read
-            .invoices
-            .iter()
-            .filter(|((organization, _), locked)| {
-                organization == organization_id && items_move_together(&locked.invoice)
-            })
-            .map(|((_, invoice_id), _)| invoice_id.clone())
-            .collect();
+        let mut coupled: Vec<InvoiceId> = Vec::new();
+        for ((organization, invoice_id), locked) in &mut read.invoices {
+            if organization != organization_id || !items_move_together(&locked.invoice) {
+                continue;
+            }
+            match kept.take(organization_id, &locked.invoice) {
+                Some(items) => locked.items = Some(items),
+                None => coupled.push(invoice_id.clone()),
+            }
+        }
         if !coupled.is_empty() {
             let mut items = tx
                 .items_of_invoices(organization_id, &coupled, None, 0)
@@ -71,19 +75,19 @@ pub(super) async fn read_set(
                 // Most often one invoice's: its list as read, not moved item by item.
                 let key = (organization_id.clone(), invoice_id.clone());
                 if let Some(locked) = read.invoices.get_mut(&key) {
-                    locked.items = Some(std::mem::take(&mut items));
+                    locked.items = Some(CoupledItems::new(std::mem::take(&mut items)));
                 }
             }
             for item in items {
                 let key = (organization_id.clone(), item.invoice_id.clone());
                 if let Some(locked) = read.invoices.get_mut(&key) {
-                    locked.items.get_or_insert_with(Vec::new).push(item);
+                    locked.items.get_or_insert_default().push(item);
                 }
             }
             for invoice_id in coupled {
                 let key = (organization_id.clone(), invoice_id);
                 if let Some(locked) = read.invoices.get_mut(&key) {
-                    locked.items.get_or_insert_with(Vec::new);
+                    locked.items.get_or_insert_default();
                 }
             }
         }

@@ -13,6 +13,8 @@ mod vat;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
 use crate::domain::currency::Currency;
@@ -29,11 +31,11 @@ use discounts::{Weighted, allocate, applied_amounts};
 use tax::ItemTaxes;
 use units::{from_minor, sum, to_minor};
 
-/// One item as pricing sees it.
+/// One item as pricing sees it, borrowed from a stored item or owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemToPrice {
+pub struct ItemToPrice<'a> {
     /// Its id: the last tie-break when the discount is shared out.
-    pub id: InvoiceItemId,
+    pub id: Cow<'a, InvoiceItemId>,
     /// Debit or credit.
     pub item_type: ItemType,
     /// Price of one unit.
@@ -41,9 +43,9 @@ pub struct ItemToPrice {
     /// Number of units.
     pub quantity: Quantity,
     /// Tax set by hand; ignored on a credit, which is never taxed.
-    pub manual_tax: Option<ManualTax>,
+    pub manual_tax: Option<Cow<'a, ManualTax>>,
     /// Its own VAT category and rate under the VAT calculator; `None` takes the default.
-    pub vat: Option<LineVat>,
+    pub vat: Option<Cow<'a, LineVat>>,
 }
 
 /// What pricing gives one item.
@@ -89,10 +91,76 @@ pub fn price_invoice(
     tax: &TaxSettings,
     items: &[ItemToPrice],
 ) -> PricedInvoice {
+    let priced = price_invoice_again(currency, discounts, tax, items, &[]);
+    PricedInvoice {
+        // Without a last pricing, every item's figures are worked out, in order.
+        items: priced
+            .items
+            .into_iter()
+            .map(|(_, figures)| figures)
+            .collect(),
+        discount_amounts: priced.discount_amounts,
+        totals: priced.totals,
+    }
+}
+
+/// What pricing gave one item of an invoice, in whole minor units: its price and its share of
+/// the discounts. Its tax is a function of these under the invoice's currency and tax settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PricedUnits {
+    price: i128,
+    share: i128,
+}
+
+/// One item's last pricing on the same invoice, with the same currency and tax settings, whose
+/// figures it still shows: its units and the tax they gave.
+#[derive(Debug, Clone, Copy)]
+pub struct LastPricing<'a> {
+    /// Its units then.
+    pub units: PricedUnits,
+    /// Its tax then.
+    pub tax: Option<&'a ItemTax>,
+}
+
+/// An invoice priced again after a change to its items or discounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepricedInvoice {
+    /// Each item's units, in the order of the input items.
+    pub units: Vec<PricedUnits>,
+    /// The figures of the items whose units did not come out as their last pricing's (every
+    /// item without one), by position, in order. The others' figures stay as they are.
+    pub items: Vec<(usize, PricedItem)>,
+    /// The amount each discount takes, in the order of the input discounts.
+    pub discount_amounts: Vec<Decimal>,
+    /// The invoice's totals.
+    pub totals: InvoiceTotals,
+}
+
+/// Prices a whole invoice as [`price_invoice`] does, given the last pricing of some of its
+/// items (`last`, by position; shorter than `items`, or `None`, where not known). An item whose
+/// price and discount share come out as they were keeps its tax, which is not worked out again:
+/// after one change to an invoice of thousands of items, most shares stay where they were.
+/// Under VAT, whose rounding couples the items, every item's tax is worked out again.
+pub fn price_invoice_again(
+    currency: Currency,
+    discounts: &[Discount],
+    tax: &TaxSettings,
+    items: &[ItemToPrice],
+    last: &[Option<LastPricing<'_>>],
+) -> RepricedInvoice {
     let places = currency.minor_units();
+    let last_of = |index: usize| match tax {
+        TaxSettings::Vat(_) => None,
+        TaxSettings::Manual | TaxSettings::Rates(_) => last.get(index).copied().flatten(),
+    };
     let prices: Vec<i128> = items
         .iter()
-        .map(|item| to_minor(item_price(item.unit_price, item.quantity, currency), places))
+        .enumerate()
+        .map(|(index, item)| match last_of(index) {
+            // An item's price depends on itself alone.
+            Some(last) => last.units.price,
+            None => to_minor(item_price(item.unit_price, item.quantity, currency), places),
+        })
         .collect();
     // Credits are never discounted: they weigh nothing in the allocation.
     let weighted: Vec<Weighted<'_>> = items
@@ -111,27 +179,47 @@ pub fn price_invoice(
     let discount_total = sum(discount_units.iter().copied());
     let shares = allocate(discount_total, &weighted);
     let taxes = ItemTaxes::of(tax);
-    let mut priced: Vec<PricedItem> = items
+    let units: Vec<PricedUnits> = prices
         .iter()
-        .zip(prices)
-        .zip(shares)
-        .map(|((item, price), share)| price_item(&taxes, item, price, share, places))
+        .zip(&shares)
+        .map(|(&price, &share)| PricedUnits { price, share })
         .collect();
-    if let TaxSettings::Vat(rate) = tax {
-        vat::share_vat(*rate, items, &mut priced, places);
+    let mut tax_amount = Decimal::ZERO;
+    let mut priced = Vec::new();
+    for (index, (item, units)) in items.iter().zip(&units).enumerate() {
+        match last_of(index) {
+            Some(last) if last.units == *units => {
+                tax_amount += last.tax.map_or(Decimal::ZERO, ItemTax::amount);
+            }
+            _ => {
+                let figures = price_item(&taxes, item, units.price, units.share, places);
+                tax_amount += tax_amount_of(&figures);
+                priced.push((index, figures));
+            }
+        }
     }
-    let subtotal_amount = items
-        .iter()
-        .zip(&priced)
-        .map(|(item, priced)| signed_price(item.item_type, priced))
-        .sum();
-    let tax_amount = priced.iter().map(tax_amount_of).sum();
+    if let TaxSettings::Vat(rate) = tax {
+        // Every item was priced above, in order: VAT keeps no last pricing.
+        let mut all: Vec<PricedItem> = priced.into_iter().map(|(_, figures)| figures).collect();
+        vat::share_vat(*rate, items, &mut all, places);
+        tax_amount = all.iter().map(tax_amount_of).sum();
+        priced = all.into_iter().enumerate().collect();
+    }
+    let subtotal_units =
+        sum(items
+            .iter()
+            .zip(&prices)
+            .map(|(item, &price)| match item.item_type {
+                ItemType::Debit => price,
+                ItemType::Credit => -price,
+            }));
     let totals = totals_of(
-        subtotal_amount,
+        from_minor(subtotal_units, places),
         from_minor(discount_total, places),
         tax_amount,
     );
-    PricedInvoice {
+    RepricedInvoice {
+        units,
         items: priced,
         discount_amounts: discount_units
             .into_iter()
@@ -188,7 +276,7 @@ fn price_item(
         discount_amount: from_minor(discount, places),
         tax: match item.item_type {
             ItemType::Debit => {
-                taxes.debit_item_tax(item.manual_tax.as_ref(), price - discount, places)
+                taxes.debit_item_tax(item.manual_tax.as_deref(), price - discount, places)
             }
             ItemType::Credit => None,
         },

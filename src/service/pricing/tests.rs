@@ -1,5 +1,6 @@
 //! Worked examples checked by hand, and properties over random invoices.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
@@ -18,9 +19,9 @@ fn currency(code: &str) -> Currency {
     Currency::parse(code).unwrap()
 }
 
-fn item(id: &str, item_type: ItemType, unit_price: Decimal, quantity: i64) -> ItemToPrice {
+fn item(id: &str, item_type: ItemType, unit_price: Decimal, quantity: i64) -> ItemToPrice<'static> {
     ItemToPrice {
-        id: InvoiceItemId::parse(id).unwrap(),
+        id: Cow::Owned(InvoiceItemId::parse(id).unwrap()),
         item_type,
         unit_price: UnitPrice::parse(unit_price).unwrap(),
         quantity: Quantity::parse(quantity).unwrap(),
@@ -29,11 +30,11 @@ fn item(id: &str, item_type: ItemType, unit_price: Decimal, quantity: i64) -> It
     }
 }
 
-fn debit(id: &str, unit_price: Decimal) -> ItemToPrice {
+fn debit(id: &str, unit_price: Decimal) -> ItemToPrice<'static> {
     item(id, ItemType::Debit, unit_price, 1)
 }
 
-fn credit(id: &str, unit_price: Decimal) -> ItemToPrice {
+fn credit(id: &str, unit_price: Decimal) -> ItemToPrice<'static> {
     item(id, ItemType::Credit, unit_price, 1)
 }
 
@@ -292,7 +293,7 @@ fn credits_larger_than_debits_make_a_negative_invoice_and_take_no_discount_or_ta
     // manual one. Totals: subtotal 10.00 - 25.00 = -15.00; amount -15.00 - 1.00 + 0.45.
     let usd = currency("USD");
     let mut refund = credit("ii_c", dec!(25));
-    refund.manual_tax = Some(manual_tax(dec!(2)));
+    refund.manual_tax = Some(Cow::Owned(manual_tax(dec!(2))));
     let invoice = price_invoice(
         usd,
         &[percent(dec!(10))],
@@ -368,7 +369,7 @@ fn discounts_apply_in_order_to_what_remains() {
 fn manual_taxes_are_kept_and_the_manual_calculator_computes_none() {
     let usd = currency("USD");
     let mut taxed = debit("ii_m", dec!(10));
-    taxed.manual_tax = Some(manual_tax(dec!(0.7)));
+    taxed.manual_tax = Some(Cow::Owned(manual_tax(dec!(0.7))));
     let items = [taxed, debit("ii_n", dec!(10))];
     let with_rates = price_invoice(
         usd,
@@ -418,7 +419,7 @@ fn an_empty_invoice_totals_zero_and_never_minus_zero() {
 fn credits_reduce_the_subtotal_and_may_make_it_negative() {
     let usd = currency("USD");
     let mut taxed = debit("ii_d", dec!(10));
-    taxed.manual_tax = Some(manual_tax(dec!(1.5)));
+    taxed.manual_tax = Some(Cow::Owned(manual_tax(dec!(1.5))));
     let taxed = price_undiscounted_item(usd, &TaxSettings::Manual, &taxed);
     let refund = price_undiscounted_item(usd, &TaxSettings::Manual, &credit("ii_c", dec!(25.25)));
     let totals = [(ItemType::Debit, &taxed), (ItemType::Credit, &refund)]
@@ -439,7 +440,7 @@ struct Case {
     currency: Currency,
     discounts: Vec<Discount>,
     tax: TaxSettings,
-    items: Vec<ItemToPrice>,
+    items: Vec<ItemToPrice<'static>>,
 }
 
 fn amount(places: u32, max_units: i64) -> impl Strategy<Value = Decimal> {
@@ -540,7 +541,7 @@ fn case_of(
                     .map(|((item_type, unit_price, quantity, manual), id)| {
                         let mut item =
                             item(&format!("ii_{id:02}"), item_type, unit_price, quantity);
-                        item.manual_tax = manual.map(manual_tax);
+                        item.manual_tax = manual.map(|amount| Cow::Owned(manual_tax(amount)));
                         item
                     })
                     .collect(),
@@ -618,7 +619,7 @@ proptest! {
         let priced = case.price();
         let places = case.currency.minor_units();
         for (item, figures) in case.items.iter().zip(&priced.items) {
-            let expected_manual = item.manual_tax.clone().map(ItemTax::Manual);
+            let expected_manual = item.manual_tax.clone().map(|tax| ItemTax::Manual(tax.into_owned()));
             match (item.item_type, &case.tax, &figures.tax) {
                 (ItemType::Credit, _, tax) => prop_assert_eq!(tax, &None),
                 (ItemType::Debit, _, tax) if item.manual_tax.is_some() => {
@@ -761,9 +762,9 @@ proptest! {
         prop_assert_eq!(&priced.totals, &reordered.totals);
         prop_assert_eq!(&priced.discount_amounts, &reordered.discount_amounts);
         let by_id: HashMap<&InvoiceItemId, &PricedItem> =
-            shuffled.items.iter().map(|item| &item.id).zip(&reordered.items).collect();
+            shuffled.items.iter().map(|item| &*item.id).zip(&reordered.items).collect();
         for (item, figures) in case.items.iter().zip(&priced.items) {
-            prop_assert_eq!(Some(&figures), by_id.get(&item.id));
+            prop_assert_eq!(Some(&figures), by_id.get(&*item.id));
         }
     }
 
@@ -853,5 +854,55 @@ proptest! {
             );
         }
         prop_assert_eq!(totals, price_all(&kept).totals);
+    }
+
+    #[test]
+    fn pricing_again_after_a_change_keeps_only_what_pricing_afresh_gives(
+        case in random_case(),
+        removed in any::<proptest::sample::Index>(),
+        added in random_item(2),
+    ) {
+        let first = price_invoice_again(case.currency, &case.discounts, &case.tax, &case.items, &[]);
+        let figures: Vec<PricedItem> = first.items.iter().map(|(_, figures)| figures.clone()).collect();
+        prop_assert_eq!(figures.len(), case.items.len());
+        // One item taken out and one added: the others keep their last pricing.
+        let mut items = case.items.clone();
+        let mut last: Vec<Option<LastPricing<'_>>> = first
+            .units
+            .iter()
+            .zip(&figures)
+            .map(|(&units, figures)| Some(LastPricing { units, tax: figures.tax.as_ref() }))
+            .collect();
+        if !items.is_empty() {
+            let at = removed.index(items.len());
+            items.remove(at);
+            last.remove(at);
+        }
+        let (item_type, unit_price, quantity, manual) = added;
+        let mut new_item = item("ii_99", item_type, unit_price.round_dp(case.currency.minor_units()), quantity);
+        new_item.manual_tax = manual.map(|amount| Cow::Owned(manual_tax(amount)));
+        items.push(new_item);
+        last.push(None);
+
+        let again = price_invoice_again(case.currency, &case.discounts, &case.tax, &items, &last);
+        let afresh = price_invoice(case.currency, &case.discounts, &case.tax, &items);
+        prop_assert_eq!(&again.totals, &afresh.totals);
+        prop_assert_eq!(&again.discount_amounts, &afresh.discount_amounts);
+        let repriced: HashMap<usize, &PricedItem> =
+            again.items.iter().map(|(index, figures)| (*index, figures)).collect();
+        for (index, afresh) in afresh.items.iter().enumerate() {
+            match repriced.get(&index) {
+                Some(figures) => prop_assert_eq!(*figures, afresh),
+                // Kept: the same units, hence the same tax, as the pricing afresh.
+                None => {
+                    let last = last[index].expect("only an item with a last pricing is kept");
+                    prop_assert_eq!(again.units[index], last.units);
+                    prop_assert_eq!(last.tax, afresh.tax.as_ref());
+                }
+            }
+        }
+        if matches!(case.tax, TaxSettings::Vat(_)) {
+            prop_assert_eq!(again.items.len(), items.len(), "VAT keeps no last pricing");
+        }
     }
 }

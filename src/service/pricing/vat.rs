@@ -37,7 +37,7 @@ pub(super) fn share_vat(
         .iter()
         .map(|&index| VatLine {
             id: &items[index].id,
-            vat: items[index].vat.as_ref().unwrap_or(&default),
+            vat: items[index].vat.as_deref().unwrap_or(&default),
             net: net_of(items[index].item_type, &priced[index], places),
         })
         .collect();
