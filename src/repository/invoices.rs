@@ -727,12 +727,13 @@ impl Tx {
     }
 }
 
-/// An invoice's row with its items, as one statement reads them.
+/// An invoice's row with its items, as one statement reads them: none when the invoice has
+/// discounts, payments or credits, which is then read in a snapshot.
 #[derive(sqlx::FromRow)]
 struct InvoiceWithItemsRow {
     #[sqlx(flatten)]
     invoice: InvoiceRow,
-    items: Vec<ItemRow>,
+    items: Option<Vec<ItemRow>>,
 }
 
 /// What one statement reads of an invoice and its items.
@@ -757,15 +758,19 @@ impl Db {
         invoice_id: &InvoiceId,
     ) -> Result<AtOnce, sqlx::Error> {
         // Read by name, as the event log reads kept invoices; the items as records, which
-        // the checked statements cannot type.
+        // the checked statements cannot type. They are not read for an invoice that will be
+        // read again in a snapshot: the condition is `rows_elsewhere`'s, which decides (an
+        // invoice read without its items is read in a snapshot too).
         let row: Option<InvoiceWithItemsRow> = self
             .on_connection(async |connection| {
                 sqlx::query_as(concat!(
-                    "select v.*, array(select ",
+                    "select v.*, case when v.discount_count = 0 and v.paid_amount <= 0
+                                           and v.credited_amount <= 0
+                                      then array(select ",
                     item_record!(),
                     " from invoice_items i
                        where i.organization_id = v.organization_id and i.invoice_id = v.id
-                       order by i.created_time, i.id) as items
+                       order by i.created_time, i.id) end as items
                      from invoices v where v.organization_id = $1 and v.id = $2"
                 ))
                 .bind(organization_id)
@@ -777,9 +782,9 @@ impl Db {
         let Some(InvoiceWithItemsRow { invoice, items }) = row else {
             return Ok(AtOnce::Missing);
         };
-        if invoice.rows_elsewhere().any() {
+        let (false, Some(items)) = (invoice.rows_elsewhere().any(), items) else {
             return Ok(AtOnce::NeedsSnapshot);
-        }
+        };
         let items = items
             .into_iter()
             .map(ItemRow::into_item)
