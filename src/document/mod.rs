@@ -13,4 +13,4 @@ mod sheet;
 pub use invoice::{InvoiceDocument, render};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -126,7 +126,7 @@ pub(super) fn invoice() -> Invoice {
 
 /// `count` items of the invoice, alternating computed and manual taxes, with a credit among
 /// them and one long description.
-pub(super) fn items(count: usize) -> Vec<InvoiceItem> {
+pub(crate) fn items(count: usize) -> Vec<InvoiceItem> {
     let now = time("2026-01-10T00:00:00Z");
     (0..count)
         .map(|index| {

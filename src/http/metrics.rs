@@ -31,6 +31,8 @@ const POOL_IDLE: &str = "db_pool_idle_connections";
 /// Documents rendering, and requests waiting to render one.
 const RENDERS_RUNNING: &str = "document_renders_running";
 const RENDERS_WAITING: &str = "document_renders_waiting";
+/// Bytes of invoice items the item-write lanes keep between batches.
+const ITEMS_KEPT_BYTES: &str = "item_writes_kept_bytes";
 /// Webhook deliveries waiting to be sent, and how long the oldest has waited.
 const DELIVERIES_PENDING: &str = "webhook_deliveries_pending";
 const OLDEST_PENDING_AGE: &str = "webhook_oldest_pending_age_seconds";
@@ -72,6 +74,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         RENDERS_WAITING,
         Kind::Gauge,
         "Requests waiting for a PDF render's slot.",
+    ),
+    (
+        ITEMS_KEPT_BYTES,
+        Kind::Gauge,
+        "Bytes of invoice items the item-write lanes keep between batches, at most 16 MiB.",
     ),
     (
         DELIVERIES,
@@ -241,6 +248,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!(POOL_IDLE).set(idle as f64);
     metrics::gauge!(RENDERS_RUNNING).set(state.renders.running() as f64);
     metrics::gauge!(RENDERS_WAITING).set(state.renders.waiting() as f64);
+    metrics::gauge!(ITEMS_KEPT_BYTES).set(state.item_writes.kept_bytes() as f64);
     // Over every organization and replica: the deliveries are shared work.
     if let Ok(backlog) = state.db.delivery_backlog().await {
         metrics::gauge!(DELIVERIES_PENDING).set(backlog.pending as f64);

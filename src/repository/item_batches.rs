@@ -98,6 +98,32 @@ impl<'a> ItemRow<'a> {
     }
 }
 
+/// What pricing sets on an item that a set of writes moved without writing it.
+#[derive(Serialize)]
+struct FiguresRow<'a> {
+    organization_id: &'a str,
+    id: &'a str,
+    price: String,
+    discount_amount: String,
+    tax: Option<ItemTaxRecord>,
+    revision: i64,
+    updated_time: String,
+}
+
+impl<'a> FiguresRow<'a> {
+    fn of(organization_id: &'a OrganizationId, item: &'a InvoiceItem) -> Self {
+        Self {
+            organization_id: organization_id.as_str(),
+            id: item.id.as_str(),
+            price: item.price.to_string(),
+            discount_amount: item.discount_amount.to_string(),
+            tax: item.tax.as_ref().map(ItemTaxRecord::from),
+            revision: item.revision,
+            updated_time: timestamp(item.updated_time),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct TotalsRow<'a> {
     organization_id: &'a str,
@@ -192,6 +218,29 @@ impl Tx {
         .execute(&mut *self.inner)
         .await
         .map(drop)
+    }
+
+    /// Sets the figures (price, discount share, tax), revisions and update times of stored
+    /// items, in one statement: those a set of writes moved by repricing their invoices,
+    /// without writing them. Their invoices must be locked by this transaction. How many items
+    /// it found.
+    pub async fn set_item_figures(
+        &mut self,
+        items: &[(&OrganizationId, &InvoiceItem)],
+    ) -> Result<u64, sqlx::Error> {
+        let rows: Vec<FiguresRow<'_>> = items
+            .iter()
+            .map(|(organization_id, item)| FiguresRow::of(organization_id, item))
+            .collect();
+        // Each row found by its key, whatever the table's statistics (see the function's
+        // migration).
+        sqlx::query_scalar!(
+            r#"select set_item_figures($1::jsonb) as "found!""#,
+            Json(&rows) as Json<&Vec<FiguresRow<'_>>>,
+        )
+        .fetch_one(&mut *self.inner)
+        .await
+        .map(|found| u64::try_from(found).unwrap_or(0))
     }
 
     /// Sets invoices' totals, revisions and update times, in one statement. The invoices must

@@ -23,7 +23,8 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::item_writes::{
-    Applied, ItemWrite, KeptItems, Locking, Targeted, write_item, write_items,
+    Applied, ItemWrite, KeepBudget, KeptItems, Locking, MAX_KEPT_BYTES, Targeted, write_item,
+    write_items,
 };
 use crate::domain::event::Cause;
 use crate::domain::ids::{InvoiceId, OrganizationId};
@@ -50,6 +51,8 @@ pub const BATCH_SIZE_METRIC: &str = "item_write_batch_size";
 pub struct ItemLanes {
     db: Db,
     lanes: usize,
+    /// What the lanes' kept items may hold together.
+    budget: KeepBudget,
     senders: OnceLock<Vec<mpsc::Sender<Queued>>>,
 }
 
@@ -87,6 +90,7 @@ impl ItemLanes {
         Self {
             db,
             lanes: lanes_for_pool(max_connections),
+            budget: KeepBudget::new(MAX_KEPT_BYTES),
             senders: OnceLock::new(),
         }
     }
@@ -99,6 +103,11 @@ impl ItemLanes {
                 .map(|sender| sender.max_capacity() - sender.capacity())
                 .sum()
         })
+    }
+
+    /// The bytes of items the lanes keep between batches.
+    pub fn kept_bytes(&self) -> usize {
+        self.budget.held()
     }
 
     /// Does an item write: in `tx` when the caller has one (a write whose answer is kept with
@@ -170,7 +179,8 @@ impl ItemLanes {
             (0..self.lanes)
                 .map(|_| {
                     let (sender, receiver) = mpsc::channel(LANE_QUEUE);
-                    tokio::spawn(run_lane(self.db.clone(), receiver));
+                    let kept = KeptItems::within(self.budget.clone());
+                    tokio::spawn(run_lane(self.db.clone(), receiver, kept));
                     sender
                 })
                 .collect()
@@ -182,12 +192,11 @@ impl ItemLanes {
     }
 }
 
-/// Runs a lane's batches as its writes queue. The items its batches leave on invoices whose
-/// items move together are kept for its next batch, until it has had nothing to do for
-/// [`KEEP_IDLE`].
-async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
+/// Runs a lane's batches as its writes queue. The items its last batch left on invoices whose
+/// items move together are kept in `kept` for its next batch, until it has had nothing to do
+/// for [`KEEP_IDLE`].
+async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>, mut kept: KeptItems) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut kept = KeptItems::default();
     loop {
         let received = if kept.is_empty() {
             queue.recv_many(&mut batch, MAX_BATCH).await
@@ -196,7 +205,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>) {
             match tokio::time::timeout(KEEP_IDLE, queue.recv_many(&mut batch, MAX_BATCH)).await {
                 Ok(received) => received,
                 Err(_) => {
-                    kept = KeptItems::default();
+                    kept.forget();
                     continue;
                 }
             }

@@ -87,10 +87,12 @@ impl CoupledItems {
         Self { items, last }
     }
 
-    /// Adds an item, or one read by the set.
-    pub(super) fn push(&mut self, item: InvoiceItem) {
+    /// Adds an item, or one read by the set, that no item of the list has the id of; its
+    /// position.
+    pub(super) fn push(&mut self, item: InvoiceItem) -> usize {
         self.items.push(item);
         self.last.push(None);
+        self.items.len() - 1
     }
 
     /// `item` in place of the item with its id, or added when there is none; its position.
@@ -101,10 +103,7 @@ impl CoupledItems {
                 self.last[index] = None;
                 index
             }
-            None => {
-                self.push(item);
-                self.items.len() - 1
-            }
+            None => self.push(item),
         }
     }
 
@@ -119,6 +118,11 @@ impl CoupledItems {
     /// The items, in order.
     pub(super) fn items(&self) -> &[InvoiceItem] {
         &self.items
+    }
+
+    /// How many items the lists have room for without growing.
+    pub(super) fn capacity(&self) -> usize {
+        self.items.capacity().max(self.last.capacity())
     }
 
     /// The item at `index`, to change other than in its figures, which stay its last pricing's.

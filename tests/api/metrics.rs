@@ -56,6 +56,7 @@ async fn metrics_count_requests_by_route_and_status_with_latencies_pool_and_refu
         "rate_limit_refusals_total ",
         "db_pool_connections ",
         "db_pool_idle_connections ",
+        "item_writes_kept_bytes ",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }

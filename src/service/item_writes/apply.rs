@@ -132,7 +132,9 @@ fn price(
         }
         (Some(items), item) => {
             let written_at = match (&item, old) {
-                (Some(item), _) => Some(items.put(item.clone())),
+                // A new item (or one taken in): the invoice has none of its id to look for.
+                (Some(item), None) => Some(items.push(item.clone())),
+                (Some(item), Some(_)) => Some(items.put(item.clone())),
                 (None, Some(old)) => {
                     items.remove(&old.id);
                     None

@@ -1,4 +1,4 @@
-//! The items a lane's last sets of writes left on invoices whose items move together, kept for
+//! The items a lane's last set of writes left on invoices whose items move together, kept for
 //! its next set: a write into an invoice of thousands of discounted items then reads its
 //! invoice's row, not every item again.
 //!
@@ -6,18 +6,28 @@
 //! the set that left them committed it (the same creation time, revision and update time):
 //! every change to an invoice's items moves its revision and update time in the same
 //! transaction, whichever process or path made it, so items kept at that stamp are the items
-//! stored. A set's items are kept only once its commit succeeds.
+//! stored. A set's items are kept only once its commit succeeds, and only until the next set
+//! has taken what it needs.
+//!
+//! What all lanes keep together is bounded in bytes by one [`KeepBudget`]: an item may carry
+//! kilobytes of description and metadata, so a bound in items would not bound memory.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::tax::{ItemTax, Jurisdictions};
+use crate::service::pricing::PricedUnits;
 use crate::service::repricing::CoupledItems;
 
-/// The most items kept at once (by one lane): an invoice larger than this is read each time.
-const MAX_KEPT_ITEMS: usize = 20_000;
+/// The most bytes of items all lanes keep at once: an invoice of about 24,000 items of a short
+/// description (each takes about 700 bytes), or fewer items carrying more. An invoice that does not fit is read each time.
+pub const MAX_KEPT_BYTES: usize = 16 << 20;
 
 /// An invoice's row as a set of writes committed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,14 +49,79 @@ impl Stamp {
 
 type Key = (OrganizationId, InvoiceId);
 
+/// The bytes that every lane's kept items may hold together, shared by the lanes.
+#[derive(Debug, Clone)]
+pub struct KeepBudget {
+    held: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+impl KeepBudget {
+    /// A budget of `limit` bytes, none held.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            held: Arc::new(AtomicUsize::new(0)),
+            limit,
+        }
+    }
+
+    /// The bytes held now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    /// Holds `bytes` until the hold is dropped, if they fit.
+    fn hold(&self, bytes: usize) -> Option<Hold> {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(bytes).filter(|after| *after <= self.limit)
+            })
+            .ok()?;
+        Some(Hold {
+            held: Arc::clone(&self.held),
+            bytes,
+        })
+    }
+}
+
+/// Bytes held in a [`KeepBudget`], given back when dropped.
+#[derive(Debug)]
+struct Hold {
+    held: Arc<AtomicUsize>,
+    bytes: usize,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+#[derive(Debug)]
+struct Kept {
+    stamp: Stamp,
+    items: CoupledItems,
+    _hold: Hold,
+}
+
 /// Items kept between sets of writes, and those the set under way leaves until its commit.
+/// Without a budget (the default) nothing is kept.
 #[derive(Debug, Default)]
 pub struct KeptItems {
-    kept: HashMap<Key, (Stamp, CoupledItems)>,
+    budget: Option<KeepBudget>,
+    kept: HashMap<Key, Kept>,
     left: Vec<(Key, Stamp, CoupledItems)>,
 }
 
 impl KeptItems {
+    /// Keeps items within `budget`.
+    pub fn within(budget: KeepBudget) -> Self {
+        Self {
+            budget: Some(budget),
+            ..Self::default()
+        }
+    }
+
     /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty() && self.left.is_empty()
@@ -58,9 +133,20 @@ impl KeptItems {
         organization_id: &OrganizationId,
         invoice: &Invoice,
     ) -> Option<CoupledItems> {
-        let key = (organization_id.clone(), invoice.id.clone());
-        let (stamp, items) = self.kept.remove(&key)?;
-        (stamp == Stamp::of(invoice)).then_some(items)
+        self.take_at(
+            &(organization_id.clone(), invoice.id.clone()),
+            Stamp::of(invoice),
+        )
+    }
+
+    fn take_at(&mut self, key: &Key, stamp: Stamp) -> Option<CoupledItems> {
+        let kept = self.kept.remove(key)?;
+        (kept.stamp == stamp).then_some(kept.items)
+    }
+
+    /// Gives back what the set under way did not take: only what it leaves is kept after it.
+    pub(super) fn forget_untaken(&mut self) {
+        self.kept.clear();
     }
 
     /// Leaves the items of `invoice` as the set under way wrote them, to keep once it commits.
@@ -71,26 +157,40 @@ impl KeptItems {
         items: CoupledItems,
     ) {
         let key = (organization_id.clone(), invoice.id.clone());
-        self.left.push((key, Stamp::of(invoice), items));
+        self.leave_at(key, Stamp::of(invoice), items);
     }
 
-    /// The set under way committed: what it left is kept, the last left first, up to
-    /// [`MAX_KEPT_ITEMS`].
+    fn leave_at(&mut self, key: Key, stamp: Stamp, items: CoupledItems) {
+        self.left.push((key, stamp, items));
+    }
+
+    /// The set under way committed: what it left is kept, the last left first, as far as the
+    /// budget has room; whatever was kept before is given back.
     pub fn committed(&mut self) {
-        let mut room = MAX_KEPT_ITEMS;
-        let mut kept = HashMap::new();
-        let left = self.left.drain(..).rev();
-        let older = self
-            .kept
-            .drain()
-            .map(|(key, (stamp, items))| (key, stamp, items));
-        for (key, stamp, items) in left.chain(older) {
-            if items.items().len() <= room && !kept.contains_key(&key) {
-                room -= items.items().len();
-                kept.insert(key, (stamp, items));
+        self.kept.clear();
+        let Some(budget) = &self.budget else {
+            self.left.clear();
+            return;
+        };
+        for (key, stamp, items) in self.left.drain(..).rev() {
+            if self.kept.contains_key(&key) {
+                continue;
+            }
+            if let Some(hold) = budget.hold(bytes_of(&items)) {
+                let kept = Kept {
+                    stamp,
+                    items,
+                    _hold: hold,
+                };
+                self.kept.insert(key, kept);
             }
         }
-        self.kept = kept;
+    }
+
+    /// Gives back everything kept, keeping the budget.
+    pub fn forget(&mut self) {
+        self.kept.clear();
+        self.left.clear();
     }
 
     /// The set under way did not commit, or may not have: what it left is dropped.
@@ -98,3 +198,59 @@ impl KeptItems {
         self.left.clear();
     }
 }
+
+/// About the bytes `items` hold: the room of their lists, and each item's text.
+fn bytes_of(items: &CoupledItems) -> usize {
+    let slot = size_of::<InvoiceItem>() + size_of::<Option<PricedUnits>>();
+    let text: usize = items.items().iter().map(text_bytes).sum();
+    items.capacity() * slot + text
+}
+
+/// The bytes of an item's text, with a map node's worth for each metadata pair.
+fn text_bytes(item: &InvoiceItem) -> usize {
+    const MAP_NODE_SHARE: usize = 64;
+    let description = item
+        .description
+        .as_ref()
+        .map_or(0, |text| text.as_str().len());
+    let product = item.product_id.as_ref().map_or(0, |id| id.as_str().len());
+    let subscription = item
+        .extras
+        .subscription_id
+        .as_ref()
+        .map_or(0, |id| id.as_str().len());
+    let metadata: usize = item
+        .extras
+        .metadata
+        .iter()
+        .map(|(key, value)| key.len() + value.len() + MAP_NODE_SHARE)
+        .sum();
+    let tax = match &item.tax {
+        Some(ItemTax::Manual(tax)) => tax.description().len(),
+        Some(ItemTax::Computed(tax)) => tax.jurisdictions.as_ref().map_or(0, jurisdiction_bytes),
+        Some(ItemTax::Vat(_)) | None => 0,
+    };
+    item.id.as_str().len()
+        + item.invoice_id.as_str().len()
+        + description
+        + product
+        + subscription
+        + metadata
+        + tax
+}
+
+fn jurisdiction_bytes(jurisdictions: &Jurisdictions) -> usize {
+    [
+        &jurisdictions.country,
+        &jurisdictions.state,
+        &jurisdictions.county,
+        &jurisdictions.city,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|name| name.as_str().len())
+    .sum()
+}
+
+#[cfg(test)]
+mod tests;

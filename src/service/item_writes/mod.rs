@@ -5,9 +5,10 @@
 //! (waiting for them, or only those no other transaction holds), their products and the items
 //! the writes name are read; then each write is applied in turn ([`apply`]) to its invoice as
 //! the writes before it left it, checked and priced in Rust (the invoice's every item is
-//! priced again when it has discounts); then one statement each stores the items, deletes the
-//! deleted ones, stores the invoices' totals and revisions, and records the events with their
-//! webhook deliveries. A lone write is a set of one.
+//! priced again when it has discounts); then one statement each stores the items written, sets
+//! the figures of those that only moved with their invoice's repricing, deletes the deleted
+//! ones, stores the invoices' totals and revisions, and records the events with their webhook
+//! deliveries. A lone write is a set of one.
 
 mod apply;
 mod kept;
@@ -19,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use self::apply::{apply, to_microseconds};
 pub use self::apply::{draft_only, item_not_found, unknown_product};
-pub use self::kept::KeptItems;
+pub use self::kept::{KeepBudget, KeptItems, MAX_KEPT_BYTES};
 use self::read::read_set;
 use crate::domain::currency::Currency;
 use crate::domain::event::{Cause, EventType, InvoiceEvent};
@@ -162,27 +163,48 @@ struct Read {
 struct ChangeSet {
     /// Each item once, as the set leaves it, in the order first written.
     stored: Vec<(OrganizationId, InvoiceItem)>,
+    /// By position in `stored`: whether a write of the set wrote the item (made it, replaced
+    /// it or took it in), which stores it whole; else it was only moved by its invoice's
+    /// repricing, which stores its figures.
+    written: Vec<bool>,
     stored_at: HashMap<(OrganizationId, InvoiceItemId), usize>,
     deleted: Vec<(OrganizationId, InvoiceItemId)>,
     events: Vec<(OrganizationId, InvoiceEvent)>,
 }
 
 impl ChangeSet {
-    fn store(&mut self, organization_id: &OrganizationId, item: InvoiceItem) {
+    /// Stores `item` as written by a write of the set, or as moved by repricing.
+    fn store(&mut self, organization_id: &OrganizationId, item: InvoiceItem, written: bool) {
         let key = (organization_id.clone(), item.id.clone());
         match self.stored_at.get(&key) {
-            Some(&at) => self.stored[at].1 = item,
+            Some(&at) => {
+                self.stored[at].1 = item;
+                self.written[at] |= written;
+            }
             None => {
                 self.stored_at.insert(key, self.stored.len());
                 self.stored.push((organization_id.clone(), item));
+                self.written.push(written);
             }
         }
+    }
+
+    /// The items to store whole, and those whose figures alone moved.
+    fn stored(&self) -> (StoredItems<'_>, StoredItems<'_>) {
+        let mut whole = Vec::new();
+        let mut figures = Vec::new();
+        for ((organization_id, item), &written) in self.stored.iter().zip(&self.written) {
+            let into = if written { &mut whole } else { &mut figures };
+            into.push((organization_id, item));
+        }
+        (whole, figures)
     }
 
     fn delete(&mut self, organization_id: &OrganizationId, item_id: &InvoiceItemId) {
         let key = (organization_id.clone(), item_id.clone());
         if let Some(at) = self.stored_at.remove(&key) {
             self.stored.remove(at);
+            self.written.remove(at);
             for position in self.stored_at.values_mut() {
                 if *position > at {
                     *position -= 1;
@@ -207,6 +229,7 @@ pub async fn write_items(
 ) -> Result<Vec<Applied>, ApiError> {
     kept.not_committed();
     let mut read = read_set(tx, writes, locking, kept).await?;
+    kept.forget_untaken();
     let now = to_microseconds(Utc::now());
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut changes = ChangeSet::default();
@@ -316,7 +339,7 @@ fn apply_one(
             if let Some(named) = read.items.get_mut(&key) {
                 named.clone_from(&moved);
             }
-            changes.store(organization_id, moved);
+            changes.store(organization_id, moved, false);
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
@@ -327,7 +350,7 @@ fn apply_one(
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
         } else {
-            changes.store(organization_id, written.clone());
+            changes.store(organization_id, written.clone(), true);
             read.items.insert(item_key, written.clone());
         }
         changes.events.push((organization_id.clone(), item_event));
@@ -342,8 +365,23 @@ async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiE
     if changes.events.is_empty() {
         return Ok(());
     }
-    if !changes.stored.is_empty() {
-        tx.save_items(&by_reference(&changes.stored)).await?;
+    let (whole, figures) = changes.stored();
+    if !whole.is_empty() {
+        tx.save_items(&whole).await?;
+    }
+    if !figures.is_empty() {
+        // Moved items are stored ones of invoices the set holds: each is found, or the set
+        // is undone rather than leave an item without its figures.
+        let found = tx.set_item_figures(&figures).await?;
+        if found != figures.len() as u64 {
+            return Err(ApiError::Internal(
+                format!(
+                    "{found} of the {} items repricing moved were found",
+                    figures.len()
+                )
+                .into(),
+            ));
+        }
     }
     if !changes.deleted.is_empty() {
         tx.delete_items(&by_reference(&changes.deleted)).await?;
@@ -368,6 +406,9 @@ async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiE
     tx.record_events(&by_reference(&changes.events)).await?;
     Ok(())
 }
+
+/// Items with their organizations, as the repository's batch statements take them.
+type StoredItems<'a> = Vec<(&'a OrganizationId, &'a InvoiceItem)>;
 
 /// Rows of (organization, row) as the repository's batch statements take them.
 fn by_reference<A, B>(rows: &[(A, B)]) -> Vec<(&A, &B)> {
