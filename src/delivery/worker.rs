@@ -13,7 +13,7 @@ use crate::domain::ids::AttemptId;
 use crate::domain::webhook::WebhookFormat;
 use crate::error::ApiError;
 use crate::repository::{Attempt, ClaimedDelivery, Db, DeliveryState, OrganizationRoom};
-use crate::service::{credit_memos, event_log, invoices};
+use crate::service::{credit_memos, event_log, invoice_reads};
 
 /// Deliveries sent, by outcome: `delivered`, `retried` (failed, to be tried again) and
 /// `failed` (given up).
@@ -259,7 +259,7 @@ impl DeliveryWorker {
         let invoice = match &delivery.invoice_id {
             None => None,
             Some(invoice_id) => {
-                match invoices::get_invoice(&self.db, organization_id, invoice_id).await {
+                match invoice_reads::get_invoice(&self.db, organization_id, invoice_id).await {
                     Ok(invoice) => Some(invoice),
                     Err(ApiError::NotFound(_)) => None,
                     Err(error) => {

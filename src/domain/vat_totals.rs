@@ -26,55 +26,90 @@ pub struct VatTotal {
 /// The breakdown of an invoice under the `vat` calculator, ordered by category then rate;
 /// empty under the others. Items with a manual tax are outside it, as pricing leaves them.
 pub fn vat_totals(settings: &TaxSettings, items: &[InvoiceItem]) -> Vec<VatTotal> {
-    let TaxSettings::Vat(rate) = settings else {
-        return Vec::new();
-    };
-    let default = LineVat::standard(*rate);
-    let mut totals: Vec<VatTotal> = Vec::new();
-    for item in items {
-        let (category, rate, tax) = match (&item.tax, item.item_type) {
-            (Some(ItemTax::Vat(share)), _) => (share.category, share.rate, share.amount),
-            (None, ItemType::Credit) => {
-                let vat = item.vat.as_ref().unwrap_or(&default);
-                (vat.category(), vat.rate(), Decimal::ZERO)
-            }
-            // A manual tax, or a debit priced before VAT applied: outside the breakdown.
-            _ => continue,
+    let mut totals = VatTotalling::new(settings);
+    totals.add(items);
+    totals.finish()
+}
+
+/// An invoice's breakdown summed a few items at a time, for an invoice whose items are never
+/// held at once: added oldest first, a few at a time, it finishes as [`vat_totals`] of them all.
+#[derive(Debug)]
+pub struct VatTotalling {
+    /// The line VAT of an item that states none; `None` outside the `vat` calculator, which
+    /// has no breakdown.
+    default: Option<LineVat>,
+    totals: Vec<VatTotal>,
+}
+
+impl VatTotalling {
+    /// Nothing added yet, under these settings.
+    pub fn new(settings: &TaxSettings) -> Self {
+        let default = match settings {
+            TaxSettings::Vat(rate) => Some(LineVat::standard(*rate)),
+            TaxSettings::Manual | TaxSettings::Rates(_) => None,
         };
-        let net = match item.item_type {
-            ItemType::Debit => item.price - item.discount_amount,
-            ItemType::Credit => -item.price,
-        };
-        let exemption = item
-            .vat
-            .as_ref()
-            .filter(|vat| vat.category() == category)
-            .and_then(LineVat::exemption)
-            .map(exemption_words);
-        match totals
-            .iter_mut()
-            .find(|total| total.category == category && total.rate == rate)
-        {
-            Some(total) => {
-                total.taxable += net;
-                total.tax += tax;
-                total.exemption = total.exemption.take().or(exemption);
-            }
-            None => totals.push(VatTotal {
-                category,
-                rate,
-                taxable: net,
-                tax,
-                exemption,
-            }),
+        Self {
+            default,
+            totals: Vec::new(),
         }
     }
-    totals.sort_by_key(|total| (total.category, total.rate));
-    for total in &mut totals {
-        total.taxable = total.taxable.normalize();
-        total.tax = total.tax.normalize();
+
+    /// Adds these items to their categories and rates.
+    pub fn add(&mut self, items: &[InvoiceItem]) {
+        let Some(default) = &self.default else {
+            return;
+        };
+        for item in items {
+            let (category, rate, tax) = match (&item.tax, item.item_type) {
+                (Some(ItemTax::Vat(share)), _) => (share.category, share.rate, share.amount),
+                (None, ItemType::Credit) => {
+                    let vat = item.vat.as_ref().unwrap_or(default);
+                    (vat.category(), vat.rate(), Decimal::ZERO)
+                }
+                // A manual tax, or a debit priced before VAT applied: outside the breakdown.
+                _ => continue,
+            };
+            let net = match item.item_type {
+                ItemType::Debit => item.price - item.discount_amount,
+                ItemType::Credit => -item.price,
+            };
+            let exemption = item
+                .vat
+                .as_ref()
+                .filter(|vat| vat.category() == category)
+                .and_then(LineVat::exemption)
+                .map(exemption_words);
+            match self
+                .totals
+                .iter_mut()
+                .find(|total| total.category == category && total.rate == rate)
+            {
+                Some(total) => {
+                    total.taxable += net;
+                    total.tax += tax;
+                    total.exemption = total.exemption.take().or(exemption);
+                }
+                None => self.totals.push(VatTotal {
+                    category,
+                    rate,
+                    taxable: net,
+                    tax,
+                    exemption,
+                }),
+            }
+        }
     }
-    totals
+
+    /// The breakdown of the items added, ordered by category then rate.
+    pub fn finish(self) -> Vec<VatTotal> {
+        let mut totals = self.totals;
+        totals.sort_by_key(|total| (total.category, total.rate));
+        for total in &mut totals {
+            total.taxable = total.taxable.normalize();
+            total.tax = total.tax.normalize();
+        }
+        totals
+    }
 }
 
 /// An exemption as a document states it: `Education (VATEX-EU-132)`, or either alone.

@@ -325,16 +325,53 @@ impl Db {
                 else {
                     return Ok(None);
                 };
-                Some((cursor.created_time, cursor.id))
+                Some(ItemKey {
+                    created_time: cursor.created_time,
+                    id: cursor.id,
+                })
             }
         };
-        // Without a cursor, from before any item: every item was made after 1970, and every id
+        let items = tx
+            .items_from_key(organization_id, invoice_id, cursor.as_ref(), limit)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(items))
+    }
+}
+
+/// Where an item stands in the items' order: by creation time, then by id.
+#[derive(Debug, Clone)]
+pub struct ItemKey {
+    pub created_time: DateTime<Utc>,
+    pub id: InvoiceItemId,
+}
+
+impl ItemKey {
+    /// The key of this item.
+    pub fn of(item: &InvoiceItem) -> Self {
+        Self {
+            created_time: item.created_time,
+            id: item.id.clone(),
+        }
+    }
+}
+
+impl Tx {
+    /// Up to `limit` of the organization's items (of one invoice, when given), oldest first,
+    /// then by id, after the key `after`; from the first without one.
+    pub async fn items_from_key(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_id: Option<&InvoiceId>,
+        after: Option<&ItemKey>,
+        limit: i64,
+    ) -> Result<Vec<InvoiceItem>, sqlx::Error> {
+        // Without a key, from before any item: every item was made after 1970, and every id
         // sorts after the empty text. One plan each, with and without an invoice, so that each
         // keeps to its index.
-        let (after_time, after_id) = cursor
-            .map_or((DateTime::UNIX_EPOCH, String::new()), |(time, id)| {
-                (time, id.as_str().to_owned())
-            });
+        let (after_time, after_id) = after.map_or((DateTime::UNIX_EPOCH, ""), |key| {
+            (key.created_time, key.id.as_str())
+        });
         let limit = limit.max(0);
         let rows = match invoice_id {
             Some(invoice_id) => {
@@ -349,7 +386,7 @@ impl Db {
                     after_id,
                     limit,
                 )
-                .fetch_all(&mut *tx.inner)
+                .fetch_all(&mut *self.inner)
                 .await?
             }
             None => {
@@ -362,19 +399,13 @@ impl Db {
                     after_id,
                     limit,
                 )
-                .fetch_all(&mut *tx.inner)
+                .fetch_all(&mut *self.inner)
                 .await?
             }
         };
-        tx.commit().await?;
-        rows.into_iter()
-            .map(ItemRow::into_item)
-            .collect::<Result<_, _>>()
-            .map(Some)
+        rows.into_iter().map(ItemRow::into_item).collect()
     }
-}
 
-impl Tx {
     /// One item of the organization, whatever its invoice, as this transaction sees it.
     #[tracing::instrument(skip_all, fields(item = %item_id))]
     pub async fn item_by_id(

@@ -744,23 +744,26 @@ pub enum AtOnce {
     /// The invoice, whole, with its items oldest first.
     Read(Box<Invoice>, Vec<InvoiceItem>),
     /// The invoice has discounts, payments or credits, whose rows statements of their own
-    /// read: read it in a snapshot ([`Db::snapshot`]).
+    /// read, or more items than asked for: read it in a snapshot ([`Db::snapshot`]).
     NeedsSnapshot,
 }
 
 impl Db {
     /// An invoice with its items in one statement: one round trip and one snapshot without a
-    /// transaction, for the invoices that have nothing more to read (most of them).
+    /// transaction, for the invoices that have nothing more to read and at most `most_items`
+    /// items (most of them).
     #[tracing::instrument(skip_all)]
     pub async fn invoice_with_items_at_once(
         &self,
         organization_id: &OrganizationId,
         invoice_id: &InvoiceId,
+        most_items: usize,
     ) -> Result<AtOnce, sqlx::Error> {
         // Read by name, as the event log reads kept invoices; the items as records, which
         // the checked statements cannot type. They are not read for an invoice that will be
         // read again in a snapshot: the condition is `rows_elsewhere`'s, which decides (an
-        // invoice read without its items is read in a snapshot too).
+        // invoice read without its items is read in a snapshot too). One more than
+        // `most_items` tells an invoice of more.
         let row: Option<InvoiceWithItemsRow> = self
             .on_connection(async |connection| {
                 sqlx::query_as(concat!(
@@ -770,11 +773,16 @@ impl Db {
                     item_record!(),
                     " from invoice_items i
                        where i.organization_id = v.organization_id and i.invoice_id = v.id
-                       order by i.created_time, i.id) end as items
+                       order by i.created_time, i.id limit $3) end as items
                      from invoices v where v.organization_id = $1 and v.id = $2"
                 ))
                 .bind(organization_id)
                 .bind(invoice_id)
+                .bind(
+                    i64::try_from(most_items)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(1),
+                )
                 .fetch_optional(connection)
                 .await
             })
@@ -785,6 +793,9 @@ impl Db {
         let (false, Some(items)) = (invoice.rows_elsewhere().any(), items) else {
             return Ok(AtOnce::NeedsSnapshot);
         };
+        if items.len() > most_items {
+            return Ok(AtOnce::NeedsSnapshot);
+        }
         let items = items
             .into_iter()
             .map(ItemRow::into_item)

@@ -30,7 +30,7 @@ pub use deliveries::{
 pub use event_log::{EventLogListing, EventSubject, InvoiceSnapshot, LoggedEvent};
 pub use events::TimelinePage;
 pub use idempotency_keys::KeptRequest;
-pub use invoice_items::ItemPage;
+pub use invoice_items::{ItemKey, ItemPage};
 pub use invoices::{AtOnce, InvoiceListing, InvoicePage};
 pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;

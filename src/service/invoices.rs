@@ -23,7 +23,7 @@ use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::organization::Organization;
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
-use crate::repository::{AtOnce, Cursor, Db, InvoiceListing, Tx};
+use crate::repository::{Cursor, Db, InvoiceListing, Tx};
 
 /// An invoice with its items, oldest first.
 pub type InvoiceWithItems = (Invoice, Vec<InvoiceItem>);
@@ -143,28 +143,6 @@ pub async fn upsert_invoice(
     Err(ApiError::Conflict(Clash::CreatedConcurrently {
         invoice: invoice_id.to_string(),
     }))
-}
-
-/// An invoice with its items, oldest first.
-#[tracing::instrument(skip_all)]
-pub async fn get_invoice(
-    db: &Db,
-    organization_id: &OrganizationId,
-    invoice_id: &InvoiceId,
-) -> Result<InvoiceWithItems, ApiError> {
-    // One snapshot, so that the totals shown are those of the items shown: one statement's
-    // when the invoice has nothing more to read.
-    match db
-        .invoice_with_items_at_once(organization_id, invoice_id)
-        .await?
-    {
-        AtOnce::Read(invoice, items) => Ok((*invoice, items)),
-        AtOnce::Missing => Err(invoice_not_found(invoice_id.as_str())),
-        AtOnce::NeedsSnapshot => {
-            db.read(async |snapshot| invoice_in(snapshot, organization_id, invoice_id).await)
-                .await
-        }
-    }
 }
 
 /// The organization's issued invoice whose page link carries `token`, with its items and its

@@ -8,6 +8,7 @@ pub mod event_log;
 mod events;
 pub mod idempotency;
 pub mod invoice_items;
+pub mod invoice_reads;
 pub mod invoices;
 pub mod item_batches;
 pub mod item_reads;

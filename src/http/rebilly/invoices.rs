@@ -1,8 +1,7 @@
 //! `/invoices`: create, upsert, read, list and move invoices along their lifecycle.
 
-use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -18,6 +17,7 @@ use super::invoice_body::{EmptyRequest, InvoiceRequest, IssueRequest};
 use super::invoice_body::{invoice_example, parse_invoice, parse_issue_times};
 use super::invoice_items::ItemResponse;
 use super::invoice_query::InvoiceQuery;
+use super::invoice_stream::{ItemsMark, invoice_array, invoice_json};
 use super::openapi::{currency, discount_kind, invoice_status};
 use super::pagination::Page;
 use super::paths::{IdPath, invoice_path};
@@ -30,6 +30,7 @@ use crate::domain::ids::{CustomerId, InvoiceId, WebsiteId};
 use crate::domain::invoice::{Invoice, InvoiceAction, InvoiceStatus};
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
+use crate::domain::vat_totals::{VatTotal, vat_totals};
 use crate::error::ApiError;
 use crate::http::auth::Principal;
 use crate::http::document_body::{PdfDocument, UblDocument};
@@ -39,6 +40,7 @@ use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
+use crate::service::invoice_reads;
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Creates a draft invoice.
@@ -144,8 +146,8 @@ pub async fn get_one(
         MediaType::Json => None,
         MediaType::Pdf | MediaType::Ubl | MediaType::Xml => Some(state.renders.slot().await?),
     };
-    let (invoice, items) =
-        service::get_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
+    let read =
+        invoice_reads::read_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
     // A document shows the seller too: its tag changes when either changes.
     let seller = match slot {
         None => None,
@@ -160,16 +162,18 @@ pub async fn get_one(
         .as_ref()
         .and_then(|seller| seller.updated_time)
         .map_or(0, |time| time.timestamp_millis());
-    let tag = representation_etag(invoice.revision, media_type, seller_version);
+    let tag = representation_etag(read.invoice().revision, media_type, seller_version);
     let response = answer_unless_current(&headers, tag, async || match (slot, seller) {
-        (Some(slot), Some(seller)) if media_type == MediaType::Pdf => {
-            slot.invoice_pdf(invoice, items, seller).await
-        }
         (Some(slot), Some(seller)) => {
-            slot.invoice_ubl(invoice, items, seller, media_type.as_str())
-                .await
+            let (invoice, items) = read.into_whole().await?;
+            if media_type == MediaType::Pdf {
+                slot.invoice_pdf(invoice, items, seller).await
+            } else {
+                slot.invoice_ubl(invoice, items, seller, media_type.as_str())
+                    .await
+            }
         }
-        _ => Ok(json_ok(&InvoiceResponse::new(&state, &invoice, &items))),
+        _ => invoice_json(state, read),
     })
     .await?;
     Ok(varied_by_accept(response))
@@ -207,50 +211,7 @@ pub async fn list(
         page.offset,
     )
     .await?;
-    let body = Body::from_stream(invoice_array(state, chunks));
-    let json = [(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    )];
-    Ok((page.headers(total), json, body).into_response())
-}
-
-/// The page as one JSON array, written a few invoices at a time as they are read, so that a
-/// page of large invoices is never held whole. A failure once the answer has begun can no
-/// longer change its status: it is logged and the connection is cut, so the client sees an
-/// answer that ends early, never a complete-looking one.
-fn invoice_array(
-    state: AppState,
-    chunks: service::InvoiceChunks,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    futures_util::stream::unfold(Some((state, chunks, true)), |progress| async move {
-        let (state, mut chunks, first) = progress?;
-        match chunks.next_chunk().await {
-            Ok(Some(invoices)) => {
-                let mut bytes = vec![if first { b'[' } else { b',' }];
-                for (index, (invoice, items)) in invoices.iter().enumerate() {
-                    if index > 0 {
-                        bytes.push(b',');
-                    }
-                    let response = InvoiceResponse::new(&state, invoice, items);
-                    if let Err(error) = serde_json::to_writer(&mut bytes, &response) {
-                        return Some((Err(cut_short(&error)), None));
-                    }
-                }
-                Some((Ok(Bytes::from(bytes)), Some((state, chunks, false))))
-            }
-            Ok(None) => Some((
-                Ok(Bytes::from_static(if first { b"[]" } else { b"]" })),
-                None,
-            )),
-            Err(error) => Some((Err(cut_short(&error)), None)),
-        }
-    })
-}
-
-fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
-    tracing::error!(%error, "a list's answer was cut short");
-    std::io::Error::other("the answer was cut short")
+    Ok((page.headers(total), invoice_array(state, chunks)).into_response())
 }
 
 /// Issues a draft invoice.
@@ -506,6 +467,28 @@ impl DiscountResponse {
 
 impl<'a> InvoiceResponse<'a> {
     pub(super) fn new(state: &'a AppState, invoice: &Invoice, items: &'a [InvoiceItem]) -> Self {
+        let vat_totals = vat_totals(&invoice.tax, items);
+        let items = ItemsResponse::Listed { state, items };
+        Self::with(state, invoice, &vat_totals, items)
+    }
+
+    /// The invoice with an empty list of items, whose place `mark` notes as it is written:
+    /// for an invoice whose items are written after it, chunk by chunk.
+    pub(super) fn without_items(
+        state: &'a AppState,
+        invoice: &Invoice,
+        vat_totals: &[VatTotal],
+        mark: &'a ItemsMark,
+    ) -> Self {
+        Self::with(state, invoice, vat_totals, ItemsResponse::Marked(mark))
+    }
+
+    fn with(
+        state: &'a AppState,
+        invoice: &Invoice,
+        vat_totals: &[VatTotal],
+        items: ItemsResponse<'a>,
+    ) -> Self {
         let totals = &invoice.totals;
         let parties = &invoice.parties;
         Self {
@@ -522,7 +505,7 @@ impl<'a> InvoiceResponse<'a> {
                 .iter()
                 .map(DiscountResponse::new)
                 .collect(),
-            tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount, items),
+            tax: InvoiceTaxResponse::new(&invoice.tax, totals.tax_amount, vat_totals),
             amount: totals.amount,
             amount_due: totals.amount_due,
             paid_time: invoice.payments.paid_time,
@@ -566,7 +549,7 @@ impl<'a> InvoiceResponse<'a> {
                 .as_ref()
                 .map(|reference| reference.as_str().to_owned()),
             revision: invoice.revision,
-            items: ItemsResponse { state, items },
+            items,
             created_time: invoice.created_time,
             updated_time: invoice.updated_time,
             links: vec![Link::to(state, "self", &invoice_path(&invoice.id))],
@@ -574,25 +557,38 @@ impl<'a> InvoiceResponse<'a> {
     }
 }
 
-/// An invoice's items on the wire, each rendered as it is written: the answer of an invoice of
-/// thousands of items holds no second copy of them.
-struct ItemsResponse<'a> {
-    state: &'a AppState,
-    items: &'a [InvoiceItem],
+/// An invoice's items on the wire.
+enum ItemsResponse<'a> {
+    /// Each rendered as it is written: the answer of an invoice of hundreds of items holds no
+    /// second copy of them.
+    Listed {
+        state: &'a AppState,
+        items: &'a [InvoiceItem],
+    },
+    /// None yet, written `[]` where the mark notes: the items are written there afterwards.
+    Marked(&'a ItemsMark),
 }
 
 impl Serialize for ItemsResponse<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let rendered = self
-            .items
-            .iter()
-            .map(|item| ItemResponse::new(self.state, item));
-        serializer.collect_seq(rendered)
+        match self {
+            Self::Listed { state, items } => {
+                let rendered = items.iter().map(|item| ItemResponse::new(state, item));
+                serializer.collect_seq(rendered)
+            }
+            Self::Marked(mark) => {
+                mark.note();
+                serializer.collect_seq(std::iter::empty::<()>())
+            }
+        }
     }
 }
 
 impl std::fmt::Debug for ItemsResponse<'_> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_list().entries(self.items).finish()
+        match self {
+            Self::Listed { items, .. } => formatter.debug_list().entries(*items).finish(),
+            Self::Marked(_) => formatter.write_str("[..]"),
+        }
     }
 }

@@ -12,13 +12,12 @@ use utoipa::{PartialSchema, ToSchema};
 use super::fields::{FieldReader, number, string};
 use super::openapi::schema::one_of;
 use super::openapi::schema::{self, any_of, closed_object, null, nullable, read_only, text};
-use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::money;
 use crate::domain::tax::MAX_RATE_PLACES;
 use crate::domain::tax::{
     ComputedTax, ItemTax, JurisdictionName, Jurisdictions, TaxRate, TaxRates, TaxSettings,
 };
-use crate::domain::vat_totals::vat_totals;
+use crate::domain::vat_totals::VatTotal;
 
 /// The calculators a request may name.
 const CALCULATORS: &str = "must be one of: manual, rates, vat";
@@ -228,8 +227,8 @@ struct RatesResponse {
 
 impl InvoiceTaxResponse {
     /// The wire form of an invoice's tax settings and tax total; under `vat`, with its
-    /// breakdown from the items.
-    pub fn new(settings: &TaxSettings, amount: Decimal, items: &[InvoiceItem]) -> Self {
+    /// breakdown ([`vat_totals`](crate::domain::vat_totals::vat_totals) of its items).
+    pub fn new(settings: &TaxSettings, amount: Decimal, vat_totals: &[VatTotal]) -> Self {
         let rates = match settings {
             TaxSettings::Manual | TaxSettings::Vat(_) => None,
             TaxSettings::Rates(rates) => Some(RatesResponse {
@@ -245,8 +244,8 @@ impl InvoiceTaxResponse {
             TaxSettings::Manual | TaxSettings::Rates(_) => None,
         };
         let breakdown = rate.map(|_| {
-            vat_totals(settings, items)
-                .into_iter()
+            vat_totals
+                .iter()
                 .map(|total| VatTotalResponse {
                     category: total.category.code(),
                     rate: total.rate,

@@ -18,7 +18,7 @@ use crate::http::document_body::{PdfDocument, UblDocument};
 use crate::http::extract::Path;
 use crate::http::renders::RenderSlot;
 use crate::http::state::AppState;
-use crate::service::invoices as service;
+use crate::service::invoice_reads;
 
 /// Downloads an invoice's PDF document.
 ///
@@ -54,7 +54,7 @@ async fn read_for_render(
     let invoice_id = invoice_id(id)?;
     let slot = state.renders.slot().await?;
     let organization_id = &caller.principal.organization_id;
-    let (invoice, items) = service::get_invoice(&state.db, organization_id, &invoice_id)
+    let (invoice, items) = invoice_reads::get_invoice(&state.db, organization_id, &invoice_id)
         .await
         .map_err(invoice_error(&invoice_id))?;
     let seller = state.db.find_organization(organization_id).await?;

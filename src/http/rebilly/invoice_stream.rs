@@ -1,0 +1,164 @@
+//! Invoices' answers written as they are read, so that an answer's memory does not grow with
+//! its invoices: a page of invoices a few at a time, an invoice of many items a chunk of items
+//! at a time. A failure once an answer has begun can no longer change its status: it is logged
+//! and the connection is cut, so the client sees an answer that ends early, never a
+//! complete-looking one.
+
+use std::cell::{Cell, RefCell};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+
+use super::invoice_items::ItemResponse;
+use super::invoices::InvoiceResponse;
+use super::wire::json_ok;
+use crate::error::ApiError;
+use crate::http::state::AppState;
+use crate::service::invoice_reads::{ChunkedInvoice, InvoiceRead};
+use crate::service::invoices::InvoiceChunks;
+
+/// An invoice read for its answer, as JSON: written at once when it was read whole, else
+/// chunk by chunk of its items.
+pub(super) fn invoice_json(state: AppState, read: InvoiceRead) -> Result<Response, ApiError> {
+    match read {
+        InvoiceRead::Whole((invoice, items)) => {
+            Ok(json_ok(&InvoiceResponse::new(&state, &invoice, &items)))
+        }
+        InvoiceRead::Chunked(chunked) => {
+            let around = ItemsMark::around_items(&state, &chunked)
+                .map_err(|error| ApiError::Internal(Box::new(error)))?;
+            let body = Body::from_stream(invoice_by_chunks(state, chunked, around));
+            Ok((json_content(), body).into_response())
+        }
+    }
+}
+
+/// A page of invoices as one JSON array, written a few invoices at a time as they are read.
+pub(super) fn invoice_array(state: AppState, chunks: InvoiceChunks) -> Response {
+    let body = Body::from_stream(invoice_array_chunks(state, chunks));
+    (json_content(), body).into_response()
+}
+
+fn json_content() -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )]
+}
+
+fn invoice_array_chunks(
+    state: AppState,
+    chunks: InvoiceChunks,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(Some((state, chunks, true)), |progress| async move {
+        let (state, mut chunks, first) = progress?;
+        match chunks.next_chunk().await {
+            Ok(Some(invoices)) => {
+                let mut bytes = vec![if first { b'[' } else { b',' }];
+                for (index, (invoice, items)) in invoices.iter().enumerate() {
+                    if index > 0 {
+                        bytes.push(b',');
+                    }
+                    let response = InvoiceResponse::new(&state, invoice, items);
+                    if let Err(error) = serde_json::to_writer(&mut bytes, &response) {
+                        return Some((Err(cut_short(&error)), None));
+                    }
+                }
+                Some((Ok(Bytes::from(bytes)), Some((state, chunks, false))))
+            }
+            Ok(None) => Some((
+                Ok(Bytes::from_static(if first { b"[]" } else { b"]" })),
+                None,
+            )),
+            Err(error) => Some((Err(cut_short(&error)), None)),
+        }
+    })
+}
+
+/// The invoice's JSON up to its items' `[`, then its items chunk by chunk, then from their
+/// `]` to its end.
+fn invoice_by_chunks(
+    state: AppState,
+    chunked: ChunkedInvoice,
+    (head, tail): (Bytes, Bytes),
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let items =
+        futures_util::stream::unfold(Some((state, chunked, tail, true)), |progress| async move {
+            let (state, mut chunked, tail, first) = progress?;
+            match chunked.next_items().await {
+                Ok(Some(items)) => {
+                    let mut bytes = Vec::new();
+                    for (index, item) in items.iter().enumerate() {
+                        if index > 0 || !first {
+                            bytes.push(b',');
+                        }
+                        let response = ItemResponse::new(&state, item);
+                        if let Err(error) = serde_json::to_writer(&mut bytes, &response) {
+                            return Some((Err(cut_short(&error)), None));
+                        }
+                    }
+                    Some((Ok(Bytes::from(bytes)), Some((state, chunked, tail, false))))
+                }
+                Ok(None) => Some((Ok(tail), None)),
+                Err(error) => Some((Err(cut_short(&error)), None)),
+            }
+        });
+    futures_util::StreamExt::chain(futures_util::stream::iter([Ok(head)]), items)
+}
+
+fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
+    tracing::error!(%error, "an answer was cut short");
+    std::io::Error::other("the answer was cut short")
+}
+
+/// An invoice's JSON as it is written without its items, and where in it their list begins:
+/// the invoice is serialized as every other answer is, and the place is noted as the list is
+/// reached.
+#[derive(Default)]
+pub(super) struct ItemsMark {
+    written: RefCell<Vec<u8>>,
+    at: Cell<Option<usize>>,
+}
+
+impl ItemsMark {
+    /// Notes that the items' list begins at what is written so far.
+    pub(super) fn note(&self) {
+        self.at.set(Some(self.written.borrow().len()));
+    }
+
+    /// The invoice's JSON up to and with its items' `[`, and from their `]` to its end.
+    fn around_items(
+        state: &AppState,
+        chunked: &ChunkedInvoice,
+    ) -> Result<(Bytes, Bytes), std::io::Error> {
+        let mark = Self::default();
+        let response =
+            InvoiceResponse::without_items(state, &chunked.invoice, &chunked.vat_totals, &mark);
+        serde_json::to_writer(MarkedWriter(&mark), &response)?;
+        let (mut written, at) = (mark.written.take(), mark.at.get());
+        // An empty list is written `[]` where it was noted.
+        let Some(at) = at.filter(|at| written.get(*at..*at + 2) == Some(b"[]")) else {
+            return Err(std::io::Error::other(
+                "the invoice's items were not written",
+            ));
+        };
+        let tail = written.split_off(at + 1);
+        Ok((Bytes::from(written), Bytes::from(tail)))
+    }
+}
+
+/// Writes into a mark's bytes, which the mark reads when it notes its place.
+struct MarkedWriter<'a>(&'a ItemsMark);
+
+impl std::io::Write for MarkedWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.written.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

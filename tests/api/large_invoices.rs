@@ -1,0 +1,106 @@
+//! An invoice of more items than a read holds at once (500): its answer is written chunk by
+//! chunk of items, and reads exactly as the answer written at once from all its items.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, invoice_body, request};
+
+/// Items `{invoice}-00001`, ... stored without figures; two share each creation time, so that chunks end between
+/// items ordered by id alone. Every seventh is a credit, every fifth has a description.
+async fn store_items(pool: &PgPool, invoice_id: &str, count: i32) {
+    sqlx::query(
+        "insert into invoice_items (organization_id, id, invoice_id, type, description,
+                                    unit_price, quantity, price, created_time, updated_time)
+         select 'org_test', $1 || '-' || lpad(k::text, 5, '0'), $1,
+                case when k % 7 = 0 then 'credit' else 'debit' end,
+                case when k % 5 = 0 then 'Line ' || k end,
+                1 + k % 13, 1 + k % 3, (1 + k % 13) * (1 + k % 3),
+                timestamptz '2026-12-01 00:00:00Z' + (k / 2) * interval '1 microsecond',
+                timestamptz '2026-12-01 00:00:00Z'
+         from generate_series(1, $2) k",
+    )
+    .bind(invoice_id)
+    .bind(count)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A draft of `count` items stored directly, then given `tax` and a 10% discount through the
+/// API, which reprices every item: the answer of that write, written at once from all of them.
+async fn large_draft(app: &TestApp, count: i32, tax: Value) -> (String, Value, String) {
+    let invoice_id = app.create_invoice("EUR").await;
+    store_items(&app.pool, &invoice_id, count).await;
+    let mut body = invoice_body("EUR");
+    body["tax"] = tax;
+    body["discounts"] = json!([{"type": "percent", "value": 10}]);
+    let put = app.put(&format!("/invoices/{invoice_id}"), body).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    let tag = put.header("etag").unwrap().to_owned();
+    (invoice_id, put.body, tag)
+}
+
+#[sqlx::test]
+async fn an_invoice_of_many_items_reads_as_the_answer_written_at_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (invoice_id, written, tag) =
+        large_draft(&app, 1_234, json!({"calculator": "vat", "rate": 0.19})).await;
+    let items = written["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1_234);
+    assert_eq!(items[1_233]["id"], format!("{invoice_id}-01234"));
+    assert_ne!(written["tax"]["breakdown"], json!([]), "{}", written["tax"]);
+
+    let read = app.get(&format!("/invoices/{invoice_id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.header("content-type"), Some("application/json"));
+    assert_eq!(read.header("etag"), Some(tag.as_str()));
+    assert_eq!(read.body, written);
+
+    let page = app.get("/invoices").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.body[0], written);
+}
+
+#[sqlx::test]
+async fn an_invoice_of_many_items_without_vat_reads_as_written(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let rates = json!({"calculator": "rates", "stateRate": 0.0625, "countyRate": 0.01});
+    let (invoice_id, written, _) = large_draft(&app, 1_001, rates).await;
+    assert_eq!(written["items"].as_array().unwrap().len(), 1_001);
+    assert_eq!(app.invoice(&invoice_id).await, written);
+}
+
+#[sqlx::test]
+async fn an_invoice_of_exactly_a_chunk_and_one_more_reads_whole(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for count in [500, 501] {
+        let (invoice_id, written, _) = large_draft(&app, count, json!(null)).await;
+        let read = app.invoice(&invoice_id).await;
+        assert_eq!(read["items"].as_array().unwrap().len(), count as usize);
+        assert_eq!(read, written, "{count} items");
+    }
+}
+
+#[sqlx::test]
+async fn an_invoice_of_many_items_is_not_modified_under_its_tag(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (invoice_id, _, tag) = large_draft(&app, 600, json!(null)).await;
+    let response = app
+        .send(
+            request(Method::GET, &format!("/invoices/{invoice_id}"), None)
+                .header("REB-APIKEY", &app.api_key)
+                .header("If-None-Match", &tag)
+                .body_json(),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::NOT_MODIFIED,
+        "{}",
+        response.text
+    );
+    assert_eq!(response.text, "");
+    assert_eq!(response.header("etag"), Some(tag.as_str()));
+}
