@@ -1,5 +1,7 @@
 //! Invoice items, with their discount shares and taxes as last priced.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -453,6 +455,35 @@ impl Tx {
             )
             .await?;
         Ok(Some(ItemPage { total, items }))
+    }
+
+    /// How many items each of these invoices of the organization has; an invoice without
+    /// any is left out.
+    #[tracing::instrument(skip_all)]
+    pub async fn item_counts(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[InvoiceId],
+    ) -> Result<HashMap<InvoiceId, usize>, sqlx::Error> {
+        let rows = sqlx::query!(
+            r#"select invoice_id as "invoice_id: InvoiceId", count(*) as "count!"
+               from invoice_items
+               where organization_id = $1 and invoice_id = any($2)
+               group by invoice_id"#,
+            organization_id as &OrganizationId,
+            invoice_ids as &[InvoiceId],
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    row.invoice_id,
+                    usize::try_from(row.count).unwrap_or(usize::MAX),
+                )
+            })
+            .collect())
     }
 
     /// The items of several invoices, each invoice's oldest first, then by id; all of them

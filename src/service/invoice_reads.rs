@@ -1,20 +1,26 @@
-//! Reading one invoice with its items for its answer: at once when it has a few hundred items,
-//! else chunk by chunk in one snapshot, so that an answer's memory does not grow with its
-//! invoice.
+//! Reading invoices with their items for their answers: an invoice at once when it has a few
+//! hundred items, else chunk by chunk in one snapshot, and a page of invoices a few at a time,
+//! so that an answer's memory grows neither with its invoices nor with its page.
+
+use std::collections::VecDeque;
 
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::tax::TaxSettings;
 use crate::domain::vat_totals::{VatTotal, VatTotalling};
 use crate::error::ApiError;
 use crate::repository::{AtOnce, Db, ItemKey, Tx};
 
-use super::invoices::{InvoiceWithItems, invoice_not_found};
+use super::invoices::{InvoiceWithItems, invoice_not_found, with_items};
 
 /// The most items an invoice's read holds at once, and so the size of its chunks: an invoice
-/// with more is read in chunks.
+/// with more is read in chunks. A chunk of a page holds at most as many, however many
+/// invoices have them.
 pub const ITEMS_HELD: usize = 500;
+/// The most invoices in one chunk of a page.
+const MAX_INVOICES_PER_CHUNK: usize = 16;
 
 /// An invoice as read for its answer.
 pub enum InvoiceRead {
@@ -55,26 +61,58 @@ impl InvoiceRead {
 pub struct ChunkedInvoice {
     /// The invoice, with its discounts, payments and credits.
     pub invoice: Invoice,
-    /// Its VAT breakdown from all its items; empty unless its calculator is `vat`.
-    pub vat_totals: Vec<VatTotal>,
     snapshot: Tx,
     organization_id: OrganizationId,
+    items: ItemCursor,
+}
+
+impl ChunkedInvoice {
+    /// The invoice's VAT breakdown from all its items, read once through before the items
+    /// are read from the first; empty unless its calculator is `vat`.
+    pub async fn vat_totals(&mut self) -> Result<Vec<VatTotal>, ApiError> {
+        self.items
+            .vat_totals(&mut self.snapshot, &self.organization_id, &self.invoice.tax)
+            .await
+    }
+
+    /// The invoice's next [`ITEMS_HELD`] items at most, oldest first; `None` when all are read.
+    pub async fn next_items(&mut self) -> Result<Option<Vec<InvoiceItem>>, ApiError> {
+        self.items
+            .next(&mut self.snapshot, &self.organization_id)
+            .await
+    }
+}
+
+/// How far a reading of one invoice's items, oldest first, has got.
+struct ItemCursor {
+    invoice_id: InvoiceId,
     /// The last item read; `None` before the first chunk.
     after: Option<ItemKey>,
     done: bool,
 }
 
-impl ChunkedInvoice {
-    /// The invoice's next [`ITEMS_HELD`] items at most, oldest first; `None` when all are read.
-    pub async fn next_items(&mut self) -> Result<Option<Vec<InvoiceItem>>, ApiError> {
+impl ItemCursor {
+    fn new(invoice_id: InvoiceId) -> Self {
+        Self {
+            invoice_id,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next [`ITEMS_HELD`] items at most; `None` when all are read.
+    async fn next(
+        &mut self,
+        snapshot: &mut Tx,
+        organization_id: &OrganizationId,
+    ) -> Result<Option<Vec<InvoiceItem>>, ApiError> {
         if self.done {
             return Ok(None);
         }
-        let chunk = self
-            .snapshot
+        let chunk = snapshot
             .items_from_key(
-                &self.organization_id,
-                Some(&self.invoice.id),
+                organization_id,
+                Some(&self.invoice_id),
                 self.after.as_ref(),
                 ITEMS_HELD as i64,
             )
@@ -87,20 +125,25 @@ impl ChunkedInvoice {
         Ok(Some(chunk))
     }
 
-    /// Sums the VAT breakdown over a first reading of every item, then starts again from the
-    /// first: the breakdown comes before the items in an answer.
-    async fn sum_vat(mut self) -> Result<Self, ApiError> {
-        if !matches!(self.invoice.tax, TaxSettings::Vat(_)) {
-            return Ok(self);
+    /// The invoice's VAT breakdown under `tax`, summed over a reading of every item from the
+    /// first; the cursor then starts again from the first, since the breakdown comes before the
+    /// items in an answer.
+    async fn vat_totals(
+        &mut self,
+        snapshot: &mut Tx,
+        organization_id: &OrganizationId,
+        tax: &TaxSettings,
+    ) -> Result<Vec<VatTotal>, ApiError> {
+        if !matches!(tax, TaxSettings::Vat(_)) {
+            return Ok(Vec::new());
         }
-        let mut totals = VatTotalling::new(&self.invoice.tax);
-        while let Some(chunk) = self.next_items().await? {
+        let mut totals = VatTotalling::new(tax);
+        *self = Self::new(self.invoice_id.clone());
+        while let Some(chunk) = self.next(snapshot, organization_id).await? {
             totals.add(&chunk);
         }
-        self.vat_totals = totals.finish();
-        self.after = None;
-        self.done = false;
-        Ok(self)
+        *self = Self::new(self.invoice_id.clone());
+        Ok(totals.finish())
     }
 }
 
@@ -139,15 +182,12 @@ pub async fn read_invoice(
         snapshot.commit().await?;
         return Ok(InvoiceRead::Whole((invoice, first)));
     }
-    let chunked = ChunkedInvoice {
+    Ok(InvoiceRead::Chunked(ChunkedInvoice {
+        items: ItemCursor::new(invoice.id.clone()),
         invoice,
-        vat_totals: Vec::new(),
         snapshot,
         organization_id: organization_id.clone(),
-        after: None,
-        done: false,
-    };
-    Ok(InvoiceRead::Chunked(chunked.sum_vat().await?))
+    }))
 }
 
 /// An invoice with all its items, oldest first, held at once.
@@ -161,4 +201,108 @@ pub async fn get_invoice(
         .await?
         .into_whole()
         .await
+}
+
+/// A page of invoices, read in one snapshot a few at a time, each with its discounts and items:
+/// for an answer written as it is read, whose memory grows neither with the page nor with its
+/// invoices.
+pub struct InvoiceChunks {
+    snapshot: Tx,
+    organization_id: OrganizationId,
+    unread: VecDeque<Invoice>,
+    /// The items of the invoice of many last given, still to read.
+    open: Option<ItemCursor>,
+}
+
+/// What a page gives next.
+pub enum PageChunk {
+    /// Its next invoices, each with its items, oldest first: as many as hold at most
+    /// [`ITEMS_HELD`] items together, up to 16.
+    Invoices(Vec<InvoiceWithItems>),
+    /// Its next invoice, of more than [`ITEMS_HELD`] items, with its VAT breakdown (as
+    /// [`ChunkedInvoice::vat_totals`] sums it): its items follow from
+    /// [`InvoiceChunks::next_items`].
+    Chunked(Box<Invoice>, Vec<VatTotal>),
+}
+
+impl InvoiceChunks {
+    /// The page's next invoices, in its order; `None` when none is left. The snapshot ends when
+    /// the chunks are dropped (it only read).
+    pub async fn next_chunk(&mut self) -> Result<Option<PageChunk>, ApiError> {
+        self.open = None;
+        let window = self.unread.len().min(MAX_INVOICES_PER_CHUNK);
+        if window == 0 {
+            return Ok(None);
+        }
+        let ids: Vec<InvoiceId> = self
+            .unread
+            .iter()
+            .take(window)
+            .map(|invoice| invoice.id.clone())
+            .collect();
+        let counts = self
+            .snapshot
+            .item_counts(&self.organization_id, &ids)
+            .await?;
+        let (mut taken, mut held) = (0, 0);
+        for invoice in self.unread.iter().take(window) {
+            let items = counts.get(&invoice.id).copied().unwrap_or(0);
+            if taken > 0 && held + items > ITEMS_HELD {
+                break;
+            }
+            taken += 1;
+            held += items;
+        }
+        let chunk: Vec<Invoice> = self.unread.drain(..taken).collect();
+        let organization_id = &self.organization_id;
+        if held <= ITEMS_HELD {
+            let read = with_items(&mut self.snapshot, organization_id, chunk, None).await?;
+            return Ok(Some(PageChunk::Invoices(read)));
+        }
+        // One invoice of more: read without its items, which follow chunk by chunk; its answer
+        // needs its breakdown first.
+        let read = with_items(&mut self.snapshot, organization_id, chunk, Some(0)).await?;
+        let Some((invoice, _)) = read.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut items = ItemCursor::new(invoice.id.clone());
+        let vat_totals = items
+            .vat_totals(&mut self.snapshot, organization_id, &invoice.tax)
+            .await?;
+        self.open = Some(items);
+        Ok(Some(PageChunk::Chunked(Box::new(invoice), vat_totals)))
+    }
+
+    /// The next [`ITEMS_HELD`] items at most of the invoice the last chunk gave, when it was
+    /// [`PageChunk::Chunked`]; `None` when all are read.
+    pub async fn next_items(&mut self) -> Result<Option<Vec<InvoiceItem>>, ApiError> {
+        match &mut self.open {
+            Some(items) => items.next(&mut self.snapshot, &self.organization_id).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// A page of invoices, to be read with their items chunk by chunk in the snapshot that counted
+/// them, and how many invoices pass the filter.
+#[tracing::instrument(skip_all)]
+pub async fn list_invoices(
+    db: &Db,
+    organization_id: &OrganizationId,
+    filter: &InvoiceFilter,
+    order: &[SortKey],
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, InvoiceChunks), ApiError> {
+    let mut snapshot = db.snapshot().await?;
+    let page = snapshot
+        .list_invoices(organization_id, filter, order, limit, offset)
+        .await?;
+    let chunks = InvoiceChunks {
+        snapshot,
+        organization_id: organization_id.clone(),
+        unread: page.invoices.into(),
+        open: None,
+    };
+    Ok((page.total, chunks))
 }

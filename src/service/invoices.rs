@@ -19,7 +19,6 @@ use crate::domain::invoice::{
     InvoiceStatus, InvoiceTotals, PendingItems,
 };
 use crate::domain::invoice_item::InvoiceItem;
-use crate::domain::invoice_listing::{InvoiceFilter, SortKey};
 use crate::domain::organization::Organization;
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Resource, Rule};
@@ -238,66 +237,6 @@ async fn invoice_in(
     Ok((invoice, items))
 }
 
-/// About how many items a chunk of a page holds: what an answer written as it is read keeps in
-/// memory at once. The first chunk is one invoice; the invoices of each next one follow from
-/// the items of the last, from 1 (an invoice is never split) to [`MAX_INVOICES_PER_CHUNK`].
-const ITEMS_PER_CHUNK: usize = 500;
-/// The most invoices in one chunk.
-const MAX_INVOICES_PER_CHUNK: usize = 16;
-
-/// A page of invoices, read in one snapshot a few at a time, each with its discounts and items:
-/// for an answer written as it is read, whose memory does not grow with the page.
-pub struct InvoiceChunks {
-    snapshot: Tx,
-    organization_id: OrganizationId,
-    unread: std::vec::IntoIter<Invoice>,
-    next_size: usize,
-}
-
-impl InvoiceChunks {
-    /// The page's next few invoices, in its order, with their discounts and items (oldest
-    /// first); `None` when none is left. The snapshot ends when the chunks are dropped (it only
-    /// read).
-    pub async fn next_chunk(&mut self) -> Result<Option<Vec<InvoiceWithItems>>, ApiError> {
-        let chunk: Vec<Invoice> = self.unread.by_ref().take(self.next_size).collect();
-        if chunk.is_empty() {
-            return Ok(None);
-        }
-        let invoices = chunk.len();
-        let read = with_items(&mut self.snapshot, &self.organization_id, chunk, None).await?;
-        let items: usize = read.iter().map(|(_, items)| items.len()).sum();
-        self.next_size =
-            (invoices * ITEMS_PER_CHUNK / items.max(1)).clamp(1, MAX_INVOICES_PER_CHUNK);
-        Ok(Some(read))
-    }
-}
-
-/// A page of invoices, to be read with their items chunk by chunk in the snapshot that counted
-/// them, and how many invoices pass the filter.
-#[tracing::instrument(skip_all)]
-pub async fn list_invoices(
-    db: &Db,
-    organization_id: &OrganizationId,
-    filter: &InvoiceFilter,
-    order: &[SortKey],
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, InvoiceChunks), ApiError> {
-    let mut snapshot = db.snapshot().await?;
-    let page = snapshot
-        .list_invoices(organization_id, filter, order, limit, offset)
-        .await?;
-    let chunks = InvoiceChunks {
-        snapshot,
-        organization_id: organization_id.clone(),
-        unread: page.invoices.into_iter(),
-        // Nothing tells yet how many items the invoices have: 16 of a thousand items each
-        // would hold 16,000 at once.
-        next_size: 1,
-    };
-    Ok((page.total, chunks))
-}
-
 /// A page of the organization's invoices (of one customer, when given), newest first, from
 /// `cursor`, each with its newest `shown` items, newest first: a cursor page, which does not
 /// shift as invoices are made. `None` when the cursor names no invoice of the organization.
@@ -324,7 +263,7 @@ pub async fn page_invoices(
 
 /// Invoices read without their discounts, with their discounts and items: all of them, oldest
 /// first, or with `Some(shown)` the newest `shown`, newest first.
-async fn with_items(
+pub(super) async fn with_items(
     snapshot: &mut Tx,
     organization_id: &OrganizationId,
     invoices: Vec<Invoice>,

@@ -1,11 +1,12 @@
-//! An invoice of more items than a read holds at once (500): its answer is written chunk by
-//! chunk of items, and reads exactly as the answer written at once from all its items.
+//! An invoice of more items than a read holds at once (500): its answer, alone or in a page,
+//! is written chunk by chunk of items, and has the very bytes of the answer written at once
+//! from all its items.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, invoice_body, request};
+use crate::helpers::{TestApp, TestResponse, invoice_body, request};
 
 /// Items `{invoice}-00001`, ... stored without figures; two share each creation time, so that chunks end between
 /// items ordered by id alone. Every seventh is a credit, every fifth has a description.
@@ -29,69 +30,99 @@ async fn store_items(pool: &PgPool, invoice_id: &str, count: i32) {
 }
 
 /// A draft of `count` items stored directly, then given `tax` and a 10% discount through the
-/// API, which reprices every item: the answer of that write, written at once from all of them.
-async fn large_draft(app: &TestApp, count: i32, tax: Value) -> (String, Value, String) {
+/// API, which reprices every item: the invoice's id, the answer of that write (written at once
+/// from all its items) and its tag.
+async fn large_draft(app: &TestApp, count: i32, tax: Value) -> (String, TestResponse) {
+    let discounts = json!([{"type": "percent", "value": 10}]);
+    draft_of(app, count, tax, discounts).await
+}
+
+/// A draft of `count` items stored directly, then given `tax` and `discounts` through the API.
+async fn draft_of(
+    app: &TestApp,
+    count: i32,
+    tax: Value,
+    discounts: Value,
+) -> (String, TestResponse) {
     let invoice_id = app.create_invoice("EUR").await;
     store_items(&app.pool, &invoice_id, count).await;
     let mut body = invoice_body("EUR");
     body["tax"] = tax;
-    body["discounts"] = json!([{"type": "percent", "value": 10}]);
+    body["discounts"] = discounts;
     let put = app.put(&format!("/invoices/{invoice_id}"), body).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
-    let tag = put.header("etag").unwrap().to_owned();
-    (invoice_id, put.body, tag)
+    (invoice_id, put)
 }
 
 #[sqlx::test]
 async fn an_invoice_of_many_items_reads_as_the_answer_written_at_once(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let (invoice_id, written, tag) =
+    let (invoice_id, written) =
         large_draft(&app, 1_234, json!({"calculator": "vat", "rate": 0.19})).await;
-    let items = written["items"].as_array().unwrap();
+    let tag = written.header("etag").unwrap();
+    let items = written.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1_234);
     assert_eq!(items[1_233]["id"], format!("{invoice_id}-01234"));
-    assert_ne!(written["tax"]["breakdown"], json!([]), "{}", written["tax"]);
+    let breakdown = &written.body["tax"]["breakdown"];
+    assert_ne!(breakdown, &json!([]), "{breakdown}");
 
     let read = app.get(&format!("/invoices/{invoice_id}")).await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
     assert_eq!(read.header("content-type"), Some("application/json"));
-    assert_eq!(read.header("etag"), Some(tag.as_str()));
-    assert_eq!(read.body, written);
+    assert_eq!(read.header("etag"), Some(tag));
+    assert_eq!(read.text, written.text);
 
     let page = app.get("/invoices").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert_eq!(page.body[0], written);
+    assert_eq!(page.text, format!("[{}]", written.text));
 }
 
 #[sqlx::test]
 async fn an_invoice_of_many_items_without_vat_reads_as_written(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let rates = json!({"calculator": "rates", "stateRate": 0.0625, "countyRate": 0.01});
-    let (invoice_id, written, _) = large_draft(&app, 1_001, rates).await;
-    assert_eq!(written["items"].as_array().unwrap().len(), 1_001);
-    assert_eq!(app.invoice(&invoice_id).await, written);
+    let (invoice_id, written) = large_draft(&app, 1_001, rates).await;
+    assert_eq!(written.body["items"].as_array().unwrap().len(), 1_001);
+    let read = app.get(&format!("/invoices/{invoice_id}")).await;
+    assert_eq!(read.text, written.text);
 }
 
 #[sqlx::test]
-async fn an_invoice_of_exactly_a_chunk_and_one_more_reads_whole(pool: PgPool) {
+async fn an_invoice_of_chunks_exactly_and_nothing_else_to_read_reads_as_written(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    for count in [500, 501] {
-        let (invoice_id, written, _) = large_draft(&app, count, json!(null)).await;
-        let read = app.invoice(&invoice_id).await;
-        assert_eq!(read["items"].as_array().unwrap().len(), count as usize);
-        assert_eq!(read, written, "{count} items");
+    let (invoice_id, written) = draft_of(&app, 1_000, json!(null), json!([])).await;
+    assert_eq!(written.body["items"].as_array().unwrap().len(), 1_000);
+    let read = app.get(&format!("/invoices/{invoice_id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.text, written.text);
+}
+
+#[sqlx::test]
+async fn an_invoice_of_a_chunk_or_one_more_item_reads_as_written(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for (count, discounts) in [
+        (500, json!([])),
+        (501, json!([])),
+        (500, json!([{"type": "fixed", "value": 5}])),
+        (501, json!([{"type": "fixed", "value": 5}])),
+    ] {
+        let (invoice_id, written) = draft_of(&app, count, json!(null), discounts).await;
+        let read = app.get(&format!("/invoices/{invoice_id}")).await;
+        assert_eq!(read.body["items"].as_array().unwrap().len(), count as usize);
+        assert_eq!(read.text, written.text, "{count} items");
     }
 }
 
 #[sqlx::test]
 async fn an_invoice_of_many_items_is_not_modified_under_its_tag(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let (invoice_id, _, tag) = large_draft(&app, 600, json!(null)).await;
+    let (invoice_id, written) = large_draft(&app, 600, json!(null)).await;
+    let tag = written.header("etag").unwrap();
     let response = app
         .send(
             request(Method::GET, &format!("/invoices/{invoice_id}"), None)
                 .header("REB-APIKEY", &app.api_key)
-                .header("If-None-Match", &tag)
+                .header("If-None-Match", tag)
                 .body_json(),
         )
         .await;
@@ -102,5 +133,28 @@ async fn an_invoice_of_many_items_is_not_modified_under_its_tag(pool: PgPool) {
         response.text
     );
     assert_eq!(response.text, "");
-    assert_eq!(response.header("etag"), Some(tag.as_str()));
+    assert_eq!(response.header("etag"), Some(tag));
+}
+
+#[sqlx::test]
+async fn a_page_of_invoices_of_many_items_and_few_reads_as_each_was_written(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let vat = json!({"calculator": "vat", "rate": 0.2});
+    let rates = json!({"calculator": "rates", "stateRate": 0.05});
+    let mut written = Vec::new();
+    for (count, tax) in [
+        (3, json!(null)),
+        (1_234, vat.clone()),
+        (0, json!(null)),
+        (700, rates),
+        (499, vat),
+        (2, json!(null)),
+    ] {
+        let (_, answer) = large_draft(&app, count, tax).await;
+        written.push(answer.text);
+    }
+    let page = app.get("/invoices?sort=createdTime").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.header("pagination-total"), Some("6"));
+    assert_eq!(page.text, format!("[{}]", written.join(",")));
 }

@@ -40,7 +40,7 @@ use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
-use crate::service::invoice_reads;
+use crate::service::invoice_reads::{self, InvoiceRead};
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Creates a draft invoice.
@@ -148,6 +148,11 @@ pub async fn get_one(
     };
     let read =
         invoice_reads::read_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
+    // A document needs every item at once; its snapshot is done before the seller is read.
+    let read = match slot {
+        None => read,
+        Some(_) => InvoiceRead::Whole(read.into_whole().await?),
+    };
     // A document shows the seller too: its tag changes when either changes.
     let seller = match slot {
         None => None,
@@ -173,7 +178,7 @@ pub async fn get_one(
                     .await
             }
         }
-        _ => invoice_json(state, read),
+        _ => invoice_json(state, read).await,
     })
     .await?;
     Ok(varied_by_accept(response))
@@ -202,7 +207,7 @@ pub async fn list(
     let page = Page::from_query(&query, &mut errors);
     let selection = InvoiceQuery::from_query(&query, &mut errors);
     ApiError::unless_invalid(errors)?;
-    let (total, chunks) = service::list_invoices(
+    let (total, chunks) = invoice_reads::list_invoices(
         &state.db,
         &principal.organization_id,
         &selection.filter,
