@@ -2,7 +2,7 @@
 //! hundred items, else chunk by chunk in one snapshot, and a page of invoices a few at a time,
 //! so that an answer's memory grows neither with its invoices nor with its page.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
@@ -67,8 +67,9 @@ pub struct ChunkedInvoice {
 }
 
 impl ChunkedInvoice {
-    /// The invoice's VAT breakdown from all its items, read once through before the items
-    /// are read from the first; empty unless its calculator is `vat`.
+    /// The invoice's VAT breakdown from all its items, read once through; the items are then
+    /// read from the first again (so this comes before [`Self::next_items`]). Empty unless its
+    /// calculator is `vat`.
     pub async fn vat_totals(&mut self) -> Result<Vec<VatTotal>, ApiError> {
         self.items
             .vat_totals(&mut self.snapshot, &self.organization_id, &self.invoice.tax)
@@ -210,6 +211,10 @@ pub struct InvoiceChunks {
     snapshot: Tx,
     organization_id: OrganizationId,
     unread: VecDeque<Invoice>,
+    /// How many items the unread invoices counted so far have (none: left out).
+    counted: HashMap<InvoiceId, usize>,
+    /// How many of the first unread invoices are counted.
+    counted_ahead: usize,
     /// The items of the invoice of many last given, still to read.
     open: Option<ItemCursor>,
 }
@@ -234,19 +239,22 @@ impl InvoiceChunks {
         if window == 0 {
             return Ok(None);
         }
-        let ids: Vec<InvoiceId> = self
+        // Each invoice is counted once: the window's last ones were counted with the chunk before.
+        let uncounted: Vec<InvoiceId> = self
             .unread
             .iter()
             .take(window)
+            .skip(self.counted_ahead)
             .map(|invoice| invoice.id.clone())
             .collect();
         let counts = self
             .snapshot
-            .item_counts(&self.organization_id, &ids)
+            .item_counts(&self.organization_id, &uncounted)
             .await?;
+        self.counted.extend(counts);
         let (mut taken, mut held) = (0, 0);
         for invoice in self.unread.iter().take(window) {
-            let items = counts.get(&invoice.id).copied().unwrap_or(0);
+            let items = self.counted.get(&invoice.id).copied().unwrap_or(0);
             if taken > 0 && held + items > ITEMS_HELD {
                 break;
             }
@@ -254,6 +262,10 @@ impl InvoiceChunks {
             held += items;
         }
         let chunk: Vec<Invoice> = self.unread.drain(..taken).collect();
+        self.counted_ahead = window - taken;
+        for invoice in &chunk {
+            self.counted.remove(&invoice.id);
+        }
         let organization_id = &self.organization_id;
         if held <= ITEMS_HELD {
             let read = with_items(&mut self.snapshot, organization_id, chunk, None).await?;
@@ -263,7 +275,9 @@ impl InvoiceChunks {
         // needs its breakdown first.
         let read = with_items(&mut self.snapshot, organization_id, chunk, Some(0)).await?;
         let Some((invoice, _)) = read.into_iter().next() else {
-            return Ok(None);
+            return Err(ApiError::Internal(
+                "a page's invoice was read as none".into(),
+            ));
         };
         let mut items = ItemCursor::new(invoice.id.clone());
         let vat_totals = items
@@ -302,6 +316,8 @@ pub async fn list_invoices(
         snapshot,
         organization_id: organization_id.clone(),
         unread: page.invoices.into(),
+        counted: HashMap::new(),
+        counted_ahead: 0,
         open: None,
     };
     Ok((page.total, chunks))

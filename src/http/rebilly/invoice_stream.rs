@@ -2,7 +2,9 @@
 //! its invoices: a page of invoices a few at a time, an invoice of many items a chunk of items
 //! at a time. A failure once an answer has begun can no longer change its status: it is logged
 //! and the connection is cut, so the client sees an answer that ends early, never a
-//! complete-looking one.
+//! complete-looking one. The reading holds its snapshot, and a connection of the pool, until
+//! the last byte is written or the answer is dropped: when the client leaves, or when the
+//! server closes a connection whose client stopped reading (`WRITE_STALL_TIMEOUT_SECS`).
 
 use std::cell::{Cell, RefCell};
 
@@ -10,7 +12,6 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
-use tokio::time::Duration;
 
 use super::invoice_items::ItemResponse;
 use super::invoices::InvoiceResponse;
@@ -33,8 +34,7 @@ pub(super) async fn invoice_json(state: AppState, read: InvoiceRead) -> Result<R
             let vat_totals = chunked.vat_totals().await?;
             let around = ItemsMark::around_items(&state, &chunked.invoice, &vat_totals)
                 .map_err(|error| ApiError::Internal(Box::new(error)))?;
-            let answer = invoice_by_chunks(state, chunked, around);
-            let body = Body::from_stream(released_when_stalled(answer, STALL_LIMIT));
+            let body = Body::from_stream(invoice_by_chunks(state, chunked, around));
             Ok((json_content(), body).into_response())
         }
     }
@@ -42,8 +42,7 @@ pub(super) async fn invoice_json(state: AppState, read: InvoiceRead) -> Result<R
 
 /// A page of invoices as one JSON array, written a few invoices at a time as they are read.
 pub(super) fn invoice_array(state: AppState, chunks: InvoiceChunks) -> Response {
-    let answer = invoice_array_chunks(state, chunks);
-    let body = Body::from_stream(released_when_stalled(answer, STALL_LIMIT));
+    let body = Body::from_stream(invoice_array_chunks(state, chunks));
     (json_content(), body).into_response()
 }
 
@@ -137,6 +136,7 @@ impl PageProgress {
         Ok(Some(Bytes::from(bytes)))
     }
 }
+
 /// The invoice's JSON up to its items' `[`, then its items chunk by chunk, then from their
 /// `]` to its end.
 fn invoice_by_chunks(
@@ -174,41 +174,6 @@ fn items_json(
         serde_json::to_writer(&mut bytes, &response).map_err(|error| cut_short(&error))?;
     }
     Ok(Bytes::from(bytes))
-}
-
-/// How long a client may leave an answer's next bytes unread before the answer is cut and its
-/// snapshot and connection given back to the pool.
-const STALL_LIMIT: Duration = Duration::from_secs(30);
-
-/// The answer's bytes, read ahead by a task of their own one chunk at a time. The task holds
-/// what the reading holds (a snapshot, a connection of the pool) and lets go of it when the
-/// client leaves, or takes more than `limit` ([`STALL_LIMIT`]) to take the next chunk: the
-/// answer is then cut. A client that reads slowly or not at all holds no more than its socket.
-fn released_when_stalled(
-    answer: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-    limit: Duration,
-) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(async move {
-        let mut answer = Box::pin(answer);
-        while let Some(bytes) = answer.next().await {
-            match tokio::time::timeout(limit, sender.send(bytes)).await {
-                Ok(Ok(())) => {}
-                // The client left: nothing more to send.
-                Ok(Err(_)) => return,
-                Err(_) => {
-                    drop(answer);
-                    let stalled = std::io::Error::other("the client stopped reading the answer");
-                    let _ = sender.send(Err(cut_short(&stalled))).await;
-                    return;
-                }
-            }
-        }
-    });
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let bytes = receiver.recv().await?;
-        Some((bytes, receiver))
-    })
 }
 
 fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
@@ -263,83 +228,5 @@ impl std::io::Write for MarkedWriter<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use super::*;
-
-    /// Marks its flag when the answer's reading lets go of it.
-    struct Held(Arc<AtomicBool>);
-
-    impl Drop for Held {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
-
-    /// An answer that never ends, holding a [`Held`], and its flag.
-    fn endless_answer() -> (
-        impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-        Arc<AtomicBool>,
-    ) {
-        let released = Arc::new(AtomicBool::new(false));
-        let held = Held(Arc::clone(&released));
-        let answer = futures_util::stream::repeat_with(move || {
-            let _holds = &held;
-            Ok(Bytes::from_static(b"x"))
-        });
-        (answer, released)
-    }
-
-    /// Waits up to 5 s for the flag.
-    async fn released_soon(released: &AtomicBool) -> bool {
-        for _ in 0..500 {
-            if released.load(Ordering::SeqCst) {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        false
-    }
-
-    #[tokio::test]
-    async fn an_answer_left_unread_lets_go_of_its_reading_and_ends_cut() {
-        let (answer, released) = endless_answer();
-        let mut answer = Box::pin(released_when_stalled(answer, Duration::from_millis(20)));
-        let first = answer.next().await.unwrap().unwrap();
-        assert_eq!(first, "x");
-        assert!(released_soon(&released).await);
-        let mut rest = Vec::new();
-        while let Some(next) = answer.next().await {
-            rest.push(next);
-        }
-        // The chunk read ahead, then the cut.
-        assert!(rest.len() <= 2, "{rest:?}");
-        assert!(rest.last().unwrap().is_err(), "{rest:?}");
-    }
-
-    #[tokio::test]
-    async fn an_answer_whose_client_left_lets_go_of_its_reading() {
-        let (answer, released) = endless_answer();
-        let mut answer = Box::pin(released_when_stalled(answer, Duration::from_secs(3600)));
-        answer.next().await.unwrap().unwrap();
-        drop(answer);
-        assert!(released_soon(&released).await);
-    }
-
-    #[tokio::test]
-    async fn an_answer_read_promptly_is_whole() {
-        let chunks = ["[", "1", ",2", "]"].map(|chunk| Ok(Bytes::from_static(chunk.as_bytes())));
-        let answer = futures_util::stream::iter(chunks);
-        let read: Vec<Bytes> = released_when_stalled(answer, Duration::from_secs(3600))
-            .map(Result::unwrap)
-            .collect()
-            .await;
-        assert_eq!(read.concat(), b"[1,2]");
     }
 }

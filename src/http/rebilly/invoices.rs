@@ -40,7 +40,7 @@ use crate::http::idempotency::{Idempotency, WriteRequest, run_unkeyed_write, run
 use crate::http::negotiation::MediaType;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
-use crate::service::invoice_reads::{self, InvoiceRead};
+use crate::service::invoice_reads;
 use crate::service::invoices::{self as service, IssueTimes};
 
 /// Creates a draft invoice.
@@ -146,14 +146,9 @@ pub async fn get_one(
         MediaType::Json => None,
         MediaType::Pdf | MediaType::Ubl | MediaType::Xml => Some(state.renders.slot().await?),
     };
-    let read =
-        invoice_reads::read_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
-    // A document needs every item at once; its snapshot is done before the seller is read.
-    let read = match slot {
-        None => read,
-        Some(_) => InvoiceRead::Whole(read.into_whole().await?),
-    };
-    // A document shows the seller too: its tag changes when either changes.
+    // A document shows the seller too: its tag changes when either changes. It is read first,
+    // so that the invoice's snapshot, which a large invoice keeps while its items are read,
+    // is the only connection the request then holds.
     let seller = match slot {
         None => None,
         Some(_) => Some(
@@ -163,6 +158,8 @@ pub async fn get_one(
                 .await?,
         ),
     };
+    let read =
+        invoice_reads::read_invoice(&state.db, &principal.organization_id, &invoice_id).await?;
     let seller_version = seller
         .as_ref()
         .and_then(|seller| seller.updated_time)
