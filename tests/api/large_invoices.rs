@@ -160,3 +160,38 @@ async fn a_page_of_invoices_of_many_items_and_few_reads_as_each_was_written(pool
     assert_eq!(page.header("pagination-total"), Some("7"));
     assert_eq!(page.text, format!("[{}]", written.join(",")));
 }
+
+#[sqlx::test]
+async fn a_paid_invoice_of_many_items_reads_as_its_payment_answered(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (invoice_id, _) = large_draft(&app, 600, json!(null)).await;
+    let issued = app
+        .post(&format!("/invoices/{invoice_id}/issue"), json!({}))
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let sale = app
+        .post(
+            "/transactions",
+            json!({"type": "sale", "customerId": "cus_1", "websiteId": "web_1",
+                   "currency": "EUR", "amount": 100,
+                   "paymentInstrument": {"method": "bank-transfer"}}),
+        )
+        .await;
+    assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+    let paid = app
+        .post(
+            &format!("/invoices/{invoice_id}/transaction"),
+            json!({"transactionId": sale.body["id"]}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    assert_eq!(paid.body["status"], "partially-paid");
+    assert_eq!(paid.body["transactions"].as_array().unwrap().len(), 1);
+    assert_eq!(paid.body["items"].as_array().unwrap().len(), 600);
+
+    let read = app.get(&format!("/invoices/{invoice_id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.text, paid.text);
+    let page = app.get("/invoices").await;
+    assert_eq!(page.text, format!("[{}]", paid.text));
+}
