@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::item_writes::{
     Applied, ItemWrite, KeepBudget, KeptItems, Locking, MAX_KEPT_BYTES, Targeted, write_item,
@@ -42,6 +43,9 @@ const LANE_QUEUE: usize = 1024;
 /// of writes the next batch comes within milliseconds; once the writes stop, the memory is
 /// given back before the reads that often follow (the invoice's own, of thousands of items).
 const KEEP_IDLE: Duration = Duration::from_millis(50);
+
+/// The longest a lane waits for more writes after a batch (see [`LastBatch::gather`]).
+const MAX_GATHER: Duration = Duration::from_millis(5);
 
 /// The metric of the writes each batch took.
 pub const BATCH_SIZE_METRIC: &str = "item_write_batch_size";
@@ -197,6 +201,7 @@ impl ItemLanes {
 /// for [`KEEP_IDLE`].
 async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>, mut kept: KeptItems) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut last: Option<LastBatch> = None;
     loop {
         let received = if kept.is_empty() {
             queue.recv_many(&mut batch, MAX_BATCH).await
@@ -213,7 +218,47 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>, mut kept: KeptItems
         if received == 0 {
             return;
         }
+        if let Some(last) = last.take().filter(|_| !kept.is_empty()) {
+            last.gather(&mut queue, &mut batch).await;
+        }
+        let writes = batch.len();
+        let began = Instant::now();
         run_batch(&db, &mut batch, &mut kept).await;
+        last = Some(LastBatch {
+            writes,
+            took: began.elapsed(),
+            ended: Instant::now(),
+        });
+    }
+}
+
+/// A lane's last batch: how many writes it did and how long it took.
+#[derive(Debug, Clone, Copy)]
+struct LastBatch {
+    writes: usize,
+    took: Duration,
+    ended: Instant,
+}
+
+impl LastBatch {
+    /// Waits a little for the writes of the callers this batch answered, after a batch on an
+    /// invoice whose items move together (the lane keeps its items): such a batch prices every
+    /// item of the invoice and may store thousands of them, whatever its size, so two batches
+    /// of half the writes cost about twice one of them all. Callers that write again at once
+    /// would otherwise split into a large batch and a small one that runs first. The wait
+    /// ends as soon as as many writes as the last batch's have queued, and at the latest a
+    /// quarter of the last batch's time after it ended (at most [`MAX_GATHER`]): a caller
+    /// writing alone, one write after another, never waits, nor does a write that comes later.
+    async fn gather(self, queue: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
+        let until = self.ended + (self.took / 4).min(MAX_GATHER);
+        while batch.len() < self.writes.min(MAX_BATCH) {
+            let room = MAX_BATCH - batch.len();
+            match tokio::time::timeout_at(until, queue.recv_many(batch, room)).await {
+                Ok(received) if received > 0 => {}
+                // The wait is over, or the lanes are closing: what is there goes.
+                _ => return,
+            }
+        }
     }
 }
 
@@ -317,3 +362,6 @@ async fn write_batch(
     }
     Ok((Some(tx), outcomes))
 }
+
+#[cfg(test)]
+mod tests;

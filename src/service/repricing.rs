@@ -5,6 +5,7 @@
 //! whose discount share or tax moved are to be stored too.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -54,10 +55,42 @@ pub(super) struct Repriced {
     /// Indices of the items whose figures moved (their `updated_time` is now `now`, and their
     /// revision one more).
     pub moved: Vec<usize>,
+    /// By position in `moved`: what each of those items was before.
+    pub was: Vec<ItemBefore>,
     /// The invoice's discounts with their new amounts.
     pub discounts: Vec<AppliedDiscount>,
     /// The invoice's new totals.
     pub totals: InvoiceTotals,
+}
+
+/// An item's figures, revision and update time before a repricing moved them.
+#[derive(Debug, Clone)]
+pub(super) struct ItemBefore {
+    figures: PricedItem,
+    revision: i64,
+    updated_time: DateTime<Utc>,
+}
+
+impl ItemBefore {
+    /// What `item` is now.
+    pub(super) fn of(item: &InvoiceItem) -> Self {
+        Self {
+            figures: figures_of(item),
+            revision: item.revision,
+            updated_time: item.updated_time,
+        }
+    }
+
+    /// Whether `item` shows these figures again.
+    pub(super) fn has_figures_of(&self, item: &InvoiceItem) -> bool {
+        self.figures == figures_of(item)
+    }
+
+    /// `item` back at this revision and update time, its figures left as they are.
+    pub(super) fn restore_version(&self, item: &mut InvoiceItem) {
+        item.revision = self.revision;
+        item.updated_time = self.updated_time;
+    }
 }
 
 /// Prices every item of `invoice` (its currency, discounts and tax settings) and writes the
@@ -82,7 +115,9 @@ pub(super) struct CoupledItems {
 
 impl CoupledItems {
     /// The items as read, none priced yet.
-    pub(super) fn new(items: Vec<InvoiceItem>) -> Self {
+    pub(super) fn new(mut items: Vec<InvoiceItem>) -> Self {
+        // Only the room the items take (see `grow_by_an_eighth`).
+        items.shrink_to_fit();
         let last = vec![None; items.len()];
         Self { items, last }
     }
@@ -90,6 +125,8 @@ impl CoupledItems {
     /// Adds an item, or one read by the set, that no item of the list has the id of; its
     /// position.
     pub(super) fn push(&mut self, item: InvoiceItem) -> usize {
+        grow_by_an_eighth(&mut self.items);
+        grow_by_an_eighth(&mut self.last);
         self.items.push(item);
         self.last.push(None);
         self.items.len() - 1
@@ -120,6 +157,16 @@ impl CoupledItems {
         &self.items
     }
 
+    /// Sets back the revision and update time of the items in `restored`, whose figures a set
+    /// of writes moved and then back to what they were.
+    pub(super) fn restore_versions(&mut self, restored: &HashMap<InvoiceItemId, ItemBefore>) {
+        for item in &mut self.items {
+            if let Some(before) = restored.get(&item.id) {
+                before.restore_version(item);
+            }
+        }
+    }
+
     /// How many items the lists have room for without growing.
     pub(super) fn capacity(&self) -> usize {
         self.items.capacity().max(self.last.capacity())
@@ -138,6 +185,15 @@ impl CoupledItems {
 
     fn position(&self, id: &InvoiceItemId) -> Option<usize> {
         self.items.iter().position(|item| item.id == *id)
+    }
+}
+
+/// Makes room in a full `list` for an eighth more, where a push would double it: the items of
+/// an invoice of thousands are kept between sets of writes within a budget of bytes, and a
+/// list read whole and then pushed to would hold twice the room it needs.
+fn grow_by_an_eighth<T>(list: &mut Vec<T>) {
+    if list.len() == list.capacity() {
+        list.reserve_exact(list.len() / 8 + 16);
     }
 }
 
@@ -174,12 +230,14 @@ fn reprice_after(
         &known,
     );
     let mut moved = Vec::new();
+    let mut was = Vec::new();
     for (index, figures) in &priced.items {
         let item = &mut items[*index];
         if item.price != figures.price
             || item.discount_amount != figures.discount_amount
             || item.tax != figures.tax
         {
+            was.push(ItemBefore::of(item));
             set_figures(item, figures);
             item.updated_time = now;
             item.revision += 1;
@@ -196,6 +254,7 @@ fn reprice_after(
         .collect();
     Repriced {
         moved,
+        was,
         discounts,
         totals: priced.totals,
     }

@@ -11,13 +11,13 @@ use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
 use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Missing, Resource, Rule};
-use crate::service::repricing::{price_independent_item, price_without};
+use crate::service::repricing::{ItemBefore, price_independent_item, price_without};
 /// A write applied to its locked invoice.
 pub(super) struct Change {
     /// The item as written (as it was, when deleted).
     pub item: InvoiceItem,
-    /// The invoice's other items whose figures moved with it.
-    pub moved: Vec<InvoiceItem>,
+    /// The invoice's other items whose figures moved with it, each with what it was before.
+    pub moved: Vec<(InvoiceItem, ItemBefore)>,
     /// Its event.
     pub event: InvoiceEvent,
 }
@@ -117,7 +117,7 @@ fn price(
     old: Option<&InvoiceItem>,
     at: DateTime<Utc>,
     changes: &mut EventChanges,
-) -> Result<(InvoiceItem, Vec<InvoiceItem>), ApiError> {
+) -> Result<(InvoiceItem, Vec<(InvoiceItem, ItemBefore)>), ApiError> {
     let invoice = &mut entry.invoice;
     let before = invoice.totals;
     let (written, moved) = match (&mut entry.items, item) {
@@ -145,8 +145,9 @@ fn price(
             let moved = repriced
                 .moved
                 .iter()
-                .filter(|&&index| Some(index) != written_at)
-                .map(|&index| items.items()[index].clone())
+                .zip(repriced.was)
+                .filter(|&(&index, _)| Some(index) != written_at)
+                .map(|(&index, was)| (items.items()[index].clone(), was))
                 .collect();
             let written = match (item, written_at) {
                 (Some(item), Some(position)) => {
@@ -171,7 +172,7 @@ fn price(
     if invoice.totals != before {
         changes.fields.push(InvoiceField::Totals);
     }
-    changes.items_repriced = moved.iter().map(|item| item.id.clone()).collect();
+    changes.items_repriced = moved.iter().map(|(item, _)| item.id.clone()).collect();
     Ok((written, moved))
 }
 

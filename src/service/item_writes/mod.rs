@@ -30,7 +30,7 @@ use crate::domain::invoice_item::{InvoiceItem, ItemInput, PendingItem, PlacedIte
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Resource};
 use crate::repository::{BatchedTotals, Tx};
-use crate::service::repricing::CoupledItems;
+use crate::service::repricing::{CoupledItems, ItemBefore};
 
 /// A write of an item of a draft invoice.
 #[derive(Debug, Clone)]
@@ -167,14 +167,26 @@ struct ChangeSet {
     /// it or took it in), which stores it whole; else it was only moved by its invoice's
     /// repricing, which stores its figures.
     written: Vec<bool>,
+    /// By position in `stored`: what an item the set first moved by repricing was as read.
+    was: Vec<Option<ItemBefore>>,
     stored_at: HashMap<(OrganizationId, InvoiceItemId), usize>,
     deleted: Vec<(OrganizationId, InvoiceItemId)>,
     events: Vec<(OrganizationId, InvoiceEvent)>,
 }
 
+/// By invoice, the items a set of writes moved and moved back, each with what it was as read.
+type Unchanged = HashMap<(OrganizationId, InvoiceId), HashMap<InvoiceItemId, ItemBefore>>;
+
 impl ChangeSet {
-    /// Stores `item` as written by a write of the set, or as moved by repricing.
-    fn store(&mut self, organization_id: &OrganizationId, item: InvoiceItem, written: bool) {
+    /// Stores `item` as written by a write of the set (`was` none), or as moved by repricing
+    /// from what it `was`.
+    fn store(
+        &mut self,
+        organization_id: &OrganizationId,
+        item: InvoiceItem,
+        was: Option<ItemBefore>,
+    ) {
+        let written = was.is_none();
         let key = (organization_id.clone(), item.id.clone());
         match self.stored_at.get(&key) {
             Some(&at) => {
@@ -185,8 +197,46 @@ impl ChangeSet {
                 self.stored_at.insert(key, self.stored.len());
                 self.stored.push((organization_id.clone(), item));
                 self.written.push(written);
+                self.was.push(was);
             }
         }
+    }
+
+    /// Takes out the items that the set only moved by repricing and that came back to the
+    /// figures they were read with, unless a write of the set names them (`named`): storing
+    /// them would change nothing but their revisions and update times, and no answer showed
+    /// the figures between. What each was, for the set's list of its invoice's items.
+    fn take_unchanged(
+        &mut self,
+        named: &HashMap<(OrganizationId, InvoiceItemId), InvoiceItem>,
+    ) -> Unchanged {
+        let mut unchanged = Unchanged::new();
+        let stored = std::mem::take(&mut self.stored);
+        let written = std::mem::take(&mut self.written);
+        let was = std::mem::take(&mut self.was);
+        self.stored_at.clear();
+        for (((organization_id, item), written), was) in stored.into_iter().zip(written).zip(was) {
+            match was {
+                Some(was)
+                    if !written
+                        && was.has_figures_of(&item)
+                        && !named.contains_key(&(organization_id.clone(), item.id.clone())) =>
+                {
+                    unchanged
+                        .entry((organization_id, item.invoice_id))
+                        .or_default()
+                        .insert(item.id, was);
+                }
+                was => {
+                    let key = (organization_id.clone(), item.id.clone());
+                    self.stored_at.insert(key, self.stored.len());
+                    self.stored.push((organization_id, item));
+                    self.written.push(written);
+                    self.was.push(was);
+                }
+            }
+        }
+        unchanged
     }
 
     /// The items to store whole, and those whose figures alone moved.
@@ -205,6 +255,7 @@ impl ChangeSet {
         if let Some(at) = self.stored_at.remove(&key) {
             self.stored.remove(at);
             self.written.remove(at);
+            self.was.remove(at);
             for position in self.stored_at.values_mut() {
                 if *position > at {
                     *position -= 1;
@@ -238,6 +289,15 @@ pub async fn write_items(
         // (by creation time) in the order of their revisions.
         let at = now + TimeDelta::microseconds(position);
         outcomes.push(apply_one(&mut read, &mut changes, target, locking, at));
+    }
+    for (invoice, restored) in changes.take_unchanged(&read.items) {
+        if let Some(items) = read
+            .invoices
+            .get_mut(&invoice)
+            .and_then(|locked| locked.items.as_mut())
+        {
+            items.restore_versions(&restored);
+        }
     }
     store(tx, &read, &changes).await?;
     for ((organization_id, _), locked) in read.invoices {
@@ -333,13 +393,13 @@ fn apply_one(
         ItemWrite::Delete { .. } => (EventType::ItemDeleted, None),
     };
     let done = apply(entry, target.write, old, at).map(|change| {
-        for moved in change.moved {
+        for (moved, was) in change.moved {
             // A later write of the set that names it sees the figures and revision it moved to.
             let key = (organization_id.clone(), moved.id.clone());
             if let Some(named) = read.items.get_mut(&key) {
                 named.clone_from(&moved);
             }
-            changes.store(organization_id, moved, false);
+            changes.store(organization_id, moved, Some(was));
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
@@ -350,7 +410,7 @@ fn apply_one(
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
         } else {
-            changes.store(organization_id, written.clone(), true);
+            changes.store(organization_id, written.clone(), None);
             read.items.insert(item_key, written.clone());
         }
         changes.events.push((organization_id.clone(), item_event));
@@ -414,3 +474,6 @@ type StoredItems<'a> = Vec<(&'a OrganizationId, &'a InvoiceItem)>;
 fn by_reference<A, B>(rows: &[(A, B)]) -> Vec<(&A, &B)> {
     rows.iter().map(|(a, b)| (a, b)).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@ use super::{KeptItems, Locked, Locking, Read, Targeted};
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
+use crate::domain::invoice_item::InvoiceItem;
 use crate::error::ApiError;
 use crate::repository::Tx;
 use crate::service::repricing::{CoupledItems, items_move_together};
@@ -78,10 +79,17 @@ pub(super) async fn read_set(
                     locked.items = Some(CoupledItems::new(std::mem::take(&mut items)));
                 }
             }
+            let mut by_invoice: HashMap<InvoiceId, Vec<InvoiceItem>> = HashMap::new();
             for item in items {
-                let key = (organization_id.clone(), item.invoice_id.clone());
+                by_invoice
+                    .entry(item.invoice_id.clone())
+                    .or_default()
+                    .push(item);
+            }
+            for (invoice_id, items) in by_invoice {
+                let key = (organization_id.clone(), invoice_id);
                 if let Some(locked) = read.invoices.get_mut(&key) {
-                    locked.items.get_or_insert_default().push(item);
+                    locked.items = Some(CoupledItems::new(items));
                 }
             }
             for invoice_id in coupled {

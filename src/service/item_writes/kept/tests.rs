@@ -118,3 +118,15 @@ fn an_items_text_and_metadata_count_in_its_bytes() {
     let extra = bytes_of(&CoupledItems::new(rich)) - bytes_of(&CoupledItems::new(plain));
     assert!(extra >= 10 * (5 + 500), "counted {extra} bytes of metadata");
 }
+
+#[test]
+fn items_read_whole_then_added_to_take_little_more_room() {
+    let read = items(801);
+    let mut coupled = CoupledItems::new(read[..800].to_vec());
+    coupled.push(read[800].clone());
+    assert!(
+        coupled.capacity() <= 800 + 800 / 8 + 16,
+        "room for {} items",
+        coupled.capacity()
+    );
+}

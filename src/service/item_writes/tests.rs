@@ -1,0 +1,86 @@
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::document::tests::items;
+
+fn organization() -> OrganizationId {
+    OrganizationId::parse("org_set").unwrap()
+}
+
+/// `item` moved by a repricing: its share one more unit, one revision on.
+fn moved(item: &InvoiceItem) -> InvoiceItem {
+    InvoiceItem {
+        discount_amount: item.discount_amount + Decimal::new(1, 2),
+        revision: item.revision + 1,
+        updated_time: item.updated_time + TimeDelta::seconds(1),
+        ..item.clone()
+    }
+}
+
+/// `item` moved back to the figures it had before `moved`: one more revision on.
+fn moved_back(item: &InvoiceItem, before: &InvoiceItem) -> InvoiceItem {
+    InvoiceItem {
+        discount_amount: before.discount_amount,
+        revision: item.revision + 1,
+        updated_time: item.updated_time + TimeDelta::seconds(1),
+        ..item.clone()
+    }
+}
+
+#[test]
+fn items_moved_and_back_are_not_stored_unless_a_write_names_them() {
+    let org = organization();
+    let [back, away, named, written]: [InvoiceItem; 4] = items(4).try_into().unwrap();
+    let mut changes = ChangeSet::default();
+    for item in [&back, &away, &named] {
+        let once = moved(item);
+        changes.store(&org, once.clone(), Some(ItemBefore::of(item)));
+        if item.id != away.id {
+            let twice = moved_back(&once, item);
+            changes.store(&org, twice, Some(ItemBefore::of(&once)));
+        }
+    }
+    changes.store(&org, written.clone(), None);
+    let mut by_name = HashMap::new();
+    by_name.insert((org.clone(), named.id.clone()), named.clone());
+
+    let unchanged = changes.take_unchanged(&by_name);
+
+    let of_invoice = &unchanged[&(org.clone(), back.invoice_id.clone())];
+    assert_eq!(of_invoice.len(), 1);
+    assert!(of_invoice.contains_key(&back.id));
+    let stored: Vec<_> = changes.stored.iter().map(|(_, item)| &item.id).collect();
+    assert_eq!(stored, [&away.id, &named.id, &written.id]);
+    assert_eq!(changes.written, [false, false, true]);
+    for (position, (_, item)) in changes.stored.iter().enumerate() {
+        assert_eq!(changes.stored_at[&(org.clone(), item.id.clone())], position);
+    }
+    let (whole, figures) = changes.stored();
+    assert_eq!(whole.len(), 1);
+    assert_eq!(figures.len(), 2);
+}
+
+#[test]
+fn an_item_moved_and_back_keeps_its_revision_in_the_sets_list() {
+    let org = organization();
+    let read = items(2);
+    let first = &read[0];
+    let mut list = CoupledItems::new(read.clone());
+    let once = moved(first);
+    let twice = moved_back(&once, first);
+    *list.item_mut(0) = twice.clone();
+    let mut changes = ChangeSet::default();
+    changes.store(&org, once.clone(), Some(ItemBefore::of(first)));
+    changes.store(&org, twice, Some(ItemBefore::of(&once)));
+
+    for (_, restored) in changes.take_unchanged(&HashMap::new()) {
+        list.restore_versions(&restored);
+    }
+
+    assert_eq!(
+        list.items(),
+        read.as_slice(),
+        "as it was read, revision and time too"
+    );
+    assert!(changes.stored.is_empty());
+}
