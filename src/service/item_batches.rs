@@ -218,7 +218,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Queued>, mut kept: KeptItems
         if received == 0 {
             return;
         }
-        if let Some(last) = last.take().filter(|_| !kept.is_empty()) {
+        if let Some(last) = last.take().filter(|_| kept.priced_together()) {
             last.gather(&mut queue, &mut batch).await;
         }
         let writes = batch.len();
@@ -242,7 +242,7 @@ struct LastBatch {
 
 impl LastBatch {
     /// Waits a little for the writes of the callers this batch answered, after a batch on an
-    /// invoice whose items move together (the lane keeps its items): such a batch prices every
+    /// invoice whose items move together (with discounts, or under VAT): such a batch prices every
     /// item of the invoice and may store thousands of them, whatever its size, so two batches
     /// of half the writes cost about twice one of them all. Callers that write again at once
     /// would otherwise split into a large batch and a small one that runs first. The wait

@@ -648,3 +648,135 @@ async fn items_kept_between_batches_follow_changes_made_elsewhere(pool: PgPool) 
     );
     assert_eq!(lane["items"].as_array().unwrap().len(), 6);
 }
+
+/// What a read of an item shows of its version and figures: its `ETag` (its revision), update
+/// time and discount share.
+async fn version_and_share(app: &TestApp, invoice: &str, item: &str) -> (String, Value, Value) {
+    let read = app.get(&format!("/invoices/{invoice}/items/{item}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    (
+        read.header("etag").unwrap().to_owned(),
+        read.body["updatedTime"].clone(),
+        read.body["discountAmount"].clone(),
+    )
+}
+
+/// On an invoice with a 10% discount of items 1.04 and 1.14 (shares 0.10 and 0.12), a create
+/// of 1.03 moves both shares to 0.11 and a create of 1.05 then moves them back. Done one after
+/// another, each item is stored twice; queued together in one batch, neither is stored, and
+/// both keep their revision and update time. The lane's list keeps those versions too: the
+/// next write that moves them stores them one revision on.
+#[sqlx::test]
+async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
+    let (app, lanes) = one_lane_app(&pool).await;
+    let discounted = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+                            "discounts": [{"type": "percent", "value": 10}]});
+    let mut invoices = Vec::new();
+    for id in ["batched", "alone"] {
+        let made = app
+            .put(&format!("/invoices/{id}"), discounted.clone())
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let mut items = Vec::new();
+        for price in [1.04, 1.14] {
+            let item = app
+                .create_item(id, json!({"type": "debit", "unitPrice": price}))
+                .await;
+            items.push(item["id"].as_str().unwrap().to_owned());
+        }
+        invoices.push((id, items));
+    }
+    let send = |invoice: &str, method: Method, path: String, body: Option<Value>| {
+        let app = Arc::clone(&app);
+        let path = format!("/invoices/{invoice}/items{path}");
+        let request = request(method, &path, body)
+            .header("REB-APIKEY", &app.api_key)
+            .body_json();
+        tokio::spawn(async move { app.send(request).await })
+    };
+    let create = |invoice: &str, price: f64| {
+        send(
+            invoice,
+            Method::POST,
+            String::new(),
+            Some(json!({"type": "debit", "unitPrice": price})),
+        )
+    };
+
+    // The control: one after another, each create moves both items.
+    let (alone, alone_items) = &invoices[1];
+    let before = version_and_share(&app, alone, &alone_items[0]).await;
+    assert_eq!(before.2, json!(0.1));
+    assert_eq!(
+        create(alone, 1.03).await.unwrap().status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        version_and_share(&app, alone, &alone_items[0]).await.2,
+        json!(0.11)
+    );
+    assert_eq!(
+        create(alone, 1.05).await.unwrap().status,
+        StatusCode::CREATED
+    );
+    let after = version_and_share(&app, alone, &alone_items[0]).await;
+    assert_eq!(after.2, json!(0.1));
+    assert_eq!(
+        revision(&after.0),
+        revision(&before.0) + 2,
+        "stored twice, one after another"
+    );
+
+    // The same creates queued behind a batch that waits for the events table.
+    let (batched, batched_items) = &invoices[0];
+    let mut before = Vec::new();
+    for item in batched_items {
+        before.push(version_and_share(&app, batched, item).await);
+    }
+    let other = app.create_invoice("USD").await;
+    let holder = hold_events_table(&pool).await;
+    let first = send(
+        &other,
+        Method::POST,
+        String::new(),
+        Some(json!({"type": "debit", "unitPrice": 1})),
+    );
+    wait_for("the first batch to wait for the events table", async || {
+        waiting_for_a_lock(&pool, "with event as%").await == 1
+    })
+    .await;
+    let queued = [create(batched, 1.03), create(batched, 1.05)];
+    wait_for("two writes to queue", async || lanes.queued() == 2).await;
+    holder.commit().await.unwrap();
+    assert_eq!(first.await.unwrap().status, StatusCode::CREATED);
+    let mut created = Vec::new();
+    for answer in queued {
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        created.push(answer.body["id"].as_str().unwrap().to_owned());
+    }
+    for (item, before) in batched_items.iter().zip(&before) {
+        assert_eq!(
+            &version_and_share(&app, batched, item).await,
+            before,
+            "moved and moved back in one batch: not stored"
+        );
+    }
+
+    // Deleting the 1.05 moves both shares to 0.11 again: one revision on from what they kept.
+    let deleted = send(batched, Method::DELETE, format!("/{}", created[1]), None);
+    assert_eq!(deleted.await.unwrap().status, StatusCode::NO_CONTENT);
+    for (item, before) in batched_items.iter().zip(&before) {
+        let (etag, _, share) = version_and_share(&app, batched, item).await;
+        assert_eq!(share, json!(0.11));
+        assert_eq!(revision(&etag), revision(&before.0) + 1);
+    }
+}
+
+/// The revision an item's `ETag` names (`"r3"`).
+fn revision(etag: &str) -> i64 {
+    etag.trim_matches('"')
+        .trim_start_matches('r')
+        .parse()
+        .unwrap()
+}

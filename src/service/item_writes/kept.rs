@@ -112,6 +112,8 @@ pub struct KeptItems {
     budget: Option<KeepBudget>,
     kept: HashMap<Key, Kept>,
     left: Vec<(Key, Stamp, CoupledItems)>,
+    /// Whether the last set that committed priced an invoice's every item, kept or not.
+    priced_together: bool,
 }
 
 impl KeptItems {
@@ -126,6 +128,12 @@ impl KeptItems {
     /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty() && self.left.is_empty()
+    }
+
+    /// Whether the last set of writes that committed priced every item of an invoice whose
+    /// items move together, whether or not they fit the budget to be kept.
+    pub fn priced_together(&self) -> bool {
+        self.priced_together
     }
 
     /// The items kept for `invoice`, locked by the caller, if they are its stored items.
@@ -169,6 +177,7 @@ impl KeptItems {
     /// budget has room; whatever was kept before is given back.
     pub fn committed(&mut self) {
         self.kept.clear();
+        self.priced_together = !self.left.is_empty();
         let Some(budget) = &self.budget else {
             self.left.clear();
             return;
@@ -197,6 +206,7 @@ impl KeptItems {
     /// The set under way did not commit, or may not have: what it left is dropped.
     pub fn not_committed(&mut self) {
         self.left.clear();
+        self.priced_together = false;
     }
 }
 

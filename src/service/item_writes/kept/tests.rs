@@ -130,3 +130,19 @@ fn items_read_whole_then_added_to_take_little_more_room() {
         coupled.capacity()
     );
 }
+
+#[test]
+fn a_set_that_priced_an_invoice_together_says_so_kept_or_not() {
+    let mut kept = KeptItems::within(KeepBudget::new(0));
+    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(items(2)));
+    kept.committed();
+    assert!(kept.is_empty(), "no room to keep them");
+    assert!(kept.priced_together());
+    kept.not_committed();
+    assert!(!kept.priced_together(), "a set under way");
+    kept.committed();
+    assert!(
+        !kept.priced_together(),
+        "a set that priced no invoice together"
+    );
+}
