@@ -59,7 +59,7 @@ pub(super) fn organization() -> Organization {
 
 /// An issued, paid invoice in USD with a discount, both kinds of tax, the three parties'
 /// blocks and notes.
-pub(super) fn invoice() -> Invoice {
+pub(crate) fn invoice() -> Invoice {
     let discount = Discount::new(
         Some(DiscountDescription::parse("Loyalty".to_owned()).unwrap()),
         DiscountKind::Percent,

@@ -22,8 +22,8 @@ use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::tax::{ItemTax, Jurisdictions};
-use crate::service::pricing::PricedUnits;
-use crate::service::repricing::CoupledItems;
+use crate::service::pricing::LastPricing;
+use crate::service::repricing::{CoupledItems, PricingInputs};
 
 /// The most bytes of items all lanes keep at once: an invoice of 21,000 to 24,000 items of a
 /// short description (each takes about 700 bytes, and its list has room for up to an eighth
@@ -212,7 +212,8 @@ impl KeptItems {
 
 /// About the bytes `items` hold: the room of their lists, and each item's text.
 fn bytes_of(items: &CoupledItems) -> usize {
-    let slot = size_of::<InvoiceItem>() + size_of::<Option<PricedUnits>>();
+    let slot =
+        size_of::<InvoiceItem>() + size_of::<PricingInputs>() + size_of::<Option<LastPricing>>();
     let text: usize = items.items().iter().map(text_bytes).sum();
     items.capacity() * slot + text
 }

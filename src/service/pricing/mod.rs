@@ -113,13 +113,23 @@ pub struct PricedUnits {
 }
 
 /// One item's last pricing on the same invoice, with the same currency and tax settings, whose
-/// figures it still shows: its units and the tax they gave.
-#[derive(Debug, Clone, Copy)]
-pub struct LastPricing<'a> {
+/// figures it still shows: its units and the amount of the tax they gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastPricing {
     /// Its units then.
     pub units: PricedUnits,
-    /// Its tax then.
-    pub tax: Option<&'a ItemTax>,
+    /// Its tax's amount then.
+    pub tax_amount: Decimal,
+}
+
+impl LastPricing {
+    /// The units and tax amount of `figures`, priced from `units`.
+    pub fn of(units: PricedUnits, figures: &PricedItem) -> Self {
+        Self {
+            units,
+            tax_amount: tax_amount_of(figures),
+        }
+    }
 }
 
 /// An invoice priced again after a change to its items or discounts.
@@ -146,7 +156,7 @@ pub fn price_invoice_again(
     discounts: &[Discount],
     tax: &TaxSettings,
     items: &[ItemToPrice],
-    last: &[Option<LastPricing<'_>>],
+    last: &[Option<LastPricing>],
 ) -> RepricedInvoice {
     let places = currency.minor_units();
     let last_of = |index: usize| match tax {
@@ -189,7 +199,7 @@ pub fn price_invoice_again(
     for (index, (item, units)) in items.iter().zip(&units).enumerate() {
         match last_of(index) {
             Some(last) if last.units == *units => {
-                tax_amount += last.tax.map_or(Decimal::ZERO, ItemTax::amount);
+                tax_amount += last.tax_amount;
             }
             _ => {
                 let figures = price_item(&taxes, item, units.price, units.share, places);

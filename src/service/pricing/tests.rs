@@ -867,11 +867,11 @@ proptest! {
         prop_assert_eq!(figures.len(), case.items.len());
         // One item taken out and one added: the others keep their last pricing.
         let mut items = case.items.clone();
-        let mut last: Vec<Option<LastPricing<'_>>> = first
+        let mut last: Vec<Option<LastPricing>> = first
             .units
             .iter()
             .zip(&figures)
-            .map(|(&units, figures)| Some(LastPricing { units, tax: figures.tax.as_ref() }))
+            .map(|(&units, figures)| Some(LastPricing::of(units, figures)))
             .collect();
         if !items.is_empty() {
             let at = removed.index(items.len());
@@ -897,7 +897,7 @@ proptest! {
                 None => {
                     let last = last[index].expect("only an item with a last pricing is kept");
                     prop_assert_eq!(again.units[index], last.units);
-                    prop_assert_eq!(last.tax, afresh.tax.as_ref());
+                    prop_assert_eq!(last.tax_amount, tax_amount_of(afresh));
                 }
             }
         }
