@@ -61,6 +61,19 @@ async fn hold_events_table(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Po
     holder
 }
 
+/// Makes the invoices `batched` and `alone`, each with `discount`: one for writes queued
+/// together, one for the same writes one after another.
+async fn batched_and_alone(app: &TestApp, discount: Value) -> [&'static str; 2] {
+    let body = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
+                      "discounts": [discount]});
+    let ids = ["batched", "alone"];
+    for id in ids {
+        let made = app.put(&format!("/invoices/{id}"), body.clone()).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    ids
+}
+
 fn decimal(value: &Value) -> Decimal {
     value.to_string().trim_matches('"').parse().unwrap()
 }
@@ -338,14 +351,8 @@ async fn an_item_of_year_0_reads_back_the_same(pool: PgPool) {
 #[sqlx::test]
 async fn writes_into_a_discounted_invoice_share_a_batch_and_price_as_if_alone(pool: PgPool) {
     let (app, lanes) = one_lane_app(&pool).await;
-    let discounted = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
-                            "discounts": [{"type": "fixed", "value": 9}]});
     let mut invoices = Vec::new();
-    for id in ["batched", "alone"] {
-        let made = app
-            .put(&format!("/invoices/{id}"), discounted.clone())
-            .await;
-        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    for id in batched_and_alone(&app, json!({"type": "fixed", "value": 9})).await {
         let kept = app
             .create_item(id, json!({"type": "debit", "unitPrice": 10}))
             .await;
@@ -669,14 +676,8 @@ async fn version_and_share(app: &TestApp, invoice: &str, item: &str) -> (String,
 #[sqlx::test]
 async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
     let (app, lanes) = one_lane_app(&pool).await;
-    let discounted = json!({"customerId": "cus_1", "websiteId": "web_1", "currency": "USD",
-                            "discounts": [{"type": "percent", "value": 10}]});
     let mut invoices = Vec::new();
-    for id in ["batched", "alone"] {
-        let made = app
-            .put(&format!("/invoices/{id}"), discounted.clone())
-            .await;
-        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    for id in batched_and_alone(&app, json!({"type": "percent", "value": 10})).await {
         let mut items = Vec::new();
         for price in [1.04, 1.14] {
             let item = app
