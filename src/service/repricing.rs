@@ -213,9 +213,18 @@ impl CoupledItems {
             .max(self.last.capacity())
     }
 
-    /// The item at `index`, to change other than in its figures, which stay its last pricing's.
-    pub(super) fn item_mut(&mut self, index: usize) -> &mut InvoiceItem {
-        &mut self.items[index]
+    /// Sets the revision and update time of the item at `index`, whose figures and pricing
+    /// inputs stay as they are; the item as it then is.
+    pub(super) fn set_version(
+        &mut self,
+        index: usize,
+        revision: i64,
+        updated_time: DateTime<Utc>,
+    ) -> &InvoiceItem {
+        let item = &mut self.items[index];
+        item.revision = revision;
+        item.updated_time = updated_time;
+        item
     }
 
     /// Prices every item of `invoice` again and writes the figures into the items, as

@@ -152,10 +152,9 @@ fn price(
             let written = match (item, written_at) {
                 (Some(item), Some(position)) => {
                     // Its figures, not the revision and time the repricing gave its copy.
-                    let priced = items.item_mut(position);
-                    priced.revision = item.revision;
-                    priced.updated_time = item.updated_time;
-                    priced.clone()
+                    items
+                        .set_version(position, item.revision, item.updated_time)
+                        .clone()
                 }
                 _ => old
                     .cloned()

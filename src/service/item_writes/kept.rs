@@ -25,9 +25,10 @@ use crate::domain::tax::{ItemTax, Jurisdictions};
 use crate::service::pricing::LastPricing;
 use crate::service::repricing::{CoupledItems, PricingInputs};
 
-/// The most bytes of items all lanes keep at once: an invoice of 21,000 to 24,000 items of a
-/// short description (each takes about 700 bytes, and its list has room for up to an eighth
-/// more), or fewer items carrying more. An invoice that does not fit is read each time.
+/// The most bytes of items all lanes keep at once: an invoice of 20,000 to 22,000 items of a
+/// short description (each takes about 750 bytes with what pricing keeps beside it, and its
+/// list has room for up to an eighth more), or fewer items carrying more. An invoice that
+/// does not fit is read each time.
 pub const MAX_KEPT_BYTES: usize = 16 << 20;
 
 /// An invoice's row as a set of writes committed it.

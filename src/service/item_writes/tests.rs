@@ -68,7 +68,7 @@ fn an_item_moved_and_back_keeps_its_revision_in_the_sets_list() {
     let mut list = CoupledItems::new(read.clone());
     let once = moved(first);
     let twice = moved_back(&once, first);
-    *list.item_mut(0) = twice.clone();
+    list.set_version(0, twice.revision, twice.updated_time);
     let mut changes = ChangeSet::default();
     changes.store(&org, once.clone(), Some(ItemBefore::of(first)));
     changes.store(&org, twice, Some(ItemBefore::of(&once)));

@@ -873,10 +873,13 @@ proptest! {
             .zip(&figures)
             .map(|(&units, figures)| Some(LastPricing::of(units, figures)))
             .collect();
+        // Each item's tax as its last pricing left it, which a kept item goes on showing.
+        let mut taxes: Vec<Option<ItemTax>> = figures.iter().map(|figures| figures.tax.clone()).collect();
         if !items.is_empty() {
             let at = removed.index(items.len());
             items.remove(at);
             last.remove(at);
+            taxes.remove(at);
         }
         let (item_type, unit_price, quantity, manual) = added;
         let mut new_item = item("ii_99", item_type, unit_price.round_dp(case.currency.minor_units()), quantity);
@@ -898,6 +901,7 @@ proptest! {
                     let last = last[index].expect("only an item with a last pricing is kept");
                     prop_assert_eq!(again.units[index], last.units);
                     prop_assert_eq!(last.tax_amount, tax_amount_of(afresh));
+                    prop_assert_eq!(&taxes[index], &afresh.tax);
                 }
             }
         }
