@@ -324,6 +324,10 @@ impl Tx {
                 }
             })
             .collect();
+        let (organization_ids, invoice_ids): (Vec<&str>, Vec<&str>) = rows
+            .iter()
+            .filter_map(|row| Some((row.organization_id, row.invoice_id?)))
+            .unzip();
         let written = sqlx::query!(
             r#"with event as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
@@ -375,9 +379,12 @@ impl Tx {
                        message text, occurred_time timestamptz, item jsonb, item_before jsonb,
                        pending_item jsonb, pending_item_before jsonb, position bigint,
                        request_id text, idempotency_key text)
-                   -- A pending item's event has no invoice.
+                   -- A pending item's event has no invoice. The ids again as arrays, as in
+                   -- `set_totals`: PostgreSQL takes the JSON rows for a hundred and would rather
+                   -- read every invoice (1 ms of a 3 ms create among 1,000 invoices).
                    left join invoices i
                        on i.organization_id = r.organization_id and i.id = r.invoice_id
+                       and i.organization_id = any($4) and i.id = any($5)
                    where i.id is not null or r.invoice_id is null
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time,
@@ -404,6 +411,8 @@ impl Tx {
             Json(&rows) as Json<&Vec<EventRow<'_>>>,
             ITEMS_KEPT_BY_EVENTS,
             &unsent_types(),
+            &organization_ids as &[&str],
+            &invoice_ids as &[&str],
         )
         .execute(&mut *self.inner)
         .await?;

@@ -160,7 +160,7 @@ impl ItemLanes {
             },
             Err(mpsc::error::SendError(queued)) => queued.write,
         };
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_by_keys().await?;
         match write_item(&mut tx, organization_id, invoice_id, &write).await {
             Ok(item) => {
                 tx.commit().await?;
@@ -332,7 +332,7 @@ async fn write_batch(
     batch: &[Queued],
     kept: &mut KeptItems,
 ) -> Result<(Option<Tx>, Vec<Outcome>), ApiError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_by_keys().await?;
     let targets: Vec<Targeted<'_>> = batch
         .iter()
         .map(|queued| Targeted {

@@ -781,3 +781,72 @@ fn revision(etag: &str) -> i64 {
         .parse()
         .unwrap()
 }
+
+/// An item write's statements are planned once on a connection, not at each execution: the
+/// invoice's lock and its totals look rows up by arrays of keys, which PostgreSQL would
+/// otherwise plan again for each array it is given. Read from the one connection's own
+/// prepared statements (behind a transaction-mode pooler statements end with their
+/// transaction, so there is nothing to read).
+#[sqlx::test]
+async fn an_item_writes_statements_are_planned_once_per_connection(pool: PgPool) {
+    if crate::helpers::pooler_port().is_some() {
+        return;
+    }
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let app = TestApp::new(one.clone()).await;
+    let invoice = app.create_invoice("USD").await;
+    let item = app
+        .create_item(&invoice, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    let before = write_plans(&one).await;
+    for price in 2..=8 {
+        app.create_item(&invoice, json!({"type": "debit", "unitPrice": price}))
+            .await;
+    }
+    let path = format!("/invoices/{invoice}/items/{}", item["id"].as_str().unwrap());
+    for price in 9..=16 {
+        let replaced = app
+            .put(&path, json!({"type": "debit", "unitPrice": price}))
+            .await;
+        assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    }
+    let after = write_plans(&one).await;
+    // The invoice's lock, the item's upsert, the totals and the events.
+    let first_lines: Vec<&str> = after
+        .keys()
+        .filter_map(|text| text.lines().next())
+        .collect();
+    assert_eq!(first_lines.len(), 4, "{first_lines:?}");
+    for (statement, (generic, custom)) in &after {
+        let (generic_before, custom_before) = before.get(statement).copied().unwrap_or_default();
+        assert_eq!(
+            *custom, custom_before,
+            "planned at each execution: {statement}"
+        );
+        assert!(*generic > generic_before, "{statement}");
+    }
+    assert_eq!(app.invoice(&invoice).await["revision"], 16);
+}
+
+/// The plans made so far of the statements that write an item, on the one connection of
+/// `pool`: by each statement's text, how many generic and how many custom.
+async fn write_plans(pool: &PgPool) -> std::collections::HashMap<String, (i64, i64)> {
+    sqlx::query_as::<_, (String, i64, i64)>(
+        "select statement, generic_plans, custom_plans from pg_prepared_statements
+         where (statement like '%for update skip locked%'
+            or statement like '%update invoices v set subtotal_amount%'
+            or statement like '%insert into invoice_items%'
+            or statement like '%insert into invoice_events%')
+           and statement not like '%pg_prepared_statements%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(statement, generic, custom)| (statement, (generic, custom)))
+    .collect()
+}
