@@ -68,9 +68,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .database_url
         .parse::<PgConnectOptions>()
         .map_err(|error| format!("DATABASE_URL {error}"))?;
-    if cli.database_transaction_pooler {
-        options = startup::through_transaction_pooler(options);
-    }
+    options = if cli.database_transaction_pooler {
+        startup::through_transaction_pooler(options)
+    } else {
+        startup::planned_once(options)
+    };
     let pool = startup::connect(options, cli.database_max_connections, acquire_timeout)
         .await
         .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;

@@ -156,7 +156,8 @@ impl Db {
         &self,
         organization_id: Option<&OrganizationId>,
     ) -> Result<Vec<KeyListing>, sqlx::Error> {
-        self.on_connection(async |connection| {
+        // Planned for its argument: every key, or one organization's.
+        self.on_connection_planned_each_time(async |connection| {
             sqlx::query_as!(
                 KeyListing,
                 r#"select id, organization_id as "organization_id: OrganizationId", key_prefix, live,

@@ -260,8 +260,9 @@ impl Db {
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        // Planned for its arguments: the busy webhooks and organizations it leaves out.
         let claimed = self
-            .on_connection(async |connection| {
+            .on_connection_planned_each_time(async |connection| {
                 sqlx::query!(
                     r#"with candidates as (
                            select d.organization_id, d.id, d.webhook_id, d.next_attempt_time

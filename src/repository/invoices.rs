@@ -812,8 +812,9 @@ impl Db {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<(OrganizationId, InvoiceId)>, sqlx::Error> {
+        // Planned for its time: the invoices due before it are few of many.
         let rows = self
-            .on_connection(async |connection| {
+            .on_connection_planned_each_time(async |connection| {
                 sqlx::query!(
                     r#"select organization_id as "organization_id: OrganizationId",
                            id as "id: InvoiceId"

@@ -102,8 +102,8 @@ impl Db {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            begin: begin_statement(DEFAULT_LOCK_TIMEOUT, false),
-            begin_by_keys: by_keys(&begin_statement(DEFAULT_LOCK_TIMEOUT, false)),
+            begin: begin_statement(DEFAULT_LOCK_TIMEOUT, false, Planning::AsPostgresqlChooses),
+            begin_by_keys: begin_statement(DEFAULT_LOCK_TIMEOUT, false, Planning::Once),
             begin_snapshot: snapshot_statement(DEFAULT_LOCK_TIMEOUT, false),
             transaction_pooler: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -124,8 +124,12 @@ impl Db {
     /// The same database, whose transactions wait at most `lock_timeout` for a lock.
     pub fn with_lock_timeout(self, lock_timeout: Duration) -> Self {
         Self {
-            begin: begin_statement(lock_timeout, self.transaction_pooler),
-            begin_by_keys: by_keys(&begin_statement(lock_timeout, self.transaction_pooler)),
+            begin: begin_statement(
+                lock_timeout,
+                self.transaction_pooler,
+                Planning::AsPostgresqlChooses,
+            ),
+            begin_by_keys: begin_statement(lock_timeout, self.transaction_pooler, Planning::Once),
             begin_snapshot: snapshot_statement(lock_timeout, self.transaction_pooler),
             lock_timeout,
             ..self
@@ -146,8 +150,8 @@ impl Db {
     /// [`crate::startup::through_transaction_pooler`]).
     pub fn behind_transaction_pooler(self) -> Self {
         Self {
-            begin: begin_statement(self.lock_timeout, true),
-            begin_by_keys: by_keys(&begin_statement(self.lock_timeout, true)),
+            begin: begin_statement(self.lock_timeout, true, Planning::AsPostgresqlChooses),
+            begin_by_keys: begin_statement(self.lock_timeout, true, Planning::Once),
             begin_snapshot: snapshot_statement(self.lock_timeout, true),
             transaction_pooler: true,
             ..self
@@ -175,12 +179,7 @@ impl Db {
     /// round trip as `BEGIN`: a transaction-mode pooler gives each transaction whichever
     /// server connection is free, so no setting may live on a session.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(Tx {
-            inner: self.begin_with(self.begin.to_string()).await?,
-            wrote_deliveries: false,
-            deliveries_written: Arc::clone(&self.deliveries_written),
-            cause: Cause::current(),
-        })
+        self.transaction(&self.begin, Cause::current()).await
     }
 
     /// Starts a transaction, as [`Db::begin`] does, whose statements each find their rows by
@@ -189,22 +188,24 @@ impl Db {
     /// plan each again, as it estimates a plan for arrays of unknown length dearer than one
     /// for the array at hand (a tenth of a millisecond each, twice in an item's create).
     pub async fn begin_by_keys(&self) -> Result<Tx, sqlx::Error> {
-        Ok(Tx {
-            inner: self.begin_with(self.begin_by_keys.to_string()).await?,
-            wrote_deliveries: false,
-            deliveries_written: Arc::clone(&self.deliveries_written),
-            cause: Cause::current(),
-        })
+        self.transaction(&self.begin_by_keys, Cause::current())
+            .await
     }
 
     /// Starts a read-only transaction whose statements all see one snapshot, so that what is
     /// read in several statements (an invoice and its items) is consistent.
     pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
+        self.transaction(&self.begin_snapshot, Cause::default())
+            .await
+    }
+
+    /// A transaction begun with `statement`, working for `cause`.
+    async fn transaction(&self, statement: &str, cause: Cause) -> Result<Tx, sqlx::Error> {
         Ok(Tx {
-            inner: self.begin_with(self.begin_snapshot.to_string()).await?,
+            inner: self.begin_with(statement.to_owned()).await?,
             wrote_deliveries: false,
             deliveries_written: Arc::clone(&self.deliveries_written),
-            cause: Cause::default(),
+            cause,
         })
     }
 
@@ -251,6 +252,21 @@ impl Db {
                 .await?;
             statements(&mut connection).await
         }
+    }
+
+    /// Runs `statements` as [`Db::on_connection`] does, in a transaction of their own that plans
+    /// each statement for its arguments at every execution, as PostgreSQL chooses: for a
+    /// statement whose best plan depends on them (an optional filter, a time that few rows
+    /// precede), where the pool's connections otherwise plan a statement once (see
+    /// [`crate::startup::planned_once`]).
+    async fn on_connection_planned_each_time<T>(
+        &self,
+        statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        let mut transaction = self.begin_with(self.begin.to_string()).await?;
+        let answer = statements(&mut transaction).await?;
+        transaction.commit().await?;
+        Ok(answer)
     }
 
     /// A transaction begun with `statement` (see [`begin_to_the_end`]) on a connection of the
@@ -324,33 +340,53 @@ impl Tx {
     }
 }
 
-/// `BEGIN` with the transaction's time limits. A request abandoned by the request timeout
+/// `BEGIN` with the transaction's time limits, planning its statements for their arguments
+/// as PostgreSQL chooses (the pool's connections may plan them once: see
+/// [`crate::startup::planned_once`]). A request abandoned by the request timeout
 /// leaves its statement running in PostgreSQL until it ends; one waiting for a lock (an invoice
 /// row, an idempotency key) would hold the locks its transaction already has for as long as it
 /// waits, and one that works on would hold its connection, which one tenant's slow requests
 /// could do to every connection of the pool. The lock timeout ends the wait, and the statement
 /// timeout (the same) the work. Behind a transaction-mode pooler it also clears the statements
 /// other transactions left on the server connection (see [`Db::behind_transaction_pooler`]).
-fn begin_statement(limit: Duration, transaction_pooler: bool) -> Arc<str> {
+fn begin_statement(limit: Duration, transaction_pooler: bool, planning: Planning) -> Arc<str> {
     format!(
-        "begin{}{}",
+        "begin{}{}{}",
         after_begin(transaction_pooler),
-        time_limits(limit, true)
+        time_limits(limit, true),
+        planning.setting()
     )
     .into()
 }
 
-/// `begin`, then the setting that keeps one plan per statement ([`Db::begin_by_keys`]).
-fn by_keys(begin: &str) -> Arc<str> {
-    format!("{begin}; set local plan_cache_mode = force_generic_plan").into()
+/// How a transaction's prepared statements are planned.
+#[derive(Debug, Clone, Copy)]
+enum Planning {
+    /// At each execution PostgreSQL chooses between its plan for any arguments and one for the
+    /// arguments at hand.
+    AsPostgresqlChooses,
+    /// Once per connection, for any arguments ([`Db::begin_by_keys`]).
+    Once,
 }
 
-/// `BEGIN` of a read-only snapshot, with the same statement timeout as a write's.
+impl Planning {
+    /// The `SET LOCAL` that follows `BEGIN`.
+    fn setting(self) -> &'static str {
+        match self {
+            Self::AsPostgresqlChooses => "; set local plan_cache_mode = auto",
+            Self::Once => "; set local plan_cache_mode = force_generic_plan",
+        }
+    }
+}
+
+/// `BEGIN` of a read-only snapshot, with the same statement timeout as a write's, planning as
+/// a write's transaction does.
 fn snapshot_statement(limit: Duration, transaction_pooler: bool) -> Arc<str> {
     format!(
-        "begin isolation level repeatable read, read only{}{}",
+        "begin isolation level repeatable read, read only{}{}{}",
         after_begin(transaction_pooler),
-        time_limits(limit, false)
+        time_limits(limit, false),
+        Planning::AsPostgresqlChooses.setting()
     )
     .into()
 }
@@ -409,16 +445,17 @@ mod tests {
     fn every_transaction_sets_its_time_limits_in_the_round_trip_of_its_begin() {
         let limit = Duration::from_secs(31);
         assert_eq!(
-            &*begin_statement(limit, false),
-            "begin; set local lock_timeout = '31000ms'; set local statement_timeout = '31000ms'"
+            &*begin_statement(limit, false, Planning::AsPostgresqlChooses),
+            "begin; set local lock_timeout = '31000ms'; set local statement_timeout = '31000ms'; \
+             set local plan_cache_mode = auto"
         );
         assert_eq!(
             &*snapshot_statement(limit, true),
             "begin isolation level repeatable read, read only; deallocate all; \
-             set local statement_timeout = '31000ms'"
+             set local statement_timeout = '31000ms'; set local plan_cache_mode = auto"
         );
         assert_eq!(
-            &*by_keys(&begin_statement(limit, false)),
+            &*begin_statement(limit, false, Planning::Once),
             "begin; set local lock_timeout = '31000ms'; set local statement_timeout = '31000ms'; \
              set local plan_cache_mode = force_generic_plan"
         );

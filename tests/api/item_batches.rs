@@ -850,3 +850,49 @@ async fn write_plans(pool: &PgPool) -> std::collections::HashMap<String, (i64, i
     .map(|(statement, generic, custom)| (statement, (generic, custom)))
     .collect()
 }
+
+/// The server's connections plan a statement outside a transaction once (an item page's), and
+/// every other transaction's statements as PostgreSQL chooses (an invoice listing's count,
+/// whose filters are optional): read from the one connection's own prepared statements.
+#[sqlx::test]
+async fn reads_by_key_are_planned_once_and_listings_for_their_filters(pool: PgPool) {
+    if crate::helpers::pooler_port().is_some() {
+        return;
+    }
+    let options = invoice_api::startup::planned_once((*pool.connect_options()).clone());
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let app = TestApp::new(one.clone()).await;
+    let invoice = app.create_invoice("USD").await;
+    app.create_item(&invoice, json!({"type": "debit", "unitPrice": 1}))
+        .await;
+    for _ in 0..8 {
+        let page = app
+            .get(&format!("/invoices/{invoice}/items?limit=20"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let listing = app.get("/invoices?limit=5").await;
+        assert_eq!(listing.status, StatusCode::OK, "{}", listing.text);
+    }
+    let plans = |pattern: &'static str| {
+        let one = one.clone();
+        async move {
+            sqlx::query_as::<_, (i64, i64)>(
+                "select generic_plans, custom_plans from pg_prepared_statements
+                 where statement like $1 and statement not like '%pg_prepared_statements%'",
+            )
+            .bind(pattern)
+            .fetch_one(&one)
+            .await
+            .unwrap()
+        }
+    };
+    let (generic, custom) = plans("%select (select count(*) from invoice_items%").await;
+    assert_eq!(custom, 0, "an item page planned at each execution");
+    assert!(generic >= 1);
+    let (_, custom) = plans("%select count(*) as \"total!\" from invoices%").await;
+    assert!(custom >= 5, "an invoice listing planned once: {custom}");
+}
