@@ -68,14 +68,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .database_url
         .parse::<PgConnectOptions>()
         .map_err(|error| format!("DATABASE_URL {error}"))?;
-    options = if cli.database_transaction_pooler {
-        startup::through_transaction_pooler(options)
+    let planning = if cli.database_transaction_pooler {
+        options = startup::through_transaction_pooler(options);
+        startup::Planning::AsPostgresqlChooses
     } else {
-        startup::planned_once(options)
+        startup::Planning::Once
     };
-    let pool = startup::connect(options, cli.database_max_connections, acquire_timeout)
-        .await
-        .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
+    let pool = startup::connect(
+        options,
+        cli.database_max_connections,
+        acquire_timeout,
+        planning,
+    )
+    .await
+    .map_err(|error| format!("cannot connect to DATABASE_URL: {error}"))?;
     // The migrations hold a session-level lock, which a pooler would not keep: they run on a
     // connection of their own, to PostgreSQL itself when DATABASE_DIRECT_URL names it.
     let migration_options = match &direct {

@@ -45,14 +45,50 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), sqlx::
     Ok(())
 }
 
-/// The pool of connections to `options`.
+/// How the pool's connections plan a prepared statement run outside a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// Once per connection, for any arguments (`plan_cache_mode = force_generic_plan`, set as
+    /// each connection opens): for the server's own pool, unless it goes through a
+    /// transaction-mode pooler.
+    ///
+    /// PostgreSQL would plan a statement again at each execution as long as it takes the plan
+    /// for the arguments at hand to be cheaper than one for any arguments, which for a lookup
+    /// by an array of keys (`= any($1)`, `unnest($1)`) or a page's `limit` it always does. An
+    /// item's get spent about 0.4 ms planning and 0.07 ms reading (the statement log's `bind`
+    /// and `execute`). The statements the repository runs outside a transaction find their
+    /// rows by key or page through one invoice's; the others (the delivery claim, the
+    /// retention deletes, the past-due scan, the listing of API keys) run in a transaction of
+    /// their own, and every transaction but an item write's plans as PostgreSQL chooses
+    /// ([`crate::repository::Db`]). Set after connecting rather than in the startup packet,
+    /// which a session-mode pooler refuses. It overrides a `plan_cache_mode` set on the role
+    /// or the database.
+    Once,
+    /// As PostgreSQL chooses: through a transaction-mode pooler, where sqlx's statement cache
+    /// is off and every statement is parsed again in each transaction anyway, and for tools.
+    AsPostgresqlChooses,
+}
+
+/// The pool of connections to `options`, planning as `planning` says.
 pub async fn connect(
     options: PgConnectOptions,
     max_connections: u32,
     acquire_timeout: Duration,
+    planning: Planning,
 ) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
+    let pool = PgPoolOptions::new();
+    let pool = match planning {
+        Planning::Once => pool.after_connect(|connection, _| {
+            Box::pin(async move {
+                sqlx::raw_sql("set plan_cache_mode = force_generic_plan")
+                    .execute(connection)
+                    .await
+                    .map(drop)
+            })
+        }),
+        Planning::AsPostgresqlChooses => pool,
+    };
+    pool.max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
         // sqlx's default, relied on: a connection idle in the pool may lead to a database that
         // has died or stopped answering. Checked before use, within the acquire timeout, such a
@@ -69,22 +105,6 @@ pub async fn connect(
 /// [`crate::repository::Db::behind_transaction_pooler`]).
 pub fn through_transaction_pooler(options: PgConnectOptions) -> PgConnectOptions {
     options.statement_cache_capacity(0)
-}
-
-/// The options of a pool whose connections plan each prepared statement once, for any
-/// arguments (`plan_cache_mode = force_generic_plan`, set as each connection starts).
-///
-/// PostgreSQL would plan a statement again at each execution as long as it takes the plan
-/// for the arguments at hand to be cheaper than one for any arguments, which for a lookup by
-/// an array of keys (`= any($1)`, `unnest($1)`) or a page's `limit` it always does. An item's
-/// get spent about 0.4 ms planning and 0.07 ms reading (the statement log's `bind` and
-/// `execute`). The statements outside a transaction find their rows by key, or are planned for
-/// their arguments in a transaction of their own
-/// ([`crate::repository::Db`]'s `on_connection_planned_each_time`); every transaction plans as
-/// PostgreSQL chooses, but an item write's (`Db::begin_by_keys`). Through a transaction-mode
-/// pooler statements are parsed again in each transaction, so there is nothing to keep.
-pub fn planned_once(options: PgConnectOptions) -> PgConnectOptions {
-    options.options([("plan_cache_mode", "force_generic_plan")])
 }
 
 /// Applies the migrations embedded in the binary on a connection of its own to `options`,

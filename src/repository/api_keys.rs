@@ -157,7 +157,7 @@ impl Db {
         organization_id: Option<&OrganizationId>,
     ) -> Result<Vec<KeyListing>, sqlx::Error> {
         // Planned for its argument: every key, or one organization's.
-        self.on_connection_planned_each_time(async |connection| {
+        self.on_connection_planned_for_arguments(async |connection| {
             sqlx::query_as!(
                 KeyListing,
                 r#"select id, organization_id as "organization_id: OrganizationId", key_prefix, live,

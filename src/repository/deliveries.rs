@@ -262,7 +262,7 @@ impl Db {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         // Planned for its arguments: the busy webhooks and organizations it leaves out.
         let claimed = self
-            .on_connection_planned_each_time(async |connection| {
+            .on_connection_planned_for_arguments(async |connection| {
                 sqlx::query!(
                     r#"with candidates as (
                            select d.organization_id, d.id, d.webhook_id, d.next_attempt_time
@@ -570,7 +570,8 @@ impl Db {
         age: Duration,
         batch: i64,
     ) -> Result<u64, sqlx::Error> {
-        self.on_connection(async |connection| {
+        // Planned for its age and batch: the entries older than it are few of many.
+        self.on_connection_planned_for_arguments(async |connection| {
             sqlx::query!(
                 "delete from webhook_attempts where (organization_id, id) in (
                      select organization_id, id from webhook_attempts

@@ -130,7 +130,8 @@ impl Tx {
 impl Db {
     /// Deletes the keys that have expired; returns how many.
     pub async fn delete_expired_idempotency_keys(&self) -> Result<u64, sqlx::Error> {
-        self.on_connection(async |connection| {
+        // Planned for the age: the keys older than it are few of many.
+        self.on_connection_planned_for_arguments(async |connection| {
             sqlx::query!(
                 "delete from idempotency_keys where created_time <= now() - make_interval(secs => $1)",
                 KEY_LIFETIME.as_secs_f64(),

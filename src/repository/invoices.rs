@@ -814,7 +814,7 @@ impl Db {
     ) -> Result<Vec<(OrganizationId, InvoiceId)>, sqlx::Error> {
         // Planned for its time: the invoices due before it are few of many.
         let rows = self
-            .on_connection_planned_each_time(async |connection| {
+            .on_connection_planned_for_arguments(async |connection| {
                 sqlx::query!(
                     r#"select organization_id as "organization_id: OrganizationId",
                            id as "id: InvoiceId"

@@ -129,7 +129,15 @@ impl Db {
                 self.transaction_pooler,
                 Planning::AsPostgresqlChooses,
             ),
-            begin_by_keys: begin_statement(lock_timeout, self.transaction_pooler, Planning::Once),
+            begin_by_keys: begin_statement(
+                lock_timeout,
+                self.transaction_pooler,
+                if self.transaction_pooler {
+                    Planning::AsPostgresqlChooses
+                } else {
+                    Planning::Once
+                },
+            ),
             begin_snapshot: snapshot_statement(lock_timeout, self.transaction_pooler),
             lock_timeout,
             ..self
@@ -151,7 +159,9 @@ impl Db {
     pub fn behind_transaction_pooler(self) -> Self {
         Self {
             begin: begin_statement(self.lock_timeout, true, Planning::AsPostgresqlChooses),
-            begin_by_keys: begin_statement(self.lock_timeout, true, Planning::Once),
+            // Statements are parsed again in each transaction here, so a plan for any
+            // arguments would save nothing.
+            begin_by_keys: begin_statement(self.lock_timeout, true, Planning::AsPostgresqlChooses),
             begin_snapshot: snapshot_statement(self.lock_timeout, true),
             transaction_pooler: true,
             ..self
@@ -254,12 +264,12 @@ impl Db {
         }
     }
 
-    /// Runs `statements` as [`Db::on_connection`] does, in a transaction of their own that plans
-    /// each statement for its arguments at every execution, as PostgreSQL chooses: for a
-    /// statement whose best plan depends on them (an optional filter, a time that few rows
-    /// precede), where the pool's connections otherwise plan a statement once (see
-    /// [`crate::startup::planned_once`]).
-    async fn on_connection_planned_each_time<T>(
+    /// Runs `statements` as [`Db::on_connection`] does, in a transaction of their own (with its
+    /// time limits) whose statements are planned as PostgreSQL chooses, which for these is for
+    /// the arguments at hand: for a statement whose best plan depends on them (an optional
+    /// filter, a time that few rows precede), where the pool's connections otherwise plan a
+    /// statement once (see [`crate::startup::Planning`]).
+    async fn on_connection_planned_for_arguments<T>(
         &self,
         statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
@@ -342,7 +352,7 @@ impl Tx {
 
 /// `BEGIN` with the transaction's time limits, planning its statements for their arguments
 /// as PostgreSQL chooses (the pool's connections may plan them once: see
-/// [`crate::startup::planned_once`]). A request abandoned by the request timeout
+/// [`crate::startup::Planning`]). A request abandoned by the request timeout
 /// leaves its statement running in PostgreSQL until it ends; one waiting for a lock (an invoice
 /// row, an idempotency key) would hold the locks its transaction already has for as long as it
 /// waits, and one that works on would hold its connection, which one tenant's slow requests

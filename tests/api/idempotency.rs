@@ -477,10 +477,14 @@ async fn undoing_to_the_savepoint_keeps_what_came_before_it(pool: PgPool) {
 async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool) {
     let url = database_url(&pool);
     let lock_timeout = Duration::from_millis(600);
-    let server_pool =
-        invoice_api::startup::connect(url.parse().unwrap(), 5, Duration::from_secs(5))
-            .await
-            .unwrap();
+    let server_pool = invoice_api::startup::connect(
+        url.parse().unwrap(),
+        5,
+        Duration::from_secs(5),
+        invoice_api::startup::Planning::Once,
+    )
+    .await
+    .unwrap();
     let app = TestApp::configured(server_pool, |state| {
         let state = state.with_request_timeout(Duration::from_millis(300));
         let db = state.db.clone().with_lock_timeout(lock_timeout);

@@ -859,12 +859,14 @@ async fn reads_by_key_are_planned_once_and_listings_for_their_filters(pool: PgPo
     if crate::helpers::pooler_port().is_some() {
         return;
     }
-    let options = invoice_api::startup::planned_once((*pool.connect_options()).clone());
-    let one = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
+    let one = invoice_api::startup::connect(
+        (*pool.connect_options()).clone(),
+        1,
+        Duration::from_secs(5),
+        invoice_api::startup::Planning::Once,
+    )
+    .await
+    .unwrap();
     let app = TestApp::new(one.clone()).await;
     let invoice = app.create_invoice("USD").await;
     app.create_item(&invoice, json!({"type": "debit", "unitPrice": 1}))
