@@ -13,7 +13,7 @@ use invoice_api::http::cors::AllowedOrigins;
 use invoice_api::http::rebilly::RebillyPayload;
 use invoice_api::http::state::AppState;
 use invoice_api::http::stripe::StripePayload;
-use invoice_api::repository::Db;
+use invoice_api::repository::{Db, Planning};
 use invoice_api::service::auth::JwtVerifier;
 use invoice_api::service::{api_keys, idempotency, past_due, webhooks};
 use invoice_api::{server, startup, telemetry};
@@ -70,9 +70,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .map_err(|error| format!("DATABASE_URL {error}"))?;
     let planning = if cli.database_transaction_pooler {
         options = startup::through_transaction_pooler(options);
-        startup::Planning::AsPostgresqlChooses
+        Planning::AsPostgresqlChooses
     } else {
-        startup::Planning::Once
+        Planning::Once
     };
     let pool = startup::connect(
         options,

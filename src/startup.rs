@@ -26,6 +26,7 @@ use crate::http::problem::{REQUEST_ID, panic_response};
 use crate::http::router::{complete_errors, routes};
 use crate::http::state::AppState;
 use crate::http::{availability, metrics, request_head, timeout};
+use crate::repository::Planning;
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
 /// How often the in-process rate-limit state forgets organizations whose budget is full.
@@ -45,31 +46,9 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), sqlx::
     Ok(())
 }
 
-/// How the pool's connections plan a prepared statement run outside a transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Planning {
-    /// Once per connection, for any arguments (`plan_cache_mode = force_generic_plan`, set as
-    /// each connection opens): for the server's own pool, unless it goes through a
-    /// transaction-mode pooler.
-    ///
-    /// PostgreSQL would plan a statement again at each execution as long as it takes the plan
-    /// for the arguments at hand to be cheaper than one for any arguments, which for a lookup
-    /// by an array of keys (`= any($1)`, `unnest($1)`) or a page's `limit` it always does. An
-    /// item's get spent about 0.4 ms planning and 0.07 ms reading (the statement log's `bind`
-    /// and `execute`). The statements the repository runs outside a transaction find their
-    /// rows by key or page through one invoice's; the others (the delivery claim, the
-    /// retention deletes, the past-due scan, the listing of API keys) run in a transaction of
-    /// their own, and every transaction but an item write's plans as PostgreSQL chooses
-    /// ([`crate::repository::Db`]). Set after connecting rather than in the startup packet,
-    /// which a session-mode pooler refuses. It overrides a `plan_cache_mode` set on the role
-    /// or the database.
-    Once,
-    /// As PostgreSQL chooses: through a transaction-mode pooler, where sqlx's statement cache
-    /// is off and every statement is parsed again in each transaction anyway, and for tools.
-    AsPostgresqlChooses,
-}
-
-/// The pool of connections to `options`, planning as `planning` says.
+/// The pool of connections to `options`, whose statements outside a transaction are planned
+/// as `planning` says: [`Planning::Once`] by a `SET` as each connection opens, which a
+/// session-mode pooler passes on where it would refuse the setting in the startup packet.
 pub async fn connect(
     options: PgConnectOptions,
     max_connections: u32,

@@ -481,7 +481,7 @@ async fn an_abandoned_attempt_frees_its_key_after_the_lock_timeout(pool: PgPool)
         url.parse().unwrap(),
         5,
         Duration::from_secs(5),
-        invoice_api::startup::Planning::Once,
+        invoice_api::repository::Planning::Once,
     )
     .await
     .unwrap();

@@ -863,7 +863,7 @@ async fn reads_by_key_are_planned_once_and_listings_for_their_filters(pool: PgPo
         (*pool.connect_options()).clone(),
         1,
         Duration::from_secs(5),
-        invoice_api::startup::Planning::Once,
+        invoice_api::repository::Planning::Once,
     )
     .await
     .unwrap();
