@@ -786,7 +786,8 @@ fn revision(etag: &str) -> i64 {
 /// invoice's lock and its totals look rows up by arrays of keys, which PostgreSQL would
 /// otherwise plan again for each array it is given. Read from the one connection's own
 /// prepared statements (behind a transaction-mode pooler statements end with their
-/// transaction, so there is nothing to read).
+/// transaction, so there is nothing to read), and from the statistics, that the plans look
+/// the invoices up by key.
 #[sqlx::test]
 async fn an_item_writes_statements_are_planned_once_per_connection(pool: PgPool) {
     if crate::helpers::pooler_port().is_some() {
@@ -803,6 +804,7 @@ async fn an_item_writes_statements_are_planned_once_per_connection(pool: PgPool)
         .create_item(&invoice, json!({"type": "debit", "unitPrice": 1}))
         .await;
     let before = write_plans(&one).await;
+    let read_whole_before = invoices_read_whole(&one).await;
     for price in 2..=8 {
         app.create_item(&invoice, json!({"type": "debit", "unitPrice": price}))
             .await;
@@ -830,6 +832,64 @@ async fn an_item_writes_statements_are_planned_once_per_connection(pool: PgPool)
         assert!(*generic > generic_before, "{statement}");
     }
     assert_eq!(app.invoice(&invoice).await["revision"], 16);
+    // Planned for any arguments, the totals and the events would have read the whole table.
+    assert_eq!(invoices_read_whole(&one).await, read_whole_before);
+}
+
+/// An item write moves its invoice's totals without touching the invoices' indexes: no column
+/// they hold or are conditioned on changes, and the row's page has room, so PostgreSQL keeps
+/// each new version of the row on its page (a heap-only update). Read from the statistics.
+#[sqlx::test]
+async fn an_item_writes_totals_update_leaves_the_invoices_indexes_alone(pool: PgPool) {
+    // Behind a transaction-mode pooler the statistics' flush may reach another connection.
+    if crate::helpers::pooler_port().is_some() {
+        return;
+    }
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let app = TestApp::new(one.clone()).await;
+    let invoice = app.create_invoice("USD").await;
+    let (updated_before, heap_only_before) = invoice_updates(&one).await;
+    for price in 1..=5 {
+        app.create_item(&invoice, json!({"type": "debit", "unitPrice": price}))
+            .await;
+    }
+    let (updated, heap_only) = invoice_updates(&one).await;
+    assert_eq!(updated - updated_before, 5);
+    assert_eq!(heap_only - heap_only_before, 5);
+    assert_eq!(app.invoice(&invoice).await["amount"], 15);
+}
+
+/// How many times the invoices' rows were updated, and how many of those updates were
+/// heap-only, on the one connection of `pool` (see [`invoices_read_whole`]).
+async fn invoice_updates(pool: &PgPool) -> (i64, i64) {
+    sqlx::query("select pg_stat_force_next_flush()")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query_as(
+        "select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname = 'invoices'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// How many times the invoices were read whole (sequential scans), on the one connection of
+/// `pool`: its counts are sent to the statistics first, as they otherwise are at most once a
+/// second.
+async fn invoices_read_whole(pool: &PgPool) -> i64 {
+    sqlx::query("select pg_stat_force_next_flush()")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query_scalar("select seq_scan from pg_stat_user_tables where relname = 'invoices'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 /// The plans made so far of the statements that write an item, on the one connection of
