@@ -253,11 +253,7 @@ impl Db {
             transaction.commit().await?;
             Ok(answer)
         } else {
-            let acquire = self.pool.acquire();
-            let mut connection = self
-                .reachability
-                .wait_for(|| self.direct_options(), acquire)
-                .await?;
+            let mut connection = self.connection().await?;
             statements(&mut connection).await
         }
     }
@@ -284,11 +280,19 @@ impl Db {
         &self,
         statement: String,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let connection = self
-            .reachability
-            .wait_for(|| self.direct_options(), self.pool.acquire())
-            .await?;
+        let connection = self.connection().await?;
         begin_to_the_end(connection, statement).await
+    }
+
+    /// A connection of the pool, or the pool's timeout error as soon as PostgreSQL is found
+    /// away (see [`Reachability`]). sqlx's wait for a connection is boxed: it is about 9 kB,
+    /// which every future around it (a read's task, the handler's, each layer's) would
+    /// otherwise hold, some of them twice, and copy each time it is moved.
+    async fn connection(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let acquire = Box::pin(self.pool.acquire());
+        self.reachability
+            .wait_for(|| self.direct_options(), acquire)
+            .await
     }
 
     /// The most connections the pool opens.

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
+use tokio::sync::OwnedMutexGuard;
 
 /// How long a wait for a connection lasts before the database is asked whether it is there.
 const PATIENCE: Duration = Duration::from_millis(250);
@@ -97,20 +98,28 @@ impl Reachability {
             return reachable;
         }
         if let Ok(probing) = Arc::clone(&self.probing).try_lock_owned() {
-            let reachability = Arc::clone(self);
-            tokio::spawn(async move {
-                let (reachable, connection) = probe(&options).await;
-                *reachability.last.lock().expect("last probe") = Some((Instant::now(), reachable));
-                drop(probing);
-                if let Some(connection) = connection {
-                    let _ = connection.close().await;
-                }
-            });
+            self.start_probe(options, probing);
         }
         // The probe holds the lock until its answer is recorded.
         drop(self.probing.lock().await);
         // No answer to go by (a connection came since, say): the database is taken to be there.
         self.fresh().unwrap_or(true)
+    }
+
+    /// Probes in a task of its own, which records the answer before it lets go of `probing`.
+    /// A function, not part of [`Reachability::reachable`]: a future holds room for everything
+    /// it creates, and the probe's (a whole connection's handshake, about 9 kB) would make
+    /// every wait for a connection, and every request's future around it, that much larger.
+    fn start_probe(self: &Arc<Self>, options: PgConnectOptions, probing: OwnedMutexGuard<()>) {
+        let reachability = Arc::clone(self);
+        tokio::spawn(async move {
+            let (reachable, connection) = probe(&options).await;
+            *reachability.last.lock().expect("last probe") = Some((Instant::now(), reachable));
+            drop(probing);
+            if let Some(connection) = connection {
+                let _ = connection.close().await;
+            }
+        });
     }
 }
 

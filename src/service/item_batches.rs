@@ -127,7 +127,9 @@ impl ItemLanes {
         write: ItemWrite,
     ) -> Result<InvoiceItem, ApiError> {
         match tx {
-            Some(tx) => write_item(tx, organization_id, invoice_id, &write).await,
+            // Boxed, as the write alone below: a write's own future is about as large as all
+            // else a request holds, which the queued writes would otherwise carry too.
+            Some(tx) => Box::pin(write_item(tx, organization_id, invoice_id, &write)).await,
             None => self.coalesced(organization_id, invoice_id, write).await,
         }
     }
@@ -160,8 +162,18 @@ impl ItemLanes {
             },
             Err(mpsc::error::SendError(queued)) => queued.write,
         };
+        Box::pin(self.alone(organization_id, invoice_id, &write)).await
+    }
+
+    /// Does a write in a transaction of its own.
+    async fn alone(
+        &self,
+        organization_id: &OrganizationId,
+        invoice_id: &InvoiceId,
+        write: &ItemWrite,
+    ) -> Result<InvoiceItem, ApiError> {
         let mut tx = self.db.begin_by_keys().await?;
-        match write_item(&mut tx, organization_id, invoice_id, &write).await {
+        match write_item(&mut tx, organization_id, invoice_id, write).await {
             Ok(item) => {
                 tx.commit().await?;
                 Ok(item)
