@@ -24,6 +24,7 @@ use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::idempotency;
 use crate::http::problem::{REQUEST_ID, panic_response};
 use crate::http::router::{complete_errors, routes};
+use crate::http::shared_layer::SharedLayer;
 use crate::http::state::AppState;
 use crate::http::{availability, metrics, request_head, timeout};
 use crate::repository::Planning;
@@ -156,7 +157,12 @@ pub fn build_app(state: AppState) -> Router {
     let watch = (state.database.clone(), state.db.clone());
     let availability = axum::middleware::from_fn_with_state(watch, availability::guard);
     let cors = Cors::new(state.cors_origins.clone());
-    with_layers(routes().layer(timeout).layer(availability), cors).with_state(state)
+    let guards = ServiceBuilder::new()
+        .layer(availability)
+        .layer(SharedLayer)
+        .layer(timeout)
+        .layer(SharedLayer);
+    with_layers(routes().layer(guards), cors).with_state(state)
 }
 
 /// Wraps routes in the layers every answer passes through: metrics, request id, tracing, CORS,
@@ -167,11 +173,15 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
     // CORS preflight, a refused request head and a panic too.
     metrics::recorder();
     let request_id = REQUEST_ID;
+    // A `from_fn` layer clones all it wraps for each request: each has a `SharedLayer` below it
+    // (see `crate::http::shared_layer`).
     let layers = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(metrics::record_request))
+        .layer(SharedLayer)
         .layer(axum::middleware::from_fn(
             idempotency::replace_unkept_request_id,
         ))
+        .layer(SharedLayer)
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,
@@ -186,13 +196,17 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
         )
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(axum::middleware::from_fn(idempotency::caused_by_request))
+        .layer(SharedLayer)
         // Inside the request id and the span, so a preflight has both; outside everything that
         // may answer an error, so a page can read a 401, a 429 or a 500.
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
+        .layer(SharedLayer)
         // Every error answered in its request's dialect, a panic's too.
         .layer(axum::middleware::from_fn(complete_errors))
+        .layer(SharedLayer)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_head::enforce))
+        .layer(SharedLayer)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     router.layer(layers)
 }

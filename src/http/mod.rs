@@ -25,6 +25,7 @@ pub mod renders;
 pub mod request_head;
 pub mod respond;
 pub mod router;
+pub mod shared_layer;
 pub mod state;
 pub mod stripe;
 pub mod timeout;
