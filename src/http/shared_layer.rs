@@ -72,7 +72,8 @@ mod tests {
 
     use super::*;
 
-    /// A service that counts its copies and answers with how many requests it saw before.
+    /// A service that counts its copies and answers with the mark a middleware left on the
+    /// request (`none` without one).
     #[derive(Debug)]
     struct Counted {
         copies: Arc<AtomicUsize>,
