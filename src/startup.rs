@@ -26,7 +26,7 @@ use crate::http::problem::{REQUEST_ID, panic_response};
 use crate::http::router::{complete_errors, routes};
 use crate::http::shared_layer::SharedLayer;
 use crate::http::state::AppState;
-use crate::http::{availability, metrics, request_head, timeout};
+use crate::http::{admission, metrics};
 use crate::repository::Planning;
 use crate::service::rate_limit::{self, RateLimit, RateLimiter};
 
@@ -153,22 +153,16 @@ pub fn spawn_rate_limit_upkeep(limiter: &Arc<RateLimiter>) {
 
 /// The whole application: routes and every layer, as served and as tested.
 pub fn build_app(state: AppState) -> Router {
-    let timeout = axum::middleware::from_fn_with_state(state.clone(), timeout::enforce);
-    let watch = (state.database.clone(), state.db.clone());
-    let availability = axum::middleware::from_fn_with_state(watch, availability::guard);
-    let cors = Cors::new(state.cors_origins.clone());
-    let guards = ServiceBuilder::new()
-        .layer(availability)
-        .layer(SharedLayer)
-        .layer(timeout)
-        .layer(SharedLayer);
-    with_layers(routes().layer(guards), cors).with_state(state)
+    with_layers(routes(), &state).with_state(state)
 }
 
 /// Wraps routes in the layers every answer passes through: metrics, request id, tracing, CORS,
-/// problem JSON for every error, panic recovery, the request head's limits and the body size
-/// limit.
-pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
+/// problem JSON for every error, panic recovery, the body size limit, and admission (the
+/// request head's limits, `state`'s database and the request's time). One stack, one
+/// `Router::layer`: each such call boxes every route again, and each box is copied, and its
+/// future boxed, on every request.
+pub fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let cors = Cors::new(state.cors_origins.clone());
     // Installed before the first request, and outermost, so that every answer is counted: a
     // CORS preflight, a refused request head and a panic too.
     metrics::recorder();
@@ -205,9 +199,13 @@ pub fn with_layers(router: Router<AppState>, cors: Cors) -> Router<AppState> {
         .layer(axum::middleware::from_fn(complete_errors))
         .layer(SharedLayer)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn(request_head::enforce))
-        .layer(SharedLayer)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // The request head's limits, the database's availability and the request's time.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::admit,
+        ))
+        .layer(SharedLayer);
     router.layer(layers)
 }
 

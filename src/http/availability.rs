@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{MatchedPath, Request};
+use axum::response::Response;
 
 use super::failure::{DatabaseUnreachable, Rejection};
 use crate::repository::Db;
@@ -65,13 +64,8 @@ impl DatabaseStatus {
     }
 }
 
-/// Middleware: the fast 503 while the database is unreachable, and the watch on answers that
-/// found it so.
-pub async fn guard(
-    State((database, db)): State<(Arc<DatabaseStatus>, Db)>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The fast 503 while the database is unreachable, for a route that needs it.
+pub fn refusal(database: &DatabaseStatus, request: &Request) -> Option<Rejection> {
     let needs_database = request
         .extensions()
         .get::<MatchedPath>()
@@ -79,12 +73,12 @@ pub async fn guard(
             let path = path.as_str();
             !SERVED_WITHOUT_DATABASE.contains(&path) && !path.starts_with("/docs")
         });
-    if needs_database && database.is_unreachable() {
-        return Rejection::DatabaseUnreachable.into_response();
-    }
-    let response = next.run(request).await;
+    (needs_database && database.is_unreachable()).then_some(Rejection::DatabaseUnreachable)
+}
+
+/// The watch on answers: one that found the database unreachable has it checked.
+pub fn watch(database: &Arc<DatabaseStatus>, db: &Db, response: &Response) {
     if response.extensions().get::<DatabaseUnreachable>().is_some() {
-        database.suspect(&db);
+        database.suspect(db);
     }
-    response
 }

@@ -5,6 +5,7 @@
 //! the Stripe-style one under `/v1`), and the router above them, which names the dialect of
 //! each request. The shared modules know no dialect.
 
+pub mod admission;
 pub mod auth;
 pub mod availability;
 pub mod cors;

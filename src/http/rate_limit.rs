@@ -2,16 +2,15 @@
 //!
 //! The limit is checked by the [`Principal`](super::auth::Principal) extractor, right after the
 //! permission check and before any body is read (the order of checks puts 429 before 415).
-//! An extractor cannot add response headers, so [`add_rate_limit_headers`] hands it an empty
-//! [`DecisionSlot`] and writes the headers from what it finds there once the handler is done,
-//! whatever the status.
+//! An extractor cannot add response headers, so admission ([`super::admission`]) hands a
+//! write an empty [`DecisionSlot`] ([`offer_slot`]) and writes the headers from what it finds
+//! there once the handler is done, whatever the status ([`add_decision_headers`]).
 
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::Request;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::service::rate_limit::{Decision, Refusal};
@@ -31,7 +30,7 @@ pub fn is_write(method: &Method) -> bool {
     )
 }
 
-/// Where the extractor leaves its decision for [`add_rate_limit_headers`].
+/// Where the extractor leaves its decision for [`add_decision_headers`].
 #[derive(Debug, Clone, Default)]
 pub struct DecisionSlot(Arc<OnceLock<Decision>>);
 
@@ -46,18 +45,24 @@ impl DecisionSlot {
     }
 }
 
-/// Route middleware: gives the request a [`DecisionSlot`], then adds `X-RateLimit-Limit` and
-/// `X-RateLimit-Remaining` to the answer when a decision was made.
-pub async fn add_rate_limit_headers(mut request: Request, next: Next) -> Response {
+/// Gives a write a [`DecisionSlot`] (only writes count, so only a write's is ever filled).
+pub fn offer_slot(request: &mut Request) -> Option<DecisionSlot> {
+    if !is_write(request.method()) {
+        return None;
+    }
     let slot = DecisionSlot::default();
     request.extensions_mut().insert(slot.clone());
-    let mut response = next.run(request).await;
-    if let Some(decision) = slot.get() {
+    Some(slot)
+}
+
+/// Adds `X-RateLimit-Limit` and `X-RateLimit-Remaining` to the answer when the extractor
+/// made a decision, whatever the status.
+pub fn add_decision_headers(slot: Option<&DecisionSlot>, response: &mut Response) {
+    if let Some(decision) = slot.and_then(DecisionSlot::get) {
         response
             .headers_mut()
             .extend(decision_headers(decision.limit, decision.remaining));
     }
-    response
 }
 
 /// `X-RateLimit-Limit` and `X-RateLimit-Remaining`.

@@ -2,8 +2,6 @@
 //! answered as problem JSON (414, 431) rather than with hyper's empty body.
 
 use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use super::failure::Rejection;
 
@@ -14,17 +12,11 @@ pub const MAX_HEADER_COUNT: usize = 64;
 /// The most bytes of header names and values together.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// Middleware: 414 past [`MAX_URI_BYTES`], 431 past [`MAX_HEADER_COUNT`] or
-/// [`MAX_HEADER_BYTES`], before routing, credentials or the body (inside the request id,
-/// tracing and CORS layers, so that the refusal has a request id and reaches a page).
-pub async fn enforce(request: Request, next: Next) -> Response {
-    match check(&request) {
-        Ok(()) => next.run(request).await,
-        Err(error) => error.into_response(),
-    }
-}
-
-fn check(request: &Request) -> Result<(), Rejection> {
+/// The refusal of a request head past the limits: 414 past [`MAX_URI_BYTES`], 431 past
+/// [`MAX_HEADER_COUNT`] or [`MAX_HEADER_BYTES`]. Checked first on admission
+/// ([`super::admission`]), before credentials or the body, and inside the request id, tracing
+/// and CORS layers, so that the refusal has a request id and reaches a page.
+pub fn check(request: &Request) -> Result<(), Rejection> {
     let uri = request.uri();
     let target_bytes = uri
         .path_and_query()

@@ -43,14 +43,16 @@ pub fn routes() -> Router<AppState> {
     let (stripe_routes, stripe_spec) = stripe::routes().split_for_parts();
     spec.merge(stripe_spec);
     stripe::contract::finish(&mut spec);
+    // On the service's own routes alone: a layer over every route would box each route again,
+    // a box copied on every request.
     service
+        .layer(Extension(openapi::Contract::new(&spec)))
         .merge(resources.clone())
         .merge(organization)
         .nest(auth::ORGANIZATION_PREFIX, resources)
         .merge(stripe_routes)
         .merge(openapi::docs())
         .route("/", get(home))
-        .layer(Extension(openapi::Contract::new(&spec)))
         .fallback(not_found)
 }
 

@@ -2,17 +2,15 @@
 //! problem JSON and dropped, which rolls back a transaction it had open (unless the drop comes
 //! while its `COMMIT` is already on the way).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use std::time::Duration;
+
 use axum::response::{IntoResponse, Response};
 
 use super::failure::Rejection;
-use super::state::AppState;
 
-/// Runs the request, or answers 503 when it takes longer than the state's timeout.
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = state.request_timeout;
-    match tokio::time::timeout(limit, next.run(request)).await {
+/// The answer, or 503 when it takes longer than `limit`.
+pub async fn bounded(limit: Duration, answer: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, answer).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");

@@ -7,7 +7,6 @@ use axum::http::{Method, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use invoice_api::http::AppState;
-use invoice_api::http::cors::{AllowedOrigins, Cors};
 use invoice_api::startup::{build_app, with_layers};
 use serde_json::json;
 use sqlx::PgPool;
@@ -155,7 +154,7 @@ async fn a_panic_is_an_opaque_500_problem_and_the_server_goes_on(pool: PgPool) {
         axum::Router::new()
             .route("/explode", get(explode))
             .merge(invoice_api::http::routes()),
-        Cors::new(AllowedOrigins::None),
+        &state,
     )
     .with_state(state);
     let test_app = TestApp {
@@ -213,7 +212,7 @@ async fn an_error_an_edge_shaped_its_own_way_passes_unchanged_and_any_other_beco
                 .route("/shaped", get(shaped))
                 .route("/unmarked", get(unmarked))
                 .route("/bare", get(bare)),
-            Cors::new(AllowedOrigins::None),
+            &state,
         )
         .with_state(state),
         pool,

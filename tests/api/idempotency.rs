@@ -545,7 +545,6 @@ fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
     use invoice_api::domain::permission::Operation;
     use invoice_api::error::ApiError;
     use invoice_api::http::auth::{Principal, RouteOperations};
-    use invoice_api::http::cors::{AllowedOrigins, Cors};
     use invoice_api::http::idempotency::{Idempotency, run_write};
     use invoice_api::http::{AppState, OwnErrorShape};
     use invoice_api::startup::with_layers;
@@ -592,7 +591,7 @@ fn another_edge(pool: &PgPool, api_key: String) -> TestApp {
         .route("/another/things", post(write))
         .layer(Extension(operations));
     TestApp {
-        router: with_layers(routes, Cors::new(AllowedOrigins::None)).with_state(state),
+        router: with_layers(routes, &state).with_state(state),
         pool: pool.clone(),
         api_key,
     }

@@ -475,3 +475,43 @@ async fn without_redis_the_limiter_counts_in_process_and_goes_back_to_redis_when
         .unwrap();
     assert!(exists);
 }
+
+#[sqlx::test]
+async fn stripe_style_writes_count_and_carry_the_headers_and_no_route_or_read_does(pool: PgPool) {
+    let app = limited_app(pool, 3, 600).await;
+    let stripe = crate::stripe_client::Stripe::of(&app);
+    let created = stripe
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", "cus_9"),
+                ("currency", "usd"),
+                ("amount", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(limit_and_remaining(&created), (Some("3"), Some("2")));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let missing = stripe.delete("/v1/invoiceitems/ii_nosuchitem").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    assert_eq!(limit_and_remaining(&missing), (Some("3"), Some("1")));
+    // Neither a read nor a write to a route that does not exist counts or carries them.
+    let read = stripe.get(&format!("/v1/invoiceitems/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_no_rate_headers(&read);
+    let no_route = stripe.post("/v1/no_such_things", &[("a", "b")]).await;
+    assert_eq!(no_route.status, StatusCode::NOT_FOUND, "{}", no_route.text);
+    assert_no_rate_headers(&no_route);
+    let wrong_method = stripe
+        .send(
+            stripe.request(Method::PATCH, &format!("/v1/invoiceitems/{id}")),
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_no_rate_headers(&wrong_method);
+    let last = stripe.delete(&format!("/v1/invoiceitems/{id}")).await;
+    assert_eq!(last.status, StatusCode::OK, "{}", last.text);
+    assert_eq!(limit_and_remaining(&last), (Some("3"), Some("0")));
+}

@@ -38,8 +38,8 @@ use axum::http::Method;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use super::auth;
 use super::state::AppState;
-use super::{auth, rate_limit};
 use crate::domain::permission::Operation;
 
 /// Rebilly's routes, which all need credentials.
@@ -192,10 +192,6 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
             ],
         ),
     )
-    // Only matched routes: a 404 or 405 never counts, and never carries the headers.
-    .route_layer(axum::middleware::from_fn(
-        rate_limit::add_rate_limit_headers,
-    ))
 }
 
 /// Marks each method of a path with the operation it performs, whose permission the
@@ -205,17 +201,13 @@ pub(super) fn resources() -> OpenApiRouter<AppState> {
 /// prefix it would name the organization twice.
 pub(super) fn organization_resources() -> OpenApiRouter<AppState> {
     use Operation::*;
-    OpenApiRouter::new()
-        .routes(permitted(
-            routes!(organizations::get_one, organizations::patch),
-            &[
-                (Method::GET, GetOrganization),
-                (Method::PATCH, PatchOrganization),
-            ],
-        ))
-        .route_layer(axum::middleware::from_fn(
-            rate_limit::add_rate_limit_headers,
-        ))
+    OpenApiRouter::new().routes(permitted(
+        routes!(organizations::get_one, organizations::patch),
+        &[
+            (Method::GET, GetOrganization),
+            (Method::PATCH, PatchOrganization),
+        ],
+    ))
 }
 
 fn permitted(

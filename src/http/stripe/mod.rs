@@ -42,7 +42,6 @@ use axum::response::Response;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use super::rate_limit;
 use super::state::AppState;
 use crate::domain::permission::Operation;
 use crate::http::auth::RouteOperations;
@@ -175,10 +174,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 (Method::POST, PutWebhook),
                 (Method::DELETE, DeleteWebhook),
             ],
-        ))
-        // Only matched routes: a 404 or 405 never counts, and never carries the headers.
-        .route_layer(axum::middleware::from_fn(
-            rate_limit::add_rate_limit_headers,
         ))
         .layer(axum::middleware::from_fn(echo_version))
 }
