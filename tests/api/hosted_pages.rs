@@ -134,6 +134,9 @@ async fn an_issued_invoice_opens_by_its_link_without_a_key_and_says_paid_once_pa
     );
     let revoked = app.delete(&path).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+    // A write, counted against the organization's limit like any other, and saying so.
+    assert_eq!(revoked.header("x-ratelimit-limit"), Some("3000"));
+    assert!(revoked.header("x-ratelimit-remaining").is_some());
     let (status, _, _, _) = open(&app, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let renewed = stripe.get(&format!("/v1/invoices/{invoice_id}")).await;
