@@ -4,9 +4,21 @@
 -- of its ITEMS seeded items `it-N-K`), grow (creates into the one INVOICE) or paced (creates
 -- as create does, each connection waiting PAUSE ms before each request):
 --   wrk ... -s bench/load.lua URL -- paced KEY INVOICES ITEMS - PAUSE
+-- or delete, which takes the items `del-N-K` of bench/seed-deletable.sql in turn, none twice
+-- (the k-th delete of all wrk's THREADS takes N = k mod INVOICES + 1, K = k / INVOICES + 1):
+--   wrk -tTHREADS ... -s bench/load.lua URL -- delete KEY INVOICES ITEMS - THREADS
 -- `done` prints one RESULT line: requests/s, p50 and p99 in ms, non-2xx answers, socket errors.
 local op, key, invoices, items, fixed
 local counter = 0
+-- For delete, how many threads wrk runs; `setup` gives each its number from 0, as the
+-- global `thread_number` of its own Lua state.
+local threads
+local started = 0
+
+function setup(thread)
+  thread:set("thread_number", started)
+  started = started + 1
+end
 
 function init(args)
   op, key = args[1], args[2]
@@ -17,6 +29,8 @@ function init(args)
     local pause = tonumber(args[6])
     -- wrk looks for `delay` after `init`, and paces only when it finds one.
     delay = function() return pause end
+  elseif op == "delete" then
+    threads = tonumber(args[6])
   end
 end
 
@@ -41,6 +55,12 @@ function request()
     headers["Content-Type"] = json["Content-Type"]
     local path = string.format("/invoices/bench-%d/items/it-%d-%d", inv, inv, math.random(items))
     return wrk.format("PUT", path, headers, body())
+  elseif op == "delete" then
+    local k = counter * threads + thread_number
+    counter = counter + 1
+    local n, item = k % invoices + 1, math.floor(k / invoices) + 1
+    return wrk.format("DELETE", string.format("/invoices/bench-%d/items/del-%d-%d", n, n, item),
+      headers)
   elseif op == "get" then
     local path = string.format("/invoices/bench-%d/items/it-%d-%d", inv, inv, math.random(items))
     return wrk.format("GET", path, headers)

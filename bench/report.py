@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 LOADS = {
     "create": "POST /invoices/{id}/items",
     "update": "PUT /invoices/{id}/items/{itemId}",
+    "delete": "DELETE /invoices/{id}/items/{itemId}",
     "get": "GET /invoices/{id}/items/{itemId}",
     "list": "GET /invoices/{id}/items?limit=20",
     "invoice": "GET /invoices/{id} (10 items)",
@@ -85,8 +86,37 @@ def table(selected):
     return "\n".join(lines)
 
 
-main = [row for row in rows if phase(row) == "main"]
+def lone(row):
+    return row["connections"] == "1"
+
+
+main = [row for row in rows if phase(row) == "main" and not lone(row)]
+lone_rows = [row for row in rows if lone(row)]
 growth = [row for row in rows if phase(row) == "growth"]
+
+
+def lone_table():
+    """Each write at one connection: its p50 beside pgbench's for the same work."""
+    lines = [
+        "| operation | requests/s | p50 ms | p99 ms | non-2xx | errors | pgbench TPS | pgbench p50 ms | x pgbench's p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in (row for row in lone_rows if row["side"] == "server"):
+        reference = next(
+            (o for o in lone_rows if o["side"] == "pgbench" and o["load"] == row["load"]), None
+        )
+        reference_p50 = float(reference["p50_ms"]) if reference and reference["p50_ms"] else None
+        ratio = f"{float(row['p50_ms']) / reference_p50:.2f}" if reference_p50 else "-"
+        lines.append(
+            f"| {LOADS[row['load']]} | {float(row['rate']):,.0f} | {row['p50_ms']} | "
+            f"{row['p99_ms']} | {row['non2xx']} | {row['errors']} | {tps_text(reference)} | "
+            f"{reference['p50_ms'] if reference_p50 else '-'} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+if lone_rows:
+    print(lone_table())
 print(table(main))
 if growth:
     print(f"\nwith {int(growth_items):,} items stored:")
@@ -94,7 +124,7 @@ if growth:
 
 docs.mkdir(exist_ok=True)
 figure, axes = plt.subplots(figsize=(8, 5))
-for index, load in enumerate(["create", "update", "get", "list", "invoice"]):
+for index, load in enumerate(["create", "update", "delete", "get", "list", "invoice"]):
     for side, style in [("server", "-o"), ("pgbench", "--x")]:
         points = [
             (int(row["connections"]), float(row["rate"]))
@@ -150,6 +180,17 @@ def rate_near(rates, count):
 
 
 fact_lines = "\n".join(f"- {name}: {value}" for name, value in facts)
+lone_section = ""
+if lone_rows:
+    lone_section = f"""
+## A lone write
+
+Each write at one connection, one request at a time, beside pgbench's same work at one client:
+the p50 from each request's (each transaction's, `pgbench -l`) own latency. The target: within
+1.3 x pgbench's.
+
+{lone_table()}
+"""
 growth_section = ""
 if growth:
     growth_section = f"""
@@ -238,7 +279,7 @@ transactions/s.
 {table(main)}
 
 ![requests/s against connections, server beside pgbench](bench-rate.png)
-
+{lone_section}
 ## Creates into one invoice as it grows
 
 {grow_invoices}: every create reprices the
