@@ -668,18 +668,18 @@ async fn version_and_share(app: &TestApp, invoice: &str, item: &str) -> (String,
     )
 }
 
-/// On an invoice with a 10% discount of items 1.04 and 1.14 (shares 0.10 and 0.12), a create
-/// of 1.03 moves both shares to 0.11 and a create of 1.05 then moves them back. Done one after
-/// another, each item is stored twice; queued together in one batch, neither is stored, and
-/// both keep their revision and update time. The lane's list keeps those versions too: the
-/// next write that moves them stores them one revision on.
+/// On an invoice with a 10% discount of items 1.04 and 1.14 (shares 0.10 and 0.12) and one of
+/// no price, replacing the last with 1.03 moves both shares to 0.11, and replacing it back
+/// with 0 moves them back. Done one after another, each item is stored twice; queued together
+/// in one batch, neither is stored, and both keep their revision and update time. The lane's
+/// list keeps those versions too: the next write that moves them stores them one revision on.
 #[sqlx::test]
 async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
     let (app, lanes) = one_lane_app(&pool).await;
     let mut invoices = Vec::new();
     for id in batched_and_alone(&app, json!({"type": "percent", "value": 10})).await {
         let mut items = Vec::new();
-        for price in [1.04, 1.14] {
+        for price in [1.04, 1.14, 0.0] {
             let item = app
                 .create_item(id, json!({"type": "debit", "unitPrice": price}))
                 .await;
@@ -695,30 +695,30 @@ async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
             .body_json();
         tokio::spawn(async move { app.send(request).await })
     };
-    let create = |invoice: &str, price: f64| {
+    let replace = |invoice: &str, item: &str, price: f64| {
         send(
             invoice,
-            Method::POST,
-            String::new(),
+            Method::PUT,
+            format!("/{item}"),
             Some(json!({"type": "debit", "unitPrice": price})),
         )
     };
 
-    // The control: one after another, each create moves both items.
+    // The control: one after another, each replacement moves both items.
     let (alone, alone_items) = &invoices[1];
     let before = version_and_share(&app, alone, &alone_items[0]).await;
     assert_eq!(before.2, json!(0.1));
     assert_eq!(
-        create(alone, 1.03).await.unwrap().status,
-        StatusCode::CREATED
+        replace(alone, &alone_items[2], 1.03).await.unwrap().status,
+        StatusCode::OK
     );
     assert_eq!(
         version_and_share(&app, alone, &alone_items[0]).await.2,
         json!(0.11)
     );
     assert_eq!(
-        create(alone, 1.05).await.unwrap().status,
-        StatusCode::CREATED
+        replace(alone, &alone_items[2], 0.0).await.unwrap().status,
+        StatusCode::OK
     );
     let after = version_and_share(&app, alone, &alone_items[0]).await;
     assert_eq!(after.2, json!(0.1));
@@ -728,10 +728,10 @@ async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
         "stored twice, one after another"
     );
 
-    // The same creates queued behind a batch that waits for the events table.
+    // The same replacements queued in turn behind a batch that waits for the events table.
     let (batched, batched_items) = &invoices[0];
     let mut before = Vec::new();
-    for item in batched_items {
+    for item in &batched_items[..2] {
         before.push(version_and_share(&app, batched, item).await);
     }
     let other = app.create_invoice("USD").await;
@@ -746,15 +746,17 @@ async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
         waiting_for_a_lock(&pool, "with event as%").await == 1
     })
     .await;
-    let queued = [create(batched, 1.03), create(batched, 1.05)];
-    wait_for("two writes to queue", async || lanes.queued() == 2).await;
+    let mut queued = Vec::new();
+    for price in [1.03, 0.0] {
+        queued.push(replace(batched, &batched_items[2], price));
+        let count = queued.len();
+        wait_for("the replacement to queue", async || lanes.queued() == count).await;
+    }
     holder.commit().await.unwrap();
     assert_eq!(first.await.unwrap().status, StatusCode::CREATED);
-    let mut created = Vec::new();
     for answer in queued {
         let answer = answer.await.unwrap();
-        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
-        created.push(answer.body["id"].as_str().unwrap().to_owned());
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     }
     for (item, before) in batched_items.iter().zip(&before) {
         assert_eq!(
@@ -764,14 +766,92 @@ async fn items_a_batch_moves_and_moves_back_keep_their_versions(pool: PgPool) {
         );
     }
 
-    // Deleting the 1.05 moves both shares to 0.11 again: one revision on from what they kept.
-    let deleted = send(batched, Method::DELETE, format!("/{}", created[1]), None);
-    assert_eq!(deleted.await.unwrap().status, StatusCode::NO_CONTENT);
+    // Replacing it with 1.03 again moves both shares to 0.11: one revision on from what they
+    // kept.
+    let moved = replace(batched, &batched_items[2], 1.03);
+    assert_eq!(moved.await.unwrap().status, StatusCode::OK);
     for (item, before) in batched_items.iter().zip(&before) {
         let (etag, _, share) = version_and_share(&app, batched, item).await;
         assert_eq!(share, json!(0.11));
         assert_eq!(revision(&etag), revision(&before.0) + 1);
     }
+}
+
+/// Creates queued together into an invoice whose items move together are priced once, with
+/// one another: each answer is its item as stored, with the share the creates after it in the
+/// batch left it, and the invoice comes out as the same creates one after another leave it.
+/// On an invoice with a 10% discount, a create of 1.04 has a share of 0.10 alone, and 0.11 once
+/// creates of 1.14 and 1.03 follow it.
+#[sqlx::test]
+async fn creates_queued_together_are_priced_once_and_each_answer_is_its_item_as_stored(
+    pool: PgPool,
+) {
+    let (app, lanes) = one_lane_app(&pool).await;
+    let [batched, alone] = batched_and_alone(&app, json!({"type": "percent", "value": 10})).await;
+    let prices = [1.04, 1.14, 1.03];
+    let create = |invoice: &str, price: f64| {
+        let app = Arc::clone(&app);
+        let body = json!({"type": "debit", "unitPrice": price});
+        let request = request(
+            Method::POST,
+            &format!("/invoices/{invoice}/items"),
+            Some(body),
+        )
+        .header("REB-APIKEY", &app.api_key)
+        .body_json();
+        tokio::spawn(async move { app.send(request).await })
+    };
+    // The control: one after another.
+    let first_alone = create(alone, prices[0]).await.unwrap();
+    assert_eq!(first_alone.body["discountAmount"], json!(0.1), "alone");
+    for price in &prices[1..] {
+        assert_eq!(
+            create(alone, *price).await.unwrap().status,
+            StatusCode::CREATED
+        );
+    }
+
+    // The same creates queued in turn behind a batch that waits for the events table.
+    let other = app.create_invoice("USD").await;
+    let holder = hold_events_table(&pool).await;
+    let first = create(&other, 1.0);
+    wait_for("the first batch to wait for the events table", async || {
+        waiting_for_a_lock(&pool, "with event as%").await == 1
+    })
+    .await;
+    let mut queued = Vec::new();
+    for price in prices {
+        queued.push(create(batched, price));
+        let count = queued.len();
+        wait_for("the create to queue", async || lanes.queued() == count).await;
+    }
+    holder.commit().await.unwrap();
+    assert_eq!(first.await.unwrap().status, StatusCode::CREATED);
+    let mut answers = Vec::new();
+    for answer in queued {
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answers.push(answer);
+    }
+    assert_eq!(
+        answers[0].body["discountAmount"],
+        json!(0.11),
+        "priced with the creates after it"
+    );
+    for answer in &answers {
+        let id = answer.body["id"].as_str().unwrap();
+        let stored = version_and_share(&app, batched, id).await;
+        let answered = (
+            answer.header("etag").unwrap().to_owned(),
+            answer.body["updatedTime"].clone(),
+            answer.body["discountAmount"].clone(),
+        );
+        assert_eq!(answered, stored, "the answer is the item as stored");
+    }
+    assert_eq!(
+        figures(&app.invoice(batched).await),
+        figures(&app.invoice(alone).await)
+    );
 }
 
 /// The revision an item's `ETag` names (`"r3"`).

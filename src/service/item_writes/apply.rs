@@ -20,18 +20,34 @@ pub(super) struct Change {
     pub moved: Vec<(InvoiceItem, ItemBefore)>,
     /// Its event.
     pub event: InvoiceEvent,
+    /// For a new item whose pricing waits ([`Pricing::Later`]), its place in the invoice's
+    /// list of items.
+    pub unpriced_at: Option<usize>,
+}
+
+/// When a write into an invoice whose items move together is priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pricing {
+    /// With the write: the invoice's every item again.
+    Now,
+    /// Later, once for the write and the creates beside it ([`super::write_items`]): a new item
+    /// is added to the list unpriced, and the invoice keeps its totals until then. Other
+    /// writes, and an invoice whose items move alone, are priced now whatever is asked.
+    Later,
 }
 
 /// Applies a write to its locked invoice, as the writes before it left it, with `old` the item
 /// it names (if the invoice has it): 404 when the invoice has no such item, 412 when `if_match`
 /// names another version, 409 unless the invoice is a draft, 422 for what only the invoice's
-/// currency tells, in that order. Prices what the write moves, moves the invoice's totals and
-/// revision, and makes the write's event.
+/// currency tells, in that order. Prices what the write moves (or, for a create with
+/// [`Pricing::Later`], leaves it to be priced), moves the invoice's totals and revision, and
+/// makes the write's event.
 pub(super) fn apply(
     entry: &mut Locked,
     write: &ItemWrite,
     old: Option<&InvoiceItem>,
     at: DateTime<Utc>,
+    pricing: Pricing,
 ) -> Result<Change, ApiError> {
     let invoice_id = &entry.invoice.id;
     let old = match write.existing_item() {
@@ -87,7 +103,17 @@ pub(super) fn apply(
             None
         }
     };
-    let (item, moved) = price(entry, item, old, at, &mut changes)?;
+    let waits = pricing == Pricing::Later && matches!(write, ItemWrite::Create { .. });
+    let (item, moved, unpriced_at) = match (&mut entry.items, item) {
+        (Some(items), Some(item)) if waits => {
+            let position = items.push(item.clone());
+            (item, Vec::new(), Some(position))
+        }
+        (_, item) => {
+            let (item, moved) = price(entry, item, old, at, &mut changes)?;
+            (item, moved, None)
+        }
+    };
     let invoice = &mut entry.invoice;
     invoice.revision += 1;
     invoice.updated_time = at;
@@ -104,7 +130,12 @@ pub(super) fn apply(
         item_before: None,
         cause: None,
     };
-    Ok(Change { item, moved, event })
+    Ok(Change {
+        item,
+        moved,
+        event,
+        unpriced_at,
+    })
 }
 
 /// Prices `item` (new, or replacing `old`; `None` when `old` is deleted) on its invoice and

@@ -5,10 +5,11 @@
 //! (waiting for them, or only those no other transaction holds), their products and the items
 //! the writes name are read; then each write is applied in turn ([`apply`]) to its invoice as
 //! the writes before it left it, checked and priced in Rust (the invoice's every item is
-//! priced again when it has discounts); then one statement each stores the items written, sets
-//! the figures of those that only moved with their invoice's repricing, deletes the deleted
-//! ones, stores the invoices' totals and revisions, and records the events with their webhook
-//! deliveries. A lone write is a set of one.
+//! priced again when it has discounts, once for a run of creates: [`price_created`]); then one
+//! statement each stores the items written, sets the figures of those that only moved with
+//! their invoice's repricing, deletes the deleted ones, stores the invoices' totals and
+//! revisions, and records the events with their webhook deliveries. A lone write is a set of
+//! one.
 
 mod apply;
 mod kept;
@@ -18,12 +19,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use self::apply::{apply, to_microseconds};
+use self::apply::{Pricing, apply, to_microseconds};
 pub use self::apply::{draft_only, item_not_found, unknown_product};
 pub use self::kept::{KeepBudget, KeptItems, MAX_KEPT_BYTES};
 use self::read::read_set;
 use crate::domain::currency::Currency;
-use crate::domain::event::{Cause, EventType, InvoiceEvent};
+use crate::domain::event::{Cause, EventType, InvoiceEvent, InvoiceField};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::{InvoiceItem, ItemInput, PendingItem, PlacedItem};
@@ -284,11 +285,41 @@ pub async fn write_items(
     let now = to_microseconds(Utc::now());
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut changes = ChangeSet::default();
+    // By invoice, in the order first written: the creates whose items wait to be priced.
+    let mut unpriced: Vec<((OrganizationId, InvoiceId), Vec<Unpriced>)> = Vec::new();
     for (position, target) in (0_i64..).zip(writes) {
         // Each write its own time, a microsecond after the one before: the set's items list
         // (by creation time) in the order of their revisions.
         let at = now + TimeDelta::microseconds(position);
-        outcomes.push(apply_one(&mut read, &mut changes, target, locking, at));
+        let key = (target.organization_id.clone(), target.invoice_id.clone());
+        let pricing = if matches!(target.write, ItemWrite::Create { .. }) {
+            Pricing::Later
+        } else {
+            // A write that names an item sees the creates before it priced.
+            if let Some(at) = unpriced.iter().position(|(invoice, _)| *invoice == key) {
+                let (_, waiting) = unpriced.remove(at);
+                price_created(&mut read, &mut changes, &mut outcomes, &key, &waiting);
+            }
+            Pricing::Now
+        };
+        let (applied, unpriced_at) =
+            apply_one(&mut read, &mut changes, target, locking, at, pricing);
+        if let Some(position) = unpriced_at {
+            let waiting = Unpriced {
+                position,
+                outcome: outcomes.len(),
+                item_event: changes.events.len() - 2,
+                at,
+            };
+            match unpriced.iter_mut().find(|(invoice, _)| *invoice == key) {
+                Some((_, run)) => run.push(waiting),
+                None => unpriced.push((key, vec![waiting])),
+            }
+        }
+        outcomes.push(applied);
+    }
+    for (key, waiting) in unpriced {
+        price_created(&mut read, &mut changes, &mut outcomes, &key, &waiting);
     }
     for (invoice, restored) in changes.take_unchanged(&read.items) {
         if let Some(items) = read
@@ -331,13 +362,103 @@ pub async fn write_item(
     }
 }
 
+/// A create whose item waits to be priced with the creates beside it on its invoice.
+struct Unpriced {
+    /// The item's place in its invoice's list.
+    position: usize,
+    /// The write's place in the set, and so of its outcome.
+    outcome: usize,
+    /// The place of its item's event in the set's events; its invoice's event is next.
+    item_event: usize,
+    /// When it was written.
+    at: DateTime<Utc>,
+}
+
+/// Prices once the items `waiting` on the invoice `key`, new items added to its list unpriced
+/// by creates one after another ([`Pricing::Later`]), with every other item of the invoice:
+/// each create's answer and item event show its item as the set leaves it, and the event of
+/// the last shows the items the repricing moved. A run of creates into an invoice of
+/// thousands of items is one pass over them, where each create would make its own.
+fn price_created(
+    read: &mut Read,
+    changes: &mut ChangeSet,
+    outcomes: &mut [Applied],
+    key: &(OrganizationId, InvoiceId),
+    waiting: &[Unpriced],
+) {
+    let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
+        return;
+    };
+    let Some(entry) = read.invoices.get_mut(key) else {
+        return;
+    };
+    let Some(items) = entry.items.as_mut() else {
+        return;
+    };
+    let repriced = items.reprice(&entry.invoice, last.at);
+    // The waiting items were the last added to the list: none was taken out since.
+    let moved: Vec<(InvoiceItem, ItemBefore)> = repriced
+        .moved
+        .iter()
+        .zip(repriced.was)
+        .filter(|&(&index, _)| index < first.position)
+        .map(|(&index, was)| (items.items()[index].clone(), was))
+        .collect();
+    let organization_id = &key.0;
+    for unpriced in waiting {
+        let Applied::Done(done) = &mut outcomes[unpriced.outcome] else {
+            continue;
+        };
+        let Ok(written) = done.as_mut() else {
+            continue;
+        };
+        // Its figures, not the revision and time the repricing gave its copy.
+        let item = items
+            .set_version(unpriced.position, written.revision, written.updated_time)
+            .clone();
+        let item_event = &mut changes.events[unpriced.item_event].1;
+        if let Some(PlacedItem::OnInvoice { item: placed, .. }) = item_event.item.as_deref_mut() {
+            **placed = item.clone();
+        }
+        // An item of no price and no tax moves no total, as when priced alone.
+        let moves_totals =
+            !item.price.is_zero() || item.tax.as_ref().is_some_and(|tax| !tax.amount().is_zero());
+        if moves_totals {
+            let invoice_event = &mut changes.events[unpriced.item_event + 1].1;
+            invoice_event.changes.fields.push(InvoiceField::Totals);
+        }
+        changes.store(organization_id, item.clone(), None);
+        read.items
+            .insert((organization_id.clone(), item.id.clone()), item.clone());
+        *written = item;
+    }
+    changes.events[last.item_event + 1].1.changes.items_repriced =
+        moved.iter().map(|(item, _)| item.id.clone()).collect();
+    for (moved, was) in moved {
+        // A later write of the set that names it sees the figures and revision it moved to.
+        let key = (organization_id.clone(), moved.id.clone());
+        if let Some(named) = read.items.get_mut(&key) {
+            named.clone_from(&moved);
+        }
+        changes.store(organization_id, moved, Some(was));
+    }
+    if repriced.discounts != entry.invoice.discounts {
+        entry.invoice.discounts = repriced.discounts;
+        entry.discounts_moved = true;
+    }
+    entry.invoice.totals = repriced.totals;
+}
+
+/// Applies one write of a set; for a create whose pricing waits, where its item is in its
+/// invoice's list.
 fn apply_one(
     read: &mut Read,
     changes: &mut ChangeSet,
     target: &Targeted<'_>,
     locking: Locking,
     at: DateTime<Utc>,
-) -> Applied {
+    pricing: Pricing,
+) -> (Applied, Option<usize>) {
     let organization_id = target.organization_id;
     // The body's references are checked before the invoice is looked up, as body validation
     // answers before resource lookup. Products are never deleted; the foreign key
@@ -351,17 +472,18 @@ fn apply_one(
             .products
             .contains(&(organization_id.clone(), id.as_str().to_owned()))
     }) {
-        return Applied::Done(Box::new(Err(unknown_product())));
+        return (Applied::Done(Box::new(Err(unknown_product()))), None);
     }
     let key = (organization_id.clone(), target.invoice_id.clone());
     let Some(entry) = read.invoices.get_mut(&key) else {
-        return match locking {
+        let applied = match locking {
             Locking::SkipHeld => Applied::Elsewhere,
             Locking::Wait => {
                 let missing = ApiError::not_found(Resource::Invoice, target.invoice_id);
                 Applied::Done(Box::new(Err(missing)))
             }
         };
+        return (applied, None);
     };
     let old = target
         .write
@@ -392,7 +514,9 @@ fn apply_one(
         ItemWrite::Replace { .. } => (EventType::ItemUpdated, replaced.map(&placed)),
         ItemWrite::Delete { .. } => (EventType::ItemDeleted, None),
     };
-    let done = apply(entry, target.write, old, at).map(|change| {
+    let mut unpriced_at = None;
+    let done = apply(entry, target.write, old, at, pricing).map(|change| {
+        unpriced_at = change.unpriced_at;
         for (moved, was) in change.moved {
             // A later write of the set that names it sees the figures and revision it moved to.
             let key = (organization_id.clone(), moved.id.clone());
@@ -417,7 +541,7 @@ fn apply_one(
         changes.events.push((organization_id.clone(), event));
         written
     });
-    Applied::Done(Box::new(done))
+    (Applied::Done(Box::new(done)), unpriced_at)
 }
 
 /// Stores what a set of writes changed, in one statement for each kind of row.
