@@ -291,13 +291,20 @@ pub async fn write_items(
         // Each write its own time, a microsecond after the one before: the set's items list
         // (by creation time) in the order of their revisions.
         let at = now + TimeDelta::microseconds(position);
-        let key = (target.organization_id.clone(), target.invoice_id.clone());
+        // The run of creates waiting on the write's invoice, if any.
+        let run_of = |unpriced: &[((OrganizationId, InvoiceId), Vec<Unpriced>)]| {
+            unpriced
+                .iter()
+                .position(|((organization_id, invoice_id), _)| {
+                    organization_id == target.organization_id && invoice_id == target.invoice_id
+                })
+        };
         let pricing = if matches!(target.write, ItemWrite::Create { .. }) {
             Pricing::Later
         } else {
             // A write that names an item sees the creates before it priced.
-            if let Some(at) = unpriced.iter().position(|(invoice, _)| *invoice == key) {
-                let (_, waiting) = unpriced.remove(at);
+            if let Some(run) = run_of(&unpriced) {
+                let (key, waiting) = unpriced.remove(run);
                 price_created(&mut read, &mut changes, &mut outcomes, &key, &waiting);
             }
             Pricing::Now
@@ -311,9 +318,12 @@ pub async fn write_items(
                 item_event: changes.events.len() - 2,
                 at,
             };
-            match unpriced.iter_mut().find(|(invoice, _)| *invoice == key) {
-                Some((_, run)) => run.push(waiting),
-                None => unpriced.push((key, vec![waiting])),
+            match run_of(&unpriced) {
+                Some(run) => unpriced[run].1.push(waiting),
+                None => {
+                    let key = (target.organization_id.clone(), target.invoice_id.clone());
+                    unpriced.push((key, vec![waiting]));
+                }
             }
         }
         outcomes.push(applied);
