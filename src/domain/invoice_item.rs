@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use super::currency::Currency;
 use super::ids::{CustomerId, InvoiceId, InvoiceItemId, ProductId, SubscriptionId};
+use super::kept_tax::KeptTax;
 use super::metadata::{Metadata, MetadataChange, MetadataError};
 use super::money::{MAX_EXTENDED_PRICE, decimal_places};
 use super::spelling::spellings;
@@ -276,6 +277,60 @@ pub struct InvoiceItem {
     pub created_time: DateTime<Utc>,
     /// When it last changed.
     pub updated_time: DateTime<Utc>,
+}
+
+/// What an invoice's pricing reads and sets of one of its items, with the item's version: all
+/// that the write path holds of each item of an invoice whose items move together (a discount
+/// or VAT shared among them), a fraction of the whole item's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPricing {
+    /// Its id.
+    pub id: InvoiceItemId,
+    /// Debit or credit.
+    pub item_type: ItemType,
+    /// Price of one unit.
+    pub unit_price: UnitPrice,
+    /// Number of units.
+    pub quantity: Quantity,
+    /// Its own VAT category and rate, where it has one.
+    pub vat: Option<Box<LineVat>>,
+    /// `round(unit price * quantity)` in the invoice currency.
+    pub price: Decimal,
+    /// Discount allocated to it.
+    pub discount_amount: Decimal,
+    /// Its tax: set by hand, computed from the invoice's rates, or none.
+    pub tax: Option<KeptTax>,
+    /// 0 at creation, plus 1 per change.
+    pub revision: i64,
+    /// When it last changed.
+    pub updated_time: DateTime<Utc>,
+}
+
+impl ItemPricing {
+    /// What pricing reads and sets of `item`.
+    pub fn of(item: &InvoiceItem) -> Self {
+        Self {
+            id: item.id.clone(),
+            item_type: item.item_type,
+            unit_price: item.unit_price,
+            quantity: item.quantity,
+            vat: item.vat.clone().map(Box::new),
+            price: item.price,
+            discount_amount: item.discount_amount,
+            tax: item.tax.as_ref().map(|tax| KeptTax::of(tax, &mut None)),
+            revision: item.revision,
+            updated_time: item.updated_time,
+        }
+    }
+
+    /// Gives `item`, the whole item of the same id, these figures and this version.
+    pub fn set_on(&self, item: &mut InvoiceItem) {
+        item.price = self.price;
+        item.discount_amount = self.discount_amount;
+        item.tax = self.tax.as_ref().map(KeptTax::to_tax);
+        item.revision = self.revision;
+        item.updated_time = self.updated_time;
+    }
 }
 
 /// An item on no invoice yet, billed to a customer in a currency: the next invoice made for

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod invoice;
 pub mod invoice_item;
 pub mod invoice_listing;
+pub mod kept_tax;
 pub mod legal;
 pub mod metadata;
 pub mod money;

@@ -1,6 +1,7 @@
 //! Invoice items, with their discount shares and taxes as last priced.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -13,8 +14,9 @@ use super::tax_record::{ItemTaxRecord, LineVatRecord};
 use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{
-    Description, InvoiceItem, ItemExtras, ItemType, PeriodNumber, Quantity, UnitPrice,
+    Description, InvoiceItem, ItemExtras, ItemPricing, ItemType, PeriodNumber, Quantity, UnitPrice,
 };
+use crate::domain::kept_tax::{KeptTax, TaxTerms};
 use crate::domain::metadata::Metadata;
 use crate::domain::tax::ItemTax;
 use crate::domain::vat::LineVat;
@@ -111,6 +113,51 @@ struct KeyedItemRow {
     organization_id: OrganizationId,
     #[sqlx(flatten)]
     row: ItemRow,
+}
+
+/// What pricing reads and sets of an item, with its invoice.
+struct PricingRow {
+    invoice_id: InvoiceId,
+    id: InvoiceItemId,
+    r#type: String,
+    unit_price: Decimal,
+    quantity: i64,
+    vat: Option<Json<LineVatRecord>>,
+    price: Decimal,
+    discount_amount: Decimal,
+    tax: Option<Json<ItemTaxRecord>>,
+    revision: i64,
+    updated_time: DateTime<Utc>,
+}
+
+impl PricingRow {
+    /// The item, its computed tax's terms shared with the rows before it where they are the
+    /// same (`shared`).
+    fn into_pricing(
+        self,
+        shared: &mut Option<Arc<TaxTerms>>,
+    ) -> Result<(InvoiceId, ItemPricing), sqlx::Error> {
+        let pricing = ItemPricing {
+            id: self.id,
+            item_type: parse_item_type(&self.r#type)?,
+            unit_price: stored_unit_price(self.unit_price)?,
+            quantity: stored_quantity(self.quantity)?,
+            vat: self
+                .vat
+                .map(|Json(record)| LineVat::try_from(record).map(Box::new))
+                .transpose()?,
+            price: self.price,
+            discount_amount: self.discount_amount,
+            tax: self
+                .tax
+                .map(|Json(record)| ItemTax::try_from(record))
+                .transpose()?
+                .map(|tax| KeptTax::of(&tax, shared)),
+            revision: self.revision,
+            updated_time: self.updated_time,
+        };
+        Ok((self.invoice_id, pricing))
+    }
 }
 
 impl ItemRow {
@@ -508,6 +555,34 @@ impl Tx {
         .fetch_all(&mut *self.inner)
         .await?;
         rows.into_iter().map(ItemRow::into_item).collect()
+    }
+
+    /// What pricing reads and sets of every item of several invoices, each with its invoice,
+    /// in the order of [`Tx::items_of_invoices`]: the columns the write path holds of the
+    /// items of invoices whose items move together, a fraction of each row.
+    #[tracing::instrument(skip_all)]
+    pub async fn pricing_of_invoices(
+        &mut self,
+        organization_id: &OrganizationId,
+        invoice_ids: &[InvoiceId],
+    ) -> Result<Vec<(InvoiceId, ItemPricing)>, sqlx::Error> {
+        let rows = sqlx::query_as!(
+            PricingRow,
+            r#"select invoice_id as "invoice_id: InvoiceId", id as "id: InvoiceItemId", type,
+                      unit_price, quantity, vat as "vat: Json<LineVatRecord>", price,
+                      discount_amount, tax as "tax: Json<ItemTaxRecord>", revision, updated_time
+               from invoice_items
+               where organization_id = $1 and invoice_id = any($2)
+               order by invoice_id, created_time, id"#,
+            organization_id as &OrganizationId,
+            invoice_ids as &[InvoiceId],
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let mut shared = None;
+        rows.into_iter()
+            .map(|row| row.into_pricing(&mut shared))
+            .collect()
     }
 
     /// The newest `per_invoice` items of each of several invoices, each invoice's newest first,

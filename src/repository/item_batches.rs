@@ -13,7 +13,7 @@ use super::times::timestamp;
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent};
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::InvoiceTotals;
-use crate::domain::invoice_item::{InvoiceItem, PlacedItem};
+use crate::domain::invoice_item::{InvoiceItem, ItemPricing, PlacedItem};
 use crate::domain::metadata::Metadata;
 
 /// How many of an invoice's newest items its events keep: enough for a dialect that shows an
@@ -111,13 +111,16 @@ struct FiguresRow<'a> {
 }
 
 impl<'a> FiguresRow<'a> {
-    fn of(organization_id: &'a OrganizationId, item: &'a InvoiceItem) -> Self {
+    fn of(organization_id: &'a OrganizationId, item: &'a ItemPricing) -> Self {
         Self {
             organization_id: organization_id.as_str(),
             id: item.id.as_str(),
             price: item.price.to_string(),
             discount_amount: item.discount_amount.to_string(),
-            tax: item.tax.as_ref().map(ItemTaxRecord::from),
+            tax: item
+                .tax
+                .as_ref()
+                .map(|tax| ItemTaxRecord::from(&tax.to_tax())),
             revision: item.revision,
             updated_time: timestamp(item.updated_time),
         }
@@ -226,7 +229,7 @@ impl Tx {
     /// it found.
     pub async fn set_item_figures(
         &mut self,
-        items: &[(&OrganizationId, &InvoiceItem)],
+        items: &[(&OrganizationId, &ItemPricing)],
     ) -> Result<u64, sqlx::Error> {
         let rows: Vec<FiguresRow<'_>> = items
             .iter()

@@ -4,7 +4,6 @@
 //! item and moves the totals by its figures. Otherwise every item is repriced, and the items
 //! whose discount share or tax moved are to be stored too.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +15,8 @@ use super::pricing::{
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::InvoiceItemId;
 use crate::domain::invoice::{Invoice, InvoiceTotals};
-use crate::domain::invoice_item::{InvoiceItem, ItemType, Quantity, UnitPrice};
+use crate::domain::invoice_item::{InvoiceItem, ItemPricing};
+use crate::domain::kept_tax::{KeptTax, same_tax};
 use crate::domain::tax::ItemTax;
 
 /// Whether a change to one item can move the others' figures: discounts are shared among all
@@ -73,24 +73,28 @@ pub(super) struct ItemBefore {
 
 impl ItemBefore {
     /// What `item` is now.
-    pub(super) fn of(item: &InvoiceItem) -> Self {
+    pub(super) fn of(item: &ItemPricing) -> Self {
         Self {
-            figures: figures_of(item),
+            figures: PricedItem {
+                price: item.price,
+                discount_amount: item.discount_amount,
+                tax: item.tax.as_ref().map(KeptTax::to_tax),
+            },
             revision: item.revision,
             updated_time: item.updated_time,
         }
     }
 
     /// Whether `item` shows these figures again.
-    pub(super) fn has_figures_of(&self, item: &InvoiceItem) -> bool {
+    pub(super) fn has_figures_of(&self, item: &ItemPricing) -> bool {
         let figures = &self.figures;
         figures.price == item.price
             && figures.discount_amount == item.discount_amount
-            && figures.tax == item.tax
+            && same_tax(item.tax.as_ref(), figures.tax.as_ref())
     }
 
     /// `item` back at this revision and update time, its figures left as they are.
-    pub(super) fn restore_version(&self, item: &mut InvoiceItem) {
+    pub(super) fn restore_version(&self, item: &mut ItemPricing) {
         item.revision = self.revision;
         item.updated_time = self.updated_time;
     }
@@ -103,76 +107,48 @@ pub(super) fn reprice(
     items: &mut [InvoiceItem],
     now: DateTime<Utc>,
 ) -> Repriced {
-    reprice_after(invoice, items, &[], &mut [], now)
+    let mut pricing: Vec<ItemPricing> = items.iter().map(ItemPricing::of).collect();
+    let repriced = reprice_after(invoice, &mut pricing, &mut [], now);
+    for &index in &repriced.moved {
+        pricing[index].set_on(&mut items[index]);
+    }
+    repriced
 }
 
-/// The items of an invoice whose items move together, as a set of writes leaves them, each
-/// with its last pricing by this set while its figures are that pricing's: each write prices
-/// the invoice again, and works out the tax of only the items whose price or share moved.
+/// The items of an invoice whose items move together, as a set of writes leaves them (what
+/// pricing reads and sets of each, not the whole item), each with its last pricing by this set
+/// while its figures are that pricing's: each write prices the invoice again, and works out
+/// the tax of only the items whose price or share moved.
 #[derive(Debug, Default)]
 pub(super) struct CoupledItems {
-    items: Vec<InvoiceItem>,
-    /// By position in `items`: what pricing reads of each.
-    inputs: Vec<PricingInputs>,
+    items: Vec<ItemPricing>,
     /// By position in `items`; `None` for an item as read or as written, not yet priced.
     last: Vec<Option<LastPricing>>,
 }
 
-/// What pricing reads of an item without a tax of its own (set by hand) or a VAT line, kept in
-/// a list beside the items: each write prices every item of the invoice again, and reading
-/// these few bytes of each is much quicker than reading each whole item (608 bytes).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PricingInputs {
-    item_type: ItemType,
-    unit_price: UnitPrice,
-    quantity: Quantity,
-    /// Whether the item has neither a manual tax nor a VAT line, which pricing then reads from
-    /// the item itself.
-    plain: bool,
-}
-
-impl PricingInputs {
-    fn of(item: &InvoiceItem) -> Self {
-        Self {
-            item_type: item.item_type,
-            unit_price: item.unit_price,
-            quantity: item.quantity,
-            plain: !matches!(item.tax, Some(ItemTax::Manual(_))) && item.vat.is_none(),
-        }
-    }
-}
-
 impl CoupledItems {
     /// The items as read, none priced yet.
-    pub(super) fn new(mut items: Vec<InvoiceItem>) -> Self {
+    pub(super) fn new(mut items: Vec<ItemPricing>) -> Self {
         // Only the room the items take (see `grow_by_an_eighth`).
         items.shrink_to_fit();
-        let inputs = items.iter().map(PricingInputs::of).collect();
         let last = vec![None; items.len()];
-        Self {
-            items,
-            inputs,
-            last,
-        }
+        Self { items, last }
     }
 
     /// Adds an item, or one read by the set, that no item of the list has the id of; its
     /// position.
-    pub(super) fn push(&mut self, item: InvoiceItem) -> usize {
+    pub(super) fn push(&mut self, item: ItemPricing) -> usize {
         grow_by_an_eighth(&mut self.items);
-        grow_by_an_eighth(&mut self.inputs);
         grow_by_an_eighth(&mut self.last);
-        self.inputs.push(PricingInputs::of(&item));
         self.items.push(item);
         self.last.push(None);
         self.items.len() - 1
     }
 
     /// `item` in place of the item with its id, or added when there is none; its position.
-    pub(super) fn put(&mut self, item: InvoiceItem) -> usize {
+    pub(super) fn put(&mut self, item: ItemPricing) -> usize {
         match self.position(&item.id) {
             Some(index) => {
-                self.inputs[index] = PricingInputs::of(&item);
                 self.items[index] = item;
                 self.last[index] = None;
                 index
@@ -185,13 +161,12 @@ impl CoupledItems {
     pub(super) fn remove(&mut self, id: &InvoiceItemId) {
         if let Some(index) = self.position(id) {
             self.items.remove(index);
-            self.inputs.remove(index);
             self.last.remove(index);
         }
     }
 
     /// The items, in order.
-    pub(super) fn items(&self) -> &[InvoiceItem] {
+    pub(super) fn items(&self) -> &[ItemPricing] {
         &self.items
     }
 
@@ -207,20 +182,17 @@ impl CoupledItems {
 
     /// How many items the lists have room for without growing.
     pub(super) fn capacity(&self) -> usize {
-        self.items
-            .capacity()
-            .max(self.inputs.capacity())
-            .max(self.last.capacity())
+        self.items.capacity().max(self.last.capacity())
     }
 
-    /// Sets the revision and update time of the item at `index`, whose figures and pricing
-    /// inputs stay as they are; the item as it then is.
+    /// Sets the revision and update time of the item at `index`, whose figures stay as they
+    /// are; the item as it then is.
     pub(super) fn set_version(
         &mut self,
         index: usize,
         revision: i64,
         updated_time: DateTime<Utc>,
-    ) -> &InvoiceItem {
+    ) -> &ItemPricing {
         let item = &mut self.items[index];
         item.revision = revision;
         item.updated_time = updated_time;
@@ -230,7 +202,7 @@ impl CoupledItems {
     /// Prices every item of `invoice` again and writes the figures into the items, as
     /// [`reprice`] does.
     pub(super) fn reprice(&mut self, invoice: &Invoice, now: DateTime<Utc>) -> Repriced {
-        reprice_after(invoice, &mut self.items, &self.inputs, &mut self.last, now)
+        reprice_after(invoice, &mut self.items, &mut self.last, now)
     }
 
     fn position(&self, id: &InvoiceItemId) -> Option<usize> {
@@ -249,31 +221,14 @@ fn grow_by_an_eighth<T>(list: &mut Vec<T>) {
 
 /// Prices every item of `invoice` and writes the figures into `items`, reusing the taxes of
 /// the items whose `last` pricing (by position; shorter than `items` where not known) gives the
-/// same price and share; sets `last` to this pricing. What pricing reads of each item is taken
-/// from `inputs` (by position; shorter than `items` where not known) where it has it.
+/// same price and share; sets `last` to this pricing.
 fn reprice_after(
     invoice: &Invoice,
-    items: &mut [InvoiceItem],
-    inputs: &[PricingInputs],
+    items: &mut [ItemPricing],
     last: &mut [Option<LastPricing>],
     now: DateTime<Utc>,
 ) -> Repriced {
-    let to_price: Vec<_> = items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| match inputs.get(index) {
-            // The item's id is borrowed, not read.
-            Some(inputs) if inputs.plain => ItemToPrice {
-                id: Cow::Borrowed(&item.id),
-                item_type: inputs.item_type,
-                unit_price: inputs.unit_price,
-                quantity: inputs.quantity,
-                manual_tax: None,
-                vat: None,
-            },
-            _ => to_price(item),
-        })
-        .collect();
+    let to_price: Vec<_> = items.iter().map(pricing_inputs).collect();
     let discounts: Vec<_> = invoice
         .discounts
         .iter()
@@ -282,14 +237,24 @@ fn reprice_after(
     let priced = price_invoice_again(invoice.currency, &discounts, &invoice.tax, &to_price, last);
     let mut moved = Vec::new();
     let mut was = Vec::new();
+    // The terms of the items' computed taxes, which they share.
+    let mut shared = None;
     for (index, figures) in &priced.items {
         let item = &mut items[*index];
         if item.price != figures.price
             || item.discount_amount != figures.discount_amount
-            || item.tax != figures.tax
+            || !same_tax(item.tax.as_ref(), figures.tax.as_ref())
         {
             was.push(ItemBefore::of(item));
-            set_figures(item, figures);
+            item.price = figures.price;
+            item.discount_amount = figures.discount_amount;
+            if shared.is_none() {
+                shared = item.tax.as_ref().and_then(KeptTax::terms).cloned();
+            }
+            item.tax = figures
+                .tax
+                .as_ref()
+                .map(|tax| KeptTax::of(tax, &mut shared));
             item.updated_time = now;
             item.revision += 1;
             moved.push(*index);
@@ -328,19 +293,31 @@ fn figures_of(item: &InvoiceItem) -> PricedItem {
     }
 }
 
+/// What pricing needs of an item of an invoice whose items move together, borrowed from it.
+fn pricing_inputs(item: &ItemPricing) -> ItemToPrice<'_> {
+    ItemToPrice {
+        id: &item.id,
+        item_type: item.item_type,
+        unit_price: item.unit_price,
+        quantity: item.quantity,
+        manual_tax: item.tax.as_ref().and_then(KeptTax::manual),
+        vat: item.vat.as_deref(),
+    }
+}
+
 /// What pricing needs of a stored item, borrowed from it.
 fn to_price(item: &InvoiceItem) -> ItemToPrice<'_> {
     let manual_tax = match &item.tax {
-        Some(ItemTax::Manual(tax)) => Some(Cow::Borrowed(tax)),
+        Some(ItemTax::Manual(tax)) => Some(tax),
         _ => None,
     };
     ItemToPrice {
-        id: Cow::Borrowed(&item.id),
+        id: &item.id,
         item_type: item.item_type,
         unit_price: item.unit_price,
         quantity: item.quantity,
         manual_tax,
-        vat: item.vat.as_ref().map(Cow::Borrowed),
+        vat: item.vat.as_ref(),
     }
 }
 

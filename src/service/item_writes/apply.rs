@@ -7,7 +7,7 @@ use super::{ItemWrite, Locked};
 use crate::domain::event::{EventChanges, EventType, InvoiceEvent, InvoiceField};
 use crate::domain::ids::{EventId, InvoiceItemId};
 use crate::domain::invoice::{Invoice, InvoiceStatus};
-use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput};
+use crate::domain::invoice_item::{InvoiceItem, ItemExtras, ItemInput, ItemPricing};
 use crate::domain::precondition::ExpectedVersion;
 use crate::domain::tax::ItemTax;
 use crate::error::{ApiError, Clash, DomainField, DraftChange, Missing, Resource, Rule};
@@ -17,7 +17,7 @@ pub(super) struct Change {
     /// The item as written (as it was, when deleted).
     pub item: InvoiceItem,
     /// The invoice's other items whose figures moved with it, each with what it was before.
-    pub moved: Vec<(InvoiceItem, ItemBefore)>,
+    pub moved: Vec<(ItemPricing, ItemBefore)>,
     /// Its event.
     pub event: InvoiceEvent,
     /// For a new item whose pricing waits ([`Pricing::Later`]), its place in the invoice's
@@ -106,7 +106,7 @@ pub(super) fn apply(
     let waits = pricing == Pricing::Later && matches!(write, ItemWrite::Create { .. });
     let (item, moved, unpriced_at) = match (&mut entry.items, item) {
         (Some(items), Some(item)) if waits => {
-            let position = items.push(item.clone());
+            let position = items.push(ItemPricing::of(&item));
             (item, Vec::new(), Some(position))
         }
         (_, item) => {
@@ -148,7 +148,7 @@ fn price(
     old: Option<&InvoiceItem>,
     at: DateTime<Utc>,
     changes: &mut EventChanges,
-) -> Result<(InvoiceItem, Vec<(InvoiceItem, ItemBefore)>), ApiError> {
+) -> Result<(InvoiceItem, Vec<(ItemPricing, ItemBefore)>), ApiError> {
     let invoice = &mut entry.invoice;
     let before = invoice.totals;
     let (written, moved) = match (&mut entry.items, item) {
@@ -164,8 +164,8 @@ fn price(
         (Some(items), item) => {
             let written_at = match (&item, old) {
                 // A new item (or one taken in): the invoice has none of its id to look for.
-                (Some(item), None) => Some(items.push(item.clone())),
-                (Some(item), Some(_)) => Some(items.put(item.clone())),
+                (Some(item), None) => Some(items.push(ItemPricing::of(item))),
+                (Some(item), Some(_)) => Some(items.put(ItemPricing::of(item))),
                 (None, Some(old)) => {
                     items.remove(&old.id);
                     None
@@ -181,11 +181,12 @@ fn price(
                 .map(|(&index, was)| (items.items()[index].clone(), was))
                 .collect();
             let written = match (item, written_at) {
-                (Some(item), Some(position)) => {
+                (Some(mut item), Some(position)) => {
                     // Its figures, not the revision and time the repricing gave its copy.
                     items
                         .set_version(position, item.revision, item.updated_time)
-                        .clone()
+                        .set_on(&mut item);
+                    item
                 }
                 _ => old
                     .cloned()

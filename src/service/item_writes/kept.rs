@@ -9,8 +9,10 @@
 //! stored. A set's items are kept only once its commit succeeds, and only until the next set
 //! has taken what it needs.
 //!
-//! What all lanes keep together is bounded in bytes by one [`KeepBudget`]: an item may carry
-//! kilobytes of description and metadata, so a bound in items would not bound memory.
+//! What all lanes keep together is bounded in bytes by one [`KeepBudget`]: what is kept of an
+//! item is what pricing reads and sets of it ([`ItemPricing`]), whose text (a manual tax's
+//! description, a VAT exemption's reason) may run to hundreds of bytes, so a bound in items
+//! would not bound memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,15 +22,17 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
-use crate::domain::invoice_item::InvoiceItem;
-use crate::domain::tax::{ItemTax, Jurisdictions};
+use crate::domain::invoice_item::ItemPricing;
+use crate::domain::kept_tax::{KeptTax, TaxTerms};
+use crate::domain::tax::Jurisdictions;
+use crate::domain::vat::LineVat;
 use crate::service::pricing::LastPricing;
-use crate::service::repricing::{CoupledItems, PricingInputs};
+use crate::service::repricing::CoupledItems;
 
-/// The most bytes of items all lanes keep at once: an invoice of 20,000 to 22,000 items of a
-/// short description (each takes about 750 bytes with what pricing keeps beside it, and its
-/// list has room for up to an eighth more), or fewer items carrying more. An invoice that
-/// does not fit is read each time.
+/// The most bytes of items all lanes keep at once: an invoice of about 50,000 items (what is
+/// kept of each, [`ItemPricing`] and its last pricing, takes about 300 bytes with its id, and
+/// its list has room for up to an eighth more), or fewer items carrying manual taxes or VAT
+/// exemptions in words. An invoice that does not fit is read each time.
 pub const MAX_KEPT_BYTES: usize = 16 << 20;
 
 /// An invoice's row as a set of writes committed it.
@@ -211,45 +215,42 @@ impl KeptItems {
     }
 }
 
-/// About the bytes `items` hold: the room of their lists, and each item's text.
+/// About the bytes `items` hold: the room of their lists, each item's text, and the terms of
+/// their computed taxes, counted once for each run of items that share them.
 fn bytes_of(items: &CoupledItems) -> usize {
-    let slot =
-        size_of::<InvoiceItem>() + size_of::<PricingInputs>() + size_of::<Option<LastPricing>>();
+    let slot = size_of::<ItemPricing>() + size_of::<Option<LastPricing>>();
     let text: usize = items.items().iter().map(text_bytes).sum();
-    items.capacity() * slot + text
+    let mut terms = 0;
+    let mut last: Option<&Arc<TaxTerms>> = None;
+    for shared in items
+        .items()
+        .iter()
+        .filter_map(|item| item.tax.as_ref().and_then(KeptTax::terms))
+    {
+        if !last.is_some_and(|last| Arc::ptr_eq(last, shared)) {
+            let jurisdictions = shared.jurisdictions().map_or(0, jurisdiction_bytes);
+            terms += size_of::<TaxTerms>() + jurisdictions;
+            last = Some(shared);
+        }
+    }
+    items.capacity() * slot + text + terms
 }
 
-/// The bytes of an item's text, with a map node's worth for each metadata pair.
-fn text_bytes(item: &InvoiceItem) -> usize {
-    const MAP_NODE_SHARE: usize = 64;
-    let description = item
-        .description
+/// The bytes of an item's id, its own VAT and its tax's text.
+fn text_bytes(item: &ItemPricing) -> usize {
+    let vat = item.vat.as_ref().map_or(0, |vat| {
+        let reason = vat
+            .exemption()
+            .and_then(|exemption| exemption.reason.as_ref())
+            .map_or(0, |reason| reason.as_str().len());
+        size_of::<LineVat>() + reason
+    });
+    let tax = item
+        .tax
         .as_ref()
-        .map_or(0, |text| text.as_str().len());
-    let product = item.product_id.as_ref().map_or(0, |id| id.as_str().len());
-    let subscription = item
-        .extras
-        .subscription_id
-        .as_ref()
-        .map_or(0, |id| id.as_str().len());
-    let metadata: usize = item
-        .extras
-        .metadata
-        .iter()
-        .map(|(key, value)| key.len() + value.len() + MAP_NODE_SHARE)
-        .sum();
-    let tax = match &item.tax {
-        Some(ItemTax::Manual(tax)) => tax.description().len(),
-        Some(ItemTax::Computed(tax)) => tax.jurisdictions.as_ref().map_or(0, jurisdiction_bytes),
-        Some(ItemTax::Vat(_)) | None => 0,
-    };
-    item.id.as_str().len()
-        + item.invoice_id.as_str().len()
-        + description
-        + product
-        + subscription
-        + metadata
-        + tax
+        .and_then(KeptTax::manual)
+        .map_or(0, |tax| tax.description().len());
+    item.id.as_str().len() + vat + tax
 }
 
 fn jurisdiction_bytes(jurisdictions: &Jurisdictions) -> usize {

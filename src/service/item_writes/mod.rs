@@ -27,7 +27,7 @@ use crate::domain::currency::Currency;
 use crate::domain::event::{Cause, EventType, InvoiceEvent, InvoiceField};
 use crate::domain::ids::{CustomerId, InvoiceId, InvoiceItemId, OrganizationId};
 use crate::domain::invoice::Invoice;
-use crate::domain::invoice_item::{InvoiceItem, ItemInput, PendingItem, PlacedItem};
+use crate::domain::invoice_item::{InvoiceItem, ItemInput, ItemPricing, PendingItem, PlacedItem};
 use crate::domain::precondition::ExpectedVersion;
 use crate::error::{ApiError, Resource};
 use crate::repository::{BatchedTotals, Tx};
@@ -159,17 +159,35 @@ struct Read {
     items: HashMap<(OrganizationId, InvoiceItemId), InvoiceItem>,
 }
 
+/// An item a set of writes stores.
+enum Stored {
+    /// Written by a write of the set (made, replaced or taken in): stored whole.
+    Whole(InvoiceItem),
+    /// Only moved by its invoice's repricing: its figures are stored.
+    Moved {
+        /// Its invoice.
+        invoice_id: InvoiceId,
+        /// Its figures and version as the set leaves them.
+        item: ItemPricing,
+        /// What it was as read.
+        was: ItemBefore,
+    },
+}
+
+impl Stored {
+    fn id(&self) -> &InvoiceItemId {
+        match self {
+            Self::Whole(item) => &item.id,
+            Self::Moved { item, .. } => &item.id,
+        }
+    }
+}
+
 /// Everything a set of writes stores.
 #[derive(Default)]
 struct ChangeSet {
     /// Each item once, as the set leaves it, in the order first written.
-    stored: Vec<(OrganizationId, InvoiceItem)>,
-    /// By position in `stored`: whether a write of the set wrote the item (made it, replaced
-    /// it or took it in), which stores it whole; else it was only moved by its invoice's
-    /// repricing, which stores its figures.
-    written: Vec<bool>,
-    /// By position in `stored`: what an item the set first moved by repricing was as read.
-    was: Vec<Option<ItemBefore>>,
+    stored: Vec<(OrganizationId, Stored)>,
     stored_at: HashMap<(OrganizationId, InvoiceItemId), usize>,
     deleted: Vec<(OrganizationId, InvoiceItemId)>,
     events: Vec<(OrganizationId, InvoiceEvent)>,
@@ -179,28 +197,46 @@ struct ChangeSet {
 type Unchanged = HashMap<(OrganizationId, InvoiceId), HashMap<InvoiceItemId, ItemBefore>>;
 
 impl ChangeSet {
-    /// Stores `item` as written by a write of the set (`was` none), or as moved by repricing
-    /// from what it `was`.
-    fn store(
-        &mut self,
-        organization_id: &OrganizationId,
-        item: InvoiceItem,
-        was: Option<ItemBefore>,
-    ) {
-        let written = was.is_none();
+    /// Stores `item` as written by a write of the set.
+    fn store(&mut self, organization_id: &OrganizationId, item: InvoiceItem) {
         let key = (organization_id.clone(), item.id.clone());
         match self.stored_at.get(&key) {
-            Some(&at) => {
-                self.stored[at].1 = item;
-                self.written[at] |= written;
-            }
+            Some(&at) => self.stored[at].1 = Stored::Whole(item),
+            None => self.push(key, Stored::Whole(item)),
+        }
+    }
+
+    /// Stores `item` of the invoice `key` as moved by its invoice's repricing from what it
+    /// `was`: its figures, or, for an item a write of the set wrote, the whole item with them.
+    fn store_moved(
+        &mut self,
+        (organization_id, invoice_id): &(OrganizationId, InvoiceId),
+        item: ItemPricing,
+        was: ItemBefore,
+    ) {
+        let key = (organization_id.clone(), item.id.clone());
+        match self.stored_at.get(&key) {
+            Some(&at) => match &mut self.stored[at].1 {
+                Stored::Whole(whole) => item.set_on(whole),
+                Stored::Moved { item: moved, .. } => *moved = item,
+            },
             None => {
-                self.stored_at.insert(key, self.stored.len());
-                self.stored.push((organization_id.clone(), item));
-                self.written.push(written);
-                self.was.push(was);
+                let invoice_id = invoice_id.clone();
+                self.push(
+                    key,
+                    Stored::Moved {
+                        invoice_id,
+                        item,
+                        was,
+                    },
+                );
             }
         }
+    }
+
+    fn push(&mut self, key: (OrganizationId, InvoiceItemId), stored: Stored) {
+        self.stored_at.insert(key.clone(), self.stored.len());
+        self.stored.push((key.0, stored));
     }
 
     /// Takes out the items that the set only moved by repricing and that came back to the
@@ -213,27 +249,24 @@ impl ChangeSet {
     ) -> Unchanged {
         let mut unchanged = Unchanged::new();
         let stored = std::mem::take(&mut self.stored);
-        let written = std::mem::take(&mut self.written);
-        let was = std::mem::take(&mut self.was);
         self.stored_at.clear();
-        for (((organization_id, item), written), was) in stored.into_iter().zip(written).zip(was) {
-            match was {
-                Some(was)
-                    if !written
-                        && was.has_figures_of(&item)
-                        && !named.contains_key(&(organization_id.clone(), item.id.clone())) =>
+        for (organization_id, stored) in stored {
+            match stored {
+                Stored::Moved {
+                    invoice_id,
+                    item,
+                    was,
+                } if was.has_figures_of(&item)
+                    && !named.contains_key(&(organization_id.clone(), item.id.clone())) =>
                 {
                     unchanged
-                        .entry((organization_id, item.invoice_id))
+                        .entry((organization_id, invoice_id))
                         .or_default()
                         .insert(item.id, was);
                 }
-                was => {
-                    let key = (organization_id.clone(), item.id.clone());
-                    self.stored_at.insert(key, self.stored.len());
-                    self.stored.push((organization_id, item));
-                    self.written.push(written);
-                    self.was.push(was);
+                stored => {
+                    let key = (organization_id, stored.id().clone());
+                    self.push(key, stored);
                 }
             }
         }
@@ -241,12 +274,14 @@ impl ChangeSet {
     }
 
     /// The items to store whole, and those whose figures alone moved.
-    fn stored(&self) -> (StoredItems<'_>, StoredItems<'_>) {
+    fn stored(&self) -> (StoredItems<'_>, MovedItems<'_>) {
         let mut whole = Vec::new();
         let mut figures = Vec::new();
-        for ((organization_id, item), &written) in self.stored.iter().zip(&self.written) {
-            let into = if written { &mut whole } else { &mut figures };
-            into.push((organization_id, item));
+        for (organization_id, stored) in &self.stored {
+            match stored {
+                Stored::Whole(item) => whole.push((organization_id, item)),
+                Stored::Moved { item, .. } => figures.push((organization_id, item)),
+            }
         }
         (whole, figures)
     }
@@ -255,8 +290,6 @@ impl ChangeSet {
         let key = (organization_id.clone(), item_id.clone());
         if let Some(at) = self.stored_at.remove(&key) {
             self.stored.remove(at);
-            self.written.remove(at);
-            self.was.remove(at);
             for position in self.stored_at.values_mut() {
                 if *position > at {
                     *position -= 1;
@@ -407,7 +440,7 @@ fn price_created(
     };
     let repriced = items.reprice(&entry.invoice, last.at);
     // The waiting items were the last added to the list: none was taken out since.
-    let moved: Vec<(InvoiceItem, ItemBefore)> = repriced
+    let moved: Vec<(ItemPricing, ItemBefore)> = repriced
         .moved
         .iter()
         .zip(repriced.was)
@@ -423,9 +456,10 @@ fn price_created(
             continue;
         };
         // Its figures, not the revision and time the repricing gave its copy.
-        let item = items
+        items
             .set_version(unpriced.position, written.revision, written.updated_time)
-            .clone();
+            .set_on(written);
+        let item = written.clone();
         let item_event = &mut changes.events[unpriced.item_event].1;
         if let Some(PlacedItem::OnInvoice { item: placed, .. }) = item_event.item.as_deref_mut() {
             **placed = item.clone();
@@ -437,20 +471,21 @@ fn price_created(
             let invoice_event = &mut changes.events[unpriced.item_event + 1].1;
             invoice_event.changes.fields.push(InvoiceField::Totals);
         }
-        changes.store(organization_id, item.clone(), None);
         read.items
             .insert((organization_id.clone(), item.id.clone()), item.clone());
-        *written = item;
+        changes.store(organization_id, item);
     }
     changes.events[last.item_event + 1].1.changes.items_repriced =
         moved.iter().map(|(item, _)| item.id.clone()).collect();
     for (moved, was) in moved {
         // A later write of the set that names it sees the figures and revision it moved to.
-        let key = (organization_id.clone(), moved.id.clone());
-        if let Some(named) = read.items.get_mut(&key) {
-            named.clone_from(&moved);
+        if let Some(named) = read
+            .items
+            .get_mut(&(organization_id.clone(), moved.id.clone()))
+        {
+            moved.set_on(named);
         }
-        changes.store(organization_id, moved, Some(was));
+        changes.store_moved(key, moved, was);
     }
     if repriced.discounts != entry.invoice.discounts {
         entry.invoice.discounts = repriced.discounts;
@@ -529,11 +564,13 @@ fn apply_one(
         unpriced_at = change.unpriced_at;
         for (moved, was) in change.moved {
             // A later write of the set that names it sees the figures and revision it moved to.
-            let key = (organization_id.clone(), moved.id.clone());
-            if let Some(named) = read.items.get_mut(&key) {
-                named.clone_from(&moved);
+            if let Some(named) = read
+                .items
+                .get_mut(&(organization_id.clone(), moved.id.clone()))
+            {
+                moved.set_on(named);
             }
-            changes.store(organization_id, moved, Some(was));
+            changes.store_moved(&key, moved, was);
         }
         let written = change.item;
         let item_key = (organization_id.clone(), written.id.clone());
@@ -544,7 +581,7 @@ fn apply_one(
             changes.delete(organization_id, &written.id);
             read.items.remove(&item_key);
         } else {
-            changes.store(organization_id, written.clone(), None);
+            changes.store(organization_id, written.clone());
             read.items.insert(item_key, written.clone());
         }
         changes.events.push((organization_id.clone(), item_event));
@@ -603,6 +640,9 @@ async fn store(tx: &mut Tx, read: &Read, changes: &ChangeSet) -> Result<(), ApiE
 
 /// Items with their organizations, as the repository's batch statements take them.
 type StoredItems<'a> = Vec<(&'a OrganizationId, &'a InvoiceItem)>;
+
+/// The figures of items that only moved, with their organizations.
+type MovedItems<'a> = Vec<(&'a OrganizationId, &'a ItemPricing)>;
 
 /// Rows of (organization, row) as the repository's batch statements take them.
 fn by_reference<A, B>(rows: &[(A, B)]) -> Vec<(&A, &B)> {

@@ -6,7 +6,7 @@ use super::{KeptItems, Locked, Locking, Read, Targeted};
 use crate::domain::discount::AppliedDiscount;
 use crate::domain::ids::{InvoiceId, OrganizationId};
 use crate::domain::invoice::Invoice;
-use crate::domain::invoice_item::InvoiceItem;
+use crate::domain::invoice_item::ItemPricing;
 use crate::error::ApiError;
 use crate::repository::Tx;
 use crate::service::repricing::{CoupledItems, items_move_together};
@@ -69,22 +69,16 @@ pub(super) async fn read_set(
             }
         }
         if !coupled.is_empty() {
-            let mut items = tx
-                .items_of_invoices(organization_id, &coupled, None, 0)
-                .await?;
+            let items = tx.pricing_of_invoices(organization_id, &coupled).await?;
+            let mut by_invoice: HashMap<InvoiceId, Vec<ItemPricing>> = HashMap::new();
             if let [invoice_id] = coupled.as_slice() {
-                // Most often one invoice's: its list as read, not moved item by item.
-                let key = (organization_id.clone(), invoice_id.clone());
-                if let Some(locked) = read.invoices.get_mut(&key) {
-                    locked.items = Some(CoupledItems::new(std::mem::take(&mut items)));
+                // Most often one invoice's: every item is its.
+                let items = items.into_iter().map(|(_, item)| item).collect();
+                by_invoice.insert(invoice_id.clone(), items);
+            } else {
+                for (invoice_id, item) in items {
+                    by_invoice.entry(invoice_id).or_default().push(item);
                 }
-            }
-            let mut by_invoice: HashMap<InvoiceId, Vec<InvoiceItem>> = HashMap::new();
-            for item in items {
-                by_invoice
-                    .entry(item.invoice_id.clone())
-                    .or_default()
-                    .push(item);
             }
             for (invoice_id, items) in by_invoice {
                 let key = (organization_id.clone(), invoice_id);

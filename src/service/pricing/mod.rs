@@ -13,8 +13,6 @@ mod vat;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
-
 use rust_decimal::Decimal;
 
 use crate::domain::currency::Currency;
@@ -31,11 +29,12 @@ use discounts::{Weighted, allocate, applied_amounts};
 use tax::ItemTaxes;
 use units::{from_minor, sum, to_minor};
 
-/// One item as pricing sees it, borrowed from a stored item or owned.
+/// One item as pricing sees it, borrowed: an invoice of tens of thousands of items is priced
+/// from a list of these, made afresh for each pricing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemToPrice<'a> {
     /// Its id: the last tie-break when the discount is shared out.
-    pub id: Cow<'a, InvoiceItemId>,
+    pub id: &'a InvoiceItemId,
     /// Debit or credit.
     pub item_type: ItemType,
     /// Price of one unit.
@@ -43,9 +42,9 @@ pub struct ItemToPrice<'a> {
     /// Number of units.
     pub quantity: Quantity,
     /// Tax set by hand; ignored on a credit, which is never taxed.
-    pub manual_tax: Option<Cow<'a, ManualTax>>,
+    pub manual_tax: Option<&'a ManualTax>,
     /// Its own VAT category and rate under the VAT calculator; `None` takes the default.
-    pub vat: Option<Cow<'a, LineVat>>,
+    pub vat: Option<&'a LineVat>,
 }
 
 /// What pricing gives one item.
@@ -177,7 +176,7 @@ pub fn price_invoice_again(
         .iter()
         .zip(&prices)
         .map(|(item, &price)| Weighted {
-            id: &item.id,
+            id: item.id,
             weight: match item.item_type {
                 ItemType::Debit => price,
                 ItemType::Credit => 0,
@@ -285,9 +284,7 @@ fn price_item(
         price: from_minor(price, places),
         discount_amount: from_minor(discount, places),
         tax: match item.item_type {
-            ItemType::Debit => {
-                taxes.debit_item_tax(item.manual_tax.as_deref(), price - discount, places)
-            }
+            ItemType::Debit => taxes.debit_item_tax(item.manual_tax, price - discount, places),
             ItemType::Credit => None,
         },
     }

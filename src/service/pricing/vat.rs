@@ -36,8 +36,8 @@ pub(super) fn share_vat(
     let lines: Vec<VatLine<'_>> = taxed
         .iter()
         .map(|&index| VatLine {
-            id: &items[index].id,
-            vat: items[index].vat.as_deref().unwrap_or(&default),
+            id: items[index].id,
+            vat: items[index].vat.unwrap_or(&default),
             net: net_of(items[index].item_type, &priced[index], places),
         })
         .collect();

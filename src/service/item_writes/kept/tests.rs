@@ -2,7 +2,10 @@ use chrono::TimeDelta;
 
 use super::*;
 use crate::document::tests::items;
+use crate::domain::invoice_item::InvoiceItem;
 use crate::domain::metadata::{Metadata, MetadataChange};
+use crate::domain::tax::{ItemTax, ManualTax, TaxAmount, TaxDescription};
+use rust_decimal::Decimal;
 
 fn key(invoice: &str) -> Key {
     (
@@ -22,6 +25,11 @@ fn stamp(revision: i64) -> Stamp {
     }
 }
 
+/// What pricing reads and sets of each of `count` items.
+fn pricing(count: usize) -> Vec<ItemPricing> {
+    items(count).iter().map(ItemPricing::of).collect()
+}
+
 fn ample() -> KeepBudget {
     KeepBudget::new(MAX_KEPT_BYTES)
 }
@@ -29,7 +37,7 @@ fn ample() -> KeepBudget {
 /// Leaves `items` of each invoice at revision 1 and commits.
 fn keep(kept: &mut KeptItems, invoices: &[(&str, usize)]) {
     for (invoice, count) in invoices {
-        kept.leave_at(key(invoice), stamp(1), CoupledItems::new(items(*count)));
+        kept.leave_at(key(invoice), stamp(1), CoupledItems::new(pricing(*count)));
     }
     kept.committed();
 }
@@ -62,8 +70,8 @@ fn items_at_another_stamp_are_not_taken() {
 #[test]
 fn the_last_left_of_an_invoice_is_kept() {
     let mut kept = KeptItems::within(ample());
-    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(items(2)));
-    kept.leave_at(key("in_a"), stamp(2), CoupledItems::new(items(4)));
+    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(pricing(2)));
+    kept.leave_at(key("in_a"), stamp(2), CoupledItems::new(pricing(4)));
     kept.committed();
     assert_eq!(
         kept.take_at(&key("in_a"), stamp(2)).unwrap().items().len(),
@@ -74,7 +82,7 @@ fn the_last_left_of_an_invoice_is_kept() {
 #[test]
 fn nothing_left_by_a_set_that_did_not_commit_is_kept() {
     let mut kept = KeptItems::within(ample());
-    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(items(2)));
+    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(pricing(2)));
     kept.not_committed();
     kept.committed();
     assert!(kept.is_empty());
@@ -89,7 +97,7 @@ fn without_a_budget_nothing_is_kept() {
 
 #[test]
 fn lanes_share_one_budget_in_bytes() {
-    let three = bytes_of(&CoupledItems::new(items(3)));
+    let three = bytes_of(&CoupledItems::new(pricing(3)));
     let budget = KeepBudget::new(three + three / 2);
     let mut first = KeptItems::within(budget.clone());
     let mut second = KeptItems::within(budget.clone());
@@ -106,8 +114,9 @@ fn lanes_share_one_budget_in_bytes() {
 }
 
 #[test]
-fn an_items_text_and_metadata_count_in_its_bytes() {
-    let plain = items(1);
+fn an_items_metadata_is_not_kept_and_its_taxs_text_counts() {
+    let mut plain = items(1);
+    plain[0].tax = None;
     let mut rich = plain.clone();
     let pairs = (0..10)
         .map(|index| (format!("key{index:02}"), Some("v".repeat(500))))
@@ -115,13 +124,32 @@ fn an_items_text_and_metadata_count_in_its_bytes() {
     rich[0].extras.metadata = Metadata::default()
         .changed(MetadataChange::Merge(pairs))
         .unwrap();
-    let extra = bytes_of(&CoupledItems::new(rich)) - bytes_of(&CoupledItems::new(plain));
-    assert!(extra >= 10 * (5 + 500), "counted {extra} bytes of metadata");
+    let kept_of = |items: &[InvoiceItem]| {
+        bytes_of(&CoupledItems::new(
+            items.iter().map(ItemPricing::of).collect(),
+        ))
+    };
+    assert_eq!(
+        kept_of(&rich),
+        kept_of(&plain),
+        "only what pricing reads is kept"
+    );
+
+    let description = TaxDescription::parse("t".repeat(200)).unwrap();
+    rich[0].tax = Some(ItemTax::Manual(ManualTax::new(
+        TaxAmount::parse(Decimal::ONE).unwrap(),
+        description,
+    )));
+    let extra = kept_of(&rich) - kept_of(&plain);
+    assert!(
+        extra >= 200,
+        "counted {extra} bytes of the tax's description"
+    );
 }
 
 #[test]
 fn items_read_whole_then_added_to_take_little_more_room() {
-    let read = items(801);
+    let read = pricing(801);
     let mut coupled = CoupledItems::new(read[..800].to_vec());
     coupled.push(read[800].clone());
     assert!(
@@ -134,7 +162,7 @@ fn items_read_whole_then_added_to_take_little_more_room() {
 #[test]
 fn a_set_that_priced_an_invoice_together_says_so_kept_or_not() {
     let mut kept = KeptItems::within(KeepBudget::new(0));
-    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(items(2)));
+    kept.leave_at(key("in_a"), stamp(1), CoupledItems::new(pricing(2)));
     kept.committed();
     assert!(kept.is_empty(), "no room to keep them");
     assert!(kept.priced_together());
@@ -145,4 +173,14 @@ fn a_set_that_priced_an_invoice_together_says_so_kept_or_not() {
         !kept.priced_together(),
         "a set that priced no invoice together"
     );
+}
+
+/// What the write path keeps of each item is what pricing reads and sets, well under the whole
+/// item: the budget then holds an invoice of tens of thousands of items.
+#[test]
+fn what_is_kept_of_an_item_is_a_fraction_of_it() {
+    let kept = size_of::<ItemPricing>() + size_of::<Option<LastPricing>>();
+    let whole = size_of::<InvoiceItem>();
+    println!("kept {kept} bytes an item, the whole item {whole}");
+    assert!(kept * 2 <= whole, "kept {kept} of {whole} bytes");
 }
