@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::credit_memos::{CreditMemoResponse, credit_memo_path};
-use super::invoices::InvoiceResponse;
+use super::invoice_response::InvoiceResponse;
 use super::paths::invoice_path;
 use super::wire::{Link, time};
 use crate::delivery::{Payload, Subject};

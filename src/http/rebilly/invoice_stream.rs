@@ -6,19 +6,15 @@
 //! the last byte is written or the answer is dropped: when the client leaves, or when the
 //! server closes a connection whose client stopped reading (`WRITE_STALL_TIMEOUT_SECS`).
 
-use std::cell::{Cell, RefCell};
-
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 
 use super::invoice_items::ItemResponse;
-use super::invoices::InvoiceResponse;
+use super::invoice_response::{InvoiceResponse, ItemsMark};
 use super::wire::json_ok;
-use crate::domain::invoice::Invoice;
 use crate::domain::invoice_item::InvoiceItem;
-use crate::domain::vat_totals::VatTotal;
 use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::service::invoice_reads::{ChunkedInvoice, InvoiceChunks, InvoiceRead, PageChunk};
@@ -179,54 +175,4 @@ fn items_json(
 fn cut_short(error: &dyn std::fmt::Display) -> std::io::Error {
     tracing::error!(%error, "an answer was cut short");
     std::io::Error::other("the answer was cut short")
-}
-
-/// An invoice's JSON as it is written without its items, and where in it their list begins:
-/// the invoice is serialized as every other answer is, and the place is noted as the list is
-/// reached.
-#[derive(Default)]
-pub(super) struct ItemsMark {
-    written: RefCell<Vec<u8>>,
-    at: Cell<Option<usize>>,
-}
-
-impl ItemsMark {
-    /// Notes that the items' list begins at what is written so far.
-    pub(super) fn note(&self) {
-        self.at.set(Some(self.written.borrow().len()));
-    }
-
-    /// The invoice's JSON up to and with its items' `[`, and from their `]` to its end.
-    fn around_items(
-        state: &AppState,
-        invoice: &Invoice,
-        vat_totals: &[VatTotal],
-    ) -> Result<(Bytes, Bytes), std::io::Error> {
-        let mark = Self::default();
-        let response = InvoiceResponse::without_items(state, invoice, vat_totals, &mark);
-        serde_json::to_writer(MarkedWriter(&mark), &response)?;
-        let (mut written, at) = (mark.written.take(), mark.at.get());
-        // An empty list is written `[]` where it was noted.
-        let Some(at) = at.filter(|at| written.get(*at..*at + 2) == Some(b"[]")) else {
-            return Err(std::io::Error::other(
-                "the invoice's items were not written",
-            ));
-        };
-        let tail = written.split_off(at + 1);
-        Ok((Bytes::from(written), Bytes::from(tail)))
-    }
-}
-
-/// Writes into a mark's bytes, which the mark reads when it notes its place.
-struct MarkedWriter<'a>(&'a ItemsMark);
-
-impl std::io::Write for MarkedWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.written.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

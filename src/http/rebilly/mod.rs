@@ -14,6 +14,7 @@ pub mod fields;
 mod invoice_body;
 mod invoice_items;
 mod invoice_query;
+mod invoice_response;
 mod invoice_stream;
 mod invoices;
 mod item_body;

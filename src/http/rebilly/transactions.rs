@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use super::allocations::AllocationResponse;
 use super::fields::{FieldReader, RawObject, canonical_body, number, string};
 use super::invoice_body::read_sale;
-use super::invoices::{InvoiceResponse, invoice_answer};
+use super::invoice_response::InvoiceResponse;
+use super::invoices::invoice_answer;
 use super::openapi::schema::{
     closed_object, id, named_schema, nullable, one_of, positive_number, text, with_read_only,
 };

@@ -22,7 +22,7 @@ use super::parts::{
     problem_response,
 };
 use crate::http::rebilly::invoice_items::ItemResponse;
-use crate::http::rebilly::invoices::InvoiceResponse;
+use crate::http::rebilly::invoice_response::InvoiceResponse;
 
 /// Adds the common parts to a contract built from the handlers.
 pub fn finish(spec: &mut OpenApi) {
