@@ -87,8 +87,8 @@ impl DeliveryWorker {
         }
     }
 
-    /// Claims as many due deliveries as there are free places, up to what one organization
-    /// may have under way, and starts sending each; how many it claimed.
+    /// Claims as many due deliveries as there are free places and starts sending each; how
+    /// many it claimed.
     async fn claim_some(self: &Arc<Self>) -> usize {
         let (free, busy, room) = {
             let in_flight = self.in_flight.lock().expect("in-flight counts");
@@ -99,14 +99,8 @@ impl DeliveryWorker {
                 .map(|(webhook, _)| webhook.clone())
                 .collect();
             let room = organization_room(&in_flight, self.settings.per_organization);
-            // No more than one organization may take: the claim ranks four times as many due
-            // deliveries as it asks for, and asking for every free place had it rank 932 of
-            // one organization's backlog to take the 41 its share left (13 ms a claim).
             (
-                self.settings
-                    .concurrency
-                    .saturating_sub(running)
-                    .min(self.settings.per_organization),
+                self.settings.concurrency.saturating_sub(running),
                 busy,
                 room,
             )

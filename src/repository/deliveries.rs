@@ -241,7 +241,8 @@ impl Db {
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
     /// of the `busy` ones (`organization/webhook`), and no more of an organization than its
     /// `room` (what `per_organization` leaves of the attempts it has under way), leasing them
-    /// for `lease`. It stops at the `4 × limit` oldest due deliveries that may go now. A
+    /// for `lease`. It stops at the `4 × min(limit, per_organization)` oldest due deliveries
+    /// that may go now. A
     /// delivery is due when its time has come, no worker holds its lease, and no earlier
     /// delivery of its webhook and invoice, or of its webhook and item, is still pending: an
     /// invoice's events, and an item's, go out one at a time, in order. The later deliveries of a webhook and invoice are written, and a
@@ -260,12 +261,13 @@ impl Db {
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        // Planned for its arguments: the busy webhooks and organizations it leaves out. Read in
-        // the order of the queue's index of pending deliveries, up to the candidates it needs,
-        // never by a sequential or bitmap scan: the table also holds every delivery made (the
+        // Planned for its arguments: the busy webhooks and organizations it leaves out, with
+        // sequential and bitmap scans turned off (a penalty in the planner's costs), so that it
+        // reads the queue's index of pending deliveries in order, up to the candidates it
+        // needs, and not the whole table: that also holds every delivery made (the
         // log keeps them) and the dead versions each claim and finish leave until a vacuum, and
         // statistics older than the backlog (a queue analyzed while nearly empty) had every
-        // claim read and sort all of them: 13 ms a claim in the deliveries bench, 2.3 now.
+        // claim read and sort all of them: 13 ms a claim in the deliveries bench, 2 to 4 now.
         let claimed = self
             .on_connection_planned_for_arguments(async |connection| {
                 sqlx::raw_sql("set local enable_seqscan = off; set local enable_bitmapscan = off")
@@ -293,7 +295,10 @@ impl Db {
                                    and e.item_id = d.item_id
                                    and e.state = 'pending' and e.id < d.id)
                            order by d.next_attempt_time, d.id
-                           limit $1::bigint * 4),
+                           -- Four for each place, counting no more places than one organization
+                           -- may take: four for every free place had a claim rank 932 of one
+                           -- organization's backlog to take the 41 its share left.
+                           limit least($1::bigint, $5) * 4),
                        -- Materialized: a plan made from stale statistics (a queue that was
                        -- empty when last analyzed) may join it as the inner side of a nested
                        -- loop, which must not compute it again for each row.
