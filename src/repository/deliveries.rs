@@ -1,5 +1,6 @@
 //! Webhook deliveries: claiming what is due, recording each attempt, the delivery log.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -39,6 +40,113 @@ pub struct ClaimedDelivery {
     pub attempt: i32,
     /// When the delivery was made (its event committed).
     pub created_time: DateTime<Utc>,
+}
+
+/// A claimed delivery as its statement returns it, with its event and its webhook.
+struct ClaimedRow {
+    id: i64,
+    organization_id: OrganizationId,
+    event_id: EventId,
+    event_type: String,
+    revision: i64,
+    changes: Json<EventChanges>,
+    occurred_time: DateTime<Utc>,
+    invoice_id: Option<InvoiceId>,
+    item_id: Option<InvoiceItemId>,
+    attempts: i32,
+    created_time: DateTime<Utc>,
+    webhook_id: WebhookId,
+    url: String,
+    method: String,
+    headers: Json<Vec<WebhookHeader>>,
+    events_filter: Vec<String>,
+    status: String,
+    secret: String,
+    webhook_revision: i64,
+    webhook_created_time: DateTime<Utc>,
+    webhook_updated_time: DateTime<Utc>,
+    format: String,
+    description: Option<String>,
+    metadata: Json<Metadata>,
+    event_names: Vec<String>,
+}
+
+impl TryFrom<ClaimedRow> for ClaimedDelivery {
+    type Error = sqlx::Error;
+
+    fn try_from(row: ClaimedRow) -> Result<Self, Self::Error> {
+        let webhook = Webhook::try_from(WebhookRow {
+            id: row.webhook_id,
+            url: row.url,
+            method: row.method,
+            headers: row.headers,
+            events_filter: row.events_filter,
+            status: row.status,
+            secret: row.secret,
+            revision: row.webhook_revision,
+            created_time: row.webhook_created_time,
+            updated_time: row.webhook_updated_time,
+            format: row.format,
+            description: row.description,
+            metadata: row.metadata,
+            event_names: row.event_names,
+        })?;
+        Ok(Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            webhook,
+            event_id: row.event_id,
+            event_type: EventType::parse(&row.event_type)
+                .ok_or_else(|| corrupt("event type", &row.event_type))?,
+            revision: row.revision,
+            changes: row.changes.0,
+            occurred_time: row.occurred_time,
+            invoice_id: row.invoice_id,
+            item_id: row.item_id,
+            attempt: row.attempts,
+            created_time: row.created_time,
+        })
+    }
+}
+
+/// A statement that claims deliveries: `$claim` is its `with` list, down to a `claimed` that
+/// returns the claimed rows of `webhook_deliveries`; each comes back with its event and its
+/// webhook, as the worker sends it, in the claim's round trip.
+macro_rules! claim_with_details {
+    ($claim:literal, $($arguments:tt)*) => {
+        sqlx::query_as!(
+            ClaimedRow,
+            $claim + r#"
+               select c.id as "id!", c.organization_id as "organization_id!: OrganizationId",
+                   c.event_id as "event_id!: EventId", e.event_type as "event_type!",
+                   e.revision as "revision!", e.changes as "changes!: Json<EventChanges>",
+                   e.occurred_time as "occurred_time!", c.invoice_id as "invoice_id?: InvoiceId",
+                   c.item_id as "item_id?: InvoiceItemId", c.attempts as "attempts!",
+                   c.created_time as "created_time!", w.id as "webhook_id!: WebhookId",
+                   w.url as "url!", w.method as "method!",
+                   w.headers as "headers!: Json<Vec<WebhookHeader>>",
+                   w.events_filter as "events_filter!", w.status as "status!",
+                   w.secret as "secret!", w.revision as "webhook_revision!",
+                   w.created_time as "webhook_created_time!",
+                   w.updated_time as "webhook_updated_time!", w.format as "format!",
+                   w.description as "description?", w.metadata as "metadata!: Json<Metadata>",
+                   w.event_names as "event_names!"
+               from claimed c
+               -- Each a lookup by its key (`offset 0` keeps it one), whatever the statistics
+               -- say: joined with the rest, a fresh database's statistics had an event matched
+               -- on its organization alone, every event of the organization read for one.
+               cross join lateral (
+                   select event_type, revision, changes, occurred_time from invoice_events e
+                   where e.organization_id = c.organization_id and e.id = c.event_id
+                   offset 0) e
+               cross join lateral (
+                   select * from webhooks w
+                   where w.organization_id = c.organization_id and w.id = c.webhook_id
+                   offset 0) w
+               order by c.id"#,
+            $($arguments)*
+        )
+    };
 }
 
 /// How many more attempts each organization may start: a tenant whose receivers stall holds
@@ -178,6 +286,55 @@ impl TryFrom<AttemptRow> for Attempt {
     }
 }
 
+/// A due delivery that may go now, as the claim reads it, oldest first.
+struct Candidate {
+    organization_id: OrganizationId,
+    id: i64,
+    webhook_id: WebhookId,
+}
+
+/// The candidates a claim may take, in their order (organizations and numbers): those among
+/// the first `per_webhook` candidates of their webhook and within what their organization's
+/// `room` leaves, each counted in its webhook's and its organization's place whether or not
+/// it is taken.
+fn takeable(
+    candidates: Vec<Candidate>,
+    per_webhook: i64,
+    room: &OrganizationRoom,
+) -> (Vec<OrganizationId>, Vec<i64>) {
+    let under_way: HashMap<&str, i64> = room
+        .organizations
+        .iter()
+        .map(String::as_str)
+        .zip(room.attempts.iter().copied())
+        .collect();
+    let mut webhook_places: HashMap<(OrganizationId, WebhookId), i64> = HashMap::new();
+    let mut organization_places: HashMap<OrganizationId, i64> = HashMap::new();
+    let mut organizations = Vec::new();
+    let mut ids = Vec::new();
+    for candidate in candidates {
+        let webhook_place = webhook_places
+            .entry((candidate.organization_id.clone(), candidate.webhook_id))
+            .or_default();
+        *webhook_place += 1;
+        let webhook_place = *webhook_place;
+        let organization_place = organization_places
+            .entry(candidate.organization_id.clone())
+            .or_default();
+        *organization_place += 1;
+        let left = room.per_organization
+            - under_way
+                .get(candidate.organization_id.as_str())
+                .copied()
+                .unwrap_or(0);
+        if webhook_place <= per_webhook && *organization_place <= left {
+            organizations.push(candidate.organization_id);
+            ids.push(candidate.id);
+        }
+    }
+    (organizations, ids)
+}
+
 impl Tx {
     /// The webhook a logged attempt was made to, if the organization has such an attempt.
     pub async fn attempt_webhook(
@@ -241,17 +398,19 @@ impl Db {
     /// Claims up to `limit` due deliveries, at most `per_webhook` of any one webhook and none
     /// of the `busy` ones (`organization/webhook`), and no more of an organization than its
     /// `room` (what `per_organization` leaves of the attempts it has under way), leasing them
-    /// for `lease`. It stops at the `4 × min(limit, per_organization)` oldest due deliveries
-    /// that may go now. A
-    /// delivery is due when its time has come, no worker holds its lease, and no earlier
+    /// for `lease`; each comes with its event and its webhook. It looks no further than the
+    /// `4 × min(limit, per_organization)` oldest due deliveries that may go now.
+    ///
+    /// A delivery is due when its time has come, no worker holds its lease, and no earlier
     /// delivery of its webhook and invoice, or of its webhook and item, is still pending: an
-    /// invoice's events, and an item's, go out one at a time, in order. The later deliveries of a webhook and invoice are written, and a
-    /// failure reschedules them, no earlier than the first, so the deliveries waiting behind
-    /// one that waits for its retry are not read at all; those behind one being sent at this
-    /// moment are read past, and so is one written while its first's failure was being
-    /// recorded (it read the first's time before the retry moved it), until the next retry
-    /// moves it too. Order never depends on the times: it is the `not exists` below. `SKIP LOCKED` lets every
-    /// replica's worker claim at once without taking the same.
+    /// invoice's events, and an item's, go out one at a time, in order. The later deliveries
+    /// of a webhook and invoice are written, and a failure reschedules them, no earlier than
+    /// the first, so the deliveries waiting behind one that waits for its retry are not read
+    /// at all; those behind one being sent at this moment are read past, and so is one
+    /// written while its first's failure was being recorded (it read the first's time before
+    /// the retry moved it), until the next retry moves it too. Order never depends on the
+    /// times: it is the `not exists` below. `SKIP LOCKED` lets every replica's worker claim
+    /// at once without taking the same.
     pub async fn claim_deliveries(
         &self,
         limit: i64,
@@ -261,170 +420,84 @@ impl Db {
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        // Planned for its arguments: the busy webhooks and organizations it leaves out, with
-        // sequential and bitmap scans turned off (a penalty in the planner's costs), so that it
-        // reads the queue's index of pending deliveries in order, up to the candidates it
-        // needs, and not the whole table: that also holds every delivery made (the
-        // log keeps them) and the dead versions each claim and finish leave until a vacuum, and
-        // statistics older than the backlog (a queue analyzed while nearly empty) had every
-        // claim read and sort all of them: 13 ms a claim in the deliveries bench, 2 to 4 now.
+        // Planned for its arguments (the busy webhooks and organizations it leaves out) with
+        // sequential, bitmap and sort steps turned off (a penalty in the planner's costs): the
+        // candidates are read from the queue's index of pending deliveries in its order,
+        // stopping at as many as are asked for, the one plan that needs no sort. Left to the
+        // statistics, a fresh database's (a queue analyzed while nearly empty) had claims read
+        // the whole queue, and the whole table with every delivery the log keeps, then sort
+        // it: 13 to 20 ms a claim in the deliveries bench.
         let claimed = self
-            .on_connection_planned_for_arguments(async |connection| {
-                sqlx::raw_sql("set local enable_seqscan = off; set local enable_bitmapscan = off")
-                    .execute(&mut *connection)
-                    .await?;
-                sqlx::query!(
-                    r#"with candidates as (
-                           select d.organization_id, d.id, d.webhook_id, d.next_attempt_time
-                           from webhook_deliveries d
-                           where d.state = 'pending' and d.next_attempt_time <= now()
-                             and (d.lease_until is null or d.lease_until < now())
-                             and d.organization_id || '/' || d.webhook_id <> all($3)
-                             and d.organization_id <> all($6)
-                             and not exists (
-                                 select 1 from webhook_deliveries e
-                                 where e.organization_id = d.organization_id
-                                   and e.webhook_id = d.webhook_id
-                                   and e.invoice_id = d.invoice_id
-                                   and e.state = 'pending' and e.id < d.id)
-                             -- Apart, not with `or`: each anti-join keeps its own key.
-                             and not exists (
-                                 select 1 from webhook_deliveries e
-                                 where e.organization_id = d.organization_id
-                                   and e.webhook_id = d.webhook_id
-                                   and e.item_id = d.item_id
-                                   and e.state = 'pending' and e.id < d.id)
-                           order by d.next_attempt_time, d.id
-                           -- Four for each place, counting no more places than one organization
-                           -- may take: four for every free place had a claim rank 932 of one
-                           -- organization's backlog to take the 41 its share left.
-                           limit least($1::bigint, $5) * 4),
-                       -- Materialized: a plan made from stale statistics (a queue that was
-                       -- empty when last analyzed) may join it as the inner side of a nested
-                       -- loop, which must not compute it again for each row.
-                       ranked as materialized (
-                           select organization_id, id, row_number() over (
-                               partition by organization_id, webhook_id
-                               order by next_attempt_time, id) as place,
-                           row_number() over (
-                               partition by organization_id
-                               order by next_attempt_time, id) as organization_place
-                           from candidates),
-                       due as (
-                           select d.organization_id, d.id from webhook_deliveries d
-                           join ranked r on r.organization_id = d.organization_id and r.id = d.id
-                           left join unnest($7::text[], $8::bigint[])
-                               as under_way(organization_id, attempts)
-                               on under_way.organization_id = d.organization_id
-                           where r.place <= $2
-                             and r.organization_place
-                                 <= $5 - coalesce(under_way.attempts, 0)
-                             and d.state = 'pending'
-                             and (d.lease_until is null or d.lease_until < now())
-                           order by d.next_attempt_time, d.id
-                           limit $1
-                           for update of d skip locked)
-                       update webhook_deliveries d
-                       set lease_until = now() + make_interval(secs => $4::bigint / 1000.0),
-                           attempts = d.attempts + 1
-                       from due
-                       where d.organization_id = due.organization_id and d.id = due.id
-                       returning d.id, d.attempts, d.created_time"#,
-                    limit,
-                    per_webhook,
-                    busy as &[String],
-                    lease_ms,
-                    room.per_organization,
-                    &room.full as &[String],
-                    &room.organizations as &[String],
-                    &room.attempts as &[i64],
-                )
-                .fetch_all(connection)
-                .await
-            })
-            .await?;
-        let claimed = claimed
-            .into_iter()
-            .map(|row| (row.id, row.attempts, row.created_time))
-            .collect();
-        self.claimed_details(claimed).await
-    }
-
-    /// What the worker needs of deliveries it has claimed (number, attempt, creation).
-    async fn claimed_details(
-        &self,
-        claimed: Vec<(i64, i32, DateTime<Utc>)>,
-    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        if claimed.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<i64> = claimed.iter().map(|(id, ..)| *id).collect();
-        let details = self
-            .on_connection(async |connection| {
-                sqlx::query!(
-                    r#"select d.id, d.organization_id as "organization_id: OrganizationId",
-                           d.event_id as "event_id: EventId", e.event_type, e.revision,
-                           e.changes as "changes: Json<EventChanges>", e.occurred_time,
-                           d.invoice_id as "invoice_id: InvoiceId",
-                           d.item_id as "item_id: InvoiceItemId",
-                           w.id as "webhook_id: WebhookId", w.url, w.method,
-                           w.headers as "headers: Json<Vec<WebhookHeader>>", w.events_filter,
-                           w.status, w.secret, w.revision as webhook_revision,
-                           w.created_time, w.updated_time, w.format, w.description,
-                           w.metadata as "metadata: Json<Metadata>", w.event_names
+            .on_connection_read_in_index_order(async |connection| {
+                let candidates = sqlx::query_as!(
+                    Candidate,
+                    r#"select d.organization_id as "organization_id: OrganizationId", d.id,
+                           d.webhook_id as "webhook_id: WebhookId"
                        from webhook_deliveries d
-                       join invoice_events e on e.organization_id = d.organization_id
-                           and e.id = d.event_id
-                       join webhooks w on w.organization_id = d.organization_id
-                           and w.id = d.webhook_id
-                       where d.id = any($1)
-                       order by d.id"#,
-                    &ids,
+                       where d.state = 'pending' and d.next_attempt_time <= now()
+                         and (d.lease_until is null or d.lease_until < now())
+                         and d.organization_id || '/' || d.webhook_id <> all($2)
+                         and d.organization_id <> all($3)
+                         and not exists (
+                             select 1 from webhook_deliveries e
+                             where e.organization_id = d.organization_id
+                               and e.webhook_id = d.webhook_id
+                               and e.invoice_id = d.invoice_id
+                               and e.state = 'pending' and e.id < d.id)
+                         -- Apart, not with `or`: each anti-join keeps its own key.
+                         and not exists (
+                             select 1 from webhook_deliveries e
+                             where e.organization_id = d.organization_id
+                               and e.webhook_id = d.webhook_id
+                               and e.item_id = d.item_id
+                               and e.state = 'pending' and e.id < d.id)
+                       order by d.next_attempt_time, d.id
+                       limit $1"#,
+                    // Four for each place, counting no more places than one organization may
+                    // take: four for every free place had a claim rank 932 of one
+                    // organization's backlog to take the 41 its share left.
+                    limit.min(room.per_organization).saturating_mul(4),
+                    busy as &[String],
+                    &room.full as &[String],
+                )
+                .fetch_all(&mut *connection)
+                .await?;
+                let (organizations, ids) = takeable(candidates, per_webhook, room);
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                claim_with_details!(
+                    r#"with due as (
+                           select d.organization_id, d.id
+                           from unnest($1::text[], $2::bigint[]) with ordinality
+                               as c(organization_id, id, place)
+                           -- One lookup by key each, taken in the candidates' order until the
+                           -- claim has its fill: one locked by another worker is left to it.
+                           cross join lateral (
+                               select d.organization_id, d.id from webhook_deliveries d
+                               where d.organization_id = c.organization_id and d.id = c.id
+                                 and d.state = 'pending' and d.next_attempt_time <= now()
+                                 and (d.lease_until is null or d.lease_until < now())
+                               for update skip locked) d
+                           order by c.place
+                           limit $3),
+                       claimed as (
+                           update webhook_deliveries d
+                           set lease_until = now() + make_interval(secs => $4::bigint / 1000.0),
+                               attempts = d.attempts + 1
+                           from due
+                           where d.organization_id = due.organization_id and d.id = due.id
+                           returning d.*)"#,
+                    &organizations as &[OrganizationId],
+                    &ids as &[i64],
+                    limit,
+                    lease_ms,
                 )
                 .fetch_all(connection)
                 .await
             })
             .await?;
-        details
-            .into_iter()
-            .filter_map(|row| {
-                let (_, attempts, created_time) = claimed.iter().find(|(id, ..)| *id == row.id)?;
-                Some((row, *attempts, *created_time))
-            })
-            .map(|(row, attempt, created_time)| {
-                let webhook = Webhook::try_from(WebhookRow {
-                    id: row.webhook_id,
-                    url: row.url,
-                    method: row.method,
-                    headers: row.headers,
-                    events_filter: row.events_filter,
-                    status: row.status,
-                    secret: row.secret,
-                    revision: row.webhook_revision,
-                    created_time: row.created_time,
-                    updated_time: row.updated_time,
-                    format: row.format,
-                    description: row.description,
-                    metadata: row.metadata,
-                    event_names: row.event_names,
-                })?;
-                Ok(ClaimedDelivery {
-                    id: row.id,
-                    organization_id: row.organization_id,
-                    webhook,
-                    event_id: row.event_id,
-                    event_type: EventType::parse(&row.event_type)
-                        .ok_or_else(|| corrupt("event type", &row.event_type))?,
-                    revision: row.revision,
-                    changes: row.changes.0,
-                    occurred_time: row.occurred_time,
-                    invoice_id: row.invoice_id,
-                    item_id: row.item_id,
-                    attempt,
-                    created_time,
-                })
-            })
-            .collect()
+        claimed.into_iter().map(ClaimedDelivery::try_from).collect()
     }
 
     /// Records an attempt in the log and what became of its delivery (a retry takes the later
@@ -451,7 +524,7 @@ impl Db {
             .map(|lease| i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let next = self
             .on_connection(async |connection| {
-                sqlx::query!(
+                claim_with_details!(
                     r#"with finished as (
                            update webhook_deliveries
                            set state = $2, lease_until = null,
@@ -496,15 +569,16 @@ impl Db {
                                    and e.state = 'pending' and e.id < n.id and e.id <> $1)
                            order by n.id
                            limit 1
-                           for update of n skip locked)
-                   update webhook_deliveries d
-                   set lease_until = now() + make_interval(secs => $22::bigint / 1000.0),
-                       attempts = d.attempts + 1
-                   from next
-                   where d.organization_id = $5 and d.id = next.id
-                     and d.next_attempt_time <= now()
-                     and (d.lease_until is null or d.lease_until < now())
-                   returning d.id, d.attempts, d.created_time"#,
+                           for update of n skip locked),
+                       claimed as (
+                           update webhook_deliveries d
+                           set lease_until = now() + make_interval(secs => $22::bigint / 1000.0),
+                               attempts = d.attempts + 1
+                           from next
+                           where d.organization_id = $5 and d.id = next.id
+                             and d.next_attempt_time <= now()
+                             and (d.lease_until is null or d.lease_until < now())
+                           returning d.*)"#,
                     delivery.id,
                     state_name,
                     next_attempt_time,
@@ -534,11 +608,7 @@ impl Db {
                 .await
             })
             .await?;
-        let claimed = next
-            .into_iter()
-            .map(|row| (row.id, row.attempts, row.created_time))
-            .collect();
-        Ok(self.claimed_details(claimed).await?.pop())
+        next.map(ClaimedDelivery::try_from).transpose()
     }
 
     /// Ends a delivery without an attempt: its webhook was deactivated after the event.
@@ -680,5 +750,100 @@ impl Db {
         .await?
         .map(Attempt::try_from)
         .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(organization: &str, webhook: &str, id: i64) -> Candidate {
+        Candidate {
+            organization_id: OrganizationId::parse(organization).unwrap(),
+            id,
+            webhook_id: WebhookId::parse(webhook).unwrap(),
+        }
+    }
+
+    fn room(per_organization: i64, under_way: &[(&str, i64)]) -> OrganizationRoom {
+        OrganizationRoom {
+            per_organization,
+            full: Vec::new(),
+            organizations: under_way.iter().map(|(org, _)| (*org).to_owned()).collect(),
+            attempts: under_way.iter().map(|(_, count)| *count).collect(),
+        }
+    }
+
+    fn ids(taken: (Vec<OrganizationId>, Vec<i64>)) -> Vec<i64> {
+        assert_eq!(taken.0.len(), taken.1.len());
+        taken.1
+    }
+
+    #[test]
+    fn a_claim_takes_at_most_per_webhook_of_one_webhook_in_order() {
+        let candidates = vec![
+            candidate("org_a", "hook_1", 1),
+            candidate("org_a", "hook_1", 2),
+            candidate("org_a", "hook_2", 3),
+            candidate("org_a", "hook_1", 4),
+            candidate("org_a", "hook_2", 5),
+        ];
+        assert_eq!(ids(takeable(candidates, 2, &room(64, &[]))), [1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn a_claim_leaves_an_organization_no_more_than_its_room() {
+        let candidates = vec![
+            candidate("org_a", "hook_1", 1),
+            candidate("org_b", "hook_9", 2),
+            candidate("org_a", "hook_2", 3),
+            candidate("org_a", "hook_3", 4),
+            candidate("org_b", "hook_9", 5),
+        ];
+        // org_a has 2 of its 3 under way; org_b none.
+        let taken = takeable(candidates, 64, &room(3, &[("org_a", 2)]));
+        assert_eq!(
+            taken
+                .0
+                .iter()
+                .map(OrganizationId::as_str)
+                .collect::<Vec<_>>(),
+            ["org_a", "org_b", "org_b"]
+        );
+        assert_eq!(taken.1, [1, 2, 5]);
+    }
+
+    #[test]
+    fn a_candidate_left_out_still_takes_its_places() {
+        // The second of hook_1 is past per_webhook, and still counts in its organization's
+        // places, as the claim ranks them: the third candidate is the organization's third.
+        let candidates = vec![
+            candidate("org_a", "hook_1", 1),
+            candidate("org_a", "hook_1", 2),
+            candidate("org_a", "hook_2", 3),
+        ];
+        assert_eq!(ids(takeable(candidates, 1, &room(2, &[]))), [1]);
+    }
+
+    #[test]
+    fn one_webhook_id_in_two_organizations_is_two_webhooks() {
+        // Clients choose webhook ids on PUT: the same id may be another organization's too.
+        let candidates = vec![
+            candidate("org_a", "hook_same", 1),
+            candidate("org_b", "hook_same", 2),
+            candidate("org_a", "hook_same", 3),
+        ];
+        assert_eq!(ids(takeable(candidates, 1, &room(64, &[]))), [1, 2]);
+    }
+
+    #[test]
+    fn an_organization_past_its_share_gets_nothing() {
+        // More under way than its share (the share was lowered while they ran).
+        let candidates = vec![
+            candidate("org_a", "hook_1", 1),
+            candidate("org_b", "hook_2", 2),
+        ];
+        let taken = takeable(candidates, 64, &room(2, &[("org_a", 3), ("org_b", 1)]));
+        assert_eq!(taken.1, [2]);
     }
 }

@@ -267,7 +267,34 @@ impl Db {
         &self,
         statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
-        let mut transaction = self.begin_with(self.begin.to_string()).await?;
+        self.in_transaction_begun_with(self.begin.to_string(), statements)
+            .await
+    }
+
+    /// Runs `statements` as [`Db::on_connection_planned_for_arguments`] does, with sequential
+    /// scans, bitmap scans and sorts left to PostgreSQL's last resort (a penalty in its costs,
+    /// set in the `BEGIN`'s round trip): for statements that must read an index in its order
+    /// and stop early, whatever statistics older than the table's rows promise, and whose
+    /// every plan needs the same sorts otherwise. The penalty would count as a costly plan's
+    /// and have each compiled (JIT), so compiling is off.
+    async fn on_connection_read_in_index_order<T>(
+        &self,
+        statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        let begin = format!(
+            "{}; set local enable_seqscan = off; set local enable_bitmapscan = off; \
+             set local enable_sort = off; set local jit = off",
+            self.begin
+        );
+        self.in_transaction_begun_with(begin, statements).await
+    }
+
+    async fn in_transaction_begun_with<T>(
+        &self,
+        begin: String,
+        statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        let mut transaction = self.begin_with(begin).await?;
         let answer = statements(&mut transaction).await?;
         transaction.commit().await?;
         Ok(answer)
@@ -390,7 +417,7 @@ pub enum Planning {
     /// and `execute`). The statements this module runs outside a transaction find their rows
     /// by key or page through one invoice's; the others (the delivery claim, the retention
     /// deletes, the past-due scan, the listing of API keys) run in a transaction of their own
-    /// (`Db::on_connection_planned_for_arguments`). Set on the pool, it overrides a
+    /// (`Db::on_connection_planned_for_arguments`, `Db::on_connection_read_in_index_order`). Set on the pool, it overrides a
     /// `plan_cache_mode` set on the role or the database.
     Once,
 }
