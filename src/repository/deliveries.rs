@@ -533,13 +533,22 @@ impl Db {
                            where organization_id = $5 and id = $1 and attempts = $4
                              and state = 'pending'
                            returning id),
+                       -- Those locked by another transaction are left as they are: the
+                       -- webhook's deletion, whose cascade takes them in an order of its own,
+                       -- would otherwise wait for this statement while it waits for them (a
+                       -- deadlock, one of the two ended). One left sooner is read past by the
+                       -- claims until a retry moves it.
                        deferred as (
-                           update webhook_deliveries
+                           update webhook_deliveries d
                            set next_attempt_time = $3
-                           where organization_id = $5 and webhook_id = $7
-                             and (invoice_id = $10 or item_id = $23)
-                             and state = 'pending' and id > $1 and next_attempt_time < $3
-                             and $2 = 'pending' and exists (select 1 from finished)),
+                           from (
+                               select id from webhook_deliveries
+                               where organization_id = $5 and webhook_id = $7
+                                 and (invoice_id = $10 or item_id = $23)
+                                 and state = 'pending' and id > $1 and next_attempt_time < $3
+                                 and $2 = 'pending' and exists (select 1 from finished)
+                               for update skip locked) later
+                           where d.organization_id = $5 and d.id = later.id),
                        logged as (
                            insert into webhook_attempts (organization_id, id, delivery_id,
                                webhook_id, event_id, event_type, invoice_id, item_id, attempt, url,
