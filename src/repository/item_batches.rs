@@ -332,7 +332,56 @@ impl Tx {
             .filter_map(|row| Some((row.organization_id, row.invoice_id?)))
             .unzip();
         let written = sqlx::query!(
-            r#"with event as (
+            r#"with event as materialized (
+                   select * from jsonb_to_recordset($1::jsonb) as r(organization_id text,
+                       id text, invoice_id text, event_type text, revision bigint,
+                       changes jsonb, message text, occurred_time timestamptz, item jsonb,
+                       item_before jsonb, pending_item jsonb, pending_item_before jsonb,
+                       position bigint, request_id text, idempotency_key text)),
+               -- One snapshot for each invoice (and credit memo) that events keep whole: the
+               -- creates of a batch into one invoice each have such an event, and each keeps
+               -- the invoice as the batch leaves it.
+               snapshots as materialized (
+                   select k.organization_id, k.invoice_id, k.credit_memo,
+                       jsonb_build_object(
+                            'invoice', to_jsonb(i),
+                            'discounts', (select coalesce(jsonb_agg(
+                                    to_jsonb(d) || jsonb_build_object('currency', i.currency)
+                                    order by d.position), '[]')
+                                from invoice_discounts d
+                                where d.organization_id = i.organization_id
+                                  and d.invoice_id = i.id),
+                            'credit_allocations', (select coalesce(jsonb_agg(
+                                    to_jsonb(a) || jsonb_build_object('currency', i.currency)
+                                    order by a.created_time, a.credit_memo_id), '[]')
+                                from credit_memo_allocations a
+                                where a.organization_id = i.organization_id
+                                  and a.invoice_id = i.id),
+                            'items', (select coalesce(jsonb_agg(to_jsonb(newest)
+                                    order by newest.created_time desc, newest.id desc), '[]')
+                                from (select * from invoice_items t
+                                      where t.organization_id = i.organization_id
+                                        and t.invoice_id = i.id
+                                      order by t.created_time desc, t.id desc
+                                      limit $2) newest),
+                            'credit_memo', (select to_jsonb(m) from credit_memos m
+                                where m.organization_id = i.organization_id
+                                  and m.id = k.credit_memo),
+                            'credit_memo_allocations', (select coalesce(jsonb_agg(
+                                    to_jsonb(a) || jsonb_build_object('currency', i.currency)
+                                    order by a.created_time, a.invoice_id), '[]')
+                                from credit_memo_allocations a
+                                where a.organization_id = i.organization_id
+                                  and a.credit_memo_id = k.credit_memo)) as kept
+                   from (select distinct organization_id, invoice_id,
+                             coalesce(changes->>'credit_memo', '') as credit_memo
+                         from event
+                         where coalesce(item, pending_item) is null and message is null
+                           and invoice_id is not null) k
+                   join invoices i
+                       on i.organization_id = k.organization_id and i.id = k.invoice_id
+                       and i.organization_id = any($4) and i.id = any($5)),
+               recorded as (
                    insert into invoice_events (organization_id, id, invoice_id, event_type,
                        revision, changes, message, occurred_time, request_id, idempotency_key,
                        snapshot)
@@ -346,48 +395,18 @@ impl Tx {
                                 'customer_id', coalesce(i.customer_id,
                                     r.pending_item->>'customer_id'),
                                 'currency', coalesce(i.currency, r.pending_item->>'currency')))
-                            when r.message is null then jsonb_build_object(
-                                'invoice', to_jsonb(i),
-                                'discounts', (select coalesce(jsonb_agg(
-                                        to_jsonb(d) || jsonb_build_object('currency', i.currency)
-                                        order by d.position), '[]')
-                                    from invoice_discounts d
-                                    where d.organization_id = i.organization_id
-                                      and d.invoice_id = i.id),
-                                'credit_allocations', (select coalesce(jsonb_agg(
-                                        to_jsonb(a) || jsonb_build_object('currency', i.currency)
-                                        order by a.created_time, a.credit_memo_id), '[]')
-                                    from credit_memo_allocations a
-                                    where a.organization_id = i.organization_id
-                                      and a.invoice_id = i.id),
-                                'items', (select coalesce(jsonb_agg(to_jsonb(newest)
-                                        order by newest.created_time desc, newest.id desc), '[]')
-                                    from (select * from invoice_items t
-                                          where t.organization_id = i.organization_id
-                                            and t.invoice_id = i.id
-                                          order by t.created_time desc, t.id desc
-                                          limit $2) newest),
-                                'credit_memo', (select to_jsonb(m) from credit_memos m
-                                    where m.organization_id = i.organization_id
-                                      and m.id = r.changes->>'credit_memo'),
-                                'credit_memo_allocations', (select coalesce(jsonb_agg(
-                                        to_jsonb(a) || jsonb_build_object('currency', i.currency)
-                                        order by a.created_time, a.invoice_id), '[]')
-                                    from credit_memo_allocations a
-                                    where a.organization_id = i.organization_id
-                                      and a.credit_memo_id = r.changes->>'credit_memo'))
+                            when r.message is null then s.kept
                        end
-                   from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text,
-                       invoice_id text, event_type text, revision bigint, changes jsonb,
-                       message text, occurred_time timestamptz, item jsonb, item_before jsonb,
-                       pending_item jsonb, pending_item_before jsonb, position bigint,
-                       request_id text, idempotency_key text)
+                   from event r
                    -- A pending item's event has no invoice. The ids again as arrays, as in
                    -- `set_totals`: PostgreSQL takes the JSON rows for a hundred and would rather
                    -- read every invoice (1 ms of a 3 ms create among 1,000 invoices).
                    left join invoices i
                        on i.organization_id = r.organization_id and i.id = r.invoice_id
                        and i.organization_id = any($4) and i.id = any($5)
+                   left join snapshots s
+                       on s.organization_id = r.organization_id and s.invoice_id = r.invoice_id
+                       and s.credit_memo = coalesce(r.changes->>'credit_memo', '')
                    where i.id is not null or r.invoice_id is null
                    order by r.position
                    returning organization_id, id, invoice_id, event_type, occurred_time,
@@ -405,7 +424,7 @@ impl Tx {
                          and p.item_id = e.item_id and p.state = 'pending'
                        order by p.id desc limit 1)),
                    e.occurred_time
-               from event e
+               from recorded e
                join webhooks w on w.organization_id = e.organization_id
                where w.status = 'active'
                  and (e.event_type <> all($3) or w.format = 'object-events'
