@@ -470,11 +470,10 @@ fn organization_room(
             .filter(|(_, count)| **count >= per_organization)
             .map(|(organization, _)| (*organization).to_owned())
             .collect(),
-        organizations: attempts
-            .keys()
-            .map(|organization| (*organization).to_owned())
+        under_way: attempts
+            .iter()
+            .map(|(organization, count)| ((*organization).to_owned(), as_i64(*count)))
             .collect(),
-        attempts: attempts.values().map(|count| as_i64(*count)).collect(),
     }
 }
 

@@ -157,10 +157,8 @@ pub struct OrganizationRoom {
     pub per_organization: i64,
     /// The organizations with that many under way.
     pub full: Vec<String>,
-    /// The organizations with attempts under way, beside how many ([`OrganizationRoom::attempts`]).
-    pub organizations: Vec<String>,
-    /// How many each of [`OrganizationRoom::organizations`] has under way.
-    pub attempts: Vec<i64>,
+    /// How many attempts each organization with any has under way.
+    pub under_way: HashMap<String, i64>,
 }
 
 /// What became of a delivery after an attempt.
@@ -298,37 +296,25 @@ struct Candidate {
 /// `room` leaves, each counted in its webhook's and its organization's place whether or not
 /// it is taken.
 fn takeable(
-    candidates: Vec<Candidate>,
+    candidates: &[Candidate],
     per_webhook: i64,
     room: &OrganizationRoom,
 ) -> (Vec<OrganizationId>, Vec<i64>) {
-    let under_way: HashMap<&str, i64> = room
-        .organizations
-        .iter()
-        .map(String::as_str)
-        .zip(room.attempts.iter().copied())
-        .collect();
-    let mut webhook_places: HashMap<(OrganizationId, WebhookId), i64> = HashMap::new();
-    let mut organization_places: HashMap<OrganizationId, i64> = HashMap::new();
+    let mut webhook_places: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut organization_places: HashMap<&str, i64> = HashMap::new();
     let mut organizations = Vec::new();
     let mut ids = Vec::new();
     for candidate in candidates {
+        let organization = candidate.organization_id.as_str();
         let webhook_place = webhook_places
-            .entry((candidate.organization_id.clone(), candidate.webhook_id))
+            .entry((organization, candidate.webhook_id.as_str()))
             .or_default();
         *webhook_place += 1;
-        let webhook_place = *webhook_place;
-        let organization_place = organization_places
-            .entry(candidate.organization_id.clone())
-            .or_default();
+        let organization_place = organization_places.entry(organization).or_default();
         *organization_place += 1;
-        let left = room.per_organization
-            - under_way
-                .get(candidate.organization_id.as_str())
-                .copied()
-                .unwrap_or(0);
-        if webhook_place <= per_webhook && *organization_place <= left {
-            organizations.push(candidate.organization_id);
+        let left = room.per_organization - room.under_way.get(organization).copied().unwrap_or(0);
+        if *webhook_place <= per_webhook && *organization_place <= left {
+            organizations.push(candidate.organization_id.clone());
             ids.push(candidate.id);
         }
     }
@@ -462,7 +448,7 @@ impl Db {
                 )
                 .fetch_all(&mut *connection)
                 .await?;
-                let (organizations, ids) = takeable(candidates, per_webhook, room);
+                let (organizations, ids) = takeable(&candidates, per_webhook, room);
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -778,8 +764,10 @@ mod tests {
         OrganizationRoom {
             per_organization,
             full: Vec::new(),
-            organizations: under_way.iter().map(|(org, _)| (*org).to_owned()).collect(),
-            attempts: under_way.iter().map(|(_, count)| *count).collect(),
+            under_way: under_way
+                .iter()
+                .map(|(org, count)| ((*org).to_owned(), *count))
+                .collect(),
         }
     }
 
@@ -797,7 +785,7 @@ mod tests {
             candidate("org_a", "hook_1", 4),
             candidate("org_a", "hook_2", 5),
         ];
-        assert_eq!(ids(takeable(candidates, 2, &room(64, &[]))), [1, 2, 3, 5]);
+        assert_eq!(ids(takeable(&candidates, 2, &room(64, &[]))), [1, 2, 3, 5]);
     }
 
     #[test]
@@ -810,7 +798,7 @@ mod tests {
             candidate("org_b", "hook_9", 5),
         ];
         // org_a has 2 of its 3 under way; org_b none.
-        let taken = takeable(candidates, 64, &room(3, &[("org_a", 2)]));
+        let taken = takeable(&candidates, 64, &room(3, &[("org_a", 2)]));
         assert_eq!(
             taken
                 .0
@@ -831,7 +819,7 @@ mod tests {
             candidate("org_a", "hook_1", 2),
             candidate("org_a", "hook_2", 3),
         ];
-        assert_eq!(ids(takeable(candidates, 1, &room(2, &[]))), [1]);
+        assert_eq!(ids(takeable(&candidates, 1, &room(2, &[]))), [1]);
     }
 
     #[test]
@@ -842,7 +830,7 @@ mod tests {
             candidate("org_b", "hook_same", 2),
             candidate("org_a", "hook_same", 3),
         ];
-        assert_eq!(ids(takeable(candidates, 1, &room(64, &[]))), [1, 2]);
+        assert_eq!(ids(takeable(&candidates, 1, &room(64, &[]))), [1, 2]);
     }
 
     #[test]
@@ -852,7 +840,7 @@ mod tests {
             candidate("org_a", "hook_1", 1),
             candidate("org_b", "hook_2", 2),
         ];
-        let taken = takeable(candidates, 64, &room(2, &[("org_a", 3), ("org_b", 1)]));
+        let taken = takeable(&candidates, 64, &room(2, &[("org_a", 3), ("org_b", 1)]));
         assert_eq!(taken.1, [2]);
     }
 }

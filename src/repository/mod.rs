@@ -289,6 +289,7 @@ impl Db {
         self.in_transaction_begun_with(begin, statements).await
     }
 
+    /// Runs `statements` in a transaction begun with `begin`, committed once they succeed.
     async fn in_transaction_begun_with<T>(
         &self,
         begin: String,
@@ -417,8 +418,8 @@ pub enum Planning {
     /// and `execute`). The statements this module runs outside a transaction find their rows
     /// by key or page through one invoice's; the others (the delivery claim, the retention
     /// deletes, the past-due scan, the listing of API keys) run in a transaction of their own
-    /// (`Db::on_connection_planned_for_arguments`, `Db::on_connection_read_in_index_order`). Set on the pool, it overrides a
-    /// `plan_cache_mode` set on the role or the database.
+    /// (`Db::on_connection_planned_for_arguments`, `Db::on_connection_read_in_index_order`).
+    /// Set on the pool, it overrides a `plan_cache_mode` set on the role or the database.
     Once,
 }
 
