@@ -8,10 +8,11 @@ use rust_decimal::Decimal;
 
 use sqlx::postgres::{PgHasArrayType, PgTypeInfo};
 use sqlx::types::Json;
-use sqlx::{PgExecutor, Postgres};
+use sqlx::{PgConnection, PgExecutor, Postgres};
 
+use super::kept_connection::connection_lost;
 use super::tax_record::{ItemTaxRecord, LineVatRecord};
-use super::{Db, Tx, corrupt};
+use super::{Db, KeptConnection, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemExtras, ItemPricing, ItemType, PeriodNumber, Quantity, UnitPrice,
@@ -312,31 +313,56 @@ impl Db {
 
     /// The items of these keys, each `(organization, item id)`, whatever their invoices, in no
     /// set order and with their organizations: in one statement, for the reads of many
-    /// requests at once.
+    /// requests at once, on the connection `kept` holds (see [`KeptConnection`]).
     #[tracing::instrument(skip_all, fields(items = keys.len()))]
     pub async fn items_by_keys(
         &self,
+        kept: &mut KeptConnection,
         keys: &[(OrganizationId, InvoiceItemId)],
     ) -> Result<Vec<(OrganizationId, InvoiceItem)>, sqlx::Error> {
         let (organization_ids, item_ids): (Vec<&str>, Vec<&str>) = keys
             .iter()
             .map(|(organization_id, item_id)| (organization_id.as_str(), item_id.as_str()))
             .unzip();
-        // Read by name, as the event log reads kept items: the checked statements' row has
-        // no organization.
-        let rows: Vec<KeyedItemRow> = self
-            .on_connection(async |connection| {
-                sqlx::query_as(
-                    "select i.* from invoice_items i
-                     where (i.organization_id, i.id) in
-                         (select * from unnest($1::text[], $2::text[]))",
-                )
-                .bind(&organization_ids)
-                .bind(&item_ids)
-                .fetch_all(connection)
-                .await
+        // Behind a transaction-mode pooler nothing is kept (see
+        // [`Db::behind_transaction_pooler`]).
+        let rows = if self.transaction_pooler {
+            self.on_connection(async |connection| {
+                select_keyed_items(connection, &organization_ids, &item_ids).await
             })
-            .await?;
+            .await?
+        } else {
+            let mut read = None;
+            if let Some((mut connection, since)) = kept.take() {
+                // A kept connection has no check of the pool's: a database that stopped
+                // answering ends the wait as it would end a wait for a connection.
+                let statement = select_keyed_items(&mut connection, &organization_ids, &item_ids);
+                match self.within_reach(statement).await {
+                    Ok(rows) => read = Some((connection, since, rows)),
+                    Err(error) => {
+                        // Whatever state it is left in, no one is handed it again; closed
+                        // rather than checked by the pool, whose check has no time limit.
+                        connection.close_on_drop();
+                        if !connection_lost(&error) {
+                            return Err(error);
+                        }
+                        tracing::info!(%error, "an item reader's kept connection was lost; read again on one from the pool");
+                        kept.found_lost();
+                    }
+                }
+            }
+            let (connection, since, rows) = match read {
+                Some(read) => read,
+                None => {
+                    let mut connection = self.connection().await?;
+                    let rows =
+                        select_keyed_items(&mut connection, &organization_ids, &item_ids).await?;
+                    (connection, std::time::Instant::now(), rows)
+                }
+            };
+            kept.keep(connection, since);
+            rows
+        };
         rows.into_iter()
             .map(
                 |KeyedItemRow {
@@ -669,4 +695,21 @@ impl Tx {
         .await
         .map(drop)
     }
+}
+
+/// The items of these keys (`organization_ids[i]`, `item_ids[i]`). Read by name, as the event
+/// log reads kept items: the checked statements' row has no organization.
+async fn select_keyed_items(
+    connection: &mut PgConnection,
+    organization_ids: &[&str],
+    item_ids: &[&str],
+) -> Result<Vec<KeyedItemRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select i.* from invoice_items i
+         where (i.organization_id, i.id) in (select * from unnest($1::text[], $2::text[]))",
+    )
+    .bind(organization_ids)
+    .bind(item_ids)
+    .fetch_all(connection)
+    .await
 }

@@ -10,6 +10,7 @@ mod invoice_items;
 mod invoices;
 mod item_batches;
 mod item_listing;
+mod kept_connection;
 mod organizations;
 mod pages;
 mod parties_record;
@@ -34,6 +35,7 @@ pub use invoice_items::{ItemKey, ItemPage};
 pub use invoices::{AtOnce, InvoiceListing, InvoicePage};
 pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;
+pub use kept_connection::{KEEP_LONGEST, KeptConnection};
 pub use pages::Cursor;
 pub use products::ProductPage;
 pub use transactions::{AllocationPage, TransactionPage};
@@ -321,6 +323,21 @@ impl Db {
         self.reachability
             .wait_for(|| self.direct_options(), acquire)
             .await
+    }
+
+    /// The answer of `statements` on a connection the caller holds, or the pool's timeout
+    /// error as soon as PostgreSQL is found away (see [`Reachability`]) or after the pool's
+    /// acquire timeout, as a wait for a connection of the pool (and its check) would end.
+    async fn within_reach<T>(
+        &self,
+        statements: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        let answer = self
+            .reachability
+            .wait_for(|| self.direct_options(), statements);
+        tokio::time::timeout(self.pool.options().get_acquire_timeout(), answer)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut))
     }
 
     /// The most connections the pool opens.

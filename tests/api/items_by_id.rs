@@ -9,6 +9,7 @@ use invoice_api::service::invoice_items::{get_item, get_item_by_id, list_items_a
 use invoice_api::service::item_reads::ItemReads;
 use serde_json::json;
 use sqlx::PgPool;
+use std::time::Duration;
 
 use crate::helpers::{ORGANIZATION, TestApp};
 
@@ -176,4 +177,62 @@ async fn reads_made_together_share_a_statement_and_each_gets_its_own_item(pool: 
         .unwrap();
     assert_eq!(read.price, rust_decimal::Decimal::from(21));
     assert_eq!((reads.statements(), reads.reads_alone()), (2, 0));
+}
+
+/// The readers keep their connection from one batch to the next: one that was lost meanwhile
+/// (its backend ended) costs no read, which goes on on a connection from the pool, and once
+/// reads stop every connection goes back to the pool. Behind a transaction-mode pooler they
+/// keep none.
+#[sqlx::test]
+async fn a_reader_reads_on_when_its_kept_connection_is_lost_and_gives_it_back_after(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let invoice_id = app.create_invoice("USD").await;
+    let created = app
+        .create_item(
+            &invoice_id,
+            json!({"type": "debit", "unitPrice": 3, "quantity": 2}),
+        )
+        .await;
+    let (invoice, item) = (InvoiceId::parse(&invoice_id).unwrap(), item_id(&created));
+    let db = crate::helpers::app_db(&pool);
+    // Kept for longer than this test's steps take on a loaded machine, so that the second read
+    // finds the connection the first kept.
+    let reads = ItemReads::new(db.clone(), 10).keeping_connections_for(Duration::from_secs(3));
+    let organization = OrganizationId::parse(ORGANIZATION).unwrap();
+    let behind_pooler = crate::helpers::pooler_port().is_some();
+
+    let read = get_item(&reads, &organization, &invoice, &item)
+        .await
+        .unwrap();
+    assert_eq!(read.price, rust_decimal::Decimal::from(6));
+    // Ending the pooler's server connections would be a test of the pooler's.
+    if !behind_pooler {
+        // Every other connection to the database is ended, the kept one among them.
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "select pg_terminate_backend(pid) from pg_stat_activity
+             where datname = current_database() and pid <> pg_backend_pid()
+               and backend_type = 'client backend'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(ended.contains(&true), "{ended:?}");
+    }
+    let read = get_item(&reads, &organization, &invoice, &item)
+        .await
+        .unwrap();
+    assert_eq!(read.id, item);
+    assert_eq!((reads.statements(), reads.reads_alone()), (2, 0));
+    assert_eq!(reads.kept_connections_lost(), u64::from(!behind_pooler));
+
+    // Once reads stop, the connections go back after the 3 s; this waits up to 10 s.
+    let in_use = || {
+        let (size, idle) = db.pool_connections();
+        size as usize - idle
+    };
+    let since = std::time::Instant::now();
+    while in_use() > 0 && since.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(in_use(), 0, "connections held after the reads stopped");
 }
