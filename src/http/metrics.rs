@@ -16,7 +16,9 @@ use super::problem::Problem;
 use super::state::AppState;
 use crate::delivery::DELIVERIES;
 use crate::service::item_batches::BATCH_SIZE_METRIC;
-use crate::service::item_reads::{READ_BATCH_SIZE_METRIC, READS_ALONE_METRIC};
+use crate::service::item_reads::{
+    KEPT_CONNECTIONS_LOST_METRIC, READ_BATCH_SIZE_METRIC, READS_ALONE_METRIC,
+};
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -110,6 +112,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         READS_ALONE_METRIC,
         Kind::Counter,
         "Item reads by id done alone, outside a batch: those of a batch that failed.",
+    ),
+    (
+        KEPT_CONNECTIONS_LOST_METRIC,
+        Kind::Counter,
+        "Batches of the item readers whose kept connection was found lost, read again on a connection from the pool.",
     ),
 ];
 

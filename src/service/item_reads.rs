@@ -46,6 +46,9 @@ pub const READ_BATCH_SIZE_METRIC: &str = "item_read_batch_size";
 /// The metric of the reads done alone.
 pub const READS_ALONE_METRIC: &str = "item_reads_alone_total";
 
+/// The metric of the batches whose reader found its kept connection lost.
+pub const KEPT_CONNECTIONS_LOST_METRIC: &str = "item_reader_connections_lost_total";
+
 /// The item readers, started on first use.
 #[derive(Debug)]
 pub struct ItemReads {
@@ -294,6 +297,7 @@ async fn read_batch(
     };
     if connection.was_lost() {
         counts.lost.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(KEPT_CONNECTIONS_LOST_METRIC).increment(1);
     }
     let items = match read {
         Ok(items) => items,
