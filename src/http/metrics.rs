@@ -16,9 +16,7 @@ use super::problem::Problem;
 use super::state::AppState;
 use crate::delivery::DELIVERIES;
 use crate::service::item_batches::BATCH_SIZE_METRIC;
-use crate::service::item_reads::{
-    KEPT_CONNECTIONS_LOST_METRIC, READ_BATCH_SIZE_METRIC, READS_ALONE_METRIC,
-};
+use crate::service::item_reads::{READ_BATCH_SIZE_METRIC, READS_ALONE_METRIC};
 
 /// Requests answered, by `method`, `route` and `status`.
 const REQUESTS: &str = "http_requests_total";
@@ -31,6 +29,12 @@ pub const RATE_LIMIT_REFUSALS: &str = "rate_limit_refusals_total";
 /// Connections in the database pool, and those of them idle.
 const POOL_CONNECTIONS: &str = "db_pool_connections";
 const POOL_IDLE: &str = "db_pool_idle_connections";
+/// Callers waiting for a connection of the pool, its check included.
+const POOL_WAITING: &str = "db_pool_waiting";
+/// Connections kept from one read to the next, not reading (the pool counts them as in use).
+const KEPT_CONNECTIONS: &str = "db_kept_read_connections";
+/// Reads that found the connection kept for them lost, and ran again on one from the pool.
+const KEPT_CONNECTIONS_LOST: &str = "db_kept_read_connections_lost_total";
 /// Documents rendering, and requests waiting to render one.
 const RENDERS_RUNNING: &str = "document_renders_running";
 const RENDERS_WAITING: &str = "document_renders_waiting";
@@ -114,9 +118,19 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         "Item reads by id done alone, outside a batch: those of a batch that failed.",
     ),
     (
-        KEPT_CONNECTIONS_LOST_METRIC,
+        POOL_WAITING,
+        Kind::Gauge,
+        "Callers waiting for a connection of the database pool, its check of the connection included.",
+    ),
+    (
+        KEPT_CONNECTIONS,
+        Kind::Gauge,
+        "Connections kept from one read to the next, not reading now; the pool counts them as in use.",
+    ),
+    (
+        KEPT_CONNECTIONS_LOST,
         Kind::Counter,
-        "Batches of the item readers whose kept connection was found lost, read again on a connection from the pool.",
+        "Reads that found the connection kept for them lost, and ran again on a connection from the pool.",
     ),
 ];
 
@@ -283,6 +297,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
     let (connections, idle) = state.db.pool_connections();
     metrics::gauge!(POOL_CONNECTIONS).set(f64::from(connections));
     metrics::gauge!(POOL_IDLE).set(idle as f64);
+    metrics::gauge!(POOL_WAITING).set(state.db.waiting_for_pool() as f64);
+    metrics::gauge!(KEPT_CONNECTIONS).set(state.db.kept_connections() as f64);
+    metrics::counter!(KEPT_CONNECTIONS_LOST).absolute(state.db.kept_connections_lost());
     metrics::gauge!(RENDERS_RUNNING).set(state.renders.running() as f64);
     metrics::gauge!(RENDERS_WAITING).set(state.renders.waiting() as f64);
     metrics::gauge!(ITEMS_KEPT_BYTES).set(state.item_writes.kept_bytes() as f64);

@@ -10,9 +10,8 @@ use sqlx::postgres::{PgHasArrayType, PgTypeInfo};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, Postgres};
 
-use super::kept_connection::connection_lost;
 use super::tax_record::{ItemTaxRecord, LineVatRecord};
-use super::{Db, KeptConnection, Tx, corrupt};
+use super::{Db, Tx, corrupt};
 use crate::domain::ids::{InvoiceId, InvoiceItemId, OrganizationId, ProductId, SubscriptionId};
 use crate::domain::invoice_item::{
     Description, InvoiceItem, ItemExtras, ItemPricing, ItemType, PeriodNumber, Quantity, UnitPrice,
@@ -249,14 +248,16 @@ impl Db {
         organization_id: &OrganizationId,
         item_id: &InvoiceItemId,
     ) -> Result<Option<InvoiceItem>, sqlx::Error> {
-        self.on_connection(async |connection| {
-            select_items!(
-                "where organization_id = $1 and id = $2",
-                organization_id as &OrganizationId,
-                item_id as &InvoiceItemId,
-            )
-            .fetch_optional(connection)
-            .await
+        self.on_kept_connection(|| {
+            async |connection| {
+                select_items!(
+                    "where organization_id = $1 and id = $2",
+                    organization_id as &OrganizationId,
+                    item_id as &InvoiceItemId,
+                )
+                .fetch_optional(connection)
+                .await
+            }
         })
         .await?
         .map(ItemRow::into_item)
@@ -278,21 +279,23 @@ impl Db {
         // Read by name, as the event log reads kept items: the checked statements' row has no
         // count.
         let rows: Vec<CountedItemRow> = self
-            .on_connection(async |connection| {
-                sqlx::query_as(
-                    "select (select count(*) from invoice_items
+            .on_kept_connection(|| {
+                async |connection| {
+                    sqlx::query_as(
+                        "select (select count(*) from invoice_items
                              where organization_id = $1 and invoice_id = $2) as total, i.*
                      from invoice_items i
                      where i.organization_id = $1 and i.invoice_id = $2
                      order by i.created_time, i.id
                      limit $3 offset $4",
-                )
-                .bind(organization_id)
-                .bind(invoice_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(connection)
-                .await
+                    )
+                    .bind(organization_id)
+                    .bind(invoice_id)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(connection)
+                    .await
+                }
             })
             .await?;
         let Some(total) = rows.first().map(|row| row.total) else {
@@ -313,56 +316,23 @@ impl Db {
 
     /// The items of these keys, each `(organization, item id)`, whatever their invoices, in no
     /// set order and with their organizations: in one statement, for the reads of many
-    /// requests at once, on the connection `kept` holds (see [`KeptConnection`]).
+    /// requests at once, on a kept connection (see [`Db::on_kept_connection`]).
     #[tracing::instrument(skip_all, fields(items = keys.len()))]
     pub async fn items_by_keys(
         &self,
-        kept: &mut KeptConnection,
         keys: &[(OrganizationId, InvoiceItemId)],
     ) -> Result<Vec<(OrganizationId, InvoiceItem)>, sqlx::Error> {
         let (organization_ids, item_ids): (Vec<&str>, Vec<&str>) = keys
             .iter()
             .map(|(organization_id, item_id)| (organization_id.as_str(), item_id.as_str()))
             .unzip();
-        // Behind a transaction-mode pooler nothing is kept (see
-        // [`Db::behind_transaction_pooler`]).
-        let rows = if self.transaction_pooler {
-            self.on_connection(async |connection| {
-                select_keyed_items(connection, &organization_ids, &item_ids).await
+        let rows = self
+            .on_kept_connection(|| {
+                async |connection| {
+                    select_keyed_items(connection, &organization_ids, &item_ids).await
+                }
             })
-            .await?
-        } else {
-            let mut read = None;
-            if let Some((mut connection, since)) = kept.take() {
-                // A kept connection has no check of the pool's: a database that stopped
-                // answering ends the wait as it would end a wait for a connection.
-                let statement = select_keyed_items(&mut connection, &organization_ids, &item_ids);
-                match self.within_reach(statement).await {
-                    Ok(rows) => read = Some((connection, since, rows)),
-                    Err(error) => {
-                        // Whatever state it is left in, no one is handed it again; closed
-                        // rather than checked by the pool, whose check has no time limit.
-                        connection.close_on_drop();
-                        if !connection_lost(&error) {
-                            return Err(error);
-                        }
-                        tracing::info!(%error, "an item reader's kept connection was lost; read again on one from the pool");
-                        kept.found_lost();
-                    }
-                }
-            }
-            let (connection, since, rows) = match read {
-                Some(read) => read,
-                None => {
-                    let mut connection = self.connection().await?;
-                    let rows =
-                        select_keyed_items(&mut connection, &organization_ids, &item_ids).await?;
-                    (connection, std::time::Instant::now(), rows)
-                }
-            };
-            kept.keep(connection, since);
-            rows
-        };
+            .await?;
         rows.into_iter()
             .map(
                 |KeyedItemRow {

@@ -765,26 +765,28 @@ impl Db {
         // invoice read without its items is read in a snapshot too). One more than
         // `most_items` tells an invoice of more.
         let row: Option<InvoiceWithItemsRow> = self
-            .on_connection(async |connection| {
-                sqlx::query_as(concat!(
-                    "select v.*, case when v.discount_count = 0 and v.paid_amount <= 0
+            .on_kept_connection(|| {
+                async |connection| {
+                    sqlx::query_as(concat!(
+                        "select v.*, case when v.discount_count = 0 and v.paid_amount <= 0
                                            and v.credited_amount <= 0
                                       then array(select ",
-                    item_record!(),
-                    " from invoice_items i
+                        item_record!(),
+                        " from invoice_items i
                        where i.organization_id = v.organization_id and i.invoice_id = v.id
                        order by i.created_time, i.id limit $3) end as items
                      from invoices v where v.organization_id = $1 and v.id = $2"
-                ))
-                .bind(organization_id)
-                .bind(invoice_id)
-                .bind(
-                    i64::try_from(most_items)
-                        .unwrap_or(i64::MAX)
-                        .saturating_add(1),
-                )
-                .fetch_optional(connection)
-                .await
+                    ))
+                    .bind(organization_id)
+                    .bind(invoice_id)
+                    .bind(
+                        i64::try_from(most_items)
+                            .unwrap_or(i64::MAX)
+                            .saturating_add(1),
+                    )
+                    .fetch_optional(connection)
+                    .await
+                }
             })
             .await?;
         let Some(InvoiceWithItemsRow { invoice, items }) = row else {

@@ -35,7 +35,7 @@ pub use invoice_items::{ItemKey, ItemPage};
 pub use invoices::{AtOnce, InvoiceListing, InvoicePage};
 pub use item_batches::{BatchedTotals, ITEMS_KEPT_BY_EVENTS};
 pub use item_listing::ItemListing;
-pub use kept_connection::{KEEP_LONGEST, KeptConnection};
+pub use kept_connection::{KEEP_IDLE, KEEP_LONGEST};
 pub use pages::Cursor;
 pub use products::ProductPage;
 pub use transactions::{AllocationPage, TransactionPage};
@@ -52,6 +52,7 @@ use tokio::sync::Notify;
 
 use crate::domain::currency::Currency;
 use crate::domain::event::Cause;
+use kept_connection::{KeptConnection, KeptConnections, connection_lost};
 use reachability::Reachability;
 
 /// How many bytes a page of the delivery log or of a timeline holds at most, counted as its
@@ -86,6 +87,8 @@ pub struct Db {
     deliveries_written: Arc<Notify>,
     /// Whether PostgreSQL accepts connections, asked when a wait for one lasts.
     reachability: Arc<Reachability>,
+    /// The connections kept from one read to the next ([`Db::on_kept_connection`]).
+    kept: Arc<KeptConnections>,
 }
 
 /// A transaction; dropped without [`Tx::commit`] it rolls back.
@@ -100,9 +103,13 @@ pub struct Tx {
 }
 
 impl Db {
-    /// Wraps a pool; its transactions wait at most [`DEFAULT_LOCK_TIMEOUT`] for a lock.
+    /// Wraps a pool; its transactions wait at most [`DEFAULT_LOCK_TIMEOUT`] for a lock. Reads
+    /// keep up to a third of the pool's connections from one read to the next (see
+    /// [`Db::on_kept_connection`]), none with a pool under three.
     pub fn new(pool: PgPool) -> Self {
+        let most_kept = usize::try_from(pool.options().get_max_connections() / 3).unwrap_or(0);
         Self {
+            kept: Arc::new(KeptConnections::new(most_kept, KEEP_IDLE)),
             pool,
             begin: begin_statement(DEFAULT_LOCK_TIMEOUT, false, Planning::AsPostgresqlChooses),
             begin_by_keys: begin_statement(
@@ -175,6 +182,31 @@ impl Db {
             direct: Some(Arc::new(options)),
             ..self
         }
+    }
+
+    /// The same database, whose reads keep their connections for `idle` once no read takes
+    /// them, where they keep any (see [`Db::on_kept_connection`]).
+    pub fn keeping_read_connections_for(self, idle: Duration) -> Self {
+        Self {
+            kept: Arc::new(self.kept.kept_for(idle)),
+            ..self
+        }
+    }
+
+    /// How many reads found the connection kept for them lost, and ran again on one from the
+    /// pool.
+    pub fn kept_connections_lost(&self) -> u64 {
+        self.kept.lost()
+    }
+
+    /// How many connections are kept for reads, not reading.
+    pub fn kept_connections(&self) -> usize {
+        self.kept.count()
+    }
+
+    /// How many callers wait for a connection of the pool (its check included).
+    pub fn waiting_for_pool(&self) -> usize {
+        self.kept.waiting()
     }
 
     /// A direct connection's options: `DATABASE_DIRECT_URL`'s, else the pool's own.
@@ -260,6 +292,60 @@ impl Db {
         }
     }
 
+    /// Runs the statements `read` makes, which only read and may run twice, as
+    /// [`Db::on_connection`] does, on a connection kept from an earlier read when one is (see
+    /// [`KeptConnections`]); the connection is kept again once they succeed. (`read` makes them
+    /// anew for each connection they run on: an async closure called twice by reference would
+    /// hold a borrow no spawned task can prove `Send`.) A kept connection has no check of the
+    /// pool's: a database that stopped answering ends the read as it would end a wait for a
+    /// connection ([`Db::within_reach`]), and a read that fails on it as on a lost connection
+    /// runs again on one from the pool.
+    async fn on_kept_connection<T, R>(&self, read: impl Fn() -> R) -> Result<T, sqlx::Error>
+    where
+        R: AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    {
+        if self.transaction_pooler || !self.kept.keeps_any() {
+            return self.on_connection(read()).await;
+        }
+        let Some(KeptConnection {
+            mut connection,
+            since,
+            ..
+        }) = self.kept.take()
+        else {
+            return self.read_and_keep(self.connection().await?, read()).await;
+        };
+        match self.within_reach(read()(&mut *connection)).await {
+            Ok(answer) => {
+                self.kept.keep(connection, since, self.pool.num_idle() > 0);
+                Ok(answer)
+            }
+            Err(error) => {
+                // Whatever state it is left in, no one is handed it again; closed rather than
+                // checked by the pool, whose check has no time limit.
+                connection.close_on_drop();
+                if !connection_lost(&error) {
+                    return Err(error);
+                }
+                tracing::info!(%error, "a kept connection was lost; the read runs again on one from the pool");
+                self.kept.found_lost();
+                self.read_and_keep(self.connection().await?, read()).await
+            }
+        }
+    }
+
+    /// Runs `read` on `connection`, just taken from the pool, and keeps it once `read` succeeds.
+    async fn read_and_keep<T>(
+        &self,
+        mut connection: PoolConnection<Postgres>,
+        read: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        let since = std::time::Instant::now();
+        let answer = read(&mut *connection).await?;
+        self.kept.keep(connection, since, self.pool.num_idle() > 0);
+        Ok(answer)
+    }
+
     /// Runs `statements` as [`Db::on_connection`] does, in a transaction of their own (with its
     /// time limits) whose statements are planned as PostgreSQL chooses, which for these is for
     /// the arguments at hand: for a statement whose best plan depends on them (an optional
@@ -319,6 +405,12 @@ impl Db {
     /// which every future around it (a read's task, the handler's, each layer's) would
     /// otherwise hold, some of them twice, and copy each time it is moved.
     async fn connection(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let _waiting = self.kept.waiting_for_pool();
+        // A connection kept for reads is given back for the pool to hand out rather than lie
+        // kept while this waits.
+        if self.pool.num_idle() == 0 {
+            self.kept.give_one_back();
+        }
         let acquire = Box::pin(self.pool.acquire());
         self.reachability
             .wait_for(|| self.direct_options(), acquire)

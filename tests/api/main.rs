@@ -21,6 +21,7 @@ mod invoice_items;
 mod invoices;
 mod item_batches;
 mod items_by_id;
+mod kept_connections;
 mod large_invoices;
 mod lifecycle;
 mod metrics;
